@@ -1,0 +1,13 @@
+"""Schema migrations, in order. The schema version is SQLite's `PRAGMA user_version`.
+
+Each migration runs in one IMMEDIATE transaction together with the version bump
+(SQLite DDL is transactional), so a crash mid-upgrade leaves the old schema intact.
+"""
+
+from . import m0001_catalog, m0002_tickets
+
+MIGRATIONS: list[list[str]] = [
+    m0001_catalog.STATEMENTS,
+    m0002_tickets.STATEMENTS,
+]
+LATEST = len(MIGRATIONS)

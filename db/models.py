@@ -1,0 +1,187 @@
+"""peewee models. The tables are created by db/migrations (frozen SQL), not by these
+classes; tests/test_db.py checks that the two agree column by column."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    DatabaseProxy,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTimeField(TextField):
+    """Timezone-aware UTC, stored as ISO 8601 text with its offset (sortable, unambiguous)."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC")
+        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+    def python_value(self, value):
+        return None if value is None else datetime.fromisoformat(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Setting(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
+class Device(BaseModel):
+    """This node's identity: a time-ordered unique id and the prefix of its ticket numbers."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    prefix = TextField()
+    role = TextField()  # kiosk | clerk
+    created_at = UtcDateTimeField()
+
+
+class CatalogVersion(BaseModel):
+    id = AutoField()
+    source = TextField()  # file name, or "demo"
+    sha256 = TextField()  # of the imported rows, to tell identical imports apart
+    row_count = IntegerField()
+    imported_at = UtcDateTimeField()
+
+
+class FeeItem(BaseModel):
+    """An instrument type in one catalogue version, e.g. 一般压力表."""
+
+    id = AutoField()
+    version = ForeignKeyField(CatalogVersion, column_name="version_id", backref="items")
+    name_zh = TextField()
+    name_en = TextField()
+    aliases = TextField()  # joined with 、
+
+
+class PricedRow(BaseModel):
+    """One priced row of a fee item: service, spec band, price and add-ons (see kiosk.catalog.FeeRow)."""
+
+    id = AutoField()
+    version = ForeignKeyField(CatalogVersion, column_name="version_id")
+    item = ForeignKeyField(FeeItem, column_name="item_id", backref="rows")
+    position = IntegerField()  # order in the published table
+    code = TextField()
+    service = TextField()
+    spec_zh = TextField()
+    spec_en = TextField()
+    accuracy_class = TextField()
+    unit = TextField()
+    price_fen = IntegerField(null=True)
+    min_fen = IntegerField(null=True)
+    per_point_fen = IntegerField(null=True)
+    points_included = IntegerField()
+    per_range_fen = IntegerField(null=True)
+    ranges_included = IntegerField()
+    per_metre_fen = IntegerField(null=True)
+    metres_included = IntegerField()
+    ac_dc_percent = IntegerField(null=True)
+    regulation = TextField()
+    cycle_months = IntegerField(null=True)
+    compulsory = BooleanField()
+    turnaround_days = IntegerField()
+    urgent_allowed = BooleanField()
+
+
+class Customer(BaseModel):
+    id = AutoField()
+    organisation = TextField()
+    credit_code = TextField()  # unified social credit code, may be empty
+    address = TextField()
+    contact = TextField()
+    phone = TextField()
+    created_at = UtcDateTimeField()
+
+
+class Ticket(BaseModel):
+    id = AutoField()
+    uid = TextField(unique=True)  # time-ordered, globally unique (UUIDv7)
+    number = TextField(unique=True)  # human-readable: device prefix + local date + sequence
+    device = ForeignKeyField(Device, column_name="device_id")
+    customer = ForeignKeyField(Customer, column_name="customer_id", backref="tickets")
+    version = ForeignKeyField(CatalogVersion, column_name="version_id")
+    policy_id = TextField()
+    status = TextField()
+    urgent = TextField(null=True)
+    pickup = TextField()  # in_person | post
+    certificates = IntegerField()
+    certificate_name = TextField()
+    total_fen = IntegerField()
+    quoted_lines = IntegerField()
+    estimate_json = TextField()  # the estimate exactly as shown to the customer
+    created_at = UtcDateTimeField()
+
+
+class TicketLine(BaseModel):
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    row = ForeignKeyField(PricedRow, column_name="row_id")
+    code = TextField()
+    quantity = IntegerField()
+    use = TextField()
+    service = TextField()
+    points = IntegerField(null=True)
+    ranges = IntegerField(null=True)
+    metres = TextField(null=True)  # decimal text, never float
+    ac_dc = BooleanField()
+    model = TextField()
+    serial_number = TextField()
+    manufacturer = TextField()
+    requirements = TextField()
+    repair_if_fails = BooleanField()
+    amount_fen = IntegerField(null=True)  # None: quoted at the counter
+    free_reason = TextField(null=True)
+
+
+class PrintJob(BaseModel):
+    id = AutoField()
+    ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="print_jobs")
+    kind = TextField()  # ticket | voucher | pickup_slip
+    state = TextField()  # pending | printing | printed | failed
+    attempts = IntegerField()
+    last_error = TextField(null=True)
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+
+class OutboxEvent(BaseModel):
+    # AUTOINCREMENT in the schema: ids are never reused (see m0002).
+    seq = AutoField()
+    uid = TextField(unique=True)
+    kind = TextField()
+    payload = TextField()  # JSON
+    created_at = UtcDateTimeField()
+    acked_at = UtcDateTimeField(null=True)
+
+
+class Counter(BaseModel):
+    """Named monotonic counters, bumped inside the transaction that uses the value."""
+
+    name = TextField(primary_key=True)
+    value = IntegerField()
+
+
+MODELS = [Setting, Device, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
+          OutboxEvent, Counter]
