@@ -222,6 +222,7 @@ class EstimateLine:
     name_en: str
     spec_zh: str
     spec_en: str
+    accuracy_class: str
     service: str
     use: str
     regulation: str
@@ -337,7 +338,7 @@ def estimate(
         lines.append(
             EstimateLine(
                 index=i, code=row.code, name_zh=row.name_zh, name_en=row.name_en, spec_zh=row.spec_zh,
-                spec_en=row.spec_en, service=row.service, use=req.use, regulation=row.regulation,
+                spec_en=row.spec_en, accuracy_class=row.accuracy_class, service=row.service, use=req.use, regulation=row.regulation,
                 unit=row.unit, quantity=req.quantity, unit_price_fen=row.price_fen, addons=addons,
                 unit_amount_fen=unit_amount, amount_fen=amount, waived_fen=waived,
                 free_reason="compulsory_verification" if free else None,

@@ -1,0 +1,215 @@
+"""The `kiosk` command. Heavy imports (Textual, pypinyin) are deferred to the commands
+that need them, so `kiosk estimate` and friends start fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import Config, ConfigError, load_config
+from .i18n import t
+
+EXIT_ERROR = 1
+
+
+class CommandError(Exception):
+    """A clear message for the person at the terminal; exit status non-zero."""
+
+    def __init__(self, headline_key: str, detail: str, lang: str):
+        super().__init__(f"{t(headline_key, lang)}: {detail}")
+
+
+def _open(config: Config):
+    """Open the database, first start included: schema, demo catalogue, device identity."""
+    from db.connection import SchemaError, open_database
+
+    from .catalog_store import ensure_catalog
+    from .registration import ensure_device
+
+    try:
+        db = open_database(config.database)
+    except (SchemaError, OSError) as e:
+        raise CommandError("cli.database", str(e), config.language) from None
+    ensure_catalog()
+    ensure_device(config.device_prefix)
+    return db
+
+
+def _policy(config: Config):
+    from .fees import PolicyError, default_policy, policy_from_dict
+
+    if config.policy_file is None:
+        return default_policy()
+    try:
+        return policy_from_dict(json.loads(config.policy_file.read_text("utf-8")))
+    except (OSError, ValueError, PolicyError) as e:
+        raise CommandError("cli.bad_config", f"{config.policy_file}: {e}", config.language) from None
+
+
+def cmd_run(args, config: Config) -> int:
+    from .app import KioskApp
+
+    KioskApp(config).run()
+    return 0
+
+
+def cmd_estimate(args, config: Config) -> int:
+    from .catalog_store import load_catalog
+    from .estimate_text import format_estimate
+    from .fees import EstimateError, estimate, request_from_dict
+
+    lang = args.lang or config.language
+    try:
+        data = json.loads(sys.stdin.read())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CommandError("cli.bad_json", str(e), lang) from None
+    policy = _policy(config)
+    try:
+        request = request_from_dict(data)  # validated before the database is opened
+        _open(config)
+        catalog = load_catalog(args.version)
+        result = estimate(request, catalog.by_code, policy, catalog.version)
+    except EstimateError as e:
+        raise CommandError("cli.bad_request", str(e), lang) from None
+    except LookupError as e:
+        raise CommandError("cli.bad_request", str(e), lang) from None
+    if args.table:
+        print(format_estimate(result, lang))
+    else:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_catalog_import(args, config: Config) -> int:
+    from .catalog import CatalogError, decode_csv_bytes, parse_csv
+    from .catalog_store import import_rows
+
+    path = Path(args.file)
+    lang = config.language
+    try:
+        text = decode_csv_bytes(path.read_bytes())
+    except FileNotFoundError:
+        raise CommandError("cli.not_found", str(path), lang) from None
+    except ValueError as e:
+        raise CommandError("cli.bad_catalog", f"{path}: {e}", lang) from None
+    try:
+        rows = parse_csv(text, str(path))  # all rows checked before anything is written
+        _open(config)
+        version = import_rows(rows, path.name)
+    except CatalogError as e:
+        raise CommandError("cli.bad_catalog", "\n" + str(e), lang) from None
+    print(t("cli.imported", lang, version=version, rows=len(rows)))
+    return 0
+
+
+def cmd_catalog_export(args, config: Config) -> int:
+    from .catalog_store import export_csv
+
+    _open(config)
+    try:
+        text = export_csv(args.version)
+    except LookupError as e:
+        raise CommandError("cli.bad_request", str(e), config.language) from None
+    if args.output:
+        # BOM: Excel, which institutes edit these tables in, needs it to read UTF-8.
+        Path(args.output).write_text(text, encoding="utf-8-sig")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_catalog_search(args, config: Config) -> int:
+    from .catalog_store import load_catalog
+    from .i18n import money, service_name
+    from .search import SearchIndex
+    from .textwidth import pad
+
+    lang = args.lang or config.language
+    _open(config)
+    hits = SearchIndex(load_catalog().rows).search(args.query, limit=args.limit)
+    if not hits:
+        print(t("cli.no_match", lang), file=sys.stderr)
+        return EXIT_ERROR
+    for row in hits:
+        name = row.name_zh if lang == "zh" else row.name_en
+        spec = " ".join(x for x in ((row.spec_zh if lang == "zh" else row.spec_en or row.spec_zh),
+                                    row.accuracy_class) if x)
+        print(" ".join([pad(row.code, 12), pad(name, 22), pad(spec, 26), pad(service_name(row.service, lang), 12),
+                        pad(money(row.price_fen, lang), 11, ">")]).rstrip())
+    return 0
+
+
+def cmd_db_status(args, config: Config) -> int:
+    from db.connection import schema_version
+    from db.models import OutboxEvent, PrintJob, Ticket
+
+    from .catalog_store import latest_version
+    from .registration import ensure_device
+
+    db = _open(config)
+    device = ensure_device()
+    print(json.dumps({
+        "database": str(config.database),
+        "schema_version": schema_version(db),
+        "catalog_version": latest_version(),
+        "device": {"uid": device.uid, "prefix": device.prefix, "role": device.role},
+        "tickets": Ticket.select().count(),
+        "print_jobs_pending": PrintJob.select().where(PrintJob.state == "pending").count(),
+        "outbox_waiting": OutboxEvent.select().where(OutboxEvent.acked_at.is_null()).count(),
+    }, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Instrument reception kiosk 仪器送检自助终端")
+    parser.add_argument("--config", help="configuration file (TOML); default $KIOSK_CONFIG or the platform config dir")
+    parser.add_argument("--db", help="database file; overrides the configuration")
+    sub = parser.add_subparsers(dest="command")
+
+    sub.add_parser("run", help="start the kiosk (the default)").set_defaults(func=cmd_run)
+
+    p = sub.add_parser("estimate", help="price a JSON request read on stdin")
+    p.add_argument("--table", action="store_true", help="a readable table instead of JSON")
+    p.add_argument("--lang", choices=("zh", "en"))
+    p.add_argument("--version", type=int, help="catalogue version (default: the latest)")
+    p.set_defaults(func=cmd_estimate)
+
+    catalog = sub.add_parser("catalog", help="the fee catalogue").add_subparsers(dest="catalog_command",
+                                                                                  required=True)
+    p = catalog.add_parser("import", help="import a fee table (CSV) as a new catalogue version")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_catalog_import)
+    p = catalog.add_parser("export", help="write the catalogue as CSV")
+    p.add_argument("-o", "--output", help="file (default: stdout)")
+    p.add_argument("--version", type=int)
+    p.set_defaults(func=cmd_catalog_export)
+    p = catalog.add_parser("search", help="search the catalogue as the kiosk does")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--lang", choices=("zh", "en"))
+    p.set_defaults(func=cmd_catalog_search)
+
+    dbp = sub.add_parser("db", help="the local database").add_subparsers(dest="db_command", required=True)
+    dbp.add_parser("status", help="schema and catalogue versions, queues").set_defaults(func=cmd_db_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"{t('cli.bad_config', 'zh')} / {t('cli.bad_config', 'en')}: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.db:
+        from dataclasses import replace
+
+        config = replace(config, database=Path(args.db))
+    func = getattr(args, "func", cmd_run)
+    try:
+        return func(args, config)
+    except CommandError as e:
+        print(e, file=sys.stderr)
+        return EXIT_ERROR

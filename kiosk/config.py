@@ -1,0 +1,108 @@
+"""Configuration: a small TOML file, validated strictly (a typo is an error, not a default).
+
+Where it is read from: `--config FILE`, else $KIOSK_CONFIG, else `kiosk.toml` in the
+platform config directory if it exists, else the embedded defaults. $KIOSK_DATA_DIR
+moves the data directory (database, preview output) without a config file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "metrology-kiosk"
+LANGUAGES = ("zh", "en")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database: Path
+    language: str = "zh"
+    institute_zh: str = "示范市计量检定测试院"
+    institute_en: str = "Demo Municipal Institute of Metrology"
+    device_prefix: str = ""  # empty: derived from the device id on first start
+    policy_file: Path | None = None  # empty: the built-in demo pricing policy
+    source: Path | None = None  # the file this came from, for messages
+
+
+# section -> key -> (type, attribute)
+SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
+    "kiosk": {
+        "language": (str, "language"),
+        "institute_zh": (str, "institute_zh"),
+        "institute_en": (str, "institute_en"),
+        "device_prefix": (str, "device_prefix"),
+    },
+    "database": {"path": (str, "database")},
+    "pricing": {"policy": (str, "policy_file")},
+}
+
+
+def default_data_dir() -> Path:
+    if os.environ.get("KIOSK_DATA_DIR"):
+        return Path(os.environ["KIOSK_DATA_DIR"])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_path(explicit: str | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("KIOSK_CONFIG"):
+        return Path(os.environ["KIOSK_CONFIG"])
+    from platformdirs import user_config_dir
+
+    candidate = Path(user_config_dir(APP_NAME, appauthor=False)) / "kiosk.toml"
+    return candidate if candidate.exists() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    data_dir = default_data_dir()
+    values: dict[str, object] = {}
+    path = config_path(explicit)
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: configuration file not found") from None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        for section, table in raw.items():
+            if section not in SCHEMA or not isinstance(table, dict):
+                raise ConfigError(f"{path}: unknown section [{section}] (known: {', '.join(SCHEMA)})")
+            for key, value in table.items():
+                if key not in SCHEMA[section]:
+                    raise ConfigError(
+                        f"{path}: unknown key {section}.{key} (known: {', '.join(SCHEMA[section])})"
+                    )
+                kind, attribute = SCHEMA[section][key]
+                if not isinstance(value, kind):
+                    raise ConfigError(f"{path}: {section}.{key} must be a {kind.__name__}, not {value!r}")
+                values[attribute] = value
+    language = values.get("language", "zh")
+    if language not in LANGUAGES:
+        raise ConfigError(f"{path}: kiosk.language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    prefix = str(values.get("device_prefix", "")).upper()
+    if prefix and not (1 <= len(prefix) <= 4 and prefix.isascii() and prefix.isalnum()):
+        raise ConfigError(f"{path}: kiosk.device_prefix must be 1–4 letters or digits, not {prefix!r}")
+    base = path.parent if path is not None else Path.cwd()
+    database = Path(values["database"]) if "database" in values else data_dir / "kiosk.sqlite3"
+    policy = values.get("policy_file")
+    return Config(
+        data_dir=data_dir,
+        database=database if database.is_absolute() else base / database,
+        language=str(language),
+        institute_zh=str(values.get("institute_zh", Config.institute_zh)),
+        institute_en=str(values.get("institute_en", Config.institute_en)),
+        device_prefix=prefix,
+        policy_file=None if not policy else (base / str(policy)),
+        source=path,
+    )

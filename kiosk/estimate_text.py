@@ -1,0 +1,69 @@
+"""An estimate as a plain-text table, laid out by display width (zh takes two cells)."""
+
+from __future__ import annotations
+
+from .fees import Estimate, EstimateLine
+from .i18n import money, service_name, t, unit_name, use_name
+from .textwidth import pad
+
+
+def _notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
+    notes = [t(f"addon.{a.kind}", lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
+             for a in line.addons]
+    if line.free_reason:
+        notes.append(t(f"free.{line.free_reason}", lang, use=use_name(line.use, lang)))
+    if line.quoted:
+        notes.append(t("quoted", lang))
+    if line.urgent_percent is not None:
+        notes.append(t("urgent.line", lang, tier=tier, percent=line.urgent_percent) + " " + money(line.urgent_fen, lang))
+    if line.urgent_note:
+        notes.append(t(f"urgent.{line.urgent_note}", lang))
+    return notes
+
+
+def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
+    cols = [("col.code", 12, "<"), ("col.item", 0, "<"), ("col.service", 6, "<"),
+            ("col.quantity", 6, ">"), ("col.unit_price", 11, ">"), ("col.amount", 12, ">")]
+    fixed = sum(w for _, w, _ in cols) + len(cols) - 1
+    cols[1] = ("col.item", max(10, width - fixed), "<")
+
+    def row(cells: list[str]) -> str:
+        return " ".join(pad(c, w, a) for c, (_, w, a) in zip(cells, cols)).rstrip()
+
+    out = [row([t(k, lang) for k, _, _ in cols]), "-" * width]
+    for ln in est.lines:
+        name = ln.name_zh if lang == "zh" else ln.name_en
+        spec = ln.spec_zh if lang == "zh" else (ln.spec_en or ln.spec_zh)
+        out.append(row([
+            ln.code, " ".join(x for x in (name, spec, ln.accuracy_class) if x), service_name(ln.service, lang),
+            f"{ln.quantity}{unit_name(ln.unit, lang) if lang == 'zh' else ''}",
+            money(ln.unit_price_fen, lang), money(ln.amount_fen, lang),
+        ]))
+        indent = " " * (cols[0][1] + 1)
+        for note in ([ln.regulation] if ln.regulation else []) + _notes(ln, est.urgent, lang):
+            out.append(indent + note)
+    for d in est.discounts:
+        label = d.name_zh if lang == "zh" else d.name_en
+        out.append(pad(label, width - 13) + " " + pad(money(d.amount_fen, lang), 12, ">"))
+    out.append("-" * width)
+
+    def total(key: str, fen: int, **values) -> None:
+        label = t(key, lang, **values)
+        out.append(pad(label, width - 13) + " " + pad(money(fen, lang), 12, ">"))
+
+    total("total.subtotal", est.subtotal_fen)
+    if est.urgent_fen:
+        total("total.urgent", est.urgent_fen)
+    if est.discount_fen:
+        total("total.discount", est.discount_fen)
+    total("total.total", est.total_fen)
+    if est.waived_fen:
+        total("total.waived", est.waived_fen)
+    if est.quoted_lines:
+        out.append(t("total.quoted", lang, count=est.quoted_lines))
+    if est.turnaround_days:
+        out.append(t("total.turnaround", lang, days=est.turnaround_days))
+    if est.urgent_hours:
+        out.append(t("total.urgent_hours", lang, hours=est.urgent_hours))
+    out.append(t("total.confirm", lang))
+    return "\n".join(out)
