@@ -69,7 +69,7 @@ class FeeRow:
     spec_zh: str = ""  # spec / range band, as printed in the table
     spec_en: str = ""
     accuracy_class: str = ""
-    min_fen: int | None = None  # minimum charge per instrument
+    min_fen: int | None = None  # minimum charge for the line (this item in one consignment)
     per_point_fen: int | None = None  # add-on per measuring point beyond points_included
     points_included: int = 0
     per_range_fen: int | None = None  # add-on per range / function beyond ranges_included
@@ -145,14 +145,26 @@ NO = {"否", "n", "no", "false", "0", "", "×"}
 ALIAS_SPLIT = re.compile(r"[、;；|,，/]")
 
 
+# Full-width letters and digits as an IME types them (ＡＢＣ１２３) and the ideographic
+# space. Full-width punctuation is left alone in text: （集团） in an organisation's
+# registered name, ℃, 2×10⁵ or ½ in a spec mean what they say.
+_FOLD = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+         for cp in range(r[0], r[1] + 1)} | {0x3000: 0x20}
+
+
 def normalise_text(value: str) -> str:
-    """NFKC folds full-width letters and digits (ＡＢＣ１２３) to ASCII; trims space."""
+    """Free text (names, specs, organisation, phone): fold full-width letters/digits, trim."""
+    return value.translate(_FOLD).strip()
+
+
+def normalise_token(value: str) -> str:
+    """Codes, numbers, choices: full NFKC, so Ｌ－００１ and １２ read as L-001 and 12."""
     return unicodedata.normalize("NFKC", value).strip()
 
 
 def yuan_to_fen(text: str) -> int:
     """'45', '45.5', '45.50' -> 4550. Raises ValueError on anything else (no floats)."""
-    text = normalise_text(text).replace(",", "").removeprefix("¥").removesuffix("元")
+    text = normalise_token(text).replace(",", "").removeprefix("¥").removesuffix("元")
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -174,7 +186,7 @@ def fen_to_yuan(fen: int) -> str:
 
 
 def _int(text: str, low: int, high: int) -> int:
-    text = normalise_text(text)
+    text = normalise_token(text)
     if not re.fullmatch(r"\d+", text):
         raise ValueError(f"not a whole number: {text!r}")
     value = int(text)
@@ -184,7 +196,7 @@ def _int(text: str, low: int, high: int) -> int:
 
 
 def _bool(text: str, default: bool) -> bool:
-    word = normalise_text(text).lower()
+    word = normalise_token(text).lower()
     if word == "":
         return default
     if word in YES:
@@ -207,7 +219,7 @@ def _row_from_cells(cells: dict[str, str]) -> FeeRow:
             raise _CellError(key, str(e)) from None
 
     for key in REQUIRED - {"price"}:
-        if not normalise_text(get(key)):
+        if not normalise_token(get(key)):
             raise _CellError(key, "required")
     for key, value in cells.items():
         if value and len(value) > MAX_TEXT:
@@ -215,26 +227,26 @@ def _row_from_cells(cells: dict[str, str]) -> FeeRow:
         if value and any(unicodedata.category(ch) == "Cc" for ch in value):
             raise _CellError(key, "contains control characters")
 
-    code = normalise_text(get("code")).upper()
+    code = normalise_token(get("code")).upper()
     if not CODE_RE.match(code):
         raise _CellError("code", f"not a fee-standard number like C-005-006 or C001: {code!r}")
     if code[0] not in FIELDS:
         raise _CellError("code", f"unknown field letter {code[0]!r} (known: {''.join(FIELDS)})")
-    service_word = normalise_text(get("service")).lower()
+    service_word = normalise_token(get("service")).lower()
     service = SERVICE_WORDS.get(service_word, service_word)
     if service not in SERVICES:
         raise _CellError("service", f"not one of 检定/校准/检测/修理: {get('service')!r}")
-    unit = normalise_text(get("unit"))
+    unit = normalise_token(get("unit"))
     if unit not in UNITS:
         raise _CellError("unit", f"unknown unit {unit!r} (known: {'/'.join(UNITS)})")
-    price_text = normalise_text(get("price"))
+    price_text = normalise_token(get("price"))
     price = None if price_text in QUOTED_WORDS else parse("price", yuan_to_fen)
 
     def money(key: str) -> int | None:
-        return None if not normalise_text(get(key)) else parse(key, yuan_to_fen)
+        return None if not normalise_token(get(key)) else parse(key, yuan_to_fen)
 
     def count(key: str, high: int) -> int:
-        return 0 if not normalise_text(get(key)) else parse(key, _int, 0, high)
+        return 0 if not normalise_token(get(key)) else parse(key, _int, 0, high)
 
     row = FeeRow(
         code=code,
@@ -254,12 +266,12 @@ def _row_from_cells(cells: dict[str, str]) -> FeeRow:
         ranges_included=count("ranges_included", 100),
         per_metre_fen=money("per_metre"),
         metres_included=count("metres_included", 10000),
-        ac_dc_percent=None if not normalise_text(get("ac_dc_percent"))
+        ac_dc_percent=None if not normalise_token(get("ac_dc_percent"))
         else parse("ac_dc_percent", _int, 0, 500),
         regulation=normalise_text(get("regulation")),
-        cycle_months=None if not normalise_text(get("cycle_months")) else parse("cycle_months", _int, 1, 120),
+        cycle_months=None if not normalise_token(get("cycle_months")) else parse("cycle_months", _int, 1, 120),
         compulsory=parse("compulsory", _bool, False),
-        turnaround_days=10 if not normalise_text(get("turnaround_days"))
+        turnaround_days=10 if not normalise_token(get("turnaround_days"))
         else parse("turnaround_days", _int, 1, 365),
         urgent_allowed=parse("urgent_allowed", _bool, True),
     )
@@ -298,14 +310,15 @@ def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20) -> lis
         raise CatalogError([Problem(filename, 1, "", f"not CSV: {e}")]) from None
     keys: list[str | None] = []
     for name in header:
-        key = _HEADER_KEYS.get(normalise_text(name))
-        if key is None and normalise_text(name):
-            problems.append(Problem(filename, 1, normalise_text(name), "unknown column"))
+        key = _HEADER_KEYS.get(normalise_token(name))
+        if key is None and normalise_token(name):
+            problems.append(Problem(filename, 1, normalise_token(name), "unknown column"))
         if key is not None and key in keys:
             problems.append(Problem(filename, 1, _ZH_HEADER[key], "column appears twice"))
         keys.append(key)
-    for key in sorted(REQUIRED - set(keys)):
-        problems.append(Problem(filename, 1, _ZH_HEADER[key], "required column is missing"))
+    for zh, key in COLUMNS:
+        if key in REQUIRED and key not in keys:
+            problems.append(Problem(filename, 1, zh, "required column is missing"))
     if problems:
         raise CatalogError(problems)
 
@@ -378,4 +391,5 @@ ROW_FIELDS = tuple(f.name for f in fields(FeeRow))
 __all__ = [
     "SERVICES", "USES", "COMPULSORY_USES", "FIELDS", "UNITS", "FeeRow", "CatalogError", "Problem",
     "parse_csv", "to_csv", "decode_csv_bytes", "yuan_to_fen", "fen_to_yuan", "normalise_text",
+    "normalise_token",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -212,4 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         return func(args, config)
     except CommandError as e:
         print(e, file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # `kiosk catalog export | head`: the reader went away; no traceback for that.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from .fees import Estimate, EstimateLine
 from .i18n import money, service_name, t, unit_name, use_name
-from .textwidth import pad
+from .catalog import SERVICES
+from .textwidth import cell_width, pad
 
 
 def _notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
     notes = [t(f"addon.{a.kind}", lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
              for a in line.addons]
+    if line.minimum_fen:
+        notes.append(t("addon.minimum", lang) + " " + money(line.minimum_fen, lang))
     if line.free_reason:
         notes.append(t(f"free.{line.free_reason}", lang, use=use_name(line.use, lang)))
     if line.quoted:
@@ -22,8 +25,9 @@ def _notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
 
 
 def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
-    cols = [("col.code", 12, "<"), ("col.item", 0, "<"), ("col.service", 6, "<"),
-            ("col.quantity", 6, ">"), ("col.unit_price", 11, ">"), ("col.amount", 12, ">")]
+    service_width = max(cell_width(service_name(s, lang)) for s in SERVICES)
+    cols = [("col.code", 11, "<"), ("col.item", 0, "<"), ("col.service", service_width, "<"),
+            ("col.quantity", 6, ">"), ("col.unit_price", 10, ">"), ("col.amount", 12, ">")]
     fixed = sum(w for _, w, _ in cols) + len(cols) - 1
     cols[1] = ("col.item", max(10, width - fixed), "<")
 
@@ -35,12 +39,15 @@ def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
         name = ln.name_zh if lang == "zh" else ln.name_en
         spec = ln.spec_zh if lang == "zh" else (ln.spec_en or ln.spec_zh)
         out.append(row([
-            ln.code, " ".join(x for x in (name, spec, ln.accuracy_class) if x), service_name(ln.service, lang),
+            ln.code, name, service_name(ln.service, lang),
             f"{ln.quantity}{unit_name(ln.unit, lang) if lang == 'zh' else ''}",
             money(ln.unit_price_fen, lang), money(ln.amount_fen, lang),
         ]))
         indent = " " * (cols[0][1] + 1)
-        for note in ([ln.regulation] if ln.regulation else []) + _notes(ln, est.urgent, lang):
+        # A name too long for its cell is written out whole on the detail line.
+        whole_name = name if cell_width(name) > cols[1][1] else ""
+        described = "  ".join(x for x in (whole_name, spec, ln.accuracy_class, ln.regulation) if x)
+        for note in ([described] if described else []) + _notes(ln, est.urgent, lang):
             out.append(indent + note)
     for d in est.discounts:
         label = d.name_zh if lang == "zh" else d.name_en

@@ -5,8 +5,9 @@ Pure: plain data in, plain data out; no database, no Textual, no printer.
 Rules, in the order they are applied to each line (all integer fen):
 1. Per instrument: the row's base price, plus each add-on the row prices
    (extra measuring points, extra ranges, started metres beyond the included length),
-   then the AC+DC percentage on that subtotal, then the row's minimum charge.
-2. Line amount = per-instrument amount x quantity.
+   then the AC+DC percentage on that subtotal.
+2. Line amount = per-instrument amount x quantity, raised to the row's minimum charge
+   (最低收费 is per line: one item in one consignment, e.g. 量块 12元/块, 最低100元).
 3. A verification line of an instrument in the compulsory catalogue, used for trade,
    safety, medical or environment, is free (财税〔2017〕20号); the line still shows
    what it would have cost (`waived_fen`) and why it is free.
@@ -29,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from math import ceil
 
-from .catalog import COMPULSORY_USES, SERVICES, USES, FeeRow, normalise_text
+from .catalog import COMPULSORY_USES, SERVICES, USES, FeeRow, normalise_token
 
 URGENT_TIERS = ("72h", "24h", "8h")
 URGENT_HOURS = {"72h": 72, "24h": 24, "8h": 8}
@@ -132,7 +133,7 @@ class EstimateRequest:
 
 def _whole(value, where: str, low: int, high: int) -> int:
     if isinstance(value, str):
-        value = normalise_text(value)  # full-width digits from an IME
+        value = normalise_token(value)  # full-width digits from an IME
         if not value.isdigit():
             raise EstimateError(where, f"not a whole number: {value!r}")
         value = int(value)
@@ -144,9 +145,9 @@ def _whole(value, where: str, low: int, high: int) -> int:
 
 
 def _choice(value, where: str, choices) -> str:
-    if not isinstance(value, str) or normalise_text(value).lower() not in choices:
+    if not isinstance(value, str) or normalise_token(value).lower() not in choices:
         raise EstimateError(where, f"{value!r} is not one of {', '.join(choices)}")
-    return normalise_text(value).lower()
+    return normalise_token(value).lower()
 
 
 def request_from_dict(data) -> EstimateRequest:
@@ -174,12 +175,12 @@ def request_from_dict(data) -> EstimateRequest:
         if unknown:
             raise EstimateError(at, f"unknown field(s): {', '.join(sorted(unknown))}")
         item = raw.get("item")
-        if not isinstance(item, str) or not normalise_text(item):
+        if not isinstance(item, str) or not normalise_token(item):
             raise EstimateError(f"{at}.item", "a fee-standard number is required")
         metres = raw.get("metres")
         if metres is not None:
             try:
-                metres = Decimal(normalise_text(str(metres))) if not isinstance(metres, bool) else None
+                metres = Decimal(normalise_token(str(metres))) if not isinstance(metres, bool) else None
             except InvalidOperation:
                 metres = None
             if metres is None or not metres.is_finite() or not 0 < metres <= MAX_METRES:
@@ -189,7 +190,7 @@ def request_from_dict(data) -> EstimateRequest:
             raise EstimateError(f"{at}.ac_dc", "must be true or false")
         lines.append(
             LineRequest(
-                item=normalise_text(item).upper(),
+                item=normalise_token(item).upper(),
                 quantity=_whole(raw.get("quantity", 1), f"{at}.quantity", 1, MAX_QUANTITY),
                 use=_choice(raw.get("use", "other"), f"{at}.use", USES),
                 service=None if raw.get("service") is None else _choice(raw["service"], f"{at}.service", SERVICES),
@@ -207,8 +208,8 @@ def request_from_dict(data) -> EstimateRequest:
 
 @dataclass(frozen=True, slots=True)
 class AddOn:
-    kind: str  # extra_points | extra_ranges | extra_metres | ac_dc | minimum
-    count: int  # extra units charged (0 for percentage and minimum)
+    kind: str  # extra_points | extra_ranges | extra_metres | ac_dc
+    count: int  # extra units charged (0 for a percentage)
     unit_fen: int | None  # price per extra unit; None for a percentage
     percent: int | None
     amount_fen: int  # per instrument
@@ -230,7 +231,8 @@ class EstimateLine:
     quantity: int
     unit_price_fen: int | None  # the row's base price
     addons: tuple[AddOn, ...]
-    unit_amount_fen: int | None  # per instrument, add-ons and minimum included
+    unit_amount_fen: int | None  # per instrument, add-ons included
+    minimum_fen: int | None  # top-up that raised the line to the row's minimum charge
     amount_fen: int | None  # what the customer pays for the line, before urgent and discounts
     waived_fen: int  # what a free line would have cost
     free_reason: str | None  # compulsory_verification
@@ -295,9 +297,6 @@ def _per_instrument(row: FeeRow, req: LineRequest, at: str) -> tuple[int | None,
         extra = percent_of(subtotal, row.ac_dc_percent)
         addons.append(AddOn("ac_dc", 0, None, row.ac_dc_percent, extra))
         subtotal += extra
-    if row.min_fen is not None and subtotal < row.min_fen:
-        addons.append(AddOn("minimum", 0, None, None, row.min_fen - subtotal))
-        subtotal = row.min_fen
     return subtotal, tuple(addons)
 
 
@@ -324,6 +323,9 @@ def estimate(
         unit_amount, addons = _per_instrument(row, req, at)
         free = is_free(row, row.service, req.use)
         full = None if unit_amount is None else unit_amount * req.quantity
+        minimum = None
+        if full is not None and row.min_fen is not None and full < row.min_fen:
+            minimum, full = row.min_fen - full, row.min_fen
         amount = 0 if free else full
         waived = (full or 0) if free else 0
         surcharge = note = pct = None
@@ -340,7 +342,7 @@ def estimate(
                 index=i, code=row.code, name_zh=row.name_zh, name_en=row.name_en, spec_zh=row.spec_zh,
                 spec_en=row.spec_en, accuracy_class=row.accuracy_class, service=row.service, use=req.use, regulation=row.regulation,
                 unit=row.unit, quantity=req.quantity, unit_price_fen=row.price_fen, addons=addons,
-                unit_amount_fen=unit_amount, amount_fen=amount, waived_fen=waived,
+                unit_amount_fen=unit_amount, minimum_fen=minimum, amount_fen=amount, waived_fen=waived,
                 free_reason="compulsory_verification" if free else None,
                 quoted=amount is None, urgent_percent=pct, urgent_fen=surcharge, urgent_note=note,
                 turnaround_days=row.turnaround_days,

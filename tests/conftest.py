@@ -1,0 +1,32 @@
+import os
+
+import pytest
+
+# The app and CLI must never touch the developer's real data or config during tests.
+os.environ.pop("KIOSK_CONFIG", None)
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def db(tmp_path):
+    from db.connection import open_database
+
+    database = open_database(tmp_path / "kiosk.sqlite3")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def catalog(db):
+    from kiosk.catalog_store import ensure_catalog, load_catalog
+
+    ensure_catalog()
+    return load_catalog()

@@ -1,0 +1,133 @@
+"""The `kiosk` command: the estimate contract, and a clear message for every bad input."""
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from db.connection import LATEST
+from kiosk.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys):
+    """main() with stdin; returns (exit status, stdout, stderr)."""
+
+    def invoke(*argv: str, stdin: str = ""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = main(["--db", str(tmp_path / "k.sqlite3"), *argv])
+        out = capsys.readouterr()
+        return status, out.out, out.err
+
+    return invoke
+
+
+def request(**fields) -> str:
+    return json.dumps({"lines": [{"item": "L-001-001", "quantity": 2, "use": "other"}], **fields})
+
+
+def test_estimate_prints_the_itemized_json(run):
+    status, out, _ = run("estimate", stdin=request(urgent="72h"))
+    assert status == 0
+    data = json.loads(out)
+    line = data["lines"][0]
+    assert (line["code"], line["quantity"], line["unit_price_fen"], line["amount_fen"]) == ("L-001-001", 2, 3000, 6000)
+    assert line["free_reason"] is None and line["regulation"].startswith("JJG 52")
+    assert line["urgent_fen"] == 1800 and data["total_fen"] == 7800
+    assert data["catalog_version"] == 1 and data["policy_id"] == "demo-2026"
+
+
+def test_estimate_shows_free_compulsory_verification(run):
+    status, out, _ = run("estimate", stdin=request().replace('"other"', '"trade"'))
+    line = json.loads(out)["lines"][0]
+    assert (line["amount_fen"], line["waived_fen"], line["free_reason"]) == (0, 6000, "compulsory_verification")
+
+
+def test_estimate_table_in_both_languages(run):
+    status, out, _ = run("estimate", "--table", stdin=request())
+    assert status == 0 and "一般压力表" in out and "合计" in out and "￥60.00" in out and "以窗口确认为准" in out
+    status, out, _ = run("estimate", "--table", "--lang", "en", stdin=request())
+    assert "General pressure gauge" in out and "Total" in out and "counter confirms" in out
+
+
+@pytest.mark.parametrize(
+    "stdin, says",
+    [
+        ("{not json", "不是有效的 JSON"),
+        ("", "不是有效的 JSON"),
+        ("[]", "request: must be a JSON object"),
+        ('{"lines": []}', "lines: must be a non-empty list"),
+        (request().replace("L-001-001", "X-404-404"), "lines[0].item: unknown fee-standard number 'X-404-404'"),
+        (request().replace('"quantity": 2', '"quantity": 0'), "lines[0].quantity: 0 is outside 1–999"),
+        (request().replace('"quantity": 2', '"quantity": 100000'), "lines[0].quantity"),
+        (request().replace('"other"', '"fun"'), "lines[0].use"),
+        (request(urgent="1h"), "urgent: '1h' is not one of 72h, 24h, 8h"),
+        (request().replace('"use"', '"colour": "red", "use"'), "unknown field(s): colour"),
+    ],
+)
+def test_bad_estimate_requests_get_a_clear_message(run, stdin, says):
+    status, out, err = run("estimate", stdin=stdin)
+    assert status != 0 and out == ""
+    assert says in err
+
+
+def test_bad_json_writes_nothing(run, tmp_path):
+    run("estimate", stdin="{oops")
+    assert not (tmp_path / "k.sqlite3").exists()
+
+
+def test_catalog_search_finds_by_pinyin_initials(run):
+    status, out, _ = run("catalog", "search", "ylb")
+    assert status == 0 and "一般压力表" in out and "L-001-001" in out
+    status, out, err = run("catalog", "search", "zzzzqqq")
+    assert status == 1 and "没有找到" in err
+
+
+@pytest.mark.parametrize(
+    "config, says",
+    [
+        ("[kiosk]\nlanguage = 'fr'\n", "kiosk.language must be one of zh, en"),
+        ("[kiosk]\nlangauge = 'zh'\n", "unknown key kiosk.langauge"),
+        ("[printer]\nuri = 'x'\n", "unknown section [printer]"),
+        ("[database]\npath = 5\n", "database.path must be a str"),
+        ("[kiosk\nlanguage = 'zh'\n", "not valid TOML"),
+        ("[kiosk]\ndevice_prefix = 'K-1'\n", "device_prefix must be 1–4 letters or digits"),
+    ],
+)
+def test_bad_config_file_gets_a_clear_message(tmp_path, capsys, config, says):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(config, encoding="utf-8")
+    assert main(["--config", str(path), "db", "status"]) == 1
+    err = capsys.readouterr().err
+    assert says in err and str(path) in err and "配置文件有误" in err
+    assert not (tmp_path / "data").exists(), "nothing may be written on a bad config"
+
+
+def test_config_file_sets_database_and_language(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[kiosk]\nlanguage = 'en'\ndevice_prefix = 'b7'\n[database]\npath = 'site.sqlite3'\n")
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    assert main(["db", "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["database"] == str(tmp_path / "site.sqlite3")
+    assert status["device"]["prefix"] == "B7" and status["schema_version"] == LATEST
+
+
+def test_a_database_from_a_newer_kiosk_is_refused(run, tmp_path):
+    conn = sqlite3.connect(tmp_path / "k.sqlite3")
+    conn.execute(f"PRAGMA user_version = {LATEST + 3}")
+    conn.close()
+    status, _, err = run("db", "status")
+    assert status == 1 and "数据库无法使用" in err and "newer version" in err
+
+
+def test_python_dash_m_kiosk_works(tmp_path):
+    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "kiosk", "estimate"], input=request(), capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total_fen"] == 6000

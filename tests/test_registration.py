@@ -1,0 +1,161 @@
+"""Registration: ticket + lines + print job + outbox event in one transaction, or nothing."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pytest
+
+from db.models import Counter, Customer, OutboxEvent, PrintJob, Ticket, TicketLine
+from kiosk.fees import EstimateError, LineRequest, default_policy
+from kiosk.registration import (
+    CustomerDetails,
+    InstrumentLine,
+    Registration,
+    RegistrationError,
+    ensure_device,
+    register,
+)
+
+TABLES = (Customer, Ticket, TicketLine, PrintJob, OutboxEvent, Counter)
+
+
+def counts():
+    return {model.__name__: model.select().count() for model in TABLES}
+
+
+def sample(**overrides) -> Registration:
+    values = dict(
+        customer=CustomerDetails("示范燃气有限公司", "91520100MA6DKJ2X4U", "贵阳市", "李工", "13812345678"),
+        lines=(
+            InstrumentLine(LineRequest("L-001-001", quantity=3, use="safety"), model="Y-100", serial_number="A1"),
+            InstrumentLine(LineRequest("C-003-001", metres=Decimal("7.5"))),
+        ),
+    )
+    values.update(overrides)
+    return Registration(**values)
+
+
+def test_registration_writes_the_whole_fact(catalog):
+    device = ensure_device("K1")
+    ticket = register(sample(), catalog, default_policy(), device)
+
+    stored = Ticket.get_by_id(ticket.id)
+    assert stored.number == ticket.number and stored.number.startswith("K1-")
+    assert stored.version_id == catalog.version
+    assert [ln.code for ln in stored.lines.order_by(TicketLine.position)] == ["L-001-001", "C-003-001"]
+    assert stored.lines.order_by(TicketLine.position).first().free_reason == "compulsory_verification"
+    job = PrintJob.get_by_id(ticket.print_job_id)
+    assert (job.state, job.kind, job.ticket_id) == ("pending", "ticket", ticket.id)
+    event = OutboxEvent.get(OutboxEvent.uid == ticket.event_uid)
+    payload = json.loads(event.payload)
+    assert event.kind == "ticket.registered" and event.acked_at is None
+    assert payload["ticket"]["number"] == ticket.number
+    assert payload["ticket"]["total_fen"] == stored.total_fen == ticket.estimate.total_fen
+    assert json.loads(stored.estimate_json)["total_fen"] == stored.total_fen
+
+
+def test_ticket_numbers_count_up_per_device_and_day(catalog):
+    device = ensure_device("K1")
+    numbers = [register(sample(), catalog, default_policy(), device).number for _ in range(3)]
+    assert [n[-4:] for n in numbers] == ["0001", "0002", "0003"]
+    assert len(set(numbers)) == 3
+
+
+def test_a_failure_inside_the_transaction_writes_nothing(catalog, monkeypatch):
+    device = ensure_device("K1")
+    before = counts()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk went away between the print job and the outbox event")
+
+    monkeypatch.setattr(OutboxEvent, "create", broken)
+    with pytest.raises(OSError):
+        register(sample(), catalog, default_policy(), device)
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "overrides, where",
+    [
+        ({"customer": CustomerDetails("  ")}, "customer.organisation"),
+        ({"customer": CustomerDetails("x" * 201)}, "customer.organisation"),
+        ({"customer": CustomerDetails("公司\x1b[2J")}, "customer.organisation"),
+        ({"lines": ()}, "lines"),
+        ({"pickup": "drone"}, "pickup"),
+        ({"certificates": 0}, "certificates"),
+    ],
+)
+def test_bad_registrations_are_refused_before_anything_is_written(catalog, overrides, where):
+    device = ensure_device("K1")
+    before = counts()
+    with pytest.raises(RegistrationError) as refused:
+        register(sample(**overrides), catalog, default_policy(), device)
+    assert refused.value.where == where
+    assert counts() == before
+
+
+def test_an_unknown_item_is_refused_before_anything_is_written(catalog):
+    device = ensure_device("K1")
+    before = counts()
+    bad = sample(lines=(InstrumentLine(LineRequest("X-999-999")),))
+    with pytest.raises(EstimateError):
+        register(bad, catalog, default_policy(), device)
+    assert counts() == before
+
+
+def test_full_width_input_is_normalised(catalog):
+    device = ensure_device("K1")
+    ticket = register(sample(customer=CustomerDetails("ＡＢＣ仪表厂", phone="１３８１２３４５６７８")), catalog,
+                      default_policy(), device)
+    customer = Ticket.get_by_id(ticket.id).customer
+    assert (customer.organisation, customer.phone) == ("ABC仪表厂", "13812345678")
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from decimal import Decimal
+    from db.connection import open_database
+    from kiosk.catalog_store import ensure_catalog, load_catalog
+    from kiosk.fees import LineRequest, default_policy
+    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+
+    open_database(sys.argv[1])
+    ensure_catalog()
+    catalog, policy, device = load_catalog(), default_policy(), ensure_device("KX")
+    reg = Registration(CustomerDetails("循环写入测试单位"), tuple(
+        InstrumentLine(LineRequest(code, quantity=2)) for code in ("L-001-001", "Z-001-001", "C-003-001")))
+    while True:
+        print(register(reg, catalog, policy, device).number, flush=True)
+""")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_kill_9_mid_registration_leaves_only_whole_tickets(tmp_path, round_):
+    path = tmp_path / "killed.sqlite3"
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    reported = []
+    for kill_after in (5, 17, 31):
+        child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+                                 env=env)
+        for _ in range(kill_after + round_):
+            reported.append(child.stdout.readline().strip())
+        child.send_signal(signal.SIGKILL)  # mid-write, most likely: it never stops registering
+        child.wait()
+
+    from db.connection import open_database
+
+    db = open_database(path)
+    assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    numbers = {t.number for t in Ticket.select()}
+    assert set(reported) <= numbers, "a ticket the writer saw committed is gone"
+    for ticket in Ticket.select():
+        assert ticket.lines.count() == 3, f"{ticket.number} is half-written"
+        assert ticket.print_jobs.count() == 1
+    events = [json.loads(e.payload)["ticket"]["number"] for e in OutboxEvent.select()]
+    assert sorted(events) == sorted(numbers)
+    db.close()
