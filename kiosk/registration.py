@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from db.inserts import insert, insert_many
 from db.models import (
-    Counter,
     Customer,
     Device,
     OutboxEvent,
@@ -103,14 +103,27 @@ def ensure_device(prefix: str = "", role: str = "kiosk") -> Device:
 
 def _next(name: str) -> int:
     """Bump a named counter; call inside the writing transaction."""
-    updated = Counter.update(value=Counter.value + 1).where(Counter.name == name).execute()
-    if not updated:
-        Counter.create(name=name, value=1)
-    return Counter.get_by_id(name).value
+    return database_proxy.execute_sql(
+        "INSERT INTO counter (name, value) VALUES (?, 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value", (name,)
+    ).fetchone()[0]
 
 
-def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: Device) -> RegisteredTicket:
-    """Price and store a registration atomically. Raises before writing on any bad input."""
+@dataclass(frozen=True)
+class PreparedRegistration:
+    """A validated, priced registration, ready to commit. Pure data: no ids, no I/O yet."""
+
+    customer: dict  # customer row values (CustomerDetails, cleaned)
+    registration: Registration
+    estimate: Estimate
+    estimate_json: str
+    certificate_name: str
+    lines: tuple[dict, ...]  # ticket_line values, but for the ticket id
+    event_lines: tuple[dict, ...]  # the same, as the outbox event carries them
+
+
+def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> PreparedRegistration:
+    """Validate and price. Raises RegistrationError / EstimateError; writes nothing."""
     customer = CustomerDetails(
         organisation=_clean(reg.customer.organisation, "customer.organisation", required=True),
         credit_code=_clean(reg.customer.credit_code, "customer.credit_code").upper(),
@@ -124,58 +137,64 @@ def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: 
         raise RegistrationError("pickup", f"not one of {', '.join(PICKUP)}")
     if not 1 <= reg.certificates <= 10:
         raise RegistrationError("certificates", "1–10 copies")
-    lines = [
-        InstrumentLine(
-            pricing=line.pricing,
-            **{k: _clean(getattr(line, k), f"lines[{i}].{k}")
-               for k in ("model", "serial_number", "manufacturer", "requirements")},
-            repair_if_fails=line.repair_if_fails,
-        )
-        for i, line in enumerate(reg.lines)
-    ]
-    certificate_name = _clean(reg.certificate_name, "certificate_name") or customer.organisation
-    priced = estimate(EstimateRequest(tuple(ln.pricing for ln in lines), reg.urgent), catalog.by_code, policy,
+    texts = [{k: _clean(getattr(line, k), f"lines[{i}].{k}") for k in ("model", "serial_number", "manufacturer",
+                                                                       "requirements")}
+             for i, line in enumerate(reg.lines)]
+    priced = estimate(EstimateRequest(tuple(ln.pricing for ln in reg.lines), reg.urgent), catalog.by_code, policy,
                       catalog.version)
-    estimate_json = json.dumps(priced.to_dict(), ensure_ascii=False, sort_keys=True, default=str)
+    lines = tuple(
+        dict(position=i, row=catalog.row_ids[est.code], code=est.code, quantity=line.pricing.quantity,
+             use=line.pricing.use, service=est.service, points=line.pricing.points, ranges=line.pricing.ranges,
+             metres=None if line.pricing.metres is None else str(line.pricing.metres), ac_dc=line.pricing.ac_dc,
+             **text, repair_if_fails=line.repair_if_fails, amount_fen=est.amount_fen, free_reason=est.free_reason)
+        for i, (line, text, est) in enumerate(zip(reg.lines, texts, priced.lines))
+    )
+    return PreparedRegistration(
+        customer=asdict(customer),
+        registration=reg,
+        estimate=priced,
+        estimate_json=json.dumps(priced.to_dict(), ensure_ascii=False, sort_keys=True, default=str),
+        certificate_name=_clean(reg.certificate_name, "certificate_name") or customer.organisation,
+        lines=lines,
+        event_lines=tuple({k: v for k, v in line.items() if k != "row"} for line in lines),
+    )
 
+
+def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
+    """The one transaction: customer, ticket, lines, print job, outbox event, or nothing."""
+    reg, priced = prepared.registration, prepared.estimate
     now = utc_now()
+    created = now.isoformat()
     local_day = now.astimezone().date()
-    uid = uuid7()
+    uid, event_uid = uuid7(), uuid7()
     with database_proxy.atomic():
         number = ticket_number(device.prefix, local_day, _next(f"ticket:{device.prefix}:{local_day:%Y%m%d}"))
-        cust = Customer.create(**asdict(customer), created_at=now)
-        ticket = Ticket.create(
-            uid=uid, number=number, device=device, customer=cust, version=catalog.version,
-            policy_id=policy.id, status="registered", urgent=reg.urgent, pickup=reg.pickup,
-            certificates=reg.certificates, certificate_name=certificate_name, total_fen=priced.total_fen,
-            quoted_lines=priced.quoted_lines, estimate_json=estimate_json, created_at=now,
+        customer_id = insert(Customer, **prepared.customer, created_at=now)
+        ticket_id = insert(
+            Ticket, uid=uid, number=number, device=device.id, customer=customer_id, version=priced.catalog_version,
+            policy_id=priced.policy_id, status="registered", urgent=reg.urgent, pickup=reg.pickup,
+            certificates=reg.certificates, certificate_name=prepared.certificate_name, total_fen=priced.total_fen,
+            quoted_lines=priced.quoted_lines, estimate_json=prepared.estimate_json, created_at=now,
         )
-        line_rows = []
-        for i, (line, est) in enumerate(zip(lines, priced.lines)):
-            p = line.pricing
-            line_rows.append(dict(
-                ticket=ticket.id, position=i, row=catalog.row_ids[est.code], code=est.code,
-                quantity=p.quantity, use=p.use, service=est.service, points=p.points, ranges=p.ranges,
-                metres=None if p.metres is None else str(p.metres), ac_dc=p.ac_dc, model=line.model,
-                serial_number=line.serial_number, manufacturer=line.manufacturer,
-                requirements=line.requirements, repair_if_fails=line.repair_if_fails,
-                amount_fen=est.amount_fen, free_reason=est.free_reason,
-            ))
-        TicketLine.insert_many(line_rows).execute()
-        job = PrintJob.create(ticket=ticket, kind="ticket", state="pending", attempts=0, created_at=now,
-                              updated_at=now)
-        event_uid = uuid7()
-        OutboxEvent.create(
-            uid=event_uid, kind="ticket.registered", created_at=now,
+        insert_many(TicketLine, [{**line, "ticket": ticket_id} for line in prepared.lines])
+        job_id = insert(PrintJob, ticket=ticket_id, kind="ticket", state="pending", attempts=0, created_at=now,
+                        updated_at=now)
+        insert(
+            OutboxEvent, uid=event_uid, kind="ticket.registered", created_at=now,
             payload=json.dumps({
                 "ticket": {
-                    "uid": uid, "number": number, "device": device.uid, "created_at": now.isoformat(),
-                    "catalog_version": catalog.version, "policy": policy.id, "urgent": reg.urgent,
+                    "uid": uid, "number": number, "device": device.uid, "created_at": created,
+                    "catalog_version": priced.catalog_version, "policy": priced.policy_id, "urgent": reg.urgent,
                     "pickup": reg.pickup, "certificates": reg.certificates,
-                    "certificate_name": certificate_name, "total_fen": priced.total_fen,
+                    "certificate_name": prepared.certificate_name, "total_fen": priced.total_fen,
                 },
-                "customer": asdict(customer),
-                "lines": [{k: v for k, v in row.items() if k not in ("ticket", "row")} for row in line_rows],
+                "customer": prepared.customer,
+                "lines": prepared.event_lines,
             }, ensure_ascii=False, sort_keys=True),
         )
-    return RegisteredTicket(ticket.id, uid, number, now, priced, job.id, event_uid)
+    return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid)
+
+
+def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: Device) -> RegisteredTicket:
+    """Validate, price and store a registration atomically."""
+    return commit(prepare(reg, catalog, policy), device)

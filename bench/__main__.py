@@ -1,0 +1,22 @@
+"""`python -m bench`: every benchmark, each figure beside its floor measured in the same run."""
+
+import os
+import platform
+import sys
+
+
+def main() -> int:
+    from bench import registration, search
+
+    print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
+    missed = 0
+    for module in (search, registration):
+        for figure in module.run():
+            print(figure.line(), flush=True)
+            missed += not figure.met
+    print(f"# {missed} goal(s) missed" if missed else "# all goals met")
+    return 0  # a measurement, not a test: a missed goal is reported, not failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
