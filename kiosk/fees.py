@@ -15,7 +15,8 @@ Rules, in the order they are applied to each line (all integer fen):
    of rows that allow urgent work; never on compulsory free verification.
 5. Discounts from the policy are their own lines, computed on the amounts of the lines
    they apply to (before the urgent surcharge: a surcharge buys speed, not the service).
-   They do not stack: a line takes its best qualifying discount.
+   They do not stack: a line takes its best qualifying discount. A quantity threshold
+   counts the same fee item across all lines of the request (同一项目同批).
 Percentages round half up to the fen: (amount * percent + 50) // 100.
 A row without a price is "quoted at the counter": its amount is None and the total
 counts only priced lines (`quoted_lines` says how many are missing).
@@ -30,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from math import ceil
 
-from .catalog import COMPULSORY_USES, SERVICES, USES, FeeRow, normalise_token
+from .catalog import COMPULSORY_USES, SERVICE_WORDS, SERVICES, USES, FeeRow, normalise_token
 
 URGENT_TIERS = ("72h", "24h", "8h")
 URGENT_HOURS = {"72h": 72, "24h": 24, "8h": 8}
@@ -134,7 +135,9 @@ class EstimateRequest:
 def _whole(value, where: str, low: int, high: int) -> int:
     if isinstance(value, str):
         value = normalise_token(value)  # full-width digits from an IME
-        if not value.isdigit():
+        # isdecimal, not isdigit: "፩" or "²" are digits int() refuses; the length cap keeps
+        # a 5000-digit string away from int()'s own limit.
+        if not (value.isascii() and value.isdecimal() and len(value) <= 9):
             raise EstimateError(where, f"not a whole number: {value!r}")
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -148,6 +151,13 @@ def _choice(value, where: str, choices) -> str:
     if not isinstance(value, str) or normalise_token(value).lower() not in choices:
         raise EstimateError(where, f"{value!r} is not one of {', '.join(choices)}")
     return normalise_token(value).lower()
+
+
+def _service(value, where: str) -> str:
+    """English keys or the words of the fee table (检定 / 校准 / 检测 / 修理)."""
+    if isinstance(value, str) and normalise_token(value) in SERVICE_WORDS:
+        return SERVICE_WORDS[normalise_token(value)]
+    return _choice(value, where, SERVICES)
 
 
 def request_from_dict(data) -> EstimateRequest:
@@ -183,8 +193,11 @@ def request_from_dict(data) -> EstimateRequest:
                 metres = Decimal(normalise_token(str(metres))) if not isinstance(metres, bool) else None
             except InvalidOperation:
                 metres = None
-            if metres is None or not metres.is_finite() or not 0 < metres <= MAX_METRES:
-                raise EstimateError(f"{at}.metres", f"not a length in metres (0–{MAX_METRES}]: {raw['metres']!r}")
+            # At most millimetres: keeps the Decimal arithmetic exact (28 digits would round).
+            if (metres is None or not metres.is_finite() or not 0 < metres <= MAX_METRES
+                    or metres.as_tuple().exponent < -3):
+                raise EstimateError(f"{at}.metres",
+                                    f"not a length in metres (0–{MAX_METRES}], to the mm: {raw['metres']!r}")
         ac_dc = raw.get("ac_dc", False)
         if not isinstance(ac_dc, bool):
             raise EstimateError(f"{at}.ac_dc", "must be true or false")
@@ -193,7 +206,7 @@ def request_from_dict(data) -> EstimateRequest:
                 item=normalise_token(item).upper(),
                 quantity=_whole(raw.get("quantity", 1), f"{at}.quantity", 1, MAX_QUANTITY),
                 use=_choice(raw.get("use", "other"), f"{at}.use", USES),
-                service=None if raw.get("service") is None else _choice(raw["service"], f"{at}.service", SERVICES),
+                service=None if raw.get("service") is None else _service(raw["service"], f"{at}.service"),
                 points=None if raw.get("points") is None else _whole(raw["points"], f"{at}.points", 1, MAX_POINTS),
                 ranges=None if raw.get("ranges") is None else _whole(raw["ranges"], f"{at}.ranges", 1, MAX_RANGES),
                 metres=metres,
@@ -349,12 +362,17 @@ def estimate(
             )
         )
 
+    # "同一项目同批": the quantity that qualifies is the item's across the whole request
+    # (one item may sit on several lines, e.g. for different uses).
+    batch: dict[str, int] = {}
+    for ln in lines:
+        batch[ln.code] = batch.get(ln.code, 0) + ln.quantity
     # Preferential measures do not stack: each line takes its best qualifying discount
     # (the first in the policy on a tie), so no line is ever discounted below zero.
     best: dict[int, Discount] = {}
     for ln in lines:
         for d in policy.discounts:
-            if ln.amount_fen and ln.service in d.services and ln.quantity >= d.min_quantity:
+            if ln.amount_fen and ln.service in d.services and batch[ln.code] >= d.min_quantity:
                 if ln.index not in best or d.percent > best[ln.index].percent:
                     best[ln.index] = d
     discounts = []
