@@ -88,4 +88,4 @@ def migrate(db: SqliteDatabase, target: int = LATEST) -> list[int]:
     return applied
 
 
-__all__ = ["open_database", "migrate", "schema_version", "SchemaError", "SchemaTooNew", "MODELS", "LATEST"]
+__all__ = ["LATEST", "MODELS", "SchemaError", "SchemaTooNew", "migrate", "open_database", "schema_version"]

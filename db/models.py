@@ -3,7 +3,7 @@ classes; tests/test_db.py checks that the two agree column by column."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from peewee import (
     AutoField,
@@ -19,7 +19,7 @@ database_proxy = DatabaseProxy()
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UtcDateTimeField(TextField):
@@ -30,7 +30,7 @@ class UtcDateTimeField(TextField):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store timezone-aware UTC")
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
 
     def python_value(self, value):
         return None if value is None else datetime.fromisoformat(value)

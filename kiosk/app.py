@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
@@ -29,6 +31,8 @@ class KioskApp(App):
     CSS_PATH = Path(__file__).parent.parent / "screens" / "kiosk.tcss"
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器送检自助服务"
+
+    BINDINGS: ClassVar = [Binding("f2", "toggle_language", "中文/English", id="language")]
 
     language: reactive[str] = reactive("zh", init=False)
 
@@ -67,7 +71,7 @@ class KioskApp(App):
     def on_catalog_failed(self, message: CatalogFailed) -> None:
         self.notify(message.error, severity="error", timeout=30)
 
-    def toggle_language(self) -> None:
+    def action_toggle_language(self) -> None:
         self.language = "en" if self.language == "zh" else "zh"
 
     def watch_language(self) -> None:

@@ -389,7 +389,19 @@ def to_csv(rows: list[FeeRow]) -> str:
 
 ROW_FIELDS = tuple(f.name for f in fields(FeeRow))
 __all__ = [
-    "SERVICES", "USES", "COMPULSORY_USES", "FIELDS", "UNITS", "FeeRow", "CatalogError", "Problem",
-    "parse_csv", "to_csv", "decode_csv_bytes", "yuan_to_fen", "fen_to_yuan", "normalise_text",
+    "COMPULSORY_USES",
+    "FIELDS",
+    "SERVICES",
+    "UNITS",
+    "USES",
+    "CatalogError",
+    "FeeRow",
+    "Problem",
+    "decode_csv_bytes",
+    "fen_to_yuan",
+    "normalise_text",
     "normalise_token",
+    "parse_csv",
+    "to_csv",
+    "yuan_to_fen",
 ]

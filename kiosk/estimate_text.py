@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .catalog import SERVICES
 from .fees import Estimate, EstimateLine
 from .i18n import money, service_name, t, unit_name, use_name
-from .catalog import SERVICES
 from .textwidth import cell_width, pad
 
 

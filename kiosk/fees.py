@@ -372,9 +372,9 @@ def estimate(
     best: dict[int, Discount] = {}
     for ln in lines:
         for d in policy.discounts:
-            if ln.amount_fen and ln.service in d.services and batch[ln.code] >= d.min_quantity:
-                if ln.index not in best or d.percent > best[ln.index].percent:
-                    best[ln.index] = d
+            qualifies = ln.amount_fen and ln.service in d.services and batch[ln.code] >= d.min_quantity
+            if qualifies and (ln.index not in best or d.percent > best[ln.index].percent):
+                best[ln.index] = d
     discounts = []
     for d in policy.discounts:
         applies = [ln for ln in lines if best.get(ln.index) is d]

@@ -58,9 +58,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.results": ("找到{count}项", "{count} found"),
     "app.loading": ("正在载入收费目录…", "Loading the fee catalogue…"),
     "app.catalog_version": ("收费目录第{version}版", "Fee catalogue version {version}"),
-    "app.notice": ("收费以窗口确认为准；强制检定计量器具用于贸易结算、安全防护、医疗卫生、环境监测的，检定免费。",
-                   "The counter confirms every fee. Compulsory verification is free for instruments used in trade, "
-                   "safety, medical care or environmental monitoring."),
+    "app.notice": (
+        "收费以窗口确认为准；强制检定计量器具用于贸易结算、安全防护、医疗卫生、环境监测的，检定免费。",
+        (
+            "The counter confirms every fee. Compulsory verification is free for instruments used in trade, "
+            "safety, medical care or environmental monitoring."
+        ),
+    ),
 }
 
 USE_KEYS = ("trade", "safety", "medical", "environment", "other")

@@ -7,11 +7,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
-from kiosk.catalog import FeeRow
+from kiosk.catalog import SERVICES, FeeRow
 from kiosk.i18n import money, service_name, t, unit_name
 from kiosk.search import SearchIndex
+from kiosk.textwidth import cell_width, truncate
 
-COLUMNS = ("col.code", "col.item", "col.spec", "col.service", "col.price")
+# Price before spec: on a narrow screen the spec is what gets cut, never the price.
+COLUMNS = ("col.code", "col.item", "col.service", "col.price", "col.spec")
+ITEM_WIDTH = {"zh": 18, "en": 24}  # cells: nine Chinese characters, or "General pressure gauge"
 RESULT_LIMIT = 50
 
 
@@ -52,8 +55,15 @@ class FeeLookupScreen(Screen):
         self.query_one("#notice", Static).update(t("app.notice", self.lang))
         table = self.query_one("#results", DataTable)
         table.clear(columns=True)
+        widths = {
+            "col.code": 10,
+            "col.item": ITEM_WIDTH[self.lang],
+            "col.service": max(cell_width(service_name(s, self.lang)) for s in SERVICES),
+            "col.price": None,  # sized to its content: a price is never cut
+            "col.spec": None,
+        }
         for key in COLUMNS:
-            table.add_column(t(key, self.lang), key=key)
+            table.add_column(t(key, self.lang), key=key, width=widths[key])
         self.show_hits()
 
     def catalog_ready(self, version: int, index: SearchIndex) -> None:
@@ -76,10 +86,10 @@ class FeeLookupScreen(Screen):
             spec = row.spec_zh if lang == "zh" else (row.spec_en or row.spec_zh)
             table.add_row(
                 row.code,
-                row.name_zh if lang == "zh" else row.name_en,
-                " ".join(x for x in (spec, row.accuracy_class) if x),
+                truncate(row.name_zh if lang == "zh" else row.name_en, ITEM_WIDTH[lang]),
                 service_name(row.service, lang),
                 f"{money(row.price_fen, lang)}/{unit_name(row.unit, lang)}",
+                " ".join(x for x in (spec, row.accuracy_class) if x),
             )
         if self.index is None:
             status = t("app.loading", lang)
@@ -89,4 +99,4 @@ class FeeLookupScreen(Screen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "language":
-            self.app.toggle_language()
+            self.app.action_toggle_language()

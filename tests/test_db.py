@@ -4,6 +4,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import peewee
 import pytest
 
 from db.connection import LATEST, SchemaError, SchemaTooNew, open_database, schema_version
@@ -91,7 +92,7 @@ def test_a_failed_migration_leaves_the_old_schema(tmp_path, monkeypatch):
     broken = list(connection.MIGRATIONS)
     broken[1] = broken[1][:3] + ["CREATE TABLE this is not sql"]
     monkeypatch.setattr(connection, "MIGRATIONS", broken)
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.OperationalError, match="syntax error"):
         open_database(path)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -29,14 +29,14 @@ def counts():
 
 
 def sample(**overrides) -> Registration:
-    values = dict(
-        customer=CustomerDetails("示范燃气有限公司", "91520100MA6DKJ2X4U", "贵阳市", "李工", "13812345678"),
-        lines=(
+    values = {
+        "customer": CustomerDetails("示范燃气有限公司", "91520100MA6DKJ2X4U", "贵阳市", "李工", "13812345678"),
+        "lines": (
             InstrumentLine(LineRequest("L-001-001", quantity=3, use="safety"), model="Y-100", serial_number="A1"),
             InstrumentLine(LineRequest("C-003-001", metres=Decimal("7.5"))),
         ),
-    )
-    values.update(overrides)
+        **overrides,
+    }
     return Registration(**values)
 
 
