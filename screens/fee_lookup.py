@@ -88,7 +88,8 @@ class FeeLookupScreen(Screen):
                 row.code,
                 truncate(row.name_zh if lang == "zh" else row.name_en, ITEM_WIDTH[lang]),
                 service_name(row.service, lang),
-                f"{money(row.price_fen, lang)}/{unit_name(row.unit, lang)}",
+                money(None, lang) if row.price_fen is None
+                else f"{money(row.price_fen, lang)}/{unit_name(row.unit, lang)}",
                 " ".join(x for x in (spec, row.accuracy_class) if x),
             )
         if self.index is None:
