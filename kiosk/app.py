@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from .config import Config
+from .i18n import t
 
 
 class CatalogLoaded(Message):
@@ -69,7 +70,7 @@ class KioskApp(App):
         self.screen.catalog_ready(message.version, message.index)
 
     def on_catalog_failed(self, message: CatalogFailed) -> None:
-        self.notify(message.error, severity="error", timeout=30)
+        self.notify(f"{t('cli.database', self.language)}: {message.error}", severity="error", timeout=30)
 
     def action_toggle_language(self) -> None:
         self.language = "en" if self.language == "zh" else "zh"

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 SERVICES = ("verification", "calibration", "testing", "repair")
@@ -387,7 +387,6 @@ def to_csv(rows: list[FeeRow]) -> str:
     return out.getvalue()
 
 
-ROW_FIELDS = tuple(f.name for f in fields(FeeRow))
 __all__ = [
     "COMPULSORY_USES",
     "FIELDS",

@@ -94,6 +94,8 @@ def load_catalog(version: int | None = None) -> LoadedCatalog:
     version = version or latest_version()
     if version is None:
         raise LookupError("no catalogue has been imported")
+    if CatalogVersion.get_or_none(CatalogVersion.id == version) is None:
+        raise LookupError(f"there is no catalogue version {version} (latest: {latest_version()})")
     query = (
         PricedRow.select(PricedRow, FeeItem)
         .join(FeeItem)

@@ -12,7 +12,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.quantity": ("数量", "Qty"),
     "col.unit_price": ("单价", "Unit price"),
     "col.amount": ("金额", "Amount"),
-    "col.regulation": ("依据", "Regulation"),
     "col.price": ("收费", "Fee"),
     "col.spec": ("规格", "Spec"),
     "addon.extra_points": ("加测{count}点", "+{count} points"),
@@ -66,9 +65,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ),
     ),
 }
-
-USE_KEYS = ("trade", "safety", "medical", "environment", "other")
-
 
 def t(key: str, lang: str = "zh", **values) -> str:
     zh, en = MESSAGES[key]

@@ -8,7 +8,7 @@ or a dead printer loses nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from db.inserts import insert, insert_many
@@ -77,7 +77,7 @@ class RegisteredTicket:
     created_at: datetime
     estimate: Estimate
     print_job_id: int
-    event_uid: str = field(repr=False, default="")
+    event_uid: str
 
 
 def _clean(value: str, where: str, required: bool = False) -> str:

@@ -75,6 +75,11 @@ def test_bad_estimate_requests_get_a_clear_message(run, stdin, says):
     assert says in err
 
 
+def test_an_unknown_catalogue_version_is_named(run):
+    status, _, err = run("estimate", "--version", "7", stdin=request())
+    assert status == 1 and "there is no catalogue version 7 (latest: 1)" in err
+
+
 def test_bad_json_writes_nothing(run, tmp_path):
     run("estimate", stdin="{oops")
     assert not (tmp_path / "k.sqlite3").exists()
