@@ -66,3 +66,19 @@ def test_fee_lookup_snapshot(snap_compare, language):
         await pilot.pause()
 
     assert snap_compare(make_app(language), terminal_size=(80, 24), run_before=search)
+
+
+async def test_a_database_from_a_newer_version_is_reported_on_screen(tmp_path):
+    import sqlite3
+    from dataclasses import replace
+
+    path = tmp_path / "future.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    app = KioskApp(replace(load_config(), database=path))
+    async with app.run_test() as pilot:
+        await catalog_loaded(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("数据库无法使用" in m and "schema version 99" in m for m in messages)
+        assert "正在载入" in str(app.screen.query_one("#status").render())  # still up, nothing shown as loaded
