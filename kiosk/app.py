@@ -1,51 +1,91 @@
-"""The Textual app. Database work runs in a worker thread; results come back as messages."""
+"""The kiosk app: flow between screens, lockdown, idle wipe, and the workers that do I/O.
+
+Database work runs in thread workers; results come back as messages (past-tense names).
+The customer's input lives in `self.draft`, never only in widgets.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
 from .config import Config
+from .draft import Draft
 from .i18n import t
+from .institute import load_institute
 
 
 class CatalogLoaded(Message):
-    def __init__(self, version: int, index) -> None:
+    def __init__(self, catalog, index, policy, device) -> None:
         super().__init__()
-        self.version = version
-        self.index = index
+        self.catalog, self.index, self.policy, self.device = catalog, index, policy, device
 
 
-class CatalogFailed(Message):
+class StartupFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
 
 
-class KioskApp(App):
+class TicketRegistered(Message):
+    def __init__(self, ticket) -> None:
+        super().__init__()
+        self.ticket = ticket
+
+
+class RegistrationFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+# Keys that would leave the app or reach the terminal. In raw mode they arrive as keys;
+# priority bindings take them before any widget (Input binds ctrl+c to copy).
+LOCKED_KEYS = "ctrl+c,ctrl+q,ctrl+z,ctrl+backslash,ctrl+p"
+
+
+class KioskApp(App, inherit_bindings=False):
     CSS_PATH = Path(__file__).parent.parent / "screens" / "kiosk.tcss"
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器送检自助服务"
 
-    BINDINGS: ClassVar = [Binding("f2", "toggle_language", "中文/English", id="language")]
+    BINDINGS: ClassVar = [
+        Binding(LOCKED_KEYS, "ignore", show=False, priority=True, id="lockdown"),
+        Binding("f2", "toggle_language", "中文/English", priority=True, id="language"),
+        Binding("f12", "maintenance", show=False, priority=True, id="maintenance"),
+    ]
 
     language: reactive[str] = reactive("zh", init=False)
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.config = config
+        self.info = load_institute(config.info_file)
+        self.draft = Draft()
+        self.clock = clock  # tests drive the idle timeout through this, no sleeping
+        self.last_activity = clock()
+        self.catalog = self.index = self.policy = self.device = None
+        self.submitting = False  # one ticket per confirmation, however many taps
         self.set_reactive(KioskApp.language, config.language)
 
-    def on_mount(self) -> None:
-        from screens.fee_lookup import FeeLookupScreen
+    # ---- start-up --------------------------------------------------------------------------
 
-        self.push_screen(FeeLookupScreen())
+    def get_default_screen(self):
+        from screens.welcome import WelcomeScreen
+
+        return WelcomeScreen()
+
+    def on_mount(self) -> None:
+        self.title = t("app.title", self.language)
+        self.set_interval(1, self.idle_tick)
         self.load_catalog()
 
     @work(thread=True, exclusive=True, group="catalog")
@@ -53,27 +93,123 @@ class KioskApp(App):
         from db.connection import SchemaError, open_database
 
         from .catalog_store import ensure_catalog, load_catalog
+        from .fees import default_policy
         from .registration import ensure_device
         from .search import SearchIndex
 
         try:
-            open_database(self.config.database)
+            db = open_database(self.config.database)
             ensure_catalog()
-            ensure_device(self.config.device_prefix)
+            device = ensure_device(self.config.device_prefix)
             catalog = load_catalog()
+            db.close()  # this worker's thread ends; its connection goes with it
         except (SchemaError, OSError) as e:
-            self.post_message(CatalogFailed(str(e)))
+            self.post_message(StartupFailed(str(e)))
             return
-        self.post_message(CatalogLoaded(catalog.version, SearchIndex(catalog.rows)))
+        self.post_message(CatalogLoaded(catalog, SearchIndex(catalog.rows), default_policy(), device))
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
-        self.screen.catalog_ready(message.version, message.index)
+        self.catalog, self.index, self.policy, self.device = (
+            message.catalog, message.index, message.policy, message.device)
+        for screen in self.screen_stack:
+            if hasattr(screen, "catalog_ready"):
+                screen.catalog_ready()
 
-    def on_catalog_failed(self, message: CatalogFailed) -> None:
-        self.notify(f"{t('cli.database', self.language)}: {message.error}", severity="error", timeout=30)
+    def on_startup_failed(self, message: StartupFailed) -> None:
+        self.notify(f"{t('cli.database', self.language)}: {message.error}", severity="error", timeout=60)
+
+    # ---- registration ----------------------------------------------------------------------
+
+    def submit_registration(self) -> bool:
+        """Start registering the draft; False if one is already under way (a double tap)."""
+        if self.submitting or self.catalog is None:
+            return False
+        self.submitting = True
+        self.register_draft(self.draft.registration())
+        return True
+
+    @work(thread=True, group="register")
+    def register_draft(self, registration) -> None:
+        from db.models import database_proxy
+
+        from .registration import register
+
+        try:
+            ticket = register(registration, self.catalog, self.policy, self.device)
+        except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
+            self.post_message(RegistrationFailed(str(e)))
+        else:
+            self.post_message(TicketRegistered(ticket))
+        finally:
+            database_proxy.close()
+
+    def on_ticket_registered(self, message: TicketRegistered) -> None:
+        from screens.ticket import TicketScreen, TicketView
+
+        self.submitting = False
+        view = TicketView.from_registered(message.ticket, self.info, self.catalog)
+        self.draft.clear()
+        self.back_to_welcome()
+        self.push_screen(TicketScreen(view))
+
+    def on_registration_failed(self, message: RegistrationFailed) -> None:
+        self.submitting = False
+        self.notify(f"{t('flow.register_failed', self.language)}: {message.error}", severity="error",
+                    timeout=20)
+
+    # ---- navigation ------------------------------------------------------------------------
+
+    def back_to_welcome(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def wipe(self) -> None:
+        """Everything the customer typed is forgotten and the welcome screen returns."""
+        self.draft.clear()
+        self.back_to_welcome()
+        self.screen.relabel()
+
+    # ---- idle timeout ----------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
+                              events.Paste)):
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def idle_tick(self) -> None:
+        from screens.idle import IdleWarning
+
+        if len(self.screen_stack) == 1 and self.draft.is_empty:
+            return  # the welcome screen, nothing typed: nothing to protect
+        left = self.config.idle_seconds - (self.clock() - self.last_activity)
+        warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)
+        if left <= 0:
+            self.wipe()
+        elif left <= self.config.idle_warning_seconds:
+            if warning is None:
+                self.push_screen(IdleWarning(round(left)))
+            else:
+                warning.count(round(left))
+        elif warning is not None:
+            warning.dismiss()
+
+    # ---- language, lockdown, maintenance ---------------------------------------------------
 
     def action_toggle_language(self) -> None:
         self.language = "en" if self.language == "zh" else "zh"
 
     def watch_language(self) -> None:
-        self.screen.relabel()
+        self.title = t("app.title", self.language)
+        for screen in self.screen_stack:
+            if hasattr(screen, "relabel"):
+                screen.relabel()
+
+    def action_ignore(self) -> None:
+        """Locked keys do nothing for a customer."""
+
+    def action_maintenance(self) -> None:
+        from screens.maintenance import MaintenanceExit
+
+        if not any(isinstance(s, MaintenanceExit) for s in self.screen_stack):
+            self.push_screen(MaintenanceExit())

@@ -25,9 +25,12 @@ class Config:
     data_dir: Path
     database: Path
     language: str = "zh"
-    institute_zh: str = "示范市计量检定测试院"
-    institute_en: str = "Demo Municipal Institute of Metrology"
     device_prefix: str = ""  # empty: derived from the device id on first start
+    info_file: Path | None = None  # the welcome screen's texts; empty: the built-in demo
+    idle_seconds: int = 90  # no touch for this long: the form is wiped, the welcome returns
+    idle_warning_seconds: int = 20  # the countdown shown before the wipe
+    ticket_seconds: int = 60  # the ticket screen returns to the welcome screen by itself
+    maintenance_pin: str = "0000"  # F12 + this PIN leaves the kiosk; change it on site
     policy_file: Path | None = None  # empty: the built-in demo pricing policy
     source: Path | None = None  # the file this came from, for messages
 
@@ -36,9 +39,12 @@ class Config:
 SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
     "kiosk": {
         "language": (str, "language"),
-        "institute_zh": (str, "institute_zh"),
-        "institute_en": (str, "institute_en"),
         "device_prefix": (str, "device_prefix"),
+        "info_file": (str, "info_file"),
+        "idle_seconds": (int, "idle_seconds"),
+        "idle_warning_seconds": (int, "idle_warning_seconds"),
+        "ticket_seconds": (int, "ticket_seconds"),
+        "maintenance_pin": (str, "maintenance_pin"),
     },
     "database": {"path": (str, "database")},
     "pricing": {"policy": (str, "policy_file")},
@@ -84,7 +90,7 @@ def load_config(explicit: str | None = None) -> Config:
                         f"{path}: unknown key {section}.{key} (known: {', '.join(SCHEMA[section])})"
                     )
                 kind, attribute = SCHEMA[section][key]
-                if not isinstance(value, kind):
+                if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                     raise ConfigError(f"{path}: {section}.{key} must be a {kind.__name__}, not {value!r}")
                 values[attribute] = value
     language = values.get("language", "zh")
@@ -93,6 +99,15 @@ def load_config(explicit: str | None = None) -> Config:
     prefix = str(values.get("device_prefix", "")).upper()
     if prefix and not (1 <= len(prefix) <= 4 and prefix.isascii() and prefix.isalnum()):
         raise ConfigError(f"{path}: kiosk.device_prefix must be 1–4 letters or digits, not {prefix!r}")
+    for key, low, high in (("idle_seconds", 15, 3600), ("idle_warning_seconds", 5, 120),
+                           ("ticket_seconds", 5, 600)):
+        if key in values and not low <= values[key] <= high:
+            raise ConfigError(f"{path}: kiosk.{key} must be {low}–{high} seconds, not {values[key]}")
+    if values.get("idle_warning_seconds", 20) >= values.get("idle_seconds", 90):
+        raise ConfigError(f"{path}: kiosk.idle_warning_seconds must be shorter than kiosk.idle_seconds")
+    pin = values.get("maintenance_pin", "0000")
+    if not (str(pin).isascii() and str(pin).isdigit() and 4 <= len(str(pin)) <= 12):
+        raise ConfigError(f"{path}: kiosk.maintenance_pin must be 4–12 digits")
     base = path.parent if path is not None else Path.cwd()
     database = Path(values["database"]) if "database" in values else data_dir / "kiosk.sqlite3"
     policy = values.get("policy_file")
@@ -100,9 +115,12 @@ def load_config(explicit: str | None = None) -> Config:
         data_dir=data_dir,
         database=database if database.is_absolute() else base / database,
         language=str(language),
-        institute_zh=str(values.get("institute_zh", Config.institute_zh)),
-        institute_en=str(values.get("institute_en", Config.institute_en)),
         device_prefix=prefix,
+        info_file=None if not values.get("info_file") else base / str(values["info_file"]),
+        idle_seconds=int(values.get("idle_seconds", Config.idle_seconds)),
+        idle_warning_seconds=int(values.get("idle_warning_seconds", Config.idle_warning_seconds)),
+        ticket_seconds=int(values.get("ticket_seconds", Config.ticket_seconds)),
+        maintenance_pin=str(pin),
         policy_file=None if not policy else (base / str(policy)),
         source=path,
     )

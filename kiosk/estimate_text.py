@@ -8,7 +8,8 @@ from .i18n import money, service_name, t, unit_name, use_name
 from .textwidth import cell_width, pad
 
 
-def _notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
+def line_notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
+    """Add-ons, minimum, free reason, quoted, urgent: what a line's amount is made of."""
     notes = [t(f"addon.{a.kind}", lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
              for a in line.addons]
     if line.minimum_fen:
@@ -47,7 +48,7 @@ def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
         # A name too long for its cell is written out whole on the detail line.
         whole_name = name if cell_width(name) > cols[1][1] else ""
         described = "  ".join(x for x in (whole_name, spec, ln.accuracy_class, ln.regulation) if x)
-        for note in ([described] if described else []) + _notes(ln, est.urgent, lang):
+        for note in ([described] if described else []) + line_notes(ln, est.urgent, lang):
             out.append(indent + note)
     for d in est.discounts:
         label = d.name_zh if lang == "zh" else d.name_en

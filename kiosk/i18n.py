@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .catalog import FIELDS, SERVICE_NAMES, UNITS
+from .validation_messages import VALIDATION_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # estimate table
@@ -55,8 +56,96 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.fee_lookup": ("收费查询", "Fee lookup"),
     "app.language": ("English", "中文"),
     "app.results": ("找到{count}项", "{count} found"),
-    "app.loading": ("正在载入收费目录…", "Loading the fee catalogue…"),
+    "app.loading": ("正在载入收费目录", "Loading the fee catalogue"),
     "app.catalog_version": ("收费目录第{version}版", "Fee catalogue version {version}"),
+    # steps and flow
+    "step.customer": ("送检单位", "Customer"),
+    "step.instruments": ("送检仪器", "Instruments"),
+    "step.options": ("选项", "Options"),
+    "step.estimate": ("费用预估", "Estimate"),
+    "flow.back": ("上一步", "Back"),
+    "flow.next": ("下一步", "Next"),
+    "flow.cancel": ("取消", "Cancel"),
+    "flow.estimate": ("查看费用", "See the estimate"),
+    "flow.back_edit": ("返回修改", "Back to edit"),
+    "flow.confirm": ("确认登记", "Confirm"),
+    "flow.registering": ("正在登记，请稍候", "Registering, please wait"),
+    "flow.register_failed": ("登记没有成功，请重试或到窗口办理", "Registration failed; try again or go to the counter"),
+    # welcome
+    "welcome.hours": ("办公时间：", "Opening hours: "),
+    "welcome.fields": ("我们可以检定、校准", "What we verify and calibrate"),
+    "welcome.more": ("等{count}项", " and {count} more"),
+    "welcome.commitments": ("服务承诺", "Our commitments"),
+    "welcome.register": ("送检登记", "Register instruments"),
+    "welcome.fees": ("收费查询", "Fees"),
+    "welcome.feedback": ("服务评价", "Feedback"),
+    "welcome.feedback_soon": ("服务评价即将开放，请到窗口提出意见。", "Feedback is coming soon; please tell the counter."),
+    # customer
+    "customer.organisation": ("送检单位", "Organisation"),
+    "customer.organisation_hint": ("单位全称，个人送检请填姓名", "Full name of the organisation, or your name"),
+    "customer.credit_code": ("信用代码", "Credit code"),
+    "customer.credit_code_hint": ("统一社会信用代码，可不填", "Unified social credit code (optional)"),
+    "customer.contact": ("联系人", "Contact"),
+    "customer.phone": ("联系电话", "Phone"),
+    "customer.phone_hint": ("手机或座机", "Mobile or landline"),
+    "customer.address": ("邮寄地址", "Address"),
+    "customer.address_hint": ("邮寄取件时必填", "Required if we post the certificates"),
+    "customer.pickup": ("取件方式", "Pickup"),
+    "customer.pickup_in_person": ("到窗口自取", "In person at the counter"),
+    "customer.pickup_post": ("邮寄", "By post"),
+    # instruments and lines
+    "instruments.yours": ("本次送检的仪器（点选可修改或删除）", "Your instruments (tap one to change or remove it)"),
+    "col.use": ("用途", "Use"),
+    "line.quantity": ("数量", "Quantity"),
+    "line.use": ("用途（决定是否免费强制检定）", "Use (decides free compulsory verification)"),
+    "line.points": ("测量点数", "Measuring points"),
+    "line.ranges": ("量程数", "Ranges"),
+    "line.metres": ("长度（米）", "Length (m)"),
+    "line.ac_dc": ("交流和直流都要做", "Both AC and DC"),
+    "line.model": ("型号规格", "Model"),
+    "line.serial_number": ("出厂编号", "Serial number"),
+    "line.manufacturer": ("制造厂", "Manufacturer"),
+    "line.requirements": ("特殊要求", "Special requirements"),
+    "line.repair": ("不合格时同意修理", "Repair it if it fails"),
+    "line.add": ("加入", "Add"),
+    "line.save": ("保存", "Save"),
+    "line.remove": ("删除", "Remove"),
+    "error.no_lines": ("请至少加入一台仪器：在上方输入名称搜索，点选后加入。",
+                       "Add at least one instrument: search above, tap it, then add it."),
+    "error.points": ("测量点数应为{min}到{max}之间的整数", "Points must be a whole number from {min} to {max}"),
+    "error.ranges": ("量程数应为{min}到{max}之间的整数", "Ranges must be a whole number from {min} to {max}"),
+    "error.metres": ("长度应为大于0的米数，最多精确到毫米", "Length in metres above 0, at most to the millimetre"),
+    "error.certificates": ("证书份数应为{min}到{max}份", "Certificates: {min} to {max} copies"),
+    # options
+    "options.urgent": ("加急服务", "Urgent service"),
+    "options.urgent_none": ("不加急", "Not urgent"),
+    "options.urgent_tier": ("{hours}小时内出证书，加收{percent}%", "Certificate within {hours} h, +{percent}%"),
+    "options.urgent_note": ("加急只适用于非强制检定项目；强制检定免费项目不收加急费。",
+                            "Urgent applies to non-compulsory work; free compulsory verification is never surcharged."),
+    "options.urgent_unavailable": ("本次送检的项目不办理加急。", "None of these items can be expedited."),
+    "options.certificates": ("证书份数", "Certificates"),
+    "options.certificate_name": ("证书单位名称", "Name on certificate"),
+    "options.certificate_name_hint": ("不填则与送检单位相同", "Leave empty to use the organisation"),
+    # ticket
+    "ticket.title": ("登记完成", "Registered"),
+    "ticket.number": ("您的受理号", "Your ticket number"),
+    "ticket.registered_at": ("登记时间：{time}", "Registered: {time}"),
+    "ticket.ready_on": ("预计完成：{date}", "Expected ready: {date}"),
+    "ticket.go_to": ("请携带仪器到{counter}办理收件", "Take your instruments to {counter}"),
+    "ticket.returning": ("{seconds}秒后返回首页", "Back to the start in {seconds} s"),
+    "ticket.done": ("完成", "Done"),
+    "print.pending": ("受理单正在排队打印；如未打印，请向窗口报受理号。",
+                      "Your ticket is queued for printing; if none comes out, tell the counter this number."),
+    "print.printing": ("正在打印受理单", "Printing your ticket"),
+    "print.printed": ("受理单已打印，请取走。", "Your ticket has printed; please take it."),
+    "print.failed": ("打印机暂时不能打印，请向窗口报受理号或扫描屏幕上的二维码。",
+                     "The printer cannot print; tell the counter this number or scan the code on screen."),
+    # idle and maintenance
+    "idle.warning": ("{seconds}秒后将清除已填写的内容并返回首页。\n点击屏幕或按任意键继续。",
+                     "In {seconds} s everything you entered is cleared.\nTouch the screen or press a key to continue."),
+    "maintenance.title": ("维护退出：请输入维护密码", "Maintenance exit: enter the PIN"),
+    "maintenance.exit": ("退出", "Exit"),
+    "maintenance.wrong": ("密码不对", "Wrong PIN"),
     "app.notice": (
         "收费以窗口确认为准；强制检定计量器具用于贸易结算、安全防护、医疗卫生、环境监测的，检定免费。",
         (
@@ -65,6 +154,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ),
     ),
 }
+
+MESSAGES.update(VALIDATION_MESSAGES)
+
 
 def t(key: str, lang: str = "zh", **values) -> str:
     zh, en = MESSAGES[key]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from kiosk.catalog import SERVICES, FeeRow
 from kiosk.i18n import money, service_name, t, unit_name
-from kiosk.search import SearchIndex
 from kiosk.textwidth import cell_width, truncate
+
+from .base import KioskScreen, big_button
 
 # Price before spec: on a narrow screen the spec is what gets cut, never the price.
 COLUMNS = ("col.code", "col.item", "col.service", "col.price", "col.spec")
@@ -18,56 +17,45 @@ ITEM_WIDTH = {"zh": 18, "en": 24}  # cells: nine Chinese characters, or "General
 RESULT_LIMIT = 50
 
 
-class FeeLookupScreen(Screen):
-    """Language changes relabel widgets in place: re-composing would lose the query."""
+class FeeLookupScreen(KioskScreen):
+    TITLE_KEY = "app.fee_lookup"
 
     def __init__(self) -> None:
         super().__init__()
-        self.index: SearchIndex | None = None
-        self.version: int | None = None
         self.hits: list[FeeRow] = []
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="masthead"):
-            yield Static(id="institute")
-            yield Button("", id="language", compact=True)
-        with Vertical(id="body"):
-            yield Static(id="heading")
-            yield Input(id="query", max_length=40)
-            yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-            yield Static(id="status")
-            yield Static(id="notice")
+    def compose_body(self) -> ComposeResult:
+        yield Input(id="query", max_length=40)
+        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Static(id="status")
+        yield Static(id="notice")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
 
     def on_mount(self) -> None:
-        self.relabel()
+        super().on_mount()
         self.query_one("#query", Input).focus()
 
-    @property
-    def lang(self) -> str:
-        return self.app.language
-
     def relabel(self) -> None:
-        config = self.app.config
-        self.query_one("#institute", Static).update(config.institute_zh if self.lang == "zh" else config.institute_en)
-        self.query_one("#language", Button).label = t("app.language", self.lang)
-        self.query_one("#heading", Static).update(f"{t('app.title', self.lang)} · {t('app.fee_lookup', self.lang)}")
-        self.query_one("#query", Input).placeholder = t("app.search_placeholder", self.lang)
-        self.query_one("#notice", Static).update(t("app.notice", self.lang))
+        super().relabel()
+        lang = self.lang
+        self.query_one("#query", Input).placeholder = t("app.search_placeholder", lang)
+        self.query_one("#notice", Static).update(t("app.notice", lang))
         table = self.query_one("#results", DataTable)
         table.clear(columns=True)
         widths = {
             "col.code": 10,
-            "col.item": ITEM_WIDTH[self.lang],
-            "col.service": max(cell_width(service_name(s, self.lang)) for s in SERVICES),
+            "col.item": ITEM_WIDTH[lang],
+            "col.service": max(cell_width(service_name(s, lang)) for s in SERVICES),
             "col.price": None,  # sized to its content: a price is never cut
             "col.spec": None,
         }
         for key in COLUMNS:
-            table.add_column(t(key, self.lang), key=key, width=widths[key])
+            table.add_column(t(key, lang), key=key, width=widths[key])
         self.show_hits()
 
-    def catalog_ready(self, version: int, index: SearchIndex) -> None:
-        self.version, self.index = version, index
+    def catalog_ready(self) -> None:
         self.run_search(self.query_one("#query", Input).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -75,7 +63,8 @@ class FeeLookupScreen(Screen):
 
     def run_search(self, query: str) -> None:
         # In-memory and measured at well under 2 ms per keystroke (bench/): no worker needed.
-        self.hits = self.index.search(query, limit=RESULT_LIMIT) if self.index else []
+        index = self.app.index
+        self.hits = index.search(query, limit=RESULT_LIMIT) if index else []
         self.show_hits()
 
     def show_hits(self) -> None:
@@ -92,12 +81,14 @@ class FeeLookupScreen(Screen):
                 else f"{money(row.price_fen, lang)}/{unit_name(row.unit, lang)}",
                 " ".join(x for x in (spec, row.accuracy_class) if x),
             )
-        if self.index is None:
+        if self.app.catalog is None:
             status = t("app.loading", lang)
         else:
-            status = f"{t('app.results', lang, count=len(self.hits))} · {t('app.catalog_version', lang, version=self.version)}"
+            status = (f"{t('app.results', lang, count=len(self.hits))}  "
+                      f"{t('app.catalog_version', lang, version=self.app.catalog.version)}")
         self.query_one("#status", Static).update(status)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "language":
-            self.app.action_toggle_language()
+    def on_button_pressed(self, event) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "back":
+            self.action_back()

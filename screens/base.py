@@ -1,0 +1,133 @@
+"""What every kiosk screen shares: a title bar with the step and the language button, a body,
+and an action bar of big buttons. Screens relabel in place on a language switch (re-composing
+would lose widget state); the customer's input lives in the app's draft."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label, Static
+from textual.widgets._toggle_button import ToggleButton
+
+from kiosk.i18n import t
+from kiosk.validation import FieldError
+
+STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
+
+
+class KioskScreen(Screen):
+    """Subclasses set TITLE_KEY (and STEP for the registration steps), yield their body in
+    compose_body() and their buttons in compose_actions(), and label things in relabel()."""
+
+    TITLE_KEY = "app.title"
+    STEP: int | None = None
+    BINDINGS: ClassVar = [Binding("escape", "back", show=False, id="back")]
+
+    @property
+    def lang(self) -> str:
+        return self.app.language
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="titlebar"):
+            yield Static(classes="title")
+            yield Static(classes="steps")
+            yield Button("", classes="language", compact=True)
+        with VerticalScroll(classes="body"):
+            yield from self.compose_body()
+        with Horizontal(classes="actions"):
+            yield from self.compose_actions()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def compose_actions(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.relabel()
+
+    def relabel(self) -> None:
+        lang = self.lang
+        self.query_one(".title", Static).update(t(self.TITLE_KEY, lang))
+        steps = ""
+        if self.STEP is not None:
+            steps = " ".join(
+                (f"[b reverse] {i + 1} {t(key, lang)} [/]" if i == self.STEP else f"{i + 1} {t(key, lang)}")
+                for i, key in enumerate(STEPS)
+            )
+        self.query_one(".steps", Static).update(steps)
+        self.query_one(".language", Button).label = t("app.language", lang)
+        for widget in self.query(".i18n"):
+            key = widget.i18n_key  # set by labelled()
+            if isinstance(widget, (Button, ToggleButton)):
+                widget.label = t(key, lang)
+            else:
+                widget.update(t(key, lang))
+        for field in self.query(LabelledInput):
+            field.relabel(lang)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.has_class("language"):
+            event.stop()
+            self.app.action_toggle_language()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+
+def labelled(widget, key: str):
+    """Mark a Static/Label/Button to be (re)labelled with an i18n key."""
+    widget.i18n_key = key
+    widget.add_class("i18n")
+    return widget
+
+
+def big_button(key: str, id: str, variant: str = "default") -> Button:
+    return labelled(Button("", id=id, variant=variant, classes="big"), key)
+
+
+class LabelledInput(Vertical):
+    """A label, an input and the field's error, in the current language."""
+
+    def __init__(self, name: str, label_key: str, *, value: str = "", max_length: int = 100,
+                 hint_key: str | None = None) -> None:
+        super().__init__(classes="field")
+        self.field_name = name
+        self.label_key = label_key
+        self.hint_key = hint_key
+        self.error: FieldError | None = None
+        self._value = value
+        self._max_length = max_length
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field-row"):
+            yield Label(classes="field-label")
+            yield Input(value=self._value, id=f"field-{self.field_name}", max_length=self._max_length)
+        yield Static(classes="field-error")
+
+    def on_mount(self) -> None:
+        self.relabel(self.app.language)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def value(self) -> str:
+        return self.input.value
+
+    def show_error(self, error: FieldError | None) -> None:
+        self.error = error
+        self.set_class(error is not None, "invalid")
+        self.relabel(self.app.language)
+
+    def relabel(self, lang: str) -> None:
+        self.query_one(Label).update(t(self.label_key, lang))
+        self.input.placeholder = t(self.hint_key, lang) if self.hint_key else ""
+        message = t(self.error.key, lang, **(self.error.values or {})) if self.error else ""
+        self.query_one(".field-error", Static).update(message)

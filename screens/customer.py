@@ -1,0 +1,76 @@
+"""送检单位 Customer: who brings the instruments, how to reach them, how they collect."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Input, RadioButton, RadioSet
+
+from kiosk.draft import PICKUP_WAYS
+from kiosk.i18n import t
+
+from .base import KioskScreen, LabelledInput, big_button, labelled
+
+FIELDS = (
+    # name, label key, hint key, max length typed (the validators give the clear message)
+    ("organisation", "customer.organisation", "customer.organisation_hint", 120),
+    ("credit_code", "customer.credit_code", "customer.credit_code_hint", 24),
+    ("contact", "customer.contact", None, 40),
+    ("phone", "customer.phone", "customer.phone_hint", 30),
+    ("address", "customer.address", "customer.address_hint", 120),
+)
+
+
+class CustomerScreen(KioskScreen):
+    TITLE_KEY = "step.customer"
+    STEP = 0
+
+    def compose_body(self) -> ComposeResult:
+        draft = self.app.draft
+        for name, label, hint, length in FIELDS:
+            yield LabelledInput(name, label, value=getattr(draft, name), max_length=length, hint_key=hint)
+        yield RadioSet(*(labelled(RadioButton("", value=draft.pickup == way, id=f"pickup-{way}"),
+                                  f"customer.pickup_{way}") for way in PICKUP_WAYS), id="pickup")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("flow.next", "next", "primary")
+
+    def relabel(self) -> None:
+        super().relabel()
+        self.query_one("#pickup", RadioSet).border_title = t("customer.pickup", self.lang)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#field-organisation", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # Every keystroke goes to the draft at once: a language switch or a step back loses nothing.
+        setattr(self.app.draft, event.input.id.removeprefix("field-"), event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.app.draft.pickup = event.pressed.id.removeprefix("pickup-")
+
+    def on_button_pressed(self, event) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "back":
+            self.action_back()
+        elif event.button.id == "next":
+            self.action_next()
+
+    def action_next(self) -> None:
+        errors = self.app.draft.customer_errors()
+        first = None
+        for field in self.query(LabelledInput):
+            field.show_error(errors.get(field.field_name))
+            if field.field_name in errors and first is None:
+                first = field
+        if first is not None:
+            first.input.focus()
+            first.scroll_visible()
+            return
+        from .instruments import InstrumentsScreen
+
+        self.app.push_screen(InstrumentsScreen())

@@ -1,0 +1,116 @@
+"""费用预估 Estimate: every line with its fee-standard number, regulation and amount, free lines
+with their reason, discounts as their own lines, the total, and who has the final word."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Button, Static
+
+from kiosk.estimate_text import line_notes
+from kiosk.fees import Estimate, EstimateError, estimate
+from kiosk.i18n import money, service_name, t, unit_name
+
+from .base import KioskScreen, big_button
+
+
+def estimate_table(est: Estimate, lang: str) -> Table:
+    """Rich measures CJK in cells and wraps whole glyphs, so nothing is cut mid-character."""
+    table = Table(expand=True, show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column(t("col.code", lang), no_wrap=True)
+    table.add_column(t("col.item", lang), ratio=1)
+    table.add_column(t("col.quantity", lang), justify="right", no_wrap=True)
+    table.add_column(t("col.unit_price", lang), justify="right", no_wrap=True)
+    table.add_column(t("col.amount", lang), justify="right", no_wrap=True)
+    for ln in est.lines:
+        name = ln.name_zh if lang == "zh" else ln.name_en
+        spec = ln.spec_zh if lang == "zh" else (ln.spec_en or ln.spec_zh)
+        item = Text(name, style="bold")
+        item.append(f"  {service_name(ln.service, lang)}")
+        for detail in (" ".join(x for x in (spec, ln.accuracy_class) if x), ln.regulation,
+                       *line_notes(ln, est.urgent, lang)):
+            if detail:
+                item.append(f"\n{detail}", style="dim" if detail in (spec, ln.regulation) else "")
+        quantity = f"{ln.quantity}{unit_name(ln.unit, lang)}" if lang == "zh" else str(ln.quantity)
+        table.add_row(ln.code, item, quantity, money(ln.unit_price_fen, lang), money(ln.amount_fen, lang))
+    for d in est.discounts:
+        table.add_row("", Text(d.name_zh if lang == "zh" else d.name_en), "", "", money(d.amount_fen, lang))
+    return table
+
+
+def totals_table(est: Estimate, lang: str) -> Table:
+    table = Table(show_header=False, box=None, expand=True, pad_edge=False)
+    table.add_column(ratio=1)
+    table.add_column(justify="right", no_wrap=True)
+    rows = [("total.subtotal", est.subtotal_fen)]
+    if est.urgent_fen:
+        rows.append(("total.urgent", est.urgent_fen))
+    if est.discount_fen:
+        rows.append(("total.discount", est.discount_fen))
+    for key, fen in rows:
+        table.add_row(t(key, lang), money(fen, lang))
+    table.add_row(Text(t("total.total", lang), style="bold"), Text(money(est.total_fen, lang), style="bold"))
+    if est.waived_fen:
+        table.add_row(t("total.waived", lang), money(est.waived_fen, lang))
+    return table
+
+
+class EstimateScreen(KioskScreen):
+    TITLE_KEY = "step.estimate"
+    STEP = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.estimate: Estimate | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="estimate-lines")
+        yield Static(id="estimate-totals")
+        yield Static(id="estimate-notes")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back_edit", "back")
+        yield big_button("flow.confirm", "confirm", "success")
+
+    def on_mount(self) -> None:
+        app = self.app
+        try:
+            self.estimate = estimate(app.draft.request(), app.catalog.by_code, app.policy, app.catalog.version)
+        except EstimateError as e:  # the draft was built from the catalogue: a bug, but say it plainly
+            self.notify(str(e), severity="error")
+        super().on_mount()
+
+    def relabel(self) -> None:
+        super().relabel()
+        if self.estimate is None:
+            return
+        lang, est = self.lang, self.estimate
+        self.query_one("#estimate-lines", Static).update(estimate_table(est, lang))
+        self.query_one("#estimate-totals", Static).update(totals_table(est, lang))
+        notes = []
+        if est.quoted_lines:
+            notes.append(t("total.quoted", lang, count=est.quoted_lines))
+        if est.turnaround_days:
+            notes.append(t("total.turnaround", lang, days=est.turnaround_days))
+        if est.urgent_hours:
+            notes.append(t("total.urgent_hours", lang, hours=est.urgent_hours))
+        notes.append(f"[b]{t('total.confirm', lang)}[/b]")
+        self.query_one("#estimate-notes", Static).update("\n".join(notes))
+        if self.app.submitting:
+            self.query_one("#confirm", Button).label = t("flow.registering", lang)
+
+    def on_button_pressed(self, event) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "back":
+            self.action_back()
+        elif event.button.id == "confirm":
+            self.action_confirm()
+
+    def action_confirm(self) -> None:
+        if self.estimate is None:
+            return
+        if self.app.submit_registration():
+            confirm = self.query_one("#confirm", Button)
+            confirm.disabled = True
+            confirm.label = t("flow.registering", self.lang)

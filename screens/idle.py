@@ -1,0 +1,42 @@
+"""The countdown before an idle kiosk forgets everything: any touch or key dismisses it."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from kiosk.i18n import t
+
+
+class IdleWarning(ModalScreen[None]):
+    def __init__(self, seconds: int) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="idle"):
+            yield Static(id="idle-seconds")
+            yield Static(id="idle-text")
+
+    def on_mount(self) -> None:
+        self.relabel()
+
+    def count(self, seconds: int) -> None:
+        self.seconds = seconds
+        self.relabel()
+
+    def relabel(self) -> None:
+        lang = self.app.language
+        self.query_one("#idle-seconds", Static).update(str(self.seconds))
+        self.query_one("#idle-text", Static).update(t("idle.warning", lang, seconds=self.seconds))
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        event.stop()
+        self.dismiss()

@@ -1,0 +1,139 @@
+"""送检仪器 Instruments: find each instrument in the catalogue, pick its variant, describe it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Input, Static
+
+from kiosk.catalog import SERVICES
+from kiosk.i18n import money, service_name, t, unit_name, use_name
+from kiosk.textwidth import cell_width, truncate
+
+from .base import KioskScreen, big_button, labelled
+from .line_editor import REMOVE, LineEditor
+
+RESULT_LIMIT = 30
+
+
+class InstrumentsScreen(KioskScreen):
+    TITLE_KEY = "step.instruments"
+    STEP = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(id="search", max_length=40)
+        yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
+        yield labelled(Static(classes="heading"), "instruments.yours")
+        yield DataTable(id="lines", cursor_type="row")
+        yield Static(id="lines-error", classes="field-error")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("flow.next", "next", "primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#search", Input).focus()
+
+    def relabel(self) -> None:
+        super().relabel()
+        lang = self.lang
+        self.query_one("#search", Input).placeholder = t("app.search_placeholder", lang)
+        service_width = max(cell_width(service_name(s, lang)) for s in SERVICES)
+        hits = self.query_one("#hits", DataTable)
+        hits.clear(columns=True)
+        for key, width in (("col.item", 18 if lang == "zh" else 24), ("col.service", service_width),
+                           ("col.price", None), ("col.spec", None)):
+            hits.add_column(t(key, lang), key=key, width=width)
+        lines = self.query_one("#lines", DataTable)
+        lines.clear(columns=True)
+        for key in ("col.item", "col.service", "col.quantity", "col.use", "col.spec"):
+            lines.add_column(t(key, lang), key=key)
+        self.show_hits()
+        self.show_lines()
+
+    def catalog_ready(self) -> None:
+        self.search(self.query_one("#search", Input).value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.search(event.value)
+
+    def search(self, query: str) -> None:
+        index = self.app.index
+        self.hits = index.search(query, limit=RESULT_LIMIT) if index else []
+        self.show_hits()
+
+    def show_hits(self) -> None:
+        table, lang = self.query_one("#hits", DataTable), self.lang
+        table.clear()
+        for row in self.hits:
+            table.add_row(*self._describe(row, lang))
+        table.display = bool(self.hits)
+
+    def show_lines(self) -> None:
+        table, lang = self.query_one("#lines", DataTable), self.lang
+        table.clear()
+        catalog = self.app.catalog
+        for line in self.app.draft.lines:
+            row = catalog.by_code[line.code]
+            name, service, _, spec = self._describe(row, lang)
+            quantity = f"{line.quantity}{unit_name(row.unit, lang)}" if lang == "zh" else str(line.quantity)
+            table.add_row(name, service, quantity, use_name(line.use, lang), spec)
+        table.display = bool(self.app.draft.lines)
+        self.query_one("#lines-error", Static).update("")
+
+    @staticmethod
+    def _describe(row, lang: str) -> tuple[str, str, str, str]:
+        name = row.name_zh if lang == "zh" else row.name_en
+        spec = " ".join(x for x in ((row.spec_zh if lang == "zh" else row.spec_en or row.spec_zh),
+                                    row.accuracy_class) if x)
+        price = money(row.price_fen, lang)
+        if row.price_fen is not None:
+            price += f"/{unit_name(row.unit, lang)}"
+        return truncate(name, 18 if lang == "zh" else 24), service_name(row.service, lang), price, spec
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "hits":
+            row = self.hits[event.cursor_row]
+            self.app.push_screen(LineEditor(row), self.line_added)
+        elif event.data_table.id == "lines":
+            index = event.cursor_row
+            line = self.app.draft.lines[index]
+            self.app.push_screen(LineEditor(self.app.catalog.by_code[line.code], line),
+                                 lambda result: self.line_edited(index, result))
+
+    def line_added(self, line) -> None:
+        if line is not None and line != REMOVE:
+            self.app.draft.add_line(line)
+            search = self.query_one("#search", Input)
+            search.value = ""
+            search.focus()
+        self.show_lines()
+
+    def line_edited(self, index: int, result) -> None:
+        if result == REMOVE:
+            self.app.draft.remove_line(index)
+        elif result is not None:
+            self.app.draft.replace_line(index, result)
+        self.show_lines()
+
+    def on_button_pressed(self, event) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "back":
+            self.action_back()
+        elif event.button.id == "next":
+            self.action_next()
+
+    def action_next(self) -> None:
+        if not self.app.draft.lines:
+            self.query_one("#lines-error", Static).update(t("error.no_lines", self.lang))
+            self.query_one("#search", Input).focus()
+            return
+        self.app.draft.drop_urgent_if_impossible(self.app.catalog)
+        from .options import OptionsScreen
+
+        self.app.push_screen(OptionsScreen())

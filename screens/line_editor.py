@@ -1,0 +1,139 @@
+"""One instrument line: how many, what for, and what the consignment form asks about it.
+A modal with a typed result: the new DraftLine, REMOVE, or None (cancelled)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, RadioButton, RadioSet, Static
+
+from kiosk.catalog import USES, FeeRow
+from kiosk.draft import DraftLine
+from kiosk.i18n import money, service_name, t, unit_name
+from kiosk.validation import FieldError, clean_count, clean_quantity, clean_text
+
+from .base import LabelledInput, labelled
+
+REMOVE = "remove"
+TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60),
+         ("manufacturer", "line.manufacturer", 60), ("requirements", "line.requirements", 200))
+
+
+class LineEditor(ModalScreen[DraftLine | str | None]):
+    BINDINGS = [("escape", "cancel", "")]
+
+    def __init__(self, row: FeeRow, line: DraftLine | None = None) -> None:
+        super().__init__()
+        self.row = row
+        self.editing = line is not None
+        self.line = line or DraftLine(code=row.code)
+
+    @property
+    def lang(self) -> str:
+        return self.app.language
+
+    def compose(self) -> ComposeResult:
+        row, line = self.row, self.line
+        with Vertical(id="editor"):
+            yield Static(id="editor-title")
+            with VerticalScroll(id="editor-body"):
+                yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
+                yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"), f"use.{use}")
+                                 for use in USES), id="use")
+                if row.per_point_fen is not None:
+                    yield LabelledInput("points", "line.points", value=str(line.points or ""), max_length=6)
+                if row.per_range_fen is not None:
+                    yield LabelledInput("ranges", "line.ranges", value=str(line.ranges or ""), max_length=4)
+                if row.per_metre_fen is not None:
+                    yield LabelledInput("metres", "line.metres", value=str(line.metres or ""), max_length=8)
+                if row.ac_dc_percent is not None:
+                    yield labelled(Checkbox("", value=line.ac_dc, id="ac_dc"), "line.ac_dc")
+                for name, key, length in TEXTS:
+                    yield LabelledInput(name, key, value=getattr(line, name), max_length=length)
+                if row.service != "repair":
+                    yield labelled(Checkbox("", value=line.repair_if_fails, id="repair"), "line.repair")
+            with Horizontal(classes="actions"):
+                yield labelled(Button("", id="cancel", classes="big"), "flow.cancel")
+                if self.editing:
+                    yield labelled(Button("", id="remove", variant="error", classes="big"), "line.remove")
+                yield labelled(Button("", id="save", variant="primary", classes="big"),
+                               "line.save" if self.editing else "line.add")
+
+    def on_mount(self) -> None:
+        self.relabel()
+        self.query_one("#field-quantity").focus()
+
+    def relabel(self) -> None:
+        lang, row = self.lang, self.row
+        name = row.name_zh if lang == "zh" else row.name_en
+        spec = " ".join(x for x in ((row.spec_zh if lang == "zh" else row.spec_en or row.spec_zh),
+                                    row.accuracy_class) if x)
+        price = money(row.price_fen, lang) + ("" if row.price_fen is None else f"/{unit_name(row.unit, lang)}")
+        self.query_one("#editor-title", Static).update(
+            f"[b]{name}[/b]  {service_name(row.service, lang)}  {price}\n{row.code}  {spec}")
+        self.query_one("#use", RadioSet).border_title = t("line.use", lang)
+        for widget in self.query(".i18n"):
+            widget.label = t(widget.i18n_key, lang)
+        for field in self.query(LabelledInput):
+            field.relabel(lang)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id == "remove":
+            self.dismiss(REMOVE)
+        elif event.button.id == "save":
+            self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        fields = {f.field_name: f for f in self.query(LabelledInput)}
+        errors: dict[str, FieldError] = {}
+        values: dict = {}
+
+        def check(name: str, clean) -> None:
+            if name in fields:
+                try:
+                    values[name] = clean(fields[name].value)
+                except FieldError as e:
+                    errors[name] = e
+
+        check("quantity", clean_quantity)
+        check("points", lambda v: clean_count(v, 1, 1000, "error.points") if v.strip() else None)
+        check("ranges", lambda v: clean_count(v, 1, 100, "error.ranges") if v.strip() else None)
+        check("metres", _metres)
+        for name, _, length in TEXTS:
+            check(name, lambda v, n=length: clean_text(v, max_length=n))
+        for name, field in fields.items():
+            field.show_error(errors.get(name))
+        if errors:
+            first = next(f for n, f in fields.items() if n in errors)
+            first.input.focus()
+            first.scroll_visible()
+            return
+        pressed = self.query_one("#use", RadioSet).pressed_button
+        use = pressed.id.removeprefix("use-") if pressed else "other"
+        checkbox = {c.id: c.value for c in self.query(Checkbox)}
+        self.dismiss(DraftLine(code=self.row.code, use=use, ac_dc=checkbox.get("ac_dc", False),
+                               repair_if_fails=checkbox.get("repair", False), **values))
+
+
+def _metres(text: str) -> Decimal | None:
+    from kiosk.catalog import normalise_token
+
+    text = normalise_token(text)
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise FieldError("error.metres") from None
+    if not value.is_finite() or not 0 < value <= 10_000 or value.as_tuple().exponent < -3:
+        raise FieldError("error.metres")
+    return value

@@ -1,0 +1,77 @@
+"""选项 Options: urgent service (only where allowed), number of certificates, name on them."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Input, RadioButton, RadioSet, Static
+
+from kiosk.fees import URGENT_TIERS
+from kiosk.i18n import t
+from kiosk.validation import FieldError, clean_count
+
+from .base import KioskScreen, LabelledInput, big_button
+
+
+class OptionsScreen(KioskScreen):
+    TITLE_KEY = "step.options"
+    STEP = 2
+
+    def compose_body(self) -> ComposeResult:
+        draft = self.app.draft
+        possible = draft.urgent_possible(self.app.catalog)
+        yield RadioSet(
+            RadioButton("", value=draft.urgent is None, id="urgent-none"),
+            *(RadioButton("", value=draft.urgent == tier, id=f"urgent-{tier}") for tier in URGENT_TIERS),
+            id="urgent", disabled=not possible,
+        )
+        yield Static(id="urgent-note")
+        yield LabelledInput("certificates", "options.certificates", value=str(draft.certificates), max_length=3)
+        yield LabelledInput("certificate_name", "options.certificate_name", value=draft.certificate_name,
+                            max_length=120, hint_key="options.certificate_name_hint")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("flow.estimate", "next", "primary")
+
+    def relabel(self) -> None:
+        super().relabel()
+        lang, policy = self.lang, self.app.policy
+        urgent = self.query_one("#urgent", RadioSet)
+        urgent.border_title = t("options.urgent", lang)
+        self.query_one("#urgent-none", RadioButton).label = t("options.urgent_none", lang)
+        for tier in URGENT_TIERS:
+            self.query_one(f"#urgent-{tier}", RadioButton).label = t(
+                "options.urgent_tier", lang, hours=tier.removesuffix("h"), percent=policy.urgent_percent[tier])
+        self.query_one("#urgent-note", Static).update(
+            t("options.urgent_unavailable", lang) if urgent.disabled else t("options.urgent_note", lang))
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        choice = event.pressed.id.removeprefix("urgent-")
+        self.app.draft.urgent = None if choice == "none" else choice
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "field-certificate_name":
+            self.app.draft.certificate_name = event.value
+
+    def on_button_pressed(self, event) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "back":
+            self.action_back()
+        elif event.button.id == "next":
+            self.action_next()
+
+    def action_next(self) -> None:
+        draft = self.app.draft
+        fields = {f.field_name: f for f in self.query(LabelledInput)}
+        errors: dict[str, FieldError] = dict(draft.options_errors())
+        try:
+            draft.certificates = clean_count(fields["certificates"].value, 1, 10, "error.certificates")
+        except FieldError as e:
+            errors["certificates"] = e
+        for name, field in fields.items():
+            field.show_error(errors.get(name))
+        if errors:
+            return
+        from .estimate import EstimateScreen
+
+        self.app.push_screen(EstimateScreen())

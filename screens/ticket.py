@@ -1,0 +1,112 @@
+"""受理单 Ticket: the number, big; the QR; when it will be ready; where to go; the print status.
+Returns to the welcome screen by itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from kiosk.i18n import t
+from kiosk.institute import InstituteInfo, Text
+from kiosk.qrtext import qr_half_blocks
+from kiosk.workdays import add_working_days
+
+from .base import KioskScreen, big_button
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What the ticket screen shows: no customer data, only the ticket's own facts."""
+
+    number: str
+    qr_data: str
+    created_at: datetime
+    ready_on: date | None  # None: every line is urgent (hours instead)
+    urgent_hours: int | None
+    total_fen: int
+    quoted_lines: int
+    counter: Text
+    print_state: str  # pending | printing | printed | failed
+
+    @classmethod
+    def from_registered(cls, ticket, info: InstituteInfo, catalog) -> TicketView:
+        est = ticket.estimate
+        local = ticket.created_at.astimezone()
+        return cls(
+            number=ticket.number,
+            qr_data=ticket.number,  # the signed ticket code replaces this (clerk-desk issue)
+            created_at=local,
+            ready_on=add_working_days(local.date(), est.turnaround_days) if est.turnaround_days else None,
+            urgent_hours=est.urgent_hours,
+            total_fen=est.total_fen,
+            quoted_lines=est.quoted_lines,
+            counter=info.receiving_counter,
+            print_state="pending",
+        )
+
+
+def format_date(day: date, lang: str) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.strftime("%d %b %Y").lstrip("0")
+
+
+class TicketScreen(KioskScreen):
+    TITLE_KEY = "ticket.title"
+
+    def __init__(self, view: TicketView) -> None:
+        super().__init__()
+        self.view = view
+        self.left = 0
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="ticket"):
+            yield Static(qr_half_blocks(self.view.qr_data), id="qr")
+            with Vertical(id="ticket-facts"):
+                yield Static(id="ticket-label")
+                yield Static(self.view.number, id="ticket-number")
+                yield Static(id="ticket-facts-text")
+                yield Static(id="print-status")
+        yield Static(id="ticket-countdown")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("ticket.done", "done", "primary")
+
+    def on_mount(self) -> None:
+        self.left = self.app.config.ticket_seconds
+        self.set_interval(1, self.tick)
+        super().on_mount()
+
+    def tick(self) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.app.wipe()
+        else:
+            self.show_countdown()
+
+    def show_countdown(self) -> None:
+        self.query_one("#ticket-countdown", Static).update(t("ticket.returning", self.lang, seconds=self.left))
+
+    def relabel(self) -> None:
+        super().relabel()
+        lang, view = self.lang, self.view
+        self.query_one("#ticket-label", Static).update(t("ticket.number", lang))
+        facts = [t("ticket.registered_at", lang, time=view.created_at.strftime("%Y-%m-%d %H:%M"))]
+        if view.ready_on:
+            facts.append(t("ticket.ready_on", lang, date=format_date(view.ready_on, lang)))
+        if view.urgent_hours:
+            facts.append(t("total.urgent_hours", lang, hours=view.urgent_hours))
+        facts.append(t("ticket.go_to", lang, counter=view.counter(lang)))
+        self.query_one("#ticket-facts-text", Static).update("\n".join(facts))
+        self.query_one("#print-status", Static).update(t(f"print.{view.print_state}", lang))
+        self.show_countdown()
+
+    def on_button_pressed(self, event) -> None:
+        super().on_button_pressed(event)
+        if event.button.id == "done":
+            self.app.wipe()
+
+    def action_back(self) -> None:
+        self.app.wipe()
