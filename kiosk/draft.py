@@ -8,7 +8,7 @@ to a `Registration` and reports per field (i18n keys, shown in the current langu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from .catalog import FeeRow
@@ -158,4 +158,3 @@ class _Errors(Exception):
         self.errors = errors
 
 
-__all__ = ["Draft", "DraftLine", "PICKUP_WAYS", "replace"]

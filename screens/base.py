@@ -23,7 +23,7 @@ class KioskScreen(Screen):
     """Subclasses set TITLE_KEY (and STEP for the registration steps), yield their body in
     compose_body() and their buttons in compose_actions(), and label things in relabel()."""
 
-    TITLE_KEY = "app.title"
+    TITLE_KEY = "app.title"  # the registration steps are titled 送检登记 and show where they are
     STEP: int | None = None
     BINDINGS: ClassVar = [Binding("escape", "back", show=False, id="back")]
 
@@ -130,4 +130,6 @@ class LabelledInput(Vertical):
         self.query_one(Label).update(t(self.label_key, lang))
         self.input.placeholder = t(self.hint_key, lang) if self.hint_key else ""
         message = t(self.error.key, lang, **(self.error.values or {})) if self.error else ""
-        self.query_one(".field-error", Static).update(message)
+        error = self.query_one(".field-error", Static)
+        error.update(message)
+        error.display = bool(message)

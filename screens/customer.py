@@ -21,7 +21,7 @@ FIELDS = (
 
 
 class CustomerScreen(KioskScreen):
-    TITLE_KEY = "step.customer"
+    TITLE_KEY = "welcome.register"
     STEP = 0
 
     def compose_body(self) -> ComposeResult:

@@ -28,10 +28,10 @@ def estimate_table(est: Estimate, lang: str) -> Table:
         spec = ln.spec_zh if lang == "zh" else (ln.spec_en or ln.spec_zh)
         item = Text(name, style="bold")
         item.append(f"  {service_name(ln.service, lang)}")
-        for detail in (" ".join(x for x in (spec, ln.accuracy_class) if x), ln.regulation,
-                       *line_notes(ln, est.urgent, lang)):
+        for detail, style in ((" ".join(x for x in (spec, ln.accuracy_class) if x), "dim"), (ln.regulation, "dim"),
+                              *((note, "") for note in line_notes(ln, est.urgent, lang))):
             if detail:
-                item.append(f"\n{detail}", style="dim" if detail in (spec, ln.regulation) else "")
+                item.append(f"\n{detail}", style=style)
         quantity = f"{ln.quantity}{unit_name(ln.unit, lang)}" if lang == "zh" else str(ln.quantity)
         table.add_row(ln.code, item, quantity, money(ln.unit_price_fen, lang), money(ln.amount_fen, lang))
     for d in est.discounts:
@@ -57,7 +57,7 @@ def totals_table(est: Estimate, lang: str) -> Table:
 
 
 class EstimateScreen(KioskScreen):
-    TITLE_KEY = "step.estimate"
+    TITLE_KEY = "welcome.register"
     STEP = 3
 
     def __init__(self) -> None:

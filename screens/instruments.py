@@ -16,12 +16,13 @@ RESULT_LIMIT = 30
 
 
 class InstrumentsScreen(KioskScreen):
-    TITLE_KEY = "step.instruments"
+    TITLE_KEY = "welcome.register"
     STEP = 1
 
     def __init__(self) -> None:
         super().__init__()
         self.hits = []
+        self.error_key: str | None = None  # kept as a key so a language switch re-words it
 
     def compose_body(self) -> ComposeResult:
         yield Input(id="search", max_length=40)
@@ -62,6 +63,11 @@ class InstrumentsScreen(KioskScreen):
         if event.input.id == "search":
             self.search(event.value)
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Keyboard path: type, Enter, arrows to the variant, Enter.
+        if event.input.id == "search" and self.hits:
+            self.query_one("#hits", DataTable).focus()
+
     def search(self, query: str) -> None:
         index = self.app.index
         self.hits = index.search(query, limit=RESULT_LIMIT) if index else []
@@ -84,7 +90,9 @@ class InstrumentsScreen(KioskScreen):
             quantity = f"{line.quantity}{unit_name(row.unit, lang)}" if lang == "zh" else str(line.quantity)
             table.add_row(name, service, quantity, use_name(line.use, lang), spec)
         table.display = bool(self.app.draft.lines)
-        self.query_one("#lines-error", Static).update("")
+        if self.app.draft.lines:
+            self.error_key = None
+        self.query_one("#lines-error", Static).update(t(self.error_key, lang) if self.error_key else "")
 
     @staticmethod
     def _describe(row, lang: str) -> tuple[str, str, str, str]:
@@ -130,7 +138,8 @@ class InstrumentsScreen(KioskScreen):
 
     def action_next(self) -> None:
         if not self.app.draft.lines:
-            self.query_one("#lines-error", Static).update(t("error.no_lines", self.lang))
+            self.error_key = "error.no_lines"
+            self.show_lines()
             self.query_one("#search", Input).focus()
             return
         self.app.draft.drop_urgent_if_impossible(self.app.catalog)

@@ -4,6 +4,7 @@ A modal with a typed result: the new DraftLine, REMOVE, or None (cancelled)."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,7 +24,7 @@ TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60
 
 
 class LineEditor(ModalScreen[DraftLine | str | None]):
-    BINDINGS = [("escape", "cancel", "")]
+    BINDINGS: ClassVar = [("escape", "cancel", "")]
 
     def __init__(self, row: FeeRow, line: DraftLine | None = None) -> None:
         super().__init__()

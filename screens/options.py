@@ -13,7 +13,7 @@ from .base import KioskScreen, LabelledInput, big_button
 
 
 class OptionsScreen(KioskScreen):
-    TITLE_KEY = "step.options"
+    TITLE_KEY = "welcome.register"
     STEP = 2
 
     def compose_body(self) -> ComposeResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -14,7 +15,7 @@ from .base import KioskScreen, big_button, labelled
 
 class WelcomeScreen(KioskScreen):
     TITLE_KEY = "app.title"
-    BINDINGS = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价")]
+    BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价")]
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="institute-name")
@@ -56,9 +57,10 @@ class WelcomeScreen(KioskScreen):
                 bucket.append(name)
         counts = Counter({letter: len(items) for letter, items in names.items()})
         separator = "、" if lang == "zh" else ", "
+        shown = 3
         lines = [
-            f"[b]{field_name(letter, lang)}[/b] {separator.join(names[letter][:4])}"
-            + (t("welcome.more", lang, count=n - 4) if n > 4 else "")
+            f"[b]{field_name(letter, lang)}[/b]  {separator.join(names[letter][:shown])}"
+            + (t("welcome.more", lang, total=n, count=n - shown) if n > shown else "")
             for letter, n in counts.most_common()
         ]
         self.query_one("#fields", Static).update("\n".join(lines))
