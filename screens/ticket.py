@@ -76,7 +76,7 @@ class TicketScreen(KioskScreen):
 
     def on_mount(self) -> None:
         self.left = self.app.config.ticket_seconds
-        self.set_interval(1, self.tick)
+        self.countdown = self.set_interval(1, self.tick)
         super().on_mount()
 
     def tick(self) -> None:

@@ -1,0 +1,98 @@
+"""Driving the kiosk in tests: start it, wait for its workers (never sleep), fill steps."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from textual.widgets import DataTable, Input
+
+from kiosk.app import KioskApp
+from kiosk.config import load_config
+
+CUSTOMER = {
+    "organisation": "示范燃气（集团）有限公司",
+    "credit_code": "91350100M000100Y43",
+    "contact": "李工",
+    "phone": "１３８ １２３４ ５６７８",  # full-width, as an IME types it
+}
+
+
+def make_app(language: str = "zh", clock=None, **overrides) -> KioskApp:
+    config = replace(load_config(), language=language, **overrides)
+    return KioskApp(config, clock=clock) if clock else KioskApp(config)
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and their messages land."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def fill(pilot, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        pilot.app.screen.query_one(f"#field-{name}", Input).value = value
+    await pilot.pause()
+
+
+async def to_instruments(pilot) -> None:
+    await settle(pilot)
+    await pilot.click("#register")
+    await fill(pilot, CUSTOMER)
+    await pilot.click("#next")
+    await pilot.pause()
+
+
+async def add_line(pilot, query: str, *, pick: int = 0, **values) -> None:
+    """Search, pick the pick-th variant, fill the editor, add."""
+    await pilot.press(*query, "enter")
+    table = pilot.app.screen.query_one("#hits", DataTable)
+    table.move_cursor(row=pick)
+    await pilot.press("enter")
+    await pilot.pause()
+    await edit_open_line(pilot, **values)
+    await pilot.click("#save")
+    await pilot.pause()
+
+
+async def edit_open_line(pilot, *, use: str | None = None, ac_dc: bool = False, **fields) -> None:
+    screen = pilot.app.screen
+    for name, value in fields.items():
+        screen.query_one(f"#field-{name}", Input).value = value
+    if use:
+        await pilot.click(f"#use-{use}")
+    if ac_dc:
+        await pilot.click("#ac_dc")
+    await pilot.pause()
+
+
+async def open_line(pilot, index: int) -> None:
+    table = pilot.app.screen.query_one("#lines", DataTable)
+    table.focus()
+    table.move_cursor(row=index)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """The text of every label, table and message on the screen, as a customer reads it."""
+    from rich.console import Console
+    from rich.text import Text
+    from textual.content import Content
+    from textual.widgets import Static
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    parts = []
+    for widget in app.screen.query("*"):
+        if isinstance(widget, Static):
+            content = widget.content
+            if isinstance(content, (str, Content)):
+                parts.append(Content.from_markup(content).plain if isinstance(content, str) else content.plain)
+            elif isinstance(content, Text):
+                parts.append(content.plain)
+            else:
+                console.print(content)
+                parts.append(console.export_text())
+        elif isinstance(widget, DataTable):
+            parts.extend(str(cell) for r in range(widget.row_count) for cell in widget.get_row_at(r))
+    return "\n".join(parts)
