@@ -69,7 +69,7 @@ class CustomerScreen(KioskScreen):
                 first = field
         if first is not None:
             first.input.focus()
-            first.scroll_visible()
+            first.scroll_visible(animate=False)
             return
         from .instruments import InstrumentsScreen
 

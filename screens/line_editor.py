@@ -116,7 +116,7 @@ class LineEditor(ModalScreen[DraftLine | str | None]):
         if errors:
             first = next(f for n, f in fields.items() if n in errors)
             first.input.focus()
-            first.scroll_visible()
+            first.scroll_visible(animate=False)
             return
         pressed = self.query_one("#use", RadioSet).pressed_button
         use = pressed.id.removeprefix("use-") if pressed else "other"

@@ -60,7 +60,7 @@ class WelcomeScreen(KioskScreen):
         shown = 3
         lines = [
             f"[b]{field_name(letter, lang)}[/b]  {separator.join(names[letter][:shown])}"
-            + (t("welcome.more", lang, total=n, count=n - shown) if n > shown else "")
+            + (t("welcome.more", lang, total=n) if n > shown else "")
             for letter, n in counts.most_common()
         ]
         self.query_one("#fields", Static).update("\n".join(lines))

@@ -20,7 +20,10 @@ CUSTOMER = {
 
 def make_app(language: str = "zh", clock=None, **overrides) -> KioskApp:
     config = replace(load_config(), language=language, **overrides)
-    return KioskApp(config, clock=clock) if clock else KioskApp(config)
+    app = KioskApp(config, clock=clock) if clock else KioskApp(config)
+    # The snapshot plugin imports Textual before conftest could set TEXTUAL_ANIMATIONS.
+    app.animation_level = "none"
+    return app
 
 
 async def settle(pilot) -> None:
