@@ -63,6 +63,9 @@ class KioskApp(App, inherit_bindings=False):
         Binding("f12", "maintenance", show=False, priority=True, id="maintenance"),
     ]
 
+    # On a tall screen radio buttons and check boxes get finger-sized rows (kiosk.tcss).
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (36, "-tall")]
+
     language: reactive[str] = reactive("zh", init=False)
 
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
