@@ -51,9 +51,14 @@ def _policy(config: Config):
 
 def cmd_run(args, config: Config) -> int:
     from .app import KioskApp
+    from .institute import InstituteFileError
 
-    KioskApp(config).run()
-    return 0
+    try:
+        app = KioskApp(config)
+    except InstituteFileError as e:
+        raise CommandError("cli.bad_config", str(e), config.language) from None
+    app.run()
+    return app.return_code or 0
 
 
 def cmd_estimate(args, config: Config) -> int:

@@ -136,3 +136,17 @@ def test_python_dash_m_kiosk_works(tmp_path):
                           text=True, env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["total_fen"] == 6000
+
+
+@pytest.mark.parametrize("text, says", [
+    ("[name]\nzh = '院'\n", "[name]: needs both zh and en text"),
+    ("[name\n", "not valid TOML"),
+])
+def test_a_broken_institute_file_is_named_before_the_kiosk_starts(tmp_path, capsys, text, says):
+    info = tmp_path / "institute.toml"
+    info.write_text(text, encoding="utf-8")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f"[kiosk]\ninfo_file = '{info}'\n", encoding="utf-8")
+    assert main(["--config", str(config), "run"]) == 1
+    err = capsys.readouterr().err
+    assert says in err and str(info) in err
