@@ -67,11 +67,18 @@ def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
     total("total.total", est.total_fen)
     if est.waived_fen:
         total("total.waived", est.waived_fen)
-    if est.quoted_lines:
-        out.append(t("total.quoted", lang, count=est.quoted_lines))
-    if est.turnaround_days:
-        out.append(t("total.turnaround", lang, days=est.turnaround_days))
-    if est.urgent_hours:
-        out.append(t("total.urgent_hours", lang, hours=est.urgent_hours))
-    out.append(t("total.confirm", lang))
+    out.extend(closing_notes(est, lang))
     return "\n".join(out)
+
+
+def closing_notes(est: Estimate, lang: str) -> list[str]:
+    """What the total leaves out, when it will be ready, and who has the final word."""
+    notes = []
+    if est.quoted_lines:
+        notes.append(t("total.quoted", lang, count=est.quoted_lines))
+    if est.turnaround_days:
+        notes.append(t("total.turnaround", lang, days=est.turnaround_days))
+    if est.urgent_hours:
+        notes.append(t("total.urgent_hours", lang, hours=est.urgent_hours))
+    notes.append(t("total.confirm", lang))
+    return notes

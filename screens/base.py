@@ -71,9 +71,12 @@ class KioskScreen(Screen):
             field.relabel(lang)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """A tap does what the key does: button #next runs action_next, and so on."""
+        event.stop()
         if event.button.has_class("language"):
-            event.stop()
             self.app.action_toggle_language()
+        elif event.button.id and hasattr(self, f"action_{event.button.id}"):
+            getattr(self, f"action_{event.button.id}")()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

@@ -53,12 +53,6 @@ class CustomerScreen(KioskScreen):
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.app.draft.pickup = event.pressed.id.removeprefix("pickup-")
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "next":
-            self.action_next()
 
     def action_next(self) -> None:
         errors = self.app.draft.customer_errors()

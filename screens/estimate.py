@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
-from kiosk.estimate_text import line_notes
+from kiosk.estimate_text import closing_notes, line_notes
 from kiosk.fees import Estimate, EstimateError, estimate
 from kiosk.i18n import money, service_name, t, unit_name
 
@@ -88,24 +88,11 @@ class EstimateScreen(KioskScreen):
         lang, est = self.lang, self.estimate
         self.query_one("#estimate-lines", Static).update(estimate_table(est, lang))
         self.query_one("#estimate-totals", Static).update(totals_table(est, lang))
-        notes = []
-        if est.quoted_lines:
-            notes.append(t("total.quoted", lang, count=est.quoted_lines))
-        if est.turnaround_days:
-            notes.append(t("total.turnaround", lang, days=est.turnaround_days))
-        if est.urgent_hours:
-            notes.append(t("total.urgent_hours", lang, hours=est.urgent_hours))
-        notes.append(f"[b]{t('total.confirm', lang)}[/b]")
-        self.query_one("#estimate-notes", Static).update("\n".join(notes))
+        *notes, confirm = closing_notes(est, lang)
+        self.query_one("#estimate-notes", Static).update("\n".join([*notes, f"[b]{confirm}[/b]"]))
         if self.app.submitting:
             self.query_one("#confirm", Button).label = t("flow.registering", lang)
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "confirm":
-            self.action_confirm()
 
     def action_confirm(self) -> None:
         if self.estimate is None:

@@ -88,7 +88,3 @@ class FeeLookupScreen(KioskScreen):
                       f"{t('app.catalog_version', lang, version=self.app.catalog.version)}")
         self.query_one("#status", Static).update(status)
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        if event.button.id == "back":
-            self.action_back()

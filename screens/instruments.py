@@ -129,12 +129,6 @@ class InstrumentsScreen(KioskScreen):
             self.app.draft.replace_line(index, result)
         self.show_lines()
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "next":
-            self.action_next()
 
     def action_next(self) -> None:
         if not self.app.draft.lines:

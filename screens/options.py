@@ -53,12 +53,6 @@ class OptionsScreen(KioskScreen):
         if event.input.id == "field-certificate_name":
             self.app.draft.certificate_name = event.value
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "next":
-            self.action_next()
 
     def action_next(self) -> None:
         draft = self.app.draft

@@ -103,10 +103,7 @@ class TicketScreen(KioskScreen):
         self.query_one("#print-status", Static).update(t(f"print.{view.print_state}", lang))
         self.show_countdown()
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        if event.button.id == "done":
-            self.app.wipe()
-
-    def action_back(self) -> None:
+    def action_done(self) -> None:
         self.app.wipe()
+
+    action_back = action_done

@@ -65,12 +65,6 @@ class WelcomeScreen(KioskScreen):
         ]
         self.query_one("#fields", Static).update("\n".join(lines))
 
-    def on_button_pressed(self, event) -> None:
-        super().on_button_pressed(event)
-        action = {"register": self.action_register, "fees": self.action_fees, "feedback": self.action_feedback}
-        if event.button.id in action:
-            action[event.button.id]()
-
     def action_register(self) -> None:
         from .customer import CustomerScreen
 

@@ -67,10 +67,12 @@ async def ticket(pilot):
 
 
 async def idle_warning(pilot):
-    from screens.idle import IdleWarning
-
     await to_instruments(pilot)
-    await pilot.app.push_screen(IdleWarning(12))
+    app = pilot.app
+    # Stop time 12 s before the wipe: the app's own once-a-second check then agrees.
+    frozen = app.last_activity + app.config.idle_seconds - 12
+    app.clock = lambda: frozen
+    app.idle_tick()
 
 
 async def maintenance(pilot):
