@@ -61,6 +61,10 @@ class KioskApp(App, inherit_bindings=False):
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, id="lockdown"),
         Binding("f2", "toggle_language", "中文/English", priority=True, id="language"),
         Binding("f12", "maintenance", show=False, priority=True, id="maintenance"),
+        # Priority, so focus moves before the next key is handled: a character typed (or
+        # scanned) right behind a Tab lands in the next field, not the one being left.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     # On a tall screen radio buttons and check boxes get finger-sized rows (kiosk.tcss).
@@ -196,6 +200,20 @@ class KioskApp(App, inherit_bindings=False):
                 warning.count(round(left))
         elif warning is not None:
             warning.dismiss()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Textual puts the terminal cursor (where an IME opens its candidate window) into an
+        # Input as it takes focus; on a screen just mounted that is before layout, so the
+        # cursor stays put until the first key. Place it again once the screen is drawn.
+        from textual.widgets import Input
+
+        if isinstance(event.widget, Input):
+            self.call_after_refresh(self._place_cursor, event.widget)
+
+    def _place_cursor(self, field) -> None:
+        if field.has_focus:
+            self.cursor_position = field.cursor_screen_offset
+            field.refresh()
 
     # ---- language, lockdown, maintenance ---------------------------------------------------
 

@@ -53,6 +53,11 @@ def cmd_run(args, config: Config) -> int:
     from .app import KioskApp
     from .institute import InstituteFileError
 
+    # The lockdown and the layout must not depend on the environment the kiosk starts in:
+    # TEXTUAL_ALLOW_SIGNALS turns ctrl+c into SIGINT; LINES/COLUMNS override the real size.
+    for name in ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS"):
+        os.environ.pop(name, None)
+
     try:
         app = KioskApp(config)
     except InstituteFileError as e:

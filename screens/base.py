@@ -35,8 +35,12 @@ class KioskScreen(Screen):
         with Horizontal(classes="titlebar"):
             yield Static(classes="title")
             yield Static(classes="steps")
-            yield Button("", classes="language", compact=True)
-        with VerticalScroll(classes="body"):
+            language = Button("", classes="language", compact=True)
+            language.can_focus = False  # a tap or F2; never in the way of Tab and Enter
+            yield language
+        body = VerticalScroll(classes="body")
+        body.can_focus = False  # fields scroll into view as they take focus
+        with body:
             yield from self.compose_body()
         with Horizontal(classes="actions"):
             yield from self.compose_actions()
@@ -47,8 +51,12 @@ class KioskScreen(Screen):
     def compose_actions(self) -> ComposeResult:
         yield from ()
 
+    FOCUS = None  # selector of what Enter should do on arrival, e.g. "#next"
+
     def on_mount(self) -> None:
         self.relabel()
+        if self.FOCUS:
+            self.query_one(self.FOCUS).focus()
 
     def relabel(self) -> None:
         lang = self.lang

@@ -23,6 +23,7 @@ FIELDS = (
 class CustomerScreen(KioskScreen):
     TITLE_KEY = "welcome.register"
     STEP = 0
+    FOCUS = "#field-organisation"
 
     def compose_body(self) -> ComposeResult:
         draft = self.app.draft
@@ -38,10 +39,6 @@ class CustomerScreen(KioskScreen):
     def relabel(self) -> None:
         super().relabel()
         self.query_one("#pickup", RadioSet).border_title = t("customer.pickup", self.lang)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#field-organisation", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # Every keystroke goes to the draft at once: a language switch or a step back loses nothing.

@@ -59,6 +59,7 @@ def totals_table(est: Estimate, lang: str) -> Table:
 class EstimateScreen(KioskScreen):
     TITLE_KEY = "welcome.register"
     STEP = 3
+    FOCUS = "#confirm"
 
     def __init__(self) -> None:
         super().__init__()

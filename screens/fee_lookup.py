@@ -19,6 +19,7 @@ RESULT_LIMIT = 50
 
 class FeeLookupScreen(KioskScreen):
     TITLE_KEY = "app.fee_lookup"
+    FOCUS = "#query"
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,10 +33,6 @@ class FeeLookupScreen(KioskScreen):
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#query", Input).focus()
 
     def relabel(self) -> None:
         super().relabel()

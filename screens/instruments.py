@@ -18,6 +18,7 @@ RESULT_LIMIT = 30
 class InstrumentsScreen(KioskScreen):
     TITLE_KEY = "welcome.register"
     STEP = 1
+    FOCUS = "#search"
 
     def __init__(self) -> None:
         super().__init__()
@@ -34,10 +35,6 @@ class InstrumentsScreen(KioskScreen):
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
         yield big_button("flow.next", "next", "primary")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#search", Input).focus()
 
     def relabel(self) -> None:
         super().relabel()

@@ -40,7 +40,9 @@ class LineEditor(ModalScreen[DraftLine | str | None]):
         row, line = self.row, self.line
         with Vertical(id="editor"):
             yield Static(id="editor-title")
-            with VerticalScroll(id="editor-body"):
+            body = VerticalScroll(id="editor-body")
+            body.can_focus = False
+            with body:
                 yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
                 yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"), f"use.{use}")
                                  for use in USES), id="use")
@@ -92,6 +94,10 @@ class LineEditor(ModalScreen[DraftLine | str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def on_input_submitted(self, event) -> None:
+        event.stop()
+        self.action_save()  # Enter in any field adds the line (the checks still apply)
 
     def action_save(self) -> None:
         fields = {f.field_name: f for f in self.query(LabelledInput)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -15,6 +16,8 @@ MAX_TRIES = 3  # then the prompt closes; F12 opens it again
 
 
 class MaintenanceExit(ModalScreen[None]):
+    BINDINGS: ClassVar = [("escape", "dismiss", "")]
+
     def __init__(self) -> None:
         super().__init__()
         self.tries = 0

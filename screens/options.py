@@ -15,6 +15,7 @@ from .base import KioskScreen, LabelledInput, big_button
 class OptionsScreen(KioskScreen):
     TITLE_KEY = "welcome.register"
     STEP = 2
+    FOCUS = "#next"
 
     def compose_body(self) -> ComposeResult:
         draft = self.app.draft

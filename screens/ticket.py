@@ -55,6 +55,7 @@ def format_date(day: date, lang: str) -> str:
 
 class TicketScreen(KioskScreen):
     TITLE_KEY = "ticket.title"
+    FOCUS = "#done"
 
     def __init__(self, view: TicketView) -> None:
         super().__init__()

@@ -15,6 +15,7 @@ from .base import KioskScreen, big_button, labelled
 
 class WelcomeScreen(KioskScreen):
     TITLE_KEY = "app.title"
+    FOCUS = "#register"
     BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价")]
 
     def compose_body(self) -> ComposeResult:
