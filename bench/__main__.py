@@ -6,11 +6,11 @@ import sys
 
 
 def main() -> int:
-    from bench import registration, search
+    from bench import memory, registration, search, startup
 
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
-    for module in (search, registration):
+    for module in (search, registration, startup, memory):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met
