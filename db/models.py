@@ -183,5 +183,12 @@ class Counter(BaseModel):
     value = IntegerField()
 
 
+class SearchKey(BaseModel):
+    """A catalogue text's search keys (itself, full pinyin, initials), joined by newlines."""
+
+    text = TextField(primary_key=True)
+    keys = TextField()
+
+
 MODELS = [Setting, Device, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
-          OutboxEvent, Counter]
+          OutboxEvent, Counter, SearchKey]

@@ -1,13 +1,16 @@
 """The kiosk app: flow between screens, lockdown, idle wipe, and the workers that do I/O.
 
-Database work runs in thread workers; results come back as messages (past-tense names).
-The customer's input lives in `self.draft`, never only in widgets.
+Database work runs in one long-lived thread, awaited by async workers; results come back
+as messages (past-tense names). The customer's input lives in `self.draft`, never only in
+widgets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar
 
@@ -81,6 +84,10 @@ class KioskApp(App, inherit_bindings=False):
         self.last_activity = clock()
         self.catalog = self.index = self.policy = self.device = None
         self.submitting = False  # one ticket per confirmation, however many taps
+        # One thread does all database work, with one long-lived connection (peewee keeps
+        # one per thread): writes are serialised by construction, no connection is opened
+        # per registration, and no worker thread ever touches a widget.
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-db")
         self.set_reactive(KioskApp.language, config.language)
 
     # ---- start-up --------------------------------------------------------------------------
@@ -93,27 +100,41 @@ class KioskApp(App, inherit_bindings=False):
     def on_mount(self) -> None:
         self.title = t("app.title", self.language)
         self.set_interval(1, self.idle_tick)
-        self.load_catalog()
+        # After the first frame: the welcome screen does not need the catalogue to appear.
+        self.call_after_refresh(self.load_catalog)
 
-    @work(thread=True, exclusive=True, group="catalog")
-    def load_catalog(self) -> None:
-        from db.connection import SchemaError, open_database
+    async def in_db_thread(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.db_thread, fn, *args)
 
-        from .catalog_store import ensure_catalog, load_catalog
+    @work(exclusive=True, group="catalog")
+    async def load_catalog(self) -> None:
+        from db.connection import SchemaError
+
+        try:
+            loaded = await self.in_db_thread(self._open_and_load)
+        except (SchemaError, OSError) as e:
+            self.post_message(StartupFailed(str(e)))
+        else:
+            self.post_message(CatalogLoaded(*loaded))
+
+    def _open_and_load(self):
+        """In the database thread: schema, first-start catalogue and device, the search index."""
+        from db.connection import open_database
+
+        from .catalog_store import ensure_catalog, load_catalog, search_keys_for
         from .fees import default_policy
         from .registration import ensure_device
         from .search import SearchIndex
 
-        try:
-            db = open_database(self.config.database)
-            ensure_catalog()
-            device = ensure_device(self.config.device_prefix)
-            catalog = load_catalog()
-            db.close()  # this worker's thread ends; its connection goes with it
-        except (SchemaError, OSError) as e:
-            self.post_message(StartupFailed(str(e)))
-            return
-        self.post_message(CatalogLoaded(catalog, SearchIndex(catalog.rows), default_policy(), device))
+        open_database(self.config.database)
+        ensure_catalog()
+        device = ensure_device(self.config.device_prefix)
+        catalog = load_catalog()
+        return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), default_policy(), device
+
+    def on_unmount(self) -> None:
+        self.db_thread.submit(_close_database)
+        self.db_thread.shutdown(wait=True)
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
         self.catalog, self.index, self.policy, self.device = (
@@ -135,20 +156,16 @@ class KioskApp(App, inherit_bindings=False):
         self.register_draft(self.draft.registration())
         return True
 
-    @work(thread=True, group="register")
-    def register_draft(self, registration) -> None:
-        from db.models import database_proxy
-
+    @work(group="register")
+    async def register_draft(self, registration) -> None:
         from .registration import register
 
         try:
-            ticket = register(registration, self.catalog, self.policy, self.device)
+            ticket = await self.in_db_thread(register, registration, self.catalog, self.policy, self.device)
         except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
             self.post_message(RegistrationFailed(str(e)))
         else:
             self.post_message(TicketRegistered(ticket))
-        finally:
-            database_proxy.close()
 
     def on_ticket_registered(self, message: TicketRegistered) -> None:
         from screens.ticket import TicketScreen, TicketView
@@ -234,3 +251,10 @@ class KioskApp(App, inherit_bindings=False):
 
         if not any(isinstance(s, MaintenanceExit) for s in self.screen_stack):
             self.push_screen(MaintenanceExit())
+
+
+def _close_database() -> None:
+    from db.models import database_proxy
+
+    if database_proxy.obj is not None:
+        database_proxy.close()

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
-from db.models import CatalogVersion, FeeItem, PricedRow, database_proxy, utc_now
+from db.models import CatalogVersion, FeeItem, PricedRow, SearchKey, database_proxy, utc_now
 
 from .catalog import CatalogError, FeeRow, Problem, parse_csv, to_csv
 
@@ -51,11 +51,39 @@ def _group_items(rows: list[FeeRow], source: str) -> dict[str, tuple[str, list[s
     return items
 
 
+def search_keys_for(rows) -> dict[str, tuple[str, ...]]:
+    """The stored search keys of the rows' texts; those missing are computed and stored.
+
+    A catalogue imported by this version has them all, so the kiosk never loads pypinyin;
+    one imported before schema 3 gets them on its first load.
+    """
+    from .search import row_texts, search_keys
+
+    texts = {text for row in rows for text in row_texts(row)}
+    known: dict[str, tuple[str, ...]] = {}
+    for chunk in _chunks(sorted(texts), 500):
+        for stored in SearchKey.select().where(SearchKey.text.in_(chunk)):
+            known[stored.text] = tuple(stored.keys.split("\n"))
+    missing = [{"text": text, "keys": "\n".join(search_keys(text))} for text in sorted(texts - set(known))]
+    if missing:
+        with database_proxy.atomic():
+            for chunk in _chunks(missing, 200):
+                SearchKey.insert_many(chunk).on_conflict_ignore().execute()
+        known.update((m["text"], tuple(m["keys"].split("\n"))) for m in missing)
+    return known
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def import_rows(rows: list[FeeRow], source: str) -> int:
     """Store rows as a new catalogue version, all or nothing. Returns the version number."""
     items = _group_items(rows, source)
     digest = hashlib.sha256(to_csv(rows).encode("utf-8")).hexdigest()
     with database_proxy.atomic():
+        search_keys_for(rows)  # with the version: pinyin is computed here, once
         version = CatalogVersion.create(source=source, sha256=digest, row_count=len(rows), imported_at=utc_now())
         item_ids = {}
         for name_zh, (name_en, aliases) in items.items():
@@ -67,8 +95,8 @@ def import_rows(rows: list[FeeRow], source: str) -> int:
              **{c: getattr(row, c) for c in _ROW_COLUMNS}}
             for i, row in enumerate(rows)
         ]
-        for start in range(0, len(batch), 200):
-            PricedRow.insert_many(batch[start:start + 200]).execute()
+        for chunk in _chunks(batch, 200):
+            PricedRow.insert_many(chunk).execute()
     return version.id
 
 

@@ -132,14 +132,15 @@ def cmd_catalog_export(args, config: Config) -> int:
 
 
 def cmd_catalog_search(args, config: Config) -> int:
-    from .catalog_store import load_catalog
+    from .catalog_store import load_catalog, search_keys_for
     from .i18n import money, service_name
     from .search import SearchIndex
     from .textwidth import pad
 
     lang = args.lang or config.language
     _open(config)
-    hits = SearchIndex(load_catalog().rows).search(args.query, limit=args.limit)
+    catalog = load_catalog()
+    hits = SearchIndex(catalog.rows, search_keys_for(catalog.rows)).search(args.query, limit=args.limit)
     if not hits:
         print(t("cli.no_match", lang), file=sys.stderr)
         return EXIT_ERROR

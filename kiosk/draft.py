@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .catalog import FeeRow
-from .catalog_store import LoadedCatalog
-from .fees import EstimateRequest, LineRequest, is_free
-from .registration import CustomerDetails, InstrumentLine, Registration
 from .validation import (
     FieldError,
     clean_credit_code,
@@ -23,6 +20,12 @@ from .validation import (
     clean_phone,
     clean_text,
 )
+
+if TYPE_CHECKING:  # imported where used: the welcome screen must not wait for peewee
+    from .catalog import FeeRow
+    from .catalog_store import LoadedCatalog
+    from .fees import EstimateRequest, LineRequest
+    from .registration import CustomerDetails, Registration
 
 PICKUP_WAYS = ("in_person", "post")
 
@@ -45,6 +48,8 @@ class DraftLine:
     repair_if_fails: bool = False
 
     def pricing(self) -> LineRequest:
+        from .fees import LineRequest
+
         return LineRequest(item=self.code, quantity=self.quantity, use=self.use, points=self.points,
                            ranges=self.ranges, metres=self.metres, ac_dc=self.ac_dc)
 
@@ -81,6 +86,8 @@ class Draft:
         return {}
 
     def customer(self) -> CustomerDetails:
+        from .registration import CustomerDetails
+
         errors: dict[str, FieldError] = {}
 
         def check(name: str, clean, *args):
@@ -131,9 +138,13 @@ class Draft:
     # ---- to the engine and the database ----------------------------------------------------
 
     def request(self) -> EstimateRequest:
+        from .fees import EstimateRequest
+
         return EstimateRequest(tuple(ln.pricing() for ln in self.lines), self.urgent)
 
     def registration(self) -> Registration:
+        from .registration import InstrumentLine, Registration
+
         return Registration(
             customer=self.customer(),
             lines=tuple(
@@ -150,6 +161,8 @@ class Draft:
 
 
 def _urgent_allowed(row: FeeRow, line: DraftLine) -> bool:
+    from .fees import is_free
+
     return row.urgent_allowed and not is_free(row, row.service, line.use)
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kiosk.catalog import FeeRow
 
@@ -49,24 +49,35 @@ def normalise_query(text: str) -> str:
     return _IGNORED.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def _key_builder():
-    """Return keys(text) -> (text, full pinyin, initials), cached per distinct text.
+def search_keys(text: str) -> tuple[str, ...]:
+    """(text, full pinyin, initials) in search form, duplicates dropped.
 
-    pypinyin takes ~0.1 s to import, so it is imported here, when an index is built, and not
-    when the kiosk starts. Polyphones are read in context by pypinyin's phrase dictionary
-    (长度 -> changdu, 重量 -> zhongliang); ü is written v (绿 -> lv), as pinyin IMEs type it.
+    pypinyin costs ~0.1 s and ~58 MB to load, so it is imported here, only for texts whose
+    keys were not stored when the catalogue was imported (see kiosk.catalog_store).
+    Polyphones are read in context by pypinyin's phrase dictionary (长度 -> changdu,
+    重量 -> zhongliang); ü is written v (绿 -> lv), as pinyin IMEs type it.
     """
     from pypinyin import Style, lazy_pinyin
 
-    cache: dict[str, tuple[str, ...]] = {}
+    key = normalise_query(text)
+    full = normalise_query("".join(lazy_pinyin(key, style=Style.NORMAL)))
+    initials = normalise_query("".join(lazy_pinyin(key, style=Style.FIRST_LETTER)))
+    return tuple(k for k in dict.fromkeys((key, full, initials)) if k)
+
+
+def row_texts(row: FeeRow) -> tuple[str, ...]:
+    """The texts of a row that are searched by name (the code is searched as it is)."""
+    return (row.name_zh, row.name_en, *row.aliases)
+
+
+def _key_builder(known: Mapping[str, tuple[str, ...]]):
+    """keys(text), from the stored keys where there are some, computed (and cached) otherwise."""
+    cache = dict(known)
 
     def keys(text: str) -> tuple[str, ...]:
         found = cache.get(text)
         if found is None:
-            key = normalise_query(text)
-            full = normalise_query("".join(lazy_pinyin(key, style=Style.NORMAL)))
-            initials = normalise_query("".join(lazy_pinyin(key, style=Style.FIRST_LETTER)))
-            found = cache[text] = tuple(k for k in dict.fromkeys((key, full, initials)) if k)
+            found = cache[text] = search_keys(text)
         return found
 
     return keys
@@ -130,14 +141,12 @@ class _Layer:
 class SearchIndex:
     """Search over one catalogue version. Immutable once built, so it may be shared by threads."""
 
-    def __init__(self, rows: Sequence[FeeRow]):
-        keys = _key_builder()
+    def __init__(self, rows: Sequence[FeeRow], known: Mapping[str, tuple[str, ...]] | None = None):
+        keys = _key_builder(known or {})
         self._rows = tuple(rows)
         names = []
         for row in self._rows:
-            row_keys = [*keys(row.name_zh), *keys(row.name_en)]
-            for alias in row.aliases:
-                row_keys += keys(alias)
+            row_keys = [key for text in row_texts(row) for key in keys(text)]
             names.append("\n".join(dict.fromkeys(row_keys)))
         codes = [normalise_query(row.code) for row in self._rows]
         self._layers = (_Layer(names), _Layer(codes))
@@ -173,4 +182,4 @@ class SearchIndex:
         return len(self._rows)
 
 
-__all__ = ["SearchIndex", "normalise_query"]
+__all__ = ["SearchIndex", "normalise_query", "row_texts", "search_keys"]

@@ -48,6 +48,15 @@ def test_database_of_the_first_schema_upgrades_and_keeps_its_data(tmp_path):
     OutboxEvent.create(uid="u1", kind="test", payload="{}", created_at=utc_now())
     assert OutboxEvent.select().count() == 1
     assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # The catalogue predates stored search keys: its first load computes and keeps them.
+    from db.models import SearchKey
+    from kiosk.catalog_store import search_keys_for
+    from kiosk.search import SearchIndex
+
+    assert SearchKey.select().count() == 0
+    known = search_keys_for(catalog.rows)
+    assert SearchKey.select().count() == len(known) > 0
+    assert SearchIndex(catalog.rows, known).search("ylb")
 
 
 def test_reopening_applies_nothing_twice(tmp_path):

@@ -22,3 +22,27 @@ def test_domain_code_imports_neither_textual_nor_escpos():
 def test_the_cli_defers_heavy_imports_until_a_command_needs_them():
     modules = imported_after("import kiosk.cli")
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+
+
+def test_the_running_kiosk_never_loads_pypinyin(tmp_path):
+    """Search keys are stored at import; the kiosk builds its index without pypinyin (~58 MB)."""
+    db = tmp_path / "kiosk.sqlite3"
+    subprocess.run([sys.executable, "-m", "kiosk", "--db", str(db), "db", "status"], check=True,
+                   capture_output=True)
+    probe = f"""
+import asyncio, sys
+from dataclasses import replace
+from pathlib import Path
+from kiosk.app import KioskApp
+from kiosk.config import load_config
+app = KioskApp(replace(load_config(), database=Path({str(db)!r})))
+async def main():
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.index is not None and app.index.search("ylb")
+asyncio.run(main())
+print("pypinyin" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
