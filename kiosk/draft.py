@@ -12,20 +12,12 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .validation import (
-    FieldError,
-    clean_credit_code,
-    clean_organisation,
-    clean_person,
-    clean_phone,
-    clean_text,
-)
-
-if TYPE_CHECKING:  # imported where used: the welcome screen must not wait for peewee
+if TYPE_CHECKING:  # imported where used: the welcome screen must not wait for them
     from .catalog import FeeRow
     from .catalog_store import LoadedCatalog
     from .fees import EstimateRequest, LineRequest
     from .registration import CustomerDetails, Registration
+    from .validation import FieldError
 
 PICKUP_WAYS = ("in_person", "post")
 
@@ -87,6 +79,14 @@ class Draft:
 
     def customer(self) -> CustomerDetails:
         from .registration import CustomerDetails
+        from .validation import (
+            FieldError,
+            clean_credit_code,
+            clean_organisation,
+            clean_person,
+            clean_phone,
+            clean_text,
+        )
 
         errors: dict[str, FieldError] = {}
 
@@ -110,6 +110,8 @@ class Draft:
         return details
 
     def options_errors(self) -> dict[str, FieldError]:
+        from .validation import FieldError, clean_text
+
         try:
             clean_text(self.certificate_name, max_length=100)
         except FieldError as e:
@@ -144,6 +146,7 @@ class Draft:
 
     def registration(self) -> Registration:
         from .registration import InstrumentLine, Registration
+        from .validation import clean_text
 
         return Registration(
             customer=self.customer(),
