@@ -44,6 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.common import Figure
+from bench.registration import raw_connection, raw_registration
 
 N = 1_000
 EVERY = 100
@@ -100,37 +101,11 @@ def _registration(i: int):
 
 def _raw_writer(path: Path, template: dict):
     """One registration's rows with plain sqlite3, on a connection of its own, closed after."""
-    import sqlite3
 
     def write(i: int) -> None:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=5)
+        conn = raw_connection(path)
         try:
-            for pragma in ("journal_mode=wal", "synchronous=full", "foreign_keys=1", "busy_timeout=5000"):
-                conn.execute(f"PRAGMA {pragma}")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO counter (name, value) VALUES ('raw', 1) "
-                         "ON CONFLICT(name) DO UPDATE SET value = value + 1")
-            cid = conn.execute("INSERT INTO customer (organisation, credit_code, address, contact, phone, "
-                               "created_at) VALUES (?, ?, ?, ?, ?, ?)", template["customer"]).lastrowid
-            t = template["ticket"]
-            tid = conn.execute(
-                "INSERT INTO ticket (uid, number, device_id, customer_id, version_id, policy_id, status, urgent, "
-                "pickup, certificates, certificate_name, total_fen, quoted_lines, estimate_json, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (f"raw-{i}", f"RAW-{i}", t[3], cid, *t[5:]),
-            ).lastrowid
-            conn.executemany(
-                "INSERT INTO ticket_line (ticket_id, position, row_id, code, quantity, use, service, points, "
-                "ranges, metres, ac_dc, model, serial_number, manufacturer, requirements, repair_if_fails, "
-                "amount_fen, free_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(tid, *line[2:]) for line in template["lines"]],
-            )
-            conn.execute("INSERT INTO print_job (ticket_id, kind, state, attempts, last_error, created_at, "
-                         "updated_at) VALUES (?, 'ticket', 'pending', 0, NULL, ?, ?)", (tid, t[-1], t[-1]))
-            e = template["event"]
-            conn.execute("INSERT INTO outbox_event (uid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                         (f"raw-event-{i}", e[2], e[3], e[4]))
-            conn.execute("COMMIT")
+            raw_registration(conn, template, i)
         finally:
             conn.close()
 
