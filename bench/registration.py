@@ -43,6 +43,17 @@ def raw_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def registration_template(db, ticket_id: int) -> dict:
+    """The rows `register` wrote for one ticket: what the raw floor writes again."""
+    return {
+        "customer": db.execute_sql("SELECT organisation, credit_code, address, contact, phone, created_at "
+                                   "FROM customer").fetchone(),
+        "ticket": db.execute_sql("SELECT * FROM ticket WHERE id = ?", (ticket_id,)).fetchone(),
+        "lines": db.execute_sql("SELECT * FROM ticket_line WHERE ticket_id = ?", (ticket_id,)).fetchall(),
+        "event": db.execute_sql("SELECT * FROM outbox_event").fetchone(),
+    }
+
+
 def raw_registration(conn: sqlite3.Connection, template: dict, i: int) -> None:
     """The floor: one registration's rows with plain sqlite3 and pre-built values, one transaction."""
     conn.execute("BEGIN IMMEDIATE")
@@ -81,14 +92,7 @@ def run() -> list[Figure]:
     db = open_database(tmp / "kiosk.sqlite3")
     ensure_catalog()
     catalog, policy, device, reg = load_catalog(), default_policy(), ensure_device("BN"), _registration()
-    first = register(reg, catalog, policy, device)
-    template = {
-        "customer": db.execute_sql("SELECT organisation, credit_code, address, contact, phone, created_at "
-                                   "FROM customer").fetchone(),
-        "ticket": db.execute_sql("SELECT * FROM ticket WHERE id = ?", (first.id,)).fetchone(),
-        "lines": db.execute_sql("SELECT * FROM ticket_line WHERE ticket_id = ?", (first.id,)).fetchall(),
-        "event": db.execute_sql("SELECT * FROM outbox_event").fetchone(),
-    }
+    template = registration_template(db, register(reg, catalog, policy, device).id)
     raw = raw_connection(tmp / "kiosk.sqlite3")  # same file, same schema, same disk
 
     # Pricing and validation happen when the estimate is shown; the commit is what we measure.

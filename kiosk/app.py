@@ -171,7 +171,7 @@ class KioskApp(App, inherit_bindings=False):
         from screens.ticket import TicketScreen, TicketView
 
         self.submitting = False
-        view = TicketView.from_registered(message.ticket, self.info, self.catalog)
+        view = TicketView.from_registered(message.ticket, self.info)
         self.draft.clear()
         self.back_to_welcome()
         self.push_screen(TicketScreen(view))

@@ -133,7 +133,7 @@ def cmd_catalog_export(args, config: Config) -> int:
 
 def cmd_catalog_search(args, config: Config) -> int:
     from .catalog_store import load_catalog, search_keys_for
-    from .i18n import money, service_name
+    from .i18n import money, name_of, service_name, spec_of
     from .search import SearchIndex
     from .textwidth import pad
 
@@ -145,11 +145,8 @@ def cmd_catalog_search(args, config: Config) -> int:
         print(t("cli.no_match", lang), file=sys.stderr)
         return EXIT_ERROR
     for row in hits:
-        name = row.name_zh if lang == "zh" else row.name_en
-        spec = " ".join(x for x in ((row.spec_zh if lang == "zh" else row.spec_en or row.spec_zh),
-                                    row.accuracy_class) if x)
-        print(" ".join([pad(row.code, 12), pad(name, 22), pad(spec, 26), pad(service_name(row.service, lang), 12),
-                        pad(money(row.price_fen, lang), 11, ">")]).rstrip())
+        print(" ".join([pad(row.code, 12), pad(name_of(row, lang), 22), pad(spec_of(row, lang), 26),
+                        pad(service_name(row.service, lang), 12), pad(money(row.price_fen, lang), 11, ">")]).rstrip())
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .catalog import SERVICES
 from .fees import Estimate, EstimateLine
-from .i18n import money, service_name, t, unit_name, use_name
+from .i18n import money, name_of, quantity_text, service_name, spec_of, t, use_name
 from .textwidth import cell_width, pad
 
 
@@ -37,17 +37,15 @@ def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
 
     out = [row([t(k, lang) for k, _, _ in cols]), "-" * width]
     for ln in est.lines:
-        name = ln.name_zh if lang == "zh" else ln.name_en
-        spec = ln.spec_zh if lang == "zh" else (ln.spec_en or ln.spec_zh)
+        name = name_of(ln, lang)
         out.append(row([
-            ln.code, name, service_name(ln.service, lang),
-            f"{ln.quantity}{unit_name(ln.unit, lang) if lang == 'zh' else ''}",
+            ln.code, name, service_name(ln.service, lang), quantity_text(ln.quantity, ln.unit, lang),
             money(ln.unit_price_fen, lang), money(ln.amount_fen, lang),
         ]))
         indent = " " * (cols[0][1] + 1)
         # A name too long for its cell is written out whole on the detail line.
         whole_name = name if cell_width(name) > cols[1][1] else ""
-        described = "  ".join(x for x in (whole_name, spec, ln.accuracy_class, ln.regulation) if x)
+        described = "  ".join(x for x in (whole_name, spec_of(ln, lang), ln.regulation) if x)
         for note in ([described] if described else []) + line_notes(ln, est.urgent, lang):
             out.append(indent + note)
     for d in est.discounts:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .catalog import FIELDS, SERVICE_NAMES, UNITS
-from .validation_messages import VALIDATION_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # estimate table
@@ -146,6 +145,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "maintenance.title": ("维护退出：请输入维护密码", "Maintenance exit: enter the PIN"),
     "maintenance.exit": ("退出", "Exit"),
     "maintenance.wrong": ("密码不对", "Wrong PIN"),
+    # validation (kiosk.validation raises these keys; placeholders come from FieldError.values)
+    "error.required": ("必填", "Required"),
+    "error.too_long": ("最多{max}个字", "At most {max} characters"),
+    "error.control_chars": ("含有无法显示的控制字符，请删除后重新输入",
+                            "Contains invisible control characters; please delete them and retype"),
+    "error.emoji": ("不能使用表情符号或特殊符号，证书上无法打印",
+                    "Emoji and special symbols cannot be printed on a certificate"),
+    "error.phone": ("请输入正确的手机号或座机号", "Enter a valid mobile or landline number"),
+    "error.credit_code_length": ("统一社会信用代码应为18位", "The unified social credit code has 18 characters"),
+    "error.credit_code_chars": ("统一社会信用代码只含数字和大写字母，不含I、O、Z、S、V",
+                                "The credit code uses digits and capital letters, never I, O, Z, S or V"),
+    "error.credit_code_check": ("统一社会信用代码校验位不对，请核对",
+                                "The check character of the credit code is wrong; please check it"),
+    "error.quantity": ("数量应为1到{max}之间的整数", "Quantity must be a whole number from 1 to {max}"),
+    # dates and lists
+    "date.format": ("{year}年{month}月{day}日", "{day} {month} {year}"),
+    "list.separator": ("、", ", "),
     "app.notice": (
         "收费以窗口确认为准；强制检定计量器具用于贸易结算、安全防护、医疗卫生、环境监测的，检定免费。",
         (
@@ -154,9 +170,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ),
     ),
 }
-
-MESSAGES.update(VALIDATION_MESSAGES)
-
 
 def t(key: str, lang: str = "zh", **values) -> str:
     zh, en = MESSAGES[key]
@@ -180,6 +193,36 @@ def field_name(letter: str, lang: str) -> str:
 
 def use_name(use: str, lang: str) -> str:
     return t(f"use.{use}", lang)
+
+
+def name_of(item, lang: str) -> str:
+    """A fee row's or an estimate line's name."""
+    return item.name_zh if lang == "zh" else item.name_en
+
+
+def spec_of(item, lang: str) -> str:
+    """Spec / range band and accuracy class; English falls back to the Chinese spec."""
+    spec = item.spec_zh if lang == "zh" else (item.spec_en or item.spec_zh)
+    return " ".join(x for x in (spec, item.accuracy_class) if x)
+
+
+def unit_price(fen: int | None, unit: str, lang: str) -> str:
+    """￥30.00/块, or 面议 when the counter quotes it."""
+    return money(fen, lang) if fen is None else f"{money(fen, lang)}/{unit_name(unit, lang)}"
+
+
+def quantity_text(quantity: int, unit: str, lang: str) -> str:
+    """3块 in Chinese (the measure word belongs to the number); 3 in English."""
+    return f"{quantity}{unit_name(unit, lang)}" if lang == "zh" else str(quantity)
+
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def date_text(day, lang: str) -> str:
+    """2026年12月8日 / 8 Dec 2026: never the machine's locale."""
+    month = day.month if lang == "zh" else MONTHS_EN[day.month - 1]
+    return t("date.format", lang, year=day.year, month=month, day=day.day)
 
 
 def money(fen: int | None, lang: str) -> str:

@@ -178,8 +178,5 @@ class SearchIndex:
             seen.update(new)
         return [self._rows[i] for i in picked]
 
-    def __len__(self) -> int:
-        return len(self._rows)
-
 
 __all__ = ["SearchIndex", "normalise_query", "row_texts", "search_keys"]

@@ -1,8 +1,8 @@
 """Validation of what a walk-in customer types on the touch screen (often with a Chinese IME).
 
 Pure: no database, no Textual. Every ``clean_*`` function returns the cleaned value or
-raises :class:`FieldError` carrying an i18n message key (texts live in
-``kiosk.validation_messages``), so the screen can show the message in either language.
+raises :class:`FieldError` carrying an i18n message key (texts live in the catalogue,
+``kiosk.i18n``), so the screen can show the message in either language.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from kiosk.i18n import t
 from kiosk.validation import FieldError
 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
+ITEM_WIDTH = {"zh": 18, "en": 24}  # cells of an item name in a list: nine hanzi, or "General pressure gauge"
 
 
 class KioskScreen(Screen):
@@ -69,14 +70,7 @@ class KioskScreen(Screen):
             )
         self.query_one(".steps", Static).update(steps)
         self.query_one(".language", Button).label = t("app.language", lang)
-        for widget in self.query(".i18n"):
-            key = widget.i18n_key  # set by labelled()
-            if isinstance(widget, (Button, ToggleButton)):
-                widget.label = t(key, lang)
-            else:
-                widget.update(t(key, lang))
-        for field in self.query(LabelledInput):
-            field.relabel(lang)
+        relabel_marked(self, lang)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """A tap does what the key does: button #next runs action_next, and so on."""
@@ -89,6 +83,17 @@ class KioskScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
+
+
+def relabel_marked(screen, lang: str) -> None:
+    """Re-word every widget marked by labelled(), and every LabelledInput, in place."""
+    for widget in screen.query(".i18n"):
+        if isinstance(widget, (Button, ToggleButton)):
+            widget.label = t(widget.i18n_key, lang)
+        else:
+            widget.update(t(widget.i18n_key, lang))
+    for field in screen.query(LabelledInput):
+        field.relabel(lang)
 
 
 def labelled(widget, key: str):

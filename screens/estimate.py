@@ -10,7 +10,7 @@ from textual.widgets import Button, Static
 
 from kiosk.estimate_text import closing_notes, line_notes
 from kiosk.fees import Estimate, EstimateError, estimate
-from kiosk.i18n import money, service_name, t, unit_name
+from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t
 
 from .base import KioskScreen, big_button
 
@@ -24,16 +24,13 @@ def estimate_table(est: Estimate, lang: str) -> Table:
     table.add_column(t("col.unit_price", lang), justify="right", no_wrap=True)
     table.add_column(t("col.amount", lang), justify="right", no_wrap=True)
     for ln in est.lines:
-        name = ln.name_zh if lang == "zh" else ln.name_en
-        spec = ln.spec_zh if lang == "zh" else (ln.spec_en or ln.spec_zh)
-        item = Text(name, style="bold")
+        item = Text(name_of(ln, lang), style="bold")
         item.append(f"  {service_name(ln.service, lang)}")
-        for detail, style in ((" ".join(x for x in (spec, ln.accuracy_class) if x), "dim"), (ln.regulation, "dim"),
+        for detail, style in ((spec_of(ln, lang), "dim"), (ln.regulation, "dim"),
                               *((note, "") for note in line_notes(ln, est.urgent, lang))):
             if detail:
                 item.append(f"\n{detail}", style=style)
-        quantity = f"{ln.quantity}{unit_name(ln.unit, lang)}" if lang == "zh" else str(ln.quantity)
-        table.add_row(ln.code, item, quantity, money(ln.unit_price_fen, lang), money(ln.amount_fen, lang))
+        table.add_row(ln.code, item, quantity_text(ln.quantity, ln.unit, lang), money(ln.unit_price_fen, lang), money(ln.amount_fen, lang))
     for d in est.discounts:
         table.add_row("", Text(d.name_zh if lang == "zh" else d.name_en), "", "", money(d.amount_fen, lang))
     return table

@@ -6,14 +6,13 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
 from kiosk.catalog import SERVICES, FeeRow
-from kiosk.i18n import money, service_name, t, unit_name
+from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from kiosk.textwidth import cell_width, truncate
 
-from .base import KioskScreen, big_button
+from .base import ITEM_WIDTH, KioskScreen, big_button
 
 # Price before spec: on a narrow screen the spec is what gets cut, never the price.
 COLUMNS = ("col.code", "col.item", "col.service", "col.price", "col.spec")
-ITEM_WIDTH = {"zh": 18, "en": 24}  # cells: nine Chinese characters, or "General pressure gauge"
 RESULT_LIMIT = 50
 
 
@@ -69,15 +68,8 @@ class FeeLookupScreen(KioskScreen):
         table.clear()
         lang = self.lang
         for row in self.hits:
-            spec = row.spec_zh if lang == "zh" else (row.spec_en or row.spec_zh)
-            table.add_row(
-                row.code,
-                truncate(row.name_zh if lang == "zh" else row.name_en, ITEM_WIDTH[lang]),
-                service_name(row.service, lang),
-                money(None, lang) if row.price_fen is None
-                else f"{money(row.price_fen, lang)}/{unit_name(row.unit, lang)}",
-                " ".join(x for x in (spec, row.accuracy_class) if x),
-            )
+            table.add_row(row.code, truncate(name_of(row, lang), ITEM_WIDTH[lang]), service_name(row.service, lang),
+                          unit_price(row.price_fen, row.unit, lang), spec_of(row, lang))
         if self.app.catalog is None:
             status = t("app.loading", lang)
         else:

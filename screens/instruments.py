@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
 from kiosk.catalog import SERVICES
-from kiosk.i18n import money, service_name, t, unit_name, use_name
+from kiosk.i18n import name_of, quantity_text, service_name, spec_of, t, unit_price, use_name
 from kiosk.textwidth import cell_width, truncate
 
-from .base import KioskScreen, big_button, labelled
+from .base import ITEM_WIDTH, KioskScreen, big_button, labelled
 from .line_editor import REMOVE, LineEditor
 
 RESULT_LIMIT = 30
@@ -43,7 +43,7 @@ class InstrumentsScreen(KioskScreen):
         service_width = max(cell_width(service_name(s, lang)) for s in SERVICES)
         hits = self.query_one("#hits", DataTable)
         hits.clear(columns=True)
-        for key, width in (("col.item", 18 if lang == "zh" else 24), ("col.service", service_width),
+        for key, width in (("col.item", ITEM_WIDTH[lang]), ("col.service", service_width),
                            ("col.price", None), ("col.spec", None)):
             hits.add_column(t(key, lang), key=key, width=width)
         lines = self.query_one("#lines", DataTable)
@@ -84,8 +84,7 @@ class InstrumentsScreen(KioskScreen):
         for line in self.app.draft.lines:
             row = catalog.by_code[line.code]
             name, service, _, spec = self._describe(row, lang)
-            quantity = f"{line.quantity}{unit_name(row.unit, lang)}" if lang == "zh" else str(line.quantity)
-            table.add_row(name, service, quantity, use_name(line.use, lang), spec)
+            table.add_row(name, service, quantity_text(line.quantity, row.unit, lang), use_name(line.use, lang), spec)
         table.display = bool(self.app.draft.lines)
         if self.app.draft.lines:
             self.error_key = None
@@ -93,13 +92,8 @@ class InstrumentsScreen(KioskScreen):
 
     @staticmethod
     def _describe(row, lang: str) -> tuple[str, str, str, str]:
-        name = row.name_zh if lang == "zh" else row.name_en
-        spec = " ".join(x for x in ((row.spec_zh if lang == "zh" else row.spec_en or row.spec_zh),
-                                    row.accuracy_class) if x)
-        price = money(row.price_fen, lang)
-        if row.price_fen is not None:
-            price += f"/{unit_name(row.unit, lang)}"
-        return truncate(name, 18 if lang == "zh" else 24), service_name(row.service, lang), price, spec
+        return (truncate(name_of(row, lang), ITEM_WIDTH[lang]), service_name(row.service, lang),
+                unit_price(row.price_fen, row.unit, lang), spec_of(row, lang))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "hits":

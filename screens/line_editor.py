@@ -13,10 +13,10 @@ from textual.widgets import Button, Checkbox, RadioButton, RadioSet, Static
 
 from kiosk.catalog import USES, FeeRow
 from kiosk.draft import DraftLine
-from kiosk.i18n import money, service_name, t, unit_name
+from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from kiosk.validation import FieldError, clean_count, clean_quantity, clean_text
 
-from .base import LabelledInput, labelled
+from .base import LabelledInput, labelled, relabel_marked
 
 REMOVE = "remove"
 TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60),
@@ -71,17 +71,11 @@ class LineEditor(ModalScreen[DraftLine | str | None]):
 
     def relabel(self) -> None:
         lang, row = self.lang, self.row
-        name = row.name_zh if lang == "zh" else row.name_en
-        spec = " ".join(x for x in ((row.spec_zh if lang == "zh" else row.spec_en or row.spec_zh),
-                                    row.accuracy_class) if x)
-        price = money(row.price_fen, lang) + ("" if row.price_fen is None else f"/{unit_name(row.unit, lang)}")
         self.query_one("#editor-title", Static).update(
-            f"[b]{name}[/b]  {service_name(row.service, lang)}  {price}\n{row.code}  {spec}")
+            f"[b]{name_of(row, lang)}[/b]  {service_name(row.service, lang)}  "
+            f"{unit_price(row.price_fen, row.unit, lang)}\n{row.code}  {spec_of(row, lang)}")
         self.query_one("#use", RadioSet).border_title = t("line.use", lang)
-        for widget in self.query(".i18n"):
-            widget.label = t(widget.i18n_key, lang)
-        for field in self.query(LabelledInput):
-            field.relabel(lang)
+        relabel_marked(self, lang)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from kiosk.i18n import t
+from kiosk.i18n import date_text, t
 from kiosk.institute import InstituteInfo, Text
 from kiosk.qrtext import qr_half_blocks
 from kiosk.workdays import add_working_days
@@ -27,13 +27,11 @@ class TicketView:
     created_at: datetime
     ready_on: date | None  # None: every line is urgent (hours instead)
     urgent_hours: int | None
-    total_fen: int
-    quoted_lines: int
     counter: Text
     print_state: str  # pending | printing | printed | failed
 
     @classmethod
-    def from_registered(cls, ticket, info: InstituteInfo, catalog) -> TicketView:
+    def from_registered(cls, ticket, info: InstituteInfo) -> TicketView:
         est = ticket.estimate
         local = ticket.created_at.astimezone()
         return cls(
@@ -42,15 +40,9 @@ class TicketView:
             created_at=local,
             ready_on=add_working_days(local.date(), est.turnaround_days) if est.turnaround_days else None,
             urgent_hours=est.urgent_hours,
-            total_fen=est.total_fen,
-            quoted_lines=est.quoted_lines,
             counter=info.receiving_counter,
             print_state="pending",
         )
-
-
-def format_date(day: date, lang: str) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.strftime("%d %b %Y").lstrip("0")
 
 
 class TicketScreen(KioskScreen):
@@ -96,7 +88,7 @@ class TicketScreen(KioskScreen):
         self.query_one("#ticket-label", Static).update(t("ticket.number", lang))
         facts = [t("ticket.registered_at", lang, time=view.created_at.strftime("%Y-%m-%d %H:%M"))]
         if view.ready_on:
-            facts.append(t("ticket.ready_on", lang, date=format_date(view.ready_on, lang)))
+            facts.append(t("ticket.ready_on", lang, date=date_text(view.ready_on, lang)))
         if view.urgent_hours:
             facts.append(t("total.urgent_hours", lang, hours=view.urgent_hours))
         facts.append(t("ticket.go_to", lang, counter=view.counter(lang)))

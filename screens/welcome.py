@@ -57,7 +57,7 @@ class WelcomeScreen(KioskScreen):
             if name not in bucket:
                 bucket.append(name)
         counts = Counter({letter: len(items) for letter, items in names.items()})
-        separator = "、" if lang == "zh" else ", "
+        separator = t("list.separator", lang)
         shown = 3
         lines = [
             f"[b]{field_name(letter, lang)}[/b]  {separator.join(names[letter][:shown])}"

@@ -59,7 +59,7 @@ async def ticket(pilot):
     view = TicketView(
         number="K1A-261124-0007", qr_data="K1A-261124-0007",
         created_at=datetime(2026, 11, 24, 9, 41, tzinfo=UTC), ready_on=date(2026, 12, 8),
-        urgent_hours=None, total_fen=12_800, quoted_lines=0,
+        urgent_hours=None,
         counter=Text("1号收件窗口", "Receiving counter 1"), print_state="pending",
     )
     await pilot.app.push_screen(TicketScreen(view))

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiosk.i18n import MESSAGES
 from kiosk.validation import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
@@ -19,7 +20,8 @@ from kiosk.validation import (
     credit_code_check_char,
     mask_phone,
 )
-from kiosk.validation_messages import VALIDATION_MESSAGES
+
+VALIDATION_MESSAGES = {key: text for key, text in MESSAGES.items() if key.startswith("error.")}
 
 
 def error_key(func, *args, **kwargs):
