@@ -20,10 +20,14 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
+from screens.textual_fixes import fix_styles_cache_leak
+
 from .config import Config
 from .draft import Draft
 from .i18n import t
 from .institute import load_institute
+
+fix_styles_cache_leak()
 
 
 class CatalogLoaded(Message):
@@ -202,8 +206,13 @@ class KioskApp(App, inherit_bindings=False):
         await super().on_event(event)
 
     def idle_tick(self) -> None:
+        """Once a second: the ticket screen's countdown, or the idle timeout."""
         from screens.idle import IdleWarning
+        from screens.ticket import TicketScreen
 
+        if isinstance(self.screen, TicketScreen):
+            self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
+            return
         if len(self.screen_stack) == 1 and self.draft.is_empty:
             return  # the welcome screen, nothing typed: nothing to protect
         left = self.config.idle_seconds - (self.clock() - self.last_activity)

@@ -3,6 +3,7 @@ Returns to the welcome screen by itself."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -52,7 +53,7 @@ class TicketScreen(KioskScreen):
     def __init__(self, view: TicketView) -> None:
         super().__init__()
         self.view = view
-        self.left = 0
+        self.deadline: float | None = None  # set on mount; the app's clock may tick before
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ticket"):
@@ -68,12 +69,18 @@ class TicketScreen(KioskScreen):
         yield big_button("ticket.done", "done", "primary")
 
     def on_mount(self) -> None:
-        self.left = self.app.config.ticket_seconds
-        self.countdown = self.set_interval(1, self.tick)
+        # No timer of its own: the app's once-a-second clock calls `tick` (a stopped timer's
+        # pending sleep would keep this whole screen alive after it is gone).
+        self.deadline = self.app.clock() + self.app.config.ticket_seconds
         super().on_mount()
 
+    @property
+    def left(self) -> int:
+        return max(0, math.ceil(self.deadline - self.app.clock()))
+
     def tick(self) -> None:
-        self.left -= 1
+        if self.deadline is None:
+            return
         if self.left <= 0:
             self.app.wipe()
         else:

@@ -6,11 +6,12 @@ from collections import Counter
 from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.widgets import Static
 
 from kiosk.i18n import field_name, t
 
-from .base import KioskScreen, big_button, labelled
+from .base import KioskScreen, big_button
 
 
 class WelcomeScreen(KioskScreen):
@@ -19,13 +20,9 @@ class WelcomeScreen(KioskScreen):
     BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价")]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="institute-name")
-        yield Static(id="hours")
-        yield labelled(Static(classes="heading"), "welcome.fields")
-        yield Static(id="fields")
-        yield labelled(Static(classes="heading"), "welcome.commitments")
-        yield Static(id="commitments")
-        yield Static(id="notices")
+        # One widget for all of it: the first frame a walk-in customer sees comes sooner with
+        # fewer widgets to style, and the institute's own text is never read as markup.
+        yield Static(id="welcome")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("welcome.register", "register", "primary")
@@ -34,22 +31,30 @@ class WelcomeScreen(KioskScreen):
 
     def relabel(self) -> None:
         super().relabel()
-        lang, info = self.lang, self.app.info
-        self.query_one("#institute-name", Static).update(info.name(lang))
-        self.query_one("#hours", Static).update(f"{t('welcome.hours', lang)}{info.hours(lang)}")
-        self.query_one("#commitments", Static).update("\n".join(f"・{c(lang)}" for c in info.commitments))
-        self.query_one("#notices", Static).update("\n".join(n(lang) for n in info.notices))
-        self.show_fields()
+        self.show_welcome()
 
     def catalog_ready(self) -> None:
-        self.show_fields()
+        self.show_welcome()
 
-    def show_fields(self) -> None:
+    def show_welcome(self) -> None:
+        lang, info = self.lang, self.app.info
+        muted = "$foreground-muted"
+        parts = [
+            "\n", (info.name(lang), "bold"), "\n",
+            (f"{t('welcome.hours', lang)}{info.hours(lang)}", muted), "\n\n",
+            (t("welcome.fields", lang), "bold"), "\n", *self.fields(), "\n\n",
+            (t("welcome.commitments", lang), "bold"), "\n",
+            "\n".join(f"・{c(lang)}" for c in info.commitments),
+        ]
+        if info.notices:
+            parts += ["\n", ("\n".join(n(lang) for n in info.notices), muted)]
+        self.query_one("#welcome", Static).update(Content.assemble(*parts))
+
+    def fields(self) -> list:
         """What the institute verifies and calibrates, by field: 压力 (12 items) …"""
         catalog, lang = self.app.catalog, self.lang
         if catalog is None:
-            self.query_one("#fields", Static).update(t("app.loading", lang))
-            return
+            return [t("app.loading", lang)]
         names: dict[str, list[str]] = {}
         for row in catalog.rows:
             bucket = names.setdefault(row.field, [])
@@ -59,12 +64,12 @@ class WelcomeScreen(KioskScreen):
         counts = Counter({letter: len(items) for letter, items in names.items()})
         separator = t("list.separator", lang)
         shown = 3
-        lines = [
-            f"[b]{field_name(letter, lang)}[/b]  {separator.join(names[letter][:shown])}"
-            + (t("welcome.more", lang, total=n) if n > shown else "")
-            for letter, n in counts.most_common()
-        ]
-        self.query_one("#fields", Static).update("\n".join(lines))
+        parts: list = []
+        for letter, n in counts.most_common():
+            more = t("welcome.more", lang, total=n) if n > shown else ""
+            parts += ["\n" if parts else "", (field_name(letter, lang), "bold"),
+                      f"  {separator.join(names[letter][:shown])}{more}"]
+        return parts
 
     def action_register(self) -> None:
         from .customer import CustomerScreen

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from textual.widgets import DataTable, Input
 
 from kiosk.app import KioskApp
 from kiosk.config import load_config
+from kiosk.institute import Text
 
 CUSTOMER = {
     "organisation": "示范燃气（集团）有限公司",
@@ -16,6 +18,26 @@ CUSTOMER = {
     "contact": "李工",
     "phone": "１３８ １２３４ ５６７８",  # full-width, as an IME types it
 }
+
+
+def ticket_view(**changes):
+    """A ticket as the ticket screen shows it, without registering one."""
+    from screens.ticket import TicketView
+
+    view = TicketView(number="K1A-261124-0007", qr_data="K1A-261124-0007",
+                      created_at=datetime(2026, 11, 24, 9, 41, tzinfo=UTC), ready_on=date(2026, 12, 8),
+                      urgent_hours=None, counter=Text("1号收件窗口", "Receiving counter 1"), print_state="pending")
+    return replace(view, **changes)
+
+
+class FakeClock:
+    """The app's clock, moved by the test: time passes without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def make_app(language: str = "zh", clock=None, **overrides) -> KioskApp:

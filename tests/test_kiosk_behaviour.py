@@ -1,5 +1,7 @@
 """What the kiosk refuses, forgets and never lets go of: bad input, idle wipe, lockdown."""
 
+import gc
+
 import pytest
 from textual.widgets import Input
 
@@ -11,7 +13,17 @@ from screens.line_editor import LineEditor
 from screens.maintenance import MaintenanceExit
 from screens.welcome import WelcomeScreen
 
-from .kiosk_pilot import CUSTOMER, add_line, fill, make_app, screen_text, settle, to_instruments
+from .kiosk_pilot import (
+    CUSTOMER,
+    FakeClock,
+    add_line,
+    fill,
+    make_app,
+    screen_text,
+    settle,
+    ticket_view,
+    to_instruments,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,14 +90,6 @@ async def test_nothing_selected_does_not_advance():
         await pilot.pause()
         assert isinstance(app.screen, InstrumentsScreen)
         assert "请至少加入一台仪器" in screen_text(app)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_an_idle_kiosk_counts_down_then_forgets_everything():
@@ -169,3 +173,29 @@ async def test_the_maintenance_pin_is_the_only_way_out():
         await pilot.press(*"2468", "enter")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_screens_the_customers_leave_are_freed_with_everything_they_drew():
+    """A kiosk runs for months: a ticket screen that is gone must not keep its widgets or
+    their rendered lines (Textual's StylesCache leak, and a stopped timer's pending sleep,
+    each kept them)."""
+    from textual._styles_cache import StylesCache
+
+    from screens.ticket import TicketScreen
+
+    def alive(kind) -> int:
+        gc.collect()
+        return sum(isinstance(o, kind) for o in gc.get_objects())
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = ticket_view()
+        before = alive(StylesCache)
+        for _ in range(20):
+            await app.push_screen(TicketScreen(view))
+            await pilot.pause()
+            await app.pop_screen()
+        await pilot.pause()
+        assert alive(TicketScreen) == 0
+        assert alive(StylesCache) <= before

@@ -8,7 +8,17 @@ from screens.options import OptionsScreen
 from screens.ticket import TicketScreen
 from screens.welcome import WelcomeScreen
 
-from .kiosk_pilot import add_line, edit_open_line, make_app, open_line, screen_text, settle, to_instruments
+from .kiosk_pilot import (
+    FakeClock,
+    add_line,
+    edit_open_line,
+    make_app,
+    open_line,
+    screen_text,
+    settle,
+    ticket_view,
+    to_instruments,
+)
 
 
 async def test_a_registration_from_welcome_to_ticket():
@@ -109,3 +119,38 @@ async def test_a_double_tap_on_confirm_makes_one_ticket():
         await pilot.click("#confirm")
         await settle(pilot)
         assert Ticket.select().count() == 1
+
+
+async def test_the_ticket_screen_counts_down_then_returns_to_the_welcome_screen():
+    clock = FakeClock()
+    app = make_app(clock=clock, ticket_seconds=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await to_instruments(pilot)
+        await add_line(pilot, "ylb", quantity="1")
+        await pilot.click("#next")
+        await pilot.click("#next")
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        assert "30秒后返回首页" in screen_text(app)
+        clock.now += 12
+        app.idle_tick()
+        await pilot.pause()
+        assert "18秒后返回首页" in screen_text(app)
+        clock.now += 18
+        app.idle_tick()
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
+        assert Ticket.get().number not in screen_text(app)
+
+
+async def test_a_clock_tick_before_the_ticket_screen_is_mounted_does_not_send_it_away():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        mounted = app.push_screen(TicketScreen(ticket_view()))
+        app.idle_tick()  # the once-a-second clock, between the push and the mount
+        await mounted
+        await pilot.pause()
+        assert isinstance(app.screen, TicketScreen)
+        assert "K1A-261124-0007" in screen_text(app)

@@ -1,13 +1,11 @@
 """Every kiosk screen, zh and en, at 80x24 and 120x40 (pytest-textual-snapshot)."""
 
-from datetime import UTC, date, datetime
 
 import pytest
 
-from kiosk.institute import Text
-from screens.ticket import TicketScreen, TicketView
+from screens.ticket import TicketScreen
 
-from .kiosk_pilot import CUSTOMER, add_line, fill, make_app, settle, to_instruments
+from .kiosk_pilot import CUSTOMER, add_line, fill, make_app, settle, ticket_view, to_instruments
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -56,14 +54,9 @@ async def estimate(pilot):
 
 async def ticket(pilot):
     await settle(pilot)
-    view = TicketView(
-        number="K1A-261124-0007", qr_data="K1A-261124-0007",
-        created_at=datetime(2026, 11, 24, 9, 41, tzinfo=UTC), ready_on=date(2026, 12, 8),
-        urgent_hours=None,
-        counter=Text("1号收件窗口", "Receiving counter 1"), print_state="pending",
-    )
-    await pilot.app.push_screen(TicketScreen(view))
-    pilot.app.screen.countdown.pause()  # the snapshot must not race the clock
+    now = pilot.app.clock()
+    pilot.app.clock = lambda: now  # the snapshot must not race the clock
+    await pilot.app.push_screen(TicketScreen(ticket_view()))
 
 
 async def idle_warning(pilot):
