@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .catalog import FIELDS, SERVICE_NAMES, UNITS
+from .vocabulary import FIELDS, SERVICE_NAMES, UNITS
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # estimate table

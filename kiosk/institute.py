@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+# The demo institute, shipped as package data beside this module.
+DEFAULT_FILE = Path(__file__).with_name("data") / "institute.toml"
 
 
 class InstituteFileError(ValueError):
@@ -58,8 +60,7 @@ def parse_institute(text: str, source: str) -> InstituteInfo:
 
 def load_institute(path: Path | None = None) -> InstituteInfo:
     if path is None:
-        return parse_institute(resources.files("kiosk").joinpath("data/institute.toml").read_text("utf-8"),
-                               "institute.toml")
+        return parse_institute(DEFAULT_FILE.read_text("utf-8"), "institute.toml")
     try:
         return parse_institute(path.read_text("utf-8"), str(path))
     except (OSError, UnicodeDecodeError) as e:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .catalog import normalise_text
+from .vocabulary import normalise_text
 
 
 class FieldError(ValueError):

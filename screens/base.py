@@ -4,7 +4,7 @@ would lose widget state); the customer's input lives in the app's draft."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +14,9 @@ from textual.widgets import Button, Input, Label, Static
 from textual.widgets._toggle_button import ToggleButton
 
 from kiosk.i18n import t
-from kiosk.validation import FieldError
+
+if TYPE_CHECKING:  # not imported before the first frame
+    from kiosk.validation import FieldError
 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
 ITEM_WIDTH = {"zh": 18, "en": 24}  # cells of an item name in a list: nine hanzi, or "General pressure gauge"
@@ -35,7 +37,8 @@ class KioskScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="titlebar"):
             yield Static(classes="title")
-            yield Static(classes="steps")
+            if self.STEP is not None:
+                yield Static(classes="steps")
             language = Button("", classes="language", compact=True)
             language.can_focus = False  # a tap or F2; never in the way of Tab and Enter
             yield language
@@ -62,13 +65,11 @@ class KioskScreen(Screen):
     def relabel(self) -> None:
         lang = self.lang
         self.query_one(".title", Static).update(t(self.TITLE_KEY, lang))
-        steps = ""
         if self.STEP is not None:
-            steps = " ".join(
+            self.query_one(".steps", Static).update(" ".join(
                 (f"[b reverse] {i + 1} {t(key, lang)} [/]" if i == self.STEP else f"{i + 1} {t(key, lang)}")
                 for i, key in enumerate(STEPS)
-            )
-        self.query_one(".steps", Static).update(steps)
+            ))
         self.query_one(".language", Button).label = t("app.language", lang)
         relabel_marked(self, lang)
 
