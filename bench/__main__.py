@@ -6,11 +6,11 @@ import sys
 
 
 def main() -> int:
-    from bench import memory, registration, search, startup
+    from bench import memory, printing, registration, search, startup
 
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
-    for module in (search, registration, startup, memory):
+    for module in (search, registration, startup, memory, printing):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met

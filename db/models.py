@@ -161,9 +161,12 @@ class PrintJob(BaseModel):
     kind = TextField()  # ticket | voucher | pickup_slip
     state = TextField()  # pending | printing | printed | failed
     attempts = IntegerField()
-    last_error = TextField(null=True)
+    last_error = TextField(null=True)  # "<kind>: <message>", e.g. "paper_out: ..."
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
+    lang = TextField(default="zh")  # the receipt's language: the customer's at registration
+    next_attempt_at = UtcDateTimeField(null=True)  # a failed job waits until then; NULL: now
+    printed_at = UtcDateTimeField(null=True)
 
 
 class OutboxEvent(BaseModel):

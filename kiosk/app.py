@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -46,6 +47,12 @@ class TicketRegistered(Message):
     def __init__(self, ticket) -> None:
         super().__init__()
         self.ticket = ticket
+
+
+class PrintStateChanged(Message):
+    def __init__(self, ticket_id: int, job_id: int, state: str, error_kind: str | None = None) -> None:
+        super().__init__()
+        self.ticket_id, self.job_id, self.state, self.error_kind = ticket_id, job_id, state, error_kind
 
 
 class RegistrationFailed(Message):
@@ -92,6 +99,11 @@ class KioskApp(App, inherit_bindings=False):
         # one per thread): writes are serialised by construction, no connection is opened
         # per registration, and no worker thread ever touches a widget.
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-db")
+        # Printing has its own thread: a slow serial printer or a dead network printer (up
+        # to its timeout) never holds up a registration. It never touches the database.
+        self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-print")
+        self.printing = False  # the print worker is running
+        self.print_retry_at = None  # UTC: when a failed receipt is tried again by itself
         self.set_reactive(KioskApp.language, config.language)
 
     # ---- start-up --------------------------------------------------------------------------
@@ -129,14 +141,19 @@ class KioskApp(App, inherit_bindings=False):
         from .fees import default_policy
         from .registration import ensure_device
         from .search import SearchIndex
+        from .spool import recover_interrupted
 
         open_database(self.config.database)
+        recover_interrupted()  # receipts cut off by a crash or power loss print again
         ensure_catalog()
         device = ensure_device(self.config.device_prefix)
         catalog = load_catalog()
         return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), default_policy(), device
 
     def on_unmount(self) -> None:
+        # A receipt being sent is not waited for: its job stays `printing` and is printed
+        # again at the next start.
+        self.print_thread.shutdown(wait=False, cancel_futures=True)
         self.db_thread.submit(_close_database)
         self.db_thread.shutdown(wait=True)
 
@@ -146,6 +163,7 @@ class KioskApp(App, inherit_bindings=False):
         for screen in self.screen_stack:
             if hasattr(screen, "catalog_ready"):
                 screen.catalog_ready()
+        self.print_receipts()  # anything left from before a restart
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         self.notify(f"{t('cli.database', self.language)}: {message.error}", severity="error", timeout=60)
@@ -157,7 +175,7 @@ class KioskApp(App, inherit_bindings=False):
         if self.submitting or self.catalog is None:
             return False
         self.submitting = True
-        self.register_draft(self.draft.registration())
+        self.register_draft(self.draft.registration(self.language))
         return True
 
     @work(group="register")
@@ -179,11 +197,57 @@ class KioskApp(App, inherit_bindings=False):
         self.draft.clear()
         self.back_to_welcome()
         self.push_screen(TicketScreen(view))
+        self.print_receipts()
 
     def on_registration_failed(self, message: RegistrationFailed) -> None:
         self.submitting = False
         self.notify(f"{t('flow.register_failed', self.language)}: {message.error}", severity="error",
                     timeout=20)
+
+    # ---- printing --------------------------------------------------------------------------
+
+    def print_receipts(self) -> None:
+        if not self.printing:
+            self.printing = True
+            self.print_due_jobs()
+
+    @work(group="print")
+    async def print_due_jobs(self) -> None:
+        """Every due job: claim and finish in the database thread, print in the print thread."""
+        from .spool import PrinterSettings, claim_job, due_jobs, finish_job, next_retry_at, send_job
+
+        settings = PrinterSettings.from_config(self.config)
+        loop = asyncio.get_running_loop()
+        try:
+            while job_ids := await self.in_db_thread(due_jobs):
+                for job_id in job_ids:
+                    claimed = await self.in_db_thread(claim_job, job_id, self.info)
+                    if claimed is None:
+                        continue  # another process (kiosk reprint) took it
+                    self.post_message(PrintStateChanged(claimed.ticket_id, job_id, "printing"))
+                    error = await loop.run_in_executor(self.print_thread, send_job, claimed, settings)
+                    outcome = await self.in_db_thread(finish_job, claimed, error)
+                    self.post_message(PrintStateChanged(outcome.ticket_id, job_id, outcome.state, outcome.error_kind))
+            self.print_retry_at = await self.in_db_thread(next_retry_at)
+        finally:
+            self.printing = False
+
+    def retry_print(self, job_id: int) -> None:
+        """The customer's "print again": a failed job goes back to the queue at once."""
+        from .spool import retry_now
+
+        async def retry() -> None:
+            await self.in_db_thread(retry_now, job_id)
+            self.print_receipts()
+
+        self.run_worker(retry(), group="print")
+
+    def on_print_state_changed(self, message: PrintStateChanged) -> None:
+        from screens.ticket import TicketScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TicketScreen) and screen.view.ticket_id == message.ticket_id:
+                screen.show_print_state(message.state, message.error_kind, message.job_id)
 
     # ---- navigation ------------------------------------------------------------------------
 
@@ -206,10 +270,14 @@ class KioskApp(App, inherit_bindings=False):
         await super().on_event(event)
 
     def idle_tick(self) -> None:
-        """Once a second: the ticket screen's countdown, or the idle timeout."""
+        """Once a second: a receipt due for another try, the ticket screen's countdown, or the
+        idle timeout."""
         from screens.idle import IdleWarning
         from screens.ticket import TicketScreen
 
+        if self.print_retry_at is not None and datetime.now(UTC) >= self.print_retry_at:
+            self.print_retry_at = None
+            self.print_receipts()
         if isinstance(self.screen, TicketScreen):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return

@@ -166,8 +166,31 @@ def cmd_db_status(args, config: Config) -> int:
         "device": {"uid": device.uid, "prefix": device.prefix, "role": device.role},
         "tickets": Ticket.select().count(),
         "print_jobs_pending": PrintJob.select().where(PrintJob.state == "pending").count(),
+        "print_jobs_failed": PrintJob.select().where(PrintJob.state == "failed").count(),
         "outbox_waiting": OutboxEvent.select().where(OutboxEvent.acked_at.is_null()).count(),
     }, indent=2))
+    return 0
+
+
+def cmd_reprint(args, config: Config) -> int:
+    """Print a stored ticket's receipt again, now; a failure leaves the job for the kiosk."""
+    from .institute import InstituteFileError, load_institute
+    from .spool import PrinterSettings, ReprintError, print_job, request_reprint
+
+    lang = args.lang or config.language
+    _open(config)
+    try:
+        info = load_institute(config.info_file)
+        job_id = request_reprint(args.ticket, args.lang)
+    except InstituteFileError as e:
+        raise CommandError("cli.bad_config", str(e), lang) from None
+    except ReprintError:
+        raise CommandError("cli.no_ticket", args.ticket, lang) from None
+    outcome = print_job(job_id, PrinterSettings.from_config(config), info)
+    if outcome is None or outcome.state != "printed":
+        reason = t(f"print.reason.{outcome.error_kind if outcome else 'error'}", lang)
+        raise CommandError("cli.reprint_failed", reason, lang)
+    print(t("cli.reprinted", lang, number=args.ticket.strip().upper(), job=job_id))
     return 0
 
 
@@ -199,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--lang", choices=("zh", "en"))
     p.set_defaults(func=cmd_catalog_search)
+
+    p = sub.add_parser("reprint", help="print a ticket's receipt again")
+    p.add_argument("ticket", help="ticket number, e.g. K1A-261124-0001")
+    p.add_argument("--lang", choices=("zh", "en"), help="default: the language it was registered in")
+    p.set_defaults(func=cmd_reprint)
 
     dbp = sub.add_parser("db", help="the local database").add_subparsers(dest="db_command", required=True)
     dbp.add_parser("status", help="schema and catalogue versions, queues").set_defaults(func=cmd_db_status)

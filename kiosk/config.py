@@ -32,6 +32,12 @@ class Config:
     ticket_seconds: int = 60  # the ticket screen returns to the welcome screen by itself
     maintenance_pin: str = "0000"  # F12 + this PIN leaves the kiosk; change it on site
     policy_file: Path | None = None  # empty: the built-in demo pricing policy
+    # Receipts: a printer URI (usb://, serial://, tcp://, file://, cups://, preview://; a
+    # relative preview directory is under data_dir), its profile, and a CJK font for
+    # printers without a Chinese font (empty: found on the system, else the bundled one).
+    printer_uri: str = "preview://receipts"
+    printer_profile: str = "58mm"
+    printer_font: Path | None = None
     source: Path | None = None  # the file this came from, for messages
 
 
@@ -48,6 +54,7 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
     },
     "database": {"path": (str, "database")},
     "pricing": {"policy": (str, "policy_file")},
+    "printer": {"uri": (str, "printer_uri"), "profile": (str, "printer_profile"), "font": (str, "printer_font")},
 }
 
 
@@ -108,6 +115,11 @@ def load_config(explicit: str | None = None) -> Config:
     pin = values.get("maintenance_pin", "0000")
     if not (str(pin).isascii() and str(pin).isdigit() and 4 <= len(str(pin)) <= 12):
         raise ConfigError(f"{path}: kiosk.maintenance_pin must be 4–12 digits")
+    from printer.profiles import PROFILES
+
+    profile = str(values.get("printer_profile", Config.printer_profile))
+    if profile not in PROFILES:
+        raise ConfigError(f"{path}: printer.profile must be one of {', '.join(PROFILES)}, not {profile!r}")
     base = path.parent if path is not None else Path.cwd()
     database = Path(values["database"]) if "database" in values else data_dir / "kiosk.sqlite3"
     policy = values.get("policy_file")
@@ -122,5 +134,8 @@ def load_config(explicit: str | None = None) -> Config:
         ticket_seconds=int(values.get("ticket_seconds", Config.ticket_seconds)),
         maintenance_pin=str(pin),
         policy_file=None if not policy else (base / str(policy)),
+        printer_uri=str(values.get("printer_uri") or Config.printer_uri),
+        printer_profile=profile,
+        printer_font=None if not values.get("printer_font") else base / str(values["printer_font"]),
         source=path,
     )

@@ -144,7 +144,7 @@ class Draft:
 
         return EstimateRequest(tuple(ln.pricing() for ln in self.lines), self.urgent)
 
-    def registration(self) -> Registration:
+    def registration(self, language: str = "zh") -> Registration:
         from .registration import InstrumentLine, Registration
         from .validation import clean_text
 
@@ -160,6 +160,7 @@ class Draft:
             pickup=self.pickup,
             certificates=self.certificates,
             certificate_name=clean_text(self.certificate_name, max_length=100),
+            language=language,
         )
 
 

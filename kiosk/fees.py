@@ -286,6 +286,15 @@ class Estimate:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Estimate:
+        """The inverse of to_dict, also after a JSON round trip: a stored ticket's estimate,
+        exactly as the customer saw it (receipts and reprints never re-price)."""
+        lines = tuple(EstimateLine(**{**ln, "addons": tuple(AddOn(**a) for a in ln["addons"])})
+                      for ln in data["lines"])
+        discounts = tuple(DiscountLine(**{**d, "lines": tuple(d["lines"])}) for d in data["discounts"])
+        return cls(**{**data, "lines": lines, "discounts": discounts})
+
 
 def _per_instrument(row: FeeRow, req: LineRequest, at: str) -> tuple[int | None, tuple[AddOn, ...]]:
     for name, priced in (("points", row.per_point_fen), ("ranges", row.per_range_fen),

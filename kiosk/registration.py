@@ -67,6 +67,7 @@ class Registration:
     pickup: str = "in_person"
     certificates: int = 1
     certificate_name: str = ""  # empty: the organisation
+    language: str = "zh"  # the customer's: the receipt is printed in it
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         raise RegistrationError("lines", "at least one instrument is required")
     if reg.pickup not in PICKUP:
         raise RegistrationError("pickup", f"not one of {', '.join(PICKUP)}")
+    if reg.language not in ("zh", "en"):
+        raise RegistrationError("language", "zh or en")
     if not 1 <= reg.certificates <= 10:
         raise RegistrationError("certificates", "1–10 copies")
     texts = [{k: _clean(getattr(line, k), f"lines[{i}].{k}") for k in ("model", "serial_number", "manufacturer",
@@ -178,7 +181,7 @@ def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
         )
         insert_many(TicketLine, [{**line, "ticket": ticket_id} for line in prepared.lines])
         job_id = insert(PrintJob, ticket=ticket_id, kind="ticket", state="pending", attempts=0, created_at=now,
-                        updated_at=now)
+                        updated_at=now, lang=reg.language)
         insert(
             OutboxEvent, uid=event_uid, kind="ticket.registered", created_at=now,
             payload=json.dumps({

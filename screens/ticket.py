@@ -14,7 +14,7 @@ from textual.widgets import Static
 from kiosk.i18n import date_text, t
 from kiosk.institute import InstituteInfo, Text
 from kiosk.qrtext import qr_half_blocks
-from kiosk.workdays import add_working_days
+from kiosk.receipts import expected_ready
 
 from .base import KioskScreen, big_button
 
@@ -29,7 +29,7 @@ class TicketView:
     ready_on: date | None  # None: every line is urgent (hours instead)
     urgent_hours: int | None
     counter: Text
-    print_state: str  # pending | printing | printed | failed
+    ticket_id: int | None = None  # whose print-state messages this screen shows
 
     @classmethod
     def from_registered(cls, ticket, info: InstituteInfo) -> TicketView:
@@ -39,10 +39,10 @@ class TicketView:
             number=ticket.number,
             qr_data=ticket.number,  # the signed ticket code replaces this (clerk-desk issue)
             created_at=local,
-            ready_on=add_working_days(local.date(), est.turnaround_days) if est.turnaround_days else None,
+            ready_on=expected_ready(local, est.turnaround_days),
             urgent_hours=est.urgent_hours,
             counter=info.receiving_counter,
-            print_state="pending",
+            ticket_id=ticket.id,
         )
 
 
@@ -54,6 +54,7 @@ class TicketScreen(KioskScreen):
         super().__init__()
         self.view = view
         self.deadline: float | None = None  # set on mount; the app's clock may tick before
+        self.print_state, self.print_error, self.print_job_id = "pending", None, None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ticket"):
@@ -66,6 +67,9 @@ class TicketScreen(KioskScreen):
         yield Static(id="ticket-countdown")
 
     def compose_actions(self) -> ComposeResult:
+        retry = big_button("print.retry", "retry")
+        retry.display = False  # only when the receipt did not print
+        yield retry
         yield big_button("ticket.done", "done", "primary")
 
     def on_mount(self) -> None:
@@ -100,8 +104,30 @@ class TicketScreen(KioskScreen):
             facts.append(t("total.urgent_hours", lang, hours=view.urgent_hours))
         facts.append(t("ticket.go_to", lang, counter=view.counter(lang)))
         self.query_one("#ticket-facts-text", Static).update("\n".join(facts))
-        self.query_one("#print-status", Static).update(t(f"print.{view.print_state}", lang))
+        self.show_print_state(self.print_state, self.print_error, self.print_job_id)
         self.show_countdown()
+
+    def show_print_state(self, state: str, error_kind: str | None, job_id: int | None) -> None:
+        """What happened to the receipt, in plain words; the QR stays on screen whatever it is."""
+        lang = self.lang
+        if state == "failed" and self.print_state != "failed" and self.deadline is not None:
+            # time to photograph the code or note the number
+            self.deadline = max(self.deadline, self.app.clock() + self.app.config.ticket_seconds)
+        self.print_state, self.print_error, self.print_job_id = state, error_kind, job_id
+        if state == "failed":
+            reason = t(f"print.reason.{error_kind or 'error'}", lang)
+            text = t("print.failed", lang, reason=reason)
+        else:
+            text = t(f"print.{state}", lang)
+        status = self.query_one("#print-status", Static)
+        status.update(text)
+        status.set_class(state == "failed", "failed")
+        self.query_one("#retry").display = state == "failed" and job_id is not None
+
+    def action_retry(self) -> None:
+        if self.print_state == "failed" and self.print_job_id is not None:
+            self.show_print_state("pending", None, self.print_job_id)
+            self.app.retry_print(self.print_job_id)
 
     def action_done(self) -> None:
         self.app.wipe()

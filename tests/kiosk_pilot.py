@@ -26,7 +26,7 @@ def ticket_view(**changes):
 
     view = TicketView(number="K1A-261124-0007", qr_data="K1A-261124-0007",
                       created_at=datetime(2026, 11, 24, 9, 41, tzinfo=UTC), ready_on=date(2026, 12, 8),
-                      urgent_hours=None, counter=Text("1号收件窗口", "Receiving counter 1"), print_state="pending")
+                      urgent_hours=None, counter=Text("1号收件窗口", "Receiving counter 1"))
     return replace(view, **changes)
 
 
@@ -49,9 +49,14 @@ def make_app(language: str = "zh", clock=None, **overrides) -> KioskApp:
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and their messages land."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let workers finish and their messages land, and the workers those messages start
+    (a registration starts the printing of its receipt)."""
+    for _ in range(10):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            return
+    raise AssertionError("workers keep starting workers")
 
 
 async def fill(pilot, values: dict[str, str]) -> None:

@@ -97,7 +97,8 @@ def test_catalog_search_finds_by_pinyin_initials(run):
     [
         ("[kiosk]\nlanguage = 'fr'\n", "kiosk.language must be one of zh, en"),
         ("[kiosk]\nlangauge = 'zh'\n", "unknown key kiosk.langauge"),
-        ("[printer]\nuri = 'x'\n", "unknown section [printer]"),
+        ("[printr]\nuri = 'x'\n", "unknown section [printr]"),
+        ("[printer]\nprofile = '57mm'\n", "printer.profile must be one of 58mm, 80mm"),
         ("[database]\npath = 5\n", "database.path must be a str"),
         ("[kiosk\nlanguage = 'zh'\n", "not valid TOML"),
         ("[kiosk]\ndevice_prefix = 'K-1'\n", "device_prefix must be 1–4 letters or digits"),

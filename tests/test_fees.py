@@ -799,6 +799,8 @@ def test_property_deterministic_and_json(scenario):
     again = estimate(request_from_dict(json.loads(json.dumps(data))), dict(reversed(rows.items())), POLICY)
     assert first == again
     assert json.loads(json.dumps(first.to_dict())) == json.loads(json.dumps(again.to_dict()))
+    # a stored ticket's estimate comes back exactly (receipts and reprints never re-price)
+    assert Estimate.from_dict(json.loads(json.dumps(first.to_dict()))) == first
 
 
 @PROPS

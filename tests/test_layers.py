@@ -15,8 +15,14 @@ def imported_after(code: str) -> list[str]:
 
 def test_domain_code_imports_neither_textual_nor_escpos():
     modules = imported_after("import kiosk.catalog, kiosk.fees, kiosk.search, kiosk.registration, "
-                             "kiosk.catalog_store, kiosk.estimate_text, kiosk.i18n")
+                             "kiosk.catalog_store, kiosk.estimate_text, kiosk.i18n, kiosk.receipts, kiosk.spool")
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+
+
+def test_printer_knows_nothing_of_tickets_and_loads_escpos_only_to_print():
+    modules = imported_after("import printer.document, printer.profiles, printer.layout, printer.backends, "
+                             "printer.escpos_render, printer.preview, printer.fonts")
+    assert [m for m in modules if m.split(".")[0] in ("kiosk", "screens", "db", "textual", "escpos")] == []
 
 
 def test_the_cli_defers_heavy_imports_until_a_command_needs_them():
@@ -24,13 +30,14 @@ def test_the_cli_defers_heavy_imports_until_a_command_needs_them():
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
 
 
-def test_the_running_kiosk_never_loads_pypinyin(tmp_path):
-    """Search keys are stored at import; the kiosk builds its index without pypinyin (~58 MB)."""
+def test_the_running_kiosk_loads_neither_pypinyin_nor_escpos(tmp_path):
+    """Search keys are stored at import; the kiosk builds its index without pypinyin (~58 MB).
+    Nothing is printed here, so python-escpos is not loaded either."""
     db = tmp_path / "kiosk.sqlite3"
     subprocess.run([sys.executable, "-m", "kiosk", "--db", str(db), "db", "status"], check=True,
                    capture_output=True)
     probe = f"""
-import asyncio, sys
+import asyncio, sys, json
 from dataclasses import replace
 from pathlib import Path
 from kiosk.app import KioskApp
@@ -42,7 +49,9 @@ async def main():
         await pilot.pause()
         assert app.index is not None and app.index.search("ylb")
 asyncio.run(main())
-print("pypinyin" in sys.modules)
+print(json.dumps(["pypinyin" in sys.modules, "escpos" in sys.modules]))
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    pypinyin, escpos = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not pypinyin
+    assert not escpos, "python-escpos (~185 ms) is for printing, not for starting"

@@ -4,11 +4,12 @@ Each migration runs in one IMMEDIATE transaction together with the version bump
 (SQLite DDL is transactional), so a crash mid-upgrade leaves the old schema intact.
 """
 
-from . import m0001_catalog, m0002_tickets, m0003_search_keys
+from . import m0001_catalog, m0002_tickets, m0003_search_keys, m0004_print_spool
 
 MIGRATIONS: list[list[str]] = [
     m0001_catalog.STATEMENTS,
     m0002_tickets.STATEMENTS,
     m0003_search_keys.STATEMENTS,
+    m0004_print_spool.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

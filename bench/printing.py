@@ -1,0 +1,166 @@
+"""Receipt printing: the bytes a ticket costs on the wire, and the time to make them.
+
+The ticket is built here the way `kiosk/receipts.py` composes one (institute header, the
+ticket number at size 2, a QR of a ~60-character signed code, time/organisation/phone rows,
+a table of 3 instrument lines each with its detail line, total, ready date, counter,
+pickup rule, feedback, feed and cut), so this benchmark does not depend on the database.
+
+* Bytes of that ticket for a 58 mm printer with a Chinese font and native QR (`GS ( k`),
+  against a floor of its text and QR data alone (the laid-out lines in GB18030, one LF
+  each, plus the QR data: what any encoding must send at least), and the seconds those
+  bytes take on a 9600 baud 8N1 serial line (10 bits a byte). Goals: <= 1 KB, <= 1.1 s.
+* The same ticket for the same printer drawing the QR as an image (`GS v 0`): reported.
+* Document -> bytes per ticket: median of many runs (layout, QR sizing, python-escpos'
+  Dummy, GB18030), against a floor of GB18030-encoding the already laid-out lines by hand.
+  Goal <= 1 ms. python-escpos is imported before timing: its one-time import, paid by
+  the first print of a kiosk process, is its own figure (measured in fresh interpreters).
+
+    python -m bench.printing
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench.common import Figure, median
+from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
+from printer.escpos_render import render_escpos
+from printer.layout import QRLine, TextLine, layout
+from printer.profiles import PROFILES
+
+RUNS = 2000  # document -> bytes, timed one by one
+IMPORT_RUNS = 5  # fresh interpreters importing python-escpos
+BAUD = 9600
+BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
+ROOT = Path(__file__).resolve().parent.parent
+CODE = "K1A-261124-0007.3F9QZ2XW7M4K8C1VJ6TB5NRH0GD2Y9PLA7E3SU8W4QX6F"  # 62 characters, like a signed code
+
+
+def ticket() -> Document:
+    return Document(
+        (
+            Text("某某市计量检定测试院", align="center", bold=True),
+            Text("送检回执", align="center"),
+            Rule(),
+            Text("取号", align="center"),
+            Text("K1A-0007", align="center", bold=True, size=2),
+            QR(CODE),
+            Row("时间", "2024-11-24 09:30"),
+            Row("单位", "某某精密仪器有限公司"),
+            Row("电话", "138****5678"),
+            Row("取件", "到院自取"),
+            Rule(),
+            Table(
+                (Column("项目"), Column("数量", align="right", weight=0, min_width=6),
+                 Column("金额", align="right", weight=0, min_width=10)),
+                (
+                    ("1. 精密压力表", "2台", "￥160.00"),
+                    ("   0-1.6MPa 0.4级 检定 L-001-002", "", ""),
+                    ("2. 电子天平", "1台", "￥80.00"),
+                    ("   220g 0.1mg 校准 Z-003-001", "", ""),
+                    ("3. 游标卡尺", "1把", "免费"),
+                    ("   0-150mm 检定 C-010-004", "", ""),
+                    ("   首次强制检定免费", "", ""),
+                ),
+            ),
+            Rule(),
+            Row("合计", "￥240.00", bold=True),
+            Row("预计完成", "2024-12-02"),
+            Text("请到 2 号窗口办理", bold=True),
+            Text("凭本回执取件，遗失请带单位证明。"),
+            Text("欢迎扫码评价我们的服务。"),
+            Feed(2),
+            Cut(),
+        ),
+        name="bench-ticket",
+    )
+
+
+def _floor_bytes(document: Document, profile) -> bytes:
+    """The least any encoding sends: each laid-out line in GB18030 with its LF, the QR data."""
+    out = []
+    for line in layout(document, profile):
+        if isinstance(line, TextLine):
+            out.append(line.text.encode("gb18030") + b"\n")
+        elif isinstance(line, QRLine):
+            out.append(line.data.encode("utf-8"))
+    return b"".join(out)
+
+
+def _time_ms(fn, runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+_IMPORT_CHILD = """\
+import time
+t0 = time.perf_counter()
+import {module}
+print((time.perf_counter() - t0) * 1000)
+"""
+
+
+def _import_ms(module: str, cache: Path) -> float:
+    env = {**os.environ, "ESCPOS_CAPABILITIES_PICKLE_DIR": str(cache)}
+    samples = []
+    for _ in range(IMPORT_RUNS + 1):  # the first fills the capabilities pickle; not counted
+        done = subprocess.run([sys.executable, "-c", _IMPORT_CHILD.format(module=module)], env=env, cwd=ROOT,
+                              capture_output=True, text=True, check=True, timeout=60)
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
+    return median(samples[1:])
+
+
+def run() -> list[Figure]:
+    document = ticket()
+    native = PROFILES["58mm"]
+    image = replace(native, name="58mm-image-qr", native_qr=False)
+    native_bytes = render_escpos(document, native)  # also imports python-escpos, before any timing
+    image_bytes = render_escpos(document, image)
+    floor = _floor_bytes(document, native)
+
+    n, f, i = len(native_bytes), len(floor), len(image_bytes)
+    seconds = n * BITS_PER_BYTE / BAUD
+    floor_seconds = f * BITS_PER_BYTE / BAUD
+    image_seconds = i * BITS_PER_BYTE / BAUD
+
+    lines = [line for line in layout(document, native) if isinstance(line, TextLine)]
+
+    def by_hand() -> bytes:
+        return b"".join(line.text.encode("gb18030") + b"\n" for line in lines)
+
+    _time_ms(lambda: render_escpos(document, native), 200)  # warm-up
+    ours = _time_ms(lambda: render_escpos(document, native), RUNS)
+    hand = _time_ms(by_hand, RUNS)
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-escpos-") as cache:
+        escpos_ms = _import_ms("escpos.printer", Path(cache))
+        floor_ms = _import_ms("qrcode, PIL.Image", Path(cache))
+
+    per_ticket = median(ours)
+    return [
+        Figure("ticket bytes, 58mm, native QR (GS ( k)", n, "B", "its text and QR data alone", f,
+               "<= 1024 B", n <= 1024),
+        Figure(f"ticket on a {BAUD} baud 8N1 line, native QR", seconds, "s", "its text and QR data alone",
+               floor_seconds, "<= 1.1 s", seconds <= 1.1),
+        Figure(f"ticket bytes, 58mm, image QR (GS v 0; {image_seconds:.1f} s at {BAUD} baud)", i, "B",
+               "the native-QR ticket", n, "reported, no goal", True),
+        Figure(f"document -> bytes per ticket, 58mm native QR (median of {RUNS})", per_ticket, "ms",
+               "GB18030 of the laid-out lines by hand", median(hand), "<= 1 ms", per_ticket <= 1.0),
+        Figure(f"python-escpos import, once per process at the first print (median of {IMPORT_RUNS})",
+               escpos_ms, "ms", "import qrcode and PIL.Image", floor_ms, "reported: never at start-up", True),
+    ]
+
+
+if __name__ == "__main__":
+    for figure in run():
+        print(figure.line())

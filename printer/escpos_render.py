@@ -1,0 +1,143 @@
+"""A document as the ESC/POS bytes of one print job, built with python-escpos' `Dummy`.
+
+Printer with a GB18030 font (`profile.chinese_font`):
+
+* `ESC @` (init), then `FS &` (Chinese mode) once; no code page is ever selected
+  (no `ESC t`, `ESC R`, `FS .`).
+* Every laid-out line is sent by us as strict GB18030 bytes plus LF, never through
+  python-escpos' `text()`: it picks an encoding per call, so a line without Han characters
+  goes through a single-byte code page, where `¥` or `é` corrupt the bytes that follow on
+  a printer in Chinese mode and a punctuation-only line (`——`) prints `?`. Money is
+  written `￥` or `元` by whoever composes the document; nothing is translated here.
+* Characters GB18030 cannot encode (only lone surrogates: it covers all of Unicode) were
+  already replaced by `?` in the layout (`width.sanitize`), on purpose, so every
+  renderer shows the same `?`. Characters GB18030 encodes but the printer's font lacks
+  print as the printer pleases; nothing to do about that here.
+* Bold is `ESC E n`, size 2 is `GS ! 0x11` (double width and height, Chinese included),
+  alignment is the layout's leading spaces (by columns), so no `ESC a` for text.
+
+Printer without a Chinese font: nothing is sent as text. Every line is drawn with a CJK
+font (`raster.py`, `fonts.py`) and sent as a `GS v 0` raster image, trimmed right of its
+ink, one per line (blank lines as a one-byte-wide empty image, so the paper advances
+exactly as in the preview).
+
+QR: the native `GS ( k` (model 2, error correction M, data as UTF-8) where the profile
+has it, centred with `ESC a 1`; module size chosen so that the largest version the
+printer could pick plus 4 modules of quiet zone fit the paper (`raster.native_module_size`,
+4 to 6 dots). Else an image from the `qrcode` library, quiet zone included, centred by
+its left margin, sent as `GS v 0`. A blank line before and after either.
+
+Feed is `ESC d n`; Cut feeds `CUT_FEED_LINES` past the tear bar (`ESC d`, so a printer
+without a cutter can be torn off) and cuts partially (`GS V 1`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .document import Document
+from .layout import CutLine, FeedLine, Line, QRLine, TextLine, layout
+from .profiles import Profile
+
+ESC_INIT = b"\x1b@"
+FS_CHINESE = b"\x1c&"
+LF = b"\n"
+ALIGN_LEFT = b"\x1ba\x00"
+ALIGN_CENTER = b"\x1ba\x01"
+PARTIAL_CUT = b"\x1dV\x01"
+CUT_FEED_LINES = 4  # from the print line past the tear bar / cutter of common 58/80 mm printers
+_BOLD = {False: b"\x1bE\x00", True: b"\x1bE\x01"}
+_SIZE = {1: b"\x1d!\x00", 2: b"\x1d!\x11"}
+
+
+def render_escpos(document: Document, profile: Profile, *, font: Path | None = None) -> bytes:
+    """The print job's bytes. `font` (raster profiles only) is the configured CJK font;
+    raises `fonts.FontNotFound` when it is set but unusable."""
+    return render_lines(layout(document, profile), profile, font=font)
+
+
+def render_lines(lines: list[Line], profile: Profile, *, font: Path | None = None) -> bytes:
+    _cache_escpos_capabilities()
+    from escpos.constants import QR_ECLEVEL_M
+    from escpos.printer import Dummy
+
+    from . import raster
+
+    printer = Dummy()
+    raw = printer._raw
+    raw(ESC_INIT)
+    painter = None
+    if profile.chinese_font:
+        raw(FS_CHINESE)
+    else:
+        from .fonts import find_cjk_font
+
+        painter = raster.painter(find_cjk_font(font))
+    bold, size = False, 1
+    for line in lines:
+        if isinstance(line, TextLine):
+            if painter is not None:
+                raw(_raster_line(painter, line, profile.dots))
+                continue
+            if line.bold != bold:
+                bold = line.bold
+                raw(_BOLD[bold])
+            if line.size != size:
+                size = line.size
+                raw(_SIZE[size])
+            raw(line.text.encode("gb18030", errors="replace") + LF)
+            continue
+        if bold:  # plain, normal size for what is not text: blank lines keep their height
+            bold = False
+            raw(_BOLD[False])
+        if size != 1:
+            size = 1
+            raw(_SIZE[1])
+        if isinstance(line, QRLine):
+            blank = LF if painter is None else _raster_line(painter, TextLine(""), profile.dots)
+            raw(blank)
+            if profile.native_qr:
+                module = raster.native_module_size(line.data, profile.dots)
+                raw(ALIGN_CENTER)
+                printer.qr(line.data, ec=QR_ECLEVEL_M, size=module, native=True)
+                raw(ALIGN_LEFT)
+            else:
+                raw(raster.escpos_raster(raster.trim_right(raster.qr_image(line.data, profile.dots))))
+            raw(blank)
+        elif isinstance(line, FeedLine):
+            for chunk in range(0, line.lines, 255):
+                printer.print_and_feed(min(255, line.lines - chunk))
+        elif isinstance(line, CutLine):
+            printer.print_and_feed(CUT_FEED_LINES)
+            raw(PARTIAL_CUT)
+    if bold:
+        raw(_BOLD[False])
+    if size != 1:
+        raw(_SIZE[1])
+    return printer.output
+
+
+def _raster_line(painter, line: TextLine, dots: int) -> bytes:
+    from . import raster
+
+    return raster.escpos_raster(raster.trim_right(painter.line_image(line, dots)))
+
+
+def _cache_escpos_capabilities() -> None:
+    """python-escpos pickles its printer database at import, into a fresh temp directory
+    unless told where: give it a cache directory that exists and is writable."""
+    if "ESCPOS_CAPABILITIES_PICKLE_DIR" in os.environ:
+        return
+    try:
+        from platformdirs import user_cache_dir
+
+        cache = Path(user_cache_dir("metrology-kiosk", appauthor=False)) / "escpos"
+        cache.mkdir(parents=True, exist_ok=True)
+        if not os.access(cache, os.W_OK):
+            raise PermissionError(cache)
+    except OSError:
+        cache = Path(tempfile.gettempdir()) / f"metrology-kiosk-escpos-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        cache.mkdir(exist_ok=True)
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))

@@ -1,0 +1,200 @@
+"""Laid-out lines drawn as 1-bit images: for printers without a Chinese font, and the preview.
+
+Geometry is the printer's font A: a column is 12 dots wide and a glyph cell 24 dots high,
+so an ASCII character gets 12 dots and any other character 24; size 2 doubles both. A
+line takes `PITCH` (30) dots of paper per size, as text lines do on the printer (24-dot
+characters at its default 1/6-inch line spacing): the 6 dots under the cell give room for
+descenders. Bold is simulated by drawing each glyph twice, one dot apart.
+
+Images here are "ink" images: mode "1", 1 = black dot, 0 = paper, which is the bit order
+of ESC/POS raster data (`GS v 0`); `to_paper` turns one into black-on-white for a PNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .layout import TextLine
+from .width import clusters, columns_of
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+COLUMN_DOTS = 12
+CELL_DOTS = 24
+PITCH = 30  # dots of paper per text line at size 1
+QUIET_ZONE = 4  # modules of light margin around a QR code
+MIN_MODULE = 4  # dots per QR module, at least: thinner modules scan poorly on thermal paper
+MAX_MODULE = 6  # and at most: 4 modules of quiet zone (24 dots) fit in one blank line
+GS_V0 = b"\x1dv0"
+
+_INVERT = bytes(255 - i for i in range(256))
+
+
+def line_dots(size: int = 1) -> int:
+    return PITCH * size
+
+
+@dataclass
+class Painter:
+    """Draws text lines with one font; glyphs are drawn once and reused."""
+
+    font_path: Path
+    _glyphs: dict = field(default_factory=dict, repr=False)
+
+    def line_image(self, line: TextLine, width: int) -> PILImage.Image:
+        """The line across `width` dots, `line_dots(size)` high; ink beyond `width` is cut."""
+        from PIL import Image
+
+        size = line.size
+        img = Image.new("1", (width, line_dots(size)), 0)
+        x = 0
+        step = COLUMN_DOTS * size
+        for cluster in clusters(line.text):
+            cols = columns_of(cluster)
+            if cluster != " ":
+                glyph = self._glyph(cluster, cols, size, line.bold)
+                if glyph is not None and x < width:
+                    img.paste(255, (x, 0), glyph)
+            x += cols * step
+        return img
+
+    def _glyph(self, cluster: str, cols: int, size: int, bold: bool):
+        key = (cluster, size, bold)
+        if key not in self._glyphs:
+            self._glyphs[key] = self._draw_glyph(cluster, cols, size, bold)
+        return self._glyphs[key]
+
+    def _draw_glyph(self, cluster: str, cols: int, size: int, bold: bool):
+        from PIL import Image, ImageDraw
+
+        from .fonts import load_font
+
+        font = load_font(self.font_path, CELL_DOTS * size)
+        cell_w = cols * COLUMN_DOTS * size
+        cell = Image.new("L", (cell_w, line_dots(size)), 0)
+        draw = ImageDraw.Draw(cell)
+        x = max(0.0, (cell_w - font.getlength(cluster)) / 2)  # centred: proportional fonts, odd glyphs
+        y = _baseline(self.font_path, size)
+        draw.text((x, y), cluster, fill=255, font=font, anchor="ls")
+        if bold:
+            draw.text((x + size, y), cluster, fill=255, font=font, anchor="ls")
+        mask = cell.point(lambda v: 255 if v >= 128 else 0, mode="1")
+        return mask if mask.getbbox() else None
+
+
+@lru_cache(maxsize=8)
+def _baseline(font_path: Path, size: int) -> int:
+    """Where the baseline goes so that a hanzi fills the 24-dot cell: its ink box centred."""
+    from .fonts import load_font
+
+    font = load_font(font_path, CELL_DOTS * size)
+    top, bottom = font.getbbox("国", anchor="ls")[1::2]
+    if bottom - top <= 0 or bottom - top > CELL_DOTS * size:
+        return round(CELL_DOTS * size * 0.88)  # the ideographic em box of most CJK fonts
+    return (CELL_DOTS * size - (bottom - top) + 1) // 2 - top
+
+
+@lru_cache(maxsize=4)
+def painter(font_path: Path) -> Painter:
+    return Painter(Path(font_path))
+
+
+# --- QR codes ------------------------------------------------------------------------------
+
+
+def module_size(modules: int, width: int) -> int:
+    """Dots per module so that the code and its quiet zone fit `width`: the largest up to
+    `MAX_MODULE`, at least `MIN_MODULE` (else ValueError: too much data for this paper)."""
+    n = min(MAX_MODULE, width // (modules + 2 * QUIET_ZONE))
+    if n < MIN_MODULE:
+        raise ValueError(f"a QR code of {modules} modules does not fit {width} dots at {MIN_MODULE} dots per module")
+    return n
+
+
+def native_module_size(data: str, width: int) -> int:
+    """Module size for the printer's own QR (`GS ( k`). The printer chooses the version;
+    we size for the largest it could choose (byte mode, error correction M)."""
+    return module_size(17 + 4 * _byte_mode_version(len(data.encode("utf-8"))), width)
+
+
+@lru_cache(maxsize=256)
+def _byte_mode_version(length: int) -> int:
+    """The smallest QR version holding `length` bytes in byte mode at level M (it depends
+    on the length only, hence the cache)."""
+    import qrcode
+    from qrcode.exceptions import DataOverflowError
+    from qrcode.util import MODE_8BIT_BYTE, QRData
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(QRData(b"\0" * length, mode=MODE_8BIT_BYTE))
+    try:
+        return code.best_fit()
+    except (DataOverflowError, ValueError):  # qrcode 8.2 says "Invalid version (was 41 ...)"
+        raise ValueError(f"{length} bytes are more than a QR code holds") from None
+
+
+def qr_matrix(data: str) -> list[list[bool]]:
+    """The QR modules of `data` (error correction M), quiet zone included."""
+    import qrcode
+    from qrcode.exceptions import DataOverflowError
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
+    code.add_data(data)
+    try:
+        code.make(fit=True)
+    except (DataOverflowError, ValueError):  # qrcode 8.2 says "Invalid version (was 41 ...)"
+        raise ValueError(f"{len(data)} characters are more than a QR code holds") from None
+    return code.get_matrix()
+
+
+def qr_image(data: str, width: int, module: int | None = None) -> PILImage.Image:
+    """An ink image of the QR code with its quiet zone, as wide as `width` (centred);
+    `module` dots per module, by default the largest that fits (`module_size`)."""
+    from PIL import Image
+
+    matrix = qr_matrix(data)
+    m = len(matrix)
+    n = module or module_size(m - 2 * QUIET_ZONE, width)
+    small = Image.new("1", (m, m), 0)
+    small.putdata([255 if dark else 0 for row in matrix for dark in row])
+    code = small.resize((m * n, m * n), Image.Resampling.NEAREST)
+    img = Image.new("1", (width, m * n), 0)
+    img.paste(code, ((width - m * n) // 2, 0))
+    return img
+
+
+# --- Images to ESC/POS and to paper ----------------------------------------------------------
+
+
+def trim_right(img: PILImage.Image) -> PILImage.Image:
+    """The image without the paper right of its ink (width a multiple of 8, at least 8)."""
+    box = img.getbbox()
+    right = box[2] if box else 0
+    keep = max(8, -(-right // 8) * 8)
+    return img.crop((0, 0, keep, img.height)) if keep != img.width else img
+
+
+def escpos_raster(img: PILImage.Image) -> bytes:
+    """`GS v 0` (normal density) for an ink image; the width is padded to whole bytes."""
+    from PIL import Image
+
+    if img.width % 8:
+        padded = Image.new("1", (-(-img.width // 8) * 8, img.height), 0)
+        padded.paste(img, (0, 0))
+        img = padded
+    wbytes = img.width // 8
+    if not (1 <= wbytes <= 0xFFFF and 1 <= img.height <= 0xFFFF):
+        raise ValueError(f"raster image {img.width}x{img.height} out of range")
+    header = GS_V0 + bytes((0, wbytes & 0xFF, wbytes >> 8, img.height & 0xFF, img.height >> 8))
+    return header + img.tobytes()
+
+
+def to_paper(img: PILImage.Image) -> PILImage.Image:
+    """Black ink on white paper, for a PNG."""
+    from PIL import Image
+
+    return Image.frombytes("1", img.size, img.tobytes().translate(_INVERT))

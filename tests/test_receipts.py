@@ -1,0 +1,73 @@
+"""What a ticket receipt says: composed from the stored ticket, in the customer's language,
+with no phone number in clear. (How it prints is tested in test_printer_*.)"""
+
+from decimal import Decimal
+
+from kiosk.fees import LineRequest, default_policy
+from kiosk.institute import load_institute
+from kiosk.receipts import ticket_document, ticket_facts
+from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+from printer.document import QR, Row, Table, Text
+
+
+def _registered(catalog, **overrides):
+    reg = Registration(
+        CustomerDetails("示范燃气（集团）有限公司", "", "贵阳市观山湖区", "李工", "13812345678"),
+        (
+            InstrumentLine(LineRequest("L-001-001", quantity=3, use="safety"), serial_number="A-1"),
+            InstrumentLine(LineRequest("C-003-001", metres=Decimal("7.5"))),
+        ),
+        **overrides,
+    )
+    return register(reg, catalog, default_policy(), ensure_device("K1"))
+
+
+def _words(document) -> str:
+    """Every text of the document, as one string (tables cell by cell)."""
+    out = []
+    for block in document.blocks:
+        if isinstance(block, Text):
+            out.append(block.text)
+        elif isinstance(block, Row):
+            out += [block.key, block.value]
+        elif isinstance(block, Table):
+            out += [c.title for c in block.columns] + [cell for row in block.rows for cell in row]
+        elif isinstance(block, QR):
+            out.append(f"QR:{block.data}")
+    return "\n".join(out)
+
+
+def test_a_ticket_receipt_has_what_the_customer_needs_at_the_counter(catalog):
+    ticket = _registered(catalog, urgent="72h")
+    document = ticket_document(ticket_facts(ticket.id), load_institute(), "zh")
+    words = _words(document)
+    big = [b for b in document.blocks if isinstance(b, Text) and b.size == 2]
+    assert [b.text for b in big] == [ticket.number]  # the number, large
+    assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.number]
+    for expected in (load_institute().name("zh"), "送检受理单", "示范燃气（集团）有限公司", "138****5678",
+                     "1. 一般压力表", "L-001-001", "免费", "强制检定免费（安全防护）", "合计",
+                     "加急项目72小时内出具证书", "请携带仪器到", "服务评价", "以窗口确认为准"):
+        assert expected in words, expected
+    assert "13812345678" not in words and "5678" in words  # masked, never in clear
+    assert document.name == ticket.number  # preview files are named by the number, not the customer
+
+
+def test_the_receipt_is_printed_in_the_customers_language_and_reprints_the_same(catalog):
+    ticket = _registered(catalog, language="en")
+    facts = ticket_facts(ticket.id)
+    english = _words(ticket_document(facts, load_institute(), "en"))
+    assert "Instrument reception ticket" in english and "Free: compulsory verification (safety protection)" in english
+    assert "送检受理单" not in english
+    # built from the stored estimate: the same words however often it is built
+    assert _words(ticket_document(ticket_facts(ticket.id), load_institute(), "en")) == english
+
+
+def test_the_receipt_promises_the_same_ready_date_as_the_screen(catalog):
+    from kiosk.i18n import date_text
+    from screens.ticket import TicketView
+
+    ticket = _registered(catalog)
+    facts = ticket_facts(ticket.id)
+    words = _words(ticket_document(facts, load_institute(), "zh"))
+    shown = TicketView.from_registered(ticket, load_institute())
+    assert facts.ready_on == shown.ready_on and f"预计完成\n{date_text(shown.ready_on, 'zh')}" in words
