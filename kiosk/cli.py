@@ -49,6 +49,16 @@ def _policy(config: Config):
         raise CommandError("cli.bad_config", f"{config.policy_file}: {e}", config.language) from None
 
 
+def _log_to_file(config: Config) -> None:
+    """While the kiosk runs the terminal is its screen: logs go to a file. This also stops
+    python-escpos, whose import calls logging.basicConfig(), from writing over the screen."""
+    import logging
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=config.data_dir / "kiosk.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def cmd_run(args, config: Config) -> int:
     from .app import KioskApp
     from .institute import InstituteFileError
@@ -58,6 +68,7 @@ def cmd_run(args, config: Config) -> int:
     for name in ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS"):
         os.environ.pop(name, None)
 
+    _log_to_file(config)
     try:
         app = KioskApp(config)
     except InstituteFileError as e:

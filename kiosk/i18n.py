@@ -132,6 +132,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "receipt.title": ("送检受理单", "Instrument reception ticket"),
     "receipt.time": ("登记时间", "Registered"),
     "receipt.organisation": ("送检单位", "Organisation"),
+    "receipt.colon": ("：", ": "),
     "receipt.phone": ("联系电话", "Phone"),
     "receipt.pickup": ("取件方式", "Pickup"),
     "receipt.ready_on": ("预计完成", "Expected ready"),

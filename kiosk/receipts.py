@@ -68,11 +68,11 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
         Text(facts.number, align="center", bold=True, size=2),
         QR(facts.qr_data),
         Row(t("receipt.time", lang), facts.created_at.strftime("%Y-%m-%d %H:%M")),
-        Row(t("receipt.organisation", lang), facts.organisation),
+        Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
         Row(t("receipt.phone", lang), mask_phone(facts.phone)),
         Row(t("receipt.pickup", lang), t(f"customer.pickup_{facts.pickup}", lang)),
         Rule(),
-        _lines_table(est, lang),
+        *_lines(est, lang),
         Rule(),
         Row(t("total.total", lang), money(est.total_fen, lang), bold=True),
     ]
@@ -96,18 +96,20 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
     return Document(tuple(blocks), name=facts.number)
 
 
-def _lines_table(est: Estimate, lang: str) -> Table:
-    """Per instrument: what it is and what is done to it; under it, why it costs what it costs."""
-    rows = []
-    for ln in est.lines:
-        amount = t("receipt.free", lang) if ln.free_reason else money(ln.amount_fen, lang)
-        rows.append((f"{ln.index + 1}. {name_of(ln, lang)}", quantity_text(ln.quantity, ln.unit, lang), amount))
-        detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), ln.code) if x)
-        rows.append((f"   {detail}", "", ""))
-        rows += [(f"   {note}", "", "") for note in line_notes(ln, est.urgent, lang)]
+def _lines(est: Estimate, lang: str) -> list:
+    """Per instrument: what it is, how many, what it costs; under it, across the whole
+    width, what is done to it and why it costs what it costs. One table per instrument, so
+    the notes need not squeeze into the item column; the columns line up all the same."""
     columns = (
         Column(t("col.item", lang), weight=1),
         Column(t("col.quantity", lang), align="right", weight=0, min_width=6),
         Column(t("col.amount", lang), align="right", weight=0, min_width=10),
     )
-    return Table(columns, tuple(rows))
+    blocks: list = [Table(columns, ())]
+    for ln in est.lines:
+        amount = t("receipt.free", lang) if ln.free_reason else money(ln.amount_fen, lang)
+        row = (f"{ln.index + 1}. {name_of(ln, lang)}", quantity_text(ln.quantity, ln.unit, lang), amount)
+        blocks.append(Table(columns, (row,), header=False))
+        detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), ln.code) if x)
+        blocks += [Text(f"   {note}") for note in (detail, *line_notes(ln, est.urgent, lang))]
+    return blocks

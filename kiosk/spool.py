@@ -14,6 +14,7 @@ database), `finish_job` (database). `print_job` chains them for the command line
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ from printer.document import Document
 
 from .institute import InstituteInfo
 from .receipts import ticket_document, ticket_facts
+
+log = logging.getLogger(__name__)  # job ids and error kinds only: never customer data
 
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (10, 30, 90, 300)  # wait after the 1st, 2nd, 3rd, later failures
@@ -127,6 +130,7 @@ def finish_job(claimed: ClaimedJob, error, now: datetime | None = None) -> Print
     if error is None:
         PrintJob.update(state="printed", printed_at=now, last_error=None, next_attempt_at=None,
                         updated_at=now).where(PrintJob.id == claimed.job_id).execute()
+        log.info("print job %d printed (attempt %d)", claimed.job_id, claimed.attempt)
         return PrintOutcome(claimed.job_id, claimed.ticket_id, "printed")
     retry_at = None
     if claimed.attempt < MAX_ATTEMPTS:
@@ -134,6 +138,8 @@ def finish_job(claimed: ClaimedJob, error, now: datetime | None = None) -> Print
         retry_at = now + timedelta(seconds=wait)
     PrintJob.update(state="failed", last_error=f"{error.kind}: {error}", next_attempt_at=retry_at,
                     updated_at=now).where(PrintJob.id == claimed.job_id).execute()
+    log.warning("print job %d failed (attempt %d): %s; retry at %s", claimed.job_id, claimed.attempt,
+                error.kind, retry_at.isoformat(timespec="seconds") if retry_at else "none (out of attempts)")
     return PrintOutcome(claimed.job_id, claimed.ticket_id, "failed", error.kind, retry_at)
 
 

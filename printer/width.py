@@ -28,7 +28,7 @@ _MARKS = frozenset(("Mn", "Mc", "Me"))
 # Closing punctuation that Chinese typesetting never puts at the start of a line.
 _NO_LINE_START = frozenset("，。、；：！？）》」』】〕…％”’,.;:!?)]}%")
 # Opening punctuation that does not end a line.
-_NO_LINE_END = frozenset("（《「『【〔“‘([{")
+_NO_LINE_END = frozenset("（《「『【〔“‘([{￥")  # ￥ stays with its amount
 
 
 def columns_of(text: str) -> int:

@@ -129,6 +129,12 @@ def test_words_and_chinese_punctuation_break_where_a_typesetter_would():
     assert wrap("abcdefgh", 3) == ["abc", "def", "gh"]  # no opportunity: cut between glyphs
 
 
+@pytest.mark.parametrize("width", range(8, 20))
+def test_an_amount_is_never_split_from_its_yuan_sign(width):
+    for line in wrap("超长3米加收 ￥6.00 加急72h加收30% ￥4.80", width):
+        assert not line.rstrip(" ").endswith("￥")
+
+
 def test_wrap_width_below_one_hanzi_is_an_error():
     with pytest.raises(ValueError):
         wrap("计量", 1)
