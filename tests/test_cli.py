@@ -151,3 +151,43 @@ def test_a_broken_institute_file_is_named_before_the_kiosk_starts(tmp_path, caps
     assert main(["--config", str(config), "run"]) == 1
     err = capsys.readouterr().err
     assert says in err and str(info) in err
+
+
+def _register_one(tmp_path) -> str:
+    from db.connection import open_database
+    from kiosk.catalog_store import ensure_catalog, load_catalog
+    from kiosk.fees import LineRequest, default_policy
+    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+
+    db = open_database(tmp_path / "k.sqlite3")
+    ensure_catalog()
+    reg = Registration(CustomerDetails("示范燃气有限公司", "", "", "李工", "13812345678"),
+                       (InstrumentLine(LineRequest("L-001-001", use="safety")),))
+    number = register(reg, load_catalog(), default_policy(), ensure_device("K1")).number
+    db.close()
+    return number
+
+
+def test_reprint_prints_a_stored_ticket_again(run, tmp_path):
+    number = _register_one(tmp_path)
+    status, out, err = run("reprint", number.lower())
+    assert status == 0 and f"已重新打印受理单 {number}" in out
+    receipts = tmp_path / "data" / "receipts"
+    assert number in (receipts / f"{number}-2.txt").read_text("utf-8")
+
+
+def test_reprint_of_an_unknown_ticket_or_on_a_dead_printer_says_so(run, tmp_path, monkeypatch):
+    import socket
+
+    number = _register_one(tmp_path)
+    status, _, err = run("reprint", "K9-000000-0000")
+    assert status == 1 and "没有这个受理号" in err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f"[printer]\nuri = 'tcp://127.0.0.1:{port}?timeout=1'\n", "utf-8")
+    status, _, err = run("--config", str(config), "reprint", number, "--lang", "en")
+    assert status == 1 and "The printer is off or not connected" in err and "the kiosk will retry" in err
+    jobs = sqlite3.connect(tmp_path / "k.sqlite3").execute("SELECT state, lang FROM print_job ORDER BY id").fetchall()
+    assert jobs == [("pending", "zh"), ("failed", "en")]  # kept for the kiosk to retry

@@ -319,13 +319,19 @@ def test_register_one_instrument_in_a_real_terminal(terminal):
     number = t.wait_until(lambda: TICKET_NUMBER.search(t.screen()), "a ticket number")
     assert "秒后返回首页" in screen
     assert t.alive()
+    # The default printer is the preview printer: the receipt is written beside the database,
+    # and nothing (python-escpos logs, say) is written over the screen.
+    screen = t.wait_for("受理单已打印")
+    assert "INFO" not in screen and "WARNING" not in screen
+    receipts = Path(os.environ["KIOSK_DATA_DIR"]) / "receipts"
+    assert sorted(p.suffix for p in receipts.glob(f"{number.group()}-*")) == [".bin", ".png", ".txt"]
 
     # The app stays up on the ticket screen; read what it wrote, without writing.
     rows = read_database(t.database)
     assert rows["tickets"] == [number.group()]
     assert rows["lines"] == [("L-001-001", 2, "other")]
     assert rows["customers"] == [("示范燃气（集团）有限公司", "Li Gong")]
-    assert rows["print_jobs"] == 1
+    assert rows["print_jobs"] == [("printed", 1)]
     assert rows["outbox_events"] == 1
     assert t.alive()
 
@@ -341,7 +347,7 @@ def read_database(path: Path) -> dict:
             "tickets": [n for (n,) in connection.execute("SELECT number FROM ticket")],
             "lines": connection.execute("SELECT code, quantity, use FROM ticket_line").fetchall(),
             "customers": connection.execute("SELECT organisation, contact FROM customer").fetchall(),
-            "print_jobs": connection.execute("SELECT COUNT(*) FROM print_job").fetchone()[0],
+            "print_jobs": connection.execute("SELECT state, attempts FROM print_job").fetchall(),
             "outbox_events": connection.execute("SELECT COUNT(*) FROM outbox_event").fetchone()[0],
         }
     finally:
