@@ -59,6 +59,12 @@ async def ticket(pilot):
     await pilot.app.push_screen(TicketScreen(ticket_view()))
 
 
+async def ticket_not_printed(pilot):
+    """The printer ran out of paper: the words say so, the QR stays, print again is offered."""
+    await ticket(pilot)
+    pilot.app.screen.show_print_state("failed", "paper_out", 1)
+
+
 async def idle_warning(pilot):
     await to_instruments(pilot)
     app = pilot.app
@@ -73,8 +79,8 @@ async def maintenance(pilot):
     await pilot.press("f12", *"12")
 
 
-SCREENS = [welcome, fee_lookup, customer, instruments, line_editor, options, estimate, ticket, idle_warning,
-           maintenance]
+SCREENS = [welcome, fee_lookup, customer, instruments, line_editor, options, estimate, ticket, ticket_not_printed,
+           idle_warning, maintenance]
 
 
 @pytest.mark.parametrize("size", SIZES)

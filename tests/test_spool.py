@@ -25,7 +25,7 @@ from kiosk.spool import (
 )
 from printer.backends import EscposBackend
 
-from .escpos_stream import parse
+from .escpos_stream import parse, qr_module_sizes, qr_stores
 
 DLE_EOT_OK = b"\x12"  # status byte with nothing set but the fixed bits
 
@@ -153,3 +153,5 @@ def test_the_printed_bytes_are_the_receipt(ticket, settings):
     print_job(ticket.print_job_id, settings, load_institute(), open_printer=_with(device))
     stream = parse(device.output)
     assert ticket.number in "".join(run.decode("gb18030") for run in stream.text_runs)
+    assert qr_stores(stream) == [ticket.number.encode()]  # the native QR holds the ticket's code
+    assert all(size >= 4 for size in qr_module_sizes(stream))  # dots per module
