@@ -33,11 +33,10 @@ without a cutter can be torn off) and cuts partially (`GS V 1`).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .document import Document
+from .escpos_import import import_escpos
 from .layout import CutLine, FeedLine, Line, QRLine, TextLine, layout
 from .profiles import Profile
 
@@ -59,7 +58,7 @@ def render_escpos(document: Document, profile: Profile, *, font: Path | None = N
 
 
 def render_lines(lines: list[Line], profile: Profile, *, font: Path | None = None) -> bytes:
-    _cache_escpos_capabilities()
+    import_escpos()
     from escpos.constants import QR_ECLEVEL_M
     from escpos.printer import Dummy
 
@@ -123,21 +122,3 @@ def _raster_line(painter, line: TextLine, dots: int) -> bytes:
     from . import raster
 
     return raster.escpos_raster(raster.trim_right(painter.line_image(line, dots)))
-
-
-def _cache_escpos_capabilities() -> None:
-    """python-escpos pickles its printer database at import, into a fresh temp directory
-    unless told where: give it a cache directory that exists and is writable."""
-    if "ESCPOS_CAPABILITIES_PICKLE_DIR" in os.environ:
-        return
-    try:
-        from platformdirs import user_cache_dir
-
-        cache = Path(user_cache_dir("metrology-kiosk", appauthor=False)) / "escpos"
-        cache.mkdir(parents=True, exist_ok=True)
-        if not os.access(cache, os.W_OK):
-            raise PermissionError(cache)
-    except OSError:
-        cache = Path(tempfile.gettempdir()) / f"metrology-kiosk-escpos-{os.getuid() if hasattr(os, 'getuid') else 0}"
-        cache.mkdir(exist_ok=True)
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(cache))

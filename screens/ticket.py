@@ -80,7 +80,8 @@ class TicketScreen(KioskScreen):
 
     @property
     def left(self) -> int:
-        return max(0, math.ceil(self.deadline - self.app.clock()))
+        # rounded first: (now + 60) - now can be 60.00000000000001, which is not 61 seconds
+        return max(0, math.ceil(round(self.deadline - self.app.clock(), 3)))
 
     def tick(self) -> None:
         if self.deadline is None:

@@ -170,13 +170,13 @@ def _register_one(tmp_path) -> str:
 
 def test_reprint_prints_a_stored_ticket_again(run, tmp_path):
     number = _register_one(tmp_path)
-    status, out, err = run("reprint", number.lower())
+    status, out, _ = run("reprint", number.lower())
     assert status == 0 and f"已重新打印受理单 {number}" in out
     receipts = tmp_path / "data" / "receipts"
     assert number in (receipts / f"{number}-2.txt").read_text("utf-8")
 
 
-def test_reprint_of_an_unknown_ticket_or_on_a_dead_printer_says_so(run, tmp_path, monkeypatch):
+def test_reprint_of_an_unknown_ticket_or_on_a_dead_printer_says_so(run, tmp_path):
     import socket
 
     number = _register_one(tmp_path)

@@ -1,0 +1,524 @@
+"""Printers driven through python-escpos: usb://, serial:// and tcp:// (see printer.uri),
+or any python-escpos printer object handed to EscposBackend. A job goes out with the
+device's `_raw()` in 4 KB pieces, each within the timeout; with `status=1` the printer's
+real-time status (DLE EOT) is read before printing, and device exceptions become
+PrinterErrors of the right kind.
+
+python-escpos (~185 ms to import), pyserial and pyusb are imported only when a backend for
+them is opened; importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from .escpos_import import import_escpos
+from .job import CHUNK_SIZE, Backend
+from .uri import DEFAULT_TIMEOUT, PrinterError, PrinterSpec, _config
+
+if TYPE_CHECKING:
+    from .job import Job
+
+log = logging.getLogger(__name__)
+
+# DLE EOT n: real-time status, one byte answer (Epson ESC/POS; the same on the Chinese clones).
+DLE_EOT = b"\x10\x04"
+FIXED_MASK, FIXED_BITS = 0x93, 0x12  # bits 0 and 7 always off, bits 1 and 4 always on
+S1_OFFLINE = 0x08  # n=1 printer status: bit 3 offline
+S2_COVER_OPEN = 0x04  # n=2 offline cause: bit 2 cover open
+S2_PAPER_END_STOP = 0x20  # bit 5 printing stopped by paper end
+S2_ERROR = 0x40  # bit 6 error (auto-cutter jam, head too hot, ...)
+S4_NEAR_END = 0x0C  # n=4 roll paper sensor: bits 2-3 near end
+S4_PAPER_END = 0x60  # bits 5-6 paper end
+
+
+def _escpos_device(spec: PrinterSpec):
+    """A python-escpos printer object for a usb, serial or tcp spec (not opened), and the
+    EscposBackend options that go with it."""
+    import_escpos()
+    if spec.scheme == "tcp":
+        from escpos.printer import Network
+
+        return Network(host=spec.target, port=spec.port, timeout=spec.timeout), {}
+    if spec.scheme == "serial":
+        try:
+            import serial  # noqa: F401
+        except ImportError:
+            raise _config("serial:// printers need pyserial: pip install pyserial") from None
+        serial_cls = _escpos_classes()["serial"]
+        # A piece of a job may take its time on the wire at a low baud rate (~10 bits a byte).
+        write_timeout = spec.timeout + CHUNK_SIZE * 10 / spec.baudrate
+        return serial_cls(
+            devfile=spec.target, baudrate=spec.baudrate, bytesize=spec.bytesize, parity=spec.parity,
+            stopbits=spec.stopbits, xonxoff=spec.xonxoff, dsrdtr=spec.dsrdtr, rtscts=spec.rtscts,
+            timeout=spec.timeout, write_timeout=write_timeout,
+        ), {}
+    if spec.scheme == "usb":
+        try:
+            import usb.core  # noqa: F401
+        except ImportError:
+            raise _config("usb:// printers need pyusb (and libusb-1.0): pip install pyusb") from None
+        usb_cls = _escpos_classes()["usb"]
+        return usb_cls(
+            idVendor=spec.vendor_id, idProduct=spec.product_id, in_ep=spec.in_ep, out_ep=spec.out_ep,
+            interface=spec.interface, timeout=spec.timeout,
+        ), {}
+    raise _config(f"{spec.scheme}:// is not a python-escpos device")
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _escpos_classes() -> dict[str, type]:
+    """python-escpos' Serial and Usb with their traps fixed. Made on first use so that
+    python-escpos is imported only when printing."""
+    if _CLASSES:
+        return _CLASSES
+    from escpos.exceptions import DeviceNotFoundError
+    from escpos.printer import Serial, Usb
+
+    class KioskSerial(Serial):
+        """Serial with a write timeout (python-escpos sets none: a printer holding the
+        flow-control line would block forever), RTS/CTS, a one-byte status read (its
+        read(16) always waits out the whole timeout) and a close that does not tcdrain
+        (which has no timeout) after a failed job."""
+
+        def __init__(self, *, rtscts: bool, write_timeout: float, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.rtscts = rtscts
+            self.write_timeout = write_timeout
+            self.failed = False
+
+        def open(self, raise_not_found: bool = True) -> None:
+            import serial
+
+            if self._device:
+                self.close()
+            try:
+                self.device = serial.Serial(
+                    port=self.devfile, baudrate=self.baudrate, bytesize=self.bytesize, parity=self.parity,
+                    stopbits=self.stopbits, timeout=self.timeout, write_timeout=self.write_timeout,
+                    xonxoff=self.xonxoff, rtscts=self.rtscts, dsrdtr=self.dsrdtr, exclusive=True,
+                )
+            except (ValueError, serial.SerialException) as e:
+                self.device = None
+                raise DeviceNotFoundError(f"Unable to open serial printer on {self.devfile}") from e
+
+        def _read(self) -> bytes:
+            assert self.device
+            return self.device.read(1)
+
+        def wait_sent(self) -> None:
+            """Wait until the UART has sent everything (out_waiting is always 0 on a pty)."""
+            deadline = time.monotonic() + self.write_timeout
+            while self._device and self._device.out_waiting:
+                if time.monotonic() > deadline:
+                    raise serial_module().SerialTimeoutException("output not sent")
+                time.sleep(0.01)
+
+        def drain_input(self) -> None:
+            if self._device:
+                self._device.reset_input_buffer()
+
+        def close(self) -> None:
+            device, self._device = self._device, False
+            if device:
+                try:
+                    if self.failed:
+                        device.reset_output_buffer()  # else close() waits for it to go out
+                finally:
+                    device.close()
+            self.failed = False
+
+    class KioskUsb(Usb):
+        """Usb with timeouts in milliseconds on every transfer (python-escpos writes with
+        timeout 0, which libusb takes as "forever", and reads with pyusb's 1 s), the
+        endpoints read from the device's descriptors unless given (python-escpos assumes
+        in 0x82 / out 0x01; many Chinese printers use 0x81 / 0x03), and the kernel driver
+        detached from the configured interface (python-escpos: always interface 0)."""
+
+        def __init__(self, *, in_ep: int | None, out_ep: int | None, interface: int, timeout: float,
+                     **kwargs) -> None:
+            super().__init__(timeout=max(1, round(timeout * 1000)), in_ep=in_ep or 0x82,
+                             out_ep=out_ep or 0x01, **kwargs)
+            self.interface = interface
+            self.fixed_endpoints = (in_ep, out_ep)
+            self.has_in_ep = True
+
+        def open(self, raise_not_found: bool = True) -> None:
+            import usb.core
+
+            try:
+                super().open(raise_not_found=True)
+            except usb.core.NoBackendError as e:
+                self.device = None
+                raise PrinterError("usb:// printers need libusb-1.0 installed on the system "
+                                   "(pyusb found no USB backend)", kind="config") from e
+            try:
+                self.device.default_timeout = self.timeout
+            except AttributeError:
+                pass
+            self._find_endpoints()
+
+        def _find_endpoints(self) -> None:
+            in_ep, out_ep = self.fixed_endpoints
+            if in_ep and out_ep:
+                return
+            found = usb_endpoints(self.device, self.interface)
+            if found is None:
+                log.warning("%s: cannot read the USB endpoints; using in 0x%02x, out 0x%02x",
+                            type(self).__name__, self.in_ep, self.out_ep)
+                return
+            found_in, found_out = found
+            if not out_ep and found_out:
+                self.out_ep = found_out
+            if not in_ep:
+                self.has_in_ep = found_in is not None
+                if found_in:
+                    self.in_ep = found_in
+
+        def _check_driver(self) -> None:
+            if self.device and self.device.backend.__module__.endswith("libusb1"):
+                try:
+                    if self.device.is_kernel_driver_active(self.interface):
+                        self.device.detach_kernel_driver(self.interface)
+                except NotImplementedError:
+                    pass
+                except usb_core().USBError as e:
+                    log.warning("could not detach the kernel driver: %s", e)
+
+        def can_read(self) -> bool:
+            return self.has_in_ep
+
+        def _read(self) -> bytes:
+            assert self.device
+            return bytes(self.device.read(self.in_ep, 16, self.timeout))
+
+        def close(self) -> None:
+            device, self._device = self._device, False
+            if device:
+                try:
+                    import usb.util
+
+                    usb.util.dispose_resources(device)
+                except Exception as e:  # noqa: BLE001 - closing must not fail the caller
+                    log.debug("usb dispose_resources: %s", type(e).__name__)
+
+    _CLASSES.update(serial=KioskSerial, usb=KioskUsb)
+    return _CLASSES
+
+
+def serial_module():
+    import serial
+
+    return serial
+
+
+def usb_core():
+    import usb.core
+
+    return usb.core
+
+
+def usb_endpoints(device, interface: int) -> tuple[int | None, int | None] | None:
+    """(bulk IN, bulk OUT) endpoint addresses of a pyusb device's interface, None where the
+    interface has none; None if the descriptors cannot be read."""
+    try:
+        import usb.util
+
+        config = device.get_active_configuration()
+        intf = usb.util.find_descriptor(config, bInterfaceNumber=interface)
+        if intf is None:
+            return None
+        found_in = found_out = None
+        for ep in intf:
+            if usb.util.endpoint_type(ep.bmAttributes) != usb.util.ENDPOINT_TYPE_BULK:
+                continue
+            if usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_IN:
+                found_in = found_in or ep.bEndpointAddress
+            else:
+                found_out = found_out or ep.bEndpointAddress
+        return found_in, found_out
+    except Exception as e:  # noqa: BLE001 - a device we cannot describe keeps the defaults
+        log.debug("usb descriptors: %s", type(e).__name__)
+        return None
+
+
+class _CannotTell(Exception):
+    """The device has no way to read its status after all."""
+
+
+class _Stalled(TimeoutError):
+    """A device call did not return within the timeout (EscposBackend's guard)."""
+
+
+class EscposBackend(Backend):
+    """Any python-escpos printer object (Usb, Serial, Network, File, Dummy, ...): sends
+    the job with the device's `_raw()` in pieces, and reads real-time status with its
+    `_raw()` / `_read()` where the device has a `_read()`.
+
+    `guard=True` runs every device call on a helper thread and gives up after `timeout`
+    (kind "timeout"; the device is then not used again): for devices whose own calls have
+    no timeout. The devices made by `open_backend` have their own timeouts set, and no guard.
+    """
+
+    def __init__(self, device, *, status: bool = True, timeout: float = DEFAULT_TIMEOUT,
+                 description: str | None = None, guard: bool = True, chunk_size: int = CHUNK_SIZE) -> None:
+        if not timeout > 0:
+            raise ValueError("timeout must be more than 0 seconds")
+        self.device = device
+        self.status = status
+        self.timeout = float(timeout)
+        self.description = description or type(device).__name__
+        self.guard = guard
+        self.chunk_size = chunk_size
+        self.paper_near_end = False  # set by check(): the roll is running out
+        self._opened = False
+        self._stuck = False
+
+    # -- device calls
+
+    def _call(self, fn, *args):
+        if self._stuck:
+            raise PrinterError(f"{self.description} did not return from an earlier call; "
+                               "it has to be opened again", kind="timeout")
+        if not self.guard:
+            return fn(*args)
+        outcome: list = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append((True, fn(*args)))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                outcome.append((False, e))
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="printer-io", daemon=True).start()
+        if not done.wait(self.timeout):
+            self._stuck = True
+            raise _Stalled(f"no answer within {self.timeout:g} s")
+        ok, value = outcome[0]
+        if ok:
+            return value
+        raise value
+
+    def _open(self) -> None:
+        if self._opened:
+            return
+        try:
+            if getattr(self.device, "_device", None) is False:
+                self._call(self.device.open)
+        except Exception as e:
+            if getattr(self.device, "_device", False) is None:
+                self.device._device = False  # python-escpos would never try again otherwise
+            raise _printer_error(e, "open", self.description, self.timeout) from e
+        self._opened = True
+
+    def _fail(self, e: BaseException, phase: str) -> PrinterError:
+        error = _printer_error(e, phase, self.description, self.timeout)
+        if hasattr(self.device, "failed"):
+            self.device.failed = True
+        self._reset()
+        return error
+
+    def _reset(self) -> None:
+        """Close the device after a failure: the next check() or send() opens it again."""
+        self._opened = False
+        if self._stuck:
+            return
+        try:
+            self._call(self.device.close)
+        except Exception as e:  # noqa: BLE001 - the original error matters, not this one
+            log.debug("%s: close after a failure: %s", self.description, type(e).__name__)
+
+    # -- status
+
+    def can_read(self) -> bool:
+        can_read = getattr(self.device, "can_read", None)
+        if callable(can_read):
+            return bool(can_read())
+        escpos = sys.modules.get("escpos.escpos")
+        base_read = getattr(getattr(escpos, "Escpos", None), "_read", None)
+        read = getattr(type(self.device), "_read", None)
+        return read is not None and read is not base_read
+
+    def check(self) -> None:
+        self.paper_near_end = False
+        if not self.status:
+            return
+        self._open()
+        if not self.can_read():
+            log.debug("%s cannot report its status", self.description)
+            return
+        try:
+            printer = self._query(1)
+            offline = self._query(2) if printer is not None else None
+            paper = self._query(4) if offline is not None else None  # a printer that stopped answering
+        except _CannotTell:
+            log.debug("%s cannot report its status", self.description)
+            return
+        if printer is None:
+            raise PrinterError(f"{self.description} did not answer the status query within "
+                               f"{self.timeout:g} s: switched off or not connected (a printer that "
+                               "cannot report status needs status=0 in its URI)", kind="offline")
+        if offline is not None and offline & S2_COVER_OPEN:
+            raise PrinterError(f"{self.description}: the cover is open", kind="cover_open")
+        if (offline is not None and offline & S2_PAPER_END_STOP) or (paper is not None and paper & S4_PAPER_END):
+            raise PrinterError(f"{self.description}: out of paper", kind="paper_out")
+        if offline is not None and offline & S2_ERROR:
+            raise PrinterError(f"{self.description} reports an error (cutter jammed or head too hot?)",
+                               kind="error")
+        if printer is not _UNREADABLE and printer & S1_OFFLINE:
+            raise PrinterError(f"{self.description} reports that it is offline", kind="offline")
+        if paper is not None and paper & S4_NEAR_END:
+            self.paper_near_end = True
+            log.warning("%s: the paper roll is nearly used up", self.description)
+
+    def _query(self, n: int):
+        """The answer to DLE EOT n as an int; None if none came; _UNREADABLE if it is not a
+        status byte (then it says nothing)."""
+        self._drain()
+        try:
+            self._call(self.device._raw, DLE_EOT + bytes([n]))
+            answer = self._call(self.device._read)
+        except NotImplementedError:
+            raise _CannotTell from None
+        except Exception as e:
+            if _is_timeout(e):
+                if self._stuck:
+                    self._opened = False
+                return None
+            raise self._fail(e, "status") from e
+        answer = bytes(answer or b"")
+        if not answer:
+            return None
+        byte = answer[-1]
+        if byte & FIXED_MASK != FIXED_BITS:
+            log.warning("%s: DLE EOT %d answered 0x%02x, not a status byte", self.description, n, byte)
+            return _UNREADABLE
+        return byte
+
+    def _drain(self) -> None:
+        """Drop bytes that arrived unasked (a late answer), so each answer is the right one."""
+        drain = getattr(self.device, "drain_input", None)
+        try:
+            if callable(drain):
+                drain()
+                return
+            sock = getattr(self.device, "_device", None)
+            if isinstance(sock, socket.socket):
+                sock.setblocking(False)
+                try:
+                    while sock.recv(256):
+                        pass
+                except OSError:
+                    pass
+                finally:
+                    sock.settimeout(self.timeout)
+        except Exception as e:  # noqa: BLE001 - a failing line shows up on the query itself
+            log.debug("%s: drain: %s", self.description, type(e).__name__)
+
+    # -- printing
+
+    def send(self, job: Job) -> None:
+        self._open()
+        data = memoryview(job.data)
+        try:
+            for start in range(0, len(data), self.chunk_size):
+                self._call(self.device._raw, bytes(data[start:start + self.chunk_size]))
+            wait_sent = getattr(self.device, "wait_sent", None)
+            if callable(wait_sent):
+                self._call(wait_sent)
+        except Exception as e:
+            raise self._fail(e, "send") from e
+        log.info("%s: sent %s (%d bytes)", self.description, job.name, len(data))
+
+    def close(self) -> None:
+        self._opened = False
+        if self._stuck:
+            return
+        try:
+            self._call(self.device.close)
+        except Exception as e:  # noqa: BLE001 - nothing to do about it
+            log.debug("%s: close: %s", self.description, type(e).__name__)
+
+
+class _Unreadable(int):
+    def __repr__(self) -> str:
+        return "_UNREADABLE"
+
+
+_UNREADABLE = _Unreadable(0)  # an answer that is not a status byte: no bit of it means anything
+
+
+def _is_timeout(e: BaseException) -> bool:
+    if isinstance(e, TimeoutError):  # socket.timeout too; _Stalled
+        return True
+    for module, name in (("usb.core", "USBTimeoutError"), ("serial", "SerialTimeoutException")):
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is not None and isinstance(e, cls):
+            return True
+    return False
+
+
+def _errno(e: BaseException) -> int | None:
+    """The errno of an exception or of what it was raised from (pyserial wraps OSError)."""
+    for _ in range(4):
+        code = getattr(e, "errno", None)
+        if isinstance(code, int) and code > 0:
+            return code
+        e = e.__cause__ or e.__context__
+        if e is None:
+            return None
+    return None
+
+
+_GONE = {errno.EPIPE, errno.EIO, errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ECONNRESET,
+         errno.ECONNABORTED, errno.ESHUTDOWN}
+_UNREACHABLE = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,
+                errno.ENETDOWN, errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EBUSY}
+
+
+def _printer_error(e: BaseException, phase: str, where: str, timeout: float) -> PrinterError:
+    """A device's exception as a PrinterError. `phase`: open, status or send. The message
+    names the device and the cause (an errno's text), never the exception's own text,
+    which may quote what was being printed."""
+    if isinstance(e, PrinterError):
+        return e
+    cause = e
+    escpos_errors = sys.modules.get("escpos.exceptions")
+    not_found = getattr(escpos_errors, "DeviceNotFoundError", ())
+    if not_found and isinstance(e, not_found):
+        cause = e.__cause__ or e.__context__ or e
+    code = _errno(cause)
+    reason = os.strerror(code) if isinstance(code, int) and code > 0 else type(cause).__name__
+    if _is_timeout(cause):
+        if phase == "open":
+            return PrinterError(f"{where} did not answer within {timeout:g} s", kind="offline")
+        return PrinterError(f"{where} took no data for {timeout:g} s", kind="timeout")
+    if isinstance(cause, socket.gaierror):
+        return PrinterError(f"{where}: cannot find the printer's host name", kind="offline")
+    if code in (errno.EACCES, errno.EPERM):
+        return PrinterError(f"{where}: permission denied (add the kiosk's user to the printer's group "
+                            "or a udev rule)", kind="config")
+    if phase == "open":
+        if isinstance(cause, AssertionError) or code in _UNREACHABLE:
+            return PrinterError(f"{where}: printer not found or not answering ({reason}): unplugged "
+                                "or switched off?", kind="offline")
+        return PrinterError(f"{where}: cannot open the printer ({reason})", kind="offline")
+    serial_exception = getattr(sys.modules.get("serial"), "SerialException", ())
+    if (isinstance(cause, (ConnectionError, BrokenPipeError)) or code in _GONE
+            or (serial_exception and isinstance(cause, serial_exception))):
+        return PrinterError(f"{where}: connection to the printer lost ({reason})", kind="disconnected")
+    if isinstance(cause, OSError):
+        return PrinterError(f"{where}: the printer failed ({reason})", kind="disconnected")
+    return PrinterError(f"{where}: unexpected {type(cause).__name__}", kind="error")
