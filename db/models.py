@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from peewee import (
     AutoField,
+    BlobField,
     BooleanField,
     DatabaseProxy,
     ForeignKeyField,
@@ -104,6 +105,17 @@ class PricedRow(BaseModel):
     urgent_allowed = BooleanField()
 
 
+class DeviceKey(BaseModel):
+    """A device's Ed25519 public key (raw 32 bytes): ticket codes it signed verify with it."""
+
+    id = AutoField()
+    device_uid = TextField(unique=True)
+    public_key = BlobField()
+    source = TextField()  # own | import | sync
+    added_at = UtcDateTimeField()
+    revoked_at = UtcDateTimeField(null=True)
+
+
 class Customer(BaseModel):
     id = AutoField()
     organisation = TextField()
@@ -131,6 +143,7 @@ class Ticket(BaseModel):
     quoted_lines = IntegerField()
     estimate_json = TextField()  # the estimate exactly as shown to the customer
     created_at = UtcDateTimeField()
+    code = TextField(null=True)  # the signed ticket code its QR carries (kiosk/ticketcode.py)
 
 
 class TicketLine(BaseModel):
@@ -193,5 +206,5 @@ class SearchKey(BaseModel):
     keys = TextField()
 
 
-MODELS = [Setting, Device, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
+MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
           OutboxEvent, Counter, SearchKey]

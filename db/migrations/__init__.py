@@ -4,12 +4,13 @@ Each migration runs in one IMMEDIATE transaction together with the version bump
 (SQLite DDL is transactional), so a crash mid-upgrade leaves the old schema intact.
 """
 
-from . import m0001_catalog, m0002_tickets, m0003_search_keys, m0004_print_spool
+from . import m0001_catalog, m0002_tickets, m0003_search_keys, m0004_print_spool, m0005_ticket_codes
 
 MIGRATIONS: list[list[str]] = [
     m0001_catalog.STATEMENTS,
     m0002_tickets.STATEMENTS,
     m0003_search_keys.STATEMENTS,
     m0004_print_spool.STATEMENTS,
+    m0005_ticket_codes.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)
