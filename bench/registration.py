@@ -43,12 +43,19 @@ def raw_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
+# What a registration writes to `ticket`, the signed code included: the floor writes the same.
+TICKET_COLUMNS = ("uid", "number", "device_id", "customer_id", "version_id", "policy_id", "status", "urgent",
+                  "pickup", "certificates", "certificate_name", "total_fen", "quoted_lines", "estimate_json",
+                  "created_at", "code")
+
+
 def registration_template(db, ticket_id: int) -> dict:
     """The rows `register` wrote for one ticket: what the raw floor writes again."""
     return {
         "customer": db.execute_sql("SELECT organisation, credit_code, address, contact, phone, created_at "
                                    "FROM customer").fetchone(),
-        "ticket": db.execute_sql("SELECT * FROM ticket WHERE id = ?", (ticket_id,)).fetchone(),
+        "ticket": db.execute_sql(f"SELECT {', '.join(TICKET_COLUMNS)} FROM ticket WHERE id = ?",
+                                 (ticket_id,)).fetchone(),
         "lines": db.execute_sql("SELECT * FROM ticket_line WHERE ticket_id = ?", (ticket_id,)).fetchall(),
         "event": db.execute_sql("SELECT * FROM outbox_event").fetchone(),
     }
@@ -63,10 +70,8 @@ def raw_registration(conn: sqlite3.Connection, template: dict, i: int) -> None:
                        "VALUES (?, ?, ?, ?, ?, ?)", template["customer"]).lastrowid
     t = template["ticket"]
     tid = conn.execute(
-        "INSERT INTO ticket (uid, number, device_id, customer_id, version_id, policy_id, status, urgent, "
-        "pickup, certificates, certificate_name, total_fen, quoted_lines, estimate_json, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (f"raw-{i}", f"RAW-{i}", t[3], cid, *t[5:]),
+        f"INSERT INTO ticket ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
+        (f"raw-{i}", f"RAW-{i}", t[2], cid, *t[4:]),
     ).lastrowid
     conn.executemany(
         "INSERT INTO ticket_line (ticket_id, position, row_id, code, quantity, use, service, points, ranges, "
@@ -74,8 +79,8 @@ def raw_registration(conn: sqlite3.Connection, template: dict, i: int) -> None:
         "free_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(tid, *line[2:]) for line in template["lines"]],
     )
-    conn.execute("INSERT INTO print_job (ticket_id, kind, state, attempts, last_error, created_at, updated_at) "
-                 "VALUES (?, 'ticket', 'pending', 0, NULL, ?, ?)", (tid, t[-1], t[-1]))
+    conn.execute("INSERT INTO print_job (ticket_id, kind, state, attempts, last_error, created_at, updated_at, lang) "
+                 "VALUES (?, 'ticket', 'pending', 0, NULL, ?, ?, 'zh')", (tid, t[14], t[14]))
     e = template["event"]
     conn.execute("INSERT INTO outbox_event (uid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
                  (f"raw-event-{i}", e[2], e[3], e[4]))
