@@ -6,11 +6,11 @@ import sys
 
 
 def main() -> int:
-    from bench import memory, printing, registration, search, startup
+    from bench import memory, printing, registration, search, startup, ticketcode
 
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
-    for module in (search, registration, startup, memory, printing):
+    for module in (search, registration, startup, memory, printing, ticketcode):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met

@@ -206,5 +206,49 @@ class SearchKey(BaseModel):
     keys = TextField()
 
 
+class Clerk(BaseModel):
+    """A clerk who unlocks the desk with a PIN (scrypt hash, see kiosk/clerks.py)."""
+
+    id = AutoField()
+    username = TextField(unique=True)
+    display_name = TextField()
+    pin_hash = TextField()
+    failed_attempts = IntegerField(default=0)  # wrong PINs since the last unlock or lockout
+    locked_until = UtcDateTimeField(null=True)
+    created_at = UtcDateTimeField()
+    removed_at = UtcDateTimeField(null=True)  # kept for the events that name the clerk
+
+
+class TicketEvent(BaseModel):
+    """One step of a ticket at the counters: received | ready | picked_up; once each."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="events")
+    kind = TextField()
+    clerk = ForeignKeyField(Clerk, column_name="clerk_id", null=True)  # None: pulled from central
+    device = ForeignKeyField(Device, column_name="device_id")
+    payload = TextField()  # JSON
+    created_at = UtcDateTimeField()
+
+
+class IntakeLine(BaseModel):
+    """A line as the receiving clerk took it in: corrected, described, or refused."""
+
+    id = AutoField()
+    event = ForeignKeyField(TicketEvent, column_name="event_id", backref="intake_lines")
+    ticket_line = ForeignKeyField(TicketLine, column_name="ticket_line_id", null=True)  # None: added at the desk
+    position = IntegerField()
+    code = TextField()
+    quantity = IntegerField()
+    service = TextField()
+    use = TextField()
+    condition = TextField()
+    accessories = TextField()
+    serial_number = TextField()
+    refused = BooleanField()
+    amount_fen = IntegerField(null=True)
+
+
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
-          OutboxEvent, Counter, SearchKey]
+          OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine]

@@ -205,6 +205,138 @@ def cmd_reprint(args, config: Config) -> int:
     return 0
 
 
+def _open_with_key(config: Config):
+    """_open, with an unusable signing key (readable by others, missing, changed) said clearly."""
+    from .keys import KeyFileError
+
+    try:
+        return _open(config)
+    except KeyFileError as e:
+        raise CommandError("keys.unusable", str(e), config.language) from None
+
+
+def cmd_keys_export(args, config: Config) -> int:
+    from .keys import export_public_keys
+
+    _open_with_key(config)
+    text = export_public_keys()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        count = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+        print(t("keys.exported", config.language, count=count, file=args.output))
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_keys_import(args, config: Config) -> int:
+    from .keys import KeyImportError, import_public_keys
+
+    lang, path = config.language, Path(args.file)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise CommandError("cli.not_found", str(path), lang) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CommandError("keys.bad_file", f"{path}: {e}", lang) from None
+    _open_with_key(config)
+    try:
+        added = import_public_keys(text)
+    except KeyImportError as e:
+        raise CommandError("keys.bad_file", f"{path}: {e}", lang) from None
+    print(t("keys.imported", lang, count=added))
+    return 0
+
+
+def cmd_ticket_verify(args, config: Config) -> int:
+    """The decoded ticket as JSON, exit 0, when the code's signature is valid; else why not, exit 1."""
+    from .keys import public_key_for
+    from .ticketcode import TicketCodeError, decode
+
+    _open_with_key(config)
+    try:
+        record = decode(" ".join(args.code), public_key_for)
+    except TicketCodeError as e:
+        print(t(f"ticketcode.{e.kind}", config.language), file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(record.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _read_pin(lang: str) -> str:
+    """Twice with getpass at a terminal; else the first line of stdin (a second, if given,
+    must repeat it)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        pin = getpass.getpass(t("clerk.pin_prompt", lang))
+        if getpass.getpass(t("clerk.pin_again", lang)) != pin:
+            raise CommandError("clerk.error", t("clerk.pin_mismatch", lang), lang)
+        return pin
+    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[1] != lines[0]:
+        raise CommandError("clerk.error", t("clerk.pin_mismatch", lang), lang)
+    return lines[0] if lines else ""
+
+
+def cmd_clerk_add(args, config: Config) -> int:
+    from .clerks import ClerkError, add_clerk, check_pin_format, normalise_username
+
+    lang = config.language
+    try:
+        normalise_username(args.username)  # before the PIN is asked for
+        pin = check_pin_format(_read_pin(lang))
+        _open(config)
+        clerk = add_clerk(args.username, args.name, pin)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), lang) from None
+    print(t("clerk.added", lang, username=clerk.username, name=clerk.display_name))
+    return 0
+
+
+def cmd_clerk_remove(args, config: Config) -> int:
+    from .clerks import ClerkError, remove_clerk
+
+    _open(config)
+    try:
+        remove_clerk(args.username)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), config.language) from None
+    print(t("clerk.removed", config.language, username=args.username.strip().lower()))
+    return 0
+
+
+def cmd_clerk_list(args, config: Config) -> int:
+    from db.models import utc_now
+
+    from .clerks import list_clerks
+
+    _open(config)
+    clerks = list_clerks()
+    if not clerks:
+        print(t("clerk.none", config.language), file=sys.stderr)
+    now = utc_now()
+    for clerk in clerks:
+        locked = ""
+        if clerk.locked_until and clerk.locked_until > now:
+            locked = "  " + t("clerk.locked_until", config.language,
+                              time=f"{clerk.locked_until.astimezone():%Y-%m-%d %H:%M}")
+        print(f"{clerk.username}\t{clerk.display_name}{locked}")
+    return 0
+
+
+def cmd_clerk_desk(args, config: Config) -> int:
+    """`kiosk clerk`: the clerk desk (receiving and dispatch counters)."""
+    from .desk_app import DeskApp
+
+    for name in ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS"):
+        os.environ.pop(name, None)
+    _log_to_file(config)
+    app = DeskApp(config)
+    app.run()
+    return app.return_code or 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Instrument reception kiosk 仪器送检自助终端")
     parser.add_argument("--config", help="configuration file (TOML); default $KIOSK_CONFIG or the platform config dir")
@@ -241,6 +373,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbp = sub.add_parser("db", help="the local database").add_subparsers(dest="db_command", required=True)
     dbp.add_parser("status", help="schema and catalogue versions, queues").set_defaults(func=cmd_db_status)
+
+    keys = sub.add_parser("keys", help="device public keys, to verify ticket codes").add_subparsers(
+        dest="keys_command", required=True)
+    p = keys.add_parser("export", help="write this device's and every known device's public key")
+    p.add_argument("-o", "--output", help="file (default: stdout)")
+    p.set_defaults(func=cmd_keys_export)
+    p = keys.add_parser("import", help="add public keys exported by another device")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_keys_import)
+
+    ticket = sub.add_parser("ticket", help="tickets").add_subparsers(dest="ticket_command", required=True)
+    p = ticket.add_parser("verify", help="decode a ticket code (the QR's text) and check its signature")
+    p.add_argument("code", nargs="+", help="the code as scanned; spaces and line breaks are ignored")
+    p.set_defaults(func=cmd_ticket_verify)
+    clerk = sub.add_parser("clerk", help="the clerk desk; clerk accounts (add, remove, list)")
+    clerk.set_defaults(func=cmd_clerk_desk)
+    clerks = clerk.add_subparsers(dest="clerk_command")
+    p = clerks.add_parser("add", help="add a clerk; the PIN (4-12 digits) is asked twice, or read from stdin")
+    p.add_argument("username")
+    p.add_argument("--name", required=True, help="the name shown on screens and receipts")
+    p.set_defaults(func=cmd_clerk_add)
+    p = clerks.add_parser("remove", help="a clerk can no longer unlock the desk")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_clerk_remove)
+    clerks.add_parser("list", help="the clerks who can unlock the desk").set_defaults(func=cmd_clerk_list)
     return parser
 
 

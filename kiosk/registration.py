@@ -27,6 +27,8 @@ from .catalog import normalise_text
 from .catalog_store import LoadedCatalog
 from .fees import Estimate, EstimateRequest, LineRequest, Policy, estimate
 from .ids import derive_prefix, ticket_number, uuid7
+from .keys import signing_key
+from .ticketcode import CodeLine, TicketRecord, encode
 
 MAX_FIELD = 200  # characters in any free-text field of the consignment form
 PICKUP = ("in_person", "post")
@@ -79,6 +81,7 @@ class RegisteredTicket:
     estimate: Estimate
     print_job_id: int
     event_uid: str
+    code: str  # the signed ticket code its QR carries (kiosk/ticketcode.py)
 
 
 def _clean(value: str, where: str, required: bool = False) -> str:
@@ -93,12 +96,14 @@ def _clean(value: str, where: str, required: bool = False) -> str:
 
 
 def ensure_device(prefix: str = "", role: str = "kiosk") -> Device:
-    """This node's identity, created once on first start."""
+    """This node's identity, created once on first start, and its signing key (kiosk/keys.py:
+    created on first start too; KeyFileError, an OSError, if the key file is unsafe)."""
     with database_proxy.atomic():
         device = Device.select().order_by(Device.id).first()
         if device is None:
             uid = uuid7()
             device = Device.create(uid=uid, prefix=prefix or derive_prefix(uid), role=role, created_at=utc_now())
+    signing_key(device.uid)  # loaded and checked now, at start-up, not at the first registration
     return device
 
 
@@ -121,6 +126,7 @@ class PreparedRegistration:
     certificate_name: str
     lines: tuple[dict, ...]  # ticket_line values, but for the ticket id
     event_lines: tuple[dict, ...]  # the same, as the outbox event carries them
+    code_lines: tuple[CodeLine, ...]  # the same, as the ticket code carries them
 
 
 def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> PreparedRegistration:
@@ -160,24 +166,32 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         certificate_name=_clean(reg.certificate_name, "certificate_name") or customer.organisation,
         lines=lines,
         event_lines=tuple({k: v for k, v in line.items() if k != "row"} for line in lines),
+        code_lines=tuple(CodeLine(ln["code"], ln["quantity"], ln["service"], ln["use"]) for ln in lines),
     )
 
 
 def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
-    """The one transaction: customer, ticket, lines, print job, outbox event, or nothing."""
+    """The one transaction: customer, ticket (with its signed code), lines, print job, outbox
+    event, or nothing."""
     reg, priced = prepared.registration, prepared.estimate
     now = utc_now()
     created = now.isoformat()
     local_day = now.astimezone().date()
     uid, event_uid = uuid7(), uuid7()
+    key = signing_key(device.uid)  # cached: no file read per registration
     with database_proxy.atomic():
         number = ticket_number(device.prefix, local_day, _next(f"ticket:{device.prefix}:{local_day:%Y%m%d}"))
+        code = encode(TicketRecord(
+            ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
+            catalog_version=priced.catalog_version, lines=prepared.code_lines, total_fen=priced.total_fen,
+            organisation=prepared.customer["organisation"],
+        ), key)
         customer_id = insert(Customer, **prepared.customer, created_at=now)
         ticket_id = insert(
             Ticket, uid=uid, number=number, device=device.id, customer=customer_id, version=priced.catalog_version,
             policy_id=priced.policy_id, status="registered", urgent=reg.urgent, pickup=reg.pickup,
             certificates=reg.certificates, certificate_name=prepared.certificate_name, total_fen=priced.total_fen,
-            quoted_lines=priced.quoted_lines, estimate_json=prepared.estimate_json, created_at=now,
+            quoted_lines=priced.quoted_lines, estimate_json=prepared.estimate_json, created_at=now, code=code,
         )
         insert_many(TicketLine, [{**line, "ticket": ticket_id} for line in prepared.lines])
         job_id = insert(PrintJob, ticket=ticket_id, kind="ticket", state="pending", attempts=0, created_at=now,
@@ -190,12 +204,13 @@ def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
                     "catalog_version": priced.catalog_version, "policy": priced.policy_id, "urgent": reg.urgent,
                     "pickup": reg.pickup, "certificates": reg.certificates,
                     "certificate_name": prepared.certificate_name, "total_fen": priced.total_fen,
+                    "code": code,
                 },
                 "customer": prepared.customer,
                 "lines": prepared.event_lines,
             }, ensure_ascii=False, sort_keys=True),
         )
-    return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid)
+    return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid, code)
 
 
 def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: Device) -> RegisteredTicket:

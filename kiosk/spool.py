@@ -24,7 +24,7 @@ from db.models import PrintJob, Ticket, database_proxy, utc_now
 from printer.document import Document
 
 from .institute import InstituteInfo
-from .receipts import ticket_document, ticket_facts
+from .receipts import job_document
 
 log = logging.getLogger(__name__)  # job ids and error kinds only: never customer data
 
@@ -97,7 +97,7 @@ def claim_job(job_id: int, info: InstituteInfo, now: datetime | None = None) -> 
         if not taken:
             return None
         job = PrintJob.get_by_id(job_id)
-    document = ticket_document(ticket_facts(job.ticket_id), info, job.lang)
+    document = job_document(job.kind, job.ticket_id, info, job.lang)  # ticket | voucher | pickup_slip
     return ClaimedJob(job.id, job.ticket_id, job.attempts, document)
 
 

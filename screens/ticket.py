@@ -37,7 +37,7 @@ class TicketView:
         local = ticket.created_at.astimezone()
         return cls(
             number=ticket.number,
-            qr_data=ticket.number,  # the signed ticket code replaces this (clerk-desk issue)
+            qr_data=ticket.code or ticket.number,  # the signed ticket code (kiosk/ticketcode.py)
             created_at=local,
             ready_on=expected_ready(local, est.turnaround_days),
             urgent_hours=est.urgent_hours,

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 from kiosk.fees import LineRequest, default_policy
 from kiosk.institute import load_institute
+from kiosk.keys import public_key_for
 from kiosk.receipts import ticket_document, ticket_facts
 from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+from kiosk.ticketcode import decode
 from printer.document import QR, Row, Table, Text
 
 
@@ -43,7 +45,10 @@ def test_a_ticket_receipt_has_what_the_customer_needs_at_the_counter(catalog):
     words = _words(document)
     big = [b for b in document.blocks if isinstance(b, Text) and b.size == 2]
     assert [b.text for b in big] == [ticket.number]  # the number, large
-    assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.number]
+    assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.code]  # the signed code
+    record = decode(ticket.code, public_key_for)  # verified with the device's own public key
+    assert (record.ticket_uid, record.number, record.organisation) == (ticket.uid, ticket.number, "示范燃气（集团）有限公司")
+    assert [(ln.code, ln.quantity, ln.use) for ln in record.lines] == [("L-001-001", 3, "safety"), ("C-003-001", 1, "other")]
     for expected in (load_institute().name("zh"), "送检受理单", "示范燃气（集团）有限公司", "138****5678",
                      "1. 一般压力表", "L-001-001", "免费", "强制检定免费（安全防护）", "合计",
                      "加急项目72小时内出具证书", "请携带仪器到", "服务评价", "以窗口确认为准"):
@@ -71,3 +76,13 @@ def test_the_receipt_promises_the_same_ready_date_as_the_screen(catalog):
     words = _words(ticket_document(facts, load_institute(), "zh"))
     shown = TicketView.from_registered(ticket, load_institute())
     assert facts.ready_on == shown.ready_on and f"预计完成\n{date_text(shown.ready_on, 'zh')}" in words
+    assert shown.qr_data == facts.qr_data == ticket.code  # the screen's QR and the paper's are the same code
+
+
+def test_a_ticket_from_before_signed_codes_prints_its_number_in_the_qr(catalog):
+    from db.models import Ticket
+
+    ticket = _registered(catalog)
+    Ticket.update(code=None).where(Ticket.id == ticket.id).execute()  # as schema 5 left older tickets
+    document = ticket_document(ticket_facts(ticket.id), load_institute(), "zh")
+    assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.number]

@@ -13,6 +13,7 @@ from escpos.printer import Dummy
 from db.models import OutboxEvent, PrintJob, Ticket, TicketLine, utc_now
 from kiosk.fees import LineRequest, default_policy
 from kiosk.institute import load_institute
+from kiosk.keys import public_key_for
 from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from kiosk.spool import (
     MAX_ATTEMPTS,
@@ -23,6 +24,7 @@ from kiosk.spool import (
     recover_interrupted,
     request_reprint,
 )
+from kiosk.ticketcode import decode
 from printer.backends import EscposBackend
 
 from .escpos_stream import parse, qr_module_sizes, qr_stores
@@ -153,5 +155,8 @@ def test_the_printed_bytes_are_the_receipt(ticket, settings):
     print_job(ticket.print_job_id, settings, load_institute(), open_printer=_with(device))
     stream = parse(device.output)
     assert ticket.number in "".join(run.decode("gb18030") for run in stream.text_runs)
-    assert qr_stores(stream) == [ticket.number.encode()]  # the native QR holds the ticket's code
+    assert qr_stores(stream) == [ticket.code.encode()]  # the native QR holds the ticket's signed code
+    record = decode(ticket.code, public_key_for)  # ... which the device's own public key verifies
+    assert (record.ticket_uid, record.number, record.total_fen) == (ticket.uid, ticket.number,
+                                                                  ticket.estimate.total_fen)
     assert all(size >= 4 for size in qr_module_sizes(stream))  # dots per module

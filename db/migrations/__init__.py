@@ -4,7 +4,14 @@ Each migration runs in one IMMEDIATE transaction together with the version bump
 (SQLite DDL is transactional), so a crash mid-upgrade leaves the old schema intact.
 """
 
-from . import m0001_catalog, m0002_tickets, m0003_search_keys, m0004_print_spool, m0005_ticket_codes
+from . import (
+    m0001_catalog,
+    m0002_tickets,
+    m0003_search_keys,
+    m0004_print_spool,
+    m0005_ticket_codes,
+    m0006_clerk_desk,
+)
 
 MIGRATIONS: list[list[str]] = [
     m0001_catalog.STATEMENTS,
@@ -12,5 +19,6 @@ MIGRATIONS: list[list[str]] = [
     m0003_search_keys.STATEMENTS,
     m0004_print_spool.STATEMENTS,
     m0005_ticket_codes.STATEMENTS,
+    m0006_clerk_desk.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,189 @@
+"""The clerk desk (`kiosk clerk`): a small App of its own, beside the lobby kiosk.
+
+A clerk unlocks it with a PIN; it locks itself when idle. Database work runs in one
+long-lived thread (as in the kiosk), awaited by async workers; results come back as
+messages. Receipts (vouchers, pickup slips) print from the spool after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+
+from screens.textual_fixes import fix_styles_cache_leak
+
+from .config import Config
+from .i18n import t
+from .institute import load_institute
+
+fix_styles_cache_leak()
+
+LOCK_SECONDS = 300  # no key for this long: the desk locks itself
+
+
+class DeskReady(Message):
+    def __init__(self, device) -> None:
+        super().__init__()
+        self.device = device
+
+
+class DeskFailed(Message):
+    """A database or service failure that is nobody's input error."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class DeskApp(App, inherit_bindings=False):
+    CSS_PATH: ClassVar = [Path(__file__).parent.parent / "screens" / "kiosk.tcss",
+                          Path(__file__).parent.parent / "screens" / "clerk" / "desk.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    TITLE = "仪器收发室"
+    BINDINGS: ClassVar = [
+        Binding("ctrl+c,ctrl+z,ctrl+backslash,ctrl+p", "ignore", show=False, priority=True, id="lockdown"),
+        Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
+        Binding("f9", "lock", show=False, priority=True, id="lock"),
+    ]
+
+    language: reactive[str] = reactive("zh", init=False)
+
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic,
+                 lock_seconds: float = LOCK_SECONDS) -> None:
+        super().__init__()
+        self.config = config
+        self.info = load_institute(config.info_file)
+        self.clock = clock
+        self.lock_seconds = lock_seconds
+        self.last_activity = clock()
+        self.clerk = None  # kiosk.clerks.ClerkInfo while unlocked
+        self.device = None
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-db")
+        self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-print")
+        self.printing = False
+        self.set_reactive(DeskApp.language, config.language)
+
+    def get_default_screen(self):
+        from screens.clerk.unlock import UnlockScreen
+
+        return UnlockScreen()
+
+    def on_mount(self) -> None:
+        self.title = t("desk.title", self.language)
+        self.set_interval(1, self.idle_tick)
+        self.open_database()
+
+    async def in_db_thread(self, fn, *args, **kwargs):
+        from functools import partial
+
+        return await asyncio.get_running_loop().run_in_executor(self.db_thread, partial(fn, *args, **kwargs))
+
+    @work(exclusive=True, group="open")
+    async def open_database(self) -> None:
+        try:
+            device = await self.in_db_thread(self._open)
+        except Exception as e:  # noqa: BLE001 - shown to the clerk, never a crash
+            self.post_message(DeskFailed(str(e)))
+        else:
+            self.post_message(DeskReady(device))
+
+    def _open(self):
+        from db.connection import open_database
+
+        from .catalog_store import ensure_catalog
+        from .registration import ensure_device
+        from .spool import recover_interrupted
+
+        open_database(self.config.database)
+        recover_interrupted()
+        ensure_catalog()
+        return ensure_device(self.config.device_prefix, role="clerk")
+
+    def on_desk_ready(self, message: DeskReady) -> None:
+        self.device = message.device
+        self.print_receipts()
+
+    def on_desk_failed(self, message: DeskFailed) -> None:
+        self.notify(t("desk.failed", self.language, error=message.error), severity="error", timeout=30)
+
+    def on_unmount(self) -> None:
+        from .app import _close_database
+
+        self.print_thread.shutdown(wait=False, cancel_futures=True)
+        self.db_thread.submit(_close_database)
+        self.db_thread.shutdown(wait=True)
+
+    # ---- unlock and lock -------------------------------------------------------------------
+
+    def unlocked(self, clerk) -> None:
+        from screens.clerk.receiving import ReceivingScreen
+
+        self.clerk = clerk
+        self.last_activity = self.clock()
+        self.push_screen(ReceivingScreen())
+
+    def action_lock(self) -> None:
+        """Back to the PIN screen; nothing of the last ticket stays on screen."""
+        self.clerk = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if hasattr(self.screen, "reset"):
+            self.screen.reset()
+
+    def action_ignore(self) -> None:
+        pass
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def idle_tick(self) -> None:
+        if self.clerk is not None and self.clock() - self.last_activity >= self.lock_seconds:
+            self.action_lock()
+
+    # ---- printing --------------------------------------------------------------------------
+
+    def print_receipts(self) -> None:
+        if not self.printing:
+            self.printing = True
+            self.print_due_jobs()
+
+    @work(group="print")
+    async def print_due_jobs(self) -> None:
+        from .spool import PrinterSettings, claim_job, due_jobs, finish_job, send_job
+
+        settings = PrinterSettings.from_config(self.config)
+        loop = asyncio.get_running_loop()
+        try:
+            while job_ids := await self.in_db_thread(due_jobs):
+                for job_id in job_ids:
+                    claimed = await self.in_db_thread(claim_job, job_id, self.info)
+                    if claimed is not None:
+                        error = await loop.run_in_executor(self.print_thread, send_job, claimed, settings)
+                        await self.in_db_thread(finish_job, claimed, error)
+                # a failed job waits for its backoff: leave it to the next step's printing
+                break
+        finally:
+            self.printing = False
+
+    # ---- language --------------------------------------------------------------------------
+
+    def action_toggle_language(self) -> None:
+        self.language = "en" if self.language == "zh" else "zh"
+
+    def watch_language(self) -> None:
+        self.title = t("desk.title", self.language)
+        for screen in self.screen_stack:
+            if hasattr(screen, "relabel"):
+                screen.relabel()

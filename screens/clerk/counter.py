@@ -1,0 +1,210 @@
+"""What the receiving and dispatch counters share: the scan field (always focused), the
+ticket it found with its lines, and a message line that says what happened, in words."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from kiosk.i18n import money, service_name, t, use_name
+from screens.base import KioskScreen, labelled
+from screens.clerk.scan import ScanField
+
+
+class TicketLookedUp(Message):
+    def __init__(self, result, summary=None, steps=()) -> None:
+        super().__init__()
+        self.result, self.summary, self.steps = result, summary, steps
+
+
+class StepDone(Message):
+    def __init__(self, transition=None, error=None, summary=None, steps=()) -> None:
+        super().__init__()
+        self.transition, self.error, self.summary, self.steps = transition, error, summary, steps
+
+
+def _load(ticket_id):
+    from kiosk.desk import history, ticket_summary
+
+    return ticket_summary(ticket_id), history(ticket_id)
+
+
+def _lookup(text):
+    from kiosk.desk import identify
+
+    result = identify(text)
+    if result.ticket_id is None:
+        return result, None, ()
+    return (result, *_load(result.ticket_id))
+
+
+class CounterScreen(KioskScreen):
+    HINT_KEY = "desk.scan_hint"
+    BINDINGS: ClassVar = [Binding("f2", "to_receiving", show=False), Binding("f3", "to_dispatch", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary = None
+        self.steps = ()
+        self.message = ("", {})  # i18n key and values
+        self.busy = False
+        self.last_scan = ""
+
+    def compose_body(self):
+        yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
+        yield ScanField(id="scan")
+        yield Static(id="desk-message", classes="desk-message")
+        yield Static(id="desk-clerk", classes="desk-clerk")
+        yield Static(id="desk-ticket", classes="desk-ticket")
+        table = DataTable(id="desk-lines", cursor_type="row", zebra_stripes=True)
+        table.can_focus = False
+        yield table
+        yield Static(id="desk-total")
+
+    @property
+    def scan_field(self) -> ScanField:
+        return self.query_one("#scan", ScanField)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.scan_field.focus()
+
+    def action_back(self) -> None:
+        """Escape clears the scan field (ScanField takes it); it never leaves the counter."""
+
+    def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
+        event.stop()
+        self.last_scan = event.text  # what the scanner typed, whole (tests read it)
+        self.run_worker(self._lookup(event.text), group="lookup", exclusive=True)
+
+    async def _lookup(self, text: str) -> None:
+        try:
+            found = await self.app.in_db_thread(_lookup, text)
+        except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk
+            self.post_message(StepDone(error=e))
+        else:
+            self.post_message(TicketLookedUp(*found))
+
+    def on_ticket_looked_up(self, message: TicketLookedUp) -> None:
+        result = message.result
+        if result.ticket_id is None:
+            self.summary, self.steps = None, ()
+            self.message = (f"desk.{result.error}", {})
+        else:
+            self.summary, self.steps = message.summary, message.steps
+            self.message = self.found_message()
+        self.show()
+
+    def found_message(self) -> tuple[str, dict]:
+        """Override: what to say when a ticket was found (e.g. already received)."""
+        return "", {}
+
+    def already_message(self, kind: str) -> tuple[str, dict]:
+        step = next((s for s in self.steps if s.kind == kind), None)
+        if step is None:
+            return "", {}
+        return "desk.already", {"time": f"{step.at.astimezone():%Y-%m-%d %H:%M}", "by": step.by,
+                                "step": f"desk.step.{kind}"}
+
+    def run_step(self, fn, *args, **kwargs) -> None:
+        if self.busy:
+            return
+        if self.summary is None:
+            self.message = ("desk.nothing", {})
+            self.show()
+            return
+        self.busy = True
+        self.run_worker(self._step(fn, self.summary.id, *args, **kwargs), group="step", exclusive=True)
+
+    async def _step(self, fn, ticket_id, *args, **kwargs) -> None:
+        from kiosk.desk import TransitionError
+
+        try:
+            transition = await self.app.in_db_thread(fn, ticket_id, self.app.clerk, self.app.device, *args, **kwargs)
+        except TransitionError as e:
+            summary, steps = await self.app.in_db_thread(_load, ticket_id)
+            self.post_message(StepDone(error=e, summary=summary, steps=steps))
+        except Exception as e:  # noqa: BLE001
+            self.post_message(StepDone(error=e))
+        else:
+            summary, steps = await self.app.in_db_thread(_load, ticket_id)
+            self.post_message(StepDone(transition, summary=summary, steps=steps))
+
+    def on_step_done(self, message: StepDone) -> None:
+        self.busy = False
+        if message.summary is not None:
+            self.summary, self.steps = message.summary, message.steps
+        e = message.error
+        if e is None:
+            self.message = (f"desk.done.{message.transition.kind}", {"number": message.transition.number})
+            self.app.print_receipts()
+        elif getattr(e, "kind", None) == "already":
+            self.message = self.already_message(e.status) if e.status else ("desk.failed", {"error": str(e)})
+        elif getattr(e, "kind", None) == "not_yet":
+            self.message = ("desk.not_yet", {"status": f"desk.status.{e.status}", "step": self.STEP_KEY})
+        else:
+            self.message = ("desk.failed", {"error": str(e)})
+        self.show()
+
+    STEP_KEY = "desk.step.received"
+
+    # ---- drawing -----------------------------------------------------------------------------
+
+    def relabel(self) -> None:
+        super().relabel()
+        if self.is_mounted:
+            self.show()
+
+    def show(self) -> None:
+        lang = self.lang
+        key, values = self.message
+        if key:
+            shown = {k: (t(v, lang) if isinstance(v, str) and v.startswith("desk.") else v)
+                     for k, v in values.items()}
+            if "by" in shown:
+                shown["name"] = shown.pop("by") or t("desk.central", lang)
+            text = t(key, lang, **shown)
+        else:
+            text = ""
+        self.query_one("#desk-message", Static).update(Content(text))
+        clerk = self.app.clerk
+        self.query_one("#desk-clerk", Static).update(
+            Content(t("desk.signed_in", lang, name=clerk.display_name)) if clerk else "")
+        table = self.query_one("#desk-lines", DataTable)
+        table.clear(columns=True)
+        s = self.summary
+        if s is None:
+            self.query_one("#desk-ticket", Static).update("")
+            self.query_one("#desk-total", Static).update("")
+            return
+        self.query_one("#desk-ticket", Static).update(Content(t(
+            "desk.ticket", lang, number=s.number, organisation=s.organisation, status=t(f"desk.status.{s.status}", lang))))
+        table.add_columns(t("col.item", lang), t("col.code", lang), t("col.quantity", lang), t("col.service", lang),
+                          t("desk.col.use", lang), t("desk.col.serial", lang))
+        for i, ln in enumerate(s.lines):
+            table.add_row(f"{i + 1}. {s.names[i]}", ln.code, str(ln.quantity), service_name(ln.service, lang),
+                          use_name(ln.use, lang), ln.serial_number)
+        self.query_one("#desk-total", Static).update(Content(t("desk.total", lang, amount=money(s.total_fen, lang))))
+
+    # ---- moving between counters -------------------------------------------------------------
+
+    def action_to_receiving(self) -> None:
+        self._switch("receiving")
+
+    def action_to_dispatch(self) -> None:
+        self._switch("dispatch")
+
+    def _switch(self, which: str) -> None:
+        from screens.clerk.dispatch import DispatchScreen
+        from screens.clerk.receiving import ReceivingScreen
+
+        target = ReceivingScreen if which == "receiving" else DispatchScreen
+        if not isinstance(self, target):
+            self.app.switch_screen(target())
+
+    def action_lock(self) -> None:
+        self.app.action_lock()
