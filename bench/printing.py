@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.common import Figure, median
-from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
+from printer.document import Document
 from printer.escpos_render import render_escpos
 from printer.layout import QRLine, TextLine, layout
 from printer.profiles import PROFILES
@@ -39,47 +39,33 @@ IMPORT_RUNS = 5  # fresh interpreters importing python-escpos
 BAUD = 9600
 BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
 ROOT = Path(__file__).resolve().parent.parent
-CODE = "K1A-261124-0007.3F9QZ2XW7M4K8C1VJ6TB5NRH0GD2Y9PLA7E3SU8W4QX6F"  # 62 characters, like a signed code
 
 
 def ticket() -> Document:
-    return Document(
-        (
-            Text("某某市计量检定测试院", align="center", bold=True),
-            Text("送检回执", align="center"),
-            Rule(),
-            Text("取号", align="center"),
-            Text("K1A-0007", align="center", bold=True, size=2),
-            QR(CODE),
-            Row("时间", "2024-11-24 09:30"),
-            Row("单位", "某某精密仪器有限公司"),
-            Row("电话", "138****5678"),
-            Row("取件", "到院自取"),
-            Rule(),
-            Table(
-                (Column("项目"), Column("数量", align="right", weight=0, min_width=6),
-                 Column("金额", align="right", weight=0, min_width=10)),
-                (
-                    ("1. 精密压力表", "2台", "￥160.00"),
-                    ("   0-1.6MPa 0.4级 检定 L-001-002", "", ""),
-                    ("2. 电子天平", "1台", "￥80.00"),
-                    ("   220g 0.1mg 校准 Z-003-001", "", ""),
-                    ("3. 游标卡尺", "1把", "免费"),
-                    ("   0-150mm 检定 C-010-004", "", ""),
-                    ("   首次强制检定免费", "", ""),
-                ),
-            ),
-            Rule(),
-            Row("合计", "￥240.00", bold=True),
-            Row("预计完成", "2024-12-02"),
-            Text("请到 2 号窗口办理", bold=True),
-            Text("凭本回执取件，遗失请带单位证明。"),
-            Text("欢迎扫码评价我们的服务。"),
-            Feed(2),
-            Cut(),
-        ),
-        name="bench-ticket",
-    )
+    """The real thing, without a database: the demo catalogue's rows priced by the engine,
+    composed by kiosk/receipts.py, with a real signed code (a throwaway key) in the QR."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from kiosk.catalog import parse_csv
+    from kiosk.fees import EstimateRequest, LineRequest, default_policy, estimate
+    from kiosk.institute import load_institute
+    from kiosk.receipts import TicketFacts, ticket_document
+    from kiosk.ticketcode import CodeLine, TicketRecord, encode
+
+    rows = {r.code: r for r in parse_csv((ROOT / "db" / "seed" / "demo_catalog.csv").read_text("utf-8-sig"))}
+    requests = (LineRequest("L-001-001", quantity=3, use="safety"), LineRequest("C-003-001", metres=Decimal("7.5")),
+                LineRequest("D-002-001", ranges=7, ac_dc=True, quantity=2))
+    est = estimate(EstimateRequest(requests, "72h"), rows, default_policy(), catalog_version=1)
+    created = datetime(2026, 11, 24, 9, 41, tzinfo=UTC)
+    organisation = "示范燃气（集团）有限公司"
+    record = TicketRecord("0190b2a4-7c1e-7d3a-9f00-3b5a1c2d4e6f", "K1A-261124-0007",
+                          "0190b2a0-0000-7000-8000-00000000a001", created, 1,
+                          tuple(CodeLine(ln.code, ln.quantity, ln.service, ln.use) for ln in est.lines),
+                          est.total_fen, organisation)
+    code = encode(record, bytes(range(32)))
+    facts = TicketFacts(record.number, code, created, organisation, "13812345678", "in_person", est)
+    return ticket_document(facts, load_institute(), "zh")
 
 
 def _floor_bytes(document: Document, profile) -> bytes:

@@ -50,10 +50,19 @@ class DeskApp(App, inherit_bindings=False):
                           Path(__file__).parent.parent / "screens" / "clerk" / "desk.tcss"]
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器收发室"
+    def check_action(self, action: str, parameters) -> bool | None:
+        from screens.clerk.scan import ScanField
+
+        return not (action in ("focus_next", "focus_previous") and isinstance(self.focused, ScanField))
+
     BINDINGS: ClassVar = [
         Binding("ctrl+c,ctrl+z,ctrl+backslash,ctrl+p", "ignore", show=False, priority=True, id="lockdown"),
         Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
         Binding("f9", "lock", show=False, priority=True, id="lock"),
+        # Priority, so focus moves before the next key is handled (a PIN typed right behind a
+        # Tab lands in the PIN field); but not in the scan field, where Tab ends a scan.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     language: reactive[str] = reactive("zh", init=False)

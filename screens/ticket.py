@@ -58,13 +58,30 @@ class TicketScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ticket"):
-            yield Static(qr_half_blocks(self.view.qr_data), id="qr")
+            yield Static(id="qr")
             with Vertical(id="ticket-facts"):
                 yield Static(id="ticket-label")
                 yield Static(self.view.number, id="ticket-number")
                 yield Static(id="ticket-facts-text")
                 yield Static(id="print-status")
         yield Static(id="ticket-countdown")
+
+    # Rows and columns around the QR: title bar, margin, countdown, action bar; the facts.
+    QR_CHROME_ROWS, FACTS_COLUMNS = 7, 34
+
+    def fit_qr(self) -> None:
+        """The signed code's QR (version ~10: 65 columns x 33 rows in half blocks) where the
+        terminal has room for all of it, quiet zone included, else the ticket number's
+        (version 1-2): a QR cut by the screen's edge scans as nothing. The number finds the
+        ticket at the counter once it has synced; the printed receipt always has the code."""
+        qr = qr_half_blocks(self.view.qr_data)
+        rows, columns = len(qr.splitlines()), len(qr.splitlines()[0])
+        if (rows + self.QR_CHROME_ROWS > self.size.height or columns + self.FACTS_COLUMNS > self.size.width):
+            qr = qr_half_blocks(self.view.number)
+        self.query_one("#qr", Static).update(qr)
+
+    def on_resize(self) -> None:
+        self.fit_qr()
 
     def compose_actions(self) -> ComposeResult:
         retry = big_button("print.retry", "retry")
@@ -76,6 +93,7 @@ class TicketScreen(KioskScreen):
         # No timer of its own: the app's once-a-second clock calls `tick` (a stopped timer's
         # pending sleep would keep this whole screen alive after it is gone).
         self.deadline = self.app.clock() + self.app.config.ticket_seconds
+        self.fit_qr()
         super().on_mount()
 
     @property

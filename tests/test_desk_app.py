@@ -50,14 +50,22 @@ def make_desk(language="zh", clock=None, database=None, **kw) -> tuple[DeskApp, 
     return app, numbers
 
 
-async def sign_in(pilot, pin: str = PIN) -> None:
+async def sign_in(pilot, pin: str = PIN, move: str = "enter") -> None:
     await settle(pilot)
-    await pilot.press(*"wang", "enter", *pin, "enter")
+    await pilot.press(*"wang", move, *pin, "enter")
     await settle(pilot)
 
 
 def status_of(number: str) -> str:
     return Ticket.get(Ticket.number == number).status
+
+
+async def test_tab_typed_fast_between_name_and_pin_moves_to_the_pin():
+    """Keys arrive in a burst: the PIN typed right behind a Tab must land in the PIN field."""
+    app, _ = make_desk()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await sign_in(pilot, move="tab")
+        assert isinstance(app.screen, ReceivingScreen) and app.clerk.display_name == "王芳"
 
 
 async def test_unlock_then_receive_a_ticket_typed_by_number():

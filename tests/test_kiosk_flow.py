@@ -164,3 +164,21 @@ async def test_a_clock_tick_before_the_ticket_screen_is_mounted_does_not_send_it
         await pilot.pause()
         assert isinstance(app.screen, TicketScreen)
         assert "K1A-261124-0007" in screen_text(app)
+
+
+async def test_a_screen_too_small_for_the_signed_code_shows_the_number_qr_whole():
+    """At 80x24 the signed code's QR (33 rows) cannot fit; a QR cut by the edge scans as
+    nothing, so the screen shows the number's QR, whole, and the receipt carries the code."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_instruments(pilot)
+        await add_line(pilot, "ylb", quantity="1")
+        await pilot.click("#next")
+        await pilot.click("#next")
+        app.screen.action_confirm()
+        await settle(pilot)
+        ticket = Ticket.get()
+        assert str(app.screen.query_one("#qr").render()) == qr_half_blocks(ticket.number)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert str(app.screen.query_one("#qr").render()) == qr_half_blocks(ticket.code)
