@@ -45,6 +45,7 @@ Item = Command | TextRun
 # Fixed-length commands: prefix bytes -> (name, number of parameter bytes)
 _FIXED = {
     bytes((ESC, 0x40)): ("ESC @", 0),
+    bytes((ESC, 0x24)): ("ESC $", 2),  # nL nH: absolute print position, in motion units (dots)
     bytes((ESC, 0x74)): ("ESC t", 1),
     bytes((ESC, 0x52)): ("ESC R", 1),
     bytes((ESC, 0x45)): ("ESC E", 1),
@@ -181,6 +182,40 @@ def raster_image(command: Command):
     return Image.frombytes("1", (width_bytes * 8, height), inverted)
 
 
+def position(command: Command) -> int:
+    """The `ESC $ nL nH` position: nL + 256 nH (dots from the left margin)."""
+    assert command.name == "ESC $"
+    return command.params[0] + 256 * command.params[1]
+
+
+def replay_lines(items: list[Item], dots_per_column: int = 12) -> list[str]:
+    """The text lines as they print, each `ESC $` turned back into spaces up to its column
+    (dots / 12, / 24 after `GS !` 0x11, whose double width `ESC $` does not scale): one string per LF that ends a line with text on it
+    (blank LFs are left out). A position left of where the text already is fails."""
+    from printer.width import columns_of
+
+    lines: list[str] = []
+    line, size = "", 1
+    for item in items:
+        if isinstance(item, TextRun):
+            line += item.data.decode("gb18030")
+        elif item.name == "GS !":
+            size = (item.params[0] >> 4 & 0x07) + 1  # width magnification: bits 4-6
+        elif item.name == "ESC $":
+            dots, unit = position(item), dots_per_column * size
+            assert dots % unit == 0, f"ESC $ {dots} is not on a column of {unit} dots"
+            column = dots // unit
+            assert column >= columns_of(line), f"ESC $ to column {column} left of {line!r}"
+            line += " " * (column - columns_of(line))
+        elif item.name in ("LF", "ESC d", "GS V"):
+            if line:
+                lines.append(line)
+            line = ""
+    if line:
+        lines.append(line)
+    return lines
+
+
 def dump(items: list[Item]) -> str:
     """A readable listing, one item per line (golden files, failure messages)."""
     out = []
@@ -192,6 +227,8 @@ def dump(items: list[Item]) -> str:
                 out.append(f"BYTES {item.data.hex(' ')}")
         elif item.name == "GS ( k":
             out.append(f"GS ( k {item.params!r} {item.data!r}")
+        elif item.name == "ESC $":
+            out.append(f"ESC $ {position(item)} dots")
         elif item.name == "GS v 0":
             p = item.params
             out.append(f"GS v 0 m={p[0]} {(p[1] + 256 * p[2]) * 8}x{p[3] + 256 * p[4]} dots")

@@ -15,7 +15,8 @@ def imported_after(code: str) -> list[str]:
 
 def test_domain_code_imports_neither_textual_nor_escpos():
     modules = imported_after("import kiosk.catalog, kiosk.fees, kiosk.search, kiosk.registration, "
-                             "kiosk.catalog_store, kiosk.estimate_text, kiosk.i18n, kiosk.receipts, kiosk.spool")
+                             "kiosk.catalog_store, kiosk.estimate_text, kiosk.i18n, kiosk.receipts, kiosk.spool, "
+                             "kiosk.ticketcode, kiosk.keys, kiosk.clerks, kiosk.desk")
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
 
 

@@ -31,9 +31,11 @@ from tests.escpos_stream import (
     commands,
     dump,
     parse,
+    position,
     qr_module_sizes,
     qr_stores,
     raster_image,
+    replay_lines,
     text_runs,
 )
 
@@ -112,10 +114,41 @@ def test_chinese_stream_is_strict_gb18030_with_one_chinese_mode_and_no_code_page
 
 
 @pytest.mark.parametrize("name", CHINESE_PROFILES)
-def test_text_runs_are_exactly_the_laid_out_lines(name):
+def test_what_prints_is_exactly_the_laid_out_lines(name):
     profile = PROFILES[name]
     lines = [line.text for line in layout(SAMPLE, profile) if isinstance(line, TextLine) and line.text]
-    assert [run.decode("gb18030") for run in text_runs(parse(render(name)))] == lines
+    assert replay_lines(parse(render(name))) == lines
+
+
+def bench_ticket() -> Document:
+    from bench.printing import ticket
+
+    return ticket()
+
+
+@pytest.mark.parametrize("name", CHINESE_PROFILES)
+@pytest.mark.parametrize("document", [SAMPLE, bench_ticket()], ids=["sample", "ticket"])
+def test_alignment_is_esc_dollar_never_a_run_of_spaces(name, document):
+    """Runs of 4+ spaces and trailing spaces are never sent: each run is `ESC $` to the
+    column after it (12 dots a column, 24 on a size-2 line), and replaying the text runs
+    at those positions gives the laid-out lines exactly: what prints is unchanged."""
+    data = render(name, document)
+    items = parse(data)
+    for run in text_runs(items):
+        assert b"    " not in run and not run.endswith(b" "), run
+    laid_out = [line for line in layout(document, PROFILES[name]) if isinstance(line, TextLine)]
+    assert replay_lines(items) == [line.text for line in laid_out if line.text]
+    positions = [position(c) for c in commands(items, "ESC $")]
+    assert positions and max(positions) < PROFILES[name].dots
+    spaces = sum(line.text.count(" ") for line in laid_out)
+    assert data.count(b" ") < spaces  # the space runs are gone from the wire
+
+
+def test_esc_dollar_on_a_size_two_line_counts_double_width_columns():
+    document = Document((Text("右", align="right", size=2), Text("A", align="center")))
+    items = parse(render("58mm", document))
+    assert [position(c) for c in commands(items, "ESC $")] == [14 * 24, 15 * 12]
+    assert replay_lines(items) == [" " * 14 + "右", " " * 15 + "A"]
 
 
 def test_bold_and_double_size_are_esc_e_and_gs_bang():
@@ -239,7 +272,8 @@ def test_any_text_prints_as_strict_gb18030_and_nothing_else(paragraphs):
     document = Document(tuple(Text(p) for p in paragraphs) + (Row(paragraphs[0], "￥1"),))
     items = parse(render("58mm", document))  # an unknown command (a smuggled ESC) would raise
     lines = [line.text for line in layout(document, PROFILES["58mm"]) if line.text]
-    assert [run.decode("gb18030") for run in text_runs(items)] == lines
+    assert replay_lines(items) == lines
+    assert not [run for run in text_runs(items) if b"    " in run or run.endswith(b" ")]
 
 
 def test_the_parser_refuses_what_it_does_not_know():
