@@ -214,21 +214,17 @@ class KioskApp(App, inherit_bindings=False):
     @work(group="print")
     async def print_due_jobs(self) -> None:
         """Every due job: claim and finish in the database thread, print in the print thread."""
-        from .spool import PrinterSettings, claim_job, due_jobs, finish_job, next_retry_at, send_job
+        from .spool import PrinterSettings, print_due
 
-        settings = PrinterSettings.from_config(self.config)
         loop = asyncio.get_running_loop()
+
+        def report(*state) -> None:
+            self.post_message(PrintStateChanged(*state))
+
         try:
-            while job_ids := await self.in_db_thread(due_jobs):
-                for job_id in job_ids:
-                    claimed = await self.in_db_thread(claim_job, job_id, self.info)
-                    if claimed is None:
-                        continue  # another process (kiosk reprint) took it
-                    self.post_message(PrintStateChanged(claimed.ticket_id, job_id, "printing"))
-                    error = await loop.run_in_executor(self.print_thread, send_job, claimed, settings)
-                    outcome = await self.in_db_thread(finish_job, claimed, error)
-                    self.post_message(PrintStateChanged(outcome.ticket_id, job_id, outcome.state, outcome.error_kind))
-            self.print_retry_at = await self.in_db_thread(next_retry_at)
+            self.print_retry_at = await print_due(
+                self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, fn, *args),
+                PrinterSettings.from_config(self.config), self.info, report)
         finally:
             self.printing = False
 

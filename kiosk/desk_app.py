@@ -170,19 +170,13 @@ class DeskApp(App, inherit_bindings=False):
 
     @work(group="print")
     async def print_due_jobs(self) -> None:
-        from .spool import PrinterSettings, claim_job, due_jobs, finish_job, send_job
+        """Vouchers and pickup slips, as the kiosk prints its tickets (kiosk/spool.py)."""
+        from .spool import PrinterSettings, print_due
 
-        settings = PrinterSettings.from_config(self.config)
         loop = asyncio.get_running_loop()
         try:
-            while job_ids := await self.in_db_thread(due_jobs):
-                for job_id in job_ids:
-                    claimed = await self.in_db_thread(claim_job, job_id, self.info)
-                    if claimed is not None:
-                        error = await loop.run_in_executor(self.print_thread, send_job, claimed, settings)
-                        await self.in_db_thread(finish_job, claimed, error)
-                # a failed job waits for its backoff: leave it to the next step's printing
-                break
+            await print_due(self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, fn, *args),
+                            PrinterSettings.from_config(self.config), self.info)
         finally:
             self.printing = False
 

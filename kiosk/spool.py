@@ -151,6 +151,24 @@ def print_job(job_id: int, settings: PrinterSettings, info: InstituteInfo,
     return finish_job(claimed, send_job(claimed, settings, open_printer))
 
 
+async def print_due(run_in_db, run_in_printer, settings: PrinterSettings, info: InstituteInfo,
+                    report: Callable | None = None) -> datetime | None:
+    """Print every due job, for an app: `run_in_db(fn, *args)` and `run_in_printer(fn, *args)`
+    await `fn` on its database and its print thread. `report(ticket_id, job_id, state,
+    error_kind)` hears each step. Returns when the earliest failed job may be tried again."""
+    while job_ids := await run_in_db(due_jobs):
+        for job_id in job_ids:
+            claimed = await run_in_db(claim_job, job_id, info)
+            if claimed is None:
+                continue  # another process (kiosk reprint) took it
+            if report:
+                report(claimed.ticket_id, job_id, "printing", None)
+            outcome = await run_in_db(finish_job, claimed, await run_in_printer(send_job, claimed, settings))
+            if report:
+                report(outcome.ticket_id, job_id, outcome.state, outcome.error_kind)
+    return await run_in_db(next_retry_at)
+
+
 def retry_now(job_id: int) -> None:
     """A person asked: try this failed job again at once, with a fresh set of attempts."""
     PrintJob.update(state="pending", attempts=0, next_attempt_at=None, updated_at=utc_now()).where(
