@@ -30,3 +30,20 @@ def catalog(db):
 
     ensure_catalog()
     return load_catalog()
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, capsys):
+    """The `kiosk` command, in process: main() with stdin; (exit status, stdout, stderr)."""
+    import io
+    import sys
+
+    from kiosk.cli import main
+
+    def invoke(*argv: str, stdin: str = ""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = main(["--db", str(tmp_path / "k.sqlite3"), *argv])
+        out = capsys.readouterr()
+        return status, out.out, out.err
+
+    return invoke

@@ -1,14 +1,11 @@
 """Clerk accounts: PINs hashed with a slow KDF, lockout after 5 wrong tries, the CLI."""
 
-import io
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from db.models import Clerk
 from kiosk.clerks import ClerkError, add_clerk, hash_pin, list_clerks, remove_clerk, unlock, verify_pin
-from kiosk.cli import main
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -102,17 +99,6 @@ def test_bad_pins_are_refused(db, pin):
 def test_bad_usernames_are_refused(db, username):
     with pytest.raises(ClerkError):
         add_clerk(username, "王芳", "1234")
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch, capsys):
-    def invoke(*argv: str, stdin: str = ""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        status = main(["--db", str(tmp_path / "k.sqlite3"), *argv])
-        out = capsys.readouterr()
-        return status, out.out, out.err
-
-    return invoke
 
 
 def test_clerk_cli_add_list_remove(run):

@@ -1,6 +1,5 @@
 """The `kiosk` command: the estimate contract, and a clear message for every bad input."""
 
-import io
 import json
 import os
 import sqlite3
@@ -11,19 +10,6 @@ import pytest
 
 from db.connection import LATEST
 from kiosk.cli import main
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch, capsys):
-    """main() with stdin; returns (exit status, stdout, stderr)."""
-
-    def invoke(*argv: str, stdin: str = ""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        status = main(["--db", str(tmp_path / "k.sqlite3"), *argv])
-        out = capsys.readouterr()
-        return status, out.out, out.err
-
-    return invoke
 
 
 def request(**fields) -> str:
