@@ -7,28 +7,21 @@ widgets.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
 from textual import events, work
-from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
-from screens.textual_fixes import fix_styles_cache_leak
-
 from .config import Config
 from .draft import Draft
 from .i18n import t
-from .institute import load_institute
-
-fix_styles_cache_leak()
+from .station import Station
 
 
 class CatalogLoaded(Message):
@@ -66,7 +59,8 @@ class RegistrationFailed(Message):
 LOCKED_KEYS = "ctrl+c,ctrl+q,ctrl+z,ctrl+backslash,ctrl+p"
 
 
-class KioskApp(App, inherit_bindings=False):
+class KioskApp(Station, inherit_bindings=False):
+    STATION = "kiosk"
     CSS_PATH = Path(__file__).parent.parent / "screens" / "kiosk.tcss"
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器送检自助服务"
@@ -87,23 +81,12 @@ class KioskApp(App, inherit_bindings=False):
     language: reactive[str] = reactive("zh", init=False)
 
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
-        self.config = config
-        self.info = load_institute(config.info_file)
+        super().__init__(config)
         self.draft = Draft()
         self.clock = clock  # tests drive the idle timeout through this, no sleeping
         self.last_activity = clock()
         self.catalog = self.index = self.policy = self.device = None
         self.submitting = False  # one ticket per confirmation, however many taps
-        # One thread does all database work, with one long-lived connection (peewee keeps
-        # one per thread): writes are serialised by construction, no connection is opened
-        # per registration, and no worker thread ever touches a widget.
-        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-db")
-        # Printing has its own thread: a slow serial printer or a dead network printer (up
-        # to its timeout) never holds up a registration. It never touches the database.
-        self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-print")
-        self.printing = False  # the print worker is running
-        self.print_retry_at = None  # UTC: when a failed receipt is tried again by itself
         self.set_reactive(KioskApp.language, config.language)
 
     # ---- start-up --------------------------------------------------------------------------
@@ -118,9 +101,6 @@ class KioskApp(App, inherit_bindings=False):
         self.set_interval(1, self.idle_tick)
         # After the first frame: the welcome screen does not need the catalogue to appear.
         self.call_after_refresh(self.load_catalog)
-
-    async def in_db_thread(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.db_thread, fn, *args)
 
     @work(exclusive=True, group="catalog")
     async def load_catalog(self) -> None:
@@ -149,13 +129,6 @@ class KioskApp(App, inherit_bindings=False):
         device = ensure_device(self.config.device_prefix)
         catalog = load_catalog()
         return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), default_policy(), device
-
-    def on_unmount(self) -> None:
-        # A receipt being sent is not waited for: its job stays `printing` and is printed
-        # again at the next start.
-        self.print_thread.shutdown(wait=False, cancel_futures=True)
-        self.db_thread.submit(_close_database)
-        self.db_thread.shutdown(wait=True)
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
         self.catalog, self.index, self.policy, self.device = (
@@ -206,27 +179,8 @@ class KioskApp(App, inherit_bindings=False):
 
     # ---- printing --------------------------------------------------------------------------
 
-    def print_receipts(self) -> None:
-        if not self.printing:
-            self.printing = True
-            self.print_due_jobs()
-
-    @work(group="print")
-    async def print_due_jobs(self) -> None:
-        """Every due job: claim and finish in the database thread, print in the print thread."""
-        from .spool import PrinterSettings, print_due
-
-        loop = asyncio.get_running_loop()
-
-        def report(*state) -> None:
-            self.post_message(PrintStateChanged(*state))
-
-        try:
-            self.print_retry_at = await print_due(
-                self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, fn, *args),
-                PrinterSettings.from_config(self.config), self.info, report)
-        finally:
-            self.printing = False
+    def print_state_changed(self, *state) -> None:
+        self.post_message(PrintStateChanged(*state))
 
     def retry_print(self, job_id: int) -> None:
         """The customer's "print again": a failed job goes back to the queue at once."""
@@ -324,10 +278,3 @@ class KioskApp(App, inherit_bindings=False):
 
         if not any(isinstance(s, MaintenanceExit) for s in self.screen_stack):
             self.push_screen(MaintenanceExit())
-
-
-def _close_database() -> None:
-    from db.models import database_proxy
-
-    if database_proxy.obj is not None:
-        database_proxy.close()

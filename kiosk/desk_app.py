@@ -7,26 +7,19 @@ messages. Receipts (vouchers, pickup slips) print from the spool after the commi
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar
 
 from textual import events, work
-from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
-from screens.textual_fixes import fix_styles_cache_leak
-
 from .config import Config
 from .i18n import t
-from .institute import load_institute
-
-fix_styles_cache_leak()
+from .station import Station
 
 LOCK_SECONDS = 300  # no key for this long: the desk locks itself
 
@@ -45,7 +38,8 @@ class DeskFailed(Message):
         self.error = error
 
 
-class DeskApp(App, inherit_bindings=False):
+class DeskApp(Station, inherit_bindings=False):
+    STATION = "desk"
     CSS_PATH: ClassVar = [Path(__file__).parent.parent / "screens" / "kiosk.tcss",
                           Path(__file__).parent.parent / "screens" / "clerk" / "desk.tcss"]
     ENABLE_COMMAND_PALETTE = False
@@ -69,17 +63,12 @@ class DeskApp(App, inherit_bindings=False):
 
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic,
                  lock_seconds: float = LOCK_SECONDS) -> None:
-        super().__init__()
-        self.config = config
-        self.info = load_institute(config.info_file)
+        super().__init__(config)
         self.clock = clock
         self.lock_seconds = lock_seconds
         self.last_activity = clock()
         self.clerk = None  # kiosk.clerks.ClerkInfo while unlocked
         self.device = None
-        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-db")
-        self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-print")
-        self.printing = False
         self.set_reactive(DeskApp.language, config.language)
 
     def get_default_screen(self):
@@ -91,11 +80,6 @@ class DeskApp(App, inherit_bindings=False):
         self.title = t("desk.title", self.language)
         self.set_interval(1, self.idle_tick)
         self.open_database()
-
-    async def in_db_thread(self, fn, *args, **kwargs):
-        from functools import partial
-
-        return await asyncio.get_running_loop().run_in_executor(self.db_thread, partial(fn, *args, **kwargs))
 
     @work(exclusive=True, group="open")
     async def open_database(self) -> None:
@@ -125,13 +109,6 @@ class DeskApp(App, inherit_bindings=False):
     def on_desk_failed(self, message: DeskFailed) -> None:
         self.notify(t("desk.failed", self.language, error=message.error), severity="error", timeout=30)
 
-    def on_unmount(self) -> None:
-        from .app import _close_database
-
-        self.print_thread.shutdown(wait=False, cancel_futures=True)
-        self.db_thread.submit(_close_database)
-        self.db_thread.shutdown(wait=True)
-
     # ---- unlock and lock -------------------------------------------------------------------
 
     def unlocked(self, clerk) -> None:
@@ -160,25 +137,6 @@ class DeskApp(App, inherit_bindings=False):
     def idle_tick(self) -> None:
         if self.clerk is not None and self.clock() - self.last_activity >= self.lock_seconds:
             self.action_lock()
-
-    # ---- printing --------------------------------------------------------------------------
-
-    def print_receipts(self) -> None:
-        if not self.printing:
-            self.printing = True
-            self.print_due_jobs()
-
-    @work(group="print")
-    async def print_due_jobs(self) -> None:
-        """Vouchers and pickup slips, as the kiosk prints its tickets (kiosk/spool.py)."""
-        from .spool import PrinterSettings, print_due
-
-        loop = asyncio.get_running_loop()
-        try:
-            await print_due(self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, fn, *args),
-                            PrinterSettings.from_config(self.config), self.info)
-        finally:
-            self.printing = False
 
     # ---- language --------------------------------------------------------------------------
 
