@@ -73,6 +73,22 @@ async def to_instruments(pilot) -> None:
     await pilot.pause()
 
 
+async def to_estimate(pilot) -> None:
+    """One pressure gauge registered as far as the estimate screen."""
+    await to_instruments(pilot)
+    await add_line(pilot, "ylb", quantity="1")
+    await pilot.click("#next")
+    await pilot.click("#next")
+    await pilot.pause()
+
+
+async def register_one(pilot) -> None:
+    """One pressure gauge registered, to the ticket screen and its receipt printed (or not)."""
+    await to_estimate(pilot)
+    pilot.app.screen.action_confirm()  # a tap on confirm, at any screen size
+    await settle(pilot)
+
+
 async def add_line(pilot, query: str, *, pick: int = 0, **values) -> None:
     """Search, pick the pick-th variant, fill the editor, add."""
     await pilot.press(*query, "enter")

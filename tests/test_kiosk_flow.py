@@ -17,9 +17,11 @@ from .kiosk_pilot import (
     edit_open_line,
     make_app,
     open_line,
+    register_one,
     screen_text,
     settle,
     ticket_view,
+    to_estimate,
     to_instruments,
 )
 
@@ -118,11 +120,7 @@ async def test_switching_language_keeps_what_was_typed_and_rewords_errors():
 async def test_a_double_tap_on_confirm_makes_one_ticket():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await to_instruments(pilot)
-        await add_line(pilot, "ylb", quantity="1")
-        await pilot.click("#next")
-        await pilot.click("#next")
-        await pilot.pause()
+        await to_estimate(pilot)
         screen = app.screen
         screen.action_confirm()
         screen.action_confirm()  # the second tap, before the worker is done
@@ -135,12 +133,7 @@ async def test_the_ticket_screen_counts_down_then_returns_to_the_welcome_screen(
     clock = FakeClock()
     app = make_app(clock=clock, ticket_seconds=30)
     async with app.run_test(size=(120, 40)) as pilot:
-        await to_instruments(pilot)
-        await add_line(pilot, "ylb", quantity="1")
-        await pilot.click("#next")
-        await pilot.click("#next")
-        await pilot.click("#confirm")
-        await settle(pilot)
+        await register_one(pilot)
         assert isinstance(app.screen, TicketScreen)
         assert "30秒后返回首页" in screen_text(app)
         clock.now += 12
@@ -171,12 +164,7 @@ async def test_a_screen_too_small_for_the_signed_code_shows_the_number_qr_whole(
     nothing, so the screen shows the number's QR, whole, and the receipt carries the code."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await to_instruments(pilot)
-        await add_line(pilot, "ylb", quantity="1")
-        await pilot.click("#next")
-        await pilot.click("#next")
-        app.screen.action_confirm()
-        await settle(pilot)
+        await register_one(pilot)
         ticket = Ticket.get()
         assert str(app.screen.query_one("#qr").render()) == qr_half_blocks(ticket.number)
         await pilot.resize_terminal(120, 40)

@@ -8,16 +8,11 @@ from dataclasses import replace
 from db.models import PrintJob, Ticket
 from screens.ticket import TicketScreen
 
-from .kiosk_pilot import add_line, make_app, screen_text, settle, to_instruments
+from .kiosk_pilot import make_app, register_one, screen_text, settle
 
 
 async def _register(pilot) -> None:
-    await to_instruments(pilot)
-    await add_line(pilot, "ylb", quantity="1")
-    await pilot.click("#next")
-    await pilot.click("#next")
-    await pilot.click("#confirm")
-    await settle(pilot)
+    await register_one(pilot)
     assert isinstance(pilot.app.screen, TicketScreen)
 
 
