@@ -15,6 +15,7 @@ from kiosk.i18n import date_text, t
 from kiosk.institute import InstituteInfo, Text
 from kiosk.qrtext import qr_half_blocks
 from kiosk.receipts import expected_ready
+from kiosk.textwidth import cell_width
 
 from .base import KioskScreen, big_button
 
@@ -75,7 +76,8 @@ class TicketScreen(KioskScreen):
         (version 1-2): a QR cut by the screen's edge scans as nothing. The number finds the
         ticket at the counter once it has synced; the printed receipt always has the code."""
         qr = qr_half_blocks(self.view.qr_data)
-        rows, columns = len(qr.splitlines()), len(qr.splitlines()[0])
+        lines = qr.splitlines()
+        rows, columns = len(lines), cell_width(lines[0])
         if (rows + self.QR_CHROME_ROWS > self.size.height or columns + self.FACTS_COLUMNS > self.size.width):
             qr = qr_half_blocks(self.view.number)
         self.query_one("#qr", Static).update(qr)
