@@ -1,7 +1,6 @@
 """The signed ticket code: how big its QR is, and how fast a scan finds the ticket.
 
-* QR version (error correction M) and printed size per line count 1..10, for a ticket
-  with the organisation at its full byte budget. The code is Base32 behind a prefix, so
+* QR version (error correction M) and printed size per line count 1..10. The code is Base32 behind a prefix, so
   the `qrcode` library writes it in alphanumeric mode (what an image QR and a printer that
   picks its own mode print). Floor: the same signed bytes as raw binary in byte mode (the
   smallest QR that could carry them, though no keyboard-wedge scanner could type it).
@@ -40,7 +39,6 @@ PAPER_DOTS = 384  # 58 mm
 DOTS_PER_MM = 8
 CODES = ("L-001-001", "Z-002-001", "C-003-001", "D-105-0012", "R-210-003", "L-003-002", "Y-001-001",
          "F-012-004", "S-100-001", "G-001-002")
-ORGANISATION = "贵州省黔南布依族苗族自治州某某县计量检定测试所有限责任公司"  # cut to the budget
 
 
 def _record(lines: int, uid: str, number: str, device_uid: str):
@@ -48,7 +46,7 @@ def _record(lines: int, uid: str, number: str, device_uid: str):
 
     return TicketRecord(
         ticket_uid=uid, number=number, device_uid=device_uid, created_at=datetime(2026, 11, 24, 1, 41, 7, tzinfo=UTC),
-        catalog_version=3, total_fen=1_234_500, organisation=ORGANISATION,
+        catalog_version=3, total_fen=1_234_500,
         lines=tuple(CodeLine(CODES[i % len(CODES)], 2 + i % 5, SERVICES_V1[i % 2], USES_V1[i % 5])
                     for i in range(lines)),
     )
@@ -174,7 +172,7 @@ def _scan_figures(path: Path, key, kiosk_uid: str, kiosk_public: bytes) -> list[
 
     from db.connection import open_database
     from db.models import Customer, Ticket, TicketLine
-    from kiosk.keys import public_key_for
+    from kiosk.keys import keys_for
     from kiosk.ticketcode import decode, encode, from_text
 
     from .registration import raw_connection
@@ -201,7 +199,7 @@ def _scan_figures(path: Path, key, kiosk_uid: str, kiosk_public: bytes) -> list[
     for (uid, number), code in zip(sample, codes):
         data = from_text(code)
         t0 = time.perf_counter_ns()
-        shown = on_screen(by_uid(decode(code, public_key_for).ticket_uid))
+        shown = on_screen(by_uid(decode(code, keys_for).ticket_uid))
         t1 = time.perf_counter_ns()
         raw.execute("SELECT * FROM ticket WHERE uid = ?", (uid,)).fetchone()
         t2 = time.perf_counter_ns()
@@ -209,7 +207,7 @@ def _scan_figures(path: Path, key, kiosk_uid: str, kiosk_public: bytes) -> list[
         t3 = time.perf_counter_ns()
         raw.execute("SELECT * FROM ticket WHERE number = ?", (number,)).fetchone()
         t4 = time.perf_counter_ns()
-        decode(code, public_key_for)
+        decode(code, keys_for)
         t5 = time.perf_counter_ns()
         public.verify(data[-64:], data[:-64])
         t6 = time.perf_counter_ns()

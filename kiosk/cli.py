@@ -250,12 +250,12 @@ def cmd_keys_import(args, config: Config) -> int:
 
 def cmd_ticket_verify(args, config: Config) -> int:
     """The decoded ticket as JSON, exit 0, when the code's signature is valid; else why not, exit 1."""
-    from .keys import public_key_for
+    from .keys import keys_for
     from .ticketcode import TicketCodeError, decode
 
     _open_with_key(config)
     try:
-        record = decode(" ".join(args.code), public_key_for)
+        record = decode(" ".join(args.code), keys_for)
     except TicketCodeError as e:
         print(t(f"ticketcode.{e.kind}", config.language), file=sys.stderr)
         return EXIT_ERROR

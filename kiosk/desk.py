@@ -308,25 +308,19 @@ class ScanResult:
     record: object | None = None
 
 
-def _public_key_for(device_uid: str):
-    from .keys import public_key_for
-
-    return public_key_for(device_uid)
-
-
-def identify(text: str, public_key_for=None) -> ScanResult:
+def identify(text: str, keys_for=None) -> ScanResult:
     """A signed ticket code (checked) or a ticket number typed by hand; never raises for
-    any text."""
+    any text. `keys_for`: see ticketcode.decode (default: this device's known keys)."""
+    from .ticketcode import TicketCodeError, decode, looks_like_code
+
     text = (text or "").strip()
     if not text or len(text) > 1000:
         return ScanResult(None, "not_a_code")
-    try:
-        from .ticketcode import TicketCodeError, decode, looks_like_code
-    except ImportError:  # the ticket code is not built yet: numbers only
-        looks_like_code = None
-    if looks_like_code is not None and looks_like_code(text):
+    if looks_like_code(text):
+        if keys_for is None:
+            from .keys import keys_for
         try:
-            record = decode(text, public_key_for or _public_key_for)
+            record = decode(text, keys_for)
         except TicketCodeError as e:
             return ScanResult(None, e.kind)
         ticket_id = find_ticket_by_uid(record.ticket_uid) or find_ticket(record.number)

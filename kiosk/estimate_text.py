@@ -8,8 +8,10 @@ from .i18n import money, name_of, quantity_text, service_name, spec_of, t, use_n
 from .textwidth import cell_width, pad
 
 
-def line_notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
-    """Add-ons, minimum, free reason, quoted, urgent: what a line's amount is made of."""
+def line_notes(line: EstimateLine, tier: str | None, lang: str, *, urgent: bool = True) -> list[str]:
+    """Add-ons, minimum, free reason, quoted, urgent: what a line's amount is made of.
+    `urgent=False` (the receipt, which sums urgent fees once): only why a line is not urgent
+    when the item cannot be expedited."""
     notes = [t(f"addon.{a.kind}", lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
              for a in line.addons]
     if line.minimum_fen:
@@ -18,9 +20,9 @@ def line_notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
         notes.append(t(f"free.{line.free_reason}", lang, use=use_name(line.use, lang)))
     if line.quoted:
         notes.append(t("quoted", lang))
-    if line.urgent_percent is not None:
+    if line.urgent_percent is not None and urgent:
         notes.append(t("urgent.line", lang, tier=tier, percent=line.urgent_percent) + " " + money(line.urgent_fen, lang))
-    if line.urgent_note:
+    if line.urgent_note and (urgent or line.urgent_note == "urgent_not_offered"):
         notes.append(t(f"urgent.{line.urgent_note}", lang))
     return notes
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from db.models import DeviceKey, database_proxy, utc_now
 
-from .ticketcode import TicketCodeError
+from .ticketcode import KnownKey, key_id
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -157,15 +157,11 @@ def signing_key(device_uid: str, key_dir: Path | None = None) -> Ed25519PrivateK
     return key if key is not None else ensure_own_key(device_uid, key_dir)
 
 
-def public_key_for(device_uid: str) -> bytes | None:
-    """For ticketcode.decode: the device's raw 32-byte public key, None if unknown here;
-    raises TicketCodeError(kind="revoked") if its key has been revoked."""
-    row = DeviceKey.get_or_none(DeviceKey.device_uid == device_uid)
-    if row is None:
-        return None
-    if row.revoked_at is not None:
-        raise TicketCodeError(kind="revoked")
-    return bytes(row.public_key)
+def keys_for(signer_id: bytes) -> list[KnownKey]:
+    """For ticketcode.decode: the known device keys whose key id is `signer_id` (revoked ones
+    flagged). Every row is read and hashed: a site has tens of devices, not thousands."""
+    return [KnownKey(r.device_uid, bytes(r.public_key), r.revoked_at is not None)
+            for r in DeviceKey.select() if key_id(bytes(r.public_key)) == signer_id]
 
 
 def export_public_keys() -> str:

@@ -59,36 +59,36 @@ def ticket_facts(ticket_id: int) -> TicketFacts:
 
 
 def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Document:
+    """Everything the customer needs, and no more: a ticket crosses a 9600-baud serial line
+    in about a second (bench/printing.py), so each line earns its place. No label over the
+    large number (the title says what it is), no column headings, a pickup row only when
+    the certificates are posted, urgent fees summed once."""
     est = facts.estimate
     blocks: list = [
         Text(info.name(lang), align="center", bold=True),
         Text(t("receipt.title", lang), align="center"),
-        Rule(),
-        Text(t("ticket.number", lang), align="center"),
         Text(facts.number, align="center", bold=True, size=2),
         QR(facts.qr_data),
         Row(t("receipt.time", lang), facts.created_at.strftime("%Y-%m-%d %H:%M")),
         Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
         Row(t("receipt.phone", lang), mask_phone(facts.phone)),
-        Row(t("receipt.pickup", lang), t(f"customer.pickup_{facts.pickup}", lang)),
-        Rule(),
-        *_lines(est, lang),
-        Rule(),
-        Row(t("total.total", lang), money(est.total_fen, lang), bold=True),
     ]
+    if facts.pickup != "in_person":
+        blocks.append(Row(t("receipt.pickup", lang), t(f"customer.pickup_{facts.pickup}", lang)))
+    blocks += [Rule(), *_lines(est, lang), Rule(), Row(t("receipt.total", lang), money(est.total_fen, lang), bold=True)]
+    if est.urgent_fen:
+        blocks.append(Row(t("receipt.urgent", lang, hours=est.urgent_hours), money(est.urgent_fen, lang)))
     if est.waived_fen:
         blocks.append(Row(t("total.waived", lang), money(est.waived_fen, lang)))
     if est.quoted_lines:
         blocks.append(Text(t("total.quoted", lang, count=est.quoted_lines)))
-    if est.urgent_hours:
-        blocks.append(Text(t("total.urgent_hours", lang, hours=est.urgent_hours)))
     if facts.ready_on:
         blocks.append(Row(t("receipt.ready_on", lang), date_text(facts.ready_on, lang)))
     blocks += [
-        Text(t("total.confirm", lang)),
-        Rule(),
-        Text(t("ticket.go_to", lang, counter=info.receiving_counter(lang)), bold=True),
-        Text(t("receipt.pickup_rule", lang)),
+        Text(t("receipt.confirm", lang)),
+        Feed(1),
+        Text(t("receipt.go_to", lang, counter=info.receiving_counter(lang)), bold=True),
+        Text(t(f"receipt.pickup_rule_{'post' if facts.pickup == 'post' else 'in_person'}", lang)),
         Text(t("receipt.feedback", lang)),
         Feed(2),
         Cut(),
@@ -98,20 +98,21 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
 
 def _lines(est: Estimate, lang: str) -> list:
     """Per instrument: what it is, how many, what it costs; under it, across the whole
-    width, what is done to it and why it costs what it costs. One table per instrument, so
-    the notes need not squeeze into the item column; the columns line up all the same."""
+    width, what is done to it and why it costs what it costs (urgent fees are summed under
+    the total). One table per instrument, so the notes need not squeeze into the item
+    column; the columns line up all the same."""
     columns = (
         Column(t("col.item", lang), weight=1),
         Column(t("col.quantity", lang), align="right", weight=0, min_width=6),
         Column(t("col.amount", lang), align="right", weight=0, min_width=10),
     )
-    blocks: list = [Table(columns, ())]
+    blocks: list = []
     for ln in est.lines:
         amount = t("receipt.free", lang) if ln.free_reason else money(ln.amount_fen, lang)
         row = (f"{ln.index + 1}. {name_of(ln, lang)}", quantity_text(ln.quantity, ln.unit, lang), amount)
         blocks.append(Table(columns, (row,), header=False))
         detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), ln.code) if x)
-        blocks += [Text(f"   {note}") for note in (detail, *line_notes(ln, est.urgent, lang))]
+        blocks += [Text(f"  {note}") for note in (detail, *line_notes(ln, est.urgent, lang, urgent=False))]
     return blocks
 
 

@@ -12,21 +12,24 @@ Why this shape
   [A-Z2-7] only, which QR codes also hold in their compact alphanumeric mode. Read back, the
   text is folded (NFKC, upper case; spaces, hyphens, line breaks, Tab/Enter dropped), so lower
   case and full-width input decode too.
-* No phone numbers or ID numbers, ever: the only free text is the organisation, cut to
-  `ORGANISATION_BYTES` of UTF-8 on a character boundary.
+* No personal data: no phone or ID numbers, and no organisation either (format 1 carried it;
+  a receipt crosses a 9600-baud line in about a second only without it, bench/printing.py).
+  A desk that takes a ticket in from its code alone asks the customer for the organisation.
+* The signing device is named by its key id, 4 bytes, not its 16-byte uid: the desk finds
+  the key(s) with that id among the keys it knows and learns the device from the one whose
+  signature verifies (a 32-bit id shared by two keys only costs a second verification).
 
-Binary record, format version 1 (integers big-endian; "varint" is unsigned LEB128):
+Binary record, format version 2 (integers big-endian; "varint" is unsigned LEB128):
 
-    u8      format version (1)
+    u8      format version (2)
     16      ticket uid (UUID bytes)
-    16      issuing device uid (UUID bytes)
+    4       key id: the first 4 bytes of SHA-256 of the signing device's raw public key
     u32     created_at, Unix seconds UTC
     varint  catalogue version
     number  u8 tag: 1..4 = a standard number PPPP-YYMMDD-SSSS with a prefix of that many
             characters: the prefix (ASCII), u24 YYMMDD, varint sequence;
             0 = any other number: varint length + UTF-8
     varint  total, fen
-    str     organisation: varint length + UTF-8 (at most ORGANISATION_BYTES)
     varint  lines left out of the code (a ticket too long for one scannable QR)
     varint  line count, then per line:
               fee code  u8 tag: 1..207 = letter, hyphen and shape of a standard code
@@ -41,17 +44,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 PREFIX = "JL"  # 计量 (jiliang): letters only; a typed ticket number never passes for a code (its month has a 0 or 1)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SIGNATURE_BYTES = 64
-ORGANISATION_BYTES = 42  # 14 Chinese characters: a 5-line ticket still fits a version 10 QR
+KEY_ID_BYTES = 4
 MAX_RECORD_BYTES = 300  # signature included: <= 482 characters, a QR that prints at 4 dots per
 #                         module on 58 mm paper even in byte mode; lines beyond are left out
 MAX_NUMBER_BYTES = 40
@@ -107,12 +111,11 @@ class CodeLine:
 class TicketRecord:
     ticket_uid: str
     number: str
-    device_uid: str
+    device_uid: str  # not in the code: decode learns it from the key that verifies
     created_at: datetime  # UTC; the code keeps whole seconds
     catalog_version: int
     lines: tuple[CodeLine, ...]
     total_fen: int
-    organisation: str  # cut to ORGANISATION_BYTES; never phone or ID numbers
     omitted_lines: int = 0  # lines of the ticket the code does not carry (too many for one QR)
 
     def to_dict(self) -> dict:
@@ -127,8 +130,21 @@ class TicketRecord:
                       for ln in self.lines],
             "omitted_lines": self.omitted_lines,
             "total_fen": self.total_fen,
-            "organisation": self.organisation,
         }
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    """A device public key the decoder may try: raw 32-byte Ed25519, and whether it was revoked."""
+
+    device_uid: str
+    public_key: bytes
+    revoked: bool = False
+
+
+def key_id(public_key: bytes) -> bytes:
+    """The 4 bytes a code names its signing key by."""
+    return hashlib.sha256(bytes(public_key)).digest()[:KEY_ID_BYTES]
 
 
 # ---- text ------------------------------------------------------------------------------------
@@ -194,14 +210,6 @@ def _str(value: str) -> bytes:
     return _varint(len(data)) + data
 
 
-def truncate_utf8(text: str, limit: int) -> str:
-    """The longest prefix of `text` whose UTF-8 takes at most `limit` bytes (cut between characters)."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[:limit].decode("utf-8", errors="ignore")  # drops only a partial last character
-
-
 def _uuid_bytes(value: str, what: str) -> bytes:
     try:
         parsed = uuid.UUID(value)
@@ -251,21 +259,19 @@ def _created_seconds(created_at: datetime) -> int:
     return seconds
 
 
-def _record_bytes(record: TicketRecord) -> tuple[bytes, str, int, int]:
-    """The unsigned record within MAX_RECORD_BYTES; the organisation, lines kept and lines
-    omitted it carries."""
+def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) -> tuple[bytes, int, int]:
+    """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries."""
     if record.catalog_version < 0 or record.total_fen < 0 or record.omitted_lines < 0:
         raise ValueError("negative catalogue version, total or omitted lines")
-    organisation = truncate_utf8(record.organisation, ORGANISATION_BYTES)
+    _uuid_bytes(record.device_uid, "device_uid")  # not written, but a record names its device properly
     head = b"".join((
         bytes([FORMAT_VERSION]),
         _uuid_bytes(record.ticket_uid, "ticket_uid"),
-        _uuid_bytes(record.device_uid, "device_uid"),
+        signer_id,
         _created_seconds(record.created_at).to_bytes(4, "big"),
         _varint(record.catalog_version),
         _number_bytes(record.number),
         _varint(record.total_fen),
-        _str(organisation),
     ))
     encoded = [_line_bytes(line) for line in record.lines]
     kept = len(encoded)
@@ -275,15 +281,14 @@ def _record_bytes(record: TicketRecord) -> tuple[bytes, str, int, int]:
         if len(body) + SIGNATURE_BYTES <= MAX_RECORD_BYTES or kept == 0:
             break
         kept -= 1
-    return body, organisation, kept, omitted
+    return body, kept, omitted
 
 
 def as_carried(record: TicketRecord) -> TicketRecord:
-    """The record as its code carries it: whole seconds in UTC, the organisation cut to
-    ORGANISATION_BYTES, lines beyond MAX_RECORD_BYTES counted in `omitted_lines`.
-    `decode(encode(r, key), ...) == as_carried(r)`."""
-    _, organisation, kept, omitted = _record_bytes(record)
-    return replace(record, organisation=organisation, lines=tuple(record.lines[:kept]), omitted_lines=omitted,
+    """The record as its code carries it: whole seconds in UTC, lines beyond MAX_RECORD_BYTES
+    counted in `omitted_lines`. `decode(encode(r, key), ...) == as_carried(r)`."""
+    _, kept, omitted = _record_bytes(record)
+    return replace(record, lines=tuple(record.lines[:kept]), omitted_lines=omitted,
                    created_at=datetime.fromtimestamp(_created_seconds(record.created_at), UTC))
 
 
@@ -294,7 +299,10 @@ def encode(record: TicketRecord, signing_key) -> str:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         signing_key = Ed25519PrivateKey.from_private_bytes(bytes(signing_key))
-    body = _record_bytes(record)[0]
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    public = signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    body = _record_bytes(record, key_id(public))[0]
     return to_text(body + signing_key.sign(body))
 
 
@@ -369,17 +377,17 @@ def _read_line(r: _Reader) -> CodeLine:
     return CodeLine(code, quantity, service, use)
 
 
-def _parse(data: bytes) -> TicketRecord:
-    """The record of signed bytes (signature not checked here). _Damaged/ValueError on bad structure."""
+def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
+    """The record of signed bytes (signature not checked here; device_uid left empty) and its
+    signer's key id. _Damaged/ValueError on bad structure."""
     r = _Reader(data, len(data) - SIGNATURE_BYTES)
     r.byte()  # the version, checked by the caller
     ticket_uid = str(uuid.UUID(bytes=r.take(16)))
-    device_uid = str(uuid.UUID(bytes=r.take(16)))
+    signer_id = r.take(KEY_ID_BYTES)
     created_at = datetime.fromtimestamp(int.from_bytes(r.take(4), "big"), UTC)
     catalog_version = r.varint()
     number = _read_number(r)
     total_fen = r.varint()
-    organisation = r.text()
     omitted = r.varint()
     count = r.varint()
     if count > r.end - r.at:  # every line takes bytes: a huge count is damage, not a loop
@@ -387,19 +395,18 @@ def _parse(data: bytes) -> TicketRecord:
     lines = tuple(_read_line(r) for _ in range(count))
     if r.at != r.end:
         raise _Damaged  # bytes left between the record and the signature
-    return TicketRecord(ticket_uid, number, device_uid, created_at, catalog_version, lines, total_fen, organisation,
-                        omitted)
+    return TicketRecord(ticket_uid, number, "", created_at, catalog_version, lines, total_fen, omitted), signer_id
 
 
-def decode(text: str, public_key_for: Callable[[str], bytes | None]) -> TicketRecord:
+def decode(text: str, keys_for: Callable[[bytes], Iterable[KnownKey]]) -> TicketRecord:
     """The ticket a code's text carries, its signature checked; else TicketCodeError.
 
     Checks, in order: not_a_code (no prefix, or not Base32 letters: `looks_like_code` is
     False), damaged (Base32 length or padding bits, structure, trailing bytes),
-    unsupported_version (first byte), then `public_key_for(device_uid)`: raw 32-byte Ed25519
-    public key, or None -> unknown_device; it may raise TicketCodeError itself (kiosk/keys.py
-    raises kind "revoked" for a revoked key), which passes through unchanged, as does any other
-    exception it raises (a database error is not the code's fault). Last, bad_signature.
+    unsupported_version (first byte), then the keys `keys_for(key id)` knows by the code's
+    key id: none -> unknown_device; the one whose signature verifies names the device, and
+    if it was revoked -> revoked; none verifies -> bad_signature. An exception `keys_for`
+    raises passes through unchanged (a database error is not the code's fault).
     """
     data = from_text(text)
     if not data:
@@ -411,23 +418,22 @@ def decode(text: str, public_key_for: Callable[[str], bytes | None]) -> TicketRe
     if len(data) <= SIGNATURE_BYTES:
         raise TicketCodeError(kind="damaged")
     try:
-        record = _parse(data)
+        record, signer_id = _parse(data)
     except (_Damaged, ValueError, OverflowError, OSError):  # UnicodeDecodeError is a ValueError
         raise TicketCodeError(kind="damaged") from None
-    raw = public_key_for(record.device_uid)
-    if raw is None:
+    candidates = [k for k in keys_for(signer_id) if key_id(k.public_key) == signer_id]
+    if not candidates:
         raise TicketCodeError(kind="unknown_device")
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    try:
-        key = Ed25519PublicKey.from_public_bytes(bytes(raw))
-    except ValueError:
-        raise TicketCodeError("The public key stored for the signing device is not a valid Ed25519 key.",
-                              kind="unknown_device") from None
     split = len(data) - SIGNATURE_BYTES
-    try:
-        key.verify(data[split:], data[:split])
-    except InvalidSignature:
-        raise TicketCodeError(kind="bad_signature") from None
-    return record
+    for known in candidates:
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes(known.public_key)).verify(data[split:], data[:split])
+        except (InvalidSignature, ValueError):  # ValueError: not a valid Ed25519 key
+            continue
+        if known.revoked:
+            raise TicketCodeError(kind="revoked")
+        return replace(record, device_uid=known.device_uid)
+    raise TicketCodeError(kind="bad_signature")

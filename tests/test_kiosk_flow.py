@@ -1,7 +1,7 @@
 """The customer's path, welcome to ticket, with Pilot: what is stored and what is shown."""
 
 from db.models import OutboxEvent, PrintJob, Ticket, TicketLine
-from kiosk.keys import public_key_for
+from kiosk.keys import keys_for
 from kiosk.qrtext import qr_half_blocks
 from kiosk.ticketcode import decode
 from screens.customer import CustomerScreen
@@ -70,7 +70,7 @@ async def test_a_registration_from_welcome_to_ticket():
         # the QR on screen is the ticket's signed code, which this kiosk's public key verifies
         assert app.screen.view.qr_data == ticket.code
         assert str(app.screen.query_one("#qr").render()) == qr_half_blocks(ticket.code)
-        record = decode(ticket.code, public_key_for)
+        record = decode(ticket.code, keys_for)
         assert (record.ticket_uid, record.number, record.total_fen) == (ticket.uid, ticket.number, total)
         assert [(ln.code, ln.quantity, ln.use) for ln in record.lines] == [("L-001-001", 4, "safety"),
                                                                           ("D-002-001", 2, "other")]

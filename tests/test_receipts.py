@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from kiosk.fees import LineRequest, default_policy
 from kiosk.institute import load_institute
-from kiosk.keys import public_key_for
+from kiosk.keys import keys_for
 from kiosk.receipts import ticket_document, ticket_facts
 from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from kiosk.ticketcode import decode
@@ -46,15 +46,24 @@ def test_a_ticket_receipt_has_what_the_customer_needs_at_the_counter(catalog):
     big = [b for b in document.blocks if isinstance(b, Text) and b.size == 2]
     assert [b.text for b in big] == [ticket.number]  # the number, large
     assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.code]  # the signed code
-    record = decode(ticket.code, public_key_for)  # verified with the device's own public key
-    assert (record.ticket_uid, record.number, record.organisation) == (ticket.uid, ticket.number, "示范燃气（集团）有限公司")
+    record = decode(ticket.code, keys_for)  # verified with the device's own public key
+    assert (record.ticket_uid, record.number) == (ticket.uid, ticket.number)
     assert [(ln.code, ln.quantity, ln.use) for ln in record.lines] == [("L-001-001", 3, "safety"), ("C-003-001", 1, "other")]
     for expected in (load_institute().name("zh"), "送检受理单", "示范燃气（集团）有限公司", "138****5678",
-                     "1. 一般压力表", "L-001-001", "免费", "强制检定免费（安全防护）", "合计",
-                     "加急项目72小时内出具证书", "请携带仪器到", "服务评价", "以窗口确认为准"):
+                     "1. 一般压力表", "L-001-001", "免费", "强制检定免费（安全防护）", "预估合计",
+                     "其中加急72小时\n￥4.80", "请携带仪器到1号收件窗口", "取件时请出示本单或受理号", "服务评价",
+                     "以窗口确认为准"):
         assert expected in words, expected
+    assert "取件方式" not in words  # in person is the rule: only posting gets a row
+    assert "加急72h加收" not in words  # urgent fees summed once, not per line
     assert "13812345678" not in words and "5678" in words  # masked, never in clear
     assert document.name == ticket.number  # preview files are named by the number, not the customer
+
+
+def test_a_posted_ticket_says_where_the_certificates_go(catalog):
+    words = _words(ticket_document(ticket_facts(_registered(catalog, pickup="post").id), load_institute(), "zh"))
+    assert "取件方式\n邮寄" in words and "证书将寄往登记的地址" in words
+    assert "取件时请出示本单" not in words
 
 
 def test_the_receipt_is_printed_in_the_customers_language_and_reprints_the_same(catalog):

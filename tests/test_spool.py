@@ -13,7 +13,7 @@ from escpos.printer import Dummy
 from db.models import OutboxEvent, PrintJob, Ticket, TicketLine, utc_now
 from kiosk.fees import LineRequest, default_policy
 from kiosk.institute import load_institute
-from kiosk.keys import public_key_for
+from kiosk.keys import keys_for
 from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from kiosk.spool import (
     MAX_ATTEMPTS,
@@ -156,7 +156,7 @@ def test_the_printed_bytes_are_the_receipt(ticket, settings):
     stream = parse(device.output)
     assert ticket.number in "".join(run.decode("gb18030") for run in stream.text_runs)
     assert qr_stores(stream) == [ticket.code.encode()]  # the native QR holds the ticket's signed code
-    record = decode(ticket.code, public_key_for)  # ... which the device's own public key verifies
+    record = decode(ticket.code, keys_for)  # ... which the device's own public key verifies
     assert (record.ticket_uid, record.number, record.total_fen) == (ticket.uid, ticket.number,
                                                                   ticket.estimate.total_fen)
     assert all(size >= 4 for size in qr_module_sizes(stream))  # dots per module
