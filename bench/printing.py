@@ -62,7 +62,7 @@ def ticket() -> Document:
     record = TicketRecord("0190b2a4-7c1e-7d3a-9f00-3b5a1c2d4e6f", "K1A-261124-0007",
                           "0190b2a0-0000-7000-8000-00000000a001", created, 1,
                           tuple(CodeLine(ln.code, ln.quantity, ln.service, ln.use) for ln in est.lines),
-                          est.total_fen)
+                          est.total_fen, urgent="72h")
     code = encode(record, bytes(range(32)))
     facts = TicketFacts(record.number, code, created, organisation, "13812345678", "in_person", est)
     return ticket_document(facts, load_institute(), "zh")

@@ -184,6 +184,7 @@ def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
         code = encode(TicketRecord(
             ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
             catalog_version=priced.catalog_version, lines=prepared.code_lines, total_fen=priced.total_fen,
+            urgent=reg.urgent,
         ), key)
         customer_id = insert(Customer, **prepared.customer, created_at=now)
         ticket_id = insert(

@@ -30,6 +30,7 @@ Binary record, format version 2 (integers big-endian; "varint" is unsigned LEB12
             characters: the prefix (ASCII), u24 YYMMDD, varint sequence;
             0 = any other number: varint length + UTF-8
     varint  total, fen
+    u8      urgent tier: 0 none, else 1 + its index in URGENT_V1 (a desk must see a rush job)
     varint  lines left out of the code (a ticket too long for one scannable QR)
     varint  line count, then per line:
               fee code  u8 tag: 1..207 = letter, hyphen and shape of a standard code
@@ -67,6 +68,7 @@ BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 # a new word is written out in full (index 15) until a new format version lists it.
 SERVICES_V1 = ("verification", "calibration", "testing", "repair")
 USES_V1 = ("trade", "safety", "medical", "environment", "other")
+URGENT_V1 = ("72h", "24h", "8h")
 _ESCAPE = 15
 
 KINDS = ("not_a_code", "damaged", "bad_signature", "unknown_device", "revoked", "unsupported_version")
@@ -117,6 +119,7 @@ class TicketRecord:
     lines: tuple[CodeLine, ...]
     total_fen: int
     omitted_lines: int = 0  # lines of the ticket the code does not carry (too many for one QR)
+    urgent: str | None = None  # the urgent tier asked for (URGENT_V1)
 
     def to_dict(self) -> dict:
         """JSON-ready: what `kiosk ticket verify` prints."""
@@ -130,6 +133,7 @@ class TicketRecord:
                       for ln in self.lines],
             "omitted_lines": self.omitted_lines,
             "total_fen": self.total_fen,
+            "urgent": self.urgent,
         }
 
 
@@ -272,6 +276,7 @@ def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) 
         _varint(record.catalog_version),
         _number_bytes(record.number),
         _varint(record.total_fen),
+        bytes([0 if record.urgent is None else 1 + URGENT_V1.index(record.urgent)]),  # ValueError: unknown tier
     ))
     encoded = [_line_bytes(line) for line in record.lines]
     kept = len(encoded)
@@ -388,6 +393,9 @@ def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
     catalog_version = r.varint()
     number = _read_number(r)
     total_fen = r.varint()
+    urgent = r.byte()
+    if urgent > len(URGENT_V1):
+        raise _Damaged
     omitted = r.varint()
     count = r.varint()
     if count > r.end - r.at:  # every line takes bytes: a huge count is damage, not a loop
@@ -395,7 +403,8 @@ def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
     lines = tuple(_read_line(r) for _ in range(count))
     if r.at != r.end:
         raise _Damaged  # bytes left between the record and the signature
-    return TicketRecord(ticket_uid, number, "", created_at, catalog_version, lines, total_fen, omitted), signer_id
+    return TicketRecord(ticket_uid, number, "", created_at, catalog_version, lines, total_fen, omitted,
+                        URGENT_V1[urgent - 1] if urgent else None), signer_id
 
 
 def decode(text: str, keys_for: Callable[[bytes], Iterable[KnownKey]]) -> TicketRecord:

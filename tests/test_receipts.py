@@ -47,7 +47,7 @@ def test_a_ticket_receipt_has_what_the_customer_needs_at_the_counter(catalog):
     assert [b.text for b in big] == [ticket.number]  # the number, large
     assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.code]  # the signed code
     record = decode(ticket.code, keys_for)  # verified with the device's own public key
-    assert (record.ticket_uid, record.number) == (ticket.uid, ticket.number)
+    assert (record.ticket_uid, record.number, record.urgent) == (ticket.uid, ticket.number, "72h")
     assert [(ln.code, ln.quantity, ln.use) for ln in record.lines] == [("L-001-001", 3, "safety"), ("C-003-001", 1, "other")]
     for expected in (load_institute().name("zh"), "送检受理单", "示范燃气（集团）有限公司", "138****5678",
                      "1. 一般压力表", "L-001-001", "免费", "强制检定免费（安全防护）", "预估合计",

@@ -76,7 +76,8 @@ lines = st.builds(
 records = st.builds(
     TicketRecord, uuids, numbers, uuids,
     st.datetimes(datetime(1970, 1, 2), datetime(2105, 12, 31), timezones=st.just(UTC)),
-    st.integers(0, 2**40), st.lists(lines, max_size=20).map(tuple), st.integers(0, 2**50),
+    st.integers(0, 2**40), st.lists(lines, max_size=20).map(tuple), st.integers(0, 2**50), st.just(0),
+    st.sampled_from((None, *tc.URGENT_V1)),
 )
 
 
@@ -140,9 +141,11 @@ def test_a_ticket_with_more_lines_than_one_qr_holds_says_how_many_are_left_out()
 
 
 def test_the_wire_tables_know_todays_vocabulary():
+    from kiosk.fees import URGENT_TIERS
     from kiosk.vocabulary import SERVICES, USES
 
     assert set(SERVICES) <= set(tc.SERVICES_V1) and set(USES) <= set(tc.USES_V1)
+    assert set(URGENT_TIERS) <= set(tc.URGENT_V1)
 
 
 def test_every_fee_code_of_the_demo_catalogue_takes_the_compact_form(catalog):
