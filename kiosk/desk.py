@@ -13,7 +13,7 @@ from datetime import datetime
 
 from peewee import JOIN
 
-from db.inserts import insert
+from db.inserts import insert, insert_many
 from db.models import (
     Clerk,
     Customer,
@@ -301,7 +301,7 @@ def pick_up(ticket_id: int, clerk, device: Device, certificate_numbers: dict[int
 class ScanResult:
     """What a scan or a typed text names: a local ticket, or why not. `error`: not_a_code |
     damaged | bad_signature | unknown_device | revoked | unsupported_version | not_local (a
-    valid code of a ticket this desk has not seen: `record` holds it)."""
+    valid code of a ticket this desk has not seen: `record` holds it; `import_ticket` stores it)."""
 
     ticket_id: int | None
     error: str | None = None
@@ -327,3 +327,68 @@ def identify(text: str, keys_for=None) -> ScanResult:
         return ScanResult(ticket_id) if ticket_id else ScanResult(None, "not_local", record)
     ticket_id = find_ticket(text)
     return ScanResult(ticket_id) if ticket_id else ScanResult(None, "not_a_code")
+
+
+# ---- a ticket known only from its code -----------------------------------------------------
+
+
+def import_ticket(code: str, *, keys_for=None, policy=None, now: datetime | None = None) -> int:
+    """Store a ticket this desk has never seen from its signed code alone (its kiosk has not
+    synced, or the central system is down) and return its id; the customer is at the counter
+    with it. The code is verified again here. Scanning it twice stores it once.
+
+    No outbox event: the ticket is its kiosk's to send; this desk's own steps carry its uid.
+    What the code does not carry stays empty until sync brings the kiosk's record: the
+    organisation and contact, and a line's points, ranges or length (the clerk corrects the
+    intake). The lines are priced with this desk's catalogue version of the code's number if
+    it has it, else its latest; the total is the one the customer was shown (signed)."""
+    from .catalog_store import latest_version, load_catalog
+    from .fees import EstimateError, EstimateRequest, LineRequest, default_policy, estimate
+    from .ticketcode import decode, from_text, to_text
+
+    if keys_for is None:
+        from .keys import keys_for
+    record = decode(code, keys_for)  # TicketCodeError: the caller said what it was already
+    known = find_ticket_by_uid(record.ticket_uid)
+    if known:
+        return known
+    if find_ticket(record.number):
+        raise TransitionError("conflict", f"Another ticket here already has the number {record.number}.")
+    from db.models import CatalogVersion
+
+    version = record.catalog_version if CatalogVersion.get_or_none(
+        CatalogVersion.id == record.catalog_version) else latest_version()
+    catalog = load_catalog(version)
+    missing = [ln.code for ln in record.lines if ln.code not in catalog.by_code]
+    if missing:
+        raise TransitionError("bad_intake", f"fee rows {', '.join(missing)} are not in this desk's catalogue "
+                                            f"(version {version}); sync the catalogue")
+    requests = tuple(LineRequest(ln.code, quantity=ln.quantity, use=ln.use, service=ln.service) for ln in record.lines)
+    try:
+        priced = estimate(EstimateRequest(requests, record.urgent), catalog.by_code, policy or default_policy(),
+                          catalog.version)
+    except EstimateError as e:
+        raise TransitionError("bad_intake", str(e)) from None
+    now = now or utc_now()
+    with database_proxy.atomic():
+        if find_ticket_by_uid(record.ticket_uid):  # imported meanwhile (the check above was outside)
+            return find_ticket_by_uid(record.ticket_uid)
+        device = Device.get_or_none(Device.uid == record.device_uid) or Device.create(
+            uid=record.device_uid, prefix=record.number.split("-")[0], role="kiosk", created_at=now)
+        customer_id = insert(Customer, organisation="", credit_code="", address="", contact="", phone="",
+                             created_at=now)
+        ticket_id = insert(
+            Ticket, uid=record.ticket_uid, number=record.number, device=device.id, customer=customer_id,
+            version=catalog.version, policy_id=priced.policy_id, status="registered", urgent=record.urgent,
+            pickup="in_person", certificates=1, certificate_name="", total_fen=record.total_fen,
+            quoted_lines=priced.quoted_lines, estimate_json=json.dumps(priced.to_dict(), ensure_ascii=False,
+                                                                     sort_keys=True, default=str),
+            created_at=record.created_at, code=to_text(from_text(code)))
+        blank = {"points": None, "ranges": None, "metres": None, "ac_dc": False, "model": "", "serial_number": "",
+                 "manufacturer": "", "requirements": "", "repair_if_fails": False}
+        insert_many(TicketLine, [
+            {"ticket": ticket_id, "position": position, "row": catalog.row_ids[ln.code], "code": ln.code,
+             "quantity": ln.quantity, "use": ln.use, "service": est.service, **blank, "amount_fen": est.amount_fen,
+             "free_reason": est.free_reason}
+            for position, (ln, est) in enumerate(zip(record.lines, priced.lines))])
+    return ticket_id

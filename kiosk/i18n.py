@@ -239,7 +239,9 @@ _DESK_MESSAGES: dict[str, tuple[str, str]] = {
     "desk.revoked": ("签发这张受理单的自助机密钥已停用，请核实", "The issuing kiosk's key was revoked; check the ticket"),
     "desk.unsupported_version": ("受理单格式比本软件新，请升级软件", "The ticket code is from a newer version; update the software"),
     "desk.not_local": ("受理单有效，但本机还没有这张受理单", "A valid ticket code, but this desk does not have the ticket yet"),
-    "desk.imported": ("已从二维码导入受理单{number}", "Ticket {number} imported from its code"),
+    "desk.imported": ("这张受理单尚未同步到本机，已按二维码内容登记；送检单位待同步或向客户核实",
+                      "This ticket had not reached this desk: taken from its QR code; confirm the organisation "
+                      "with the customer until sync brings it"),
     "desk.already": ("该受理单已于{time}由{name}{step}", "Already {step} at {time} by {name}"),
     "desk.central": ("中心系统", "the central system"),
     "desk.not_yet": ("该受理单{status}，还不能{step}", "This ticket is {status}; it cannot be {step} yet"),

@@ -217,3 +217,71 @@ def test_a_scanned_ticket_code_finds_its_ticket_and_a_tampered_one_is_refused(de
     flipped = code[:-20] + ("A" if body[0] != "A" else "B") + body[1:]
     assert identify(flipped).error in ("bad_signature", "damaged")
     assert identify(code[:-5]).error == "damaged"
+
+
+# ---- a valid ticket this desk has never seen ------------------------------------------------
+
+FOREIGN_DEVICE = "0193aaaa-0000-7000-8000-00000000f00d"
+
+
+def foreign_code(number="K9Z-261124-0003", lines=(("L-001-001", 2, "verification", "safety"),), urgent=None,
+                 total_fen=0) -> str:
+    """A code signed by another kiosk whose public key this desk imported (keys file), but
+    whose tickets never reached it."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.keys import import_public_keys
+    from kiosk.ticketcode import CodeLine, TicketRecord, encode
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    import_public_keys(f"{FOREIGN_DEVICE} {base64.b64encode(key.public_key().public_bytes_raw()).decode()}\n")
+    record = TicketRecord("0193aaab-0000-7000-8000-000000000001", number, FOREIGN_DEVICE,
+                          datetime(2026, 11, 24, 1, 41, tzinfo=UTC), 1, tuple(CodeLine(*ln) for ln in lines),
+                          total_fen, urgent=urgent)
+    return encode(record, key)
+
+
+def test_a_valid_unknown_ticket_is_taken_from_its_code_and_received(desk):
+    from kiosk.desk import import_ticket
+
+    _, clerk, device = desk
+    code = foreign_code(lines=(("L-001-001", 2, "verification", "safety"), ("C-003-001", 1, "verification", "other")),
+                        urgent="72h", total_fen=1300)
+    assert identify(code).error == "not_local"
+    before = counts()
+    ticket_id = import_ticket(code)
+    assert counts() == before  # no event, no outbox, no print: the ticket is its kiosk's to send
+    assert import_ticket(code.lower()) == ticket_id == identify(code).ticket_id  # scanned twice: stored once
+    ticket = Ticket.get_by_id(ticket_id)
+    assert (ticket.number, ticket.status, ticket.urgent, ticket.total_fen) == ("K9Z-261124-0003", "registered", "72h",
+                                                                              1300)
+    assert ticket.device.uid == FOREIGN_DEVICE and ticket.code == code
+    assert [(ln.code, ln.quantity) for ln in ticket_summary(ticket_id).lines] == [("L-001-001", 2), ("C-003-001", 1)]
+    assert ensure_device("K1").uid == device.uid  # this desk is still itself, not the kiosk it met
+
+    done = receive(ticket_id, clerk, device)
+    event = OutboxEvent.get(OutboxEvent.kind == "ticket.received")
+    assert json.loads(event.payload)["ticket"] == ticket.uid and done.total_fen is not None
+    assert not OutboxEvent.select().where((OutboxEvent.kind == "ticket.registered")
+                                          & OutboxEvent.payload.contains(ticket.uid)).exists()
+
+
+def test_an_unknown_ticket_with_rows_this_desk_lacks_is_refused_whole(desk):
+    from kiosk.desk import import_ticket
+
+    code = foreign_code(lines=(("L-001-001", 1, "verification", "safety"), ("Q-999-999", 1, "verification", "other")))
+    tickets = Ticket.select().count()
+    with pytest.raises(TransitionError, match="Q-999-999"):
+        import_ticket(code)
+    assert Ticket.select().count() == tickets
+
+
+def test_an_unknown_ticket_whose_number_is_taken_is_refused(desk):
+    from kiosk.desk import import_ticket
+
+    ticket, _, _ = desk
+    with pytest.raises(TransitionError) as refused:
+        import_ticket(foreign_code(number=ticket.number))
+    assert refused.value.kind == "conflict"

@@ -140,6 +140,30 @@ async def test_the_desk_locks_itself_when_idle():
         assert number not in screen_text(app)
 
 
+async def test_a_valid_ticket_this_desk_never_saw_is_taken_from_its_code():
+    """The kiosk has not synced and central is down: the code alone brings the ticket."""
+    from db.connection import open_database
+
+    from .test_desk import foreign_code
+
+    app, _ = make_desk()
+    db = open_database(app.config.database)
+    code = foreign_code(number="K9Z-261124-0003", lines=(("L-001-001", 2, "verification", "safety"),))
+    db.close()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await sign_in(pilot)
+        await pilot.press(*code, "enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "已按二维码内容登记" in text and "K9Z-261124-0003" in text and "一般压力表" in text
+        await pilot.press("f5")
+        await settle(pilot)
+        assert status_of("K9Z-261124-0003") == "received"
+        await pilot.press(*code, "enter")  # scanned again: the same ticket, already received
+        await settle(pilot)
+        assert "已收件" in screen_text(app) and Ticket.select().where(Ticket.number == "K9Z-261124-0003").count() == 1
+
+
 async def test_a_scanner_burst_arrives_intact():
     """~200 characters typed as fast as the test can (faster than any scanner), then Tab."""
     app, _ = make_desk()

@@ -23,3 +23,18 @@ def test_chinese_text_avoids_ambiguous_width_punctuation(key):
     zh = MESSAGES[key][0]
     ambiguous = [ch for ch in zh if unicodedata.east_asian_width(ch) == "A"]
     assert ambiguous == [], f"{key}: use full-width punctuation instead of {ambiguous}"
+
+
+def test_no_key_is_written_twice():
+    """A dict literal keeps the last of two equal keys without a word: the first text is lost."""
+    import ast
+    from collections import Counter
+    from pathlib import Path
+
+    import kiosk.i18n
+
+    tree = ast.parse(Path(kiosk.i18n.__file__).read_text("utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = Counter(k.value for k in node.keys if isinstance(k, ast.Constant))
+            assert [k for k, n in keys.items() if n > 1] == []

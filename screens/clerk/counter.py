@@ -34,9 +34,14 @@ def _load(ticket_id):
 
 
 def _lookup(text):
-    from kiosk.desk import identify
+    """What the scan names; a valid ticket this desk has never seen is taken from its code."""
+    from dataclasses import replace
+
+    from kiosk.desk import identify, import_ticket
 
     result = identify(text)
+    if result.error == "not_local":
+        result = replace(result, ticket_id=import_ticket(text), error="imported")
     if result.ticket_id is None:
         return result, None, ()
     return (result, *_load(result.ticket_id))
@@ -96,7 +101,7 @@ class CounterScreen(KioskScreen):
             self.message = (f"desk.{result.error}", {})
         else:
             self.summary, self.steps = message.summary, message.steps
-            self.message = self.found_message()
+            self.message = ("desk.imported", {}) if result.error == "imported" else self.found_message()
         self.show()
 
     def found_message(self) -> tuple[str, dict]:
