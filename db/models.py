@@ -190,6 +190,16 @@ class OutboxEvent(BaseModel):
     payload = TextField()  # JSON
     created_at = UtcDateTimeField()
     acked_at = UtcDateTimeField(null=True)
+    parked_at = UtcDateTimeField(null=True)  # refused by the central system: not sent again
+    park_reason = TextField(null=True)
+
+
+class HeldChange(BaseModel):
+    """A pulled ticket status change whose ticket has not reached this node yet (kiosk/sync.py)."""
+
+    seq = IntegerField(primary_key=True)
+    ticket_uid = TextField()
+    data = TextField()  # JSON
 
 
 class Counter(BaseModel):
@@ -251,4 +261,5 @@ class IntakeLine(BaseModel):
 
 
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
-          OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine]
+          OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine,
+          HeldChange]

@@ -178,7 +178,10 @@ def cmd_db_status(args, config: Config) -> int:
         "tickets": Ticket.select().count(),
         "print_jobs_pending": PrintJob.select().where(PrintJob.state == "pending").count(),
         "print_jobs_failed": PrintJob.select().where(PrintJob.state == "failed").count(),
-        "outbox_waiting": OutboxEvent.select().where(OutboxEvent.acked_at.is_null()).count(),
+        "outbox_waiting": OutboxEvent.select().where(OutboxEvent.acked_at.is_null()
+                                                     & OutboxEvent.parked_at.is_null()).count(),
+        "outbox_parked": OutboxEvent.select().where(OutboxEvent.parked_at.is_null(False)
+                                                    & OutboxEvent.acked_at.is_null()).count(),
     }, indent=2))
     return 0
 
@@ -213,6 +216,62 @@ def _open_with_key(config: Config):
         return _open(config)
     except KeyFileError as e:
         raise CommandError("keys.unusable", str(e), config.language) from None
+
+
+def cmd_enroll(args, config: Config) -> int:
+    """Trade the one-time code from `kiosk central add-device` for this device's token."""
+    from .keys import own_public_key
+    from .registration import ensure_device
+    from .sync import SyncError, enroll
+
+    _open_with_key(config)
+    device = ensure_device(config.device_prefix)
+    try:
+        done = enroll(args.url, args.code, device, own_public_key(device.uid))
+    except (SyncError, ValueError) as e:
+        raise CommandError("cli.enroll_failed", str(e), config.language) from None
+    print(t("cli.enrolled", config.language, url=done.url, role=done.role, device=device.uid))
+    return 0
+
+
+async def _direct(fn, *args):
+    return fn(*args)
+
+
+def cmd_sync(args, config: Config) -> int:
+    """One pass (push, then pull), or `--daemon`: passes for ever, with backoff when offline."""
+    import asyncio
+    import time
+
+    from .registration import ensure_device
+    from .sync import Central, SyncError, backoff, enrolment, parked_events, sync_pass
+
+    _open(config)
+    lang = config.language
+    if args.parked:
+        for uid, kind, reason in parked_events():
+            print(f"{uid}\t{kind}\t{reason}")
+        return 0
+    enrolled = enrolment()
+    if enrolled is None:
+        raise CommandError("cli.not_enrolled", str(config.database), lang)
+    central, own = Central(enrolled.url, enrolled.token), ensure_device().uid
+    failures = 0
+    while True:
+        try:
+            report = asyncio.run(sync_pass(central, _direct, own, net_call=_direct))
+        except SyncError as e:
+            if not args.daemon:
+                raise CommandError("cli.sync_failed", str(e), lang) from None
+            failures += 1
+            time.sleep(backoff(failures))
+            continue
+        failures = 0
+        print(json.dumps({"pushed": report.pushed, "parked": report.parked, "pulled": report.pulled,
+                          "waiting": report.backlog.waiting, "parked_total": report.backlog.parked}), flush=True)
+        if not args.daemon:
+            return 0
+        time.sleep(args.interval)
 
 
 def cmd_keys_export(args, config: Config) -> int:
@@ -383,6 +442,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_keys_import)
 
+    p = sub.add_parser("enroll", help="join the central system with a one-time code from `kiosk central add-device`")
+    p.add_argument("url", help="the central system, e.g. http://central.local:8400")
+    p.add_argument("code")
+    p.set_defaults(func=cmd_enroll)
+    p = sub.add_parser("sync", help="push the outbox and pull changes once (the running app does this by itself)")
+    p.add_argument("--daemon", action="store_true", help="keep syncing; back off while the central system is away")
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between passes with --daemon")
+    p.add_argument("--parked", action="store_true", help="list the events the central system refused")
+    p.set_defaults(func=cmd_sync)
+
     ticket = sub.add_parser("ticket", help="tickets").add_subparsers(dest="ticket_command", required=True)
     p = ticket.add_parser("verify", help="decode a ticket code (the QR's text) and check its signature")
     p.add_argument("code", nargs="+", help="the code as scanned; spaces and line breaks are ignored")
@@ -398,6 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.set_defaults(func=cmd_clerk_remove)
     clerks.add_parser("list", help="the clerks who can unlock the desk").set_defaults(func=cmd_clerk_list)
+
+    # The central system: its own parser in central/cli.py, imported only when used.
+    # prefix_chars="+": `kiosk central --help` and every option pass through untouched.
+    p = sub.add_parser("central", help="the central system: serve, add-device, revoke-device, devices, "
+                                       "catalog import, office-token", add_help=False, prefix_chars="+")
+    p.add_argument("central_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda args, config: __import__("central.cli").cli.main(args.central_args, config))
     return parser
 
 

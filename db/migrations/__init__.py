@@ -11,6 +11,7 @@ from . import (
     m0004_print_spool,
     m0005_ticket_codes,
     m0006_clerk_desk,
+    m0007_sync,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -20,5 +21,6 @@ MIGRATIONS: list[list[str]] = [
     m0004_print_spool.STATEMENTS,
     m0005_ticket_codes.STATEMENTS,
     m0006_clerk_desk.STATEMENTS,
+    m0007_sync.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,124 @@
+"""Push and pull between real devices and a real central system: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import json
+
+from db.models import DeviceKey, OutboxEvent, Ticket
+
+from .conftest import central_event_uids, register
+
+
+def test_a_kiosk_pushes_its_outbox_once_and_a_desk_receives_its_tickets(central, nodes):
+    kiosk, desk = nodes("kiosk", prefix="K1"), nodes("desk", role="clerk", prefix="D1")
+    with kiosk.open():
+        kiosk.enroll(central)
+        tickets = register(3)
+        report = kiosk.sync()
+        assert (report.pushed, report.parked, report.backlog.waiting) == (3, 0, 0)
+        mine = sorted(e.uid for e in OutboxEvent.select())
+        assert kiosk.sync().pushed == 0  # nothing left: nothing sent twice
+    assert central_event_uids(central.storage) == mine
+
+    with desk.open():
+        desk.enroll(central)
+        report = desk.sync()
+        assert report.applied.tickets == 3
+        assert DeviceKey.get(DeviceKey.device_uid == kiosk.uid).source == "sync"  # the kiosk's key came too
+        local = Ticket.get(Ticket.uid == tickets[0].uid)
+        assert (local.number, local.status, local.customer.organisation) == (tickets[0].number, "registered",
+                                                                              "示范燃气有限公司")
+        assert [ln.code for ln in local.lines] == ["L-001-001", "C-003-001"]
+        assert desk.sync().pulled == 0  # the cursor moved past what was applied
+
+
+def test_a_step_at_one_desk_reaches_another(central, nodes):
+    from kiosk.clerks import add_clerk
+    from kiosk.desk import history, receive
+    from kiosk.registration import ensure_device
+
+    kiosk, first, second = nodes("kiosk"), nodes("first", role="clerk"), nodes("second", role="clerk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        (ticket,) = register(1)
+        kiosk.sync()
+    with first.open():
+        first.enroll(central)
+        first.sync()
+        local = Ticket.get(Ticket.uid == ticket.uid)
+        receive(local.id, add_clerk("wang", "王芳", "2468"), ensure_device())
+        assert first.sync().pushed == 1
+    with second.open():
+        second.enroll(central)
+        second.sync()
+        local = Ticket.get(Ticket.uid == ticket.uid)
+        assert local.status == "received"
+        assert [s.kind for s in history(local.id)] == ["received"]
+
+
+def test_a_step_that_arrives_before_its_ticket_waits_for_it(central, nodes):
+    """A desk took the ticket in from its code and pushed "received" before the kiosk synced."""
+    from kiosk.clerks import add_clerk
+    from kiosk.desk import import_ticket, receive
+    from kiosk.keys import export_public_keys, import_public_keys
+    from kiosk.registration import ensure_device
+
+    kiosk, first, second = nodes("kiosk"), nodes("first", role="clerk"), nodes("second", role="clerk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        (ticket,) = register(1)
+        keys = export_public_keys()
+    with first.open():
+        import_public_keys(keys)
+        first.enroll(central)
+        receive(import_ticket(ticket.code), add_clerk("wang", "王芳", "2468"), ensure_device())
+        assert first.sync().pushed == 1
+    with second.open():
+        second.enroll(central)
+        assert second.sync().applied.held == 1  # the step, without its ticket yet
+    with kiosk.open():
+        kiosk.sync()
+    with second.open():
+        second.sync()
+        assert Ticket.get(Ticket.uid == ticket.uid).status == "received"
+    with first.open():
+        first.sync()  # the kiosk's record fills in what the code did not carry
+        local = Ticket.get(Ticket.uid == ticket.uid)
+        assert (local.status, local.customer.organisation) == ("received", "示范燃气有限公司")
+
+
+def test_an_event_central_refuses_is_parked_and_the_rest_goes_on(central, nodes):
+    from db.models import utc_now
+    from kiosk.sync import parked_events
+
+    kiosk = nodes("kiosk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        register(1)
+        OutboxEvent.create(uid="0193bbbb-0000-7000-8000-000000000001", kind="ticket.teleported",
+                           payload=json.dumps({"device": kiosk.uid}), created_at=utc_now())
+        register(1)
+        report = kiosk.sync()
+        assert (report.pushed, report.parked, report.backlog.waiting, report.backlog.parked) == (2, 1, 0, 1)
+        assert [(uid, kind) for uid, kind, _ in parked_events()] == [("0193bbbb-0000-7000-8000-000000000001",
+                                                                     "ticket.teleported")]
+    assert len(central_event_uids(central.storage)) == 2
+
+
+def test_a_new_catalogue_arrives_whole_and_tickets_keep_theirs(central, nodes, tmp_path):
+    from central.catalog import import_catalog
+    from kiosk.catalog_store import export_csv, latest_version, load_catalog
+
+    kiosk = nodes("kiosk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        (before,) = register(1)
+        text = export_csv().replace("30.00", "35.00", 1)  # a new fee for the first row
+        old = latest_version()
+    import_catalog(central.storage, text, "fees-2027.csv")
+    with kiosk.open():
+        report = kiosk.sync()
+        assert len(report.applied.catalogs) == 1 and latest_version() == report.applied.catalogs[0] != old
+        assert load_catalog().by_code["L-001-001"].price_fen == 3500
+        assert Ticket.get(Ticket.uid == before.uid).version_id == old  # a ticket keeps its version
+        assert kiosk.sync().applied.catalogs == []  # the same schedule again: nothing new
