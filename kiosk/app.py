@@ -87,6 +87,7 @@ class KioskApp(Station, inherit_bindings=False):
         self.last_activity = clock()
         self.catalog = self.index = self.policy = self.device = None
         self.submitting = False  # one ticket per confirmation, however many taps
+        self.new_catalog = False  # sync stored a newer fee schedule: taken between customers
         self.set_reactive(KioskApp.language, config.language)
 
     # ---- start-up --------------------------------------------------------------------------
@@ -137,6 +138,7 @@ class KioskApp(Station, inherit_bindings=False):
             if hasattr(screen, "catalog_ready"):
                 screen.catalog_ready()
         self.print_receipts()  # anything left from before a restart
+        self.sync_loop(self.device.uid)
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         self.notify(f"{t('cli.database', self.language)}: {message.error}", severity="error", timeout=60)
@@ -171,6 +173,8 @@ class KioskApp(Station, inherit_bindings=False):
         self.back_to_welcome()
         self.push_screen(TicketScreen(view))
         self.print_receipts()
+        self.sync_soon()
+        self.take_new_catalog()
 
     def on_registration_failed(self, message: RegistrationFailed) -> None:
         self.submitting = False
@@ -210,6 +214,30 @@ class KioskApp(Station, inherit_bindings=False):
         self.draft.clear()
         self.back_to_welcome()
         self.screen.relabel()
+        self.take_new_catalog()
+
+    # ---- a new fee schedule from the central system ------------------------------------------
+
+    def catalog_arrived(self, versions: list[int]) -> None:
+        self.new_catalog = True
+        self.take_new_catalog()
+
+    def take_new_catalog(self) -> None:
+        """Only between customers: an estimate in progress keeps the version it began with."""
+        if self.new_catalog and self.draft.is_empty and not self.submitting:
+            self.new_catalog = False
+            self.reload_catalog()
+
+    @work(exclusive=True, group="catalog")
+    async def reload_catalog(self) -> None:
+        from .catalog_store import load_catalog, search_keys_for
+        from .search import SearchIndex
+
+        def load():
+            catalog = load_catalog()
+            return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows))
+
+        self.catalog, self.index = await self.in_db_thread(load)
 
     # ---- idle timeout ----------------------------------------------------------------------
 

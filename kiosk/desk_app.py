@@ -105,6 +105,7 @@ class DeskApp(Station, inherit_bindings=False):
     def on_desk_ready(self, message: DeskReady) -> None:
         self.device = message.device
         self.print_receipts()
+        self.sync_loop(self.device.uid)
 
     def on_desk_failed(self, message: DeskFailed) -> None:
         self.notify(t("desk.failed", self.language, error=message.error), severity="error", timeout=30)

@@ -39,6 +39,7 @@ class KioskScreen(Screen):
             yield Static(classes="title")
             if self.STEP is not None:
                 yield Static(classes="steps")
+            yield Static(classes="sync")  # shown only when the station syncs with a central system
             language = Button("", classes="language", compact=True)
             language.can_focus = False  # a tap or F2; never in the way of Tab and Enter
             yield language
@@ -71,7 +72,19 @@ class KioskScreen(Screen):
                 for i, key in enumerate(STEPS)
             ))
         self.query_one(".language", Button).label = t("app.language", lang)
+        self.show_sync(getattr(self.app, "sync_state", None))
         relabel_marked(self, lang)
+
+    def show_sync(self, state) -> None:
+        """The quiet online/offline indicator, with how many facts wait to be sent."""
+        shown = self.query_one(".sync", Static)
+        shown.display = bool(state and state.enrolled)
+        if not shown.display:
+            return
+        lang = self.lang
+        key = "sync.offline" if state.online is False else "sync.online"
+        shown.set_class(state.online is False, "-offline")
+        shown.update(t(f"{key}_waiting" if state.waiting else key, lang, count=state.waiting))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """A tap does what the key does: button #next runs action_next, and so on."""

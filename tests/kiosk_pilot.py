@@ -52,11 +52,31 @@ async def settle(pilot) -> None:
     """Let workers finish and their messages land, and the workers those messages start
     (a registration starts the printing of its receipt)."""
     for _ in range(10):
-        await pilot.app.workers.wait_for_complete()
+        finite = _finite(pilot.app)
+        if finite:  # an empty list would mean "all of them" to wait_for_complete
+            await pilot.app.workers.wait_for_complete(finite)
         await pilot.pause()
-        if not any(w.is_running for w in pilot.app.workers):
+        if not any(w.is_running for w in _finite(pilot.app)):
             return
     raise AssertionError("workers keep starting workers")
+
+
+def _finite(app) -> list:
+    """Every worker but the sync loop, which runs for as long as the app (see next_sync)."""
+    return [w for w in app.workers if w.group != "sync"]
+
+
+async def next_sync(pilot, timeout: float = 30):
+    """Wake the sync loop and wait for the state it reports after its pass (the timeout only
+    guards against a hang; nothing is timed)."""
+    import asyncio
+
+    app = pilot.app
+    app.sync_reported.clear()
+    app.sync_soon()
+    await asyncio.wait_for(app.sync_reported.wait(), timeout)
+    await pilot.pause()
+    return app.sync_state
 
 
 async def fill(pilot, values: dict[str, str]) -> None:

@@ -147,6 +147,7 @@ class CounterScreen(KioskScreen):
         if e is None:
             self.message = (f"desk.done.{message.transition.kind}", {"number": message.transition.number})
             self.app.print_receipts()
+            self.app.sync_soon()
         elif getattr(e, "kind", None) == "already":
             self.message = self.already_message(e.status) if e.status else ("desk.failed", {"error": str(e)})
         elif getattr(e, "kind", None) == "not_yet":
