@@ -122,3 +122,25 @@ def test_a_new_catalogue_arrives_whole_and_tickets_keep_theirs(central, nodes, t
         assert load_catalog().by_code["L-001-001"].price_fen == 3500
         assert Ticket.get(Ticket.uid == before.uid).version_id == old  # a ticket keeps its version
         assert kiosk.sync().applied.catalogs == []  # the same schedule again: nothing new
+
+
+def test_enroll_and_sync_from_the_command_line(central, run, tmp_path):
+    from central.devices import add_device
+
+    status, _, err = run("sync")
+    assert status == 1 and "kiosk enroll" in err  # not enrolled: says what to do
+    status, _, err = run("enroll", central.url, "NOT-A-CODE")
+    assert status == 1 and "403" in err
+    status, out, _ = run("enroll", central.url, add_device(central.storage, "kiosk"))
+    assert status == 0 and "kiosk" in out
+    from db.connection import open_database
+
+    db = open_database(tmp_path / "k.sqlite3")
+    register(2)
+    db.close()
+    status, out, _ = run("sync")
+    assert status == 0 and json.loads(out) == {"pushed": 2, "parked": 0, "pulled": json.loads(out)["pulled"],
+                                               "waiting": 0, "parked_total": 0}
+    assert len(central_event_uids(central.storage)) == 2
+    status, out, _ = run("sync", "--parked")
+    assert status == 0 and out == ""
