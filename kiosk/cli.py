@@ -208,6 +208,29 @@ def cmd_reprint(args, config: Config) -> int:
     return 0
 
 
+def cmd_due(args, config: Config) -> int:
+    """Instruments falling due for periodic verification (周检): a table, or CSV for the staff
+    who call the customers (the CSV has the full phone number; the table masks it)."""
+    from .due import due_instruments, format_table, parse_within, to_csv
+
+    lang = args.lang or config.language
+    try:
+        days = parse_within(args.within)
+    except ValueError as e:
+        raise CommandError("cli.bad_request", str(e), lang) from None
+    _open(config)
+    items = due_instruments(days, overdue=args.overdue)
+    if args.csv or args.output:
+        text = to_csv(items, lang)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
+        else:
+            sys.stdout.write(text)
+    else:
+        print(format_table(items, lang))
+    return 0
+
+
 def _open_with_key(config: Config):
     """_open, with an unusable signing key (readable by others, missing, changed) said clearly."""
     from .keys import KeyFileError
@@ -429,6 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ticket", help="ticket number, e.g. K1A-261124-0001")
     p.add_argument("--lang", choices=("zh", "en"), help="default: the language it was registered in")
     p.set_defaults(func=cmd_reprint)
+
+    p = sub.add_parser("due", help="instruments falling due for periodic verification (from picked-up tickets)")
+    p.add_argument("--within", default="30d", help="days ahead, e.g. 30d (default) or 6w")
+    p.add_argument("--overdue", action="store_true", help="also those already past their due date")
+    p.add_argument("--csv", action="store_true", help="CSV with the full phone number, for the staff who call")
+    p.add_argument("-o", "--output", help="write CSV to this file (UTF-8 with BOM, for Excel)")
+    p.add_argument("--lang", choices=("zh", "en"))
+    p.set_defaults(func=cmd_due)
 
     dbp = sub.add_parser("db", help="the local database").add_subparsers(dest="db_command", required=True)
     dbp.add_parser("status", help="schema and catalogue versions, queues").set_defaults(func=cmd_db_status)

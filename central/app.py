@@ -1,0 +1,307 @@
+"""The HTTP API (FastAPI; OpenAPI at /openapi.json). The contract is in central/README-API.md.
+
+Endpoints are plain functions: FastAPI runs them in its thread pool, where the blocking
+database calls belong. The push endpoint reads its own body (central/ingest.py checks it with
+msgspec, in C); the changes endpoint writes its own (payloads relayed as stored text), rather
+than have FastAPI walk them.
+"""
+
+
+import json
+import logging
+import os
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import devices, feed, ingest, office
+from .auth import Device, device_for_token, office_token_matches
+from .storage import Busy, Storage, open_storage
+
+log = logging.getLogger("central")
+
+MAX_BODY = 16 * 1024 * 1024  # bytes: 500 events with room to spare
+
+
+# ---- the wire shapes ---------------------------------------------------------------------
+
+
+class RejectedEvent(BaseModel):
+    uid: str
+    error: str
+
+
+class Problem(BaseModel):
+    """Every error: `detail` says why (FastAPI's own validation errors give a list there);
+    `error` is a stable word where there is one; `rejected` names refused events."""
+
+    detail: str | list[dict[str, Any]]
+    error: str | None = None
+    rejected: list[RejectedEvent] | None = None
+
+
+class EnrollIn(BaseModel):
+    code: str = Field(max_length=100)
+    device_uid: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                            description="the device's UUID, canonical lower-case form")
+    prefix: str = Field(pattern=r"^[A-Z0-9]{1,8}$", description="its ticket-number prefix")
+    public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="base64 of the raw 32-byte Ed25519 key")
+
+
+class EnrollOut(BaseModel):
+    token: str
+    device_uid: str
+    role: str
+
+
+class EventIn(BaseModel):
+    # For the OpenAPI description; the body is checked by central/ingest.py. A bad uid, kind,
+    # time or payload comes back *by uid* in `rejected` (so the device can park that one event).
+    uid: str
+    kind: str
+    created_at: str
+    payload: dict[str, Any]
+
+
+class EventsIn(BaseModel):
+    events: list[EventIn] = Field(min_length=1, max_length=ingest.MAX_BATCH)
+
+
+class Acked(BaseModel):
+    acked: list[str]
+
+
+class Change(BaseModel):
+    seq: int
+    kind: str
+    data: dict[str, Any]
+
+
+class Changes(BaseModel):
+    changes: list[Change]
+    next: int
+    more: bool
+
+
+class Health(BaseModel):
+    ok: bool
+
+
+# Declared as security schemes, so the OpenAPI description says how to authenticate. The
+# office takes its token as a bearer token (tools) or as an HTTP Basic password (a browser
+# asks for it by itself; any user name).
+DEVICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="device", description="A device token from /api/v1/enroll")
+OFFICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="office", description="kiosk central office-token")
+OFFICE_BASIC = HTTPBasic(auto_error=False, scheme_name="office_basic", realm="central office",
+                         description="Any user name; the office token as the password")
+
+UNAUTHORISED = {401: {"model": Problem, "description": "No token, an unknown one or a revoked device's"}}
+BUSY = {503: {"model": Problem, "description": "The database is busy or unreachable: retry"}}
+MALFORMED = {422: {"model": Problem, "description": "A malformed request"},
+             413: {"model": Problem, "description": "A body over 16 MB"}}
+
+
+# ---- the app -----------------------------------------------------------------------------
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyLimit:
+    """ASGI middleware: a body over MAX_BODY bytes is a 413 before it fills memory, whether it
+    says its length (Content-Length) or not (chunked)."""
+
+    def __init__(self, app, limit: int = MAX_BODY):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await _send_413(send)
+        seen, started = 0, False
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _send_413(send)
+
+
+async def _send_413(send) -> None:
+    body = json.dumps({"detail": f"request body over {MAX_BODY} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), status,
+                    media_type="application/json")
+
+
+def _document_body(app: FastAPI, model: type[BaseModel]) -> None:
+    """The push endpoint parses its own body (see push): add the model it documents, and the
+    models that one refers to, to the OpenAPI components."""
+    default = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = default()
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(body.pop("$defs", {}))
+            components[model.__name__] = body
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def _is_json(content_type: str | None) -> bool:
+    return content_type is None or content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def create_app(storage: Storage) -> FastAPI:
+    app = FastAPI(title="Metrology kiosk central", version="1",
+                  description="The central system kiosks and clerk desks sync with. See central/README-API.md.")
+    _document_body(app, EventsIn)
+    app.state.storage = storage
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI answers a body it cannot decode (not UTF-8) with 400; the contract says a
+        # malformed body is a 422, like every other malformed body.
+        if error.status_code == 400:
+            return JSONResponse({"detail": str(error.detail)}, 422)
+        return await http_exception_handler(request, error)
+
+    @app.exception_handler(Busy)
+    def busy(request: Request, error: Busy) -> JSONResponse:
+        log.warning("database busy: %s", error)
+        return JSONResponse({"detail": "the database is busy; retry shortly"}, 503, headers={"Retry-After": "2"})
+
+    def device(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(DEVICE_TOKEN)]) -> Device:
+        found = device_for_token(storage, credentials.credentials if credentials else None)
+        if found is None:
+            raise _Unauthorised("a valid device token is required (Authorization: Bearer TOKEN)", "Bearer")
+        return found
+
+    def office_user(token: Annotated[HTTPAuthorizationCredentials | None, Security(OFFICE_TOKEN)],
+                    basic: Annotated[HTTPBasicCredentials | None, Security(OFFICE_BASIC)]) -> None:
+        secret = token.credentials if token else (basic.password if basic else None)
+        if not office_token_matches(storage, secret):
+            raise _Unauthorised("the office token is required (kiosk central office-token)",
+                                'Basic realm="central office", charset="UTF-8"')
+
+    @app.exception_handler(_Unauthorised)
+    def unauthorised(request: Request, error: _Unauthorised) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, 401, headers={"WWW-Authenticate": error.challenge})
+
+    @app.get("/api/v1/health", response_model=Health, tags=["device"])
+    def health() -> Health:
+        return Health(ok=True)
+
+    @app.post("/api/v1/enroll", response_model=EnrollOut, tags=["device"],
+              responses={**MALFORMED, 403: {"model": Problem, "description": "A bad, used or expired code"},
+                         409: {"model": Problem, "description": "The prefix is taken, or the key changed"}, **BUSY})
+    def enroll(body: EnrollIn) -> Response:
+        try:
+            done = devices.enroll(storage, body.code, body.device_uid, body.prefix, body.public_key)
+        except devices.EnrolError as e:
+            return _json({"detail": str(e), "error": e.code}, e.status)
+        log.info("device enrolled: %s", done.device_uid)
+        return _json({"token": done.token, "device_uid": done.device_uid, "role": done.role})
+
+    @app.post("/api/v1/events", response_model=Acked, tags=["device"],
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": {"$ref": "#/components/schemas/EventsIn"}}}}},
+              responses={**MALFORMED, 422: {"model": Problem, "description": "Refused events by uid in "
+                                            "`rejected` (nothing was applied), or a malformed body"},
+                         **UNAUTHORISED, **BUSY})
+    async def push(request: Request, me: Annotated[Device, Depends(device)]) -> Response:
+        # The body is read here rather than bound by FastAPI: ingest checks a batch once, from
+        # the bytes (msgspec), and stores each payload as sent. EventsIn documents the shape.
+        if not _is_json(request.headers.get("content-type")):
+            return _json({"detail": [{"type": "content_type", "loc": ["body"],
+                                      "msg": "Content-Type must be application/json"}]}, 422)
+        return await run_in_threadpool(_push, me, await request.body())
+
+    def _push(me: Device, body: bytes) -> Response:
+        try:
+            events = ingest.parse_batch(body)
+        except ingest.Malformed as e:
+            return _json({"detail": e.problems}, 422)
+        checked, rejected = ingest.validate(me, events)
+        if rejected:
+            devices.touch(storage, me)
+            log.info("push refused: %d of %d events from %s", len(rejected), len(events), me.uid)
+            return _json({"rejected": [{"uid": r.uid, "error": r.error} for r in rejected],
+                          "detail": f"{len(rejected)} of {len(events)} events refused; nothing was applied"}, 422)
+        return _json({"acked": ingest.apply(storage, me, checked)})
+
+    @app.get("/api/v1/changes", response_model=Changes, tags=["device"],
+             responses={**MALFORMED, **UNAUTHORISED, **BUSY})
+    def changes(me: Annotated[Device, Depends(device)],
+                after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+                limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 500) -> Response:
+        devices.touch(storage, me, pulled=True)
+        page = feed.read(storage, after, limit, me.role, me.id)
+        return Response(page.json().encode("utf-8"), media_type="application/json")
+
+    @app.get("/api/v1/office/summary", tags=["office"], responses={**UNAUTHORISED, **BUSY})
+    def office_summary(_: Annotated[None, Depends(office_user)]) -> Response:
+        return _json(office.summary(storage))
+
+    @app.get("/office", response_class=HTMLResponse, tags=["office"], responses={**UNAUTHORISED, **BUSY})
+    def office_page(_: Annotated[None, Depends(office_user)]) -> HTMLResponse:
+        return HTMLResponse(office.render_html(office.summary(storage)))
+
+    app.add_middleware(_BodyLimit)
+    return app
+
+
+class _Unauthorised(Exception):
+    def __init__(self, message: str, challenge: str):
+        super().__init__(message)
+        self.challenge = challenge
+
+
+def create_app_from_env() -> FastAPI:
+    """For `uvicorn --factory` and for `kiosk central serve --workers N`: each worker process
+    opens its own pool on $DATABASE_URL (the schema was made by `serve` before it started them)."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set")
+    pool = int(os.environ.get("CENTRAL_POOL_SIZE", "8"))
+    return settle(create_app(open_storage(url, pool_size=pool)))
+
+
+def settle(app: FastAPI) -> FastAPI:
+    """Once the app is built: the objects alive now live as long as the process, so the
+    garbage collector need not walk them again on every collection a push triggers."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return app

@@ -1,0 +1,196 @@
+"""`kiosk central ...`: run the central system and look after it.
+
+    kiosk central serve [--host 127.0.0.1] [--port 8400] [--workers N]
+    kiosk central add-device --role kiosk|clerk [--name NAME]
+    kiosk central revoke-device DEVICE_UID
+    kiosk central devices
+    kiosk central catalog import FILE
+    kiosk central office-token
+
+Every command takes `--database-url URL` (else $DATABASE_URL; postgresql://... is PostgreSQL)
+or `--db PATH` (an SQLite file; default central.sqlite3 in the kiosk's data directory).
+Only `serve` needs FastAPI and uvicorn, and only PostgreSQL needs psycopg: a missing one is
+named with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from .messages import t
+
+EXIT_ERROR = 1
+
+
+class CentralError(Exception):
+    pass
+
+
+def _need(*modules: str, lang: str) -> None:
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise CentralError(t("missing_extra", lang, module=module))
+
+
+def _storage(args, lang: str):
+    from .storage import StorageError, database_url, describe, is_postgres, open_storage
+
+    url = database_url(args.database_url, args.central_db)
+    if is_postgres(url):
+        _need("psycopg", lang=lang)
+    try:
+        return open_storage(url, pool_size=args.pool_size if hasattr(args, "pool_size") else 2)
+    except StorageError as e:
+        raise CentralError(f"{t('database', lang)}: {describe(url)}: {e}") from None
+
+
+def cmd_serve(args, lang: str) -> int:
+    _need("fastapi", "uvicorn", "msgspec", lang=lang)
+    import os
+
+    import uvicorn
+
+    from .storage import describe
+
+    storage = _storage(args, lang)  # creates or checks the schema once, before any worker starts
+    url = storage.url
+    if args.workers > 1 and not storage.postgres:
+        raise CentralError(t("sqlite_workers", lang))
+    print(t("serving", lang, host=args.host, port=args.port, db=describe(url), workers=args.workers), flush=True)
+    if args.workers == 1:
+        from .app import create_app, settle
+
+        uvicorn.run(settle(create_app(storage)), host=args.host, port=args.port, log_level=args.log_level)
+        return 0
+    storage.close()
+    os.environ["DATABASE_URL"] = url  # each worker process opens its own pool from it
+    os.environ["CENTRAL_POOL_SIZE"] = str(args.pool_size)
+    uvicorn.run("central.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def cmd_add_device(args, lang: str) -> int:
+    from .devices import add_device
+
+    storage = _storage(args, lang)
+    code = add_device(storage, args.role, args.name or "", args.days)
+    print(t("code", lang, role=args.role, days=args.days), file=sys.stderr)
+    print(code)
+    print(t("code_hint", lang, port=8400, code=code), file=sys.stderr)
+    return 0
+
+
+def cmd_revoke_device(args, lang: str) -> int:
+    from .devices import revoke
+
+    if not revoke(_storage(args, lang), args.device_uid.strip().lower()):
+        raise CentralError(t("not_revoked", lang, uid=args.device_uid))
+    print(t("revoked", lang, uid=args.device_uid))
+    return 0
+
+
+def cmd_devices(args, lang: str) -> int:
+    from .devices import list_devices
+
+    found = list_devices(_storage(args, lang))
+    if not found:
+        print(t("no_devices", lang), file=sys.stderr)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    for d in found:
+        state = f"revoked {d['revoked_at']}" if d["revoked_at"] else f"last seen {d['last_seen_at'] or '-'}"
+        print(f"{d['uid']}\t{d['role']}\t{d['prefix']}\t{d['name'] or '-'}\t{state}")
+    return 0
+
+
+def cmd_catalog_import(args, lang: str) -> int:
+    from kiosk.catalog import CatalogError, decode_csv_bytes
+
+    from .catalog import import_catalog
+
+    path = Path(args.file)
+    try:
+        text = decode_csv_bytes(path.read_bytes())
+    except FileNotFoundError:
+        raise CentralError(f"{t('not_found', lang)}: {path}") from None
+    except (OSError, ValueError) as e:
+        raise CentralError(f"{t('bad_catalog', lang)}: {path}: {e}") from None
+    storage = _storage(args, lang)
+    try:
+        done = import_catalog(storage, text, path.name)
+    except CatalogError as e:
+        raise CentralError(f"{t('bad_catalog', lang)}\n{e}") from None
+    print(t("imported" if done.new else "same_catalog", lang, version=done.version, rows=done.rows))
+    return 0
+
+
+def cmd_office_token(args, lang: str) -> int:
+    from .auth import rotate_office_token
+
+    token = rotate_office_token(_storage(args, lang))
+    print(t("office_token", lang), file=sys.stderr)
+    print(token)
+    print(t("office_hint", lang), file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="postgresql://USER@HOST/DB, or sqlite:///PATH; default $DATABASE_URL")
+    common.add_argument("--db", dest="central_db", help="an SQLite file (when no database URL is given)")
+
+    parser = argparse.ArgumentParser(prog="kiosk central", description="The central system 中心系统")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP API (FastAPI under uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=8400)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
+    p.add_argument("--pool-size", type=int, default=8, help="database connections per worker")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("add-device", parents=[common], help="print a one-time enrolment code for a device")
+    p.add_argument("--role", required=True, choices=("kiosk", "clerk"))
+    p.add_argument("--name", help="a name for the back office, e.g. 大厅1号机")
+    p.add_argument("--days", type=int, default=7, help="days the code stays valid")
+    p.set_defaults(func=cmd_add_device)
+
+    p = sub.add_parser("revoke-device", parents=[common], help="revoke a device: its token stops working")
+    p.add_argument("device_uid")
+    p.set_defaults(func=cmd_revoke_device)
+
+    p = sub.add_parser("devices", parents=[common], help="the enrolled devices and when each last synced")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_devices)
+
+    catalog = sub.add_parser("catalog", help="fee catalogues").add_subparsers(dest="catalog_command", required=True)
+    p = catalog.add_parser("import", parents=[common], help="publish a fee table (CSV) as a new catalogue version")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_catalog_import)
+
+    p = sub.add_parser("office-token", parents=[common], help="a new token for the back office (the old one stops)")
+    p.set_defaults(func=cmd_office_token)
+    return parser
+
+
+def main(argv: list[str] | None = None, config=None) -> int:
+    """`kiosk central ...`; `config`: the kiosk's Config (for the language), if any."""
+    from .storage import StorageError
+
+    lang = getattr(config, "language", "zh")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, lang)
+    except CentralError as e:
+        print(e, file=sys.stderr)
+        return EXIT_ERROR
+    except StorageError as e:
+        print(f"{t('database', lang)}: {e}", file=sys.stderr)
+        return EXIT_ERROR

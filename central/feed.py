@@ -1,0 +1,156 @@
+"""The change feed devices pull: `GET /api/v1/changes?after=CURSOR`, a cursor that never skips.
+
+The trap: on PostgreSQL a sequence hands out numbers when rows are inserted, not when their
+transactions commit. A transaction that takes seq 5 and commits after another one took seq 6
+and committed lets a reader see 6, move its cursor to 6, and never see 5.
+
+The method here: a **counter row updated in each writing transaction**, as the last thing
+before COMMIT (`feed_clock`, one row). `UPDATE feed_clock SET seq = seq + n RETURNING seq`
+takes the row's lock; the next writer waits on that lock until this transaction has
+committed (PostgreSQL makes a transaction visible before it releases its locks), then reads
+the new value. So rows get their seq in commit order, without gaps (a rollback rolls the
+counter back too), and any reader that sees row N also sees every row below N: a cursor
+over the seq is safe. SQLite has one writer at a time, so the same code gives the same
+guarantee there.
+
+Why not the other commit-safe horizon (`xid8` + `pg_snapshot_xmin`): it does not serialise
+writers, but it holds every row back until *every* older transaction in the whole cluster
+has ended, so one idle-in-transaction session (an operator's psql, a stuck job) stops the
+feed for every kiosk, and a push is not visible the moment it commits. The counter
+serialises only the tail of feed-writing transactions (the counter update, the feed rows and
+the commit itself): a few hundred short commits a second, far above what hundreds of kiosks
+send; `bench/sync_drain.py` measures the push path. tests/central/test_feed_horizon.py proves
+the no-skip property with a slow and a fast transaction on a real PostgreSQL.
+
+Storage: one feed row per published thing, and ONE row per pushed batch, listing the ids
+of the batch's new events (a push of 500 events writes one feed row, not 500). A change's
+public `seq` is `row seq × 1000 + its position in the row` (a batch holds at most 500):
+increasing, never reused, not dense; devices only store the `next` cursor they are given.
+A row points at its events / catalogue version instead of copying them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .storage import Storage, Tx, ts, utc_now
+from .words import STATUSES
+
+# Who gets what: 0 = every device, 1 = clerk desks only.
+AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1}
+MAX_LIMIT = 1000
+SLOTS = 1000  # public seq = row seq * SLOTS + position in the row
+EVENTS = "events"  # the kind of a row listing a pushed batch's events
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[tuple[int, str, str]]  # (seq, kind, data as JSON text)
+    next: int
+    more: bool
+
+    @property
+    def changes(self) -> list[dict]:
+        return [{"seq": seq, "kind": kind, "data": json.loads(data)} for seq, kind, data in self.entries]
+
+    def json(self) -> str:
+        """The response body. A payload goes out as the text stored, not decoded and encoded
+        again: a page of 1,000 registrations is ~1.5 MB."""
+        changes = ",".join(f'{{"seq":{seq},"kind":"{kind}","data":{data}}}' for seq, kind, data in self.entries)
+        return f'{{"changes":[{changes}],"next":{self.next},"more":{"true" if self.more else "false"}}}'
+
+
+def _pending(tx: Tx) -> list:
+    pending = tx.state.get("feed")
+    if pending is None:
+        pending = tx.state["feed"] = []
+        tx.before_commit(lambda: _write(tx, pending))
+    return pending
+
+
+def publish(tx: Tx, kind: str, *, catalog_id: int | None = None, data: dict | None = None) -> None:
+    """Queue one change; it is written with its seq just before the transaction commits."""
+    _pending(tx).append((kind, AUDIENCE[kind], None, None, catalog_id,
+                         None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True)))
+
+
+def publish_events(tx: Tx, origin: int, events: list[tuple[int, str]]) -> None:
+    """Queue a pushed batch's new events, `(event id, event kind)` in the order sent: one row
+    per audience, in the pushing device's name (it is not sent its own events back)."""
+    from .events import FEED_KINDS  # the server's: the CLI publishes without the extra packages
+
+    by_audience: dict[int, list[int]] = {}
+    for event_id, kind in events:
+        published = FEED_KINDS.get(kind)
+        if published is not None:
+            by_audience.setdefault(AUDIENCE[published], []).append(event_id)
+    for audience, ids in sorted(by_audience.items()):
+        for start in range(0, len(ids), SLOTS):
+            _pending(tx).append((EVENTS, audience, origin, json.dumps(ids[start:start + SLOTS]), None, None))
+
+
+def _write(tx: Tx, pending: list[tuple]) -> None:
+    # The counter's row lock is held from here to COMMIT: this must be the transaction's last work.
+    top = tx.one("UPDATE feed_clock SET seq = seq + ? WHERE id = 1 RETURNING seq", (len(pending),))[0]
+    first, now = top - len(pending) + 1, ts(utc_now())
+    tx.storage.bulk_insert(
+        tx, "feed", ("seq", "kind", "audience", "origin", "event_ids", "catalog_id", "data", "created_at"),
+        [(first + i, *change, now) for i, change in enumerate(pending)])
+
+
+def read(storage: Storage, after: int, limit: int, role: str, device_id: int | None) -> Page:
+    """Changes after the cursor that a device of `role` gets, its own pushes left out."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    audience = "" if role == "clerk" else "AND f.audience = 0 "
+    with storage.read() as tx:
+        # Read the clock first: every row up to it had committed before the next statement, so
+        # that statement sees them all, and a cursor may jump to it over rows this role does not get.
+        clock = tx.one("SELECT seq FROM feed_clock WHERE id = 1")[0]
+        # limit + 2 rows: the first may be a batch already read to its end; every other row
+        # holds at least one change, so this is enough to fill the page and to know if there is more.
+        rows = tx.all(
+            f"SELECT f.seq, f.kind, f.event_ids, {storage.json_text('f.data')}, c.id, c.sha256, c.source, c.csv "
+            "FROM feed f LEFT JOIN catalog_version c ON c.id = f.catalog_id "
+            f"WHERE f.seq >= ? {audience}AND (f.origin IS NULL OR f.origin <> ?) ORDER BY f.seq LIMIT ?",
+            (after // SLOTS, -1 if device_id is None else device_id, limit + 2))
+        wanted: list[tuple[int, tuple, int | None]] = []  # (public seq, row, event id)
+        for row in rows:
+            ids = json.loads(row[2]) if row[1] == EVENTS else [None]
+            for position, event_id in enumerate(ids):
+                seq = row[0] * SLOTS + position
+                if seq > after:
+                    wanted.append((seq, row, event_id))
+            if len(wanted) > limit:
+                break
+        more = len(wanted) > limit
+        wanted = wanted[:limit]
+        events = _events(tx, storage, [event_id for _, _, event_id in wanted if event_id is not None])
+    entries = [_entry(seq, row, events.get(event_id)) for seq, row, event_id in wanted]
+    last = wanted[-1][0] if wanted else after
+    return Page(entries, last if more else max(after, last, clock * SLOTS + SLOTS - 1), more)
+
+
+def _events(tx: Tx, storage: Storage, ids: list[int]) -> dict[int, tuple]:
+    if not ids:
+        return {}
+    where, params = storage.in_list("id", ids)
+    rows = tx.all(f"SELECT id, kind, status, {storage.json_text('payload')} FROM event WHERE {where}", params)
+    return {row[0]: row[1:] for row in rows}
+
+
+def _entry(seq: int, row: tuple, event: tuple | None) -> tuple[int, str, str]:
+    from .events import FEED_KINDS
+
+    _row_seq, kind, _ids, data, catalog_id, sha256, source, csv = row
+    if kind == EVENTS:
+        event_kind, status, payload = event
+        published = FEED_KINDS[event_kind]
+        if published == "ticket.event":
+            # The step's payload with its kind added last (events.Step reserves the name).
+            payload = f'{payload.rstrip()[:-1]},"kind":"{STATUSES[status]}"}}'
+        return seq, published, payload
+    if kind == "catalog.version":
+        return seq, kind, json.dumps({"version": catalog_id, "sha256": sha256, "source": source, "csv": csv},
+                                     ensure_ascii=False)
+    return seq, kind, data

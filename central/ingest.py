@@ -1,0 +1,100 @@
+"""The push path: a batch of a device's outbox events, validated whole, applied at most once.
+
+- The body is read once (msgspec, in C): the envelope of each event is checked and its
+  payload kept as the bytes the device sent. A body that is not a batch at all is Malformed
+  (a 422 without `rejected`).
+- Every event is checked (central/events.py). If any is bad, nothing is applied and each bad
+  one is named, so the device can park it and send the rest again.
+- Then the batch is ONE transaction: the events are inserted `ON CONFLICT (uid) DO NOTHING`
+  and only those actually inserted have effects (the change feed). A repeat, in the same
+  batch or days later, is acknowledged and changes nothing. A ticket's status needs no
+  write of its own: the events are its history, and the status is derived from them
+  (central/tickets.py).
+
+Lock order, so that concurrent pushes cannot deadlock: the pushing device's row first, then
+event uids in sorted order, the feed clock last (central/feed.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Raw, Struct
+
+from . import devices, feed
+from .auth import Device
+from .events import CheckedEvent, Invalid, check
+from .storage import Storage, ts, utc_now
+
+MAX_BATCH = 500
+EVENT_COLUMNS = ("uid", "kind", "device_id", "ticket", "status", "created_at", "received_at", "payload")
+
+
+class Envelope(Struct):
+    uid: str
+    kind: str
+    created_at: str
+    payload: Raw  # not decoded here: checked against its kind's schema, and stored, as sent
+
+
+class Batch(Struct):
+    events: Annotated[list[Envelope], Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+_BATCH = msgspec.json.Decoder(Batch)
+
+
+class Malformed(ValueError):
+    """The body is not a batch at all. `problems`: FastAPI's validation-error shape."""
+
+    def __init__(self, message: str):
+        self.problems = [{"type": "value_error", "loc": ["body"], "msg": message}]
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    uid: str
+    error: str
+
+
+def parse_batch(body: bytes) -> list[Envelope]:
+    """`{"events": [{"uid", "kind", "created_at", "payload"}, ...]}` with 1..MAX_BATCH events,
+    or Malformed. What is wrong *inside* an event (its uid, kind, time or payload) is for
+    validate(), which names the event."""
+    try:
+        return _BATCH.decode(body).events
+    except (msgspec.DecodeError, RecursionError) as e:
+        raise Malformed(str(e)[:300]) from None
+
+
+def validate(device: Device, events: list[Envelope]) -> tuple[list[CheckedEvent], list[Rejection]]:
+    """Every event is checked, so that every bad one is named at once."""
+    checked, rejected = [], []
+    for event in events:
+        try:
+            checked.append(check(event.uid, event.kind, event.created_at, bytes(event.payload), device.uid))
+        except Invalid as e:
+            rejected.append(Rejection(event.uid[:100], str(e)))
+    return checked, rejected
+
+
+def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list[str]:
+    """Store and apply a validated batch in one transaction; the uids acknowledged (all)."""
+    moment = utc_now()
+    now, stamp = ts(moment), storage.timestamp
+    unique: dict[str, CheckedEvent] = {}
+    for event in checked:
+        unique.setdefault(event.uid, event)  # a uid twice in one batch: the second is a repeat
+    rows = [(e.uid, e.kind, device.id, e.facts.ticket, e.facts.status, stamp(e.created_at), now, e.payload_json)
+            for e in sorted(unique.values(), key=lambda e: e.uid)]
+    with storage.transaction() as tx:
+        if devices.stale(device.seen_at, moment):  # "last seen / pushed": to the second is enough
+            tx.execute("UPDATE device SET last_seen_at = ?, last_push_at = ? WHERE id = ?", (now, now, device.id))
+        written = storage.bulk_insert(tx, "event", EVENT_COLUMNS, rows, "ON CONFLICT (uid) DO NOTHING", "id, uid")
+        ids = {uid: event_id for event_id, uid in written}
+        # In the order the device sent them; repeats have no effect.
+        feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids])
+    return [event.uid for event in checked]

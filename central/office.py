@@ -1,0 +1,103 @@
+"""The back office's view: tickets by status (counts and the latest of each), devices with
+their role and when each last synced. JSON for tools, one plain HTML page for people.
+
+Customer phone numbers are masked everywhere here (138****5678): the office needs to see
+that a ticket exists and who it is for, not to read contact data off a screen.
+"""
+
+from __future__ import annotations
+
+import html
+
+from . import tickets
+from .devices import list_devices
+from .storage import Storage, as_datetime, ts
+from .words import STATUSES
+
+RECENT = 50  # tickets listed per status
+
+STATUS_NAMES = {"registered": ("已登记", "registered"), "received": ("已收件", "received"),
+                "ready": ("待取件", "ready for pickup"), "picked_up": ("已取件", "picked up")}
+
+
+def mask_phone(phone: str | None) -> str:
+    phone = (phone or "").strip()
+    n = len(phone)
+    if n >= 8:
+        return phone[:3] + "*" * (n - 7) + phone[-4:]
+    if n >= 3:
+        return phone[0] + "*" * (n - 2) + phone[-1]
+    return "*" * n
+
+
+def _iso(value) -> str | None:
+    value = as_datetime(value)
+    return None if value is None else ts(value)
+
+
+def summary(storage: Storage) -> dict:
+    recent = {status: [_ticket(view) for view in tickets.latest(storage, status, RECENT)] for status in STATUSES}
+    counts = tickets.counts(storage)
+    with storage.read() as tx:
+        clock = tx.one("SELECT seq FROM feed_clock WHERE id = 1")[0]
+        latest = tx.one("SELECT id, sha256, imported_at FROM catalog_version ORDER BY id DESC LIMIT 1")
+    return {
+        "tickets": {"counts": counts, "total": sum(counts.values()), "recent": recent},
+        "devices": list_devices(storage),
+        "catalog": None if latest is None else {"version": latest[0], "sha256": latest[1],
+                                                "imported_at": _iso(latest[2])},
+        "feed_seq": clock,
+    }
+
+
+def _ticket(view: tickets.TicketView) -> dict:
+    customer = (view.registration or {}).get("customer") or {}
+    return {"uid": view.uid, "number": view.current.number, "status_at": ts(view.current.since),
+            "organisation": customer.get("organisation"), "phone": mask_phone(customer.get("phone"))}
+
+
+def _when(text: str | None) -> str:
+    if not text:
+        return "—"
+    return f"{as_datetime(text).astimezone():%Y-%m-%d %H:%M:%S}"
+
+
+def render_html(data: dict) -> str:
+    e = html.escape
+    counts = data["tickets"]["counts"]
+    parts = [
+        "<!doctype html><html lang='zh'><head><meta charset='utf-8'>",
+        "<meta http-equiv='refresh' content='30'><title>中心系统 · Central</title>",
+        ("<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}"
+         "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f3f3f3}"
+         ".n{text-align:right}</style></head><body>"),
+        "<h1>中心系统 · Central</h1>",
+        "<h2>受理单 · Tickets</h2><table><tr><th>状态 Status</th><th class='n'>数量 Count</th></tr>",
+    ]
+    for status in STATUSES:
+        zh, en = STATUS_NAMES[status]
+        parts.append(f"<tr><td>{zh} · {en}</td><td class='n'>{counts[status]}</td></tr>")
+    parts.append(f"<tr><th>合计 · Total</th><th class='n'>{data['tickets']['total']}</th></tr></table>")
+    for status in STATUSES:
+        tickets = data["tickets"]["recent"][status]
+        if not tickets:
+            continue
+        zh, en = STATUS_NAMES[status]
+        parts.append(f"<h3>{zh} · {en}</h3><table><tr><th>受理号 Number</th><th>送检单位 Customer</th>"
+                     "<th>电话 Phone</th><th>时间 Since</th></tr>")
+        for t in tickets:
+            parts.append(f"<tr><td>{e(t['number'])}</td><td>{e(t['organisation'] or '—')}</td>"
+                         f"<td>{e(t['phone'] or '—')}</td><td>{e(_when(t['status_at']))}</td></tr>")
+        parts.append("</table>")
+    parts.append("<h2>设备 · Devices</h2><table><tr><th>名称 Name</th><th>角色 Role</th><th>前缀 Prefix</th>"
+                 "<th>最近同步 Last sync</th><th>状态 State</th></tr>")
+    for d in data["devices"]:
+        state = "已停用 revoked" if d["revoked_at"] else "在用 active"
+        parts.append(f"<tr><td>{e(d['name'] or d['uid'])}</td><td>{e(d['role'])}</td><td>{e(d['prefix'])}</td>"
+                     f"<td>{e(_when(d['last_seen_at']))}</td><td>{state}</td></tr>")
+    parts.append("</table>")
+    catalog = data["catalog"]
+    if catalog:
+        parts.append(f"<p>收费目录 · Fee catalogue: v{catalog['version']} ({e(catalog['sha256'][:12])})</p>")
+    parts.append("</body></html>")
+    return "".join(parts)

@@ -1,0 +1,292 @@
+"""Central's database: PostgreSQL (psycopg 3) for real deployments, SQLite for a single small
+site. One code path: SQL is written once with `?` placeholders; the few dialect differences
+(column types, GREATEST vs MAX, bulk inserts) are methods of `Storage`.
+
+Connections come from a small pool; every write is one explicit transaction (`BEGIN` on
+PostgreSQL, `BEGIN IMMEDIATE` on SQLite, since a deferred SQLite transaction that reads and
+then writes fails at once with "database is locked"). Work that must happen last in a write
+transaction (the change feed's counter, see central/feed.py) registers a `before_commit` hook.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+POOL_TIMEOUT = 30.0  # seconds a request may wait for a free connection before a 503
+SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=full", "foreign_keys=on", "busy_timeout=10000")
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used: unreachable, a newer schema, a bad URL."""
+
+
+class Busy(StorageError):
+    """A transient condition (locked, connection lost, pool exhausted): the client retries."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ts(value: datetime) -> str:
+    """Timestamps go to both databases as ISO-8601 UTC text with microseconds: PostgreSQL casts
+    it to timestamptz, SQLite stores it as text that sorts in time order."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def as_datetime(value) -> datetime | None:
+    """A timestamp as read back: a datetime from PostgreSQL, ISO text from SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def database_url(explicit: str | None = None, db_path: str | Path | None = None) -> str:
+    """`--database-url`, else $DATABASE_URL, else an SQLite file (`--db`, else central.sqlite3
+    in the kiosk's data directory)."""
+    url = explicit or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    if db_path is None:
+        from kiosk.config import default_data_dir
+
+        db_path = default_data_dir() / "central.sqlite3"
+    return f"sqlite:///{Path(db_path).resolve()}"
+
+
+def sqlite_path(url: str) -> Path:
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))  # sqlite:////abs/path, sqlite:///relative/path
+    if url.startswith("sqlite://"):
+        raise StorageError(f"not an SQLite URL (use sqlite:///PATH): {url}")
+    return Path(url)
+
+
+def describe(url: str) -> str:
+    """The URL without a password, for messages and logs."""
+    if is_postgres(url) and "@" in url.split("//", 1)[1]:
+        scheme, rest = url.split("//", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}//{creds.split(':', 1)[0]}@{host}"
+    return url
+
+
+class Tx:
+    """One open transaction (or, for `Storage.read()`, a connection in autocommit mode)."""
+
+    def __init__(self, storage: Storage, conn):
+        self.storage = storage
+        self.conn = conn
+        self.state: dict = {}  # per-transaction scratch space (the feed's pending changes)
+        self._hooks: list[Callable[[], None]] = []
+
+    def execute(self, sql: str, params: Sequence = ()):
+        return self.conn.execute(self.storage.sql(sql), params)
+
+    def one(self, sql: str, params: Sequence = ()):
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence = ()) -> list:
+        return self.execute(sql, params).fetchall()
+
+    def before_commit(self, hook: Callable[[], None]) -> None:
+        self._hooks.append(hook)
+
+
+class Storage:
+    """A database URL made usable: a pool of connections and the dialect's differences."""
+
+    def __init__(self, url: str, pool_size: int = 8):
+        self.url = url
+        self.postgres = is_postgres(url)
+        self.dialect = "postgresql" if self.postgres else "sqlite"
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(pool_size)
+        if self.postgres:
+            try:
+                import psycopg
+            except ImportError:
+                raise StorageError("PostgreSQL needs psycopg 3: pip install 'metrology-kiosk[central]'") from None
+            self._psycopg = psycopg
+            self._transient: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
+            self.integrity_errors: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
+        else:
+            self.path = sqlite_path(url)
+            self._transient = (sqlite3.OperationalError,)
+            self.integrity_errors = (sqlite3.IntegrityError,)
+
+    # ---- the dialect ---------------------------------------------------------------------
+
+    def sql(self, text: str) -> str:
+        return _pg_sql(text) if self.postgres else text
+
+    def timestamp(self, value: datetime):
+        """A timestamp parameter: a datetime for PostgreSQL (psycopg sends it typed, no text
+        to format and parse), the sortable UTC text for SQLite."""
+        return value if self.postgres else ts(value)
+
+    def in_list(self, column: str, values: Sequence) -> tuple[str, list]:
+        """`column IN (values)`: one array parameter on PostgreSQL, one parameter each on SQLite."""
+        if self.postgres:
+            return f"{column} = ANY(?)", [list(values)]
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+    def json_text(self, column: str) -> str:
+        """A JSON column as text: PostgreSQL would otherwise parse jsonb into dicts for us."""
+        return f"{column}::text" if self.postgres else column
+
+    def bulk_insert(self, tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence],
+                    tail: str = "", returning: str = "") -> list:
+        """INSERT many rows; `tail`: an ON CONFLICT clause; `returning`: what to return of the
+        rows written. PostgreSQL: executemany in pipeline mode, one round trip for the batch
+        (measured faster than one unnest() statement over arrays, whose text form PostgreSQL
+        must parse); SQLite (in-process, cheap calls): executemany, or a statement per row
+        when something is returned."""
+        if not rows:
+            return []
+        back = f" RETURNING {returning}" if returning else ""
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) {tail}{back}"
+        written = []
+        if self.postgres:
+            with tx.conn.cursor() as cur:
+                cur.executemany(_pg_sql(sql), rows, returning=bool(returning))
+                while returning:
+                    written += cur.fetchall()
+                    if not cur.nextset():
+                        break
+            return written
+        if not returning:
+            tx.conn.executemany(sql, rows)
+            return []
+        for row in rows:
+            got = tx.conn.execute(sql, row).fetchone()
+            if got is not None:
+                written.append(got)
+        return written
+
+    # ---- connections -----------------------------------------------------------------------
+
+    def _connect(self):
+        if self.postgres:
+            try:
+                return self._psycopg.connect(self.url, autocommit=True, application_name="central")
+            except self._psycopg.OperationalError as e:
+                raise Busy(f"PostgreSQL at {describe(self.url)} is unreachable: {_first_line(e)}") from None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, as on PostgreSQL.
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
+        for pragma in SQLITE_PRAGMAS:
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    def _healthy(self, conn) -> bool:
+        if self.postgres:
+            return not conn.closed and conn.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
+        return not conn.in_transaction
+
+    @contextmanager
+    def _connection(self) -> Iterator:
+        if not self._slots.acquire(timeout=POOL_TIMEOUT):
+            raise Busy("all database connections are busy")
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+            try:
+                yield conn
+            finally:
+                if self._healthy(conn):
+                    self._idle.put(conn)
+                else:
+                    _close_quietly(conn)
+        finally:
+            self._slots.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """Autocommit statements: each SELECT sees its own consistent snapshot."""
+        with self._connection() as conn:
+            try:
+                yield Tx(self, conn)
+            except Exception as e:
+                if self.transient(e):
+                    raise Busy(_first_line(e)) from e
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One write transaction: everything or nothing."""
+        with self._connection() as conn:
+            tx = Tx(self, conn)
+            try:
+                conn.execute("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+                yield tx
+                for hook in tx._hooks:
+                    hook()
+                conn.execute("COMMIT")
+            except BaseException as e:
+                _rollback_quietly(conn)
+                if self.transient(e):
+                    raise Busy(_first_line(e)) from e
+                raise
+
+    def transient(self, error: BaseException) -> bool:
+        """Worth a retry: locked, deadlocked, serialisation failure, connection lost."""
+        if not isinstance(error, self._transient):
+            return False
+        return self.postgres or any(word in str(error) for word in ("locked", "busy"))
+
+    def close(self) -> None:
+        while True:
+            try:
+                _close_quietly(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+
+@lru_cache(maxsize=512)
+def _pg_sql(text: str) -> str:
+    # Our SQL has no literal '?' or '%' (no jsonb ? operator, no LIKE patterns): a plain swap.
+    return text.replace("?", "%s")
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _rollback_quietly(conn) -> None:
+    # A failed rollback leaves the connection unhealthy: the pool then discards it.
+    with suppress(Exception):
+        conn.execute("ROLLBACK")
+
+
+def _close_quietly(conn) -> None:
+    with suppress(Exception):
+        conn.close()
+
+
+def open_storage(url: str, pool_size: int = 8, create: bool = True) -> Storage:
+    """A ready Storage: the schema is created or checked (central/schema.py)."""
+    from .schema import ensure_schema
+
+    storage = Storage(url, pool_size)
+    if create:
+        try:
+            ensure_schema(storage)
+        except BaseException:
+            storage.close()
+            raise
+    return storage

@@ -1,0 +1,98 @@
+"""Devices as the tests play them: enrolled for real, pushing events shaped like the kiosk's
+(kiosk/registration.py commit(), kiosk/desk.py _step())."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from central.devices import add_device
+
+T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+
+
+def public_key() -> str:
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+@dataclass
+class Node:
+    uid: str
+    prefix: str
+    role: str
+    token: str
+    key: str
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def registered(self, *, ticket: str | None = None, number: str | None = None, at: datetime = T0,
+                   phone: str = "13812345678", organisation: str = "示范燃气有限公司") -> dict:
+        ticket = ticket or str(uuid.uuid4())
+        number = number or f"{self.prefix}-261124-{next(self.counter):04d}"
+        return event("ticket.registered", at, {
+            "ticket": {"uid": ticket, "number": number, "device": self.uid, "created_at": at.isoformat(),
+                       "catalog_version": 1, "policy": "demo-2026", "urgent": None, "pickup": "in_person",
+                       "certificates": 1, "certificate_name": organisation, "total_fen": 12000,
+                       "code": "JL" + "A" * 300},
+            "customer": {"organisation": organisation, "credit_code": "91520100MA6DKJ2X4U",
+                         "address": "贵阳市观山湖区", "contact": "李工", "phone": phone},
+            "lines": [{"position": 0, "code": "L-001-001", "quantity": 3, "use": "safety",
+                       "service": "verification", "points": None, "ranges": None, "metres": None, "ac_dc": False,
+                       "model": "Y-100", "serial_number": "A1", "manufacturer": "", "requirements": "",
+                       "repair_if_fails": False, "amount_fen": 0, "free_reason": "compulsory_verification"}],
+        })
+
+    def step(self, kind: str, ticket: str, number: str, *, at: datetime = T0 + timedelta(hours=1),
+             clerk: str = "wang") -> dict:
+        payload = {"event": str(uuid.uuid4()), "ticket": ticket, "number": number, "device": self.uid,
+                   "clerk": {"username": clerk, "name": "王芳"}, "at": at.isoformat()}
+        if kind == "received":
+            payload |= {"total_fen": 12000, "estimate": {"total_fen": 12000}, "lines": []}
+        if kind == "picked_up":
+            payload |= {"certificates": {"0": "JD-2026-001"}}
+        return event(f"ticket.{kind}", at, payload)
+
+
+def event(kind: str, at: datetime, payload: dict) -> dict:
+    return {"uid": str(uuid.uuid4()), "kind": kind, "created_at": at.isoformat(), "payload": payload}
+
+
+_prefixes = itertools.count(1)
+
+
+def enrol(client, storage, role: str = "kiosk", prefix: str | None = None, name: str = "") -> Node:
+    code = add_device(storage, role, name)
+    uid, key = str(uuid.uuid4()), public_key()
+    prefix = prefix or f"P{next(_prefixes)}"
+    got = client.post("/api/v1/enroll", json={"code": code, "device_uid": uid, "prefix": prefix, "public_key": key})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["device_uid"] == uid and body["role"] == role
+    return Node(uid, prefix, role, body["token"], key)
+
+
+def push(client, node: Node, *events: dict):
+    return client.post("/api/v1/events", json={"events": list(events)}, headers=node.headers)
+
+
+def pull_all(client, node: Node, after: int = 0, limit: int = 500) -> tuple[list[dict], int]:
+    """Every change after the cursor, page by page, as a device does: (changes, next)."""
+    changes = []
+    while True:
+        got = client.get("/api/v1/changes", params={"after": after, "limit": limit}, headers=node.headers)
+        assert got.status_code == 200, got.text
+        page = got.json()
+        changes += page["changes"]
+        after = page["next"]
+        if not page["more"]:
+            return changes, after

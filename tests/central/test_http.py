@@ -1,0 +1,99 @@
+"""Over real HTTP on loopback: uvicorn in a thread (SQLite and PostgreSQL), and
+`kiosk central serve --workers 2` as its own process on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from central.devices import add_device
+from central.server import serve_in_thread
+
+from .nodes import Node, public_key
+
+
+def call(url: str, path: str, body=None, token: str | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method="POST" if body is not None else "GET")
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def round_trip(url: str, kiosk_code: str, clerk_code: str) -> None:
+    """Enrol a kiosk and a desk, push, repeat, pull: the whole protocol once."""
+    nodes = []
+    for code, prefix in ((kiosk_code, "H1"), (clerk_code, "H2")):
+        uid, key = str(uuid.uuid4()), public_key()
+        status, got = call(url, "/api/v1/enroll", {"code": code, "device_uid": uid, "prefix": prefix,
+                                                   "public_key": key})
+        assert status == 200, got
+        nodes.append(Node(uid, prefix, got["role"], got["token"], key))
+    kiosk, desk = nodes
+    batch = [kiosk.registered() for _ in range(20)]
+    for _ in range(2):
+        status, got = call(url, "/api/v1/events", {"events": batch}, kiosk.token)
+        assert status == 200 and got["acked"] == [e["uid"] for e in batch]
+    status, got = call(url, "/api/v1/changes?after=0&limit=7", token=desk.token)
+    assert status == 200 and got["more"] and len(got["changes"]) == 7
+    seen, cursor = got["changes"], got["next"]
+    while True:
+        status, got = call(url, f"/api/v1/changes?after={cursor}&limit=7", token=desk.token)
+        seen, cursor = seen + got["changes"], got["next"]
+        if not got["more"]:
+            break
+    assert [c["kind"] for c in seen].count("ticket.registered") == 20
+    assert call(url, "/api/v1/health") == (200, {"ok": True})
+    assert call(url, "/api/v1/events", {"events": batch}, "wrong")[0] == 401
+
+
+def test_the_protocol_over_real_http(storage):
+    with serve_in_thread(storage) as server:
+        round_trip(server.url, add_device(storage, "kiosk"), add_device(storage, "clerk"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_kiosk_central_serve_with_two_workers_on_postgresql(pg_schema_url, tmp_path):
+    from central.storage import open_storage
+
+    storage = open_storage(pg_schema_url)
+    codes = add_device(storage, "kiosk"), add_device(storage, "clerk")
+    storage.close()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": pg_schema_url, "KIOSK_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--port", str(port), "--workers", "2",
+                             "--log-level", "info"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        bound, ready = False, 0
+        for line in proc.stderr:  # uvicorn says when it listens and each worker is ready: no polling
+            bound = bound or "Uvicorn running on" in line
+            ready += "Application startup complete" in line
+            if bound and ready == 2:
+                break
+        assert bound and ready == 2, "the workers did not start"
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe from filling up
+        round_trip(f"http://127.0.0.1:{port}", *codes)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    if proc.returncode not in (0, -15):
+        pytest.fail(f"serve exited with {proc.returncode}")

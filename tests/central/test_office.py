@@ -1,0 +1,65 @@
+"""The back office: tickets by status, devices and when each last synced; phones masked."""
+
+from __future__ import annotations
+
+import base64
+
+from central.auth import rotate_office_token
+from central.office import mask_phone
+
+from .nodes import enrol, push
+
+
+def basic(token: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"office:{token}".encode()).decode()}
+
+
+def test_the_office_page_needs_the_office_token(client, storage):
+    got = client.get("/office")
+    assert got.status_code == 401 and got.headers["WWW-Authenticate"].startswith("Basic")
+    token = rotate_office_token(storage)
+    assert client.get("/office", headers=basic(token)).status_code == 200
+    assert client.get("/api/v1/office/summary", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    kiosk = enrol(client, storage)
+    assert client.get("/office", headers=kiosk.headers).status_code == 401  # a device token is not enough
+    newer = rotate_office_token(storage)
+    assert client.get("/office", headers=basic(token)).status_code == 401
+    assert client.get("/office", headers=basic(newer)).status_code == 200
+
+
+def test_tickets_by_status_and_devices_with_their_last_sync(client, storage):
+    kiosk = enrol(client, storage, name="大厅1号机")
+    desk = enrol(client, storage, "clerk", name="收件窗口")
+    regs = [kiosk.registered(phone="13812345678", organisation=f"单位{i}") for i in range(3)]
+    push(client, kiosk, *regs)
+    t = regs[0]["payload"]["ticket"]
+    push(client, desk, desk.step("received", t["uid"], t["number"]))
+    token = rotate_office_token(storage)
+
+    summary = client.get("/api/v1/office/summary", headers={"Authorization": f"Bearer {token}"}).json()
+    assert summary["tickets"]["counts"] == {"registered": 2, "received": 1, "ready": 0, "picked_up": 0}
+    assert summary["tickets"]["recent"]["received"][0]["number"] == t["number"]
+    assert summary["tickets"]["recent"]["received"][0]["phone"] == "138****5678"
+    devices = {d["name"]: d for d in summary["devices"]}
+    assert devices["大厅1号机"]["role"] == "kiosk" and devices["大厅1号机"]["last_push_at"]
+    assert devices["收件窗口"]["last_seen_at"]
+
+    page = client.get("/office", headers=basic(token))
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "13812345678" not in html and "138****5678" in html
+    assert t["number"] in html and "单位0" in html and "大厅1号机" in html and "收件窗口" in html
+
+
+def test_text_from_devices_is_escaped_in_the_page(client, storage):
+    kiosk = enrol(client, storage, name="<b>kiosk</b>")
+    push(client, kiosk, kiosk.registered(organisation="<script>alert(1)</script>"))
+    html = client.get("/office", headers=basic(rotate_office_token(storage))).text
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>kiosk</b>" not in html
+
+
+def test_phone_masks():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0851-8765432") == "085*****5432"
+    assert mask_phone("12345") == "1***5"
+    assert mask_phone("") == "" and mask_phone(None) == ""
