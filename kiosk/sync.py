@@ -48,6 +48,7 @@ from db.models import (
 log = logging.getLogger(__name__)
 
 BATCH = 500  # events per push: central's limit
+BATCH_BYTES = 4 * 1024 * 1024  # and at most this much JSON per push (central refuses over 16 MB)
 PULL_LIMIT = 500
 TIMEOUT = 15.0  # seconds for one request; a dead network fails over to backoff, never hangs
 STATUSES = ("registered", "received", "ready", "picked_up")
@@ -57,7 +58,8 @@ URL, TOKEN, ROLE, CURSOR = "central.url", "central.token", "central.role", "sync
 
 class SyncError(Exception):
     """`kind`: offline (no answer, reset, timeout, 5xx) | auth (401/403: enrol again) |
-    refused (another 4xx) | bad_response (an answer that is not the contract's)."""
+    too_large (413: the batch, see sync_pass) | refused (another 4xx) | bad_response (an
+    answer that is not the contract's)."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
@@ -134,6 +136,8 @@ class Central:
             rejected = {str(r.get("uid")): str(r.get("error")) for r in answer["rejected"] if isinstance(r, dict)}
             if rejected:
                 return PushAnswer([], rejected)
+        if status == 413:
+            raise SyncError("too_large", f"push refused: {len(events)} events are too large together")
         if 400 <= status < 500:
             raise SyncError("refused", f"push refused: {status} {_detail(answer)}")
         raise SyncError("bad_response", f"push: unexpected answer {status}")
@@ -200,10 +204,18 @@ def _pending():
     return OutboxEvent.select().where(OutboxEvent.acked_at.is_null() & OutboxEvent.parked_at.is_null())
 
 
-def pending_batch(limit: int = BATCH) -> list[dict]:
-    """The oldest events not yet acknowledged nor parked, as the wire carries them."""
-    return [{"uid": e.uid, "kind": e.kind, "created_at": e.created_at.isoformat(), "payload": json.loads(e.payload)}
-            for e in _pending().order_by(OutboxEvent.seq).limit(limit)]
+def pending_batch(limit: int = BATCH, max_bytes: int | None = None) -> list[dict]:
+    """The oldest events not yet acknowledged nor parked, as the wire carries them: at most
+    `limit` of them and about `max_bytes` (default BATCH_BYTES) of payload, but always one."""
+    max_bytes = max_bytes or BATCH_BYTES
+    events, size = [], 0
+    for e in _pending().order_by(OutboxEvent.seq).limit(limit):
+        size += len(e.payload)
+        if events and size > max_bytes:
+            break
+        events.append({"uid": e.uid, "kind": e.kind, "created_at": e.created_at.isoformat(),
+                       "payload": json.loads(e.payload)})
+    return events
 
 
 def record_push(answer: PushAnswer, now: datetime | None = None) -> None:
@@ -441,19 +453,30 @@ class SyncReport:
     backlog: Backlog | None = None
 
 
-async def sync_pass(central: Central, db_call, own_uid: str, net_call=None, max_batches: int = 1000) -> SyncReport:
+async def sync_pass(central: Central, db_call, own_uid: str, net_call=None, max_batches: int = 1000,
+                    batch: int = BATCH) -> SyncReport:
     """Push until the outbox is empty, then pull until the feed is. `db_call(fn, *args)` runs
     a database step on the writer thread and `net_call(fn, *args)` a network one elsewhere
-    (both awaitables). SyncError on the first failure: what was done stays done."""
+    (both awaitables); `batch`: events per push. SyncError on the first failure: what was done
+    stays done."""
     import asyncio
 
     net_call = net_call or asyncio.to_thread
     report = SyncReport()
     for _ in range(max_batches):
-        batch = await db_call(pending_batch)
-        if not batch:
+        events = await db_call(pending_batch, batch)
+        if not events:
             break
-        answer = await net_call(central.push, batch)
+        try:
+            answer = await net_call(central.push, events)
+        except SyncError as e:
+            if e.kind != "too_large":
+                raise
+            # Halve until it passes; one event too large alone is parked, never blocks the queue.
+            batch = max(1, len(events) // 2)
+            if len(events) > 1:
+                continue
+            answer = PushAnswer([], {events[0]["uid"]: "too_large: the event alone is over central's size limit"})
         await db_call(record_push, answer)
         report.pushed += len(answer.acked)
         report.parked += len(answer.rejected)
