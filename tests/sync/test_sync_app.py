@@ -72,3 +72,23 @@ async def test_a_kiosk_on_its_own_shows_no_indicator():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert not app.screen.query_one(".sync").display and not app.sync_state.enrolled
+
+
+async def test_a_new_fee_schedule_waits_until_the_customer_is_done():
+    """An estimate in progress keeps the version it began with; the next customer gets the new one."""
+    from kiosk.catalog_store import export_csv, import_csv
+
+    from ..kiosk_pilot import to_estimate
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await to_estimate(pilot)
+        old = app.catalog.version
+        new = await app.in_db_thread(lambda: import_csv(export_csv().replace("30.00", "35.00", 1), "sync"))
+        app.catalog_arrived([new])
+        await settle(pilot)
+        assert app.catalog.version == old  # mid-estimate: unchanged
+        app.wipe()
+        await settle(pilot)
+        assert app.catalog.version == new and app.catalog.by_code["L-001-001"].price_fen == 3500
