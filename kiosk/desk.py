@@ -148,7 +148,14 @@ class StepTaken:
 def history(ticket_id: int) -> list[StepTaken]:
     query = (TicketEvent.select(TicketEvent, Clerk).join(Clerk, JOIN.LEFT_OUTER)
              .where(TicketEvent.ticket == ticket_id).order_by(TicketEvent.id))
-    return [StepTaken(e.kind, e.created_at, e.clerk.display_name if e.clerk_id else None) for e in query]
+    return [StepTaken(e.kind, e.created_at, e.clerk.display_name if e.clerk_id else _synced_clerk(e.payload))
+            for e in query]
+
+
+def _synced_clerk(payload: str) -> str | None:
+    """A step taken at another desk (pulled by sync) names its clerk in its payload."""
+    clerk = json.loads(payload).get("clerk") or {}
+    return clerk.get("name") if isinstance(clerk, dict) else None
 
 
 # ---- the steps -----------------------------------------------------------------------------
@@ -211,18 +218,35 @@ def _clean(value: str, where: str, limit: int = MAX_TEXT) -> str:
     return value
 
 
-def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None, *, lang: str = "zh",
-            now: datetime | None = None, policy=None) -> Transition:
-    """Take the instruments in: the intake (default: the lines as registered) is priced again
-    with the ticket's catalogue version, stored, and a pickup voucher is queued."""
-    from .catalog_store import load_catalog
-    from .fees import EstimateError, EstimateRequest, LineRequest, default_policy, estimate
+@dataclass(frozen=True)
+class PricedIntake:
+    """An intake priced with its ticket's catalogue version and the ticket's urgency: the
+    lines as cleaned, the estimate of the lines kept, and per line what it costs (None: a
+    refused line, which costs nothing, or a price the counter quotes)."""
 
-    now = now or utc_now()
+    lines: tuple[IntakeLineInput, ...]
+    estimate: object  # kiosk.fees.Estimate of the lines not refused, in order
+    amounts: tuple[int | None, ...]
+
+    @property
+    def total_fen(self) -> int:
+        return self.estimate.total_fen
+
+    @property
+    def version(self) -> int | None:
+        return self.estimate.catalog_version
+
+
+def price_intake(ticket_id: int, intake: Intake | None = None, *, policy=None) -> PricedIntake:
+    """Clean and price an intake (default: the lines as registered) exactly as `receive`
+    stores it; writes nothing. TransitionError: no_ticket | bad_intake (what and where)."""
+    from .catalog_store import load_catalog
+    from .fees import MAX_QUANTITY, EstimateError, EstimateRequest, LineRequest, default_policy, estimate
+    from .vocabulary import SERVICES, USES
+
     ticket = Ticket.get_or_none(Ticket.id == ticket_id)
     if ticket is None:
         raise TransitionError("no_ticket", f"There is no ticket {ticket_id}.")
-    _check_step(ticket, "received")  # early, clear refusal; checked again inside the transaction
     if intake is None:
         intake = Intake(ticket_summary(ticket_id).lines)
     registered = {ln.id: ln for ln in TicketLine.select().where(TicketLine.ticket == ticket_id)}
@@ -230,15 +254,20 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
     for i, ln in enumerate(intake.lines):
         if ln.ticket_line_id is not None and ln.ticket_line_id not in registered:
             raise TransitionError("bad_intake", f"lines[{i}]: not a line of ticket {ticket.number}")
+        if isinstance(ln.quantity, bool) or not isinstance(ln.quantity, int) or not 1 <= ln.quantity <= MAX_QUANTITY:
+            raise TransitionError("bad_intake", f"lines[{i}].quantity: a whole number from 1 to {MAX_QUANTITY}")
+        if ln.service not in SERVICES or ln.use not in USES:
+            raise TransitionError("bad_intake", f"lines[{i}]: service {ln.service!r} or use {ln.use!r} unknown")
         lines.append(replace(ln, code=_clean(ln.code, f"lines[{i}].code", 20).upper(),
                              condition=_clean(ln.condition, f"lines[{i}].condition"),
                              accessories=_clean(ln.accessories, f"lines[{i}].accessories"),
                              serial_number=_clean(ln.serial_number, f"lines[{i}].serial_number")))
     if not lines:
         raise TransitionError("bad_intake", "lines: at least one line")
-    kept = [ln for ln in lines if not ln.refused]
     requests = []
-    for ln in kept:
+    for ln in lines:
+        if ln.refused:
+            continue
         old = registered.get(ln.ticket_line_id)
         same_row = old is not None and old.code == ln.code
         requests.append(LineRequest(
@@ -252,17 +281,30 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
     except EstimateError as e:
         raise TransitionError("bad_intake", str(e)) from None
     amounts = iter(ln.amount_fen for ln in priced.lines)
-    line_amounts = [None if ln.refused else next(amounts) for ln in lines]
+    return PricedIntake(tuple(lines), priced, tuple(None if ln.refused else next(amounts) for ln in lines))
+
+
+def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None, *, lang: str = "zh",
+            now: datetime | None = None, policy=None) -> Transition:
+    """Take the instruments in: the intake (default: the lines as registered) is priced again
+    with the ticket's catalogue version (`price_intake`), stored, and a pickup voucher is queued."""
+    now = now or utc_now()
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+    if ticket is None:
+        raise TransitionError("no_ticket", f"There is no ticket {ticket_id}.")
+    _check_step(ticket, "received")  # early, clear refusal; checked again inside the transaction
+    priced = price_intake(ticket_id, intake, policy=policy)
+    lines = priced.lines
     payload = {
         "total_fen": priced.total_fen,
-        "estimate": priced.to_dict(),
+        "estimate": priced.estimate.to_dict(),
         "lines": [{"ticket_line_id": ln.ticket_line_id, "code": ln.code, "quantity": ln.quantity,
                    "service": ln.service, "use": ln.use, "condition": ln.condition, "accessories": ln.accessories,
                    "serial_number": ln.serial_number, "refused": ln.refused} for ln in lines],
     }
 
     def write_lines(event_id: int) -> None:
-        for position, (ln, amount) in enumerate(zip(lines, line_amounts)):
+        for position, (ln, amount) in enumerate(zip(lines, priced.amounts)):
             insert(IntakeLine, event=event_id, ticket_line=ln.ticket_line_id, position=position, code=ln.code,
                    quantity=ln.quantity, service=ln.service, use=ln.use, condition=ln.condition,
                    accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused,

@@ -53,7 +53,7 @@ def test_a_step_at_one_desk_reaches_another(central, nodes):
         second.sync()
         local = Ticket.get(Ticket.uid == ticket.uid)
         assert local.status == "received"
-        assert [s.kind for s in history(local.id)] == ["received"]
+        assert [(s.kind, s.by) for s in history(local.id)] == [("received", "王芳")]  # who, at the other desk
 
 
 def test_a_step_that_arrives_before_its_ticket_waits_for_it(central, nodes):
