@@ -4,8 +4,8 @@ TicketCodeError (never another exception), of the right kind where it can be tol
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest

@@ -1,26 +1,66 @@
 """The dispatch counter: scan the voucher (or the ticket, or type the number); mark the
-ticket ready; hand the instruments over ("picked up"); a pickup slip prints."""
+ticket ready; note the certificate numbers (F4); hand the instruments over ("picked up"); a
+pickup slip prints with the numbers.
+
+Once a ticket is received, this counter shows the lines as taken in and the fee as the
+receiving counter fixed it (the received event's total), not the registration."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
 
+from kiosk.i18n import money, quantity_text, service_name, t
 from screens.base import big_button
 from screens.clerk.counter import CounterScreen
+
+
+class IntakeFactsLoaded(Message):
+    def __init__(self, ticket_id: int, facts) -> None:
+        super().__init__()
+        self.ticket_id, self.facts = ticket_id, facts
+
+
+def _facts(ticket_id: int, status: str):
+    """In the database thread: the intake as received (kiosk.receipts.CounterFacts), with the
+    certificate numbers once picked up; None when this desk holds no intake of the ticket."""
+    from kiosk.receipts import counter_facts
+
+    for kind in ("picked_up", "received") if status == "picked_up" else ("received",):
+        try:
+            facts = counter_facts(ticket_id, kind)
+        except KeyError:  # a step recorded elsewhere whose event has not reached this desk
+            continue
+        return facts if facts.lines else None
+    return None
 
 
 class DispatchScreen(CounterScreen):
     TITLE_KEY = "desk.dispatch"
     HINT_KEY = "desk.dispatch_hint"
     STEP_KEY = "desk.step.picked_up"
-    BINDINGS: ClassVar = [*CounterScreen.BINDINGS, Binding("f6", "ready", show=False),
-                          Binding("f7", "pick_up", show=False)]
+    BINDINGS: ClassVar = [*CounterScreen.BINDINGS, Binding("f4", "certificates", show=False),
+                          Binding("f6", "ready", show=False), Binding("f7", "pick_up", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.facts = None  # (ticket id, CounterFacts) of the ticket on screen, once received
+        self.certificates: tuple[int, str, dict[int, str]] | None = None  # (ticket id, number, {position: no.})
+        self.note = ("", {})
+
+    def compose_body(self):
+        for widget in super().compose_body():
+            yield widget
+            if widget.id == "desk-message":
+                yield Static(id="cert-note", classes="desk-note")
 
     def compose_actions(self):
-        for key, id_ in (("desk.ready", "ready"), ("desk.pick_up", "pick_up"), ("desk.to_receiving", "to_receiving"),
-                         ("desk.lock", "lock")):
+        for key, id_ in (("desk.certificates", "certificates"), ("desk.ready", "ready"), ("desk.pick_up", "pick_up"),
+                         ("desk.to_receiving", "to_receiving"), ("desk.lock", "lock")):
             button = big_button(key, id_, "primary" if id_ == "pick_up" else "default")
             button.can_focus = False
             yield button
@@ -29,6 +69,85 @@ class DispatchScreen(CounterScreen):
         if self.summary.status == "picked_up":
             return self.already_message("picked_up")
         return "", {}
+
+    # ---- the ticket as taken in ----------------------------------------------------------
+
+    def on_ticket_looked_up(self, message) -> None:
+        noted = self.certificates
+        super().on_ticket_looked_up(message)
+        message.prevent_default()  # the base handler ran; Textual must not run it again
+        s = self.summary
+        if noted is not None and noted[2] and (s is None or s.id != noted[0]):
+            self.note = ("desk.cert.discarded", {"number": noted[1]})
+            self.certificates = None
+        else:
+            self.note = ("", {})
+        self.load_facts()
+
+    def on_step_done(self, message) -> None:
+        super().on_step_done(message)
+        message.prevent_default()  # the base handler ran; Textual must not run it again
+        if message.error is None and message.transition.kind == "picked_up":
+            self.certificates = None  # stored with the step; the slip prints them
+        self.note = ("", {})
+        self.load_facts()
+
+    def load_facts(self) -> None:
+        s = self.summary
+        if self.facts is not None and (s is None or self.facts[0] != s.id):
+            self.facts = None
+        if s is not None and s.status != "registered":
+            self.run_worker(self._load_facts(s.id, s.status), group="facts", exclusive=True)
+        self.show()
+
+    async def _load_facts(self, ticket_id: int, status: str) -> None:
+        try:
+            facts = await self.app.in_db_thread(_facts, ticket_id, status)
+        except Exception:  # noqa: BLE001 - the registered lines stay on screen
+            facts = None
+        self.post_message(IntakeFactsLoaded(ticket_id, facts))
+
+    def on_intake_facts_loaded(self, message: IntakeFactsLoaded) -> None:
+        if self.summary is not None and self.summary.id == message.ticket_id and message.facts is not None:
+            self.facts = (message.ticket_id, message.facts)
+            self.show()
+
+    # ---- certificate numbers -------------------------------------------------------------
+
+    def numbers(self) -> dict[int, str]:
+        """The numbers noted for the ticket on screen (or stored with its pickup)."""
+        s = self.summary
+        if s is not None and self.certificates is not None and self.certificates[0] == s.id:
+            return self.certificates[2]
+        if self.facts is not None and s is not None and s.status == "picked_up":
+            return self.facts[1].certificates
+        return {}
+
+    def action_certificates(self) -> None:
+        from screens.clerk.certificates import CertificateEditor
+
+        s = self.summary
+        if s is None:
+            self.message = ("desk.nothing", {})
+        elif s.status == "picked_up":
+            self.message = self.already_message("picked_up")
+        elif self.facts is None:
+            self.message = ("desk.cert.not_yet", {})
+        else:
+            ticket_id, facts = self.facts
+            self.app.push_screen(CertificateEditor(facts.number, facts.lines, self.numbers()),
+                                 lambda numbers: self.certificates_noted(ticket_id, facts.number, numbers))
+            return
+        self.show()
+
+    def certificates_noted(self, ticket_id: int, number: str, numbers: dict[int, str] | None) -> None:
+        if numbers is None or self.summary is None or self.summary.id != ticket_id:
+            return
+        self.certificates = (ticket_id, number, numbers)
+        self.message = ("desk.cert.saved", {"count": len(numbers)})
+        self.show()
+
+    # ---- the steps -----------------------------------------------------------------------
 
     def action_ready(self) -> None:
         from kiosk.desk import mark_ready
@@ -40,4 +159,29 @@ class DispatchScreen(CounterScreen):
         from kiosk.desk import pick_up
 
         self.STEP_KEY = "desk.step.picked_up"
-        self.run_step(pick_up, None, lang=self.lang)
+        self.run_step(pick_up, self.numbers() or None, lang=self.lang)
+
+    # ---- drawing ---------------------------------------------------------------------------
+
+    def show(self) -> None:
+        super().show()
+        lang = self.lang
+        key, values = self.note
+        self.query_one("#cert-note", Static).update(Content(t(key, lang, **values) if key else ""))
+        s = self.summary
+        if self.facts is None or s is None or self.facts[0] != s.id:
+            return
+        facts, numbers = self.facts[1], self.numbers()
+        table = self.query_one("#desk-lines", DataTable)
+        table.clear(columns=True)
+        table.add_columns(t("col.item", lang), t("desk.col.status", lang), t("col.code", lang),
+                          t("col.quantity", lang), t("col.service", lang), t("desk.col.certificate", lang),
+                          t("desk.col.serial", lang))
+        for i, ln in enumerate(facts.lines):
+            name = ln.name_zh if lang == "zh" else ln.name_en
+            table.add_row(f"{i + 1}. {name}", t("desk.refused", lang) if ln.refused else "", ln.code,
+                          quantity_text(ln.quantity, ln.unit, lang), service_name(ln.service, lang),
+                          "" if ln.refused else numbers.get(i, ""), ln.serial_number)
+        if facts.total_fen is not None:
+            self.query_one("#desk-total", Static).update(
+                Content(t("desk.final_total", lang, amount=money(facts.total_fen, lang))))

@@ -1,24 +1,70 @@
-"""The receiving counter: scan (or type) a ticket, see its lines, record "received"; a
-pickup voucher prints."""
+"""The receiving counter: scan (or type) a ticket, see its lines, correct the intake (fee row,
+quantity, service, use, condition, accessories, serial number, refused) and record "received";
+a pickup voucher prints.
+
+The corrected intake lives in an `IntakeDraft` on this screen; every change is priced again
+in the database thread with the ticket's catalogue version (kiosk.desk.price_intake, the same
+pricing `receive` stores), and F5 passes it to `receive`. Scanning another ticket drops an
+unsaved draft, and says so."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
 
+from kiosk.i18n import money, service_name, t, use_name
 from screens.base import big_button
 from screens.clerk.counter import CounterScreen
+
+
+class IntakePriced(Message):
+    """The draft of `ticket_id` at `generation` was priced (`priced`) or refused (`error`);
+    `rows` is the ticket's catalogue version when it was not loaded yet: (version, {code: row})."""
+
+    def __init__(self, ticket_id: int, generation: int, priced=None, rows=None, error=None) -> None:
+        super().__init__()
+        self.ticket_id, self.generation, self.priced, self.rows, self.error = ticket_id, generation, priced, rows, error
+
+
+def _price(ticket_id: int, intake, known_versions: tuple[int, ...]):
+    """In the database thread: the draft priced as `receive` would price it, and the catalogue
+    rows of the ticket's version unless the screen has them already."""
+    from kiosk.catalog_store import load_catalog
+    from kiosk.desk import price_intake
+
+    priced = price_intake(ticket_id, intake)
+    rows = None if priced.version in known_versions else (priced.version, load_catalog(priced.version).by_code)
+    return priced, rows
 
 
 class ReceivingScreen(CounterScreen):
     TITLE_KEY = "desk.receiving"
     HINT_KEY = "desk.scan_hint"
     STEP_KEY = "desk.step.received"
-    BINDINGS: ClassVar = [*CounterScreen.BINDINGS, Binding("f5", "receive", show=False)]
+    BINDINGS: ClassVar = [*CounterScreen.BINDINGS, Binding("f5", "receive", show=False),
+                          Binding("f4", "edit_line", show=False), Binding("f8", "refuse_line", show=False),
+                          Binding("up", "line(-1)", show=False), Binding("down", "line(1)", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.draft = None  # screens.clerk.intake.IntakeDraft of the ticket on screen, while registered
+        self.cursor = 0  # the line F4 and F8 act on
+        self.note = ("", {})  # a second message: the intake's hint, or what was discarded
+        self.catalogs: dict[int, dict] = {}  # catalogue version -> {code: FeeRow}, loaded once
+
+    def compose_body(self):
+        for widget in super().compose_body():
+            yield widget
+            if widget.id == "desk-message":
+                yield Static(id="intake-note", classes="desk-note")
 
     def compose_actions(self):
-        for key, id_ in (("desk.receive", "receive"), ("desk.to_dispatch", "to_dispatch"), ("desk.lock", "lock")):
+        for key, id_ in (("desk.edit_line", "edit_line"), ("desk.refuse_line", "refuse_line"),
+                         ("desk.receive", "receive"), ("desk.to_dispatch", "to_dispatch"), ("desk.lock", "lock")):
             button = big_button(key, id_, "primary" if id_ == "receive" else "default")
             button.can_focus = False  # taps only: the keyboard belongs to the scan field
             yield button
@@ -28,7 +74,167 @@ class ReceivingScreen(CounterScreen):
             return self.already_message("received")
         return "", {}
 
+    # ---- the ticket and its draft --------------------------------------------------------
+
+    def on_ticket_looked_up(self, message) -> None:
+        previous, shown = self.draft, self.summary
+        super().on_ticket_looked_up(message)
+        message.prevent_default()  # the base handler ran; Textual must not run it again
+        s = self.summary
+        same = previous is not None and s is not None and s.id == previous.ticket_id
+        unsaved = (previous is not None and previous.changed and shown is not None
+                   and shown.id == previous.ticket_id and shown.status == "registered")
+        self.note = ("desk.intake.discarded", {"number": previous.number}) if unsaved and not same else ("", {})
+        if not same:
+            self.draft, self.cursor = None, 0
+            if s is not None and s.status == "registered":
+                from screens.clerk.intake import IntakeDraft
+
+                self.draft = IntakeDraft.of(s)
+                self.price()
+        self.show()
+
+    def price(self) -> None:
+        d = self.draft
+        self.run_worker(self._price(d.ticket_id, d.generation, d.intake(), tuple(self.catalogs)),
+                        group="price", exclusive=True)
+
+    async def _price(self, ticket_id: int, generation: int, intake, known: tuple[int, ...]) -> None:
+        try:
+            priced, rows = await self.app.in_db_thread(_price, ticket_id, intake, known)
+        except Exception as e:  # noqa: BLE001 - a bad intake (TransitionError) or a broken database: said
+            self.post_message(IntakePriced(ticket_id, generation, error=e))
+        else:
+            self.post_message(IntakePriced(ticket_id, generation, priced, rows))
+
+    def on_intake_priced(self, message: IntakePriced) -> None:
+        if message.rows is not None:
+            version, rows = message.rows
+            self.catalogs[version] = rows
+        d = self.draft
+        if d is None or d.ticket_id != message.ticket_id:
+            return
+        if message.priced is not None and d.rows is None:
+            d.version = message.priced.version
+            d.rows = self.catalogs.get(d.version)
+        if message.generation != d.generation:
+            return  # an older state of the draft; its own price is on the way
+        if message.error is not None:
+            d.failed = True
+            self.message = ("desk.intake.bad", {"error": str(message.error)})
+        else:
+            d.amounts, d.total_fen = message.priced.amounts, message.priced.total_fen
+        self.show()
+
+    # ---- correcting lines ----------------------------------------------------------------
+
+    def editable(self) -> bool:
+        """A registered ticket whose catalogue rows are here, and no step under way."""
+        if self.summary is None:
+            self.message = ("desk.nothing", {})
+        elif self.draft is None or self.summary.status != "registered":
+            self.message = ("desk.intake.locked", {})
+        else:  # while receiving, or while the catalogue is on its way, a key does nothing
+            return not self.busy and self.draft.rows is not None
+        self.show()
+        return False
+
+    def action_line(self, step: int) -> None:
+        if self.summary is None:
+            return
+        count = len(self.draft.lines if self.draft else self.summary.lines)
+        self.cursor = max(0, min(count - 1, self.cursor + step))
+        self.query_one("#desk-lines", DataTable).move_cursor(row=self.cursor)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Only the table's present cursor: a redraw may still report the row it started on.
+        if event.cursor_row == event.data_table.cursor_row:
+            self.cursor = event.cursor_row
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """A second tap on a line opens it."""
+        self.cursor = event.cursor_row
+        self.action_edit_line()
+
+    def action_edit_line(self) -> None:
+        from screens.clerk.intake import IntakeEditor
+
+        if not self.editable():
+            return
+        d, index = self.draft, self.cursor
+        self.app.push_screen(IntakeEditor(d.lines[index], index, d.number, d.rows, d.version),
+                             lambda line: self.line_edited(d.ticket_id, index, line))
+
+    def line_edited(self, ticket_id: int, index: int, line) -> None:
+        d = self.draft
+        if line is None or d is None or d.ticket_id != ticket_id or line == d.lines[index]:
+            return
+        was_refused = d.lines[index].refused
+        d.set_line(index, line)
+        if line.refused != was_refused:
+            self.message = ("desk.intake.refused" if line.refused else "desk.intake.taken_back", {"line": index + 1})
+        else:
+            self.message = ("desk.intake.saved", {"line": index + 1})
+        self.price()
+        self.show()
+
+    def action_refuse_line(self) -> None:
+        from dataclasses import replace
+
+        if not self.editable():
+            return
+        d, index = self.draft, self.cursor
+        self.line_edited(d.ticket_id, index, replace(d.lines[index], refused=not d.lines[index].refused))
+
+    # ---- receiving -------------------------------------------------------------------------
+
     def action_receive(self) -> None:
         from kiosk.desk import receive
 
-        self.run_step(receive, lang=self.lang)
+        d = self.draft
+        if d is not None and self.summary is not None and d.ticket_id == self.summary.id:
+            self.run_step(receive, d.intake(), lang=self.lang)
+        else:
+            self.run_step(receive, lang=self.lang)
+
+    def on_step_done(self, message) -> None:
+        super().on_step_done(message)
+        message.prevent_default()  # the base handler ran; Textual must not run it again
+        e = message.error
+        if getattr(e, "kind", None) == "bad_intake":
+            self.message = ("desk.intake.bad", {"error": str(e)})
+        self.note = ("", {})
+        self.show()
+
+    # ---- drawing ---------------------------------------------------------------------------
+
+    def show(self) -> None:
+        super().show()
+        lang, d, s = self.lang, self.draft, self.summary
+        ours = d is not None and s is not None and d.ticket_id == s.id
+        key, values = self.note
+        if not key and ours and s.status == "registered":
+            key, values = "desk.intake.hint", {}
+        self.query_one("#intake-note", Static).update(Content(t(key, lang, **values) if key else ""))
+        if not ours:
+            return
+        table = self.query_one("#desk-lines", DataTable)
+        table.clear(columns=True)
+        table.add_columns(t("col.item", lang), t("desk.col.status", lang), t("col.code", lang),
+                          t("col.quantity", lang), t("col.amount", lang), t("col.service", lang),
+                          t("desk.col.use", lang), t("desk.col.serial", lang))
+        for i, ln in enumerate(d.lines):
+            status = t("desk.refused", lang) if ln.refused else t("desk.intake.edited", lang) if d.edited(i) else ""
+            amount = "" if ln.refused or d.amounts is None else money(d.amounts[i], lang)
+            table.add_row(f"{i + 1}. {d.name(i, lang)}", status, ln.code, str(ln.quantity), amount,
+                          service_name(ln.service, lang), use_name(ln.use, lang), ln.serial_number)
+        self.cursor = min(self.cursor, len(d.lines) - 1)
+        table.move_cursor(row=self.cursor, animate=False)
+        total = self.query_one("#desk-total", Static)
+        if d.failed:
+            total.update("")
+        elif d.total_fen is None:
+            total.update(Content(t("desk.intake.pricing", lang)))
+        elif d.changed:
+            total.update(Content(t("desk.intake.total", lang, amount=money(d.total_fen, lang),
+                                   registered=money(d.registered_total, lang))))

@@ -1,0 +1,119 @@
+"""Certificate numbers at the dispatch counter: one optional number per line as taken in
+(a refused line has none). A modal with a typed result: {intake-line position: number}, or
+None when cancelled. The numbers print on the pickup slip."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from kiosk.desk import MAX_CERTIFICATE
+from kiosk.i18n import quantity_text, service_name, t
+from screens.base import labelled, relabel_marked
+
+
+class CertificateEditor(ModalScreen[dict[int, str] | None]):
+    BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel")]
+
+    def __init__(self, number: str, lines, numbers: dict[int, str]) -> None:
+        """`lines`: kiosk.receipts.CounterLine, in intake order; `numbers`: what was noted so far."""
+        super().__init__()
+        self.number, self.lines, self.numbers = number, tuple(lines), dict(numbers)
+        self.errors: dict[int, tuple[str, dict]] = {}
+
+    @property
+    def lang(self) -> str:
+        return self.app.language
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="editor"):
+            yield Static(id="editor-title")
+            body = VerticalScroll(id="editor-body")
+            body.can_focus = False
+            with body:
+                yield Static(id="cert-hint")
+                for i, ln in enumerate(self.lines):
+                    with Vertical(classes="cert-line", id=f"cert-line-{i}"):
+                        yield Static(classes="cert-label")
+                        if not ln.refused:
+                            # Room to paste too much: the clerk is told the limit instead of losing the end.
+                            yield Input(self.numbers.get(i, ""), id=f"cert-{i}", max_length=MAX_CERTIFICATE * 2)
+                            yield Static(classes="cert-error")
+            with Horizontal(classes="actions"):
+                yield labelled(Button("", id="cancel", classes="big"), "flow.cancel")
+                yield labelled(Button("", id="save", variant="primary", classes="big"), "cert.save")
+
+    def on_mount(self) -> None:
+        self.relabel()
+        first = next(iter(self.query(Input)), None)
+        if first is not None:
+            first.focus()
+
+    def relabel(self) -> None:
+        lang = self.lang
+        self.query_one("#editor-title", Static).update(Content(t("cert.title", lang, number=self.number)))
+        self.query_one("#cert-hint", Static).update(Content(t("cert.hint", lang, max=MAX_CERTIFICATE)))
+        for i, ln in enumerate(self.lines):
+            box = self.query_one(f"#cert-line-{i}")
+            name = ln.name_zh if lang == "zh" else ln.name_en
+            parts = [f"{i + 1}. {name}", quantity_text(ln.quantity, ln.unit, lang), service_name(ln.service, lang)]
+            if ln.serial_number:
+                parts.append(f"{t('voucher.serial', lang)} {ln.serial_number}")
+            if ln.refused:
+                parts.append(t("cert.refused", lang))
+            head = ("　" if lang == "zh" else "  ").join(parts)
+            box.query_one(".cert-label", Static).update(Content(head))
+            if not ln.refused:
+                key, values = self.errors.get(i, ("", {}))
+                error = box.query_one(".cert-error", Static)
+                error.update(Content(t(key, lang, **values) if key else ""))
+                error.display = bool(key)
+                box.set_class(bool(key), "invalid")
+        relabel_marked(self, lang)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id == "save":
+            self.action_save()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next number (a scanned certificate ends with Enter); after the last, keeps."""
+        event.stop()
+        inputs = list(self.query(Input))
+        at = inputs.index(event.input)
+        if at + 1 < len(inputs):
+            inputs[at + 1].focus()
+        else:
+            self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        from kiosk.validation import FieldError, clean_text
+
+        numbers, self.errors = {}, {}
+        for field in self.query(Input):
+            i = int(field.id.removeprefix("cert-"))
+            try:
+                value = clean_text(field.value, max_length=MAX_CERTIFICATE)
+            except FieldError as e:
+                self.errors[i] = (e.key, e.values)
+            else:
+                if value:
+                    numbers[i] = value
+        self.relabel()
+        if self.errors:
+            first = self.query_one(f"#cert-{min(self.errors)}", Input)
+            first.focus()
+            first.scroll_visible(animate=False)
+            return
+        self.dismiss(numbers)

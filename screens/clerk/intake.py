@@ -1,0 +1,256 @@
+"""The intake at the receiving counter: the lines as registered, corrected by the clerk.
+
+`IntakeDraft` is the screen's model of the intake being taken in (never the widgets: a
+language switch or a redraw must not lose it). `IntakeEditor` corrects one line: a modal with
+a typed result, the edited `IntakeLineInput`, or None when cancelled. The fee row code is
+checked against the ticket's own catalogue version (in memory, loaded in the database
+thread), so the clerk sees at once what a code means; a service the row is not priced for
+moves the line to the same instrument's row for that service, when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
+
+from kiosk.desk import Intake, IntakeLineInput
+from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
+from kiosk.vocabulary import SERVICES, USES, normalise_token
+from screens.base import LabelledInput, labelled, relabel_marked
+
+# The longest texts a clerk may type; the service cleans and caps at 200 (kiosk/desk.py).
+TEXTS = (("condition", "intake.condition", 200), ("accessories", "intake.accessories", 200),
+         ("serial_number", "line.serial_number", 60))
+MAX_CODE = 20
+
+
+@dataclass
+class IntakeDraft:
+    """The intake of one registered ticket while the clerk corrects it, and its price."""
+
+    ticket_id: int
+    number: str
+    registered: tuple[IntakeLineInput, ...]
+    registered_total: int
+    names: tuple[str, ...]  # per registered line, its name (zh) until the catalogue is loaded
+    lines: list[IntakeLineInput] = field(default_factory=list)
+    generation: int = 0  # counts the changes; a price of an older generation is stale
+    rows: Mapping | None = None  # the ticket's catalogue version: code -> FeeRow
+    version: int | None = None
+    amounts: tuple[int | None, ...] | None = None  # per line, of the current generation
+    total_fen: int | None = None
+    failed: bool = False  # the last pricing refused the draft (the message says why)
+
+    @classmethod
+    def of(cls, summary) -> IntakeDraft:
+        return cls(summary.id, summary.number, summary.lines, summary.total_fen, summary.names, list(summary.lines))
+
+    def edited(self, index: int) -> bool:
+        """The line differs from the registration in anything but being refused."""
+        return replace(self.lines[index], refused=False) != replace(self.registered[index], refused=False)
+
+    @property
+    def changed(self) -> bool:
+        return self.lines != list(self.registered)
+
+    def intake(self) -> Intake:
+        return Intake(tuple(self.lines))
+
+    def set_line(self, index: int, line: IntakeLineInput) -> None:
+        self.lines[index] = line
+        self.generation += 1
+        self.amounts = self.total_fen = None
+        self.failed = False
+
+    def name(self, index: int, lang: str) -> str:
+        row = self.rows.get(self.lines[index].code) if self.rows else None
+        return name_of(row, lang) if row else self.names[index]
+
+
+def variant(rows: Mapping, row, service: str):
+    """The same instrument's row for another service (the same spec when there is one)."""
+    same = [r for r in rows.values() if r.name_zh == row.name_zh and r.service == service]
+    return next((r for r in same if r.spec_zh == row.spec_zh), same[0] if same else None)
+
+
+def fold_code(text: str) -> str:
+    """A fee row code as typed: full-width and lower case fold (ｌ－００１ reads L-001)."""
+    return normalise_token(text).upper()
+
+
+class IntakeEditor(ModalScreen[IntakeLineInput | None]):
+    """One intake line: fee row, quantity, service, use, condition, accessories, serial
+    number, refused. Tab moves between the fields, Enter or Save keeps, Esc cancels."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel")]
+
+    def __init__(self, line: IntakeLineInput, index: int, number: str, rows: Mapping, version: int | None) -> None:
+        super().__init__()
+        self.line, self.index, self.number = line, index, number
+        self.rows, self.version = rows, version
+        self.code = line.code
+        self.service = line.service
+        self.problem: tuple[str, dict] | None = None  # why the fee row does not fit, as an i18n key
+
+    @property
+    def lang(self) -> str:
+        return self.app.language
+
+    def compose(self) -> ComposeResult:
+        line = self.line
+        with Vertical(id="editor"):
+            yield Static(id="editor-title")
+            body = VerticalScroll(id="editor-body")
+            body.can_focus = False
+            with body:
+                yield LabelledInput("code", "intake.code", value=line.code, max_length=MAX_CODE)
+                yield Static(id="intake-row")
+                yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
+                yield RadioSet(*(RadioButton("", value=line.service == s, id=f"service-{s}") for s in SERVICES),
+                               id="service")
+                yield RadioSet(*(labelled(RadioButton("", value=line.use == u, id=f"use-{u}"), f"use.{u}")
+                                 for u in USES), id="use")
+                for name, key, limit in TEXTS:
+                    # Room to paste too much: the clerk is told the limit instead of losing the end.
+                    yield LabelledInput(name, key, value=getattr(line, name), max_length=limit * 2)
+                yield labelled(Checkbox("", value=line.refused, id="refused"), "intake.refused")
+            with Horizontal(classes="actions"):
+                yield labelled(Button("", id="cancel", classes="big"), "flow.cancel")
+                yield labelled(Button("", id="save", variant="primary", classes="big"), "line.save")
+
+    def on_mount(self) -> None:
+        self.check_row()
+        self.relabel()
+        self.query_one("#field-code", Input).focus()
+
+    def relabel(self) -> None:
+        lang = self.lang
+        self.query_one("#editor-title", Static).update(
+            Content(t("intake.title", lang, number=self.number, line=self.index + 1)))
+        for s in SERVICES:
+            self.query_one(f"#service-{s}", RadioButton).label = service_name(s, lang)
+        self.query_one("#service", RadioSet).border_title = t("intake.service", lang)
+        self.query_one("#use", RadioSet).border_title = t("line.use", lang)
+        relabel_marked(self, lang)
+        self.show_row()
+
+    # ---- the fee row ---------------------------------------------------------------------
+
+    def check_row(self) -> None:
+        """Does the code name a row of this catalogue version, priced for the service?"""
+        row = self.rows.get(self.code)
+        if not self.code:
+            self.problem = ("error.required", {})
+        elif row is None:
+            self.problem = ("intake.no_row", {"code": self.code, "version": self.version or ""})
+        elif row.service != self.service:
+            self.problem = ("intake.wrong_service", {"code": row.code, "row_service": row.service,
+                                                     "service": self.service})
+        else:
+            self.problem = None
+
+    def show_row(self) -> None:
+        lang = self.lang
+        shown = self.query_one("#intake-row", Static)
+        shown.set_class(self.problem is not None, "-error")
+        if self.problem:
+            key, values = self.problem
+            values = {k: (service_name(v, lang) if k.endswith("service") else v) for k, v in values.items()}
+            if key == "intake.wrong_service" and not variant(self.rows, self.rows[self.code], self.service):
+                key, values = "intake.no_variant", {"name": name_of(self.rows[self.code], lang),
+                                                    "service": values["service"]}
+            shown.update(Content(t(key, lang, **values)))
+            return
+        row = self.rows[self.code]
+        gap = "　" if lang == "zh" else "  "
+        shown.update(Content(gap.join((name_of(row, lang), spec_of(row, lang), service_name(row.service, lang),
+                                       unit_price(row.price_fen, row.unit, lang)))))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "field-code":
+            return
+        event.stop()
+        self.code = fold_code(event.value)
+        row = self.rows.get(self.code)
+        if row is not None and row.service != self.service:
+            self.set_service(row.service)  # the row says what it is priced for
+        self.field("code").set_class(False, "invalid")
+        self.check_row()
+        self.show_row()
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        if event.radio_set.id != "service":
+            return
+        event.stop()
+        self.service = event.pressed.id.removeprefix("service-")
+        row = self.rows.get(self.code)
+        if row is not None and row.service != self.service:
+            other = variant(self.rows, row, self.service)
+            if other is not None:
+                self.code = other.code
+                self.query_one("#field-code", Input).value = other.code
+        self.check_row()
+        self.show_row()
+
+    def field(self, name: str) -> LabelledInput:
+        return next(f for f in self.query(LabelledInput) if f.field_name == name)
+
+    def set_service(self, service: str) -> None:
+        self.service = service
+        button = self.query_one(f"#service-{service}", RadioButton)
+        if not button.value:
+            button.value = True
+
+    # ---- keeping or not -----------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id == "save":
+            self.action_save()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        from kiosk.validation import FieldError, clean_quantity, clean_text
+
+        fields = {f.field_name: f for f in self.query(LabelledInput)}
+        errors: dict[str, FieldError] = {}
+        values: dict = {}
+        for name, clean in (("quantity", clean_quantity),
+                            *((n, lambda v, n=limit: clean_text(v, max_length=n)) for n, _, limit in TEXTS)):
+            try:
+                values[name] = clean(fields[name].value)
+            except FieldError as e:
+                errors[name] = e
+        refused = self.query_one("#refused", Checkbox).value
+        self.check_row()
+        # A refused line is not priced: its fee row need not fit, only be short and printable.
+        bad_code = self.problem is not None and not (refused and self.code and len(self.code) <= MAX_CODE)
+        for name, f in fields.items():
+            if name != "code":
+                f.show_error(errors.get(name))
+        fields["code"].set_class(bad_code, "invalid")
+        self.show_row()
+        if bad_code or errors:
+            first = fields["code"] if bad_code else next(f for n, f in fields.items() if n in errors)
+            first.input.focus()
+            first.scroll_visible(animate=False)
+            return
+        pressed = self.query_one("#use", RadioSet).pressed_button
+        use = pressed.id.removeprefix("use-") if pressed else self.line.use
+        self.dismiss(replace(self.line, code=self.code, service=self.service, use=use, refused=refused, **values))
