@@ -10,6 +10,7 @@ from peewee import (
     BlobField,
     BooleanField,
     DatabaseProxy,
+    DateField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -260,6 +261,41 @@ class IntakeLine(BaseModel):
     amount_fen = IntegerField(null=True)
 
 
+class Feedback(BaseModel):
+    """A customer's rating (好差评, kiosk/feedback.py): one per ticket, or anonymous (no ticket)."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    ticket = ForeignKeyField(Ticket, column_name="ticket_id", null=True)  # None: anonymous
+    device = ForeignKeyField(Device, column_name="device_id")  # the kiosk it was given at
+    rating = IntegerField()  # 1 very dissatisfied .. 5 very satisfied (feedback.LEVELS)
+    hearts = TextField()  # comma list of feedback.HEARTS keys, may be empty
+    reason = TextField(null=True)  # feedback.REASONS key; required for a poor rating (1, 2)
+    reason_text = TextField()
+    comment = TextField()
+    callback_phone = TextField(null=True)  # only when the customer asked to be called back
+    language = TextField()
+    received_device = TextField(null=True)  # uid of the desk that took the ticket in
+    received_clerk = TextField(null=True)  # username of the clerk who did
+    picked_up_device = TextField(null=True)
+    picked_up_clerk = TextField(null=True)
+    created_at = UtcDateTimeField()
+
+
+class Followup(BaseModel):
+    """The call back a poor rating calls for, due in 15 working days."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    feedback = ForeignKeyField(Feedback, column_name="feedback_id", unique=True, backref="followups")
+    due_on = DateField()
+    status = TextField()  # open | closed
+    call_note = TextField()
+    created_at = UtcDateTimeField()
+    closed_at = UtcDateTimeField(null=True)
+    closed_by = ForeignKeyField(Clerk, column_name="closed_by", null=True)
+
+
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
           OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine,
-          HeldChange]
+          HeldChange, Feedback, Followup]

@@ -256,7 +256,7 @@ class KioskApp(Station, inherit_bindings=False):
         if self.print_retry_at is not None and datetime.now(UTC) >= self.print_retry_at:
             self.print_retry_at = None
             self.print_receipts()
-        if isinstance(self.screen, TicketScreen):
+        if isinstance(self.screen, TicketScreen) or getattr(self.screen, "SELF_CLOSING", False):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return
         if len(self.screen_stack) == 1 and self.draft.is_empty:

@@ -217,7 +217,7 @@ def cmd_due(args, config: Config) -> int:
     try:
         days = parse_within(args.within)
     except ValueError as e:
-        raise CommandError("cli.bad_request", str(e), lang) from None
+        raise CommandError("due.bad_within", str(e), lang) from None
     _open(config)
     items = due_instruments(days, overdue=args.overdue)
     if args.csv or args.output:

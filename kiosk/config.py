@@ -38,6 +38,10 @@ class Config:
     printer_uri: str = "preview://receipts"
     printer_profile: str = "58mm"
     printer_font: Path | None = None
+    # Days off besides weekends, for working-day deadlines (feedback follow-ups): a text file,
+    # one ISO date per line, `DATE workday` for a worked weekend day, # comments
+    # (kiosk/holidays.py). Empty: weekends only.
+    holidays_file: Path | None = None
     source: Path | None = None  # the file this came from, for messages
 
 
@@ -51,6 +55,7 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
         "idle_warning_seconds": (int, "idle_warning_seconds"),
         "ticket_seconds": (int, "ticket_seconds"),
         "maintenance_pin": (str, "maintenance_pin"),
+        "holidays_file": (str, "holidays_file"),
     },
     "database": {"path": (str, "database")},
     "pricing": {"policy": (str, "policy_file")},
@@ -123,6 +128,14 @@ def load_config(explicit: str | None = None) -> Config:
     base = path.parent if path is not None else Path.cwd()
     database = Path(values["database"]) if "database" in values else data_dir / "kiosk.sqlite3"
     policy = values.get("policy_file")
+    holidays = None if not values.get("holidays_file") else base / str(values["holidays_file"])
+    if holidays is not None:
+        from .holidays import HolidaysError, read_holidays
+
+        try:
+            read_holidays(holidays)  # checked now: a typo is an error at start, not a wrong deadline
+        except HolidaysError as e:
+            raise ConfigError(f"{path}: kiosk.holidays_file: {e}") from None
     return Config(
         data_dir=data_dir,
         database=database if database.is_absolute() else base / database,
@@ -137,5 +150,6 @@ def load_config(explicit: str | None = None) -> Config:
         printer_uri=str(values.get("printer_uri") or Config.printer_uri),
         printer_profile=profile,
         printer_font=None if not values.get("printer_font") else base / str(values["printer_font"]),
+        holidays_file=holidays,
         source=path,
     )

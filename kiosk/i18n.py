@@ -414,6 +414,7 @@ _FEEDBACK_MESSAGES: dict[str, tuple[str, str]] = {
     "due.col.serial": ("出厂编号", "Serial no."),
     "due.col.quantity": ("数量", "Qty"),
     "due.count": ("共{count}项（自{date}起算）", "{count} due (counted from {date})"),
+    "due.bad_within": ("时间范围有误", "Bad time span"),
 }
 MESSAGES.update(_FEEDBACK_MESSAGES)
 

@@ -82,7 +82,9 @@ class WelcomeScreen(KioskScreen):
         self.app.push_screen(FeeLookupScreen())
 
     def action_feedback(self) -> None:
-        self.app.notify(t("welcome.feedback_soon", self.lang))
+        from .feedback import FeedbackStartScreen
+
+        self.app.push_screen(FeedbackStartScreen())
 
     def action_back(self) -> None:
         """The welcome screen is the bottom: nothing to go back to."""

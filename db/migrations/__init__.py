@@ -12,6 +12,7 @@ from . import (
     m0005_ticket_codes,
     m0006_clerk_desk,
     m0007_sync,
+    m0008_feedback,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -22,5 +23,6 @@ MIGRATIONS: list[list[str]] = [
     m0005_ticket_codes.STATEMENTS,
     m0006_clerk_desk.STATEMENTS,
     m0007_sync.STATEMENTS,
+    m0008_feedback.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,377 @@
+"""服务评价 Feedback: the public-service 好差评 scale, at the kiosk. No Textual here.
+
+A customer rates the service once per ticket (the pickup slip's or the ticket's number, or
+the ticket's QR code), or anonymously; an anonymous rating stores no ticket link at all.
+Five levels, one tap; then, optional, the "five hearts", a comment and a call back with a
+phone number. A poor rating (不满意, 非常不满意) needs a reason and opens a follow-up due in
+15 working days (weekends and the institute's holiday list excluded).
+
+Which tickets can be rated with a link: those this node knows that were taken in at a
+counter (received, ready or picked up). A ticket only registered has not been served yet
+(the customer is told, and may rate without the ticket). This node knows the tickets it
+registered and the steps sync brought for them: offline, a ticket picked up meanwhile may
+still look "registered" here.
+
+The rating, its follow-up and its outbox event `feedback.given` are written in ONE
+transaction, or nothing is. A second rating of the same ticket writes nothing (a unique
+index on feedback.ticket_id is the last word). The call-back phone is in the event's
+payload (the central system calls the customer) and never in a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from peewee import IntegrityError
+
+from db.inserts import insert
+from db.models import (
+    Clerk,
+    Device,
+    Feedback,
+    Followup,
+    OutboxEvent,
+    Ticket,
+    TicketEvent,
+    database_proxy,
+    utc_now,
+)
+
+from .holidays import WEEKENDS_ONLY, Calendar, HolidaysError, read_holidays
+from .ids import uuid7
+from .validation import FieldError, clean_phone, clean_text
+from .workdays import add_working_days
+
+log = logging.getLogger(__name__)
+
+# rating -> level key (the 好差评 scale): 5 is best.
+LEVELS = {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"}
+POOR = frozenset({1, 2})
+HEARTS = ("warm", "careful", "patient", "dedicated", "reassuring")  # 热心 细心 耐心 尽心 放心
+REASONS = ("slow", "attitude", "fees", "unclear", "quality", "other")
+MAX_COMMENT = 500
+MAX_REASON_TEXT = 200
+MAX_NOTE = 500
+FOLLOWUP_WORKING_DAYS = 15
+RATABLE = ("received", "ready", "picked_up")  # a ticket served at a counter
+
+
+class FeedbackErrors(ValueError):
+    """What is wrong, per field (rating, hearts, reason, reason_text, comment, phone)."""
+
+    def __init__(self, errors: dict[str, FieldError]):
+        super().__init__(", ".join(f"{k}: {e.key}" for k, e in errors.items()))
+        self.errors = errors
+
+
+class FollowupError(ValueError):
+    """`kind`: no_followup | closed | bad_note."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+# ---- what the customer chose -------------------------------------------------------------
+
+
+@dataclass
+class FeedbackDraft:
+    """The customer's choices so far, kept by the feedback screens (never in widgets only);
+    it goes with them when the kiosk returns to the welcome screen."""
+
+    ticket_id: int | None = None
+    number: str = ""  # the ticket's number, shown to the customer who scanned it; nothing else
+    rating: int | None = None
+    hearts: set[str] = field(default_factory=set)
+    reason: str | None = None
+    reason_text: str = ""
+    comment: str = ""
+    callback: bool = False
+    phone: str = ""
+
+    @property
+    def poor(self) -> bool:
+        return self.rating in POOR
+
+    @property
+    def is_empty(self) -> bool:
+        return self == FeedbackDraft()
+
+    def toggle_heart(self, heart: str) -> None:
+        if heart not in HEARTS:
+            raise ValueError(heart)
+        self.hearts ^= {heart}
+
+    def entry(self, language: str = "zh") -> FeedbackEntry:
+        return FeedbackEntry(
+            ticket_id=self.ticket_id, rating=self.rating or 0,
+            hearts=tuple(h for h in HEARTS if h in self.hearts), reason=self.reason if self.poor else None,
+            reason_text=self.reason_text if self.poor else "", comment=self.comment,
+            phone=self.phone if self.callback else None, language=language)
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
+    """One rating as given. `phone` None: no call back asked for."""
+
+    ticket_id: int | None
+    rating: int
+    hearts: tuple[str, ...] = ()
+    reason: str | None = None
+    reason_text: str = ""
+    comment: str = ""
+    phone: str | None = None
+    language: str = "zh"
+
+
+def validate(entry: FeedbackEntry) -> FeedbackEntry:
+    """The entry cleaned, or FeedbackErrors naming each bad field (i18n keys)."""
+    errors: dict[str, FieldError] = {}
+    rating = entry.rating
+    if isinstance(rating, bool) or rating not in LEVELS:
+        errors["rating"] = FieldError("feedback.error.rating")
+    hearts = tuple(h for h in HEARTS if h in entry.hearts)
+    if len(set(entry.hearts)) != len(hearts):
+        errors["hearts"] = FieldError("feedback.error.hearts")
+    reason, reason_text = entry.reason, ""
+    if rating in POOR:
+        if reason not in REASONS:
+            errors["reason"] = FieldError("feedback.error.reason")
+        try:
+            reason_text = clean_text(entry.reason_text, required=reason == "other", max_length=MAX_REASON_TEXT)
+        except FieldError as e:
+            errors["reason_text"] = e
+    else:
+        reason = None  # a reason is for a poor rating; a good one carries none
+    try:
+        comment = clean_text(entry.comment, max_length=MAX_COMMENT)
+    except FieldError as e:
+        errors["comment"] = e
+    phone = None
+    if entry.phone is not None:
+        try:
+            if not entry.phone.strip():
+                raise FieldError("error.required")
+            phone = clean_phone(entry.phone)
+        except FieldError as e:
+            errors["phone"] = e
+    if entry.language not in ("zh", "en"):
+        raise ValueError(f"language: zh or en, not {entry.language!r}")
+    if errors:
+        raise FeedbackErrors(errors)
+    return FeedbackEntry(entry.ticket_id, rating, hearts, reason, reason_text, comment, phone, entry.language)
+
+
+# ---- finding the ticket -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketLookup:
+    """What a scanned or typed text names, for feedback. `error` (an i18n key suffix):
+    not_found | damaged | invalid | not_here | not_served | None. `rated`: it has a rating."""
+
+    ticket_id: int | None
+    number: str = ""
+    error: str | None = None
+    rated: bool = False
+
+
+_SCAN_ERRORS = {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}
+
+
+def find_ticket_for_feedback(text: str, keys_for=None) -> TicketLookup:
+    """A pickup slip's or ticket's number (typed, any width, with or without hyphens), the
+    pickup voucher's QR (the number with spaces), or the ticket's signed QR code."""
+    from .desk import identify
+
+    found = identify(text, keys_for)
+    if found.ticket_id is None:
+        return TicketLookup(None, error=_SCAN_ERRORS.get(found.error, "invalid"))
+    ticket = Ticket.get_by_id(found.ticket_id)
+    if ticket.status not in RATABLE:
+        return TicketLookup(None, ticket.number, "not_served")
+    rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
+    return TicketLookup(ticket.id, ticket.number, None, rated)
+
+
+# ---- giving feedback -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """`already_rated`: the ticket had a rating; nothing was written."""
+
+    already_rated: bool
+    feedback_id: int | None = None
+    uid: str | None = None
+    followup_due: date | None = None
+
+
+def calendar(path: Path | None) -> Calendar:
+    """The holiday list for a deadline. Unreadable since the kiosk started (it was checked
+    then): weekends only, which makes the deadline earlier, never later."""
+    try:
+        return read_holidays(path)
+    except HolidaysError as e:
+        log.warning("holiday list unusable, counting weekends only: %s", e)
+        return WEEKENDS_ONLY
+
+
+def followup_due(given_on: date, cal: Calendar = WEEKENDS_ONLY) -> date:
+    """15 working days after the day of the rating (that day not counted)."""
+    return add_working_days(given_on, FOLLOWUP_WORKING_DAYS, cal.holidays, cal.workdays)
+
+
+def _steps(ticket_id: int) -> dict[str, dict]:
+    """Where and by whom the ticket was received and picked up, as far as this node knows."""
+    steps = {}
+    query = (TicketEvent.select(TicketEvent, Device).join(Device)
+             .where((TicketEvent.ticket == ticket_id) & TicketEvent.kind.in_(("received", "picked_up"))))
+    for event in query:
+        clerk = None
+        if event.clerk_id:
+            row = Clerk.get_or_none(Clerk.id == event.clerk_id)
+            clerk = row.username if row else None
+        else:  # a step pulled from the central system carries its clerk in the payload
+            try:
+                clerk = (json.loads(event.payload).get("clerk") or {}).get("username")
+            except (ValueError, AttributeError):
+                clerk = None
+        steps[event.kind] = {"device": event.device.uid, "clerk": clerk}
+    return steps
+
+
+def this_device() -> Device:
+    return Device.select().order_by(Device.id).get()
+
+
+def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holidays: Calendar = WEEKENDS_ONLY,
+                  now: datetime | None = None) -> FeedbackResult:
+    """Validate (FeedbackErrors), then store the rating, its follow-up if poor and its outbox
+    event in one transaction. A ticket already rated: FeedbackResult(already_rated=True),
+    nothing written. A ticket not known or not served: FeedbackErrors on `ticket`."""
+    entry = validate(entry)
+    now = now or utc_now()
+    device = device or this_device()
+    uid, event_uid = uuid7(), uuid7()
+    poor = entry.rating in POOR
+    due = followup_due(now.astimezone().date(), holidays) if poor else None
+    followup_uid = uuid7() if poor else None
+    try:
+        with database_proxy.atomic():
+            ticket, steps = None, {}
+            if entry.ticket_id is not None:
+                ticket = Ticket.get_or_none(Ticket.id == entry.ticket_id)
+                if ticket is None or ticket.status not in RATABLE:
+                    raise FeedbackErrors({"ticket": FieldError(
+                        "feedback.error.not_found" if ticket is None else "feedback.error.not_served")})
+                if Feedback.select().where(Feedback.ticket == ticket.id).exists():
+                    return FeedbackResult(already_rated=True)
+                steps = _steps(ticket.id)
+            received, picked_up = steps.get("received", {}), steps.get("picked_up", {})
+            feedback_id = insert(
+                Feedback, uid=uid, ticket=ticket.id if ticket else None, device=device.id, rating=entry.rating,
+                hearts=",".join(entry.hearts), reason=entry.reason, reason_text=entry.reason_text,
+                comment=entry.comment, callback_phone=entry.phone, language=entry.language,
+                received_device=received.get("device"), received_clerk=received.get("clerk"),
+                picked_up_device=picked_up.get("device"), picked_up_clerk=picked_up.get("clerk"), created_at=now)
+            if poor:
+                insert(Followup, uid=followup_uid, feedback=feedback_id, due_on=due, status="open", call_note="",
+                       created_at=now)
+            insert(OutboxEvent, uid=event_uid, kind="feedback.given", created_at=now, payload=json.dumps({
+                "feedback": uid, "device": device.uid, "at": now.isoformat(),
+                "ticket": ticket.uid if ticket else None, "number": ticket.number if ticket else None,
+                "rating": entry.rating, "level": LEVELS[entry.rating], "hearts": list(entry.hearts),
+                "reason": entry.reason, "reason_text": entry.reason_text, "comment": entry.comment,
+                "callback": entry.phone is not None, "phone": entry.phone, "language": entry.language,
+                "steps": steps,
+                "followup": {"uid": followup_uid, "due_on": due.isoformat()} if poor else None,
+            }, ensure_ascii=False, sort_keys=True))
+    except IntegrityError:
+        # the unique index: rated meanwhile (another writer); the transaction left nothing
+        if entry.ticket_id is not None and Feedback.select().where(Feedback.ticket == entry.ticket_id).exists():
+            return FeedbackResult(already_rated=True)
+        raise
+    log.info("feedback %s stored (rating %s%s)", uid, entry.rating, ", follow-up opened" if poor else "")
+    return FeedbackResult(False, feedback_id, uid, due)
+
+
+# ---- follow-ups -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenFollowup:
+    """A poor rating waiting for its call, as a clerk needs it (the phone in full: staff only)."""
+
+    id: int
+    uid: str
+    due_on: date
+    overdue: bool
+    number: str | None  # None: anonymous
+    rating: int
+    reason: str | None
+    reason_text: str
+    comment: str
+    phone: str | None
+    given_at: datetime
+
+
+def open_followups(today: date | None = None) -> list[OpenFollowup]:
+    """Open follow-ups, the overdue ones first (earliest due date first)."""
+    today = today or utc_now().astimezone().date()
+    query = (Followup.select(Followup, Feedback).join(Feedback)
+             .where(Followup.status == "open").order_by(Followup.due_on, Followup.id))
+    tickets = {}
+    result = []
+    for f in query:
+        fb = f.feedback
+        if fb.ticket_id and fb.ticket_id not in tickets:
+            tickets[fb.ticket_id] = Ticket.get_by_id(fb.ticket_id).number
+        result.append(OpenFollowup(
+            f.id, f.uid, f.due_on, f.due_on < today, tickets.get(fb.ticket_id), fb.rating, fb.reason, fb.reason_text,
+            fb.comment, fb.callback_phone, fb.created_at))
+    return sorted(result, key=lambda f: (not f.overdue, f.due_on, f.id))
+
+
+@dataclass(frozen=True)
+class FollowupClosed:
+    followup_id: int
+    uid: str
+    event_uid: str
+    at: datetime
+
+
+def close_followup(followup_id: int, clerk, note: str, device: Device | None = None, *,
+                   now: datetime | None = None) -> FollowupClosed:
+    """Record the call and close the follow-up with a note, with its outbox event
+    `followup.closed`, in one transaction. FollowupError: no_followup | closed | bad_note."""
+    try:
+        note = clean_text(note, required=True, max_length=MAX_NOTE)
+    except FieldError as e:
+        raise FollowupError("bad_note", f"note: {e.key}") from None
+    now = now or utc_now()
+    device = device or this_device()
+    event_uid = uuid7()
+    with database_proxy.atomic():
+        followup = Followup.get_or_none(Followup.id == followup_id)
+        if followup is None:
+            raise FollowupError("no_followup", f"There is no follow-up {followup_id}.")
+        if followup.status != "open":
+            raise FollowupError("closed", f"Follow-up {followup_id} was closed at {followup.closed_at:%Y-%m-%d %H:%M}.")
+        closed = Followup.update(status="closed", call_note=note, closed_at=now,
+                                 closed_by=clerk.id if clerk else None).where(
+            (Followup.id == followup_id) & (Followup.status == "open")).execute()
+        if closed != 1:
+            raise FollowupError("closed", f"Follow-up {followup_id} changed meanwhile.")
+        feedback = Feedback.get_by_id(followup.feedback_id)
+        insert(OutboxEvent, uid=event_uid, kind="followup.closed", created_at=now, payload=json.dumps({
+            "followup": followup.uid, "feedback": feedback.uid, "device": device.uid, "at": now.isoformat(),
+            "clerk": {"username": clerk.username, "name": clerk.display_name} if clerk else None,
+            "note": note,
+        }, ensure_ascii=False, sort_keys=True))
+    return FollowupClosed(followup_id, followup.uid, event_uid, now)

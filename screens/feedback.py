@@ -1,0 +1,446 @@
+"""服务评价 Feedback, in four steps: the ticket (scanned, typed, or none), the rating (five big
+buttons, one tap), the reason (poor ratings only, required), the optional extras (five hearts,
+a comment, a call back) with a submit that works with nothing filled in; then thanks, and
+back to the start by itself.
+
+Fast path, three taps: 服务评价, a rating, 提交 (the ticket scanned in between).
+
+The customer's choices live in a FeedbackDraft handed from step to step, never only in
+widgets; it is dropped with the screens when the kiosk returns to the welcome screen (done,
+thanks, or the idle wipe). Nothing of the ticket is shown but the number the customer
+scanned or typed: never another customer's organisation, contact or phone.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Static
+
+from kiosk.feedback import HEARTS, LEVELS, REASONS, FeedbackDraft, FeedbackErrors, TicketLookup, validate
+from kiosk.i18n import date_text, t
+from kiosk.validation import FieldError
+
+from .base import KioskScreen, LabelledInput, big_button, labelled
+
+THANKS_SECONDS = 10  # the thanks screen returns to the start by itself
+MAX_SCAN = 1000  # characters: a signed ticket code is a few hundred
+CHECK = "✓ "  # width "N": one cell everywhere, unlike the ambiguous ● or ♥
+
+
+def _who(draft: FeedbackDraft, lang: str) -> str:
+    return t("feedback.ticket", lang, number=draft.number) if draft.ticket_id else t("feedback.anonymous_note", lang)
+
+
+def _summary(draft: FeedbackDraft, lang: str) -> str:
+    level = t(f"feedback.level.{LEVELS[draft.rating]}", lang) if draft.rating else ""
+    return f"{_who(draft, lang)}\n{t('feedback.your_rating', lang, level=level)}"
+
+
+# ---- 1. which ticket ------------------------------------------------------------------------
+
+
+class TicketLookedUp(Message):
+    def __init__(self, text: str, found: TicketLookup) -> None:
+        super().__init__()
+        self.text, self.found = text, found
+
+
+class FeedbackStartScreen(KioskScreen):
+    TITLE_KEY = "feedback.title"
+    FOCUS = "#field-scan"  # a keyboard-wedge scanner types into it and ends with Enter
+
+    def compose_body(self) -> ComposeResult:
+        yield labelled(Static(classes="feedback-intro"), "feedback.intro")
+        # OK right after the field: a scanner that ends with Tab moves the focus onto it.
+        with Horizontal(id="scan-row"):
+            yield LabelledInput("scan", "feedback.scan", max_length=MAX_SCAN, hint_key="feedback.scan_hint")
+            yield big_button("feedback.find", "find", "primary")
+        yield Static(id="feedback-status")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("feedback.anonymous", "anonymous")
+
+    @property
+    def field(self) -> LabelledInput:
+        return self.query_one(LabelledInput)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_find()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        # A scanner that ends its burst with Tab: the app moves focus on to the OK button.
+        if event.value.strip() and self.app.focused is self.query_one("#find"):
+            self.action_find()
+
+    def action_find(self) -> None:
+        text = self.field.value.strip()
+        if not text:
+            self.field.show_error(FieldError("error.required"))
+            self.field.input.focus()
+            return
+        self.query_one("#feedback-status", Static).update(t("feedback.looking", self.lang))
+        self.look_up(text)
+
+    @work(exclusive=True, group="feedback-lookup")
+    async def look_up(self, text: str) -> None:
+        from kiosk.feedback import find_ticket_for_feedback
+
+        found = await self.app.in_db_thread(find_ticket_for_feedback, text)
+        self.post_message(TicketLookedUp(text, found))
+
+    def on_ticket_looked_up(self, message: TicketLookedUp) -> None:
+        self.query_one("#feedback-status", Static).update("")
+        if self.app.screen is not self or message.text != self.field.value.strip():
+            return  # the customer moved on, or typed something else meanwhile
+        found = message.found
+        if found.error:
+            self.field.show_error(FieldError(f"feedback.error.{found.error}", {"number": found.number}))
+            self.field.input.focus()
+            self.field.input.select_all()  # the next scan replaces it
+            return
+        self.field.show_error(None)
+        if found.rated:
+            self.app.back_to_welcome()
+            self.app.push_screen(FeedbackThanks(already=True))
+            return
+        self.app.push_screen(RatingScreen(FeedbackDraft(ticket_id=found.ticket_id, number=found.number)))
+
+    def action_anonymous(self) -> None:
+        self.app.push_screen(RatingScreen(FeedbackDraft()))
+
+
+# ---- 2. the rating: one tap ---------------------------------------------------------------
+
+
+class RatingScreen(KioskScreen):
+    TITLE_KEY = "feedback.title"
+    AUTO_FOCUS = ""  # no level looks chosen before the customer chooses (好差评: never steer a rating)
+
+    def __init__(self, draft: FeedbackDraft) -> None:
+        super().__init__()
+        self.draft = draft
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="feedback-who")
+        yield labelled(Static(classes="heading"), "feedback.question")
+        with Vertical(id="ratings"):
+            for rating in sorted(LEVELS, reverse=True):
+                yield labelled(Button("", id=f"rate-{rating}", classes="rating"), f"feedback.level.{LEVELS[rating]}")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+
+    def relabel(self) -> None:
+        super().relabel()
+        self.query_one("#feedback-who", Static).update(_who(self.draft, self.lang))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("rate-"):
+            event.stop()
+            self.rate(int(event.button.id.removeprefix("rate-")))
+        else:
+            super().on_button_pressed(event)
+
+    def rate(self, rating: int) -> None:
+        self.draft.rating = rating
+        self.app.push_screen(ReasonScreen(self.draft) if self.draft.poor else DetailsScreen(self.draft))
+
+
+# ---- 3. a poor rating: why (required) -----------------------------------------------------
+
+
+class ReasonScreen(KioskScreen):
+    TITLE_KEY = "feedback.title"
+    AUTO_FOCUS = ""  # a focused reason would look chosen
+
+    def __init__(self, draft: FeedbackDraft) -> None:
+        super().__init__()
+        self.draft = draft
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="feedback-summary")
+        yield labelled(Static(classes="heading"), "feedback.reason")
+        with Grid(id="reasons"):
+            for reason in REASONS:
+                yield Button("", id=f"reason-{reason}", classes="reason")
+        yield Static(id="reason-error", classes="feedback-error")
+        yield LabelledInput("reason_text", "feedback.reason_text", value=self.draft.reason_text, max_length=200,
+                            hint_key="feedback.reason_text_hint")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("flow.next", "next", "primary")
+
+    def relabel(self) -> None:
+        super().relabel()
+        lang = self.lang
+        self.query_one("#feedback-summary", Static).update(_summary(self.draft, lang))
+        for reason in REASONS:
+            button = self.query_one(f"#reason-{reason}", Button)
+            chosen = reason == self.draft.reason
+            button.label = f"{CHECK if chosen else ''}{t(f'feedback.reason.{reason}', lang)}"
+            button.variant = "primary" if chosen else "default"
+        self.show_reason_error(getattr(self, "reason_error", None))
+
+    def show_reason_error(self, error: FieldError | None) -> None:
+        self.reason_error = error
+        shown = self.query_one("#reason-error", Static)
+        shown.update(t(error.key, self.lang) if error else "")
+        shown.display = error is not None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("reason-"):
+            event.stop()
+            self.draft.reason = event.button.id.removeprefix("reason-")
+            self.show_reason_error(None)
+            self.relabel()
+        else:
+            super().on_button_pressed(event)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.draft.reason_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def action_next(self) -> None:
+        errors: dict[str, FieldError] = {}
+        try:
+            validate(self.draft.entry(self.lang))
+        except FeedbackErrors as e:
+            errors = e.errors
+        self.show_reason_error(errors.get("reason"))
+        self.query_one(LabelledInput).show_error(errors.get("reason_text"))
+        if "reason" in errors:
+            self.query_one(f"#reason-{REASONS[0]}").focus()
+            return
+        if "reason_text" in errors:
+            self.query_one(LabelledInput).input.focus()
+            return
+        self.app.push_screen(DetailsScreen(self.draft))
+
+
+# ---- 4. optional: five hearts, a comment, a call back; submit ------------------------------
+
+
+class FeedbackSaved(Message):
+    def __init__(self, result) -> None:
+        super().__init__()
+        self.result = result
+
+
+class FeedbackFailed(Message):
+    def __init__(self, errors: dict[str, FieldError] | None, detail: str = "") -> None:
+        super().__init__()
+        self.errors, self.detail = errors, detail
+
+
+class DetailsScreen(KioskScreen):
+    TITLE_KEY = "feedback.title"
+    FOCUS = "#submit"  # Enter submits: everything here is optional
+
+    def __init__(self, draft: FeedbackDraft) -> None:
+        super().__init__()
+        self.draft = draft
+        self.submitting = False  # one rating however many taps
+
+    def compose_body(self) -> ComposeResult:
+        draft = self.draft
+        yield Static(id="feedback-summary")
+        yield labelled(Static(classes="feedback-optional"), "feedback.optional")
+        yield labelled(Static(classes="heading"), "feedback.hearts")
+        with Horizontal(id="hearts"):
+            for heart in HEARTS:
+                yield Button("", id=f"heart-{heart}", classes="heart")
+        yield LabelledInput("comment", "feedback.comment", value=draft.comment, max_length=600,
+                            hint_key="feedback.comment_hint")
+        yield labelled(Checkbox("", value=draft.callback, id="callback"), "feedback.callback")
+        phone = LabelledInput("phone", "feedback.phone", value=draft.phone, max_length=30,
+                              hint_key="feedback.phone_hint")
+        phone.display = draft.callback
+        yield phone
+        yield Static(id="feedback-save-error", classes="feedback-error")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("feedback.submit", "submit", "primary")
+
+    def relabel(self) -> None:
+        super().relabel()
+        lang = self.lang
+        self.query_one("#feedback-summary", Static).update(_summary(self.draft, lang))
+        for heart in HEARTS:
+            button = self.query_one(f"#heart-{heart}", Button)
+            chosen = heart in self.draft.hearts
+            button.label = f"{CHECK if chosen else ''}{t(f'feedback.heart.{heart}', lang)}"
+            button.variant = "success" if chosen else "default"
+        error = getattr(self, "save_error", None)
+        shown = self.query_one("#feedback-save-error", Static)
+        shown.update(t("feedback.error.save", lang) if error else "")
+        shown.display = bool(error)
+
+    def fields(self) -> dict[str, LabelledInput]:
+        return {f.field_name: f for f in self.query(LabelledInput)}
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("heart-"):
+            event.stop()
+            self.draft.toggle_heart(event.button.id.removeprefix("heart-"))
+            self.relabel()
+        else:
+            super().on_button_pressed(event)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        setattr(self.draft, event.input.id.removeprefix("field-"), event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.draft.callback = event.value
+        phone = self.fields()["phone"]
+        phone.display = event.value
+        if event.value:
+            phone.input.focus()
+            phone.scroll_visible(animate=False)
+        else:
+            phone.show_error(None)
+
+    def action_submit(self) -> None:
+        if self.submitting:
+            return
+        try:
+            entry = validate(self.draft.entry(self.lang))
+        except FeedbackErrors as e:
+            self.show_errors(e.errors)
+            return
+        self.show_errors({})
+        self.submitting = True
+        self.query_one("#feedback-save-error", Static).update(t("feedback.saving", self.lang))
+        self.query_one("#feedback-save-error", Static).display = True
+        self.save(entry)
+
+    def show_errors(self, errors: dict[str, FieldError]) -> None:
+        first = None
+        for name, field in self.fields().items():
+            field.show_error(errors.get(name))
+            if name in errors and first is None:
+                first = field
+        if first is not None:
+            first.input.focus()
+            first.scroll_visible(animate=False)
+
+    @work(exclusive=True, group="feedback-save")
+    async def save(self, entry) -> None:
+        from kiosk.feedback import calendar, give_feedback
+
+        app = self.app
+        holidays_file = app.config.holidays_file
+        try:
+            result = await app.in_db_thread(
+                lambda: give_feedback(entry, app.device, holidays=calendar(holidays_file)))
+        except FeedbackErrors as e:
+            self.post_message(FeedbackFailed(e.errors))
+        except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
+            self.post_message(FeedbackFailed(None, type(e).__name__))
+        else:
+            self.post_message(FeedbackSaved(result))
+
+    def on_feedback_saved(self, message: FeedbackSaved) -> None:
+        result, draft = message.result, self.draft
+        app = self.app
+        app.back_to_welcome()  # the draft goes with the screens
+        if result.already_rated:
+            app.push_screen(FeedbackThanks(already=True))
+        else:
+            app.push_screen(FeedbackThanks(due=result.followup_due, callback=draft.callback))
+        app.sync_soon()
+
+    def on_feedback_failed(self, message: FeedbackFailed) -> None:
+        self.submitting = False
+        if message.errors and "ticket" not in message.errors:
+            self.save_error = None
+            self.relabel()
+            self.show_errors(message.errors)
+            return
+        self.save_error = message.detail or "ticket"
+        self.relabel()
+
+
+# ---- thanks -----------------------------------------------------------------------------------
+
+
+class FeedbackThanks(KioskScreen):
+    """Thanks, what happens next, and back to the start by itself (the app's once-a-second
+    clock calls `tick`, as for the ticket screen: no timer of its own)."""
+
+    TITLE_KEY = "feedback.title"
+    FOCUS = "#done"
+    SELF_CLOSING = True  # the app ticks it instead of the idle countdown
+
+    def __init__(self, *, already: bool = False, due: date | None = None, callback: bool = False) -> None:
+        super().__init__()
+        self.already, self.due, self.callback = already, due, callback
+        self.deadline: float | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="thanks"):
+            yield Static(id="thanks-title")
+            yield Static(id="thanks-detail")
+            yield Static(id="thanks-countdown")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("feedback.done", "done", "primary")
+
+    def on_mount(self) -> None:
+        self.deadline = self.app.clock() + THANKS_SECONDS
+        super().on_mount()
+
+    @property
+    def left(self) -> int:
+        return max(0, math.ceil(round(self.deadline - self.app.clock(), 3)))
+
+    def tick(self) -> None:
+        if self.deadline is None:
+            return
+        if self.left <= 0:
+            self.app.wipe()
+        else:
+            self.show_countdown()
+
+    def show_countdown(self) -> None:
+        self.query_one("#thanks-countdown", Static).update(t("feedback.returning", self.lang, seconds=self.left))
+
+    def relabel(self) -> None:
+        super().relabel()
+        lang = self.lang
+        if self.already:
+            title, detail = t("feedback.already", lang), ""
+        else:
+            title = t("feedback.thanks", lang)
+            if self.due:
+                day = date_text(self.due, lang)
+                detail = t("feedback.thanks_poor_call" if self.callback else "feedback.thanks_poor", lang, date=day)
+            else:
+                detail = t("feedback.thanks_call", lang) if self.callback else ""
+        self.query_one("#thanks-title", Static).update(title)
+        detail_widget = self.query_one("#thanks-detail", Static)
+        detail_widget.update(detail)
+        detail_widget.display = bool(detail)
+        if self.deadline is not None:
+            self.show_countdown()
+
+    def action_done(self) -> None:
+        self.app.wipe()
+
+    action_back = action_done
