@@ -201,6 +201,48 @@ for _status, _schema in (("received", Received), ("ready", Ready), ("picked_up",
     kind(f"ticket.{_status}", _schema, feed="ticket.event")(_step(_status))
 
 
+# ---- feedback.given / followup.closed: kiosk/feedback.py ------------------------------------
+# Stored (at most once, like every event) for the back office; not published to devices yet.
+
+Comment = Annotated[str, Meta(max_length=500)]
+
+
+class FeedbackGiven(Payload, kw_only=True):
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    rating: Annotated[int, Meta(ge=1, le=5)]
+    level: Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+    ticket: Uuid | None = None  # None: anonymous, no link
+    number: Number | None = None
+    hearts: Annotated[list[Literal["warm", "careful", "patient", "dedicated", "reassuring"]],
+                      Meta(max_length=5)] = []
+    reason: Text | None = None
+    reason_text: Text | None = None
+    comment: Comment | None = None
+    callback: bool = False
+    phone: Annotated[str, Meta(max_length=20)] | None = None
+    language: Literal["zh", "en"] = "zh"
+
+
+@kind("feedback.given", FeedbackGiven, feed=None)
+def _feedback_given(p: FeedbackGiven) -> Facts:
+    return Facts(owner=p.device)
+
+
+class FollowupClosed(Payload, kw_only=True):
+    followup: Uuid
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    note: Comment = ""
+
+
+@kind("followup.closed", FollowupClosed, feed=None)
+def _followup_closed(p: FollowupClosed) -> Facts:
+    return Facts(owner=p.device)
+
+
 # ---- one event -----------------------------------------------------------------------------
 
 

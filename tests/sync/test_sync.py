@@ -178,3 +178,22 @@ def test_a_batch_is_capped_by_size_as_well_as_count(db, catalog):
     assert len(pending_batch()) == 5 and len(pending_batch(2)) == 2
     assert len(pending_batch(max_bytes=2 * one + one // 2)) == 2
     assert len(pending_batch(max_bytes=1)) == 1  # always at least one: it may go alone
+
+
+def test_feedback_and_its_follow_up_reach_central(central, nodes):
+    from kiosk.clerks import add_clerk
+    from kiosk.feedback import FeedbackEntry, close_followup, give_feedback, open_followups
+    from kiosk.registration import ensure_device
+
+    kiosk = nodes("kiosk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        give_feedback(FeedbackEntry(None, 1, reason="slow", comment="等了很久", phone="13812345678"), ensure_device())
+        give_feedback(FeedbackEntry(None, 5, hearts=("warm", "patient")), ensure_device())
+        (followup,) = open_followups()
+        close_followup(followup.id, add_clerk("wang", "王芳", "2468"), "已回电致歉", ensure_device())
+        report = kiosk.sync()
+        assert (report.pushed, report.parked) == (3, 0)
+    with central.storage.read() as tx:
+        kinds = sorted(r[0] for r in tx.all("SELECT kind FROM event"))
+    assert kinds == ["feedback.given", "feedback.given", "followup.closed"]
