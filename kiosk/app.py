@@ -248,15 +248,15 @@ class KioskApp(Station, inherit_bindings=False):
         await super().on_event(event)
 
     def idle_tick(self) -> None:
-        """Once a second: a receipt due for another try, the ticket screen's countdown, or the
-        idle timeout."""
+        """Once a second: a receipt due for another try, a self-closing screen's countdown (the
+        ticket, the feedback's thanks), or the idle timeout."""
+        from screens.base import SelfClosing
         from screens.idle import IdleWarning
-        from screens.ticket import TicketScreen
 
         if self.print_retry_at is not None and datetime.now(UTC) >= self.print_retry_at:
             self.print_retry_at = None
             self.print_receipts()
-        if isinstance(self.screen, TicketScreen) or getattr(self.screen, "SELF_CLOSING", False):
+        if isinstance(self.screen, SelfClosing):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return
         if len(self.screen_stack) == 1 and self.draft.is_empty:

@@ -90,7 +90,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "welcome.register": ("送检登记", "Register instruments"),
     "welcome.fees": ("收费查询", "Fees"),
     "welcome.feedback": ("服务评价", "Feedback"),
-    "welcome.feedback_soon": ("服务评价即将开放，请到窗口提出意见。", "Feedback is coming soon; please tell the counter."),
     # customer
     "customer.organisation": ("送检单位", "Organisation"),
     "customer.organisation_hint": ("单位全称，个人送检请填姓名", "Full name of the organisation, or your name"),

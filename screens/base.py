@@ -4,6 +4,7 @@ would lose widget state); the customer's input lives in the app's draft."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -97,6 +98,33 @@ class KioskScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
+
+
+class SelfClosing(KioskScreen):
+    """A screen that goes back to the start by itself after `start_countdown(seconds)`. No
+    timer of its own: the app's once-a-second clock calls `tick` (a stopped timer's pending
+    sleep would keep the whole screen alive after it is gone)."""
+
+    deadline: float | None = None  # set on mount; the app's clock may tick before
+
+    def start_countdown(self, seconds: float) -> None:
+        self.deadline = self.app.clock() + seconds
+
+    @property
+    def left(self) -> int:
+        # rounded first: (now + 60) - now can be 60.00000000000001, which is not 61 seconds
+        return max(0, math.ceil(round(self.deadline - self.app.clock(), 3)))
+
+    def tick(self) -> None:
+        if self.deadline is None:
+            return
+        if self.left <= 0:
+            self.app.wipe()
+        else:
+            self.show_countdown()
+
+    def show_countdown(self) -> None:
+        """Override: show `self.left`."""
 
 
 def relabel_marked(screen, lang: str) -> None:

@@ -13,7 +13,6 @@ scanned or typed: never another customer's organisation, contact or phone.
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 from textual import work
@@ -26,7 +25,7 @@ from kiosk.feedback import HEARTS, LEVELS, REASONS, FeedbackDraft, FeedbackError
 from kiosk.i18n import date_text, t
 from kiosk.validation import FieldError
 
-from .base import KioskScreen, LabelledInput, big_button, labelled
+from .base import KioskScreen, LabelledInput, SelfClosing, big_button, labelled
 
 THANKS_SECONDS = 10  # the thanks screen returns to the start by itself
 MAX_SCAN = 1000  # characters: a signed ticket code is a few hundred
@@ -380,18 +379,15 @@ class DetailsScreen(KioskScreen):
 # ---- thanks -----------------------------------------------------------------------------------
 
 
-class FeedbackThanks(KioskScreen):
-    """Thanks, what happens next, and back to the start by itself (the app's once-a-second
-    clock calls `tick`, as for the ticket screen: no timer of its own)."""
+class FeedbackThanks(SelfClosing):
+    """Thanks, what happens next, and back to the start by itself."""
 
     TITLE_KEY = "feedback.title"
     FOCUS = "#done"
-    SELF_CLOSING = True  # the app ticks it instead of the idle countdown
 
     def __init__(self, *, already: bool = False, due: date | None = None, callback: bool = False) -> None:
         super().__init__()
         self.already, self.due, self.callback = already, due, callback
-        self.deadline: float | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="thanks"):
@@ -403,20 +399,8 @@ class FeedbackThanks(KioskScreen):
         yield big_button("feedback.done", "done", "primary")
 
     def on_mount(self) -> None:
-        self.deadline = self.app.clock() + THANKS_SECONDS
+        self.start_countdown(THANKS_SECONDS)
         super().on_mount()
-
-    @property
-    def left(self) -> int:
-        return max(0, math.ceil(round(self.deadline - self.app.clock(), 3)))
-
-    def tick(self) -> None:
-        if self.deadline is None:
-            return
-        if self.left <= 0:
-            self.app.wipe()
-        else:
-            self.show_countdown()
 
     def show_countdown(self) -> None:
         self.query_one("#thanks-countdown", Static).update(t("feedback.returning", self.lang, seconds=self.left))

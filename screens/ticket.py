@@ -3,7 +3,6 @@ Returns to the welcome screen by itself."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,7 +16,7 @@ from kiosk.qrtext import qr_half_blocks
 from kiosk.receipts import expected_ready
 from kiosk.textwidth import cell_width
 
-from .base import KioskScreen, big_button
+from .base import SelfClosing, big_button
 
 
 @dataclass(frozen=True)
@@ -47,14 +46,13 @@ class TicketView:
         )
 
 
-class TicketScreen(KioskScreen):
+class TicketScreen(SelfClosing):
     TITLE_KEY = "ticket.title"
     FOCUS = "#done"
 
     def __init__(self, view: TicketView) -> None:
         super().__init__()
         self.view = view
-        self.deadline: float | None = None  # set on mount; the app's clock may tick before
         self.print_state, self.print_error, self.print_job_id = "pending", None, None
 
     def compose_body(self) -> ComposeResult:
@@ -92,24 +90,9 @@ class TicketScreen(KioskScreen):
         yield big_button("ticket.done", "done", "primary")
 
     def on_mount(self) -> None:
-        # No timer of its own: the app's once-a-second clock calls `tick` (a stopped timer's
-        # pending sleep would keep this whole screen alive after it is gone).
-        self.deadline = self.app.clock() + self.app.config.ticket_seconds
+        self.start_countdown(self.app.config.ticket_seconds)
         self.fit_qr()
         super().on_mount()
-
-    @property
-    def left(self) -> int:
-        # rounded first: (now + 60) - now can be 60.00000000000001, which is not 61 seconds
-        return max(0, math.ceil(round(self.deadline - self.app.clock(), 3)))
-
-    def tick(self) -> None:
-        if self.deadline is None:
-            return
-        if self.left <= 0:
-            self.app.wipe()
-        else:
-            self.show_countdown()
 
     def show_countdown(self) -> None:
         self.query_one("#ticket-countdown", Static).update(t("ticket.returning", self.lang, seconds=self.left))
