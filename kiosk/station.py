@@ -112,11 +112,11 @@ class Station(App, inherit_bindings=False):
     async def sync_loop(self, device_uid: str) -> None:
         """Push and pull for as long as the station runs: every SYNC_INTERVAL while online,
         with exponential backoff and jitter while not. Never touches a widget."""
+        if not await self.in_db_thread(_enrolled):
+            return  # a kiosk on its own: no indicator, no network, not even the HTTP client's import
         from .sync import Central, SyncError, backlog, backoff, enrolment, sync_pass
 
         enrolled = await self.in_db_thread(enrolment)
-        if enrolled is None:
-            return  # a kiosk on its own: no indicator, no network
         central = Central(enrolled.url, enrolled.token)
         loop = asyncio.get_running_loop()
         self._sync_wake = asyncio.Event()
@@ -149,6 +149,12 @@ class Station(App, inherit_bindings=False):
         for screen in self.screen_stack:
             if hasattr(screen, "show_sync"):
                 screen.show_sync(message.state)
+
+
+def _enrolled() -> bool:
+    from db.models import Setting
+
+    return Setting.select().where(Setting.key == "central.token").exists()  # kiosk/sync.py TOKEN
 
 
 def _close_database() -> None:
