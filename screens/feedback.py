@@ -14,6 +14,7 @@ scanned or typed: never another customer's organisation, contact or phone.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
@@ -44,6 +45,10 @@ def _summary(draft: FeedbackDraft, lang: str) -> str:
 # ---- 1. which ticket ------------------------------------------------------------------------
 
 
+# Loaded with the first feedback screen, not at start-up: the kiosk's first frame stays fast.
+CSS = Path(__file__).parent / "feedback.tcss"
+
+
 class TicketLookedUp(Message):
     def __init__(self, text: str, found: TicketLookup) -> None:
         super().__init__()
@@ -51,6 +56,7 @@ class TicketLookedUp(Message):
 
 
 class FeedbackStartScreen(KioskScreen):
+    CSS_PATH = CSS
     TITLE_KEY = "feedback.title"
     FOCUS = "#field-scan"  # a keyboard-wedge scanner types into it and ends with Enter
 
@@ -120,6 +126,7 @@ class FeedbackStartScreen(KioskScreen):
 
 
 class RatingScreen(KioskScreen):
+    CSS_PATH = CSS
     TITLE_KEY = "feedback.title"
     AUTO_FOCUS = ""  # no level looks chosen before the customer chooses (好差评: never steer a rating)
 
@@ -157,6 +164,7 @@ class RatingScreen(KioskScreen):
 
 
 class ReasonScreen(KioskScreen):
+    CSS_PATH = CSS
     TITLE_KEY = "feedback.title"
     AUTO_FOCUS = ""  # a focused reason would look chosen
 
@@ -244,6 +252,7 @@ class FeedbackFailed(Message):
 
 
 class DetailsScreen(KioskScreen):
+    CSS_PATH = CSS
     TITLE_KEY = "feedback.title"
     FOCUS = "#submit"  # Enter submits: everything here is optional
 
@@ -381,6 +390,7 @@ class DetailsScreen(KioskScreen):
 
 class FeedbackThanks(SelfClosing):
     """Thanks, what happens next, and back to the start by itself."""
+    CSS_PATH = CSS
 
     TITLE_KEY = "feedback.title"
     FOCUS = "#done"
