@@ -231,6 +231,40 @@ def cmd_due(args, config: Config) -> int:
     return 0
 
 
+def cmd_followups(args, config: Config) -> int:
+    """Open follow-ups of poor ratings, overdue first, with what the customer said and the
+    number to call (staff only: the phone is in full); `close ID --clerk NAME --note TEXT`."""
+    from .feedback import LEVELS, FollowupError, close_followup, open_followups
+    from .textwidth import pad
+
+    lang = config.language
+    _open(config)
+    if args.close is not None:
+        from db.models import Clerk
+
+        from .registration import ensure_device
+
+        clerk = Clerk.get_or_none((Clerk.username == args.clerk) & Clerk.removed_at.is_null())
+        if clerk is None:
+            raise CommandError("followups.no_clerk", str(args.clerk), lang)
+        try:
+            close_followup(args.close, clerk, args.note or "", ensure_device())
+        except FollowupError as e:
+            raise CommandError("followups.not_closed", str(e), lang) from None
+        print(t("followups.closed", lang, id=args.close))
+        return 0
+    for f in open_followups():
+        what = t(f"feedback.level.{LEVELS[f.rating]}", lang)
+        if f.reason:
+            what += t("receipt.colon", lang) + t(f"feedback.reason.{f.reason}", lang)
+        words = " ".join(x for x in (f.reason_text, f.comment) if x)
+        print("  ".join((pad(str(f.id), 4, ">"), f"{f.due_on:%Y-%m-%d}",
+                         pad(t("followups.overdue", lang) if f.overdue else "", 6),
+                         pad(f.number or t("followups.anonymous", lang), 16), pad(f.phone or "-", 13), what,
+                         words)).rstrip())
+    return 0
+
+
 def _open_with_key(config: Config):
     """_open, with an unusable signing key (readable by others, missing, changed) said clearly."""
     from .keys import KeyFileError
@@ -473,6 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_keys_import)
 
+    p = sub.add_parser("followups", help="poor ratings to call back, overdue first; --close ID to close one")
+    p.add_argument("--close", type=int, metavar="ID", help="record the call and close this follow-up")
+    p.add_argument("--clerk", help="with --close: the clerk who called (username)")
+    p.add_argument("--note", help="with --close: what was said and done")
+    p.set_defaults(func=cmd_followups)
     p = sub.add_parser("enroll", help="join the central system with a one-time code from `kiosk central add-device`")
     p.add_argument("url", help="the central system, e.g. http://central.local:8400")
     p.add_argument("code")

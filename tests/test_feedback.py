@@ -424,3 +424,32 @@ def test_the_feedback_domain_imports_neither_textual_nor_rich():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     modules = json.loads(done.stdout.splitlines()[-1])
     assert [m for m in modules if m.split(".")[0] in ("textual", "rich", "escpos")] == []
+
+
+def test_follow_ups_from_the_command_line_overdue_first_and_closed_once(run, tmp_path):
+    from datetime import UTC, datetime
+
+    from db.connection import open_database
+    from kiosk.clerks import add_clerk
+    from kiosk.feedback import FeedbackEntry, give_feedback
+    from kiosk.registration import ensure_device
+
+    db = open_database(tmp_path / "k.sqlite3")
+    device = ensure_device("K1")
+    give_feedback(FeedbackEntry(None, 2, reason="fees", phone="13812345678"), device,
+                  now=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # due long ago
+    give_feedback(FeedbackEntry(None, 1, reason="slow", comment="等了一小时"), device)
+    add_clerk("wang", "王芳", "2468")
+    db.close()
+    status, out, _ = run("followups")
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 2
+    assert "已逾期" in lines[0] and "13812345678" in lines[0] and "收费不清楚" in lines[0]
+    assert "已逾期" not in lines[1] and "等了一小时" in lines[1] and "不记名" in lines[1]
+    first = lines[0].split()[0]
+    status, out, _ = run("followups", "--close", first, "--clerk", "wang", "--note", "已回电解释收费")
+    assert status == 0 and "已关闭" in out
+    status, _, err = run("followups", "--close", first, "--clerk", "wang", "--note", "again")
+    assert status == 1 and "回访未关闭" in err
+    status, out, _ = run("followups")
+    assert len(out.splitlines()) == 1
