@@ -115,6 +115,7 @@ class DeviceKey(BaseModel):
     source = TextField()  # own | import | sync
     added_at = UtcDateTimeField()
     revoked_at = UtcDateTimeField(null=True)
+    name = TextField(null=True)  # as enrolled at the central system, e.g. "1号收件窗口"
 
 
 class Customer(BaseModel):
@@ -228,6 +229,7 @@ class Clerk(BaseModel):
     locked_until = UtcDateTimeField(null=True)
     created_at = UtcDateTimeField()
     removed_at = UtcDateTimeField(null=True)  # kept for the events that name the clerk
+    admin = BooleanField(default=False)  # may open the satisfaction screen
 
 
 class TicketEvent(BaseModel):
@@ -280,6 +282,7 @@ class Feedback(BaseModel):
     picked_up_device = TextField(null=True)
     picked_up_clerk = TextField(null=True)
     created_at = UtcDateTimeField()
+    ticket_number = TextField(null=True)  # None: anonymous
 
 
 class Followup(BaseModel):
@@ -294,6 +297,7 @@ class Followup(BaseModel):
     created_at = UtcDateTimeField()
     closed_at = UtcDateTimeField(null=True)
     closed_by = ForeignKeyField(Clerk, column_name="closed_by", null=True)
+    closed_by_name = TextField(null=True)  # closed elsewhere: another desk's clerk, the back office
 
 
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,

@@ -279,7 +279,8 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
                 hearts=",".join(entry.hearts), reason=entry.reason, reason_text=entry.reason_text,
                 comment=entry.comment, callback_phone=entry.phone, language=entry.language,
                 received_device=received.get("device"), received_clerk=received.get("clerk"),
-                picked_up_device=picked_up.get("device"), picked_up_clerk=picked_up.get("clerk"), created_at=now)
+                picked_up_device=picked_up.get("device"), picked_up_clerk=picked_up.get("clerk"), created_at=now,
+                ticket_number=ticket.number if ticket else None)
             if poor:
                 insert(Followup, uid=followup_uid, feedback=feedback_id, due_on=due, status="open", call_note="",
                        created_at=now)

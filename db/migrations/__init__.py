@@ -13,6 +13,7 @@ from . import (
     m0006_clerk_desk,
     m0007_sync,
     m0008_feedback,
+    m0009_followups_everywhere,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -24,5 +25,6 @@ MIGRATIONS: list[list[str]] = [
     m0006_clerk_desk.STATEMENTS,
     m0007_sync.STATEMENTS,
     m0008_feedback.STATEMENTS,
+    m0009_followups_everywhere.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)
