@@ -10,17 +10,22 @@ than have FastAPI walk them.
 import json
 import logging
 import os
+import re
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
-from fastapi import Depends, FastAPI, Query, Request, Security
+from fastapi import Depends, FastAPI, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import devices, feed, ingest, office
+from . import devices, feed, followups, ingest, office, office_pages
+from . import due as due_list
+from . import satisfaction as satisfaction_figures
 from .auth import Device, device_for_token, office_token_matches
 from .storage import Busy, Storage, open_storage
 
@@ -93,6 +98,15 @@ class Health(BaseModel):
     ok: bool
 
 
+class CloseIn(BaseModel):
+    """Closing a follow-up from the back office. Both are cleaned (widths folded, whitespace
+    collapsed, no control characters) and required: the name at most 200 characters, the
+    note at most 500."""
+
+    name: str = Field(max_length=2000, description="who made the call")
+    note: str = Field(max_length=5000, description="what was said and done")
+
+
 # Declared as security schemes, so the OpenAPI description says how to authenticate. The
 # office takes its token as a bearer token (tools) or as an HTTP Basic password (a browser
 # asks for it by itself; any user name).
@@ -105,6 +119,24 @@ UNAUTHORISED = {401: {"model": Problem, "description": "No token, an unknown one
 BUSY = {503: {"model": Problem, "description": "The database is busy or unreachable: retry"}}
 MALFORMED = {422: {"model": Problem, "description": "A malformed request"},
              413: {"model": Problem, "description": "A body over 16 MB"}}
+BAD_QUERY = {422: {"model": Problem, "description": "A bad parameter"}}
+# An HTML page's errors: its own refusals are pages; authentication, FastAPI's checks and a
+# busy database answer JSON (declared explicitly: a model would be documented as text/html).
+PROBLEM_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+HTML_TEXT = {"text/html": {"schema": {"type": "string"}}}
+PAGE = {401: {"description": UNAUTHORISED[401]["description"], "content": PROBLEM_JSON},
+        503: {"description": BUSY[503]["description"], "content": PROBLEM_JSON}}
+PAGE_ERRORS = {422: {"description": "A bad parameter, said in the page", "content": {**HTML_TEXT, **PROBLEM_JSON}}}
+HTML_ERROR = {"content": HTML_TEXT}
+CSV = {200: {"description": "CSV (UTF-8)", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+WITHIN = r"^[0-9]{1,5}[dwDW]?$"
+MAX_FORM = 64 * 1024  # bytes: a name and a note
+FORM_BODY = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["name", "note"],
+    "properties": {"name": {"type": "string", "description": "who made the call (at most 200 characters)"},
+                   "note": {"type": "string", "description": "what was said and done (at most 500)"}}}}}}}
 
 
 # ---- the app -----------------------------------------------------------------------------
@@ -180,6 +212,89 @@ def _document_body(app: FastAPI, model: type[BaseModel]) -> None:
 
 def _is_json(content_type: str | None) -> bool:
     return content_type is None or content_type.split(";")[0].strip().lower() == "application/json"
+
+
+class _BadParameter(ValueError):
+    pass
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip()) if re.fullmatch(DAY, text.strip()) else None
+    except ValueError:
+        day = None
+    if day is None or not 2000 <= day.year <= 2999:
+        raise _BadParameter(f"{name}: a date like 2026-11-24 (years 2000 to 2999)")
+    return day
+
+
+def _period(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    first, last = _day(start, "from"), _day(end, "to")
+    if first and last and first > last:
+        raise _BadParameter("from: after to")
+    return first, last
+
+
+def _within(text: str | None) -> tuple[int, str]:
+    from kiosk.due import parse_within
+
+    text = (text or "30d").strip()
+    try:
+        if not re.fullmatch(WITHIN, text):
+            raise ValueError(text)
+        return parse_within(text), text
+    except ValueError:
+        raise _BadParameter("within: a number of days like 30d (or weeks like 6w), 1 to 3660 days") from None
+
+
+def _flag(text: str | None, name: str, default: bool) -> bool:
+    if text is None or not text.strip():
+        return default
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise _BadParameter(f"{name}: 1 or 0")
+
+
+def _cross_site(request: Request) -> bool:
+    """A form posted from another site (CSRF: the browser would send the office's Basic
+    credentials with it). Sec-Fetch-Site where the browser sends it, else Origin against Host."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != (request.headers.get("host") or "").lower()
+
+
+def _form(content_type: str | None, body: bytes) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body: the first value of each field."""
+    if (content_type or "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise _BadParameter("the form must be sent as application/x-www-form-urlencoded")
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise _BadParameter("the form is not readable (UTF-8, at most 20 fields)") from None
+    return {key: values[0] for key, values in fields.items()}
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _close_problem(error: followups.CloseError) -> dict:
+    body = {"detail": str(error), "error": error.code}
+    if error.field:
+        body["field"] = error.field
+    if error.closed:
+        body["closed"] = error.closed
+    return body
 
 
 def create_app(storage: Storage) -> FastAPI:
@@ -273,12 +388,157 @@ def create_app(storage: Storage) -> FastAPI:
     def office_summary(_: Annotated[None, Depends(office_user)]) -> Response:
         return _json(office.summary(storage))
 
-    @app.get("/office", response_class=HTMLResponse, tags=["office"], responses={**UNAUTHORISED, **BUSY})
+    @app.get("/office", response_class=HTMLResponse, tags=["office"], responses=PAGE)
     def office_page(_: Annotated[None, Depends(office_user)]) -> HTMLResponse:
         return HTMLResponse(office.render_html(office.summary(storage)))
 
+    # ---- follow-ups ---------------------------------------------------------------------
+
+    @app.get("/api/v1/office/followups", tags=["office"], responses={**UNAUTHORISED, **BUSY})
+    def office_followups(_: Annotated[None, Depends(office_user)]) -> Response:
+        return _json(followups.followups(storage))
+
+    @app.get("/office/followups", response_class=HTMLResponse, tags=["office"], responses=PAGE)
+    def office_followups_page(_: Annotated[None, Depends(office_user)]) -> HTMLResponse:
+        return HTMLResponse(office_pages.followups_html(followups.followups(storage)))
+
+    @app.post("/api/v1/office/followups/{uid}/close", tags=["office"],
+              responses={**MALFORMED, **UNAUTHORISED, **BUSY,
+                         404: {"model": Problem, "description": "No follow-up has this uid"},
+                         409: {"model": Problem, "description": "Already closed: `closed` says when and by whom"}})
+    def office_close(_: Annotated[None, Depends(office_user)],
+                     uid: Annotated[str, Path(pattern=UUID, description="the follow-up's uid")],
+                     body: CloseIn) -> Response:
+        try:
+            return _json(followups.close(storage, uid, body.name, body.note))
+        except followups.CloseError as e:
+            return _json(_close_problem(e), e.status)
+
+    @app.post("/office/followups/{uid}/close", tags=["office"], openapi_extra=FORM_BODY, response_class=HTMLResponse,
+              responses={**PAGE,
+                         303: {"description": "Closed: back to the follow-ups"},
+                         403: {"description": "Posted from another site", **HTML_ERROR},
+                         404: {"description": "No follow-up has this uid", **HTML_ERROR},
+                         409: {"description": "Already closed (when and by whom)", **HTML_ERROR},
+                         413: {"description": "A body over 64 KB", "content": PROBLEM_JSON},
+                         422: {"description": "A missing or bad name or note", **HTML_ERROR}})
+    async def office_close_form(request: Request, _: Annotated[None, Depends(office_user)], uid: str) -> Response:
+        title = "未能办结 · Not closed"
+        if _cross_site(request):
+            return HTMLResponse(office_pages.message_html(title, "请从后台页面提交 · Please use the back-office page"),
+                                403)
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            return _json({"detail": f"request body over {MAX_FORM} bytes"}, 413)
+        try:
+            fields = _form(request.headers.get("content-type"), body)
+        except _BadParameter as e:
+            return HTMLResponse(office_pages.message_html(title, str(e)), 422)
+        if not re.fullmatch(UUID, uid):
+            return HTMLResponse(office_pages.message_html(title, "没有这个回访 · No such follow-up"), 404)
+        try:
+            await run_in_threadpool(followups.close, storage, uid, fields.get("name"), fields.get("note"))
+        except followups.CloseError as e:
+            return HTMLResponse(office_pages.message_html(title, _close_message(e)), e.status)
+        return RedirectResponse("/office/followups", 303)
+
+    # ---- satisfaction ---------------------------------------------------------------------
+
+    @app.get("/api/v1/office/satisfaction", tags=["office"], responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
+    def office_satisfaction(_: Annotated[None, Depends(office_user)],
+                            start: Annotated[str | None, Query(alias="from", pattern=DAY)] = None,
+                            end: Annotated[str | None, Query(alias="to", pattern=DAY)] = None) -> Response:
+        try:
+            first, last = _period(start, end)
+        except _BadParameter as e:
+            return _json({"detail": str(e), "error": "invalid"}, 422)
+        return _json(satisfaction_figures.report(storage, first, last).figures())
+
+    @app.get("/office/satisfaction", response_class=HTMLResponse, tags=["office"],
+             responses={**PAGE_ERRORS, **PAGE})
+    def office_satisfaction_page(_: Annotated[None, Depends(office_user)],
+                                 start: Annotated[str | None, Query(alias="from")] = None,
+                                 end: Annotated[str | None, Query(alias="to")] = None) -> HTMLResponse:
+        try:
+            first, last = _period(start, end)
+        except _BadParameter as e:
+            return HTMLResponse(office_pages.message_html("满意度统计 · Satisfaction", str(e), "/office/satisfaction"),
+                                422)
+        return HTMLResponse(office_pages.satisfaction_html(satisfaction_figures.report(storage, first, last).figures()))
+
+    @app.get("/office/satisfaction.csv", response_class=Response, tags=["office"],
+             responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
+    def office_satisfaction_csv(_: Annotated[None, Depends(office_user)],
+                                start: Annotated[str | None, Query(alias="from", pattern=DAY)] = None,
+                                end: Annotated[str | None, Query(alias="to", pattern=DAY)] = None) -> Response:
+        from kiosk.satisfaction import csv_text
+
+        try:
+            first, last = _period(start, end)
+        except _BadParameter as e:
+            return _json({"detail": str(e), "error": "invalid"}, 422)
+        return _csv(csv_text(satisfaction_figures.ratings(storage, first, last)), "satisfaction.csv")
+
+    # ---- the due list ---------------------------------------------------------------------
+
+    @app.get("/api/v1/office/due", tags=["office"], responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
+    def office_due(_: Annotated[None, Depends(office_user)],
+                   within: Annotated[str, Query(pattern=WITHIN, description="30d, 30 or 6w")] = "30d",
+                   overdue: bool = True) -> Response:
+        try:
+            days, _text = _within(within)
+        except _BadParameter as e:
+            return _json({"detail": str(e), "error": "invalid"}, 422)
+        report = due_list.due_report(storage, days, overdue=overdue)
+        return _json({"today": report.today.isoformat(), "within_days": days, "overdue_included": overdue,
+                      "catalog_version": report.catalog_version,
+                      "items": [_due_item(i, report.today) for i in report.items]})
+
+    @app.get("/office/due", response_class=HTMLResponse, tags=["office"],
+             responses={**PAGE_ERRORS, **PAGE})
+    def office_due_page(_: Annotated[None, Depends(office_user)], within: str | None = None,
+                        overdue: str | None = None) -> HTMLResponse:
+        try:
+            days, text = _within(within)
+            include = _flag(overdue, "overdue", True)
+        except _BadParameter as e:
+            return HTMLResponse(office_pages.message_html("周检到期 · Verification due", str(e), "/office/due"), 422)
+        return HTMLResponse(office_pages.due_html(due_list.due_report(storage, days, overdue=include), text))
+
+    @app.get("/office/due.csv", response_class=Response, tags=["office"],
+             responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
+    def office_due_csv(_: Annotated[None, Depends(office_user)],
+                       within: Annotated[str, Query(pattern=WITHIN, description="30d, 30 or 6w")] = "30d",
+                       overdue: bool = True, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
+        from kiosk.due import to_csv
+
+        try:
+            days, _text = _within(within)
+        except _BadParameter as e:
+            return _json({"detail": str(e), "error": "invalid"}, 422)
+        return _csv(to_csv(due_list.due_report(storage, days, overdue=overdue).items, lang), "due.csv")
+
     app.add_middleware(_BodyLimit)
     return app
+
+
+def _close_message(error: followups.CloseError) -> str:
+    if error.code == "no_followup":
+        return "没有这个回访 · No such follow-up"
+    if error.code == "closed":
+        c = error.closed or {}
+        return (f"此回访已于 {office._when(c.get('at'))} 由 {c.get('name') or c.get('device') or '—'} 办结 · "
+                f"Already closed at {office._when(c.get('at'))} by {c.get('name') or c.get('device') or '—'}")
+    zh = {"name": "请填写回访人姓名", "note": "请填写回访情况"}.get(error.field or "", "")
+    return f"{zh}（{error}）· {error}" if zh else str(error)
+
+
+def _due_item(item, today: date) -> dict:
+    return {"due_on": item.due_on.isoformat(), "overdue": item.due_on < today, "number": item.number,
+            "organisation": item.organisation, "contact": item.contact, "phone": office.mask_phone(item.phone),
+            "name_zh": item.name_zh, "name_en": item.name_en, "code": item.code,
+            "serial_number": item.serial_number, "quantity": item.quantity,
+            "picked_up_on": item.picked_up_on.isoformat(), "cycle_months": item.cycle_months}
 
 
 class _Unauthorised(Exception):

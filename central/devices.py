@@ -105,7 +105,7 @@ def enroll(storage: Storage, code: str, device_uid: str, prefix: str, public_key
                     (device_uid, name, role, prefix, key, hash_secret(token), ts(now)))[0]
             tx.execute("UPDATE enrolment SET device_id = ? WHERE id = ?", (device_id, enrolment_id))
             feed.publish(tx, "device.key", data={"device_uid": device_uid, "public_key": key, "role": role,
-                                                 "prefix": prefix})
+                                                 "prefix": prefix, "name": name})
     except storage.integrity_errors:
         # Two devices enrolling with one prefix at the same moment: the loser is told so.
         raise EnrolError(409, "prefix_taken", f"prefix {prefix} belongs to another device") from None

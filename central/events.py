@@ -18,9 +18,11 @@ function (and a line in central/feed.py's AUDIENCE if it is published):
         ticket: Uuid
         scores: dict[str, Annotated[int, Meta(ge=1, le=5)]]
 
-    @kind("feedback.given", FeedbackGiven, feed=None)  # stored, not published
+    @kind("feedback.given", FeedbackGiven, feed="feedback.given")
     def _feedback(p: FeedbackGiven) -> Facts:
         return Facts(owner=p.device)
+
+`feed=None` stores a kind without publishing it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -202,9 +204,25 @@ for _status, _schema in (("received", Received), ("ready", Ready), ("picked_up",
 
 
 # ---- feedback.given / followup.closed: kiosk/feedback.py ------------------------------------
-# Stored (at most once, like every event) for the back office; not published to devices yet.
+# Stored (at most once, like every event) for the back office (central/followups.py,
+# satisfaction.py) and published to the clerk desks as pushed: a desk sees every poor rating
+# to call back and every follow-up closed elsewhere. The back office closes follow-ups too:
+# it writes `followup.closed` itself, under device id 0 and central's own device uid
+# (central/followups.py), with `clerk` {"username": "office", "name"} and `"via": "office"`.
 
 Comment = Annotated[str, Meta(max_length=500)]
+
+
+class StepSeen(Payload):
+    """Where and by whom a ticket was served, as the rating kiosk knew it."""
+
+    device: Uuid | None = None
+    clerk: Text | None = None  # the clerk's username
+
+
+class FollowupOpened(Payload):
+    uid: Uuid
+    due_on: date
 
 
 class FeedbackGiven(Payload, kw_only=True):
@@ -223,9 +241,11 @@ class FeedbackGiven(Payload, kw_only=True):
     callback: bool = False
     phone: Annotated[str, Meta(max_length=20)] | None = None
     language: Literal["zh", "en"] = "zh"
+    steps: Annotated[dict[str, StepSeen], Meta(max_length=10)] = {}  # "received", "picked_up"
+    followup: FollowupOpened | None = None  # a poor rating's follow-up
 
 
-@kind("feedback.given", FeedbackGiven, feed=None)
+@kind("feedback.given", FeedbackGiven, feed="feedback.given")
 def _feedback_given(p: FeedbackGiven) -> Facts:
     return Facts(owner=p.device)
 
@@ -236,9 +256,11 @@ class FollowupClosed(Payload, kw_only=True):
     device: Uuid
     at: Time
     note: Comment = ""
+    clerk: Clerk | None = None
+    via: Literal["desk", "office"] | None = None  # "office": closed in central's back office
 
 
-@kind("followup.closed", FollowupClosed, feed=None)
+@kind("followup.closed", FollowupClosed, feed="followup.closed")
 def _followup_closed(p: FollowupClosed) -> Facts:
     return Facts(owner=p.device)
 

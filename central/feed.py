@@ -37,8 +37,10 @@ from dataclasses import dataclass
 from .storage import Storage, Tx, ts, utc_now
 from .words import STATUSES
 
-# Who gets what: 0 = every device, 1 = clerk desks only.
-AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1}
+# Who gets what: 0 = every device, 1 = clerk desks only. A row with a `target` goes to that
+# device alone (publish_to_owners: a kiosk gets the steps of the tickets it registered).
+AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1,
+            "feedback.given": 1, "followup.closed": 1}
 MAX_LIMIT = 1000
 SLOTS = 1000  # public seq = row seq * SLOTS + position in the row
 EVENTS = "events"  # the kind of a row listing a pushed batch's events
@@ -72,22 +74,57 @@ def _pending(tx: Tx) -> list:
 def publish(tx: Tx, kind: str, *, catalog_id: int | None = None, data: dict | None = None) -> None:
     """Queue one change; it is written with its seq just before the transaction commits."""
     _pending(tx).append((kind, AUDIENCE[kind], None, None, catalog_id,
-                         None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True)))
+                         None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True), None))
 
 
-def publish_events(tx: Tx, origin: int, events: list[tuple[int, str]]) -> None:
+def publish_events(tx: Tx, origin: int | None, events: list[tuple[int, str]],
+                   feed_kinds: dict[str, str | None] | None = None) -> None:
     """Queue a pushed batch's new events, `(event id, event kind)` in the order sent: one row
-    per audience, in the pushing device's name (it is not sent its own events back)."""
-    from .events import FEED_KINDS  # the server's: the CLI publishes without the extra packages
+    per audience, in the pushing device's name (it is not sent its own events back). `origin`
+    None: an event central wrote itself (the back office's), which every device of the
+    audience gets. `feed_kinds`: event kind -> feed kind, if not central/events.py's."""
+    if feed_kinds is None:
+        from .events import FEED_KINDS as feed_kinds  # the server's: the CLI publishes without the extras
 
     by_audience: dict[int, list[int]] = {}
     for event_id, kind in events:
-        published = FEED_KINDS.get(kind)
+        published = feed_kinds.get(kind)
         if published is not None:
             by_audience.setdefault(AUDIENCE[published], []).append(event_id)
     for audience, ids in sorted(by_audience.items()):
         for start in range(0, len(ids), SLOTS):
-            _pending(tx).append((EVENTS, audience, origin, json.dumps(ids[start:start + SLOTS]), None, None))
+            _pending(tx).append((EVENTS, audience, origin, json.dumps(ids[start:start + SLOTS]), None, None, None))
+
+
+def publish_to_owners(tx: Tx, origin: int, steps: list[tuple[int, str]]) -> None:
+    """Steps (`(event id, ticket uid)`) also to the kiosk that registered each ticket, and to
+    no other kiosk (a row with a `target`): the customer rates the service at that kiosk
+    after pickup, so it must know the ticket was picked up; the other kiosks need nothing of it."""
+    if not steps:
+        return
+    where, params = tx.storage.in_list("ticket", sorted({ticket for _, ticket in steps}))
+    owners = dict(tx.all(f"SELECT ticket, device_id FROM event WHERE kind = 'ticket.registered' AND {where}",
+                         params))
+    by_owner: dict[int, list[int]] = {}
+    for event_id, ticket in steps:
+        owner = owners.get(ticket)
+        if owner is not None and owner != origin:
+            by_owner.setdefault(owner, []).append(event_id)
+    for owner, ids in sorted(by_owner.items()):
+        for start in range(0, len(ids), SLOTS):
+            _pending(tx).append((EVENTS, 0, origin, json.dumps(ids[start:start + SLOTS]), None, None, owner))
+
+
+def publish_steps_so_far(tx: Tx, kiosk: int, tickets: list[str]) -> None:
+    """Steps a desk pushed before the kiosk's registration of the ticket reached central (the
+    desk took it in from its QR code while the kiosk was offline), to that kiosk now."""
+    if not tickets:
+        return
+    where, params = tx.storage.in_list("ticket", sorted(set(tickets)))
+    ids = [row[0] for row in tx.all(f"SELECT id FROM event WHERE {where} AND status > 0 ORDER BY id", params)]
+    for start in range(0, len(ids), SLOTS):
+        # No origin: the kiosk's own push made this row, and it must not be left out as its own.
+        _pending(tx).append((EVENTS, 0, None, json.dumps(ids[start:start + SLOTS]), None, None, kiosk))
 
 
 def _write(tx: Tx, pending: list[tuple]) -> None:
@@ -95,7 +132,7 @@ def _write(tx: Tx, pending: list[tuple]) -> None:
     top = tx.one("UPDATE feed_clock SET seq = seq + ? WHERE id = 1 RETURNING seq", (len(pending),))[0]
     first, now = top - len(pending) + 1, ts(utc_now())
     tx.storage.bulk_insert(
-        tx, "feed", ("seq", "kind", "audience", "origin", "event_ids", "catalog_id", "data", "created_at"),
+        tx, "feed", ("seq", "kind", "audience", "origin", "event_ids", "catalog_id", "data", "target", "created_at"),
         [(first + i, *change, now) for i, change in enumerate(pending)])
 
 
@@ -112,8 +149,10 @@ def read(storage: Storage, after: int, limit: int, role: str, device_id: int | N
         rows = tx.all(
             f"SELECT f.seq, f.kind, f.event_ids, {storage.json_text('f.data')}, c.id, c.sha256, c.source, c.csv "
             "FROM feed f LEFT JOIN catalog_version c ON c.id = f.catalog_id "
-            f"WHERE f.seq >= ? {audience}AND (f.origin IS NULL OR f.origin <> ?) ORDER BY f.seq LIMIT ?",
-            (after // SLOTS, -1 if device_id is None else device_id, limit + 2))
+            f"WHERE f.seq >= ? {audience}AND (f.origin IS NULL OR f.origin <> ?) "
+            "AND (f.target IS NULL OR f.target = ?) ORDER BY f.seq LIMIT ?",
+            (after // SLOTS, -1 if device_id is None else device_id, -1 if device_id is None else device_id,
+             limit + 2))
         wanted: list[tuple[int, tuple, int | None]] = []  # (public seq, row, event id)
         for row in rows:
             ids = json.loads(row[2]) if row[1] == EVENTS else [None]

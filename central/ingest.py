@@ -97,4 +97,9 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list
         ids = {uid: event_id for event_id, uid in written}
         # In the order the device sent them; repeats have no effect.
         feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids])
+        new = [e for uid, e in unique.items() if uid in ids]
+        feed.publish_to_owners(tx, device.id, [(ids[e.uid], e.facts.ticket) for e in new
+                                               if e.facts.ticket and e.facts.status])
+        feed.publish_steps_so_far(tx, device.id, [e.facts.ticket for e in new
+                                                  if e.facts.ticket and e.facts.status == 0])
     return [event.uid for event in checked]

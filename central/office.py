@@ -62,15 +62,27 @@ def _when(text: str | None) -> str:
     return f"{as_datetime(text).astimezone():%Y-%m-%d %H:%M:%S}"
 
 
+STYLE = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}"
+         "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}"
+         ".n{text-align:right}nav{margin-bottom:1em}nav a{margin-right:1.2em}")
+# The back office's pages, Chinese first, English beside it.
+PAGES = (("/office", "总览", "Overview"), ("/office/followups", "回访", "Follow-ups"),
+         ("/office/satisfaction", "满意度", "Satisfaction"), ("/office/due", "周检到期", "Verification due"))
+
+
+def head(title: str, *, refresh: int | None = None, style: str = "") -> str:
+    """The start of a back-office page, up to and including its links to the others."""
+    meta = f"<meta http-equiv='refresh' content='{refresh}'>" if refresh else ""
+    links = "".join(f"<a href='{path}'>{zh} · {en}</a>" for path, zh, en in PAGES)
+    return (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>{meta}<title>{html.escape(title)}</title>"
+            f"<style>{STYLE}{style}</style></head><body><nav>{links}</nav>")
+
+
 def render_html(data: dict) -> str:
     e = html.escape
     counts = data["tickets"]["counts"]
     parts = [
-        "<!doctype html><html lang='zh'><head><meta charset='utf-8'>",
-        "<meta http-equiv='refresh' content='30'><title>中心系统 · Central</title>",
-        ("<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}"
-         "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f3f3f3}"
-         ".n{text-align:right}</style></head><body>"),
+        head("中心系统 · Central", refresh=30),
         "<h1>中心系统 · Central</h1>",
         "<h2>受理单 · Tickets</h2><table><tr><th>状态 Status</th><th class='n'>数量 Count</th></tr>",
     ]

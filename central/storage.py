@@ -147,6 +147,15 @@ class Storage:
         """A JSON column as text: PostgreSQL would otherwise parse jsonb into dicts for us."""
         return f"{column}::text" if self.postgres else column
 
+    def json_field(self, column: str, *path: str) -> str:
+        """A field inside a JSON column, as text (NULL if absent or JSON null). `path`: plain
+        names only (they are written into the SQL)."""
+        if not all(name.isidentifier() for name in path):
+            raise ValueError(f"json path: plain names only, not {path!r}")
+        if self.postgres:
+            return f"({column} #>> '{{{','.join(path)}}}')"
+        return f"json_extract({column}, '$.{'.'.join(path)}')"
+
     def bulk_insert(self, tx: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence],
                     tail: str = "", returning: str = "") -> list:
         """INSERT many rows; `tail`: an ON CONFLICT clause; `returning`: what to return of the

@@ -31,9 +31,10 @@ class CatalogLoaded(Message):
 
 
 class StartupFailed(Message):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, problem=None) -> None:
         super().__init__()
         self.error = error
+        self.problem = problem  # kiosk.doctor.Msg: what is wrong, in words; None: see `error`
 
 
 class TicketRegistered(Message):
@@ -105,12 +106,10 @@ class KioskApp(Station, inherit_bindings=False):
 
     @work(exclusive=True, group="catalog")
     async def load_catalog(self) -> None:
-        from db.connection import SchemaError
-
         try:
             loaded = await self.in_db_thread(self._open_and_load)
-        except (SchemaError, OSError) as e:
-            self.post_message(StartupFailed(str(e)))
+        except Exception as e:  # noqa: BLE001 - a full screen that says why, never a traceback
+            self.post_message(StartupFailed(str(e), _problem(e)))
         else:
             self.post_message(CatalogLoaded(*loaded))
 
@@ -124,7 +123,7 @@ class KioskApp(Station, inherit_bindings=False):
         from .search import SearchIndex
         from .spool import recover_interrupted
 
-        open_database(self.config.database)
+        open_database(self.config.database, backup_dir=self.config.data_dir / "backups")  # backup before upgrade
         recover_interrupted()  # receipts cut off by a crash or power loss print again
         ensure_catalog()
         device = ensure_device(self.config.device_prefix)
@@ -141,7 +140,16 @@ class KioskApp(Station, inherit_bindings=False):
         self.sync_loop(self.device.uid)
 
     def on_startup_failed(self, message: StartupFailed) -> None:
-        self.notify(f"{t('cli.database', self.language)}: {message.error}", severity="error", timeout=60)
+        """The whole screen says it, in both languages; nothing of the customer's input stays."""
+        import logging
+
+        from kiosk.doctor import Msg
+        from screens.out_of_service import OutOfService
+
+        logging.getLogger(__name__).error("start-up failed: %s", message.error)
+        self.draft.clear()
+        self.back_to_welcome()
+        self.push_screen(OutOfService(message.problem or Msg("dbproblem.other"), message.error))
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -160,7 +168,8 @@ class KioskApp(Station, inherit_bindings=False):
         try:
             ticket = await self.in_db_thread(register, registration, self.catalog, self.policy, self.device)
         except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
-            self.post_message(RegistrationFailed(str(e)))
+            problem = _problem(e)  # a full disk or a damaged database: said in words
+            self.post_message(RegistrationFailed(problem.text(self.language) if problem else str(e)))
         else:
             self.post_message(TicketRegistered(ticket))
 
@@ -206,7 +215,8 @@ class KioskApp(Station, inherit_bindings=False):
     # ---- navigation ------------------------------------------------------------------------
 
     def back_to_welcome(self) -> None:
-        while len(self.screen_stack) > 1:
+        # Out of service (the database failed at start): that screen stays, there is no welcome.
+        while len(self.screen_stack) > 1 and not getattr(self.screen, "OUT_OF_SERVICE", False):
             self.pop_screen()
 
     def wipe(self) -> None:
@@ -259,7 +269,7 @@ class KioskApp(Station, inherit_bindings=False):
         if isinstance(self.screen, SelfClosing):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return
-        if len(self.screen_stack) == 1 and self.draft.is_empty:
+        if (len(self.screen_stack) == 1 or getattr(self.screen, "OUT_OF_SERVICE", False)) and self.draft.is_empty:
             return  # the welcome screen, nothing typed: nothing to protect
         left = self.config.idle_seconds - (self.clock() - self.last_activity)
         warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)
@@ -306,3 +316,14 @@ class KioskApp(Station, inherit_bindings=False):
 
         if not any(isinstance(s, MaintenanceExit) for s in self.screen_stack):
             self.push_screen(MaintenanceExit())
+
+
+def _problem(error: BaseException):
+    """A database problem (full, read-only, damaged, a failed upgrade backup) as a message; else None."""
+    from db.backup import problem_kind
+    from db.connection import DatabaseUnusable
+
+    from .doctor import problem_message
+
+    kind = error.kind if isinstance(error, DatabaseUnusable) else problem_kind(error)
+    return problem_message(kind, reason=getattr(error, "reason", "io")) if kind else None

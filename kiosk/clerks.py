@@ -44,6 +44,7 @@ class ClerkInfo:
     username: str
     display_name: str
     locked_until: datetime | None = None
+    admin: bool = False  # may open the satisfaction screen (满意度统计)
 
 
 # ---- PIN hashing -----------------------------------------------------------------------------
@@ -98,8 +99,10 @@ def normalise_username(username: str) -> str:
     return name
 
 
-def add_clerk(username: str, display_name: str, pin: str, now: datetime | None = None) -> ClerkInfo:
-    """A new clerk (or a removed one back again, with a new PIN)."""
+def add_clerk(username: str, display_name: str, pin: str, now: datetime | None = None, *,
+              admin: bool = False) -> ClerkInfo:
+    """A new clerk (or a removed one back again, with a new PIN); `admin`: may open the
+    satisfaction screen."""
     username = normalise_username(username)
     display_name = " ".join((display_name or "").split())
     if not display_name or len(display_name) > 40 or any(ord(c) < 32 for c in display_name):
@@ -112,12 +115,12 @@ def add_clerk(username: str, display_name: str, pin: str, now: datetime | None =
             raise ClerkError("exists", f"There is already a clerk {username!r}.")
         if existing is not None:
             Clerk.update(display_name=display_name, pin_hash=pin_hash, failed_attempts=0, locked_until=None,
-                         removed_at=None).where(Clerk.id == existing.id).execute()
+                         removed_at=None, admin=admin).where(Clerk.id == existing.id).execute()
             clerk_id = existing.id
         else:
             clerk_id = Clerk.insert(username=username, display_name=display_name, pin_hash=pin_hash,
-                                    failed_attempts=0, created_at=now).execute()
-    return ClerkInfo(clerk_id, username, display_name)
+                                    failed_attempts=0, created_at=now, admin=admin).execute()
+    return ClerkInfo(clerk_id, username, display_name, admin=admin)
 
 
 def remove_clerk(username: str, now: datetime | None = None) -> None:
@@ -129,8 +132,16 @@ def remove_clerk(username: str, now: datetime | None = None) -> None:
         raise ClerkError("unknown", f"There is no clerk {username!r}.")
 
 
+def set_admin(username: str, admin: bool) -> None:
+    """Give or take the right to open the satisfaction screen; it counts from the next unlock."""
+    username = (username or "").strip().lower()
+    done = Clerk.update(admin=admin).where((Clerk.username == username) & Clerk.removed_at.is_null()).execute()
+    if not done:
+        raise ClerkError("unknown", f"There is no clerk {username!r}.")
+
+
 def list_clerks() -> list[ClerkInfo]:
-    return [ClerkInfo(c.id, c.username, c.display_name, c.locked_until)
+    return [ClerkInfo(c.id, c.username, c.display_name, c.locked_until, bool(c.admin))
             for c in Clerk.select().where(Clerk.removed_at.is_null()).order_by(Clerk.username)]
 
 
@@ -150,7 +161,7 @@ def unlock(username: str, pin: str, now: datetime | None = None, *, max_attempts
     with database_proxy.atomic():
         if right:
             Clerk.update(failed_attempts=0, locked_until=None).where(Clerk.id == clerk.id).execute()
-            return ClerkInfo(clerk.id, clerk.username, clerk.display_name)
+            return ClerkInfo(clerk.id, clerk.username, clerk.display_name, admin=bool(clerk.admin))
         # Counted in the database, not from what was read above: two desks trying at once
         # both count.
         Clerk.update(failed_attempts=Clerk.failed_attempts + 1).where(Clerk.id == clerk.id).execute()

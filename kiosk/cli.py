@@ -30,12 +30,26 @@ def _open(config: Config):
     from .registration import ensure_device
 
     try:
-        db = open_database(config.database)
+        # An older schema is backed up there before it is upgraded (not upgraded if that fails).
+        db = open_database(config.database, backup_dir=config.data_dir / "backups")
     except (SchemaError, OSError) as e:
-        raise CommandError("cli.database", str(e), config.language) from None
+        raise CommandError("cli.database", _db_problem(e, config.language), config.language) from None
     ensure_catalog()
     ensure_device(config.device_prefix)
     return db
+
+
+def _db_problem(e: BaseException, lang: str) -> str:
+    """A full, read-only or damaged database said in words, then the technical detail."""
+    from db.backup import problem_kind
+    from db.connection import DatabaseUnusable
+
+    from .doctor import problem_message
+
+    kind = e.kind if isinstance(e, DatabaseUnusable) else problem_kind(e)
+    if kind is None:
+        return str(e)
+    return f"{problem_message(kind, reason=getattr(e, 'reason', 'io')).text(lang)}\n  ({e})"
 
 
 def _policy(config: Config):
@@ -49,14 +63,20 @@ def _policy(config: Config):
         raise CommandError("cli.bad_config", f"{config.policy_file}: {e}", config.language) from None
 
 
-def _log_to_file(config: Config) -> None:
-    """While the kiosk runs the terminal is its screen: logs go to a file. This also stops
-    python-escpos, whose import calls logging.basicConfig(), from writing over the screen."""
-    import logging
+def _log_to_file(config: Config, fmt: str | None = None) -> None:
+    """While the kiosk runs the terminal is its screen: logs go to a file (kiosk/logs.py). This
+    also stops python-escpos, whose import calls logging.basicConfig(), from writing over it."""
+    from .logs import configure_logging
 
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=config.data_dir / "kiosk.log", level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.data_dir, fmt, tui=True)
+
+
+def _inherited_env() -> tuple[str, ...]:
+    """Variables the app must not inherit. Under `kiosk serve` (textual-serve's web driver)
+    COLUMNS is the browser's width, which the driver reads at start: kept there."""
+    if "web_driver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return ("TEXTUAL_ALLOW_SIGNALS", "LINES")
+    return ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS")
 
 
 def cmd_run(args, config: Config) -> int:
@@ -65,10 +85,10 @@ def cmd_run(args, config: Config) -> int:
 
     # The lockdown and the layout must not depend on the environment the kiosk starts in:
     # TEXTUAL_ALLOW_SIGNALS turns ctrl+c into SIGINT; LINES/COLUMNS override the real size.
-    for name in ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS"):
+    for name in _inherited_env():
         os.environ.pop(name, None)
 
-    _log_to_file(config)
+    _log_to_file(config, args.log)
     try:
         app = KioskApp(config)
     except InstituteFileError as e:
@@ -183,6 +203,57 @@ def cmd_db_status(args, config: Config) -> int:
         "outbox_parked": OutboxEvent.select().where(OutboxEvent.parked_at.is_null(False)
                                                     & OutboxEvent.acked_at.is_null()).count(),
     }, indent=2))
+    return 0
+
+
+def cmd_doctor(args, config: Config | None, config_error: str | None = None) -> int:
+    """One line per check, "ok" or what to do; exit 0 all ok, 1 a warning, 2 a failure."""
+    from .doctor import dumps, exit_code, format_report, run_checks
+
+    checks = run_checks(config, config_error=config_error)
+    print(dumps(checks) if args.json else format_report(checks, args.lang))
+    return exit_code(checks)
+
+
+def cmd_backup(args, config: Config) -> int:
+    """A consistent copy while the kiosk runs (SQLite's online backup), then rotation."""
+    from db.backup import BackupError, backup_database, rotate
+
+    from .doctor import backup_dir, problem_message
+
+    lang = args.lang or config.language
+    folder = Path(args.to) if args.to else backup_dir(config)
+    if args.keep < 1 or args.weekly < 0:
+        raise CommandError("backup.failed", "--keep must be at least 1, --weekly at least 0", lang)
+    try:
+        path = backup_database(config.database, folder)
+    except BackupError as e:
+        raise CommandError("backup.failed", f"{problem_message(e.kind, **e.values).text(lang)}\n  ({e})",
+                           lang) from None
+    print(t("backup.done", lang, file=path, size=f"{path.stat().st_size / 1024 / 1024:.1f} MB"))
+    if not args.no_rotate:
+        removed = rotate(folder, keep=args.keep, weekly=args.weekly)
+        if removed:
+            print(t("backup.rotated", lang, count=len(removed)))
+    return 0
+
+
+def cmd_restore(args, config: Config) -> int:
+    """Put a backup in the database's place: refused while anything has the database open."""
+    from db.backup import BackupError, restore
+
+    from .doctor import backup_dir, problem_message
+
+    lang = args.lang or config.language
+    try:
+        done = restore(Path(args.file), config.database, backup_dir(config))
+    except BackupError as e:
+        raise CommandError("restore.failed", f"{problem_message(e.kind, **e.values).text(lang)}\n  ({e})",
+                           lang) from None
+    if done.kept is None:
+        print(t("restore.done_new", lang, file=args.file, version=done.version))
+    else:
+        print(t("restore.done", lang, file=args.file, version=done.version, kept=done.kept))
     return 0
 
 
@@ -403,7 +474,7 @@ def cmd_clerk_add(args, config: Config) -> int:
         normalise_username(args.username)  # before the PIN is asked for
         pin = check_pin_format(_read_pin(lang))
         _open(config)
-        clerk = add_clerk(args.username, args.name, pin)
+        clerk = add_clerk(args.username, args.name, pin, admin=args.admin)
     except ClerkError as e:
         raise CommandError("clerk.error", str(e), lang) from None
     print(t("clerk.added", lang, username=clerk.username, name=clerk.display_name))
@@ -437,7 +508,47 @@ def cmd_clerk_list(args, config: Config) -> int:
         if clerk.locked_until and clerk.locked_until > now:
             locked = "  " + t("clerk.locked_until", config.language,
                               time=f"{clerk.locked_until.astimezone():%Y-%m-%d %H:%M}")
-        print(f"{clerk.username}\t{clerk.display_name}{locked}")
+        admin = "  " + t("clerk.admin", config.language) if clerk.admin else ""
+        print(f"{clerk.username}\t{clerk.display_name}{admin}{locked}")
+    return 0
+
+
+def cmd_clerk_admin(args, config: Config) -> int:
+    """`kiosk clerk admin USERNAME --on|--off`: who may open the satisfaction screen."""
+    from .clerks import ClerkError, set_admin
+
+    _open(config)
+    try:
+        set_admin(args.username, args.on)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), config.language) from None
+    print(t("clerk.admin_on" if args.on else "clerk.admin_off", config.language,
+            username=args.username.strip().lower()))
+    return 0
+
+
+def cmd_satisfaction(args, config: Config) -> int:
+    """满意度统计 of the last N weeks (this one included) from this node's database: the
+    tables the desk's admin screen shows, or the ratings as CSV (no comments, no phones)."""
+    from datetime import datetime
+
+    from .satisfaction import csv_text
+    from .satisfaction_store import load_summary
+    from .satisfaction_text import format_report
+
+    lang = args.lang or config.language
+    if not 1 <= args.weeks <= 520:
+        raise CommandError("admin.bad_weeks", f"--weeks: 1 to 520, not {args.weeks}", lang)
+    _open(config)
+    summary = load_summary(args.weeks, datetime.now().astimezone().date())
+    if args.csv or args.output:
+        text = csv_text(list(summary.ratings))
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
+        else:
+            sys.stdout.write(text)
+    else:
+        print(format_report(summary, lang))
     return 0
 
 
@@ -445,9 +556,9 @@ def cmd_clerk_desk(args, config: Config) -> int:
     """`kiosk clerk`: the clerk desk (receiving and dispatch counters)."""
     from .desk_app import DeskApp
 
-    for name in ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS"):
+    for name in _inherited_env():
         os.environ.pop(name, None)
-    _log_to_file(config)
+    _log_to_file(config, args.log)
     app = DeskApp(config)
     app.run()
     return app.return_code or 0
@@ -457,6 +568,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Instrument reception kiosk 仪器送检自助终端")
     parser.add_argument("--config", help="configuration file (TOML); default $KIOSK_CONFIG or the platform config dir")
     parser.add_argument("--db", help="database file; overrides the configuration")
+    parser.add_argument("--log", choices=("json", "text", "journal"),
+                        help="log format; run/clerk log to DATA_DIR/kiosk.log, other commands then log INFO to "
+                             "stderr (default $KIOSK_LOG, json under journald, else warnings only); journal: "
+                             "JSON lines to the system journal (/dev/log), also for run/clerk")
     sub = parser.add_subparsers(dest="command")
 
     sub.add_parser("run", help="start the kiosk (the default)").set_defaults(func=cmd_run)
@@ -495,8 +610,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"))
     p.set_defaults(func=cmd_due)
 
+    p = sub.add_parser("satisfaction", help="满意度统计: ratings by week, counter, clerk and heart; or as CSV")
+    p.add_argument("--weeks", type=int, default=12, help="weeks back, this one included (default 12)")
+    p.add_argument("--csv", action="store_true", help="the ratings as CSV (no comments, no phone numbers)")
+    p.add_argument("-o", "--output", help="write CSV to this file (UTF-8 with BOM, for Excel)")
+    p.add_argument("--lang", choices=("zh", "en"))
+    p.set_defaults(func=cmd_satisfaction)
+
     dbp = sub.add_parser("db", help="the local database").add_subparsers(dest="db_command", required=True)
     dbp.add_parser("status", help="schema and catalogue versions, queues").set_defaults(func=cmd_db_status)
+
+    p = sub.add_parser("doctor", help="check configuration, database, printer, central, clock, disk, PIN, backups")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--lang", choices=("zh", "en"), help="one language (default: zh and en side by side)")
+    p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("backup", help="back up the database while the kiosk runs; keep the newest (rotation)")
+    p.add_argument("--to", metavar="DIR", help="folder (default: backups in the data directory)")
+    p.add_argument("--keep", type=int, default=7, help="keep the newest N backups (default 7)")
+    p.add_argument("--weekly", type=int, default=4,
+                   help="and of older ones the newest of each week, for W weeks (default 4)")
+    p.add_argument("--no-rotate", action="store_true", help="delete no old backup")
+    p.add_argument("--lang", choices=("zh", "en"))
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="replace the database with a backup (stop the kiosk first)")
+    p.add_argument("file", help="a backup, e.g. backups/kiosk-20261124-030000.sqlite3")
+    p.add_argument("--lang", choices=("zh", "en"))
+    p.set_defaults(func=cmd_restore)
 
     keys = sub.add_parser("keys", help="device public keys, to verify ticket codes").add_subparsers(
         dest="keys_command", required=True)
@@ -532,11 +671,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = clerks.add_parser("add", help="add a clerk; the PIN (4-12 digits) is asked twice, or read from stdin")
     p.add_argument("username")
     p.add_argument("--name", required=True, help="the name shown on screens and receipts")
+    p.add_argument("--admin", action="store_true", help="may open the satisfaction screen (满意度统计)")
     p.set_defaults(func=cmd_clerk_add)
     p = clerks.add_parser("remove", help="a clerk can no longer unlock the desk")
     p.add_argument("username")
     p.set_defaults(func=cmd_clerk_remove)
     clerks.add_parser("list", help="the clerks who can unlock the desk").set_defaults(func=cmd_clerk_list)
+    p = clerks.add_parser("admin", help="give (--on) or take (--off) the right to open the satisfaction screen")
+    p.add_argument("username")
+    onoff = p.add_mutually_exclusive_group(required=True)
+    onoff.add_argument("--on", dest="on", action="store_true")
+    onoff.add_argument("--off", dest="on", action="store_false")
+    p.set_defaults(func=cmd_clerk_admin)
+
+    # Browser kiosk mode: kiosk/serve.py (and textual-serve) imported only when used.
+    p = sub.add_parser("serve", help="serve the kiosk to a browser (a touch panel in kiosk mode) with textual-serve")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1: this machine only (no authentication)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--desk", action="store_true", help="serve the clerk desk instead of the kiosk")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback --host; anyone who reaches the port gets the app")
+    p.set_defaults(func=lambda args, config: __import__("kiosk.serve").serve.serve(args, config))
 
     # The central system: its own parser in central/cli.py, imported only when used.
     # prefix_chars="+": `kiosk central --help` and every option pass through untouched.
@@ -552,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as e:
+        if getattr(args, "func", None) is cmd_doctor:  # the doctor reports it as one of its checks
+            return cmd_doctor(args, None, config_error=str(e))
         print(f"{t('cli.bad_config', 'zh')} / {t('cli.bad_config', 'en')}: {e}", file=sys.stderr)
         return EXIT_ERROR
     if args.db:
@@ -559,6 +716,10 @@ def main(argv: list[str] | None = None) -> int:
 
         config = replace(config, database=Path(args.db))
     func = getattr(args, "func", cmd_run)
+    if func not in (cmd_run, cmd_clerk_desk):  # those two own the terminal: they log to a file
+        from .logs import configure_logging
+
+        configure_logging(config.data_dir, args.log, tui=False)
     try:
         return func(args, config)
     except CommandError as e:
@@ -567,4 +728,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # `kiosk catalog export | head`: the reader went away; no traceback for that.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception as e:
+        # A full disk, a read-only or damaged database met mid-command: said, not a traceback.
+        from db.backup import problem_kind
+
+        if type(e).__module__ not in ("sqlite3", "peewee") or problem_kind(e) is None:
+            raise
+        print(f"{t('cli.database', config.language)}: {_db_problem(e, config.language)}", file=sys.stderr)
         return EXIT_ERROR

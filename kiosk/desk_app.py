@@ -7,6 +7,7 @@ messages. Receipts (vouchers, pickup slips) print from the spool after the commi
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,15 @@ class DeskFailed(Message):
         self.error = error
 
 
+class PrinterChecked(Message):
+    def __init__(self, check) -> None:
+        super().__init__()
+        self.check = check  # kiosk.doctor.Check
+
+
+PRINTER_PROBE_SECONDS = 60  # the status line asks the printer this often, between receipts
+
+
 class DeskApp(Station, inherit_bindings=False):
     STATION = "desk"
     CSS_PATH: ClassVar = [Path(__file__).parent.parent / "screens" / "kiosk.tcss",
@@ -53,6 +63,7 @@ class DeskApp(Station, inherit_bindings=False):
         Binding("ctrl+c,ctrl+z,ctrl+backslash,ctrl+p", "ignore", show=False, priority=True, id="lockdown"),
         Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
         Binding("f9", "lock", show=False, priority=True, id="lock"),
+        Binding("f11", "satisfaction", show=False, priority=True, id="satisfaction"),
         # Priority, so focus moves before the next key is handled (a PIN typed right behind a
         # Tab lands in the PIN field); but not in the scan field, where Tab ends a scan.
         Binding("tab", "focus_next", show=False, priority=True),
@@ -70,6 +81,8 @@ class DeskApp(Station, inherit_bindings=False):
         self.clerk = None  # kiosk.clerks.ClerkInfo while unlocked
         self.device = None
         self.set_reactive(DeskApp.language, config.language)
+        self.printer_status = None  # kiosk.doctor.Check: the printer as last asked (status line)
+        self.printer_reported = asyncio.Event()  # set at each answer (tests wait on it)
 
     def get_default_screen(self):
         from screens.clerk.unlock import UnlockScreen
@@ -97,7 +110,7 @@ class DeskApp(Station, inherit_bindings=False):
         from .registration import ensure_device
         from .spool import recover_interrupted
 
-        open_database(self.config.database)
+        open_database(self.config.database, backup_dir=self.config.data_dir / "backups")  # backup before upgrade
         recover_interrupted()
         ensure_catalog()
         return ensure_device(self.config.device_prefix, role="clerk")
@@ -105,7 +118,35 @@ class DeskApp(Station, inherit_bindings=False):
     def on_desk_ready(self, message: DeskReady) -> None:
         self.device = message.device
         self.print_receipts()
+        self.probe_printer()
         self.sync_loop(self.device.uid)
+
+    # ---- the printer, for the status line ----------------------------------------------------
+
+    @work(group="printer-probe", exclusive=True)
+    async def probe_printer(self) -> None:
+        """Ask the printer how it is, in the print thread (so never in the middle of a
+        receipt), now and then every minute; after each receipt too (print_state_changed)."""
+        from .doctor import printer_check
+
+        loop = asyncio.get_running_loop()
+        while True:
+            check = await loop.run_in_executor(self.print_thread, printer_check, self.config, 2.0)
+            self.post_message(PrinterChecked(check))
+            await asyncio.sleep(PRINTER_PROBE_SECONDS)
+
+    def print_state_changed(self, ticket_id: int, job_id: int, state: str, error_kind: str | None) -> None:
+        if state in ("printed", "failed"):
+            self.probe_printer()  # starts over: asked again now
+
+    def on_printer_checked(self, message: PrinterChecked) -> None:
+        from screens.clerk.status import DeskStatus
+
+        self.printer_status = message.check
+        self.printer_reported.set()
+        for screen in self.screen_stack:
+            for status in screen.query(DeskStatus):
+                status.show()
 
     def on_desk_failed(self, message: DeskFailed) -> None:
         self.notify(t("desk.failed", self.language, error=message.error), severity="error", timeout=30)
@@ -129,6 +170,17 @@ class DeskApp(Station, inherit_bindings=False):
 
     def action_ignore(self) -> None:
         pass
+
+    def action_satisfaction(self) -> None:
+        """满意度统计, for an unlocked admin clerk; others are told why not."""
+        from screens.admin import AdminScreen
+
+        if self.clerk is None or isinstance(self.screen, AdminScreen):
+            return  # the lock screen has nothing behind it
+        if not getattr(self.clerk, "admin", False):
+            self.notify(t("admin.refused", self.language), severity="warning")
+            return
+        self.push_screen(AdminScreen())
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):

@@ -12,12 +12,16 @@ and are each listed.
 
 Privacy: the table shows the contact's phone masked; the CSV is for the institute's staff
 who make the calls and carries the full number. Keep it inside the institute.
+
+`due_list` is the pure part (lines in, due instruments out): the central back office
+computes its due list from pushed events with it (central/due.py), so both agree.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -62,11 +66,55 @@ def parse_within(text: str) -> int:
     return int(digits) * factor
 
 
+@dataclass(frozen=True)
+class PickedUpLine:
+    """One line taken in at a counter, of a ticket since picked up, with its fee row."""
+
+    picked_up_on: date  # the local day of the pickup
+    number: str
+    organisation: str
+    contact: str
+    phone: str
+    name_zh: str
+    name_en: str
+    unit: str
+    cycle_months: int | None
+    code: str
+    quantity: int
+    service: str
+    serial_number: str
+    refused: bool
+
+
+def due_list(lines: Iterable[PickedUpLine], within_days: int, today: date, *,
+             overdue: bool = False) -> list[DueInstrument]:
+    """Pure: the instruments due from `today` to `today + within_days` (and those already
+    overdue, with `overdue`), earliest first. `lines` in pickup order: for the same fee row and
+    serial number the latest pickup wins; lines without a serial number are each listed."""
+    last = today + timedelta(days=within_days)
+    latest: dict[tuple, DueInstrument] = {}
+    unmatched: list[DueInstrument] = []
+    for ln in lines:
+        line = CounterLine(ln.name_zh, ln.name_en, ln.code, ln.quantity, ln.unit, ln.service, "", "",
+                           ln.serial_number, ln.refused, ln.cycle_months)
+        due = next_due(line, ln.picked_up_on)
+        if due is None:
+            continue
+        item = DueInstrument(due, ln.number, ln.organisation, ln.contact, ln.phone, ln.name_zh, ln.name_en, ln.code,
+                             ln.serial_number, ln.quantity, ln.picked_up_on, ln.cycle_months)
+        if ln.serial_number:
+            latest[(ln.code, ln.serial_number.upper())] = item  # in pickup order: the latest pickup wins
+        else:
+            unmatched.append(item)
+    items = [i for i in (*latest.values(), *unmatched)
+             if i.due_on <= last and (overdue or i.due_on >= today)]
+    return sorted(items, key=lambda i: (i.due_on, i.number, i.code, i.serial_number))
+
+
 def due_instruments(within_days: int, today: date | None = None, *, overdue: bool = False) -> list[DueInstrument]:
     """Instruments due from `today` to `today + within_days` (and those already overdue, with
     `overdue`), earliest first."""
     today = today or date.today()
-    last = today + timedelta(days=within_days)
     received = TicketEvent.alias()
     query = (
         IntakeLine.select(
@@ -84,24 +132,12 @@ def due_instruments(within_days: int, today: date | None = None, *, overdue: boo
         .order_by(TicketEvent.created_at, Ticket.id, IntakeLine.position)
         .tuples()
     )
-    latest: dict[tuple, DueInstrument] = {}
-    unmatched: list[DueInstrument] = []
-    for (at, number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity, service,
-         serial, refused) in query:
-        picked_up_on = at.astimezone().date()  # local day, as on the pickup slip
-        line = CounterLine(name_zh, name_en, code, quantity, unit, service, "", "", serial, bool(refused), cycle)
-        due = next_due(line, picked_up_on)
-        if due is None:
-            continue
-        item = DueInstrument(due, number, organisation, contact, phone, name_zh, name_en, code, serial, quantity,
-                             picked_up_on, cycle)
-        if serial:
-            latest[(code, serial.upper())] = item  # in pickup order: the latest pickup wins
-        else:
-            unmatched.append(item)
-    items = [i for i in (*latest.values(), *unmatched)
-             if i.due_on <= last and (overdue or i.due_on >= today)]
-    return sorted(items, key=lambda i: (i.due_on, i.number, i.code, i.serial_number))
+    lines = (PickedUpLine(at.astimezone().date(),  # local day, as on the pickup slip
+                          number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity,
+                          service, serial, bool(refused))
+             for (at, number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity, service,
+                  serial, refused) in query)
+    return due_list(lines, within_days, today, overdue=overdue)
 
 
 COLUMNS = ("due_on", "number", "organisation", "contact", "phone", "instrument", "code", "serial", "quantity")

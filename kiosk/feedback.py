@@ -32,6 +32,7 @@ from db.inserts import insert
 from db.models import (
     Clerk,
     Device,
+    DeviceKey,
     Feedback,
     Followup,
     OutboxEvent,
@@ -307,7 +308,10 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
 
 @dataclass(frozen=True)
 class OpenFollowup:
-    """A poor rating waiting for its call, as a clerk needs it (the phone in full: staff only)."""
+    """A poor rating waiting for its call, as a clerk needs it (the phone in full: staff only).
+    `kiosk`, `desk`: the names of the kiosk it was given at and of the counter that served the
+    customer (picked up, else received), as enrolled at the central system, else the device's
+    ticket prefix, else None; `clerk`: who served (a local clerk's name, else the username)."""
 
     id: int
     uid: str
@@ -320,23 +324,64 @@ class OpenFollowup:
     comment: str
     phone: str | None
     given_at: datetime
+    kiosk: str | None = None
+    desk: str | None = None
+    clerk: str | None = None
+
+
+def device_names() -> dict[str, str]:
+    """device uid -> its name here: as enrolled at central (DeviceKey.name), else its prefix."""
+    names = {d.uid: d.prefix for d in Device.select(Device.uid, Device.prefix) if d.prefix}
+    for key in DeviceKey.select(DeviceKey.device_uid, DeviceKey.name).where(DeviceKey.name.is_null(False)):
+        if key.name.strip():
+            names[key.device_uid] = key.name.strip()
+    return names
 
 
 def open_followups(today: date | None = None) -> list[OpenFollowup]:
-    """Open follow-ups, the overdue ones first (earliest due date first)."""
+    """Open follow-ups, the overdue ones first (earliest due date first). The ticket's number
+    is the rating's own (feedback.ticket_number: a desk may hold a rating without its ticket)."""
     today = today or utc_now().astimezone().date()
-    query = (Followup.select(Followup, Feedback).join(Feedback)
+    query = (Followup.select(Followup, Feedback, Device).join(Feedback).join(Device)
              .where(Followup.status == "open").order_by(Followup.due_on, Followup.id))
-    tickets = {}
+    rows = list(query)
+    # A rating stored before schema 9 has no number of its own: its ticket's.
+    missing = [f.feedback.ticket_id for f in rows if f.feedback.ticket_id and not f.feedback.ticket_number]
+    numbers = ({t.id: t.number for t in Ticket.select(Ticket.id, Ticket.number).where(Ticket.id.in_(missing))}
+               if missing else {})
+    names = device_names() if rows else {}
+    clerks = {c.username: c.display_name for c in Clerk.select(Clerk.username, Clerk.display_name)} if rows else {}
     result = []
-    for f in query:
+    for f in rows:
         fb = f.feedback
-        if fb.ticket_id and fb.ticket_id not in tickets:
-            tickets[fb.ticket_id] = Ticket.get_by_id(fb.ticket_id).number
+        served = "picked_up" if fb.picked_up_device or fb.picked_up_clerk else "received"
+        desk, clerk = getattr(fb, f"{served}_device"), getattr(fb, f"{served}_clerk")
         result.append(OpenFollowup(
-            f.id, f.uid, f.due_on, f.due_on < today, tickets.get(fb.ticket_id), fb.rating, fb.reason, fb.reason_text,
-            fb.comment, fb.callback_phone, fb.created_at))
+            f.id, f.uid, f.due_on, f.due_on < today, fb.ticket_number or numbers.get(fb.ticket_id), fb.rating,
+            fb.reason, fb.reason_text, fb.comment, fb.callback_phone, fb.created_at,
+            kiosk=names.get(fb.device.uid), desk=names.get(desk) if desk else None,
+            clerk=(clerks.get(clerk) or clerk) if clerk else None))
     return sorted(result, key=lambda f: (not f.overdue, f.due_on, f.id))
+
+
+@dataclass(frozen=True)
+class ClosedBy:
+    """Who closed a follow-up and when (a clerk here, another desk's, or the back office)."""
+
+    at: datetime | None
+    name: str | None
+
+
+def who_closed(followup_id: int) -> ClosedBy | None:
+    """None: no such follow-up, or still open."""
+    row = Followup.get_or_none(Followup.id == followup_id)
+    if row is None or row.status == "open":
+        return None
+    name = row.closed_by_name
+    if row.closed_by_id is not None:
+        clerk = Clerk.get_or_none(Clerk.id == row.closed_by_id)
+        name = clerk.display_name if clerk else name
+    return ClosedBy(row.closed_at, name)
 
 
 @dataclass(frozen=True)

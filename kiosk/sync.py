@@ -26,14 +26,17 @@ import json
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from db.inserts import insert, insert_many
 from db.models import (
+    Clerk,
     Customer,
     Device,
     DeviceKey,
+    Feedback,
+    Followup,
     HeldChange,
     IntakeLine,
     OutboxEvent,
@@ -269,6 +272,9 @@ class Applied:
     tickets: int = 0
     steps: int = 0
     held: int = 0
+    feedback: int = 0  # ratings given at a kiosk, stored here
+    followups_closed: int = 0  # follow-ups closed elsewhere, closed here too
+    followups_ignored: int = 0  # a close of a follow-up unknown here, or closed here already
 
 
 def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applied:
@@ -290,12 +296,16 @@ def _device_key(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
     import base64
 
     uid, raw = data["device_uid"], base64.b64decode(data["public_key"])
+    name = (data.get("name") or "").strip() or None  # as enrolled at central, e.g. "1号收件窗口"
     row = DeviceKey.get_or_none(DeviceKey.device_uid == uid)
     if row is None:
-        DeviceKey.create(device_uid=uid, public_key=raw, source="sync", added_at=utc_now())
+        DeviceKey.create(device_uid=uid, public_key=raw, source="sync", added_at=utc_now(), name=name)
         applied.keys += 1
-    elif bytes(row.public_key) != raw:
+        return
+    if bytes(row.public_key) != raw:
         log.warning("change %s: device %s has a different key here (%s); kept the one here", seq, uid, row.source)
+    if name is not None and row.name != name:
+        DeviceKey.update(name=name).where(DeviceKey.id == row.id).execute()
 
 
 def _device_revoked(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
@@ -321,10 +331,16 @@ def _catalog_version(data: dict, seq: int, own_uid: str, applied: Applied) -> No
         applied.catalogs.append(import_rows(rows, f"central:{data.get('version')}"))
 
 
-def _foreign_device(uid: str, number: str) -> int:
+def _foreign_device(uid: str, number: str | None) -> int:
+    """Another node's device row, made on first sight. Its prefix is the one of the ticket
+    numbers it issues; a device first seen through a rating (`number` None: the rating kiosk
+    need not be the one that registered the ticket) gets "" (unknown) until a ticket names it."""
+    prefix = number.split("-")[0] if number else ""
     device = Device.get_or_none(Device.uid == uid)
     if device is None:  # another node's: this node stays the first row (registration.ensure_device)
-        device = Device.create(uid=uid, prefix=number.split("-")[0], role="kiosk", created_at=utc_now())
+        device = Device.create(uid=uid, prefix=prefix, role="kiosk", created_at=utc_now())
+    elif not device.prefix and prefix:  # this node's own row always has its prefix
+        Device.update(prefix=prefix).where(Device.id == device.id).execute()
     return device.id
 
 
@@ -432,12 +448,70 @@ def _intake_lines(event_id: int, ticket_id: int, payload: dict) -> None:
                refused=bool(ln.get("refused")), amount_fen=None if ln.get("refused") else next(amounts, None))
 
 
+# ---- feedback and follow-ups: kiosk/feedback.py's events, as central publishes them to desks --
+
+
+def _feedback_given(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A rating given at a kiosk, with its follow-up if poor (data: give_feedback's payload).
+    Known already (its uid): nothing. Its ticket rated here already (two kiosks, offline: the
+    unique index allows one rating per ticket): kept, without the ticket link but with its
+    number, so neither the rating nor the page is lost."""
+    uid = data["feedback"]
+    if Feedback.select().where(Feedback.uid == uid).exists():
+        return
+    number = data.get("number") or None
+    ticket = Ticket.get_or_none(Ticket.uid == data["ticket"]) if data.get("ticket") else None
+    if ticket is not None and Feedback.select().where(Feedback.ticket == ticket.id).exists():
+        log.info("change %s: ticket %s is rated here already; rating %s kept without the link", seq, number, uid)
+        ticket = None
+    steps = data.get("steps") or {}
+    received, picked_up = steps.get("received") or {}, steps.get("picked_up") or {}
+    at = datetime.fromisoformat(data["at"])
+    feedback_id = insert(
+        Feedback, uid=uid, ticket=ticket.id if ticket else None, device=_foreign_device(data["device"], None),
+        rating=data["rating"], hearts=",".join(data.get("hearts") or ()), reason=data.get("reason"),
+        reason_text=data.get("reason_text") or "", comment=data.get("comment") or "",
+        callback_phone=data.get("phone") or None, language=data.get("language") or "zh",
+        received_device=received.get("device"), received_clerk=received.get("clerk"),
+        picked_up_device=picked_up.get("device"), picked_up_clerk=picked_up.get("clerk"), created_at=at,
+        ticket_number=number)
+    followup = data.get("followup")
+    if followup and not Followup.select().where(Followup.uid == followup["uid"]).exists():
+        insert(Followup, uid=followup["uid"], feedback=feedback_id, due_on=date.fromisoformat(followup["due_on"]),
+               status="open", call_note="", created_at=at)
+    applied.feedback += 1
+
+
+def _followup_closed(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A follow-up closed at another desk or in central's back office (data: close_followup's
+    payload; the office's names its clerk {"username": "office", "name": ...}). Unknown here, or
+    closed here already (the first close here stays; central keeps both): counted, ignored."""
+    row = Followup.get_or_none(Followup.uid == data["followup"])
+    if row is None or row.status != "open":
+        log.info("change %s: follow-up %s is %s here; its close ignored", seq, data["followup"],
+                 "unknown" if row is None else "closed")
+        applied.followups_ignored += 1
+        return
+    clerk = data.get("clerk") or {}
+    name = clerk.get("name") or clerk.get("username") or ("office" if data.get("via") == "office" else None)
+    closed_by = None
+    if data.get("device") == own_uid and clerk.get("username"):  # a clerk of this node (a restored backup)
+        local = Clerk.get_or_none(Clerk.username == clerk["username"])
+        closed_by = local.id if local else None
+    closed = Followup.update(status="closed", call_note=data.get("note") or "", closed_at=datetime.fromisoformat(
+        data["at"]), closed_by=closed_by, closed_by_name=name).where(
+        (Followup.id == row.id) & (Followup.status == "open")).execute()
+    applied.followups_closed += closed
+
+
 _HANDLERS = {
     "device.key": _device_key,
     "device.revoked": _device_revoked,
     "catalog.version": _catalog_version,
     "ticket.registered": _ticket_registered,
     "ticket.event": _ticket_event,
+    "feedback.given": _feedback_given,
+    "followup.closed": _followup_closed,
 }
 
 
@@ -484,7 +558,8 @@ async def sync_pass(central: Central, db_call, own_uid: str, net_call=None, max_
         changes, next_cursor, more = await net_call(central.changes, await db_call(cursor))
         applied = await db_call(apply_changes, changes, next_cursor, own_uid)
         report.pulled += len(changes)
-        for name in ("keys", "revoked", "tickets", "steps", "held"):
+        for name in ("keys", "revoked", "tickets", "steps", "held", "feedback", "followups_closed",
+                     "followups_ignored"):
             setattr(report.applied, name, getattr(report.applied, name) + getattr(applied, name))
         report.applied.catalogs += applied.catalogs
         if not more or not changes:

@@ -57,13 +57,26 @@ async def settle(pilot) -> None:
             await pilot.app.workers.wait_for_complete(finite)
         await pilot.pause()
         if not any(w.is_running for w in _finite(pilot.app)):
+            await _printer_known(pilot)
             return
     raise AssertionError("workers keep starting workers")
 
 
+async def _printer_known(pilot) -> None:
+    """A desk's status line says "checking" until the printer's first answer: wait for it."""
+    import asyncio
+
+    app = pilot.app
+    reported = getattr(app, "printer_reported", None)
+    if reported is not None and getattr(app, "device", None) is not None and not reported.is_set():
+        await asyncio.wait_for(reported.wait(), 30)
+        await pilot.pause()
+
+
 def _finite(app) -> list:
-    """Every worker but the sync loop, which runs for as long as the app (see next_sync)."""
-    return [w for w in app.workers if w.group != "sync"]
+    """Every worker but those that run for as long as the app: the sync loop (see next_sync)
+    and the desk's printer probe."""
+    return [w for w in app.workers if w.group not in ("sync", "printer-probe")]
 
 
 async def next_sync(pilot, timeout: float = 30):

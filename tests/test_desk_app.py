@@ -241,3 +241,33 @@ def test_receiving_screen_snapshot(snap_compare, language):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+async def test_the_status_line_names_the_printer_and_the_sync_state():
+    """Printer, sync backlog and the last sync, at the bottom of the counter screens."""
+    from datetime import datetime
+
+    from kiosk.station import SyncState, SyncStateChanged
+
+    app, _ = make_desk()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await sign_in(pilot)
+        status = app.screen.query_one(".desk-status")
+        assert str(status.render()) == "打印机正常 · 单机运行，未接入中心系统"
+        app.post_message(SyncStateChanged(SyncState(True, False, 12, 1, datetime(2026, 11, 24, 14, 5))))
+        await pilot.pause()
+        assert str(status.render()) == "打印机正常 · 离线 · 待上传12条 · 1条被中心拒收 · 上次同步14:05"
+        await pilot.click(".language")  # the language button: the line follows
+        await pilot.pause()
+        assert str(status.render()) == "Printer ok · Offline · 12 to send · 1 refused by central · last sync 14:05"
+
+
+async def test_a_printer_that_is_not_there_shows_on_the_status_line_in_red(tmp_path):
+    app, _ = make_desk()
+    app.config = replace(app.config, printer_uri=f"file://{tmp_path}/unplugged/lp0")
+    async with app.run_test(size=(100, 36)) as pilot:
+        await sign_in(pilot)
+        status = app.screen.query_one(".desk-status")
+        assert app.printer_status.level == "fail"
+        assert str(status.render()).startswith("打印机：打印机未开机或未连接 · ")
+        assert status.has_class("-fault")

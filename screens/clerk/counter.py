@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Static
 
 from kiosk.i18n import money, service_name, t, use_name
 from screens.base import KioskScreen, labelled
 from screens.clerk.scan import ScanField
+from screens.clerk.status import DeskStatus
 
 
 class TicketLookedUp(Message):
@@ -49,7 +51,8 @@ def _lookup(text):
 
 class CounterScreen(KioskScreen):
     HINT_KEY = "desk.scan_hint"
-    BINDINGS: ClassVar = [Binding("f2", "to_receiving", show=False), Binding("f3", "to_dispatch", show=False)]
+    BINDINGS: ClassVar = [Binding("f2", "to_receiving", show=False), Binding("f3", "to_dispatch", show=False),
+                          Binding("f10", "followups", show=False, id="followups")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,7 +63,12 @@ class CounterScreen(KioskScreen):
         self.last_scan = ""
 
     def compose_body(self):
-        yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
+        with Horizontal(classes="desk-hint-row"):
+            yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
+            # The key to the follow-ups, beside the hint: the action bar is full at 80 columns.
+            key = labelled(Button("", id="followups", compact=True), "desk.followups")
+            key.can_focus = False  # a tap or F10; the keyboard belongs to the scan field
+            yield key
         yield ScanField(id="scan")
         yield Static(id="desk-message", classes="desk-message")
         yield Static(id="desk-clerk", classes="desk-clerk")
@@ -69,6 +77,7 @@ class CounterScreen(KioskScreen):
         table.can_focus = False
         yield table
         yield Static(id="desk-total")
+        yield DeskStatus()
 
     @property
     def scan_field(self) -> ScanField:
@@ -77,6 +86,11 @@ class CounterScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.scan_field.focus()
+
+    def show_sync(self, state) -> None:
+        super().show_sync(state)
+        for status in self.query(DeskStatus):
+            status.show()
 
     def action_back(self) -> None:
         """Escape clears the scan field (ScanField takes it); it never leaves the counter."""
@@ -214,3 +228,9 @@ class CounterScreen(KioskScreen):
 
     def action_lock(self) -> None:
         self.app.action_lock()
+
+    def action_followups(self) -> None:
+        """The poor ratings to call back (screens/clerk/followups.py); Esc comes back here."""
+        from screens.clerk.followups import FollowupsScreen
+
+        self.app.push_screen(FollowupsScreen())

@@ -53,14 +53,40 @@ class Node:
         })
 
     def step(self, kind: str, ticket: str, number: str, *, at: datetime = T0 + timedelta(hours=1),
-             clerk: str = "wang") -> dict:
+             clerk: str = "wang", clerk_name: str = "王芳", lines: list[dict] | None = None) -> dict:
         payload = {"event": str(uuid.uuid4()), "ticket": ticket, "number": number, "device": self.uid,
-                   "clerk": {"username": clerk, "name": "王芳"}, "at": at.isoformat()}
+                   "clerk": {"username": clerk, "name": clerk_name}, "at": at.isoformat()}
         if kind == "received":
-            payload |= {"total_fen": 12000, "estimate": {"total_fen": 12000}, "lines": []}
+            payload |= {"total_fen": 12000, "estimate": {"total_fen": 12000}, "lines": lines or []}
         if kind == "picked_up":
             payload |= {"certificates": {"0": "JD-2026-001"}}
         return event(f"ticket.{kind}", at, payload)
+
+
+    def feedback(self, rating: int, *, at: datetime = T0 + timedelta(days=8), ticket: str | None = None,
+                 number: str | None = None, hearts: tuple[str, ...] = (), reason: str | None = None,
+                 reason_text: str = "", comment: str = "", phone: str | None = None, steps: dict | None = None,
+                 due_on: str | None = None) -> dict:
+        """As kiosk/feedback.py give_feedback() pushes it; a poor rating (1, 2) opens a follow-up."""
+        poor = rating <= 2
+        return event("feedback.given", at, {
+            "feedback": str(uuid.uuid4()), "device": self.uid, "at": at.isoformat(), "ticket": ticket,
+            "number": number if ticket else None, "rating": rating, "level": LEVELS[rating], "hearts": list(hearts),
+            "reason": (reason or "slow") if poor else None, "reason_text": reason_text if poor else "",
+            "comment": comment, "callback": phone is not None, "phone": phone, "language": "zh",
+            "steps": steps or {},
+            "followup": {"uid": str(uuid.uuid4()), "due_on": due_on or "2026-12-23"} if poor else None})
+
+    def closed(self, feedback: dict, *, at: datetime = T0 + timedelta(days=9), note: str = "已回电，客户满意",
+               clerk: str = "wang", clerk_name: str = "王芳") -> dict:
+        """As kiosk/feedback.py close_followup() pushes it."""
+        given = feedback["payload"]
+        return event("followup.closed", at, {
+            "followup": given["followup"]["uid"], "feedback": given["feedback"], "device": self.uid,
+            "at": at.isoformat(), "clerk": {"username": clerk, "name": clerk_name}, "note": note})
+
+
+LEVELS = {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"}
 
 
 def event(kind: str, at: datetime, payload: dict) -> dict:

@@ -78,9 +78,9 @@ def test_a_revoked_device_cannot_enrol_again(client, storage):
 
 def test_enrolling_publishes_the_device_key_to_everyone(client, storage):
     kiosk = enrol(client, storage, prefix="K4")
-    desk = enrol(client, storage, "clerk", prefix="D4")
+    desk = enrol(client, storage, "clerk", prefix="D4", name="1号收件窗口")
     changes, _ = pull_all(client, kiosk)
     assert [c["data"] for c in changes if c["kind"] == "device.key"] == [
-        {"device_uid": kiosk.uid, "public_key": kiosk.key, "role": "kiosk", "prefix": "K4"},
-        {"device_uid": desk.uid, "public_key": desk.key, "role": "clerk", "prefix": "D4"},
+        {"device_uid": kiosk.uid, "public_key": kiosk.key, "role": "kiosk", "prefix": "K4", "name": ""},
+        {"device_uid": desk.uid, "public_key": desk.key, "role": "clerk", "prefix": "D4", "name": "1号收件窗口"},
     ]

@@ -27,11 +27,43 @@ def test_roles_filter_the_feed_and_nobody_gets_their_own_pushes_back(client, sto
     revoke(storage, other_desk.uid)
 
     on_kiosk, _ = pull_all(client, kiosk)
-    assert kinds(on_kiosk) == ["device.key"] * 3 + ["catalog.version", "device.revoked"]
+    # The kiosk gets the step of the ticket it registered (its customer rates after pickup there).
+    assert kinds(on_kiosk) == ["device.key"] * 3 + ["ticket.event", "catalog.version", "device.revoked"]
     on_desk, _ = pull_all(client, desk)
     assert kinds(on_desk) == ["device.key"] * 3 + ["ticket.registered", "catalog.version", "device.revoked"]
     seqs = [c["seq"] for c in on_desk]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+def test_a_kiosk_gets_the_steps_of_its_own_tickets_and_of_no_other(client, storage):
+    kiosk, other_kiosk, desk = enrol(client, storage), enrol(client, storage), enrol(client, storage, "clerk")
+    mine, theirs = kiosk.registered(), other_kiosk.registered()
+    push(client, kiosk, mine)
+    push(client, other_kiosk, theirs)
+    for reg in (mine, theirs):
+        t = reg["payload"]["ticket"]
+        push(client, desk, desk.step("received", t["uid"], t["number"]), desk.step("picked_up", t["uid"], t["number"]))
+    on_kiosk, _ = pull_all(client, kiosk)
+    steps = [c["data"] for c in on_kiosk if c["kind"] == "ticket.event"]
+    assert [(s["ticket"], s["kind"]) for s in steps] == [(mine["payload"]["ticket"]["uid"], "received"),
+                                                          (mine["payload"]["ticket"]["uid"], "picked_up")]
+    on_other, _ = pull_all(client, other_kiosk)
+    assert {c["data"]["ticket"] for c in on_other if c["kind"] == "ticket.event"} == {theirs["payload"]["ticket"]["uid"]}
+    on_desk, _ = pull_all(client, desk)  # the desk is not sent its own steps, by target or otherwise
+    assert "ticket.event" not in kinds(on_desk)
+
+
+def test_steps_pushed_before_the_registration_reach_the_kiosk_when_it_arrives(client, storage):
+    """A desk took the ticket in from its QR code while the kiosk was offline."""
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered()
+    t = reg["payload"]["ticket"]
+    push(client, desk, desk.step("received", t["uid"], t["number"]))
+    before, cursor = pull_all(client, kiosk)
+    assert "ticket.event" not in kinds(before)
+    push(client, kiosk, reg)
+    after, _ = pull_all(client, kiosk, after=cursor)
+    assert [(c["kind"], c["data"]["kind"]) for c in after] == [("ticket.event", "received")]
 
 
 def test_change_data_as_the_contract_says(client, storage):
@@ -49,7 +81,7 @@ def test_change_data_as_the_contract_says(client, storage):
     for c in changes:
         by_kind.setdefault(c["kind"], []).append(c["data"])
     assert by_kind["device.key"][0] == {"device_uid": kiosk.uid, "public_key": kiosk.key, "role": "kiosk",
-                                        "prefix": "K1"}
+                                        "prefix": "K1", "name": ""}
     assert len(base64.b64decode(by_kind["device.key"][0]["public_key"])) == 32
     assert by_kind["ticket.registered"] == [reg["payload"]]
     assert by_kind["ticket.event"] == [{**steps[0]["payload"], "kind": "received"}]

@@ -1,0 +1,141 @@
+"""满意度统计 in the back office: the ratings kiosks pushed (`feedback.given`), by week,
+counter, clerk and heart. All arithmetic is kiosk/satisfaction.py's, so a desk's admin
+screen and the office show the same figures for the same ratings; this module only turns
+events into its `Rating`s.
+
+- `given_at` is the payload's `at`; the optional from/to filter is on its local date.
+- Counter and clerk: those who handed the instruments back (picked up), else took them in
+  (received), as the rating kiosk knew them (`payload.steps`: device uids and clerk
+  usernames). A lobby kiosk often does not know them (it is sent no ticket steps), so where
+  the payload has none central takes them from the ticket's own step events. The counter is
+  the device's name here (its uid if it has none); the clerk is the name the step event
+  carried for that username, else the username.
+- One rating per ticket, as at a kiosk: a ticket rated at two kiosks while both were offline
+  counts once (its earliest rating). Anonymous ratings all count.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from kiosk.satisfaction import Group, Rating, by_clerk, by_counter, by_heart, by_week, monday, overall
+
+from .storage import Storage, Tx, as_datetime
+
+log = logging.getLogger("central")
+
+WEEKS = 12
+CHUNK = 500
+STEPS = {1: "received", 3: "picked_up"}  # status rank -> step name
+
+
+@dataclass(frozen=True)
+class Report:
+    start: date | None
+    end: date | None
+    today: date
+    ratings: list[Rating]
+
+    def figures(self) -> dict:
+        return {"from": _iso(self.start), "to": _iso(self.end), "today": self.today.isoformat(),
+                "overall": group_dict(overall(self.ratings)),
+                "weeks": [group_dict(g) | {"monday": monday(g.key).isoformat()}
+                          for g in by_week(self.ratings, WEEKS, self.end or self.today)],
+                "counters": [group_dict(g) for g in by_counter(self.ratings)],
+                "clerks": [group_dict(g) for g in by_clerk(self.ratings)],
+                "hearts": [group_dict(g) for g in by_heart(self.ratings)]}
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def group_dict(g: Group) -> dict:
+    return {"key": g.key, "count": g.count, "levels": list(g.levels), "good": g.good, "poor": g.poor,
+            "rate": g.rate, "mean": g.mean}
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time()).astimezone()
+
+
+def _step_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[str, dict]]:
+    """Per ticket, its earliest received and picked-up step as central has them:
+    {"received": {"device": uid, "clerk": username, "name": clerk's name}, ...}."""
+    found: dict[str, dict[str, dict]] = {}
+    for start in range(0, len(tickets), CHUNK):
+        where, params = storage.in_list("e.ticket", tickets[start:start + CHUNK])
+        rows = tx.all(f"SELECT e.ticket, e.status, d.uid, {storage.json_field('e.payload', 'clerk', 'username')}, "
+                      f"{storage.json_field('e.payload', 'clerk', 'name')} FROM event e "
+                      f"LEFT JOIN device d ON d.id = e.device_id WHERE {where} AND e.status IN (1, 3) "
+                      "ORDER BY e.created_at, e.uid", params)
+        for ticket, status, device, username, name in rows:
+            steps = found.setdefault(ticket, {})
+            if STEPS[status] not in steps:
+                steps[STEPS[status]] = {"device": device, "clerk": username, "name": name}
+    return found
+
+
+def _served(steps: dict, known: dict) -> tuple[str | None, str | None]:
+    """(device uid, clerk) credited with a rating: picked up, else received; each step as the
+    payload says, completed by what central knows of it. The clerk by name where known."""
+    device = clerk = None
+    for step in ("picked_up", "received"):
+        said = steps.get(step) if isinstance(steps.get(step), dict) else {}
+        seen = known.get(step) or {}
+        device = device or said.get("device") or seen.get("device")
+        username = said.get("clerk") or seen.get("clerk")
+        if clerk is None and username:
+            clerk = (seen.get("name") if seen.get("clerk") == username else None) or username
+    return device, clerk
+
+
+def ratings(storage: Storage, start: date | None = None, end: date | None = None) -> list[Rating]:
+    """The ratings given on the local days `start`..`end` (inclusive; None: open)."""
+    where, params = "", []
+    # The stored created_at is the rating's moment too (kiosk/feedback.py): two days' margin
+    # for time zones, the exact local day checked below. No lower bound: a ticket's earlier
+    # rating, before `start`, is the one that counts for it.
+    if end is not None:
+        where += " AND e.created_at < ?"
+        params.append(storage.timestamp(_local_start(end).astimezone(UTC) + timedelta(days=2)))
+    with storage.read() as tx:
+        names = dict(tx.all("SELECT uid, name FROM device"))
+        rows = tx.all(f"SELECT {storage.json_text('e.payload')} FROM event e "
+                      f"WHERE e.kind = 'feedback.given'{where} ORDER BY e.created_at, e.id", params)
+        given, seen_tickets = [], set()
+        for (payload,) in rows:
+            data = json.loads(payload)
+            try:
+                at = as_datetime(data["at"])
+                rating = int(data["rating"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if not 1 <= rating <= 5:
+                continue
+            ticket = data.get("ticket")
+            if ticket:
+                if ticket in seen_tickets:
+                    continue  # rated twice (two kiosks offline): the earliest counts
+                seen_tickets.add(ticket)
+            day = at.astimezone().date()
+            if (start and day < start) or (end and day > end):
+                continue
+            given.append((at, rating, data, ticket))
+        facts = _step_facts(tx, storage, sorted({t for *_, t in given if t}))
+    found = []
+    for at, rating, data, ticket in given:
+        steps = data.get("steps") if isinstance(data.get("steps"), dict) else {}
+        device, clerk = _served(steps, facts.get(ticket, {}) if ticket else {})
+        hearts = tuple(h for h in data.get("hearts") or () if isinstance(h, str))
+        found.append(Rating(at, rating, hearts, (names.get(device) or device) if device else None, clerk,
+                            data.get("number") if ticket else None, data.get("reason")))
+    return found
+
+
+def report(storage: Storage, start: date | None = None, end: date | None = None,
+           today: date | None = None) -> Report:
+    return Report(start, end, today or datetime.now().astimezone().date(), ratings(storage, start, end))

@@ -1,0 +1,369 @@
+"""回访 at the clerk desk (F10 from a counter): the poor ratings to call back, overdue first.
+
+The list reads kiosk.feedback.open_followups in the database thread (`today` is a parameter,
+so a test can fix it). Enter opens one (FollowupDetail, a modal with a typed result): its
+whole reason and comment, the number to call (in full: clerks call), and a required call
+note; F5 there gives the cleaned note back, and this screen closes the follow-up with the
+unlocked clerk in the database thread (kiosk.feedback.close_followup: the follow-up and its
+outbox event in one transaction), then asks sync to push it. Closed meanwhile (another desk,
+the back office, through sync): said, with who and when, and the list is read again.
+
+Customer text reaches widgets as Content / rich Text, never as markup. Locking the desk pops
+these screens with everything on them (DeskApp.action_lock)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Static
+
+from kiosk.i18n import date_text, t
+from kiosk.textwidth import cell_width, truncate
+from screens.base import KioskScreen, LabelledInput, big_button, labelled, relabel_marked
+
+# The columns narrowed when the screen is narrow, in this order, and how far (cells): the
+# comment, then the reason, then the rating. The due date, the number and the phone never are.
+SHRINKABLE = {5: 8, 3: 8, 2: 8}
+
+
+class FollowupsLoaded(Message):
+    def __init__(self, followups=None, error=None) -> None:
+        super().__init__()
+        self.followups, self.error = followups, error
+
+
+class FollowupClosedHere(Message):
+    """The close of `followup` (an OpenFollowup) finished: `closed` or `error`; `by`: who
+    closed it first when it was closed meanwhile (kiosk.feedback.ClosedBy, or None)."""
+
+    def __init__(self, followup, closed=None, error=None, by=None) -> None:
+        super().__init__()
+        self.followup, self.closed, self.error, self.by = followup, closed, error, by
+
+
+def level_text(rating: int, lang: str) -> str:
+    from kiosk.feedback import LEVELS
+
+    return t(f"feedback.level.{LEVELS[rating]}", lang) if rating in LEVELS else str(rating)
+
+
+def reason_text(reason: str | None, lang: str) -> str:
+    from kiosk.feedback import REASONS
+
+    return t(f"feedback.reason.{reason}", lang) if reason in REASONS else (reason or "")
+
+
+def fit_columns(natural: list[int], shrinkable: dict[int, int], room: int) -> list[int]:
+    """Column widths in cells: the natural ones, narrowed to fit `room` by cutting the
+    `shrinkable` columns ({column: narrowest}) in that order, each down to its narrowest
+    before the next one (the comment first: the detail shows it whole)."""
+    widths = list(natural)
+    excess = sum(widths) - room
+    for column, least in shrinkable.items():
+        if excess <= 0:
+            break
+        cut = min(excess, max(0, widths[column] - least))
+        widths[column] -= cut
+        excess -= cut
+    return widths
+
+
+def _close(followup_id: int, clerk, note: str, device):
+    """In the database thread: close it, or say who closed it first."""
+    from kiosk.feedback import FollowupError, close_followup, who_closed
+
+    try:
+        return close_followup(followup_id, clerk, note, device), None, None
+    except FollowupError as e:
+        return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
+
+
+class FollowupsScreen(KioskScreen):
+    TITLE_KEY = "desk.followups.title"
+    BINDINGS: ClassVar = [Binding("f10", "back", show=False, id="followups_back")]
+
+    def __init__(self, today: date | None = None) -> None:
+        """`today`: the day that decides what is overdue; None: the wall clock's, at each reading."""
+        super().__init__()
+        self.today = today
+        self.followups: list | None = None  # None: not read yet
+        self.message = ("", {})  # an i18n key and its values
+        self.busy = False  # a close under way
+        self.synced_at = None  # the last sync pass seen: a newer one reads the list again
+
+    def compose_body(self) -> ComposeResult:
+        yield labelled(Static(classes="desk-hint"), "desk.followups.hint")
+        yield Static(id="followups-message", classes="desk-message")
+        yield Static(id="followups-count", classes="followups-count")
+        yield DataTable(id="followups-list", cursor_type="row", zebra_stripes=True)
+
+    def compose_actions(self) -> ComposeResult:
+        for key, id_ in (("desk.followups.open", "open"), ("desk.followups.back", "back"), ("desk.lock", "lock")):
+            button = big_button(key, id_, "primary" if id_ == "open" else "default")
+            button.can_focus = False  # the keyboard belongs to the list
+            yield button
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#followups-list", DataTable).focus()
+        self.load()
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.run_worker(self._load(), group="followups", exclusive=True)
+
+    async def _load(self) -> None:
+        from kiosk.feedback import open_followups
+
+        try:
+            followups = await self.app.in_db_thread(open_followups, self.today)
+        except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk
+            self.post_message(FollowupsLoaded(error=e))
+        else:
+            self.post_message(FollowupsLoaded(followups))
+
+    def on_followups_loaded(self, message: FollowupsLoaded) -> None:
+        if message.error is not None:
+            self.message = ("desk.followups.failed", {"error": str(message.error)})
+        else:
+            self.followups = message.followups
+        self.show()
+
+    def show_sync(self, state) -> None:
+        super().show_sync(state)
+        # A pass brought news (a rating, a follow-up closed elsewhere): read the list again.
+        if state is not None and state.last_sync is not None and state.last_sync != self.synced_at:
+            first = self.synced_at is None
+            self.synced_at = state.last_sync
+            if not first and self.is_mounted and not self.busy:
+                self.load()
+
+    # ---- choosing and closing -------------------------------------------------------------
+
+    @property
+    def selected(self):
+        if not self.followups:
+            return None
+        row = self.query_one("#followups-list", DataTable).cursor_row
+        return self.followups[row] if 0 <= row < len(self.followups) else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        followup = self.selected
+        if followup is None or self.busy:
+            return
+        self.app.push_screen(FollowupDetail(followup, self.today), lambda note: self.noted(followup, note))
+
+    def noted(self, followup, note: str | None) -> None:
+        if note is None or self.busy:
+            return
+        self.busy = True
+        self.message = ("desk.followups.closing", {})
+        self.show()
+        self.run_worker(self._close(followup, note, self.app.clerk, self.app.device), group="close", exclusive=True)
+
+    async def _close(self, followup, note: str, clerk, device) -> None:
+        try:
+            closed, error, by = await self.app.in_db_thread(_close, followup.id, clerk, note, device)
+        except Exception as e:  # noqa: BLE001
+            self.post_message(FollowupClosedHere(followup, error=e))
+        else:
+            self.post_message(FollowupClosedHere(followup, closed, error, by))
+
+    def on_followup_closed_here(self, message: FollowupClosedHere) -> None:
+        self.busy = False
+        f, e = message.followup, message.error
+        if e is None:
+            what = t("desk.followups.ticket", self.lang, number=f.number) if f.number else \
+                t("desk.followups.anonymous", self.lang)
+            self.message = ("desk.followups.closed", {"what": what})
+            self.app.sync_soon()
+        elif getattr(e, "kind", None) in ("closed", "no_followup"):
+            by = message.by
+            if by is not None and by.at is not None:
+                self.message = ("desk.followups.closed_meanwhile", {
+                    "time": f"{by.at.astimezone():%Y-%m-%d %H:%M}", "name": by.name or ""})
+            else:
+                self.message = ("desk.followups.gone", {})
+        else:
+            self.message = ("desk.followups.failed", {"error": str(e)})
+        self.load()
+        self.show()
+
+    def action_lock(self) -> None:
+        self.app.action_lock()
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def relabel(self) -> None:
+        super().relabel()
+        if self.is_mounted:
+            self.show()
+
+    def on_resize(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        lang = self.lang
+        key, values = self.message
+        if key == "desk.followups.closed_meanwhile" and not values.get("name"):
+            values = {**values, "name": t("desk.followups.someone", lang)}
+        self.query_one("#followups-message", Static).update(Content(t(key, lang, **values) if key else ""))
+        count = self.query_one("#followups-count", Static)
+        table = self.query_one("#followups-list", DataTable)
+        keep = self.selected.id if self.selected is not None and table.row_count else None
+        table.clear(columns=True)
+        followups = self.followups
+        if followups is None:
+            count.update(Content(t("desk.followups.loading", lang)))
+            table.display = False
+            return
+        if not followups:
+            count.update(Content(t("desk.followups.none", lang)))
+            table.display = False
+            return
+        overdue = sum(1 for f in followups if f.overdue)
+        count.update(Content(t("desk.followups.count_overdue", lang, count=len(followups), overdue=overdue)
+                             if overdue else t("desk.followups.count", lang, count=len(followups))))
+        table.display = True
+        headers = [t(f"desk.followups.col.{c}", lang) for c in ("due", "number", "rating", "reason", "phone",
+                                                                 "comment")]
+        rows = [self.cells(f, lang) for f in followups]
+        natural = [max(cell_width(h), *(cell_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        # What the table can show: the screen less the body's padding (one cell either side),
+        # the table's scroll bar when the rows do not fit, and each cell's padding (one either side).
+        bar = 2 if len(rows) + 1 > self.table_rows() else 0
+        room = max(40, (self.size.width or self.app.size.width) - 2 - bar - 2 * len(headers))
+        widths = fit_columns(natural, SHRINKABLE, room)
+        for header, width in zip(headers, widths, strict=True):
+            table.add_column(truncate(header, width), width=width)
+        danger = f"bold {self.app.theme_variables.get('error', 'red')}"
+        for f, cells in zip(followups, rows, strict=True):
+            shown = [Text(truncate(c, w)) for c, w in zip(cells, widths, strict=True)]
+            if f.overdue:
+                shown[0].stylize(danger)
+            table.add_row(*shown, key=str(f.id))
+        if keep is not None:
+            at = next((i for i, f in enumerate(followups) if f.id == keep), None)
+            if at is not None:
+                table.move_cursor(row=at, animate=False)
+
+    def table_rows(self) -> int:
+        """About how many lines the table gets: the screen less the title bar, the hint, the
+        message and count lines, and the buttons."""
+        return (self.size.height or self.app.size.height) - 10
+
+    def cells(self, f, lang: str) -> list[str]:
+        this_year = (self.today or date.today()).year
+        due = f"{f.due_on:%m-%d}" if f.due_on.year == this_year else f"{f.due_on:%Y-%m-%d}"  # whole in the detail
+        if f.overdue:
+            due += " " + t("desk.followups.overdue", lang)
+        comment = " ".join(x for x in (f.reason_text, f.comment) if x)
+        return [due, f.number or t("desk.followups.anonymous", lang), level_text(f.rating, lang),
+                reason_text(f.reason, lang), f.phone or t("desk.followups.no_phone", lang), comment]
+
+
+class FollowupDetail(ModalScreen[str | None]):
+    """One follow-up in full and its call note. The result: the note, cleaned; None: back."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel"),
+                          Binding("f5", "save", show=False, id="close_followup")]
+
+    def __init__(self, followup, today: date | None = None) -> None:
+        super().__init__()
+        self.followup, self.today = followup, today
+        self.error = None  # kiosk.validation.FieldError of the note
+
+    @property
+    def lang(self) -> str:
+        return self.app.language
+
+    def compose(self) -> ComposeResult:
+        from kiosk.feedback import MAX_NOTE
+
+        with Vertical(id="editor"):
+            yield Static(id="editor-title")
+            body = VerticalScroll(id="editor-body")
+            body.can_focus = False
+            with body:
+                yield Static(id="followup-detail")
+                # Room to paste too much: the clerk is told the limit instead of losing the end.
+                yield LabelledInput("note", "desk.followups.note", max_length=MAX_NOTE * 2)
+                yield Static(id="followup-note-hint", classes="desk-note")
+            with Horizontal(classes="actions"):
+                yield labelled(Button("", id="cancel", classes="big"), "desk.followups.back")
+                yield labelled(Button("", id="save", variant="primary", classes="big"), "desk.followups.close")
+
+    def on_mount(self) -> None:
+        self.relabel()
+        self.query_one("#field-note", Input).focus()
+
+    def relabel(self) -> None:
+        from kiosk.feedback import MAX_NOTE
+
+        lang, f = self.lang, self.followup
+        self.query_one("#editor-title", Static).update(Content(
+            t("desk.followups.detail_title", lang, number=f.number) if f.number
+            else t("desk.followups.detail_anonymous", lang)))
+        lines = [t("desk.followups.rating", lang, level=level_text(f.rating, lang))]
+        if f.reason:
+            lines.append(t("desk.followups.reason", lang, reason=reason_text(f.reason, lang)))
+        if f.reason_text:
+            lines.append(t("desk.followups.reason_text", lang, text=f.reason_text))
+        lines.append(t("desk.followups.comment", lang, text=f.comment) if f.comment
+                     else t("desk.followups.no_comment", lang))
+        lines.append(t("desk.followups.phone", lang, phone=f.phone) if f.phone
+                     else t("desk.followups.phone_none", lang))
+        due = date_text(f.due_on, lang)
+        lines.append(t("desk.followups.due_overdue" if f.overdue else "desk.followups.due", lang, date=due))
+        given = date_text(f.given_at.astimezone().date(), lang)
+        lines.append(t("desk.followups.given_at", lang, date=given, kiosk=f.kiosk) if f.kiosk
+                     else t("desk.followups.given", lang, date=given))
+        who = ("　" if lang == "zh" else ", ").join(x for x in (f.desk, f.clerk) if x)
+        if who:
+            lines.append(t("desk.followups.served", lang, who=who))
+        self.query_one("#followup-detail", Static).update(Content("\n".join(lines)))
+        self.query_one("#followup-note-hint", Static).update(Content(t("desk.followups.note_hint", lang,
+                                                                       max=MAX_NOTE)))
+        relabel_marked(self, lang)
+        self.query_one(LabelledInput).show_error(self.error)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id == "save":
+            self.action_save()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        from kiosk.feedback import MAX_NOTE
+        from kiosk.validation import FieldError, clean_text
+
+        field = self.query_one(LabelledInput)
+        try:
+            note = clean_text(field.value, required=True, max_length=MAX_NOTE)
+        except FieldError as e:
+            self.error = FieldError("desk.followups.note_required") if e.key == "error.required" else e
+            field.show_error(self.error)
+            field.input.focus()
+            return
+        self.dismiss(note)

@@ -1,0 +1,46 @@
+"""The clerk desk's status line: the printer, the sync backlog and the last sync, in one line
+at the bottom of the counter screens. Nothing about a customer is on it."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from kiosk.i18n import t
+
+
+def status_line(printer, sync, lang: str) -> str:
+    """`printer`: kiosk.doctor.Check of the printer (None: not asked yet); `sync`:
+    kiosk.station.SyncState."""
+    if printer is None:
+        shown = t("status.printer.unknown", lang)
+    elif printer.level == "fail":
+        kind = printer.data.get("kind", "error")
+        shown = t("status.printer.fault", lang, reason=t(f"print.reason.{kind}", lang))
+    elif printer.level == "warn":
+        shown = t("status.printer.paper_low", lang)
+    else:
+        shown = t("status.printer.ok", lang)
+    parts = [shown]
+    if sync is None or not sync.enrolled:
+        parts.append(t("status.sync.standalone", lang))
+    else:
+        parts.append(t("sync.offline" if sync.online is False else "sync.online", lang))
+        parts.append(t("status.sync.waiting", lang, count=sync.waiting))
+        if sync.parked:
+            parts.append(t("status.sync.parked", lang, count=sync.parked))
+        parts.append(t("status.sync.last", lang, time=f"{sync.last_sync:%H:%M}") if sync.last_sync
+                     else t("status.sync.never", lang))
+    return " · ".join(parts)
+
+
+class DeskStatus(Static):
+    DEFAULT_CLASSES = "desk-status"
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        app = self.app
+        printer = getattr(app, "printer_status", None)
+        self.set_class(printer is not None and printer.level == "fail", "-fault")
+        self.update(status_line(printer, getattr(app, "sync_state", None), app.language))

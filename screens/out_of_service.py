@@ -1,0 +1,44 @@
+"""Out of service: the kiosk could not open its database (disk full, read-only, damaged, a
+failed upgrade backup). One full screen, in Chinese and English at once, with what staff
+should do; the technical detail small underneath (a path and an error, never personal data).
+F12 still leaves the kiosk with the maintenance PIN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from kiosk.i18n import t
+
+from .base import KioskScreen
+
+
+class OutOfService(KioskScreen):
+    TITLE_KEY = "startup.title"
+    OUT_OF_SERVICE = True  # the app's back_to_welcome() and idle timeout leave it in place
+    CSS_PATH = Path(__file__).parent / "out_of_service.tcss"
+
+    def __init__(self, problem, detail: str) -> None:
+        """`problem`: a kiosk.doctor.Msg saying what is wrong; `detail`: the error, for staff."""
+        super().__init__()
+        self.problem = problem
+        self.detail = detail
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="oos-headline")
+        yield Static(id="oos-zh", classes="oos-text", markup=False)
+        yield Static(id="oos-en", classes="oos-text", markup=False)
+        yield Static(id="oos-detail", markup=False)
+
+    def relabel(self) -> None:
+        super().relabel()
+        self.query_one("#oos-headline", Static).update(f"{t('startup.title', 'zh')}  {t('startup.title', 'en')}")
+        for lang in ("zh", "en"):
+            self.query_one(f"#oos-{lang}", Static).update(
+                t("startup.failed", lang, problem=self.problem.text(lang)) + "\n" + t("startup.staff", lang))
+        self.query_one("#oos-detail", Static).update(self.detail[:400])
+
+    def action_back(self) -> None:
+        """Nowhere to go back to: the welcome screen under this one cannot serve anyone."""

@@ -1,0 +1,324 @@
+"""Feedback at central: published to the clerk desks, follow-ups in the back office (listed,
+closed there with an event every desk gets), satisfaction figures from the pushed ratings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from central.auth import rotate_office_token
+from central.followups import OFFICE_DEVICE_ID, followups
+from central.satisfaction import report
+from kiosk.satisfaction import CSV_FIELDS
+
+from .nodes import T0, enrol, pull_all, push
+from .test_office import basic
+
+
+def office(storage) -> dict:
+    return {"Authorization": f"Bearer {rotate_office_token(storage)}"}
+
+
+def of_kind(changes: list[dict], kind: str) -> list[dict]:
+    return [c["data"] for c in changes if c["kind"] == kind]
+
+
+# ---- published to the desks -------------------------------------------------------------------
+
+
+def test_feedback_and_closed_follow_ups_go_to_clerk_desks_only_and_not_back_to_their_pusher(client, storage):
+    kiosk = enrol(client, storage)
+    desk, other_desk = enrol(client, storage, "clerk"), enrol(client, storage, "clerk")
+    poor = kiosk.feedback(1, phone="13812345678", comment="等了很久")
+    good = kiosk.feedback(5, hearts=("warm", "patient"))
+    assert push(client, kiosk, poor, good).status_code == 200
+    closed = desk.closed(poor)
+    assert push(client, desk, closed).status_code == 200
+
+    on_other, _ = pull_all(client, other_desk)
+    assert of_kind(on_other, "feedback.given") == [poor["payload"], good["payload"]]  # as pushed, phone too
+    assert of_kind(on_other, "followup.closed") == [closed["payload"]]
+    on_desk, _ = pull_all(client, desk)
+    assert of_kind(on_desk, "feedback.given") == [poor["payload"], good["payload"]]
+    assert of_kind(on_desk, "followup.closed") == []  # its own
+    on_kiosk, _ = pull_all(client, kiosk)
+    assert {c["kind"] for c in on_kiosk} == {"device.key"}  # a kiosk gets neither
+
+
+# ---- follow-ups in the back office --------------------------------------------------------------
+
+
+def test_open_follow_ups_overdue_first_with_the_phone_in_full_then_closed_ones(client, storage):
+    kiosk = enrol(client, storage, name="大厅1号机")
+    desk = enrol(client, storage, "clerk", name="1号收件窗口")
+    reg = kiosk.registered()
+    ticket = reg["payload"]["ticket"]
+    late = kiosk.feedback(2, ticket=ticket["uid"], number=ticket["number"], phone="13812345678", reason="fees",
+                          comment="收费说不清", due_on="2026-12-01")
+    soon = kiosk.feedback(1, phone="0851-85551234", reason="other", reason_text="证书错字", due_on="2026-12-20")
+    later = kiosk.feedback(1, due_on="2026-12-31")
+    done = kiosk.feedback(2, due_on="2026-12-02")
+    push(client, kiosk, reg, later, soon, late, done, kiosk.feedback(5), kiosk.feedback(3))
+    push(client, desk, desk.closed(done, note="已电话致歉", clerk_name="李娜"))
+
+    data = followups(storage, today=date(2026, 12, 10))
+    assert [f["uid"] for f in data["open"]] == [late["payload"]["followup"]["uid"],
+                                               soon["payload"]["followup"]["uid"],
+                                               later["payload"]["followup"]["uid"]]
+    assert data["overdue"] == 1
+    first = data["open"][0]
+    assert first == {
+        "uid": late["payload"]["followup"]["uid"], "feedback": late["payload"]["feedback"], "due_on": "2026-12-01",
+        "overdue": True, "given_at": first["given_at"], "number": ticket["number"], "anonymous": False, "rating": 2,
+        "level": "dissatisfied", "reason": "fees", "reason_text": "", "comment": "收费说不清", "phone": "13812345678",
+        "kiosk": "大厅1号机", "closed": None}
+    assert datetime.fromisoformat(first["given_at"]) == T0 + timedelta(days=8)
+    assert data["open"][1]["anonymous"] and data["open"][1]["number"] is None
+    assert data["open"][1]["reason_text"] == "证书错字" and not data["open"][1]["overdue"]
+    [closed] = data["closed"]
+    assert closed["uid"] == done["payload"]["followup"]["uid"]
+    assert {k: closed["closed"][k] for k in ("name", "username", "device", "via", "note")} == {
+        "name": "李娜", "username": "wang", "device": "1号收件窗口", "via": "desk", "note": "已电话致歉"}
+
+    got = client.get("/api/v1/office/followups", headers=office(storage))
+    assert got.status_code == 200 and got.json()["open"][0]["uid"] == first["uid"]
+    page = client.get("/office/followups", headers=basic(rotate_office_token(storage)))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "13812345678" in page.text and "0851-85551234" in page.text  # staff make the call
+    assert ticket["number"] in page.text and "匿名 anonymous" in page.text and "已电话致歉" in page.text
+    assert "1号收件窗口" in page.text and f"/office/followups/{first['uid']}/close" in page.text
+
+
+def test_closing_from_the_office_writes_one_event_every_desk_gets(client, storage, caplog):
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    poor, other = kiosk.feedback(1, phone="13812345678"), kiosk.feedback(2, phone="13900001111")
+    push(client, kiosk, poor, other)
+    _, cursor = pull_all(client, desk)
+    uid = poor["payload"]["followup"]["uid"]
+    token = rotate_office_token(storage)
+
+    with caplog.at_level(logging.DEBUG):
+        got = client.post(f"/office/followups/{uid}/close", data={"name": "张  主任", "note": "已回电，\u3000已解决"},
+                          headers=basic(token), follow_redirects=False)
+    assert got.status_code == 303 and got.headers["location"] == "/office/followups"
+    assert "张" not in caplog.text and "13812345678" not in caplog.text and "已解决" not in caplog.text
+
+    with storage.read() as tx:
+        rows = tx.all(f"SELECT uid, device_id, ticket, status, {storage.json_text('payload')} FROM event "
+                      "WHERE kind = 'followup.closed'")
+        central_uid = tx.one("SELECT value FROM central_meta WHERE key = 'device_uid'")[0]
+    [(event_uid, device_id, ticket, status, payload)] = rows
+    payload = json.loads(payload)
+    assert (device_id, ticket, status) == (OFFICE_DEVICE_ID, None, None)
+    assert payload == {"followup": uid, "feedback": poor["payload"]["feedback"], "device": central_uid,
+                       "at": payload["at"], "clerk": {"username": "office", "name": "张 主任"}, "note": "已回电， 已解决",
+                       "via": "office"}
+    assert uuid.UUID(central_uid) and uuid.UUID(event_uid)
+    assert datetime.fromisoformat(payload["at"]).tzinfo is not None
+
+    changes, _ = pull_all(client, desk, cursor)
+    assert changes == [{"seq": changes[0]["seq"], "kind": "followup.closed", "data": payload}]
+    on_kiosk, _ = pull_all(client, kiosk)
+    assert "followup.closed" not in {c["kind"] for c in on_kiosk}
+
+    # The JSON way; central keeps one device uid.
+    other_uid = other["payload"]["followup"]["uid"]
+    got = client.post(f"/api/v1/office/followups/{other_uid}/close", json={"name": "李娜", "note": "已回电"},
+                      headers=office(storage))
+    assert got.status_code == 200, got.text
+    assert {k: got.json()[k] for k in ("followup", "name", "note", "via", "username")} == {
+        "followup": other_uid, "name": "李娜", "note": "已回电", "via": "office", "username": "office"}
+    closes = [c["data"] for c in pull_all(client, desk, cursor)[0]]
+    assert [c["device"] for c in closes] == [central_uid, central_uid]
+    assert followups(storage)["open"] == []
+
+
+def test_closing_twice_is_a_409_saying_who_and_when(client, storage):
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    by_desk, by_office = kiosk.feedback(1), kiosk.feedback(2)
+    push(client, kiosk, by_desk, by_office)
+    push(client, desk, desk.closed(by_desk, clerk_name="李娜", at=datetime(2026, 12, 3, 2, 0, tzinfo=UTC)))
+    headers = office(storage)
+
+    got = client.post(f"/api/v1/office/followups/{by_desk['payload']['followup']['uid']}/close",
+                      json={"name": "张主任", "note": "再打一次"}, headers=headers)
+    assert got.status_code == 409
+    body = got.json()
+    assert body["error"] == "closed" and body["closed"]["name"] == "李娜"
+    assert datetime.fromisoformat(body["closed"]["at"]) == datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+    uid = by_office["payload"]["followup"]["uid"]
+    assert client.post(f"/api/v1/office/followups/{uid}/close", json={"name": "张主任", "note": "已回电"},
+                       headers=headers).status_code == 200
+    again = client.post(f"/office/followups/{uid}/close", data={"name": "王五", "note": "又打了"},
+                        headers=headers)
+    assert again.status_code == 409 and again.headers["content-type"].startswith("text/html")
+    assert "张主任" in again.text and "办结" in again.text
+    with storage.read() as tx:
+        assert tx.one("SELECT COUNT(*) FROM event WHERE kind = 'followup.closed'")[0] == 2
+
+
+def test_a_close_needs_a_clean_name_and_note_and_the_office_token(client, storage):
+    kiosk = enrol(client, storage)
+    poor = kiosk.feedback(1)
+    push(client, kiosk, poor)
+    uid = poor["payload"]["followup"]["uid"]
+    headers = office(storage)
+    api = f"/api/v1/office/followups/{uid}/close"
+    for body, field in (({"name": "", "note": "已回电"}, "name"), ({"name": "张", "note": "  "}, "note"),
+                        ({"name": "张", "note": "x" * 501}, "note"), ({"name": "张" * 201, "note": "好"}, "name"),
+                        ({"name": "张\x1b[2J", "note": "好"}, "name"), ({"name": "张", "note": "好\u202e"}, "note")):
+        got = client.post(api, json=body, headers=headers)
+        assert got.status_code == 422 and got.json()["field"] == field, (body, got.text)
+    assert client.post(api, json={"name": "张"}, headers=headers).status_code == 422
+    assert client.post(api, content=b"name=a&note=b", headers=headers).status_code == 422
+    form = f"/office/followups/{uid}/close"
+    got = client.post(form, data={"name": "张", "note": ""}, headers=headers)
+    assert got.status_code == 422 and "请填写回访情况" in got.text
+    assert client.post(form, data={"note": "好"}, headers=headers).status_code == 422
+    assert client.post(form, content=b"\xff\xfe", headers={**headers, "Content-Type":
+                                                           "application/x-www-form-urlencoded"}).status_code == 422
+    assert client.post(form, json={"name": "张", "note": "好"}, headers=headers).status_code == 422
+    # A form posted from another site (the browser would add the Basic credentials): refused.
+    got = client.post(form, data={"name": "张", "note": "好"}, headers={**headers, "Origin": "https://evil.example"})
+    assert got.status_code == 403
+    got = client.post(form, data={"name": "张", "note": "好"}, headers={**headers, "Sec-Fetch-Site": "cross-site"})
+    assert got.status_code == 403
+    # Unknown and malformed uids; no token.
+    unknown = str(uuid.uuid4())
+    assert client.post(f"/api/v1/office/followups/{unknown}/close", json={"name": "张", "note": "好"},
+                       headers=headers).json()["error"] == "no_followup"
+    assert client.post(f"/office/followups/{unknown}/close", data={"name": "张", "note": "好"},
+                       headers=headers).status_code == 404
+    assert client.post("/api/v1/office/followups/NOT-A-UID/close", json={"name": "张", "note": "好"},
+                       headers=headers).status_code == 422
+    assert client.post("/office/followups/NOT-A-UID/close", data={"name": "张", "note": "好"},
+                       headers=headers).status_code == 404
+    assert client.post(api, json={"name": "张", "note": "好"}).status_code == 401
+    assert client.post(form, data={"name": "张", "note": "好"}).status_code == 401
+    assert client.post(api, json={"name": "张", "note": "好"}, headers=kiosk.headers).status_code == 401
+    for path in ("/office/followups", "/api/v1/office/followups", "/office/satisfaction", "/office/due",
+                 "/api/v1/office/satisfaction", "/api/v1/office/due", "/office/due.csv", "/office/satisfaction.csv"):
+        assert client.get(path).status_code == 401, path
+    assert followups(storage)["open"][0]["uid"] == uid  # nothing was closed
+    with storage.read() as tx:
+        assert tx.one("SELECT COUNT(*) FROM event WHERE kind = 'followup.closed'")[0] == 0
+
+
+# ---- satisfaction ---------------------------------------------------------------------------------
+
+
+def test_satisfaction_figures_for_known_ratings(client, storage):
+    kiosk = enrol(client, storage, name="大厅1号机")
+    desk1 = enrol(client, storage, "clerk", name="1号窗口")
+    desk2 = enrol(client, storage, "clerk", name="2号窗口")
+
+    def served(received_by, picked_up_by=None, clerk="wang", name="王芳"):
+        reg = kiosk.registered()
+        t = reg["payload"]["ticket"]
+        push(client, kiosk, reg)
+        push(client, received_by, received_by.step("received", t["uid"], t["number"], clerk=clerk, clerk_name=name))
+        if picked_up_by:
+            push(client, picked_up_by, picked_up_by.step("picked_up", t["uid"], t["number"], clerk="li",
+                                                         clerk_name="李娜"))
+        return t
+
+    week1 = datetime(2026, 11, 17, 12, tzinfo=UTC)  # Tuesday of 2026-W47 (noon UTC: that day from UTC-11 to +11)
+    week2 = datetime(2026, 11, 24, 12, tzinfo=UTC)  # 2026-W48
+    a = served(desk1, desk2)  # credited to desk 2, 李娜 (picked up)
+    b = served(desk1)  # credited to desk 1, 王芳 (received)
+    c = served(desk1)
+    ratings = [
+        kiosk.feedback(5, at=week1, ticket=a["uid"], number=a["number"], hearts=("warm", "patient")),
+        # the kiosk knew the steps: they are used (device uid, username)
+        kiosk.feedback(4, at=week1 + timedelta(hours=1), ticket=b["uid"], number=b["number"], hearts=("warm",),
+                       steps={"received": {"device": desk1.uid, "clerk": "wang"}}),
+        kiosk.feedback(2, at=week2, ticket=c["uid"], number=c["number"], reason="slow"),
+        kiosk.feedback(1, at=week2 + timedelta(hours=1), reason="attitude"),  # anonymous
+        kiosk.feedback(3, at=week2 + timedelta(hours=2), hearts=("careful",)),  # anonymous
+        kiosk.feedback(5, at=week2 + timedelta(days=1), ticket=a["uid"], number=a["number"]),  # a again: not counted
+    ]
+    push(client, kiosk, *ratings)
+
+    figures = report(storage, today=date(2026, 11, 26)).figures()
+    o = figures["overall"]
+    assert (o["count"], o["levels"], o["good"], o["poor"]) == (5, [1, 1, 1, 1, 1], 3, 2)
+    assert o["rate"] == 3 / 5 and o["mean"] == 15 / 5
+    weeks = figures["weeks"]
+    assert len(weeks) == 12 and weeks[-1]["key"] == "2026-W48" and weeks[-1]["monday"] == "2026-11-23"
+    assert [(w["key"], w["count"], w["good"]) for w in weeks[-2:]] == [("2026-W47", 2, 2), ("2026-W48", 3, 1)]
+    assert sum(w["count"] for w in weeks[:-2]) == 0
+    assert [(g["key"], g["count"], g["levels"]) for g in figures["counters"]] == [
+        ("1号窗口", 2, [0, 1, 0, 1, 0]), ("2号窗口", 1, [0, 0, 0, 0, 1]), ("", 2, [1, 0, 1, 0, 0])]
+    assert [(g["key"], g["count"], g["rate"]) for g in figures["clerks"]] == [
+        ("王芳", 2, 0.5), ("李娜", 1, 1.0), ("", 2, 0.5)]
+    assert [(g["key"], g["count"]) for g in figures["hearts"]] == [
+        ("warm", 2), ("careful", 1), ("patient", 1), ("dedicated", 0), ("reassuring", 0)]
+
+    # from / to: the local days of the ratings
+    week2_only = client.get("/api/v1/office/satisfaction", params={"from": "2026-11-23", "to": "2026-11-30"},
+                            headers=office(storage)).json()
+    assert week2_only["overall"]["count"] == 3 and week2_only["overall"]["levels"] == [1, 1, 1, 0, 0]
+    assert week2_only["from"] == "2026-11-23" and week2_only["weeks"][-1]["key"] == "2026-W49"
+
+    got = client.get("/office/satisfaction.csv", headers=office(storage))
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert tuple(rows[0]) == CSV_FIELDS == ("given_at", "week", "rating", "level", "hearts", "reason", "counter",
+                                            "clerk", "number")
+    assert [r[2] for r in rows[1:]] == ["5", "4", "2", "1", "3"]
+    assert rows[1][4:] == ["warm patient", "", "2号窗口", "李娜", a["number"]]
+    assert rows[4][5:] == ["attitude", "", "", ""]
+    assert "phone" not in got.text and "13812345678" not in got.text
+
+    page = client.get("/office/satisfaction", params={"from": "2026-11-01"}, headers=office(storage))
+    assert page.status_code == 200
+    assert "满意率" in page.text and "60.0%" in page.text and "1号窗口" in page.text and "热心" in page.text
+    assert "<script" not in page.text and "http://" not in page.text and "https://" not in page.text
+
+
+def test_satisfaction_refuses_bad_dates(client, storage):
+    headers = office(storage)
+    for params in ({"from": "2026-13-01"}, {"to": "yesterday"}, {"from": "2026-11-30", "to": "2026-11-01"},
+                   {"to": "0001-01-01"}, {"from": "9999-12-31"}):
+        assert client.get("/api/v1/office/satisfaction", params=params, headers=headers).status_code == 422
+        assert client.get("/office/satisfaction.csv", params=params, headers=headers).status_code == 422
+        page = client.get("/office/satisfaction", params=params, headers=headers)
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    empty = client.get("/api/v1/office/satisfaction", headers=headers).json()
+    assert empty["overall"] == {"key": "", "count": 0, "levels": [0] * 5, "good": 0, "poor": 0, "rate": 0.0,
+                                "mean": 0.0}
+
+
+def test_the_office_page_links_the_new_pages(client, storage):
+    html = client.get("/office", headers=office(storage)).text
+    for path, zh in (("/office/followups", "回访"), ("/office/satisfaction", "满意度"), ("/office/due", "周检到期")):
+        assert f"href='{path}'" in html and zh in html
+
+
+def test_offices_closing_the_same_follow_up_at_once_write_one_event(client, storage):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from central.followups import CloseError, close
+
+    kiosk = enrol(client, storage)
+    poor = kiosk.feedback(1)
+    push(client, kiosk, poor)
+    uid = poor["payload"]["followup"]["uid"]
+
+    def attempt(i: int) -> str:
+        try:
+            close(storage, uid, f"员工{i}", "已回电")
+            return "ok"
+        except CloseError as e:
+            return e.code
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, range(4)))
+    assert outcomes == ["closed", "closed", "closed", "ok"]
+    with storage.read() as tx:
+        assert tx.one("SELECT COUNT(*) FROM event WHERE kind = 'followup.closed'")[0] == 1
