@@ -52,6 +52,15 @@ def _db_problem(e: BaseException, lang: str) -> str:
     return f"{problem_message(kind, reason=getattr(e, 'reason', 'io')).text(lang)}\n  ({e})"
 
 
+def _write_csv(text: str, output: str | None) -> None:
+    """To the file, with a BOM (Excel, which institutes open these in, needs it to read
+    UTF-8), or to stdout."""
+    if output:
+        Path(output).write_text(text, encoding="utf-8-sig")
+    else:
+        sys.stdout.write(text)
+
+
 def _policy(config: Config):
     from .fees import PolicyError, default_policy, policy_from_dict
 
@@ -154,11 +163,7 @@ def cmd_catalog_export(args, config: Config) -> int:
         text = export_csv(args.version)
     except LookupError as e:
         raise CommandError("cli.bad_request", str(e), config.language) from None
-    if args.output:
-        # BOM: Excel, which institutes edit these tables in, needs it to read UTF-8.
-        Path(args.output).write_text(text, encoding="utf-8-sig")
-    else:
-        sys.stdout.write(text)
+    _write_csv(text, args.output)
     return 0
 
 
@@ -292,11 +297,7 @@ def cmd_due(args, config: Config) -> int:
     _open(config)
     items = due_instruments(days, overdue=args.overdue)
     if args.csv or args.output:
-        text = to_csv(items, lang)
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
-        else:
-            sys.stdout.write(text)
+        _write_csv(to_csv(items, lang), args.output)
     else:
         print(format_table(items, lang))
     return 0
@@ -542,11 +543,7 @@ def cmd_satisfaction(args, config: Config) -> int:
     _open(config)
     summary = load_summary(args.weeks, datetime.now().astimezone().date())
     if args.csv or args.output:
-        text = csv_text(list(summary.ratings))
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8-sig")  # BOM: Excel reads it as UTF-8
-        else:
-            sys.stdout.write(text)
+        _write_csv(csv_text(list(summary.ratings)), args.output)
     else:
         print(format_report(summary, lang))
     return 0

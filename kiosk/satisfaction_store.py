@@ -17,21 +17,12 @@ import tempfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from db.models import Clerk, Device, DeviceKey, Feedback, Ticket
+from db.models import Clerk, Feedback, Ticket
 
-from .feedback import HEARTS, LEVELS
+from .feedback import HEARTS, LEVELS, device_names
 from .satisfaction import Rating, Summary, csv_text, period, summarise
 
 SHORT_UID = 8  # the random end of a device uid, when the device has no name here
-
-
-def device_labels() -> dict[str, str]:
-    """device uid -> the name statistics show for it."""
-    labels = {d.uid: d.prefix for d in Device.select(Device.uid, Device.prefix) if d.prefix}
-    for key in DeviceKey.select(DeviceKey.device_uid, DeviceKey.name).where(DeviceKey.name.is_null(False)):
-        if key.name.strip():
-            labels[key.device_uid] = key.name.strip()
-    return labels
 
 
 def ratings_from_db(since: datetime | None = None, until: datetime | None = None) -> list[Rating]:
@@ -46,7 +37,7 @@ def ratings_from_db(since: datetime | None = None, until: datetime | None = None
     if until is not None:
         query = query.where(Feedback.created_at < until)
     rows = list(query)
-    devices = device_labels()
+    devices = device_names()
     clerks = {c.username: c.display_name for c in Clerk.select(Clerk.username, Clerk.display_name)}
     # A rating stored before schema 9 carries no number of its own: its ticket's.
     missing = {r.ticket_id for r in rows if r.ticket_id is not None and not r.ticket_number}

@@ -4,32 +4,24 @@ None when cancelled. The numbers print on the pickup slip."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kiosk.desk import MAX_CERTIFICATE
 from kiosk.i18n import quantity_text, service_name, t
 from screens.base import labelled, relabel_marked
+from screens.clerk.editor import Editor
 
 
-class CertificateEditor(ModalScreen[dict[int, str] | None]):
-    BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel")]
+class CertificateEditor(Editor[dict[int, str] | None]):
 
     def __init__(self, number: str, lines, numbers: dict[int, str]) -> None:
         """`lines`: kiosk.receipts.CounterLine, in intake order; `numbers`: what was noted so far."""
         super().__init__()
         self.number, self.lines, self.numbers = number, tuple(lines), dict(numbers)
         self.errors: dict[int, tuple[str, dict]] = {}
-
-    @property
-    def lang(self) -> str:
-        return self.app.language
 
     def compose(self) -> ComposeResult:
         with Vertical(id="editor"):
@@ -77,25 +69,16 @@ class CertificateEditor(ModalScreen[dict[int, str] | None]):
                 box.set_class(bool(key), "invalid")
         relabel_marked(self, lang)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "cancel":
-            self.dismiss(None)
-        elif event.button.id == "save":
-            self.action_save()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves to the next number (a scanned certificate ends with Enter); after the last, keeps."""
         event.stop()
+        event.prevent_default()  # not Editor's: Enter keeps at once there
         inputs = list(self.query(Input))
         at = inputs.index(event.input)
         if at + 1 < len(inputs):
             inputs[at + 1].focus()
         else:
             self.action_save()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         from kiosk.validation import FieldError, clean_text

@@ -22,12 +22,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Static
 
 from kiosk.i18n import date_text, t
 from kiosk.textwidth import cell_width, truncate
 from screens.base import KioskScreen, LabelledInput, big_button, labelled, relabel_marked
+from screens.clerk.editor import Editor
 
 # The columns narrowed when the screen is narrow, in this order, and how far (cells): the
 # comment, then the reason, then the rating. The due date, the number and the phone never are.
@@ -275,20 +275,15 @@ class FollowupsScreen(KioskScreen):
                 reason_text(f.reason, lang), f.phone or t("desk.followups.no_phone", lang), comment]
 
 
-class FollowupDetail(ModalScreen[str | None]):
+class FollowupDetail(Editor[str | None]):
     """One follow-up in full and its call note. The result: the note, cleaned; None: back."""
 
-    BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel"),
-                          Binding("f5", "save", show=False, id="close_followup")]
+    BINDINGS: ClassVar = [Binding("f5", "save", show=False, id="close_followup")]
 
     def __init__(self, followup, today: date | None = None) -> None:
         super().__init__()
         self.followup, self.today = followup, today
         self.error = None  # kiosk.validation.FieldError of the note
-
-    @property
-    def lang(self) -> str:
-        return self.app.language
 
     def compose(self) -> ComposeResult:
         from kiosk.feedback import MAX_NOTE
@@ -339,20 +334,6 @@ class FollowupDetail(ModalScreen[str | None]):
                                                                        max=MAX_NOTE)))
         relabel_marked(self, lang)
         self.query_one(LabelledInput).show_error(self.error)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "cancel":
-            self.dismiss(None)
-        elif event.button.id == "save":
-            self.action_save()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         from kiosk.feedback import MAX_NOTE

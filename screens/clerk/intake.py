@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from kiosk.desk import Intake, IntakeLineInput
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from kiosk.vocabulary import SERVICES, USES, normalise_token
 from screens.base import LabelledInput, labelled, relabel_marked
+from screens.clerk.editor import Editor
 
 # The longest texts a clerk may type; the service cleans and caps at 200 (kiosk/desk.py).
 TEXTS = (("condition", "intake.condition", 200), ("accessories", "intake.accessories", 200),
@@ -86,11 +84,9 @@ def fold_code(text: str) -> str:
     return normalise_token(text).upper()
 
 
-class IntakeEditor(ModalScreen[IntakeLineInput | None]):
+class IntakeEditor(Editor[IntakeLineInput | None]):
     """One intake line: fee row, quantity, service, use, condition, accessories, serial
     number, refused. Tab moves between the fields, Enter or Save keeps, Esc cancels."""
-
-    BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel")]
 
     def __init__(self, line: IntakeLineInput, index: int, number: str, rows: Mapping, version: int | None) -> None:
         super().__init__()
@@ -99,10 +95,6 @@ class IntakeEditor(ModalScreen[IntakeLineInput | None]):
         self.code = line.code
         self.service = line.service
         self.problem: tuple[str, dict] | None = None  # why the fee row does not fit, as an i18n key
-
-    @property
-    def lang(self) -> str:
-        return self.app.language
 
     def compose(self) -> ComposeResult:
         line = self.line
@@ -210,20 +202,6 @@ class IntakeEditor(ModalScreen[IntakeLineInput | None]):
             button.value = True
 
     # ---- keeping or not -----------------------------------------------------------------
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "cancel":
-            self.dismiss(None)
-        elif event.button.id == "save":
-            self.action_save()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         from kiosk.validation import FieldError, clean_quantity, clean_text
