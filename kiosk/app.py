@@ -109,7 +109,9 @@ class KioskApp(Station, inherit_bindings=False):
         try:
             loaded = await self.in_db_thread(self._open_and_load)
         except Exception as e:  # noqa: BLE001 - a full screen that says why, never a traceback
-            self.post_message(StartupFailed(str(e), _problem(e)))
+            from .doctor import database_problem
+
+            self.post_message(StartupFailed(str(e), database_problem(e)))
         else:
             self.post_message(CatalogLoaded(*loaded))
 
@@ -168,7 +170,9 @@ class KioskApp(Station, inherit_bindings=False):
         try:
             ticket = await self.in_db_thread(register, registration, self.catalog, self.policy, self.device)
         except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
-            problem = _problem(e)  # a full disk or a damaged database: said in words
+            from .doctor import database_problem
+
+            problem = database_problem(e)  # a full disk or a damaged database: said in words
             self.post_message(RegistrationFailed(problem.text(self.language) if problem else str(e)))
         else:
             self.post_message(TicketRegistered(ticket))
@@ -317,13 +321,3 @@ class KioskApp(Station, inherit_bindings=False):
         if not any(isinstance(s, MaintenanceExit) for s in self.screen_stack):
             self.push_screen(MaintenanceExit())
 
-
-def _problem(error: BaseException):
-    """A database problem (full, read-only, damaged, a failed upgrade backup) as a message; else None."""
-    from db.backup import problem_kind
-    from db.connection import DatabaseUnusable
-
-    from .doctor import problem_message
-
-    kind = error.kind if isinstance(error, DatabaseUnusable) else problem_kind(error)
-    return problem_message(kind, reason=getattr(error, "reason", "io")) if kind else None

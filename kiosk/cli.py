@@ -41,15 +41,10 @@ def _open(config: Config):
 
 def _db_problem(e: BaseException, lang: str) -> str:
     """A full, read-only or damaged database said in words, then the technical detail."""
-    from db.backup import problem_kind
-    from db.connection import DatabaseUnusable
+    from .doctor import database_problem
 
-    from .doctor import problem_message
-
-    kind = e.kind if isinstance(e, DatabaseUnusable) else problem_kind(e)
-    if kind is None:
-        return str(e)
-    return f"{problem_message(kind, reason=getattr(e, 'reason', 'io')).text(lang)}\n  ({e})"
+    problem = database_problem(e)
+    return f"{problem.text(lang)}\n  ({e})" if problem else str(e)
 
 
 def _write_csv(text: str, output: str | None) -> None:

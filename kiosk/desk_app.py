@@ -34,9 +34,10 @@ class DeskReady(Message):
 class DeskFailed(Message):
     """A database or service failure that is nobody's input error."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, problem=None) -> None:
         super().__init__()
         self.error = error
+        self.problem = problem  # kiosk.doctor.Msg: a full, read-only or damaged database, in words
 
 
 class PrinterChecked(Message):
@@ -99,7 +100,9 @@ class DeskApp(Station, inherit_bindings=False):
         try:
             device = await self.in_db_thread(self._open)
         except Exception as e:  # noqa: BLE001 - shown to the clerk, never a crash
-            self.post_message(DeskFailed(str(e)))
+            from .doctor import database_problem
+
+            self.post_message(DeskFailed(str(e), database_problem(e)))
         else:
             self.post_message(DeskReady(device))
 
@@ -149,7 +152,13 @@ class DeskApp(Station, inherit_bindings=False):
                 status.show()
 
     def on_desk_failed(self, message: DeskFailed) -> None:
-        self.notify(t("desk.failed", self.language, error=message.error), severity="error", timeout=30)
+        """The database could not be opened: the whole screen says why, and stays (F9 too)."""
+        from screens.out_of_service import OutOfService
+
+        from .doctor import Msg
+
+        self.clerk = None
+        self.push_screen(OutOfService(message.problem or Msg("dbproblem.other"), message.error, station="desk"))
 
     # ---- unlock and lock -------------------------------------------------------------------
 
@@ -163,7 +172,7 @@ class DeskApp(Station, inherit_bindings=False):
     def action_lock(self) -> None:
         """Back to the PIN screen; nothing of the last ticket stays on screen."""
         self.clerk = None
-        while len(self.screen_stack) > 1:
+        while len(self.screen_stack) > 1 and not getattr(self.screen, "OUT_OF_SERVICE", False):
             self.pop_screen()
         if hasattr(self.screen, "reset"):
             self.screen.reset()

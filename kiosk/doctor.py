@@ -80,6 +80,15 @@ def problem_message(kind: str, **values) -> Msg:
     return Msg(f"dbproblem.{kind}" if f"dbproblem.{kind}" in MESSAGES else "dbproblem.other")
 
 
+def database_problem(error: BaseException):
+    """A database problem (full, read-only, damaged, a failed upgrade backup) as a message; else None."""
+    from db.backup import problem_kind
+    from db.connection import DatabaseUnusable
+
+    kind = error.kind if isinstance(error, DatabaseUnusable) else problem_kind(error)
+    return problem_message(kind, reason=getattr(error, "reason", "io")) if kind else None
+
+
 def exit_code(checks: list[Check]) -> int:
     return max((EXIT[c.level] for c in checks), default=0)
 

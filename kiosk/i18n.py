@@ -381,6 +381,8 @@ _DESK_MESSAGES: dict[str, tuple[str, str]] = {
     "startup.failed": ("自助机无法启动：{problem}", "The kiosk cannot start: {problem}"),
     "startup.staff": ("请到人工窗口办理。工作人员：请运行 kiosk doctor 查看原因",
                       "Please go to a staffed counter. Staff: run kiosk doctor to see why"),
+    "startup.desk_failed": ("收发室程序无法启动：{problem}", "The clerk desk cannot start: {problem}"),
+    "startup.desk_staff": ("请运行 kiosk doctor 查看原因；Ctrl+Q 退出", "Run kiosk doctor to see why; Ctrl+Q quits"),
     # clerk desk: intake editor and certificates
     "desk.edit_line": ("修改 F4", "Edit F4"),
     "desk.refuse_line": ("拒收 F8", "Refuse F8"),

@@ -20,11 +20,13 @@ class OutOfService(KioskScreen):
     OUT_OF_SERVICE = True  # the app's back_to_welcome() and idle timeout leave it in place
     CSS_PATH = Path(__file__).parent / "out_of_service.tcss"
 
-    def __init__(self, problem, detail: str) -> None:
-        """`problem`: a kiosk.doctor.Msg saying what is wrong; `detail`: the error, for staff."""
+    def __init__(self, problem, detail: str, station: str = "kiosk") -> None:
+        """`problem`: a kiosk.doctor.Msg saying what is wrong; `detail`: the error, for staff;
+        `station`: kiosk | desk (the clerk desk says it for clerks)."""
         super().__init__()
         self.problem = problem
         self.detail = detail
+        self.prefix = "startup.desk_" if station == "desk" else "startup."
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="oos-headline")
@@ -37,7 +39,7 @@ class OutOfService(KioskScreen):
         self.query_one("#oos-headline", Static).update(f"{t('startup.title', 'zh')}  {t('startup.title', 'en')}")
         for lang in ("zh", "en"):
             self.query_one(f"#oos-{lang}", Static).update(
-                t("startup.failed", lang, problem=self.problem.text(lang)) + "\n" + t("startup.staff", lang))
+                t(f"{self.prefix}failed", lang, problem=self.problem.text(lang)) + "\n" + t(f"{self.prefix}staff", lang))
         self.query_one("#oos-detail", Static).update(self.detail[:400])
 
     def action_back(self) -> None:

@@ -37,7 +37,7 @@ def complete(path) -> bool:
 
 def test_registering_on_a_full_database_fails_clearly_and_keeps_every_earlier_ticket(tmp_path):
     """SQLITE_FULL, made by capping the file's size (PRAGMA max_page_count) at what it holds."""
-    from kiosk.app import _problem
+    from kiosk.doctor import database_problem
 
     path = tmp_path / "kiosk.sqlite3"
     db = open_database(path)
@@ -48,7 +48,7 @@ def test_registering_on_a_full_database_fails_clearly_and_keeps_every_earlier_ti
             kept.append(register_one().number)
     # peewee reports "cannot rollback" (SQLite already rolled back); the cause is found anyway.
     assert problem_kind(full.value) == "full"
-    assert "磁盘已满" in _problem(full.value).text("zh") and "disk is full" in _problem(full.value).text("en")
+    assert "磁盘已满" in database_problem(full.value).text("zh") and "disk is full" in database_problem(full.value).text("en")
     assert ticket_numbers(path) == kept
     assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok" and complete(path)
     db.execute_sql(f"PRAGMA max_page_count = {UNLIMITED}")
@@ -195,14 +195,14 @@ def test_a_damaged_database_fails_the_doctor_the_cli_and_the_backup_clearly(run,
 
 
 def test_registering_on_a_damaged_table_says_so(damaged):
-    from kiosk.app import _problem
+    from kiosk.doctor import database_problem
 
     path, *_ = damaged
     db = open_database(path)
     with pytest.raises(peewee.DatabaseError) as broken:
         register_one()
     assert problem_kind(broken.value) == "corrupt"
-    assert "kiosk restore" in _problem(broken.value).text("en")
+    assert "kiosk restore" in database_problem(broken.value).text("en")
     db.close()
 
 
@@ -227,6 +227,26 @@ async def test_a_damaged_header_puts_the_kiosk_out_of_service_with_a_clear_scree
         app.idle_tick()
         await pilot.pause()
         assert type(app.screen).__name__ == "OutOfService"
+
+
+async def test_a_damaged_database_puts_the_desk_out_of_service_and_the_lock_key_leaves_it_there(tmp_path):
+    from dataclasses import replace
+
+    from kiosk.config import load_config
+    from kiosk.desk_app import DeskApp
+    from tests.kiosk_pilot import settle
+
+    path = tmp_path / "desk.sqlite3"
+    open_database(path).close()
+    damage(path, table=None)
+    app = DeskApp(replace(load_config(), database=path, printer_uri="preview://receipts"))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OutOfService"
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "收发室程序无法启动" in text and "数据库文件已损坏" in text and "The clerk desk cannot start" in text
+        await pilot.press("f9", "escape")
+        assert type(app.screen).__name__ == "OutOfService" and app.clerk is None
 
 
 def test_backup_error_names_a_missing_database(tmp_path):
