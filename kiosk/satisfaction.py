@@ -91,11 +91,13 @@ def monday(week: str) -> date:
 
 def by_week(ratings: list[Rating], weeks: int | None = None, today: date | None = None) -> list[Group]:
     """Oldest week first, every week from the first rating's (or `weeks` back from today's)
-    to this one, empty weeks included: a gap in the chart is a week without ratings."""
+    to this one, empty weeks included: a gap in the chart is a week without ratings. A rating
+    dated after today (a device's clock was wrong) is left out, as period() leaves it out."""
+    today = today or datetime.now().astimezone().date()
     buckets: dict[str, list[Rating]] = {}
     for r in ratings:
-        buckets.setdefault(week_of(r.given_at), []).append(r)
-    today = today or datetime.now().astimezone().date()
+        if r.given_at.astimezone().date() <= today:
+            buckets.setdefault(week_of(r.given_at), []).append(r)
     last = today - timedelta(days=today.weekday())
     if weeks is not None:
         first = last - timedelta(weeks=weeks - 1)

@@ -360,3 +360,12 @@ def test_the_statistics_import_no_textual():
 
     modules = imported_after("import kiosk.satisfaction, kiosk.satisfaction_store, kiosk.satisfaction_text")
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+
+
+def test_a_rating_dated_after_today_counts_in_no_week():
+    """Hypothesis found it: a kiosk's clock ahead put a rating into this week's bar, but not
+    into the period the header states."""
+    ahead = Rating(datetime(2026, 1, 3, 12, 0, tzinfo=UTC), 1)
+    today = date(2026, 1, 1)  # a Thursday; the 3rd is in the same ISO week
+    assert [g.count for g in by_week([ahead], 1, today)] == [0]
+    assert summarise([ahead], 1, today).overall.count == 0
