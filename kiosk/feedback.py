@@ -12,6 +12,13 @@ counter (received, ready or picked up). A ticket only registered has not been se
 registered and the steps sync brought for them: offline, a ticket picked up meanwhile may
 still look "registered" here.
 
+Who may link a rating to a ticket: whoever holds it. The ticket's signed QR code cannot be
+forged, so scanning it is enough. A number (typed, or the pickup voucher's plain-number QR) is
+sequential and easy to guess, so it needs the last four digits of the contact phone given at
+registration (手机尾号后四位); three wrong tries for a ticket and this kiosk offers only the
+anonymous rating for it until it restarts. Either way the customer gets a `TicketPass` from this
+module, and `give_feedback` links a rating to a ticket only with a valid one.
+
 The rating, its follow-up and its outbox event `feedback.given` are written in ONE
 transaction, or nothing is. A second rating of the same ticket writes nothing (a unique
 index on feedback.ticket_id is the last word). The call-back phone is in the event's
@@ -20,8 +27,13 @@ payload (the central system calls the customer) and never in a log line.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import re
+import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +43,7 @@ from peewee import IntegrityError
 from db.inserts import insert
 from db.models import (
     Clerk,
+    Customer,
     Device,
     DeviceKey,
     Feedback,
@@ -45,6 +58,7 @@ from db.models import (
 from .holidays import WEEKENDS_ONLY, Calendar, HolidaysError, read_holidays
 from .ids import uuid7
 from .validation import FieldError, clean_phone, clean_text
+from .vocabulary import normalise_token
 from .workdays import add_working_days
 
 log = logging.getLogger(__name__)
@@ -59,6 +73,7 @@ MAX_REASON_TEXT = 200
 MAX_NOTE = 500
 FOLLOWUP_WORKING_DAYS = 15
 RATABLE = ("received", "ready", "picked_up")  # a ticket served at a counter
+PHONE_TRIES = 3  # wrong last-four-digits tries for a ticket, then the anonymous rating only
 
 
 class FeedbackErrors(ValueError):
@@ -75,6 +90,35 @@ class FollowupError(ValueError):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+
+
+# ---- proof that the customer holds the ticket ----------------------------------------------
+
+_PASS_KEY = secrets.token_bytes(32)  # this process's: a pass is good in the kiosk that issued it
+
+
+def _seal(ticket_id: int, how: str) -> str:
+    return hmac.new(_PASS_KEY, f"{ticket_id}:{how}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class TicketPass:
+    """Issued by this module only: the ticket's signed code was scanned (`how` "code") or the
+    last four digits of its contact phone were given right ("phone"). `give_feedback` links a
+    rating to a ticket only with a pass for that very ticket; one made up elsewhere fails."""
+
+    ticket_id: int
+    how: str
+    seal: str = field(repr=False)
+
+    @classmethod
+    def _issue(cls, ticket_id: int, how: str) -> TicketPass:
+        return cls(ticket_id, how, _seal(ticket_id, how))
+
+    def admits(self, ticket_id: int | None) -> bool:
+        return (ticket_id is not None and self.ticket_id == ticket_id and self.how in ("code", "phone")
+                and isinstance(self.seal, str) and self.seal.isascii()
+                and hmac.compare_digest(self.seal, _seal(ticket_id, self.how)))
 
 
 # ---- what the customer chose -------------------------------------------------------------
@@ -94,6 +138,7 @@ class FeedbackDraft:
     comment: str = ""
     callback: bool = False
     phone: str = ""
+    ticket_pass: TicketPass | None = None  # from find_ticket_for_feedback or check_phone_digits
 
     @property
     def poor(self) -> bool:
@@ -113,12 +158,13 @@ class FeedbackDraft:
             ticket_id=self.ticket_id, rating=self.rating or 0,
             hearts=tuple(h for h in HEARTS if h in self.hearts), reason=self.reason if self.poor else None,
             reason_text=self.reason_text if self.poor else "", comment=self.comment,
-            phone=self.phone if self.callback else None, language=language)
+            phone=self.phone if self.callback else None, language=language, ticket_pass=self.ticket_pass)
 
 
 @dataclass(frozen=True)
 class FeedbackEntry:
-    """One rating as given. `phone` None: no call back asked for."""
+    """One rating as given. `phone` None: no call back asked for. A `ticket_id` needs its
+    `ticket_pass` (see TicketPass)."""
 
     ticket_id: int | None
     rating: int
@@ -128,6 +174,7 @@ class FeedbackEntry:
     comment: str = ""
     phone: str | None = None
     language: str = "zh"
+    ticket_pass: TicketPass | None = None
 
 
 def validate(entry: FeedbackEntry) -> FeedbackEntry:
@@ -165,7 +212,8 @@ def validate(entry: FeedbackEntry) -> FeedbackEntry:
         raise ValueError(f"language: zh or en, not {entry.language!r}")
     if errors:
         raise FeedbackErrors(errors)
-    return FeedbackEntry(entry.ticket_id, rating, hearts, reason, reason_text, comment, phone, entry.language)
+    return FeedbackEntry(entry.ticket_id, rating, hearts, reason, reason_text, comment, phone, entry.language,
+                         entry.ticket_pass)
 
 
 # ---- finding the ticket -------------------------------------------------------------------
@@ -174,21 +222,29 @@ def validate(entry: FeedbackEntry) -> FeedbackEntry:
 @dataclass(frozen=True)
 class TicketLookup:
     """What a scanned or typed text names, for feedback. `error` (an i18n key suffix):
-    not_found | damaged | invalid | not_here | not_served | None. `rated`: it has a rating."""
+    not_found | damaged | invalid | not_here | not_served | no_phone (found by its number, but
+    no phone on record to check: anonymous only) | locked (PHONE_TRIES wrong tries for it here:
+    anonymous only) | None. `rated`: it has a rating. `needs_phone_check`: found by its number:
+    ask the last four digits of the contact phone (check_phone_digits) before rating it.
+    `ticket_pass`: found by its signed code, which is proof enough."""
 
     ticket_id: int | None
     number: str = ""
     error: str | None = None
     rated: bool = False
+    needs_phone_check: bool = False
+    ticket_pass: TicketPass | None = None
 
 
 _SCAN_ERRORS = {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}
 
 
-def find_ticket_for_feedback(text: str, keys_for=None) -> TicketLookup:
+def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None = None) -> TicketLookup:
     """A pickup slip's or ticket's number (typed, any width, with or without hyphens), the
-    pickup voucher's QR (the number with spaces), or the ticket's signed QR code."""
+    pickup voucher's QR (the number with spaces), or the ticket's signed QR code. Only the
+    signed code comes with a pass; a number needs the phone check."""
     from .desk import identify
+    from .ticketcode import looks_like_code
 
     found = identify(text, keys_for)
     if found.ticket_id is None:
@@ -197,7 +253,112 @@ def find_ticket_for_feedback(text: str, keys_for=None) -> TicketLookup:
     if ticket.status not in RATABLE:
         return TicketLookup(None, ticket.number, "not_served")
     rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
-    return TicketLookup(ticket.id, ticket.number, None, rated)
+    if looks_like_code((text or "").strip()):  # identify found it: the signature was checked
+        return TicketLookup(ticket.id, ticket.number, None, rated, ticket_pass=TicketPass._issue(ticket.id, "code"))
+    if rated:
+        return TicketLookup(ticket.id, ticket.number, None, True)  # nothing to write: no check
+    if _last_four(Customer.get_by_id(ticket.customer_id).phone) is None:
+        return TicketLookup(None, ticket.number, "no_phone")
+    if (tries or PHONE_TRIES_HERE).left(ticket.uid) <= 0:
+        return TicketLookup(None, ticket.number, "locked")
+    return TicketLookup(ticket.id, ticket.number, None, False, needs_phone_check=True)
+
+
+# ---- the phone check: the last four digits of the contact phone ------------------------------
+
+
+class PhoneTries:
+    """Wrong tries per ticket (by uid) since the kiosk started; in memory only. Counted here,
+    not per screen: going back and starting again does not give a guesser three more tries."""
+
+    def __init__(self) -> None:
+        self._wrong: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def left(self, ticket_uid: str) -> int:
+        with self._lock:
+            return max(0, PHONE_TRIES - self._wrong.get(ticket_uid, 0))
+
+    def wrong(self, ticket_uid: str) -> int:
+        """Count a wrong try; how many are left."""
+        with self._lock:
+            self._wrong[ticket_uid] = self._wrong.get(ticket_uid, 0) + 1
+            return max(0, PHONE_TRIES - self._wrong[ticket_uid])
+
+    def forget(self) -> None:
+        with self._lock:
+            self._wrong.clear()
+
+
+PHONE_TRIES_HERE = PhoneTries()
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    """The answer to four digits. `ticket_pass`: they were right. `error` (an i18n key suffix):
+    digits (not four digits: not counted as a try) | wrong (`tries_left` more) | locked (no
+    tries left: anonymous only) | no_phone | not_found | not_served. Never the stored phone."""
+
+    ticket_pass: TicketPass | None
+    error: str | None = None
+    tries_left: int = PHONE_TRIES
+
+
+_DIGITS4 = re.compile(r"[0-9]{4}")
+
+
+def clean_phone_digits(text: str) -> str:
+    """Four digits as typed, full-width or with spaces; FieldError otherwise."""
+    try:
+        digits = clean_text(text, required=True, max_length=20).replace(" ", "")
+    except FieldError as e:
+        if e.key == "error.required":
+            raise
+        raise FieldError("feedback.error.digits") from None
+    if not _DIGITS4.fullmatch(digits):
+        raise FieldError("feedback.error.digits")
+    return digits
+
+
+def _last_four(phone: str | None) -> str | None:
+    """The last four digits of a stored phone: a mobile's, a landline's local number's (an
+    extension is not what people remember), else of whatever digits there are; None: no phone."""
+    if not phone or not phone.strip():
+        return None
+    try:
+        canonical = clean_phone(phone)
+    except FieldError:
+        digits = "".join(ch for ch in normalise_token(phone) if "0" <= ch <= "9")
+        return digits[-4:] if len(digits) >= 4 else None
+    parts = canonical.split("-")
+    local = parts[1] if parts[0].startswith("0") and len(parts) > 1 else parts[0]
+    return local[-4:]
+
+
+def check_phone_digits(ticket_id: int, digits: str, tries: PhoneTries | None = None) -> PhoneCheck:
+    """Right digits: a pass for this ticket. Wrong ones count against it (PHONE_TRIES here)."""
+    tries = tries or PHONE_TRIES_HERE
+    ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+    if ticket is None:
+        return PhoneCheck(None, "not_found")
+    if ticket.status not in RATABLE:
+        return PhoneCheck(None, "not_served")
+    left = tries.left(ticket.uid)
+    if left <= 0:
+        return PhoneCheck(None, "locked", 0)
+    expected = _last_four(Customer.get_by_id(ticket.customer_id).phone)
+    if expected is None:
+        return PhoneCheck(None, "no_phone", left)
+    try:
+        given = clean_phone_digits(digits)
+    except FieldError:
+        return PhoneCheck(None, "digits", left)  # a slip of the finger, not a guess
+    if hmac.compare_digest(given, expected):
+        log.info("feedback: phone check passed for ticket %s", ticket.id)
+        return PhoneCheck(TicketPass._issue(ticket.id, "phone"), None, left)
+    left = tries.wrong(ticket.uid)
+    log.info("feedback: phone check failed for ticket %s, %s tries left", ticket.id, left)
+    return PhoneCheck(None, "wrong" if left else "locked", left)
 
 
 # ---- giving feedback -----------------------------------------------------------------------
@@ -255,8 +416,11 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
                   now: datetime | None = None) -> FeedbackResult:
     """Validate (FeedbackErrors), then store the rating, its follow-up if poor and its outbox
     event in one transaction. A ticket already rated: FeedbackResult(already_rated=True),
-    nothing written. A ticket not known or not served: FeedbackErrors on `ticket`."""
+    nothing written. A ticket not known or not served, or without its pass (the signed code, or the
+    phone check): FeedbackErrors on `ticket`."""
     entry = validate(entry)
+    if entry.ticket_id is not None and not (entry.ticket_pass and entry.ticket_pass.admits(entry.ticket_id)):
+        raise FeedbackErrors({"ticket": FieldError("feedback.error.unverified")})
     now = now or utc_now()
     device = device or this_device()
     uid, event_uid = uuid7(), uuid7()

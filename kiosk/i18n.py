@@ -464,6 +464,21 @@ _FEEDBACK_MESSAGES: dict[str, tuple[str, str]] = {
     "feedback.error.not_served": ("受理单{number}还没有在窗口收件，办理后再来评价，或不记名评价",
                                   ("Ticket {number} has not been taken in at the counter yet: rate it later, "
                                    "or rate without a ticket")),
+    "feedback.error.no_phone": ("受理单{number}登记时没有留联系电话，无法核对，请点不记名评价",
+                                "Ticket {number} has no phone on record to check: please rate without a ticket"),
+    "feedback.error.locked": ("受理单{number}的手机尾号已输错{max}次，本机只能对它不记名评价",
+                              ("The phone digits for ticket {number} were wrong {max} times: here it can only "
+                               "be rated without a ticket")),
+    "feedback.error.digits": ("请输入4位数字，如 5678", "Type four digits, e.g. 5678"),
+    "feedback.error.wrong_digits": ("手机尾号不对，请再试一次（还可以试{tries}次）",
+                                    "Those digits are not right: try again ({tries} left)"),
+    "feedback.error.unverified": ("请先核对手机尾号，再评价这张受理单", "Check the phone digits first, then rate this ticket"),
+    "feedback.phone_check": ("为防止他人冒名评价，请输入受理单登记时所留联系电话的后四位。",
+                             ("So that no one else rates your ticket, type the last four digits of the contact "
+                              "phone given at registration.")),
+    "feedback.digits": ("手机尾号", "Last 4 digits"),
+    "feedback.digits_hint": ("后四位，如 5678", "e.g. 5678"),
+    "feedback.checking": ("正在核对，请稍候", "Checking, please wait"),
     "feedback.error.rating": ("请选择一个评价", "Choose a rating"),
     "feedback.error.hearts": ("选项有误", "Unknown choice"),
     "feedback.error.reason": ("请选择一个原因", "Choose what went wrong"),

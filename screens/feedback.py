@@ -1,9 +1,11 @@
 """服务评价 Feedback, in four steps: the ticket (scanned, typed, or none), the rating (five big
 buttons, one tap), the reason (poor ratings only, required), the optional extras (five hearts,
 a comment, a call back) with a submit that works with nothing filled in; then thanks, and
-back to the start by itself.
+back to the start by itself. A ticket found by its number (typed, or the pickup voucher's
+plain QR) first asks the last four digits of its contact phone (PhoneCheckScreen); its signed
+code does not.
 
-Fast path, three taps: 服务评价, a rating, 提交 (the ticket scanned in between).
+Fast path, three taps: 服务评价, a rating, 提交 (the ticket's signed code scanned in between).
 
 The customer's choices live in a FeedbackDraft handed from step to step, never only in
 widgets; it is dropped with the screens when the kiosk returns to the welcome screen (done,
@@ -22,7 +24,17 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Static
 
-from kiosk.feedback import HEARTS, LEVELS, REASONS, FeedbackDraft, FeedbackErrors, TicketLookup, validate
+from kiosk.feedback import (
+    HEARTS,
+    LEVELS,
+    PHONE_TRIES,
+    REASONS,
+    FeedbackDraft,
+    FeedbackErrors,
+    PhoneCheck,
+    TicketLookup,
+    validate,
+)
 from kiosk.i18n import date_text, t
 from kiosk.validation import FieldError
 
@@ -107,7 +119,8 @@ class FeedbackStartScreen(KioskScreen):
             return  # the customer moved on, or typed something else meanwhile
         found = message.found
         if found.error:
-            self.field.show_error(FieldError(f"feedback.error.{found.error}", {"number": found.number}))
+            self.field.show_error(FieldError(f"feedback.error.{found.error}", {"number": found.number,
+                                                                              "max": PHONE_TRIES}))
             self.field.input.focus()
             self.field.input.select_all()  # the next scan replaces it
             return
@@ -116,7 +129,109 @@ class FeedbackStartScreen(KioskScreen):
             self.app.back_to_welcome()
             self.app.push_screen(FeedbackThanks(already=True))
             return
-        self.app.push_screen(RatingScreen(FeedbackDraft(ticket_id=found.ticket_id, number=found.number)))
+        draft = FeedbackDraft(ticket_id=found.ticket_id, number=found.number, ticket_pass=found.ticket_pass)
+        self.app.push_screen(PhoneCheckScreen(draft) if found.needs_phone_check else RatingScreen(draft))
+
+    def action_anonymous(self) -> None:
+        self.app.push_screen(RatingScreen(FeedbackDraft()))
+
+
+# ---- 1b. found by its number: the last four digits of the contact phone ----------------------
+
+
+class PhoneChecked(Message):
+    def __init__(self, check: PhoneCheck) -> None:
+        super().__init__()
+        self.check = check
+
+
+class PhoneCheckScreen(KioskScreen):
+    """The digits stay in the field only (never in the draft) and are cleared once right; the
+    stored phone is never shown, not even in part. Wrong tries are counted by kiosk.feedback,
+    per ticket, so going back and starting again gives no new ones."""
+
+    CSS_PATH = CSS
+    TITLE_KEY = "feedback.title"
+    FOCUS = "#field-digits"
+
+    def __init__(self, draft: FeedbackDraft) -> None:
+        super().__init__()
+        self.draft = draft
+        self.checking = False  # one try per Enter, however fast the taps
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="feedback-who")
+        yield labelled(Static(classes="feedback-intro"), "feedback.phone_check")
+        with Horizontal(id="digits-row"):
+            yield LabelledInput("digits", "feedback.digits", max_length=8, hint_key="feedback.digits_hint")
+            yield big_button("feedback.find", "check", "primary")
+        yield Static(id="feedback-status")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("flow.back", "back")
+        yield big_button("feedback.anonymous", "anonymous")
+
+    def relabel(self) -> None:
+        super().relabel()
+        self.query_one("#feedback-who", Static).update(_who(self.draft, self.lang))
+        if self.checking:
+            self.query_one("#feedback-status", Static).update(t("feedback.checking", self.lang))
+
+    @property
+    def field(self) -> LabelledInput:
+        return self.query_one(LabelledInput)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_check()
+
+    def action_check(self) -> None:
+        if self.checking or self.field.input.disabled:
+            return
+        digits = self.field.value
+        if not digits.strip():
+            self.field.show_error(FieldError("error.required"))
+            self.field.input.focus()
+            return
+        self.checking = True
+        self.query_one("#feedback-status", Static).update(t("feedback.checking", self.lang))
+        self.check(digits)
+
+    @work(exclusive=True, group="feedback-phone-check")
+    async def check(self, digits: str) -> None:
+        from kiosk.feedback import check_phone_digits
+
+        try:
+            result = await self.app.in_db_thread(check_phone_digits, self.draft.ticket_id, digits)
+        except Exception:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
+            result = PhoneCheck(None, "save")
+        self.post_message(PhoneChecked(result))
+
+    def on_phone_checked(self, message: PhoneChecked) -> None:
+        self.checking = False
+        self.query_one("#feedback-status", Static).update("")
+        if self.app.screen is not self:
+            return  # the customer moved on meanwhile
+        check, field = message.check, self.field
+        if check.ticket_pass is not None:
+            field.show_error(None)
+            field.input.value = ""  # not left on the screen behind the rating
+            self.draft.ticket_pass = check.ticket_pass
+            self.app.push_screen(RatingScreen(self.draft))
+            return
+        key = {"wrong": "feedback.error.wrong_digits"}.get(check.error, f"feedback.error.{check.error}")
+        field.show_error(FieldError(key, {"tries": check.tries_left, "number": self.draft.number,
+                                          "max": PHONE_TRIES}))
+        if check.error in ("locked", "no_phone", "not_found", "not_served"):
+            # no linked rating for this ticket here: only the anonymous one
+            field.input.value = ""
+            field.input.disabled = True
+            self.query_one("#check", Button).disabled = True
+            self.query_one("#anonymous", Button).variant = "primary"
+            self.query_one("#anonymous", Button).focus()
+            return
+        field.input.focus()
+        field.input.select_all()  # the next try replaces it
 
     def action_anonymous(self) -> None:
         self.app.push_screen(RatingScreen(FeedbackDraft()))

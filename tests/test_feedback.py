@@ -8,18 +8,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.models import Feedback, Followup, OutboxEvent, Ticket
+from db.models import Customer, Feedback, Followup, OutboxEvent, Ticket
 from kiosk.clerks import add_clerk
 from kiosk.config import ConfigError, load_config
 from kiosk.desk import mark_ready, pick_up, receive
 from kiosk.feedback import (
     FOLLOWUP_WORKING_DAYS,
     HEARTS,
+    PHONE_TRIES,
+    PHONE_TRIES_HERE,
     FeedbackDraft,
     FeedbackEntry,
     FeedbackErrors,
     FollowupError,
+    PhoneTries,
+    TicketPass,
     calendar,
+    check_phone_digits,
     close_followup,
     find_ticket_for_feedback,
     followup_due,
@@ -41,6 +46,24 @@ AT = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 
 def counts():
     return {m.__name__: m.select().count() for m in (Feedback, Followup, OutboxEvent)}
+
+
+@pytest.fixture(autouse=True)
+def no_wrong_tries():
+    """The phone check's wrong tries are the kiosk process's: none from another test."""
+    PHONE_TRIES_HERE.forget()
+    yield
+    PHONE_TRIES_HERE.forget()
+
+
+def signed(ticket) -> TicketPass:
+    """The pass a scan of the ticket's signed code gives."""
+    return find_ticket_for_feedback(ticket.code).ticket_pass
+
+
+def linked(ticket, rating, **values) -> FeedbackEntry:
+    """A rating of a ticket whose signed code was scanned."""
+    return FeedbackEntry(ticket.id, rating, ticket_pass=signed(ticket), **values)
 
 
 @pytest.fixture
@@ -141,7 +164,7 @@ def test_the_draft_makes_the_entry():
 
 def test_a_rating_is_stored_with_its_outbox_event(served):
     ticket, _, device = served
-    result = give_feedback(FeedbackEntry(ticket.id, 5, hearts=("warm", "careful"), comment="很好"), device, now=AT)
+    result = give_feedback(linked(ticket, 5, hearts=("warm", "careful"), comment="很好"), device, now=AT)
     assert not result.already_rated and result.followup_due is None
     row = Feedback.get_by_id(result.feedback_id)
     assert (row.ticket_id, row.rating, row.hearts, row.comment, row.callback_phone) == (
@@ -160,9 +183,9 @@ def test_a_rating_is_stored_with_its_outbox_event(served):
 
 def test_one_rating_per_ticket_a_second_changes_nothing(served):
     ticket, _, device = served
-    first = give_feedback(FeedbackEntry(ticket.id, 4), device, now=AT)
+    first = give_feedback(linked(ticket, 4), device, now=AT)
     before = counts()
-    again = give_feedback(FeedbackEntry(ticket.id, 1, reason="attitude"), device, now=AT)
+    again = give_feedback(linked(ticket, 1, reason="attitude"), device, now=AT)
     assert again.already_rated and again.feedback_id is None
     assert counts() == before
     assert Feedback.get_by_id(first.feedback_id).rating == 4
@@ -171,7 +194,7 @@ def test_one_rating_per_ticket_a_second_changes_nothing(served):
 
 def test_the_database_itself_refuses_a_second_rating_of_a_ticket(db, served):
     ticket, _, device = served
-    give_feedback(FeedbackEntry(ticket.id, 5), device, now=AT)
+    give_feedback(linked(ticket, 5), device, now=AT)
     with pytest.raises(Exception, match="UNIQUE"):
         db.execute_sql("INSERT INTO feedback (uid, ticket_id, device_id, rating, hearts, reason_text, comment, "
                        "language, created_at) VALUES ('x', ?, ?, 5, '', '', '', 'zh', '2026-01-01T00:00:00+00:00')",
@@ -197,8 +220,8 @@ def test_anonymous_ratings_store_no_ticket_link_and_are_many(served):
 
 def test_a_poor_rating_opens_a_follow_up_in_the_same_transaction(served):
     ticket, _, device = served
-    result = give_feedback(FeedbackEntry(ticket.id, 2, reason="slow", reason_text="等了一小时",
-                                         phone="13812345678"), device, now=AT)
+    result = give_feedback(linked(ticket, 2, reason="slow", reason_text="等了一小时", phone="13812345678"),
+                           device, now=AT)
     # Tuesday 24 November 2026 + 15 working days = Tuesday 15 December
     assert result.followup_due == date(2026, 12, 15)
     followup = Followup.get(Followup.feedback == result.feedback_id)
@@ -215,19 +238,19 @@ def test_a_failing_outbox_insert_leaves_nothing(db, served):
     db.execute_sql("CREATE TEMP TRIGGER outbox_fails BEFORE INSERT ON outbox_event "
                    "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
     with pytest.raises(Exception, match="disk I/O error"):
-        give_feedback(FeedbackEntry(ticket.id, 1, reason="fees"), device, now=AT)
+        give_feedback(linked(ticket, 1, reason="fees"), device, now=AT)
     assert counts() == before  # no rating, no follow-up, no event
     db.execute_sql("DROP TRIGGER outbox_fails")
-    assert not give_feedback(FeedbackEntry(ticket.id, 1, reason="fees"), device, now=AT).already_rated
+    assert not give_feedback(linked(ticket, 1, reason="fees"), device, now=AT).already_rated
 
 
 def test_invalid_feedback_writes_nothing(served):
     ticket, _, device = served
     before = counts()
     with pytest.raises(FeedbackErrors):
-        give_feedback(FeedbackEntry(ticket.id, 1), device)
+        give_feedback(linked(ticket, 1), device)
     with pytest.raises(FeedbackErrors):
-        give_feedback(FeedbackEntry(ticket.id, 5, comment="\x07"), device)
+        give_feedback(linked(ticket, 5, comment="\x07"), device)
     assert counts() == before
 
 
@@ -235,7 +258,7 @@ def test_the_phone_never_reaches_the_log(served, caplog):
     ticket, _, device = served
     # The kiosk logs at INFO (cli._log_to_file); its own modules not even at DEBUG.
     with caplog.at_level("INFO"), caplog.at_level("DEBUG", logger="kiosk"):
-        give_feedback(FeedbackEntry(ticket.id, 1, reason="attitude", phone="13812345678", comment="秘密"), device)
+        give_feedback(linked(ticket, 1, reason="attitude", phone="13812345678", comment="秘密"), device)
     assert "13812345678" not in caplog.text and "秘密" not in caplog.text
     assert "feedback" in caplog.text
 
@@ -251,13 +274,123 @@ def test_a_ticket_is_found_by_number_voucher_qr_or_signed_code(served):
         assert (found.ticket_id, found.number, found.error, found.rated) == (ticket.id, ticket.number, None, False)
 
 
+# ---- who may link a rating to a ticket: its signed code, or the phone's last four digits --------
+
+
+@pytest.mark.parametrize("how", ["typed", "lower case, no hyphens", "voucher QR", "full width"])
+def test_a_ticket_found_by_its_number_needs_the_phone_check(served, how):
+    ticket, _, _ = served
+    text = {"typed": ticket.number, "lower case, no hyphens": ticket.number.lower().replace("-", ""),
+            "voucher QR": voucher_qr(ticket.number),
+            "full width": ticket.number.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})}[how]
+    found = find_ticket_for_feedback(text)
+    assert (found.ticket_id, found.error, found.needs_phone_check, found.ticket_pass) == (ticket.id, None, True, None)
+    assert "5678" not in repr(found) and "1381234" not in repr(found)  # nothing of the phone
+
+
+def test_the_signed_code_is_proof_enough(served):
+    ticket, _, device = served
+    found = find_ticket_for_feedback(ticket.code)
+    assert (found.ticket_id, found.error, found.needs_phone_check) == (ticket.id, None, False)
+    assert found.ticket_pass.admits(ticket.id) and found.ticket_pass.how == "code"
+    result = give_feedback(FeedbackEntry(ticket.id, 5, ticket_pass=found.ticket_pass), device, now=AT)
+    assert Feedback.get_by_id(result.feedback_id).ticket_id == ticket.id
+
+
+@pytest.mark.parametrize("digits", ["5678", "５６７８", " 56 78 ", "５６ ７８"])
+def test_the_right_last_four_digits_give_a_pass(served, digits):
+    ticket, _, device = served  # the contact phone: 13812345678
+    check = check_phone_digits(ticket.id, digits)
+    assert check.error is None and check.ticket_pass.admits(ticket.id) and check.ticket_pass.how == "phone"
+    draft = FeedbackDraft(ticket_id=ticket.id, number=ticket.number, rating=4, ticket_pass=check.ticket_pass)
+    result = give_feedback(draft.entry(), device, now=AT)
+    assert Feedback.get_by_id(result.feedback_id).ticket_id == ticket.id
+
+
+def test_wrong_digits_are_refused_and_counted_a_slip_is_not(served):
+    ticket, _, _ = served
+    tries = PhoneTries()
+    for slip in ("", "567", "56789", "abcd", "5６7", "1381234567８"):
+        check = check_phone_digits(ticket.id, slip, tries)
+        assert (check.ticket_pass, check.error, check.tries_left) == (None, "digits", PHONE_TRIES)
+    check = check_phone_digits(ticket.id, "1234", tries)
+    assert (check.ticket_pass, check.error, check.tries_left) == (None, "wrong", PHONE_TRIES - 1)
+    assert "5678" not in repr(check)
+    assert check_phone_digits(ticket.id, "5678", tries).ticket_pass is not None  # the customer may retry
+
+
+def test_three_wrong_tries_leave_only_the_anonymous_rating_for_that_ticket(served, catalog):
+    ticket, clerk, device = served
+    other = register(sample(), catalog, default_policy(), device)
+    receive(other.id, clerk, device, now=AT)
+    assert [check_phone_digits(ticket.id, wrong).error for wrong in ("0000", "1111", "2222")] == [
+        "wrong", "wrong", "locked"]
+    check = check_phone_digits(ticket.id, "5678")  # right, but too late
+    assert (check.ticket_pass, check.error, check.tries_left) == (None, "locked", 0)
+    found = find_ticket_for_feedback(ticket.number)  # starting again does not help
+    assert (found.ticket_id, found.error, found.number) == (None, "locked", ticket.number)
+    assert find_ticket_for_feedback(other.number).needs_phone_check  # another ticket: its own tries
+    assert check_phone_digits(other.id, "5678").ticket_pass is not None
+    assert find_ticket_for_feedback(ticket.code).ticket_pass is not None  # its signed code still works
+    assert not give_feedback(FeedbackEntry(None, 5), device, now=AT).already_rated  # anonymous still can
+    PHONE_TRIES_HERE.forget()  # a restarted kiosk
+    assert find_ticket_for_feedback(ticket.number).needs_phone_check
+
+
+def test_a_ticket_without_a_phone_cannot_be_checked(served):
+    ticket, _, _ = served
+    Customer.update(phone=" ").where(Customer.id == Ticket.get_by_id(ticket.id).customer_id).execute()
+    found = find_ticket_for_feedback(ticket.number)
+    assert (found.ticket_id, found.error, found.number, found.needs_phone_check) == (
+        None, "no_phone", ticket.number, False)
+    assert check_phone_digits(ticket.id, "5678").error == "no_phone"
+    assert find_ticket_for_feedback(ticket.code).ticket_pass is not None  # the signed code needs no phone
+
+
+@pytest.mark.parametrize(("phone", "last"), [
+    ("0851-85551234-123", "1234"), ("0851-85551234", "1234"), ("85551234", "1234"), ("+86 139 8765 4321", "4321"),
+    ("ext 98 76", "9876"),
+])
+def test_the_last_four_digits_of_a_landline_are_its_local_numbers(served, phone, last):
+    ticket, _, _ = served
+    Customer.update(phone=phone).where(Customer.id == Ticket.get_by_id(ticket.id).customer_id).execute()
+    assert check_phone_digits(ticket.id, last).ticket_pass is not None
+
+
+def test_give_feedback_refuses_a_ticket_without_its_pass(served, catalog):
+    ticket, clerk, device = served
+    other = register(sample(), catalog, default_policy(), device)
+    receive(other.id, clerk, device, now=AT)
+    found = find_ticket_for_feedback(ticket.number)  # typed: no pass until the digits are right
+    before = counts()
+    for ticket_pass in (found.ticket_pass, TicketPass(ticket.id, "phone", "0" * 64),  # made up
+                        TicketPass(ticket.id, "staff", "0" * 64), TicketPass(ticket.id, "code", "零"),
+                        signed(other)):  # another ticket's
+        draft = FeedbackDraft(ticket_id=found.ticket_id, number=found.number, rating=5, ticket_pass=ticket_pass)
+        with pytest.raises(FeedbackErrors) as e:
+            give_feedback(draft.entry(), device, now=AT)
+        assert e.value.errors["ticket"].key == "feedback.error.unverified"
+    assert counts() == before
+    assert not give_feedback(FeedbackEntry(None, 5), device, now=AT).already_rated  # anonymous: no pass needed
+
+
+def test_the_phone_check_logs_neither_phone_nor_digits(served, caplog):
+    ticket, _, _ = served
+    with caplog.at_level("DEBUG"):
+        check_phone_digits(ticket.id, "4321")
+        check_phone_digits(ticket.id, "5678")
+    assert "5678" not in caplog.text and "4321" not in caplog.text and "13812345678" not in caplog.text
+
+
 def test_what_cannot_be_rated_says_why(catalog):
     device = ensure_device("K1")
     ticket = register(sample(), catalog, default_policy(), device)
     found = find_ticket_for_feedback(ticket.number)
     assert (found.ticket_id, found.error, found.number) == (None, "not_served", ticket.number)
+    # a pass (as if held from before) does not make it ratable; the code itself gives none
+    assert find_ticket_for_feedback(ticket.code).ticket_pass is None
     with pytest.raises(FeedbackErrors) as e:
-        give_feedback(FeedbackEntry(ticket.id, 5), device)
+        give_feedback(FeedbackEntry(ticket.id, 5, ticket_pass=TicketPass._issue(ticket.id, "code")), device)
     assert e.value.errors["ticket"].key == "feedback.error.not_served"
     assert find_ticket_for_feedback("K1-991231-0099").error == "not_found"
     assert find_ticket_for_feedback("").error == "not_found"
@@ -272,7 +405,7 @@ def test_what_cannot_be_rated_says_why(catalog):
 def test_open_follow_ups_overdue_first_then_closed_with_a_note(served):
     ticket, clerk, device = served
     old = give_feedback(FeedbackEntry(None, 1, reason="attitude"), device, now=AT - timedelta(days=40))
-    new = give_feedback(FeedbackEntry(ticket.id, 2, reason="slow", phone="13812345678"), device, now=AT)
+    new = give_feedback(linked(ticket, 2, reason="slow", phone="13812345678"), device, now=AT)
     give_feedback(FeedbackEntry(None, 5), device, now=AT)  # no follow-up
     listed = open_followups(today=date(2026, 11, 25))
     assert [f.due_on for f in listed] == [old.followup_due, new.followup_due]
@@ -408,9 +541,9 @@ def test_a_ticket_not_received_but_known_cannot_be_rated_even_by_id(catalog):
     Ticket.update(status="registered").where(Ticket.id == ticket.id).execute()
     before = counts()
     with pytest.raises(FeedbackErrors):
-        give_feedback(FeedbackEntry(ticket.id, 5), device)
+        give_feedback(FeedbackEntry(ticket.id, 5, ticket_pass=TicketPass._issue(ticket.id, "code")), device)
     with pytest.raises(FeedbackErrors) as e:
-        give_feedback(FeedbackEntry(98765, 5), device)
+        give_feedback(FeedbackEntry(98765, 5, ticket_pass=TicketPass._issue(98765, "phone")), device)
     assert e.value.errors["ticket"].key == "feedback.error.not_found"
     assert counts() == before
 

@@ -1,6 +1,6 @@
 """服务评价 through the running kiosk (Pilot): the three-tap fast path, the poor-rating path,
-the duplicate, the anonymous rating, wrong tickets, the idle wipe. No sleeping: the app's
-clock is moved by hand, workers are waited for."""
+the duplicate, the anonymous rating, wrong tickets, the phone check of a ticket found by its
+number, the idle wipe. No sleeping: the app's clock is moved by hand, workers are waited for."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,13 +8,14 @@ import pytest
 from textual.widgets import Input
 
 from db.models import Feedback, Followup, OutboxEvent
-from kiosk.feedback import FeedbackEntry
+from kiosk.feedback import PHONE_TRIES_HERE, FeedbackEntry, TicketPass
 from kiosk.receipts import voucher_qr
 from screens.feedback import (
     THANKS_SECONDS,
     DetailsScreen,
     FeedbackStartScreen,
     FeedbackThanks,
+    PhoneCheckScreen,
     RatingScreen,
     ReasonScreen,
 )
@@ -24,6 +25,15 @@ from screens.welcome import WelcomeScreen
 from .kiosk_pilot import FakeClock, make_app, screen_text, settle
 
 AT = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+RIGHT_DIGITS = "5678"  # the sample customer's phone: 13812345678
+
+
+@pytest.fixture(autouse=True)
+def no_wrong_tries():
+    """The phone check's wrong tries are the kiosk process's: none from another test."""
+    PHONE_TRIES_HERE.forget()
+    yield
+    PHONE_TRIES_HERE.forget()
 
 
 @pytest.fixture
@@ -80,11 +90,21 @@ async def scan(pilot, text: str, end: str = "enter") -> None:
     await settle(pilot)
 
 
+async def scan_code(pilot, ticket) -> None:
+    """The ticket's signed code as one burst into the scan field, then Enter (typed key by key,
+    its ~300 characters cost a test 9 s; that is tested once, ending with Tab, below)."""
+    pilot.app.screen.query_one("#field-scan", Input).value = ticket.code
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def feedback_events() -> list[OutboxEvent]:
     return list(OutboxEvent.select().where(OutboxEvent.kind == "feedback.given"))
 
 
 async def test_the_fast_path_is_three_taps(tickets):
+    """The ticket's signed code: no phone check. (Until the phone check this test scanned the
+    pickup voucher's QR, a plain number: that path now asks four digits, see below.)"""
     ticket = tickets["served"]
     clock = FakeClock()
     app = make_app(clock=clock)
@@ -93,7 +113,7 @@ async def test_the_fast_path_is_three_taps(tickets):
         tap = Taps(pilot)
         await tap("#feedback")
         assert isinstance(app.screen, FeedbackStartScreen)
-        await scan(pilot, voucher_qr(ticket.number))  # the pickup voucher's QR
+        await scan_code(pilot, ticket)  # the ticket's signed QR code
         assert isinstance(app.screen, RatingScreen)
         text = screen_text(app)
         assert ticket.number in text and "示范燃气" not in text and "13812345678" not in text
@@ -114,6 +134,87 @@ async def test_the_fast_path_is_three_taps(tickets):
     assert len(feedback_events()) == 1 and Followup.select().count() == 0
 
 
+async def test_the_voucher_qr_or_a_typed_number_asks_the_phone_digits_first(tickets):
+    """A number anyone could type: the last four digits of the contact phone, a wrong try
+    said so and retried, then the rating, linked. The phone is never on screen."""
+    ticket = tickets["served"]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tap = Taps(pilot)
+        await tap("#feedback")
+        await scan(pilot, voucher_qr(ticket.number))  # the pickup voucher's QR: a plain number
+        assert isinstance(app.screen, PhoneCheckScreen)
+        text = screen_text(app)
+        assert ticket.number in text and "后四位" in text
+        assert "5678" not in text and "138" not in text and "示范燃气" not in text
+        digits = app.screen.query_one("#field-digits", Input)
+        assert digits.has_focus
+        await pilot.press(*"567", "enter")  # three digits: a slip, not a try
+        await settle(pilot)
+        assert isinstance(app.screen, PhoneCheckScreen) and "请输入4位数字" in screen_text(app)
+        digits.value = ""
+        await pilot.press(*"1234", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PhoneCheckScreen)
+        assert "手机尾号不对，请再试一次（还可以试2次）" in screen_text(app)
+        assert "5678" not in screen_text(app)
+        await pilot.press(*"５６７８", "enter")  # full width, as an IME types them; replaces the wrong ones
+        await settle(pilot)
+        assert isinstance(app.screen, RatingScreen) and ticket.number in screen_text(app)
+        await tap("#rate-5")
+        await tap("#submit")
+        assert tap.count == 3  # the digits are typed, not tapped
+        assert isinstance(app.screen, FeedbackThanks)
+    row = Feedback.get()
+    assert (row.ticket_id, row.rating, row.ticket_number) == (ticket.id, 5, ticket.number)
+    assert len(feedback_events()) == 1
+
+
+async def test_three_wrong_tries_leave_only_the_anonymous_rating(tickets):
+    ticket = tickets["served"]
+    app = make_app(language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click("#feedback")
+        await scan(pilot, ticket.number)
+        for wrong in ("0000", "1111", "2222"):
+            app.screen.query_one("#field-digits", Input).value = ""
+            await pilot.press(*wrong, "enter")
+            await settle(pilot)
+        assert isinstance(app.screen, PhoneCheckScreen)
+        assert "wrong 3 times: here it can only be rated without a ticket" in screen_text(app)
+        assert app.screen.query_one("#field-digits", Input).disabled and app.screen.query_one("#check").disabled
+        assert app.screen.query_one("#anonymous").has_focus  # Enter: the one way left
+        app.screen.action_check()  # too late, however it is asked
+        await settle(pilot)
+        assert isinstance(app.screen, PhoneCheckScreen)
+        await tap(pilot, "#back")  # and starting again does not give three more
+        app.screen.query_one("#field-scan", Input).value = ""
+        await scan(pilot, ticket.number)
+        assert isinstance(app.screen, FeedbackStartScreen) and "wrong 3 times" in screen_text(app)
+        await tap(pilot, "#anonymous")
+        await tap(pilot, "#rate-4")
+        await tap(pilot, "#submit")
+        assert isinstance(app.screen, FeedbackThanks)
+    row = Feedback.get()
+    assert (row.ticket_id, row.rating) == (None, 4)
+
+
+async def test_a_ticket_without_a_phone_offers_the_anonymous_rating(tickets):
+    from db.models import Customer, Ticket
+
+    ticket = tickets["served"]
+    Customer.update(phone="").where(Customer.id == Ticket.get_by_id(ticket.id).customer_id).execute()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#feedback")
+        await scan(pilot, ticket.number)
+        assert isinstance(app.screen, FeedbackStartScreen)
+        assert f"受理单{ticket.number}登记时没有留联系电话，无法核对，请点不记名评价" in screen_text(app)
+
+
 async def test_a_scan_ending_with_tab_and_the_signed_ticket_code_are_read(tickets):
     ticket = tickets["served"]
     app = make_app()
@@ -131,7 +232,7 @@ async def test_a_poor_rating_needs_a_reason_and_opens_a_follow_up(tickets):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.click("#feedback")
-        await scan(pilot, ticket.number)
+        await scan_code(pilot, ticket)
         await pilot.click("#rate-1")
         await settle(pilot)
         assert isinstance(app.screen, ReasonScreen)
@@ -172,6 +273,8 @@ async def test_a_ticket_rated_already_is_thanked_and_nothing_changes(tickets):
         await settle(pilot)
         await pilot.click("#feedback")
         await scan(pilot, ticket.number)
+        await pilot.press(*RIGHT_DIGITS, "enter")
+        await settle(pilot)
         await pilot.click("#rate-4")
         await settle(pilot)
         await pilot.click("#submit")
@@ -197,10 +300,11 @@ async def test_a_rating_given_meanwhile_elsewhere_wins_and_the_second_changes_no
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.click("#feedback")
-        await scan(pilot, ticket.number)
+        await scan_code(pilot, ticket)
         await pilot.click("#rate-2")
         await settle(pilot)
-        await app.in_db_thread(give_feedback, FeedbackEntry(ticket.id, 5))
+        elsewhere = TicketPass._issue(ticket.id, "code")  # the other window's scan
+        await app.in_db_thread(give_feedback, FeedbackEntry(ticket.id, 5, ticket_pass=elsewhere))
         await pilot.click("#reason-fees")
         await pilot.click("#next")
         await settle(pilot)
@@ -260,7 +364,7 @@ async def test_an_idle_kiosk_forgets_the_feedback_too(tickets):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.click("#feedback")
-        await scan(pilot, tickets["served"].number)
+        await scan_code(pilot, tickets["served"])
         await pilot.click("#rate-3")
         await settle(pilot)
         await pilot.click("#heart-careful")
@@ -287,6 +391,27 @@ async def test_an_idle_kiosk_forgets_the_feedback_too(tickets):
         assert app.screen.query_one("#field-phone", Input).value == ""
         assert app.screen.draft.hearts == set() and not app.screen.draft.callback
         assert "SECRET" not in screen_text(app) and tickets["served"].number not in screen_text(app)
+    assert Feedback.select().count() == 0
+
+
+async def test_an_idle_kiosk_forgets_the_phone_digits(tickets):
+    clock = FakeClock()
+    app = make_app(clock=clock, idle_seconds=60, idle_warning_seconds=10)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#feedback")
+        await scan(pilot, tickets["served"].number)
+        await pilot.press(*"5678")  # typed, not yet confirmed
+        assert app.screen.query_one("#field-digits", Input).value == "5678"
+        clock.now += 60
+        app.idle_tick()
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
+        await pilot.click("#feedback")
+        await scan(pilot, tickets["served"].number)
+        assert isinstance(app.screen, PhoneCheckScreen)
+        assert app.screen.query_one("#field-digits", Input).value == ""
+        assert app.screen.draft.ticket_pass is None and "5678" not in screen_text(app)
     assert Feedback.select().count() == 0
 
 

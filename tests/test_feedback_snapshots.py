@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from kiosk.feedback import FeedbackDraft
-from screens.feedback import DetailsScreen, FeedbackThanks, RatingScreen, ReasonScreen
+from kiosk.validation import FieldError
+from screens.feedback import DetailsScreen, FeedbackThanks, PhoneCheckScreen, RatingScreen, ReasonScreen
 
 from .kiosk_pilot import make_app, settle
 
@@ -23,6 +24,22 @@ async def start(pilot):
     await pilot.click("#feedback")
     await pilot.press(*"K1A", "minus", *"261124", "minus", *"9999", "enter")
     await settle(pilot)
+
+
+async def phone_check(pilot):
+    """A ticket found by its number: the last four digits of the contact phone, asked."""
+    await settle(pilot)
+    await pilot.app.push_screen(PhoneCheckScreen(FeedbackDraft(ticket_id=7, number=NUMBER)))
+
+
+async def phone_wrong(pilot):
+    """The same after a wrong try (shown as the screen shows the check's answer)."""
+    await phone_check(pilot)
+    await pilot.pause()
+    field = pilot.app.screen.field
+    field.input.value = "1234"
+    field.show_error(FieldError("feedback.error.wrong_digits", {"tries": 2}))
+    field.input.select_all()
 
 
 async def rating(pilot):
@@ -50,7 +67,7 @@ async def thanks(pilot):
     await pilot.app.push_screen(FeedbackThanks(due=date(2026, 12, 15), callback=True))
 
 
-SCREENS = [start, rating, reason, details, thanks]
+SCREENS = [start, phone_check, phone_wrong, rating, reason, details, thanks]
 
 
 @pytest.mark.parametrize("size", SIZES)

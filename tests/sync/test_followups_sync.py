@@ -31,6 +31,7 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
     from kiosk.desk import mark_ready, pick_up, receive
     from kiosk.feedback import (
         FeedbackEntry,
+        check_phone_digits,
         close_followup,
         find_ticket_for_feedback,
         give_feedback,
@@ -56,8 +57,9 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
         assert kiosk.sync().applied.steps == 3
         found = find_ticket_for_feedback(ticket.number)
         assert (found.ticket_id, found.error) == (ticket.id, None)
-        given = give_feedback(FeedbackEntry(ticket.id, 1, reason="slow", comment="等了很久", phone="13812345678"),
-                              ensure_device())
+        proof = check_phone_digits(ticket.id, "5678")  # the number was typed: the phone's last four
+        given = give_feedback(FeedbackEntry(ticket.id, 1, reason="slow", comment="等了很久", phone="13812345678",
+                                            ticket_pass=proof.ticket_pass), ensure_device())
         give_feedback(FeedbackEntry(None, 5, hearts=("warm",)), ensure_device())  # no follow-up
         assert kiosk.sync().pushed == 2
         assert Feedback.get(Feedback.uid == given.uid).picked_up_clerk == "li"  # credited to the counter
