@@ -41,6 +41,8 @@ pytestmark = [
 class Terminal:
     """One tmux server (its own socket) with one session, `kiosk`, running the app."""
 
+    size = (WIDTH, HEIGHT)
+
     def __init__(self, tmp_path: Path) -> None:
         self.socket = f"kiosk-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.database = tmp_path / "kiosk.sqlite3"
@@ -60,7 +62,8 @@ class Terminal:
             raise RuntimeError(f"tmux {' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout
 
-    def start(self) -> None:
+    def start(self, *command: str) -> None:
+        """`kiosk --db DB COMMAND…` (default `run`) in the session."""
         env = {
             "KIOSK_DATA_DIR": os.environ["KIOSK_DATA_DIR"],  # the conftest's tmp dirs
             "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
@@ -71,15 +74,15 @@ class Terminal:
         # pytest's readline exports LINES/COLUMNS and Textual would trust them over the pane;
         # TEXTUAL_ALLOW_SIGNALS would give ^C/^Z/^\\ back to the tty as signals.
         unset = ["LINES", "COLUMNS", "LC_ALL", "LC_CTYPE", "KIOSK_CONFIG", "TEXTUAL_ALLOW_SIGNALS", "TEXTUAL_DRIVER"]
-        command = " ".join([
+        line = " ".join([
             "env", *(f"-u {name}" for name in unset), *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-            shlex.quote(str(KIOSK)), "--db", shlex.quote(str(self.database)), "run",
+            shlex.quote(str(KIOSK)), "--db", shlex.quote(str(self.database)), *(command or ("run",)),
         ])
         # One command queue, run by the server before it reads any output from the pane:
         # remain-on-exit is on before the app exists (a crash stays readable), and the log
         # of everything the app writes to the terminal misses nothing.
         self.tmux("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
-                  "new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "kiosk", command, ";",
+                  "new-session", "-d", "-x", str(self.size[0]), "-y", str(self.size[1]), "-s", "kiosk", line, ";",
                   "pipe-pane", "-t", "kiosk", f"exec cat > {shlex.quote(str(self.output_log))}")
         self.socket_path = Path(self.pane("#{socket_path}"))
 

@@ -20,8 +20,6 @@ Nothing sleeps a guessed time.
 
 from __future__ import annotations
 
-import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -69,24 +67,9 @@ CLERK_TITLES = ("仪器收发室", "收件窗口", "发件窗口", "满意度统
 
 
 class Station(Terminal):
-    """tests/test_terminal.py's Terminal, starting any `kiosk` command, at 120x40."""
+    """tests/test_terminal.py's Terminal, at 120x40."""
 
-    def start(self, *command: str) -> None:  # type: ignore[override]
-        env = {
-            "KIOSK_DATA_DIR": os.environ["KIOSK_DATA_DIR"],  # the conftest's tmp dirs
-            "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
-            "TEXTUAL_ANIMATIONS": "none",
-            "TERM": "xterm-256color",
-            "LANG": "C.UTF-8",
-        }
-        unset = ["LINES", "COLUMNS", "LC_ALL", "LC_CTYPE", "KIOSK_CONFIG", "TEXTUAL_ALLOW_SIGNALS", "TEXTUAL_DRIVER"]
-        line = " ".join([
-            "env", *(f"-u {name}" for name in unset), *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-            shlex.quote(str(KIOSK)), "--db", shlex.quote(str(self.database)), *command,
-        ])
-        self.tmux("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
-                  "new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "kiosk", line)
-        self.socket_path = Path(self.pane("#{socket_path}"))
+    size = (WIDTH, HEIGHT)
 
     def title(self) -> str:
         """The title bar: the screen's first line."""
