@@ -1,6 +1,13 @@
 """Importing python-escpos, the one way: never at start-up (it costs 50-185 ms), and with
 its capabilities cache in our cache directory (by default every import pickles its printer
-database into a fresh temporary directory: escpos/capabilities.py)."""
+database into a fresh temporary directory: escpos/capabilities.py).
+
+That cache is written here, atomically, before escpos is imported. python-escpos writes it
+itself by opening the file for writing (truncating it) and dumping ~100 ms later; another
+process importing meanwhile reads an empty pickle and fails, and a process killed in that
+window (a power cut at the first receipt) leaves an empty pickle that every later import
+fails on: no receipt would ever print again. So: a complete, newer pickle is always in
+place when escpos looks, and a damaged one is replaced."""
 
 from __future__ import annotations
 
@@ -12,13 +19,53 @@ from pathlib import Path
 def import_escpos():
     """The `escpos` package, its printer classes, constants and exceptions loaded."""
     if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
-        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(_cache_dir())
+        folder = _cache_dir()
+        try:
+            _ensure_pickle(folder)
+        except OSError:  # a full or read-only disk: escpos' own way, a folder for this process
+            folder = Path(tempfile.mkdtemp(prefix="metrology-kiosk-escpos-"))
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
     import escpos.constants
     import escpos.escpos
     import escpos.exceptions
     import escpos.printer
 
     return escpos
+
+
+def _ensure_pickle(folder: Path) -> None:
+    """The capabilities pickle escpos will look for, complete and newer than its source."""
+    import importlib.util
+    import pickle
+    import platform
+
+    target = folder / f"{platform.python_version()}.capabilities.pickle"  # escpos' own name
+    spec = importlib.util.find_spec("escpos")  # finds it without importing it
+    source = Path(os.environ.get("ESCPOS_CAPABILITIES_FILE")
+                  or Path(next(iter(spec.submodule_search_locations))) / "capabilities.json")
+    try:
+        if target.stat().st_mtime >= source.stat().st_mtime:
+            with target.open("rb") as f:
+                pickle.load(f)
+            return  # complete and current
+    except FileNotFoundError:
+        pass
+    except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, IndexError):
+        pass  # cut off or damaged: written again below
+    import yaml  # escpos' own dependency, and how escpos reads the file
+
+    with source.open(encoding="utf-8") as f:
+        capabilities = yaml.safe_load(f)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".capabilities-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(capabilities, f, protocol=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _cache_dir() -> Path:

@@ -326,3 +326,25 @@ def test_python_escpos_pickles_its_capabilities_into_our_cache(tmp_path):
     # python-escpos 3.1 still creates an empty temp directory (`environ.get(..., mkdtemp())`
     # evaluates its default eagerly), but the pickle is not written there.
     assert list((tmp_path / "tmp").rglob("*.pickle")) == []
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x80\x02}q\x00(X"], ids=["empty", "cut off"])
+def test_a_capabilities_pickle_left_empty_or_cut_off_does_not_stop_printing(tmp_path, damage):
+    """python-escpos truncates its pickle, then fills it ~100 ms later: a kill (or a power cut)
+    in between left an empty file that every later import failed on, so no receipt printed
+    again; a second process importing meanwhile failed the same way (CI saw it)."""
+    import platform
+
+    cache = tmp_path / "cache" / "metrology-kiosk" / "escpos"
+    cache.mkdir(parents=True)
+    pickle_file = cache / f"{platform.python_version()}.capabilities.pickle"
+    pickle_file.write_bytes(damage)
+    env = {k: v for k, v in os.environ.items() if k != "ESCPOS_CAPABILITIES_PICKLE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    code = ("from printer.document import Document, Text\nfrom printer.escpos_render import render_escpos\n"
+            "from printer.profiles import PROFILES\nprint(len(render_escpos(Document((Text('x'),)), PROFILES['58mm'])))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0 and int(done.stdout) > 0, done.stderr
+    assert pickle_file.stat().st_size > 10_000  # written again, whole
+    assert list(cache.glob(".capabilities-*")) == []  # no temp file left
