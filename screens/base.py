@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 from textual.widgets._toggle_button import ToggleButton
@@ -120,8 +121,11 @@ class SelfClosing(KioskScreen):
             return
         if self.left <= 0:
             self.app.wipe()
-        else:
+            return
+        try:
             self.show_countdown()
+        except NoMatches:
+            pass  # a tick while the screen is still composed or already torn down (app exit)
 
     def show_countdown(self) -> None:
         """Override: show `self.left`."""
