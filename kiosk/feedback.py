@@ -224,7 +224,8 @@ class TicketLookup:
     """What a scanned or typed text names, for feedback. `error` (an i18n key suffix):
     not_found | damaged | invalid | not_here | not_served | no_phone (found by its number, but
     no phone on record to check: anonymous only) | locked (PHONE_TRIES wrong tries for it here:
-    anonymous only) | None. `rated`: it has a rating. `needs_phone_check`: found by its number:
+    anonymous only) | None. `rated`: found by its signed code, and it has a rating (for a number,
+    the phone check says). `needs_phone_check`: found by its number:
     ask the last four digits of the contact phone (check_phone_digits) before rating it.
     `ticket_pass`: found by its signed code, which is proof enough."""
 
@@ -255,13 +256,13 @@ def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None 
     rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
     if looks_like_code((text or "").strip()):  # identify found it: the signature was checked
         return TicketLookup(ticket.id, ticket.number, None, rated, ticket_pass=TicketPass._issue(ticket.id, "code"))
-    if rated:
-        return TicketLookup(ticket.id, ticket.number, None, True)  # nothing to write: no check
+    # A number typed is no proof: even "rated already" waits for the phone check, or anyone could
+    # learn which tickets were rated by trying numbers.
     if _last_four(Customer.get_by_id(ticket.customer_id).phone) is None:
         return TicketLookup(None, ticket.number, "no_phone")
     if (tries or PHONE_TRIES_HERE).left(ticket.uid) <= 0:
         return TicketLookup(None, ticket.number, "locked")
-    return TicketLookup(ticket.id, ticket.number, None, False, needs_phone_check=True)
+    return TicketLookup(ticket.id, ticket.number, None, needs_phone_check=True)
 
 
 # ---- the phone check: the last four digits of the contact phone ------------------------------
@@ -297,11 +298,13 @@ PHONE_TRIES_HERE = PhoneTries()
 class PhoneCheck:
     """The answer to four digits. `ticket_pass`: they were right. `error` (an i18n key suffix):
     digits (not four digits: not counted as a try) | wrong (`tries_left` more) | locked (no
-    tries left: anonymous only) | no_phone | not_found | not_served. Never the stored phone."""
+    tries left: anonymous only) | no_phone | not_found | not_served. Never the stored phone.
+    `rated`: right digits, but the ticket has a rating (said only now, to its owner)."""
 
     ticket_pass: TicketPass | None
     error: str | None = None
     tries_left: int = PHONE_TRIES
+    rated: bool = False
 
 
 _DIGITS4 = re.compile(r"[0-9]{4}")
@@ -355,7 +358,8 @@ def check_phone_digits(ticket_id: int, digits: str, tries: PhoneTries | None = N
         return PhoneCheck(None, "digits", left)  # a slip of the finger, not a guess
     if hmac.compare_digest(given, expected):
         log.info("feedback: phone check passed for ticket %s", ticket.id)
-        return PhoneCheck(TicketPass._issue(ticket.id, "phone"), None, left)
+        rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
+        return PhoneCheck(TicketPass._issue(ticket.id, "phone"), None, left, rated)
     left = tries.wrong(ticket.uid)
     log.info("feedback: phone check failed for ticket %s, %s tries left", ticket.id, left)
     return PhoneCheck(None, "wrong" if left else "locked", left)

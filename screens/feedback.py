@@ -216,6 +216,10 @@ class PhoneCheckScreen(KioskScreen):
         if check.ticket_pass is not None:
             field.show_error(None)
             field.input.value = ""  # not left on the screen behind the rating
+            if check.rated:
+                self.app.back_to_welcome()
+                self.app.push_screen(FeedbackThanks(already=True))
+                return
             self.draft.ticket_pass = check.ticket_pass
             self.app.push_screen(RatingScreen(self.draft))
             return

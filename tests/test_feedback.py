@@ -189,7 +189,11 @@ def test_one_rating_per_ticket_a_second_changes_nothing(served):
     assert again.already_rated and again.feedback_id is None
     assert counts() == before
     assert Feedback.get_by_id(first.feedback_id).rating == 4
-    assert find_ticket_for_feedback(ticket.number).rated
+    # a number typed does not say so until the phone's last four digits are right
+    found = find_ticket_for_feedback(ticket.number)
+    assert found.needs_phone_check and not found.rated
+    assert not check_phone_digits(ticket.id, "0000").rated
+    assert check_phone_digits(ticket.id, "5678").rated  # the sample customer: 13812345678
 
 
 def test_the_database_itself_refuses_a_second_rating_of_a_ticket(db, served):

@@ -282,9 +282,12 @@ async def test_a_ticket_rated_already_is_thanked_and_nothing_changes(tickets):
         await pilot.click("#done")
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
-        # the same slip again
+        # the same slip again: said only once the phone's digits are right
         await pilot.click("#feedback")
         await scan(pilot, ticket.number)
+        assert isinstance(app.screen, PhoneCheckScreen)
+        await pilot.press(*RIGHT_DIGITS, "enter")
+        await settle(pilot)
         assert isinstance(app.screen, FeedbackThanks)
         assert "已经评价过" in screen_text(app)
     assert Feedback.select().count() == 1 and Feedback.get().rating == 4 and len(feedback_events()) == 1
