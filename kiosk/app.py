@@ -287,20 +287,6 @@ class KioskApp(Station, inherit_bindings=False):
         elif warning is not None:
             warning.dismiss()
 
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        # Textual puts the terminal cursor (where an IME opens its candidate window) into an
-        # Input as it takes focus; on a screen just mounted that is before layout, so the
-        # cursor stays put until the first key. Place it again once the screen is drawn.
-        from textual.widgets import Input
-
-        if isinstance(event.widget, Input):
-            self.call_after_refresh(self._place_cursor, event.widget)
-
-    def _place_cursor(self, field) -> None:
-        if field.has_focus:
-            self.cursor_position = field.cursor_screen_offset
-            field.refresh()
-
     # ---- language, lockdown, maintenance ---------------------------------------------------
 
     def action_toggle_language(self) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.message import Message
 
@@ -73,6 +73,21 @@ class Station(App, inherit_bindings=False):
         self.net_thread.shutdown(wait=False, cancel_futures=True)
         self.db_thread.submit(_close_database)
         self.db_thread.shutdown(wait=True)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Customers and clerks both type Chinese through an IME. Textual puts the terminal
+        # cursor (where an IME opens its candidate window) into an Input as it takes focus; on
+        # a screen just mounted that is before layout, so the cursor stays put until the
+        # first key. Place it again once the screen is drawn.
+        from textual.widgets import Input
+
+        if isinstance(event.widget, Input):
+            self.call_after_refresh(self._place_cursor, event.widget)
+
+    def _place_cursor(self, field) -> None:
+        if field.has_focus:
+            self.cursor_position = field.cursor_screen_offset
+            field.refresh()
 
     # ---- printing --------------------------------------------------------------------------
 

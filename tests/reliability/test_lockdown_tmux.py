@@ -159,10 +159,11 @@ def test_the_clerk_desk_stays_locked_under_every_key_and_quits_on_ctrl_q_only(st
     t = station
     t.start("clerk")
     t.wait_for(DESK_LOCKED)
+    t.wait_input_focused("用户名")  # the terminal cursor, where a clerk's IME opens, is in the field
     typed_by_probes: dict[str, str] = {}
 
     def user_name() -> str | None:
-        """What the user name field shows (the desk does not put the terminal cursor in it)."""
+        """What the user name field shows."""
         for line in t.screen().splitlines():
             if "用户名" in line and "▊" in line:
                 return line.split("▊", 1)[1].rsplit("▎", 1)[0].strip()
