@@ -53,6 +53,9 @@ def cmd_serve(args, lang: str) -> int:
     import os
 
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from kiosk.logs import uvicorn_log_config
 
     from .storage import describe
 
@@ -61,16 +64,17 @@ def cmd_serve(args, lang: str) -> int:
     if args.workers > 1 and not storage.postgres:
         raise CentralError(t("sqlite_workers", lang))
     print(t("serving", lang, host=args.host, port=args.port, db=describe(url), workers=args.workers), flush=True)
+    logs = {"log_level": args.log_level, "log_config": uvicorn_log_config() or LOGGING_CONFIG}
     if args.workers == 1:
         from .app import create_app, settle
 
-        uvicorn.run(settle(create_app(storage)), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(settle(create_app(storage)), host=args.host, port=args.port, **logs)
         return 0
     storage.close()
     os.environ["DATABASE_URL"] = url  # each worker process opens its own pool from it
     os.environ["CENTRAL_POOL_SIZE"] = str(args.pool_size)
     uvicorn.run("central.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level)
+                workers=args.workers, **logs)
     return 0
 
 

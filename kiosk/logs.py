@@ -1,7 +1,7 @@
 """Where the kiosk's logs go, and in what shape.
 
-* `kiosk run` and `kiosk clerk` own the terminal: their logs go to DATA_DIR/kiosk.log (text,
-  as before; JSON lines if asked for), or with `journal` as JSON lines to the system journal
+* `kiosk run` and `kiosk clerk` own the terminal: their logs go to DATA_DIR/kiosk.log (JSON
+  lines; text if asked for), or with `journal` as JSON lines to the system journal
   through the syslog socket /dev/log (the kiosk's systemd unit does this: its stderr is the
   terminal's). Nothing is ever written over the screen.
 * Every other command (`kiosk sync --daemon`, `kiosk central serve`, …) leaves logging as
@@ -15,8 +15,9 @@ JSON is one object per line: time (UTC, ISO 8601, ms), level, logger, message, t
 no personal data (ARCHITECTURE.md): ids, counts and kinds only; nothing here scrubs them,
 but peewee's DEBUG log (every SQL statement with its parameters) is kept off.
 
-Under `kiosk central serve`, central's own logger comes through here; uvicorn configures its
-loggers (uvicorn.error, uvicorn.access) itself, in its own text format.
+Under `kiosk central serve`, uvicorn is given the same set-up (uvicorn_log_config) for its own
+loggers and for every worker process it starts: its access and error lines come out in the
+same format, JSON under the journal.
 """
 
 from __future__ import annotations
@@ -113,10 +114,19 @@ def configure_logging(data_dir: Path, requested: str | None = None, *, tui: bool
         return None
     elif handler is None:
         handler = logging.StreamHandler(stream or sys.stderr)
+    _install(_formatted(handler, fmt))
+    return handler
+
+
+def _formatted(handler: logging.Handler, fmt: str | None) -> logging.Handler:
     handler.setFormatter(logging.Formatter(TEXT_FORMAT) if fmt == "text" else JsonFormatter())
-    handler._kiosk = True  # type: ignore[attr-defined] - ours, to be replaced, not added to
+    handler._kiosk = fmt or "json"  # type: ignore[attr-defined] - ours, to be replaced, not added to
+    return handler
+
+
+def _install(handler: logging.Handler) -> None:
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_kiosk", False)]:
+    for old in [h for h in root.handlers if getattr(h, "_kiosk", None)]:
         root.removeHandler(old)
         old.close()
     # With a handler on the root, python-escpos's import-time logging.basicConfig() is a no-op.
@@ -125,4 +135,24 @@ def configure_logging(data_dir: Path, requested: str | None = None, *, tui: bool
     # peewee logs every statement with its parameters at DEBUG: customers' names and phones,
     # the device token. Never that, even if someone turns the root logger up to DEBUG.
     logging.getLogger("peewee").setLevel(logging.INFO)
-    return handler
+
+
+def command_handler(fmt: str) -> logging.Handler:
+    """The handler configure_logging gives a command; for dictConfig (uvicorn_log_config)."""
+    return _formatted((fmt == "journal" and _journal()) or logging.StreamHandler(sys.stderr), fmt)
+
+
+def uvicorn_log_config() -> dict | None:
+    """For uvicorn's log_config when this process logs through configure_logging, else None
+    (uvicorn's own text set-up). uvicorn applies it in each worker process too, where nothing
+    of ours has run; its loggers, left without handlers, pass their lines to the root's."""
+    fmt = next((h._kiosk for h in logging.getLogger().handlers if getattr(h, "_kiosk", None)), None)
+    if fmt is None:
+        return None
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"kiosk": {"()": "kiosk.logs.command_handler", "fmt": fmt}},
+        "root": {"handlers": ["kiosk"], "level": "INFO"},
+        "loggers": {"peewee": {"level": "INFO"}},
+    }

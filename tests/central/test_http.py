@@ -72,7 +72,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_kiosk_central_serve_with_two_workers_on_postgresql(pg_schema_url, tmp_path):
+@pytest.mark.parametrize("log", [None, "json"])
+def test_kiosk_central_serve_with_two_workers_on_postgresql(pg_schema_url, tmp_path, log):
+    """With `--log json` (what the journal gets under systemd), uvicorn's own lines, in the
+    main process and in each worker, are JSON too: the access log included."""
     from central.storage import open_storage
 
     storage = open_storage(pg_schema_url)
@@ -80,20 +83,39 @@ def test_kiosk_central_serve_with_two_workers_on_postgresql(pg_schema_url, tmp_p
     storage.close()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": pg_schema_url, "KIOSK_DATA_DIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--port", str(port), "--workers", "2",
-                             "--log-level", "info"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.pop("KIOSK_LOG", None)
+    logging = ["--log", log] if log else []
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", *logging, "central", "serve", "--port", str(port),
+                             "--workers", "2", "--log-level", "info"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    entries: list[dict] = []
+
+    def message(line: str) -> str:
+        if not log:
+            return line
+        entry = json.loads(line)  # every line: not JSON fails the test
+        entries.append(entry)
+        return entry["message"]
+
     try:
         bound, ready = False, 0
         for line in proc.stderr:  # uvicorn says when it listens and each worker is ready: no polling
-            bound = bound or "Uvicorn running on" in line
-            ready += "Application startup complete" in line
+            text = message(line)
+            bound = bound or "Uvicorn running on" in text
+            ready += "Application startup complete" in text
             if bound and ready == 2:
                 break
         assert bound and ready == 2, "the workers did not start"
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe from filling up
+        rest = threading.Thread(target=lambda: [message(line) for line in proc.stderr], daemon=True)
+        rest.start()  # keep the pipe from filling up
         round_trip(f"http://127.0.0.1:{port}", *codes)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     if proc.returncode not in (0, -15):
         pytest.fail(f"serve exited with {proc.returncode}")
+    if log:
+        rest.join(timeout=30)
+        access = [e for e in entries if e["logger"] == "uvicorn.access"]
+        assert any("/api/v1/events" in e["message"] and "200" in e["message"] for e in access), entries
+        assert {e["logger"] for e in entries} >= {"uvicorn.error", "uvicorn.access"}
