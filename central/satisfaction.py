@@ -21,7 +21,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from kiosk.satisfaction import Group, Rating, by_clerk, by_counter, by_heart, by_week, monday, overall
+from kiosk.satisfaction import (
+    Group,
+    Rating,
+    by_clerk,
+    by_counter,
+    by_heart,
+    by_week,
+    distinct_labels,
+    monday,
+    overall,
+)
 
 from .storage import Storage, Tx, as_datetime
 
@@ -79,18 +89,18 @@ def _step_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[
     return found
 
 
-def _served(steps: dict, known: dict) -> tuple[str | None, str | None]:
-    """(device uid, clerk) credited with a rating: picked up, else received; each step as the
-    payload says, completed by what central knows of it. The clerk by name where known."""
-    device = clerk = None
+def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | None]:
+    """(device uid, clerk's username, clerk's name) credited with a rating: picked up, else
+    received; each step as the payload says, completed by what central knows of it."""
+    device = username = name = None
     for step in ("picked_up", "received"):
         said = steps.get(step) if isinstance(steps.get(step), dict) else {}
         seen = known.get(step) or {}
         device = device or said.get("device") or seen.get("device")
-        username = said.get("clerk") or seen.get("clerk")
-        if clerk is None and username:
-            clerk = (seen.get("name") if seen.get("clerk") == username else None) or username
-    return device, clerk
+        if username is None and (said.get("clerk") or seen.get("clerk")):
+            username = said.get("clerk") or seen.get("clerk")
+            name = seen.get("name") if seen.get("clerk") == username else None
+    return device, username, name
 
 
 def ratings(storage: Storage, start: date | None = None, end: date | None = None) -> list[Rating]:
@@ -126,12 +136,17 @@ def ratings(storage: Storage, start: date | None = None, end: date | None = None
                 continue
             given.append((at, rating, data, ticket))
         facts = _step_facts(tx, storage, sorted({t for *_, t in given if t}))
-    found = []
+    served = []
     for at, rating, data, ticket in given:
         steps = data.get("steps") if isinstance(data.get("steps"), dict) else {}
-        device, clerk = _served(steps, facts.get(ticket, {}) if ticket else {})
+        served.append(_served(steps, facts.get(ticket, {}) if ticket else {}))
+    # Two clerks (or desks) of one name stay two rows: the username (uid) follows the name.
+    clerks = distinct_labels({username: name or username for _, username, name in served if username})
+    counters = distinct_labels({device: names.get(device) or device for device, *_ in served if device})
+    found = []
+    for (at, rating, data, ticket), (device, username, _) in zip(given, served):
         hearts = tuple(h for h in data.get("hearts") or () if isinstance(h, str))
-        found.append(Rating(at, rating, hearts, (names.get(device) or device) if device else None, clerk,
+        found.append(Rating(at, rating, hearts, counters.get(device), clerks.get(username),
                             data.get("number") if ticket else None, data.get("reason")))
     return found
 

@@ -75,6 +75,16 @@ def _group(key: str, ratings: Iterable[Rating]) -> Group:
     return Group(key, tuple(levels))
 
 
+def distinct_labels(names: dict[str, str], short: Callable[[str], str] = str) -> dict[str, str]:
+    """key (a clerk's username, a device's uid) -> the label its ratings are grouped under: its
+    name, and where two keys share a name (two clerks called 王芳, two desks called 1号窗口)
+    the name with short(key) after it, so they stay two rows instead of one."""
+    keys_of: dict[str, int] = {}
+    for name in names.values():
+        keys_of[name] = keys_of.get(name, 0) + 1
+    return {key: f"{name}（{short(key)}）" if keys_of[name] > 1 else name for key, name in names.items()}
+
+
 def overall(ratings: list[Rating]) -> Group:
     return _group("", ratings)
 

@@ -7,7 +7,8 @@ Who served the customer: the step that handed the instruments back (picked_up), 
 that, the one that took them in (received), as the feedback row recorded them. The counter
 is that step's device, named by its enrolled name at the central system (DeviceKey.name)
 when known, else this node's own ticket prefix for it, else the end of its uid; the clerk is
-the local clerk's display name, else the username the step carried.
+the local clerk's display name, else the username the step carried. Two clerks (or desks) of
+one name stay apart: the username (or end of uid) follows the name (distinct_labels).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from db.models import Clerk, Feedback, Ticket
 
 from .feedback import HEARTS, LEVELS, device_names
-from .satisfaction import Rating, Summary, csv_text, period, summarise
+from .satisfaction import Rating, Summary, csv_text, distinct_labels, period, summarise
 
 SHORT_UID = 8  # the random end of a device uid, when the device has no name here
 
@@ -37,8 +38,8 @@ def ratings_from_db(since: datetime | None = None, until: datetime | None = None
     if until is not None:
         query = query.where(Feedback.created_at < until)
     rows = list(query)
-    devices = device_names()
-    clerks = {c.username: c.display_name for c in Clerk.select(Clerk.username, Clerk.display_name)}
+    devices = distinct_labels(device_names(), short=lambda uid: uid[-SHORT_UID:])
+    clerks = distinct_labels({c.username: c.display_name for c in Clerk.select(Clerk.username, Clerk.display_name)})
     # A rating stored before schema 9 carries no number of its own: its ticket's.
     missing = {r.ticket_id for r in rows if r.ticket_id is not None and not r.ticket_number}
     numbers = {t.id: t.number for t in Ticket.select(Ticket.id, Ticket.number).where(Ticket.id.in_(list(missing)))} \

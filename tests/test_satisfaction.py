@@ -251,6 +251,21 @@ def test_the_picked_up_step_is_credited_before_the_received_one(db):
     assert (r.counter, r.clerk, r.hearts, r.number) == ("1号收件窗口", "removed.one", ("warm",), "K1A-261116-0009")
 
 
+def test_two_clerks_of_one_name_stay_two_rows_with_their_usernames(db):
+    from db.models import Feedback
+    from kiosk.ids import uuid7
+    from kiosk.satisfaction_store import ratings_from_db
+
+    device = seed([], clerks=(("wang", "王芳", True), ("wangf", "王芳", False)))
+    for username, rating in (("wang", 5), ("wangf", 3), ("wangf", 4)):
+        Feedback.create(uid=uuid7(), ticket=None, device=device.id, rating=rating, hearts="", reason=None,
+                        reason_text="", comment="", callback_phone=None, language="zh", received_device=DESK1,
+                        received_clerk=username, picked_up_device=None, picked_up_clerk=None,
+                        created_at=at("2026-11-20"), ticket_number=None)
+    groups = by_clerk(ratings_from_db())
+    assert [(g.key, g.count) for g in groups] == [("王芳（wangf）", 2), ("王芳（wang）", 1)]
+
+
 def test_a_removed_clerk_keeps_their_name_and_an_old_rating_its_ticket_number(db):
     from db.models import Feedback, Ticket
     from kiosk.catalog_store import ensure_catalog, load_catalog

@@ -281,6 +281,22 @@ def test_satisfaction_figures_for_known_ratings(client, storage):
     assert "<script" not in page.text and "http://" not in page.text and "https://" not in page.text
 
 
+def test_two_clerks_and_two_desks_of_one_name_stay_apart(client, storage):
+    kiosk = enrol(client, storage, name="大厅1号机")
+    desks = [enrol(client, storage, "clerk", name="收件窗口") for _ in range(2)]
+    for desk, clerk, rating in ((desks[0], "wangf", 5), (desks[1], "wangf2", 1), (desks[1], "wangf2", 2)):
+        reg = kiosk.registered()
+        t = reg["payload"]["ticket"]
+        push(client, kiosk, reg)
+        push(client, desk, desk.step("picked_up", t["uid"], t["number"], clerk=clerk, clerk_name="王芳"))
+        push(client, kiosk, kiosk.feedback(rating, at=datetime(2026, 11, 24, 12, tzinfo=UTC), ticket=t["uid"],
+                                           number=t["number"]))
+    figures = report(storage, today=date(2026, 11, 26)).figures()
+    assert [(g["key"], g["count"]) for g in figures["clerks"]] == [("王芳（wangf2）", 2), ("王芳（wangf）", 1)]
+    assert [(g["key"], g["count"]) for g in figures["counters"]] == [
+        (f"收件窗口（{desks[1].uid}）", 2), (f"收件窗口（{desks[0].uid}）", 1)]
+
+
 def test_satisfaction_refuses_bad_dates(client, storage):
     headers = office(storage)
     for params in ({"from": "2026-13-01"}, {"to": "yesterday"}, {"from": "2026-11-30", "to": "2026-11-01"},
