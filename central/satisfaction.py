@@ -142,7 +142,8 @@ def ratings(storage: Storage, start: date | None = None, end: date | None = None
         served.append(_served(steps, facts.get(ticket, {}) if ticket else {}))
     # Two clerks (or desks) of one name stay two rows: the username (uid) follows the name.
     clerks = distinct_labels({username: name or username for _, username, name in served if username})
-    counters = distinct_labels({device: names.get(device) or device for device, *_ in served if device})
+    counters = distinct_labels({device: names.get(device) or device for device, *_ in served if device},
+                               short=lambda uid: uid[-8:])
     found = []
     for (at, rating, data, ticket), (device, username, _) in zip(given, served):
         hearts = tuple(h for h in data.get("hearts") or () if isinstance(h, str))
