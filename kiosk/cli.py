@@ -265,7 +265,7 @@ def cmd_reprint(args, config: Config) -> int:
     lang = args.lang or config.language
     _open(config)
     try:
-        info = load_institute(config.info_file)
+        info = load_institute(config.info_file, config.holidays_file)
         job_id = request_reprint(args.ticket, args.lang)
     except InstituteFileError as e:
         raise CommandError("cli.bad_config", str(e), lang) from None

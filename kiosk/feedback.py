@@ -36,7 +36,6 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from peewee import IntegrityError
 
@@ -55,7 +54,7 @@ from db.models import (
     utc_now,
 )
 
-from .holidays import WEEKENDS_ONLY, Calendar, HolidaysError, read_holidays
+from .holidays import WEEKENDS_ONLY, Calendar
 from .ids import uuid7
 from .validation import FieldError, clean_phone, clean_text
 from .vocabulary import normalise_token
@@ -376,16 +375,6 @@ class FeedbackResult:
     feedback_id: int | None = None
     uid: str | None = None
     followup_due: date | None = None
-
-
-def calendar(path: Path | None) -> Calendar:
-    """The holiday list for a deadline. Unreadable since the kiosk started (it was checked
-    then): weekends only, which makes the deadline earlier, never later."""
-    try:
-        return read_holidays(path)
-    except HolidaysError as e:
-        log.warning("holiday list unusable, counting weekends only: %s", e)
-        return WEEKENDS_ONLY
 
 
 def followup_due(given_on: date, cal: Calendar = WEEKENDS_ONLY) -> date:

@@ -17,9 +17,12 @@ off (kiosk/workdays.py): a conflicting list errs towards a later date, never an 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 WORKDAY_WORDS = ("workday", "补班", "上班")
 _NONE: frozenset[date] = frozenset()
@@ -74,3 +77,14 @@ def read_holidays(path: Path | None) -> Calendar:
     except (OSError, UnicodeDecodeError) as e:
         raise HolidaysError(f"{path}: cannot be read: {e}") from None
     return parse_holidays(text, str(path))
+
+
+def load_calendar(path: Path | None) -> Calendar:
+    """The holiday list for promises and deadlines, read once as the station starts (the
+    configuration check has already refused a bad file). Unreadable since: weekends only,
+    with a warning in the log."""
+    try:
+        return read_holidays(path)
+    except HolidaysError as e:
+        log.warning("holiday list unusable, counting weekends only: %s", e)
+        return WEEKENDS_ONLY

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .holidays import WEEKENDS_ONLY, Calendar, load_calendar
 
 # The demo institute, shipped as package data beside this module.
 DEFAULT_FILE = Path(__file__).with_name("data") / "institute.toml"
@@ -31,6 +33,9 @@ class InstituteInfo:
     dispatch_counter: Text
     commitments: tuple[Text, ...]
     notices: tuple[Text, ...]
+    # Its days off (config `holidays_file`): the ready date promised on screen and on the
+    # receipt, and a follow-up's deadline, count working days by it.
+    calendar: Calendar = WEEKENDS_ONLY
 
 
 def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
@@ -58,10 +63,13 @@ def parse_institute(text: str, source: str) -> InstituteInfo:
         raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
 
 
-def load_institute(path: Path | None = None) -> InstituteInfo:
+def load_institute(path: Path | None = None, holidays: Path | None = None) -> InstituteInfo:
+    """The institute's texts from `path` (None: the demo's), and its holiday list."""
     if path is None:
-        return parse_institute(DEFAULT_FILE.read_text("utf-8"), "institute.toml")
-    try:
-        return parse_institute(path.read_text("utf-8"), str(path))
-    except (OSError, UnicodeDecodeError) as e:
-        raise InstituteFileError(f"{path}: {e}") from None
+        info = parse_institute(DEFAULT_FILE.read_text("utf-8"), "institute.toml")
+    else:
+        try:
+            info = parse_institute(path.read_text("utf-8"), str(path))
+        except (OSError, UnicodeDecodeError) as e:
+            raise InstituteFileError(f"{path}: {e}") from None
+    return replace(info, calendar=load_calendar(holidays)) if holidays is not None else info

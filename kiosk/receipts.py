@@ -15,6 +15,7 @@ from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, 
 
 from .estimate_text import line_notes
 from .fees import Estimate
+from .holidays import WEEKENDS_ONLY, Calendar
 from .i18n import date_text, money, name_of, quantity_text, service_name, spec_of, t
 from .institute import InstituteInfo
 from .validation import mask_phone
@@ -33,14 +34,13 @@ class TicketFacts:
     pickup: str  # in_person | post
     estimate: Estimate
 
-    @property
-    def ready_on(self) -> date | None:
-        return expected_ready(self.created_at, self.estimate.turnaround_days)
 
-
-def expected_ready(created_local: datetime, turnaround_days: int) -> date | None:
-    """The promised date for the non-urgent lines; None when every line is urgent."""
-    return add_working_days(created_local.date(), turnaround_days) if turnaround_days else None
+def expected_ready(created_local: datetime, turnaround_days: int, cal: Calendar = WEEKENDS_ONLY) -> date | None:
+    """The promised date for the non-urgent lines, in the institute's working days; None when
+    every line is urgent."""
+    if not turnaround_days:
+        return None
+    return add_working_days(created_local.date(), turnaround_days, cal.holidays, cal.workdays)
 
 
 def ticket_facts(ticket_id: int) -> TicketFacts:
@@ -82,8 +82,9 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
         blocks.append(Row(t("total.waived", lang), money(est.waived_fen, lang)))
     if est.quoted_lines:
         blocks.append(Text(t("total.quoted", lang, count=est.quoted_lines)))
-    if facts.ready_on:
-        blocks.append(Row(t("receipt.ready_on", lang), date_text(facts.ready_on, lang)))
+    ready_on = expected_ready(facts.created_at, est.turnaround_days, info.calendar)
+    if ready_on:
+        blocks.append(Row(t("receipt.ready_on", lang), date_text(ready_on, lang)))
     blocks += [
         Text(t("receipt.confirm", lang)),
         Feed(1),

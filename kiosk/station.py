@@ -49,7 +49,7 @@ class Station(App, inherit_bindings=False):
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
-        self.info = load_institute(config.info_file)
+        self.info = load_institute(config.info_file, config.holidays_file)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-db")
         # Printing has its own thread: a slow serial printer or a dead network printer (up
         # to its timeout) never holds up the database. It never touches the database.

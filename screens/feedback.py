@@ -469,13 +469,11 @@ class DetailsScreen(KioskScreen):
 
     @work(exclusive=True, group="feedback-save")
     async def save(self, entry) -> None:
-        from kiosk.feedback import calendar, give_feedback
+        from kiosk.feedback import give_feedback
 
         app = self.app
-        holidays_file = app.config.holidays_file
         try:
-            result = await app.in_db_thread(
-                lambda: give_feedback(entry, app.device, holidays=calendar(holidays_file)))
+            result = await app.in_db_thread(give_feedback, entry, app.device, holidays=app.info.calendar)
         except FeedbackErrors as e:
             self.post_message(FeedbackFailed(e.errors))
         except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk

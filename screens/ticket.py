@@ -39,7 +39,7 @@ class TicketView:
             number=ticket.number,
             qr_data=ticket.code or ticket.number,  # the signed ticket code (kiosk/ticketcode.py)
             created_at=local,
-            ready_on=expected_ready(local, est.turnaround_days),
+            ready_on=expected_ready(local, est.turnaround_days, info.calendar),
             urgent_hours=est.urgent_hours,
             counter=info.receiving_counter,
             ticket_id=ticket.id,

@@ -23,7 +23,6 @@ from kiosk.feedback import (
     FollowupError,
     PhoneTries,
     TicketPass,
-    calendar,
     check_phone_digits,
     close_followup,
     find_ticket_for_feedback,
@@ -33,7 +32,7 @@ from kiosk.feedback import (
     validate,
 )
 from kiosk.fees import default_policy
-from kiosk.holidays import WEEKENDS_ONLY, Calendar, HolidaysError, parse_holidays, read_holidays
+from kiosk.holidays import WEEKENDS_ONLY, Calendar, HolidaysError, load_calendar, parse_holidays, read_holidays
 from kiosk.receipts import voucher_qr
 from kiosk.registration import ensure_device, register
 from kiosk.workdays import is_working_day, working_days_between
@@ -491,8 +490,8 @@ def test_the_holiday_file_is_checked_when_the_configuration_is_read(tmp_path):
 def test_a_holiday_list_broken_after_start_counts_weekends_only(tmp_path):
     broken = tmp_path / "h.txt"
     broken.write_text("garbage\n", "utf-8")
-    assert calendar(broken) == WEEKENDS_ONLY  # an earlier deadline, never a later one
-    assert calendar(None) == WEEKENDS_ONLY
+    assert load_calendar(broken) == WEEKENDS_ONLY  # an earlier deadline, never a later one
+    assert load_calendar(None) == WEEKENDS_ONLY
 
 
 DAYS = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))

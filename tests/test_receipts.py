@@ -1,6 +1,7 @@
 """What a ticket receipt says: composed from the stored ticket, in the customer's language,
 with no phone number in clear. (How it prints is tested in test_printer_*.)"""
 
+from datetime import date
 from decimal import Decimal
 
 from kiosk.fees import LineRequest, default_policy
@@ -84,7 +85,7 @@ def test_the_receipt_promises_the_same_ready_date_as_the_screen(catalog):
     facts = ticket_facts(ticket.id)
     words = _words(ticket_document(facts, load_institute(), "zh"))
     shown = TicketView.from_registered(ticket, load_institute())
-    assert facts.ready_on == shown.ready_on and f"预计完成\n{date_text(shown.ready_on, 'zh')}" in words
+    assert shown.ready_on and f"预计完成\n{date_text(shown.ready_on, 'zh')}" in words
     assert shown.qr_data == facts.qr_data == ticket.code  # the screen's QR and the paper's are the same code
 
 
@@ -95,3 +96,29 @@ def test_a_ticket_from_before_signed_codes_prints_its_number_in_the_qr(catalog):
     Ticket.update(code=None).where(Ticket.id == ticket.id).execute()  # as schema 5 left older tickets
     document = ticket_document(ticket_facts(ticket.id), load_institute(), "zh")
     assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.number]
+
+
+def test_the_promised_date_skips_the_institutes_holidays_on_screen_and_on_paper(catalog, tmp_path):
+    """Registered on Friday 26 September 2025, before the National Day week: the ready date
+    counts the worked Sunday and Saturday and none of the eight days off."""
+    from dataclasses import replace
+    from datetime import datetime
+
+    from db.models import Ticket
+    from kiosk.i18n import date_text
+    from screens.ticket import TicketView
+
+    from .test_feedback import HOLIDAYS_2025
+
+    holidays = tmp_path / "holidays.txt"
+    holidays.write_text(HOLIDAYS_2025, "utf-8")
+    info = load_institute(None, holidays)
+    friday = datetime(2025, 9, 26, 10, 0).astimezone()
+    ticket = replace(_registered(catalog), created_at=friday)
+    Ticket.update(created_at=friday).where(Ticket.id == ticket.id).execute()
+    assert ticket.estimate.turnaround_days == 5
+    shown = TicketView.from_registered(ticket, info)
+    assert shown.ready_on == date(2025, 10, 10)  # Sun 28 Sep (worked), 29, 30, then 9 and 10 October
+    assert f"预计完成\n{date_text(shown.ready_on, 'zh')}" in _words(ticket_document(ticket_facts(ticket.id), info, "zh"))
+    weekends_only = TicketView.from_registered(ticket, load_institute())
+    assert weekends_only.ready_on == date(2025, 10, 3)  # in the middle of the holidays
