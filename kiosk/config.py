@@ -42,6 +42,9 @@ class Config:
     # one ISO date per line, `DATE workday` for a worked weekend day, # comments
     # (kiosk/holidays.py). Empty: weekends only.
     holidays_file: Path | None = None
+    # Days a customer has to collect once the certificates are ready (the institute's
+    # commitment); after that the desk's work list shows the ticket as overdue.
+    pickup_days: int = 30
     source: Path | None = None  # the file this came from, for messages
 
 
@@ -56,6 +59,7 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
         "ticket_seconds": (int, "ticket_seconds"),
         "maintenance_pin": (str, "maintenance_pin"),
         "holidays_file": (str, "holidays_file"),
+        "pickup_days": (int, "pickup_days"),
     },
     "database": {"path": (str, "database")},
     "pricing": {"policy": (str, "policy_file")},
@@ -115,6 +119,8 @@ def load_config(explicit: str | None = None) -> Config:
                            ("ticket_seconds", 5, 600)):
         if key in values and not low <= values[key] <= high:
             raise ConfigError(f"{path}: kiosk.{key} must be {low}–{high} seconds, not {values[key]}")
+    if "pickup_days" in values and not 1 <= values["pickup_days"] <= 365:
+        raise ConfigError(f"{path}: kiosk.pickup_days must be 1–365 days, not {values['pickup_days']}")
     if values.get("idle_warning_seconds", 20) >= values.get("idle_seconds", 90):
         raise ConfigError(f"{path}: kiosk.idle_warning_seconds must be shorter than kiosk.idle_seconds")
     pin = values.get("maintenance_pin", "0000")
@@ -151,5 +157,6 @@ def load_config(explicit: str | None = None) -> Config:
         printer_profile=profile,
         printer_font=None if not values.get("printer_font") else base / str(values["printer_font"]),
         holidays_file=holidays,
+        pickup_days=int(values.get("pickup_days", Config.pickup_days)),
         source=path,
     )

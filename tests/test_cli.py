@@ -88,6 +88,7 @@ def test_catalog_search_finds_by_pinyin_initials(run):
         ("[database]\npath = 5\n", "database.path must be a str"),
         ("[kiosk\nlanguage = 'zh'\n", "not valid TOML"),
         ("[kiosk]\ndevice_prefix = 'K-1'\n", "device_prefix must be 1–4 letters or digits"),
+        ("[kiosk]\npickup_days = 0\n", "kiosk.pickup_days must be 1–365 days, not 0"),
     ],
 )
 def test_bad_config_file_gets_a_clear_message(tmp_path, capsys, config, says):

@@ -18,8 +18,9 @@ from db.models import Followup, OutboxEvent
 from kiosk.config import load_config
 from kiosk.desk_app import DeskApp
 from kiosk.ids import uuid7
-from screens.clerk.followups import FollowupDetail, FollowupsScreen, fit_columns
+from screens.clerk.followups import FollowupDetail, FollowupsScreen
 from screens.clerk.receiving import ReceivingScreen
+from screens.clerk.tables import fit_columns
 from screens.clerk.unlock import UnlockScreen
 
 from .kiosk_pilot import FakeClock, screen_text, settle

@@ -32,7 +32,14 @@ from kiosk.feedback import (
     validate,
 )
 from kiosk.fees import default_policy
-from kiosk.holidays import WEEKENDS_ONLY, Calendar, HolidaysError, load_calendar, parse_holidays, read_holidays
+from kiosk.holidays import (
+    WEEKENDS_ONLY,
+    Calendar,
+    HolidaysError,
+    load_calendar,
+    parse_holidays,
+    read_holidays,
+)
 from kiosk.receipts import voucher_qr
 from kiosk.registration import ensure_device, register
 from kiosk.workdays import is_working_day, working_days_between

@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,9 +24,9 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
 from kiosk.i18n import date_text, t
-from kiosk.textwidth import cell_width, truncate
 from screens.base import KioskScreen, LabelledInput, big_button, labelled, relabel_marked
 from screens.clerk.editor import Editor
+from screens.clerk.tables import fill_table
 
 # The columns narrowed when the screen is narrow, in this order, and how far (cells): the
 # comment, then the reason, then the rating. The due date, the number and the phone never are.
@@ -59,21 +58,6 @@ def reason_text(reason: str | None, lang: str) -> str:
     from kiosk.feedback import REASONS
 
     return t(f"feedback.reason.{reason}", lang) if reason in REASONS else (reason or "")
-
-
-def fit_columns(natural: list[int], shrinkable: dict[int, int], room: int) -> list[int]:
-    """Column widths in cells: the natural ones, narrowed to fit `room` by cutting the
-    `shrinkable` columns ({column: narrowest}) in that order, each down to its narrowest
-    before the next one (the comment first: the detail shows it whole)."""
-    widths = list(natural)
-    excess = sum(widths) - room
-    for column, least in shrinkable.items():
-        if excess <= 0:
-            break
-        cut = min(excess, max(0, widths[column] - least))
-        widths[column] -= cut
-        excess -= cut
-    return widths
 
 
 def _close(followup_id: int, clerk, note: str, device):
@@ -224,7 +208,6 @@ class FollowupsScreen(KioskScreen):
         count = self.query_one("#followups-count", Static)
         table = self.query_one("#followups-list", DataTable)
         keep = self.selected.id if self.selected is not None and table.row_count else None
-        table.clear(columns=True)
         followups = self.followups
         if followups is None:
             count.update(Content(t("desk.followups.loading", lang)))
@@ -240,21 +223,10 @@ class FollowupsScreen(KioskScreen):
         table.display = True
         headers = [t(f"desk.followups.col.{c}", lang) for c in ("due", "number", "rating", "reason", "phone",
                                                                  "comment")]
-        rows = [self.cells(f, lang) for f in followups]
-        natural = [max(cell_width(h), *(cell_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        # What the table can show: the screen less the body's padding (one cell either side),
-        # the table's scroll bar when the rows do not fit, and each cell's padding (one either side).
-        bar = 2 if len(rows) + 1 > self.table_rows() else 0
-        room = max(40, (self.size.width or self.app.size.width) - 2 - bar - 2 * len(headers))
-        widths = fit_columns(natural, SHRINKABLE, room)
-        for header, width in zip(headers, widths, strict=True):
-            table.add_column(truncate(header, width), width=width)
-        danger = f"bold {self.app.theme_variables.get('error', 'red')}"
-        for f, cells in zip(followups, rows, strict=True):
-            shown = [Text(truncate(c, w)) for c, w in zip(cells, widths, strict=True)]
-            if f.overdue:
-                shown[0].stylize(danger)
-            table.add_row(*shown, key=str(f.id))
+        fill_table(table, headers, [self.cells(f, lang) for f in followups], [str(f.id) for f in followups],
+                   shrinkable=SHRINKABLE, width=self.size.width or self.app.size.width,
+                   visible_rows=self.table_rows(), flagged=[f.overdue for f in followups],
+                   danger=f"bold {self.app.theme_variables.get('error', 'red')}")
         if keep is not None:
             at = next((i for i, f in enumerate(followups) if f.id == keep), None)
             if at is not None:
