@@ -52,10 +52,13 @@ def _lookup(text):
 class CounterScreen(KioskScreen):
     HINT_KEY = "desk.scan_hint"
     BINDINGS: ClassVar = [Binding("f2", "to_receiving", show=False), Binding("f3", "to_dispatch", show=False),
-                          Binding("f10", "followups", show=False, id="followups")]
+                          Binding("f10", "followups", show=False, id="followups"),
+                          Binding("f12", "worklist", show=False, id="worklist")]
 
-    def __init__(self) -> None:
+    def __init__(self, number: str | None = None) -> None:
+        """`number`: a ticket to look up on arrival (chosen in the work list)."""
         super().__init__()
+        self.arriving_with = number
         self.summary = None
         self.steps = ()
         self.message = ("", {})  # i18n key and values
@@ -66,9 +69,10 @@ class CounterScreen(KioskScreen):
         with Horizontal(classes="desk-hint-row"):
             yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
             # The key to the follow-ups, beside the hint: the action bar is full at 80 columns.
-            key = labelled(Button("", id="followups", compact=True), "desk.followups")
-            key.can_focus = False  # a tap or F10; the keyboard belongs to the scan field
-            yield key
+            for key_id in ("followups", "worklist"):
+                key = labelled(Button("", id=key_id, compact=True), f"desk.{key_id}")
+                key.can_focus = False  # a tap or F10/F12; the keyboard belongs to the scan field
+                yield key
         yield ScanField(id="scan")
         yield Static(id="desk-message", classes="desk-message")
         yield Static(id="desk-clerk", classes="desk-clerk")
@@ -86,6 +90,8 @@ class CounterScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.scan_field.focus()
+        if self.arriving_with:
+            self.look_up(self.arriving_with)
 
     def show_sync(self, state) -> None:
         super().show_sync(state)
@@ -98,7 +104,10 @@ class CounterScreen(KioskScreen):
     def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
         event.stop()
         self.last_scan = event.text  # what the scanner typed, whole (tests read it)
-        self.run_worker(self._lookup(event.text), group="lookup", exclusive=True)
+        self.look_up(event.text)
+
+    def look_up(self, text: str) -> None:
+        self.run_worker(self._lookup(text), group="lookup", exclusive=True)
 
     async def _lookup(self, text: str) -> None:
         try:
@@ -234,3 +243,19 @@ class CounterScreen(KioskScreen):
         from screens.clerk.followups import FollowupsScreen
 
         self.app.push_screen(FollowupsScreen())
+
+    def action_worklist(self) -> None:
+        """在办清单 (screens/clerk/worklist.py): a ticket chosen there opens at dispatch."""
+        from screens.clerk.worklist import WorklistScreen
+
+        self.app.push_screen(WorklistScreen(), self.take_from_worklist)
+
+    def take_from_worklist(self, number: str | None) -> None:
+        from screens.clerk.dispatch import DispatchScreen
+
+        if number is None:
+            return
+        if isinstance(self, DispatchScreen):
+            self.look_up(number)
+        else:
+            self.app.switch_screen(DispatchScreen(number))

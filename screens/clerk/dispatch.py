@@ -46,8 +46,8 @@ class DispatchScreen(CounterScreen):
     BINDINGS: ClassVar = [*CounterScreen.BINDINGS, Binding("f4", "certificates", show=False),
                           Binding("f6", "ready", show=False), Binding("f7", "pick_up", show=False)]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, number: str | None = None) -> None:
+        super().__init__(number)
         self.facts = None  # (ticket id, CounterFacts) of the ticket on screen, once received
         self.certificates: tuple[int, str, dict[int, str]] | None = None  # (ticket id, number, {position: no.})
         self.note = ("", {})

@@ -49,8 +49,8 @@ class ReceivingScreen(CounterScreen):
                           Binding("f4", "edit_line", show=False), Binding("f8", "refuse_line", show=False),
                           Binding("up", "line(-1)", show=False), Binding("down", "line(1)", show=False)]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, number: str | None = None) -> None:
+        super().__init__(number)
         self.draft = None  # screens.clerk.intake.IntakeDraft of the ticket on screen, while registered
         self.cursor = 0  # the line F4 and F8 act on
         self.note = ("", {})  # a second message: the intake's hint, or what was discarded

@@ -1,0 +1,169 @@
+"""在办清单 at the clerk desk (F12 from a counter): what the lab owes and who has not come to
+collect (kiosk/worklist.py), late and overdue first. Enter takes the chosen ticket to the
+dispatch counter, where it is marked ready (F6) or handed over (F7); Esc comes back.
+
+The list is read in the database thread (`now` is a parameter, so a test can fix it) and
+again after each sync pass that brought something. Customer text reaches the table as rich
+Text, never as markup. Locking the desk pops this screen with everything on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from kiosk.i18n import t
+from screens.base import KioskScreen, big_button, labelled
+from screens.clerk.tables import fill_table
+
+# Narrowed when the screen is narrow, in this order (cells): the organisation, then the
+# contact. The promise, the number and the phone never are.
+SHRINKABLE = {2: 6, 4: 4}
+
+
+class WorklistLoaded(Message):
+    def __init__(self, worklist=None, error=None) -> None:
+        super().__init__()
+        self.worklist, self.error = worklist, error
+
+
+class WorklistScreen(KioskScreen):
+    """Its result: the number of the ticket chosen, or None (back)."""
+
+    TITLE_KEY = "desk.worklist.title"
+    BINDINGS: ClassVar = [Binding("f12", "back", show=False, id="worklist_back")]
+
+    def __init__(self, now: datetime | None = None) -> None:
+        """`now`: the moment that decides what is late; None: the wall clock's, at each reading."""
+        super().__init__()
+        self.now = now
+        self.worklist = None  # kiosk.worklist.WorkList once read
+        self.error: str | None = None
+        self.synced_at = None  # the last sync pass seen: a newer one reads the list again
+
+    def compose_body(self) -> ComposeResult:
+        yield labelled(Static(classes="desk-hint"), "desk.worklist.hint")
+        yield Static(id="worklist-count", classes="followups-count")
+        yield DataTable(id="worklist-list", cursor_type="row", zebra_stripes=True)
+
+    def compose_actions(self) -> ComposeResult:
+        for key, id_ in (("desk.worklist.open", "open"), ("desk.followups.back", "back"), ("desk.lock", "lock")):
+            button = big_button(key, id_, "primary" if id_ == "open" else "default")
+            button.can_focus = False  # the keyboard belongs to the list
+            yield button
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#worklist-list", DataTable).focus()
+        self.load()
+
+    def load(self) -> None:
+        self.run_worker(self._load(), group="worklist", exclusive=True)
+
+    async def _load(self) -> None:
+        from kiosk.worklist import work_list
+
+        app = self.app
+        try:
+            found = await app.in_db_thread(work_list, self.now, app.info.calendar, app.config.pickup_days)
+        except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk
+            self.post_message(WorklistLoaded(error=e))
+        else:
+            self.post_message(WorklistLoaded(found))
+
+    def on_worklist_loaded(self, message: WorklistLoaded) -> None:
+        if message.error is not None:
+            self.error = str(message.error)
+        else:
+            self.worklist, self.error = message.worklist, None
+        self.show()
+
+    def show_sync(self, state) -> None:
+        super().show_sync(state)
+        # A pass brought news (a step taken at another desk): read the list again.
+        if state is not None and state.last_sync is not None and state.last_sync != self.synced_at:
+            first = self.synced_at is None
+            self.synced_at = state.last_sync
+            if not first and self.is_mounted:
+                self.load()
+
+    # ---- choosing ---------------------------------------------------------------------------
+
+    @property
+    def selected(self):
+        items = self.worklist.items if self.worklist else []
+        row = self.query_one("#worklist-list", DataTable).cursor_row
+        return items[row] if 0 <= row < len(items) else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        item = self.selected
+        if item is not None:
+            self.dismiss(item.number)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_lock(self) -> None:
+        self.app.action_lock()
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def relabel(self) -> None:
+        super().relabel()
+        if self.is_mounted:
+            self.show()
+
+    def on_resize(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        lang = self.lang
+        count = self.query_one("#worklist-count", Static)
+        table = self.query_one("#worklist-list", DataTable)
+        keep = self.selected.ticket_id if self.selected is not None and table.row_count else None
+        w = self.worklist
+        if self.error is not None:
+            count.update(Content(t("desk.worklist.failed", lang, error=self.error)))
+        elif w is None:
+            count.update(Content(t("desk.worklist.loading", lang)))
+        elif not w.items:
+            count.update(Content(t("desk.worklist.none", lang)))
+        else:
+            count.update(Content(t("desk.worklist.count", lang, lab=w.in_lab, late=w.in_lab_late, waiting=w.waiting,
+                                   overdue=w.waiting_overdue, days=w.pickup_days)))
+        table.display = bool(w and w.items)
+        if not table.display:
+            return
+        headers = [t(f"desk.worklist.col.{c}", lang) for c in ("state", "number", "organisation", "instruments",
+                                                                "contact", "phone")]
+        fill_table(table, headers, [self.cells(i, lang) for i in w.items], [str(i.ticket_id) for i in w.items],
+                   shrinkable=SHRINKABLE, width=self.size.width or self.app.size.width,
+                   visible_rows=(self.size.height or self.app.size.height) - 9,
+                   flagged=[i.late for i in w.items], danger=f"bold {self.app.theme_variables.get('error', 'red')}")
+        if keep is not None:
+            at = next((n for n, i in enumerate(w.items) if i.ticket_id == keep), None)
+            if at is not None:
+                table.move_cursor(row=at, animate=False)
+
+    def cells(self, item, lang: str) -> list[str]:
+        if item.status == "ready":
+            state = t("desk.worklist.waiting_overdue" if item.late else "desk.worklist.waiting", lang,
+                      days=item.waiting_days)
+        else:
+            due = item.due
+            if due is None:
+                state = t("desk.worklist.in_lab", lang)
+            else:
+                when = f"{due:%m-%d %H:%M}" if item.urgent_by == due else f"{item.ready_on:%m-%d}"
+                key = "desk.worklist.urgent" if item.urgent_by == due else "desk.worklist.promised"
+                state = t(key, lang, when=when) + (" " + t("desk.worklist.late", lang) if item.late else "")
+        return [state, item.number, item.organisation, str(item.instruments), item.contact, item.phone]
