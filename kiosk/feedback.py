@@ -252,8 +252,8 @@ def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None 
     ticket = Ticket.get_by_id(found.ticket_id)
     if ticket.status not in RATABLE:
         return TicketLookup(None, ticket.number, "not_served")
-    rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
     if looks_like_code((text or "").strip()):  # identify found it: the signature was checked
+        rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
         return TicketLookup(ticket.id, ticket.number, None, rated, ticket_pass=TicketPass._issue(ticket.id, "code"))
     # A number typed is no proof: even "rated already" waits for the phone check, or anyone could
     # learn which tickets were rated by trying numbers.

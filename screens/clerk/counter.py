@@ -68,7 +68,8 @@ class CounterScreen(KioskScreen):
     def compose_body(self):
         with Horizontal(classes="desk-hint-row"):
             yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
-            # The key to the follow-ups, beside the hint: the action bar is full at 80 columns.
+            # The keys to the follow-ups and the work list, beside the hint: the action bar is
+            # full at 80 columns.
             for key_id in ("followups", "worklist"):
                 key = labelled(Button("", id=key_id, compact=True), f"desk.{key_id}")
                 key.can_focus = False  # a tap or F10/F12; the keyboard belongs to the scan field
