@@ -66,7 +66,7 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd")) - 1  # not the one listdir itself holds
 
 
-def _registration(i: int):
+def registration(i: int):
     """The i-th scripted registration: four shapes, each customer its own."""
     from kiosk.fees import LineRequest
     from kiosk.registration import CustomerDetails, InstrumentLine, Registration
@@ -138,19 +138,19 @@ def child(mode: str) -> dict:
         ensure_catalog()
         device, catalog, policy = ensure_device("BM"), load_catalog(), default_policy()
         for shape in range(4):
-            prepare(_registration(shape), catalog, policy)  # a bad demo code fails here, not in a thread
+            prepare(registration(shape), catalog, policy)  # a bad demo code fails here, not in a thread
         baseline, baseline_fds = _rss_mb(), _open_fds()
 
         if mode == "kiosk":
             def work(i: int) -> None:
                 try:
-                    register(_registration(i), catalog, policy, device)
+                    register(registration(i), catalog, policy, device)
                 finally:
                     # A thread and a connection per registration: harsher than the app, which
                     # keeps one database thread; it is what would show a leaked connection.
                     database_proxy.close()
         else:
-            template = registration_template(db, register(_registration(0), catalog, policy, device).id)
+            template = registration_template(db, register(registration(0), catalog, policy, device).id)
             work = _raw_writer(path, template)
 
         errors: list[BaseException] = []
@@ -185,7 +185,7 @@ def _draft(i: int):
     """The i-th scripted registration as the screens would leave it in the app's draft."""
     from kiosk.draft import Draft, DraftLine
 
-    reg = _registration(i)
+    reg = registration(i)
     c = reg.customer
     lines = [DraftLine(ln.pricing.item, ln.pricing.quantity, ln.pricing.use, ln.pricing.points, ln.pricing.ranges,
                        ln.pricing.metres, ln.pricing.ac_dc, ln.model, ln.serial_number, ln.manufacturer,

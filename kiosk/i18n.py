@@ -273,6 +273,8 @@ _DESK_MESSAGES: dict[str, tuple[str, str]] = {
     "desk.to_dispatch": ("发件窗口 F3", "Dispatch F3"),
     "desk.to_receiving": ("收件窗口 F2", "Receiving F2"),
     "desk.done.received": ("已收件：{number}，取件凭证正在打印", "Received {number}; the pickup voucher is printing"),
+    "desk.ready_overdue": ("证书完成已{days}天未取，超过{limit}天的取件期限；超期保管按本院规定办理",
+                           "Ready {days} days ago, past the {limit}-day pickup period: apply the institute's storage rule"),
     "desk.done.ready": ("{number}已标记为可取件", "{number} is marked ready for pickup"),
     "desk.done.picked_up": ("已取件：{number}，取件单正在打印", "Picked up {number}; the pickup slip is printing"),
     "desk.nothing": ("请先扫描一张受理单", "Scan a ticket first"),

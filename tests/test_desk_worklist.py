@@ -134,6 +134,19 @@ async def test_from_receiving_a_chosen_ticket_opens_at_dispatch_and_f9_locks_fro
         assert "13812345678" not in screen_text(app) and "K1-261116-0001" not in screen_text(app)
 
 
+async def test_a_pickup_past_the_pickup_period_says_so_at_dispatch():
+    app = make_desk()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_worklist(pilot)
+        await pilot.press("down", "down", "enter")  # ready since 20 October
+        await settle(pilot)
+        assert app.screen.summary.number == "K1-261008-0003"
+        assert "超过30天的取件期限" in screen_text(app)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert Ticket.get(Ticket.number == "K1-261008-0003").status == "picked_up"  # said, not refused
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_worklist_snapshot(snap_compare, language):
     app = make_desk(language)

@@ -7,6 +7,7 @@ receiving counter fixed it (the received event's total), not the registration.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from textual.binding import Binding
@@ -68,6 +69,13 @@ class DispatchScreen(CounterScreen):
     def found_message(self):
         if self.summary.status == "picked_up":
             return self.already_message("picked_up")
+        if self.summary.status == "ready":
+            # Collected late: said, so the clerk can apply the institute's rule (a storage fee).
+            ready = next((s for s in self.steps if s.kind == "ready"), None)
+            days = (date.today() - ready.at.astimezone().date()).days if ready else 0
+            limit = self.app.config.pickup_days
+            if days > limit:
+                return "desk.ready_overdue", {"days": days, "limit": limit}
         return "", {}
 
     # ---- the ticket as taken in ----------------------------------------------------------
