@@ -6,7 +6,17 @@ import sys
 
 
 def main() -> int:
-    from bench import memory, printing, registration, search, startup, sync_drain, sync_pull, ticketcode, worklist
+    from bench import (
+        memory,
+        printing,
+        registration,
+        search,
+        startup,
+        sync_drain,
+        sync_pull,
+        ticketcode,
+        worklist,
+    )
 
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
