@@ -97,3 +97,18 @@ def test_nothing_at_the_counter_is_an_empty_list(desk):
     desk("2026-11-25T09:00")
     got = work_list(NOW)
     assert (got.items, got.in_lab, got.waiting) == ([], 0, 0)
+
+
+def test_the_instruments_are_those_taken_in_not_those_registered(catalog):
+    """Five gauges counted at the counter instead of three, and the tape refused: five."""
+    from dataclasses import replace
+
+    from kiosk.desk import Intake, ticket_summary
+
+    device = ensure_device("K1")
+    clerk = add_clerk("wang", "王芳", "2468")
+    ticket = register(sample(), catalog, default_policy(), device)
+    lines = ticket_summary(ticket.id).lines
+    receive(ticket.id, clerk, device, Intake((replace(lines[0], quantity=5), replace(lines[1], refused=True))))
+    (item,) = work_list().items
+    assert (item.number, item.instruments) == (ticket.number, 5)
