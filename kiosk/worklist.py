@@ -80,6 +80,15 @@ def _end_of(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day + timedelta(days=1), datetime.min.time()).astimezone()
 
 
+def promises(registered_at: datetime, received_at: datetime | None, turnaround_days: int | None,
+             urgent_hours: int | None, cal: Calendar = WEEKENDS_ONLY) -> tuple[datetime | None, date | None]:
+    """(urgent lines by, other lines by): the urgent hours count from the counter's intake (the
+    lab cannot start before; not yet received: no urgent promise yet), the rest is the date on
+    the customer's receipt."""
+    urgent_by = (received_at + timedelta(hours=urgent_hours)).astimezone() if urgent_hours and received_at else None
+    return urgent_by, expected_ready(registered_at.astimezone(), turnaround_days or 0, cal)
+
+
 def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
               pickup_days: int = PICKUP_DAYS) -> WorkList:
     """Every ticket received or ready here, in the order above. Rows are read as tuples and the
@@ -116,8 +125,7 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
     for ticket_id, number, status, created_at, turnaround, hours, organisation, contact, phone in tickets:
         taken = steps.get((ticket_id, "received"))
         since_received = taken[1] if taken is not None else created_at
-        urgent_by = (since_received + timedelta(hours=hours)).astimezone() if hours else None
-        ready_on = expected_ready(created_at.astimezone(), turnaround or 0, cal)
+        urgent_by, ready_on = promises(created_at, since_received, turnaround, hours, cal)
         if status == "received":
             late = bool((urgent_by and now > urgent_by) or (ready_on and today > ready_on))
             since, waiting = since_received, 0

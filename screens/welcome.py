@@ -1,4 +1,4 @@
-"""欢迎 Welcome: who the institute is, what it does and promises, and the three big actions."""
+"""欢迎 Welcome: who the institute is, what it does and promises, and the four big actions."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from .base import KioskScreen, big_button
 class WelcomeScreen(KioskScreen):
     TITLE_KEY = "app.title"
     FOCUS = "#register"
-    BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价")]
+    BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价"),
+                          ("f8", "progress", "进度查询")]
 
     def compose_body(self) -> ComposeResult:
         # One widget for all of it: the first frame a walk-in customer sees comes sooner with
@@ -27,6 +28,7 @@ class WelcomeScreen(KioskScreen):
     def compose_actions(self) -> ComposeResult:
         yield big_button("welcome.register", "register", "primary")
         yield big_button("welcome.fees", "fees")
+        yield big_button("welcome.progress", "progress")
         yield big_button("welcome.feedback", "feedback")
 
     def relabel(self) -> None:
@@ -85,6 +87,11 @@ class WelcomeScreen(KioskScreen):
         from .feedback import FeedbackStartScreen
 
         self.app.push_screen(FeedbackStartScreen())
+
+    def action_progress(self) -> None:
+        from .progress import ProgressScreen
+
+        self.app.push_screen(ProgressScreen())
 
     def action_back(self) -> None:
         """The welcome screen is the bottom: nothing to go back to."""

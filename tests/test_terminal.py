@@ -357,9 +357,9 @@ def read_database(path: Path) -> dict:
         connection.close()
 
 
-# Keys a customer could press to leave, stop or break the kiosk. F2 (language), F5/F6/F7
+# Keys a customer could press to leave, stop or break the kiosk. F2 (language), F5 to F8
 # (the welcome screen's actions) and F12 (maintenance) are the app's own keys.
-PROBE_KEYS = ["C-c", "C-q", "C-z", "C-\\", "C-s", "C-d", "C-y", "C-p", "F1", "F3", "F4", "F8", "F9", "F10",
+PROBE_KEYS = ["C-c", "C-q", "C-z", "C-\\", "C-s", "C-d", "C-y", "C-p", "F1", "F3", "F4", "F9", "F10",
               "F11", "Escape", "M-q", "M-F4"]
 PROBE_SEQUENCES = {
     "ctrl+c, CSI u (kitty keyboard)": "\x1b[99;5u",

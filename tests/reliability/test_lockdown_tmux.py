@@ -5,7 +5,7 @@ with macro keys) could send.
 What the code intends (kiosk/app.py, kiosk/desk_app.py BINDINGS):
 
 * The lobby kiosk: ctrl+c, ctrl+q, ctrl+z, ctrl+\\ and ctrl+p are priority bindings to
-  "ignore"; F2 switches the language, F5/F6/F7 are the welcome screen's three actions, and
+  "ignore"; F2 switches the language, F5 to F8 are the welcome screen's four actions, and
   F12 opens the maintenance prompt, which leaves only with the PIN. Nothing leaves the app,
   stops it, or reaches the clerk desk's functions.
 * The clerk desk: ctrl+c, ctrl+z, ctrl+\\ and ctrl+p are ignored too, but ctrl+q quits (a
@@ -63,7 +63,7 @@ SEQUENCES = {
 }
 # Titles of the desk's screens past its lock: a lobby kiosk must never show one.
 CLERK_TITLES = ("仪器收发室", "收件窗口", "发件窗口", "满意度统计", "工作人员登录", "Receiving counter",
-                "Dispatch counter", "Satisfaction", "Clerk sign-in")
+                "Dispatch counter", "Satisfaction", "Clerk sign-in", "在办清单", "Work list")
 
 
 class Station(Terminal):
@@ -90,7 +90,7 @@ def station(tmp_path):
 
 LOBBY = {"zh": "仪器送检自助服务", "en": "Instrument reception"}
 # The keys that do something in the lobby, and the screen's title they lead to.
-LOBBY_ACTIONS = {"F5": "送检登记", "F6": "收费查询", "F7": "服务评价"}
+LOBBY_ACTIONS = {"F5": "送检登记", "F6": "收费查询", "F7": "服务评价", "F8": "进度查询"}
 MAINTENANCE_PROMPT = "维护退出：请输入维护密码"
 
 

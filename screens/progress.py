@@ -1,0 +1,139 @@
+"""进度查询 Progress: scan the ticket or the pickup voucher (or type the number) and see where
+the instruments are, and where to go (kiosk/progress.py). The next scan replaces the answer;
+the idle wipe takes it away. Only the ticket's number, state and dates are shown: never the
+organisation, contact or phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from kiosk.i18n import date_text, t
+from kiosk.validation import FieldError
+
+from .base import KioskScreen, LabelledInput, big_button, labelled
+
+MAX_SCAN = 1000  # characters: a signed ticket code is a few hundred
+CSS = Path(__file__).parent / "feedback.tcss"  # the same scan row
+
+
+class ProgressFound(Message):
+    def __init__(self, text: str, progress) -> None:
+        super().__init__()
+        self.text, self.progress = text, progress
+
+
+def progress_text(p, info, lang: str) -> str:
+    """What the customer reads: the state, when, and where to go next."""
+
+    def when(moment) -> str:
+        return date_text(moment.date() if hasattr(moment, "date") else moment, lang)
+
+    lines = [t("progress.number", lang, number=p.number)]
+    if p.status == "registered":
+        lines += [t("progress.registered", lang, date=when(p.registered_at)),
+                  t("progress.go_receiving", lang, counter=info.receiving_counter(lang))]
+    elif p.status == "received":
+        lines.append(t("progress.received", lang, date=when(p.steps["received"])) if "received" in p.steps
+                     else t("progress.in_lab", lang))
+        if p.urgent_by:
+            lines.append(t("progress.urgent_by", lang, date=when(p.urgent_by), time=f"{p.urgent_by:%H:%M}"))
+        if p.ready_on:
+            lines.append(t("progress.ready_on", lang, date=when(p.ready_on)))
+        if p.late:
+            lines.append(t("progress.late", lang, counter=info.dispatch_counter(lang)))
+    elif p.status == "ready":
+        lines += [t("progress.ready", lang, date=when(p.steps["ready"])) if "ready" in p.steps
+                  else t("progress.ready_now", lang),
+                  t("progress.go_dispatch", lang, counter=info.dispatch_counter(lang))]
+        if p.late:
+            lines.append(t("progress.collect_soon", lang, days=p.waiting_days))
+    elif p.status == "picked_up":
+        lines += [t("progress.picked_up", lang, date=when(p.steps["picked_up"])) if "picked_up" in p.steps
+                  else t("progress.picked_up_now", lang), t("progress.rate", lang)]
+    return "\n".join(lines)
+
+
+class ProgressScreen(KioskScreen):
+    CSS_PATH = CSS
+    TITLE_KEY = "progress.title"
+    FOCUS = "#field-scan"  # a keyboard-wedge scanner types into it and ends with Enter
+
+    def __init__(self, now=None) -> None:
+        """`now`: the moment that decides what is late (a test's); None: the wall clock's."""
+        super().__init__()
+        self.now = now
+        self.progress = None  # kiosk.progress.Progress of the last answer
+
+    def compose_body(self) -> ComposeResult:
+        yield labelled(Static(classes="feedback-intro"), "progress.intro")
+        with Horizontal(id="scan-row"):
+            yield LabelledInput("scan", "feedback.scan", max_length=MAX_SCAN, hint_key="feedback.scan_hint")
+            yield big_button("feedback.find", "find", "primary")
+        yield Static(id="progress-status")
+        yield Static(id="progress")
+
+    def compose_actions(self) -> ComposeResult:
+        yield big_button("progress.home", "back")
+
+    @property
+    def field(self) -> LabelledInput:
+        return self.query_one(LabelledInput)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_find()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        # A scanner that ends its burst with Tab: the app moves focus on to the OK button.
+        if event.value.strip() and self.app.focused is self.query_one("#find"):
+            self.action_find()
+
+    def action_find(self) -> None:
+        text = self.field.value.strip()
+        if not text:
+            self.field.show_error(FieldError("error.required"))
+            self.field.input.focus()
+            return
+        self.query_one("#progress-status", Static).update(t("feedback.looking", self.lang))
+        self.look_up(text)
+
+    @work(exclusive=True, group="progress-lookup")
+    async def look_up(self, text: str) -> None:
+        from kiosk.progress import ticket_progress
+
+        app = self.app
+        found = await app.in_db_thread(ticket_progress, text, now=self.now, cal=app.info.calendar,
+                                       pickup_days=app.config.pickup_days)
+        self.post_message(ProgressFound(text, found))
+
+    def on_progress_found(self, message: ProgressFound) -> None:
+        self.query_one("#progress-status", Static).update("")
+        if self.app.screen is not self or message.text != self.field.value.strip():
+            return  # the customer moved on, or typed something else meanwhile
+        p = message.progress
+        self.field.input.focus()
+        self.field.input.select_all()  # the next scan replaces it
+        if p.error:
+            self.progress = None
+            self.field.show_error(FieldError(f"progress.error.{p.error}"))
+        else:
+            self.progress = p
+            self.field.show_error(None)
+        self.show()
+
+    def relabel(self) -> None:
+        super().relabel()
+        if self.is_mounted:
+            self.show()
+
+    def show(self) -> None:
+        p = self.progress
+        text = progress_text(p, self.app.info, self.lang) if p is not None else ""
+        self.query_one("#progress", Static).update(Content(text))
