@@ -470,7 +470,7 @@ _FEEDBACK_MESSAGES: dict[str, tuple[str, str]] = {
                               "Waiting {days} days, past the pickup period: please collect soon."),
     "progress.picked_up": ("{date}已取件。", "Collected on {date}."),
     "progress.picked_up_now": ("已取件。", "Collected."),
-    "progress.rate": ("欢迎在首页点“服务评价”评价我们的服务。", "You can rate our service: Feedback on the first screen."),
+    "progress.rate": ("欢迎在首页点「服务评价」评价我们的服务。", "You can rate our service: Feedback on the first screen."),
     "progress.error.not_found": ("没有找到这张受理单，请核对单号，或到窗口咨询",
                                  "No ticket with that number here: check it, or ask at a counter"),
     "progress.error.damaged": ("扫描不完整，请重新扫描", "Incomplete scan: please scan again"),
