@@ -37,6 +37,7 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
         give_feedback,
         open_followups,
     )
+    from kiosk.progress import ticket_progress
     from kiosk.registration import ensure_device
 
     kiosk, first, second = nodes("kiosk", prefix="K1"), nodes("first", role="clerk"), nodes("second", role="clerk")
@@ -45,6 +46,7 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
         (ticket,) = register(1)
         kiosk.sync()
         assert find_ticket_for_feedback(ticket.number).error == "not_served"  # not taken in yet
+        assert ticket_progress(ticket.number).status == "registered"  # 进度查询 in the lobby
     with second.open():  # the counter: takes the instruments in, hands them back
         enroll_named(second, central, "2号发件窗口")
         second.sync()
@@ -55,6 +57,8 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
         assert second.sync().pushed == 3
     with kiosk.open():  # the kiosk learns of the pickup by sync: the customer rates there, linked
         assert kiosk.sync().applied.steps == 3
+        progress = ticket_progress(ticket.code)
+        assert progress.status == "picked_up" and set(progress.steps) == {"received", "ready", "picked_up"}
         found = find_ticket_for_feedback(ticket.number)
         assert (found.ticket_id, found.error) == (ticket.id, None)
         proof = check_phone_digits(ticket.id, "5678")  # the number was typed: the phone's last four
