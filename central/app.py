@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import devices, feed, followups, ingest, office, office_pages
 from . import due as due_list
 from . import satisfaction as satisfaction_figures
+from . import worklist as open_work
 from .auth import Device, device_for_token, office_token_matches
 from .storage import Busy, Storage, open_storage
 
@@ -517,6 +518,26 @@ def create_app(storage: Storage) -> FastAPI:
         except _BadParameter as e:
             return _json({"detail": str(e), "error": "invalid"}, 422)
         return _csv(to_csv(due_list.due_report(storage, days, overdue=overdue).items, lang), "due.csv")
+
+    # ---- the work list (在办清单) ------------------------------------------------------------
+
+    pickup_days = Annotated[int, Query(ge=1, le=365, description="days to collect before a pickup is overdue")]
+
+    @app.get("/api/v1/office/worklist", tags=["office"], responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
+    def office_worklist(_: Annotated[None, Depends(office_user)], days: pickup_days = 30) -> Response:
+        found = open_work.work_list(storage, pickup_days=days)
+        return _json({"pickup_days": days, "in_lab": found.in_lab, "in_lab_late": found.in_lab_late,
+                      "waiting": found.waiting, "waiting_overdue": found.waiting_overdue,
+                      "items": [open_work.item_dict(i) for i in found.items]})
+
+    @app.get("/office/worklist", response_class=HTMLResponse, tags=["office"], responses={**PAGE_ERRORS, **PAGE})
+    def office_worklist_page(_: Annotated[None, Depends(office_user)], days: pickup_days = 30) -> HTMLResponse:
+        return HTMLResponse(office_pages.worklist_html(open_work.work_list(storage, pickup_days=days)))
+
+    @app.get("/office/worklist.csv", response_class=Response, tags=["office"],
+             responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
+    def office_worklist_csv(_: Annotated[None, Depends(office_user)], days: pickup_days = 30) -> Response:
+        return _csv(open_work.to_csv(open_work.work_list(storage, pickup_days=days)), "worklist.csv")
 
     app.add_middleware(_BodyLimit)
     return app

@@ -139,6 +139,8 @@ class Ticket(Payload):
     certificate_name: Text | None = None
     policy: Text | None = None
     code: Annotated[str, Meta(max_length=4000)] | None = None  # the signed ticket code (its QR)
+    ready_on: date | None = None  # the date the receipt promised for the non-urgent lines
+    urgent_hours: Literal[8, 24, 72] | None = None  # the urgent lines' promise, from intake
 
 
 class Customer(Payload):

@@ -67,7 +67,8 @@ STYLE = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collaps
          ".n{text-align:right}nav{margin-bottom:1em}nav a{margin-right:1.2em}")
 # The back office's pages, Chinese first, English beside it.
 PAGES = (("/office", "总览", "Overview"), ("/office/followups", "回访", "Follow-ups"),
-         ("/office/satisfaction", "满意度", "Satisfaction"), ("/office/due", "周检到期", "Verification due"))
+         ("/office/satisfaction", "满意度", "Satisfaction"), ("/office/due", "周检到期", "Verification due"),
+         ("/office/worklist", "在办清单", "Work list"))
 
 
 def head(title: str, *, refresh: int | None = None, style: str = "") -> str:

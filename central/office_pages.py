@@ -1,9 +1,9 @@
-"""The back office's pages for follow-ups, satisfaction and the due list: plain HTML, Chinese
+"""The back office's pages for follow-ups, satisfaction, the due list and the work list: plain HTML, Chinese
 first with English beside it, charts as CSS bars (no script, nothing from another server:
 the office network may be closed). Every text from a device is escaped.
 
-Phones: a follow-up's call-back number in full (staff make the call); the due list masks
-the customer's phone (its CSV, for the staff who call, has it in full).
+Phones: a follow-up's call-back number in full (staff make the call); the due list and the
+work list mask the customer's phone (their CSVs, for the staff who call, have it in full).
 """
 
 from __future__ import annotations
@@ -195,6 +195,44 @@ def due_html(report, within_text: str) -> str:
                 f"<td>{e(mask_phone(i.phone)) or '—'}</td><td>{e(i.name_zh)} {e(i.name_en)}</td><td>{e(i.code)}</td>"
                 f"<td>{e(i.serial_number) or '—'}</td><td class='n'>{i.quantity}</td>"
                 f"<td>{i.picked_up_on.isoformat()}</td><td class='n'>{i.cycle_months} 月 months</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+# ---- the work list ------------------------------------------------------------------------------
+
+
+def worklist_html(worklist) -> str:
+    days = worklist.pickup_days
+    parts = [head("在办清单 · Work list", style=BAR_STYLE), "<h1>在办清单 · Work list</h1>",
+             ("<form method='get' action='/office/worklist'>"
+              f"取件期限 Pickup period <input name='days' value='{days}' size='4'> 天 days "
+              "<button type='submit'>查看 Show</button> "
+              f"<a href='/office/worklist.csv?days={days}'>下载CSV（含完整电话）· CSV (full phone numbers)</a></form>"),
+             (f"<p>在检 {worklist.in_lab} 单，逾期 {worklist.in_lab_late}；待取 {worklist.waiting} 单，超过 {days} 天未取 "
+              f"{worklist.waiting_overdue} · in the lab {worklist.in_lab} ({worklist.in_lab_late} late); ready "
+              f"{worklist.waiting} ({worklist.waiting_overdue} waiting over {days} days)</p>")]
+    if worklist.items:
+        parts.append("<table><tr><th>状态 State</th><th>承诺/等待 Promise / waiting</th><th>受理号 Ticket</th>"
+                     "<th>送检单位 Organisation</th><th>联系人 Contact</th><th>电话 Phone</th>"
+                     "<th class='n'>件数 Qty</th><th>收件/完成 Since</th></tr>")
+        for i in worklist.items:
+            if i.status == "ready":
+                state = "待取 ready"
+                promise = f"{i.waiting_days} 天 days" + (" <span class='mark'>超期 overdue</span>" if i.late else "")
+            else:
+                state = "在检 in lab"
+                due = i.due
+                promise = "—" if due is None else (f"加急 urgent {i.urgent_by:%Y-%m-%d %H:%M}" if i.urgent_by == due
+                                                   else f"{i.ready_on.isoformat()}")
+                if i.late:
+                    promise += " <span class='mark'>逾期 late</span>"
+            row = " class='overdue'" if i.late else ""
+            parts.append(f"<tr{row}><td>{state}</td><td>{promise}</td><td>{e(i.number)}</td>"
+                         f"<td>{e(i.organisation) or '—'}</td><td>{e(i.contact) or '—'}</td>"
+                         f"<td>{e(mask_phone(i.phone)) or '—'}</td><td class='n'>{i.instruments}</td>"
+                         f"<td>{i.since:%Y-%m-%d %H:%M}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)

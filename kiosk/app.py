@@ -168,7 +168,8 @@ class KioskApp(Station, inherit_bindings=False):
         from .registration import register
 
         try:
-            ticket = await self.in_db_thread(register, registration, self.catalog, self.policy, self.device)
+            ticket = await self.in_db_thread(register, registration, self.catalog, self.policy, self.device,
+                                             self.info.calendar)
         except Exception as e:  # noqa: BLE001 - any failure must reach the screen, not kill the kiosk
             from .doctor import database_problem
 

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from db.models import Ticket, TicketEvent, utc_now
 
 from .holidays import WEEKENDS_ONLY, Calendar
-from .worklist import PICKUP_DAYS, promises
+from .worklist import PICKUP_DAYS, assess, promises
 
 # desk.identify's errors, as the customer is told them
 _ERRORS = {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}
@@ -59,10 +59,10 @@ def ticket_progress(text: str, *, now: datetime | None = None, cal: Calendar = W
     urgent_by, ready_on = promises(ticket.created_at, steps.get("received"), estimate.get("turnaround_days"),
                                    estimate.get("urgent_hours"), cal)
     late, waiting = False, 0
-    if ticket.status == "received":
-        late = bool((urgent_by and now > urgent_by) or (ready_on and now.date() > ready_on))
-    elif ticket.status == "ready" and "ready" in steps:
-        waiting = (now.date() - steps["ready"].date()).days
-        late = waiting > pickup_days
+    if ticket.status in ("received", "ready"):  # the desk's work list's rule
+        item = assess(ticket.id, ticket.number, ticket.status, ("", "", ""), 0,
+                      steps.get("received", ticket.created_at), steps.get("ready"), urgent_by, ready_on, now,
+                      pickup_days)
+        late, waiting = item.late, item.waiting_days
     return Progress(ticket.number, ticket.status, None, ticket.created_at.astimezone(), steps, urgent_by, ready_on,
                     late, waiting)

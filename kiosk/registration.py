@@ -26,8 +26,10 @@ from db.models import (
 from .catalog import normalise_text
 from .catalog_store import LoadedCatalog
 from .fees import Estimate, EstimateRequest, LineRequest, Policy, estimate
+from .holidays import WEEKENDS_ONLY, Calendar
 from .ids import derive_prefix, ticket_number, uuid7
 from .keys import signing_key
+from .receipts import expected_ready
 from .ticketcode import CodeLine, TicketRecord, encode
 
 MAX_FIELD = 200  # characters in any free-text field of the consignment form
@@ -170,13 +172,15 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
     )
 
 
-def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
+def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKENDS_ONLY) -> RegisteredTicket:
     """The one transaction: customer, ticket (with its signed code), lines, print job, outbox
-    event, or nothing."""
+    event, or nothing. `cal`: the institute's days off, for the ready date the receipt promises
+    (the event carries it, so the back office sees the same promise)."""
     reg, priced = prepared.registration, prepared.estimate
     now = utc_now()
     created = now.isoformat()
     local_day = now.astimezone().date()
+    ready_on = expected_ready(now.astimezone(), priced.turnaround_days, cal)
     uid, event_uid = uuid7(), uuid7()
     key = signing_key(device.uid)  # cached: no file read per registration
     with database_proxy.atomic():
@@ -204,7 +208,8 @@ def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
                     "catalog_version": priced.catalog_version, "policy": priced.policy_id, "urgent": reg.urgent,
                     "pickup": reg.pickup, "certificates": reg.certificates,
                     "certificate_name": prepared.certificate_name, "total_fen": priced.total_fen,
-                    "code": code,
+                    "code": code, "ready_on": ready_on.isoformat() if ready_on else None,
+                    "urgent_hours": priced.urgent_hours,
                 },
                 "customer": prepared.customer,
                 "lines": prepared.event_lines,
@@ -213,6 +218,7 @@ def commit(prepared: PreparedRegistration, device: Device) -> RegisteredTicket:
     return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid, code)
 
 
-def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: Device) -> RegisteredTicket:
+def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: Device,
+             cal: Calendar = WEEKENDS_ONLY) -> RegisteredTicket:
     """Validate, price and store a registration atomically."""
-    return commit(prepare(reg, catalog, policy), device)
+    return commit(prepare(reg, catalog, policy), device, cal)

@@ -34,7 +34,7 @@ OPEN = ("received", "ready")  # at the counter and not handed back; also the ste
 
 @dataclass(frozen=True)
 class WorkItem:
-    ticket_id: int
+    ticket_id: int | str  # the id here; the uid in the back office
     number: str
     status: str  # received | ready
     organisation: str
@@ -121,21 +121,33 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
             counted[ticket_id] = counted.get(ticket_id, 0) + quantity
 
     items = []
-    today = now.date()
     for ticket_id, number, status, created_at, turnaround, hours, organisation, contact, phone in tickets:
-        taken = steps.get((ticket_id, "received"))
-        since_received = taken[1] if taken is not None else created_at
-        urgent_by, ready_on = promises(created_at, since_received, turnaround, hours, cal)
-        if status == "received":
-            late = bool((urgent_by and now > urgent_by) or (ready_on and today > ready_on))
-            since, waiting = since_received, 0
-        else:
-            ready = steps.get((ticket_id, "ready"))
-            since = ready[1] if ready is not None else since_received
-            waiting = (today - since.astimezone().date()).days
-            late = waiting > pickup_days
-        items.append(WorkItem(ticket_id, number, status, organisation, contact, phone, counted.get(ticket_id, 0),
-                              since.astimezone(), urgent_by, ready_on, late, waiting))
+        taken, ready = steps.get((ticket_id, "received")), steps.get((ticket_id, "ready"))
+        received_at = taken[1] if taken is not None else created_at
+        urgent_by, ready_on = promises(created_at, received_at, turnaround, hours, cal)
+        items.append(assess(ticket_id, number, status, (organisation, contact, phone), counted.get(ticket_id, 0),
+                            received_at, ready[1] if ready is not None else None, urgent_by, ready_on, now,
+                            pickup_days))
+    return ordered(items, pickup_days)
+
+
+def assess(key, number: str, status: str, customer: tuple[str, str, str], instruments: int,
+           received_at: datetime, ready_at: datetime | None, urgent_by: datetime | None, ready_on: date | None,
+           now: datetime, pickup_days: int) -> WorkItem:
+    """One open ticket, late or not (the desk's and the back office's rule). `key`: the
+    ticket's id here, or its uid at central."""
+    if status == "received":
+        late = bool((urgent_by and now > urgent_by) or (ready_on and now.date() > ready_on))
+        since, waiting = received_at, 0
+    else:
+        since = ready_at or received_at
+        waiting = (now.date() - since.astimezone().date()).days
+        late = waiting > pickup_days
+    return WorkItem(key, number, status, *customer, instruments, since.astimezone(), urgent_by, ready_on, late,
+                    waiting)
+
+
+def ordered(items: list[WorkItem], pickup_days: int) -> WorkList:
     return WorkList(sorted(items, key=_order), pickup_days)
 
 

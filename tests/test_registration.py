@@ -59,6 +59,14 @@ def test_registration_writes_the_whole_fact(catalog):
     assert payload["ticket"]["number"] == ticket.number
     assert payload["ticket"]["total_fen"] == stored.total_fen == ticket.estimate.total_fen
     assert json.loads(stored.estimate_json)["total_fen"] == stored.total_fen
+    # the promise the receipt prints travels with it (the back office's work list)
+    from kiosk.receipts import expected_ready
+
+    ready_on = expected_ready(ticket.created_at.astimezone(), ticket.estimate.turnaround_days)
+    assert payload["ticket"]["ready_on"] == ready_on.isoformat() and payload["ticket"]["urgent_hours"] is None
+    urgent = json.loads(OutboxEvent.get(OutboxEvent.uid == register(
+        sample(urgent="72h"), catalog, default_policy(), device).event_uid).payload)["ticket"]
+    assert urgent["urgent_hours"] == 72
     # the signed code, written in the same transaction, carries the ticket and no phone number
     assert stored.code == ticket.code == payload["ticket"]["code"]
     record = decode(stored.code, keys_for)

@@ -36,14 +36,16 @@ class Node:
         return {"Authorization": f"Bearer {self.token}"}
 
     def registered(self, *, ticket: str | None = None, number: str | None = None, at: datetime = T0,
-                   phone: str = "13812345678", organisation: str = "示范燃气有限公司") -> dict:
+                   phone: str = "13812345678", organisation: str = "示范燃气有限公司",
+                   promise: dict | None = None) -> dict:
+        """`promise`: {"ready_on": ..., "urgent_hours": ...} as a kiosk of this version sends it."""
         ticket = ticket or str(uuid.uuid4())
         number = number or f"{self.prefix}-261124-{next(self.counter):04d}"
         return event("ticket.registered", at, {
             "ticket": {"uid": ticket, "number": number, "device": self.uid, "created_at": at.isoformat(),
                        "catalog_version": 1, "policy": "demo-2026", "urgent": None, "pickup": "in_person",
                        "certificates": 1, "certificate_name": organisation, "total_fen": 12000,
-                       "code": "JL" + "A" * 300},
+                       "code": "JL" + "A" * 300, **(promise or {})},
             "customer": {"organisation": organisation, "credit_code": "91520100MA6DKJ2X4U",
                          "address": "贵阳市观山湖区", "contact": "李工", "phone": phone},
             "lines": [{"position": 0, "code": "L-001-001", "quantity": 3, "use": "safety",

@@ -1,0 +1,101 @@
+"""在办清单 in the back office: every ticket taken in at any desk and not yet handed back,
+from the events the devices pushed. The rule is the desk's (kiosk/worklist.py `assess`):
+late lab work first, then pickups waiting longer than `pickup_days`.
+
+What central knows differently from a desk:
+- The promised date is the one the kiosk printed on the receipt (`ticket.ready_on` in the
+  registration, computed there with the institute's holiday list), and urgent hours count
+  from the earliest intake; a ticket registered before the kiosk sent these (or whose
+  registration has not arrived) has no promise and is never "late" in the lab.
+- Status and dates: the earliest record of each step, from any desk (central/tickets.py's
+  rule: the furthest status wins).
+- Instruments: the earliest intake's lines, refused ones not counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timedelta
+
+from kiosk.worklist import PICKUP_DAYS, WorkList, assess, ordered
+
+from .due import CHUNK
+from .storage import Storage, as_datetime
+
+STEP = {1: "received", 2: "ready"}
+
+
+def _instruments(lines_json: str | None) -> int:
+    try:
+        lines = json.loads(lines_json) if lines_json else []
+        return sum(int(ln["quantity"]) for ln in lines if isinstance(ln, dict) and not ln.get("refused"))
+    except (ValueError, TypeError, KeyError):
+        return 0
+
+
+def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = PICKUP_DAYS) -> WorkList:
+    now = (now or datetime.now()).astimezone()
+    f = storage.json_field
+    with storage.read() as tx:
+        open_tickets = [t for (t,) in tx.all(
+            "SELECT ticket FROM event WHERE ticket IS NOT NULL GROUP BY ticket HAVING MAX(status) IN (1, 2)")]
+        facts: dict[str, dict[int, tuple]] = {}
+        for start in range(0, len(open_tickets), CHUNK):
+            where, params = storage.in_list("ticket", open_tickets[start:start + CHUNK])
+            for ticket, status, at, *fields in tx.all(
+                    f"SELECT ticket, status, created_at, COALESCE({f('payload', 'ticket', 'number')}, "
+                    f"{f('payload', 'number')}), {f('payload', 'customer', 'organisation')}, "
+                    f"{f('payload', 'customer', 'contact')}, {f('payload', 'customer', 'phone')}, "
+                    f"{f('payload', 'ticket', 'ready_on')}, {f('payload', 'ticket', 'urgent_hours')}, "
+                    f"{f('payload', 'lines')} FROM event WHERE {where} AND status IN (0, 1, 2) "
+                    "ORDER BY created_at, uid", params):
+                facts.setdefault(ticket, {}).setdefault(status, (as_datetime(at), *fields))
+    items = []
+    for ticket, steps in facts.items():
+        if 1 not in steps:
+            continue  # ready without an intake that reached here: nothing to say about it yet
+        status = STEP[max(s for s in steps if s in STEP)]
+        registered = steps.get(0)
+        received_at, number = steps[1][0], (registered or steps[1])[1] or ""
+        customer = tuple(x or "" for x in registered[2:5]) if registered else ("", "", "")
+        ready_on, hours = _promise(registered)
+        urgent_by = (received_at + timedelta(hours=hours)).astimezone() if hours else None
+        items.append(assess(ticket, number, status, customer, _instruments(steps[1][7]), received_at,
+                            steps[2][0] if 2 in steps else None, urgent_by, ready_on, now, pickup_days))
+    return ordered(items, pickup_days)
+
+
+def _promise(registered: tuple | None) -> tuple[date | None, int | None]:
+    """(the receipt's date, the urgent hours) as the registration carried them (checked by
+    central/events.py when pushed); none from an older kiosk or a registration not here yet."""
+    if not registered:
+        return None, None
+    ready_on, hours = registered[5], registered[6]
+    return (date.fromisoformat(ready_on) if ready_on else None), (int(hours) if hours else None)
+
+
+def item_dict(item, full_phone: bool = False) -> dict:
+    from .office import mask_phone
+
+    return {"ticket": item.ticket_id, "number": item.number, "status": item.status, "late": item.late,
+            "organisation": item.organisation, "contact": item.contact,
+            "phone": item.phone if full_phone else mask_phone(item.phone), "instruments": item.instruments,
+            "since": item.since.isoformat(), "urgent_by": item.urgent_by.isoformat() if item.urgent_by else None,
+            "ready_on": item.ready_on.isoformat() if item.ready_on else None, "waiting_days": item.waiting_days}
+
+
+CSV_COLUMNS = ("status", "late", "number", "organisation", "contact", "phone", "instruments", "since", "urgent_by",
+               "ready_on", "waiting_days")
+
+
+def to_csv(worklist: WorkList) -> str:
+    """For the staff who call customers: the full phone number."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in worklist.items:
+        row = item_dict(item, full_phone=True)
+        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+    return out.getvalue()
