@@ -39,9 +39,9 @@ from kiosk.i18n import date_text, t
 from kiosk.validation import FieldError
 
 from .base import KioskScreen, LabelledInput, SelfClosing, big_button, labelled
+from .ticket_scan import TicketScanScreen
 
 THANKS_SECONDS = 10  # the thanks screen returns to the start by itself
-MAX_SCAN = 1000  # characters: a signed ticket code is a few hundred
 CHECK = "✓ "  # width "N": one cell everywhere, unlike the ambiguous ● or ♥
 
 
@@ -67,44 +67,19 @@ class TicketLookedUp(Message):
         self.text, self.found = text, found
 
 
-class FeedbackStartScreen(KioskScreen):
+class FeedbackStartScreen(TicketScanScreen):
     CSS_PATH = CSS
     TITLE_KEY = "feedback.title"
-    FOCUS = "#field-scan"  # a keyboard-wedge scanner types into it and ends with Enter
+    STATUS_ID = "feedback-status"
 
     def compose_body(self) -> ComposeResult:
         yield labelled(Static(classes="feedback-intro"), "feedback.intro")
-        # OK right after the field: a scanner that ends with Tab moves the focus onto it.
-        with Horizontal(id="scan-row"):
-            yield LabelledInput("scan", "feedback.scan", max_length=MAX_SCAN, hint_key="feedback.scan_hint")
-            yield big_button("feedback.find", "find", "primary")
+        yield from self.scan_row()
         yield Static(id="feedback-status")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
         yield big_button("feedback.anonymous", "anonymous")
-
-    @property
-    def field(self) -> LabelledInput:
-        return self.query_one(LabelledInput)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_find()
-
-    def on_input_blurred(self, event: Input.Blurred) -> None:
-        # A scanner that ends its burst with Tab: the app moves focus on to the OK button.
-        if event.value.strip() and self.app.focused is self.query_one("#find"):
-            self.action_find()
-
-    def action_find(self) -> None:
-        text = self.field.value.strip()
-        if not text:
-            self.field.show_error(FieldError("error.required"))
-            self.field.input.focus()
-            return
-        self.query_one("#feedback-status", Static).update(t("feedback.looking", self.lang))
-        self.look_up(text)
 
     @work(exclusive=True, group="feedback-lookup")
     async def look_up(self, text: str) -> None:

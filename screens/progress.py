@@ -9,17 +9,16 @@ from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from kiosk.i18n import date_text, t
 from kiosk.validation import FieldError
 
-from .base import KioskScreen, LabelledInput, big_button, labelled
+from .base import big_button, labelled
+from .ticket_scan import TicketScanScreen
 
-MAX_SCAN = 1000  # characters: a signed ticket code is a few hundred
 CSS = Path(__file__).parent / "feedback.tcss"  # the same scan row
 
 
@@ -60,10 +59,10 @@ def progress_text(p, info, lang: str) -> str:
     return "\n".join(lines)
 
 
-class ProgressScreen(KioskScreen):
+class ProgressScreen(TicketScanScreen):
     CSS_PATH = CSS
     TITLE_KEY = "progress.title"
-    FOCUS = "#field-scan"  # a keyboard-wedge scanner types into it and ends with Enter
+    STATUS_ID = "progress-status"
 
     def __init__(self, now=None) -> None:
         """`now`: the moment that decides what is late (a test's); None: the wall clock's."""
@@ -73,36 +72,12 @@ class ProgressScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         yield labelled(Static(classes="feedback-intro"), "progress.intro")
-        with Horizontal(id="scan-row"):
-            yield LabelledInput("scan", "feedback.scan", max_length=MAX_SCAN, hint_key="feedback.scan_hint")
-            yield big_button("feedback.find", "find", "primary")
+        yield from self.scan_row()
         yield Static(id="progress-status")
         yield Static(id="progress")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("progress.home", "back")
-
-    @property
-    def field(self) -> LabelledInput:
-        return self.query_one(LabelledInput)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_find()
-
-    def on_input_blurred(self, event: Input.Blurred) -> None:
-        # A scanner that ends its burst with Tab: the app moves focus on to the OK button.
-        if event.value.strip() and self.app.focused is self.query_one("#find"):
-            self.action_find()
-
-    def action_find(self) -> None:
-        text = self.field.value.strip()
-        if not text:
-            self.field.show_error(FieldError("error.required"))
-            self.field.input.focus()
-            return
-        self.query_one("#progress-status", Static).update(t("feedback.looking", self.lang))
-        self.look_up(text)
 
     @work(exclusive=True, group="progress-lookup")
     async def look_up(self, text: str) -> None:

@@ -14,6 +14,7 @@ these screens with everything on them (DeskApp.action_lock)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -24,19 +25,13 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
 from kiosk.i18n import date_text, t
-from screens.base import KioskScreen, LabelledInput, big_button, labelled, relabel_marked
+from screens.base import LabelledInput, labelled, relabel_marked
 from screens.clerk.editor import Editor
-from screens.clerk.tables import fill_table
+from screens.clerk.tables import DeskList, fill_table
 
 # The columns narrowed when the screen is narrow, in this order, and how far (cells): the
 # comment, then the reason, then the rating. The due date, the number and the phone never are.
 SHRINKABLE = {5: 8, 3: 8, 2: 8}
-
-
-class FollowupsLoaded(Message):
-    def __init__(self, followups=None, error=None) -> None:
-        super().__init__()
-        self.followups, self.error = followups, error
 
 
 class FollowupClosedHere(Message):
@@ -70,9 +65,11 @@ def _close(followup_id: int, clerk, note: str, device):
         return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
 
 
-class FollowupsScreen(KioskScreen):
+class FollowupsScreen(DeskList):
     TITLE_KEY = "desk.followups.title"
     BINDINGS: ClassVar = [Binding("f10", "back", show=False, id="followups_back")]
+    LIST_ID = "followups-list"
+    OPEN_KEY = "desk.followups.open"
 
     def __init__(self, today: date | None = None) -> None:
         """`today`: the day that decides what is overdue; None: the wall clock's, at each reading."""
@@ -81,55 +78,28 @@ class FollowupsScreen(KioskScreen):
         self.followups: list | None = None  # None: not read yet
         self.message = ("", {})  # an i18n key and its values
         self.busy = False  # a close under way
-        self.synced_at = None  # the last sync pass seen: a newer one reads the list again
 
     def compose_body(self) -> ComposeResult:
         yield labelled(Static(classes="desk-hint"), "desk.followups.hint")
         yield Static(id="followups-message", classes="desk-message")
         yield Static(id="followups-count", classes="followups-count")
-        yield DataTable(id="followups-list", cursor_type="row", zebra_stripes=True)
-
-    def compose_actions(self) -> ComposeResult:
-        for key, id_ in (("desk.followups.open", "open"), ("desk.followups.back", "back"), ("desk.lock", "lock")):
-            button = big_button(key, id_, "primary" if id_ == "open" else "default")
-            button.can_focus = False  # the keyboard belongs to the list
-            yield button
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#followups-list", DataTable).focus()
-        self.load()
+        yield DataTable(id=self.LIST_ID, cursor_type="row", zebra_stripes=True)
 
     # ---- reading ---------------------------------------------------------------------------
 
-    def load(self) -> None:
-        self.run_worker(self._load(), group="followups", exclusive=True)
-
-    async def _load(self) -> None:
+    def reader(self):
         from kiosk.feedback import open_followups
 
-        try:
-            followups = await self.app.in_db_thread(open_followups, self.today)
-        except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk
-            self.post_message(FollowupsLoaded(error=e))
-        else:
-            self.post_message(FollowupsLoaded(followups))
+        return partial(open_followups, self.today)
 
-    def on_followups_loaded(self, message: FollowupsLoaded) -> None:
-        if message.error is not None:
-            self.message = ("desk.followups.failed", {"error": str(message.error)})
+    def loaded(self, found, error) -> None:
+        if error is not None:
+            self.message = ("desk.followups.failed", {"error": str(error)})
         else:
-            self.followups = message.followups
-        self.show()
+            self.followups = found
 
-    def show_sync(self, state) -> None:
-        super().show_sync(state)
-        # A pass brought news (a rating, a follow-up closed elsewhere): read the list again.
-        if state is not None and state.last_sync is not None and state.last_sync != self.synced_at:
-            first = self.synced_at is None
-            self.synced_at = state.last_sync
-            if not first and self.is_mounted and not self.busy:
-                self.load()
+    def may_reload(self) -> bool:
+        return not self.busy
 
     # ---- choosing and closing -------------------------------------------------------------
 
@@ -139,10 +109,6 @@ class FollowupsScreen(KioskScreen):
             return None
         row = self.query_one("#followups-list", DataTable).cursor_row
         return self.followups[row] if 0 <= row < len(self.followups) else None
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         followup = self.selected
@@ -186,18 +152,7 @@ class FollowupsScreen(KioskScreen):
         self.load()
         self.show()
 
-    def action_lock(self) -> None:
-        self.app.action_lock()
-
     # ---- drawing ----------------------------------------------------------------------------
-
-    def relabel(self) -> None:
-        super().relabel()
-        if self.is_mounted:
-            self.show()
-
-    def on_resize(self) -> None:
-        self.show()
 
     def show(self) -> None:
         lang = self.lang

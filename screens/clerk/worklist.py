@@ -9,34 +9,30 @@ Text, never as markup. Locking the desk pops this screen with everything on it."
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from kiosk.i18n import t
-from screens.base import KioskScreen, big_button, labelled
-from screens.clerk.tables import fill_table
+from screens.base import labelled
+from screens.clerk.tables import DeskList, fill_table
 
 # Narrowed when the screen is narrow, in this order (cells): the organisation, then the
 # contact. The promise, the number and the phone never are.
 SHRINKABLE = {2: 6, 4: 4}
 
 
-class WorklistLoaded(Message):
-    def __init__(self, worklist=None, error=None) -> None:
-        super().__init__()
-        self.worklist, self.error = worklist, error
-
-
-class WorklistScreen(KioskScreen):
+class WorklistScreen(DeskList):
     """Its result: the number of the ticket chosen, or None (back)."""
 
     TITLE_KEY = "desk.worklist.title"
     BINDINGS: ClassVar = [Binding("f12", "back", show=False, id="worklist_back")]
+    LIST_ID = "worklist-list"
+    OPEN_KEY = "desk.worklist.open"
 
     def __init__(self, now: datetime | None = None) -> None:
         """`now`: the moment that decides what is late; None: the wall clock's, at each reading."""
@@ -44,65 +40,28 @@ class WorklistScreen(KioskScreen):
         self.now = now
         self.worklist = None  # kiosk.worklist.WorkList once read
         self.error: str | None = None
-        self.synced_at = None  # the last sync pass seen: a newer one reads the list again
 
     def compose_body(self) -> ComposeResult:
         yield labelled(Static(classes="desk-hint"), "desk.worklist.hint")
         yield Static(id="worklist-count", classes="followups-count")
-        yield DataTable(id="worklist-list", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id=self.LIST_ID, cursor_type="row", zebra_stripes=True)
 
-    def compose_actions(self) -> ComposeResult:
-        for key, id_ in (("desk.worklist.open", "open"), ("desk.followups.back", "back"), ("desk.lock", "lock")):
-            button = big_button(key, id_, "primary" if id_ == "open" else "default")
-            button.can_focus = False  # the keyboard belongs to the list
-            yield button
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#worklist-list", DataTable).focus()
-        self.load()
-
-    def load(self) -> None:
-        self.run_worker(self._load(), group="worklist", exclusive=True)
-
-    async def _load(self) -> None:
+    def reader(self):
         from kiosk.worklist import work_list
 
-        app = self.app
-        try:
-            found = await app.in_db_thread(work_list, self.now, app.info.calendar, app.config.pickup_days)
-        except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk
-            self.post_message(WorklistLoaded(error=e))
+        return partial(work_list, self.now, self.app.info.calendar, self.app.config.pickup_days)
+
+    def loaded(self, found, error) -> None:
+        if error is not None:
+            self.error = str(error)
         else:
-            self.post_message(WorklistLoaded(found))
-
-    def on_worklist_loaded(self, message: WorklistLoaded) -> None:
-        if message.error is not None:
-            self.error = str(message.error)
-        else:
-            self.worklist, self.error = message.worklist, None
-        self.show()
-
-    def show_sync(self, state) -> None:
-        super().show_sync(state)
-        # A pass brought news (a step taken at another desk): read the list again.
-        if state is not None and state.last_sync is not None and state.last_sync != self.synced_at:
-            first = self.synced_at is None
-            self.synced_at = state.last_sync
-            if not first and self.is_mounted:
-                self.load()
-
-    # ---- choosing ---------------------------------------------------------------------------
+            self.worklist, self.error = found, None
 
     @property
     def selected(self):
         items = self.worklist.items if self.worklist else []
-        row = self.query_one("#worklist-list", DataTable).cursor_row
+        row = self.query_one(f"#{self.LIST_ID}", DataTable).cursor_row
         return items[row] if 0 <= row < len(items) else None
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         item = self.selected
@@ -112,23 +71,10 @@ class WorklistScreen(KioskScreen):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    def action_lock(self) -> None:
-        self.app.action_lock()
-
-    # ---- drawing ----------------------------------------------------------------------------
-
-    def relabel(self) -> None:
-        super().relabel()
-        if self.is_mounted:
-            self.show()
-
-    def on_resize(self) -> None:
-        self.show()
-
     def show(self) -> None:
         lang = self.lang
         count = self.query_one("#worklist-count", Static)
-        table = self.query_one("#worklist-list", DataTable)
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
         keep = self.selected.ticket_id if self.selected is not None and table.row_count else None
         w = self.worklist
         if self.error is not None:
