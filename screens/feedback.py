@@ -15,6 +15,7 @@ scanned or typed: never another customer's organisation, contact or phone.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from kiosk.validation import FieldError
 
 from .base import KioskScreen, LabelledInput, SelfClosing, big_button, labelled
 from .ticket_scan import TicketScanScreen
+
+log = logging.getLogger(__name__)
 
 THANKS_SECONDS = 10  # the thanks screen returns to the start by itself
 CHECK = "✓ "  # width "N": one cell everywhere, unlike the ambiguous ● or ♥
@@ -85,7 +88,11 @@ class FeedbackStartScreen(TicketScanScreen):
     async def look_up(self, text: str) -> None:
         from kiosk.feedback import find_ticket_for_feedback
 
-        found = await self.app.in_db_thread(find_ticket_for_feedback, text)
+        try:
+            found = await self.app.in_db_thread(find_ticket_for_feedback, text)
+        except Exception:
+            log.exception("feedback: looking a ticket up failed")
+            found = TicketLookup(None, error="failed")
         self.post_message(TicketLookedUp(text, found))
 
     def on_ticket_looked_up(self, message: TicketLookedUp) -> None:

@@ -5,6 +5,7 @@ organisation, contact or phone."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from textual import work
@@ -18,6 +19,8 @@ from kiosk.validation import FieldError
 
 from .base import big_button, labelled
 from .ticket_scan import TicketScanScreen
+
+log = logging.getLogger(__name__)
 
 CSS = Path(__file__).parent / "feedback.tcss"  # the same scan row
 
@@ -81,11 +84,15 @@ class ProgressScreen(TicketScanScreen):
 
     @work(exclusive=True, group="progress-lookup")
     async def look_up(self, text: str) -> None:
-        from kiosk.progress import ticket_progress
+        from kiosk.progress import Progress, ticket_progress
 
         app = self.app
-        found = await app.in_db_thread(ticket_progress, text, now=self.now, cal=app.info.calendar,
-                                       pickup_days=app.config.pickup_days)
+        try:
+            found = await app.in_db_thread(ticket_progress, text, now=self.now, cal=app.info.calendar,
+                                           pickup_days=app.config.pickup_days)
+        except Exception:
+            log.exception("progress: looking a ticket up failed")
+            found = Progress(error="failed")
         self.post_message(ProgressFound(text, found))
 
     def on_progress_found(self, message: ProgressFound) -> None:

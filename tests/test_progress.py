@@ -153,3 +153,28 @@ def test_progress_snapshot(snap_compare, counter, language):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_database_problem_is_said_and_the_kiosk_stays(counter, monkeypatch):
+    import sqlite3
+
+    import kiosk.feedback
+    import kiosk.progress
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(kiosk.progress, "ticket_progress", broken)
+    monkeypatch.setattr(kiosk.feedback, "find_ticket_for_feedback", broken)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        await scan(pilot, counter["ready"].number)
+        assert "暂时查不到进度" in screen_text(app) and isinstance(app.screen, ProgressScreen)
+        await pilot.press("escape", "f7")  # and feedback's lookup
+        await settle(pilot)
+        await scan(pilot, counter["ready"].number)
+        assert "暂时查不到受理单" in screen_text(app)
+    assert app.return_code in (None, 0)
