@@ -23,6 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.worklist import item_dict, to_csv
+
 from . import devices, feed, followups, ingest, office, office_pages
 from . import due as due_list
 from . import satisfaction as satisfaction_figures
@@ -528,7 +530,7 @@ def create_app(storage: Storage) -> FastAPI:
         found = open_work.work_list(storage, pickup_days=days)
         return _json({"pickup_days": days, "in_lab": found.in_lab, "in_lab_late": found.in_lab_late,
                       "waiting": found.waiting, "waiting_overdue": found.waiting_overdue,
-                      "items": [open_work.item_dict(i) for i in found.items]})
+                      "items": [item_dict(i, office.mask_phone) for i in found.items]})
 
     @app.get("/office/worklist", response_class=HTMLResponse, tags=["office"], responses={**PAGE_ERRORS, **PAGE})
     def office_worklist_page(_: Annotated[None, Depends(office_user)], days: pickup_days = 30) -> HTMLResponse:
@@ -537,7 +539,7 @@ def create_app(storage: Storage) -> FastAPI:
     @app.get("/office/worklist.csv", response_class=Response, tags=["office"],
              responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
     def office_worklist_csv(_: Annotated[None, Depends(office_user)], days: pickup_days = 30) -> Response:
-        return _csv(open_work.to_csv(open_work.work_list(storage, pickup_days=days)), "worklist.csv")
+        return _csv(to_csv(open_work.work_list(storage, pickup_days=days).items), "worklist.csv")
 
     app.add_middleware(_BodyLimit)
     return app

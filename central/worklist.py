@@ -14,8 +14,6 @@ What central knows differently from a desk:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime, timedelta
 
@@ -75,27 +73,3 @@ def _promise(registered: tuple | None) -> tuple[date | None, int | None]:
     ready_on, hours = registered[5], registered[6]
     return (date.fromisoformat(ready_on) if ready_on else None), (int(hours) if hours else None)
 
-
-def item_dict(item, full_phone: bool = False) -> dict:
-    from .office import mask_phone
-
-    return {"ticket": item.ticket_id, "number": item.number, "status": item.status, "late": item.late,
-            "organisation": item.organisation, "contact": item.contact,
-            "phone": item.phone if full_phone else mask_phone(item.phone), "instruments": item.instruments,
-            "since": item.since.isoformat(), "urgent_by": item.urgent_by.isoformat() if item.urgent_by else None,
-            "ready_on": item.ready_on.isoformat() if item.ready_on else None, "waiting_days": item.waiting_days}
-
-
-CSV_COLUMNS = ("status", "late", "number", "organisation", "contact", "phone", "instruments", "since", "urgent_by",
-               "ready_on", "waiting_days")
-
-
-def to_csv(worklist: WorkList) -> str:
-    """For the staff who call customers: the full phone number."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in worklist.items:
-        row = item_dict(item, full_phone=True)
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-    return out.getvalue()

@@ -332,6 +332,28 @@ def cmd_followups(args, config: Config) -> int:
     return 0
 
 
+def cmd_worklist(args, config: Config) -> int:
+    """在办清单, as the desk's F12 shows it: late lab work and overdue pickups first, with the
+    number to call (staff only: the phone in full); --late for those only, --csv for a sheet."""
+    from .holidays import load_calendar
+    from .textwidth import pad
+    from .worklist import state_text, to_csv, work_list
+
+    lang = config.language
+    _open(config)
+    found = work_list(None, load_calendar(config.holidays_file), config.pickup_days)
+    items = [i for i in found.items if i.late] if args.late else found.items
+    if args.csv:
+        sys.stdout.write(to_csv(items))
+        return 0
+    for i in items:
+        print("  ".join((pad(state_text(i, lang), 24), pad(i.number, 16), pad(str(i.instruments), 4, ">"),
+                         pad(i.phone or "-", 13), pad(i.contact, 8), i.organisation)).rstrip())
+    print(t("desk.worklist.count", lang, lab=found.in_lab, late=found.in_lab_late, waiting=found.waiting,
+            overdue=found.waiting_overdue, days=found.pickup_days), file=sys.stderr)
+    return 0
+
+
 def _open_with_key(config: Config):
     """_open, with an unusable signing key (readable by others, missing, changed) said clearly."""
     from .keys import KeyFileError
@@ -643,6 +665,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clerk", help="with --close: the clerk who called (username)")
     p.add_argument("--note", help="with --close: what was said and done")
     p.set_defaults(func=cmd_followups)
+    p = sub.add_parser("worklist", help="在办清单: tickets in the lab and waiting for pickup, late ones first")
+    p.add_argument("--late", action="store_true", help="only late lab work and overdue pickups")
+    p.add_argument("--csv", action="store_true", help="CSV with the full phone numbers, for a spreadsheet")
+    p.set_defaults(func=cmd_worklist)
     p = sub.add_parser("enroll", help="join the central system with a one-time code from `kiosk central add-device`")
     p.add_argument("url", help="the central system, e.g. http://central.local:8400")
     p.add_argument("code")

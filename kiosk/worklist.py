@@ -17,6 +17,9 @@ longest waiting first. The phone is given in full: clerks call customers.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -25,6 +28,7 @@ from peewee import Case, fn
 from db.models import Customer, IntakeLine, Ticket, TicketEvent, TicketLine, utc_now
 
 from .holidays import WEEKENDS_ONLY, Calendar
+from .i18n import t
 from .receipts import expected_ready
 
 PICKUP_DAYS = 30  # the demo institute's commitment (kiosk/data/institute.toml)
@@ -156,3 +160,44 @@ def _order(item: WorkItem):
     if item.status == "received":
         return (0 if item.late else 2, item.due or far, item.number)
     return (1 if item.late else 3, -item.waiting_days, item.number)
+
+
+# ---- words and files ------------------------------------------------------------------------
+
+
+def state_text(item: WorkItem, lang: str) -> str:
+    """在检 11-23 逾期 / 加急 11-25 08:00 / 待取 36天 超期: the earliest promise, or the wait."""
+    if item.status == "ready":
+        return t("desk.worklist.waiting_overdue" if item.late else "desk.worklist.waiting", lang,
+                 days=item.waiting_days)
+    due = item.due
+    if due is None:
+        return t("desk.worklist.in_lab", lang)
+    urgent = item.urgent_by == due
+    when = f"{due:%m-%d %H:%M}" if urgent else f"{item.ready_on:%m-%d}"
+    text = t("desk.worklist.urgent" if urgent else "desk.worklist.promised", lang, when=when)
+    return text + (" " + t("desk.worklist.late", lang) if item.late else "")
+
+
+def item_dict(item: WorkItem, mask: Callable[[str], str] | None = None) -> dict:
+    """As JSON and CSV give it; `mask`: how the phone is shown (None: in full)."""
+    return {"ticket": item.ticket_id, "number": item.number, "status": item.status, "late": item.late,
+            "organisation": item.organisation, "contact": item.contact,
+            "phone": mask(item.phone) if mask else item.phone, "instruments": item.instruments,
+            "since": item.since.isoformat(), "urgent_by": item.urgent_by.isoformat() if item.urgent_by else None,
+            "ready_on": item.ready_on.isoformat() if item.ready_on else None, "waiting_days": item.waiting_days}
+
+
+CSV_COLUMNS = ("status", "late", "number", "organisation", "contact", "phone", "instruments", "since", "urgent_by",
+               "ready_on", "waiting_days")
+
+
+def to_csv(items: list[WorkItem]) -> str:
+    """For the staff who call customers: the full phone number."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        row = item_dict(item)
+        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+    return out.getvalue()

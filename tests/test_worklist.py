@@ -112,3 +112,26 @@ def test_the_instruments_are_those_taken_in_not_those_registered(catalog):
     receive(ticket.id, clerk, device, Intake((replace(lines[0], quantity=5), replace(lines[1], refused=True))))
     (item,) = work_list().items
     assert (item.number, item.instruments) == (ticket.number, 5)
+
+
+def test_kiosk_worklist_prints_the_list_late_ones_only_or_csv(desk, tmp_path, capsys):
+    import csv
+    import io
+
+    from db.models import utc_now
+    from kiosk.cli import main
+
+    late = desk("2026-01-05T09:00", received="2026-01-05T09:30")  # long past its promise, on any day from now
+    fresh = desk(utc_now().isoformat(), received=utc_now().isoformat())
+    database = ["--db", str(tmp_path / "kiosk.sqlite3")]
+    assert main([*database, "worklist"]) == 0
+    out, err = capsys.readouterr()
+    assert late in out and fresh in out and out.index(late) < out.index(fresh)
+    assert "逾期" in out.splitlines()[0] and "13812345678" in out and "在检2单" in err
+    assert main([*database, "worklist", "--late"]) == 0
+    out, _ = capsys.readouterr()
+    assert late in out and fresh not in out
+    assert main([*database, "worklist", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["number"], r["late"], r["phone"]) for r in rows] == [(late, "True", "13812345678"),
+                                                                    (fresh, "False", "13812345678")]

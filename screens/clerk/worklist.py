@@ -101,15 +101,7 @@ class WorklistScreen(DeskList):
                 table.move_cursor(row=at, animate=False)
 
     def cells(self, item, lang: str) -> list[str]:
-        if item.status == "ready":
-            state = t("desk.worklist.waiting_overdue" if item.late else "desk.worklist.waiting", lang,
-                      days=item.waiting_days)
-        else:
-            due = item.due
-            if due is None:
-                state = t("desk.worklist.in_lab", lang)
-            else:
-                when = f"{due:%m-%d %H:%M}" if item.urgent_by == due else f"{item.ready_on:%m-%d}"
-                key = "desk.worklist.urgent" if item.urgent_by == due else "desk.worklist.promised"
-                state = t(key, lang, when=when) + (" " + t("desk.worklist.late", lang) if item.late else "")
-        return [state, item.number, item.organisation, str(item.instruments), item.contact, item.phone]
+        from kiosk.worklist import state_text
+
+        return [state_text(item, lang), item.number, item.organisation, str(item.instruments), item.contact,
+                item.phone]
