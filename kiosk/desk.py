@@ -349,6 +349,14 @@ class ScanResult:
     error: str | None = None
     record: object | None = None
 
+    @property
+    def for_customer(self) -> str | None:
+        """The error as a customer at the kiosk is told it (feedback, progress): not_found |
+        damaged | not_here | invalid (forged, revoked, unknown issuer, newer format) | None."""
+        if self.error is None:
+            return None
+        return {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}.get(self.error, "invalid")
+
 
 def identify(text: str, keys_for=None) -> ScanResult:
     """A signed ticket code (checked) or a ticket number typed by hand; never raises for

@@ -236,9 +236,6 @@ class TicketLookup:
     ticket_pass: TicketPass | None = None
 
 
-_SCAN_ERRORS = {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}
-
-
 def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None = None) -> TicketLookup:
     """A pickup slip's or ticket's number (typed, any width, with or without hyphens), the
     pickup voucher's QR (the number with spaces), or the ticket's signed QR code. Only the
@@ -248,7 +245,7 @@ def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None 
 
     found = identify(text, keys_for)
     if found.ticket_id is None:
-        return TicketLookup(None, error=_SCAN_ERRORS.get(found.error, "invalid"))
+        return TicketLookup(None, error=found.for_customer)
     ticket = Ticket.get_by_id(found.ticket_id)
     if ticket.status not in RATABLE:
         return TicketLookup(None, ticket.number, "not_served")

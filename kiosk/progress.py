@@ -20,9 +20,6 @@ from db.models import Ticket, TicketEvent, utc_now
 from .holidays import WEEKENDS_ONLY, Calendar
 from .worklist import PICKUP_DAYS, assess, promises
 
-# desk.identify's errors, as the customer is told them
-_ERRORS = {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}
-
 
 @dataclass(frozen=True)
 class Progress:
@@ -47,7 +44,7 @@ def ticket_progress(text: str, *, now: datetime | None = None, cal: Calendar = W
 
     found = identify(text, keys_for)
     if found.ticket_id is None:
-        return Progress(error=_ERRORS.get(found.error, "invalid"))
+        return Progress(error=found.for_customer)
     now = (now or utc_now()).astimezone()
     ticket = Ticket.get_by_id(found.ticket_id)
     steps: dict[str, datetime] = {}
