@@ -68,8 +68,8 @@ def _open_fds() -> int:
 
 def registration(i: int):
     """The i-th scripted registration: four shapes, each customer its own."""
-    from kiosk.fees import LineRequest
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration
+    from kiosk.domain.fees import LineRequest
+    from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration
 
     customer = CustomerDetails(f"示范燃气有限公司第{i}分公司", "91350100M000100Y43", f"贵阳市观山湖区{i}号", "李工",
                                f"138{i:08d}")
@@ -120,9 +120,9 @@ def child(mode: str) -> dict:
 
     from db.connection import open_database
     from db.models import database_proxy
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, prepare, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import ensure_device, prepare, register
 
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-memory-"))
     try:
@@ -183,7 +183,7 @@ def child(mode: str) -> dict:
 
 def _draft(i: int):
     """The i-th scripted registration as the screens would leave it in the app's draft."""
-    from kiosk.draft import Draft, DraftLine
+    from screens.draft import Draft, DraftLine
 
     reg = registration(i)
     c = reg.customer
@@ -208,8 +208,8 @@ def app_child() -> dict:
     import shutil
     import tempfile
 
-    from kiosk.app import KioskApp
-    from kiosk.config import load_config
+    from kiosk.ops.config import load_config
+    from screens.app import KioskApp
 
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-memory-app-"))
     os.environ["KIOSK_DATA_DIR"] = str(tmp)

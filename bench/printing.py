@@ -1,6 +1,6 @@
 """Receipt printing: the bytes a ticket costs on the wire, and the time to make them.
 
-The ticket is built here the way `kiosk/receipts.py` composes one (institute header, the
+The ticket is built here the way `kiosk/printing/receipts.py` composes one (institute header, the
 ticket number at size 2, a QR of its signed code, time/organisation/phone rows,
 a table of 3 instrument lines each with its detail line, total, ready date, counter,
 pickup rule, feedback, feed and cut), so this benchmark does not depend on the database.
@@ -43,15 +43,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def ticket() -> Document:
     """The real thing, without a database: the demo catalogue's rows priced by the engine,
-    composed by kiosk/receipts.py, with a real signed code (a throwaway key) in the QR."""
+    composed by kiosk/printing/receipts.py, with a real signed code (a throwaway key) in the QR."""
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from kiosk.catalog import parse_csv
-    from kiosk.fees import EstimateRequest, LineRequest, default_policy, estimate
-    from kiosk.institute import load_institute
-    from kiosk.receipts import TicketFacts, ticket_document
-    from kiosk.ticketcode import CodeLine, TicketRecord, encode
+    from kiosk.domain.catalog import parse_csv
+    from kiosk.domain.fees import EstimateRequest, LineRequest, default_policy, estimate
+    from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
+    from kiosk.ops.institute import load_institute
+    from kiosk.printing.receipts import TicketFacts, ticket_document
 
     rows = {r.code: r for r in parse_csv((ROOT / "db" / "seed" / "demo_catalog.csv").read_text("utf-8-sig"))}
     requests = (LineRequest("L-001-001", quantity=3, use="safety"), LineRequest("C-003-001", metres=Decimal("7.5")),

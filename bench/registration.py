@@ -19,8 +19,8 @@ GOAL = 1.5
 
 
 def _registration():
-    from kiosk.fees import LineRequest
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration
+    from kiosk.domain.fees import LineRequest
+    from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration
 
     return Registration(
         CustomerDetails("示范燃气有限公司", "91520100MA6DKJ2X4U", "贵阳市观山湖区", "李工", "13812345678"),
@@ -89,9 +89,9 @@ def raw_registration(conn: sqlite3.Connection, template: dict, i: int) -> None:
 
 def run() -> list[Figure]:
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import default_policy
-    from kiosk.registration import commit, ensure_device, prepare, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import commit, ensure_device, prepare, register
 
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     db = open_database(tmp / "kiosk.sqlite3")

@@ -19,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.common import Figure, median, percentile
-from kiosk.catalog import FeeRow, decode_csv_bytes, parse_csv
-from kiosk.search import SearchIndex  # does not import pypinyin; building an index does
+from kiosk.domain.catalog import FeeRow, decode_csv_bytes, parse_csv
+from kiosk.domain.search import SearchIndex  # does not import pypinyin; building an index does
 
 ROWS = 10_000
 REPEATS = 30  # replays of the whole keystroke list (~250 keystrokes), each keystroke timed

@@ -73,15 +73,15 @@ BARE = _CHILD.format(
     base="Bare", args="", mark=MARK,
 )
 KIOSK = _CHILD.format(
-    imports="from kiosk.app import KioskApp\nfrom kiosk.config import load_config",
+    imports="from screens.app import KioskApp\nfrom kiosk.ops.config import load_config",
     base="KioskApp", args="load_config()", mark=MARK,
 )
 
 _PREPARE = """\
 import sys
 from db.connection import open_database
-from kiosk.catalog_store import ensure_catalog
-from kiosk.registration import ensure_device
+from kiosk.store.catalog import ensure_catalog
+from kiosk.store.registration import ensure_device
 
 db = open_database(sys.argv[1])
 ensure_catalog()
@@ -147,12 +147,12 @@ def run() -> list[Figure]:
 # imports come first so that only what the kiosk adds is attributed to it.
 _PROFILED = (
     ("textual.app", "floor"), ("textual.widgets._static", "floor"),
-    ("kiosk.config", "eager: python -m kiosk (cli -> load_config)"),
-    ("kiosk.app", "eager: import kiosk.app"),
+    ("kiosk.ops.config", "eager: python -m kiosk (cli -> load_config)"),
+    ("screens.app", "eager: import screens.app"),
     ("screens.welcome", "deferred: get_default_screen (before 1st frame)"),
-    ("db.connection", "deferred: catalogue worker"), ("kiosk.catalog_store", "deferred: catalogue worker"),
-    ("kiosk.fees", "deferred: catalogue worker"), ("kiosk.registration", "deferred: catalogue worker"),
-    ("kiosk.search", "deferred: catalogue worker"), ("pypinyin", "deferred: catalogue worker (SearchIndex)"),
+    ("db.connection", "deferred: catalogue worker"), ("kiosk.store.catalog", "deferred: catalogue worker"),
+    ("kiosk.domain.fees", "deferred: catalogue worker"), ("kiosk.store.registration", "deferred: catalogue worker"),
+    ("kiosk.domain.search", "deferred: catalogue worker"), ("pypinyin", "deferred: catalogue worker (SearchIndex)"),
 )
 
 

@@ -71,7 +71,7 @@ class Schema:
 
 
 def events(device_uid: str, prefix: str, count: int = EVENTS) -> list[dict]:
-    """ticket.registered events as kiosk/registration.py writes them: ~1.5 KB each."""
+    """ticket.registered events as kiosk/store/registration.py writes them: ~1.5 KB each."""
     out = []
     for i in range(count):
         at = T0 + timedelta(days=i // 5000, seconds=i % 5000 * 7)

@@ -42,7 +42,7 @@ CODES = ("L-001-001", "Z-002-001", "C-003-001", "D-105-0012", "R-210-003", "L-00
 
 
 def _record(lines: int, uid: str, number: str, device_uid: str):
-    from kiosk.ticketcode import SERVICES_V1, USES_V1, CodeLine, TicketRecord
+    from kiosk.domain.ticketcode import SERVICES_V1, USES_V1, CodeLine, TicketRecord
 
     return TicketRecord(
         ticket_uid=uid, number=number, device_uid=device_uid, created_at=datetime(2026, 11, 24, 1, 41, 7, tzinfo=UTC),
@@ -64,8 +64,8 @@ def _version(data) -> int:
 def size_figures(key, device_uid: str) -> list[Figure]:
     from qrcode.util import MODE_8BIT_BYTE, QRData
 
-    from kiosk.ids import uuid7
-    from kiosk.ticketcode import encode, from_text
+    from kiosk.domain.ids import uuid7
+    from kiosk.domain.ticketcode import encode, from_text
     from printer.raster import QUIET_ZONE, native_module_size
 
     number = "K7Q-261124-0007"
@@ -101,9 +101,9 @@ def _build(path: Path, kiosk_uid: str, kiosk_public: bytes) -> tuple[float, list
     Returns the seconds it took and (uid, number) of every ticket."""
     from db.connection import open_database
     from db.models import Device, DeviceKey, utc_now
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import ensure_device, register
 
     from .registration import _registration, registration_template
 
@@ -172,8 +172,8 @@ def _scan_figures(path: Path, key, kiosk_uid: str, kiosk_public: bytes) -> list[
 
     from db.connection import open_database
     from db.models import Customer, Ticket, TicketLine
-    from kiosk.keys import keys_for
-    from kiosk.ticketcode import decode, encode, from_text
+    from kiosk.domain.ticketcode import decode, encode, from_text
+    from kiosk.store.keys import keys_for
 
     from .registration import raw_connection
 
@@ -241,7 +241,7 @@ def _scan_figures(path: Path, key, kiosk_uid: str, kiosk_public: bytes) -> list[
 def run() -> list[Figure]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from kiosk.ids import uuid7
+    from kiosk.domain.ids import uuid7
 
     key = Ed25519PrivateKey.generate()  # the kiosk that issued the tickets; the desk imported its key
     kiosk_uid = uuid7()

@@ -1,4 +1,4 @@
-"""The clerk desk's work list (在办清单, kiosk/worklist.py) over a busy institute's counter:
+"""The clerk desk's work list (在办清单, kiosk/store/worklist.py) over a busy institute's counter:
 5,000 tickets in the lab and 5,000 waiting for pickup (bench/memory.py's four shapes of registration, taken in whole), plus
 5,000 already picked up that the list must skip, in SQLite on disk (WAL).
 
@@ -29,11 +29,11 @@ def seed(path: Path) -> None:
     from bench.memory import registration
     from db.connection import database_proxy, open_database
     from db.models import utc_now
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import mark_ready, pick_up, receive
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import mark_ready, pick_up, receive
+    from kiosk.store.registration import ensure_device, register
 
     db = open_database(path)
     ensure_catalog()
@@ -73,7 +73,7 @@ def floor(path: Path) -> float:
 
 def run() -> list[Figure]:
     from db.connection import open_database
-    from kiosk.worklist import work_list
+    from kiosk.store.worklist import work_list
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("KIOSK_DATA_DIR", tmp)

@@ -23,7 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kiosk.worklist import item_dict, to_csv
+from kiosk.domain.clock import DEFAULT_ZONE, set_zone
+from kiosk.store.worklist import item_dict, to_csv
 
 from . import devices, feed, followups, ingest, office, office_pages
 from . import due as due_list
@@ -241,7 +242,7 @@ def _period(start: str | None, end: str | None) -> tuple[date | None, date | Non
 
 
 def _within(text: str | None) -> tuple[int, str]:
-    from kiosk.due import parse_within
+    from kiosk.store.due import parse_within
 
     text = (text or "30d").strip()
     try:
@@ -301,6 +302,9 @@ def _close_problem(error: followups.CloseError) -> dict:
 
 
 def create_app(storage: Storage) -> FastAPI:
+    # The institute's zone for every date the office shows or a rule counts ($INSTITUTE_TIME_ZONE):
+    # a server's own clock is usually UTC.
+    set_zone(os.environ.get("INSTITUTE_TIME_ZONE") or DEFAULT_ZONE)
     app = FastAPI(title="Metrology kiosk central", version="1",
                   description="The central system kiosks and clerk desks sync with. See central/README-API.md.")
     _document_body(app, EventsIn)
@@ -474,7 +478,7 @@ def create_app(storage: Storage) -> FastAPI:
     def office_satisfaction_csv(_: Annotated[None, Depends(office_user)],
                                 start: Annotated[str | None, Query(alias="from", pattern=DAY)] = None,
                                 end: Annotated[str | None, Query(alias="to", pattern=DAY)] = None) -> Response:
-        from kiosk.satisfaction import csv_text
+        from kiosk.domain.satisfaction import csv_text
 
         try:
             first, last = _period(start, end)
@@ -513,7 +517,7 @@ def create_app(storage: Storage) -> FastAPI:
     def office_due_csv(_: Annotated[None, Depends(office_user)],
                        within: Annotated[str, Query(pattern=WITHIN, description="30d, 30 or 6w")] = "30d",
                        overdue: bool = True, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
-        from kiosk.due import to_csv
+        from kiosk.store.due import to_csv
 
         try:
             days, _text = _within(within)

@@ -1,6 +1,6 @@
 """Fee catalogues on the central side: `kiosk central catalog import FILE`.
 
-A table is checked whole with the kiosk's own parser (kiosk/catalog.py, pure) before anything
+A table is checked whole with the kiosk's own parser (kiosk/domain/catalog.py, pure) before anything
 is written, stored in the canonical CSV the kiosk imports (`to_csv`), and published as ONE
 `catalog.version` change carrying the whole CSV: a device gets all of a version or none of
 it. The same table twice (same SHA-256 of the canonical CSV, the digest the kiosk computes
@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from kiosk.catalog import CatalogError, FeeRow, Problem, parse_csv, to_csv
+from kiosk.domain.catalog import CatalogError, FeeRow, Problem, parse_csv, to_csv
+from kiosk.domain.clock import utc_now
 
 from . import feed
-from .storage import Storage, ts, utc_now
+from .storage import Storage, ts
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Imported:
 
 def _one_english_name(rows: list[FeeRow], source: str) -> None:
     """The kiosk stores one English name per instrument and refuses a table that gives two
-    (kiosk/catalog_store.py): refuse it here too, rather than publish what kiosks reject."""
+    (kiosk/store/catalog.py): refuse it here too, rather than publish what kiosks reject."""
     names: dict[str, str] = {}
     problems = []
     for row in rows:

@@ -55,7 +55,7 @@ def cmd_serve(args, lang: str) -> int:
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
-    from kiosk.logs import uvicorn_log_config
+    from kiosk.ops.logs import uvicorn_log_config
 
     from .storage import describe
 
@@ -114,7 +114,7 @@ def cmd_devices(args, lang: str) -> int:
 
 
 def cmd_catalog_import(args, lang: str) -> int:
-    from kiosk.catalog import CatalogError, decode_csv_bytes
+    from kiosk.domain.catalog import CatalogError, decode_csv_bytes
 
     from .catalog import import_catalog
 

@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from kiosk.domain.clock import utc_now
+
 from . import feed
 from .auth import hash_secret, new_code, new_token, normalise_code
-from .storage import Storage, as_datetime, ts, utc_now
+from .storage import Storage, as_datetime, ts
 from .words import is_uuid
 
 ROLES = ("kiosk", "clerk")

@@ -1,10 +1,10 @@
 """Periodic verification due (周检提醒) in the back office, from the events every desk pushed.
 
-The same rule as a desk's `kiosk due` (kiosk/due.py, whose pure `due_list` does the work
+The same rule as a desk's `kiosk due` (kiosk/store/due.py, whose pure `due_list` does the work
 here): for every ticket with a `ticket.picked_up` event, the lines of its `ticket.received`
 event (the intake as the clerk took it in: code, service, quantity, serial number, refused),
 verification lines only, not refused, whose fee row has a cycle; due = the pickup's local
-date + the cycle (kiosk/receipts.py `next_due`); for the same fee row and serial number the
+date + the cycle (kiosk/printing/receipts.py `next_due`); for the same fee row and serial number the
 latest pickup wins.
 
 What central knows differently from a desk:
@@ -28,8 +28,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from kiosk.catalog import FeeRow, parse_csv
-from kiosk.due import DueInstrument, PickedUpLine, due_list
+from kiosk.domain.catalog import FeeRow, parse_csv
+from kiosk.domain.clock import local, start_of
+from kiosk.domain.clock import today as institute_today
+from kiosk.store.due import DueInstrument, PickedUpLine, due_list
 
 from .storage import Storage, Tx, as_datetime
 
@@ -93,7 +95,7 @@ def _lines(number: str, customer: tuple, lines_json: str | None, picked_up_on: d
             service, serial = str(line["service"]), str(line.get("serial_number") or "")
             refused = bool(line.get("refused"))
         except (KeyError, TypeError, ValueError, AttributeError):
-            continue  # not an intake line as kiosk/desk.py writes it
+            continue  # not an intake line as kiosk/store/desk.py writes it
         row = rows.get(code)
         if row is None:
             continue
@@ -105,7 +107,7 @@ def _lines(number: str, customer: tuple, lines_json: str | None, picked_up_on: d
 def due_report(storage: Storage, within_days: int, today: date | None = None, *, overdue: bool = True) -> DueReport:
     """Instruments due from `today` to `today + within_days`, and, with `overdue`, those
     already past their date; earliest first."""
-    today = today or datetime.now().astimezone().date()
+    today = today or institute_today()
     with storage.read() as tx:
         version, rows = latest_catalog(tx)
         cycles = [r.cycle_months for r in rows.values() if r.cycle_months]
@@ -113,7 +115,7 @@ def due_report(storage: Storage, within_days: int, today: date | None = None, *,
             return DueReport(today, within_days, overdue, version, [])
         since = None
         if not overdue:  # a pickup more than the longest cycle ago is due before today
-            since = datetime.combine(today - timedelta(days=31 * max(cycles) + 2), datetime.min.time()).astimezone()
+            since = start_of(today - timedelta(days=31 * max(cycles) + 2))
         pickups = _picked_up(tx, storage, since)
         lines: list[PickedUpLine] = []
         for start in range(0, len(pickups), CHUNK):
@@ -126,5 +128,5 @@ def due_report(storage: Storage, within_days: int, today: date | None = None, *,
                     continue
                 registered = got.get(0) or (None,) * 5
                 number = registered[0] or received[0] or ""
-                lines += _lines(number, registered[1:4], received[4], at.astimezone().date(), rows)
+                lines += _lines(number, registered[1:4], received[4], local(at).date(), rows)
     return DueReport(today, within_days, overdue, version, due_list(lines, within_days, today, overdue=overdue))

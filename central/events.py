@@ -39,7 +39,7 @@ from msgspec import Meta, Struct
 
 from .words import NUMBER_PATTERN, RANK, STATUSES, UUID_PATTERN
 
-MAX_TEXT = 200  # any free-text field, as at the kiosk (kiosk/registration.py MAX_FIELD)
+MAX_TEXT = 200  # any free-text field, as at the kiosk (kiosk/store/registration.py MAX_FIELD)
 MAX_EVENT_BYTES = 256 * 1024  # one payload; a registration is ~1.5 KB
 UID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._:-]{0,63}$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -110,7 +110,7 @@ def kind(name: str, schema: type[Payload], feed: str | None):
     return register
 
 
-# ---- ticket.registered: kiosk/registration.py commit() ------------------------------------
+# ---- ticket.registered: kiosk/store/registration.py commit() ------------------------------------
 
 
 class Line(Payload):
@@ -162,7 +162,7 @@ def _registered(p: Registered) -> Facts:
     return Facts(owner=p.ticket.device, ticket=p.ticket.uid, status=RANK["registered"], number=p.ticket.number)
 
 
-# ---- ticket.received / ready / picked_up: kiosk/desk.py _step() ---------------------------
+# ---- ticket.received / ready / picked_up: kiosk/store/desk.py _step() ---------------------------
 
 
 class Clerk(Payload):
@@ -205,7 +205,7 @@ for _status, _schema in (("received", Received), ("ready", Ready), ("picked_up",
     kind(f"ticket.{_status}", _schema, feed="ticket.event")(_step(_status))
 
 
-# ---- feedback.given / followup.closed: kiosk/feedback.py ------------------------------------
+# ---- feedback.given / followup.closed: kiosk/store/feedback.py ------------------------------------
 # Stored (at most once, like every event) for the back office (central/followups.py,
 # satisfaction.py) and published to the clerk desks as pushed: a desk sees every poor rating
 # to call back and every follow-up closed elsewhere. The back office closes follow-ups too:

@@ -34,7 +34,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .storage import Storage, Tx, ts, utc_now
+from kiosk.domain.clock import utc_now
+
+from .storage import Storage, Tx, ts
 from .words import STATUSES
 
 # Who gets what: 0 = every device, 1 = clerk desks only. A row with a `target` goes to that

@@ -27,13 +27,15 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from kiosk.feedback import MAX_NOTE
-from kiosk.ids import uuid7
-from kiosk.validation import FieldError, clean_text
+from kiosk.domain.clock import today as institute_today
+from kiosk.domain.clock import utc_now
+from kiosk.domain.ids import uuid7
+from kiosk.domain.validation import FieldError, clean_text
+from kiosk.store.feedback import MAX_NOTE
 
 from . import feed
 from .office import mask_phone
-from .storage import Storage, Tx, as_datetime, ts, utc_now
+from .storage import Storage, Tx, as_datetime, ts
 
 log = logging.getLogger("central")
 
@@ -146,7 +148,7 @@ def followups(storage: Storage, today: date | None = None, recent: int = RECENT_
     """`open`: every open follow-up, overdue first, then by due date, its call-back phone in
     full; `closed`: the `recent` most recently closed, latest first, the phone masked (the call
     was made)."""
-    today = today or datetime.now().astimezone().date()
+    today = today or institute_today()
     with storage.read() as tx:
         closures = _closures(tx, storage)
         every = _with_closures(_opened(tx, storage), closures)
@@ -163,7 +165,7 @@ def followups(storage: Storage, today: date | None = None, recent: int = RECENT_
 
 
 def clean_close(name, note) -> tuple[str, str]:
-    """The person's name and the note as typed, cleaned (kiosk/validation.py clean_text: widths
+    """The person's name and the note as typed, cleaned (kiosk/domain/validation.py clean_text: widths
     folded, whitespace collapsed), or CloseError("invalid") naming the field."""
     cleaned = []
     for field, value, limit in (("name", name, MAX_NAME), ("note", note, MAX_NOTE)):

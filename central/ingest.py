@@ -23,10 +23,12 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta, Raw, Struct
 
+from kiosk.domain.clock import utc_now
+
 from . import devices, feed
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
-from .storage import Storage, ts, utc_now
+from .storage import Storage, ts
 
 MAX_BATCH = 500
 EVENT_COLUMNS = ("uid", "kind", "device_id", "ticket", "status", "created_at", "received_at", "payload")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+from kiosk.domain.clock import local
+
 from . import tickets
 from .devices import list_devices
 from .storage import Storage, as_datetime, ts
@@ -59,7 +61,7 @@ def _ticket(view: tickets.TicketView) -> dict:
 def _when(text: str | None) -> str:
     if not text:
         return "—"
-    return f"{as_datetime(text).astimezone():%Y-%m-%d %H:%M:%S}"
+    return f"{local(as_datetime(text)):%Y-%m-%d %H:%M:%S}"
 
 
 STYLE = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin-bottom:1.5em}"

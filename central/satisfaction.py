@@ -1,5 +1,5 @@
 """满意度统计 in the back office: the ratings kiosks pushed (`feedback.given`), by week,
-counter, clerk and heart. All arithmetic is kiosk/satisfaction.py's, so a desk's admin
+counter, clerk and heart. All arithmetic is kiosk/domain/satisfaction.py's, so a desk's admin
 screen and the office show the same figures for the same ratings; this module only turns
 events into its `Rating`s.
 
@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from kiosk.satisfaction import (
+from kiosk.domain.clock import local, start_of
+from kiosk.domain.clock import today as institute_today
+from kiosk.domain.satisfaction import (
     Group,
     Rating,
     by_clerk,
@@ -69,7 +71,7 @@ def group_dict(g: Group) -> dict:
 
 
 def _local_start(day: date) -> datetime:
-    return datetime.combine(day, time()).astimezone()
+    return start_of(day)
 
 
 def _step_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[str, dict]]:
@@ -106,7 +108,7 @@ def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | Non
 def ratings(storage: Storage, start: date | None = None, end: date | None = None) -> list[Rating]:
     """The ratings given on the local days `start`..`end` (inclusive; None: open)."""
     where, params = "", []
-    # The stored created_at is the rating's moment too (kiosk/feedback.py): two days' margin
+    # The stored created_at is the rating's moment too (kiosk/store/feedback.py): two days' margin
     # for time zones, the exact local day checked below. No lower bound: a ticket's earlier
     # rating, before `start`, is the one that counts for it.
     if end is not None:
@@ -131,7 +133,7 @@ def ratings(storage: Storage, start: date | None = None, end: date | None = None
                 if ticket in seen_tickets:
                     continue  # rated twice (two kiosks offline): the earliest counts
                 seen_tickets.add(ticket)
-            day = at.astimezone().date()
+            day = local(at).date()
             if (start and day < start) or (end and day > end):
                 continue
             given.append((at, rating, data, ticket))
@@ -154,4 +156,4 @@ def ratings(storage: Storage, start: date | None = None, end: date | None = None
 
 def report(storage: Storage, start: date | None = None, end: date | None = None,
            today: date | None = None) -> Report:
-    return Report(start, end, today or datetime.now().astimezone().date(), ratings(storage, start, end))
+    return Report(start, end, today or institute_today(), ratings(storage, start, end))

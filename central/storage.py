@@ -32,10 +32,6 @@ class Busy(StorageError):
     """A transient condition (locked, connection lost, pool exhausted): the client retries."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def ts(value: datetime) -> str:
     """Timestamps go to both databases as ISO-8601 UTC text with microseconds: PostgreSQL casts
     it to timestamptz, SQLite stores it as text that sorts in time order."""
@@ -60,7 +56,7 @@ def database_url(explicit: str | None = None, db_path: str | Path | None = None)
     if url:
         return url
     if db_path is None:
-        from kiosk.config import default_data_dir
+        from kiosk.ops.config import default_data_dir
 
         db_path = default_data_dir() / "central.sqlite3"
     return f"sqlite:///{Path(db_path).resolve()}"

@@ -10,7 +10,7 @@ STATUSES = ("registered", "received", "ready", "picked_up")
 RANK = {name: i for i, name in enumerate(STATUSES)}
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # canonical, lower case
-NUMBER_PATTERN = r"^[0-9A-Z]{1,8}-[0-9]{6}-[0-9]{4,6}$"  # K7Q-261124-0007 (kiosk/ids.py)
+NUMBER_PATTERN = r"^[0-9A-Z]{1,8}-[0-9]{6}-[0-9]{4,6}$"  # K7Q-261124-0007 (kiosk/domain/ids.py)
 _UUID_RE = re.compile(UUID_PATTERN)
 
 

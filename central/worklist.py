@@ -1,5 +1,5 @@
 """在办清单 in the back office: every ticket taken in at any desk and not yet handed back,
-from the events the devices pushed. The rule is the desk's (kiosk/worklist.py `assess`):
+from the events the devices pushed. The rule is the desk's (kiosk/store/worklist.py `assess`):
 late lab work first, then pickups waiting longer than `pickup_days`.
 
 What central knows differently from a desk:
@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from kiosk.worklist import PICKUP_DAYS, WorkList, assess, ordered
+from kiosk.domain.clock import local, utc_now
+from kiosk.store.worklist import PICKUP_DAYS, WorkList, assess, ordered
 
 from .due import CHUNK
 from .storage import Storage, as_datetime
@@ -34,7 +35,7 @@ def _instruments(lines_json: str | None) -> int:
 
 
 def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = PICKUP_DAYS) -> WorkList:
-    now = (now or datetime.now()).astimezone()
+    now = local(now or utc_now())
     f = storage.json_field
     with storage.read() as tx:
         open_tickets = [t for (t,) in tx.all(
@@ -59,7 +60,7 @@ def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = 
         received_at, number = steps[1][0], (registered or steps[1])[1] or ""
         customer = tuple(x or "" for x in registered[2:5]) if registered else ("", "", "")
         ready_on, hours = _promise(registered)
-        urgent_by = (received_at + timedelta(hours=hours)).astimezone() if hours else None
+        urgent_by = local(received_at + timedelta(hours=hours)) if hours else None
         items.append(assess(ticket, number, status, customer, _instruments(steps[1][7]), received_at,
                             steps[2][0] if 2 in steps else None, urgent_by, ready_on, now, pickup_days))
     return ordered(items, pickup_days)

@@ -17,11 +17,9 @@ from peewee import (
     TextField,
 )
 
+from kiosk.domain.clock import utc_now  # noqa: F401  (re-exported: the models' clock)
+
 database_proxy = DatabaseProxy()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UtcDateTimeField(TextField):
@@ -78,7 +76,7 @@ class FeeItem(BaseModel):
 
 
 class PricedRow(BaseModel):
-    """One priced row of a fee item: service, spec band, price and add-ons (see kiosk.catalog.FeeRow)."""
+    """One priced row of a fee item: service, spec band, price and add-ons (see kiosk.domain.catalog.FeeRow)."""
 
     id = AutoField()
     version = ForeignKeyField(CatalogVersion, column_name="version_id")
@@ -145,7 +143,7 @@ class Ticket(BaseModel):
     quoted_lines = IntegerField()
     estimate_json = TextField()  # the estimate exactly as shown to the customer
     created_at = UtcDateTimeField()
-    code = TextField(null=True)  # the signed ticket code its QR carries (kiosk/ticketcode.py)
+    code = TextField(null=True)  # the signed ticket code its QR carries (kiosk/domain/ticketcode.py)
 
 
 class TicketLine(BaseModel):
@@ -219,7 +217,7 @@ class SearchKey(BaseModel):
 
 
 class Clerk(BaseModel):
-    """A clerk who unlocks the desk with a PIN (scrypt hash, see kiosk/clerks.py)."""
+    """A clerk who unlocks the desk with a PIN (scrypt hash, see kiosk/store/clerks.py)."""
 
     id = AutoField()
     username = TextField(unique=True)
@@ -264,7 +262,7 @@ class IntakeLine(BaseModel):
 
 
 class Feedback(BaseModel):
-    """A customer's rating (好差评, kiosk/feedback.py): one per ticket, or anonymous (no ticket)."""
+    """A customer's rating (好差评, kiosk/store/feedback.py): one per ticket, or anonymous (no ticket)."""
 
     id = AutoField()
     uid = TextField(unique=True)

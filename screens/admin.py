@@ -2,13 +2,13 @@
 12), by counter, by clerk and by heart, as bars in eighths of a cell; F5 writes the ratings
 as CSV to the data directory's exports/ folder.
 
-The ratings are read and counted in the station's database thread (kiosk.satisfaction_store),
+The ratings are read and counted in the station's database thread (kiosk.store.satisfaction),
 and the CSV is written there too; the screen only lays the figures out, in display cells.
 Escape goes back to the counter; locking the desk (F9, or idle) closes it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,8 +17,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
+from kiosk.domain.clock import today as institute_today
 from kiosk.i18n import t
-from kiosk.satisfaction_text import (
+from kiosk.i18n.satisfaction_text import (
     GAPS,
     VIEWS,
     empty_line,
@@ -62,10 +63,10 @@ class AdminScreen(KioskScreen):
     def __init__(self, today: date | None = None, weeks: int = WEEKS) -> None:
         """`today`: the last day counted (tests fix it); by default the local date on opening."""
         super().__init__()
-        self.today = today or datetime.now().astimezone().date()
+        self.today = today or institute_today()
         self.weeks = weeks
         self.view = "week"
-        self.summary = None  # kiosk.satisfaction.Summary, once counted
+        self.summary = None  # kiosk.domain.satisfaction.Summary, once counted
         self.error = None  # why counting failed
         self.message = ("", {})  # what the last export did
         self.exporting = False
@@ -91,7 +92,7 @@ class AdminScreen(KioskScreen):
         self.run_worker(self._load(), group="admin-load", exclusive=True)
 
     async def _load(self) -> None:
-        from kiosk.satisfaction_store import load_summary
+        from kiosk.store.satisfaction import load_summary
 
         try:
             summary = await self.app.in_db_thread(load_summary, self.weeks, self.today)
@@ -135,7 +136,7 @@ class AdminScreen(KioskScreen):
         self.run_worker(self._export(self.summary.ratings, folder), group="admin-export", exclusive=True)
 
     async def _export(self, ratings, folder: Path) -> None:
-        from kiosk.satisfaction_store import export_csv
+        from kiosk.store.satisfaction import export_csv
 
         try:
             path = await self.app.in_db_thread(export_csv, ratings, folder, self.today)
@@ -192,7 +193,7 @@ class AdminScreen(KioskScreen):
 
 
 def _styled(cells: tuple[str, ...], header: bool = False) -> list:
-    """The cells with their gaps, as kiosk.satisfaction_text.join lays them out; the bar in colour."""
+    """The cells with their gaps, as kiosk.i18n.satisfaction_text.join lays them out; the bar in colour."""
     if header:
         return [(join(cells), "bold")]
     label, bar, rate, count, mean = cells

@@ -18,7 +18,7 @@ from textual.widgets._toggle_button import ToggleButton
 from kiosk.i18n import t
 
 if TYPE_CHECKING:  # not imported before the first frame
-    from kiosk.validation import FieldError
+    from kiosk.domain.validation import FieldError
 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
 ITEM_WIDTH = {"zh": 18, "en": 24}  # cells of an item name in a list: nine hanzi, or "General pressure gauge"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, RadioButton, RadioSet
 
-from kiosk.draft import PICKUP_WAYS
 from kiosk.i18n import t
+from screens.draft import PICKUP_WAYS
 
 from .base import KioskScreen, LabelledInput, big_button, labelled
 

@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
-from kiosk.estimate_text import closing_notes, line_notes
-from kiosk.fees import Estimate, EstimateError, estimate
+from kiosk.domain.fees import Estimate, EstimateError, estimate
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t
+from kiosk.i18n.estimate_text import closing_notes, line_notes
 
 from .base import KioskScreen, big_button
 

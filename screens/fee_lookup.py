@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
-from kiosk.catalog import SERVICES, FeeRow
+from kiosk.domain.catalog import SERVICES, FeeRow
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
-from kiosk.textwidth import cell_width, truncate
+from kiosk.i18n.textwidth import cell_width, truncate
 
 from .base import ITEM_WIDTH, KioskScreen, big_button
 

@@ -25,7 +25,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Static
 
-from kiosk.feedback import (
+from kiosk.domain.validation import FieldError
+from kiosk.i18n import date_text, t
+from kiosk.store.feedback import (
     HEARTS,
     LEVELS,
     PHONE_TRIES,
@@ -36,8 +38,6 @@ from kiosk.feedback import (
     TicketLookup,
     validate,
 )
-from kiosk.i18n import date_text, t
-from kiosk.validation import FieldError
 
 from .base import KioskScreen, LabelledInput, SelfClosing, big_button, labelled
 from .ticket_scan import TicketScanScreen
@@ -86,7 +86,7 @@ class FeedbackStartScreen(TicketScanScreen):
 
     @work(exclusive=True, group="feedback-lookup")
     async def look_up(self, text: str) -> None:
-        from kiosk.feedback import find_ticket_for_feedback
+        from kiosk.store.feedback import find_ticket_for_feedback
 
         try:
             found = await self.app.in_db_thread(find_ticket_for_feedback, text)
@@ -129,7 +129,7 @@ class PhoneChecked(Message):
 
 class PhoneCheckScreen(KioskScreen):
     """The digits stay in the field only (never in the draft) and are cleared once right; the
-    stored phone is never shown, not even in part. Wrong tries are counted by kiosk.feedback,
+    stored phone is never shown, not even in part. Wrong tries are counted by kiosk.store.feedback,
     per ticket, so going back and starting again gives no new ones."""
 
     CSS_PATH = CSS
@@ -181,7 +181,7 @@ class PhoneCheckScreen(KioskScreen):
 
     @work(exclusive=True, group="feedback-phone-check")
     async def check(self, digits: str) -> None:
-        from kiosk.feedback import check_phone_digits
+        from kiosk.store.feedback import check_phone_digits
 
         try:
             result = await self.app.in_db_thread(check_phone_digits, self.draft.ticket_id, digits)
@@ -451,7 +451,7 @@ class DetailsScreen(KioskScreen):
 
     @work(exclusive=True, group="feedback-save")
     async def save(self, entry) -> None:
-        from kiosk.feedback import give_feedback
+        from kiosk.store.feedback import give_feedback
 
         app = self.app
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
-from kiosk.catalog import SERVICES
+from kiosk.domain.catalog import SERVICES
 from kiosk.i18n import name_of, quantity_text, service_name, spec_of, t, unit_price, use_name
-from kiosk.textwidth import cell_width, truncate
+from kiosk.i18n.textwidth import cell_width, truncate
 
 from .base import ITEM_WIDTH, KioskScreen, big_button, labelled
 from .line_editor import REMOVE, LineEditor

@@ -11,10 +11,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, RadioButton, RadioSet, Static
 
-from kiosk.catalog import USES, FeeRow
-from kiosk.draft import DraftLine
+from kiosk.domain.catalog import USES, FeeRow
+from kiosk.domain.validation import FieldError, clean_count, clean_quantity, clean_text
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
-from kiosk.validation import FieldError, clean_count, clean_quantity, clean_text
+from screens.draft import DraftLine
 
 from .base import LabelledInput, labelled, relabel_marked
 
@@ -126,7 +126,7 @@ class LineEditor(ModalScreen[DraftLine | str | None]):
 
 
 def _metres(text: str) -> Decimal | None:
-    from kiosk.catalog import normalise_token
+    from kiosk.domain.catalog import normalise_token
 
     text = normalise_token(text)
     if not text:

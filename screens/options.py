@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
-from kiosk.fees import URGENT_TIERS
+from kiosk.domain.fees import URGENT_TIERS
+from kiosk.domain.validation import FieldError, clean_count
 from kiosk.i18n import t
-from kiosk.validation import FieldError, clean_count
 
 from .base import KioskScreen, LabelledInput, big_button
 

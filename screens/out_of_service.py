@@ -21,7 +21,7 @@ class OutOfService(KioskScreen):
     CSS_PATH = Path(__file__).parent / "out_of_service.tcss"
 
     def __init__(self, problem, detail: str, station: str = "kiosk") -> None:
-        """`problem`: a kiosk.doctor.Msg saying what is wrong; `detail`: the error, for staff;
+        """`problem`: a kiosk.ops.doctor.Msg saying what is wrong; `detail`: the error, for staff;
         `station`: kiosk | desk (the clerk desk says it for clerks)."""
         super().__init__()
         self.problem = problem

@@ -1,5 +1,5 @@
 """进度查询 Progress: scan the ticket or the pickup voucher (or type the number) and see where
-the instruments are, and where to go (kiosk/progress.py). The next scan replaces the answer;
+the instruments are, and where to go (kiosk/store/progress.py). The next scan replaces the answer;
 the idle wipe takes it away. Only the ticket's number, state and dates are shown: never the
 organisation, contact or phone."""
 
@@ -14,8 +14,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from kiosk.domain.validation import FieldError
 from kiosk.i18n import date_text, t
-from kiosk.validation import FieldError
 
 from .base import big_button, labelled
 from .ticket_scan import TicketScanScreen
@@ -71,7 +71,7 @@ class ProgressScreen(TicketScanScreen):
         """`now`: the moment that decides what is late (a test's); None: the wall clock's."""
         super().__init__()
         self.now = now
-        self.progress = None  # kiosk.progress.Progress of the last answer
+        self.progress = None  # kiosk.store.progress.Progress of the last answer
 
     def compose_body(self) -> ComposeResult:
         yield labelled(Static(classes="feedback-intro"), "progress.intro")
@@ -84,7 +84,7 @@ class ProgressScreen(TicketScanScreen):
 
     @work(exclusive=True, group="progress-lookup")
     async def look_up(self, text: str) -> None:
-        from kiosk.progress import Progress, ticket_progress
+        from kiosk.store.progress import Progress, ticket_progress
 
         app = self.app
         try:

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from kiosk.domain.clock import local as local_time
 from kiosk.i18n import date_text, t
-from kiosk.institute import InstituteInfo, Text
-from kiosk.qrtext import qr_half_blocks
-from kiosk.receipts import expected_ready
-from kiosk.textwidth import cell_width
+from kiosk.i18n.textwidth import cell_width
+from kiosk.ops.institute import InstituteInfo, Text
+from kiosk.printing.receipts import expected_ready
+from screens.qrtext import qr_half_blocks
 
 from .base import SelfClosing, big_button
 
@@ -34,10 +35,10 @@ class TicketView:
     @classmethod
     def from_registered(cls, ticket, info: InstituteInfo) -> TicketView:
         est = ticket.estimate
-        local = ticket.created_at.astimezone()
+        local = local_time(ticket.created_at)
         return cls(
             number=ticket.number,
-            qr_data=ticket.code or ticket.number,  # the signed ticket code (kiosk/ticketcode.py)
+            qr_data=ticket.code or ticket.number,  # the signed ticket code (kiosk/domain/ticketcode.py)
             created_at=local,
             ready_on=expected_ready(local, est.turnaround_days, info.calendar),
             urgent_hours=est.urgent_hours,

@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
+from kiosk.domain.validation import FieldError
 from kiosk.i18n import t
-from kiosk.validation import FieldError
 
 from .base import KioskScreen, LabelledInput, big_button
 

@@ -26,7 +26,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def catalog(db):
-    from kiosk.catalog_store import ensure_catalog, load_catalog
+    from kiosk.store.catalog import ensure_catalog, load_catalog
 
     ensure_catalog()
     return load_catalog()

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 
 from textual.widgets import DataTable, Input
 
-from kiosk.app import KioskApp
-from kiosk.config import load_config
-from kiosk.institute import Text
+from kiosk.ops.config import load_config
+from kiosk.ops.institute import Text
+from screens.app import KioskApp
 
 CUSTOMER = {
     "organisation": "示范燃气（集团）有限公司",

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk.config import load_config
-from kiosk.desk_app import DeskApp
-from kiosk.satisfaction import Rating
+from kiosk.domain.satisfaction import Rating
+from kiosk.ops.config import load_config
 from screens.admin import AdminScreen
+from screens.clerk.app import DeskApp
 from screens.clerk.receiving import ReceivingScreen
 from screens.clerk.unlock import UnlockScreen
 

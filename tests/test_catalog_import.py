@@ -2,8 +2,15 @@
 
 import pytest
 
-from kiosk.catalog import CatalogError, decode_csv_bytes, normalise_text, parse_csv, to_csv, yuan_to_fen
 from kiosk.cli import main
+from kiosk.domain.catalog import (
+    CatalogError,
+    decode_csv_bytes,
+    normalise_text,
+    parse_csv,
+    to_csv,
+    yuan_to_fen,
+)
 
 HEADER = "收费标准号,项目名称,英文名称,服务类别,计量单位,收费(元),最低收费(元),强制检定,检定周期(月)\n"
 GOOD = [

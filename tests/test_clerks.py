@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from db.models import Clerk
-from kiosk.clerks import ClerkError, add_clerk, hash_pin, list_clerks, remove_clerk, unlock, verify_pin
+from kiosk.store.clerks import ClerkError, add_clerk, hash_pin, list_clerks, remove_clerk, unlock, verify_pin
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

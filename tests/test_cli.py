@@ -142,9 +142,15 @@ def test_a_broken_institute_file_is_named_before_the_kiosk_starts(tmp_path, caps
 
 def _register_one(tmp_path) -> str:
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import LineRequest, default_policy
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+    from kiosk.domain.fees import LineRequest, default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import (
+        CustomerDetails,
+        InstrumentLine,
+        Registration,
+        ensure_device,
+        register,
+    )
 
     db = open_database(tmp_path / "k.sqlite3")
     ensure_catalog()

@@ -39,7 +39,7 @@ def test_database_of_the_first_schema_upgrades_and_keeps_its_data(tmp_path):
 
     db = open_database(path)
     assert schema_version(db) == LATEST
-    from kiosk.catalog_store import load_catalog
+    from kiosk.store.catalog import load_catalog
 
     catalog = load_catalog()
     assert catalog.version == 1 and len(catalog.rows) == 6
@@ -50,8 +50,8 @@ def test_database_of_the_first_schema_upgrades_and_keeps_its_data(tmp_path):
     assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     # The catalogue predates stored search keys: its first load computes and keeps them.
     from db.models import SearchKey
-    from kiosk.catalog_store import search_keys_for
-    from kiosk.search import SearchIndex
+    from kiosk.domain.search import SearchIndex
+    from kiosk.store.catalog import search_keys_for
 
     assert SearchKey.select().count() == 0
     known = search_keys_for(catalog.rows)

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import pytest
 
-from kiosk.catalog import COLUMNS, FIELDS, SERVICES, UNITS, FeeRow, parse_csv, to_csv
+from kiosk.domain.catalog import COLUMNS, FIELDS, SERVICES, UNITS, FeeRow, parse_csv, to_csv
 
 
 def _text() -> str:

@@ -7,9 +7,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from db.models import IntakeLine, OutboxEvent, PrintJob, Ticket, TicketEvent
-from kiosk.catalog_store import load_catalog
-from kiosk.clerks import add_clerk
-from kiosk.desk import (
+from kiosk.domain.clock import local
+from kiosk.domain.fees import EstimateRequest, LineRequest, default_policy, estimate
+from kiosk.i18n import date_text
+from kiosk.ops.institute import load_institute
+from kiosk.printing.receipts import add_months, counter_facts, job_document, voucher_qr
+from kiosk.store.catalog import load_catalog
+from kiosk.store.clerks import add_clerk
+from kiosk.store.desk import (
     Intake,
     TransitionError,
     find_ticket,
@@ -21,11 +26,7 @@ from kiosk.desk import (
     receive,
     ticket_summary,
 )
-from kiosk.fees import EstimateRequest, LineRequest, default_policy, estimate
-from kiosk.i18n import date_text
-from kiosk.institute import load_institute
-from kiosk.receipts import add_months, counter_facts, job_document, voucher_qr
-from kiosk.registration import ensure_device, register
+from kiosk.store.registration import ensure_device, register
 
 from .test_registration import sample
 
@@ -183,7 +184,7 @@ def test_voucher_and_pickup_slip_documents(desk):
     facts = counter_facts(ticket.id, "picked_up")
     gauge = facts.lines[0]
     assert gauge.service == "verification" and gauge.cycle_months
-    due = add_months(picked.astimezone().date(), gauge.cycle_months)
+    due = add_months(local(picked).date(), gauge.cycle_months)
     assert ("Next verification", date_text(due, "en")) == next(r for r in rows if r[0] == "Next verification")
     assert any("rate our service" in x for x in texts)
 
@@ -197,7 +198,7 @@ def test_add_months(day, months, due):
 
 
 def test_the_spool_prints_every_kind(desk, tmp_path):
-    from kiosk.spool import claim_job
+    from kiosk.printing.spool import claim_job
 
     ticket, clerk, device = desk
     done = receive(ticket.id, clerk, device)
@@ -232,8 +233,8 @@ def foreign_code(number="K9Z-261124-0003", lines=(("L-001-001", 2, "verification
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from kiosk.keys import import_public_keys
-    from kiosk.ticketcode import CodeLine, TicketRecord, encode
+    from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
+    from kiosk.store.keys import import_public_keys
 
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     import_public_keys(f"{FOREIGN_DEVICE} {base64.b64encode(key.public_key().public_bytes_raw()).decode()}\n")
@@ -244,7 +245,7 @@ def foreign_code(number="K9Z-261124-0003", lines=(("L-001-001", 2, "verification
 
 
 def test_a_valid_unknown_ticket_is_taken_from_its_code_and_received(desk):
-    from kiosk.desk import import_ticket
+    from kiosk.store.desk import import_ticket
 
     _, clerk, device = desk
     code = foreign_code(lines=(("L-001-001", 2, "verification", "safety"), ("C-003-001", 1, "verification", "other")),
@@ -269,7 +270,7 @@ def test_a_valid_unknown_ticket_is_taken_from_its_code_and_received(desk):
 
 
 def test_an_unknown_ticket_with_rows_this_desk_lacks_is_refused_whole(desk):
-    from kiosk.desk import import_ticket
+    from kiosk.store.desk import import_ticket
 
     code = foreign_code(lines=(("L-001-001", 1, "verification", "safety"), ("Q-999-999", 1, "verification", "other")))
     tickets = Ticket.select().count()
@@ -279,7 +280,7 @@ def test_an_unknown_ticket_with_rows_this_desk_lacks_is_refused_whole(desk):
 
 
 def test_an_unknown_ticket_whose_number_is_taken_is_refused(desk):
-    from kiosk.desk import import_ticket
+    from kiosk.store.desk import import_ticket
 
     ticket, _, _ = desk
     with pytest.raises(TransitionError) as refused:

@@ -2,14 +2,15 @@
 number and by scan, the scanner burst, random text in the scan field, one snapshot."""
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db.models import PrintJob, Ticket
-from kiosk.config import load_config
-from kiosk.desk_app import DeskApp
+from kiosk.ops.config import load_config
+from screens.clerk.app import DeskApp
 from screens.clerk.dispatch import DispatchScreen
 from screens.clerk.receiving import ReceivingScreen
 from screens.clerk.scan import ScanField
@@ -18,22 +19,24 @@ from screens.clerk.unlock import UnlockScreen
 from .kiosk_pilot import FakeClock, screen_text, settle
 
 PIN = "2468"
+# The tickets' day: their numbers (K1-261124-0001) are drawn in the snapshots, whatever day it is.
+REGISTERED = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 
 
 def prepare(config, tickets: int = 1) -> list[str]:
     """A database with registered tickets and a clerk, as the kiosk and `kiosk clerk add` left it."""
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.clerks import add_clerk
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.registration import ensure_device, register
 
     from .test_registration import sample
 
     db = open_database(config.database)
     ensure_catalog()
     device = ensure_device("K1")
-    numbers = [register(sample(), load_catalog(), default_policy(), device).number for _ in range(tickets)]
+    numbers = [register(sample(), load_catalog(), default_policy(), device, now=REGISTERED).number for _ in range(tickets)]
     add_clerk("wang", "王芳", PIN)
     db.close()
     return numbers
@@ -247,7 +250,7 @@ async def test_the_status_line_names_the_printer_and_the_sync_state():
     """Printer, sync backlog and the last sync, at the bottom of the counter screens."""
     from datetime import datetime
 
-    from kiosk.station import SyncState, SyncStateChanged
+    from screens.station import SyncState, SyncStateChanged
 
     app, _ = make_desk()
     async with app.run_test(size=(100, 36)) as pilot:

@@ -15,9 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from db.models import Followup, OutboxEvent
-from kiosk.config import load_config
-from kiosk.desk_app import DeskApp
-from kiosk.ids import uuid7
+from kiosk.domain.clock import local as as_local
+from kiosk.domain.clock import today
+from kiosk.domain.ids import uuid7
+from kiosk.ops.config import load_config
+from screens.clerk.app import DeskApp
 from screens.clerk.followups import FollowupDetail, FollowupsScreen
 from screens.clerk.receiving import ReceivingScreen
 from screens.clerk.tables import fit_columns
@@ -60,7 +62,7 @@ def device_key(seq: int, uid: str, name: str) -> dict:
 
 
 def pull(changes: list[dict]) -> None:
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
     from kiosk.sync import apply_changes
 
     apply_changes(changes, max(c["seq"] for c in changes), ensure_device().uid)
@@ -122,7 +124,7 @@ async def open_detail(pilot, row: int = 0) -> FollowupDetail:
 
 
 def wall_today() -> date:
-    return datetime.now().astimezone().date()
+    return today()
 
 
 # ---- the list ------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ async def test_the_comment_is_cut_by_display_width_and_shown_whole_in_the_detail
     app = make_desk(changes=changes)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_followups(pilot, TODAY)
-        from kiosk.textwidth import cell_width
+        from kiosk.i18n.textwidth import cell_width
 
         cell = str(screen.query_one("#followups-list").get_row_at(0)[5])
         column = screen.query_one("#followups-list").ordered_columns[5]
@@ -238,7 +240,7 @@ async def test_a_follow_up_closed_meanwhile_elsewhere_is_said_and_the_list_refre
         await settle(pilot)
         assert app.screen is screen
         text = screen_text(app)
-        local = (AT + timedelta(days=20)).astimezone()
+        local = as_local(AT + timedelta(days=20))
         assert f"这条回访已于{local:%Y-%m-%d %H:%M}由赵敏关闭，列表已刷新" in text
         assert [f.uid for f in screen.followups] == order[1:]
         row = Followup.get(Followup.uid == order[0])
@@ -247,7 +249,7 @@ async def test_a_follow_up_closed_meanwhile_elsewhere_is_said_and_the_list_refre
 
 
 async def test_a_sync_pass_reads_the_list_again():
-    from kiosk.station import SyncState, SyncStateChanged
+    from screens.station import SyncState, SyncStateChanged
 
     changes, order = sample_changes(TODAY)
     app = make_desk(changes=changes)

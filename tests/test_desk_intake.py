@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from db.models import IntakeLine, OutboxEvent, PrintJob, Ticket, TicketEvent
-from kiosk.config import load_config
-from kiosk.desk_app import DeskApp
+from kiosk.ops.config import load_config
+from screens.clerk.app import DeskApp
 from screens.clerk.certificates import CertificateEditor
 from screens.clerk.dispatch import DispatchScreen
 from screens.clerk.intake import IntakeEditor
@@ -90,8 +90,8 @@ async def edit(pilot, line: int = 0, *, service: str | None = None, use: str | N
 async def test_a_corrected_line_is_priced_again_and_received_as_corrected():
     from decimal import Decimal
 
-    from kiosk.catalog_store import load_catalog
-    from kiosk.fees import EstimateRequest, LineRequest, default_policy, estimate
+    from kiosk.domain.fees import EstimateRequest, LineRequest, default_policy, estimate
+    from kiosk.store.catalog import load_catalog
 
     app, (number,) = make_desk()
     async with app.run_test(size=DESK) as pilot:
@@ -314,8 +314,8 @@ async def to_dispatch(pilot, number: str) -> None:
 
 
 async def test_certificate_numbers_reach_the_pickup_event_and_the_slip():
-    from kiosk.institute import load_institute
-    from kiosk.receipts import counter_facts, job_document
+    from kiosk.ops.institute import load_institute
+    from kiosk.printing.receipts import counter_facts, job_document
     from printer.document import Row
 
     app, (number,) = make_desk()
@@ -400,10 +400,10 @@ async def test_certificate_numbers_are_checked_and_a_refused_line_has_none():
 
 
 def test_price_intake_prices_like_receive_and_writes_nothing(catalog):
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import Intake, TransitionError, price_intake, receive, ticket_summary
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import Intake, TransitionError, price_intake, receive, ticket_summary
+    from kiosk.store.registration import ensure_device, register
 
     from .test_registration import sample
 

@@ -10,8 +10,9 @@ from datetime import datetime
 import pytest
 
 from db.models import Ticket
-from kiosk.config import load_config
-from kiosk.desk_app import DeskApp
+from kiosk.domain.clock import zone
+from kiosk.ops.config import load_config
+from screens.clerk.app import DeskApp
 from screens.clerk.dispatch import DispatchScreen
 from screens.clerk.receiving import ReceivingScreen
 from screens.clerk.worklist import WorklistScreen
@@ -19,7 +20,7 @@ from screens.clerk.worklist import WorklistScreen
 from .kiosk_pilot import screen_text, settle
 from .test_desk_app import PIN, sign_in
 
-NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=zone())  # a Wednesday
 
 # (number, organisation, contact, phone, urgent, registered, received, ready): local times
 TICKETS = [
@@ -38,16 +39,16 @@ TICKETS = [
 
 def seed(config) -> None:
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import mark_ready, receive
-    from kiosk.fees import default_policy
-    from kiosk.registration import CustomerDetails, ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import mark_ready, receive
+    from kiosk.store.registration import CustomerDetails, ensure_device, register
 
     from .test_registration import sample
 
     def local(text):
-        return datetime.fromisoformat(text).astimezone()
+        return datetime.fromisoformat(text).replace(tzinfo=zone())
 
     db = open_database(config.database)
     ensure_catalog()

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.clerks import add_clerk
-from kiosk.desk import Intake, mark_ready, pick_up, receive, ticket_summary
-from kiosk.due import due_instruments, format_table, parse_within, to_csv
-from kiosk.fees import LineRequest, default_policy
-from kiosk.receipts import add_months
-from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+from kiosk.domain.fees import LineRequest, default_policy
+from kiosk.printing.receipts import add_months
+from kiosk.store.clerks import add_clerk
+from kiosk.store.desk import Intake, mark_ready, pick_up, receive, ticket_summary
+from kiosk.store.due import due_instruments, format_table, parse_within, to_csv
+from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 
 CYCLES = {"L-001-001": 6, "Z-001-001": 12, "F-004-003": 24}  # from the demo catalogue
 

@@ -9,10 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.models import Customer, Feedback, Followup, OutboxEvent, Ticket
-from kiosk.clerks import add_clerk
-from kiosk.config import ConfigError, load_config
-from kiosk.desk import mark_ready, pick_up, receive
-from kiosk.feedback import (
+from kiosk.domain.fees import default_policy
+from kiosk.domain.holidays import (
+    WEEKENDS_ONLY,
+    Calendar,
+    HolidaysError,
+    load_calendar,
+    parse_holidays,
+    read_holidays,
+)
+from kiosk.domain.workdays import is_working_day, working_days_between
+from kiosk.ops.config import ConfigError, load_config
+from kiosk.printing.receipts import voucher_qr
+from kiosk.store.clerks import add_clerk
+from kiosk.store.desk import mark_ready, pick_up, receive
+from kiosk.store.feedback import (
     FOLLOWUP_WORKING_DAYS,
     HEARTS,
     PHONE_TRIES,
@@ -31,18 +42,7 @@ from kiosk.feedback import (
     open_followups,
     validate,
 )
-from kiosk.fees import default_policy
-from kiosk.holidays import (
-    WEEKENDS_ONLY,
-    Calendar,
-    HolidaysError,
-    load_calendar,
-    parse_holidays,
-    read_holidays,
-)
-from kiosk.receipts import voucher_qr
-from kiosk.registration import ensure_device, register
-from kiosk.workdays import is_working_day, working_days_between
+from kiosk.store.registration import ensure_device, register
 
 from .test_registration import sample
 
@@ -523,8 +523,8 @@ def test_more_holidays_never_bring_the_follow_up_earlier(start, extra):
 
 
 def test_every_heart_and_level_has_words():
-    from kiosk.feedback import LEVELS, REASONS
     from kiosk.i18n import MESSAGES, t
+    from kiosk.store.feedback import LEVELS, REASONS
 
     for key in (*(f"feedback.heart.{h}" for h in HEARTS), *(f"feedback.level.{v}" for v in LEVELS.values()),
                 *(f"feedback.reason.{r}" for r in REASONS)):
@@ -563,7 +563,7 @@ def test_the_feedback_domain_imports_neither_textual_nor_rich():
     import subprocess
     import sys
 
-    probe = "import kiosk.feedback, kiosk.due, kiosk.holidays, sys, json; print(json.dumps(sorted(sys.modules)))"
+    probe = "import kiosk.store.feedback, kiosk.store.due, kiosk.domain.holidays, sys, json; print(json.dumps(sorted(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     modules = json.loads(done.stdout.splitlines()[-1])
     assert [m for m in modules if m.split(".")[0] in ("textual", "rich", "escpos")] == []
@@ -573,9 +573,9 @@ def test_follow_ups_from_the_command_line_overdue_first_and_closed_once(run, tmp
     from datetime import UTC, datetime
 
     from db.connection import open_database
-    from kiosk.clerks import add_clerk
-    from kiosk.feedback import FeedbackEntry, give_feedback
-    from kiosk.registration import ensure_device
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.feedback import FeedbackEntry, give_feedback
+    from kiosk.store.registration import ensure_device
 
     db = open_database(tmp_path / "k.sqlite3")
     device = ensure_device("K1")

@@ -8,8 +8,8 @@ import pytest
 from textual.widgets import Input
 
 from db.models import Feedback, Followup, OutboxEvent
-from kiosk.feedback import PHONE_TRIES_HERE, FeedbackEntry, TicketPass
-from kiosk.receipts import voucher_qr
+from kiosk.printing.receipts import voucher_qr
+from kiosk.store.feedback import PHONE_TRIES_HERE, FeedbackEntry, TicketPass
 from screens.feedback import (
     THANKS_SECONDS,
     DetailsScreen,
@@ -41,12 +41,12 @@ def tickets():
     """The kiosk's database with two tickets: one picked up (it may be rated), one only
     registered (not yet). Made before the app starts, as a day at the counters leaves it."""
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.clerks import add_clerk
-    from kiosk.config import load_config
-    from kiosk.desk import mark_ready, pick_up, receive
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.ops.config import load_config
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import mark_ready, pick_up, receive
+    from kiosk.store.registration import ensure_device, register
 
     from .test_registration import sample
 
@@ -296,7 +296,7 @@ async def test_a_ticket_rated_already_is_thanked_and_nothing_changes(tickets):
 async def test_a_rating_given_meanwhile_elsewhere_wins_and_the_second_changes_nothing(tickets):
     """Rated between the scan and the submit (a second kiosk window, say): the database's
     unique index decides; the customer is thanked; nothing is written."""
-    from kiosk.feedback import give_feedback
+    from kiosk.store.feedback import give_feedback
 
     ticket = tickets["served"]
     app = make_app()

@@ -1,6 +1,6 @@
 """The fee estimate, as a customer at the window would check it.
 
-Every expected amount below is computed by hand from the rules in `kiosk/fees.py`
+Every expected amount below is computed by hand from the rules in `kiosk/domain/fees.py`
 (integer fen, percentages half up) so that a change in pricing shows up here as a
 number a person can re-check on paper. Rows are built inline: these tests do not
 depend on the demo catalogue.
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.catalog import COMPULSORY_USES, SERVICES, USES, FeeRow
-from kiosk.fees import (
+from kiosk.domain.catalog import COMPULSORY_USES, SERVICES, USES, FeeRow
+from kiosk.domain.fees import (
     MAX_QUANTITY,
     URGENT_HOURS,
     URGENT_TIERS,

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 
 from db.models import DeviceKey
-from kiosk import keys
-from kiosk.keys import KeyFileError, KeyImportError
-from kiosk.ticketcode import TicketCodeError, TicketRecord, decode, encode
+from kiosk.domain.ticketcode import TicketCodeError, TicketRecord, decode, encode
+from kiosk.store import keys
+from kiosk.store.keys import KeyFileError, KeyImportError
 
 
 def _open(path):
@@ -29,7 +29,7 @@ def _record(device_uid: str) -> TicketRecord:
 
 
 def test_first_start_creates_a_private_key_only_its_owner_can_read(db, tmp_path):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
 
     device = ensure_device("K1")
     path = tmp_path / "keys" / f"device-{device.uid}.key"  # beside the database
@@ -48,7 +48,7 @@ def test_first_start_creates_a_private_key_only_its_owner_can_read(db, tmp_path)
 
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660, 0o602])
 def test_a_key_file_others_may_read_or_change_is_refused(db, tmp_path, mode):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
 
     uid = ensure_device("K1").uid
     path = keys.key_path(uid)
@@ -60,7 +60,7 @@ def test_a_key_file_others_may_read_or_change_is_refused(db, tmp_path, mode):
 
 
 def test_a_missing_or_different_key_file_is_refused_not_replaced(db):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
 
     uid = ensure_device("K1").uid
     path = keys.key_path(uid)
@@ -89,7 +89,7 @@ def test_a_key_is_never_overwritten_by_a_second_creator(tmp_path):
 
 
 def test_registrations_sign_without_reading_the_key_file(db, monkeypatch):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
 
     uid = ensure_device("K1").uid
     monkeypatch.setattr(keys, "_read_private_key", lambda path: pytest.fail("the key file was read again"))
@@ -97,8 +97,8 @@ def test_registrations_sign_without_reading_the_key_file(db, monkeypatch):
 
 
 def test_keys_for_knows_own_unknown_and_revoked_keys(db):
-    from kiosk.registration import ensure_device
-    from kiosk.ticketcode import key_id
+    from kiosk.domain.ticketcode import key_id
+    from kiosk.store.registration import ensure_device
 
     uid = ensure_device("K1").uid
     code = encode(_record(uid), keys.signing_key(uid))
@@ -112,7 +112,7 @@ def test_keys_for_knows_own_unknown_and_revoked_keys(db):
 
 
 def test_export_and_import_between_two_devices(tmp_path):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
 
     db = _open(tmp_path / "kiosk" / "kiosk.sqlite3")
     kiosk_uid = ensure_device("K1").uid
@@ -176,9 +176,15 @@ def kiosk_cli(tmp_path, capsys):
 
 
 def _registered_code(path) -> tuple[str, str]:
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import LineRequest, default_policy
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+    from kiosk.domain.fees import LineRequest, default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import (
+        CustomerDetails,
+        InstrumentLine,
+        Registration,
+        ensure_device,
+        register,
+    )
 
     db = _open(path)
     ensure_catalog()

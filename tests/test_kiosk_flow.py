@@ -1,13 +1,13 @@
 """The customer's path, welcome to ticket, with Pilot: what is stored and what is shown."""
 
 from db.models import OutboxEvent, PrintJob, Ticket, TicketLine
-from kiosk.keys import keys_for
-from kiosk.qrtext import qr_half_blocks
-from kiosk.ticketcode import decode
+from kiosk.domain.ticketcode import decode
+from kiosk.store.keys import keys_for
 from screens.customer import CustomerScreen
 from screens.estimate import EstimateScreen
 from screens.instruments import InstrumentsScreen
 from screens.options import OptionsScreen
+from screens.qrtext import qr_half_blocks
 from screens.ticket import TicketScreen
 from screens.welcome import WelcomeScreen
 

@@ -14,9 +14,9 @@ def imported_after(code: str) -> list[str]:
 
 
 def test_domain_code_imports_neither_textual_nor_escpos():
-    modules = imported_after("import kiosk.catalog, kiosk.fees, kiosk.search, kiosk.registration, "
-                             "kiosk.catalog_store, kiosk.estimate_text, kiosk.i18n, kiosk.receipts, kiosk.spool, "
-                             "kiosk.ticketcode, kiosk.keys, kiosk.clerks, kiosk.desk")
+    modules = imported_after("import kiosk.domain.catalog, kiosk.domain.fees, kiosk.domain.search, kiosk.store.registration, "
+                             "kiosk.store.catalog, kiosk.i18n.estimate_text, kiosk.i18n, kiosk.printing.receipts, kiosk.printing.spool, "
+                             "kiosk.domain.ticketcode, kiosk.store.keys, kiosk.store.clerks, kiosk.store.desk")
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
 
 
@@ -41,8 +41,8 @@ def test_the_running_kiosk_loads_neither_pypinyin_nor_escpos(tmp_path):
 import asyncio, sys, json
 from dataclasses import replace
 from pathlib import Path
-from kiosk.app import KioskApp
-from kiosk.config import load_config
+from screens.app import KioskApp
+from kiosk.ops.config import load_config
 app = KioskApp(replace(load_config(), database=Path({str(db)!r})))
 async def main():
     async with app.run_test() as pilot:

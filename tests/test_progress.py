@@ -9,7 +9,8 @@ from datetime import date, datetime
 import pytest
 from textual.widgets import Input
 
-from kiosk.progress import ticket_progress
+from kiosk.domain.clock import zone
+from kiosk.store.progress import ticket_progress
 from screens.progress import ProgressScreen
 from screens.welcome import WelcomeScreen
 
@@ -18,7 +19,7 @@ from .test_feedback_app import scan, scan_code
 
 
 def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone()
+    return datetime.fromisoformat(text).replace(tzinfo=zone())
 
 
 NOW = local("2026-11-25T10:00")
@@ -30,12 +31,12 @@ def counter():
     taken through the counters at these local times, as a standalone kiosk and desk share it."""
     from db.connection import open_database
     from db.models import Ticket
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.clerks import add_clerk
-    from kiosk.config import load_config
-    from kiosk.desk import mark_ready, pick_up, receive
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.ops.config import load_config
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import mark_ready, pick_up, receive
+    from kiosk.store.registration import ensure_device, register
 
     from .test_registration import sample
 
@@ -87,7 +88,7 @@ def test_bad_scans_are_named(db_of, counter):
 @pytest.fixture
 def db_of(counter):
     from db.connection import open_database
-    from kiosk.config import load_config
+    from kiosk.ops.config import load_config
 
     db = open_database(load_config().database)
     yield db
@@ -155,14 +156,14 @@ def test_progress_snapshot(snap_compare, counter, language):
 async def test_a_database_problem_is_said_and_the_kiosk_stays(counter, monkeypatch):
     import sqlite3
 
-    import kiosk.feedback
-    import kiosk.progress
+    import kiosk.store.feedback
+    import kiosk.store.progress
 
     def broken(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(kiosk.progress, "ticket_progress", broken)
-    monkeypatch.setattr(kiosk.feedback, "find_ticket_for_feedback", broken)
+    monkeypatch.setattr(kiosk.store.progress, "ticket_progress", broken)
+    monkeypatch.setattr(kiosk.store.feedback, "find_ticket_for_feedback", broken)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.qrtext import QUIET_ZONE, qr_half_blocks, qr_matrix
+from screens.qrtext import QUIET_ZONE, qr_half_blocks, qr_matrix
 
 TOP = {" ": (False, False), "▀": (True, False), "▄": (False, True), "█": (True, True)}
 

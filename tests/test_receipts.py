@@ -4,12 +4,13 @@ with no phone number in clear. (How it prints is tested in test_printer_*.)"""
 from datetime import date
 from decimal import Decimal
 
-from kiosk.fees import LineRequest, default_policy
-from kiosk.institute import load_institute
-from kiosk.keys import keys_for
-from kiosk.receipts import ticket_document, ticket_facts
-from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
-from kiosk.ticketcode import decode
+from kiosk.domain.clock import zone
+from kiosk.domain.fees import LineRequest, default_policy
+from kiosk.domain.ticketcode import decode
+from kiosk.ops.institute import load_institute
+from kiosk.printing.receipts import ticket_document, ticket_facts
+from kiosk.store.keys import keys_for
+from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from printer.document import QR, Row, Table, Text
 
 
@@ -113,7 +114,7 @@ def test_the_promised_date_skips_the_institutes_holidays_on_screen_and_on_paper(
     holidays = tmp_path / "holidays.txt"
     holidays.write_text(HOLIDAYS_2025, "utf-8")
     info = load_institute(None, holidays)
-    friday = datetime(2025, 9, 26, 10, 0).astimezone()
+    friday = datetime(2025, 9, 26, 10, 0, tzinfo=zone())
     ticket = replace(_registered(catalog), created_at=friday)
     Ticket.update(created_at=friday).where(Ticket.id == ticket.id).execute()
     assert ticket.estimate.turnaround_days == 5

@@ -11,9 +11,11 @@ from decimal import Decimal
 import pytest
 
 from db.models import Counter, Customer, OutboxEvent, PrintJob, Ticket, TicketLine
-from kiosk.fees import EstimateError, LineRequest, default_policy
-from kiosk.keys import keys_for
-from kiosk.registration import (
+from kiosk.domain.clock import local
+from kiosk.domain.fees import EstimateError, LineRequest, default_policy
+from kiosk.domain.ticketcode import CodeLine, decode, from_text
+from kiosk.store.keys import keys_for
+from kiosk.store.registration import (
     CustomerDetails,
     InstrumentLine,
     Registration,
@@ -21,7 +23,6 @@ from kiosk.registration import (
     ensure_device,
     register,
 )
-from kiosk.ticketcode import CodeLine, decode, from_text
 
 TABLES = (Customer, Ticket, TicketLine, PrintJob, OutboxEvent, Counter)
 
@@ -60,9 +61,9 @@ def test_registration_writes_the_whole_fact(catalog):
     assert payload["ticket"]["total_fen"] == stored.total_fen == ticket.estimate.total_fen
     assert json.loads(stored.estimate_json)["total_fen"] == stored.total_fen
     # the promise the receipt prints travels with it (the back office's work list)
-    from kiosk.receipts import expected_ready
+    from kiosk.printing.receipts import expected_ready
 
-    ready_on = expected_ready(ticket.created_at.astimezone(), ticket.estimate.turnaround_days)
+    ready_on = expected_ready(local(ticket.created_at), ticket.estimate.turnaround_days)
     assert payload["ticket"]["ready_on"] == ready_on.isoformat() and payload["ticket"]["urgent_hours"] is None
     urgent = json.loads(OutboxEvent.get(OutboxEvent.uid == register(
         sample(urgent="72h"), catalog, default_policy(), device).event_uid).payload)["ticket"]
@@ -140,9 +141,9 @@ WRITER = textwrap.dedent("""
     import sys
     from decimal import Decimal
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import LineRequest, default_policy
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.domain.fees import LineRequest, default_policy
+    from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 
     open_database(sys.argv[1])
     ensure_catalog()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.feedback import HEARTS
-from kiosk.satisfaction import (
+from kiosk.domain.clock import local, start_of
+from kiosk.domain.satisfaction import (
     UNKNOWN,
     Rating,
     bar,
@@ -27,7 +27,8 @@ from kiosk.satisfaction import (
     summarise,
     week_of,
 )
-from kiosk.textwidth import cell_width
+from kiosk.i18n.textwidth import cell_width
+from kiosk.store.feedback import HEARTS
 
 TODAY = date(2026, 11, 24)  # a Tuesday; its week 2026-W48 began on Monday 23 November
 DESK1 = "0190abcd-0000-7000-8000-00000000dd01"  # enrolled as 1号收件窗口
@@ -102,7 +103,7 @@ def test_csv_has_one_row_per_rating_oldest_first_without_comments_or_phones():
 
 
 def test_text_tables_are_laid_out_in_cells():
-    from kiosk.satisfaction_text import VIEWS, format_report, view_lines
+    from kiosk.i18n.satisfaction_text import VIEWS, format_report, view_lines
 
     s = summarise(KNOWN, 12, TODAY)
     for lang in ("zh", "en"):
@@ -154,12 +155,12 @@ def test_group_counts_sum_to_the_totals(rs):
 def test_by_week_covers_every_week_contiguously(rs, weeks, today):
     groups = by_week(rs, weeks, today)
     assert len(groups) == weeks
-    assert groups[-1].key == week_of(datetime.combine(today, datetime.min.time()).astimezone())
+    assert groups[-1].key == week_of(start_of(today))
     mondays = [date.fromisocalendar(int(g.key[:4]), int(g.key[6:]), 1) for g in groups]
     assert all(b - a == timedelta(weeks=1) for a, b in pairwise(mondays))
     first, last = period(weeks, today)
     assert mondays[0] == first
-    inside = [r for r in rs if first <= r.given_at.astimezone().date() <= last]
+    inside = [r for r in rs if first <= local(r.given_at).date() <= last]
     assert sum(g.count for g in groups) == len(inside)
     s = summarise(rs, weeks, today)
     assert s.overall.count == len(inside) == sum(g.count for g in s.weeks) == len(s.ratings)
@@ -201,9 +202,9 @@ def seed(ratings=KNOWN, clerks=(("wang", "王芳", True), ("li", "李工", False
     """Feedback rows as the kiosk (or sync) stores them, for the open database: DESK1 named by
     its key, DESK2 unknown, this node's own device (prefix D1)."""
     from db.models import DeviceKey, Feedback, utc_now
-    from kiosk.clerks import add_clerk
-    from kiosk.ids import uuid7
-    from kiosk.registration import ensure_device
+    from kiosk.domain.ids import uuid7
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.registration import ensure_device
 
     device = ensure_device("D1", role="clerk")
     DeviceKey.create(device_uid=DESK1, public_key=b"\1" * 32, source="sync", added_at=utc_now(), name="1号收件窗口")
@@ -225,7 +226,7 @@ def seed(ratings=KNOWN, clerks=(("wang", "王芳", True), ("li", "李工", False
 
 
 def test_ratings_from_the_database_name_counters_and_clerks(db):
-    from kiosk.satisfaction_store import load_summary, ratings_from_db
+    from kiosk.store.satisfaction import load_summary, ratings_from_db
 
     seed([*KNOWN, OLD])
     got = ratings_from_db()
@@ -239,8 +240,8 @@ def test_ratings_from_the_database_name_counters_and_clerks(db):
 
 def test_the_picked_up_step_is_credited_before_the_received_one(db):
     from db.models import Feedback
-    from kiosk.ids import uuid7
-    from kiosk.satisfaction_store import ratings_from_db
+    from kiosk.domain.ids import uuid7
+    from kiosk.store.satisfaction import ratings_from_db
 
     device = seed([])
     Feedback.create(uid=uuid7(), ticket=None, device=device.id, rating=4, hearts="warm,bogus", reason=None,
@@ -253,8 +254,8 @@ def test_the_picked_up_step_is_credited_before_the_received_one(db):
 
 def test_two_clerks_of_one_name_stay_two_rows_with_their_usernames(db):
     from db.models import Feedback
-    from kiosk.ids import uuid7
-    from kiosk.satisfaction_store import ratings_from_db
+    from kiosk.domain.ids import uuid7
+    from kiosk.store.satisfaction import ratings_from_db
 
     device = seed([], clerks=(("wang", "王芳", True), ("wangf", "王芳", False)))
     for username, rating in (("wang", 5), ("wangf", 3), ("wangf", 4)):
@@ -268,11 +269,11 @@ def test_two_clerks_of_one_name_stay_two_rows_with_their_usernames(db):
 
 def test_a_removed_clerk_keeps_their_name_and_an_old_rating_its_ticket_number(db):
     from db.models import Feedback, Ticket
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.clerks import remove_clerk
-    from kiosk.fees import default_policy
-    from kiosk.registration import register
-    from kiosk.satisfaction_store import ratings_from_db
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.clerks import remove_clerk
+    from kiosk.store.registration import register
+    from kiosk.store.satisfaction import ratings_from_db
 
     from .test_registration import sample
 
@@ -286,7 +287,7 @@ def test_a_removed_clerk_keeps_their_name_and_an_old_rating_its_ticket_number(db
 
 
 def test_export_writes_atomically_and_says_what_went_wrong(tmp_path):
-    from kiosk.satisfaction_store import export_csv
+    from kiosk.store.satisfaction import export_csv
 
     folder = tmp_path / "data" / "exports"
     path = export_csv(KNOWN, folder, TODAY)
@@ -307,7 +308,7 @@ def test_export_writes_atomically_and_says_what_went_wrong(tmp_path):
 def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     import os
 
-    from kiosk import satisfaction_store
+    from kiosk.store import satisfaction as satisfaction_store
 
     def full(*args):
         raise OSError(28, "No space left on device")
@@ -337,7 +338,7 @@ def test_clerk_admin_flag_from_the_command_line(run):
 
 
 def test_the_admin_flag_travels_with_the_unlocked_clerk(db):
-    from kiosk.clerks import add_clerk, list_clerks, set_admin, unlock
+    from kiosk.store.clerks import add_clerk, list_clerks, set_admin, unlock
 
     add_clerk("wang", "王芳", "2468")
     assert not unlock("wang", "2468").admin
@@ -373,7 +374,7 @@ def test_kiosk_satisfaction_prints_tables_and_csv(run, tmp_path):
 def test_the_statistics_import_no_textual():
     from .test_layers import HEAVY, imported_after
 
-    modules = imported_after("import kiosk.satisfaction, kiosk.satisfaction_store, kiosk.satisfaction_text")
+    modules = imported_after("import kiosk.domain.satisfaction, kiosk.store.satisfaction, kiosk.i18n.satisfaction_text")
     assert [m for m in modules if m.split(".")[0] in HEAVY] == []
 
 

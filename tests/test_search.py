@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.catalog import FeeRow, decode_csv_bytes, parse_csv
-from kiosk.search import SearchIndex, normalise_query
+from kiosk.domain.catalog import FeeRow, decode_csv_bytes, parse_csv
+from kiosk.domain.search import SearchIndex, normalise_query
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "db" / "seed" / "demo_catalog.csv"
 
@@ -188,7 +188,7 @@ def test_matches_the_slow_definition_on_the_fixture(index):
 
 def test_importing_search_does_not_import_pypinyin():
     # Importing pypinyin costs ~0.1 s; the kiosk pays it when it builds an index, not at start-up.
-    code = "import sys, kiosk.search; assert 'pypinyin' not in sys.modules"
+    code = "import sys, kiosk.domain.search; assert 'pypinyin' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
 
 

@@ -11,11 +11,10 @@ import pytest
 from escpos.printer import Dummy
 
 from db.models import OutboxEvent, PrintJob, Ticket, TicketLine, utc_now
-from kiosk.fees import LineRequest, default_policy
-from kiosk.institute import load_institute
-from kiosk.keys import keys_for
-from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
-from kiosk.spool import (
+from kiosk.domain.fees import LineRequest, default_policy
+from kiosk.domain.ticketcode import decode
+from kiosk.ops.institute import load_institute
+from kiosk.printing.spool import (
     MAX_ATTEMPTS,
     PrinterSettings,
     claim_job,
@@ -24,7 +23,8 @@ from kiosk.spool import (
     recover_interrupted,
     request_reprint,
 )
-from kiosk.ticketcode import decode
+from kiosk.store.keys import keys_for
+from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from printer.backends import EscposBackend
 
 from .escpos_stream import parse, qr_module_sizes, qr_stores

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kiosk import ticketcode as tc
-from kiosk.ids import PREFIX_ALPHABET, ticket_number
-from kiosk.ticketcode import CodeLine, TicketCodeError, TicketRecord, decode, encode, looks_like_code
+from kiosk.domain import ticketcode as tc
+from kiosk.domain.ids import PREFIX_ALPHABET, ticket_number
+from kiosk.domain.ticketcode import CodeLine, TicketCodeError, TicketRecord, decode, encode, looks_like_code
 
 KEY = Ed25519PrivateKey.generate()
 PUBLIC = KEY.public_key().public_bytes_raw()
@@ -141,8 +141,8 @@ def test_a_ticket_with_more_lines_than_one_qr_holds_says_how_many_are_left_out()
 
 
 def test_the_wire_tables_know_todays_vocabulary():
-    from kiosk.fees import URGENT_TIERS
-    from kiosk.vocabulary import SERVICES, USES
+    from kiosk.domain.fees import URGENT_TIERS
+    from kiosk.domain.vocabulary import SERVICES, USES
 
     assert set(SERVICES) <= set(tc.SERVICES_V1) and set(USES) <= set(tc.USES_V1)
     assert set(URGENT_TIERS) <= set(tc.URGENT_V1)

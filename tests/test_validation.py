@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.i18n import MESSAGES
-from kiosk.validation import (
+from kiosk.domain.validation import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
     FieldError,
@@ -20,6 +19,7 @@ from kiosk.validation import (
     credit_code_check_char,
     mask_phone,
 )
+from kiosk.i18n import MESSAGES
 
 VALIDATION_MESSAGES = {key: text for key, text in MESSAGES.items() if key.startswith("error.")}
 

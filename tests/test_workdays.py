@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.workdays import add_working_days, is_working_day, working_days_between
+from kiosk.domain.workdays import add_working_days, is_working_day, working_days_between
 
 # National Day 2025 (国务院办公厅 2025 holiday notice): 1-8 October off; Sunday 28 September and
 # Saturday 11 October are working days (调休).

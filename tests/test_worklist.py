@@ -8,19 +8,20 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from db.models import Ticket
-from kiosk.clerks import add_clerk
-from kiosk.desk import mark_ready, pick_up, receive
-from kiosk.fees import default_policy
-from kiosk.holidays import parse_holidays
-from kiosk.registration import ensure_device, register
-from kiosk.worklist import work_list
+from kiosk.domain.clock import zone
+from kiosk.domain.fees import default_policy
+from kiosk.domain.holidays import parse_holidays
+from kiosk.store.clerks import add_clerk
+from kiosk.store.desk import mark_ready, pick_up, receive
+from kiosk.store.registration import ensure_device, register
+from kiosk.store.worklist import work_list
 
 from .test_feedback import HOLIDAYS_2025
 from .test_registration import sample
 
 
 def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone()
+    return datetime.fromisoformat(text).replace(tzinfo=zone())
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_the_instruments_are_those_taken_in_not_those_registered(catalog):
     """Five gauges counted at the counter instead of three, and the tape refused: five."""
     from dataclasses import replace
 
-    from kiosk.desk import Intake, ticket_summary
+    from kiosk.store.desk import Intake, ticket_summary
 
     device = ensure_device("K1")
     clerk = add_clerk("wang", "王芳", "2468")

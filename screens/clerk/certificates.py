@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
-from kiosk.desk import MAX_CERTIFICATE
 from kiosk.i18n import quantity_text, service_name, t
+from kiosk.store.desk import MAX_CERTIFICATE
 from screens.base import labelled, relabel_marked
 from screens.clerk.editor import Editor
 
@@ -18,7 +18,7 @@ from screens.clerk.editor import Editor
 class CertificateEditor(Editor[dict[int, str] | None]):
 
     def __init__(self, number: str, lines, numbers: dict[int, str]) -> None:
-        """`lines`: kiosk.receipts.CounterLine, in intake order; `numbers`: what was noted so far."""
+        """`lines`: kiosk.printing.receipts.CounterLine, in intake order; `numbers`: what was noted so far."""
         super().__init__()
         self.number, self.lines, self.numbers = number, tuple(lines), dict(numbers)
         self.errors: dict[int, tuple[str, dict]] = {}
@@ -81,7 +81,7 @@ class CertificateEditor(Editor[dict[int, str] | None]):
             self.action_save()
 
     def action_save(self) -> None:
-        from kiosk.validation import FieldError, clean_text
+        from kiosk.domain.validation import FieldError, clean_text
 
         numbers, self.errors = {}, {}
         for field in self.query(Input):

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Static
 
+from kiosk.domain.clock import local
 from kiosk.i18n import money, service_name, t, use_name
 from screens.base import KioskScreen, labelled
 from screens.clerk.scan import ScanField
@@ -30,7 +31,7 @@ class StepDone(Message):
 
 
 def _load(ticket_id):
-    from kiosk.desk import history, ticket_summary
+    from kiosk.store.desk import history, ticket_summary
 
     return ticket_summary(ticket_id), history(ticket_id)
 
@@ -39,7 +40,7 @@ def _lookup(text):
     """What the scan names; a valid ticket this desk has never seen is taken from its code."""
     from dataclasses import replace
 
-    from kiosk.desk import identify, import_ticket
+    from kiosk.store.desk import identify, import_ticket
 
     result = identify(text)
     if result.error == "not_local":
@@ -136,7 +137,7 @@ class CounterScreen(KioskScreen):
         step = next((s for s in self.steps if s.kind == kind), None)
         if step is None:
             return "", {}
-        return "desk.already", {"time": f"{step.at.astimezone():%Y-%m-%d %H:%M}", "by": step.by,
+        return "desk.already", {"time": f"{local(step.at):%Y-%m-%d %H:%M}", "by": step.by,
                                 "step": f"desk.step.{kind}"}
 
     def run_step(self, fn, *args, **kwargs) -> None:
@@ -150,7 +151,7 @@ class CounterScreen(KioskScreen):
         self.run_worker(self._step(fn, self.summary.id, *args, **kwargs), group="step", exclusive=True)
 
     async def _step(self, fn, ticket_id, *args, **kwargs) -> None:
-        from kiosk.desk import TransitionError
+        from kiosk.store.desk import TransitionError
 
         try:
             transition = await self.app.in_db_thread(fn, ticket_id, self.app.clerk, self.app.device, *args, **kwargs)

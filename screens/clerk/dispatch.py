@@ -7,7 +7,6 @@ receiving counter fixed it (the received event's total), not the registration.""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 
 from textual.binding import Binding
@@ -15,6 +14,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from kiosk.domain.clock import local
+from kiosk.domain.clock import today as institute_today
 from kiosk.i18n import money, quantity_text, service_name, t
 from screens.base import big_button
 from screens.clerk.counter import CounterScreen
@@ -27,9 +28,9 @@ class IntakeFactsLoaded(Message):
 
 
 def _facts(ticket_id: int, status: str):
-    """In the database thread: the intake as received (kiosk.receipts.CounterFacts), with the
+    """In the database thread: the intake as received (kiosk.printing.receipts.CounterFacts), with the
     certificate numbers once picked up; None when this desk holds no intake of the ticket."""
-    from kiosk.receipts import counter_facts
+    from kiosk.printing.receipts import counter_facts
 
     for kind in ("picked_up", "received") if status == "picked_up" else ("received",):
         try:
@@ -72,7 +73,7 @@ class DispatchScreen(CounterScreen):
         if self.summary.status == "ready":
             # Collected late: said, so the clerk can apply the institute's rule (a storage fee).
             ready = next((s for s in self.steps if s.kind == "ready"), None)
-            days = (date.today() - ready.at.astimezone().date()).days if ready else 0
+            days = (institute_today() - local(ready.at).date()).days if ready else 0
             limit = self.app.config.pickup_days
             if days > limit:
                 return "desk.ready_overdue", {"days": days, "limit": limit}
@@ -158,13 +159,13 @@ class DispatchScreen(CounterScreen):
     # ---- the steps -----------------------------------------------------------------------
 
     def action_ready(self) -> None:
-        from kiosk.desk import mark_ready
+        from kiosk.store.desk import mark_ready
 
         self.STEP_KEY = "desk.step.ready"
         self.run_step(mark_ready)
 
     def action_pick_up(self) -> None:
-        from kiosk.desk import pick_up
+        from kiosk.store.desk import pick_up
 
         self.STEP_KEY = "desk.step.picked_up"
         self.run_step(pick_up, self.numbers() or None, lang=self.lang)

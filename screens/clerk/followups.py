@@ -1,10 +1,10 @@
 """回访 at the clerk desk (F10 from a counter): the poor ratings to call back, overdue first.
 
-The list reads kiosk.feedback.open_followups in the database thread (`today` is a parameter,
+The list reads kiosk.store.feedback.open_followups in the database thread (`today` is a parameter,
 so a test can fix it). Enter opens one (FollowupDetail, a modal with a typed result): its
 whole reason and comment, the number to call (in full: clerks call), and a required call
 note; F5 there gives the cleaned note back, and this screen closes the follow-up with the
-unlocked clerk in the database thread (kiosk.feedback.close_followup: the follow-up and its
+unlocked clerk in the database thread (kiosk.store.feedback.close_followup: the follow-up and its
 outbox event in one transaction), then asks sync to push it. Closed meanwhile (another desk,
 the back office, through sync): said, with who and when, and the list is read again.
 
@@ -24,6 +24,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
+from kiosk.domain.clock import local
+from kiosk.domain.clock import today as institute_today
 from kiosk.i18n import date_text, t
 from screens.base import LabelledInput, labelled, relabel_marked
 from screens.clerk.editor import Editor
@@ -36,7 +38,7 @@ SHRINKABLE = {5: 8, 3: 8, 2: 8}
 
 class FollowupClosedHere(Message):
     """The close of `followup` (an OpenFollowup) finished: `closed` or `error`; `by`: who
-    closed it first when it was closed meanwhile (kiosk.feedback.ClosedBy, or None)."""
+    closed it first when it was closed meanwhile (kiosk.store.feedback.ClosedBy, or None)."""
 
     def __init__(self, followup, closed=None, error=None, by=None) -> None:
         super().__init__()
@@ -44,20 +46,20 @@ class FollowupClosedHere(Message):
 
 
 def level_text(rating: int, lang: str) -> str:
-    from kiosk.feedback import LEVELS
+    from kiosk.store.feedback import LEVELS
 
     return t(f"feedback.level.{LEVELS[rating]}", lang) if rating in LEVELS else str(rating)
 
 
 def reason_text(reason: str | None, lang: str) -> str:
-    from kiosk.feedback import REASONS
+    from kiosk.store.feedback import REASONS
 
     return t(f"feedback.reason.{reason}", lang) if reason in REASONS else (reason or "")
 
 
 def _close(followup_id: int, clerk, note: str, device):
     """In the database thread: close it, or say who closed it first."""
-    from kiosk.feedback import FollowupError, close_followup, who_closed
+    from kiosk.store.feedback import FollowupError, close_followup, who_closed
 
     try:
         return close_followup(followup_id, clerk, note, device), None, None
@@ -88,7 +90,7 @@ class FollowupsScreen(DeskList):
     # ---- reading ---------------------------------------------------------------------------
 
     def reader(self):
-        from kiosk.feedback import open_followups
+        from kiosk.store.feedback import open_followups
 
         return partial(open_followups, self.today)
 
@@ -144,7 +146,7 @@ class FollowupsScreen(DeskList):
             by = message.by
             if by is not None and by.at is not None:
                 self.message = ("desk.followups.closed_meanwhile", {
-                    "time": f"{by.at.astimezone():%Y-%m-%d %H:%M}", "name": by.name or ""})
+                    "time": f"{local(by.at):%Y-%m-%d %H:%M}", "name": by.name or ""})
             else:
                 self.message = ("desk.followups.gone", {})
         else:
@@ -193,7 +195,7 @@ class FollowupsScreen(DeskList):
         return (self.size.height or self.app.size.height) - 10
 
     def cells(self, f, lang: str) -> list[str]:
-        this_year = (self.today or date.today()).year
+        this_year = (self.today or institute_today()).year
         due = f"{f.due_on:%m-%d}" if f.due_on.year == this_year else f"{f.due_on:%Y-%m-%d}"  # whole in the detail
         if f.overdue:
             due += " " + t("desk.followups.overdue", lang)
@@ -210,10 +212,10 @@ class FollowupDetail(Editor[str | None]):
     def __init__(self, followup, today: date | None = None) -> None:
         super().__init__()
         self.followup, self.today = followup, today
-        self.error = None  # kiosk.validation.FieldError of the note
+        self.error = None  # kiosk.domain.validation.FieldError of the note
 
     def compose(self) -> ComposeResult:
-        from kiosk.feedback import MAX_NOTE
+        from kiosk.store.feedback import MAX_NOTE
 
         with Vertical(id="editor"):
             yield Static(id="editor-title")
@@ -233,7 +235,7 @@ class FollowupDetail(Editor[str | None]):
         self.query_one("#field-note", Input).focus()
 
     def relabel(self) -> None:
-        from kiosk.feedback import MAX_NOTE
+        from kiosk.store.feedback import MAX_NOTE
 
         lang, f = self.lang, self.followup
         self.query_one("#editor-title", Static).update(Content(
@@ -250,7 +252,7 @@ class FollowupDetail(Editor[str | None]):
                      else t("desk.followups.phone_none", lang))
         due = date_text(f.due_on, lang)
         lines.append(t("desk.followups.due_overdue" if f.overdue else "desk.followups.due", lang, date=due))
-        given = date_text(f.given_at.astimezone().date(), lang)
+        given = date_text(local(f.given_at).date(), lang)
         lines.append(t("desk.followups.given_at", lang, date=given, kiosk=f.kiosk) if f.kiosk
                      else t("desk.followups.given", lang, date=given))
         who = ("　" if lang == "zh" else ", ").join(x for x in (f.desk, f.clerk) if x)
@@ -263,8 +265,8 @@ class FollowupDetail(Editor[str | None]):
         self.query_one(LabelledInput).show_error(self.error)
 
     def action_save(self) -> None:
-        from kiosk.feedback import MAX_NOTE
-        from kiosk.validation import FieldError, clean_text
+        from kiosk.domain.validation import FieldError, clean_text
+        from kiosk.store.feedback import MAX_NOTE
 
         field = self.query_one(LabelledInput)
         try:

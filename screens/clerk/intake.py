@@ -18,13 +18,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from kiosk.desk import Intake, IntakeLineInput
+from kiosk.domain.vocabulary import SERVICES, USES, normalise_token
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
-from kiosk.vocabulary import SERVICES, USES, normalise_token
+from kiosk.store.desk import Intake, IntakeLineInput
 from screens.base import LabelledInput, labelled, relabel_marked
 from screens.clerk.editor import Editor
 
-# The longest texts a clerk may type; the service cleans and caps at 200 (kiosk/desk.py).
+# The longest texts a clerk may type; the service cleans and caps at 200 (kiosk/store/desk.py).
 TEXTS = (("condition", "intake.condition", 200), ("accessories", "intake.accessories", 200),
          ("serial_number", "line.serial_number", 60))
 MAX_CODE = 20
@@ -204,7 +204,7 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
     # ---- keeping or not -----------------------------------------------------------------
 
     def action_save(self) -> None:
-        from kiosk.validation import FieldError, clean_quantity, clean_text
+        from kiosk.domain.validation import FieldError, clean_quantity, clean_text
 
         fields = {f.field_name: f for f in self.query(LabelledInput)}
         errors: dict[str, FieldError] = {}

@@ -3,7 +3,7 @@ quantity, service, use, condition, accessories, serial number, refused) and reco
 a pickup voucher prints.
 
 The corrected intake lives in an `IntakeDraft` on this screen; every change is priced again
-in the database thread with the ticket's catalogue version (kiosk.desk.price_intake, the same
+in the database thread with the ticket's catalogue version (kiosk.store.desk.price_intake, the same
 pricing `receive` stores), and F5 passes it to `receive`. Scanning another ticket drops an
 unsaved draft, and says so."""
 
@@ -33,8 +33,8 @@ class IntakePriced(Message):
 def _price(ticket_id: int, intake, known_versions: tuple[int, ...]):
     """In the database thread: the draft priced as `receive` would price it, and the catalogue
     rows of the ticket's version unless the screen has them already."""
-    from kiosk.catalog_store import load_catalog
-    from kiosk.desk import price_intake
+    from kiosk.store.catalog import load_catalog
+    from kiosk.store.desk import price_intake
 
     priced = price_intake(ticket_id, intake)
     rows = None if priced.version in known_versions else (priced.version, load_catalog(priced.version).by_code)
@@ -189,7 +189,7 @@ class ReceivingScreen(CounterScreen):
     # ---- receiving -------------------------------------------------------------------------
 
     def action_receive(self) -> None:
-        from kiosk.desk import receive
+        from kiosk.store.desk import receive
 
         d = self.draft
         if d is not None and self.summary is not None and d.ticket_id == self.summary.id:

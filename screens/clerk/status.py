@@ -9,8 +9,8 @@ from kiosk.i18n import t
 
 
 def status_line(printer, sync, lang: str) -> str:
-    """`printer`: kiosk.doctor.Check of the printer (None: not asked yet); `sync`:
-    kiosk.station.SyncState."""
+    """`printer`: kiosk.ops.doctor.Check of the printer (None: not asked yet); `sync`:
+    screens.station.SyncState."""
     if printer is None:
         shown = t("status.printer.unknown", lang)
     elif printer.level == "fail":

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable
 
-from kiosk.textwidth import cell_width, truncate
+from kiosk.i18n.textwidth import cell_width, truncate
 from screens.base import KioskScreen, big_button
 
 

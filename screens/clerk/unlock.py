@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from kiosk.domain.clock import local
 from kiosk.i18n import t
 from screens.base import KioskScreen, LabelledInput, big_button
 
@@ -57,7 +58,7 @@ class UnlockScreen(KioskScreen):
         self.run_worker(self._unlock(username, pin), group="unlock", exclusive=True)
 
     async def _unlock(self, username: str, pin: str) -> None:
-        from kiosk.clerks import ClerkError, unlock
+        from kiosk.store.clerks import ClerkError, unlock
 
         try:
             clerk = await self.app.in_db_thread(unlock, username, pin)
@@ -96,7 +97,7 @@ class UnlockScreen(KioskScreen):
         if kind == "wrong_pin":
             return t("desk.wrong_pin", lang, tries=e.tries_left)
         if kind == "locked":
-            return t("desk.locked", lang, time=f"{e.locked_until.astimezone():%H:%M}")
+            return t("desk.locked", lang, time=f"{local(e.locked_until):%H:%M}")
         if kind == "unknown":
             return t("desk.unknown_clerk", lang)
         return t("desk.failed", lang, error=str(e))

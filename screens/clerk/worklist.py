@@ -1,5 +1,5 @@
 """在办清单 at the clerk desk (F12 from a counter): what the lab owes and who has not come to
-collect (kiosk/worklist.py), late and overdue first. Enter takes the chosen ticket to the
+collect (kiosk/store/worklist.py), late and overdue first. Enter takes the chosen ticket to the
 dispatch counter, where it is marked ready (F6) or handed over (F7); Esc comes back.
 
 The list is read in the database thread (`now` is a parameter, so a test can fix it) and
@@ -38,7 +38,7 @@ class WorklistScreen(DeskList):
         """`now`: the moment that decides what is late; None: the wall clock's, at each reading."""
         super().__init__()
         self.now = now
-        self.worklist = None  # kiosk.worklist.WorkList once read
+        self.worklist = None  # kiosk.store.worklist.WorkList once read
         self.error: str | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -47,7 +47,7 @@ class WorklistScreen(DeskList):
         yield DataTable(id=self.LIST_ID, cursor_type="row", zebra_stripes=True)
 
     def reader(self):
-        from kiosk.worklist import work_list
+        from kiosk.store.worklist import work_list
 
         return partial(work_list, self.now, self.app.info.calendar, self.app.config.pickup_days)
 
@@ -101,7 +101,7 @@ class WorklistScreen(DeskList):
                 table.move_cursor(row=at, animate=False)
 
     def cells(self, item, lang: str) -> list[str]:
-        from kiosk.worklist import state_text
+        from kiosk.store.worklist import state_text
 
         return [state_text(item, lang), item.number, item.organisation, str(item.instruments), item.contact,
                 item.phone]

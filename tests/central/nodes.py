@@ -1,5 +1,5 @@
 """Devices as the tests play them: enrolled for real, pushing events shaped like the kiosk's
-(kiosk/registration.py commit(), kiosk/desk.py _step())."""
+(kiosk/store/registration.py commit(), kiosk/store/desk.py _step())."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class Node:
                  number: str | None = None, hearts: tuple[str, ...] = (), reason: str | None = None,
                  reason_text: str = "", comment: str = "", phone: str | None = None, steps: dict | None = None,
                  due_on: str | None = None) -> dict:
-        """As kiosk/feedback.py give_feedback() pushes it; a poor rating (1, 2) opens a follow-up."""
+        """As kiosk/store/feedback.py give_feedback() pushes it; a poor rating (1, 2) opens a follow-up."""
         poor = rating <= 2
         return event("feedback.given", at, {
             "feedback": str(uuid.uuid4()), "device": self.uid, "at": at.isoformat(), "ticket": ticket,
@@ -81,7 +81,7 @@ class Node:
 
     def closed(self, feedback: dict, *, at: datetime = T0 + timedelta(days=9), note: str = "已回电，客户满意",
                clerk: str = "wang", clerk_name: str = "王芳") -> dict:
-        """As kiosk/feedback.py close_followup() pushes it."""
+        """As kiosk/store/feedback.py close_followup() pushes it."""
         given = feedback["payload"]
         return event("followup.closed", at, {
             "followup": given["followup"]["uid"], "feedback": given["feedback"], "device": self.uid,

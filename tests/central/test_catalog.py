@@ -8,8 +8,8 @@ import pytest
 
 from central import feed
 from central.catalog import import_catalog
-from kiosk.catalog import CatalogError, parse_csv, to_csv
-from kiosk.catalog_store import demo_csv
+from kiosk.domain.catalog import CatalogError, parse_csv, to_csv
+from kiosk.store.catalog import demo_csv
 
 
 def rows(storage, table):

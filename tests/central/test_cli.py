@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from kiosk.catalog_store import demo_csv
 from kiosk.cli import main
+from kiosk.store.catalog import demo_csv
 
 from .nodes import public_key
 

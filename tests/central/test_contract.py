@@ -17,11 +17,11 @@ from .nodes import Node, enrol, pull_all, push
 
 def test_a_kiosk_ticket_through_the_desk_syncs_whole(client, storage, catalog):
     from db.models import OutboxEvent
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import mark_ready, pick_up, receive
-    from kiosk.fees import default_policy
-    from kiosk.keys import signing_key
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import mark_ready, pick_up, receive
+    from kiosk.store.keys import signing_key
+    from kiosk.store.registration import ensure_device, register
 
     device = ensure_device("K1")
     ticket = register(sample(), catalog, default_policy(), device)

@@ -1,5 +1,5 @@
 """The back office's due list (周检到期): from the desks' pushed intake and pickups and the
-latest catalogue's cycles, computed with the kiosk's own rule (kiosk/due.py due_list)."""
+latest catalogue's cycles, computed with the kiosk's own rule (kiosk/store/due.py due_list)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from central.catalog import import_catalog
 from central.due import due_report
-from kiosk.catalog_store import demo_csv
-from kiosk.receipts import add_months
+from kiosk.domain.clock import today as institute_today
+from kiosk.printing.receipts import add_months
+from kiosk.store.catalog import demo_csv
 
 from .nodes import enrol, push
 from .test_feedback_office import office
@@ -104,7 +105,7 @@ def test_no_catalogue_no_cycles(client, storage):
 def test_the_pages_mark_overdue_mask_phones_in_html_and_not_in_the_csv(client, storage):
     import_catalog(storage, demo_csv(), "demo.csv")
     counter = Counter(client, storage)
-    today = datetime.now().astimezone().date()
+    today = institute_today()
     soon_pickup = today - timedelta(days=170)  # 6 months: due in ~10-14 days
     soon = counter.serve([line("L-001-001", "S1")], soon_pickup, organisation="近期单位", phone="13800001111")
     late = counter.serve([line("L-001-001", "O1")], today - timedelta(days=400), organisation="过期单位",

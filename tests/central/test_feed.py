@@ -7,8 +7,8 @@ import base64
 
 from central.catalog import import_catalog
 from central.devices import revoke
-from kiosk.catalog import parse_csv, to_csv
-from kiosk.catalog_store import demo_csv
+from kiosk.domain.catalog import parse_csv, to_csv
+from kiosk.store.catalog import demo_csv
 
 from .nodes import enrol, pull_all, push
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from central.auth import rotate_office_token
 from central.followups import OFFICE_DEVICE_ID, followups
 from central.satisfaction import report
-from kiosk.satisfaction import CSV_FIELDS
+from kiosk.domain.satisfaction import CSV_FIELDS
 
 from .nodes import T0, enrol, pull_all, push
 from .test_office import basic

@@ -9,6 +9,7 @@ import io
 from datetime import datetime
 
 from central.worklist import work_list
+from kiosk.domain.clock import zone
 
 from .nodes import enrol, push
 from .test_due_office import line
@@ -16,7 +17,7 @@ from .test_feedback_office import office
 
 
 def local(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone()
+    return datetime.fromisoformat(text).replace(tzinfo=zone())
 
 
 NOW = local("2026-11-25T10:00")

@@ -9,8 +9,8 @@ import sys
 from dataclasses import replace
 from types import SimpleNamespace
 
-from kiosk.config import load_config
-from kiosk.serve import app_command, is_loopback, serve
+from kiosk.ops.config import load_config
+from kiosk.ops.serve import app_command, is_loopback, serve
 
 
 def test_it_binds_to_this_machine_unless_told_otherwise(run):
@@ -50,8 +50,8 @@ def test_each_connection_runs_this_python_with_this_configuration(tmp_path):
 
 
 def test_the_kiosk_never_imports_textual_serve():
-    probe = ("import sys, json, kiosk.cli, kiosk.app\n"
+    probe = ("import sys, json, kiosk.cli, screens.app\n"
              "kiosk.cli.build_parser().parse_args(['run'])\n"
-             "print(json.dumps([m for m in ('textual_serve', 'aiohttp', 'kiosk.serve') if m in sys.modules]))")
+             "print(json.dumps([m for m in ('textual_serve', 'aiohttp', 'kiosk.ops.serve') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []

@@ -31,8 +31,8 @@ def make_v1(path: Path) -> Path:
 
 
 def registration(organisation: str = "示范燃气有限公司"):
-    from kiosk.fees import LineRequest
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration
+    from kiosk.domain.fees import LineRequest
+    from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration
 
     return Registration(CustomerDetails(organisation, "", "", "李工", "13812345678"),
                         (InstrumentLine(LineRequest("L-001-001", use="safety")),))
@@ -40,9 +40,9 @@ def registration(organisation: str = "示范燃气有限公司"):
 
 def register_one(prefix: str = "K1"):
     """Register a ticket on the open database (catalogue and device made if missing)."""
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import ensure_device, register
 
     ensure_catalog()
     return register(registration(), load_catalog(), default_policy(), ensure_device(prefix))

@@ -37,7 +37,7 @@ def complete(path) -> bool:
 
 def test_registering_on_a_full_database_fails_clearly_and_keeps_every_earlier_ticket(tmp_path):
     """SQLITE_FULL, made by capping the file's size (PRAGMA max_page_count) at what it holds."""
-    from kiosk.doctor import database_problem
+    from kiosk.ops.doctor import database_problem
 
     path = tmp_path / "kiosk.sqlite3"
     db = open_database(path)
@@ -195,7 +195,7 @@ def test_a_damaged_database_fails_the_doctor_the_cli_and_the_backup_clearly(run,
 
 
 def test_registering_on_a_damaged_table_says_so(damaged):
-    from kiosk.doctor import database_problem
+    from kiosk.ops.doctor import database_problem
 
     path, *_ = damaged
     db = open_database(path)
@@ -232,8 +232,8 @@ async def test_a_damaged_header_puts_the_kiosk_out_of_service_with_a_clear_scree
 async def test_a_damaged_database_puts_the_desk_out_of_service_and_the_lock_key_leaves_it_there(tmp_path):
     from dataclasses import replace
 
-    from kiosk.config import load_config
-    from kiosk.desk_app import DeskApp
+    from kiosk.ops.config import load_config
+    from screens.clerk.app import DeskApp
     from tests.kiosk_pilot import settle
 
     path = tmp_path / "desk.sqlite3"

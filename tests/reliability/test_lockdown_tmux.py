@@ -2,7 +2,7 @@
 tmux, 120x40, with every key and escape sequence a customer (or a stuck key, or a keyboard
 with macro keys) could send.
 
-What the code intends (kiosk/app.py, kiosk/desk_app.py BINDINGS):
+What the code intends (screens/app.py, screens/clerk/app.py BINDINGS):
 
 * The lobby kiosk: ctrl+c, ctrl+q, ctrl+z, ctrl+\\ and ctrl+p are priority bindings to
   "ignore"; F2 switches the language, F5 to F8 are the welcome screen's four actions, and

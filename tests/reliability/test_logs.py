@@ -1,4 +1,4 @@
-"""Structured logs (kiosk/logs.py): JSON lines for journald, and no personal data in them.
+"""Structured logs (kiosk/ops/logs.py): JSON lines for journald, and no personal data in them.
 
 The full run (at DEBUG, more than the product's INFO): a customer registers through the real app (pilot), the receipt prints on the
 preview printer, the sync loop pushes the ticket to a real central (uvicorn in a thread, its
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.logs import JsonFormatter, configure_logging
+from kiosk.ops.logs import JsonFormatter, configure_logging
 
 KIOSK = Path(sys.executable).with_name("kiosk")
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,13 +95,13 @@ def test_the_kiosk_logs_json_to_the_journal_socket_when_asked(root_logger, monke
     the lines go to the syslog socket journald listens on; here a socket the test binds."""
     import socket
 
-    import kiosk.logs
+    import kiosk.ops.logs
 
     path = tmp_path / "log.sock"
     journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     journal.bind(str(path))
     journal.settimeout(5)
-    monkeypatch.setattr(kiosk.logs, "JOURNAL_SOCKET", str(path))
+    monkeypatch.setattr(kiosk.ops.logs, "JOURNAL_SOCKET", str(path))
     configure_logging(tmp_path, "journal", tui=True)
     logging.getLogger("kiosk.test").info("ticket %s registered", 7, extra={"lines": 3})
     datagram = journal.recv(65536).decode("utf-8")
@@ -114,9 +114,9 @@ def test_the_kiosk_logs_json_to_the_journal_socket_when_asked(root_logger, monke
 
 
 def test_without_a_journal_socket_the_kiosk_logs_to_its_file(root_logger, monkeypatch, tmp_path, capsys):
-    import kiosk.logs
+    import kiosk.ops.logs
 
-    monkeypatch.setattr(kiosk.logs, "JOURNAL_SOCKET", str(tmp_path / "absent.sock"))
+    monkeypatch.setattr(kiosk.ops.logs, "JOURNAL_SOCKET", str(tmp_path / "absent.sock"))
     configure_logging(tmp_path, "journal", tui=True)
     logging.getLogger("kiosk.test").info("started")
     assert "unusable" in capsys.readouterr().err
@@ -126,9 +126,9 @@ def test_without_a_journal_socket_the_kiosk_logs_to_its_file(root_logger, monkey
 def test_under_journald_a_command_logs_json_to_stderr(tmp_path):
     """systemd's JOURNAL_STREAM names stderr's device:inode; the command sees it and writes JSON."""
     from db.connection import open_database
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device, register
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import ensure_device, register
     from tests.test_registration import sample
 
     path = tmp_path / "kiosk.sqlite3"
@@ -144,7 +144,7 @@ def test_under_journald_a_command_logs_json_to_stderr(tmp_path):
                               stderr=err, text=True, timeout=60, cwd=ROOT, check=False)
     assert done.returncode == 0, stderr.read_text()
     entries = parse(stderr.read_text("utf-8"))
-    assert any(e["logger"] == "kiosk.spool" and "printed" in e["message"] for e in entries), entries
+    assert any(e["logger"] == "kiosk.printing.spool" and "printed" in e["message"] for e in entries), entries
     assert not (Path(os.environ["KIOSK_DATA_DIR"]) / "kiosk.log").exists()
 
 
@@ -155,9 +155,9 @@ async def test_a_registration_and_its_sync_log_no_personal_data(root_logger, tmp
     from central.storage import open_storage
     from db.connection import open_database
     from db.models import OutboxEvent, Ticket
-    from kiosk.catalog_store import ensure_catalog
-    from kiosk.keys import own_public_key
-    from kiosk.registration import ensure_device
+    from kiosk.store.catalog import ensure_catalog
+    from kiosk.store.keys import own_public_key
+    from kiosk.store.registration import ensure_device
     from kiosk.sync import enroll, enrolment
     from tests.kiosk_pilot import CUSTOMER, make_app, next_sync, register_one, settle
 
@@ -205,7 +205,7 @@ async def test_a_registration_and_its_sync_log_no_personal_data(root_logger, tmp
     # What was logged is there (so the check below looks at something): the receipt, the
     # enrolment at central, the reprint.
     loggers = {e["logger"] for e in entries}
-    assert {"kiosk.spool", "central"} <= loggers, loggers
+    assert {"kiosk.printing.spool", "central"} <= loggers, loggers
     assert any("printed" in e["message"] for e in parse(commands["reprint"])), commands["reprint"]
     parse(commands["sync"])
     phone_digits = "".join(ch for ch in CUSTOMER["phone"] if not ch.isspace())

@@ -3,12 +3,12 @@ and restarted each time, on a real on-disk WAL database (db/connection.open_data
 
 What is promised, and checked here:
 
-* Registration (kiosk/registration.py) is one transaction: a ticket is whole — its lines,
+* Registration (kiosk/store/registration.py) is one transaction: a ticket is whole — its lines,
   its print job, its outbox event (and its customer row) — or absent. A ticket the process
   said was committed survives the kill. Ticket numbers are device prefix + local day + a
   counter bumped inside that same transaction, so a rolled-back registration leaves no gap:
   each day's numbers on a device run 1..n.
-* The print spool (kiosk/spool.py) prints at least once: a job is marked `printing` in its
+* The print spool (kiosk/printing/spool.py) prints at least once: a job is marked `printing` in its
   own commit before the printer gets it and `printed` in another after, and a job found
   `printing` at start-up goes back to the queue (recover_interrupted). So a kill never loses
   a receipt; a kill between the two commits prints that one job again after the restart
@@ -134,8 +134,8 @@ def test_kill_9_while_registering_leaves_only_whole_tickets_without_gaps(tmp_pat
     from db.connection import open_database
     from db.models import Counter as CounterRow
     from db.models import Customer, OutboxEvent, PrintJob, Ticket, TicketLine
-    from kiosk.keys import keys_for
-    from kiosk.ticketcode import decode
+    from kiosk.domain.ticketcode import decode
+    from kiosk.store.keys import keys_for
 
     db = open_database(path)
     try:
@@ -211,9 +211,15 @@ def test_kill_9_while_registering_leaves_only_whole_tickets_without_gaps(tmp_pat
 def test_kill_9_while_printing_never_loses_a_receipt(tmp_path, zygote):
     from db.connection import open_database
     from db.models import PrintJob
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import LineRequest, default_policy
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+    from kiosk.domain.fees import LineRequest, default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import (
+        CustomerDetails,
+        InstrumentLine,
+        Registration,
+        ensure_device,
+        register,
+    )
 
     path = tmp_path / "kiosk.sqlite3"
     db = open_database(path)

@@ -43,9 +43,15 @@ CODES = ("L-001-001", "Z-001-001", "C-003-001", "L-001-001", "Z-001-001")
 def register_forever(db: str, seed: int) -> None:
     from db.connection import open_database
     from db.models import Ticket
-    from kiosk.catalog_store import ensure_catalog, load_catalog
-    from kiosk.fees import LineRequest, default_policy
-    from kiosk.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
+    from kiosk.domain.fees import LineRequest, default_policy
+    from kiosk.store.catalog import ensure_catalog, load_catalog
+    from kiosk.store.registration import (
+        CustomerDetails,
+        InstrumentLine,
+        Registration,
+        ensure_device,
+        register,
+    )
 
     open_database(db)
     ensure_catalog()
@@ -97,8 +103,8 @@ class LedgerPrinter:
 
 def spool_until_done(db: str, ledger: str, seconds: float) -> None:
     from db.connection import open_database
-    from kiosk.institute import load_institute
-    from kiosk.spool import PrinterSettings, print_due, recover_interrupted
+    from kiosk.ops.institute import load_institute
+    from kiosk.printing.spool import PrinterSettings, print_due, recover_interrupted
 
     open_database(db)
     recovered = recover_interrupted()
@@ -125,8 +131,8 @@ def zygote() -> None:
     import traceback
 
     # Everything a child imports, now, before any fork.
-    for module in ("db.connection", "kiosk.catalog_store", "kiosk.fees", "kiosk.institute", "kiosk.registration",
-                   "kiosk.spool", "printer.backends", "printer.escpos_render", "printer.profiles"):
+    for module in ("db.connection", "kiosk.store.catalog", "kiosk.domain.fees", "kiosk.ops.institute", "kiosk.store.registration",
+                   "kiosk.printing.spool", "printer.backends", "printer.escpos_render", "printer.profiles"):
         importlib.import_module(module)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children

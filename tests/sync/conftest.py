@@ -32,8 +32,8 @@ class Node:
     @contextmanager
     def open(self):
         from db.connection import open_database
-        from kiosk.catalog_store import ensure_catalog
-        from kiosk.registration import ensure_device
+        from kiosk.store.catalog import ensure_catalog
+        from kiosk.store.registration import ensure_device
 
         db = open_database(self.path)
         try:
@@ -45,8 +45,8 @@ class Node:
 
     def enroll(self, central) -> None:
         from central.devices import add_device
-        from kiosk.keys import own_public_key
-        from kiosk.registration import ensure_device
+        from kiosk.store.keys import own_public_key
+        from kiosk.store.registration import ensure_device
         from kiosk.sync import enroll
 
         enroll(central.url, add_device(central.storage, self.role), ensure_device(), own_public_key(self.uid))
@@ -73,10 +73,10 @@ def nodes(tmp_path):
 
 
 def register(count: int = 1) -> list:
-    from kiosk.catalog_store import load_catalog
-    from kiosk.fees import default_policy
-    from kiosk.registration import ensure_device
-    from kiosk.registration import register as register_one
+    from kiosk.domain.fees import default_policy
+    from kiosk.store.catalog import load_catalog
+    from kiosk.store.registration import ensure_device
+    from kiosk.store.registration import register as register_one
     from tests.test_registration import sample
 
     catalog = load_catalog()

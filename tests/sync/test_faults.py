@@ -144,10 +144,10 @@ def test_a_bad_network_neither_loses_nor_doubles_a_pushed_event(central, nodes):
 def test_a_bad_network_neither_loses_nor_doubles_a_pulled_ticket_or_step(central, nodes):
     """A desk pulls, through the faulty proxy and in small pages, tickets from a kiosk and
     steps from another desk (some of them before their ticket, held until it comes)."""
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import import_ticket, receive
-    from kiosk.keys import export_public_keys, import_public_keys
-    from kiosk.registration import ensure_device
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import import_ticket, receive
+    from kiosk.store.keys import export_public_keys, import_public_keys
+    from kiosk.store.registration import ensure_device
 
     kiosk, first, desk = nodes("kiosk", prefix="K1"), nodes("first", role="clerk", prefix="D1"), \
         nodes("desk", role="clerk", prefix="D2")

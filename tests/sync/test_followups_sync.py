@@ -19,17 +19,17 @@ AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 def enroll_named(node, central, name: str) -> None:
     """Node.enroll, with the name the central system knows the device by."""
     from central.devices import add_device
-    from kiosk.keys import own_public_key
-    from kiosk.registration import ensure_device
+    from kiosk.store.keys import own_public_key
+    from kiosk.store.registration import ensure_device
     from kiosk.sync import enroll
 
     enroll(central.url, add_device(central.storage, node.role, name), ensure_device(), own_public_key(node.uid))
 
 
 def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import mark_ready, pick_up, receive
-    from kiosk.feedback import (
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import mark_ready, pick_up, receive
+    from kiosk.store.feedback import (
         FeedbackEntry,
         check_phone_digits,
         close_followup,
@@ -37,8 +37,8 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
         give_feedback,
         open_followups,
     )
-    from kiosk.progress import ticket_progress
-    from kiosk.registration import ensure_device
+    from kiosk.store.progress import ticket_progress
+    from kiosk.store.registration import ensure_device
 
     kiosk, first, second = nodes("kiosk", prefix="K1"), nodes("first", role="clerk"), nodes("second", role="clerk")
     with kiosk.open():
@@ -94,8 +94,8 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
 
 def test_a_follow_up_closed_in_the_back_office_reaches_the_desks(central, nodes):
     from central.followups import close
-    from kiosk.feedback import FeedbackEntry, give_feedback, open_followups
-    from kiosk.registration import ensure_device
+    from kiosk.store.feedback import FeedbackEntry, give_feedback, open_followups
+    from kiosk.store.registration import ensure_device
 
     kiosk, desk = nodes("kiosk", prefix="K1"), nodes("desk", role="clerk")
     with kiosk.open():
@@ -145,7 +145,7 @@ def uid(n: int) -> str:
 
 
 def apply(*changes: dict):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
     from kiosk.sync import apply_changes
 
     return apply_changes(list(changes), max(c["seq"] for c in changes), ensure_device("D1", role="clerk").uid)
@@ -170,7 +170,7 @@ def test_a_rating_is_stored_as_pushed_once_with_its_follow_up(db, catalog):
 
 
 def test_a_rating_links_its_ticket_when_known_and_keeps_its_number_when_the_ticket_is_rated(db, catalog):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
 
     from .conftest import register
 
@@ -186,7 +186,7 @@ def test_a_rating_links_its_ticket_when_known_and_keeps_its_number_when_the_tick
 
 
 def test_a_close_elsewhere_closes_here_once_and_unknown_ones_are_counted(db, catalog):
-    from kiosk.feedback import open_followups
+    from kiosk.store.feedback import open_followups
 
     apply(given(1, uid(1), followup=uid(2)))
     applied = apply(closed(2, uid(2)), closed(3, uid(2)), closed(4, uid(99)))
@@ -198,8 +198,8 @@ def test_a_close_elsewhere_closes_here_once_and_unknown_ones_are_counted(db, cat
 
 
 def test_a_close_by_the_office_or_by_a_clerk_of_this_node(db, catalog):
-    from kiosk.clerks import add_clerk
-    from kiosk.registration import ensure_device
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.registration import ensure_device
 
     apply(given(1, uid(1), followup=uid(2)), given(2, uid(3), followup=uid(4)), given(3, uid(5), followup=uid(6)))
     apply(closed(4, uid(2), device=OFFICE, clerk={"username": "office", "name": "客服中心"}, via="office"))
@@ -225,8 +225,8 @@ def test_a_device_key_brings_the_device_name(db, catalog):
 
 
 def test_open_follow_ups_name_the_kiosk_and_the_counter(db, catalog):
-    from kiosk.clerks import add_clerk
-    from kiosk.feedback import open_followups
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.feedback import open_followups
 
     add_clerk("wang", "王芳", "2468")
     key = base64.b64encode(b"k" * 32).decode()

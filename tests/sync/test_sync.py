@@ -33,9 +33,9 @@ def test_a_kiosk_pushes_its_outbox_once_and_a_desk_receives_its_tickets(central,
 
 
 def test_a_step_at_one_desk_reaches_another(central, nodes):
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import history, receive
-    from kiosk.registration import ensure_device
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import history, receive
+    from kiosk.store.registration import ensure_device
 
     kiosk, first, second = nodes("kiosk"), nodes("first", role="clerk"), nodes("second", role="clerk")
     with kiosk.open():
@@ -58,10 +58,10 @@ def test_a_step_at_one_desk_reaches_another(central, nodes):
 
 def test_a_step_that_arrives_before_its_ticket_waits_for_it(central, nodes):
     """A desk took the ticket in from its code and pushed "received" before the kiosk synced."""
-    from kiosk.clerks import add_clerk
-    from kiosk.desk import import_ticket, receive
-    from kiosk.keys import export_public_keys, import_public_keys
-    from kiosk.registration import ensure_device
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.desk import import_ticket, receive
+    from kiosk.store.keys import export_public_keys, import_public_keys
+    from kiosk.store.registration import ensure_device
 
     kiosk, first, second = nodes("kiosk"), nodes("first", role="clerk"), nodes("second", role="clerk")
     with kiosk.open():
@@ -107,7 +107,7 @@ def test_an_event_central_refuses_is_parked_and_the_rest_goes_on(central, nodes)
 
 def test_a_new_catalogue_arrives_whole_and_tickets_keep_theirs(central, nodes, tmp_path):
     from central.catalog import import_catalog
-    from kiosk.catalog_store import export_csv, latest_version, load_catalog
+    from kiosk.store.catalog import export_csv, latest_version, load_catalog
 
     kiosk = nodes("kiosk")
     with kiosk.open():
@@ -169,7 +169,7 @@ def test_a_push_too_large_for_central_is_split_and_an_event_too_large_alone_is_p
 
 
 def test_a_batch_is_capped_by_size_as_well_as_count(db, catalog):
-    from kiosk.registration import ensure_device
+    from kiosk.store.registration import ensure_device
     from kiosk.sync import pending_batch
 
     ensure_device("K1")
@@ -181,9 +181,9 @@ def test_a_batch_is_capped_by_size_as_well_as_count(db, catalog):
 
 
 def test_feedback_and_its_follow_up_reach_central(central, nodes):
-    from kiosk.clerks import add_clerk
-    from kiosk.feedback import FeedbackEntry, close_followup, give_feedback, open_followups
-    from kiosk.registration import ensure_device
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.feedback import FeedbackEntry, close_followup, give_feedback, open_followups
+    from kiosk.store.registration import ensure_device
 
     kiosk = nodes("kiosk")
     with kiosk.open():

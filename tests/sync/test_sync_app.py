@@ -76,7 +76,7 @@ async def test_a_kiosk_on_its_own_shows_no_indicator():
 
 async def test_a_new_fee_schedule_waits_until_the_customer_is_done():
     """An estimate in progress keeps the version it began with; the next customer gets the new one."""
-    from kiosk.catalog_store import export_csv, import_csv
+    from kiosk.store.catalog import export_csv, import_csv
 
     from ..kiosk_pilot import to_estimate
 

@@ -1,0 +1,448 @@
+"""The signed ticket code a ticket's QR carries: a compact, versioned binary record of the
+ticket, signed with the issuing device's Ed25519 key, written as `PREFIX` + Base32.
+
+Pure: no database, no screen, no printer. The signing key and the way to find a device's
+public key are passed in (kiosk/store/keys.py keeps them on a kiosk; the central system has its own).
+
+Why this shape
+* A clerk desk takes the instruments in from the code alone, even when the kiosk has not
+  synced and the central system is down: the code carries the ticket, not just its number.
+* Keyboard-wedge scanners type only digits and upper-case letters the same on every keyboard
+  layout and input method, so the text is `PREFIX` + Base32 (RFC 4648 alphabet, no padding):
+  [A-Z2-7] only, which QR codes also hold in their compact alphanumeric mode. Read back, the
+  text is folded (NFKC, upper case; spaces, hyphens, line breaks, Tab/Enter dropped), so lower
+  case and full-width input decode too.
+* No personal data: no phone or ID numbers, and no organisation either (format 1 carried it;
+  a receipt crosses a 9600-baud line in about a second only without it, bench/printing.py).
+  A desk that takes a ticket in from its code alone asks the customer for the organisation.
+* The signing device is named by its key id, 4 bytes, not its 16-byte uid: the desk finds
+  the key(s) with that id among the keys it knows and learns the device from the one whose
+  signature verifies (a 32-bit id shared by two keys only costs a second verification).
+
+Binary record, format version 2 (integers big-endian; "varint" is unsigned LEB128):
+
+    u8      format version (2)
+    16      ticket uid (UUID bytes)
+    4       key id: the first 4 bytes of SHA-256 of the signing device's raw public key
+    u32     created_at, Unix seconds UTC
+    varint  catalogue version
+    number  u8 tag: 1..4 = a standard number PPPP-YYMMDD-SSSS with a prefix of that many
+            characters: the prefix (ASCII), u24 YYMMDD, varint sequence;
+            0 = any other number: varint length + UTF-8
+    varint  total, fen
+    u8      urgent tier: 0 none, else 1 + its index in URGENT_V1 (a desk must see a rush job)
+    varint  lines left out of the code (a ticket too long for one scannable QR)
+    varint  line count, then per line:
+              fee code  u8 tag: 1..207 = letter, hyphen and shape of a standard code
+                        (C-012-003, C012, C-012-0034 ...), then u24: first number << 14 | second;
+                        0 = any other code: varint length + ASCII
+              varint    quantity
+              u8        service index << 4 | use index (15 = the word follows as a str)
+    64      Ed25519 signature over every byte before it
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+PREFIX = "JL"  # 计量 (jiliang): letters only; a typed ticket number never passes for a code (its month has a 0 or 1)
+FORMAT_VERSION = 2
+SIGNATURE_BYTES = 64
+KEY_ID_BYTES = 4
+MAX_RECORD_BYTES = 300  # signature included: <= 482 characters, a QR that prints at 4 dots per
+#                         module on 58 mm paper even in byte mode; lines beyond are left out
+MAX_NUMBER_BYTES = 40
+MAX_LINE_CODE_BYTES = 40
+
+BASE32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+# Wire tables of format version 1: an index here is part of the format. Never reorder;
+# a new word is written out in full (index 15) until a new format version lists it.
+SERVICES_V1 = ("verification", "calibration", "testing", "repair")
+USES_V1 = ("trade", "safety", "medical", "environment", "other")
+URGENT_V1 = ("72h", "24h", "8h")
+_ESCAPE = 15
+
+KINDS = ("not_a_code", "damaged", "bad_signature", "unknown_device", "revoked", "unsupported_version")
+
+_MESSAGES = {
+    "not_a_code": "This is not a ticket code.",
+    "damaged": "The ticket code is damaged or incomplete; scan it again.",
+    "bad_signature": "The ticket code's signature does not match its content: it may have been altered "
+                     "(possible forgery).",
+    "unknown_device": "The ticket code was signed by a device whose key is not known here; import the "
+                      "device's public key (kiosk keys import) or sync.",
+    "revoked": "The ticket code was signed with a device key that has been revoked.",
+    "unsupported_version": "The ticket code has a format this software does not read; update the software.",
+}
+
+_NUMBER_RE = re.compile(r"([A-Z0-9]{1,4})-(\d{6})-(\d{4,9})")
+_PREFIX_RE = re.compile(r"[A-Z0-9]{1,4}")
+_LINE_CODE_RE = re.compile(r"([A-Z])(-?)(\d{3})(?:-(\d{3,4}))?")
+_DROP = dict.fromkeys(map(ord, "-‐‑‒–—―−_"))  # hyphens and dashes a scan or a hand may put in
+
+
+class TicketCodeError(ValueError):
+    """A text that is not a valid ticket code. `kind` is one of KINDS; the message is plain
+    English and never holds customer data (show a translated text per kind to people)."""
+
+    def __init__(self, message: str | None = None, kind: str = "damaged"):
+        if kind not in KINDS:
+            raise ValueError(f"unknown TicketCodeError kind {kind!r}")
+        self.kind = kind
+        super().__init__(message or _MESSAGES[kind])
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    code: str  # fee-standard number, e.g. L-001-001
+    quantity: int
+    service: str  # verification | calibration | testing | repair
+    use: str  # trade | safety | medical | environment | other
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    ticket_uid: str
+    number: str
+    device_uid: str  # not in the code: decode learns it from the key that verifies
+    created_at: datetime  # UTC; the code keeps whole seconds
+    catalog_version: int
+    lines: tuple[CodeLine, ...]
+    total_fen: int
+    omitted_lines: int = 0  # lines of the ticket the code does not carry (too many for one QR)
+    urgent: str | None = None  # the urgent tier asked for (URGENT_V1)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: what `kiosk ticket verify` prints."""
+        return {
+            "ticket_uid": self.ticket_uid,
+            "number": self.number,
+            "device_uid": self.device_uid,
+            "created_at": self.created_at.astimezone(UTC).isoformat(),
+            "catalog_version": self.catalog_version,
+            "lines": [{"code": ln.code, "quantity": ln.quantity, "service": ln.service, "use": ln.use}
+                      for ln in self.lines],
+            "omitted_lines": self.omitted_lines,
+            "total_fen": self.total_fen,
+            "urgent": self.urgent,
+        }
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    """A device public key the decoder may try: raw 32-byte Ed25519, and whether it was revoked."""
+
+    device_uid: str
+    public_key: bytes
+    revoked: bool = False
+
+
+def key_id(public_key: bytes) -> bytes:
+    """The 4 bytes a code names its signing key by."""
+    return hashlib.sha256(bytes(public_key)).digest()[:KEY_ID_BYTES]
+
+
+# ---- text ------------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """What a scanner or a hand typed, folded: NFKC (full-width -> ASCII), upper case, and no
+    whitespace (spaces, line breaks, a trailing Tab or Enter) or hyphens."""
+    folded = (text if text.isascii() else unicodedata.normalize("NFKC", text)).upper()  # ASCII: NFKC is a no-op
+    return "".join(folded.split()).translate(_DROP)
+
+
+def looks_like_code(text: str) -> bool:
+    """Cheap: the prefix, then Base32 letters only. True for a damaged code too (decode says
+    which); False for a ticket number typed by hand (its date always holds a 0 or a 1)."""
+    return _body(normalise(text)) is not None
+
+
+def _body(folded: str) -> str | None:
+    """The Base32 part of a folded text that looks like a code, else None."""
+    if len(folded) > len(PREFIX) and folded.startswith(PREFIX) and BASE32_ALPHABET.issuperset(folded[len(PREFIX):]):
+        return folded[len(PREFIX):]
+    return None
+
+
+def to_text(data: bytes) -> str:
+    return PREFIX + base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def from_text(text: str) -> bytes:
+    """The signed bytes of a code's text. TicketCodeError: not_a_code / damaged."""
+    body = _body(normalise(text))
+    if body is None:
+        raise TicketCodeError(kind="not_a_code")
+    if len(body) % 8 in (1, 3, 6):  # no number of bytes gives these lengths
+        raise TicketCodeError(kind="damaged")
+    try:
+        data = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError):
+        raise TicketCodeError(kind="damaged") from None
+    if base64.b32encode(data).decode("ascii").rstrip("=") != body:
+        # unused low bits of the last character set: not what any encoder writes
+        raise TicketCodeError(kind="damaged")
+    return data
+
+
+# ---- binary ----------------------------------------------------------------------------------
+
+
+def _varint(n: int) -> bytes:
+    if n < 0:
+        raise ValueError(f"negative value {n} in a ticket code")
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _str(value: str) -> bytes:
+    data = value.encode("utf-8")
+    return _varint(len(data)) + data
+
+
+def _uuid_bytes(value: str, what: str) -> bytes:
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(f"{what} is not a UUID: {value!r}") from None
+    if str(parsed) != value:
+        raise ValueError(f"{what} is not a UUID in canonical form: {value!r}")
+    return parsed.bytes
+
+
+def _number_bytes(number: str) -> bytes:
+    m = _NUMBER_RE.fullmatch(number)
+    if m and f"{int(m[3]):04d}" == m[3]:
+        prefix, day, sequence = m[1], int(m[2]), int(m[3])
+        return bytes([len(prefix)]) + prefix.encode("ascii") + day.to_bytes(3, "big") + _varint(sequence)
+    data = number.encode("utf-8")
+    if len(data) > MAX_NUMBER_BYTES:
+        raise ValueError(f"ticket number longer than {MAX_NUMBER_BYTES} bytes")
+    return b"\0" + _varint(len(data)) + data
+
+
+def _line_bytes(line: CodeLine) -> bytes:
+    m = _LINE_CODE_RE.fullmatch(line.code)
+    if m:
+        shape = 0 if m[4] is None else len(m[4]) - 2  # none | 3 digits | 4 digits
+        tag = 1 + (ord(m[1]) - ord("A")) * 8 + (4 if m[2] else 0) + shape
+        packed = int(m[3]) << 14 | (int(m[4]) if m[4] else 0)
+        code = bytes([tag]) + packed.to_bytes(3, "big")
+    else:
+        if not (line.code.isascii() and line.code.isprintable()) or len(line.code) > MAX_LINE_CODE_BYTES:
+            raise ValueError(f"fee code {line.code!r} is not up to {MAX_LINE_CODE_BYTES} printable ASCII characters")
+        code = b"\0" + _varint(len(line.code)) + line.code.encode("ascii")
+    if line.quantity < 0:
+        raise ValueError("negative quantity")
+    service = SERVICES_V1.index(line.service) if line.service in SERVICES_V1 else _ESCAPE
+    use = USES_V1.index(line.use) if line.use in USES_V1 else _ESCAPE
+    words = (_str(line.service) if service == _ESCAPE else b"") + (_str(line.use) if use == _ESCAPE else b"")
+    return code + _varint(line.quantity) + bytes([service << 4 | use]) + words
+
+
+def _created_seconds(created_at: datetime) -> int:
+    if created_at.tzinfo is None:
+        raise ValueError("created_at must be timezone-aware")
+    seconds = int(created_at.astimezone(UTC).replace(microsecond=0).timestamp())
+    if not 0 <= seconds < 2**32:
+        raise ValueError("created_at out of range (1970-2106)")
+    return seconds
+
+
+def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) -> tuple[bytes, int, int]:
+    """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries."""
+    if record.catalog_version < 0 or record.total_fen < 0 or record.omitted_lines < 0:
+        raise ValueError("negative catalogue version, total or omitted lines")
+    _uuid_bytes(record.device_uid, "device_uid")  # not written, but a record names its device properly
+    head = b"".join((
+        bytes([FORMAT_VERSION]),
+        _uuid_bytes(record.ticket_uid, "ticket_uid"),
+        signer_id,
+        _created_seconds(record.created_at).to_bytes(4, "big"),
+        _varint(record.catalog_version),
+        _number_bytes(record.number),
+        _varint(record.total_fen),
+        bytes([0 if record.urgent is None else 1 + URGENT_V1.index(record.urgent)]),  # ValueError: unknown tier
+    ))
+    encoded = [_line_bytes(line) for line in record.lines]
+    kept = len(encoded)
+    while True:
+        omitted = record.omitted_lines + len(encoded) - kept
+        body = head + _varint(omitted) + _varint(kept) + b"".join(encoded[:kept])
+        if len(body) + SIGNATURE_BYTES <= MAX_RECORD_BYTES or kept == 0:
+            break
+        kept -= 1
+    return body, kept, omitted
+
+
+def as_carried(record: TicketRecord) -> TicketRecord:
+    """The record as its code carries it: whole seconds in UTC, lines beyond MAX_RECORD_BYTES
+    counted in `omitted_lines`. `decode(encode(r, key), ...) == as_carried(r)`."""
+    _, kept, omitted = _record_bytes(record)
+    return replace(record, lines=tuple(record.lines[:kept]), omitted_lines=omitted,
+                   created_at=datetime.fromtimestamp(_created_seconds(record.created_at), UTC))
+
+
+def encode(record: TicketRecord, signing_key) -> str:
+    """The code's text. `signing_key`: an Ed25519PrivateKey (cryptography), or its raw 32 bytes.
+    ValueError if the record cannot be written (not a UUID, naive time, negative number...)."""
+    if isinstance(signing_key, bytes | bytearray):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        signing_key = Ed25519PrivateKey.from_private_bytes(bytes(signing_key))
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    public = signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    body = _record_bytes(record, key_id(public))[0]
+    return to_text(body + signing_key.sign(body))
+
+
+class _Reader:
+    def __init__(self, data: bytes, end: int):
+        self.data, self.at, self.end = data, 0, end
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.at + n > self.end:
+            raise _Damaged
+        chunk = self.data[self.at:self.at + n]
+        self.at += n
+        return chunk
+
+    def byte(self) -> int:
+        return self.take(1)[0]
+
+    def varint(self) -> int:
+        value = shift = 0
+        while True:
+            b = self.byte()
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value
+            shift += 7
+            if shift > 63:
+                raise _Damaged
+
+    def text(self) -> str:
+        return self.take(self.varint()).decode("utf-8")  # UnicodeDecodeError: damaged
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _read_number(r: _Reader) -> str:
+    tag = r.byte()
+    if tag == 0:
+        return r.text()
+    if tag > 4:
+        raise _Damaged
+    prefix = r.take(tag).decode("ascii")
+    day, sequence = int.from_bytes(r.take(3), "big"), r.varint()
+    if not _PREFIX_RE.fullmatch(prefix) or day > 999_999:
+        raise _Damaged
+    return f"{prefix}-{day:06d}-{sequence:04d}"
+
+
+def _read_line(r: _Reader) -> CodeLine:
+    tag = r.byte()
+    if tag == 0:
+        code = r.take(r.varint()).decode("ascii")
+        if not code.isprintable():
+            raise _Damaged
+    else:
+        letter, rest = divmod(tag - 1, 8)
+        hyphen, shape = divmod(rest, 4)
+        packed = int.from_bytes(r.take(3), "big")
+        first, second = packed >> 14, packed & 0x3FFF
+        if letter > 25 or shape > 2 or first > 999 or second >= (1, 1000, 10000)[shape]:
+            raise _Damaged
+        code = f"{chr(65 + letter)}{'-' if hyphen else ''}{first:03d}"
+        code += "" if shape == 0 else f"-{second:0{shape + 2}d}"
+    quantity = r.varint()
+    words = r.byte()
+    service_i, use_i = words >> 4, words & 0x0F
+    if (service_i != _ESCAPE and service_i >= len(SERVICES_V1)) or (use_i != _ESCAPE and use_i >= len(USES_V1)):
+        raise _Damaged
+    service = r.text() if service_i == _ESCAPE else SERVICES_V1[service_i]
+    use = r.text() if use_i == _ESCAPE else USES_V1[use_i]
+    return CodeLine(code, quantity, service, use)
+
+
+def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
+    """The record of signed bytes (signature not checked here; device_uid left empty) and its
+    signer's key id. _Damaged/ValueError on bad structure."""
+    r = _Reader(data, len(data) - SIGNATURE_BYTES)
+    r.byte()  # the version, checked by the caller
+    ticket_uid = str(uuid.UUID(bytes=r.take(16)))
+    signer_id = r.take(KEY_ID_BYTES)
+    created_at = datetime.fromtimestamp(int.from_bytes(r.take(4), "big"), UTC)
+    catalog_version = r.varint()
+    number = _read_number(r)
+    total_fen = r.varint()
+    urgent = r.byte()
+    if urgent > len(URGENT_V1):
+        raise _Damaged
+    omitted = r.varint()
+    count = r.varint()
+    if count > r.end - r.at:  # every line takes bytes: a huge count is damage, not a loop
+        raise _Damaged
+    lines = tuple(_read_line(r) for _ in range(count))
+    if r.at != r.end:
+        raise _Damaged  # bytes left between the record and the signature
+    return TicketRecord(ticket_uid, number, "", created_at, catalog_version, lines, total_fen, omitted,
+                        URGENT_V1[urgent - 1] if urgent else None), signer_id
+
+
+def decode(text: str, keys_for: Callable[[bytes], Iterable[KnownKey]]) -> TicketRecord:
+    """The ticket a code's text carries, its signature checked; else TicketCodeError.
+
+    Checks, in order: not_a_code (no prefix, or not Base32 letters: `looks_like_code` is
+    False), damaged (Base32 length or padding bits, structure, trailing bytes),
+    unsupported_version (first byte), then the keys `keys_for(key id)` knows by the code's
+    key id: none -> unknown_device; the one whose signature verifies names the device, and
+    if it was revoked -> revoked; none verifies -> bad_signature. An exception `keys_for`
+    raises passes through unchanged (a database error is not the code's fault).
+    """
+    data = from_text(text)
+    if not data:
+        raise TicketCodeError(kind="damaged")
+    if data[0] != FORMAT_VERSION:
+        raise TicketCodeError(
+            f"The ticket code has format version {data[0]}; this software reads version {FORMAT_VERSION}. "
+            "Update the software.", kind="unsupported_version")
+    if len(data) <= SIGNATURE_BYTES:
+        raise TicketCodeError(kind="damaged")
+    try:
+        record, signer_id = _parse(data)
+    except (_Damaged, ValueError, OverflowError, OSError):  # UnicodeDecodeError is a ValueError
+        raise TicketCodeError(kind="damaged") from None
+    candidates = [k for k in keys_for(signer_id) if key_id(k.public_key) == signer_id]
+    if not candidates:
+        raise TicketCodeError(kind="unknown_device")
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    split = len(data) - SIGNATURE_BYTES
+    for known in candidates:
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes(known.public_key)).verify(data[split:], data[:split])
+        except (InvalidSignature, ValueError):  # ValueError: not a valid Ed25519 key
+            continue
+        if known.revoked:
+            raise TicketCodeError(kind="revoked")
+        return replace(record, device_uid=known.device_uid)
+    raise TicketCodeError(kind="bad_signature")

@@ -1,0 +1,1 @@
+"""Running a device: configuration, logs, the institute file, doctor, serve."""

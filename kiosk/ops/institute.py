@@ -1,0 +1,75 @@
+"""The institute's own words for the welcome screen, from a TOML file it edits."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar, load_calendar
+
+# The demo institute, shipped as package data beside this module.
+DEFAULT_FILE = Path(__file__).parent.parent / "data" / "institute.toml"
+
+
+class InstituteFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Text:
+    zh: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class InstituteInfo:
+    name: Text
+    hours: Text
+    receiving_counter: Text
+    dispatch_counter: Text
+    commitments: tuple[Text, ...]
+    notices: tuple[Text, ...]
+    # Its days off (config `holidays_file`): the ready date promised on screen and on the
+    # receipt, and a follow-up's deadline, count working days by it.
+    calendar: Calendar = WEEKENDS_ONLY
+
+
+def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
+    if not isinstance(table, dict):
+        raise InstituteFileError(f"{where}: missing")
+    values = [table.get(zh), table.get(en)]
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise InstituteFileError(f"{where}: needs both {zh} and {en} text")
+    return Text(values[0].strip(), values[1].strip())
+
+
+def parse_institute(text: str, source: str) -> InstituteInfo:
+    try:
+        data = tomllib.loads(text)
+        counters = data.get("counters")
+        return InstituteInfo(
+            name=_text(data.get("name"), f"{source}: [name]"),
+            hours=_text(data.get("hours"), f"{source}: [hours]"),
+            receiving_counter=_text(counters, f"{source}: [counters]", "receiving_zh", "receiving_en"),
+            dispatch_counter=_text(counters, f"{source}: [counters]", "dispatch_zh", "dispatch_en"),
+            commitments=tuple(_text(c, f"{source}: [[commitments]]") for c in data.get("commitments", [])),
+            notices=tuple(_text(n, f"{source}: [[notices]]") for n in data.get("notices", [])),
+        )
+    except tomllib.TOMLDecodeError as e:
+        raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
+
+
+def load_institute(path: Path | None = None, holidays: Path | None = None) -> InstituteInfo:
+    """The institute's texts from `path` (None: the demo's), and its holiday list."""
+    if path is None:
+        info = parse_institute(DEFAULT_FILE.read_text("utf-8"), "institute.toml")
+    else:
+        try:
+            info = parse_institute(path.read_text("utf-8"), str(path))
+        except (OSError, UnicodeDecodeError) as e:
+            raise InstituteFileError(f"{path}: {e}") from None
+    return replace(info, calendar=load_calendar(holidays)) if holidays is not None else info

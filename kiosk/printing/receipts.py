@@ -1,0 +1,276 @@
+"""What a ticket receipt says, as a printer/ document: composed here, rendered there.
+
+Pure but for `ticket_facts`, which reads one stored ticket. A receipt is built from what
+was stored at registration (the estimate exactly as the customer saw it), so a reprint
+next week prints the same receipt. Privacy: the phone is masked; no ID numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kiosk.domain.clock import local
+from kiosk.domain.fees import Estimate
+from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
+from kiosk.domain.validation import mask_phone
+from kiosk.domain.workdays import add_working_days
+from kiosk.i18n import date_text, money, name_of, quantity_text, service_name, spec_of, t
+from kiosk.i18n.estimate_text import line_notes
+from kiosk.ops.institute import InstituteInfo
+from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """One stored ticket, as its receipt needs it."""
+
+    number: str
+    qr_data: str
+    created_at: datetime  # local time
+    organisation: str
+    phone: str  # as stored; masked on the receipt
+    pickup: str  # in_person | post
+    estimate: Estimate
+
+
+def expected_ready(created_local: datetime, turnaround_days: int, cal: Calendar = WEEKENDS_ONLY) -> date | None:
+    """The promised date for the non-urgent lines, in the institute's working days; None when
+    every line is urgent."""
+    if not turnaround_days:
+        return None
+    return add_working_days(created_local.date(), turnaround_days, cal.holidays, cal.workdays)
+
+
+def ticket_facts(ticket_id: int) -> TicketFacts:
+    from db.models import Customer, Ticket
+
+    ticket = Ticket.select(Ticket, Customer).join(Customer).where(Ticket.id == ticket_id).get()
+    return TicketFacts(
+        number=ticket.number,
+        qr_data=ticket.code or ticket.number,  # the signed code; tickets from before schema 5 have none
+        created_at=local(ticket.created_at),
+        organisation=ticket.customer.organisation,
+        phone=ticket.customer.phone,
+        pickup=ticket.pickup,
+        estimate=Estimate.from_dict(json.loads(ticket.estimate_json)),
+    )
+
+
+def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Document:
+    """Everything the customer needs, and no more: a ticket crosses a 9600-baud serial line
+    in about a second (bench/printing.py), so each line earns its place. No label over the
+    large number (the title says what it is), no column headings, a pickup row only when
+    the certificates are posted, urgent fees summed once."""
+    est = facts.estimate
+    blocks: list = [
+        Text(info.name(lang), align="center", bold=True),
+        Text(t("receipt.title", lang), align="center"),
+        Text(facts.number, align="center", bold=True, size=2),
+        QR(facts.qr_data),
+        Row(t("receipt.time", lang), facts.created_at.strftime("%Y-%m-%d %H:%M")),
+        Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
+        Row(t("receipt.phone", lang), mask_phone(facts.phone)),
+    ]
+    if facts.pickup != "in_person":
+        blocks.append(Row(t("receipt.pickup", lang), t(f"customer.pickup_{facts.pickup}", lang)))
+    blocks += [Rule(), *_lines(est, lang), Rule(), Row(t("receipt.total", lang), money(est.total_fen, lang), bold=True)]
+    if est.urgent_fen:
+        blocks.append(Row(t("receipt.urgent", lang, hours=est.urgent_hours), money(est.urgent_fen, lang)))
+    if est.waived_fen:
+        blocks.append(Row(t("total.waived", lang), money(est.waived_fen, lang)))
+    if est.quoted_lines:
+        blocks.append(Text(t("total.quoted", lang, count=est.quoted_lines)))
+    ready_on = expected_ready(facts.created_at, est.turnaround_days, info.calendar)
+    if ready_on:
+        blocks.append(Row(t("receipt.ready_on", lang), date_text(ready_on, lang)))
+    blocks += [
+        Text(t("receipt.confirm", lang)),
+        Feed(1),
+        Text(t("receipt.go_to", lang, counter=info.receiving_counter(lang)), bold=True),
+        Text(t(f"receipt.pickup_rule_{'post' if facts.pickup == 'post' else 'in_person'}", lang)),
+        Text(t("receipt.feedback", lang)),
+        Feed(2),
+        Cut(),
+    ]
+    return Document(tuple(blocks), name=facts.number)
+
+
+def _lines(est: Estimate, lang: str) -> list:
+    """Per instrument: what it is, how many, what it costs; under it, across the whole
+    width, what is done to it and why it costs what it costs (urgent fees are summed under
+    the total). One table per instrument, so the notes need not squeeze into the item
+    column; the columns line up all the same."""
+    columns = (
+        Column(t("col.item", lang), weight=1),
+        Column(t("col.quantity", lang), align="right", weight=0, min_width=6),
+        Column(t("col.amount", lang), align="right", weight=0, min_width=10),
+    )
+    blocks: list = []
+    for ln in est.lines:
+        amount = t("receipt.free", lang) if ln.free_reason else money(ln.amount_fen, lang)
+        row = (f"{ln.index + 1}. {name_of(ln, lang)}", quantity_text(ln.quantity, ln.unit, lang), amount)
+        blocks.append(Table(columns, (row,), header=False))
+        detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), ln.code) if x)
+        blocks += [Text(f"  {note}") for note in (detail, *line_notes(ln, est.urgent, lang, urgent=False))]
+    return blocks
+
+
+# ---- the clerk desk's receipts: the pickup voucher and the pickup slip -------------------------
+
+
+@dataclass(frozen=True)
+class CounterLine:
+    """One line as taken in at the receiving counter."""
+
+    name_zh: str
+    name_en: str
+    code: str
+    quantity: int
+    unit: str
+    service: str
+    condition: str
+    accessories: str
+    serial_number: str
+    refused: bool
+    cycle_months: int | None  # verification cycle of its fee row
+
+
+@dataclass(frozen=True)
+class CounterFacts:
+    """A ticket at a counter step, as the voucher or the pickup slip needs it."""
+
+    number: str
+    organisation: str
+    at: datetime  # local time of the step
+    clerk: str
+    lines: tuple[CounterLine, ...]
+    total_fen: int | None  # the estimate recomputed at intake
+    certificates: dict[int, str]  # line position -> certificate number (pickup)
+
+
+def voucher_qr(number: str) -> str:
+    """A voucher's QR: the ticket number with spaces for hyphens, which every scanner types alike."""
+    return number.replace("-", " ")
+
+
+def counter_facts(ticket_id: int, kind: str) -> CounterFacts:
+    """Read a ticket's `received` intake and the event of step `kind` (received | picked_up)."""
+    from db.models import Clerk, Customer, IntakeLine, PricedRow, Ticket, TicketEvent
+
+    ticket = Ticket.select(Ticket, Customer).join(Customer).where(Ticket.id == ticket_id).get()
+    events = {e.kind: e for e in TicketEvent.select().where(TicketEvent.ticket == ticket_id)}
+    step, received = events[kind], events["received"]
+    clerk = Clerk.get_or_none(Clerk.id == step.clerk_id) if step.clerk_id else None
+    payload = json.loads(received.payload)
+    est = Estimate.from_dict(payload["estimate"])
+    priced = iter(est.lines)
+    rows = {r.code: r for r in PricedRow.select().where(PricedRow.version == ticket.version_id)}
+    lines = []
+    for ln in IntakeLine.select().where(IntakeLine.event == received.id).order_by(IntakeLine.position):
+        row = rows.get(ln.code)
+        line = None if ln.refused else next(priced, None)
+        lines.append(CounterLine(
+            name_zh=line.name_zh if line else (row.item.name_zh if row else ln.code),
+            name_en=line.name_en if line else (row.item.name_en if row else ln.code),
+            code=ln.code, quantity=ln.quantity, unit=line.unit if line else (row.unit if row else ""),
+            service=ln.service, condition=ln.condition, accessories=ln.accessories,
+            serial_number=ln.serial_number, refused=ln.refused, cycle_months=row.cycle_months if row else None))
+    certificates = {int(k): v for k, v in json.loads(step.payload).get("certificates", {}).items()}
+    return CounterFacts(ticket.number, ticket.customer.organisation, local(step.created_at),
+                        clerk.display_name if clerk else "", tuple(lines), payload.get("total_fen"), certificates)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
+    import calendar
+
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_due(line: CounterLine, picked_up: date) -> date | None:
+    """When the instrument must be verified again: only verification lines with a cycle."""
+    if line.refused or line.service != "verification" or not line.cycle_months:
+        return None
+    return add_months(picked_up, line.cycle_months)
+
+
+def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> list:
+    blocks: list = []
+    for i, ln in enumerate(facts.lines):
+        name = ln.name_zh if lang == "zh" else ln.name_en
+        qty = quantity_text(ln.quantity, ln.unit, lang)
+        head = f"{i + 1}. {name}  {qty}"
+        if ln.refused:
+            head += f"  [{t('desk.refused', lang)}]"
+        blocks.append(Text(head, bold=True))
+        blocks.append(Text(f"   {service_name(ln.service, lang)} {ln.code}"))
+        if ln.serial_number:
+            blocks.append(Row(f"   {t('voucher.serial', lang)}", ln.serial_number))
+        if not pickup:
+            if ln.condition:
+                blocks.append(Row(f"   {t('voucher.condition', lang)}", ln.condition))
+            if ln.accessories:
+                blocks.append(Row(f"   {t('voucher.accessories', lang)}", ln.accessories))
+        else:
+            if facts.certificates.get(i):
+                blocks.append(Row(f"   {t('slip.certificate', lang)}", facts.certificates[i]))
+            due = next_due(ln, facts.at.date())
+            if due:
+                blocks.append(Row(f"   {t('slip.next_due', lang)}", date_text(due, lang)))
+    return blocks
+
+
+def voucher_document(facts: CounterFacts, info: InstituteInfo, lang: str) -> Document:
+    """The pickup voucher handed over at the receiving counter, with its own QR."""
+    blocks: list = [
+        Text(info.name(lang), align="center", bold=True),
+        Text(t("voucher.title", lang), align="center"),
+        Rule(),
+        Text(t("ticket.number", lang), align="center"),
+        Text(facts.number, align="center", bold=True, size=2),
+        QR(voucher_qr(facts.number)),
+        Row(t("voucher.received_at", lang), facts.at.strftime("%Y-%m-%d %H:%M")),
+        Row(t("voucher.clerk", lang), facts.clerk),
+        Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
+        Rule(),
+        *_counter_line_blocks(facts, lang, pickup=False),
+        Rule(),
+    ]
+    if facts.total_fen is not None:
+        blocks.append(Row(t("voucher.total", lang), money(facts.total_fen, lang), bold=True))
+    blocks += [Text(t("total.confirm", lang)), Text(t("voucher.keep", lang)), Feed(2), Cut()]
+    return Document(tuple(blocks), name=f"voucher-{facts.number}")
+
+
+def pickup_slip_document(facts: CounterFacts, info: InstituteInfo, lang: str) -> Document:
+    """The slip handed over with the instruments: certificates, next verification dates, and
+    an invitation to rate the service."""
+    blocks: list = [
+        Text(info.name(lang), align="center", bold=True),
+        Text(t("slip.title", lang), align="center"),
+        Rule(),
+        Row(t("ticket.number", lang), facts.number, bold=True),
+        Row(t("slip.picked_up_at", lang), facts.at.strftime("%Y-%m-%d %H:%M")),
+        Row(t("slip.clerk", lang), facts.clerk),
+        Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
+        Rule(),
+        *_counter_line_blocks(facts, lang, pickup=True),
+        Rule(),
+        Text(t("slip.feedback", lang), bold=True),
+        Feed(2),
+        Cut(),
+    ]
+    return Document(tuple(blocks), name=f"pickup-{facts.number}")
+
+
+def job_document(kind: str, ticket_id: int, info: InstituteInfo, lang: str) -> Document:
+    """The document of a print job of any kind: ticket | voucher | pickup_slip."""
+    if kind == "voucher":
+        return voucher_document(counter_facts(ticket_id, "received"), info, lang)
+    if kind == "pickup_slip":
+        return pickup_slip_document(counter_facts(ticket_id, "picked_up"), info, lang)
+    return ticket_document(ticket_facts(ticket_id), info, lang)

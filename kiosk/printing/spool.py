@@ -1,0 +1,185 @@
+"""The print spool: print jobs are rows written with their ticket; this prints them after
+the commit, from durable state, so a dead printer or a crash loses nothing.
+
+A job goes pending -> printing -> printed, or -> failed (with the error) and is tried
+again after a backoff, up to MAX_ATTEMPTS times by itself; after that it waits for a
+person (`kiosk reprint`, or the retry button on the ticket screen). A job found
+`printing` at start-up was cut off mid-print: it goes back to pending, since a duplicate
+receipt is better than a lost one.
+
+Three steps so that the kiosk can run the database parts on its database thread and the
+device part on its print thread: `claim_job` (database), `send_job` (printer, no
+database), `finish_job` (database). `print_job` chains them for the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from db.models import PrintJob, Ticket, database_proxy, utc_now
+from kiosk.ops.institute import InstituteInfo
+from kiosk.printing.receipts import job_document
+from printer.document import Document
+
+log = logging.getLogger(__name__)  # job ids and error kinds only: never customer data
+
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = (10, 30, 90, 300)  # wait after the 1st, 2nd, 3rd, later failures
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    uri: str
+    profile: str
+    font: Path | None
+    base_dir: Path  # a relative preview:// directory is under it
+
+    @classmethod
+    def from_config(cls, config) -> PrinterSettings:
+        return cls(config.printer_uri, config.printer_profile, config.printer_font, config.data_dir)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    job_id: int
+    ticket_id: int
+    attempt: int
+    document: Document
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    job_id: int
+    ticket_id: int
+    state: str  # printed | failed
+    error_kind: str | None = None  # printer.backends.PrinterError.kind
+    retry_at: datetime | None = None  # None: no automatic retry (printed, or out of attempts)
+
+
+class ReprintError(LookupError):
+    pass
+
+
+def recover_interrupted() -> int:
+    """Jobs cut off mid-print by a crash or power loss go back to the queue."""
+    return PrintJob.update(state="pending", next_attempt_at=None, updated_at=utc_now()).where(
+        PrintJob.state == "printing").execute()
+
+
+def due_jobs(now: datetime | None = None) -> list[int]:
+    now = now or utc_now()
+    waiting = (PrintJob.state == "pending") | (
+        (PrintJob.state == "failed") & (PrintJob.attempts < MAX_ATTEMPTS)
+        & (PrintJob.next_attempt_at.is_null() | (PrintJob.next_attempt_at <= now)))
+    return [job.id for job in PrintJob.select(PrintJob.id).where(waiting).order_by(PrintJob.id)]
+
+
+def next_retry_at() -> datetime | None:
+    """When the earliest failed job may be tried again by itself."""
+    job = (PrintJob.select(PrintJob.next_attempt_at)
+           .where((PrintJob.state == "failed") & (PrintJob.attempts < MAX_ATTEMPTS)
+                  & PrintJob.next_attempt_at.is_null(False))
+           .order_by(PrintJob.next_attempt_at).first())
+    return job.next_attempt_at if job else None
+
+
+def claim_job(job_id: int, info: InstituteInfo, now: datetime | None = None) -> ClaimedJob | None:
+    """Take a job for printing (one transaction); None if another process took it first."""
+    now = now or utc_now()
+    with database_proxy.atomic():
+        taken = PrintJob.update(state="printing", attempts=PrintJob.attempts + 1, updated_at=now).where(
+            (PrintJob.id == job_id) & PrintJob.state.in_(("pending", "failed"))).execute()
+        if not taken:
+            return None
+        job = PrintJob.get_by_id(job_id)
+    document = job_document(job.kind, job.ticket_id, info, job.lang)  # ticket | voucher | pickup_slip
+    return ClaimedJob(job.id, job.ticket_id, job.attempts, document)
+
+
+def send_job(claimed: ClaimedJob, settings: PrinterSettings, open_printer: Callable | None = None):
+    """Render and print; returns None when printed, else the PrinterError. No database."""
+    from printer.backends import Job, PrinterError, open_backend
+    from printer.escpos_render import render_escpos
+    from printer.fonts import FontNotFound
+    from printer.profiles import PROFILES
+
+    profile = PROFILES[settings.profile]
+    try:
+        data = render_escpos(claimed.document, profile, font=settings.font)
+        backend = open_printer() if open_printer else open_backend(settings.uri, base_dir=settings.base_dir,
+                                                                   font=settings.font)
+        with backend:
+            backend.check()
+            backend.send(Job(f"{claimed.document.name}-{claimed.job_id}", data, claimed.document, profile))
+    except PrinterError as e:
+        return e
+    except FontNotFound as e:
+        return PrinterError(str(e), kind="config")
+    except Exception as e:  # noqa: BLE001 - a receipt that cannot print must not stop the kiosk
+        return PrinterError(f"unexpected {type(e).__name__}", kind="error")
+    return None
+
+
+def finish_job(claimed: ClaimedJob, error, now: datetime | None = None) -> PrintOutcome:
+    now = now or utc_now()
+    if error is None:
+        PrintJob.update(state="printed", printed_at=now, last_error=None, next_attempt_at=None,
+                        updated_at=now).where(PrintJob.id == claimed.job_id).execute()
+        log.info("print job %d printed (attempt %d)", claimed.job_id, claimed.attempt)
+        return PrintOutcome(claimed.job_id, claimed.ticket_id, "printed")
+    retry_at = None
+    if claimed.attempt < MAX_ATTEMPTS:
+        wait = BACKOFF_SECONDS[min(claimed.attempt, len(BACKOFF_SECONDS)) - 1]
+        retry_at = now + timedelta(seconds=wait)
+    PrintJob.update(state="failed", last_error=f"{error.kind}: {error}", next_attempt_at=retry_at,
+                    updated_at=now).where(PrintJob.id == claimed.job_id).execute()
+    log.warning("print job %d failed (attempt %d): %s; retry at %s", claimed.job_id, claimed.attempt,
+                error.kind, retry_at.isoformat(timespec="seconds") if retry_at else "none (out of attempts)")
+    return PrintOutcome(claimed.job_id, claimed.ticket_id, "failed", error.kind, retry_at)
+
+
+def print_job(job_id: int, settings: PrinterSettings, info: InstituteInfo,
+              open_printer: Callable | None = None) -> PrintOutcome | None:
+    claimed = claim_job(job_id, info)
+    if claimed is None:
+        return None
+    return finish_job(claimed, send_job(claimed, settings, open_printer))
+
+
+async def print_due(run_in_db, run_in_printer, settings: PrinterSettings, info: InstituteInfo,
+                    report: Callable | None = None) -> datetime | None:
+    """Print every due job, for an app: `run_in_db(fn, *args)` and `run_in_printer(fn, *args)`
+    await `fn` on its database and its print thread. `report(ticket_id, job_id, state,
+    error_kind)` hears each step. Returns when the earliest failed job may be tried again."""
+    while job_ids := await run_in_db(due_jobs):
+        for job_id in job_ids:
+            claimed = await run_in_db(claim_job, job_id, info)
+            if claimed is None:
+                continue  # another process (kiosk reprint) took it
+            if report:
+                report(claimed.ticket_id, job_id, "printing", None)
+            outcome = await run_in_db(finish_job, claimed, await run_in_printer(send_job, claimed, settings))
+            if report:
+                report(outcome.ticket_id, job_id, outcome.state, outcome.error_kind)
+    return await run_in_db(next_retry_at)
+
+
+def retry_now(job_id: int) -> None:
+    """A person asked: try this failed job again at once, with a fresh set of attempts."""
+    PrintJob.update(state="pending", attempts=0, next_attempt_at=None, updated_at=utc_now()).where(
+        (PrintJob.id == job_id) & (PrintJob.state == "failed")).execute()
+
+
+def request_reprint(ticket_number: str, lang: str | None = None) -> int:
+    """A new job printing the same receipt again (in the original language unless given)."""
+    ticket = Ticket.get_or_none(Ticket.number == ticket_number.strip().upper())
+    if ticket is None:
+        raise ReprintError(ticket_number)
+    first = PrintJob.select().where(PrintJob.ticket == ticket.id).order_by(PrintJob.id).first()
+    now = utc_now()
+    return PrintJob.insert(ticket=ticket.id, kind="ticket", state="pending", attempts=0, created_at=now,
+                           updated_at=now, lang=lang or (first.lang if first else "zh")).execute()

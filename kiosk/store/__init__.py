@@ -1,0 +1,1 @@
+"""Storage of the domain's facts through peewee (db/): one owner per fact."""

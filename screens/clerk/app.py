@@ -1,0 +1,210 @@
+"""The clerk desk (`kiosk clerk`): a small App of its own, beside the lobby kiosk.
+
+A clerk unlocks it with a PIN; it locks itself when idle. Database work runs in one
+long-lived thread (as in the kiosk), awaited by async workers; results come back as
+messages. Receipts (vouchers, pickup slips) print from the spool after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events, work
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+
+from kiosk.i18n import t
+from kiosk.ops.config import Config
+from screens.station import Station
+
+LOCK_SECONDS = 300  # no key for this long: the desk locks itself
+
+
+class DeskReady(Message):
+    def __init__(self, device) -> None:
+        super().__init__()
+        self.device = device
+
+
+class DeskFailed(Message):
+    """A database or service failure that is nobody's input error."""
+
+    def __init__(self, error: str, problem=None) -> None:
+        super().__init__()
+        self.error = error
+        self.problem = problem  # kiosk.ops.doctor.Msg: a full, read-only or damaged database, in words
+
+
+class PrinterChecked(Message):
+    def __init__(self, check) -> None:
+        super().__init__()
+        self.check = check  # kiosk.ops.doctor.Check
+
+
+PRINTER_PROBE_SECONDS = 60  # the status line asks the printer this often, between receipts
+
+
+class DeskApp(Station, inherit_bindings=False):
+    STATION = "desk"
+    CSS_PATH: ClassVar = [Path(__file__).parent.parent / "kiosk.tcss",
+                          Path(__file__).parent / "desk.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    TITLE = "仪器收发室"
+    def check_action(self, action: str, parameters) -> bool | None:
+        from screens.clerk.scan import ScanField
+
+        return not (action in ("focus_next", "focus_previous") and isinstance(self.focused, ScanField))
+
+    BINDINGS: ClassVar = [
+        Binding("ctrl+c,ctrl+z,ctrl+backslash,ctrl+p", "ignore", show=False, priority=True, id="lockdown"),
+        Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
+        Binding("f9", "lock", show=False, priority=True, id="lock"),
+        Binding("f11", "satisfaction", show=False, priority=True, id="satisfaction"),
+        # Priority, so focus moves before the next key is handled (a PIN typed right behind a
+        # Tab lands in the PIN field); but not in the scan field, where Tab ends a scan.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
+    ]
+
+    language: reactive[str] = reactive("zh", init=False)
+
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic,
+                 lock_seconds: float = LOCK_SECONDS) -> None:
+        super().__init__(config)
+        self.clock = clock
+        self.lock_seconds = lock_seconds
+        self.last_activity = clock()
+        self.clerk = None  # kiosk.store.clerks.ClerkInfo while unlocked
+        self.device = None
+        self.set_reactive(DeskApp.language, config.language)
+        self.printer_status = None  # kiosk.ops.doctor.Check: the printer as last asked (status line)
+        self.printer_reported = asyncio.Event()  # set at each answer (tests wait on it)
+
+    def get_default_screen(self):
+        from screens.clerk.unlock import UnlockScreen
+
+        return UnlockScreen()
+
+    def on_mount(self) -> None:
+        self.title = t("desk.title", self.language)
+        self.set_interval(1, self.idle_tick)
+        self.open_database()
+
+    @work(exclusive=True, group="open")
+    async def open_database(self) -> None:
+        try:
+            device = await self.in_db_thread(self._open)
+        except Exception as e:  # noqa: BLE001 - shown to the clerk, never a crash
+            from kiosk.ops.doctor import database_problem
+
+            self.post_message(DeskFailed(str(e), database_problem(e)))
+        else:
+            self.post_message(DeskReady(device))
+
+    def _open(self):
+        from db.connection import open_database
+        from kiosk.printing.spool import recover_interrupted
+        from kiosk.store.catalog import ensure_catalog
+        from kiosk.store.registration import ensure_device
+
+        open_database(self.config.database, backup_dir=self.config.data_dir / "backups")  # backup before upgrade
+        recover_interrupted()
+        ensure_catalog()
+        return ensure_device(self.config.device_prefix, role="clerk")
+
+    def on_desk_ready(self, message: DeskReady) -> None:
+        self.device = message.device
+        self.print_receipts()
+        self.probe_printer()
+        self.sync_loop(self.device.uid)
+
+    # ---- the printer, for the status line ----------------------------------------------------
+
+    @work(group="printer-probe", exclusive=True)
+    async def probe_printer(self) -> None:
+        """Ask the printer how it is, in the print thread (so never in the middle of a
+        receipt), now and then every minute; after each receipt too (print_state_changed)."""
+        from kiosk.ops.doctor import printer_check
+
+        loop = asyncio.get_running_loop()
+        while True:
+            check = await loop.run_in_executor(self.print_thread, printer_check, self.config, 2.0)
+            self.post_message(PrinterChecked(check))
+            await asyncio.sleep(PRINTER_PROBE_SECONDS)
+
+    def print_state_changed(self, ticket_id: int, job_id: int, state: str, error_kind: str | None) -> None:
+        if state in ("printed", "failed"):
+            self.probe_printer()  # starts over: asked again now
+
+    def on_printer_checked(self, message: PrinterChecked) -> None:
+        from screens.clerk.status import DeskStatus
+
+        self.printer_status = message.check
+        self.printer_reported.set()
+        for screen in self.screen_stack:
+            for status in screen.query(DeskStatus):
+                status.show()
+
+    def on_desk_failed(self, message: DeskFailed) -> None:
+        """The database could not be opened: the whole screen says why, and stays (F9 too)."""
+        from kiosk.ops.doctor import Msg
+        from screens.out_of_service import OutOfService
+
+        self.clerk = None
+        self.push_screen(OutOfService(message.problem or Msg("dbproblem.other"), message.error, station="desk"))
+
+    # ---- unlock and lock -------------------------------------------------------------------
+
+    def unlocked(self, clerk) -> None:
+        from screens.clerk.receiving import ReceivingScreen
+
+        self.clerk = clerk
+        self.last_activity = self.clock()
+        self.push_screen(ReceivingScreen())
+
+    def action_lock(self) -> None:
+        """Back to the PIN screen; nothing of the last ticket stays on screen."""
+        self.clerk = None
+        while len(self.screen_stack) > 1 and not getattr(self.screen, "OUT_OF_SERVICE", False):
+            self.pop_screen()
+        if hasattr(self.screen, "reset"):
+            self.screen.reset()
+
+    def action_ignore(self) -> None:
+        pass
+
+    def action_satisfaction(self) -> None:
+        """满意度统计, for an unlocked admin clerk; others are told why not."""
+        from screens.admin import AdminScreen
+
+        if self.clerk is None or isinstance(self.screen, AdminScreen):
+            return  # the lock screen has nothing behind it
+        if not getattr(self.clerk, "admin", False):
+            self.notify(t("admin.refused", self.language), severity="warning")
+            return
+        self.push_screen(AdminScreen())
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def idle_tick(self) -> None:
+        if self.clerk is not None and self.clock() - self.last_activity >= self.lock_seconds:
+            self.action_lock()
+
+    # ---- language --------------------------------------------------------------------------
+
+    def action_toggle_language(self) -> None:
+        self.language = "en" if self.language == "zh" else "zh"
+
+    def watch_language(self) -> None:
+        self.title = t("desk.title", self.language)
+        for screen in self.screen_stack:
+            if hasattr(screen, "relabel"):
+                screen.relabel()
