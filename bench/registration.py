@@ -2,6 +2,13 @@
 
 Both use the same file system, the same pragmas (WAL, synchronous=FULL) and one
 IMMEDIATE transaction per registration; runs are interleaved so disk noise hits both.
+
+With synchronous=FULL both sides pay one fsync per commit, and that fsync sets the ratio: a
+disk that syncs in 0.3 ms and one that takes 3 ms give 2.1x and 1.4x for the same code. The
+same comparison is therefore repeated with synchronous=OFF on both sides (the same
+connections, switched after the FULL rounds): no fsync, so the ratio is the code's own cost
+(building and signing the ticket code, the event's JSON, peewee, the inserts) over the least
+Python that writes the same rows. The product itself always runs with FULL.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ def _registration():
 
 
 PRAGMAS = ("journal_mode=wal", "synchronous=full", "foreign_keys=1", "busy_timeout=5000")
+SYNC_MODES = ("full", "off")  # full: as the product runs; off: no fsync on either side, the code's own cost
 
 
 def raw_connection(path: Path) -> sqlite3.Connection:
@@ -61,7 +69,7 @@ def registration_template(db, ticket_id: int) -> dict:
     }
 
 
-def raw_registration(conn: sqlite3.Connection, template: dict, i: int) -> None:
+def raw_registration(conn: sqlite3.Connection, template: dict, i: int | str) -> None:
     """The floor: one registration's rows with plain sqlite3 and pre-built values, one transaction."""
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT INTO counter (name, value) VALUES ('raw', 1) "
@@ -102,23 +110,27 @@ def run() -> list[Figure]:
 
     # Pricing and validation happen when the estimate is shown; the commit is what we measure.
     prepared = prepare(reg, catalog, policy)
-    ours, floor = [], []
-    for _ in range(ROUNDS):
-        start = time.perf_counter_ns()
-        commit(prepared, device)
-        ours.append((time.perf_counter_ns() - start) / 1e6)
-        start = time.perf_counter_ns()
-        raw_registration(raw, template, len(floor))
-        floor.append((time.perf_counter_ns() - start) / 1e6)
-    db.close()
     figures = []
-    for label, pick in (("median", median), ("p99", lambda xs: percentile(xs, 99))):
-        value, base = pick(ours), pick(floor)
-        figures.append(Figure(f"registration commit {label} (3 lines, WAL, synchronous=FULL)", value, "ms",
-                              "raw sqlite3, same rows and pragmas", base, f"ratio <= {GOAL}",
-                              value / base <= GOAL))
+    for sync in SYNC_MODES:
+        # Both connections live in this thread: peewee's is the one `commit` writes through.
+        db.execute_sql(f"PRAGMA synchronous={sync}")
+        raw.execute(f"PRAGMA synchronous={sync}")
+        ours, floor = [], []
+        for _ in range(ROUNDS):
+            start = time.perf_counter_ns()
+            commit(prepared, device)
+            ours.append((time.perf_counter_ns() - start) / 1e6)
+            start = time.perf_counter_ns()
+            raw_registration(raw, template, f"{sync}-{len(floor)}")
+            floor.append((time.perf_counter_ns() - start) / 1e6)
+        for label, pick in (("median", median), ("p99", lambda xs: percentile(xs, 99))):
+            value, base = pick(ours), pick(floor)
+            figures.append(Figure(f"registration commit {label} (3 lines, WAL, synchronous={sync.upper()})", value,
+                                  "ms", "raw sqlite3, same rows and pragmas", base, f"ratio <= {GOAL}",
+                                  value / base <= GOAL))
+    raw.close()
+    db.close()
     return figures
-
 
 if __name__ == "__main__":
     for figure in run():

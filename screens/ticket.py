@@ -11,10 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from kiosk.domain.clock import local as local_time
+from kiosk.domain.workdays import expected_ready
 from kiosk.i18n import date_text, t
 from kiosk.i18n.textwidth import cell_width
 from kiosk.ops.institute import InstituteInfo, Text
-from kiosk.printing.receipts import expected_ready
 from screens.qrtext import qr_half_blocks
 
 from .base import SelfClosing, big_button

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.domain.fees import LineRequest, default_policy
-from kiosk.printing.receipts import add_months
+from kiosk.domain.workdays import add_months
 from kiosk.store.clerks import add_clerk
 from kiosk.store.desk import Intake, mark_ready, pick_up, receive, ticket_summary
 from kiosk.store.due import due_instruments, format_table, parse_within, to_csv

@@ -3,7 +3,9 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("textual", "escpos", "pypinyin", "rich")
 
 
@@ -13,11 +15,18 @@ def imported_after(code: str) -> list[str]:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_domain_code_imports_neither_textual_nor_escpos():
-    modules = imported_after("import kiosk.domain.catalog, kiosk.domain.fees, kiosk.domain.search, kiosk.store.registration, "
-                             "kiosk.store.catalog, kiosk.i18n.estimate_text, kiosk.i18n, kiosk.printing.receipts, kiosk.printing.spool, "
-                             "kiosk.domain.ticketcode, kiosk.store.keys, kiosk.store.clerks, kiosk.store.desk")
-    assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+def test_the_layer_contracts_hold():
+    """pyproject.toml's [tool.importlinter] contracts, over whole folders: pure rules import no
+    storage, Textual or escpos; nothing in kiosk/ but the command line imports screens/; central
+    imports only pure code from kiosk; printer/ knows no tickets; no import circles anywhere."""
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0, "run `lint-imports` to see why"
+
+
+def test_central_loads_neither_peewee_nor_the_devices_database():
+    modules = imported_after("import central.app, central.cli")
+    assert [m for m in modules if m.split(".")[0] in ("peewee", "db", "screens", "textual", "escpos")] == []
 
 
 def test_printer_knows_nothing_of_tickets_and_loads_escpos_only_to_print():

@@ -61,7 +61,7 @@ def test_registration_writes_the_whole_fact(catalog):
     assert payload["ticket"]["total_fen"] == stored.total_fen == ticket.estimate.total_fen
     assert json.loads(stored.estimate_json)["total_fen"] == stored.total_fen
     # the promise the receipt prints travels with it (the back office's work list)
-    from kiosk.printing.receipts import expected_ready
+    from kiosk.domain.workdays import expected_ready
 
     ready_on = expected_ready(local(ticket.created_at), ticket.estimate.turnaround_days)
     assert payload["ticket"]["ready_on"] == ready_on.isoformat() and payload["ticket"]["urgent_hours"] is None

@@ -7,7 +7,9 @@ as a holiday, so a conflicting calendar errs towards a later promise, never an e
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 
 _ONE_DAY = timedelta(days=1)
 _NONE: frozenset[date] = frozenset()
@@ -69,3 +71,20 @@ def working_days_between(
         if a < d <= b and d.weekday() >= 5 and d not in holidays:
             count += 1
     return count
+
+
+def expected_ready(created_local: datetime, turnaround_days: int, cal: Calendar = WEEKENDS_ONLY) -> date | None:
+    """The promised date for the non-urgent lines, in the institute's working days; None when
+    every line is urgent."""
+    if not turnaround_days:
+        return None
+    return add_working_days(created_local.date(), turnaround_days, cal.holidays, cal.workdays)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
+    import calendar
+
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

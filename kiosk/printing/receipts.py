@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from kiosk.domain.clock import local
 from kiosk.domain.fees import Estimate
-from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
+from kiosk.domain.intake import CounterLine, next_due
 from kiosk.domain.validation import mask_phone
-from kiosk.domain.workdays import add_working_days
+from kiosk.domain.workdays import expected_ready
 from kiosk.i18n import date_text, money, name_of, quantity_text, service_name, spec_of, t
 from kiosk.i18n.estimate_text import line_notes
 from kiosk.ops.institute import InstituteInfo
@@ -33,14 +33,6 @@ class TicketFacts:
     phone: str  # as stored; masked on the receipt
     pickup: str  # in_person | post
     estimate: Estimate
-
-
-def expected_ready(created_local: datetime, turnaround_days: int, cal: Calendar = WEEKENDS_ONLY) -> date | None:
-    """The promised date for the non-urgent lines, in the institute's working days; None when
-    every line is urgent."""
-    if not turnaround_days:
-        return None
-    return add_working_days(created_local.date(), turnaround_days, cal.holidays, cal.workdays)
 
 
 def ticket_facts(ticket_id: int) -> TicketFacts:
@@ -121,23 +113,6 @@ def _lines(est: Estimate, lang: str) -> list:
 
 
 @dataclass(frozen=True)
-class CounterLine:
-    """One line as taken in at the receiving counter."""
-
-    name_zh: str
-    name_en: str
-    code: str
-    quantity: int
-    unit: str
-    service: str
-    condition: str
-    accessories: str
-    serial_number: str
-    refused: bool
-    cycle_months: int | None  # verification cycle of its fee row
-
-
-@dataclass(frozen=True)
 class CounterFacts:
     """A ticket at a counter step, as the voucher or the pickup slip needs it."""
 
@@ -180,22 +155,6 @@ def counter_facts(ticket_id: int, kind: str) -> CounterFacts:
     certificates = {int(k): v for k, v in json.loads(step.payload).get("certificates", {}).items()}
     return CounterFacts(ticket.number, ticket.customer.organisation, local(step.created_at),
                         clerk.display_name if clerk else "", tuple(lines), payload.get("total_fen"), certificates)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
-    import calendar
-
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def next_due(line: CounterLine, picked_up: date) -> date | None:
-    """When the instrument must be verified again: only verification lines with a cycle."""
-    if line.refused or line.service != "verification" or not line.cycle_months:
-        return None
-    return add_months(picked_up, line.cycle_months)
 
 
 def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> list:

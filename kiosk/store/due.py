@@ -35,10 +35,10 @@ from db.models import (
 )
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
+from kiosk.domain.intake import CounterLine, next_due
 from kiosk.domain.validation import mask_phone
 from kiosk.i18n import date_text, t
 from kiosk.i18n.textwidth import pad
-from kiosk.printing.receipts import CounterLine, next_due
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from kiosk.domain.fees import Estimate, EstimateRequest, LineRequest, Policy, es
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.ids import derive_prefix, ticket_number, uuid7
 from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
-from kiosk.printing.receipts import expected_ready
+from kiosk.domain.workdays import expected_ready
 from kiosk.store.catalog import LoadedCatalog
 from kiosk.store.keys import signing_key
 

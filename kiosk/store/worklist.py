@@ -28,8 +28,8 @@ from peewee import Case, fn
 from db.models import Customer, IntakeLine, Ticket, TicketEvent, TicketLine, utc_now
 from kiosk.domain.clock import local, start_of
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
+from kiosk.domain.workdays import expected_ready
 from kiosk.i18n import t
-from kiosk.printing.receipts import expected_ready
 
 PICKUP_DAYS = 30  # the demo institute's commitment (kiosk/data/institute.toml)
 CHUNK = 500  # tickets per IN list

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from central.catalog import import_catalog
 from central.due import due_report
 from kiosk.domain.clock import today as institute_today
-from kiosk.printing.receipts import add_months
+from kiosk.domain.workdays import add_months
 from kiosk.store.catalog import demo_csv
 
 from .nodes import enrol, push

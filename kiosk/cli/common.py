@@ -1,0 +1,62 @@
+"""What every command group shares: the error said at the terminal, opening this node's
+database (first start included), and writing a CSV sheet."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kiosk.i18n import t
+from kiosk.ops.config import Config
+
+EXIT_ERROR = 1
+
+
+class CommandError(Exception):
+    """A clear message for the person at the terminal; exit status non-zero."""
+
+    def __init__(self, headline_key: str, detail: str, lang: str):
+        super().__init__(f"{t(headline_key, lang)}: {detail}")
+
+
+def open_node(config: Config):
+    """Open the database, first start included: schema, demo catalogue, device identity."""
+    from db.connection import SchemaError, open_database
+    from kiosk.store.catalog import ensure_catalog
+    from kiosk.store.registration import ensure_device
+
+    try:
+        # An older schema is backed up there before it is upgraded (not upgraded if that fails).
+        db = open_database(config.database, backup_dir=config.data_dir / "backups")
+    except (SchemaError, OSError) as e:
+        raise CommandError("cli.database", db_problem(e, config.language), config.language) from None
+    ensure_catalog()
+    ensure_device(config.device_prefix)
+    return db
+
+
+def open_node_with_key(config: Config):
+    """open_node, with an unusable signing key (readable by others, missing, changed) said clearly."""
+    from kiosk.store.keys import KeyFileError
+
+    try:
+        return open_node(config)
+    except KeyFileError as e:
+        raise CommandError("keys.unusable", str(e), config.language) from None
+
+
+def db_problem(e: BaseException, lang: str) -> str:
+    """A full, read-only or damaged database said in words, then the technical detail."""
+    from kiosk.ops.doctor import database_problem
+
+    problem = database_problem(e)
+    return f"{problem.text(lang)}\n  ({e})" if problem else str(e)
+
+
+def write_csv(text: str, output: str | None) -> None:
+    """To the file, with a BOM (Excel, which institutes open these in, needs it to read
+    UTF-8), or to stdout."""
+    if output:
+        Path(output).write_text(text, encoding="utf-8-sig")
+    else:
+        sys.stdout.write(text)

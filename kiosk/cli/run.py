@@ -1,0 +1,80 @@
+"""The apps: `kiosk run` (the lobby kiosk, the default), the clerk desk (`kiosk clerk`, whose
+sub-parser kiosk/cli/clerks.py owns) and `kiosk serve` (either app in a browser). This is the
+composition root's edge: the Textual apps are imported here, inside the commands, never at import."""
+
+from __future__ import annotations
+
+import os
+
+from kiosk.ops.config import Config
+
+from kiosk.cli.common import CommandError
+
+
+def _log_to_file(config: Config, fmt: str | None = None) -> None:
+    """While the kiosk runs the terminal is its screen: logs go to a file (kiosk/ops/logs.py). This
+    also stops python-escpos, whose import calls logging.basicConfig(), from writing over it."""
+    from kiosk.ops.logs import configure_logging
+
+    configure_logging(config.data_dir, fmt, tui=True)
+
+
+def _inherited_env() -> tuple[str, ...]:
+    """Variables the app must not inherit. Under `kiosk serve` (textual-serve's web driver)
+    COLUMNS is the browser's width, which the driver reads at start: kept there."""
+    if "web_driver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return ("TEXTUAL_ALLOW_SIGNALS", "LINES")
+    return ("TEXTUAL_ALLOW_SIGNALS", "LINES", "COLUMNS")
+
+
+def cmd_run(args, config: Config) -> int:
+    from kiosk.ops.institute import InstituteFileError
+    from screens.app import KioskApp
+
+    # The lockdown and the layout must not depend on the environment the kiosk starts in:
+    # TEXTUAL_ALLOW_SIGNALS turns ctrl+c into SIGINT; LINES/COLUMNS override the real size.
+    for name in _inherited_env():
+        os.environ.pop(name, None)
+
+    _log_to_file(config, args.log)
+    try:
+        app = KioskApp(config)
+    except InstituteFileError as e:
+        raise CommandError("cli.bad_config", str(e), config.language) from None
+    app.run()
+    return app.return_code or 0
+
+
+def cmd_clerk_desk(args, config: Config) -> int:
+    """`kiosk clerk`: the clerk desk (receiving and dispatch counters)."""
+    from screens.clerk.app import DeskApp
+
+    for name in _inherited_env():
+        os.environ.pop(name, None)
+    _log_to_file(config, args.log)
+    app = DeskApp(config)
+    app.run()
+    return app.return_code or 0
+
+
+# Both own the terminal: they log to a file, where every other command logs to stderr.
+TERMINAL_APPS = (cmd_run, cmd_clerk_desk)
+
+
+def cmd_serve(args, config: Config) -> int:
+    # Browser kiosk mode: kiosk/ops/serve.py (and textual-serve) imported only when used.
+    from kiosk.ops.serve import serve
+
+    return serve(args, config)
+
+
+def register(sub) -> None:
+    sub.add_parser("run", help="start the kiosk (the default)").set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve", help="serve the kiosk to a browser (a touch panel in kiosk mode) with textual-serve")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1: this machine only (no authentication)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--desk", action="store_true", help="serve the clerk desk instead of the kiosk")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback --host; anyone who reaches the port gets the app")
+    p.set_defaults(func=cmd_serve)
