@@ -208,7 +208,7 @@ def app_child() -> dict:
     import shutil
     import tempfile
 
-    from kiosk.ops.config import load_config
+    from kiosk.settings.config import load_config
     from screens.app import KioskApp
 
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-memory-app-"))

@@ -50,8 +50,8 @@ def ticket() -> Document:
     from kiosk.domain.catalog import parse_csv
     from kiosk.domain.fees import EstimateRequest, LineRequest, default_policy, estimate
     from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
-    from kiosk.ops.institute import load_institute
     from kiosk.printing.receipts import TicketFacts, ticket_document
+    from kiosk.settings.institute import load_institute
 
     rows = {r.code: r for r in parse_csv((ROOT / "db" / "seed" / "demo_catalog.csv").read_text("utf-8-sig"))}
     requests = (LineRequest("L-001-001", quantity=3, use="safety"), LineRequest("C-003-001", metres=Decimal("7.5")),

@@ -173,7 +173,7 @@ def enrol(url: str, role: str, prefix: str) -> tuple[str, str]:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     from central.devices import add_device, enroll
-    from central.storage import open_storage
+    from central.schema import open_storage
 
     storage = open_storage(url, pool_size=1)
     key = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
@@ -207,7 +207,7 @@ def run() -> list[Figure]:
         print(f"# sync_drain skipped: {problem}", file=sys.stderr)
         return []
     with Schema() as schema:
-        from central.storage import open_storage
+        from central.schema import open_storage
 
         open_storage(schema.url, pool_size=1).close()  # central's schema, before the server starts
         device_uid, token = enrol(schema.url, "kiosk", "BN")

@@ -28,7 +28,7 @@ def seed(url: str, device_uid: str, count: int) -> None:
     """Push `count` registrations through central's own push path, in process."""
     from central.auth import Device
     from central.ingest import Envelope, apply, validate
-    from central.storage import open_storage
+    from central.schema import open_storage
 
     storage = open_storage(url, pool_size=1)
     with storage.read() as tx:
@@ -85,7 +85,7 @@ def run() -> list[Figure]:
         print(f"# sync_pull skipped: {problem}", file=sys.stderr)
         return []
     with Schema() as schema:
-        from central.storage import open_storage
+        from central.schema import open_storage
 
         open_storage(schema.url, pool_size=1).close()
         kiosk_uid, _ = enrol(schema.url, "kiosk", "BN")

@@ -1,6 +1,6 @@
 """The clerk desk's work list (在办清单, kiosk/store/worklist.py) over a busy institute's counter:
-5,000 tickets in the lab and 5,000 waiting for pickup (bench/memory.py's four shapes of registration, taken in whole), plus
-5,000 already picked up that the list must skip, in SQLite on disk (WAL).
+5,000 tickets in the lab and 5,000 waiting for pickup (bench/memory.py's four shapes of registration,
+taken in whole), plus 5,000 already picked up that the list must skip, in SQLite on disk (WAL).
 
 figure: `work_list()`, median of 5 calls, from the open database (the desk's DB thread).
 floor: the same values read with raw sqlite3 in three statements (tickets with their customer

@@ -37,7 +37,9 @@ def _need(*modules: str, lang: str) -> None:
 
 
 def _storage(args, lang: str):
-    from .storage import StorageError, database_url, describe, is_postgres, open_storage
+    from .schema import open_storage
+    from .settings import database_url
+    from .storage import StorageError, describe, is_postgres
 
     url = database_url(args.database_url, args.central_db)
     if is_postgres(url):
@@ -55,7 +57,7 @@ def cmd_serve(args, lang: str) -> int:
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
-    from kiosk.ops.logs import uvicorn_log_config
+    from kiosk.settings.logs import uvicorn_log_config
 
     from .storage import describe
 

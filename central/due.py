@@ -1,10 +1,10 @@
 """Periodic verification due (周检提醒) in the back office, from the events every desk pushed.
 
-The same rule as a desk's `kiosk due` (kiosk/store/due.py, whose pure `due_list` does the work
+The same rule as a desk's `kiosk due` (kiosk/domain/due.py, whose `due_list` does the work
 here): for every ticket with a `ticket.picked_up` event, the lines of its `ticket.received`
 event (the intake as the clerk took it in: code, service, quantity, serial number, refused),
 verification lines only, not refused, whose fee row has a cycle; due = the pickup's local
-date + the cycle (kiosk/printing/receipts.py `next_due`); for the same fee row and serial number the
+date + the cycle (kiosk/domain/intake.py `next_due`); for the same fee row and serial number the
 latest pickup wins.
 
 What central knows differently from a desk:
@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from kiosk.domain.catalog import FeeRow, parse_csv
 from kiosk.domain.clock import local, start_of
 from kiosk.domain.clock import today as institute_today
-from kiosk.store.due import DueInstrument, PickedUpLine, due_list
+from kiosk.domain.due import DueInstrument, PickedUpLine, due_list
 
 from .storage import Storage, Tx, as_datetime
 

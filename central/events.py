@@ -1,25 +1,21 @@
-"""What a pushed event may be: one schema per kind, registered by name.
+"""What a pushed event may be: the shape of each kind (kiosk/domain/events.py, shared with the
+devices that build them), and here the rules central adds: whose event it is, which ticket and
+status fact it states, and which change it publishes.
 
-A kind is a msgspec Struct (the payload's shape: types, ranges, patterns; fields it does not
-name are allowed, so a newer device may add some) and a function reading the decoded payload
-into the event's `Facts`: whose event it is (a device may only push its own) and, for
-ticket kinds, which ticket and which status fact. A bad event raises `Invalid` naming the
-field and the reason; the push path then refuses it by uid and applies nothing of the batch
-(central/ingest.py).
+A kind is registered by name with a function reading the decoded payload into the event's
+`Facts`: whose event it is (a device may only push its own) and, for ticket kinds, which
+ticket and which status fact. A bad event raises `Invalid` naming the field and the reason; the
+push path then refuses it by uid and applies nothing of the batch (central/ingest.py).
 
 msgspec checks a payload in C, straight from the bytes the device sent, and those bytes are
 what is stored and relayed: nothing is decoded into Python objects and written out again.
 
-Adding a kind (e.g. `feedback.given`, `followup.closed`) is a Struct and one decorated
-function (and a line in central/feed.py's AUDIENCE if it is published):
+Adding a kind (e.g. `device.note`) is its Struct and an `EventKind` line in
+kiosk/domain/events.py, one decorated function here (and a line in central/feed.py's AUDIENCE
+if it is published):
 
-    class FeedbackGiven(Payload):
-        device: Uuid
-        ticket: Uuid
-        scores: dict[str, Annotated[int, Meta(ge=1, le=5)]]
-
-    @kind("feedback.given", FeedbackGiven, feed="feedback.given")
-    def _feedback(p: FeedbackGiven) -> Facts:
+    @kind("device.note", feed="device.note")
+    def _note(p: DeviceNote) -> Facts:
         return Facts(owner=p.device)
 
 `feed=None` stores a kind without publishing it.
@@ -31,15 +27,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any
 
 import msgspec
-from msgspec import Meta, Struct
 
-from .words import NUMBER_PATTERN, RANK, STATUSES, UUID_PATTERN
+from kiosk.domain import events as shapes
 
-MAX_TEXT = 200  # any free-text field, as at the kiosk (kiosk/store/registration.py MAX_FIELD)
+from .words import RANK, STATUSES
+
 MAX_EVENT_BYTES = 256 * 1024  # one payload; a registration is ~1.5 KB
 UID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._:-]{0,63}$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -48,15 +44,9 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # then decides. The pattern starts with a literal, which re finds fast; an alternation would not.
 ESCAPE_RE = re.compile(r"\\(?:[bfnrt]|u00[01][0-9a-fA-F]|u007[fF])")
 
-Uuid = Annotated[str, Meta(pattern=UUID_PATTERN)]
-Number = Annotated[str, Meta(pattern=NUMBER_PATTERN)]
-Text = Annotated[str, Meta(max_length=MAX_TEXT)]
-Required = Annotated[str, Meta(pattern=r"\S", max_length=MAX_TEXT)]  # not blank
-Time = Annotated[datetime, Meta(tz=True)]  # ISO-8601 / RFC 3339 with a UTC offset
-Fen = Annotated[int, Meta(ge=0, le=10**12)]
 # Readable names for the patterns, in messages.
-PATTERN_NAMES = {UUID_PATTERN: "a UUID (canonical, lower case)", NUMBER_PATTERN: "a ticket number like K7Q-261124-0007",
-                 r"\S": "text, not blank"}
+PATTERN_NAMES = {shapes.UUID_PATTERN: "a UUID (canonical, lower case)",
+                 shapes.NUMBER_PATTERN: "a ticket number like K7Q-261124-0007", r"\S": "text, not blank"}
 
 
 class Invalid(ValueError):
@@ -84,10 +74,6 @@ class CheckedEvent:
     facts: Facts
 
 
-class Payload(Struct, forbid_unknown_fields=False):
-    """A payload's shape. Unknown fields are kept (in the stored bytes), not refused."""
-
-
 @dataclass(frozen=True)
 class Kind:
     decoder: msgspec.json.Decoder
@@ -99,171 +85,47 @@ KINDS: dict[str, Kind] = {}
 FEED_KINDS: dict[str, str | None] = {}  # event kind -> change feed kind
 
 
-def kind(name: str, schema: type[Payload], feed: str | None):
-    """Register an event kind: its payload's schema, its facts, the change it publishes."""
+def kind(name: str, feed: str | None):
+    """Register an event kind of kiosk/domain/events.py: its facts, the change it publishes."""
 
     def register(facts: Callable[[Any], Facts]) -> Callable[[Any], Facts]:
-        KINDS[name] = Kind(msgspec.json.Decoder(schema), facts, feed)
+        KINDS[name] = Kind(msgspec.json.Decoder(shapes.KINDS[name].payload), facts, feed)
         FEED_KINDS[name] = feed
         return facts
 
     return register
 
 
-# ---- ticket.registered: kiosk/store/registration.py commit() ------------------------------------
-
-
-class Line(Payload):
-    code: Annotated[str, Meta(pattern=r"\S", max_length=20)]
-    quantity: Annotated[int, Meta(ge=1, le=100_000)]
-    service: Literal["verification", "calibration", "testing", "repair"]
-    use: Literal["trade", "safety", "medical", "environment", "other"]
-    amount_fen: Fen | None = None
-    model: Text | None = None
-    serial_number: Text | None = None
-    manufacturer: Text | None = None
-    requirements: Text | None = None
-    free_reason: Text | None = None
-
-
-class Ticket(Payload):
-    uid: Uuid
-    number: Number
-    device: Uuid
-    created_at: Time
-    total_fen: Fen
-    catalog_version: Annotated[int, Meta(ge=1)] | None = None
-    certificates: Annotated[int, Meta(ge=1, le=10)] | None = None
-    urgent: Text | None = None
-    pickup: Text | None = None
-    certificate_name: Text | None = None
-    policy: Text | None = None
-    code: Annotated[str, Meta(max_length=4000)] | None = None  # the signed ticket code (its QR)
-    ready_on: date | None = None  # the date the receipt promised for the non-urgent lines
-    urgent_hours: Literal[8, 24, 72] | None = None  # the urgent lines' promise, from intake
-
-
-class Customer(Payload):
-    organisation: Required
-    credit_code: Text | None = None
-    address: Text | None = None
-    contact: Text | None = None
-    phone: Text | None = None
-
-
-class Registered(Payload):
-    ticket: Ticket
-    customer: Customer
-    lines: Annotated[list[Line], Meta(min_length=1, max_length=100)]
-
-
-@kind("ticket.registered", Registered, feed="ticket.registered")
-def _registered(p: Registered) -> Facts:
+@kind("ticket.registered", feed="ticket.registered")
+def _registered(p: shapes.Registered) -> Facts:
     return Facts(owner=p.ticket.device, ticket=p.ticket.uid, status=RANK["registered"], number=p.ticket.number)
 
 
-# ---- ticket.received / ready / picked_up: kiosk/store/desk.py _step() ---------------------------
-
-
-class Clerk(Payload):
-    username: Text | None = None
-    name: Text | None = None
-
-
-class Step(Payload):
-    event: Uuid  # the desk's own ticket_event uid
-    ticket: Uuid
-    number: Number
-    device: Uuid
-    at: Time
-    clerk: Clerk | None = None
-    kind: None = None  # reserved: the change feed adds the step's kind under this name
-
-
-class Received(Step):
-    total_fen: Fen | None = None
-    estimate: dict[str, Any] | None = None
-    lines: Annotated[list[dict[str, Any]], Meta(max_length=100)] | None = None
-
-
-class Ready(Step):
-    pass
-
-
-class PickedUp(Step):
-    certificates: dict[str, Annotated[str, Meta(max_length=40)]] | None = None
-
-
-def _step(status: str) -> Callable[[Step], Facts]:
-    def facts(p: Step) -> Facts:
+def _step(status: str) -> Callable[[shapes.Step], Facts]:
+    def facts(p: shapes.Step) -> Facts:
         return Facts(owner=p.device, ticket=p.ticket, status=RANK[status], number=p.number)
 
     return facts
 
 
-for _status, _schema in (("received", Received), ("ready", Ready), ("picked_up", PickedUp)):
-    kind(f"ticket.{_status}", _schema, feed="ticket.event")(_step(_status))
+for _status in ("received", "ready", "picked_up"):
+    kind(f"ticket.{_status}", feed="ticket.event")(_step(_status))
 
 
-# ---- feedback.given / followup.closed: kiosk/store/feedback.py ------------------------------------
-# Stored (at most once, like every event) for the back office (central/followups.py,
-# satisfaction.py) and published to the clerk desks as pushed: a desk sees every poor rating
-# to call back and every follow-up closed elsewhere. The back office closes follow-ups too:
-# it writes `followup.closed` itself, under device id 0 and central's own device uid
-# (central/followups.py), with `clerk` {"username": "office", "name"} and `"via": "office"`.
-
-Comment = Annotated[str, Meta(max_length=500)]
+# feedback.given / followup.closed are stored (at most once, like every event) for the back
+# office (central/followups.py, satisfaction.py) and published to the clerk desks as pushed: a
+# desk sees every poor rating to call back and every follow-up closed elsewhere. The back office
+# closes follow-ups too: it writes `followup.closed` itself, under device id 0 and central's own
+# device uid (central/followups.py), with `clerk` {"username": "office", "name"} and `"via": "office"`.
 
 
-class StepSeen(Payload):
-    """Where and by whom a ticket was served, as the rating kiosk knew it."""
-
-    device: Uuid | None = None
-    clerk: Text | None = None  # the clerk's username
-
-
-class FollowupOpened(Payload):
-    uid: Uuid
-    due_on: date
-
-
-class FeedbackGiven(Payload, kw_only=True):
-    feedback: Uuid
-    device: Uuid
-    at: Time
-    rating: Annotated[int, Meta(ge=1, le=5)]
-    level: Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
-    ticket: Uuid | None = None  # None: anonymous, no link
-    number: Number | None = None
-    hearts: Annotated[list[Literal["warm", "careful", "patient", "dedicated", "reassuring"]],
-                      Meta(max_length=5)] = []
-    reason: Text | None = None
-    reason_text: Text | None = None
-    comment: Comment | None = None
-    callback: bool = False
-    phone: Annotated[str, Meta(max_length=20)] | None = None
-    language: Literal["zh", "en"] = "zh"
-    steps: Annotated[dict[str, StepSeen], Meta(max_length=10)] = {}  # "received", "picked_up"
-    followup: FollowupOpened | None = None  # a poor rating's follow-up
-
-
-@kind("feedback.given", FeedbackGiven, feed="feedback.given")
-def _feedback_given(p: FeedbackGiven) -> Facts:
+@kind("feedback.given", feed="feedback.given")
+def _feedback_given(p: shapes.FeedbackGiven) -> Facts:
     return Facts(owner=p.device)
 
 
-class FollowupClosed(Payload, kw_only=True):
-    followup: Uuid
-    feedback: Uuid
-    device: Uuid
-    at: Time
-    note: Comment = ""
-    clerk: Clerk | None = None
-    via: Literal["desk", "office"] | None = None  # "office": closed in central's back office
-
-
-@kind("followup.closed", FollowupClosed, feed="followup.closed")
-def _followup_closed(p: FollowupClosed) -> Facts:
+@kind("followup.closed", feed="followup.closed")
+def _followup_closed(p: shapes.FollowupClosed) -> Facts:
     return Facts(owner=p.device)
 
 

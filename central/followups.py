@@ -29,9 +29,9 @@ from datetime import date, datetime
 
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.clock import utc_now
+from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import FieldError, clean_text
-from kiosk.store.feedback import MAX_NOTE
 
 from . import feed
 from .office import mask_phone

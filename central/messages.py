@@ -1,4 +1,4 @@
-"""Central's user-visible CLI text, Chinese first, English second (as kiosk/i18n.py keeps the
+"""Central's user-visible CLI text, Chinese first, English second (as kiosk/i18n/ keeps the
 kiosk's). Its own catalogue: central is a separate deployable."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "Central running at http://{host}:{port} (database: {db}, {workers} worker(s))"),
     "sqlite_workers": ("SQLite 只能用一个工作进程；多个工作进程请用 PostgreSQL（DATABASE_URL）",
                        "SQLite takes one worker; use PostgreSQL (DATABASE_URL) for several"),
-    "code": ("设备注册码（{role}，{days}天内有效，只能使用一次）：", "Enrolment code ({role}, valid {days} days, once):"),
+    "code": ("设备注册码（{role}，{days}天内有效，只能使用一次）：",
+             "Enrolment code ({role}, valid {days} days, once):"),
     "code_hint": ("在设备上运行：kiosk enroll http://中心地址:{port} {code}",
                   "On the device run: kiosk enroll http://CENTRAL:{port} {code}"),
     "revoked": ("已停用设备 {uid}，它的令牌已失效", "Revoked device {uid}; its token no longer works"),

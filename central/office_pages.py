@@ -13,6 +13,7 @@ from datetime import date
 from urllib.parse import quote, urlencode
 
 from kiosk.i18n import t as kiosk_t
+from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS
 
 from .office import _when, head, mask_phone
 
@@ -26,18 +27,17 @@ BAR_STYLE = ("td:first-child{white-space:nowrap}"
              ".msg{padding:.6em 1em;border:1px solid #c0392b;background:#fdecea;display:inline-block}")
 
 
-def _label(prefix: str, key: str | None) -> str:
-    """A kiosk label, both languages ("非常满意 Very satisfied"); the key itself if unknown."""
-    if not key:
+def _label(keys: dict[str, str], value: str | None) -> str:
+    """A kiosk label, both languages ("非常满意 Very satisfied"); the value itself if it has none."""
+    if not value:
         return "—"
-    try:
-        return f"{kiosk_t(f'{prefix}.{key}', 'zh')} {kiosk_t(f'{prefix}.{key}', 'en')}"
-    except KeyError:
-        return key
+    if value not in keys:
+        return value
+    return f"{kiosk_t(keys[value], 'zh')} {kiosk_t(keys[value], 'en')}"
 
 
 def _rating(f: dict) -> str:
-    return f"{f['rating']} · {e(_label('feedback.level', f['level']))}"
+    return f"{f['rating']} · {e(_label(FEEDBACK_LEVELS, f['level']))}"
 
 
 def _number(f: dict) -> str:
@@ -61,7 +61,7 @@ def followups_html(data: dict, notice: str | None = None) -> str:
         for f in opened:
             overdue = " class='overdue'" if f["overdue"] else ""
             mark = " <span class='mark'>已逾期 overdue</span>" if f["overdue"] else ""
-            reason = e(_label("feedback.reason", f["reason"]))
+            reason = e(_label(FEEDBACK_REASONS, f["reason"]))
             if f["reason_text"]:
                 reason += f"<br>{e(f['reason_text'])}"
             action = f"/office/followups/{quote(f['uid'])}/close"
@@ -144,7 +144,7 @@ def satisfaction_html(data: dict) -> str:
         n = o["levels"][rating - 1]
         width = n / top * 100 if top else 0
         kind = "poor" if rating <= 2 else "good"
-        parts.append(f"<tr><td>{rating} · {e(_label('feedback.level', levels[rating - 1]))}</td>"
+        parts.append(f"<tr><td>{rating} · {e(_label(FEEDBACK_LEVELS, levels[rating - 1]))}</td>"
                      f"<td class='n'>{n}</td><td><span class='bar'><span class='{kind}' "
                      f"style='width:{width:.2f}%'></span></span></td></tr>")
     parts.append("</table>")
@@ -152,7 +152,7 @@ def satisfaction_html(data: dict) -> str:
                      lambda g: f"{e(g['key'])}（{e(g['monday'])}起 from）")
     parts += _groups("按窗口 · By counter", data["counters"], lambda g: e(g["key"]) or "未知 unknown")
     parts += _groups("按人员 · By clerk", data["clerks"], lambda g: e(g["key"]) or "未知 unknown")
-    parts += _groups("五心服务 · Five hearts", data["hearts"], lambda g: e(_label("feedback.heart", g["key"])))
+    parts += _groups("五心服务 · Five hearts", data["hearts"], lambda g: e(_label(FEEDBACK_HEARTS, g["key"])))
     parts.append("<p>满意率 = （非常满意 + 满意 + 基本满意）/ 全部 · rate = (very satisfied + satisfied + "
                  "fairly satisfied) / all</p></body></html>")
     return "".join(parts)
@@ -177,7 +177,8 @@ def due_html(report, within_text: str) -> str:
         parts.append("<p class='msg'>尚未导入收费目录，不知道检定周期 · No fee catalogue imported: "
                      "no verification cycles known</p>")
     overdue = sum(1 for i in report.items if i.due_on < today)
-    parts.append(f"<p>共 {len(report.items)} 项，其中已过期 {overdue} 项（{today.isoformat()} 起 {report.within_days} 天内）"
+    parts.append(f"<p>共 {len(report.items)} 项，其中已过期 {overdue} 项"
+                 f"（{today.isoformat()} 起 {report.within_days} 天内）"
                  f" · {len(report.items)} due, {overdue} overdue (within {report.within_days} days of "
                  f"{today.isoformat()}; catalogue v{report.catalog_version or '—'})</p>")
     if report.items:
@@ -210,7 +211,8 @@ def worklist_html(worklist) -> str:
               f"取件期限 Pickup period <input name='days' value='{days}' size='4'> 天 days "
               "<button type='submit'>查看 Show</button> "
               f"<a href='/office/worklist.csv?days={days}'>下载CSV（含完整电话）· CSV (full phone numbers)</a></form>"),
-             (f"<p>在检 {worklist.in_lab} 单，逾期 {worklist.in_lab_late}；待取 {worklist.waiting} 单，超过 {days} 天未取 "
+             (f"<p>在检 {worklist.in_lab} 单，逾期 {worklist.in_lab_late}；"
+              f"待取 {worklist.waiting} 单，超过 {days} 天未取 "
               f"{worklist.waiting_overdue} · in the lab {worklist.in_lab} ({worklist.in_lab_late} late); ready "
               f"{worklist.waiting} ({worklist.waiting_overdue} waiting over {days} days)</p>")]
     if worklist.items:

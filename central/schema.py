@@ -23,6 +23,7 @@ lock as creation, so several workers starting at once upgrade it once.
 
 from __future__ import annotations
 
+from . import feed
 from .storage import Storage, StorageError
 
 SCHEMA_VERSION = 2
@@ -147,12 +148,22 @@ def _upgrade(tx, storage: Storage, version: int, *, fresh: bool = False) -> None
 
 def _publish_stored(tx, storage: Storage, kinds: tuple[str, ...]) -> None:
     """Publish the stored events of `kinds`, oldest first, each in its pusher's name."""
-    from .feed import publish_events
-
     where, params = storage.in_list("kind", kinds)
     rows = tx.all(f"SELECT id, kind, device_id FROM event WHERE {where} ORDER BY id", params)
     by_device: dict[int, list[tuple[int, str]]] = {}
     for event_id, kind, device_id in rows:
         by_device.setdefault(device_id, []).append((event_id, kind))
     for device_id, events in sorted(by_device.items()):
-        publish_events(tx, device_id or None, events, {kind: kind for kind in kinds})
+        feed.publish_events(tx, device_id or None, events, {kind: kind for kind in kinds})
+
+
+def open_storage(url: str, pool_size: int = 8, create: bool = True) -> Storage:
+    """A ready Storage: the schema is created or checked."""
+    storage = Storage(url, pool_size)
+    if create:
+        try:
+            ensure_schema(storage)
+        except BaseException:
+            storage.close()
+            raise
+    return storage

@@ -10,7 +10,6 @@ transaction (the change feed's counter, see central/feed.py) registers a `before
 
 from __future__ import annotations
 
-import os
 import queue
 import sqlite3
 import threading
@@ -47,19 +46,6 @@ def as_datetime(value) -> datetime | None:
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
-
-
-def database_url(explicit: str | None = None, db_path: str | Path | None = None) -> str:
-    """`--database-url`, else $DATABASE_URL, else an SQLite file (`--db`, else central.sqlite3
-    in the kiosk's data directory)."""
-    url = explicit or os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    if db_path is None:
-        from kiosk.ops.config import default_data_dir
-
-        db_path = default_data_dir() / "central.sqlite3"
-    return f"sqlite:///{Path(db_path).resolve()}"
 
 
 def sqlite_path(url: str) -> Path:
@@ -282,16 +268,3 @@ def _close_quietly(conn) -> None:
     with suppress(Exception):
         conn.close()
 
-
-def open_storage(url: str, pool_size: int = 8, create: bool = True) -> Storage:
-    """A ready Storage: the schema is created or checked (central/schema.py)."""
-    from .schema import ensure_schema
-
-    storage = Storage(url, pool_size)
-    if create:
-        try:
-            ensure_schema(storage)
-        except BaseException:
-            storage.close()
-            raise
-    return storage

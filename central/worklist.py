@@ -1,5 +1,5 @@
 """在办清单 in the back office: every ticket taken in at any desk and not yet handed back,
-from the events the devices pushed. The rule is the desk's (kiosk/store/worklist.py `assess`):
+from the events the devices pushed. The rule is the desk's (kiosk/domain/worklist.py `assess`):
 late lab work first, then pickups waiting longer than `pickup_days`.
 
 What central knows differently from a desk:
@@ -18,7 +18,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from kiosk.domain.clock import local, utc_now
-from kiosk.store.worklist import PICKUP_DAYS, WorkList, assess, ordered
+from kiosk.domain.worklist import PICKUP_DAYS, WorkList, assess, ordered
 
 from .due import CHUNK
 from .storage import Storage, as_datetime

@@ -195,7 +195,7 @@ class OutboxEvent(BaseModel):
 
 
 class HeldChange(BaseModel):
-    """A pulled ticket status change whose ticket has not reached this node yet (kiosk/sync.py)."""
+    """A pulled ticket status change whose ticket has not reached this node yet (kiosk/sync/feed.py)."""
 
     seq = IntegerField(primary_key=True)
     ticket_uid = TextField()

@@ -19,6 +19,7 @@ from textual.widgets import Static, Tab, Tabs
 
 from kiosk.domain.clock import today as institute_today
 from kiosk.i18n import t
+from kiosk.i18n.keys import SATISFACTION_VIEWS
 from kiosk.i18n.satisfaction_text import (
     GAPS,
     VIEWS,
@@ -73,7 +74,7 @@ class AdminScreen(KioskScreen):
 
     def compose_body(self):
         yield Static(id="admin-headline")
-        tabs = Tabs(*(Tab(t(f"admin.view.{v}", self.lang), id=f"view-{v}") for v in VIEWS), active="view-week",
+        tabs = Tabs(*(Tab(t(SATISFACTION_VIEWS[v], self.lang), id=f"view-{v}") for v in VIEWS), active="view-week",
                     id="admin-views")
         tabs.can_focus = False  # keys 1-4 and Left/Right, or a tap
         yield tabs
@@ -162,7 +163,7 @@ class AdminScreen(KioskScreen):
         super().relabel()
         lang = self.lang
         for view in VIEWS:
-            self.query_one(f"#view-{view}", Tab).label = t(f"admin.view.{view}", lang)
+            self.query_one(f"#view-{view}", Tab).label = t(SATISFACTION_VIEWS[view], lang)
         self.query_one("#admin-hint", Static).update(Content(t("admin.hint", lang)))
         if self.is_mounted:
             self.show()

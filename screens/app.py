@@ -16,10 +16,9 @@ from typing import ClassVar
 from textual import events, work
 from textual.binding import Binding
 from textual.message import Message
-from textual.reactive import reactive
 
 from kiosk.i18n import t
-from kiosk.ops.config import Config
+from kiosk.settings.config import Config
 from screens.draft import Draft
 from screens.station import Station
 
@@ -79,8 +78,6 @@ class KioskApp(Station, inherit_bindings=False):
     # On a tall screen radio buttons and check boxes get finger-sized rows (kiosk.tcss).
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (36, "-tall")]
 
-    language: reactive[str] = reactive("zh", init=False)
-
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(config)
         self.draft = Draft()
@@ -89,7 +86,6 @@ class KioskApp(Station, inherit_bindings=False):
         self.catalog = self.index = self.policy = self.device = None
         self.submitting = False  # one ticket per confirmation, however many taps
         self.new_catalog = False  # sync stored a newer fee schedule: taken between customers
-        self.set_reactive(KioskApp.language, config.language)
 
     # ---- start-up --------------------------------------------------------------------------
 
@@ -99,7 +95,7 @@ class KioskApp(Station, inherit_bindings=False):
         return WelcomeScreen()
 
     def on_mount(self) -> None:
-        self.title = t("app.title", self.language)
+        self.title = t(self.TITLE_KEY, self.language)
         self.set_interval(1, self.idle_tick)
         # After the first frame: the welcome screen does not need the catalogue to appear.
         self.call_after_refresh(self.load_catalog)
@@ -132,10 +128,12 @@ class KioskApp(Station, inherit_bindings=False):
         return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), default_policy(), device
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
+        from screens.base import KioskScreen
+
         self.catalog, self.index, self.policy, self.device = (
             message.catalog, message.index, message.policy, message.device)
         for screen in self.screen_stack:
-            if hasattr(screen, "catalog_ready"):
+            if isinstance(screen, KioskScreen):
                 screen.catalog_ready()
         self.print_receipts()  # anything left from before a restart
         self.sync_loop(self.device.uid)
@@ -149,7 +147,7 @@ class KioskApp(Station, inherit_bindings=False):
 
         logging.getLogger(__name__).error("start-up failed: %s", message.error)
         self.draft.clear()
-        self.back_to_welcome()
+        self.back_to_start()
         self.push_screen(OutOfService(message.problem or Msg("dbproblem.other"), message.error))
 
     # ---- registration ----------------------------------------------------------------------
@@ -183,7 +181,7 @@ class KioskApp(Station, inherit_bindings=False):
         self.submitting = False
         view = TicketView.from_registered(message.ticket, self.info)
         self.draft.clear()
-        self.back_to_welcome()
+        self.back_to_start()
         self.push_screen(TicketScreen(view))
         self.print_receipts()
         self.sync_soon()
@@ -218,16 +216,14 @@ class KioskApp(Station, inherit_bindings=False):
 
     # ---- navigation ------------------------------------------------------------------------
 
-    def back_to_welcome(self) -> None:
-        # Out of service (the database failed at start): that screen stays, there is no welcome.
-        while len(self.screen_stack) > 1 and not getattr(self.screen, "OUT_OF_SERVICE", False):
-            self.pop_screen()
-
     def wipe(self) -> None:
         """Everything the customer typed is forgotten and the welcome screen returns."""
+        from screens.base import KioskScreen
+
         self.draft.clear()
-        self.back_to_welcome()
-        self.screen.relabel()
+        self.back_to_start()
+        if isinstance(self.screen, KioskScreen):  # the welcome (or out of service) screen
+            self.screen.relabel()  # shows the fields of a fee schedule taken since it was drawn
         self.take_new_catalog()
 
     # ---- a new fee schedule from the central system ------------------------------------------
@@ -273,7 +269,7 @@ class KioskApp(Station, inherit_bindings=False):
         if isinstance(self.screen, SelfClosing):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return
-        if (len(self.screen_stack) == 1 or getattr(self.screen, "OUT_OF_SERVICE", False)) and self.draft.is_empty:
+        if (len(self.screen_stack) == 1 or self.out_of_service) and self.draft.is_empty:
             return  # the welcome screen, nothing typed: nothing to protect
         left = self.config.idle_seconds - (self.clock() - self.last_activity)
         warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)
@@ -287,16 +283,7 @@ class KioskApp(Station, inherit_bindings=False):
         elif warning is not None:
             warning.dismiss()
 
-    # ---- language, lockdown, maintenance ---------------------------------------------------
-
-    def action_toggle_language(self) -> None:
-        self.language = "en" if self.language == "zh" else "zh"
-
-    def watch_language(self) -> None:
-        self.title = t("app.title", self.language)
-        for screen in self.screen_stack:
-            if hasattr(screen, "relabel"):
-                screen.relabel()
+    # ---- lockdown, maintenance (the language: screens.station.Station) ----------------------
 
     def action_ignore(self) -> None:
         """Locked keys do nothing for a customer."""

@@ -5,15 +5,16 @@ would lose widget state); the customer's input lives in the app's draft."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+from weakref import WeakKeyDictionary
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Static
-from textual.widgets._toggle_button import ToggleButton
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, Static
 
 from kiosk.i18n import t
 
@@ -24,9 +25,20 @@ STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
 ITEM_WIDTH = {"zh": 18, "en": 24}  # cells of an item name in a list: nine hanzi, or "General pressure gauge"
 
 
-class KioskScreen(Screen):
+class Worded:
+    """A screen worded in the app's language, re-worded in place (re-composing would lose
+    what was typed): it calls relabel() on mount, and the station calls it again on every
+    such screen of the stack when the language changes (Station.watch_language)."""
+
+    def relabel(self) -> None:
+        raise NotImplementedError
+
+
+class KioskScreen(Worded, Screen):
     """Subclasses set TITLE_KEY (and STEP for the registration steps), yield their body in
-    compose_body() and their buttons in compose_actions(), and label things in relabel()."""
+    compose_body() and their buttons in compose_actions(), and label things in relabel().
+    The stations also call show_sync() at each sync pass, and the kiosk catalog_ready()
+    once the fee catalogue has loaded."""
 
     TITLE_KEY = "app.title"  # the registration steps are titled 送检登记 and show where they are
     STEP: int | None = None
@@ -42,7 +54,7 @@ class KioskScreen(Screen):
             if self.STEP is not None:
                 yield Static(classes="steps")
             yield Static(classes="sync")  # shown only when the station syncs with a central system
-            language = Button("", classes="language", compact=True)
+            language = Button("", classes="language", compact=True, action="app.toggle_language")
             language.can_focus = False  # a tap or F2; never in the way of Tab and Enter
             yield language
         body = VerticalScroll(classes="body")
@@ -74,8 +86,11 @@ class KioskScreen(Screen):
                 for i, key in enumerate(STEPS)
             ))
         self.query_one(".language", Button).label = t("app.language", lang)
-        self.show_sync(getattr(self.app, "sync_state", None))
+        self.show_sync(self.app.sync_state)
         relabel_marked(self, lang)
+
+    def catalog_ready(self) -> None:
+        """Override: the fee catalogue has loaded (it comes after the first frame)."""
 
     def show_sync(self, state) -> None:
         """The quiet online/offline indicator, with how many facts wait to be sent."""
@@ -84,17 +99,12 @@ class KioskScreen(Screen):
         if not shown.display:
             return
         lang = self.lang
-        key = "sync.offline" if state.online is False else "sync.online"
+        if state.online is False:
+            key = "sync.offline_waiting" if state.waiting else "sync.offline"
+        else:
+            key = "sync.online_waiting" if state.waiting else "sync.online"
         shown.set_class(state.online is False, "-offline")
-        shown.update(t(f"{key}_waiting" if state.waiting else key, lang, count=state.waiting))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """A tap does what the key does: button #next runs action_next, and so on."""
-        event.stop()
-        if event.button.has_class("language"):
-            self.app.action_toggle_language()
-        elif event.button.id and hasattr(self, f"action_{event.button.id}"):
-            getattr(self, f"action_{event.button.id}")()
+        shown.update(t(key, lang, count=state.waiting))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
@@ -131,26 +141,33 @@ class SelfClosing(KioskScreen):
         """Override: show `self.left`."""
 
 
-def relabel_marked(screen, lang: str) -> None:
+# The i18n key of each widget marked by labelled(); weak, so a widget removed takes its key along.
+I18N_KEYS: WeakKeyDictionary[Widget, str] = WeakKeyDictionary()
+Labelled = TypeVar("Labelled", bound=Widget)
+
+
+def relabel_marked(screen: Screen, lang: str) -> None:
     """Re-word every widget marked by labelled(), and every LabelledInput, in place."""
     for widget in screen.query(".i18n"):
-        if isinstance(widget, (Button, ToggleButton)):
-            widget.label = t(widget.i18n_key, lang)
-        else:
-            widget.update(t(widget.i18n_key, lang))
+        text = t(I18N_KEYS[widget], lang)
+        if isinstance(widget, (Button, Checkbox, RadioButton)):
+            widget.label = text
+        elif isinstance(widget, Static):
+            widget.update(text)
     for field in screen.query(LabelledInput):
         field.relabel(lang)
 
 
-def labelled(widget, key: str):
-    """Mark a Static/Label/Button to be (re)labelled with an i18n key."""
-    widget.i18n_key = key
+def labelled(widget: Labelled, key: str) -> Labelled:
+    """Mark a Static/Label/Button/Checkbox/RadioButton to be (re)labelled with an i18n key."""
+    I18N_KEYS[widget] = key
     widget.add_class("i18n")
     return widget
 
 
-def big_button(key: str, id: str, variant: str = "default") -> Button:
-    return labelled(Button("", id=id, variant=variant, classes="big"), key)
+def big_button(key: str, action: str, variant: str = "default") -> Button:
+    """A big button `#action` whose tap runs the screen's action of that name, as its key does."""
+    return labelled(Button("", id=action, variant=variant, classes="big", action=f"screen.{action}"), key)
 
 
 class LabelledInput(Vertical):

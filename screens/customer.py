@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, RadioButton, RadioSet
 
 from kiosk.i18n import t
+from kiosk.i18n.keys import PICKUP_WAYS as PICKUP_KEYS
 from screens.draft import PICKUP_WAYS
 
 from .base import KioskScreen, LabelledInput, big_button, labelled
@@ -30,7 +31,7 @@ class CustomerScreen(KioskScreen):
         for name, label, hint, length in FIELDS:
             yield LabelledInput(name, label, value=getattr(draft, name), max_length=length, hint_key=hint)
         yield RadioSet(*(labelled(RadioButton("", value=draft.pickup == way, id=f"pickup-{way}"),
-                                  f"customer.pickup_{way}") for way in PICKUP_WAYS), id="pickup")
+                                  PICKUP_KEYS[way]) for way in PICKUP_WAYS), id="pickup")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")

@@ -30,7 +30,8 @@ def estimate_table(est: Estimate, lang: str) -> Table:
                               *((note, "") for note in line_notes(ln, est.urgent, lang))):
             if detail:
                 item.append(f"\n{detail}", style=style)
-        table.add_row(ln.code, item, quantity_text(ln.quantity, ln.unit, lang), money(ln.unit_price_fen, lang), money(ln.amount_fen, lang))
+        table.add_row(ln.code, item, quantity_text(ln.quantity, ln.unit, lang), money(ln.unit_price_fen, lang),
+                      money(ln.amount_fen, lang))
     for d in est.discounts:
         table.add_row("", Text(d.name_zh if lang == "zh" else d.name_en), "", "", money(d.amount_fen, lang))
     return table

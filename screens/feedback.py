@@ -25,9 +25,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Static
 
-from kiosk.domain.validation import FieldError
-from kiosk.i18n import date_text, t
-from kiosk.store.feedback import (
+from kiosk.domain.feedback import (
     HEARTS,
     LEVELS,
     PHONE_TRIES,
@@ -38,6 +36,9 @@ from kiosk.store.feedback import (
     TicketLookup,
     validate,
 )
+from kiosk.domain.validation import FieldError
+from kiosk.i18n import date_text, t
+from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS, FEEDBACK_TICKET_ERRORS
 
 from .base import KioskScreen, LabelledInput, SelfClosing, big_button, labelled
 from .ticket_scan import TicketScanScreen
@@ -53,7 +54,7 @@ def _who(draft: FeedbackDraft, lang: str) -> str:
 
 
 def _summary(draft: FeedbackDraft, lang: str) -> str:
-    level = t(f"feedback.level.{LEVELS[draft.rating]}", lang) if draft.rating else ""
+    level = t(FEEDBACK_LEVELS[LEVELS[draft.rating]], lang) if draft.rating else ""
     return f"{_who(draft, lang)}\n{t('feedback.your_rating', lang, level=level)}"
 
 
@@ -101,14 +102,14 @@ class FeedbackStartScreen(TicketScanScreen):
             return  # the customer moved on, or typed something else meanwhile
         found = message.found
         if found.error:
-            self.field.show_error(FieldError(f"feedback.error.{found.error}", {"number": found.number,
-                                                                              "max": PHONE_TRIES}))
+            self.field.show_error(FieldError(FEEDBACK_TICKET_ERRORS[found.error], {"number": found.number,
+                                                                                  "max": PHONE_TRIES}))
             self.field.input.focus()
             self.field.input.select_all()  # the next scan replaces it
             return
         self.field.show_error(None)
         if found.rated:
-            self.app.back_to_welcome()
+            self.app.back_to_start()
             self.app.push_screen(FeedbackThanks(already=True))
             return
         draft = FeedbackDraft(ticket_id=found.ticket_id, number=found.number, ticket_pass=found.ticket_pass)
@@ -199,13 +200,13 @@ class PhoneCheckScreen(KioskScreen):
             field.show_error(None)
             field.input.value = ""  # not left on the screen behind the rating
             if check.rated:
-                self.app.back_to_welcome()
+                self.app.back_to_start()
                 self.app.push_screen(FeedbackThanks(already=True))
                 return
             self.draft.ticket_pass = check.ticket_pass
             self.app.push_screen(RatingScreen(self.draft))
             return
-        key = {"wrong": "feedback.error.wrong_digits"}.get(check.error, f"feedback.error.{check.error}")
+        key = FEEDBACK_TICKET_ERRORS[check.error]
         field.show_error(FieldError(key, {"tries": check.tries_left, "number": self.draft.number,
                                           "max": PHONE_TRIES}))
         if check.error in ("locked", "no_phone", "not_found", "not_served"):
@@ -240,7 +241,7 @@ class RatingScreen(KioskScreen):
         yield labelled(Static(classes="heading"), "feedback.question")
         with Vertical(id="ratings"):
             for rating in sorted(LEVELS, reverse=True):
-                yield labelled(Button("", id=f"rate-{rating}", classes="rating"), f"feedback.level.{LEVELS[rating]}")
+                yield labelled(Button("", id=f"rate-{rating}", classes="rating"), FEEDBACK_LEVELS[LEVELS[rating]])
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
@@ -253,8 +254,6 @@ class RatingScreen(KioskScreen):
         if event.button.id and event.button.id.startswith("rate-"):
             event.stop()
             self.rate(int(event.button.id.removeprefix("rate-")))
-        else:
-            super().on_button_pressed(event)
 
     def rate(self, rating: int) -> None:
         self.draft.rating = rating
@@ -272,6 +271,7 @@ class ReasonScreen(KioskScreen):
     def __init__(self, draft: FeedbackDraft) -> None:
         super().__init__()
         self.draft = draft
+        self.reason_error: FieldError | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="feedback-summary")
@@ -294,9 +294,9 @@ class ReasonScreen(KioskScreen):
         for reason in REASONS:
             button = self.query_one(f"#reason-{reason}", Button)
             chosen = reason == self.draft.reason
-            button.label = f"{CHECK if chosen else ''}{t(f'feedback.reason.{reason}', lang)}"
+            button.label = f"{CHECK if chosen else ''}{t(FEEDBACK_REASONS[reason], lang)}"
             button.variant = "primary" if chosen else "default"
-        self.show_reason_error(getattr(self, "reason_error", None))
+        self.show_reason_error(self.reason_error)
 
     def show_reason_error(self, error: FieldError | None) -> None:
         self.reason_error = error
@@ -310,8 +310,6 @@ class ReasonScreen(KioskScreen):
             self.draft.reason = event.button.id.removeprefix("reason-")
             self.show_reason_error(None)
             self.relabel()
-        else:
-            super().on_button_pressed(event)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.draft.reason_text = event.value
@@ -361,6 +359,7 @@ class DetailsScreen(KioskScreen):
         super().__init__()
         self.draft = draft
         self.submitting = False  # one rating however many taps
+        self.save_error: str | None = None  # the last save failed: the error's name, or "ticket"
 
     def compose_body(self) -> ComposeResult:
         draft = self.draft
@@ -390,12 +389,11 @@ class DetailsScreen(KioskScreen):
         for heart in HEARTS:
             button = self.query_one(f"#heart-{heart}", Button)
             chosen = heart in self.draft.hearts
-            button.label = f"{CHECK if chosen else ''}{t(f'feedback.heart.{heart}', lang)}"
+            button.label = f"{CHECK if chosen else ''}{t(FEEDBACK_HEARTS[heart], lang)}"
             button.variant = "success" if chosen else "default"
-        error = getattr(self, "save_error", None)
         shown = self.query_one("#feedback-save-error", Static)
-        shown.update(t("feedback.error.save", lang) if error else "")
-        shown.display = bool(error)
+        shown.update(t("feedback.error.save", lang) if self.save_error else "")
+        shown.display = bool(self.save_error)
 
     def fields(self) -> dict[str, LabelledInput]:
         return {f.field_name: f for f in self.query(LabelledInput)}
@@ -405,8 +403,6 @@ class DetailsScreen(KioskScreen):
             event.stop()
             self.draft.toggle_heart(event.button.id.removeprefix("heart-"))
             self.relabel()
-        else:
-            super().on_button_pressed(event)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         setattr(self.draft, event.input.id.removeprefix("field-"), event.value)
@@ -466,7 +462,7 @@ class DetailsScreen(KioskScreen):
     def on_feedback_saved(self, message: FeedbackSaved) -> None:
         result, draft = message.result, self.draft
         app = self.app
-        app.back_to_welcome()  # the draft goes with the screens
+        app.back_to_start()  # the draft goes with the screens
         if result.already_rated:
             app.push_screen(FeedbackThanks(already=True))
         else:

@@ -9,9 +9,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kiosk.i18n import t
+from screens.base import Worded
 
 
-class IdleWarning(ModalScreen[None]):
+class IdleWarning(Worded, ModalScreen[None]):
     def __init__(self, seconds: int) -> None:
         super().__init__()
         self.seconds = seconds

@@ -14,16 +14,17 @@ from textual.widgets import Button, Checkbox, RadioButton, RadioSet, Static
 from kiosk.domain.catalog import USES, FeeRow
 from kiosk.domain.validation import FieldError, clean_count, clean_quantity, clean_text
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
+from kiosk.i18n.keys import USES as USE_KEYS
 from screens.draft import DraftLine
 
-from .base import LabelledInput, labelled, relabel_marked
+from .base import LabelledInput, Worded, labelled, relabel_marked
 
 REMOVE = "remove"
 TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60),
          ("manufacturer", "line.manufacturer", 60), ("requirements", "line.requirements", 200))
 
 
-class LineEditor(ModalScreen[DraftLine | str | None]):
+class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
     BINDINGS: ClassVar = [("escape", "cancel", "")]
 
     def __init__(self, row: FeeRow, line: DraftLine | None = None) -> None:
@@ -44,7 +45,7 @@ class LineEditor(ModalScreen[DraftLine | str | None]):
             body.can_focus = False
             with body:
                 yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
-                yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"), f"use.{use}")
+                yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"), USE_KEYS[use])
                                  for use in USES), id="use")
                 if row.per_point_fen is not None:
                     yield LabelledInput("points", "line.points", value=str(line.points or ""), max_length=6)

@@ -16,8 +16,7 @@ from .base import KioskScreen
 
 
 class OutOfService(KioskScreen):
-    TITLE_KEY = "startup.title"
-    OUT_OF_SERVICE = True  # the app's back_to_welcome() and idle timeout leave it in place
+    TITLE_KEY = "startup.title"  # the station's back_to_start() and idle timeout leave it in place
     CSS_PATH = Path(__file__).parent / "out_of_service.tcss"
 
     def __init__(self, problem, detail: str, station: str = "kiosk") -> None:
@@ -26,7 +25,8 @@ class OutOfService(KioskScreen):
         super().__init__()
         self.problem = problem
         self.detail = detail
-        self.prefix = "startup.desk_" if station == "desk" else "startup."
+        self.failed_key, self.staff_key = (("startup.desk_failed", "startup.desk_staff") if station == "desk"
+                                           else ("startup.failed", "startup.staff"))
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="oos-headline")
@@ -39,7 +39,7 @@ class OutOfService(KioskScreen):
         self.query_one("#oos-headline", Static).update(f"{t('startup.title', 'zh')}  {t('startup.title', 'en')}")
         for lang in ("zh", "en"):
             self.query_one(f"#oos-{lang}", Static).update(
-                t(f"{self.prefix}failed", lang, problem=self.problem.text(lang)) + "\n" + t(f"{self.prefix}staff", lang))
+                t(self.failed_key, lang, problem=self.problem.text(lang)) + "\n" + t(self.staff_key, lang))
         self.query_one("#oos-detail", Static).update(self.detail[:400])
 
     def action_back(self) -> None:

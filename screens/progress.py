@@ -6,6 +6,7 @@ organisation, contact or phone."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from textual import work
@@ -16,6 +17,7 @@ from textual.widgets import Static
 
 from kiosk.domain.validation import FieldError
 from kiosk.i18n import date_text, t
+from kiosk.i18n.keys import PROGRESS_ERRORS
 
 from .base import big_button, labelled
 from .ticket_scan import TicketScanScreen
@@ -35,7 +37,7 @@ def progress_text(p, info, lang: str) -> str:
     """What the customer reads: the state, when, and where to go next."""
 
     def when(moment) -> str:
-        return date_text(moment.date() if hasattr(moment, "date") else moment, lang)
+        return date_text(moment.date() if isinstance(moment, datetime) else moment, lang)
 
     lines = [t("progress.number", lang, number=p.number)]
     if p.status == "registered":
@@ -104,7 +106,7 @@ class ProgressScreen(TicketScanScreen):
         self.field.input.select_all()  # the next scan replaces it
         if p.error:
             self.progress = None
-            self.field.show_error(FieldError(f"progress.error.{p.error}"))
+            self.field.show_error(FieldError(PROGRESS_ERRORS[p.error]))
         else:
             self.progress = p
             self.field.show_error(None)

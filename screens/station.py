@@ -15,10 +15,12 @@ from functools import partial
 from textual import events, work
 from textual.app import App
 from textual.message import Message
+from textual.reactive import reactive
 
 from kiosk.domain.clock import local, utc_now
-from kiosk.ops.config import Config
-from kiosk.ops.institute import load_institute
+from kiosk.i18n import t
+from kiosk.settings.config import Config
+from kiosk.settings.institute import load_institute
 from screens.textual_fixes import fix_styles_cache_leak
 
 fix_styles_cache_leak()
@@ -45,10 +47,14 @@ class SyncStateChanged(Message):
 
 class Station(App, inherit_bindings=False):
     STATION = "station"  # names its threads: kiosk-db, desk-print, ...
+    TITLE_KEY = "app.title"  # the window's title, in the station's language
+
+    language: reactive[str] = reactive("zh", init=False)
 
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
+        self.set_reactive(Station.language, config.language)
         self.info = load_institute(config.info_file, config.holidays_file)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-db")
         # Printing has its own thread: a slow serial printer or a dead network printer (up
@@ -62,6 +68,32 @@ class Station(App, inherit_bindings=False):
         self.sync_state = SyncState()
         self.sync_reported = asyncio.Event()  # set at each pass's report (a test or a status line waits on it)
         self._sync_wake: asyncio.Event | None = None
+
+    # ---- the language, and where the screens stand ----------------------------------------------
+
+    def action_toggle_language(self) -> None:
+        self.language = "en" if self.language == "zh" else "zh"
+
+    def watch_language(self) -> None:
+        from screens.base import Worded
+
+        self.title = t(self.TITLE_KEY, self.language)
+        for screen in self.screen_stack:
+            if isinstance(screen, Worded):
+                screen.relabel()
+
+    @property
+    def out_of_service(self) -> bool:
+        """The database failed at start: that screen stays, whatever else happens."""
+        from screens.out_of_service import OutOfService
+
+        return isinstance(self.screen, OutOfService)
+
+    def back_to_start(self) -> None:
+        """Every screen above the first goes (the kiosk's welcome, the desk's lock screen),
+        unless the station is out of service: there is no start to go back to."""
+        while len(self.screen_stack) > 1 and not self.out_of_service:
+            self.pop_screen()
 
     async def in_db_thread(self, fn, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.db_thread, partial(fn, *args, **kwargs))
@@ -129,7 +161,10 @@ class Station(App, inherit_bindings=False):
         with exponential backoff and jitter while not. Never touches a widget."""
         if not await self.in_db_thread(_enrolled):
             return  # a kiosk on its own: no indicator, no network, not even the HTTP client's import
-        from kiosk.sync import Central, SyncError, backlog, backoff, enrolment, sync_pass
+        from kiosk.sync.client import Central, SyncError, backoff
+        from kiosk.sync.enrolment import enrolment
+        from kiosk.sync.loop import sync_pass
+        from kiosk.sync.outbox import backlog
 
         enrolled = await self.in_db_thread(enrolment)
         central = Central(enrolled.url, enrolled.token)
@@ -159,17 +194,19 @@ class Station(App, inherit_bindings=False):
                 pass
 
     def on_sync_state_changed(self, message: SyncStateChanged) -> None:
+        from screens.base import KioskScreen
+
         self.sync_state = message.state
         self.sync_reported.set()
         for screen in self.screen_stack:
-            if hasattr(screen, "show_sync"):
+            if isinstance(screen, KioskScreen):
                 screen.show_sync(message.state)
 
 
 def _enrolled() -> bool:
     from db.models import Setting
 
-    return Setting.select().where(Setting.key == "central.token").exists()  # kiosk/sync.py TOKEN
+    return Setting.select().where(Setting.key == "central.token").exists()  # kiosk/sync/settings.py TOKEN
 
 
 def _close_database() -> None:

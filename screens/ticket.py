@@ -13,8 +13,9 @@ from textual.widgets import Static
 from kiosk.domain.clock import local as local_time
 from kiosk.domain.workdays import expected_ready
 from kiosk.i18n import date_text, t
+from kiosk.i18n.keys import PRINT_REASONS, PRINT_STATES
 from kiosk.i18n.textwidth import cell_width
-from kiosk.ops.institute import InstituteInfo, Text
+from kiosk.settings.institute import InstituteInfo, Text
 from screens.qrtext import qr_half_blocks
 
 from .base import SelfClosing, big_button
@@ -120,10 +121,10 @@ class TicketScreen(SelfClosing):
             self.deadline = max(self.deadline, self.app.clock() + self.app.config.ticket_seconds)
         self.print_state, self.print_error, self.print_job_id = state, error_kind, job_id
         if state == "failed":
-            reason = t(f"print.reason.{error_kind or 'error'}", lang)
+            reason = t(PRINT_REASONS[error_kind or "error"], lang)
             text = t("print.failed", lang, reason=reason)
         else:
-            text = t(f"print.{state}", lang)
+            text = t(PRINT_STATES[state], lang)
         status = self.query_one("#print-status", Static)
         status.update(text)
         status.set_class(state == "failed", "failed")

@@ -1,10 +1,77 @@
+import inspect
 import os
+from pathlib import Path
+from types import CodeType
 
 import pytest
 
 # The app and CLI must never touch the developer's real data or config during tests.
 os.environ.pop("KIOSK_CONFIG", None)
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+TESTS = Path(__file__).parent
+
+# ---- lanes: the markers (pyproject.toml) come from what a test uses, so a new test lands in its
+# lane without anyone remembering to mark it; a file marks itself only where no rule can tell.
+LANE_BY_FOLDER = {"reliability": "reliability"}
+LANE_BY_FIXTURE = {"snap_compare": "snapshot", "pg_schema_url": "postgres", "chromium": "browser"}
+# Names in a test's code (or in the tests/ helpers, classes and fixtures it uses) that say what it does.
+LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "terminal"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for lane in sorted(lanes_of(item)):
+            item.add_marker(lane)
+
+
+def lanes_of(item) -> set[str]:
+    lanes = set()
+    folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+    if folder in LANE_BY_FOLDER:
+        lanes.add(LANE_BY_FOLDER[folder])
+    names = getattr(item, "fixturenames", ())
+    lanes |= {lane for fixture, lane in LANE_BY_FIXTURE.items() if fixture in names}
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if params.get("database_url") == "postgresql":  # tests/central/conftest.py: SQLite, then PostgreSQL
+        lanes.add("postgres")
+    function = getattr(item, "function", None)
+    if function is not None:
+        fixtures = [d.func for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs]
+        lanes |= {LANE_BY_NAME[name] for name in names_used([function, *fixtures]) if name in LANE_BY_NAME}
+    return lanes
+
+
+def names_used(functions) -> set[str]:
+    """Every global and attribute name in `functions`' code, their nested functions and the
+    helpers (functions, classes' methods) of tests/ that they name, followed to the end."""
+    names: set[str] = set()
+    todo, seen = [unwrapped(f) for f in functions], set()
+    while todo:
+        function = todo.pop()
+        code = getattr(function, "__code__", None)
+        if code is None or code in seen or not getattr(function, "__module__", "").startswith("tests"):
+            continue
+        seen.add(code)
+        codes = [code]
+        while codes:
+            code = codes.pop()
+            names.update(code.co_names)
+            codes += [const for const in code.co_consts if isinstance(const, CodeType)]
+            for name in code.co_names:
+                helper = function.__globals__.get(name)
+                if inspect.isclass(helper):
+                    todo += [unwrapped(f) for cls in helper.__mro__ for f in vars(cls).values()
+                             if inspect.isfunction(f)]
+                elif inspect.isfunction(helper):
+                    todo.append(unwrapped(helper))
+    return names
+
+
+def unwrapped(function):
+    """The test's own function, under functools.wraps and under hypothesis' @given."""
+    function = inspect.unwrap(function)
+    return getattr(getattr(function, "hypothesis", None), "inner_test", function)
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 from textual.widgets import DataTable, Input
 
-from kiosk.ops.config import load_config
-from kiosk.ops.institute import Text
+from kiosk.settings.config import load_config
+from kiosk.settings.institute import Text
 from screens.app import KioskApp
 
 CUSTOMER = {

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kiosk.domain.satisfaction import Rating
-from kiosk.ops.config import load_config
+from kiosk.settings.config import load_config
 from screens.admin import AdminScreen
 from screens.clerk.app import DeskApp
 from screens.clerk.receiving import ReceivingScreen

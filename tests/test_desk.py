@@ -11,8 +11,8 @@ from kiosk.domain.clock import local
 from kiosk.domain.fees import EstimateRequest, LineRequest, default_policy, estimate
 from kiosk.domain.workdays import add_months
 from kiosk.i18n import date_text
-from kiosk.ops.institute import load_institute
 from kiosk.printing.receipts import counter_facts, job_document, voucher_qr
+from kiosk.settings.institute import load_institute
 from kiosk.store.catalog import load_catalog
 from kiosk.store.clerks import add_clerk
 from kiosk.store.desk import (

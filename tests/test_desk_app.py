@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from db.models import PrintJob, Ticket
-from kiosk.ops.config import load_config
+from kiosk.settings.config import load_config
 from screens.clerk.app import DeskApp
 from screens.clerk.dispatch import DispatchScreen
 from screens.clerk.receiving import ReceivingScreen

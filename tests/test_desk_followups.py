@@ -18,7 +18,7 @@ from db.models import Followup, OutboxEvent
 from kiosk.domain.clock import local as as_local
 from kiosk.domain.clock import today
 from kiosk.domain.ids import uuid7
-from kiosk.ops.config import load_config
+from kiosk.settings.config import load_config
 from screens.clerk.app import DeskApp
 from screens.clerk.followups import FollowupDetail, FollowupsScreen
 from screens.clerk.receiving import ReceivingScreen
@@ -44,7 +44,9 @@ def rating(seq: int, *, due: date | None, rating: int = 1, number: str | None = 
     uid of its follow-up (None: a rating without one)."""
     followup = uuid7() if due else None
     data = {"feedback": uuid7(), "device": KIOSK, "at": at.isoformat(), "ticket": None, "number": number,
-            "rating": rating, "level": "x", "hearts": [], "reason": reason, "reason_text": reason_text,
+            "rating": rating,
+            "level": ("very_dissatisfied", "dissatisfied", "basic", "satisfied", "very_satisfied")[rating - 1],
+            "hearts": [], "reason": reason, "reason_text": reason_text,
             "comment": comment, "callback": phone is not None, "phone": phone, "language": "zh",
             "steps": steps or {}, "followup": {"uid": followup, "due_on": due.isoformat()} if due else None}
     return {"seq": seq, "kind": "feedback.given", "data": data}, followup
@@ -63,7 +65,7 @@ def device_key(seq: int, uid: str, name: str) -> dict:
 
 def pull(changes: list[dict]) -> None:
     from kiosk.store.registration import ensure_device
-    from kiosk.sync import apply_changes
+    from kiosk.sync.feed import apply_changes
 
     apply_changes(changes, max(c["seq"] for c in changes), ensure_device().uid)
 

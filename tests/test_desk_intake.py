@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from db.models import IntakeLine, OutboxEvent, PrintJob, Ticket, TicketEvent
-from kiosk.ops.config import load_config
+from kiosk.settings.config import load_config
 from screens.clerk.app import DeskApp
 from screens.clerk.certificates import CertificateEditor
 from screens.clerk.dispatch import DispatchScreen
@@ -314,8 +314,8 @@ async def to_dispatch(pilot, number: str) -> None:
 
 
 async def test_certificate_numbers_reach_the_pickup_event_and_the_slip():
-    from kiosk.ops.institute import load_institute
     from kiosk.printing.receipts import counter_facts, job_document
+    from kiosk.settings.institute import load_institute
     from printer.document import Row
 
     app, (number,) = make_desk()

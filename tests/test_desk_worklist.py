@@ -11,7 +11,7 @@ import pytest
 
 from db.models import Ticket
 from kiosk.domain.clock import zone
-from kiosk.ops.config import load_config
+from kiosk.settings.config import load_config
 from screens.clerk.app import DeskApp
 from screens.clerk.dispatch import DispatchScreen
 from screens.clerk.receiving import ReceivingScreen

@@ -9,11 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiosk.domain.due import parse_within
 from kiosk.domain.fees import LineRequest, default_policy
 from kiosk.domain.workdays import add_months
+from kiosk.i18n.due_text import format_table, to_csv
 from kiosk.store.clerks import add_clerk
 from kiosk.store.desk import Intake, mark_ready, pick_up, receive, ticket_summary
-from kiosk.store.due import due_instruments, format_table, parse_within, to_csv
+from kiosk.store.due import due_instruments
 from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 
 CYCLES = {"L-001-001": 6, "Z-001-001": 12, "F-004-003": 24}  # from the demo catalogue

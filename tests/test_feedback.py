@@ -9,6 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.models import Customer, Feedback, Followup, OutboxEvent, Ticket
+from kiosk.domain.feedback import (
+    FOLLOWUP_WORKING_DAYS,
+    HEARTS,
+    PHONE_TRIES,
+    FeedbackDraft,
+    FeedbackEntry,
+    FeedbackErrors,
+    FollowupError,
+    PhoneTries,
+    TicketPass,
+    followup_due,
+    validate,
+)
 from kiosk.domain.fees import default_policy
 from kiosk.domain.holidays import (
     WEEKENDS_ONLY,
@@ -19,28 +32,17 @@ from kiosk.domain.holidays import (
     read_holidays,
 )
 from kiosk.domain.workdays import is_working_day, working_days_between
-from kiosk.ops.config import ConfigError, load_config
 from kiosk.printing.receipts import voucher_qr
+from kiosk.settings.config import ConfigError, load_config
 from kiosk.store.clerks import add_clerk
 from kiosk.store.desk import mark_ready, pick_up, receive
 from kiosk.store.feedback import (
-    FOLLOWUP_WORKING_DAYS,
-    HEARTS,
-    PHONE_TRIES,
     PHONE_TRIES_HERE,
-    FeedbackDraft,
-    FeedbackEntry,
-    FeedbackErrors,
-    FollowupError,
-    PhoneTries,
-    TicketPass,
     check_phone_digits,
     close_followup,
     find_ticket_for_feedback,
-    followup_due,
     give_feedback,
     open_followups,
-    validate,
 )
 from kiosk.store.registration import ensure_device, register
 
@@ -523,26 +525,12 @@ def test_more_holidays_never_bring_the_follow_up_earlier(start, extra):
 
 
 def test_every_heart_and_level_has_words():
+    from kiosk.domain.feedback import LEVELS, REASONS
     from kiosk.i18n import MESSAGES, t
-    from kiosk.store.feedback import LEVELS, REASONS
 
     for key in (*(f"feedback.heart.{h}" for h in HEARTS), *(f"feedback.level.{v}" for v in LEVELS.values()),
                 *(f"feedback.reason.{r}" for r in REASONS)):
         assert key in MESSAGES and t(key, "zh") and t(key, "en")
-
-
-def test_feedback_messages_do_not_replace_other_messages():
-    """The feedback keys are a dict of their own, merged into MESSAGES: none may shadow another."""
-    import ast
-    from collections import Counter
-    from pathlib import Path
-
-    import kiosk.i18n
-
-    tree = ast.parse(Path(kiosk.i18n.__file__).read_text("utf-8"))
-    keys = Counter(k.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
-                   for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str) and "." in k.value)
-    assert [k for k, n in keys.items() if n > 1] == []
 
 
 def test_a_ticket_not_received_but_known_cannot_be_rated_even_by_id(catalog):
@@ -573,8 +561,9 @@ def test_follow_ups_from_the_command_line_overdue_first_and_closed_once(run, tmp
     from datetime import UTC, datetime
 
     from db.connection import open_database
+    from kiosk.domain.feedback import FeedbackEntry
     from kiosk.store.clerks import add_clerk
-    from kiosk.store.feedback import FeedbackEntry, give_feedback
+    from kiosk.store.feedback import give_feedback
     from kiosk.store.registration import ensure_device
 
     db = open_database(tmp_path / "k.sqlite3")

@@ -8,8 +8,9 @@ import pytest
 from textual.widgets import Input
 
 from db.models import Feedback, Followup, OutboxEvent
+from kiosk.domain.feedback import FeedbackEntry, TicketPass
 from kiosk.printing.receipts import voucher_qr
-from kiosk.store.feedback import PHONE_TRIES_HERE, FeedbackEntry, TicketPass
+from kiosk.store.feedback import PHONE_TRIES_HERE
 from screens.feedback import (
     THANKS_SECONDS,
     DetailsScreen,
@@ -42,7 +43,7 @@ def tickets():
     registered (not yet). Made before the app starts, as a day at the counters leaves it."""
     from db.connection import open_database
     from kiosk.domain.fees import default_policy
-    from kiosk.ops.config import load_config
+    from kiosk.settings.config import load_config
     from kiosk.store.catalog import ensure_catalog, load_catalog
     from kiosk.store.clerks import add_clerk
     from kiosk.store.desk import mark_ready, pick_up, receive

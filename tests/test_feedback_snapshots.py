@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
+from kiosk.domain.feedback import FeedbackDraft
 from kiosk.domain.validation import FieldError
-from kiosk.store.feedback import FeedbackDraft
 from screens.feedback import DetailsScreen, FeedbackThanks, PhoneCheckScreen, RatingScreen, ReasonScreen
 
 from .kiosk_pilot import make_app, settle

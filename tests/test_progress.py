@@ -32,7 +32,7 @@ def counter():
     from db.connection import open_database
     from db.models import Ticket
     from kiosk.domain.fees import default_policy
-    from kiosk.ops.config import load_config
+    from kiosk.settings.config import load_config
     from kiosk.store.catalog import ensure_catalog, load_catalog
     from kiosk.store.clerks import add_clerk
     from kiosk.store.desk import mark_ready, pick_up, receive
@@ -88,7 +88,7 @@ def test_bad_scans_are_named(db_of, counter):
 @pytest.fixture
 def db_of(counter):
     from db.connection import open_database
-    from kiosk.ops.config import load_config
+    from kiosk.settings.config import load_config
 
     db = open_database(load_config().database)
     yield db

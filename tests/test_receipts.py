@@ -7,8 +7,8 @@ from decimal import Decimal
 from kiosk.domain.clock import zone
 from kiosk.domain.fees import LineRequest, default_policy
 from kiosk.domain.ticketcode import decode
-from kiosk.ops.institute import load_institute
 from kiosk.printing.receipts import ticket_document, ticket_facts
+from kiosk.settings.institute import load_institute
 from kiosk.store.keys import keys_for
 from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from printer.document import QR, Row, Table, Text

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.domain.clock import local, start_of
+from kiosk.domain.feedback import HEARTS
 from kiosk.domain.satisfaction import (
     UNKNOWN,
     Rating,
@@ -28,7 +29,6 @@ from kiosk.domain.satisfaction import (
     week_of,
 )
 from kiosk.i18n.textwidth import cell_width
-from kiosk.store.feedback import HEARTS
 
 TODAY = date(2026, 11, 24)  # a Tuesday; its week 2026-W48 began on Monday 23 November
 DESK1 = "0190abcd-0000-7000-8000-00000000dd01"  # enrolled as 1号收件窗口
@@ -371,6 +371,7 @@ def test_kiosk_satisfaction_prints_tables_and_csv(run, tmp_path):
     assert status == 1 and "周数有误" in err
 
 
+@pytest.mark.terminal  # a fresh interpreter (imported_after)
 def test_the_statistics_import_no_textual():
     from .test_layers import HEAVY, imported_after
 

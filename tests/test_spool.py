@@ -13,7 +13,6 @@ from escpos.printer import Dummy
 from db.models import OutboxEvent, PrintJob, Ticket, TicketLine, utc_now
 from kiosk.domain.fees import LineRequest, default_policy
 from kiosk.domain.ticketcode import decode
-from kiosk.ops.institute import load_institute
 from kiosk.printing.spool import (
     MAX_ATTEMPTS,
     PrinterSettings,
@@ -23,6 +22,7 @@ from kiosk.printing.spool import (
     recover_interrupted,
     request_reprint,
 )
+from kiosk.settings.institute import load_institute
 from kiosk.store.keys import keys_for
 from kiosk.store.registration import CustomerDetails, InstrumentLine, Registration, ensure_device, register
 from printer.backends import EscposBackend

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from kiosk.i18n import t
-from kiosk.ops.config import Config
+from kiosk.settings.config import Config
 
 EXIT_ERROR = 1
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import os
 
-from kiosk.ops.config import Config
-
 from kiosk.cli.common import CommandError
+from kiosk.settings.config import Config
 
 
 def _log_to_file(config: Config, fmt: str | None = None) -> None:
-    """While the kiosk runs the terminal is its screen: logs go to a file (kiosk/ops/logs.py). This
+    """While the kiosk runs the terminal is its screen: logs go to a file (kiosk/settings/logs.py). This
     also stops python-escpos, whose import calls logging.basicConfig(), from writing over it."""
-    from kiosk.ops.logs import configure_logging
+    from kiosk.settings.logs import configure_logging
 
     configure_logging(config.data_dir, fmt, tui=True)
 
@@ -28,7 +27,7 @@ def _inherited_env() -> tuple[str, ...]:
 
 
 def cmd_run(args, config: Config) -> int:
-    from kiosk.ops.institute import InstituteFileError
+    from kiosk.settings.institute import InstituteFileError
     from screens.app import KioskApp
 
     # The lockdown and the layout must not depend on the environment the kiosk starts in:

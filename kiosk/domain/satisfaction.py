@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
-from kiosk.store.feedback import HEARTS, LEVELS, POOR
+from kiosk.domain.feedback import HEARTS, LEVELS, POOR
 
 UNKNOWN = ""  # the group key of ratings whose counter or clerk is not known
 BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a cell, for bars

@@ -27,6 +27,8 @@ class FieldError(ValueError):
 
 # ---------------------------------------------------------------------------- free text
 
+MAX_TEXT = 200  # the longest free text a ticket keeps or an event carries (a screen may ask for less)
+
 # Symbols (category So) a certificate printer does print and a spec or name may need.
 _ALLOWED_SYMBOLS = frozenset("℃℉°")
 # Variation selectors (U+FE0F turns ❤ into an emoji) and the combining keycap (1️⃣).

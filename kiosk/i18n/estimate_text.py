@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.domain.catalog import SERVICES
 from kiosk.domain.fees import Estimate, EstimateLine
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t, use_name
+from kiosk.i18n.keys import ADDONS, FREE_REASONS, URGENT_NOTES
 from kiosk.i18n.textwidth import cell_width, pad
 
 
@@ -12,18 +13,19 @@ def line_notes(line: EstimateLine, tier: str | None, lang: str, *, urgent: bool 
     """Add-ons, minimum, free reason, quoted, urgent: what a line's amount is made of.
     `urgent=False` (the receipt, which sums urgent fees once): only why a line is not urgent
     when the item cannot be expedited."""
-    notes = [t(f"addon.{a.kind}", lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
+    notes = [t(ADDONS[a.kind], lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
              for a in line.addons]
     if line.minimum_fen:
         notes.append(t("addon.minimum", lang) + " " + money(line.minimum_fen, lang))
     if line.free_reason:
-        notes.append(t(f"free.{line.free_reason}", lang, use=use_name(line.use, lang)))
+        notes.append(t(FREE_REASONS[line.free_reason], lang, use=use_name(line.use, lang)))
     if line.quoted:
         notes.append(t("quoted", lang))
     if line.urgent_percent is not None and urgent:
-        notes.append(t("urgent.line", lang, tier=tier, percent=line.urgent_percent) + " " + money(line.urgent_fen, lang))
+        notes.append(t("urgent.line", lang, tier=tier, percent=line.urgent_percent) + " "
+                     + money(line.urgent_fen, lang))
     if line.urgent_note and (urgent or line.urgent_note == "urgent_not_offered"):
-        notes.append(t(f"urgent.{line.urgent_note}", lang))
+        notes.append(t(URGENT_NOTES[line.urgent_note], lang))
     return notes
 
 

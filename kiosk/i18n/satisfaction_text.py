@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kiosk.domain.satisfaction import UNKNOWN, Group, Summary, bar, monday
 from kiosk.i18n import t
+from kiosk.i18n.keys import FEEDBACK_HEARTS, SATISFACTION_GROUPS, SATISFACTION_VIEWS
 from kiosk.i18n.textwidth import pad
 
 VIEWS = ("week", "counter", "clerk", "heart")
@@ -22,7 +23,7 @@ def label_of(group: Group, view: str, lang: str) -> str:
     if view == "week":
         return f"{group.key} {monday(group.key):%m-%d}"  # 2026-W48 11-23: the week and its Monday
     if view == "heart":
-        return t(f"feedback.heart.{group.key}", lang)
+        return t(FEEDBACK_HEARTS[group.key], lang)
     return t("admin.unknown", lang) if group.key == UNKNOWN else group.key
 
 
@@ -43,7 +44,7 @@ def mean_text(group: Group) -> str:
 
 def header_cells(view: str, lang: str, total: int) -> tuple[str, str, str, str, str]:
     label, width = widths(total)
-    return (pad(t(f"admin.col.{view}", lang), label), pad(t("admin.col.rate", lang), width), pad("", RATE),
+    return (pad(t(SATISFACTION_GROUPS[view], lang), label), pad(t("admin.col.rate", lang), width), pad("", RATE),
             pad(t("admin.col.count", lang), COUNT, ">"), pad(t("admin.col.mean", lang), MEAN, ">"))
 
 
@@ -85,5 +86,5 @@ def format_report(summary: Summary, lang: str = "zh", width: int = 78) -> str:
     if not summary.overall.count:
         return "\n".join([*lines, empty_line(summary, lang)])
     for view in VIEWS:
-        lines += ["", t(f"admin.view.{view}", lang), *view_lines(summary, view, lang, width)]
+        lines += ["", t(SATISFACTION_VIEWS[view], lang), *view_lines(summary, view, lang, width)]
     return "\n".join(lines)

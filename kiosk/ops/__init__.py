@@ -1,1 +1,1 @@
-"""Running a device: configuration, logs, the institute file, doctor, serve."""
+"""Operating a device: `kiosk doctor` (is it fit to run?) and `kiosk serve` (the app in a browser)."""

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from kiosk.domain.clock import local
 from kiosk.i18n import t
-from kiosk.ops.config import Config
+from kiosk.i18n.keys import BACKUP_PROBLEMS, DATABASE_PROBLEMS, DOCTOR_CHECKS, PRINT_REASONS
+from kiosk.settings.config import Config
 
 LEVELS = ("ok", "warn", "fail", "skip")
 EXIT = {"ok": 0, "skip": 0, "warn": 1, "fail": 2}
@@ -63,22 +64,20 @@ class Check:
 
     def line(self, lang: str | None = None) -> str:
         """zh and en side by side, or one language."""
-        tag = f"{TAGS[self.level]:<5}"
+        tag, name = f"{TAGS[self.level]:<5}", DOCTOR_CHECKS[self.name]
         if lang in ("zh", "en"):
-            return f"{tag} {t(f'doctor.{self.name}', lang)}{'：' if lang == 'zh' else ': '}{self.message.text(lang)}"
-        return (f"{tag} {t(f'doctor.{self.name}', 'zh')}：{self.message.text('zh')}  |  "
-                f"{t(f'doctor.{self.name}', 'en')}: {self.message.text('en')}")
+            return f"{tag} {t(name, lang)}{'：' if lang == 'zh' else ': '}{self.message.text(lang)}"
+        return (f"{tag} {t(name, 'zh')}：{self.message.text('zh')}  |  "
+                f"{t(name, 'en')}: {self.message.text('en')}")
 
 
 def problem_message(kind: str, **values) -> Msg:
     """What to say about a database or backup problem (db.backup.problem_kind, BackupError.kind)."""
-    from kiosk.i18n import MESSAGES
-
     if kind == "upgrade_backup":
         return Msg("dbproblem.upgrade_backup", {"reason": problem_message(values.get("reason", "io"))})
-    if f"backup.why.{kind}" in MESSAGES:
-        return Msg(f"backup.why.{kind}", values)
-    return Msg(f"dbproblem.{kind}" if f"dbproblem.{kind}" in MESSAGES else "dbproblem.other")
+    if kind in BACKUP_PROBLEMS:
+        return Msg(BACKUP_PROBLEMS[kind], values)
+    return Msg(DATABASE_PROBLEMS.get(kind, "dbproblem.other"))
 
 
 def database_problem(error: BaseException):
@@ -236,7 +235,7 @@ def printer_check(config: Config, timeout: float) -> Check:
 
 def _printer_failed(error, printer: str) -> Check:
     return Check("printer", "fail", Msg("doctor.printer.failed", {
-        "reason": Msg(f"print.reason.{error.kind}"), "printer": printer, "detail": str(error)[:160]}),
+        "reason": Msg(PRINT_REASONS[error.kind]), "printer": printer, "detail": str(error)[:160]}),
         {"kind": error.kind, "error": str(error)})
 
 
@@ -271,7 +270,8 @@ def _count(conn: sqlite3.Connection, sql: str) -> int:
 
 
 def _central(conn: sqlite3.Connection, timeout: float) -> Check:
-    from kiosk.sync import CURSOR, TOKEN, URL, Central, SyncError
+    from kiosk.sync.client import Central, SyncError
+    from kiosk.sync.settings import CURSOR, TOKEN, URL
 
     try:
         url, token = _setting(conn, URL), _setting(conn, TOKEN)

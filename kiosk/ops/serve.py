@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from kiosk.ops.config import Config
+from kiosk.settings.config import Config
 
 EXIT_ERROR = 1
 TEMPLATE = Path(__file__).parent.parent / "data" / "serve_index.html"

@@ -18,7 +18,8 @@ from kiosk.domain.validation import mask_phone
 from kiosk.domain.workdays import expected_ready
 from kiosk.i18n import date_text, money, name_of, quantity_text, service_name, spec_of, t
 from kiosk.i18n.estimate_text import line_notes
-from kiosk.ops.institute import InstituteInfo
+from kiosk.i18n.keys import PICKUP_WAYS
+from kiosk.settings.institute import InstituteInfo
 from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
 
 
@@ -66,7 +67,7 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
         Row(t("receipt.phone", lang), mask_phone(facts.phone)),
     ]
     if facts.pickup != "in_person":
-        blocks.append(Row(t("receipt.pickup", lang), t(f"customer.pickup_{facts.pickup}", lang)))
+        blocks.append(Row(t("receipt.pickup", lang), t(PICKUP_WAYS[facts.pickup], lang)))
     blocks += [Rule(), *_lines(est, lang), Rule(), Row(t("receipt.total", lang), money(est.total_fen, lang), bold=True)]
     if est.urgent_fen:
         blocks.append(Row(t("receipt.urgent", lang, hours=est.urgent_hours), money(est.urgent_fen, lang)))
@@ -81,7 +82,7 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
         Text(t("receipt.confirm", lang)),
         Feed(1),
         Text(t("receipt.go_to", lang, counter=info.receiving_counter(lang)), bold=True),
-        Text(t(f"receipt.pickup_rule_{'post' if facts.pickup == 'post' else 'in_person'}", lang)),
+        Text(t("receipt.pickup_rule_post" if facts.pickup == "post" else "receipt.pickup_rule_in_person", lang)),
         Text(t("receipt.feedback", lang)),
         Feed(2),
         Cut(),

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from db.models import PrintJob, Ticket, database_proxy, utc_now
-from kiosk.ops.institute import InstituteInfo
 from kiosk.printing.receipts import job_document
+from kiosk.settings.institute import InstituteInfo
 from printer.document import Document
 
 log = logging.getLogger(__name__)  # job ids and error kinds only: never customer data

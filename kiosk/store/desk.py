@@ -13,7 +13,7 @@ from datetime import datetime
 
 from peewee import JOIN
 
-from db.inserts import insert, insert_many
+from db.inserts import insert
 from db.models import (
     Clerk,
     Customer,
@@ -27,12 +27,14 @@ from db.models import (
     database_proxy,
     utc_now,
 )
+from kiosk.domain import events
 from kiosk.domain.clock import local
 from kiosk.domain.ids import uuid7
+from kiosk.domain.validation import MAX_TEXT
+from kiosk.store.tickets import MissingFeeRows, TextRefused, clean_field, estimate_json, price_again, store_ticket
 
 STATUSES = ("registered", "received", "ready", "picked_up")
-MAX_TEXT = 200
-MAX_CERTIFICATE = 40
+MAX_CERTIFICATE = 40  # characters of a certificate number (kiosk/domain/events.py PickedUp)
 
 
 class TransitionError(ValueError):
@@ -177,24 +179,25 @@ def _check_step(ticket: Ticket, to: str) -> None:
                                          f"it cannot be {to.replace('_', ' ')} yet.", status=ticket.status)
 
 
-def _clerk_fields(clerk) -> tuple[int | None, dict]:
+def _clerk_fields(clerk) -> tuple[int | None, events.Clerk]:
     if clerk is None:
-        return None, {}
-    return clerk.id, {"username": clerk.username, "name": clerk.display_name}
+        return None, events.Clerk()
+    return clerk.id, events.Clerk(username=clerk.username, name=clerk.display_name)
 
 
-def _step(ticket_id: int, to: str, clerk, device: Device, payload: dict, now: datetime,
+def _step(ticket_id: int, to: str, clerk, device: Device, details: dict, now: datetime,
           print_kind: str | None = None, lang: str = "zh", after=None) -> Transition:
-    """The one transaction of a step: event, status, outbox event, print job."""
+    """The one transaction of a step: event, status, outbox event, print job. `details`: the
+    step's own fields of its event (kiosk/domain/events.py STEPS), kept with the ticket_event too."""
     uid, outbox_uid = uuid7(), uuid7()
-    clerk_id, clerk_json = _clerk_fields(clerk)
+    clerk_id, clerk_fields = _clerk_fields(clerk)
     with database_proxy.atomic():
         ticket = Ticket.get_or_none(Ticket.id == ticket_id)
         if ticket is None:
             raise TransitionError("no_ticket", f"There is no ticket {ticket_id}.")
         _check_step(ticket, to)
         event_id = insert(TicketEvent, uid=uid, ticket=ticket_id, kind=to, clerk=clerk_id, device=device.id,
-                          payload=json.dumps(payload, ensure_ascii=False, sort_keys=True), created_at=now)
+                          payload=events.to_json(details), created_at=now)
         if after is not None:
             after(event_id)
         moved = Ticket.update(status=to).where((Ticket.id == ticket_id) & (Ticket.status == ticket.status)).execute()
@@ -204,23 +207,23 @@ def _step(ticket_id: int, to: str, clerk, device: Device, payload: dict, now: da
         if print_kind:
             job_id = insert(PrintJob, ticket=ticket_id, kind=print_kind, state="pending", attempts=0, created_at=now,
                             updated_at=now, lang=lang)
-        insert(OutboxEvent, uid=outbox_uid, kind=f"ticket.{to}", created_at=now, payload=json.dumps({
-            "event": uid, "ticket": ticket.uid, "number": ticket.number, "device": device.uid,
-            "clerk": clerk_json, "at": now.isoformat(), **payload,
-        }, ensure_ascii=False, sort_keys=True))
-    return Transition(ticket_id, ticket.number, to, uid, now, job_id, payload.get("total_fen"))
+        step = events.STEPS[to](event=uid, ticket=ticket.uid, number=ticket.number, device=device.uid,
+                                clerk=clerk_fields, at=now, **details)
+        insert(OutboxEvent, uid=outbox_uid, kind=f"ticket.{to}", created_at=now, payload=events.to_json(step))
+    return Transition(ticket_id, ticket.number, to, uid, now, job_id, details.get("total_fen"))
 
 
 def _clean(value: str, where: str, limit: int = MAX_TEXT) -> str:
-    value = " ".join((value or "").split())
-    if len(value) > limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise TransitionError("bad_intake", f"{where}: at most {limit} characters, no control characters")
-    return value
+    try:
+        return clean_field(value, where, max_length=limit)
+    except TextRefused as e:
+        raise TransitionError("bad_intake", str(e)) from None
 
 
 @dataclass(frozen=True)
 class PricedIntake:
-    """An intake priced with its ticket's catalogue version and the ticket's urgency: the
+    """An intake priced again (kiosk/store/tickets.py price_again: the ticket's catalogue
+    version, or this node's latest when that one lacks a fee row) with the ticket's urgency: the
     lines as cleaned, the estimate of the lines kept, and per line what it costs (None: a
     refused line, which costs nothing, or a price the counter quotes)."""
 
@@ -240,16 +243,8 @@ class PricedIntake:
 def price_intake(ticket_id: int, intake: Intake | None = None, *, policy=None) -> PricedIntake:
     """Clean and price an intake (default: the lines as registered) exactly as `receive`
     stores it; writes nothing. TransitionError: no_ticket | bad_intake (what and where)."""
-    from kiosk.domain.fees import (
-        MAX_QUANTITY,
-        EstimateError,
-        EstimateRequest,
-        LineRequest,
-        default_policy,
-        estimate,
-    )
+    from kiosk.domain.fees import MAX_QUANTITY, EstimateError, LineRequest
     from kiosk.domain.vocabulary import SERVICES, USES
-    from kiosk.store.catalog import load_catalog
 
     ticket = Ticket.get_or_none(Ticket.id == ticket_id)
     if ticket is None:
@@ -281,10 +276,8 @@ def price_intake(ticket_id: int, intake: Intake | None = None, *, policy=None) -
             ln.code, quantity=ln.quantity, use=ln.use, service=ln.service,
             points=old.points if same_row else None, ranges=old.ranges if same_row else None,
             metres=_decimal(old.metres) if same_row else None, ac_dc=bool(old.ac_dc) if same_row else False))
-    catalog = load_catalog(ticket.version_id)
     try:
-        priced = estimate(EstimateRequest(tuple(requests), ticket.urgent), catalog.by_code, policy or default_policy(),
-                          catalog.version)
+        _, priced = price_again(ticket.version_id, requests, ticket.urgent, policy)
     except EstimateError as e:
         raise TransitionError("bad_intake", str(e)) from None
     amounts = iter(ln.amount_fen for ln in priced.lines)
@@ -294,7 +287,8 @@ def price_intake(ticket_id: int, intake: Intake | None = None, *, policy=None) -
 def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None, *, lang: str = "zh",
             now: datetime | None = None, policy=None) -> Transition:
     """Take the instruments in: the intake (default: the lines as registered) is priced again
-    with the ticket's catalogue version (`price_intake`), stored, and a pickup voucher is queued."""
+    (`price_intake`: kiosk/store/tickets.py price_again's catalogue version), stored, and a
+    pickup voucher is queued."""
     now = now or utc_now()
     ticket = Ticket.get_or_none(Ticket.id == ticket_id)
     if ticket is None:
@@ -302,12 +296,13 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
     _check_step(ticket, "received")  # early, clear refusal; checked again inside the transaction
     priced = price_intake(ticket_id, intake, policy=policy)
     lines = priced.lines
-    payload = {
+    details = {
         "total_fen": priced.total_fen,
         "estimate": priced.estimate.to_dict(),
-        "lines": [{"ticket_line_id": ln.ticket_line_id, "code": ln.code, "quantity": ln.quantity,
-                   "service": ln.service, "use": ln.use, "condition": ln.condition, "accessories": ln.accessories,
-                   "serial_number": ln.serial_number, "refused": ln.refused} for ln in lines],
+        "lines": [events.IntakeLine(ticket_line_id=ln.ticket_line_id, code=ln.code, quantity=ln.quantity,
+                                    service=ln.service, use=ln.use, condition=ln.condition,
+                                    accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused)
+                  for ln in lines],
     }
 
     def write_lines(event_id: int) -> None:
@@ -317,7 +312,7 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
                    accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused,
                    amount_fen=amount)
 
-    return _step(ticket_id, "received", clerk, device, payload, now, "voucher", lang, after=write_lines)
+    return _step(ticket_id, "received", clerk, device, details, now, "voucher", lang, after=write_lines)
 
 
 def _decimal(text):
@@ -397,55 +392,42 @@ def import_ticket(code: str, *, keys_for=None, policy=None, now: datetime | None
     No outbox event: the ticket is its kiosk's to send; this desk's own steps carry its uid.
     What the code does not carry stays empty until sync brings the kiosk's record: the
     organisation and contact, and a line's points, ranges or length (the clerk corrects the
-    intake). The lines are priced with this desk's catalogue version of the code's number if
-    it has it, else its latest; the total is the one the customer was shown (signed)."""
-    from kiosk.domain.fees import EstimateError, EstimateRequest, LineRequest, default_policy, estimate
+    intake). The lines are priced again (kiosk/store/tickets.py price_again: the code's
+    catalogue version if this desk has it, else its latest); the total is the one the customer
+    was shown (signed)."""
+    from kiosk.domain.fees import EstimateError, LineRequest
     from kiosk.domain.ticketcode import decode, from_text, to_text
-    from kiosk.store.catalog import latest_version, load_catalog
 
     if keys_for is None:
         from kiosk.store.keys import keys_for
     record = decode(code, keys_for)  # TicketCodeError: the caller said what it was already
+    if normalise_number(record.number) != record.number:  # the code's one text: a number, nothing hidden in it
+        raise TransitionError("bad_intake", "The ticket code's number is not a ticket number.")
     known = find_ticket_by_uid(record.ticket_uid)
     if known:
         return known
     if find_ticket(record.number):
         raise TransitionError("conflict", f"Another ticket here already has the number {record.number}.")
-    from db.models import CatalogVersion
-
-    version = record.catalog_version if CatalogVersion.get_or_none(
-        CatalogVersion.id == record.catalog_version) else latest_version()
-    catalog = load_catalog(version)
-    missing = [ln.code for ln in record.lines if ln.code not in catalog.by_code]
-    if missing:
-        raise TransitionError("bad_intake", f"fee rows {', '.join(missing)} are not in this desk's catalogue "
-                                            f"(version {version}); sync the catalogue")
     requests = tuple(LineRequest(ln.code, quantity=ln.quantity, use=ln.use, service=ln.service) for ln in record.lines)
     try:
-        priced = estimate(EstimateRequest(requests, record.urgent), catalog.by_code, policy or default_policy(),
-                          catalog.version)
+        catalog, priced = price_again(record.catalog_version, requests, record.urgent, policy)
+    except MissingFeeRows as e:
+        raise TransitionError("bad_intake", f"fee rows {', '.join(e.codes)} are not in this desk's catalogue "
+                                            f"(version {e.version}); sync the catalogue") from None
     except EstimateError as e:
         raise TransitionError("bad_intake", str(e)) from None
+    registered = events.Registered(
+        ticket=events.Ticket(uid=record.ticket_uid, number=record.number, device=record.device_uid,
+                             created_at=record.created_at, total_fen=record.total_fen,
+                             catalog_version=record.catalog_version, policy=priced.policy_id, urgent=record.urgent,
+                             code=to_text(from_text(code))),
+        customer=events.Customer(organisation=""),  # the code carries none: asked at the counter, or synced
+        lines=[events.Line(code=ln.code, quantity=ln.quantity, use=ln.use, service=est.service,
+                           amount_fen=est.amount_fen, free_reason=est.free_reason)
+               for ln, est in zip(record.lines, priced.lines)],
+    )
     now = now or utc_now()
     with database_proxy.atomic():
         if find_ticket_by_uid(record.ticket_uid):  # imported meanwhile (the check above was outside)
             return find_ticket_by_uid(record.ticket_uid)
-        device = Device.get_or_none(Device.uid == record.device_uid) or Device.create(
-            uid=record.device_uid, prefix=record.number.split("-")[0], role="kiosk", created_at=now)
-        customer_id = insert(Customer, organisation="", credit_code="", address="", contact="", phone="",
-                             created_at=now)
-        ticket_id = insert(
-            Ticket, uid=record.ticket_uid, number=record.number, device=device.id, customer=customer_id,
-            version=catalog.version, policy_id=priced.policy_id, status="registered", urgent=record.urgent,
-            pickup="in_person", certificates=1, certificate_name="", total_fen=record.total_fen,
-            quoted_lines=priced.quoted_lines, estimate_json=json.dumps(priced.to_dict(), ensure_ascii=False,
-                                                                     sort_keys=True, default=str),
-            created_at=record.created_at, code=to_text(from_text(code)))
-        blank = {"points": None, "ranges": None, "metres": None, "ac_dc": False, "model": "", "serial_number": "",
-                 "manufacturer": "", "requirements": "", "repair_if_fails": False}
-        insert_many(TicketLine, [
-            {"ticket": ticket_id, "position": position, "row": catalog.row_ids[ln.code], "code": ln.code,
-             "quantity": ln.quantity, "use": ln.use, "service": est.service, **blank, "amount_fen": est.amount_fen,
-             "free_reason": est.free_reason}
-            for position, (ln, est) in enumerate(zip(record.lines, priced.lines))])
-    return ticket_id
+        return store_ticket(registered, catalog, estimate_json(priced), priced.quoted_lines, stored_at=now)

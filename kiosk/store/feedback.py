@@ -1,10 +1,9 @@
-"""服务评价 Feedback: the public-service 好差评 scale, at the kiosk. No Textual here.
+"""服务评价 Feedback at the kiosk, and 回访 at the desk: the SQL. The rules (the scale, what a
+rating must say, the ticket pass, the follow-up's deadline) are kiosk/domain/feedback.py's.
+No Textual here.
 
 A customer rates the service once per ticket (the pickup slip's or the ticket's number, or
 the ticket's QR code), or anonymously; an anonymous rating stores no ticket link at all.
-Five levels, one tap; then, optional, the "five hearts", a comment and a call back with a
-phone number. A poor rating (不满意, 非常不满意) needs a reason and opens a follow-up due in
-15 working days (weekends and the institute's holiday list excluded).
 
 Which tickets can be rated with a link: those this node knows that were taken in at a
 counter (received, ready or picked up). A ticket only registered has not been served yet
@@ -12,12 +11,9 @@ counter (received, ready or picked up). A ticket only registered has not been se
 registered and the steps sync brought for them: offline, a ticket picked up meanwhile may
 still look "registered" here.
 
-Who may link a rating to a ticket: whoever holds it. The ticket's signed QR code cannot be
-forged, so scanning it is enough. A number (typed, or the pickup voucher's plain-number QR) is
-sequential and easy to guess, so it needs the last four digits of the contact phone given at
-registration (手机尾号后四位); three wrong tries for a ticket and this kiosk offers only the
-anonymous rating for it until it restarts. Either way the customer gets a `TicketPass` from this
-module, and `give_feedback` links a rating to a ticket only with a valid one.
+The customer proves holding the ticket (its signed code, or the last four digits of the
+contact phone: `check_phone_digits`) and gets a `TicketPass` from this module only;
+`give_feedback` links a rating to a ticket only with a valid one.
 
 The rating, its follow-up and its outbox event `feedback.given` are written in ONE
 transaction, or nothing is. A second rating of the same ticket writes nothing (a unique
@@ -27,14 +23,9 @@ payload (the central system calls the customer) and never in a log line.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
-import re
-import secrets
-import threading
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from peewee import IntegrityError
@@ -53,188 +44,38 @@ from db.models import (
     database_proxy,
     utc_now,
 )
+from kiosk.domain import events
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
+from kiosk.domain.feedback import (
+    LEVELS,
+    MAX_NOTE,
+    POOR,
+    RATABLE,
+    ClosedBy,
+    FeedbackEntry,
+    FeedbackErrors,
+    FeedbackResult,
+    FollowupClosed,
+    FollowupError,
+    OpenFollowup,
+    PhoneCheck,
+    PhoneTries,
+    TicketLookup,
+    TicketPass,
+    clean_phone_digits,
+    followup_due,
+    last_four,
+    validate,
+)
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.ids import uuid7
-from kiosk.domain.validation import FieldError, clean_phone, clean_text
-from kiosk.domain.vocabulary import normalise_token
-from kiosk.domain.workdays import add_working_days
+from kiosk.domain.validation import FieldError, clean_text
 
 log = logging.getLogger(__name__)
 
-# rating -> level key (the 好差评 scale): 5 is best.
-LEVELS = {5: "very_satisfied", 4: "satisfied", 3: "basic", 2: "dissatisfied", 1: "very_dissatisfied"}
-POOR = frozenset({1, 2})
-HEARTS = ("warm", "careful", "patient", "dedicated", "reassuring")  # 热心 细心 耐心 尽心 放心
-REASONS = ("slow", "attitude", "fees", "unclear", "quality", "other")
-MAX_COMMENT = 500
-MAX_REASON_TEXT = 200
-MAX_NOTE = 500
-FOLLOWUP_WORKING_DAYS = 15
-RATABLE = ("received", "ready", "picked_up")  # a ticket served at a counter
-PHONE_TRIES = 3  # wrong last-four-digits tries for a ticket, then the anonymous rating only
-
-
-class FeedbackErrors(ValueError):
-    """What is wrong, per field (rating, hearts, reason, reason_text, comment, phone)."""
-
-    def __init__(self, errors: dict[str, FieldError]):
-        super().__init__(", ".join(f"{k}: {e.key}" for k, e in errors.items()))
-        self.errors = errors
-
-
-class FollowupError(ValueError):
-    """`kind`: no_followup | closed | bad_note."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-# ---- proof that the customer holds the ticket ----------------------------------------------
-
-_PASS_KEY = secrets.token_bytes(32)  # this process's: a pass is good in the kiosk that issued it
-
-
-def _seal(ticket_id: int, how: str) -> str:
-    return hmac.new(_PASS_KEY, f"{ticket_id}:{how}".encode(), hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class TicketPass:
-    """Issued by this module only: the ticket's signed code was scanned (`how` "code") or the
-    last four digits of its contact phone were given right ("phone"). `give_feedback` links a
-    rating to a ticket only with a pass for that very ticket; one made up elsewhere fails."""
-
-    ticket_id: int
-    how: str
-    seal: str = field(repr=False)
-
-    @classmethod
-    def _issue(cls, ticket_id: int, how: str) -> TicketPass:
-        return cls(ticket_id, how, _seal(ticket_id, how))
-
-    def admits(self, ticket_id: int | None) -> bool:
-        return (ticket_id is not None and self.ticket_id == ticket_id and self.how in ("code", "phone")
-                and isinstance(self.seal, str) and self.seal.isascii()
-                and hmac.compare_digest(self.seal, _seal(ticket_id, self.how)))
-
-
-# ---- what the customer chose -------------------------------------------------------------
-
-
-@dataclass
-class FeedbackDraft:
-    """The customer's choices so far, kept by the feedback screens (never in widgets only);
-    it goes with them when the kiosk returns to the welcome screen."""
-
-    ticket_id: int | None = None
-    number: str = ""  # the ticket's number, shown to the customer who scanned it; nothing else
-    rating: int | None = None
-    hearts: set[str] = field(default_factory=set)
-    reason: str | None = None
-    reason_text: str = ""
-    comment: str = ""
-    callback: bool = False
-    phone: str = ""
-    ticket_pass: TicketPass | None = None  # from find_ticket_for_feedback or check_phone_digits
-
-    @property
-    def poor(self) -> bool:
-        return self.rating in POOR
-
-    @property
-    def is_empty(self) -> bool:
-        return self == FeedbackDraft()
-
-    def toggle_heart(self, heart: str) -> None:
-        if heart not in HEARTS:
-            raise ValueError(heart)
-        self.hearts ^= {heart}
-
-    def entry(self, language: str = "zh") -> FeedbackEntry:
-        return FeedbackEntry(
-            ticket_id=self.ticket_id, rating=self.rating or 0,
-            hearts=tuple(h for h in HEARTS if h in self.hearts), reason=self.reason if self.poor else None,
-            reason_text=self.reason_text if self.poor else "", comment=self.comment,
-            phone=self.phone if self.callback else None, language=language, ticket_pass=self.ticket_pass)
-
-
-@dataclass(frozen=True)
-class FeedbackEntry:
-    """One rating as given. `phone` None: no call back asked for. A `ticket_id` needs its
-    `ticket_pass` (see TicketPass)."""
-
-    ticket_id: int | None
-    rating: int
-    hearts: tuple[str, ...] = ()
-    reason: str | None = None
-    reason_text: str = ""
-    comment: str = ""
-    phone: str | None = None
-    language: str = "zh"
-    ticket_pass: TicketPass | None = None
-
-
-def validate(entry: FeedbackEntry) -> FeedbackEntry:
-    """The entry cleaned, or FeedbackErrors naming each bad field (i18n keys)."""
-    errors: dict[str, FieldError] = {}
-    rating = entry.rating
-    if isinstance(rating, bool) or rating not in LEVELS:
-        errors["rating"] = FieldError("feedback.error.rating")
-    hearts = tuple(h for h in HEARTS if h in entry.hearts)
-    if len(set(entry.hearts)) != len(hearts):
-        errors["hearts"] = FieldError("feedback.error.hearts")
-    reason, reason_text = entry.reason, ""
-    if rating in POOR:
-        if reason not in REASONS:
-            errors["reason"] = FieldError("feedback.error.reason")
-        try:
-            reason_text = clean_text(entry.reason_text, required=reason == "other", max_length=MAX_REASON_TEXT)
-        except FieldError as e:
-            errors["reason_text"] = e
-    else:
-        reason = None  # a reason is for a poor rating; a good one carries none
-    try:
-        comment = clean_text(entry.comment, max_length=MAX_COMMENT)
-    except FieldError as e:
-        errors["comment"] = e
-    phone = None
-    if entry.phone is not None:
-        try:
-            if not entry.phone.strip():
-                raise FieldError("error.required")
-            phone = clean_phone(entry.phone)
-        except FieldError as e:
-            errors["phone"] = e
-    if entry.language not in ("zh", "en"):
-        raise ValueError(f"language: zh or en, not {entry.language!r}")
-    if errors:
-        raise FeedbackErrors(errors)
-    return FeedbackEntry(entry.ticket_id, rating, hearts, reason, reason_text, comment, phone, entry.language,
-                         entry.ticket_pass)
-
-
-# ---- finding the ticket -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TicketLookup:
-    """What a scanned or typed text names, for feedback. `error` (an i18n key suffix):
-    not_found | damaged | invalid | not_here | not_served | no_phone (found by its number, but
-    no phone on record to check: anonymous only) | locked (PHONE_TRIES wrong tries for it here:
-    anonymous only) | None. `rated`: found by its signed code, and it has a rating (for a number,
-    the phone check says). `needs_phone_check`: found by its number:
-    ask the last four digits of the contact phone (check_phone_digits) before rating it.
-    `ticket_pass`: found by its signed code, which is proof enough."""
-
-    ticket_id: int | None
-    number: str = ""
-    error: str | None = None
-    rated: bool = False
-    needs_phone_check: bool = False
-    ticket_pass: TicketPass | None = None
+# Wrong phone-check tries per ticket since this kiosk started (kiosk/domain/feedback.py PhoneTries).
+PHONE_TRIES_HERE = PhoneTries()
 
 
 def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None = None) -> TicketLookup:
@@ -255,84 +96,11 @@ def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None 
         return TicketLookup(ticket.id, ticket.number, None, rated, ticket_pass=TicketPass._issue(ticket.id, "code"))
     # A number typed is no proof: even "rated already" waits for the phone check, or anyone could
     # learn which tickets were rated by trying numbers.
-    if _last_four(Customer.get_by_id(ticket.customer_id).phone) is None:
+    if last_four(Customer.get_by_id(ticket.customer_id).phone) is None:
         return TicketLookup(None, ticket.number, "no_phone")
     if (tries or PHONE_TRIES_HERE).left(ticket.uid) <= 0:
         return TicketLookup(None, ticket.number, "locked")
     return TicketLookup(ticket.id, ticket.number, None, needs_phone_check=True)
-
-
-# ---- the phone check: the last four digits of the contact phone ------------------------------
-
-
-class PhoneTries:
-    """Wrong tries per ticket (by uid) since the kiosk started; in memory only. Counted here,
-    not per screen: going back and starting again does not give a guesser three more tries."""
-
-    def __init__(self) -> None:
-        self._wrong: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def left(self, ticket_uid: str) -> int:
-        with self._lock:
-            return max(0, PHONE_TRIES - self._wrong.get(ticket_uid, 0))
-
-    def wrong(self, ticket_uid: str) -> int:
-        """Count a wrong try; how many are left."""
-        with self._lock:
-            self._wrong[ticket_uid] = self._wrong.get(ticket_uid, 0) + 1
-            return max(0, PHONE_TRIES - self._wrong[ticket_uid])
-
-    def forget(self) -> None:
-        with self._lock:
-            self._wrong.clear()
-
-
-PHONE_TRIES_HERE = PhoneTries()
-
-
-@dataclass(frozen=True)
-class PhoneCheck:
-    """The answer to four digits. `ticket_pass`: they were right. `error` (an i18n key suffix):
-    digits (not four digits: not counted as a try) | wrong (`tries_left` more) | locked (no
-    tries left: anonymous only) | no_phone | not_found | not_served. Never the stored phone.
-    `rated`: right digits, but the ticket has a rating (said only now, to its owner)."""
-
-    ticket_pass: TicketPass | None
-    error: str | None = None
-    tries_left: int = PHONE_TRIES
-    rated: bool = False
-
-
-_DIGITS4 = re.compile(r"[0-9]{4}")
-
-
-def clean_phone_digits(text: str) -> str:
-    """Four digits as typed, full-width or with spaces; FieldError otherwise."""
-    try:
-        digits = clean_text(text, required=True, max_length=20).replace(" ", "")
-    except FieldError as e:
-        if e.key == "error.required":
-            raise
-        raise FieldError("feedback.error.digits") from None
-    if not _DIGITS4.fullmatch(digits):
-        raise FieldError("feedback.error.digits")
-    return digits
-
-
-def _last_four(phone: str | None) -> str | None:
-    """The last four digits of a stored phone: a mobile's, a landline's local number's (an
-    extension is not what people remember), else of whatever digits there are; None: no phone."""
-    if not phone or not phone.strip():
-        return None
-    try:
-        canonical = clean_phone(phone)
-    except FieldError:
-        digits = "".join(ch for ch in normalise_token(phone) if "0" <= ch <= "9")
-        return digits[-4:] if len(digits) >= 4 else None
-    parts = canonical.split("-")
-    local = parts[1] if parts[0].startswith("0") and len(parts) > 1 else parts[0]
-    return local[-4:]
 
 
 def check_phone_digits(ticket_id: int, digits: str, tries: PhoneTries | None = None) -> PhoneCheck:
@@ -346,7 +114,7 @@ def check_phone_digits(ticket_id: int, digits: str, tries: PhoneTries | None = N
     left = tries.left(ticket.uid)
     if left <= 0:
         return PhoneCheck(None, "locked", 0)
-    expected = _last_four(Customer.get_by_id(ticket.customer_id).phone)
+    expected = last_four(Customer.get_by_id(ticket.customer_id).phone)
     if expected is None:
         return PhoneCheck(None, "no_phone", left)
     try:
@@ -363,21 +131,6 @@ def check_phone_digits(ticket_id: int, digits: str, tries: PhoneTries | None = N
 
 
 # ---- giving feedback -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedbackResult:
-    """`already_rated`: the ticket had a rating; nothing was written."""
-
-    already_rated: bool
-    feedback_id: int | None = None
-    uid: str | None = None
-    followup_due: date | None = None
-
-
-def followup_due(given_on: date, cal: Calendar = WEEKENDS_ONLY) -> date:
-    """15 working days after the day of the rating (that day not counted)."""
-    return add_working_days(given_on, FOLLOWUP_WORKING_DAYS, cal.holidays, cal.workdays)
 
 
 def _steps(ticket_id: int) -> dict[str, dict]:
@@ -440,15 +193,14 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
             if poor:
                 insert(Followup, uid=followup_uid, feedback=feedback_id, due_on=due, status="open", call_note="",
                        created_at=now)
-            insert(OutboxEvent, uid=event_uid, kind="feedback.given", created_at=now, payload=json.dumps({
-                "feedback": uid, "device": device.uid, "at": now.isoformat(),
-                "ticket": ticket.uid if ticket else None, "number": ticket.number if ticket else None,
-                "rating": entry.rating, "level": LEVELS[entry.rating], "hearts": list(entry.hearts),
-                "reason": entry.reason, "reason_text": entry.reason_text, "comment": entry.comment,
-                "callback": entry.phone is not None, "phone": entry.phone, "language": entry.language,
-                "steps": steps,
-                "followup": {"uid": followup_uid, "due_on": due.isoformat()} if poor else None,
-            }, ensure_ascii=False, sort_keys=True))
+            given = events.FeedbackGiven(
+                feedback=uid, device=device.uid, at=now, ticket=ticket.uid if ticket else None,
+                number=ticket.number if ticket else None, rating=entry.rating, level=LEVELS[entry.rating],
+                hearts=list(entry.hearts), reason=entry.reason, reason_text=entry.reason_text, comment=entry.comment,
+                callback=entry.phone is not None, phone=entry.phone, language=entry.language,
+                steps={kind: events.StepSeen(**seen) for kind, seen in steps.items()},
+                followup=events.FollowupOpened(followup_uid, due) if poor else None)
+            insert(OutboxEvent, uid=event_uid, kind="feedback.given", created_at=now, payload=events.to_json(given))
     except IntegrityError:
         # the unique index: rated meanwhile (another writer); the transaction left nothing
         if entry.ticket_id is not None and Feedback.select().where(Feedback.ticket == entry.ticket_id).exists():
@@ -459,29 +211,6 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
 
 
 # ---- follow-ups -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenFollowup:
-    """A poor rating waiting for its call, as a clerk needs it (the phone in full: staff only).
-    `kiosk`, `desk`: the names of the kiosk it was given at and of the counter that served the
-    customer (picked up, else received), as enrolled at the central system, else the device's
-    ticket prefix, else None; `clerk`: who served (a local clerk's name, else the username)."""
-
-    id: int
-    uid: str
-    due_on: date
-    overdue: bool
-    number: str | None  # None: anonymous
-    rating: int
-    reason: str | None
-    reason_text: str
-    comment: str
-    phone: str | None
-    given_at: datetime
-    kiosk: str | None = None
-    desk: str | None = None
-    clerk: str | None = None
 
 
 def device_names() -> dict[str, str]:
@@ -519,14 +248,6 @@ def open_followups(today: date | None = None) -> list[OpenFollowup]:
     return sorted(result, key=lambda f: (not f.overdue, f.due_on, f.id))
 
 
-@dataclass(frozen=True)
-class ClosedBy:
-    """Who closed a follow-up and when (a clerk here, another desk's, or the back office)."""
-
-    at: datetime | None
-    name: str | None
-
-
 def who_closed(followup_id: int) -> ClosedBy | None:
     """None: no such follow-up, or still open."""
     row = Followup.get_or_none(Followup.id == followup_id)
@@ -537,14 +258,6 @@ def who_closed(followup_id: int) -> ClosedBy | None:
         clerk = Clerk.get_or_none(Clerk.id == row.closed_by_id)
         name = clerk.display_name if clerk else name
     return ClosedBy(row.closed_at, name)
-
-
-@dataclass(frozen=True)
-class FollowupClosed:
-    followup_id: int
-    uid: str
-    event_uid: str
-    at: datetime
 
 
 def close_followup(followup_id: int, clerk, note: str, device: Device | None = None, *,
@@ -570,9 +283,8 @@ def close_followup(followup_id: int, clerk, note: str, device: Device | None = N
         if closed != 1:
             raise FollowupError("closed", f"Follow-up {followup_id} changed meanwhile.")
         feedback = Feedback.get_by_id(followup.feedback_id)
-        insert(OutboxEvent, uid=event_uid, kind="followup.closed", created_at=now, payload=json.dumps({
-            "followup": followup.uid, "feedback": feedback.uid, "device": device.uid, "at": now.isoformat(),
-            "clerk": {"username": clerk.username, "name": clerk.display_name} if clerk else None,
-            "note": note,
-        }, ensure_ascii=False, sort_keys=True))
+        closing = events.FollowupClosed(
+            followup=followup.uid, feedback=feedback.uid, device=device.uid, at=now, note=note,
+            clerk=events.Clerk(username=clerk.username, name=clerk.display_name) if clerk else None)
+        insert(OutboxEvent, uid=event_uid, kind="followup.closed", created_at=now, payload=events.to_json(closing))
     return FollowupClosed(followup_id, followup.uid, event_uid, now)

@@ -50,7 +50,7 @@ def default_key_dir() -> Path:
     path = getattr(database_proxy.obj, "database", None)
     if path and path != ":memory:" and not str(path).startswith("file:"):
         return Path(path).resolve().parent / KEY_DIR_NAME
-    from kiosk.ops.config import default_data_dir
+    from kiosk.settings.config import default_data_dir
 
     return default_data_dir() / KEY_DIR_NAME
 

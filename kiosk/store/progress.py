@@ -5,7 +5,7 @@ runs in the station's database thread.
 
 What is shown is the ticket's state and dates only: never the organisation, contact or phone
 (the lobby is public, and a number can be typed by anyone). A lobby kiosk knows the steps of
-the tickets it registered (sync brings them, kiosk/sync.py); one registered elsewhere is
+the tickets it registered (sync brings them, kiosk/sync/feed.py); one registered elsewhere is
 answered "ask at the counter".
 """
 
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from db.models import Ticket, TicketEvent, utc_now
 from kiosk.domain.clock import local
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
-from kiosk.store.worklist import PICKUP_DAYS, assess, promises
+from kiosk.domain.worklist import PICKUP_DAYS, assess, promises
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from db.models import Clerk, Feedback, Ticket
 from kiosk.domain.clock import start_of
+from kiosk.domain.feedback import HEARTS, LEVELS
 from kiosk.domain.satisfaction import Rating, Summary, csv_text, distinct_labels, period, summarise
-from kiosk.store.feedback import HEARTS, LEVELS, device_names
+from kiosk.store.feedback import device_names
 
 SHORT_UID = 8  # the random end of a device uid, when the device has no name here
 

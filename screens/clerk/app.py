@@ -11,16 +11,18 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.binding import Binding
 from textual.message import Message
-from textual.reactive import reactive
 
 from kiosk.i18n import t
-from kiosk.ops.config import Config
+from kiosk.settings.config import Config
 from screens.station import Station
+
+if TYPE_CHECKING:
+    from screens.clerk.counter import CounterChosen
 
 LOCK_SECONDS = 300  # no key for this long: the desk locks itself
 
@@ -55,6 +57,7 @@ class DeskApp(Station, inherit_bindings=False):
                           Path(__file__).parent / "desk.tcss"]
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器收发室"
+    TITLE_KEY = "desk.title"
     def check_action(self, action: str, parameters) -> bool | None:
         from screens.clerk.scan import ScanField
 
@@ -71,8 +74,6 @@ class DeskApp(Station, inherit_bindings=False):
         Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
-    language: reactive[str] = reactive("zh", init=False)
-
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic,
                  lock_seconds: float = LOCK_SECONDS) -> None:
         super().__init__(config)
@@ -81,7 +82,6 @@ class DeskApp(Station, inherit_bindings=False):
         self.last_activity = clock()
         self.clerk = None  # kiosk.store.clerks.ClerkInfo while unlocked
         self.device = None
-        self.set_reactive(DeskApp.language, config.language)
         self.printer_status = None  # kiosk.ops.doctor.Check: the printer as last asked (status line)
         self.printer_reported = asyncio.Event()  # set at each answer (tests wait on it)
 
@@ -91,7 +91,7 @@ class DeskApp(Station, inherit_bindings=False):
         return UnlockScreen()
 
     def on_mount(self) -> None:
-        self.title = t("desk.title", self.language)
+        self.title = t(self.TITLE_KEY, self.language)
         self.set_interval(1, self.idle_tick)
         self.open_database()
 
@@ -167,12 +167,22 @@ class DeskApp(Station, inherit_bindings=False):
         self.last_activity = self.clock()
         self.push_screen(ReceivingScreen())
 
+    def on_counter_chosen(self, message: CounterChosen) -> None:
+        """A counter asked for the other one (F2, F3), or for dispatch with a ticket from the
+        work list: a fresh screen in its place."""
+        from screens.clerk.dispatch import DispatchScreen
+        from screens.clerk.receiving import ReceivingScreen
+
+        counter = ReceivingScreen if message.counter == "receiving" else DispatchScreen
+        self.switch_screen(counter(message.number))
+
     def action_lock(self) -> None:
         """Back to the PIN screen; nothing of the last ticket stays on screen."""
+        from screens.clerk.unlock import UnlockScreen
+
         self.clerk = None
-        while len(self.screen_stack) > 1 and not getattr(self.screen, "OUT_OF_SERVICE", False):
-            self.pop_screen()
-        if hasattr(self.screen, "reset"):
+        self.back_to_start()
+        if isinstance(self.screen, UnlockScreen):  # not when out of service
             self.screen.reset()
 
     def action_ignore(self) -> None:
@@ -184,7 +194,7 @@ class DeskApp(Station, inherit_bindings=False):
 
         if self.clerk is None or isinstance(self.screen, AdminScreen):
             return  # the lock screen has nothing behind it
-        if not getattr(self.clerk, "admin", False):
+        if not self.clerk.admin:
             self.notify(t("admin.refused", self.language), severity="warning")
             return
         self.push_screen(AdminScreen())
@@ -197,14 +207,3 @@ class DeskApp(Station, inherit_bindings=False):
     def idle_tick(self) -> None:
         if self.clerk is not None and self.clock() - self.last_activity >= self.lock_seconds:
             self.action_lock()
-
-    # ---- language --------------------------------------------------------------------------
-
-    def action_toggle_language(self) -> None:
-        self.language = "en" if self.language == "zh" else "zh"
-
-    def watch_language(self) -> None:
-        self.title = t("desk.title", self.language)
-        for screen in self.screen_stack:
-            if hasattr(screen, "relabel"):
-                screen.relabel()

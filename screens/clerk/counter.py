@@ -3,7 +3,8 @@ ticket it found with its lines, and a message line that says what happened, in w
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -13,9 +14,17 @@ from textual.widgets import Button, DataTable, Static
 
 from kiosk.domain.clock import local
 from kiosk.i18n import money, service_name, t, use_name
+from kiosk.i18n.keys import DESK_DONE, DESK_SCAN_ERRORS, DESK_STEPS, TICKET_STATUSES
 from screens.base import KioskScreen, labelled
 from screens.clerk.scan import ScanField
 from screens.clerk.status import DeskStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from kiosk.store.desk import StepTaken, TicketSummary, Transition, TransitionError
+
+Counter = Literal["receiving", "dispatch"]
 
 
 class TicketLookedUp(Message):
@@ -24,10 +33,26 @@ class TicketLookedUp(Message):
         self.result, self.summary, self.steps = result, summary, steps
 
 
+@dataclass
 class StepDone(Message):
-    def __init__(self, transition=None, error=None, summary=None, steps=()) -> None:
-        super().__init__()
-        self.transition, self.error, self.summary, self.steps = transition, error, summary, steps
+    """A step was taken (`transition`), refused by the ticket's state (`refused`: its `kind`
+    says why), or failed otherwise (`failed`: the database, mostly). `summary` and `steps`:
+    the ticket as it is now, when it could be read again."""
+
+    transition: Transition | None = None
+    refused: TransitionError | None = None
+    failed: Exception | None = None
+    summary: TicketSummary | None = None
+    steps: Sequence[StepTaken] = ()
+
+
+@dataclass
+class CounterChosen(Message):
+    """The clerk asked for the other counter (F2, F3), or for dispatch with a ticket chosen in
+    the work list (`number`, looked up on arrival). The desk puts a fresh one in place."""
+
+    counter: Counter
+    number: str | None = None
 
 
 def _load(ticket_id):
@@ -51,6 +76,7 @@ def _lookup(text):
 
 
 class CounterScreen(KioskScreen):
+    COUNTER: ClassVar[Counter]  # which one this is
     HINT_KEY = "desk.scan_hint"
     BINDINGS: ClassVar = [Binding("f2", "to_receiving", show=False), Binding("f3", "to_dispatch", show=False),
                           Binding("f10", "followups", show=False, id="followups"),
@@ -71,8 +97,8 @@ class CounterScreen(KioskScreen):
             yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
             # The keys to the follow-ups and the work list, beside the hint: the action bar is
             # full at 80 columns.
-            for key_id in ("followups", "worklist"):
-                key = labelled(Button("", id=key_id, compact=True), f"desk.{key_id}")
+            for key_id, label in (("followups", "desk.followups"), ("worklist", "desk.worklist")):
+                key = labelled(Button("", id=key_id, compact=True, action=f"screen.{key_id}"), label)
                 key.can_focus = False  # a tap or F10/F12; the keyboard belongs to the scan field
                 yield key
         yield ScanField(id="scan")
@@ -115,7 +141,7 @@ class CounterScreen(KioskScreen):
         try:
             found = await self.app.in_db_thread(_lookup, text)
         except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk
-            self.post_message(StepDone(error=e))
+            self.post_message(StepDone(failed=e))
         else:
             self.post_message(TicketLookedUp(*found))
 
@@ -123,7 +149,7 @@ class CounterScreen(KioskScreen):
         result = message.result
         if result.ticket_id is None:
             self.summary, self.steps = None, ()
-            self.message = (f"desk.{result.error}", {})
+            self.message = (DESK_SCAN_ERRORS[result.error], {})
         else:
             self.summary, self.steps = message.summary, message.steps
             self.message = ("desk.imported", {}) if result.error == "imported" else self.found_message()
@@ -138,7 +164,7 @@ class CounterScreen(KioskScreen):
         if step is None:
             return "", {}
         return "desk.already", {"time": f"{local(step.at):%Y-%m-%d %H:%M}", "by": step.by,
-                                "step": f"desk.step.{kind}"}
+                                "step": DESK_STEPS[kind]}
 
     def run_step(self, fn, *args, **kwargs) -> None:
         if self.busy:
@@ -157,9 +183,9 @@ class CounterScreen(KioskScreen):
             transition = await self.app.in_db_thread(fn, ticket_id, self.app.clerk, self.app.device, *args, **kwargs)
         except TransitionError as e:
             summary, steps = await self.app.in_db_thread(_load, ticket_id)
-            self.post_message(StepDone(error=e, summary=summary, steps=steps))
+            self.post_message(StepDone(refused=e, summary=summary, steps=steps))
         except Exception as e:  # noqa: BLE001
-            self.post_message(StepDone(error=e))
+            self.post_message(StepDone(failed=e))
         else:
             summary, steps = await self.app.in_db_thread(_load, ticket_id)
             self.post_message(StepDone(transition, summary=summary, steps=steps))
@@ -168,17 +194,17 @@ class CounterScreen(KioskScreen):
         self.busy = False
         if message.summary is not None:
             self.summary, self.steps = message.summary, message.steps
-        e = message.error
-        if e is None:
-            self.message = (f"desk.done.{message.transition.kind}", {"number": message.transition.number})
+        done, refused = message.transition, message.refused
+        if done is not None:
+            self.message = (DESK_DONE[done.kind], {"number": done.number})
             self.app.print_receipts()
             self.app.sync_soon()
-        elif getattr(e, "kind", None) == "already":
-            self.message = self.already_message(e.status) if e.status else ("desk.failed", {"error": str(e)})
-        elif getattr(e, "kind", None) == "not_yet":
-            self.message = ("desk.not_yet", {"status": f"desk.status.{e.status}", "step": self.STEP_KEY})
+        elif refused is not None and refused.kind == "already" and refused.status:
+            self.message = self.already_message(refused.status)
+        elif refused is not None and refused.kind == "not_yet":
+            self.message = ("desk.not_yet", {"status": TICKET_STATUSES[refused.status], "step": self.STEP_KEY})
         else:
-            self.message = ("desk.failed", {"error": str(e)})
+            self.message = ("desk.failed", {"error": str(refused or message.failed)})
         self.show()
 
     STEP_KEY = "desk.step.received"
@@ -213,7 +239,8 @@ class CounterScreen(KioskScreen):
             self.query_one("#desk-total", Static).update("")
             return
         self.query_one("#desk-ticket", Static).update(Content(t(
-            "desk.ticket", lang, number=s.number, organisation=s.organisation, status=t(f"desk.status.{s.status}", lang))))
+            "desk.ticket", lang, number=s.number, organisation=s.organisation,
+            status=t(TICKET_STATUSES[s.status], lang))))
         table.add_columns(t("col.item", lang), t("col.code", lang), t("col.quantity", lang), t("col.service", lang),
                           t("desk.col.use", lang), t("desk.col.serial", lang))
         for i, ln in enumerate(s.lines):
@@ -224,18 +251,14 @@ class CounterScreen(KioskScreen):
     # ---- moving between counters -------------------------------------------------------------
 
     def action_to_receiving(self) -> None:
-        self._switch("receiving")
+        self.switch_to("receiving")
 
     def action_to_dispatch(self) -> None:
-        self._switch("dispatch")
+        self.switch_to("dispatch")
 
-    def _switch(self, which: str) -> None:
-        from screens.clerk.dispatch import DispatchScreen
-        from screens.clerk.receiving import ReceivingScreen
-
-        target = ReceivingScreen if which == "receiving" else DispatchScreen
-        if not isinstance(self, target):
-            self.app.switch_screen(target())
+    def switch_to(self, counter: Counter) -> None:
+        if counter != self.COUNTER:
+            self.post_message(CounterChosen(counter))
 
     def action_lock(self) -> None:
         self.app.action_lock()
@@ -253,11 +276,9 @@ class CounterScreen(KioskScreen):
         self.app.push_screen(WorklistScreen(), self.take_from_worklist)
 
     def take_from_worklist(self, number: str | None) -> None:
-        from screens.clerk.dispatch import DispatchScreen
-
         if number is None:
             return
-        if isinstance(self, DispatchScreen):
+        if self.COUNTER == "dispatch":
             self.look_up(number)
         else:
-            self.app.switch_screen(DispatchScreen(number))
+            self.post_message(CounterChosen("dispatch", number))

@@ -18,7 +18,7 @@ from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.i18n import money, quantity_text, service_name, t
 from screens.base import big_button
-from screens.clerk.counter import CounterScreen
+from screens.clerk.counter import CounterScreen, StepDone
 
 
 class IntakeFactsLoaded(Message):
@@ -42,6 +42,7 @@ def _facts(ticket_id: int, status: str):
 
 
 class DispatchScreen(CounterScreen):
+    COUNTER = "dispatch"
     TITLE_KEY = "desk.dispatch"
     HINT_KEY = "desk.dispatch_hint"
     STEP_KEY = "desk.step.picked_up"
@@ -93,10 +94,10 @@ class DispatchScreen(CounterScreen):
             self.note = ("", {})
         self.load_facts()
 
-    def on_step_done(self, message) -> None:
+    def on_step_done(self, message: StepDone) -> None:
         super().on_step_done(message)
         message.prevent_default()  # the base handler ran; Textual must not run it again
-        if message.error is None and message.transition.kind == "picked_up":
+        if message.transition is not None and message.transition.kind == "picked_up":
             self.certificates = None  # stored with the step; the slip prints them
         self.note = ("", {})
         self.load_facts()

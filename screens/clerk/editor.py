@@ -10,10 +10,12 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input
 
+from screens.base import Worded
+
 Result = TypeVar("Result")
 
 
-class Editor(ModalScreen[Result]):
+class Editor(Worded, ModalScreen[Result]):
     BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel")]
 
     @property

@@ -13,9 +13,10 @@ these screens with everything on them (DeskApp.action_lock)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,39 +28,47 @@ from textual.widgets import Button, DataTable, Input, Static
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.i18n import date_text, t
+from kiosk.i18n.keys import FEEDBACK_LEVELS, FEEDBACK_REASONS
 from screens.base import LabelledInput, labelled, relabel_marked
 from screens.clerk.editor import Editor
 from screens.clerk.tables import DeskList, fill_table
+
+if TYPE_CHECKING:
+    from kiosk.domain.feedback import ClosedBy, FollowupClosed, FollowupError, OpenFollowup
 
 # The columns narrowed when the screen is narrow, in this order, and how far (cells): the
 # comment, then the reason, then the rating. The due date, the number and the phone never are.
 SHRINKABLE = {5: 8, 3: 8, 2: 8}
 
 
+@dataclass
 class FollowupClosedHere(Message):
-    """The close of `followup` (an OpenFollowup) finished: `closed` or `error`; `by`: who
-    closed it first when it was closed meanwhile (kiosk.store.feedback.ClosedBy, or None)."""
+    """The close of `followup` finished: `closed`, or `refused` (its `kind` says why), or
+    `failed` otherwise; `by`: who closed it first when it was closed meanwhile."""
 
-    def __init__(self, followup, closed=None, error=None, by=None) -> None:
-        super().__init__()
-        self.followup, self.closed, self.error, self.by = followup, closed, error, by
+    followup: OpenFollowup
+    closed: FollowupClosed | None = None
+    refused: FollowupError | None = None
+    failed: Exception | None = None
+    by: ClosedBy | None = None
 
 
 def level_text(rating: int, lang: str) -> str:
-    from kiosk.store.feedback import LEVELS
+    from kiosk.domain.feedback import LEVELS
 
-    return t(f"feedback.level.{LEVELS[rating]}", lang) if rating in LEVELS else str(rating)
+    return t(FEEDBACK_LEVELS[LEVELS[rating]], lang) if rating in LEVELS else str(rating)
 
 
 def reason_text(reason: str | None, lang: str) -> str:
-    from kiosk.store.feedback import REASONS
+    from kiosk.domain.feedback import REASONS
 
-    return t(f"feedback.reason.{reason}", lang) if reason in REASONS else (reason or "")
+    return t(FEEDBACK_REASONS[reason], lang) if reason in REASONS else (reason or "")
 
 
 def _close(followup_id: int, clerk, note: str, device):
     """In the database thread: close it, or say who closed it first."""
-    from kiosk.store.feedback import FollowupError, close_followup, who_closed
+    from kiosk.domain.feedback import FollowupError
+    from kiosk.store.feedback import close_followup, who_closed
 
     try:
         return close_followup(followup_id, clerk, note, device), None, None
@@ -128,21 +137,21 @@ class FollowupsScreen(DeskList):
 
     async def _close(self, followup, note: str, clerk, device) -> None:
         try:
-            closed, error, by = await self.app.in_db_thread(_close, followup.id, clerk, note, device)
+            closed, refused, by = await self.app.in_db_thread(_close, followup.id, clerk, note, device)
         except Exception as e:  # noqa: BLE001
-            self.post_message(FollowupClosedHere(followup, error=e))
+            self.post_message(FollowupClosedHere(followup, failed=e))
         else:
-            self.post_message(FollowupClosedHere(followup, closed, error, by))
+            self.post_message(FollowupClosedHere(followup, closed, refused, by=by))
 
     def on_followup_closed_here(self, message: FollowupClosedHere) -> None:
         self.busy = False
-        f, e = message.followup, message.error
-        if e is None:
+        f, refused = message.followup, message.refused
+        if refused is None and message.failed is None:
             what = t("desk.followups.ticket", self.lang, number=f.number) if f.number else \
                 t("desk.followups.anonymous", self.lang)
             self.message = ("desk.followups.closed", {"what": what})
             self.app.sync_soon()
-        elif getattr(e, "kind", None) in ("closed", "no_followup"):
+        elif refused is not None and refused.kind in ("closed", "no_followup"):
             by = message.by
             if by is not None and by.at is not None:
                 self.message = ("desk.followups.closed_meanwhile", {
@@ -150,7 +159,7 @@ class FollowupsScreen(DeskList):
             else:
                 self.message = ("desk.followups.gone", {})
         else:
-            self.message = ("desk.followups.failed", {"error": str(e)})
+            self.message = ("desk.followups.failed", {"error": str(refused or message.failed)})
         self.load()
         self.show()
 
@@ -178,8 +187,9 @@ class FollowupsScreen(DeskList):
         count.update(Content(t("desk.followups.count_overdue", lang, count=len(followups), overdue=overdue)
                              if overdue else t("desk.followups.count", lang, count=len(followups))))
         table.display = True
-        headers = [t(f"desk.followups.col.{c}", lang) for c in ("due", "number", "rating", "reason", "phone",
-                                                                 "comment")]
+        headers = [t(key, lang) for key in ("desk.followups.col.due", "desk.followups.col.number",
+                                            "desk.followups.col.rating", "desk.followups.col.reason",
+                                            "desk.followups.col.phone", "desk.followups.col.comment")]
         fill_table(table, headers, [self.cells(f, lang) for f in followups], [str(f.id) for f in followups],
                    shrinkable=SHRINKABLE, width=self.size.width or self.app.size.width,
                    visible_rows=self.table_rows(), flagged=[f.overdue for f in followups],
@@ -215,7 +225,7 @@ class FollowupDetail(Editor[str | None]):
         self.error = None  # kiosk.domain.validation.FieldError of the note
 
     def compose(self) -> ComposeResult:
-        from kiosk.store.feedback import MAX_NOTE
+        from kiosk.domain.feedback import MAX_NOTE
 
         with Vertical(id="editor"):
             yield Static(id="editor-title")
@@ -235,7 +245,7 @@ class FollowupDetail(Editor[str | None]):
         self.query_one("#field-note", Input).focus()
 
     def relabel(self) -> None:
-        from kiosk.store.feedback import MAX_NOTE
+        from kiosk.domain.feedback import MAX_NOTE
 
         lang, f = self.lang, self.followup
         self.query_one("#editor-title", Static).update(Content(
@@ -265,8 +275,8 @@ class FollowupDetail(Editor[str | None]):
         self.query_one(LabelledInput).show_error(self.error)
 
     def action_save(self) -> None:
+        from kiosk.domain.feedback import MAX_NOTE
         from kiosk.domain.validation import FieldError, clean_text
-        from kiosk.store.feedback import MAX_NOTE
 
         field = self.query_one(LabelledInput)
         try:

@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Stat
 
 from kiosk.domain.vocabulary import SERVICES, USES, normalise_token
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
+from kiosk.i18n.keys import USES as USE_KEYS
 from kiosk.store.desk import Intake, IntakeLineInput
 from screens.base import LabelledInput, labelled, relabel_marked
 from screens.clerk.editor import Editor
@@ -108,7 +109,7 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
                 yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
                 yield RadioSet(*(RadioButton("", value=line.service == s, id=f"service-{s}") for s in SERVICES),
                                id="service")
-                yield RadioSet(*(labelled(RadioButton("", value=line.use == u, id=f"use-{u}"), f"use.{u}")
+                yield RadioSet(*(labelled(RadioButton("", value=line.use == u, id=f"use-{u}"), USE_KEYS[u])
                                  for u in USES), id="use")
                 for name, key, limit in TEXTS:
                     # Room to paste too much: the clerk is told the limit instead of losing the end.

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import money, service_name, t, use_name
 from screens.base import big_button
-from screens.clerk.counter import CounterScreen
+from screens.clerk.counter import CounterScreen, StepDone
 
 
 class IntakePriced(Message):
@@ -42,6 +42,7 @@ def _price(ticket_id: int, intake, known_versions: tuple[int, ...]):
 
 
 class ReceivingScreen(CounterScreen):
+    COUNTER = "receiving"
     TITLE_KEY = "desk.receiving"
     HINT_KEY = "desk.scan_hint"
     STEP_KEY = "desk.step.received"
@@ -197,12 +198,12 @@ class ReceivingScreen(CounterScreen):
         else:
             self.run_step(receive, lang=self.lang)
 
-    def on_step_done(self, message) -> None:
+    def on_step_done(self, message: StepDone) -> None:
         super().on_step_done(message)
         message.prevent_default()  # the base handler ran; Textual must not run it again
-        e = message.error
-        if getattr(e, "kind", None) == "bad_intake":
-            self.message = ("desk.intake.bad", {"error": str(e)})
+        refused = message.refused
+        if refused is not None and refused.kind == "bad_intake":
+            self.message = ("desk.intake.bad", {"error": str(refused)})
         self.note = ("", {})
         self.show()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from kiosk.i18n import t
+from kiosk.i18n.keys import PRINT_REASONS
 
 
 def status_line(printer, sync, lang: str) -> str:
@@ -15,7 +16,7 @@ def status_line(printer, sync, lang: str) -> str:
         shown = t("status.printer.unknown", lang)
     elif printer.level == "fail":
         kind = printer.data.get("kind", "error")
-        shown = t("status.printer.fault", lang, reason=t(f"print.reason.{kind}", lang))
+        shown = t("status.printer.fault", lang, reason=t(PRINT_REASONS[kind], lang))
     elif printer.level == "warn":
         shown = t("status.printer.paper_low", lang)
     else:
@@ -34,6 +35,9 @@ def status_line(printer, sync, lang: str) -> str:
 
 
 class DeskStatus(Static):
+    """The line on the desk's counter screens (screens.clerk.app.DeskApp redraws it when the
+    printer answers; the screen, at each sync pass and language switch)."""
+
     DEFAULT_CLASSES = "desk-status"
 
     def on_mount(self) -> None:
@@ -41,6 +45,6 @@ class DeskStatus(Static):
 
     def show(self) -> None:
         app = self.app
-        printer = getattr(app, "printer_status", None)
+        printer = app.printer_status
         self.set_class(printer is not None and printer.level == "fail", "-fault")
-        self.update(status_line(printer, getattr(app, "sync_state", None), app.language))
+        self.update(status_line(printer, app.sync_state, app.language))

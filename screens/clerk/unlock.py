@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -10,11 +13,18 @@ from kiosk.domain.clock import local
 from kiosk.i18n import t
 from screens.base import KioskScreen, LabelledInput, big_button
 
+if TYPE_CHECKING:
+    from kiosk.store.clerks import ClerkError, ClerkInfo
 
+
+@dataclass
 class UnlockAnswered(Message):
-    def __init__(self, clerk=None, error=None) -> None:
-        super().__init__()
-        self.clerk, self.error = clerk, error
+    """Unlocked (`clerk`), refused (`refused`: its `kind` says why), or failed otherwise
+    (`failed`: the database is down)."""
+
+    clerk: ClerkInfo | None = None
+    refused: ClerkError | None = None
+    failed: Exception | None = None
 
 
 class UnlockScreen(KioskScreen):
@@ -24,7 +34,8 @@ class UnlockScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.busy = False
-        self.error = None
+        self.refused: ClerkError | None = None
+        self.failed: Exception | None = None
 
     def compose_body(self):
         yield LabelledInput("username", "desk.username", max_length=32)
@@ -63,9 +74,9 @@ class UnlockScreen(KioskScreen):
         try:
             clerk = await self.app.in_db_thread(unlock, username, pin)
         except ClerkError as e:
-            self.post_message(UnlockAnswered(error=e))
+            self.post_message(UnlockAnswered(refused=e))
         except Exception as e:  # noqa: BLE001 - the database is down: say so, stay locked
-            self.post_message(UnlockAnswered(error=e))
+            self.post_message(UnlockAnswered(failed=e))
         else:
             self.post_message(UnlockAnswered(clerk=clerk))
 
@@ -75,11 +86,12 @@ class UnlockScreen(KioskScreen):
             self.reset()
             self.app.unlocked(message.clerk)
         else:
-            self.error = message.error
+            self.refused, self.failed = message.refused, message.failed
             self.relabel()
 
     def reset(self) -> None:
-        self.error = None
+        """Nothing typed and nothing said: the desk was locked (DeskApp.action_lock) or unlocked."""
+        self.refused = self.failed = None
         for field in self.query(Input):
             field.value = ""
         self.query_one("#field-username", Input).focus()
@@ -90,14 +102,12 @@ class UnlockScreen(KioskScreen):
         self.query_one("#unlock-message", Static).update(Content(self._message()))
 
     def _message(self) -> str:
-        e, lang = self.error, self.lang
-        if e is None:
-            return ""
-        kind = getattr(e, "kind", None)
-        if kind == "wrong_pin":
-            return t("desk.wrong_pin", lang, tries=e.tries_left)
-        if kind == "locked":
-            return t("desk.locked", lang, time=f"{local(e.locked_until):%H:%M}")
-        if kind == "unknown":
+        refused, lang = self.refused, self.lang
+        if refused is not None and refused.kind == "wrong_pin":
+            return t("desk.wrong_pin", lang, tries=refused.tries_left)
+        if refused is not None and refused.kind == "locked":
+            return t("desk.locked", lang, time=f"{local(refused.locked_until):%H:%M}")
+        if refused is not None and refused.kind == "unknown":
             return t("desk.unknown_clerk", lang)
-        return t("desk.failed", lang, error=str(e))
+        error = refused or self.failed
+        return t("desk.failed", lang, error=str(error)) if error is not None else ""

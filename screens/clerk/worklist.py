@@ -89,8 +89,9 @@ class WorklistScreen(DeskList):
         table.display = bool(w and w.items)
         if not table.display:
             return
-        headers = [t(f"desk.worklist.col.{c}", lang) for c in ("state", "number", "organisation", "instruments",
-                                                                "contact", "phone")]
+        headers = [t(key, lang) for key in ("desk.worklist.col.state", "desk.worklist.col.number",
+                                            "desk.worklist.col.organisation", "desk.worklist.col.instruments",
+                                            "desk.worklist.col.contact", "desk.worklist.col.phone")]
         fill_table(table, headers, [self.cells(i, lang) for i in w.items], [str(i.ticket_id) for i in w.items],
                    shrinkable=SHRINKABLE, width=self.size.width or self.app.size.width,
                    visible_rows=(self.size.height or self.app.size.height) - 9,
@@ -101,7 +102,7 @@ class WorklistScreen(DeskList):
                 table.move_cursor(row=at, animate=False)
 
     def cells(self, item, lang: str) -> list[str]:
-        from kiosk.store.worklist import state_text
+        from kiosk.i18n.worklist_text import state_text
 
         return [state_text(item, lang), item.number, item.organisation, str(item.instruments), item.contact,
                 item.phone]

@@ -62,7 +62,7 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def storage(database_url):
-    from central.storage import open_storage
+    from central.schema import open_storage
 
     store = open_storage(database_url)
     yield store

@@ -40,7 +40,7 @@ def test_add_device_enrol_list_and_revoke(central):
     code = out.strip()
     assert status == 0 and len(code) == 19 and "kiosk enroll" in err and "7天内有效" in err
     from central.devices import enroll
-    from central.storage import open_storage
+    from central.schema import open_storage
 
     storage = open_storage(f"sqlite:///{central.db}")
     uid = str(uuid.uuid4())

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from central import feed
-from central.storage import open_storage
+from central.schema import open_storage
 
 psycopg = pytest.importorskip("psycopg")
 WAIT = 30  # seconds: a bound on each wait, never a way to synchronise

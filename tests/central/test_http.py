@@ -76,7 +76,7 @@ def free_port() -> int:
 def test_kiosk_central_serve_with_two_workers_on_postgresql(pg_schema_url, tmp_path, log):
     """With `--log json` (what the journal gets under systemd), uvicorn's own lines, in the
     main process and in each worker, are JSON too: the access log included."""
-    from central.storage import open_storage
+    from central.schema import open_storage
 
     storage = open_storage(pg_schema_url)
     codes = add_device(storage, "kiosk"), add_device(storage, "clerk")

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from central import schema
-from central.storage import Storage, StorageError, open_storage
+from central.schema import open_storage
+from central.storage import Storage, StorageError
 
 from .nodes import enrol, pull_all, push
 

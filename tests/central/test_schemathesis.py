@@ -26,6 +26,8 @@ from central.devices import add_device, enroll
 from .nodes import public_key
 
 EXAMPLES = 150  # per operation and mode; the whole file stays well under a minute
+# Thousands of generated requests, valid and malformed: the API under torture, not the fast lane.
+pytestmark = pytest.mark.reliability
 
 
 @pytest.fixture

@@ -12,10 +12,6 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "e2e: end to end in a real browser (Debian's Chromium, installed if missing)")
-
-
 def _say(config, text: str) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

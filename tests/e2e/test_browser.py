@@ -26,8 +26,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-pytestmark = pytest.mark.e2e
-
 # As root on a machine whose network is closed: no sandbox (root), no GPU, and none of
 # Chromium's own background connections (refused here, many at a time) or first-run work.
 # Playwright gives the browser a new, empty profile (--user-data-dir) of its own.

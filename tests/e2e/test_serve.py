@@ -9,8 +9,8 @@ import sys
 from dataclasses import replace
 from types import SimpleNamespace
 
-from kiosk.ops.config import load_config
 from kiosk.ops.serve import app_command, is_loopback, serve
+from kiosk.settings.config import load_config
 
 
 def test_it_binds_to_this_machine_unless_told_otherwise(run):

@@ -15,8 +15,8 @@ import pytest
 from db.backup import backup_database
 from db.connection import LATEST, open_database
 from db.models import database_proxy
-from kiosk.ops.config import load_config
 from kiosk.ops.doctor import exit_code, run_checks, to_json
+from kiosk.settings.config import load_config
 from tests.printer_peers import OK, TcpPrinter
 
 from .conftest import make_v1, register_one

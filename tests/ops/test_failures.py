@@ -232,7 +232,7 @@ async def test_a_damaged_header_puts_the_kiosk_out_of_service_with_a_clear_scree
 async def test_a_damaged_database_puts_the_desk_out_of_service_and_the_lock_key_leaves_it_there(tmp_path):
     from dataclasses import replace
 
-    from kiosk.ops.config import load_config
+    from kiosk.settings.config import load_config
     from screens.clerk.app import DeskApp
     from tests.kiosk_pilot import settle
 

@@ -1,4 +1,4 @@
-"""Structured logs (kiosk/ops/logs.py): JSON lines for journald, and no personal data in them.
+"""Structured logs (kiosk/settings/logs.py): JSON lines for journald, and no personal data in them.
 
 The full run (at DEBUG, more than the product's INFO): a customer registers through the real app (pilot), the receipt prints on the
 preview printer, the sync loop pushes the ticket to a real central (uvicorn in a thread, its
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.ops.logs import JsonFormatter, configure_logging
+from kiosk.settings.logs import JsonFormatter, configure_logging
 
 KIOSK = Path(sys.executable).with_name("kiosk")
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,13 +95,13 @@ def test_the_kiosk_logs_json_to_the_journal_socket_when_asked(root_logger, monke
     the lines go to the syslog socket journald listens on; here a socket the test binds."""
     import socket
 
-    import kiosk.ops.logs
+    import kiosk.settings.logs
 
     path = tmp_path / "log.sock"
     journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     journal.bind(str(path))
     journal.settimeout(5)
-    monkeypatch.setattr(kiosk.ops.logs, "JOURNAL_SOCKET", str(path))
+    monkeypatch.setattr(kiosk.settings.logs, "JOURNAL_SOCKET", str(path))
     configure_logging(tmp_path, "journal", tui=True)
     logging.getLogger("kiosk.test").info("ticket %s registered", 7, extra={"lines": 3})
     datagram = journal.recv(65536).decode("utf-8")
@@ -114,9 +114,9 @@ def test_the_kiosk_logs_json_to_the_journal_socket_when_asked(root_logger, monke
 
 
 def test_without_a_journal_socket_the_kiosk_logs_to_its_file(root_logger, monkeypatch, tmp_path, capsys):
-    import kiosk.ops.logs
+    import kiosk.settings.logs
 
-    monkeypatch.setattr(kiosk.ops.logs, "JOURNAL_SOCKET", str(tmp_path / "absent.sock"))
+    monkeypatch.setattr(kiosk.settings.logs, "JOURNAL_SOCKET", str(tmp_path / "absent.sock"))
     configure_logging(tmp_path, "journal", tui=True)
     logging.getLogger("kiosk.test").info("started")
     assert "unusable" in capsys.readouterr().err
@@ -151,14 +151,14 @@ def test_under_journald_a_command_logs_json_to_stderr(tmp_path):
 async def test_a_registration_and_its_sync_log_no_personal_data(root_logger, tmp_path):
     pytest.importorskip("fastapi", reason="the sync half needs the central extra: pip install -e '.[test]'")
     from central.devices import add_device
+    from central.schema import open_storage
     from central.server import serve_in_thread
-    from central.storage import open_storage
     from db.connection import open_database
     from db.models import OutboxEvent, Ticket
     from kiosk.store.catalog import ensure_catalog
     from kiosk.store.keys import own_public_key
     from kiosk.store.registration import ensure_device
-    from kiosk.sync import enroll, enrolment
+    from kiosk.sync.enrolment import enroll, enrolment
     from tests.kiosk_pilot import CUSTOMER, make_app, next_sync, register_one, settle
 
     stream = io.StringIO()

@@ -1,6 +1,6 @@
 """A kiosk's writing half in a process of its own, for the kill -9 torture test
 (tests/reliability/test_torture.py). Real code on a real file: db/connection.open_database
-(WAL, synchronous=FULL), kiosk/registration.register, kiosk/spool.print_due.
+(WAL, synchronous=FULL), kiosk/store/registration.register, kiosk/printing/spool.print_due.
 
     python -m tests.reliability.worker register DB SEED
     python -m tests.reliability.worker spool DB LEDGER [SECONDS]
@@ -103,8 +103,8 @@ class LedgerPrinter:
 
 def spool_until_done(db: str, ledger: str, seconds: float) -> None:
     from db.connection import open_database
-    from kiosk.ops.institute import load_institute
     from kiosk.printing.spool import PrinterSettings, print_due, recover_interrupted
+    from kiosk.settings.institute import load_institute
 
     open_database(db)
     recovered = recover_interrupted()
@@ -131,7 +131,7 @@ def zygote() -> None:
     import traceback
 
     # Everything a child imports, now, before any fork.
-    for module in ("db.connection", "kiosk.store.catalog", "kiosk.domain.fees", "kiosk.ops.institute", "kiosk.store.registration",
+    for module in ("db.connection", "kiosk.store.catalog", "kiosk.domain.fees", "kiosk.settings.institute", "kiosk.store.registration",
                    "kiosk.printing.spool", "printer.backends", "printer.escpos_render", "printer.profiles"):
         importlib.import_module(module)
 

@@ -47,13 +47,15 @@ class Node:
         from central.devices import add_device
         from kiosk.store.keys import own_public_key
         from kiosk.store.registration import ensure_device
-        from kiosk.sync import enroll
+        from kiosk.sync.enrolment import enroll
 
         enroll(central.url, add_device(central.storage, self.role), ensure_device(), own_public_key(self.uid))
 
     def sync(self, url: str | None = None):
         """One pass; `url` overrides the enrolled one (a proxy in front of central)."""
-        from kiosk.sync import Central, enrolment, sync_pass
+        from kiosk.sync.client import Central
+        from kiosk.sync.enrolment import enrolment
+        from kiosk.sync.loop import sync_pass
 
         enrolled = enrolment()
 

@@ -1,7 +1,7 @@
 """A faulty network between a device and central, for the sync fault tests: an asyncio TCP
 proxy on 127.0.0.1:0 in a thread of its own, forwarding to central's port.
 
-The device's client (kiosk/sync.py `Central`, stdlib http.client) opens a fresh connection for
+The device's client (kiosk/sync/client.py `Central`, stdlib http.client) opens a fresh connection for
 each request, so a connection here is one HTTP request and its answer. The request is read
 whole (headers, then Content-Length bytes) before a seeded `random.Random` picks what happens:
 

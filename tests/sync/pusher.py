@@ -2,7 +2,7 @@
 
     python -m tests.sync.pusher DB URL [--batch N] [--until-empty]
 
-Opens the kiosk database at DB (already enrolled), then runs `kiosk.sync.sync_pass` against
+Opens the kiosk database at DB (already enrolled), then runs `kiosk.sync.loop.sync_pass` against
 URL (central, or a proxy in front of it) pass after pass, and says on stdout, one flushed line
 each, what it is about to do and what it has done, so the test can pick its moment to kill:
 
@@ -37,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from db.connection import open_database
     from db.models import Device
-    from kiosk.sync import Central, SyncError, enrolment, record_push, sync_pass
+    from kiosk.sync.client import Central, SyncError
+    from kiosk.sync.enrolment import enrolment
+    from kiosk.sync.loop import sync_pass
+    from kiosk.sync.outbox import record_push
 
     db = open_database(args.db)
     enrolled = enrolment()

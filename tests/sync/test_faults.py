@@ -27,10 +27,16 @@ from typing import Self
 import pytest
 
 from db.models import HeldChange, IntakeLine, OutboxEvent, Ticket, TicketEvent
-from kiosk.sync import BATCH, Backlog, Central, SyncError, backlog, cursor, enrolment, sync_pass
+from kiosk.sync.client import Central, SyncError
+from kiosk.sync.enrolment import enrolment
+from kiosk.sync.feed import cursor
+from kiosk.sync.loop import sync_pass
+from kiosk.sync.outbox import BATCH, Backlog, backlog
 
 from .conftest import central_event_uids, register
 from .fault_proxy import FAULTS, FaultProxy
+
+pytestmark = pytest.mark.reliability  # fault proxies and kill -9, in every test here
 
 ROOT = Path(__file__).resolve().parents[2]
 PUSH, PULL = "POST /api/v1/events", "GET /api/v1/changes"

@@ -1,6 +1,6 @@
 """Ratings and their follow-ups travel to the clerk desks: a kiosk rates, a desk sees the
 follow-up, another desk sees it closed and by whom. Against a real central (the Node helpers),
-and the feed handlers alone with hand-built changes (kiosk.sync.apply_changes)."""
+and the feed handlers alone with hand-built changes (kiosk.sync.feed.apply_changes)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,16 @@ def enroll_named(node, central, name: str) -> None:
     from central.devices import add_device
     from kiosk.store.keys import own_public_key
     from kiosk.store.registration import ensure_device
-    from kiosk.sync import enroll
+    from kiosk.sync.enrolment import enroll
 
     enroll(central.url, add_device(central.storage, node.role, name), ensure_device(), own_public_key(node.uid))
 
 
 def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
+    from kiosk.domain.feedback import FeedbackEntry
     from kiosk.store.clerks import add_clerk
     from kiosk.store.desk import mark_ready, pick_up, receive
     from kiosk.store.feedback import (
-        FeedbackEntry,
         check_phone_digits,
         close_followup,
         find_ticket_for_feedback,
@@ -94,7 +94,8 @@ def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):
 
 def test_a_follow_up_closed_in_the_back_office_reaches_the_desks(central, nodes):
     from central.followups import close
-    from kiosk.store.feedback import FeedbackEntry, give_feedback, open_followups
+    from kiosk.domain.feedback import FeedbackEntry
+    from kiosk.store.feedback import give_feedback, open_followups
     from kiosk.store.registration import ensure_device
 
     kiosk, desk = nodes("kiosk", prefix="K1"), nodes("desk", role="clerk")
@@ -146,7 +147,7 @@ def uid(n: int) -> str:
 
 def apply(*changes: dict):
     from kiosk.store.registration import ensure_device
-    from kiosk.sync import apply_changes
+    from kiosk.sync.feed import apply_changes
 
     return apply_changes(list(changes), max(c["seq"] for c in changes), ensure_device("D1", role="clerk").uid)
 

@@ -89,7 +89,7 @@ def test_a_step_that_arrives_before_its_ticket_waits_for_it(central, nodes):
 
 def test_an_event_central_refuses_is_parked_and_the_rest_goes_on(central, nodes):
     from db.models import utc_now
-    from kiosk.sync import parked_events
+    from kiosk.sync.outbox import parked_events
 
     kiosk = nodes("kiosk")
     with kiosk.open():
@@ -149,10 +149,10 @@ def test_enroll_and_sync_from_the_command_line(central, run, tmp_path):
 def test_a_push_too_large_for_central_is_split_and_an_event_too_large_alone_is_parked(central, nodes, monkeypatch):
     """Central refuses bodies over its limit with 413: the batch is halved until it passes, and
     an event too large by itself is parked, so the queue never sticks."""
-    from central.app import _BodyLimit
-    from kiosk import sync
+    from central.api.limits import BodyLimit as _BodyLimit
+    from kiosk.sync import outbox
 
-    monkeypatch.setattr(sync, "BATCH_BYTES", 10**9)  # the device's own cap out of the way
+    monkeypatch.setattr(outbox, "BATCH_BYTES", 10**9)  # the device's own cap out of the way
     # central's limit, small (Starlette builds its middleware at the first request, still to come)
     monkeypatch.setattr(_BodyLimit.__init__, "__defaults__", (40_000,))
     kiosk = nodes("kiosk")
@@ -170,7 +170,7 @@ def test_a_push_too_large_for_central_is_split_and_an_event_too_large_alone_is_p
 
 def test_a_batch_is_capped_by_size_as_well_as_count(db, catalog):
     from kiosk.store.registration import ensure_device
-    from kiosk.sync import pending_batch
+    from kiosk.sync.outbox import pending_batch
 
     ensure_device("K1")
     register(5)
@@ -181,8 +181,9 @@ def test_a_batch_is_capped_by_size_as_well_as_count(db, catalog):
 
 
 def test_feedback_and_its_follow_up_reach_central(central, nodes):
+    from kiosk.domain.feedback import FeedbackEntry
     from kiosk.store.clerks import add_clerk
-    from kiosk.store.feedback import FeedbackEntry, close_followup, give_feedback, open_followups
+    from kiosk.store.feedback import close_followup, give_feedback, open_followups
     from kiosk.store.registration import ensure_device
 
     kiosk = nodes("kiosk")

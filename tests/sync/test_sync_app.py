@@ -13,7 +13,7 @@ from .conftest import central_event_uids
 
 def _enrolled_kiosk(nodes, central, url=None):
     """A kiosk database enrolled with central (then pointed at `url`, if given)."""
-    from kiosk.sync import enrolment, save_enrolment
+    from kiosk.sync.enrolment import enrolment, save_enrolment
 
     kiosk = nodes("kiosk")
     with kiosk.open():

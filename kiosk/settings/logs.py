@@ -152,7 +152,7 @@ def uvicorn_log_config() -> dict | None:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"kiosk": {"()": "kiosk.ops.logs.command_handler", "fmt": fmt}},
+        "handlers": {"kiosk": {"()": "kiosk.settings.logs.command_handler", "fmt": fmt}},
         "root": {"handlers": ["kiosk"], "level": "INFO"},
         "loggers": {"peewee": {"level": "INFO"}},
     }

@@ -1,0 +1,91 @@
+"""A device pushes its outbox: `POST /api/v1/events`, a batch applied whole or refused whole.
+
+The body is read here rather than bound by FastAPI: central/ingest.py checks a batch once,
+from the bytes (msgspec, in C), and stores each payload as sent. `EventsIn` only documents
+the shape (`document_body` adds it to the OpenAPI components)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from .. import devices, ingest
+from ..auth import Device
+from ..storage import Storage
+from .deps import Me, Store
+from .responses import BUSY, MALFORMED, UNAUTHORISED, Problem, json_response
+
+log = logging.getLogger("central")
+
+router = APIRouter(tags=["device"])
+
+
+class EventIn(BaseModel):
+    # For the OpenAPI description; the body is checked by central/ingest.py. A bad uid, kind,
+    # time or payload comes back *by uid* in `rejected` (so the device can park that one event).
+    uid: str
+    kind: str
+    created_at: str
+    payload: dict[str, Any]
+
+
+class EventsIn(BaseModel):
+    events: list[EventIn] = Field(min_length=1, max_length=ingest.MAX_BATCH)
+
+
+class Acked(BaseModel):
+    acked: list[str]
+
+
+@router.post("/api/v1/events", response_model=Acked,
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"$ref": "#/components/schemas/EventsIn"}}}}},
+             responses={**MALFORMED, 422: {"model": Problem, "description": "Refused events by uid in "
+                                           "`rejected` (nothing was applied), or a malformed body"},
+                        **UNAUTHORISED, **BUSY})
+async def push(request: Request, me: Me, store: Store) -> Response:
+    if not _is_json(request.headers.get("content-type")):
+        return json_response({"detail": [{"type": "content_type", "loc": ["body"],
+                                          "msg": "Content-Type must be application/json"}]}, 422)
+    return await run_in_threadpool(_push, store, me, await request.body())
+
+
+def _push(store: Storage, me: Device, body: bytes) -> Response:
+    try:
+        events = ingest.parse_batch(body)
+    except ingest.Malformed as e:
+        return json_response({"detail": e.problems}, 422)
+    checked, rejected = ingest.validate(me, events)
+    if rejected:
+        devices.touch(store, me)
+        log.info("push refused: %d of %d events from %s", len(rejected), len(events), me.uid)
+        return json_response({"rejected": [{"uid": r.uid, "error": r.error} for r in rejected],
+                              "detail": f"{len(rejected)} of {len(events)} events refused; nothing was applied"}, 422)
+    return json_response({"acked": ingest.apply(store, me, checked)})
+
+
+def _is_json(content_type: str | None) -> bool:
+    return content_type is None or content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def document_body(app: FastAPI) -> None:
+    """Add `EventsIn`, and the models it refers to, to the app's OpenAPI components: push
+    parses its own body, so FastAPI does not know it."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default()
+            body = EventsIn.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(body.pop("$defs", {}))
+            components[EventsIn.__name__] = body
+            return schema  # FastAPI keeps it as app.openapi_schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend its description

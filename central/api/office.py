@@ -1,0 +1,22 @@
+"""The back office's overview: tickets by status and the devices (central/office.py)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from ..office import render_html, summary
+from .deps import Office, Store
+from .responses import BUSY, PAGE, UNAUTHORISED, json_response
+
+router = APIRouter(tags=["office"])
+
+
+@router.get("/api/v1/office/summary", responses={**UNAUTHORISED, **BUSY})
+def office_summary(_: Office, store: Store) -> Response:
+    return json_response(summary(store))
+
+
+@router.get("/office", response_class=HTMLResponse, responses=PAGE)
+def office_page(_: Office, store: Store) -> HTMLResponse:
+    return HTMLResponse(render_html(summary(store)))

@@ -1,0 +1,60 @@
+"""What the routes answer with: compact JSON, CSV downloads, and the error shapes the OpenAPI
+description documents for them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+
+class RejectedEvent(BaseModel):
+    uid: str
+    error: str
+
+
+class Problem(BaseModel):
+    """Every error: `detail` says why (FastAPI's own validation errors give a list there);
+    `error` is a stable word where there is one; `rejected` names refused events."""
+
+    detail: str | list[dict[str, Any]]
+    error: str | None = None
+    rejected: list[RejectedEvent] | None = None
+
+
+# What a route documents beside its 200, by status code (FastAPI's `responses`).
+Responses = dict[int | str, dict[str, Any]]
+
+UNAUTHORISED: Responses = {401: {"model": Problem, "description": "No token, an unknown one or a revoked device's"}}
+BUSY: Responses = {503: {"model": Problem, "description": "The database is busy or unreachable: retry"}}
+MALFORMED: Responses = {422: {"model": Problem, "description": "A malformed request"},
+             413: {"model": Problem, "description": "A body over 16 MB"}}
+BAD_QUERY: Responses = {422: {"model": Problem, "description": "A bad parameter"}}
+# An HTML page's errors: its own refusals are pages; authentication, FastAPI's checks and a
+# busy database answer JSON (declared explicitly: a model would be documented as text/html).
+PROBLEM_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+HTML_TEXT = {"text/html": {"schema": {"type": "string"}}}
+PAGE: Responses = {401: {"description": UNAUTHORISED[401]["description"], "content": PROBLEM_JSON},
+                    503: {"description": BUSY[503]["description"], "content": PROBLEM_JSON}}
+PAGE_ERRORS: Responses = {422: {"description": "A bad parameter, said in the page",
+                                "content": {**HTML_TEXT, **PROBLEM_JSON}}}
+HTML_ERROR = {"content": HTML_TEXT}
+CSV: Responses = {200: {"description": "CSV (UTF-8)", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """UTF-8 JSON without spaces: Chinese text as itself, not as \\u escapes."""
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), status,
+                    media_type="application/json")
+
+
+def csv_response(text: str, filename: str) -> Response:
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def invalid(error: ValueError) -> Response:
+    """A bad parameter of a JSON or CSV route."""
+    return json_response({"detail": str(error), "error": "invalid"}, 422)

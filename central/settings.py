@@ -1,0 +1,48 @@
+"""Central's settings, from its environment. Central is a deployable of its own: it reads
+neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
+
+    DATABASE_URL         postgresql://... or sqlite:///PATH (else central.sqlite3 in the data folder)
+    CENTRAL_POOL_SIZE    database connections per worker process (8)
+    INSTITUTE_TIME_ZONE  the zone of every date the office shows or a rule counts (Asia/Shanghai)
+    KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kiosk.domain.clock import DEFAULT_ZONE
+
+# The kiosk's folder name (kiosk/settings/config.py APP_NAME): a machine that runs a kiosk and a
+# small central keeps central.sqlite3 beside the kiosk's database, where it has always been.
+DATA_FOLDER = "metrology-kiosk"
+POOL_SIZE = 8
+
+
+def data_dir() -> Path:
+    if os.environ.get("KIOSK_DATA_DIR"):
+        return Path(os.environ["KIOSK_DATA_DIR"])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(DATA_FOLDER, appauthor=False))
+
+
+def database_url(explicit: str | None = None, db_path: str | Path | None = None) -> str:
+    """`--database-url`, else $DATABASE_URL, else an SQLite file (`--db`, else central.sqlite3
+    in the data folder)."""
+    url = explicit or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    if db_path is None:
+        db_path = data_dir() / "central.sqlite3"
+    return f"sqlite:///{Path(db_path).resolve()}"
+
+
+def pool_size() -> int:
+    return int(os.environ.get("CENTRAL_POOL_SIZE", str(POOL_SIZE)))
+
+
+def time_zone() -> str:
+    """The institute's zone: a server's own clock is usually UTC."""
+    return os.environ.get("INSTITUTE_TIME_ZONE") or DEFAULT_ZONE

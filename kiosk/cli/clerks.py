@@ -1,0 +1,109 @@
+"""`kiosk clerk`: the clerk desk itself (kiosk/cli/run.py starts it), and the clerk accounts
+under it: add, remove, list, admin."""
+
+from __future__ import annotations
+
+import sys
+
+from kiosk.cli.common import CommandError, open_node
+from kiosk.cli.run import cmd_clerk_desk
+from kiosk.domain.clock import local
+from kiosk.i18n import t
+from kiosk.settings.config import Config
+
+
+def _read_pin(lang: str) -> str:
+    """Twice with getpass at a terminal; else the first line of stdin (a second, if given,
+    must repeat it)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        pin = getpass.getpass(t("clerk.pin_prompt", lang))
+        if getpass.getpass(t("clerk.pin_again", lang)) != pin:
+            raise CommandError("clerk.error", t("clerk.pin_mismatch", lang), lang)
+        return pin
+    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[1] != lines[0]:
+        raise CommandError("clerk.error", t("clerk.pin_mismatch", lang), lang)
+    return lines[0] if lines else ""
+
+
+def cmd_clerk_add(args, config: Config) -> int:
+    from kiosk.store.clerks import ClerkError, add_clerk, check_pin_format, normalise_username
+
+    lang = config.language
+    try:
+        normalise_username(args.username)  # before the PIN is asked for
+        pin = check_pin_format(_read_pin(lang))
+        open_node(config)
+        clerk = add_clerk(args.username, args.name, pin, admin=args.admin)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), lang) from None
+    print(t("clerk.added", lang, username=clerk.username, name=clerk.display_name))
+    return 0
+
+
+def cmd_clerk_remove(args, config: Config) -> int:
+    from kiosk.store.clerks import ClerkError, remove_clerk
+
+    open_node(config)
+    try:
+        remove_clerk(args.username)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), config.language) from None
+    print(t("clerk.removed", config.language, username=args.username.strip().lower()))
+    return 0
+
+
+def cmd_clerk_list(args, config: Config) -> int:
+    from db.models import utc_now
+    from kiosk.store.clerks import list_clerks
+
+    open_node(config)
+    clerks = list_clerks()
+    if not clerks:
+        print(t("clerk.none", config.language), file=sys.stderr)
+    now = utc_now()
+    for clerk in clerks:
+        locked = ""
+        if clerk.locked_until and clerk.locked_until > now:
+            locked = "  " + t("clerk.locked_until", config.language,
+                              time=f"{local(clerk.locked_until):%Y-%m-%d %H:%M}")
+        admin = "  " + t("clerk.admin", config.language) if clerk.admin else ""
+        print(f"{clerk.username}\t{clerk.display_name}{admin}{locked}")
+    return 0
+
+
+def cmd_clerk_admin(args, config: Config) -> int:
+    """`kiosk clerk admin USERNAME --on|--off`: who may open the satisfaction screen."""
+    from kiosk.store.clerks import ClerkError, set_admin
+
+    open_node(config)
+    try:
+        set_admin(args.username, args.on)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), config.language) from None
+    print(t("clerk.admin_on" if args.on else "clerk.admin_off", config.language,
+            username=args.username.strip().lower()))
+    return 0
+
+
+def register(sub) -> None:
+    clerk = sub.add_parser("clerk", help="the clerk desk; clerk accounts (add, remove, list)")
+    clerk.set_defaults(func=cmd_clerk_desk)
+    clerks = clerk.add_subparsers(dest="clerk_command")
+    p = clerks.add_parser("add", help="add a clerk; the PIN (4-12 digits) is asked twice, or read from stdin")
+    p.add_argument("username")
+    p.add_argument("--name", required=True, help="the name shown on screens and receipts")
+    p.add_argument("--admin", action="store_true", help="may open the satisfaction screen (满意度统计)")
+    p.set_defaults(func=cmd_clerk_add)
+    p = clerks.add_parser("remove", help="a clerk can no longer unlock the desk")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_clerk_remove)
+    clerks.add_parser("list", help="the clerks who can unlock the desk").set_defaults(func=cmd_clerk_list)
+    p = clerks.add_parser("admin", help="give (--on) or take (--off) the right to open the satisfaction screen")
+    p.add_argument("username")
+    onoff = p.add_mutually_exclusive_group(required=True)
+    onoff.add_argument("--on", dest="on", action="store_true")
+    onoff.add_argument("--off", dest="on", action="store_false")
+    p.set_defaults(func=cmd_clerk_admin)

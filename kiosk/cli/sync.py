@@ -1,0 +1,81 @@
+"""`kiosk enroll` (join the central system) and `kiosk sync` (push and pull, once or for ever)."""
+
+from __future__ import annotations
+
+import json
+
+from kiosk.cli.common import CommandError, open_node, open_node_with_key
+from kiosk.i18n import t
+from kiosk.settings.config import Config
+
+
+def cmd_enroll(args, config: Config) -> int:
+    """Trade the one-time code from `kiosk central add-device` for this device's token."""
+    from kiosk.store.keys import own_public_key
+    from kiosk.store.registration import ensure_device
+    from kiosk.sync.client import SyncError
+    from kiosk.sync.enrolment import enroll
+
+    open_node_with_key(config)
+    device = ensure_device(config.device_prefix)
+    try:
+        done = enroll(args.url, args.code, device, own_public_key(device.uid))
+    except (SyncError, ValueError) as e:
+        raise CommandError("cli.enroll_failed", str(e), config.language) from None
+    print(t("cli.enrolled", config.language, url=done.url, role=done.role, device=device.uid))
+    return 0
+
+
+async def _direct(fn, *args):
+    return fn(*args)
+
+
+def cmd_sync(args, config: Config) -> int:
+    """One pass (push, then pull), or `--daemon`: passes for ever, with backoff when offline."""
+    import asyncio
+    import time
+
+    from kiosk.store.registration import ensure_device
+    from kiosk.sync.client import Central, SyncError, backoff
+    from kiosk.sync.enrolment import enrolment
+    from kiosk.sync.loop import sync_pass
+    from kiosk.sync.outbox import parked_events
+
+    open_node(config)
+    lang = config.language
+    if args.parked:
+        for uid, kind, reason in parked_events():
+            print(f"{uid}\t{kind}\t{reason}")
+        return 0
+    enrolled = enrolment()
+    if enrolled is None:
+        raise CommandError("cli.not_enrolled", str(config.database), lang)
+    central, own = Central(enrolled.url, enrolled.token), ensure_device().uid
+    failures = 0
+    while True:
+        try:
+            report = asyncio.run(sync_pass(central, _direct, own, net_call=_direct))
+        except SyncError as e:
+            if not args.daemon:
+                raise CommandError("cli.sync_failed", str(e), lang) from None
+            failures += 1
+            time.sleep(backoff(failures))
+            continue
+        failures = 0
+        print(json.dumps({"pushed": report.pushed, "parked": report.parked, "pulled": report.pulled,
+                          "waiting": report.backlog.waiting, "parked_total": report.backlog.parked}), flush=True)
+        if not args.daemon:
+            return 0
+        time.sleep(args.interval)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("enroll", help="join the central system with a one-time code from `kiosk central add-device`")
+    p.add_argument("url", help="the central system, e.g. http://central.local:8400")
+    p.add_argument("code")
+    p.set_defaults(func=cmd_enroll)
+    p = sub.add_parser("sync", help="push the outbox and pull changes once (the running app does this by itself)")
+    p.add_argument("--daemon", action="store_true", help="keep syncing; back off while the central system is away")
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between passes with --daemon")
+    p.add_argument("--parked", action="store_true", help="list the events the central system refused")
+    p.set_defaults(func=cmd_sync)

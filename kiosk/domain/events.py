@@ -1,0 +1,234 @@
+"""The events a device writes to its outbox: one definition per kind, its fields, their types
+and its version, shared by the device (which builds them and reads them back from the change
+feed) and by central (which checks every pushed payload against them, central/events.py).
+
+Each payload is a msgspec Struct: central decodes the bytes a device sent straight into it (in
+C, with every constraint below checked), and a device reads a pulled change with `read`, which
+checks the same. Fields a kind does not name are allowed, so a newer device may add some; a
+kind's `version` changes only when a reader of the previous one could no longer read it (a
+field removed, renamed or narrowed), never for an added optional field.
+
+`to_json` writes a payload as the outbox stores and pushes it: keys sorted, UTF-8 text, times as
+`datetime.isoformat` writes them. Those bytes are what central stores and relays.
+
+Pure: no database, no network; msgspec is the one dependency.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+from kiosk.domain.validation import MAX_TEXT
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # canonical, lower case
+NUMBER_PATTERN = r"^[0-9A-Z]{1,8}-[0-9]{6}-[0-9]{4,6}$"  # K7Q-261124-0007 (kiosk/domain/ids.py)
+
+Uuid = Annotated[str, Meta(pattern=UUID_PATTERN)]
+Number = Annotated[str, Meta(pattern=NUMBER_PATTERN)]
+Text = Annotated[str, Meta(max_length=MAX_TEXT)]
+Required = Annotated[str, Meta(pattern=r"\S", max_length=MAX_TEXT)]  # not blank
+Time = Annotated[datetime, Meta(tz=True)]  # ISO-8601 / RFC 3339 with a UTC offset
+Fen = Annotated[int, Meta(ge=0, le=10**12)]
+Comment = Annotated[str, Meta(max_length=500)]
+Service = Literal["verification", "calibration", "testing", "repair"]
+Use = Literal["trade", "safety", "medical", "environment", "other"]
+
+
+class Payload(Struct, forbid_unknown_fields=False):
+    """A payload's shape. Unknown fields are kept (in the stored bytes), not refused."""
+
+
+# ---- ticket.registered: kiosk/store/registration.py commit() -------------------------------------
+
+
+class Line(Payload):
+    code: Annotated[str, Meta(pattern=r"\S", max_length=20)]
+    quantity: Annotated[int, Meta(ge=1, le=100_000)]
+    service: Service
+    use: Use
+    amount_fen: Fen | None = None  # None: the counter quotes the price
+    model: Text | None = None
+    serial_number: Text | None = None
+    manufacturer: Text | None = None
+    requirements: Text | None = None
+    free_reason: Text | None = None
+    position: Annotated[int, Meta(ge=0)] | None = None
+    points: Annotated[int, Meta(ge=0)] | None = None
+    ranges: Annotated[int, Meta(ge=0)] | None = None
+    metres: Annotated[str, Meta(max_length=20)] | None = None  # decimal text, never a float
+    ac_dc: bool = False
+    repair_if_fails: bool = False
+
+
+class Ticket(Payload):
+    uid: Uuid
+    number: Number
+    device: Uuid
+    created_at: Time
+    total_fen: Fen
+    catalog_version: Annotated[int, Meta(ge=1)] | None = None
+    certificates: Annotated[int, Meta(ge=1, le=10)] | None = None
+    urgent: Text | None = None
+    pickup: Text | None = None
+    certificate_name: Text | None = None
+    policy: Text | None = None
+    code: Annotated[str, Meta(max_length=4000)] | None = None  # the signed ticket code (its QR)
+    ready_on: date | None = None  # the date the receipt promised for the non-urgent lines
+    urgent_hours: Literal[8, 24, 72] | None = None  # the urgent lines' promise, from intake
+
+
+class Customer(Payload):
+    organisation: Required
+    credit_code: Text | None = None
+    address: Text | None = None
+    contact: Text | None = None
+    phone: Text | None = None
+
+
+class Registered(Payload):
+    """A ticket as registered: also the one description every path stores a ticket from
+    (kiosk/store/tickets.py store_ticket)."""
+
+    ticket: Ticket
+    customer: Customer
+    lines: Annotated[list[Line], Meta(min_length=1, max_length=100)]
+
+
+# ---- ticket.received / ready / picked_up: kiosk/store/desk.py _step() ------------------------------
+
+
+class Clerk(Payload, omit_defaults=True):
+    """Who took the step; written as {} when no clerk did."""
+
+    username: Text | None = None
+    name: Text | None = None
+
+
+class Step(Payload, omit_defaults=True):
+    event: Uuid  # the desk's own ticket_event uid
+    ticket: Uuid
+    number: Number
+    device: Uuid
+    at: Time
+    clerk: Clerk | None = None
+    kind: None = None  # reserved: the change feed adds the step's kind under this name (never written)
+
+
+class IntakeLine(Payload):
+    """One line as the receiving clerk took it in."""
+
+    code: Annotated[str, Meta(pattern=r"\S", max_length=20)]
+    quantity: Annotated[int, Meta(ge=1, le=100_000)]
+    service: Service
+    use: Use
+    ticket_line_id: int | None = None  # None: a line the clerk added
+    condition: Text = ""
+    accessories: Text = ""
+    serial_number: Text = ""
+    refused: bool = False
+
+
+class Received(Step):
+    total_fen: Fen | None = None
+    estimate: dict[str, Any] | None = None  # kiosk.domain.fees.Estimate.to_dict() of the lines kept
+    lines: Annotated[list[IntakeLine], Meta(max_length=100)] | None = None
+
+
+class Ready(Step):
+    pass
+
+
+class PickedUp(Step):
+    certificates: dict[str, Annotated[str, Meta(max_length=40)]] | None = None  # intake position -> number
+
+
+# ---- feedback.given / followup.closed: kiosk/store/feedback.py -----------------------------------
+
+
+class StepSeen(Payload):
+    """Where and by whom a ticket was served, as the rating kiosk knew it."""
+
+    device: Uuid | None = None
+    clerk: Text | None = None  # the clerk's username
+
+
+class FollowupOpened(Payload):
+    uid: Uuid
+    due_on: date
+
+
+class FeedbackGiven(Payload, kw_only=True):
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    rating: Annotated[int, Meta(ge=1, le=5)]
+    level: Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+    ticket: Uuid | None = None  # None: anonymous, no link
+    number: Number | None = None
+    hearts: Annotated[list[Literal["warm", "careful", "patient", "dedicated", "reassuring"]],
+                      Meta(max_length=5)] = []
+    reason: Text | None = None
+    reason_text: Text | None = None
+    comment: Comment | None = None
+    callback: bool = False
+    phone: Annotated[str, Meta(max_length=20)] | None = None
+    language: Literal["zh", "en"] = "zh"
+    steps: Annotated[dict[str, StepSeen], Meta(max_length=10)] = {}  # "received", "picked_up"
+    followup: FollowupOpened | None = None  # a poor rating's follow-up
+
+
+class FollowupClosed(Payload, kw_only=True):
+    followup: Uuid
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    note: Comment = ""
+    clerk: Clerk | None = None
+    via: Literal["desk", "office"] | None = None  # "office": closed in central's back office
+
+
+# ---- the kinds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventKind:
+    name: str
+    payload: type[Payload]
+    version: int = 1
+
+
+KINDS: dict[str, EventKind] = {k.name: k for k in (
+    EventKind("ticket.registered", Registered),
+    EventKind("ticket.received", Received),
+    EventKind("ticket.ready", Ready),
+    EventKind("ticket.picked_up", PickedUp),
+    EventKind("feedback.given", FeedbackGiven),
+    EventKind("followup.closed", FollowupClosed),
+)}
+STEPS: dict[str, type[Step]] = {"received": Received, "ready": Ready, "picked_up": PickedUp}  # by status
+
+P = TypeVar("P", bound=Payload)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def to_json(payload: Payload | dict) -> str:
+    """A payload (or a dict holding payload parts) as the outbox stores it."""
+    plain = msgspec.to_builtins(payload, builtin_types=(datetime, date))  # times stay isoformat's, not msgspec's "Z"
+    return json.dumps(plain, ensure_ascii=False, sort_keys=True, default=_iso)
+
+
+def read(kind: type[P], data: dict) -> P:
+    """A payload read back (e.g. from the change feed), checked as central checks it;
+    msgspec.ValidationError if it is not of the kind's shape."""
+    return msgspec.convert(data, kind)

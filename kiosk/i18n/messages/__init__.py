@@ -1,0 +1,27 @@
+"""The zh/en message catalogue, one module per feature, each a plain dict (key -> (zh, en)): Chinese
+first, and every user-visible string lives here. Plain Python, so start-up reads compiled bytecode and
+parses no .po file. tests/test_i18n.py checks no key is in two modules and both texts of each key take
+the same placeholders."""
+
+from __future__ import annotations
+
+from kiosk.i18n.messages import (
+    app,
+    desk,
+    due,
+    estimate,
+    feedback,
+    followups,
+    ops,
+    progress,
+    registration,
+    satisfaction,
+    ticket,
+    welcome,
+    worklist,
+)
+
+FEATURES = (app, welcome, estimate, registration, ticket, progress, feedback, desk, followups, worklist, due,
+            satisfaction, ops)
+
+MESSAGES: dict[str, tuple[str, str]] = {key: texts for feature in FEATURES for key, texts in feature.MESSAGES.items()}

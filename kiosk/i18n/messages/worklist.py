@@ -1,0 +1,26 @@
+"""在办清单 at the clerk desk (screens/clerk/worklist.py)."""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "desk.worklist": ("在办 F12", "Work list F12"),
+    "desk.worklist.title": ("在办清单", "Work list"),
+    "desk.worklist.hint": ("上下键选择，回车到发件窗口办理，Esc返回",
+                           "Up/Down to choose, Enter to take it to dispatch, Esc back"),
+    "desk.worklist.loading": ("正在读取在办的受理单", "Loading the work list"),
+    "desk.worklist.none": ("没有在检或待取的受理单。", "Nothing in the lab and nothing waiting for pickup."),
+    "desk.worklist.count": ("在检{lab}单（逾期{late}），待取{waiting}单（超过{days}天未取{overdue}）",
+                            "In the lab {lab} ({late} late); ready {waiting} ({overdue} waiting over {days} days)"),
+    "desk.worklist.failed": ("读取失败：{error}", "Could not read the list: {error}"),
+    "desk.worklist.col.state": ("承诺完成/待取", "Promised / ready"),
+    "desk.worklist.col.number": ("受理单号", "Ticket"),
+    "desk.worklist.col.organisation": ("送检单位", "Organisation"),
+    "desk.worklist.col.instruments": ("件数", "Qty"),
+    "desk.worklist.col.contact": ("联系人", "Contact"),
+    "desk.worklist.col.phone": ("电话", "Phone"),
+    "desk.worklist.promised": ("在检 {when}", "lab {when}"),
+    "desk.worklist.urgent": ("加急 {when}", "urgent {when}"),
+    "desk.worklist.in_lab": ("在检", "in lab"),
+    "desk.worklist.late": ("逾期", "late"),
+    "desk.worklist.waiting": ("待取 {days}天", "ready {days} days"),
+    "desk.worklist.waiting_overdue": ("待取 {days}天 超期", "ready {days} days, overdue"),
+    "desk.worklist.open": ("办理 回车", "Open Enter"),
+}

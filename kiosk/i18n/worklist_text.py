@@ -1,0 +1,20 @@
+"""The work list's words (在办清单): a ticket's state as the desk and the `kiosk worklist` command say it."""
+
+from __future__ import annotations
+
+from kiosk.domain.worklist import WorkItem
+from kiosk.i18n import t
+
+
+def state_text(item: WorkItem, lang: str) -> str:
+    """在检 11-23 逾期 / 加急 11-25 08:00 / 待取 36天 超期: the earliest promise, or the wait."""
+    if item.status == "ready":
+        return t("desk.worklist.waiting_overdue" if item.late else "desk.worklist.waiting", lang,
+                 days=item.waiting_days)
+    due = item.due
+    if due is None:
+        return t("desk.worklist.in_lab", lang)
+    urgent = item.urgent_by == due
+    when = f"{due:%m-%d %H:%M}" if urgent else f"{item.ready_on:%m-%d}"
+    text = t("desk.worklist.urgent" if urgent else "desk.worklist.promised", lang, when=when)
+    return text + (" " + t("desk.worklist.late", lang) if item.late else "")

@@ -1,0 +1,168 @@
+"""A ticket's rows, written one way whichever path brings the ticket: the kiosk's own
+registration (kiosk/store/registration.py), a desk taking a ticket in from its signed code
+alone (kiosk/store/desk.py import_ticket) and a ticket pulled from central (kiosk/sync/feed.py).
+
+Each path describes the ticket as the `ticket.registered` event carries it
+(kiosk/domain/events.py Registered) and calls `store_ticket`; the rows' columns are listed here
+only. Also one rule for pricing a ticket again from its lines (`price_again`), one way to
+clean a ticket's free text (`clean_field`, kiosk.domain.validation.clean_text) and one way to
+make another node's device row (`foreign_device`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from db.inserts import insert, insert_many
+from db.models import Customer, Device, PricedRow, Ticket, TicketLine, utc_now
+from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, default_policy, estimate
+from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text
+from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
+
+if TYPE_CHECKING:  # the event shapes (msgspec) load with the first ticket stored, not at start-up
+    from kiosk.domain.events import Registered
+
+CUSTOMER_FIELDS = ("organisation", "credit_code", "address", "contact", "phone")
+LINE_TEXTS = ("model", "serial_number", "manufacturer", "requirements")
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    organisation: str
+    credit_code: str = ""
+    address: str = ""
+    contact: str = ""
+    phone: str = ""
+
+
+# ---- free text ---------------------------------------------------------------------------------
+
+# FieldError keys (kiosk/domain/validation.py) as the store's errors say them: to an operator or
+# a log, in English; a customer sees the screens' own words for the same keys.
+_REASONS = {
+    "error.required": "required",
+    "error.too_long": "longer than {max} characters",
+    "error.control_chars": "contains control characters",
+    "error.emoji": "contains characters a receipt printer cannot print",
+}
+
+
+class TextRefused(ValueError):
+    """Free text that `clean_text` refuses; `where` names the field, `error` is the FieldError."""
+
+    def __init__(self, where: str, error: FieldError):
+        self.where, self.error = where, error
+        self.reason = _REASONS.get(error.key, error.key).format(**error.values)
+        super().__init__(f"{where}: {self.reason}")
+
+
+def clean_field(value: str | None, where: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
+    """Free text of a ticket (a name, a serial number, a condition...), cleaned as every screen
+    cleans it: widths folded, whitespace collapsed; control and invisible format characters
+    (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width spaces) and emoji refused. TextRefused."""
+    try:
+        return clean_text(value or "", required=required, max_length=max_length)
+    except FieldError as e:
+        raise TextRefused(where, e) from None
+
+
+def clean_customer(customer: CustomerDetails) -> CustomerDetails:
+    """TextRefused names the field as customer.<name>."""
+    cleaned = {name: clean_field(getattr(customer, name), f"customer.{name}", required=name == "organisation")
+               for name in CUSTOMER_FIELDS}
+    return CustomerDetails(**{**cleaned, "credit_code": cleaned["credit_code"].upper()})
+
+
+# ---- pricing again -----------------------------------------------------------------------------
+
+
+def pricing_catalog(version: int | None, codes: Iterable[str]) -> LoadedCatalog:
+    """The catalogue a ticket's lines are priced with again: the version the ticket was priced
+    with, when this node has it and it holds every fee row named; else this node's latest, when
+    that holds them all (a schedule this node has not received, or rows added since). Neither:
+    the ticket's own version if here, else the latest, and pricing names the rows it lacks."""
+    codes = set(codes)
+    own = load_catalog(version) if version is not None and _has_version(version) else None
+    if own is not None and codes <= own.by_code.keys():
+        return own
+    latest = latest_version()
+    newest = own if own is not None and own.version == latest else load_catalog(latest)
+    return newest if own is None or codes <= newest.by_code.keys() else own
+
+
+def _has_version(version: int) -> bool:
+    return PricedRow.select().where(PricedRow.version == version).exists()
+
+
+class MissingFeeRows(EstimateError):
+    """Fee rows a ticket names that neither its catalogue version nor this node's latest holds."""
+
+    def __init__(self, codes: Sequence[str], version: int):
+        self.codes, self.version = tuple(codes), version
+        super().__init__("lines", f"fee rows {', '.join(codes)} are not in this node's catalogue (version {version})")
+
+
+def price_again(version: int | None, requests: Sequence[LineRequest], urgent: str | None,
+                policy: Policy | None = None) -> tuple[LoadedCatalog, Estimate]:
+    """A ticket's lines priced again, with `pricing_catalog`'s version: the catalogue and the
+    estimate. MissingFeeRows (every row lacking, named), or EstimateError as `estimate` raises it."""
+    codes = [r.item for r in requests]
+    catalog = pricing_catalog(version, codes)
+    missing = [code for code in dict.fromkeys(codes) if code not in catalog.by_code]
+    if missing:
+        raise MissingFeeRows(missing, catalog.version)
+    priced = estimate(EstimateRequest(tuple(requests), urgent), catalog.by_code, policy or default_policy(),
+                      catalog.version)
+    return catalog, priced
+
+
+def estimate_json(priced: Estimate) -> str:
+    """The estimate as a ticket row keeps it (shown again by receipts and the counters)."""
+    return json.dumps(priced.to_dict(), ensure_ascii=False, sort_keys=True, default=str)
+
+
+# ---- the rows ----------------------------------------------------------------------------------
+
+
+def foreign_device(uid: str, number: str | None, now: datetime | None = None) -> int:
+    """Another node's device row, made on first sight; its id. Its prefix is the one of the
+    ticket numbers it issues; a device first seen through a rating (`number` None: the rating
+    kiosk need not be the one that registered the ticket) gets "" (unknown) until a ticket names
+    it. This node's own row is the first one (registration.ensure_device) and keeps its prefix."""
+    prefix = number.split("-")[0] if number else ""
+    device = Device.get_or_none(Device.uid == uid)
+    if device is None:
+        device = Device.create(uid=uid, prefix=prefix, role="kiosk", created_at=now or utc_now())
+    elif not device.prefix and prefix:
+        Device.update(prefix=prefix).where(Device.id == device.id).execute()
+    return device.id
+
+
+def store_ticket(registered: Registered, catalog: LoadedCatalog, estimate_text: str, quoted_lines: int, *,
+                 device_id: int | None = None, stored_at: datetime | None = None) -> int:
+    """Write a ticket's customer, ticket and lines rows; its id. Call inside the caller's
+    transaction. `registered`: the ticket as its event carries it, texts already cleaned;
+    `catalog`: the version its lines' fee rows come from (every code must be in it);
+    `device_id`: the issuing device's row (None: looked up, or made: `foreign_device`)."""
+    t, customer = registered.ticket, registered.customer
+    if device_id is None:
+        device_id = foreign_device(t.device, t.number, stored_at)
+    customer_id = insert(Customer, **{name: getattr(customer, name) or "" for name in CUSTOMER_FIELDS},
+                         created_at=stored_at or utc_now())
+    ticket_id = insert(
+        Ticket, uid=t.uid, number=t.number, device=device_id, customer=customer_id, version=catalog.version,
+        policy_id=t.policy or "", status="registered", urgent=t.urgent, pickup=t.pickup or "in_person",
+        certificates=t.certificates or 1, certificate_name=t.certificate_name or "", total_fen=t.total_fen,
+        quoted_lines=quoted_lines, estimate_json=estimate_text, created_at=t.created_at, code=t.code,
+    )
+    insert_many(TicketLine, [
+        {"ticket": ticket_id, "position": position, "row": catalog.row_ids[ln.code], "code": ln.code,
+         "quantity": ln.quantity, "use": ln.use, "service": ln.service, "points": ln.points, "ranges": ln.ranges,
+         "metres": ln.metres, "ac_dc": ln.ac_dc, **{name: getattr(ln, name) or "" for name in LINE_TEXTS},
+         "repair_if_fails": ln.repair_if_fails, "amount_fen": ln.amount_fen, "free_reason": ln.free_reason}
+        for position, ln in enumerate(registered.lines)])
+    return ticket_id

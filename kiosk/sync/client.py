@@ -1,0 +1,114 @@
+"""The central system's HTTP API as the device calls it (central/README-API.md), one request at
+a time, with the standard library's http.client: the kiosk process carries no HTTP stack
+beyond what Python has (memory, start-up). No database here.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import random
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+PULL_LIMIT = 500
+TIMEOUT = 15.0  # seconds for one request; a dead network fails over to backoff, never hangs
+
+
+class SyncError(Exception):
+    """`kind`: offline (no answer, reset, timeout, 5xx) | auth (401/403: enrol again) |
+    too_large (413: the batch, see kiosk/sync/loop.py) | refused (another 4xx) | bad_response
+    (an answer that is not the contract's)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class PushAnswer:
+    acked: list[str]
+    rejected: dict[str, str]  # uid -> why
+
+
+class Central:
+    """The central system's HTTP API, one request at a time (stdlib http.client)."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = TIMEOUT):
+        parts = urlsplit(url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
+        self._parts = parts
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+        p = self._parts
+        cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
+        conn = cls(p.hostname, p.port, timeout=self.timeout)
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            conn.request(method, p.path + path, body=data, headers=headers)
+            response = conn.getresponse()
+            status, raw = response.status, response.read()
+        except (OSError, http.client.HTTPException) as e:  # TimeoutError and resets are OSErrors
+            raise SyncError("offline", f"{method} {path}: {type(e).__name__}: {e}") from None
+        finally:
+            conn.close()
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            answer = None
+        if status in (401, 403):
+            raise SyncError("auth", f"{method} {path}: {status} {_detail(answer)}")
+        if status >= 500 or status in (408, 429):
+            raise SyncError("offline", f"{method} {path}: {status} {_detail(answer)}")
+        return status, answer
+
+    def health(self) -> bool:
+        status, answer = self.request("GET", "/api/v1/health")
+        return status == 200 and isinstance(answer, dict) and answer.get("ok") is True
+
+    def enroll(self, code: str, device_uid: str, prefix: str, public_key: bytes) -> dict:
+        status, answer = self.request("POST", "/api/v1/enroll", {
+            "code": code, "device_uid": device_uid, "prefix": prefix,
+            "public_key": base64.b64encode(public_key).decode("ascii")})
+        if status != 200 or not isinstance(answer, dict) or not answer.get("token"):
+            raise SyncError("refused", f"enrolment refused: {status} {_detail(answer)}")
+        return answer
+
+    def push(self, events: list[dict]) -> PushAnswer:
+        status, answer = self.request("POST", "/api/v1/events", {"events": events})
+        if status == 200 and isinstance(answer, dict) and isinstance(answer.get("acked"), list):
+            return PushAnswer([str(u) for u in answer["acked"]], {})
+        if status == 422 and isinstance(answer, dict) and isinstance(answer.get("rejected"), list):
+            rejected = {str(r.get("uid")): str(r.get("error")) for r in answer["rejected"] if isinstance(r, dict)}
+            if rejected:
+                return PushAnswer([], rejected)
+        if status == 413:
+            raise SyncError("too_large", f"push refused: {len(events)} events are too large together")
+        if 400 <= status < 500:
+            raise SyncError("refused", f"push refused: {status} {_detail(answer)}")
+        raise SyncError("bad_response", f"push: unexpected answer {status}")
+
+    def changes(self, after: int, limit: int = PULL_LIMIT) -> tuple[list[dict], int, bool]:
+        status, answer = self.request("GET", f"/api/v1/changes?after={int(after)}&limit={int(limit)}")
+        if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("changes"), list):
+            raise SyncError("bad_response" if status == 200 else "refused", f"changes: {status} {_detail(answer)}")
+        return answer["changes"], int(answer.get("next", after)), bool(answer.get("more"))
+
+
+def _detail(answer) -> str:
+    return str(answer.get("detail"))[:200] if isinstance(answer, dict) and answer.get("detail") else ""
+
+
+def backoff(failures: int, base: float = 2.0, cap: float = 300.0, rng=random.random) -> float:
+    """Seconds to wait after `failures` failed passes in a row: exponential, capped, with full
+    jitter (0.5-1.5x), so a hundred kiosks coming back after an outage do not knock together."""
+    return min(cap, base * 2 ** max(0, failures - 1)) * (0.5 + rng())

@@ -1,0 +1,294 @@
+"""Pull: central's change feed applied here, one handler per kind of change.
+
+A page of changes is applied in one transaction with the cursor that follows it: a crash
+between the two cannot skip a change or apply one twice. Changes made of device events
+(tickets, steps, ratings, follow-ups) are read with their shared definition
+(kiosk/domain/events.py), checked as central checked them; a ticket is stored the one way
+every path stores one (kiosk/store/tickets.py). A node never stops on a change it cannot
+apply: it logs why and goes on (a step whose ticket is not here yet is held until it comes).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+import msgspec
+from msgspec.structs import replace
+
+from db.inserts import insert
+from db.models import (
+    CatalogVersion,
+    Clerk,
+    Customer,
+    DeviceKey,
+    Feedback,
+    Followup,
+    HeldChange,
+    IntakeLine,
+    Ticket,
+    TicketEvent,
+    TicketLine,
+    database_proxy,
+    utc_now,
+)
+from kiosk.domain import events
+from kiosk.domain.catalog import parse_csv, to_csv
+from kiosk.domain.fees import LineRequest
+from kiosk.store.catalog import import_rows
+from kiosk.store.desk import STATUSES
+from kiosk.store.tickets import (
+    CUSTOMER_FIELDS,
+    LINE_TEXTS,
+    CustomerDetails,
+    MissingFeeRows,
+    TextRefused,
+    clean_customer,
+    clean_field,
+    estimate_json,
+    foreign_device,
+    price_again,
+    store_ticket,
+)
+from kiosk.sync.settings import CURSOR, put_setting, setting
+
+log = logging.getLogger(__name__)
+
+
+def cursor() -> int:
+    return int(setting(CURSOR, "0"))
+
+
+@dataclass
+class Applied:
+    keys: int = 0
+    revoked: int = 0
+    catalogs: list[int] = field(default_factory=list)  # local catalogue versions imported
+    tickets: int = 0
+    steps: int = 0
+    held: int = 0
+    feedback: int = 0  # ratings given at a kiosk, stored here
+    followups_closed: int = 0  # follow-ups closed elsewhere, closed here too
+    followups_ignored: int = 0  # a close of a follow-up unknown here, or closed here already
+
+
+def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applied:
+    """Apply a page of the feed and move the cursor past it, in one transaction."""
+    applied = Applied()
+    with database_proxy.atomic():
+        for change in changes:
+            kind, data, seq = change.get("kind"), change.get("data") or {}, int(change.get("seq", 0))
+            _apply(kind, data, seq, own_uid, applied)
+        put_setting(CURSOR, str(max(next_cursor, cursor())))
+    return applied
+
+
+def _apply(kind: str | None, data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        log.info("change %s of kind %r ignored (newer central?)", seq, kind)
+        return
+    try:
+        handler(data, seq, own_uid, applied)
+    except msgspec.ValidationError as e:  # checked before anything of it is written
+        log.warning("change %s of kind %r is not of its kind's shape (%s); skipped", seq, kind, e)
+
+
+# ---- devices and the fee schedule: central's own changes ------------------------------------------
+
+
+def _device_key(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    uid, raw = data["device_uid"], base64.b64decode(data["public_key"])
+    name = (data.get("name") or "").strip() or None  # as enrolled at central, e.g. "1号收件窗口"
+    row = DeviceKey.get_or_none(DeviceKey.device_uid == uid)
+    if row is None:
+        DeviceKey.create(device_uid=uid, public_key=raw, source="sync", added_at=utc_now(), name=name)
+        applied.keys += 1
+        return
+    if bytes(row.public_key) != raw:
+        log.warning("change %s: device %s has a different key here (%s); kept the one here", seq, uid, row.source)
+    if name is not None and row.name != name:
+        DeviceKey.update(name=name).where(DeviceKey.id == row.id).execute()
+
+
+def _device_revoked(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    applied.revoked += DeviceKey.update(revoked_at=utc_now()).where(
+        (DeviceKey.device_uid == data["device_uid"]) & DeviceKey.revoked_at.is_null()).execute()
+
+
+def _catalog_version(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A new fee schedule, whole or not at all (the transaction of the page). Identical to the
+    latest one here: nothing to do. Estimates in progress keep the version they began with;
+    a ticket records its version."""
+    rows = parse_csv(data["csv"], f"central catalogue {data.get('version')}")
+    digest = hashlib.sha256(to_csv(rows).encode("utf-8")).hexdigest()
+    latest = CatalogVersion.select().order_by(CatalogVersion.id.desc()).first()
+    if latest is None or latest.sha256 != digest:
+        applied.catalogs.append(import_rows(rows, f"central:{data.get('version')}"))
+
+
+# ---- tickets and their steps ------------------------------------------------------------------------
+
+
+def _cleaned(registered: events.Registered) -> events.Registered:
+    """The ticket's free text cleaned as this node cleans its own (TextRefused)."""
+    given = registered.customer
+    customer = clean_customer(CustomerDetails(**{name: getattr(given, name) or "" for name in CUSTOMER_FIELDS}))
+    lines = [replace(ln, **{name: clean_field(getattr(ln, name), f"lines[{i}].{name}") for name in LINE_TEXTS})
+             for i, ln in enumerate(registered.lines)]
+    ticket = replace(registered.ticket, certificate_name=clean_field(registered.ticket.certificate_name,
+                                                                     "ticket.certificate_name"))
+    return replace(registered, ticket=ticket, customer=events.Customer(**asdict(customer)), lines=lines)
+
+
+def _ticket_registered(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A ticket registered at a kiosk (clerk desks only). Known already from its code alone
+    (taken in before the kiosk synced): the customer's details are filled in. Text this node
+    refuses (an invisible format character, say): not stored, the desk takes it in from its code."""
+    registered = events.read(events.Registered, data)
+    t = registered.ticket
+    try:
+        registered = _cleaned(registered)
+    except TextRefused as e:
+        log.warning("change %s: ticket %s has text this node refuses (%s); taken in from its code instead",
+                    seq, t.number, e)
+        return
+    t = registered.ticket
+    existing = Ticket.get_or_none(Ticket.uid == t.uid)
+    if existing is not None:
+        if existing.device.uid != own_uid:
+            Customer.update(**{name: getattr(registered.customer, name) or "" for name in CUSTOMER_FIELDS}).where(
+                Customer.id == existing.customer_id).execute()
+            Ticket.update(pickup=t.pickup or existing.pickup, certificates=t.certificates or 1,
+                          certificate_name=t.certificate_name or "").where(Ticket.id == existing.id).execute()
+        return
+    requests = [LineRequest(ln.code, quantity=ln.quantity, use=ln.use, service=ln.service, points=ln.points,
+                            ranges=ln.ranges, metres=None if ln.metres is None else Decimal(ln.metres),
+                            ac_dc=ln.ac_dc) for ln in registered.lines]
+    try:
+        # The estimate the kiosk showed, rebuilt (the event carries none): the counters show its
+        # lines' names and price the intake again anyway; the total stays the event's.
+        catalog, priced = price_again(t.catalog_version, requests, t.urgent)
+    except MissingFeeRows as e:
+        log.warning("change %s: ticket %s has fee rows this node lacks (%s); taken in from its code instead",
+                    seq, t.number, ", ".join(e.codes))
+        return
+    store_ticket(registered, catalog, estimate_json(priced), priced.quoted_lines)
+    applied.tickets += 1
+    for held in HeldChange.select().where(HeldChange.ticket_uid == t.uid).order_by(HeldChange.seq):
+        held.delete_instance()
+        _apply("ticket.event", json.loads(held.data), held.seq, own_uid, applied)
+
+
+def _ticket_event(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A step recorded at another desk (the step's event, with the feed's `kind`). Its ticket
+    not here yet: held until it comes. The same step recorded here too (two desks, offline):
+    the first one here stays; central's history keeps both. Status only moves forward."""
+    if data.get("device") == own_uid:
+        return  # our own step, already here
+    ticket = Ticket.get_or_none(Ticket.uid == data["ticket"])
+    if ticket is None:
+        HeldChange.insert(seq=seq, ticket_uid=data["ticket"],
+                          data=json.dumps(data, ensure_ascii=False)).on_conflict_ignore().execute()
+        applied.held += 1
+        return
+    kind = data["kind"]
+    if kind not in events.STEPS:
+        return
+    step = events.read(events.STEPS[kind], {k: v for k, v in data.items() if k != "kind"})
+    if TicketEvent.select().where((TicketEvent.uid == step.event)
+                                  | ((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == kind))).exists():
+        return
+    # What the desk kept with its own ticket_event (kiosk/store/desk.py _step), with the clerk's name.
+    details = {k: v for k, v in data.items() if k not in ("event", "ticket", "number", "kind", "device", "at")}
+    event_id = insert(TicketEvent, uid=step.event, ticket=ticket.id, kind=kind, clerk=None,
+                      device=foreign_device(step.device, ticket.number),
+                      payload=json.dumps(details, ensure_ascii=False, sort_keys=True), created_at=step.at)
+    if isinstance(step, events.Received):
+        _intake_lines(event_id, ticket.id, step)
+    if STATUSES.index(kind) > STATUSES.index(ticket.status):
+        Ticket.update(status=kind).where(Ticket.id == ticket.id).execute()
+    applied.steps += 1
+
+
+def _intake_lines(event_id: int, ticket_id: int, step: events.Received) -> None:
+    """The other desk's intake, its line ids mapped to this node's lines by position."""
+    local = [ln.id for ln in TicketLine.select(TicketLine.id).where(TicketLine.ticket == ticket_id)
+             .order_by(TicketLine.position)]
+    amounts = iter(ln.get("amount_fen") for ln in (step.estimate or {}).get("lines", []))
+    for position, ln in enumerate(step.lines or []):
+        mapped = local[position] if ln.ticket_line_id is not None and position < len(local) else None
+        insert(IntakeLine, event=event_id, ticket_line=mapped, position=position, code=ln.code,
+               quantity=ln.quantity, service=ln.service, use=ln.use, condition=ln.condition,
+               accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused,
+               amount_fen=None if ln.refused else next(amounts, None))
+
+
+# ---- feedback and follow-ups: kiosk/store/feedback.py's events, as central publishes them to desks --
+
+
+def _feedback_given(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A rating given at a kiosk, with its follow-up if poor. Known already (its uid): nothing.
+    Its ticket rated here already (two kiosks, offline: the unique index allows one rating per
+    ticket): kept, without the ticket link but with its number, so neither the rating nor the
+    page is lost."""
+    given = events.read(events.FeedbackGiven, data)
+    if Feedback.select().where(Feedback.uid == given.feedback).exists():
+        return
+    number = given.number or None
+    ticket = Ticket.get_or_none(Ticket.uid == given.ticket) if given.ticket else None
+    if ticket is not None and Feedback.select().where(Feedback.ticket == ticket.id).exists():
+        log.info("change %s: ticket %s is rated here already; rating %s kept without the link", seq, number,
+                 given.feedback)
+        ticket = None
+    received, picked_up = given.steps.get("received"), given.steps.get("picked_up")
+    feedback_id = insert(
+        Feedback, uid=given.feedback, ticket=ticket.id if ticket else None,
+        device=foreign_device(given.device, None), rating=given.rating, hearts=",".join(given.hearts),
+        reason=given.reason, reason_text=given.reason_text or "", comment=given.comment or "",
+        callback_phone=given.phone or None, language=given.language or "zh",
+        received_device=received.device if received else None, received_clerk=received.clerk if received else None,
+        picked_up_device=picked_up.device if picked_up else None,
+        picked_up_clerk=picked_up.clerk if picked_up else None, created_at=given.at, ticket_number=number)
+    followup = given.followup
+    if followup and not Followup.select().where(Followup.uid == followup.uid).exists():
+        insert(Followup, uid=followup.uid, feedback=feedback_id, due_on=followup.due_on, status="open", call_note="",
+               created_at=given.at)
+    applied.feedback += 1
+
+
+def _followup_closed(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A follow-up closed at another desk or in central's back office (the office's names its
+    clerk {"username": "office", "name": ...}). Unknown here, or closed here already (the first
+    close here stays; central keeps both): counted, ignored."""
+    closed = events.read(events.FollowupClosed, data)
+    row = Followup.get_or_none(Followup.uid == closed.followup)
+    if row is None or row.status != "open":
+        log.info("change %s: follow-up %s is %s here; its close ignored", seq, closed.followup,
+                 "unknown" if row is None else "closed")
+        applied.followups_ignored += 1
+        return
+    clerk = closed.clerk or events.Clerk()
+    name = clerk.name or clerk.username or ("office" if closed.via == "office" else None)
+    closed_by = None
+    if closed.device == own_uid and clerk.username:  # a clerk of this node (a restored backup)
+        local = Clerk.get_or_none(Clerk.username == clerk.username)
+        closed_by = local.id if local else None
+    applied.followups_closed += Followup.update(
+        status="closed", call_note=closed.note or "", closed_at=closed.at, closed_by=closed_by,
+        closed_by_name=name).where((Followup.id == row.id) & (Followup.status == "open")).execute()
+
+
+_HANDLERS = {
+    "device.key": _device_key,
+    "device.revoked": _device_revoked,
+    "catalog.version": _catalog_version,
+    "ticket.registered": _ticket_registered,
+    "ticket.event": _ticket_event,
+    "feedback.given": _feedback_given,
+    "followup.closed": _followup_closed,
+}
