@@ -1,5 +1,9 @@
 """peewee models. The tables are created by db/migrations (frozen SQL), not by these
-classes; tests/test_db.py checks that the two agree column by column."""
+classes; tests/test_db.py checks that the two agree column by column.
+
+Each ForeignKeyField `x` also gives `x_id`, the raw id, read without loading the row. peewee adds that
+attribute when the class is built, so its stubs cannot see it: each is declared here as a bare
+annotation, which creates no field and no column."""
 
 from __future__ import annotations
 
@@ -70,6 +74,7 @@ class FeeItem(BaseModel):
 
     id = AutoField()
     version = ForeignKeyField(CatalogVersion, column_name="version_id", backref="items")
+    version_id: int
     name_zh = TextField()
     name_en = TextField()
     aliases = TextField()  # joined with 、
@@ -80,7 +85,9 @@ class PricedRow(BaseModel):
 
     id = AutoField()
     version = ForeignKeyField(CatalogVersion, column_name="version_id")
+    version_id: int
     item = ForeignKeyField(FeeItem, column_name="item_id", backref="rows")
+    item_id: int
     position = IntegerField()  # order in the published table
     code = TextField()
     service = TextField()
@@ -131,8 +138,11 @@ class Ticket(BaseModel):
     uid = TextField(unique=True)  # time-ordered, globally unique (UUIDv7)
     number = TextField(unique=True)  # human-readable: device prefix + local date + sequence
     device = ForeignKeyField(Device, column_name="device_id")
+    device_id: int
     customer = ForeignKeyField(Customer, column_name="customer_id", backref="tickets")
+    customer_id: int
     version = ForeignKeyField(CatalogVersion, column_name="version_id")
+    version_id: int
     policy_id = TextField()
     status = TextField()
     urgent = TextField(null=True)
@@ -149,8 +159,10 @@ class Ticket(BaseModel):
 class TicketLine(BaseModel):
     id = AutoField()
     ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="lines", on_delete="CASCADE")
+    ticket_id: int
     position = IntegerField()
     row = ForeignKeyField(PricedRow, column_name="row_id")
+    row_id: int
     code = TextField()
     quantity = IntegerField()
     use = TextField()
@@ -171,6 +183,7 @@ class TicketLine(BaseModel):
 class PrintJob(BaseModel):
     id = AutoField()
     ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="print_jobs")
+    ticket_id: int
     kind = TextField()  # ticket | voucher | pickup_slip
     state = TextField()  # pending | printing | printed | failed
     attempts = IntegerField()
@@ -236,9 +249,12 @@ class TicketEvent(BaseModel):
     id = AutoField()
     uid = TextField(unique=True)
     ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="events")
+    ticket_id: int
     kind = TextField()
     clerk = ForeignKeyField(Clerk, column_name="clerk_id", null=True)  # None: pulled from central
+    clerk_id: int | None
     device = ForeignKeyField(Device, column_name="device_id")
+    device_id: int
     payload = TextField()  # JSON
     created_at = UtcDateTimeField()
 
@@ -248,7 +264,9 @@ class IntakeLine(BaseModel):
 
     id = AutoField()
     event = ForeignKeyField(TicketEvent, column_name="event_id", backref="intake_lines")
+    event_id: int
     ticket_line = ForeignKeyField(TicketLine, column_name="ticket_line_id", null=True)  # None: added at the desk
+    ticket_line_id: int | None
     position = IntegerField()
     code = TextField()
     quantity = IntegerField()
@@ -267,7 +285,9 @@ class Feedback(BaseModel):
     id = AutoField()
     uid = TextField(unique=True)
     ticket = ForeignKeyField(Ticket, column_name="ticket_id", null=True)  # None: anonymous
+    ticket_id: int | None
     device = ForeignKeyField(Device, column_name="device_id")  # the kiosk it was given at
+    device_id: int
     rating = IntegerField()  # 1 very dissatisfied .. 5 very satisfied (feedback.LEVELS)
     hearts = TextField()  # comma list of feedback.HEARTS keys, may be empty
     reason = TextField(null=True)  # feedback.REASONS key; required for a poor rating (1, 2)
@@ -289,12 +309,14 @@ class Followup(BaseModel):
     id = AutoField()
     uid = TextField(unique=True)
     feedback = ForeignKeyField(Feedback, column_name="feedback_id", unique=True, backref="followups")
+    feedback_id: int
     due_on = DateField()
     status = TextField()  # open | closed
     call_note = TextField()
     created_at = UtcDateTimeField()
     closed_at = UtcDateTimeField(null=True)
     closed_by = ForeignKeyField(Clerk, column_name="closed_by", null=True)
+    closed_by_id: int | None
     closed_by_name = TextField(null=True)  # closed elsewhere: another desk's clerk, the back office
 
 

@@ -78,9 +78,9 @@ def _resolve(path: str, base_dir: Path | None) -> Path:
 
 class FileBackend(Backend):
     """Writes the job to a device file (/dev/usb/lp0) or a plain file (appended; made if
-    missing, except under /dev/). The file is opened non-blocking for each job and each piece must go out within the timeout:
-    a printer that stops taking data cannot block the kiosk (a blocking write to
-    /dev/usb/lp0 waits for ever)."""
+    missing, except under /dev/). The file is opened non-blocking for each job and each piece
+    must go out within the timeout: a printer that stops taking data cannot block the kiosk (a
+    blocking write to /dev/usb/lp0 waits for ever)."""
 
     def __init__(self, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = Path(path)

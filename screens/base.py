@@ -5,6 +5,7 @@ would lose widget state); the customer's input lives in the app's draft."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -20,6 +21,14 @@ from kiosk.i18n import t
 
 if TYPE_CHECKING:  # not imported before the first frame
     from kiosk.domain.validation import FieldError
+
+# Style sheets beyond the app's kiosk.tcss (the frame every screen shares), named by the CSS_PATH
+# of the screens that use them: Textual reads them when such a screen is first shown, so the first
+# frame parses only the frame. Each such read re-parses every sheet and widget default (Textual 8),
+# so the registration steps all name the whole flow's sheets: it is paid once, at the first step.
+FIELDS_CSS = Path(__file__).parent / "fields.tcss"
+EDITOR_CSS = Path(__file__).parent / "editor.tcss"
+REGISTRATION_CSS = [FIELDS_CSS, EDITOR_CSS, Path(__file__).parent / "registration.tcss"]
 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
 ITEM_WIDTH = {"zh": 18, "en": 24}  # cells of an item name in a list: nine hanzi, or "General pressure gauge"

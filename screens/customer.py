@@ -9,7 +9,7 @@ from kiosk.i18n import t
 from kiosk.i18n.keys import PICKUP_WAYS as PICKUP_KEYS
 from screens.draft import PICKUP_WAYS
 
-from .base import KioskScreen, LabelledInput, big_button, labelled
+from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button, labelled
 
 FIELDS = (
     # name, label key, hint key, max length typed (the validators give the clear message)
@@ -22,6 +22,7 @@ FIELDS = (
 
 
 class CustomerScreen(KioskScreen):
+    CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "welcome.register"
     STEP = 0
     FOCUS = "#field-organisation"

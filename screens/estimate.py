@@ -12,7 +12,7 @@ from kiosk.domain.fees import Estimate, EstimateError, estimate
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t
 from kiosk.i18n.estimate_text import closing_notes, line_notes
 
-from .base import KioskScreen, big_button
+from .base import REGISTRATION_CSS, KioskScreen, big_button
 
 
 def estimate_table(est: Estimate, lang: str) -> Table:
@@ -55,6 +55,7 @@ def totals_table(est: Estimate, lang: str) -> Table:
 
 
 class EstimateScreen(KioskScreen):
+    CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "welcome.register"
     STEP = 3
     FOCUS = "#confirm"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
@@ -17,6 +19,7 @@ RESULT_LIMIT = 50
 
 
 class FeeLookupScreen(KioskScreen):
+    CSS_PATH = Path(__file__).parent / "fee_lookup.tcss"
     TITLE_KEY = "app.fee_lookup"
     FOCUS = "#query"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,6 +15,8 @@ from screens.base import Worded
 
 
 class IdleWarning(Worded, ModalScreen[None]):
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
+
     def __init__(self, seconds: int) -> None:
         super().__init__()
         self.seconds = seconds

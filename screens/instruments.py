@@ -9,13 +9,14 @@ from kiosk.domain.catalog import SERVICES
 from kiosk.i18n import name_of, quantity_text, service_name, spec_of, t, unit_price, use_name
 from kiosk.i18n.textwidth import cell_width, truncate
 
-from .base import ITEM_WIDTH, KioskScreen, big_button, labelled
+from .base import ITEM_WIDTH, REGISTRATION_CSS, KioskScreen, big_button, labelled
 from .line_editor import REMOVE, LineEditor
 
 RESULT_LIMIT = 30
 
 
 class InstrumentsScreen(KioskScreen):
+    CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "welcome.register"
     STEP = 1
     FOCUS = "#search"

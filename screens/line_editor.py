@@ -17,7 +17,7 @@ from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from kiosk.i18n.keys import USES as USE_KEYS
 from screens.draft import DraftLine
 
-from .base import LabelledInput, Worded, labelled, relabel_marked
+from .base import REGISTRATION_CSS, LabelledInput, Worded, labelled, relabel_marked
 
 REMOVE = "remove"
 TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60),
@@ -25,6 +25,7 @@ TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60
 
 
 class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
+    CSS_PATH = REGISTRATION_CSS
     BINDINGS: ClassVar = [("escape", "cancel", "")]
 
     def __init__(self, row: FeeRow, line: DraftLine | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -11,11 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import t
+from screens.base import FIELDS_CSS
 
 MAX_TRIES = 3  # then the prompt closes; F12 opens it again
 
 
 class MaintenanceExit(ModalScreen[None]):
+    CSS_PATH: ClassVar = [FIELDS_CSS, Path(__file__).parent / "dialogs.tcss"]  # the PIN's error: a field's
     BINDINGS: ClassVar = [("escape", "dismiss", "")]
 
     def __init__(self) -> None:

@@ -9,10 +9,11 @@ from kiosk.domain.fees import URGENT_TIERS
 from kiosk.domain.validation import FieldError, clean_count
 from kiosk.i18n import t
 
-from .base import KioskScreen, LabelledInput, big_button
+from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button
 
 
 class OptionsScreen(KioskScreen):
+    CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "welcome.register"
     STEP = 2
     FOCUS = "#next"

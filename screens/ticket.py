@@ -18,7 +18,7 @@ from kiosk.i18n.textwidth import cell_width
 from kiosk.settings.institute import InstituteInfo, Text
 from screens.qrtext import qr_half_blocks
 
-from .base import SelfClosing, big_button
+from .base import REGISTRATION_CSS, SelfClosing, big_button
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class TicketView:
 
 
 class TicketScreen(SelfClosing):
+    CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "ticket.title"
     FOCUS = "#done"
 

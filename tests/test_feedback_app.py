@@ -471,3 +471,23 @@ async def test_a_double_tap_on_submit_stores_one_rating(tickets):
         await settle(pilot)
         assert isinstance(app.screen, FeedbackThanks)
     assert Feedback.select().count() == 1
+
+
+async def test_back_goes_back_one_step_and_next_opens_one_screen(tickets):
+    """A screen's own buttons run once: 上一步 on the rating screen returns to the start (not to the
+    welcome screen), and 下一步 on the reason screen opens the details once (back: the reasons)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#feedback")
+        await tap(pilot, "#anonymous")
+        assert isinstance(app.screen, RatingScreen)
+        await tap(pilot, "#back")
+        assert isinstance(app.screen, FeedbackStartScreen)
+        await tap(pilot, "#anonymous")
+        await tap(pilot, "#rate-1")
+        await tap(pilot, "#reason-slow")
+        await tap(pilot, "#next")
+        assert isinstance(app.screen, DetailsScreen)
+        await tap(pilot, "#back")
+        assert isinstance(app.screen, ReasonScreen)

@@ -38,6 +38,10 @@ Fen = Annotated[int, Meta(ge=0, le=10**12)]
 Comment = Annotated[str, Meta(max_length=500)]
 Service = Literal["verification", "calibration", "testing", "repair"]
 Use = Literal["trade", "safety", "medical", "environment", "other"]
+UrgentHours = Literal[8, 24, 72]
+Level = Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+Heart = Literal["warm", "careful", "patient", "dedicated", "reassuring"]
+Language = Literal["zh", "en"]
 
 
 class Payload(Struct, forbid_unknown_fields=False):
@@ -80,7 +84,7 @@ class Ticket(Payload):
     policy: Text | None = None
     code: Annotated[str, Meta(max_length=4000)] | None = None  # the signed ticket code (its QR)
     ready_on: date | None = None  # the date the receipt promised for the non-urgent lines
-    urgent_hours: Literal[8, 24, 72] | None = None  # the urgent lines' promise, from intake
+    urgent_hours: UrgentHours | None = None  # the urgent lines' promise, from intake
 
 
 class Customer(Payload):
@@ -168,17 +172,16 @@ class FeedbackGiven(Payload, kw_only=True):
     device: Uuid
     at: Time
     rating: Annotated[int, Meta(ge=1, le=5)]
-    level: Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
+    level: Level
     ticket: Uuid | None = None  # None: anonymous, no link
     number: Number | None = None
-    hearts: Annotated[list[Literal["warm", "careful", "patient", "dedicated", "reassuring"]],
-                      Meta(max_length=5)] = []
+    hearts: Annotated[list[Heart], Meta(max_length=5)] = []
     reason: Text | None = None
     reason_text: Text | None = None
     comment: Comment | None = None
     callback: bool = False
     phone: Annotated[str, Meta(max_length=20)] | None = None
-    language: Literal["zh", "en"] = "zh"
+    language: Language = "zh"
     steps: Annotated[dict[str, StepSeen], Meta(max_length=10)] = {}  # "received", "picked_up"
     followup: FollowupOpened | None = None  # a poor rating's follow-up
 

@@ -194,8 +194,9 @@ def request_from_dict(data) -> EstimateRequest:
             except InvalidOperation:
                 metres = None
             # At most millimetres: keeps the Decimal arithmetic exact (28 digits would round).
+            # (A finite Decimal's exponent is an int; only NaN and infinity have a letter there.)
             if (metres is None or not metres.is_finite() or not 0 < metres <= MAX_METRES
-                    or metres.as_tuple().exponent < -3):
+                    or not isinstance(exponent := metres.as_tuple().exponent, int) or exponent < -3):
                 raise EstimateError(f"{at}.metres",
                                     f"not a length in metres (0–{MAX_METRES}], to the mm: {raw['metres']!r}")
         ac_dc = raw.get("ac_dc", False)
@@ -351,7 +352,7 @@ def estimate(
         amount = 0 if free else full
         waived = (full or 0) if free else 0
         surcharge = note = pct = None
-        if request.urgent:
+        if urgent_pct is not None:  # an urgent request
             if free:
                 note = "urgent_not_for_free_verification"
             elif not row.urgent_allowed:
@@ -362,8 +363,9 @@ def estimate(
         lines.append(
             EstimateLine(
                 index=i, code=row.code, name_zh=row.name_zh, name_en=row.name_en, spec_zh=row.spec_zh,
-                spec_en=row.spec_en, accuracy_class=row.accuracy_class, service=row.service, use=req.use, regulation=row.regulation,
-                unit=row.unit, quantity=req.quantity, unit_price_fen=row.price_fen, addons=addons,
+                spec_en=row.spec_en, accuracy_class=row.accuracy_class, service=row.service, use=req.use,
+                regulation=row.regulation, unit=row.unit, quantity=req.quantity, unit_price_fen=row.price_fen,
+                addons=addons,
                 unit_amount_fen=unit_amount, minimum_fen=minimum, amount_fen=amount, waived_fen=waived,
                 free_reason="compulsory_verification" if free else None,
                 quoted=amount is None, urgent_percent=pct, urgent_fen=surcharge, urgent_note=note,
@@ -388,7 +390,7 @@ def estimate(
     for d in policy.discounts:
         applies = [ln for ln in lines if best.get(ln.index) is d]
         if applies:
-            base = sum(ln.amount_fen for ln in applies)
+            base = sum(ln.amount_fen or 0 for ln in applies)  # all priced: only those qualify
             discounts.append(DiscountLine(d.id, d.name_zh, d.name_en, d.percent,
                                           tuple(ln.index for ln in applies), base, -percent_of(base, d.percent)))
 

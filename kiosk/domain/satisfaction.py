@@ -44,7 +44,7 @@ class Rating:
 @dataclass(frozen=True)
 class Group:
     key: str
-    levels: tuple[int, int, int, int, int]  # how many of each rating, 1 .. 5
+    levels: tuple[int, ...]  # how many of each rating, 1 .. 5: five counts
 
     @property
     def count(self) -> int:

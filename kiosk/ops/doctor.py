@@ -120,7 +120,8 @@ def run_checks(config: Config | None, *, config_error: str | None = None, now: d
     checks = [_config(config)]
     conn, check = _database(config.database)
     checks.append(check)
-    why = Msg("doctor.skipped", {"why": Msg("doctor.no_database" if config.database.exists() else "doctor.not_created")})
+    why = Msg("doctor.skipped",
+              {"why": Msg("doctor.no_database" if config.database.exists() else "doctor.not_created")})
     try:
         if conn is None:
             checks += [Check("integrity", "skip", why), Check("schema", "skip", why)]

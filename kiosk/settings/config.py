@@ -11,6 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 APP_NAME = "metrology-kiosk"
 LANGUAGES = ("zh", "en")
@@ -92,7 +93,7 @@ def config_path(explicit: str | None = None) -> Path | None:
 
 def load_config(explicit: str | None = None) -> Config:
     data_dir = default_data_dir()
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each of SCHEMA's type, checked as read
     path = config_path(explicit)
     if path is not None:
         try:

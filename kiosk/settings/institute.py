@@ -41,10 +41,10 @@ class InstituteInfo:
 def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
     if not isinstance(table, dict):
         raise InstituteFileError(f"{where}: missing")
-    values = [table.get(zh), table.get(en)]
-    if not all(isinstance(v, str) and v.strip() for v in values):
+    values = [v.strip() if isinstance(v, str) else "" for v in (table.get(zh), table.get(en))]
+    if not all(values):
         raise InstituteFileError(f"{where}: needs both {zh} and {en} text")
-    return Text(values[0].strip(), values[1].strip())
+    return Text(values[0], values[1])
 
 
 def parse_institute(text: str, source: str) -> InstituteInfo:

@@ -27,6 +27,7 @@ import logging
 import os
 import stat
 import sys
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,8 @@ FORMATS = ("json", "text", "journal")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "kiosk.log"
 JOURNAL_SOCKET = "/dev/log"
+# The handlers this module installed, with their format: ours, to be replaced, not added to.
+_OURS: weakref.WeakKeyDictionary[logging.Handler, str] = weakref.WeakKeyDictionary()
 
 # What every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
@@ -120,13 +123,13 @@ def configure_logging(data_dir: Path, requested: str | None = None, *, tui: bool
 
 def _formatted(handler: logging.Handler, fmt: str | None) -> logging.Handler:
     handler.setFormatter(logging.Formatter(TEXT_FORMAT) if fmt == "text" else JsonFormatter())
-    handler._kiosk = fmt or "json"  # type: ignore[attr-defined] - ours, to be replaced, not added to
+    _OURS[handler] = fmt or "json"
     return handler
 
 
 def _install(handler: logging.Handler) -> None:
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_kiosk", None)]:
+    for old in [h for h in root.handlers if h in _OURS]:
         root.removeHandler(old)
         old.close()
     # With a handler on the root, python-escpos's import-time logging.basicConfig() is a no-op.
@@ -146,7 +149,7 @@ def uvicorn_log_config() -> dict | None:
     """For uvicorn's log_config when this process logs through configure_logging, else None
     (uvicorn's own text set-up). uvicorn applies it in each worker process too, where nothing
     of ours has run; its loggers, left without handlers, pass their lines to the root's."""
-    fmt = next((h._kiosk for h in logging.getLogger().handlers if getattr(h, "_kiosk", None)), None)
+    fmt = next((_OURS[h] for h in logging.getLogger().handlers if h in _OURS), None)
     if fmt is None:
         return None
     return {

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from peewee import JOIN
 
@@ -32,6 +33,9 @@ from kiosk.domain.clock import local
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import MAX_TEXT
 from kiosk.store.tickets import MissingFeeRows, TextRefused, clean_field, estimate_json, price_again, store_ticket
+
+if TYPE_CHECKING:
+    from kiosk.domain.fees import Estimate
 
 STATUSES = ("registered", "received", "ready", "picked_up")
 MAX_CERTIFICATE = 40  # characters of a certificate number (kiosk/domain/events.py PickedUp)
@@ -150,7 +154,7 @@ class StepTaken:
 def history(ticket_id: int) -> list[StepTaken]:
     query = (TicketEvent.select(TicketEvent, Clerk).join(Clerk, JOIN.LEFT_OUTER)
              .where(TicketEvent.ticket == ticket_id).order_by(TicketEvent.id))
-    return [StepTaken(e.kind, e.created_at, e.clerk.display_name if e.clerk_id else _synced_clerk(e.payload))
+    return [StepTaken(e.kind, e.created_at, e.clerk.display_name if e.clerk is not None else _synced_clerk(e.payload))
             for e in query]
 
 
@@ -228,7 +232,7 @@ class PricedIntake:
     refused line, which costs nothing, or a price the counter quotes)."""
 
     lines: tuple[IntakeLineInput, ...]
-    estimate: object  # kiosk.domain.fees.Estimate of the lines not refused, in order
+    estimate: Estimate  # of the lines not refused, in order
     amounts: tuple[int | None, ...]
 
     @property
@@ -270,12 +274,12 @@ def price_intake(ticket_id: int, intake: Intake | None = None, *, policy=None) -
     for ln in lines:
         if ln.refused:
             continue
-        old = registered.get(ln.ticket_line_id)
-        same_row = old is not None and old.code == ln.code
+        old = registered.get(ln.ticket_line_id) if ln.ticket_line_id is not None else None
+        same = old if old is not None and old.code == ln.code else None  # the same row: its details still hold
         requests.append(LineRequest(
             ln.code, quantity=ln.quantity, use=ln.use, service=ln.service,
-            points=old.points if same_row else None, ranges=old.ranges if same_row else None,
-            metres=_decimal(old.metres) if same_row else None, ac_dc=bool(old.ac_dc) if same_row else False))
+            points=same.points if same else None, ranges=same.ranges if same else None,
+            metres=_decimal(same.metres) if same else None, ac_dc=bool(same.ac_dc) if same else False))
     try:
         _, priced = price_again(ticket.version_id, requests, ticket.urgent, policy)
     except EstimateError as e:
@@ -299,9 +303,11 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
     details = {
         "total_fen": priced.total_fen,
         "estimate": priced.estimate.to_dict(),
+        # service and use: checked against the vocabulary by price_intake
         "lines": [events.IntakeLine(ticket_line_id=ln.ticket_line_id, code=ln.code, quantity=ln.quantity,
-                                    service=ln.service, use=ln.use, condition=ln.condition,
-                                    accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused)
+                                    service=cast(events.Service, ln.service), use=cast(events.Use, ln.use),
+                                    condition=ln.condition, accessories=ln.accessories,
+                                    serial_number=ln.serial_number, refused=ln.refused)
                   for ln in lines],
     }
 
@@ -422,12 +428,15 @@ def import_ticket(code: str, *, keys_for=None, policy=None, now: datetime | None
                              catalog_version=record.catalog_version, policy=priced.policy_id, urgent=record.urgent,
                              code=to_text(from_text(code))),
         customer=events.Customer(organisation=""),  # the code carries none: asked at the counter, or synced
-        lines=[events.Line(code=ln.code, quantity=ln.quantity, use=ln.use, service=est.service,
-                           amount_fen=est.amount_fen, free_reason=est.free_reason)
+        # the use as its signer's draft chose it (USES), the service the fee row's (checked at its import)
+        lines=[events.Line(code=ln.code, quantity=ln.quantity, use=cast(events.Use, ln.use),
+                           service=cast(events.Service, est.service), amount_fen=est.amount_fen,
+                           free_reason=est.free_reason)
                for ln, est in zip(record.lines, priced.lines)],
     )
     now = now or utc_now()
     with database_proxy.atomic():
-        if find_ticket_by_uid(record.ticket_uid):  # imported meanwhile (the check above was outside)
-            return find_ticket_by_uid(record.ticket_uid)
+        imported = find_ticket_by_uid(record.ticket_uid)  # meanwhile (the check above was outside)
+        if imported:
+            return imported
         return store_ticket(registered, catalog, estimate_json(priced), priced.quoted_lines, stored_at=now)

@@ -22,6 +22,7 @@ from db.models import (
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.due import DueInstrument, PickedUpLine, due_list
+from kiosk.store.rows import tuples
 
 
 def due_instruments(within_days: int, today: date | None = None, *, overdue: bool = False) -> list[DueInstrument]:
@@ -43,11 +44,10 @@ def due_instruments(within_days: int, today: date | None = None, *, overdue: boo
         .where((received.kind == "received") & (IntakeLine.refused == False)
                & (IntakeLine.service == "verification") & PricedRow.cycle_months.is_null(False))
         .order_by(TicketEvent.created_at, Ticket.id, IntakeLine.position)
-        .tuples()
     )
     lines = (PickedUpLine(local(at).date(),  # local day, as on the pickup slip
                           number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity,
                           service, serial, bool(refused))
              for (at, number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity, service,
-                  serial, refused) in query)
+                  serial, refused) in tuples(query))
     return due_list(lines, within_days, today, overdue=overdue)

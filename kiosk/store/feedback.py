@@ -27,6 +27,7 @@ import hmac
 import json
 import logging
 from datetime import date, datetime
+from typing import cast
 
 from peewee import IntegrityError
 
@@ -169,8 +170,7 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
     device = device or this_device()
     uid, event_uid = uuid7(), uuid7()
     poor = entry.rating in POOR
-    due = followup_due(local(now).date(), holidays) if poor else None
-    followup_uid = uuid7() if poor else None
+    followup = events.FollowupOpened(uuid7(), followup_due(local(now).date(), holidays)) if poor else None
     try:
         with database_proxy.atomic():
             ticket, steps = None, {}
@@ -190,16 +190,17 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
                 received_device=received.get("device"), received_clerk=received.get("clerk"),
                 picked_up_device=picked_up.get("device"), picked_up_clerk=picked_up.get("clerk"), created_at=now,
                 ticket_number=ticket.number if ticket else None)
-            if poor:
-                insert(Followup, uid=followup_uid, feedback=feedback_id, due_on=due, status="open", call_note="",
-                       created_at=now)
+            if followup is not None:
+                insert(Followup, uid=followup.uid, feedback=feedback_id, due_on=followup.due_on, status="open",
+                       call_note="", created_at=now)
+            # level, hearts and language: in the events' vocabulary, as validate() checked
             given = events.FeedbackGiven(
                 feedback=uid, device=device.uid, at=now, ticket=ticket.uid if ticket else None,
-                number=ticket.number if ticket else None, rating=entry.rating, level=LEVELS[entry.rating],
-                hearts=list(entry.hearts), reason=entry.reason, reason_text=entry.reason_text, comment=entry.comment,
-                callback=entry.phone is not None, phone=entry.phone, language=entry.language,
-                steps={kind: events.StepSeen(**seen) for kind, seen in steps.items()},
-                followup=events.FollowupOpened(followup_uid, due) if poor else None)
+                number=ticket.number if ticket else None, rating=entry.rating,
+                level=cast(events.Level, LEVELS[entry.rating]), hearts=cast(list[events.Heart], list(entry.hearts)),
+                reason=entry.reason, reason_text=entry.reason_text, comment=entry.comment,
+                callback=entry.phone is not None, phone=entry.phone, language=cast(events.Language, entry.language),
+                steps={kind: events.StepSeen(**seen) for kind, seen in steps.items()}, followup=followup)
             insert(OutboxEvent, uid=event_uid, kind="feedback.given", created_at=now, payload=events.to_json(given))
     except IntegrityError:
         # the unique index: rated meanwhile (another writer); the transaction left nothing
@@ -207,7 +208,7 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
             return FeedbackResult(already_rated=True)
         raise
     log.info("feedback %s stored (rating %s%s)", uid, entry.rating, ", follow-up opened" if poor else "")
-    return FeedbackResult(False, feedback_id, uid, due)
+    return FeedbackResult(False, feedback_id, uid, followup.due_on if followup else None)
 
 
 # ---- follow-ups -----------------------------------------------------------------------------
@@ -217,8 +218,9 @@ def device_names() -> dict[str, str]:
     """device uid -> its name here: as enrolled at central (DeviceKey.name), else its prefix."""
     names = {d.uid: d.prefix for d in Device.select(Device.uid, Device.prefix) if d.prefix}
     for key in DeviceKey.select(DeviceKey.device_uid, DeviceKey.name).where(DeviceKey.name.is_null(False)):
-        if key.name.strip():
-            names[key.device_uid] = key.name.strip()
+        name = (key.name or "").strip()  # never None: the query's condition
+        if name:
+            names[key.device_uid] = name
     return names
 
 
@@ -231,8 +233,9 @@ def open_followups(today: date | None = None) -> list[OpenFollowup]:
     rows = list(query)
     # A rating stored before schema 9 has no number of its own: its ticket's.
     missing = [f.feedback.ticket_id for f in rows if f.feedback.ticket_id and not f.feedback.ticket_number]
-    numbers = ({t.id: t.number for t in Ticket.select(Ticket.id, Ticket.number).where(Ticket.id.in_(missing))}
-               if missing else {})
+    numbers: dict[int | None, str] = (  # None, an anonymous rating's ticket, finds none
+        {t.id: t.number for t in Ticket.select(Ticket.id, Ticket.number).where(Ticket.id.in_(missing))}
+        if missing else {})
     names = device_names() if rows else {}
     clerks = {c.username: c.display_name for c in Clerk.select(Clerk.username, Clerk.display_name)} if rows else {}
     result = []

@@ -19,6 +19,7 @@ from db.models import Ticket, TicketEvent, utc_now
 from kiosk.domain.clock import local
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.worklist import PICKUP_DAYS, assess, promises
+from kiosk.store.rows import tuples
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,8 @@ def ticket_progress(text: str, *, now: datetime | None = None, cal: Calendar = W
     now = local(now or utc_now())
     ticket = Ticket.get_by_id(found.ticket_id)
     steps: dict[str, datetime] = {}
-    for kind, at in (TicketEvent.select(TicketEvent.kind, TicketEvent.created_at)
-                     .where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.created_at, TicketEvent.id)
-                     .tuples()):
+    for kind, at in tuples(TicketEvent.select(TicketEvent.kind, TicketEvent.created_at)
+                           .where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.created_at, TicketEvent.id)):
         steps.setdefault(kind, local(at))
     estimate = json.loads(ticket.estimate_json)  # as the customer was shown it
     urgent_by, ready_on = promises(ticket.created_at, steps.get("received"), estimate.get("turnaround_days"),

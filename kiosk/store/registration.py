@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from db.inserts import insert
 from db.models import Device, OutboxEvent, PrintJob, database_proxy, utc_now
@@ -133,9 +133,12 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         raise RegistrationError("certificates", "1–10 copies")
     priced = estimate(EstimateRequest(tuple(ln.pricing for ln in reg.lines), reg.urgent), catalog.by_code, policy,
                       catalog.version)
+    # In the events' vocabulary: the use is one the draft offers (USES), the service the fee row's
+    # (checked when the catalogue was imported).
     lines = tuple(
-        events.Line(position=i, code=est.code, quantity=line.pricing.quantity, use=line.pricing.use,
-                    service=est.service, points=line.pricing.points, ranges=line.pricing.ranges,
+        events.Line(position=i, code=est.code, quantity=line.pricing.quantity,
+                    use=cast(events.Use, line.pricing.use), service=cast(events.Service, est.service),
+                    points=line.pricing.points, ranges=line.pricing.ranges,
                     metres=None if line.pricing.metres is None else str(line.pricing.metres),
                     ac_dc=line.pricing.ac_dc, **text, repair_if_fails=line.repair_if_fails,
                     amount_fen=est.amount_fen, free_reason=est.free_reason)
@@ -170,7 +173,7 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
         number = ticket_number(device.prefix, local_day, _next(f"ticket:{device.prefix}:{local_day:%Y%m%d}"))
         code = encode(TicketRecord(
             ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
-            catalog_version=priced.catalog_version, lines=prepared.code_lines, total_fen=priced.total_fen,
+            catalog_version=prepared.catalog.version, lines=prepared.code_lines, total_fen=priced.total_fen,
             urgent=reg.urgent,
         ), key)
         registered = events.Registered(
@@ -178,7 +181,7 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
                 uid=uid, number=number, device=device.uid, created_at=now, catalog_version=priced.catalog_version,
                 policy=priced.policy_id, urgent=reg.urgent, pickup=reg.pickup, certificates=reg.certificates,
                 certificate_name=prepared.certificate_name, total_fen=priced.total_fen, code=code,
-                ready_on=ready_on, urgent_hours=priced.urgent_hours),
+                ready_on=ready_on, urgent_hours=cast(events.UrgentHours | None, priced.urgent_hours)),
             customer=events.Customer(**asdict(prepared.customer)),
             lines=list(prepared.lines),
         )

@@ -43,8 +43,9 @@ def ratings_from_db(since: datetime | None = None, until: datetime | None = None
     clerks = distinct_labels({c.username: c.display_name for c in Clerk.select(Clerk.username, Clerk.display_name)})
     # A rating stored before schema 9 carries no number of its own: its ticket's.
     missing = {r.ticket_id for r in rows if r.ticket_id is not None and not r.ticket_number}
-    numbers = {t.id: t.number for t in Ticket.select(Ticket.id, Ticket.number).where(Ticket.id.in_(list(missing)))} \
-        if missing else {}
+    numbers: dict[int | None, str] = (  # None, an anonymous rating's ticket, finds none
+        {t.id: t.number for t in Ticket.select(Ticket.id, Ticket.number).where(Ticket.id.in_(list(missing)))}
+        if missing else {})
     result = []
     for r in rows:
         if r.rating not in LEVELS:

@@ -13,6 +13,7 @@ from db.models import Customer, IntakeLine, Ticket, TicketEvent, TicketLine, utc
 from kiosk.domain.clock import local
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.worklist import PICKUP_DAYS, WorkList, assess, ordered, promises
+from kiosk.store.rows import tuples
 
 CHUNK = 500  # tickets per IN list
 OPEN = ("received", "ready")  # at the counter and not handed back; also the steps that date them
@@ -25,28 +26,28 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
     estimate per ticket cost five times the reads (bench/worklist.py)."""
     now = local(now or utc_now())
     is_open = Ticket.status.in_(OPEN)
-    tickets = list(Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.created_at,
-                                 fn.json_extract(Ticket.estimate_json, "$.turnaround_days").coerce(False),
-                                 fn.json_extract(Ticket.estimate_json, "$.urgent_hours").coerce(False),
-                                 Customer.organisation, Customer.contact, Customer.phone)
-                   .join(Customer).where(is_open).tuples())
+    tickets = list(tuples(Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.created_at,
+                                        fn.json_extract(Ticket.estimate_json, "$.turnaround_days").coerce(False),
+                                        fn.json_extract(Ticket.estimate_json, "$.urgent_hours").coerce(False),
+                                        Customer.organisation, Customer.contact, Customer.phone)
+                          .join(Customer).where(is_open)))
     steps: dict[tuple[int, str], tuple[int, datetime]] = {}  # (ticket, kind) -> its first (event, at)
-    for event_id, ticket_id, kind, at in (TicketEvent.select(TicketEvent.id, TicketEvent.ticket, TicketEvent.kind,
-                                                             TicketEvent.created_at)
-                                          .join(Ticket).where(is_open & TicketEvent.kind.in_(OPEN))
-                                          .order_by(TicketEvent.created_at, TicketEvent.id).tuples()):
+    for event_id, ticket_id, kind, at in tuples(TicketEvent.select(TicketEvent.id, TicketEvent.ticket,
+                                                                   TicketEvent.kind, TicketEvent.created_at)
+                                                .join(Ticket).where(is_open & TicketEvent.kind.in_(OPEN))
+                                                .order_by(TicketEvent.created_at, TicketEvent.id)):
         steps.setdefault((ticket_id, kind), (event_id, at))  # the first, if two desks took it in
     intake_of = {event_id: ticket_id for (ticket_id, kind), (event_id, _) in steps.items() if kind == "received"}
     counted: dict[int, int] = {}
     taken_in = fn.SUM(Case(None, ((IntakeLine.refused, 0),), IntakeLine.quantity))
-    for event_id, quantity in (IntakeLine.select(IntakeLine.event, taken_in).join(TicketEvent).join(Ticket)
-                               .where(is_open).group_by(IntakeLine.event).tuples()):
+    for event_id, quantity in tuples(IntakeLine.select(IntakeLine.event, taken_in).join(TicketEvent).join(Ticket)
+                                     .where(is_open).group_by(IntakeLine.event)):
         if event_id in intake_of:
             counted[intake_of[event_id]] = quantity
     without_intake = [t[0] for t in tickets if t[0] not in counted]
     for start in range(0, len(without_intake), CHUNK):  # no intake known here: the lines as registered
-        for ticket_id, quantity in (TicketLine.select(TicketLine.ticket, TicketLine.quantity)
-                                    .where(TicketLine.ticket.in_(without_intake[start:start + CHUNK])).tuples()):
+        for ticket_id, quantity in tuples(TicketLine.select(TicketLine.ticket, TicketLine.quantity)
+                                          .where(TicketLine.ticket.in_(without_intake[start:start + CHUNK]))):
             counted[ticket_id] = counted.get(ticket_id, 0) + quantity
 
     items = []

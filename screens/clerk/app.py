@@ -19,6 +19,7 @@ from textual.message import Message
 
 from kiosk.i18n import t
 from kiosk.settings.config import Config
+from screens.base import EDITOR_CSS, FIELDS_CSS
 from screens.station import Station
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ PRINTER_PROBE_SECONDS = 60  # the status line asks the printer this often, betwe
 
 class DeskApp(Station, inherit_bindings=False):
     STATION = "desk"
-    CSS_PATH: ClassVar = [Path(__file__).parent.parent / "kiosk.tcss",
+    # The kiosk's frame, fields and editor box (the desk shows no kiosk screen), then its own.
+    CSS_PATH: ClassVar = [Path(__file__).parent.parent / "kiosk.tcss", FIELDS_CSS, EDITOR_CSS,
                           Path(__file__).parent / "desk.tcss"]
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器收发室"
