@@ -75,7 +75,7 @@ class KioskApp(Station, inherit_bindings=False):
         Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
-    # On a tall screen radio buttons and check boxes get finger-sized rows (kiosk.tcss).
+    # On a tall screen radio buttons and check boxes get finger-sized rows (fields.tcss).
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (36, "-tall")]
 
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:

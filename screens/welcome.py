@@ -17,6 +17,9 @@ from .base import KioskScreen, big_button
 class WelcomeScreen(KioskScreen):
     TITLE_KEY = "app.title"
     FOCUS = "#register"
+    # No height class (the app's -short/-tall): nothing here is styled by it, and adding it after
+    # the first styling would restyle every widget of the first frame again.
+    VERTICAL_BREAKPOINTS: ClassVar = []
     BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价"),
                           ("f8", "progress", "进度查询")]
 

@@ -1,3 +1,4 @@
+import functools
 import inspect
 import os
 from pathlib import Path
@@ -10,6 +11,18 @@ os.environ.pop("KIOSK_CONFIG", None)
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 TESTS = Path(__file__).parent
+
+if "faketime" in os.environ.get("LD_PRELOAD", ""):  # tests/faketime_lanes.sh
+    # libfaketime 0.9.10 with --exclude-monotonic fails time.sleep with EINVAL (Python sleeps
+    # with clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), which it shifts; its issue #426).
+    # select's relative timeout is left alone.
+    import select
+    import time
+
+    def _sleep(seconds: float) -> None:
+        select.select([], [], [], seconds)
+
+    time.sleep = _sleep
 
 # ---- lanes: the markers (pyproject.toml) come from what a test uses, so a new test lands in its
 # lane without anyone remembering to mark it; a file marks itself only where no rule can tell.
@@ -38,19 +51,21 @@ def lanes_of(item) -> set[str]:
     function = getattr(item, "function", None)
     if function is not None:
         fixtures = [d.func for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs]
-        lanes |= {LANE_BY_NAME[name] for name in names_used([function, *fixtures]) if name in LANE_BY_NAME}
+        used = frozenset().union(*map(names_used, [function, *fixtures]))
+        lanes |= {LANE_BY_NAME[name] for name in used if name in LANE_BY_NAME}
     return lanes
 
 
-def names_used(functions) -> set[str]:
-    """Every global and attribute name in `functions`' code, their nested functions and the
-    helpers (functions, classes' methods) of tests/ that they name, followed to the end."""
+@functools.cache
+def names_used(function) -> frozenset[str]:
+    """Every global and attribute name in `function`'s code, its nested functions and the
+    helpers (functions, classes' methods) of tests/ that it names, followed to the end."""
     names: set[str] = set()
-    todo, seen = [unwrapped(f) for f in functions], set()
+    todo, seen = [unwrapped(function)], set()
     while todo:
         function = todo.pop()
         code = getattr(function, "__code__", None)
-        if code is None or code in seen or not getattr(function, "__module__", "").startswith("tests"):
+        if code is None or code in seen or not from_tests(function):
             continue
         seen.add(code)
         codes = [code]
@@ -60,12 +75,16 @@ def names_used(functions) -> set[str]:
             codes += [const for const in code.co_consts if isinstance(const, CodeType)]
             for name in code.co_names:
                 helper = function.__globals__.get(name)
-                if inspect.isclass(helper):
-                    todo += [unwrapped(f) for cls in helper.__mro__ for f in vars(cls).values()
+                if inspect.isclass(helper) and from_tests(helper):
+                    todo += [unwrapped(f) for cls in helper.__mro__ if from_tests(cls) for f in vars(cls).values()
                              if inspect.isfunction(f)]
                 elif inspect.isfunction(helper):
                     todo.append(unwrapped(helper))
-    return names
+    return frozenset(names)
+
+
+def from_tests(thing) -> bool:
+    return getattr(thing, "__module__", "").startswith("tests")
 
 
 def unwrapped(function):
@@ -80,6 +99,24 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(request, monkeypatch):
+    """A snapshot shows an input's cursor, as it is right after a key: never blinked off. The
+    blink is a 0.5 s timer, and on a busy machine (the suite runs on every core) the screenshot
+    can come later than that."""
+    if "snap_compare" not in request.fixturenames:
+        return
+    from textual.widgets import Input
+
+    made = Input.__init__
+
+    def without_blink(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        self.cursor_blink = False
+
+    monkeypatch.setattr(Input, "__init__", without_blink)
 
 
 @pytest.fixture

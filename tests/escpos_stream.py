@@ -190,8 +190,9 @@ def position(command: Command) -> int:
 
 def replay_lines(items: list[Item], dots_per_column: int = 12) -> list[str]:
     """The text lines as they print, each `ESC $` turned back into spaces up to its column
-    (dots / 12, / 24 after `GS !` 0x11, whose double width `ESC $` does not scale): one string per LF that ends a line with text on it
-    (blank LFs are left out). A position left of where the text already is fails."""
+    (dots / 12, / 24 after `GS !` 0x11, whose double width `ESC $` does not scale): one string
+    per LF that ends a line with text on it (blank LFs are left out). A position left of where
+    the text already is fails."""
     from printer.width import columns_of
 
     lines: list[str] = []

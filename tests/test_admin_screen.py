@@ -51,7 +51,8 @@ async def open_admin(pilot) -> AdminScreen:
 
 def recent(days: int = 1) -> list[Rating]:
     now = datetime.now(UTC) - timedelta(days=days)
-    return [Rating(now, 5, ("warm",), "1号收件窗口", "王芳", "K1A-261120-0001"), Rating(now, 2, (), None, None, None, "slow")]
+    return [Rating(now, 5, ("warm",), "1号收件窗口", "王芳", "K1A-261120-0001"),
+            Rating(now, 2, (), None, None, None, "slow")]
 
 
 async def test_an_admin_opens_it_with_f11_and_escape_goes_back():

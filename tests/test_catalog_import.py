@@ -73,7 +73,8 @@ def test_header_problems_are_reported():
 
 
 def test_english_headers_and_full_width_cells_are_accepted():
-    rows = parse_csv("code,name_zh,name_en,service,unit,price\nＬ－００１－００１,压力表（弹簧管）,Gauge,检定,块,３０\n")
+    rows = parse_csv("code,name_zh,name_en,service,unit,price\n"
+                     "Ｌ－００１－００１,压力表（弹簧管）,Gauge,检定,块,３０\n")
     assert (rows[0].code, rows[0].price_fen, rows[0].name_zh) == ("L-001-001", 3000, "压力表（弹簧管）")
 
 

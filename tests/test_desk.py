@@ -144,7 +144,8 @@ def test_bad_intake_writes_nothing(desk):
         receive(ticket.id, clerk, device, bad)
     assert refused.value.kind == "bad_intake"
     with pytest.raises(TransitionError):
-        receive(ticket.id, clerk, device, Intake((lines[0].__class__(**{**lines[0].__dict__, "condition": "\x1b[2J"}),)))
+        receive(ticket.id, clerk, device,
+                Intake((lines[0].__class__(**{**lines[0].__dict__, "condition": "\x1b[2J"}),)))
     assert counts() == before
 
 

@@ -36,7 +36,8 @@ def prepare(config, tickets: int = 1) -> list[str]:
     db = open_database(config.database)
     ensure_catalog()
     device = ensure_device("K1")
-    numbers = [register(sample(), load_catalog(), default_policy(), device, now=REGISTERED).number for _ in range(tickets)]
+    numbers = [register(sample(), load_catalog(), default_policy(), device, now=REGISTERED).number
+               for _ in range(tickets)]
     add_clerk("wang", "王芳", PIN)
     db.close()
     return numbers

@@ -35,7 +35,8 @@ def counter(catalog):
         """Register `lines` ((code, serial, use), ...), take them in (refusing the positions in
         `refuse`) and, unless `picked_up` is None, hand them back on that day."""
         reg = Registration(CustomerDetails(organisation, "", "贵阳市", "李工", phone), tuple(
-            InstrumentLine(LineRequest(code, quantity=2, use=use), serial_number=serial) for code, serial, use in lines))
+            InstrumentLine(LineRequest(code, quantity=2, use=use), serial_number=serial)
+            for code, serial, use in lines))
         ticket = register(reg, catalog, default_policy(), device)
         day = picked_up or date(2026, 1, 5)
         intake = Intake(tuple(replace(ln, refused=i in refuse) for i, ln in enumerate(ticket_summary(ticket.id).lines)))

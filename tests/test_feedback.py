@@ -551,7 +551,8 @@ def test_the_feedback_domain_imports_neither_textual_nor_rich():
     import subprocess
     import sys
 
-    probe = "import kiosk.store.feedback, kiosk.store.due, kiosk.domain.holidays, sys, json; print(json.dumps(sorted(sys.modules)))"
+    probe = ("import kiosk.store.feedback, kiosk.store.due, kiosk.domain.holidays, sys, json; "
+             "print(json.dumps(sorted(sys.modules)))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     modules = json.loads(done.stdout.splitlines()[-1])
     assert [m for m in modules if m.split(".")[0] in ("textual", "rich", "escpos")] == []

@@ -56,13 +56,17 @@ from kiosk.settings.config import load_config
 app = KioskApp(replace(load_config(), database=Path({str(db)!r})))
 async def main():
     async with app.run_test() as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(100):  # the catalogue worker starts after the first frame: wait for it, not a time
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.index is not None:
+                break
         assert app.index is not None and app.index.search("ylb")
 asyncio.run(main())
 print(json.dumps(["pypinyin" in sys.modules, "escpos" in sys.modules]))
 """
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
     pypinyin, escpos = json.loads(done.stdout.strip().splitlines()[-1])
     assert not pypinyin
     assert not escpos, "python-escpos (~185 ms) is for printing, not for starting"

@@ -342,7 +342,8 @@ def test_a_capabilities_pickle_left_empty_or_cut_off_does_not_stop_printing(tmp_
     env = {k: v for k, v in os.environ.items() if k != "ESCPOS_CAPABILITIES_PICKLE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     code = ("from printer.document import Document, Text\nfrom printer.escpos_render import render_escpos\n"
-            "from printer.profiles import PROFILES\nprint(len(render_escpos(Document((Text('x'),)), PROFILES['58mm'])))")
+            "from printer.profiles import PROFILES\n"
+            "print(len(render_escpos(Document((Text('x'),)), PROFILES['58mm'])))")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
                           cwd=Path(__file__).parent.parent)
     assert done.returncode == 0 and int(done.stdout) > 0, done.stderr

@@ -185,7 +185,8 @@ def test_a_long_row_value_wraps_right_of_the_key_each_part_flush_right():
     lines = texts(layout(Document((Row("单位", "某某精密仪器有限公司第二分公司计量室"),)), P58))
     assert len(lines) == 2 and lines[0].startswith("单位 ")
     assert all(columns_of(line) == 32 for line in lines)
-    assert "".join(line.replace(" ", "").removeprefix("单位") for line in lines) == "某某精密仪器有限公司第二分公司计量室"
+    assert ("".join(line.replace(" ", "").removeprefix("单位") for line in lines)
+            == "某某精密仪器有限公司第二分公司计量室")
 
 
 def test_a_row_with_a_key_too_long_puts_the_value_under_it():

@@ -50,7 +50,8 @@ def test_a_ticket_receipt_has_what_the_customer_needs_at_the_counter(catalog):
     assert [b.data for b in document.blocks if isinstance(b, QR)] == [ticket.code]  # the signed code
     record = decode(ticket.code, keys_for)  # verified with the device's own public key
     assert (record.ticket_uid, record.number, record.urgent) == (ticket.uid, ticket.number, "72h")
-    assert [(ln.code, ln.quantity, ln.use) for ln in record.lines] == [("L-001-001", 3, "safety"), ("C-003-001", 1, "other")]
+    assert ([(ln.code, ln.quantity, ln.use) for ln in record.lines]
+            == [("L-001-001", 3, "safety"), ("C-003-001", 1, "other")])
     for expected in (load_institute().name("zh"), "送检受理单", "示范燃气（集团）有限公司", "138****5678",
                      "1. 一般压力表", "L-001-001", "免费", "强制检定免费（安全防护）", "预估合计",
                      "其中加急72小时\n￥4.80", "请携带仪器到1号收件窗口", "取件时请出示本单或受理号", "服务评价",
@@ -120,6 +121,7 @@ def test_the_promised_date_skips_the_institutes_holidays_on_screen_and_on_paper(
     assert ticket.estimate.turnaround_days == 5
     shown = TicketView.from_registered(ticket, info)
     assert shown.ready_on == date(2025, 10, 10)  # Sun 28 Sep (worked), 29, 30, then 9 and 10 October
-    assert f"预计完成\n{date_text(shown.ready_on, 'zh')}" in _words(ticket_document(ticket_facts(ticket.id), info, "zh"))
+    assert (f"预计完成\n{date_text(shown.ready_on, 'zh')}"
+            in _words(ticket_document(ticket_facts(ticket.id), info, "zh")))
     weekends_only = TicketView.from_registered(ticket, load_institute())
     assert weekends_only.ready_on == date(2025, 10, 3)  # in the middle of the holidays

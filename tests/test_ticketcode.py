@@ -3,6 +3,7 @@ TicketCodeError (never another exception), of the right kind where it can be tol
 
 from __future__ import annotations
 
+import base64
 import math
 import uuid
 from dataclasses import replace
@@ -115,6 +116,22 @@ def test_any_record_round_trips_as_carried(record):
 def test_a_realistic_ticket_round_trips_exactly():
     record = realistic(5)
     assert decode(encode(record, KEY), keys_of()) == record
+
+
+@given(st.binary(max_size=400))
+@example(b"")
+@example(bytes(range(256)))
+def test_the_base32_text_is_the_standard_librarys(data):
+    assert tc.to_text(data) == tc.PREFIX + base64.b32encode(data).decode("ascii").rstrip("=")
+    if data:
+        assert tc.from_text(tc.to_text(data)) == data
+
+
+@pytest.mark.parametrize("uid", [TICKET.upper(), TICKET.replace("-", ""), "{" + TICKET + "}", "urn:uuid:" + TICKET,
+                                 TICKET + "\n", " " + TICKET, TICKET[:-1], None, uuid.UUID(TICKET)])
+def test_only_a_uuid_in_canonical_text_is_written(uid):
+    with pytest.raises(ValueError, match="ticket_uid is not a UUID"):
+        encode(realistic(1, ticket_uid=uid), KEY)
 
 
 def test_the_device_is_the_one_whose_key_verifies(monkeypatch):

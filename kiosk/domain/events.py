@@ -225,10 +225,13 @@ def _iso(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_iso)  # json.dumps makes one per call
+
+
 def to_json(payload: Payload | dict) -> str:
     """A payload (or a dict holding payload parts) as the outbox stores it."""
     plain = msgspec.to_builtins(payload, builtin_types=(datetime, date))  # times stay isoformat's, not msgspec's "Z"
-    return json.dumps(plain, ensure_ascii=False, sort_keys=True, default=_iso)
+    return _ENCODER.encode(plain)
 
 
 def read(kind: type[P], data: dict) -> P:

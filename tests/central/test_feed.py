@@ -48,7 +48,8 @@ def test_a_kiosk_gets_the_steps_of_its_own_tickets_and_of_no_other(client, stora
     assert [(s["ticket"], s["kind"]) for s in steps] == [(mine["payload"]["ticket"]["uid"], "received"),
                                                           (mine["payload"]["ticket"]["uid"], "picked_up")]
     on_other, _ = pull_all(client, other_kiosk)
-    assert {c["data"]["ticket"] for c in on_other if c["kind"] == "ticket.event"} == {theirs["payload"]["ticket"]["uid"]}
+    assert ({c["data"]["ticket"] for c in on_other if c["kind"] == "ticket.event"}
+            == {theirs["payload"]["ticket"]["uid"]})
     on_desk, _ = pull_all(client, desk)  # the desk is not sent its own steps, by target or otherwise
     assert "ticket.event" not in kinds(on_desk)
 

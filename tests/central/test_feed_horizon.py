@@ -28,7 +28,8 @@ def pull(storage, after: int) -> tuple[list[int], int]:
 def waiting_on_lock(url: str, query_start: str) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND query LIKE %s AND datname = current_database()", (query_start + "%",)).fetchone()[0] > 0
+                            "AND query LIKE %s AND datname = current_database()",
+                            (query_start + "%",)).fetchone()[0] > 0
 
 
 def test_control_a_naive_id_cursor_loses_the_late_row(pg_schema_url):

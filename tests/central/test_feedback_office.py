@@ -115,8 +115,8 @@ def test_closing_from_the_office_writes_one_event_every_desk_gets(client, storag
     payload = json.loads(payload)
     assert (device_id, ticket, status) == (OFFICE_DEVICE_ID, None, None)
     assert payload == {"followup": uid, "feedback": poor["payload"]["feedback"], "device": central_uid,
-                       "at": payload["at"], "clerk": {"username": "office", "name": "张 主任"}, "note": "已回电， 已解决",
-                       "via": "office"}
+                       "at": payload["at"], "clerk": {"username": "office", "name": "张 主任"},
+                       "note": "已回电， 已解决", "via": "office"}
     assert uuid.UUID(central_uid) and uuid.UUID(event_uid)
     assert datetime.fromisoformat(payload["at"]).tzinfo is not None
 

@@ -178,8 +178,9 @@ def test_text_the_database_would_choke_on_is_refused_by_uid_not_with_a_500(clien
     surrogate = body.replace('"李工"', '"\\ud800"')  # a lone surrogate: not text at all
     got = raw_push(client, kiosk, surrogate)
     assert got.status_code == 422
-    not_utf8 = client.post("/api/v1/events", content=b'{"events":[' + body.encode().replace("李工".encode(), b"\xff\xfe")
-                           + b"]}", headers={**kiosk.headers, "Content-Type": "application/json"})
+    not_utf8 = client.post("/api/v1/events",
+                           content=b'{"events":[' + body.encode().replace("李工".encode(), b"\xff\xfe") + b"]}",
+                           headers={**kiosk.headers, "Content-Type": "application/json"})
     assert not_utf8.status_code == 422
     nan = body.replace('"total_fen": 12000', '"total_fen": NaN')
     assert raw_push(client, kiosk, nan).status_code == 422

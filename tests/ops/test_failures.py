@@ -48,7 +48,8 @@ def test_registering_on_a_full_database_fails_clearly_and_keeps_every_earlier_ti
             kept.append(register_one().number)
     # peewee reports "cannot rollback" (SQLite already rolled back); the cause is found anyway.
     assert problem_kind(full.value) == "full"
-    assert "磁盘已满" in database_problem(full.value).text("zh") and "disk is full" in database_problem(full.value).text("en")
+    assert "磁盘已满" in database_problem(full.value).text("zh")
+    assert "disk is full" in database_problem(full.value).text("en")
     assert ticket_numbers(path) == kept
     assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok" and complete(path)
     db.execute_sql(f"PRAGMA max_page_count = {UNLIMITED}")

@@ -1,10 +1,11 @@
 """Structured logs (kiosk/settings/logs.py): JSON lines for journald, and no personal data in them.
 
-The full run (at DEBUG, more than the product's INFO): a customer registers through the real app (pilot), the receipt prints on the
-preview printer, the sync loop pushes the ticket to a real central (uvicorn in a thread, its
-logs in the same stream), then `kiosk reprint` and `kiosk sync` run as commands of their own
-with KIOSK_LOG=json. Every line they all logged parses, and none carries the customer's
-organisation, credit code, contact or phone, the ticket's signed code, or the device token.
+The full run (at DEBUG, more than the product's INFO): a customer registers through the real
+app (pilot), the receipt prints on the preview printer, the sync loop pushes the ticket to a
+real central (uvicorn in a thread, its logs in the same stream), then `kiosk reprint` and
+`kiosk sync` run as commands of their own with KIOSK_LOG=json. Every line they all logged
+parses, and none carries the customer's organisation, credit code, contact or phone, the
+ticket's signed code, or the device token.
 """
 
 from __future__ import annotations

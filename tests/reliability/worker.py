@@ -131,8 +131,9 @@ def zygote() -> None:
     import traceback
 
     # Everything a child imports, now, before any fork.
-    for module in ("db.connection", "kiosk.store.catalog", "kiosk.domain.fees", "kiosk.settings.institute", "kiosk.store.registration",
-                   "kiosk.printing.spool", "printer.backends", "printer.escpos_render", "printer.profiles"):
+    for module in ("db.connection", "kiosk.store.catalog", "kiosk.domain.fees", "kiosk.settings.institute",
+                   "kiosk.store.registration", "kiosk.printing.spool", "printer.backends", "printer.escpos_render",
+                   "printer.profiles"):
         importlib.import_module(module)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
