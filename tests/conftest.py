@@ -27,9 +27,11 @@ if "faketime" in os.environ.get("LD_PRELOAD", ""):  # tests/faketime_lanes.sh
 # ---- lanes: the markers (pyproject.toml) come from what a test uses, so a new test lands in its
 # lane without anyone remembering to mark it; a file marks itself only where no rule can tell.
 LANE_BY_FOLDER = {"reliability": "reliability"}
-LANE_BY_FIXTURE = {"snap_compare": "snapshot", "pg_schema_url": "postgres", "chromium": "browser"}
+LANE_BY_FIXTURE = {"snap_compare": "snapshot", "pg_schema_url": "postgres", "chromium": "browser",
+                   "db": "store", "run": "store", "storage": "store"}
 # Names in a test's code (or in the tests/ helpers, classes and fixtures it uses) that say what it does.
-LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "terminal"}
+LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "terminal",
+                "open_database": "store", "open_storage": "store"}
 
 
 def pytest_collection_modifyitems(config, items):
