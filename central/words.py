@@ -1,5 +1,6 @@
-"""Central's small shared vocabulary: ticket statuses and the shapes of ids. No dependencies,
-so the CLI can use it without the server's extra packages."""
+"""Central's small shared vocabulary: ticket statuses and the shapes of ids. Only the event
+shapes (kiosk/domain/events.py, msgspec, a runtime dependency) besides the standard library, so
+the CLI can use it without the server's extra packages."""
 
 from __future__ import annotations
 
