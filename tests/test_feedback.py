@@ -268,7 +268,7 @@ def test_invalid_feedback_writes_nothing(served):
 
 def test_the_phone_never_reaches_the_log(served, caplog):
     ticket, _, device = served
-    # The kiosk logs at INFO (cli._log_to_file); its own modules not even at DEBUG.
+    # The kiosk logs at INFO (kiosk/cli/run.py); its own modules not even at DEBUG.
     with caplog.at_level("INFO"), caplog.at_level("DEBUG", logger="kiosk"):
         give_feedback(linked(ticket, 1, reason="attitude", phone="13812345678", comment="秘密"), device)
     assert "13812345678" not in caplog.text and "秘密" not in caplog.text

@@ -1,5 +1,5 @@
 """The back office's due list (周检到期): from the desks' pushed intake and pickups and the
-latest catalogue's cycles, computed with the kiosk's own rule (kiosk/store/due.py due_list)."""
+latest catalogue's cycles, computed with the kiosk's own rule (kiosk/domain/due.py due_list)."""
 
 from __future__ import annotations
 
