@@ -36,6 +36,9 @@ class InstituteInfo:
     # Its days off (config `holidays_file`): the ready date promised on screen and on the
     # receipt, and a follow-up's deadline, count working days by it.
     calendar: Calendar = WEEKENDS_ONLY
+    # Place names of its province (cities, counties, districts), in Chinese: the on-screen keyboard
+    # offers them first (kiosk.ime.institute_vocabulary), as customers' organisations are named by them.
+    places: tuple[str, ...] = ()
 
 
 def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
@@ -45,6 +48,12 @@ def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
     if not all(values):
         raise InstituteFileError(f"{where}: needs both {zh} and {en} text")
     return Text(values[0], values[1])
+
+
+def _places(value, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InstituteFileError(f"{where}: must be a list of names")
+    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
 
 
 def parse_institute(text: str, source: str) -> InstituteInfo:
@@ -58,6 +67,7 @@ def parse_institute(text: str, source: str) -> InstituteInfo:
             dispatch_counter=_text(counters, f"{source}: [counters]", "dispatch_zh", "dispatch_en"),
             commitments=tuple(_text(c, f"{source}: [[commitments]]") for c in data.get("commitments", [])),
             notices=tuple(_text(n, f"{source}: [[notices]]") for n in data.get("notices", [])),
+            places=_places(data.get("places", []), f"{source}: places"),
         )
     except tomllib.TOMLDecodeError as e:
         raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
