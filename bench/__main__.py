@@ -9,6 +9,7 @@ def main() -> int:
     from bench import (
         ime,
         memory,
+        organisations,
         printing,
         registration,
         search,
@@ -22,8 +23,8 @@ def main() -> int:
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
     # sync_drain / sync_pull need PostgreSQL and the central extra; without them they say so and skip.
-    for module in (search, ime, registration, startup, memory, printing, ticketcode, worklist, sync_drain,
-                   sync_pull):
+    for module in (search, ime, organisations, registration, startup, memory, printing, ticketcode, worklist,
+                   sync_drain, sync_pull):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met

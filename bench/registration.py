@@ -74,6 +74,7 @@ def registration_template(db, ticket_id: int) -> dict:
                                  (ticket_id,)).fetchone(),
         "lines": db.execute_sql("SELECT * FROM ticket_line WHERE ticket_id = ?", (ticket_id,)).fetchall(),
         "event": db.execute_sql("SELECT * FROM outbox_event").fetchone(),
+        "organisation": db.execute_sql("SELECT key, name, last_seen FROM organisation").fetchone(),
     }
 
 
@@ -100,6 +101,10 @@ def raw_registration(conn: sqlite3.Connection, template: dict, i: int | str) -> 
     e = template["event"]
     conn.execute("INSERT INTO outbox_event (uid, kind, payload, created_at) VALUES (?, ?, ?, ?)",
                  (f"raw-event-{i}", e[2], e[3], e[4]))
+    if template["organisation"]:  # the name the customer screen completes next time
+        conn.execute("INSERT INTO organisation (key, name, seen, last_seen) VALUES (?, ?, 1, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET seen = seen + 1, name = excluded.name, "
+                     "last_seen = max(last_seen, excluded.last_seen)", template["organisation"])
     conn.execute("COMMIT")
 
 

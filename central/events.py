@@ -33,6 +33,7 @@ from typing import Any
 import msgspec
 
 from kiosk.domain import events as shapes
+from kiosk.domain.organisations import shareable
 
 from .words import RANK, STATUSES
 
@@ -63,6 +64,7 @@ class Facts:
     ticket: str | None = None  # ticket uid, for ticket kinds
     status: int | None = None  # the status fact's rank (words.RANK), for ticket kinds
     number: str | None = None  # the ticket's number, as the event carries it
+    organisation: str | None = None  # a registration's, if it may be offered to others (central/organisations.py)
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ def kind(name: str, feed: str | None):
 
 @kind("ticket.registered", feed="ticket.registered")
 def _registered(p: shapes.Registered) -> Facts:
-    return Facts(owner=p.ticket.device, ticket=p.ticket.uid, status=RANK["registered"], number=p.ticket.number)
+    return Facts(owner=p.ticket.device, ticket=p.ticket.uid, status=RANK["registered"], number=p.ticket.number,
+                 organisation=p.customer.organisation if shareable(p.customer.organisation, p.customer.contact or "")
+                 else None)
 
 
 def _step(status: str) -> Callable[[shapes.Step], Facts]:

@@ -42,7 +42,8 @@ from .words import STATUSES
 # Who gets what: 0 = every device, 1 = clerk desks only. A row with a `target` goes to that
 # device alone (publish_to_owners: a kiosk gets the steps of the tickets it registered).
 AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1,
-            "feedback.given": 1, "followup.closed": 1}
+            "feedback.given": 1, "followup.closed": 1,
+            "organisation.known": 0}  # names only (central/organisations.py): lobby kiosks get it
 MAX_LIMIT = 1000
 SLOTS = 1000  # public seq = row seq * SLOTS + position in the row
 EVENTS = "events"  # the kind of a row listing a pushed batch's events
@@ -73,9 +74,11 @@ def _pending(tx: Tx) -> list:
     return pending
 
 
-def publish(tx: Tx, kind: str, *, catalog_id: int | None = None, data: dict | None = None) -> None:
-    """Queue one change; it is written with its seq just before the transaction commits."""
-    _pending(tx).append((kind, AUDIENCE[kind], None, None, catalog_id,
+def publish(tx: Tx, kind: str, *, catalog_id: int | None = None, data: dict | None = None,
+            origin: int | None = None) -> None:
+    """Queue one change; it is written with its seq just before the transaction commits.
+    `origin`: the device whose push brought it (it is not sent to that device)."""
+    _pending(tx).append((kind, AUDIENCE[kind], origin, None, catalog_id,
                          None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True), None))
 
 

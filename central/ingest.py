@@ -9,10 +9,12 @@
   and only those actually inserted have effects (the change feed). A repeat, in the same
   batch or days later, is acknowledged and changes nothing. A ticket's status needs no
   write of its own: the events are its history, and the status is derived from them
-  (central/tickets.py).
+  (central/tickets.py). A registration naming an organisation central has not seen is
+  published to every device too, the name only (central/organisations.py).
 
 Lock order, so that concurrent pushes cannot deadlock: the pushing device's row first, then
-event uids in sorted order, the feed clock last (central/feed.py).
+event uids in sorted order, organisation names' keys in sorted order, the feed clock last
+(central/feed.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from msgspec import Meta, Raw, Struct
 
 from kiosk.domain.clock import utc_now
 
-from . import devices, feed
+from . import devices, feed, organisations
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
 from .storage import Storage, ts
@@ -104,4 +106,5 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list
                                                if e.facts.ticket and e.facts.status])
         feed.publish_steps_so_far(tx, device.id, [e.facts.ticket for e in new
                                                   if e.facts.ticket and e.facts.status == 0])
+        organisations.publish_new(tx, device.id, [e.facts.organisation for e in new if e.facts.organisation])
     return [event.uid for event in checked]

@@ -134,7 +134,8 @@ def rotate(directory: Path, keep: int = KEEP, weekly: int = WEEKLY) -> list[Path
     kept = {b.path for b in plain[:keep]}
     weeks: list[tuple[int, int]] = []
     for b in plain[keep:]:
-        week = tuple(b.taken_at.isocalendar())[:2]
+        iso = b.taken_at.isocalendar()
+        week = (iso.year, iso.week)
         if week not in weeks and len(weeks) < weekly:
             weeks.append(week)
             kept.add(b.path)

@@ -229,6 +229,16 @@ class SearchKey(BaseModel):
     keys = TextField()
 
 
+class Organisation(BaseModel):
+    """A customer organisation's name the customer screen completes (kiosk/store/organisations.py):
+    the name only, never a contact or a phone."""
+
+    key = TextField(primary_key=True)  # kiosk/domain/organisations.py search_key
+    name = TextField()
+    seen = IntegerField()  # registrations here that named it; 0: known from central only
+    last_seen = UtcDateTimeField()
+
+
 class Clerk(BaseModel):
     """A clerk who unlocks the desk with a PIN (scrypt hash, see kiosk/store/clerks.py)."""
 
@@ -322,4 +332,4 @@ class Followup(BaseModel):
 
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
           OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine,
-          HeldChange, Feedback, Followup]
+          HeldChange, Feedback, Followup, Organisation]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -64,6 +64,7 @@ class KioskApp(Station, inherit_bindings=False):
     CSS_PATH = Path(__file__).parent / "kiosk.tcss"
     ENABLE_COMMAND_PALETTE = False
     TITLE = "仪器送检自助服务"
+    ON_SCREEN_KEYBOARD = True
 
     BINDINGS: ClassVar = [
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, id="lockdown"),
@@ -83,9 +84,11 @@ class KioskApp(Station, inherit_bindings=False):
         self.draft = Draft()
         self.clock = clock  # tests drive the idle timeout through this, no sleeping
         self.last_activity = clock()
+        self.started = (clock(), datetime.now(UTC))  # the wall clock, moved on by `clock`: wall_now()
         self.catalog = self.index = self.policy = self.device = None
         self.submitting = False  # one ticket per confirmation, however many taps
         self.new_catalog = False  # sync stored a newer fee schedule: taken between customers
+        self.pinyin = None  # the on-screen keyboard's dictionary (kiosk.ime), once load_pinyin has read it
 
     # ---- start-up --------------------------------------------------------------------------
 
@@ -97,6 +100,10 @@ class KioskApp(Station, inherit_bindings=False):
     def on_mount(self) -> None:
         self.title = t(self.TITLE_KEY, self.language)
         self.set_interval(1, self.idle_tick)
+        # However the welcome screen comes back (上一步, Esc, the idle timeout, after the ticket or
+        # an error, a dialog closed), the next customer finds nothing of the last one: one place
+        # that sees every return, not a wipe in each caller. Immediate: before the next event.
+        self.screen_change_signal.subscribe(self, self._screen_changed, immediate=True)
         # After the first frame: the welcome screen does not need the catalogue to appear.
         self.call_after_refresh(self.load_catalog)
 
@@ -118,9 +125,11 @@ class KioskApp(Station, inherit_bindings=False):
         from kiosk.domain.search import SearchIndex
         from kiosk.printing.spool import recover_interrupted
         from kiosk.store.catalog import ensure_catalog, load_catalog, search_keys_for
+        from kiosk.store.maintenance import take_config_pin
         from kiosk.store.registration import ensure_device
 
         open_database(self.config.database, backup_dir=self.config.data_dir / "backups")  # backup before upgrade
+        take_config_pin(self.config.maintenance_pin)  # an older configuration's plain PIN, hashed
         recover_interrupted()  # receipts cut off by a crash or power loss print again
         ensure_catalog()
         device = ensure_device(self.config.device_prefix)
@@ -137,6 +146,28 @@ class KioskApp(Station, inherit_bindings=False):
                 screen.catalog_ready()
         self.print_receipts()  # anything left from before a restart
         self.sync_loop(self.device.uid)
+        self.load_pinyin()
+
+    @work(thread=True, exclusive=True, group="pinyin")
+    def load_pinyin(self) -> None:
+        """The keyboard's dictionary, with the catalogue's names boosted: ~0.1 s in a thread, well
+        after the first frame; until then the pinyin layout says so, and its letters still compose."""
+        from screens.keyboard.dictionary import PinyinLoaded, load
+
+        try:
+            dictionary = load(self.catalog, self.info)
+        except Exception:  # without it the letters still go in as they are; the kiosk runs on
+            import logging
+
+            logging.getLogger(__name__).exception("the pinyin dictionary could not be read")
+            return
+        self.post_message(PinyinLoaded(dictionary))
+
+    def on_pinyin_loaded(self, message) -> None:
+        from screens.keyboard import dictionary_ready
+
+        self.pinyin = message.dictionary
+        dictionary_ready(self)
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         """The whole screen says it, in both languages; nothing of the customer's input stays."""
@@ -197,16 +228,6 @@ class KioskApp(Station, inherit_bindings=False):
     def print_state_changed(self, *state) -> None:
         self.post_message(PrintStateChanged(*state))
 
-    def retry_print(self, job_id: int) -> None:
-        """The customer's "print again": a failed job goes back to the queue at once."""
-        from kiosk.printing.spool import retry_now
-
-        async def retry() -> None:
-            await self.in_db_thread(retry_now, job_id)
-            self.print_receipts()
-
-        self.run_worker(retry(), group="print")
-
     def on_print_state_changed(self, message: PrintStateChanged) -> None:
         from screens.ticket import TicketScreen
 
@@ -218,13 +239,26 @@ class KioskApp(Station, inherit_bindings=False):
 
     def wipe(self) -> None:
         """Everything the customer typed is forgotten and the welcome screen returns."""
-        from screens.base import KioskScreen
+        self.back_to_start()  # the welcome screen's return forgets the customer (_screen_changed)
+        self.forget_customer()  # and where none returns: out of service, or already there
 
+    def _screen_changed(self, screen) -> None:
+        if screen is self.screen_stack[0]:
+            self.forget_customer()
+
+    def forget_customer(self) -> None:
+        """Nothing of the last customer stays: what they typed and chose (the draft; the screens
+        that held the rest are gone), what they cut, the messages shown to them. Called while a
+        screen is being popped: it touches no widget (a refresh then keeps the popped screen alive)."""
         self.draft.clear()
-        self.back_to_start()
-        if isinstance(self.screen, KioskScreen):  # the welcome (or out of service) screen
-            self.screen.relabel()  # shows the fields of a fee schedule taken since it was drawn
+        self._clipboard = ""  # Input's ctrl+x keeps it for the next ctrl+v; Textual has no public reset
+        self.clear_notifications()
         self.take_new_catalog()
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Cut and copy stay in the app (forget_customer empties it), never in the terminal's
+        clipboard (OSC 52), which outlives every customer."""
+        self._clipboard = text
 
     # ---- a new fee schedule from the central system ------------------------------------------
 
@@ -242,12 +276,16 @@ class KioskApp(Station, inherit_bindings=False):
     async def reload_catalog(self) -> None:
         from kiosk.domain.search import SearchIndex
         from kiosk.store.catalog import load_catalog, search_keys_for
+        from screens.base import KioskScreen
 
         def load():
             catalog = load_catalog()
             return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows))
 
         self.catalog, self.index = await self.in_db_thread(load)
+        for screen in self.screen_stack:  # the welcome screen's fields, a lookup's prices
+            if isinstance(screen, KioskScreen):
+                screen.catalog_ready()
 
     # ---- idle timeout ----------------------------------------------------------------------
 
@@ -255,6 +293,11 @@ class KioskApp(Station, inherit_bindings=False):
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                               events.Paste)):
             self.last_activity = self.clock()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            from screens.keyboard import typed
+
+            if typed(self.screen, event):  # a physical keyboard's pinyin, into the on-screen keyboard's composition
+                return
         await super().on_event(event)
 
     def idle_tick(self) -> None:
@@ -263,9 +306,7 @@ class KioskApp(Station, inherit_bindings=False):
         from screens.base import SelfClosing
         from screens.idle import IdleWarning
 
-        if self.print_retry_at is not None and datetime.now(UTC) >= self.print_retry_at:
-            self.print_retry_at = None
-            self.print_receipts()
+        self.retry_printing_if_due()
         if isinstance(self.screen, SelfClosing):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return
@@ -287,6 +328,12 @@ class KioskApp(Station, inherit_bindings=False):
 
     def action_ignore(self) -> None:
         """Locked keys do nothing for a customer."""
+
+    def wall_now(self) -> datetime:
+        """This instant (UTC) as `clock` has moved on since the start: the maintenance lock-out's
+        end and a receipt's next try are in UTC, and tests move them without sleeping."""
+        since, then = self.started
+        return then + timedelta(seconds=self.clock() - since)
 
     def action_maintenance(self) -> None:
         from screens.maintenance import MaintenanceExit

@@ -28,10 +28,10 @@ if TYPE_CHECKING:  # not imported before the first frame
 # so the registration steps all name the whole flow's sheets: it is paid once, at the first step.
 FIELDS_CSS = Path(__file__).parent / "fields.tcss"
 EDITOR_CSS = Path(__file__).parent / "editor.tcss"
-REGISTRATION_CSS = [FIELDS_CSS, EDITOR_CSS, Path(__file__).parent / "registration.tcss"]
+KEYBOARD_CSS = Path(__file__).parent / "keyboard" / "keyboard.tcss"  # every screen with a field that has one
+REGISTRATION_CSS = [FIELDS_CSS, EDITOR_CSS, KEYBOARD_CSS, Path(__file__).parent / "registration.tcss"]
 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
-ITEM_WIDTH = {"zh": 18, "en": 24}  # cells of an item name in a list: nine hanzi, or "General pressure gauge"
 
 
 class Worded:
@@ -101,6 +101,13 @@ class KioskScreen(Worded, Screen):
     def catalog_ready(self) -> None:
         """Override: the fee catalogue has loaded (it comes after the first frame)."""
 
+    def on_descendant_focus(self, event) -> None:
+        # The kiosk's on-screen keyboard (not the desk's), made when the first field that has one takes focus.
+        if isinstance(event.widget, Input) and self.app.ON_SCREEN_KEYBOARD:
+            from screens.keyboard import offer
+
+            offer(self, event.widget)
+
     def show_sync(self, state) -> None:
         """The quiet online/offline indicator, with how many facts wait to be sent."""
         shown = self.query_one(".sync", Static)
@@ -156,7 +163,7 @@ Labelled = TypeVar("Labelled", bound=Widget)
 
 
 def relabel_marked(screen: Screen, lang: str) -> None:
-    """Re-word every widget marked by labelled(), and every LabelledInput, in place."""
+    """Re-word every widget marked by labelled(), every LabelledInput and the keyboard, in place."""
     for widget in screen.query(".i18n"):
         text = t(I18N_KEYS[widget], lang)
         if isinstance(widget, (Button, Checkbox, RadioButton)):
@@ -165,6 +172,8 @@ def relabel_marked(screen: Screen, lang: str) -> None:
             widget.update(text)
     for field in screen.query(LabelledInput):
         field.relabel(lang)
+    for keyboard in screen.query(".keyboard"):  # the on-screen keyboard (screens/keyboard/), if it was made
+        keyboard.relabel()
 
 
 def labelled(widget: Labelled, key: str) -> Labelled:

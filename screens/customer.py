@@ -1,4 +1,6 @@
-"""送检单位 Customer: who brings the instruments, how to reach them, how they collect."""
+"""送检单位 Customer: who brings the instruments, how to reach them, how they collect. The
+organisation completes from the institute's list of customer organisations (suggestions.py); a
+returning customer scans an earlier ticket into any field instead of typing (returning.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from kiosk.i18n.keys import PICKUP_WAYS as PICKUP_KEYS
 from screens.draft import PICKUP_WAYS
 
 from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button, labelled
+from .returning import EarlierTicket, allow_scans
+from .suggestions import OrganisationField
 
 FIELDS = (
     # name, label key, hint key, max length typed (the validators give the clear message)
@@ -29,25 +33,50 @@ class CustomerScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         draft = self.app.draft
+        yield EarlierTicket()
         for name, label, hint, length in FIELDS:
-            yield LabelledInput(name, label, value=getattr(draft, name), max_length=length, hint_key=hint)
+            field = LabelledInput(name, label, value=getattr(draft, name), max_length=length, hint_key=hint)
+            yield OrganisationField(field) if name == "organisation" else field
         yield RadioSet(*(labelled(RadioButton("", value=draft.pickup == way, id=f"pickup-{way}"),
                                   PICKUP_KEYS[way]) for way in PICKUP_WAYS), id="pickup")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
+        yield big_button("returning.scan", "scan_earlier")
         yield big_button("flow.next", "next", "primary")
+
+    def on_mount(self) -> None:  # and KioskScreen's (Textual calls each class's handler)
+        allow_scans(self)
+
+    @property
+    def earlier(self) -> EarlierTicket:
+        return self.query_one(EarlierTicket)
 
     def relabel(self) -> None:
         super().relabel()
         self.query_one("#pickup", RadioSet).border_title = t("customer.pickup", self.lang)
+        self.earlier.relabel()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # Every keystroke goes to the draft at once: a language switch or a step back loses nothing.
-        setattr(self.app.draft, event.input.id.removeprefix("field-"), event.value)
+        # A ticket code pasted whole never does: it is taken out of the field and looked up.
+        name = event.input.id.removeprefix("field-")
+        if not self.earlier.changed(event.input, event.value, getattr(self.app.draft, name)):
+            setattr(self.app.draft, name, event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.focus_next()
+        if not self.earlier.ended(event.input, enter=True):  # a scan (or a ticket number) ends with Enter
+            self.focus_next()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self.earlier.ended(event.input, enter=False)  # a scanner that ends with Tab
+
+    def action_scan_earlier(self) -> None:
+        self.earlier.say("returning.how")
+        self.query_one("#field-organisation", Input).focus()
+
+    def on_organisation_field_chosen(self, event: OrganisationField.Chosen) -> None:
+        self.query_one("#field-contact", Input).focus()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.app.draft.pickup = event.pressed.id.removeprefix("pickup-")

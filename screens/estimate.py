@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
 from kiosk.domain.fees import Estimate, EstimateError, estimate
@@ -38,8 +39,9 @@ def estimate_table(est: Estimate, lang: str) -> Table:
 
 
 def totals_table(est: Estimate, lang: str) -> Table:
-    table = Table(show_header=False, box=None, expand=True, pad_edge=False)
-    table.add_column(ratio=1)
+    # As wide as its words and amounts: the notes beside it take the rest of the line.
+    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 0, 0, 2))
+    table.add_column(no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
     rows = [("total.subtotal", est.subtotal_fen)]
     if est.urgent_fen:
@@ -65,9 +67,12 @@ class EstimateScreen(KioskScreen):
         self.estimate: Estimate | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="estimate-lines")
-        yield Static(id="estimate-totals")
-        yield Static(id="estimate-notes")
+        # The lines scroll; the total stays in sight below them, above 确认登记, at 80x24 too.
+        with VerticalScroll(id="estimate-scroll"):
+            yield Static(id="estimate-lines")
+        with Horizontal(id="estimate-footer"):
+            yield Static(id="estimate-notes")
+            yield Static(id="estimate-totals")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back_edit", "back")

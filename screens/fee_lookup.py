@@ -3,33 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
-from kiosk.domain.catalog import SERVICES, FeeRow
+from kiosk.domain.catalog import FeeRow
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
-from kiosk.i18n.textwidth import cell_width, truncate
 
-from .base import ITEM_WIDTH, KioskScreen, big_button
+from .base import KEYBOARD_CSS, KioskScreen, big_button
+from .result_table import KEEP, NAME, WRAP, ResultTable
 
-# Price before spec: on a narrow screen the spec is what gets cut, never the price.
-COLUMNS = ("col.code", "col.item", "col.service", "col.price", "col.spec")
+# A code, a service and a price are never cut; the name and the spec wrap where they must.
+COLUMNS = {"col.code": KEEP, "col.item": NAME, "col.service": KEEP, "col.price": KEEP, "col.spec": WRAP}
 RESULT_LIMIT = 50
 
 
 class FeeLookupScreen(KioskScreen):
-    CSS_PATH = Path(__file__).parent / "fee_lookup.tcss"
+    CSS_PATH: ClassVar = [Path(__file__).parent / "fee_lookup.tcss", KEYBOARD_CSS]
     TITLE_KEY = "app.fee_lookup"
     FOCUS = "#query"
 
     def __init__(self) -> None:
         super().__init__()
         self.hits: list[FeeRow] = []
+        self.chosen: FeeRow | None = None  # the fee tapped: shown whole, with its regulation and days
 
     def compose_body(self) -> ComposeResult:
         yield Input(id="query", max_length=40)
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield ResultTable(COLUMNS, id="results", zebra_stripes=True)
+        yield Static(id="chosen", markup=False)
         yield Static(id="status")
         yield Static(id="notice")
 
@@ -41,17 +44,6 @@ class FeeLookupScreen(KioskScreen):
         lang = self.lang
         self.query_one("#query", Input).placeholder = t("app.search_placeholder", lang)
         self.query_one("#notice", Static).update(t("app.notice", lang))
-        table = self.query_one("#results", DataTable)
-        table.clear(columns=True)
-        widths = {
-            "col.code": 10,
-            "col.item": ITEM_WIDTH[lang],
-            "col.service": max(cell_width(service_name(s, lang)) for s in SERVICES),
-            "col.price": None,  # sized to its content: a price is never cut
-            "col.spec": None,
-        }
-        for key in COLUMNS:
-            table.add_column(t(key, lang), key=key, width=widths[key])
         self.show_hits()
 
     def catalog_ready(self) -> None:
@@ -64,19 +56,34 @@ class FeeLookupScreen(KioskScreen):
         # In-memory and measured at well under 2 ms per keystroke (bench/): no worker needed.
         index = self.app.index
         self.hits = index.search(query, limit=RESULT_LIMIT) if index else []
+        self.chosen = None  # the choice goes with the results it was made in
         self.show_hits()
 
     def show_hits(self) -> None:
-        table = self.query_one("#results", DataTable)
-        table.clear()
         lang = self.lang
-        for row in self.hits:
-            table.add_row(row.code, truncate(name_of(row, lang), ITEM_WIDTH[lang]), service_name(row.service, lang),
-                          unit_price(row.price_fen, row.unit, lang), spec_of(row, lang))
+        self.query_one("#results", ResultTable).show(
+            {key: t(key, lang) for key in COLUMNS},
+            [(row.code, name_of(row, lang), service_name(row.service, lang), unit_price(row.price_fen, row.unit, lang),
+              spec_of(row, lang)) for row in self.hits])
         if self.app.catalog is None:
             status = t("app.loading", lang)
         else:
             status = (f"{t('app.results', lang, count=len(self.hits))}  "
                       f"{t('app.catalog_version', lang, version=self.app.catalog.version)}")
         self.query_one("#status", Static).update(status)
+        self.show_chosen()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.chosen = self.hits[event.cursor_row]
+        self.show_chosen()
+
+    def show_chosen(self) -> None:
+        row, lang = self.chosen, self.lang
+        shown = self.query_one("#chosen", Static)
+        shown.display = row is not None
+        if shown.display:
+            shown.update("  ".join(part for part in (
+                row.code, name_of(row, lang), service_name(row.service, lang),
+                unit_price(row.price_fen, row.unit, lang), spec_of(row, lang), row.regulation,
+                t("total.turnaround", lang, days=row.turnaround_days)) if part))
 

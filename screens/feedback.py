@@ -40,7 +40,7 @@ from kiosk.domain.validation import FieldError
 from kiosk.i18n import date_text, t
 from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS, FEEDBACK_TICKET_ERRORS
 
-from .base import FIELDS_CSS, KioskScreen, LabelledInput, SelfClosing, big_button, labelled
+from .base import FIELDS_CSS, KEYBOARD_CSS, KioskScreen, LabelledInput, SelfClosing, big_button, labelled
 from .ticket_scan import TicketScanScreen
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def _summary(draft: FeedbackDraft, lang: str) -> str:
 
 
 # Loaded with the first feedback screen, not at start-up: the kiosk's first frame stays fast.
-CSS = [FIELDS_CSS, Path(__file__).parent / "feedback.tcss"]
+CSS = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "feedback.tcss"]
 
 
 class TicketLookedUp(Message):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
-from kiosk.domain.catalog import SERVICES
 from kiosk.i18n import name_of, quantity_text, service_name, spec_of, t, unit_price, use_name
-from kiosk.i18n.textwidth import cell_width, truncate
 
-from .base import ITEM_WIDTH, REGISTRATION_CSS, KioskScreen, big_button, labelled
+from .base import REGISTRATION_CSS, KioskScreen, big_button, labelled
 from .line_editor import REMOVE, LineEditor
+from .result_table import KEEP, NAME, WRAP, ResultTable
 
 RESULT_LIMIT = 30
+HITS = {"col.item": NAME, "col.service": KEEP, "col.price": KEEP, "col.spec": WRAP}
+LINES = {"col.item": NAME, "col.service": KEEP, "col.quantity": KEEP, "col.use": KEEP, "col.spec": WRAP}
 
 
 class InstrumentsScreen(KioskScreen):
@@ -28,9 +29,9 @@ class InstrumentsScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(id="search", max_length=40)
-        yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
+        yield ResultTable(HITS, id="hits", zebra_stripes=True)
         yield labelled(Static(classes="heading"), "instruments.yours")
-        yield DataTable(id="lines", cursor_type="row")
+        yield ResultTable(LINES, id="lines")
         yield Static(id="lines-error", classes="field-error")
 
     def compose_actions(self) -> ComposeResult:
@@ -41,16 +42,6 @@ class InstrumentsScreen(KioskScreen):
         super().relabel()
         lang = self.lang
         self.query_one("#search", Input).placeholder = t("app.search_placeholder", lang)
-        service_width = max(cell_width(service_name(s, lang)) for s in SERVICES)
-        hits = self.query_one("#hits", DataTable)
-        hits.clear(columns=True)
-        for key, width in (("col.item", ITEM_WIDTH[lang]), ("col.service", service_width),
-                           ("col.price", None), ("col.spec", None)):
-            hits.add_column(t(key, lang), key=key, width=width)
-        lines = self.query_one("#lines", DataTable)
-        lines.clear(columns=True)
-        for key in ("col.item", "col.service", "col.quantity", "col.use", "col.spec"):
-            lines.add_column(t(key, lang), key=key)
         self.show_hits()
         self.show_lines()
 
@@ -72,20 +63,19 @@ class InstrumentsScreen(KioskScreen):
         self.show_hits()
 
     def show_hits(self) -> None:
-        table, lang = self.query_one("#hits", DataTable), self.lang
-        table.clear()
-        for row in self.hits:
-            table.add_row(*self._describe(row, lang))
+        table, lang = self.query_one("#hits", ResultTable), self.lang
+        table.show({key: t(key, lang) for key in HITS}, [self._describe(row, lang) for row in self.hits])
         table.display = bool(self.hits)
 
     def show_lines(self) -> None:
-        table, lang = self.query_one("#lines", DataTable), self.lang
-        table.clear()
+        table, lang = self.query_one("#lines", ResultTable), self.lang
         catalog = self.app.catalog
+        rows = []
         for line in self.app.draft.lines:
             row = catalog.by_code[line.code]
             name, service, _, spec = self._describe(row, lang)
-            table.add_row(name, service, quantity_text(line.quantity, row.unit, lang), use_name(line.use, lang), spec)
+            rows.append((name, service, quantity_text(line.quantity, row.unit, lang), use_name(line.use, lang), spec))
+        table.show({key: t(key, lang) for key in LINES}, rows)
         table.display = bool(self.app.draft.lines)
         if self.app.draft.lines:
             self.error_key = None
@@ -93,8 +83,8 @@ class InstrumentsScreen(KioskScreen):
 
     @staticmethod
     def _describe(row, lang: str) -> tuple[str, str, str, str]:
-        return (truncate(name_of(row, lang), ITEM_WIDTH[lang]), service_name(row.service, lang),
-                unit_price(row.price_fen, row.unit, lang), spec_of(row, lang))
+        return (name_of(row, lang), service_name(row.service, lang), unit_price(row.price_fen, row.unit, lang),
+                spec_of(row, lang))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "hits":

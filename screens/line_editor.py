@@ -44,22 +44,27 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
             yield Static(id="editor-title")
             body = VerticalScroll(id="editor-body")
             body.can_focus = False
-            with body:
-                yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
-                yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"), USE_KEYS[use])
-                                 for use in USES), id="use")
-                if row.per_point_fen is not None:
-                    yield LabelledInput("points", "line.points", value=str(line.points or ""), max_length=6)
-                if row.per_range_fen is not None:
-                    yield LabelledInput("ranges", "line.ranges", value=str(line.ranges or ""), max_length=4)
-                if row.per_metre_fen is not None:
-                    yield LabelledInput("metres", "line.metres", value=str(line.metres or ""), max_length=8)
-                if row.ac_dc_percent is not None:
-                    yield labelled(Checkbox("", value=line.ac_dc, id="ac_dc"), "line.ac_dc")
-                for name, key, length in TEXTS:
-                    yield LabelledInput(name, key, value=getattr(line, name), max_length=length)
-                if row.service != "repair":
-                    yield labelled(Checkbox("", value=line.repair_if_fails, id="repair"), "line.repair")
+            # Two columns, read (and tabbed) one after the other: what is priced on the left, what
+            # the consignment form asks on the right, so that at 80x24 the serial number and the
+            # manufacturer are in sight without scrolling, the on-screen keyboard up or not.
+            with body, Horizontal(id="editor-columns"):
+                with Vertical(id="editor-pricing", classes="editor-column"):
+                    yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
+                    yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"),
+                                              USE_KEYS[use]) for use in USES), id="use")
+                    if row.per_point_fen is not None:
+                        yield LabelledInput("points", "line.points", value=str(line.points or ""), max_length=6)
+                    if row.per_range_fen is not None:
+                        yield LabelledInput("ranges", "line.ranges", value=str(line.ranges or ""), max_length=4)
+                    if row.per_metre_fen is not None:
+                        yield LabelledInput("metres", "line.metres", value=str(line.metres or ""), max_length=8)
+                    if row.ac_dc_percent is not None:
+                        yield labelled(Checkbox("", value=line.ac_dc, id="ac_dc"), "line.ac_dc")
+                with Vertical(id="editor-form", classes="editor-column"):
+                    for name, key, length in TEXTS:
+                        yield LabelledInput(name, key, value=getattr(line, name), max_length=length)
+                    if row.service != "repair":
+                        yield labelled(Checkbox("", value=line.repair_if_fails, id="repair"), "line.repair")
             with Horizontal(classes="actions"):
                 yield labelled(Button("", id="cancel", classes="big"), "flow.cancel")
                 if self.editing:
@@ -70,6 +75,11 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
     def on_mount(self) -> None:
         self.relabel()
         self.query_one("#field-quantity").focus()
+
+    def on_descendant_focus(self, event) -> None:
+        from screens.keyboard import offer
+
+        offer(self.query_one("#editor"), event.widget)  # the on-screen keyboard, inside the box
 
     def relabel(self) -> None:
         lang, row = self.lang, self.row

@@ -16,7 +16,6 @@ class OptionsScreen(KioskScreen):
     CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "welcome.register"
     STEP = 2
-    FOCUS = "#next"
 
     def compose_body(self) -> ComposeResult:
         draft = self.app.draft
@@ -34,6 +33,13 @@ class OptionsScreen(KioskScreen):
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
         yield big_button("flow.estimate", "next", "primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # The first choice, not 查看费用: arrows choose within it and Enter cannot skip it; Tab
+        # reads on in order, 查看费用 last.
+        urgent = self.query_one("#urgent", RadioSet)
+        (self.query_one("#field-certificates", Input) if urgent.disabled else urgent).focus()
 
     def relabel(self) -> None:
         super().relabel()
@@ -54,6 +60,13 @@ class OptionsScreen(KioskScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "field-certificate_name":
             self.app.draft.certificate_name = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter goes on to the next choice, and from the last one to the estimate.
+        if event.input.id == "field-certificate_name":
+            self.action_next()
+        else:
+            self.focus_next()
 
 
     def action_next(self) -> None:

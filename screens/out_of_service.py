@@ -1,7 +1,9 @@
 """Out of service: the kiosk could not open its database (disk full, read-only, damaged, a
-failed upgrade backup). One full screen, in Chinese and English at once, with what staff
-should do; the technical detail small underneath (a path and an error, never personal data).
-F12 still leaves the kiosk with the maintenance PIN."""
+failed upgrade backup), or the database failed under it while running (a disk that filled up
+while printing). One full screen, in Chinese and English at once, with what staff should do;
+the technical detail small underneath (a path and an error, never personal data). F12 still
+leaves the kiosk with the maintenance PIN, if the database can record the attempt. The one
+put up while running goes by itself once the database takes writes again (Station)."""
 
 from __future__ import annotations
 
@@ -19,14 +21,19 @@ class OutOfService(KioskScreen):
     TITLE_KEY = "startup.title"  # the station's back_to_start() and idle timeout leave it in place
     CSS_PATH = Path(__file__).parent / "out_of_service.tcss"
 
-    def __init__(self, problem, detail: str, station: str = "kiosk") -> None:
+    def __init__(self, problem, detail: str, station: str = "kiosk", running: bool = False) -> None:
         """`problem`: a kiosk.ops.doctor.Msg saying what is wrong; `detail`: the error, for staff;
-        `station`: kiosk | desk (the clerk desk says it for clerks)."""
+        `station`: kiosk | desk (the clerk desk says it for clerks); `running`: it failed while
+        running, not at start."""
         super().__init__()
         self.problem = problem
         self.detail = detail
-        self.failed_key, self.staff_key = (("startup.desk_failed", "startup.desk_staff") if station == "desk"
-                                           else ("startup.failed", "startup.staff"))
+        if running:
+            self.failed_key, self.staff_key = (("outage.desk_failed", "outage.desk_staff") if station == "desk"
+                                               else ("outage.failed", "outage.staff"))
+        else:
+            self.failed_key, self.staff_key = (("startup.desk_failed", "startup.desk_staff") if station == "desk"
+                                               else ("startup.failed", "startup.staff"))
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="oos-headline")

@@ -19,12 +19,12 @@ from kiosk.domain.validation import FieldError
 from kiosk.i18n import date_text, t
 from kiosk.i18n.keys import PROGRESS_ERRORS
 
-from .base import FIELDS_CSS, big_button, labelled
+from .base import FIELDS_CSS, KEYBOARD_CSS, big_button, labelled
 from .ticket_scan import TicketScanScreen
 
 log = logging.getLogger(__name__)
 
-CSS = [FIELDS_CSS, Path(__file__).parent / "feedback.tcss"]  # the same scan row
+CSS = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "feedback.tcss"]  # the same scan row
 
 
 class ProgressFound(Message):

@@ -11,17 +11,19 @@ QUIET_ZONE = 4  # modules, as the QR standard asks
 _CELLS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
 
-def qr_matrix(data: str) -> list[list[bool]]:
+def qr_matrix(data: str, correction: str = "M") -> list[list[bool]]:
+    """`correction`: the error correction level, "L" (7 %) or "M" (15 %)."""
     import qrcode  # deferred: only the ticket screen and receipts need it
 
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
+    level = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M}[correction]
+    code = qrcode.QRCode(error_correction=level, border=QUIET_ZONE)
     code.add_data(data)
     code.make(fit=True)
     return code.get_matrix()
 
 
-def qr_half_blocks(data: str) -> str:
-    matrix = qr_matrix(data)
+def qr_half_blocks(data: str, correction: str = "M") -> str:
+    matrix = qr_matrix(data, correction)
     if len(matrix) % 2:
         matrix = [*matrix, [False] * len(matrix[0])]
     return "\n".join(

@@ -7,9 +7,10 @@ receipts and the loop that syncs with the central system.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from textual import events, work
@@ -21,11 +22,15 @@ from kiosk.domain.clock import local, utc_now
 from kiosk.i18n import t
 from kiosk.settings.config import Config
 from kiosk.settings.institute import load_institute
-from screens.textual_fixes import fix_styles_cache_leak
+from screens.textual_fixes import fix_styles_cache_leak, fix_unended_paste
 
 fix_styles_cache_leak()
+fix_unended_paste()
 
 SYNC_INTERVAL = 30.0  # seconds between passes while online; a new fact wakes the loop at once
+PRINT_OUTAGE_RETRY = timedelta(seconds=30)  # a database that failed under printing is tried again this often
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class SyncStateChanged(Message):
 class Station(App, inherit_bindings=False):
     STATION = "station"  # names its threads: kiosk-db, desk-print, ...
     TITLE_KEY = "app.title"  # the window's title, in the station's language
+    ON_SCREEN_KEYBOARD = False  # the kiosk's touch panel has one (screens/keyboard/); a desk has a keyboard
 
     language: reactive[str] = reactive("zh", init=False)
 
@@ -62,6 +68,8 @@ class Station(App, inherit_bindings=False):
         self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-print")
         self.printing = False  # the print worker is running
         self.print_retry_at = None  # UTC: when a failed receipt is tried again by itself
+        self.print_backlog = None  # kiosk.printing.spool.Backlog, made by the first pass
+        self.outage = None  # the out-of-service screen a database failure put up while running
         # Sync talks to the network on its own thread: a dead network (up to the client's
         # timeout) holds up neither the database nor the printer.
         self.net_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-net")
@@ -131,18 +139,81 @@ class Station(App, inherit_bindings=False):
     def print_state_changed(self, ticket_id: int, job_id: int, state: str, error_kind: str | None) -> None:
         """Each step of each job, on the UI loop's side; a station shows it if it wants to."""
 
+    def print_again(self, job_id: int) -> None:
+        """A person asked (重新打印): this failed job is tried again at once, by the print pass,
+        which keeps the request until the database has taken it."""
+        from kiosk.printing.spool import Backlog
+
+        self.print_backlog = self.print_backlog or Backlog()
+        self.print_backlog.asked.append(job_id)
+        self.print_receipts()
+
     @work(group="print")
     async def print_due_jobs(self) -> None:
         """Every due job: claim and finish in the database thread, print in the print thread."""
-        from kiosk.printing.spool import PrinterSettings, print_due
+        from kiosk.printing.spool import Backlog, PrinterSettings, print_due
 
         loop = asyncio.get_running_loop()
+        self.print_backlog = self.print_backlog or Backlog()
         try:
-            self.print_retry_at = await print_due(
+            retry_at = await print_due(
                 self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, fn, *args),
-                PrinterSettings.from_config(self.config), self.info, self.print_state_changed)
+                PrinterSettings.from_config(self.config), self.info, self.print_state_changed, self.print_backlog)
+        except Exception as e:  # noqa: BLE001 - a full disk says so on screen; it never ends the station
+            self.printing_failed(e)
+            return
         finally:
             self.printing = False
+        self.print_retry_at = retry_at
+        self.back_in_service()
+        if self.print_backlog.asked:  # asked as the pass was ending
+            self.print_receipts()
+
+    def printing_failed(self, error: Exception) -> None:
+        """The database failed under the print spool (a full or read-only disk, damage): out of
+        service, in words, and tried again every PRINT_OUTAGE_RETRY until it works. The jobs
+        wait in the database (or in `print_backlog`), so none is lost or printed twice."""
+        from kiosk.ops.doctor import database_problem
+
+        problem = database_problem(error)
+        self.print_retry_at = self.wall_now() + PRINT_OUTAGE_RETRY
+        if problem is None:  # not the disk: a bug, logged whole; the next try may pass
+            log.exception("printing stopped", exc_info=error)
+            return
+        log.error("printing stopped, out of service: %s", problem.key, extra={"problem": problem.key})
+        self.go_out_of_service(problem, str(error))
+
+    def go_out_of_service(self, problem, detail: str) -> None:
+        """The whole screen says what is wrong, over the start (what a customer had typed goes),
+        until back_in_service()."""
+        from screens.out_of_service import OutOfService
+
+        if any(isinstance(screen, OutOfService) for screen in self.screen_stack):
+            return  # already said (at start, or by the last try), maybe under the maintenance prompt
+        self.back_to_start()
+        self.outage = OutOfService(problem, detail, station=self.STATION, running=True)
+        self.push_screen(self.outage)
+
+    def back_in_service(self) -> None:
+        """The database takes writes again: the out-of-service screen it caused goes (with
+        anything opened over it); not one put up at start, which needs a restart."""
+        if self.outage is None:
+            return
+        log.warning("printing works again: back in service")
+        while self.outage in self.screen_stack:
+            self.pop_screen()
+        self.outage = None
+
+    def wall_now(self) -> datetime:
+        """This instant, UTC (a station with a test clock moves it with that clock)."""
+        return utc_now()
+
+    def retry_printing_if_due(self) -> None:
+        """From the station's once-a-second tick: a receipt, or a database that failed, due
+        for another try."""
+        if self.print_retry_at is not None and self.wall_now() >= self.print_retry_at:
+            self.print_retry_at = None
+            self.print_receipts()
 
 
     # ---- sync --------------------------------------------------------------------------------

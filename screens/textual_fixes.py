@@ -30,3 +30,70 @@ def fix_styles_cache_leak() -> None:
         return colours_only(base_background, background)
 
     StylesCache.get_inner_outer = get_inner_outer
+
+
+PASTE_TIMEOUT = 0.5  # seconds without a byte that end a bracketed paste whose end never came
+
+
+def fix_unended_paste() -> None:
+    """Textual 8.2.8's input parser (`XTermParser.parse`) waits for the end of a bracketed
+    paste (`ESC [201~`) with no timeout: a lone `ESC [200~`, from a glitching scanner or
+    cable, makes every later key part of a paste that never ends, and the kiosk stops
+    answering for good. End such a paste after PASTE_TIMEOUT without a byte: the parser is
+    handed the missing end, so what came is delivered as one Paste, as if it had ended, and
+    keys are keys again. A whole paste (a terminal's, a scanner's) arrives at once and is
+    never cut. The parser keeps its state in locals; `bracketed_paste` tells a paste.
+    `Parser.tick` arms a read's timeout only when bytes come (`feed`), so a paste whose last
+    byte was a lone ESC (ended by the escape timeout, in `tick`) has it armed there too."""
+    from textual import _parser
+    from textual._parser import ParseEOF, ParseTimeout
+    from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
+
+    if not _waits_forever_in_a_paste(XTermParser(), BRACKETED_PASTE_START):
+        return  # fixed upstream (or the parser changed shape): nothing to do
+    parse = XTermParser.parse
+
+    def parse_ending_pastes(self, token_callback):
+        inner = parse(self, token_callback)
+        try:
+            awaiting = next(inner)
+            while True:
+                ending = awaiting.timeout is None and _in_paste(inner)
+                try:
+                    character = yield awaiting._replace(timeout=PASTE_TIMEOUT) if ending else awaiting
+                except ParseTimeout:
+                    if not ending:
+                        awaiting = inner.throw(ParseTimeout())
+                        continue
+                    for character in BRACKETED_PASTE_END:
+                        awaiting = inner.send(character)
+                    continue
+                except ParseEOF:
+                    inner.throw(ParseEOF())
+                    return
+                awaiting = inner.send(character)
+        except StopIteration:
+            return
+
+    tick = XTermParser.tick
+
+    def tick_arming_the_paste_timeout(self):
+        yield from tick(self)
+        if self._timeout_time is None and self._awaiting.timeout is not None:
+            self._timeout_time = _parser.get_time() + self._awaiting.timeout
+
+    XTermParser.parse = parse_ending_pastes
+    XTermParser.tick = tick_arming_the_paste_timeout
+
+
+def _in_paste(parser_generator) -> bool:
+    frame = parser_generator.gi_frame
+    return frame is not None and frame.f_locals.get("bracketed_paste") is True
+
+
+def _waits_forever_in_a_paste(parser, paste_start: str) -> bool:
+    """After a paste's start the parser waits for the next byte with no timeout, and says
+    (in its locals) that it is in a paste."""
+    for _ in parser.feed(paste_start + "x"):
+        pass
+    return parser._awaiting.timeout is None and _in_paste(parser._gen)

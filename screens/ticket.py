@@ -59,6 +59,8 @@ class TicketScreen(SelfClosing):
         self.print_state, self.print_error, self.print_job_id = "pending", None, None
 
     def compose_body(self) -> ComposeResult:
+        # The QR has the whole height under the title bar; everything else, the buttons too, is
+        # in the column beside it (the action bar stays empty).
         with Horizontal(id="ticket"):
             yield Static(id="qr")
             with Vertical(id="ticket-facts"):
@@ -66,31 +68,35 @@ class TicketScreen(SelfClosing):
                 yield Static(self.view.number, id="ticket-number")
                 yield Static(id="ticket-facts-text")
                 yield Static(id="print-status")
-        yield Static(id="ticket-countdown")
+                yield Static(id="ticket-countdown")
+                with Horizontal(id="ticket-actions"):
+                    retry = big_button("print.retry", "retry")
+                    retry.display = False  # only when the receipt did not print
+                    yield retry
+                    yield big_button("ticket.done", "done", "primary")
 
-    # Rows and columns around the QR: title bar, margin, countdown, action bar; the facts.
-    QR_CHROME_ROWS, FACTS_COLUMNS = 7, 34
+    # Around the QR: the title bar above; the body's padding and the column beside it, as wide
+    # as its two buttons (registration.tcss).
+    QR_CHROME_ROWS, QR_CHROME_COLUMNS = 1, 2 + 2 + 34 + 2
 
     def fit_qr(self) -> None:
-        """The signed code's QR (version ~10: 65 columns x 33 rows in half blocks) where the
-        terminal has room for all of it, quiet zone included, else the ticket number's
-        (version 1-2): a QR cut by the screen's edge scans as nothing. The number finds the
-        ticket at the counter once it has synced; the printed receipt always has the code."""
-        qr = qr_half_blocks(self.view.qr_data)
-        lines = qr.splitlines()
-        rows, columns = len(lines), cell_width(lines[0])
-        if (rows + self.QR_CHROME_ROWS > self.size.height or columns + self.FACTS_COLUMNS > self.size.width):
+        """The signed code's QR wherever all of it fits, quiet zone included: at error correction
+        M, else at L (a screen is not a creased receipt; a 5-line ticket fits 100x30 so); else,
+        at 80x24, the ticket number's (version 1), whole: a QR cut by the screen's edge scans as
+        nothing. The number finds the ticket at the counter once it has synced; the printed
+        receipt always has the code."""
+        rows, columns = self.size.height - self.QR_CHROME_ROWS, self.size.width - self.QR_CHROME_COLUMNS
+        for correction in ("M", "L"):
+            qr = qr_half_blocks(self.view.qr_data, correction)
+            lines = qr.splitlines()
+            if len(lines) <= rows and cell_width(lines[0]) <= columns:
+                break
+        else:
             qr = qr_half_blocks(self.view.number)
         self.query_one("#qr", Static).update(qr)
 
     def on_resize(self) -> None:
         self.fit_qr()
-
-    def compose_actions(self) -> ComposeResult:
-        retry = big_button("print.retry", "retry")
-        retry.display = False  # only when the receipt did not print
-        yield retry
-        yield big_button("ticket.done", "done", "primary")
 
     def on_mount(self) -> None:
         self.start_countdown(self.app.config.ticket_seconds)
@@ -134,7 +140,7 @@ class TicketScreen(SelfClosing):
     def action_retry(self) -> None:
         if self.print_state == "failed" and self.print_job_id is not None:
             self.show_print_state("pending", None, self.print_job_id)
-            self.app.retry_print(self.print_job_id)
+            self.app.print_again(self.print_job_id)
 
     def action_done(self) -> None:
         self.app.wipe()

@@ -153,3 +153,16 @@ def run(tmp_path, monkeypatch, capsys):
         return status, out.out, out.err
 
     return invoke
+
+
+# ---- figures: a test that measures something a reader wants to see (taps counted, say) records it with
+# request.node.user_properties.append(("figures", "…")); the line is printed at the end of the run, from
+# xdist's workers too (their reports carry user_properties to the controller).
+def pytest_terminal_summary(terminalreporter):
+    lines = [f"{report.nodeid}: {value}" for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for name, value in getattr(report, "user_properties", ()) if name == "figures"]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)

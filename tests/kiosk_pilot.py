@@ -139,10 +139,18 @@ async def edit_open_line(pilot, *, use: str | None = None, ac_dc: bool = False, 
     for name, value in fields.items():
         screen.query_one(f"#field-{name}", Input).value = value
     if use:
-        await pilot.click(f"#use-{use}")
+        await click_in_view(pilot, f"#use-{use}")
     if ac_dc:
-        await pilot.click("#ac_dc")
+        await click_in_view(pilot, "#ac_dc")
     await pilot.pause()
+
+
+async def click_in_view(pilot, selector: str) -> None:
+    """Scrolled into sight first, as a finger swipes: the on-screen keyboard's rows may have put it
+    below the fold (a click at a widget out of sight lands on whatever is drawn there)."""
+    pilot.app.screen.query_one(selector).scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click(selector)
 
 
 async def open_line(pilot, index: int) -> None:

@@ -168,10 +168,10 @@ async def test_the_maintenance_pin_is_the_only_way_out():
         await pilot.pause()
         assert isinstance(app.screen, MaintenanceExit)
         await pilot.press(*"0000", "enter")
-        await pilot.pause()
+        await settle(pilot)  # checked in the database thread
         assert app.is_running and "密码不对" in screen_text(app)
         await pilot.press(*"2468", "enter")
-        await pilot.pause()
+        await settle(pilot)
     assert app.return_code == 0
 
 

@@ -304,9 +304,10 @@ def test_register_one_instrument_in_a_real_terminal(terminal):
     t.wait_button_focused("下一步")
     t.keys("Enter")
 
-    # 3 选项
+    # 3 选项 — the first choice (urgent) has focus on arrival: Enter cannot skip it. 不加急 stays;
+    # Tab reads on (certificates, the name on them, 上一步), 查看费用 last.
     t.wait_for("查看费用")
-    # The way on has focus on arrival: Enter goes to the estimate.
+    t.keys("Tab", "Tab", "Tab", "Tab")
     t.wait_button_focused("查看费用")
     t.keys("Enter")
 

@@ -14,6 +14,7 @@ from . import (
     m0007_sync,
     m0008_feedback,
     m0009_followups_everywhere,
+    m0010_organisations,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -26,5 +27,6 @@ MIGRATIONS: list[list[str]] = [
     m0007_sync.STATEMENTS,
     m0008_feedback.STATEMENTS,
     m0009_followups_everywhere.STATEMENTS,
+    m0010_organisations.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

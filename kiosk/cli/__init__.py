@@ -12,13 +12,27 @@ import os
 import sys
 from pathlib import Path
 
-from kiosk.cli import catalog, central, clerks, database, doctor, estimate, keys, reports, run, sync, tickets
+from kiosk.cli import (
+    catalog,
+    central,
+    clerks,
+    database,
+    doctor,
+    estimate,
+    keys,
+    maintenance_pin,
+    reports,
+    run,
+    sync,
+    tickets,
+)
 from kiosk.cli.common import EXIT_ERROR, CommandError, db_problem
 from kiosk.i18n import t
 from kiosk.settings.config import ConfigError, load_config
 
 # In the order `kiosk --help` lists their commands (the kiosk app first, the central system last).
-GROUPS = (run, estimate, catalog, tickets, reports, database, doctor, keys, sync, clerks, central)
+GROUPS = (run, estimate, catalog, tickets, reports, database, doctor, maintenance_pin, keys, sync, clerks,
+          central)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,27 +5,11 @@ from __future__ import annotations
 
 import sys
 
-from kiosk.cli.common import CommandError, open_node
+from kiosk.cli.common import CommandError, open_node, read_pin
 from kiosk.cli.run import cmd_clerk_desk
 from kiosk.domain.clock import local
 from kiosk.i18n import t
 from kiosk.settings.config import Config
-
-
-def _read_pin(lang: str) -> str:
-    """Twice with getpass at a terminal; else the first line of stdin (a second, if given,
-    must repeat it)."""
-    if sys.stdin.isatty():
-        import getpass
-
-        pin = getpass.getpass(t("clerk.pin_prompt", lang))
-        if getpass.getpass(t("clerk.pin_again", lang)) != pin:
-            raise CommandError("clerk.error", t("clerk.pin_mismatch", lang), lang)
-        return pin
-    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
-    if len(lines) > 1 and lines[1] != lines[0]:
-        raise CommandError("clerk.error", t("clerk.pin_mismatch", lang), lang)
-    return lines[0] if lines else ""
 
 
 def cmd_clerk_add(args, config: Config) -> int:
@@ -34,7 +18,7 @@ def cmd_clerk_add(args, config: Config) -> int:
     lang = config.language
     try:
         normalise_username(args.username)  # before the PIN is asked for
-        pin = check_pin_format(_read_pin(lang))
+        pin = check_pin_format(read_pin(lang, "clerk.error"))
         open_node(config)
         clerk = add_clerk(args.username, args.name, pin, admin=args.admin)
     except ClerkError as e:

@@ -1,5 +1,5 @@
-"""What every command group shares: the error said at the terminal, opening this node's
-database (first start included), and writing a CSV sheet."""
+"""What every command group shares: the error said at the terminal, reading a new PIN, opening
+this node's database (first start included), and writing a CSV sheet."""
 
 from __future__ import annotations
 
@@ -17,6 +17,27 @@ class CommandError(Exception):
 
     def __init__(self, headline_key: str, detail: str, lang: str):
         super().__init__(f"{t(headline_key, lang)}: {detail}")
+
+
+def read_pin(lang: str, error_key: str, *, from_stdin: bool | None = None) -> str:
+    """A new PIN: twice with getpass at a terminal, or the first line of stdin (a second, if
+    given, must repeat it). `from_stdin`: None, stdin when it is not a terminal; False, only
+    from a terminal."""
+    if from_stdin is None:
+        from_stdin = not sys.stdin.isatty()
+    if not from_stdin:
+        if not sys.stdin.isatty():
+            raise CommandError(error_key, t("maintenance_pin.no_terminal", lang), lang)
+        import getpass
+
+        pin = getpass.getpass(t("clerk.pin_prompt", lang))
+        if getpass.getpass(t("clerk.pin_again", lang)) != pin:
+            raise CommandError(error_key, t("clerk.pin_mismatch", lang), lang)
+        return pin
+    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[1] != lines[0]:
+        raise CommandError(error_key, t("clerk.pin_mismatch", lang), lang)
+    return lines[0] if lines else ""
 
 
 def open_node(config: Config):

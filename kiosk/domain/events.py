@@ -196,6 +196,17 @@ class FollowupClosed(Payload, kw_only=True):
     via: Literal["desk", "office"] | None = None  # "office": closed in central's back office
 
 
+# ---- organisation.known: central's own change (central/ingest.py), to every device -------------
+
+
+class OrganisationsKnown(Payload):
+    """Customer organisations' names central learnt from a push of registrations, each name
+    published once, for the customer screen to complete (kiosk/store/organisations.py). Every
+    lobby kiosk gets it: names only, never a contact or a phone."""
+
+    names: Annotated[list[Required], Meta(min_length=1, max_length=1000)]
+
+
 # ---- the kinds ---------------------------------------------------------------------------------
 
 

@@ -83,6 +83,11 @@ FEEDBACK_TICKET_ERRORS = MessageKeys({  # TicketLookup.error and PhoneCheck.erro
     "not_served": "feedback.error.not_served", "no_phone": "feedback.error.no_phone",
     "locked": "feedback.error.locked", "digits": "feedback.error.digits", "wrong": "feedback.error.wrong_digits",
 })
+RETURNING_ERRORS = MessageKeys({  # kiosk.store.returning.Found.error, and "failed"
+    "not_here": "returning.error.not_here", "not_found": "returning.error.not_found",
+    "damaged": "returning.error.damaged", "invalid": "returning.error.invalid", "no_phone": "returning.error.no_phone",
+    "locked": "returning.error.locked", "failed": "returning.error.failed",
+})
 PROGRESS_ERRORS = MessageKeys({  # kiosk.store.progress.Progress.error
     "not_found": "progress.error.not_found", "damaged": "progress.error.damaged",
     "not_here": "progress.error.not_here", "invalid": "progress.error.invalid", "failed": "progress.error.failed",

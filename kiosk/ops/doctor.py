@@ -5,6 +5,10 @@ Checks, in order: configuration, database (opens; read-only or damaged?), integr
 maintenance PIN, backups. Levels: ok, warn, fail (and skip, when a check cannot run because
 an earlier one failed). Exit status: 0 all ok, 1 a warning, 2 a failure.
 
+A demo is a kiosk on its built-in defaults (no configuration file: the preview printer, the
+demo catalogue); a real kiosk has one (the systemd unit names /etc/kiosk/kiosk.toml). Only a demo
+may run with the default maintenance PIN: elsewhere that, or no PIN set, is a failure.
+
 The doctor changes nothing: the database is opened read-only (never created, never
 migrated; SQLite may leave the empty -wal and -shm files any reader of a WAL database
 makes), the preview folder is tested with a temporary file that is removed again, and the
@@ -130,10 +134,11 @@ def run_checks(config: Config | None, *, config_error: str | None = None, now: d
         checks.append(printer_check(config, timeout))
         checks.append(_central(conn, timeout) if conn is not None else Check("central", "skip", why))
         checks.append(_clock(conn, now))
+        pin = _pin(config, conn, now)
     finally:
         if conn is not None:
             conn.close()
-    checks += [_disk(config), _pin(config), _backups(config, now)]
+    checks += [_disk(config), pin, _backups(config, now)]
     return checks
 
 
@@ -351,10 +356,36 @@ def _disk(config: Config) -> Check:
     return Check("disk", "ok", Msg("doctor.disk.ok", values), data)
 
 
-def _pin(config: Config) -> Check:
-    if config.maintenance_pin == "0000":
-        return Check("pin", "warn", Msg("doctor.pin.default"))
-    return Check("pin", "ok", Msg("doctor.pin.ok"))
+def is_demo(config: Config) -> bool:
+    """Running on the built-in defaults, with no configuration file (see the module's docstring)."""
+    return config.source is None
+
+
+def _pin(config: Config, conn: sqlite3.Connection | None, now: datetime) -> Check:
+    """Set (hashed in the database) or not; a plain one left in the configuration; a lock-out."""
+    from kiosk.store.maintenance import DEFAULT_PIN, HASH_KEY, LOCKOUT_KEY, parse_lockout
+
+    try:
+        stored = _setting(conn, HASH_KEY) if conn is not None else None
+        state = parse_lockout(_setting(conn, LOCKOUT_KEY) if conn is not None else None)
+    except sqlite3.DatabaseError:  # a schema without the setting table: nothing set
+        stored, state = None, parse_lockout(None)
+    in_config = config.maintenance_pin not in (None, DEFAULT_PIN)
+    data = {"set": stored is not None, "in_config": config.maintenance_pin is not None, "failed": state.failed,
+            "demo": is_demo(config)}
+    if stored is None and not in_config:
+        if is_demo(config):
+            return Check("pin", "warn", Msg("doctor.pin.demo"), data)
+        return Check("pin", "fail", Msg("doctor.pin.unset"), data)
+    if config.maintenance_pin is not None:
+        state_msg = Msg("doctor.pin.config_unused" if stored is not None else "doctor.pin.config_pending")
+        return Check("pin", "warn", Msg("doctor.pin.in_config", {"state": state_msg}), data)
+    state = state.clamped(now)
+    if state.wait(now) is not None and state.until is not None:
+        data["locked_until"] = state.until.isoformat()
+        return Check("pin", "warn", Msg("doctor.pin.locked", {
+            "failed": state.failed, "time": f"{local(state.until):%Y-%m-%d %H:%M}"}), data)
+    return Check("pin", "ok", Msg("doctor.pin.set"), data)
 
 
 def _backups(config: Config, now: datetime) -> Check:

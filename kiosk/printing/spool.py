@@ -10,15 +10,22 @@ receipt is better than a lost one.
 Three steps so that the kiosk can run the database parts on its database thread and the
 device part on its print thread: `claim_job` (database), `send_job` (printer, no
 database), `finish_job` (database). `print_job` chains them for the command line.
+
+A database that cannot be written (a full disk) stops a pass with the database's error, for
+the app to say so. Nothing is lost: a claim that fails is rolled back (the job stays due);
+the outcome of a job the printer already had, and a person's "print again", are kept in the
+app's `Backlog` and written first at the next pass, so no receipt is printed twice (only a
+restart in between prints it again: the job is still `printing`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from db.models import PrintJob, Ticket, database_proxy, utc_now
 from kiosk.printing.receipts import job_document
@@ -58,6 +65,24 @@ class PrintOutcome:
     state: str  # printed | failed
     error_kind: str | None = None  # printer.backends.PrinterError.kind
     retry_at: datetime | None = None  # None: no automatic retry (printed, or out of attempts)
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A job the printer had, whose outcome the database could not take."""
+
+    claimed: ClaimedJob
+    error: Any  # None: printed; else the PrinterError
+    at: datetime  # when it was printed (or failed)
+
+
+@dataclass
+class Backlog:
+    """What an app keeps between passes, to be written at the start of the next: outcomes a
+    database error kept out, and failed jobs a person asked to print again (`retry_now`)."""
+
+    unrecorded: list[Unrecorded] = field(default_factory=list)
+    asked: list[int] = field(default_factory=list)
 
 
 class ReprintError(LookupError):
@@ -151,21 +176,49 @@ def print_job(job_id: int, settings: PrinterSettings, info: InstituteInfo,
 
 
 async def print_due(run_in_db, run_in_printer, settings: PrinterSettings, info: InstituteInfo,
-                    report: Callable | None = None) -> datetime | None:
+                    report: Callable | None = None, backlog: Backlog | None = None) -> datetime | None:
     """Print every due job, for an app: `run_in_db(fn, *args)` and `run_in_printer(fn, *args)`
     await `fn` on its database and its print thread. `report(ticket_id, job_id, state,
-    error_kind)` hears each step. Returns when the earliest failed job may be tried again."""
-    while job_ids := await run_in_db(due_jobs):
+    error_kind)` hears each step. Returns when the earliest failed job may be tried again.
+
+    `backlog`, the app's to keep between passes, is written first (and between rounds: a
+    person may ask while a pass runs); an outcome that cannot be written is added to it
+    before the database's error is raised."""
+    backlog = Backlog() if backlog is None else backlog
+    while True:
+        await _write_backlog(run_in_db, backlog, report)
+        job_ids = await run_in_db(due_jobs)
+        if not job_ids:
+            break
         for job_id in job_ids:
-            claimed = await run_in_db(claim_job, job_id, info)
+            claimed = await run_in_db(claim_job, job_id, info)  # fails whole: the job stays due
             if claimed is None:
                 continue  # another process (kiosk reprint) took it
             if report:
                 report(claimed.ticket_id, job_id, "printing", None)
-            outcome = await run_in_db(finish_job, claimed, await run_in_printer(send_job, claimed, settings))
+            error = await run_in_printer(send_job, claimed, settings)
+            done_at = utc_now()
+            try:
+                outcome = await run_in_db(finish_job, claimed, error, done_at)
+            except Exception:
+                backlog.unrecorded.append(Unrecorded(claimed, error, done_at))
+                raise
             if report:
                 report(outcome.ticket_id, job_id, outcome.state, outcome.error_kind)
     return await run_in_db(next_retry_at)
+
+
+async def _write_backlog(run_in_db, backlog: Backlog, report: Callable | None) -> None:
+    """Each entry leaves the backlog only once written."""
+    while backlog.unrecorded:
+        left = backlog.unrecorded[0]
+        outcome = await run_in_db(finish_job, left.claimed, left.error, left.at)
+        backlog.unrecorded.pop(0)
+        if report:
+            report(outcome.ticket_id, outcome.job_id, outcome.state, outcome.error_kind)
+    while backlog.asked:
+        await run_in_db(retry_now, backlog.asked[0])
+        backlog.asked.pop(0)
 
 
 def retry_now(job_id: int) -> None:

@@ -31,7 +31,9 @@ class Config:
     idle_seconds: int = 90  # no touch for this long: the form is wiped, the welcome returns
     idle_warning_seconds: int = 20  # the countdown shown before the wipe
     ticket_seconds: int = 60  # the ticket screen returns to the welcome screen by itself
-    maintenance_pin: str = "0000"  # F12 + this PIN leaves the kiosk; change it on site
+    # The maintenance PIN of older configurations, in plain text: moved into the database (hashed)
+    # at the kiosk's start, or unused if one is set there (kiosk/store/maintenance.py); None: not given.
+    maintenance_pin: str | None = None
     policy_file: Path | None = None  # empty: the built-in demo pricing policy
     # Receipts: a printer URI (usb://, serial://, tcp://, file://, cups://, preview://; a
     # relative preview directory is under data_dir), its profile, and a CJK font for
@@ -128,9 +130,10 @@ def load_config(explicit: str | None = None) -> Config:
         raise ConfigError(f"{path}: kiosk.pickup_days must be 1–365 days, not {values['pickup_days']}")
     if values.get("idle_warning_seconds", 20) >= values.get("idle_seconds", 90):
         raise ConfigError(f"{path}: kiosk.idle_warning_seconds must be shorter than kiosk.idle_seconds")
-    pin = values.get("maintenance_pin", "0000")
-    if not (str(pin).isascii() and str(pin).isdigit() and 4 <= len(str(pin)) <= 12):
-        raise ConfigError(f"{path}: kiosk.maintenance_pin must be 4–12 digits")
+    pin = values.get("maintenance_pin")
+    if pin is not None and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
+        raise ConfigError(f"{path}: kiosk.maintenance_pin must be 4–12 digits (better: remove it and use "
+                          "`kiosk maintenance-pin set`)")
     from printer.profiles import PROFILES
 
     profile = str(values.get("printer_profile", Config.printer_profile))
@@ -163,7 +166,7 @@ def load_config(explicit: str | None = None) -> Config:
         idle_seconds=int(values.get("idle_seconds", Config.idle_seconds)),
         idle_warning_seconds=int(values.get("idle_warning_seconds", Config.idle_warning_seconds)),
         ticket_seconds=int(values.get("ticket_seconds", Config.ticket_seconds)),
-        maintenance_pin=str(pin),
+        maintenance_pin=pin,
         policy_file=None if not policy else (base / str(policy)),
         printer_uri=str(values.get("printer_uri") or Config.printer_uri),
         printer_profile=profile,

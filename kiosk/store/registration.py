@@ -21,6 +21,7 @@ from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
 from kiosk.domain.workdays import expected_ready
 from kiosk.store.catalog import LoadedCatalog
 from kiosk.store.keys import signing_key
+from kiosk.store.organisations import remember as remember_organisation
 from kiosk.store.tickets import (
     LINE_TEXTS,
     CustomerDetails,
@@ -190,6 +191,7 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
         job_id = insert(PrintJob, ticket=ticket_id, kind="ticket", state="pending", attempts=0, created_at=now,
                         updated_at=now, lang=reg.language)
         insert(OutboxEvent, uid=event_uid, kind="ticket.registered", created_at=now, payload=events.to_json(registered))
+        remember_organisation(prepared.customer.organisation, prepared.customer.contact, now)  # completes it next time
     return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid, code)
 
 

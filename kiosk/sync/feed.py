@@ -41,6 +41,7 @@ from kiosk.domain.catalog import parse_csv, to_csv
 from kiosk.domain.fees import LineRequest
 from kiosk.store.catalog import import_rows
 from kiosk.store.desk import STATUSES
+from kiosk.store.organisations import learn as learn_organisations
 from kiosk.store.tickets import (
     CUSTOMER_FIELDS,
     LINE_TEXTS,
@@ -74,6 +75,7 @@ class Applied:
     feedback: int = 0  # ratings given at a kiosk, stored here
     followups_closed: int = 0  # follow-ups closed elsewhere, closed here too
     followups_ignored: int = 0  # a close of a follow-up unknown here, or closed here already
+    organisations: int = 0  # customer organisations' names new here (the customer screen completes them)
 
 
 def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applied:
@@ -283,6 +285,14 @@ def _followup_closed(data: dict, seq: int, own_uid: str, applied: Applied) -> No
         closed_by_name=name).where((Followup.id == row.id) & (Followup.status == "open")).execute()
 
 
+# ---- customer organisations' names: central's own change ---------------------------------------------
+
+
+def _organisations_known(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """Names of other kiosks' customer organisations, for the customer screen to complete."""
+    applied.organisations += learn_organisations(events.read(events.OrganisationsKnown, data).names, utc_now())
+
+
 _HANDLERS = {
     "device.key": _device_key,
     "device.revoked": _device_revoked,
@@ -291,4 +301,5 @@ _HANDLERS = {
     "ticket.event": _ticket_event,
     "feedback.given": _feedback_given,
     "followup.closed": _followup_closed,
+    "organisation.known": _organisations_known,
 }

@@ -160,6 +160,10 @@ class DeskApp(Station, inherit_bindings=False):
         self.clerk = None
         self.push_screen(OutOfService(message.problem or Msg("dbproblem.other"), message.error, station="desk"))
 
+    def go_out_of_service(self, problem, detail: str) -> None:
+        self.clerk = None  # locked: once back in service, a clerk unlocks again
+        super().go_out_of_service(problem, detail)
+
     # ---- unlock and lock -------------------------------------------------------------------
 
     def unlocked(self, clerk) -> None:
@@ -207,5 +211,6 @@ class DeskApp(Station, inherit_bindings=False):
         await super().on_event(event)
 
     def idle_tick(self) -> None:
+        self.retry_printing_if_due()
         if self.clerk is not None and self.clock() - self.last_activity >= self.lock_seconds:
             self.action_lock()

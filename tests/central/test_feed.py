@@ -30,7 +30,8 @@ def test_roles_filter_the_feed_and_nobody_gets_their_own_pushes_back(client, sto
     # The kiosk gets the step of the ticket it registered (its customer rates after pickup there).
     assert kinds(on_kiosk) == ["device.key"] * 3 + ["ticket.event", "catalog.version", "device.revoked"]
     on_desk, _ = pull_all(client, desk)
-    assert kinds(on_desk) == ["device.key"] * 3 + ["ticket.registered", "catalog.version", "device.revoked"]
+    assert kinds(on_desk) == ["device.key"] * 3 + ["ticket.registered", "organisation.known", "catalog.version",
+                                                   "device.revoked"]
     seqs = [c["seq"] for c in on_desk]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
@@ -99,7 +100,7 @@ def test_the_cursor_pages_and_resumes(client, storage):
     assert len(got["changes"]) == 3 and got["more"] is True and got["next"] == got["changes"][-1]["seq"]
     rest, cursor = pull_all(client, desk, after=got["next"], limit=3)  # pages end inside the batch
     everything = got["changes"] + rest
-    assert len(everything) == 2 + 7  # two device keys, seven tickets
+    assert len(everything) == 2 + 7 + 1  # two device keys, seven tickets, their organisation's name (once)
     seqs = [c["seq"] for c in everything]
     assert seqs == sorted(set(seqs))
     assert pull_all(client, desk, after=cursor) == ([], cursor)
@@ -113,7 +114,9 @@ def test_a_kiosk_cursor_skips_over_what_it_does_not_get(client, storage):
     push(client, desk, desk.registered())  # shapes allow a desk to register too
     push(client, kiosk, *[kiosk.registered() for _ in range(5)])
     changes, cursor = pull_all(client, kiosk)
-    assert kinds(changes) == ["device.key", "device.key"]
+    # The organisation's name the desk's registration brought (names go to every device); the
+    # kiosk's own pushes brought it again, not published again.
+    assert kinds(changes) == ["device.key", "device.key", "organisation.known"]
     with storage.read() as tx:
         clock = tx.one("SELECT seq FROM feed_clock")[0]
     assert cursor // 1000 == clock  # no need to scan those again

@@ -41,7 +41,7 @@ def version(storage) -> int:
 
 
 def test_a_new_database_has_the_latest_schema(storage):
-    assert schema.SCHEMA_VERSION == 2 and version(storage) == 2
+    assert schema.SCHEMA_VERSION == 3 and version(storage) == 3
     assert "event_kind" in indexes(storage)
 
 
@@ -71,7 +71,7 @@ def test_a_version_1_database_upgrades_on_start_and_publishes_the_feedback_it_he
 
     upgraded = open_storage(database_url)  # what `kiosk central serve` does first
     try:
-        assert version(upgraded) == 2 and "event_kind" in indexes(upgraded)
+        assert version(upgraded) == 3 and "event_kind" in indexes(upgraded)
         assert open_storage(database_url).close() is None  # a second start: nothing to do
         with TestClient(create_app(upgraded)) as client:
             desk = enrol(client, upgraded, "clerk")
@@ -88,7 +88,7 @@ def test_a_version_1_database_upgrades_on_start_and_publishes_the_feedback_it_he
 def test_a_newer_database_is_refused(database_url):
     storage = open_storage(database_url)
     with storage.transaction() as tx:
-        tx.execute("UPDATE central_meta SET value = '3' WHERE key = 'schema_version'")
+        tx.execute("UPDATE central_meta SET value = '4' WHERE key = 'schema_version'")
     storage.close()
-    with pytest.raises(StorageError, match="schema 3"):
+    with pytest.raises(StorageError, match="schema 4"):
         open_storage(database_url)

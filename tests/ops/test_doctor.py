@@ -17,6 +17,7 @@ from db.connection import LATEST, open_database
 from db.models import database_proxy
 from kiosk.ops.doctor import exit_code, run_checks, to_json
 from kiosk.settings.config import load_config
+from kiosk.store.maintenance import set_pin
 from tests.printer_peers import OK, TcpPrinter
 
 from .conftest import make_v1, register_one
@@ -32,11 +33,12 @@ def by_name(checks) -> dict:
 def healthy(tmp_path, monkeypatch):
     """A kiosk with nothing to complain about: its PIN changed, a fresh backup, standalone."""
     config_file = tmp_path / "kiosk.toml"
-    config_file.write_text("[kiosk]\nmaintenance_pin = '2580'\n", "utf-8")
+    config_file.write_text("[kiosk]\nlanguage = 'zh'\n", "utf-8")
     monkeypatch.setenv("KIOSK_CONFIG", str(config_file))
     config = load_config()
     open_database(config.database)
     register_one()
+    set_pin("2580")
     backup_database(config.database, config.data_dir / "backups", now=datetime.now() - timedelta(hours=2))
     database_proxy.close()
     return config
@@ -79,9 +81,9 @@ def test_one_language_and_json(healthy, capsys):
 def test_warnings_exit_1_and_failures_exit_2(healthy, capsys, tmp_path):
     from kiosk.cli import main
 
-    (tmp_path / "kiosk.toml").write_text("", "utf-8")  # the PIN back to 0000: a warning
+    (tmp_path / "kiosk.toml").write_text("[kiosk]\nmaintenance_pin = '2580'\n", "utf-8")  # left in: a warning
     assert main(["doctor"]) == 1
-    assert "WARN  维护密码：仍是默认的0000" in capsys.readouterr().out
+    assert "WARN  维护密码：配置文件里还有明文的 kiosk.maintenance_pin" in capsys.readouterr().out
     (tmp_path / "kiosk.toml").write_text("[kiosk]\nlanguage = 'fr'\n", "utf-8")
     assert main(["doctor", "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
@@ -244,10 +246,20 @@ def test_disk(healthy, monkeypatch, free, level):
     assert line.level == level and (level == "ok") == ("free some disk space" not in line.message.text("en"))
 
 
-def test_pin(healthy):
+def test_pin(healthy, tmp_path):
     assert check(healthy, "pin").level == "ok"
-    line = check(replace(healthy, maintenance_pin="0000"), "pin")
+    line = check(replace(healthy, maintenance_pin="2580"), "pin")  # left behind in the file
     assert line.level == "warn" and "kiosk.maintenance_pin" in line.message.text("en")
+    # No PIN set (a fresh database, or one of before): a failure with a configuration file, a
+    # warning for a demo on the built-in defaults; the default written in the file is no better.
+    fresh = replace(healthy, database=tmp_path / "fresh.sqlite3")
+    line = check(fresh, "pin")
+    assert line.level == "fail" and "kiosk maintenance-pin set" in line.message.text("en")
+    assert check(replace(fresh, maintenance_pin="0000"), "pin").level == "fail"
+    assert check(replace(fresh, source=None), "pin").level == "warn"
+    # A plain PIN not yet moved into the database: it will be, at the next start.
+    line = check(replace(fresh, maintenance_pin="7391"), "pin")
+    assert line.level == "warn" and "next start" in line.message.text("en")
 
 
 def test_backups_none_fresh_old(healthy, tmp_path):

@@ -12,6 +12,8 @@ from kiosk.i18n.messages import (
     estimate,
     feedback,
     followups,
+    keyboard,
+    maintenance,
     ops,
     progress,
     registration,
@@ -22,6 +24,6 @@ from kiosk.i18n.messages import (
 )
 
 FEATURES = (app, welcome, estimate, registration, ticket, progress, feedback, desk, followups, worklist, due,
-            satisfaction, ops)
+            satisfaction, ops, maintenance, keyboard)
 
 MESSAGES: dict[str, tuple[str, str]] = {key: texts for feature in FEATURES for key, texts in feature.MESSAGES.items()}

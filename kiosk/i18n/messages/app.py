@@ -40,6 +40,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "Please go to a staffed counter. Staff: run kiosk doctor to see why"),
     "startup.desk_failed": ("收发室程序无法启动：{problem}", "The clerk desk cannot start: {problem}"),
     "startup.desk_staff": ("请运行 kiosk doctor 查看原因；Ctrl+Q 退出", "Run kiosk doctor to see why; Ctrl+Q quits"),
+    "outage.failed": ("自助机暂停服务：{problem}", "The kiosk is out of service: {problem}"),
+    "outage.staff": (("请到人工窗口办理。没打印的受理单都已保存，问题解决后自助机自动恢复并补打。"
+                      "工作人员：请运行 kiosk doctor 查看原因"),
+                     ("Please go to a staffed counter. Receipts not yet printed are kept; once the problem is fixed "
+                      "the kiosk resumes by itself and prints them. Staff: run kiosk doctor to see why")),
+    "outage.desk_failed": ("收发室程序暂停服务：{problem}", "The clerk desk is out of service: {problem}"),
+    "outage.desk_staff": ("没打印的凭条都已保存，问题解决后自动恢复并补打。请运行 kiosk doctor 查看原因；Ctrl+Q 退出",
+                          ("Slips not yet printed are kept; once the problem is fixed the desk resumes by itself and "
+                           "prints them. Run kiosk doctor to see why; Ctrl+Q quits")),
     # the online indicator (screens/base.py)
     "sync.online": ("已联网", "Online"),
     "sync.offline": ("离线", "Offline"),

@@ -15,6 +15,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "customer.pickup": ("取件方式", "Pickup"),
     "customer.pickup_in_person": ("到窗口自取", "In person at the counter"),
     "customer.pickup_post": ("邮寄", "By post"),
+    # a returning customer's earlier ticket (screens/returning.py)
+    "returning.scan": ("扫描旧单据", "Scan old ticket"),
+    "returning.how": (("老客户：把上次受理单上的二维码对准扫描口，单位和联系人会自动填好；"
+                       "也可以在任一栏输入取件凭证上的单号后按回车。"),
+                      ("Been here before? Hold the QR code of an earlier ticket to the scanner and the "
+                       "organisation and contact fill in; or type a pickup voucher's number in any field "
+                       "and press Enter.")),
+    "returning.looking": ("正在查找这张单据", "Looking the ticket up"),
+    "returning.filled": ("已按单号 {number} 填好单位和联系人，请核对。",
+                         "Organisation and contact filled in from ticket {number}: please check them."),
+    "returning.phone_question": ("电话尾号 {tail} 还用这个号码吗？", "Still the phone number ending in {tail}?"),
+    "returning.yes": ("是", "Yes"),
+    "returning.change": ("换一个", "Another number"),
+    "returning.digits_question": ("单号 {number}：请输入登记时所留电话的后四位，核对后自动填好。",
+                                  ("Ticket {number}: type the last four digits of the phone given then, "
+                                   "and the form fills in.")),
+    "returning.digits": ("后四位", "Last four"),
+    "returning.ok": ("确定", "OK"),
+    "returning.wrong": ("不对，还可以试{tries}次", "Not right: {tries} tries left"),
+    "returning.error.not_here": ("这张单据不是本机登记的，请填写。",
+                                 "This ticket was not registered at this kiosk: please fill in the form."),
+    "returning.error.not_found": ("本机没有这个单号，请核对或直接填写。",
+                                  "No ticket with that number here: check it, or fill in the form."),
+    "returning.error.damaged": ("二维码没有读全，请再扫一次。", "The code was not read whole: please scan it again."),
+    "returning.error.invalid": ("无法验证这张单据，请直接填写，或到窗口咨询。",
+                                "This ticket cannot be verified: fill in the form, or ask at a counter."),
+    "returning.error.no_phone": ("这张单据没有留电话，无法核对，请直接填写。",
+                                 "That ticket has no phone to check against: please fill in the form."),
+    "returning.error.locked": ("核对次数已用完，请直接填写。", "Too many wrong tries: please fill in the form."),
+    "returning.error.failed": ("暂时查不到，请直接填写。", "It cannot be looked up just now: please fill in the form."),
     # instruments and lines
     "instruments.yours": ("本次送检的仪器（点选可修改或删除）", "Your instruments (tap one to change or remove it)"),
     "line.quantity": ("数量", "Quantity"),
