@@ -42,7 +42,9 @@ class CustomerScreen(KioskScreen):
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
-        yield big_button("returning.scan", "scan_earlier")
+        scan = big_button("returning.scan", "scan_earlier")
+        scan.can_focus = False  # a tap that explains how; a scanner needs no focus, and Tab goes on to 下一步
+        yield scan
         yield big_button("flow.next", "next", "primary")
 
     def on_mount(self) -> None:  # and KioskScreen's (Textual calls each class's handler)

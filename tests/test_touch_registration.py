@@ -32,7 +32,7 @@ from screens.line_editor import LineEditor
 from screens.options import OptionsScreen
 from screens.ticket import TicketScreen
 
-from .kiosk_pilot import make_app, screen_text, settle
+from .kiosk_pilot import make_app, screen_text, settle, to_instruments
 from .test_terminal import KIOSK, TICKET_NUMBER, TMUX, WELCOME, Terminal
 from .touch import Touch
 
@@ -198,13 +198,34 @@ async def test_a_first_time_customer_registers_three_instruments_by_taps_alone(s
         touch.tally.check_and_report(request)
 
 
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_at_80x24_the_line_dialog_shows_every_use_while_its_digit_pad_is_up(language):
+    """A lab's balance is for 其他, the use already chosen: with the quantity's digit pad up, the body has
+    nine rows, and 其他 was the one use out of sight (a customer saw four compulsory uses, none chosen)."""
+    from kiosk.domain.catalog import USES
+
+    app = make_app(language)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_instruments(pilot)
+        touch = CountedTouch(pilot)
+        await touch.letters("tp")
+        screen = app.screen
+        await touch.tap_row(screen.query_one("#hits", DataTable), 0)
+        dialog = app.screen
+        assert isinstance(dialog, LineEditor) and app.focused.id == "field-quantity"
+        assert touch.keyboard.layout_name == "digits" and touch.keyboard.region.height
+        body = dialog.query_one("#editor-body").region
+        for use in USES:
+            assert body.contains_region(dialog.query_one(f"#use-{use}").region), use
+        assert dialog.query_one("#use-other").value
+
+
 # ---- the same customer in a real terminal ------------------------------------------------------------------
 # The real `kiosk run` in tmux (tests/test_terminal.py's Terminal, 100x30), taps sent as xterm SGR mouse
 # reports (button 1 down, then up: ESC [ < 0 ; column ; row M, then m; 1-based), which tmux passes to the
 # app as input, at the cell where the screen (capture-pane) shows the key, word, row or button; columns
 # counted in display cells (a Chinese character takes two). Every tap waits for what it changes: never a
 # guessed sleep.
-
 
 
 def zh(key: str) -> str:
