@@ -155,7 +155,7 @@ class KioskApp(Station, inherit_bindings=False):
         from screens.keyboard.dictionary import PinyinLoaded, load
 
         try:
-            dictionary = load(self.catalog, self.info)
+            dictionary = load(self.catalog, self.info, self.db_thread)  # the customers' names: read in the db thread
         except Exception:  # without it the letters still go in as they are; the kiosk runs on
             import logging
 

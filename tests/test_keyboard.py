@@ -330,7 +330,7 @@ async def test_no_keyboard_on_the_welcome_screen_a_digit_pad_for_the_pin():
 class Words:
     """A dictionary of three words."""
 
-    def candidates(self, composition: str, limit: int = 30):
+    def candidates(self, composition: str, limit: int = 30, person: bool = False):
         from kiosk.ime import Candidate
 
         table = {"guizhou": [Candidate("贵州", 7), Candidate("贵", 3)], "zhou": [Candidate("州", 4)]}

@@ -5,6 +5,7 @@ every key press; `load_dictionary()` reads the packaged data file (run it in a w
 """
 
 from kiosk.ime.dictionary import Candidate, PinyinDictionary, load_dictionary
-from kiosk.ime.vocabulary import institute_vocabulary
+from kiosk.ime.vocabulary import customer_vocabulary, institute_vocabulary, organisation_words
 
-__all__ = ["Candidate", "PinyinDictionary", "institute_vocabulary", "load_dictionary"]
+__all__ = ["Candidate", "PinyinDictionary", "customer_vocabulary", "institute_vocabulary", "load_dictionary",
+           "organisation_words"]

@@ -6,10 +6,15 @@ the last one by any prefix: "xian" finds 先 and 西安, "guiz" 贵州, "gzs" �
 
 Order of the candidates (what Sogou and Rime users expect):
 1. words spelling the whole composition: every syllable in full, then with only the last one cut
-   short, then abbreviated; within each, the institute's words (boost) first, then by frequency;
+   short, then abbreviated; within each by frequency. Boosted words (the institute's and its
+   customers' vocabulary, `boost`) come first among those cut short or abbreviated, where a few
+   letters mean hundreds of words; spelled in full they only rank as if FULL_BOOST more frequent,
+   so a rare boosted word never passes a common word the customer spelled out (是 for "shi");
 2. words spelling a prefix of it, longest prefix first (贵州省 for "guizhoushengji"); a prefix ends
    where the composition's own syllables end (`spelled`), so what is left can still be spelled;
 3. among those, last, the characters of the first syllable.
+For a field that asks for a person (`person=True`, the contact), names (kiosk/ime/names.py) come first:
+"wangfang" offers 王芳 as one word.
 `Candidate.letters` says how much of the composition a candidate spells (apostrophes after it
 included); the keyboard removes that much and asks again for the rest.
 
@@ -23,6 +28,7 @@ dictionary prefixes the composition could mean, not the size of the dictionary.
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
 import zlib
@@ -33,6 +39,8 @@ from dataclasses import dataclass
 from heapq import heapify, heappop, heapreplace
 from itertools import islice, product
 from pathlib import Path
+
+from kiosk.ime.names import PersonalNames, load_names
 
 # Package data, beside this package as kiosk/settings/institute.py finds its file.
 DATA_FILE = Path(__file__).parent.parent / "data" / "pinyin_words.gz"
@@ -47,6 +55,13 @@ _AFTER_SEP = b"("  # the byte after "'": stem + b"(" is above every key of that 
 _Pieces = list[list[tuple[int, int, bytes, bool]]]
 # A boosted word not in the dictionary: at most this many readings (products of its characters' readings).
 _READINGS = 16
+# A boosted word spelled in full ranks as if this much more frequent: jieba's 2,000th word's frequency
+# (课程). The institute's 凯里 (46) passes 凯利 (114); no boosted word passes 是 or 计量 (17,395) unless
+# it is nearly as common.
+FULL_BOOST = 2765
+_LONGEST_WORD = 10  # segment(): longer words are not looked for (疾病预防控制中心 is 8)
+_RARE_READING = 20  # see _read_characters
+NAMES_OFFERED = 3  # person=True: names offered before the dictionary's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +113,16 @@ class PinyinDictionary:
         # Syllables are the one-syllable keys (every syllable is some character's reading).
         self._syllables = frozenset(k.decode() for k in self._main.keys if _SEP not in k)
         self._starts = frozenset(s[:i] for s in self._syllables for i in range(1, len(s) + 1))
-        self._boosted: dict[str, list[tuple[bytes, int]]] = {}  # boosted word -> [(key, frequency)]
-        self._extra = _Table.from_rows(())  # those words, as a table
+        self._boosted: dict[str, tuple[int, list[tuple[bytes, int]]]] = {}  # word -> (level, [(key, frequency)])
+        self._extras: tuple[_Table, ...] = ()  # those words, a table per level, the highest first
+        self._readings: dict[str, list[bytes]] | None = None  # _char_readings(), once asked
+        self._names: PersonalNames | None = None  # personal_names(), once asked
+
+    def copy(self) -> PinyinDictionary:
+        """Another dictionary to boost more words in, sharing this one's packaged table (read-only)."""
+        other = copy.copy(self)  # boost() replaces the tables; only the dict of boosted words is changed in place
+        other._boosted = dict(self._boosted)
+        return other
 
     def entries(self) -> Iterator[tuple[str, str, int]]:
         """Every (pinyin key, word, frequency) of the packaged dictionary, as the file has them."""
@@ -178,10 +201,19 @@ class PinyinDictionary:
 
     # -- candidates ----------------------------------------------------------------------------
 
-    def candidates(self, composition: str, limit: int = 30) -> list[Candidate]:
+    def candidates(self, composition: str, limit: int = 30, person: bool = False) -> list[Candidate]:
         comp = composition.lower()
         if limit <= 0 or not _COMPOSITION.fullmatch(comp) or not comp.strip("'"):
             return []
+        words = self._candidates(comp, limit)
+        if not person:
+            return words
+        names = [Candidate(name, len(comp))
+                 for name in self.personal_names().candidates(comp.replace("'", ""), NAMES_OFFERED)]
+        offered = {c.text for c in names}
+        return (names + [c for c in words if c.text not in offered])[:limit]
+
+    def _candidates(self, comp: str, limit: int) -> list[Candidate]:
         n = len(comp)
         pieces = self._pieces(comp)
         segments = self._segments(comp, pieces)
@@ -193,42 +225,45 @@ class PinyinDictionary:
         # One stream per matched key: (rank of its next word, table, that word, end of the key's words,
         # letters, tier). The key's words are most frequent first, so merging the streams by rank
         # yields the candidates in order, and only as many words are looked at as are offered.
-        streams: list[tuple[int, int, int, int, int, int]] = []
-        tables = (self._main, self._extra)
+        streams: list[tuple[int, int, int, int, int, int, int]] = []
+        tables = (*self._extras, self._main)
         for t, table in enumerate(tables):
-            if table.keys:
-                self._walk(table, t, pieces, n, ends, start, streams)
+            self._walk(table, t, len(tables), pieces, n, ends, start, streams)
         heapify(streams)
         out: list[Candidate] = []
         seen: set[str] = set()
         while streams and len(out) < limit:
-            _, t, posting, stop, letters, tier = streams[0]
+            _, t, posting, stop, letters, tier, add = streams[0]
             word = tables[t].word(posting)
             if word not in seen:
                 seen.add(word)
                 out.append(Candidate(word, letters))
             posting += 1
             if posting < stop:
-                heapreplace(streams, (tier | (_TOP - tables[t].freq[posting]), t, posting, stop, letters, tier))
+                rank = tier | (_TOP - tables[t].freq[posting] - add)
+                heapreplace(streams, (rank, t, posting, stop, letters, tier, add))
             else:
                 heappop(streams)
         return out
 
-    def _walk(self, table: _Table, t: int, pieces: _Pieces, n: int, ends: set[int], start: int,
-              streams: list[tuple[int, int, int, int, int, int]]) -> None:
+    def _walk(self, table: _Table, t: int, slots: int, pieces: _Pieces, n: int, ends: set[int], start: int,
+              streams: list[tuple[int, int, int, int, int, int, int]]) -> None:
         keys, first, freq = table.keys, table.first, table.freq
-        plain = t == 0  # the main table; the boosted words are in the other
+        plain = slots - 1  # the main table's slot in a tier: last; the boosted words' tables before it
 
         def record(i: int, letters: int, abbreviated: bool, cut: bool) -> None:
+            add = t_slot = 0
             if letters == n:
                 tier = 4 * abbreviated + 2 * cut
+                if tier == 0 and t != plain:  # spelled in full: among the plain words, a little more frequent
+                    t_slot, add = plain, FULL_BOOST
             elif letters in ends:
                 tier = 6 + 4 * (n - letters) + 2 * abbreviated
             else:
                 return
-            tier = (tier + plain) << 32
+            tier = ((tier // 2) * slots + (t_slot if add else t)) << 32
             p = first[i]
-            streams.append((tier | (_TOP - freq[p]), t, p, first[i + 1], letters, tier))
+            streams.append((tier | (_TOP - freq[p] - add), t, p, first[i + 1], letters, tier, add))
 
         def walk(prefix: bytes, lo: int, hi: int, pos: int, abbreviated: bool) -> None:
             for end, nxt, piece, by_prefix in pieces[pos]:
@@ -264,25 +299,77 @@ class PinyinDictionary:
 
     # -- the institute's words -----------------------------------------------------------------
 
-    def boost(self, words: Iterable[str]) -> None:
-        """Rank these words before plain dictionary words of the same match kind. They go into a
-        second, small table that the walk reads too: with their frequency under the readings the
-        dictionary has them by, and, for words it lacks, under their characters' readings in this
-        dictionary combined (up to _READINGS): pypinyin is not loaded by the running kiosk (~58 MB)."""
+    def boost(self, words: Iterable[str], level: int = 1) -> None:
+        """Rank these words before plain dictionary words of the same match kind (spelled in full:
+        FULL_BOOST more frequent; see the module's docstring), after the words boosted at a higher
+        level (the institute's own: 2; words common in any organisation's name: 1), among themselves
+        by frequency. A word boosted twice keeps the higher level. One character is never boosted: a
+        syllable's characters keep the dictionary's order. They go into small tables (one per level)
+        that the walk reads too: with their frequency under the readings
+        the dictionary has them by, and, for words it lacks, under their characters' readings in
+        this dictionary combined (up to _READINGS): pypinyin is not loaded by the running kiosk (~58 MB)."""
         readings = self._char_readings()
         main = self._main
         for word in dict.fromkeys(words):
-            if not _HANZI.fullmatch(word) or word in self._boosted:
+            if len(word) < 2 or not _HANZI.fullmatch(word) or self._boosted.get(word, (0, []))[0] >= level:
                 continue
             keys = [b"'".join(r) for r in islice(product(*(readings.get(ch, []) for ch in word)), _READINGS)]
             known = [(k, main.freq[p]) for k in keys for p in main.postings(k) if main.word(p) == word]
             if known or keys:
-                self._boosted[word] = known or [(k, 0) for k in keys]
-        self._extra = _Table.from_rows(sorted(((k, w, f) for w, kf in self._boosted.items() for k, f in kf),
-                                              key=lambda r: (r[0], -r[2], r[1])))
+                self._boosted[word] = (level, known or [(k, 0) for k in keys])
+        levels = sorted({lv for lv, _ in self._boosted.values()}, reverse=True)
+        self._extras = tuple(_Table.from_rows(sorted(
+            ((k, w, f) for w, (lv, kf) in self._boosted.items() if lv == at for k, f in kf),
+            key=lambda r: (r[0], -r[2], r[1]))) for at in levels)
+
+    def segment(self, text: str, nested: bool = False) -> list[str]:
+        """The words of `text`, longest match first from the left (this dictionary's words and the
+        boosted ones; a character no word starts with is skipped): 贵州茅台酒股份有限公司 -> 贵州,
+        茅台酒, 股份有限公司. Words of two characters or more only. `nested`: with the shorter words
+        each of those begins with (茅台 of 茅台酒, 股份 of 股份有限公司)."""
+        readings, found, i = self._char_readings(), [], 0
+        while i < len(text):
+            longest, shorter = 0, []
+            # Readings of text[i:j] that begin some key; a longer word is looked for while any does.
+            prefixes = [b""]
+            for j in range(i + 1, min(len(text), i + _LONGEST_WORD) + 1):
+                grown = [p + b"'" + r if p else r for p in prefixes for r in readings.get(text[j - 1], ())]
+                prefixes = [p for p in grown[:_READINGS] if self._begins_a_key(p)]
+                if not prefixes:
+                    break
+                if j - i >= 2 and any(self._is_word(p, text[i:j]) for p in prefixes):
+                    if longest and nested:
+                        shorter.append(text[i:i + longest])
+                    longest = j - i
+            if longest:
+                found += shorter + [text[i:i + longest]]
+            i += max(1, longest)
+        return found
+
+    def _begins_a_key(self, prefix: bytes) -> bool:
+        for table in (self._main, *self._extras):
+            i = bisect_left(table.keys, prefix)
+            if i < len(table.keys) and table.keys[i].startswith(prefix):
+                return True
+        return False
+
+    def _is_word(self, key: bytes, word: str) -> bool:
+        return any(table.word(p) == word for table in (self._main, *self._extras) for p in table.postings(key))
+
+    def personal_names(self) -> PersonalNames:
+        """Surnames and given names read the way this dictionary reads them (loaded once, ~10 ms)."""
+        if self._names is None:
+            readings = self._char_readings()
+            self._names = load_names(lambda ch: readings[ch][0].decode() if ch in readings else None)
+        return self._names
 
     def _char_readings(self) -> dict[str, list[bytes]]:
-        """Each character's readings, the most frequent first, from the one-syllable keys."""
+        """Each character's readings, the most frequent first, from the one-syllable keys (once)."""
+        if self._readings is None:
+            self._readings = self._read_characters()
+        return self._readings
+
+    def _read_characters(self) -> dict[str, list[bytes]]:
         table = self._main
         by_char: dict[str, list[tuple[int, bytes]]] = {}
         for i, key in enumerate(table.keys):
@@ -290,7 +377,10 @@ class PinyinDictionary:
                 continue
             for p in range(table.first[i], table.first[i + 1]):
                 by_char.setdefault(table.word(p), []).append((-table.freq[p], key))
-        return {ch: [k for _, k in sorted(found)] for ch, found in by_char.items()}
+        # A reading no common word uses (frequency 1 in the build: 汽 as yi) would file a word under
+        # initials nobody types: only the usual reading and those at least a twentieth as frequent.
+        return {ch: [k for f, k in found if f <= min(-2, found[0][0] // _RARE_READING) or f == found[0][0]]
+                for ch, found in ((ch, sorted(found)) for ch, found in by_char.items())}
 
 
 def parse(data: bytes) -> PinyinDictionary:

@@ -1,9 +1,18 @@
-"""The institute's own words for the keyboard: its instruments' names and its province's places."""
+"""The institute's own words for the keyboard: its instruments' names and its province's places, the
+words organisation names are made of, and the words of its own customers' names."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+ORGANISATION_WORDS = Path(__file__).parent.parent / "data" / "organisation_words.txt"
+# A word of the customers' names is boosted when this many names have it: one name's odd word is
+# typed once (and the name completes after two characters anyway, kiosk/store/organisations.py).
+MIN_NAMES = 2
+CUSTOMER_WORDS = 3000  # at most, the most frequent
 
 _HANZI = re.compile(r"[\u4e00-\u9fff]{2,}")
 # The 55 minority nationalities, as autonomous areas name them (黔东南苗族侗族自治州).
@@ -41,3 +50,21 @@ def institute_vocabulary(catalog_names: Iterable[str], places: Iterable[str]) ->
     for name in catalog_names:
         words.extend(_HANZI.findall(name))
     return list(dict.fromkeys(words))
+
+
+def organisation_words(path: Path = ORGANISATION_WORDS) -> list[str]:
+    """The curated words of organisation names (kiosk/data/organisation_words.txt says whence)."""
+    words = [w for line in path.read_text("utf-8").splitlines() for w in line.split("#", 1)[0].split()]
+    return list(dict.fromkeys(words))
+
+
+def customer_vocabulary(names: Iterable[str], segment: Callable[[str, bool], list[str]],
+                        min_names: int = MIN_NAMES, limit: int = CUSTOMER_WORDS) -> list[str]:
+    """The words the institute's customers' names are made of (贵州茅台酒股份有限公司 -> 贵州, 茅台,
+    茅台酒, 股份, 股份有限公司: `segment` with the words nested at the start of longer ones), those in
+    at least `min_names` names, the most frequent first (ties by first seen)."""
+    counts: Counter[str] = Counter()
+    for name in names:
+        for run in _HANZI.findall(name):
+            counts.update(list(dict.fromkeys(segment(run, True))))
+    return [w for w, n in counts.most_common(limit) if n >= min_names]

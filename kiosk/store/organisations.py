@@ -45,6 +45,12 @@ def matching(text: str, limit: int = SUGGESTIONS) -> list[str]:
     return names
 
 
+def most_seen(limit: int) -> list[str]:
+    """The `limit` names registered here most often (then most recently): the on-screen keyboard
+    boosts the words they are made of (screens/keyboard/dictionary.py)."""
+    return [row[0] for row in database_proxy.execute_sql(f"SELECT name FROM organisation {_RANK} LIMIT ?", (limit,))]
+
+
 def remember(organisation: str, contact: str, at: datetime) -> None:
     """A registration here named this organisation (cleaned): counted, if it may be offered.
     Call inside the registration's transaction."""

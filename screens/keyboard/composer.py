@@ -24,7 +24,7 @@ class Candidate(Protocol):
 class Dictionary(Protocol):
     """kiosk.ime.PinyinDictionary, as the keyboard uses it."""
 
-    def candidates(self, composition: str, limit: int = ...) -> list: ...
+    def candidates(self, composition: str, limit: int = ..., person: bool = ...) -> list: ...
 
     def spelled(self, composition: str) -> str: ...
 
@@ -36,6 +36,7 @@ class Composer:
         self.start = 0  # the first candidate on show
         self.shown = 0  # how many are on show (as many as fit the bar: the widget says)
         self._starts: list[int] = []  # where the earlier pages began, for ‹
+        self.person = False  # the field asks for a person's name: names first (王芳 for "wangfang")
 
     def __bool__(self) -> bool:
         return bool(self.letters)
@@ -66,7 +67,8 @@ class Composer:
 
     def look_up(self, dictionary: Dictionary | None) -> None:
         """The words for the letters now, from the first page."""
-        self.candidates = dictionary.candidates(self.letters, limit=LIMIT) if dictionary and self.letters else []
+        self.candidates = (dictionary.candidates(self.letters, limit=LIMIT, person=self.person)
+                           if dictionary and self.letters else [])
         # Up to a page until the bar has measured how many fit (fit()).
         self.start, self.shown, self._starts = 0, min(PAGE_KEYS, len(self.candidates)), []
 

@@ -61,11 +61,13 @@ OPTIONAL = frozenset("-.")  # on the digit pad only where the field takes them (
 @dataclass(frozen=True)
 class FieldKeyboard:
     """The keyboard a field gets: its layout, capitals first (codes, serial numbers) or small
-    letters (a search that reads pinyin initials), and which optional keys the digit pad shows."""
+    letters (a search that reads pinyin initials), which optional keys the digit pad shows, and
+    whether it asks for a person's name (the candidates offer surname + given name: 王芳)."""
 
     layout: str
     upper: bool = True
     extras: str = ""
+    person: bool = False
 
 
 _TEXT = FieldKeyboard(PINYIN)
@@ -76,7 +78,7 @@ _COUNT = FieldKeyboard(DIGITS)
 # By the input's id. A field not listed gets no keyboard (the clerk desk's, say).
 KEYBOARD_FOR: dict[str, FieldKeyboard] = {
     # the customer (screens/customer.py)
-    "field-organisation": _TEXT, "field-contact": _TEXT, "field-address": _TEXT,
+    "field-organisation": _TEXT, "field-contact": FieldKeyboard(PINYIN, person=True), "field-address": _TEXT,
     "field-credit_code": _CODE, "field-phone": FieldKeyboard(DIGITS, extras="-"),
     # the instruments (screens/instruments.py), the fee lookup: the search reads pinyin and initials
     "search": _SEARCH, "query": _SEARCH,

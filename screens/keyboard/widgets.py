@@ -123,6 +123,7 @@ class Keyboard(Vertical):
     def open(self, field: Input, spec: FieldKeyboard) -> None:
         appearing = self.target is None
         self.composer.clear()
+        self.composer.person = spec.person
         self.latin_run = False
         self.target, self.spec = field, spec
         self.chinese, self.upper = True, spec.upper
