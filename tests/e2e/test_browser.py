@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,14 +159,11 @@ def type_into(page: Page, text: str) -> None:
     where(page, text)
 
 
-def test_a_registration_tapped_through_in_chromium(chromium, served, tmp_path):
-    import textual_serve
-
-    textual_js = Path(textual_serve.__file__).parent / "static" / "js" / "textual.js"
-    assert textual_js.read_text("utf-8").count(NEEDLE) == 1, (
-        "textual-serve's textual.js changed: update NEEDLE, where the test finds xterm.js's Terminal")
-    shot = tmp_path / "ticket.png"
-    started = time.monotonic()
+@contextmanager
+def kiosk_page(chromium: Path, served, tmp_path: Path) -> Iterator[Page]:
+    """A touch-screen page of `kiosk serve` in Chromium, xterm.js exposed; on a failure the
+    screen, the page's errors and the server's log are printed and a screenshot kept; a
+    script error on the page fails the test."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
@@ -174,34 +173,7 @@ def test_a_registration_tapped_through_in_chromium(chromium, served, tmp_path):
         page.route("**/static/js/textual.js", expose_terminal)
         try:
             page.goto(served.url)
-            # The app fills the page: the language button is at the right edge of the first row
-            # (the web driver takes its first size from COLUMNS, which `kiosk run` must keep).
-            language = where(page, "English")
-            assert language["y"] == 0 and language["cols"] - language["end"] < 4, language
-            tap(page, "送检登记")  # the welcome screen, drawn
-            where(page, "统一社会信用代码")  # the customer's form
-
-            tap(page, "单位全称")  # the organisation's field, by its placeholder
-            type_into(page, "示范燃气有限公司")
-            tap(page, "联系人", cells_right=16)  # no placeholder: the field right of its label
-            type_into(page, "李工")
-            tap(page, "手机或座机")
-            type_into(page, "13812345678")
-            tap(page, "下一步")
-
-            where(page, "输入仪器名称")  # the instruments: the search field has focus
-            type_into(page, "ylb")
-            tap(page, "一般压力表")  # the first variant found
-            where(page, "出厂编号")  # its line editor
-            tap(page, "加入")
-            gone(page, "出厂编号")
-            tap(page, "下一步")
-
-            tap(page, "查看费用")  # options as they are
-            tap(page, "确认登记")  # the estimate
-            where(page, "您的受理号")
-            screen = page.evaluate(SCREEN)
-            page.screenshot(path=str(shot))
+            yield page
         except Exception:
             page.screenshot(path=str(tmp_path / "failed.png"))
             print("screen:\n" + page.evaluate(SCREEN), "\npage errors:", errors,
@@ -209,6 +181,46 @@ def test_a_registration_tapped_through_in_chromium(chromium, served, tmp_path):
             raise
         finally:
             browser.close()
+    assert not errors, errors
+
+
+def test_a_registration_tapped_through_in_chromium(chromium, served, tmp_path):
+    import textual_serve
+
+    textual_js = Path(textual_serve.__file__).parent / "static" / "js" / "textual.js"
+    assert textual_js.read_text("utf-8").count(NEEDLE) == 1, (
+        "textual-serve's textual.js changed: update NEEDLE, where the test finds xterm.js's Terminal")
+    shot = tmp_path / "ticket.png"
+    started = time.monotonic()
+    with kiosk_page(chromium, served, tmp_path) as page:
+        # The app fills the page: the language button is at the right edge of the first row
+        # (the web driver takes its first size from COLUMNS, which `kiosk run` must keep).
+        language = where(page, "English")
+        assert language["y"] == 0 and language["cols"] - language["end"] < 4, language
+        tap(page, "送检登记")  # the welcome screen, drawn
+        where(page, "统一社会信用代码")  # the customer's form
+
+        tap(page, "单位全称")  # the organisation's field, by its placeholder
+        type_into(page, "示范燃气有限公司")
+        tap(page, "联系人", cells_right=16)  # no placeholder: the field right of its label
+        type_into(page, "李工")
+        tap(page, "手机或座机")
+        type_into(page, "13812345678")
+        tap(page, "下一步")
+
+        where(page, "输入仪器名称")  # the instruments: the search field has focus
+        type_into(page, "ylb")
+        tap(page, "一般压力表")  # the first variant found
+        where(page, "出厂编号")  # its line editor
+        tap(page, "加入")
+        gone(page, "出厂编号")
+        tap(page, "下一步")
+
+        tap(page, "查看费用")  # options as they are
+        tap(page, "确认登记")  # the estimate
+        where(page, "您的受理号")
+        screen = page.evaluate(SCREEN)
+        page.screenshot(path=str(shot))
     elapsed = time.monotonic() - started
 
     shown = TICKET_NUMBER.findall(screen)
@@ -219,7 +231,6 @@ def test_a_registration_tapped_through_in_chromium(chromium, served, tmp_path):
         connection.close()
     assert len(stored) == 1, stored
     assert stored[0] in shown, f"{stored[0]} not on the page:\n{screen}"
-    assert not errors, errors
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
     print(f"\nregistered {stored[0]} in the browser in {elapsed:.1f} s; screenshot: {shot}")

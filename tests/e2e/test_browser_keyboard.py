@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import sys
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from .test_browser import (  # served: the fixture, `kiosk serve` on a free port
-    CHROMIUM_FLAGS,
-    SCREEN,
     TIMEOUT_MS,
-    expose_terminal,
+    kiosk_page,
     served,  # noqa: F401
     tap,
     where,
@@ -54,37 +52,21 @@ def tap_key(page: Page, marker: str, label: str) -> None:
 
 
 def test_a_name_and_a_phone_tapped_on_the_keyboard_in_chromium(chromium, served, tmp_path):  # noqa: F811
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.route("**/static/js/textual.js", expose_terminal)
-        try:
-            page.goto(served.url)
-            tap(page, "送检登记")
-            tap(page, "联系人", cells_right=16)  # the contact's field: the pinyin keyboard
-            where(page, "拼音输入")
-            for letter in "wang":
-                tap_key(page, ROWS[letter], letter)
-            where(page, "wang")  # the composition, on the candidate bar
-            tap(page, "王")  # the first word
-            where(page, "点字母")  # the bar is back to its hint: the word went into the field
-            name = where(page, "王")
-            assert name["y"] == where(page, "联系人")["y"], "王 is not in the contact's field"
+    with kiosk_page(chromium, served, tmp_path) as page:
+        tap(page, "送检登记")
+        tap(page, "联系人", cells_right=16)  # the contact's field: the pinyin keyboard
+        where(page, "拼音输入")
+        for letter in "wang":
+            tap_key(page, ROWS[letter], letter)
+        where(page, "wang")  # the composition, on the candidate bar
+        tap(page, "王")  # the first word
+        where(page, "点字母")  # the bar is back to its hint: the word went into the field
+        name = where(page, "王")
+        assert name["y"] == where(page, "联系人")["y"], "王 is not in the contact's field"
 
-            tap(page, "手机或座机")  # the phone: the digit pad
-            where(page, "数字键盘")
-            for digit in "1321":  # the pad's first row: the one with 删除
-                tap_key(page, "删除", digit)
-            phone = where(page, "1321")
-            assert phone["y"] == where(page, "联系电话")["y"]
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failed.png"))
-            print("screen:\n" + page.evaluate(SCREEN), "\npage errors:", errors,
-                  "\nserver log:\n" + served.log.read_text(errors="replace"), file=sys.stderr)
-            raise
-        finally:
-            browser.close()
-    assert not errors, errors
+        tap(page, "手机或座机")  # the phone: the digit pad
+        where(page, "数字键盘")
+        for digit in "1321":  # the pad's first row: the one with 删除
+            tap_key(page, "删除", digit)
+        phone = where(page, "1321")
+        assert phone["y"] == where(page, "联系电话")["y"]
