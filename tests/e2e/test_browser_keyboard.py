@@ -4,8 +4,6 @@ keyboard nor an input method. Reads xterm.js's screen buffer as test_browser.py 
 
 from __future__ import annotations
 
-import sys
-
 from playwright.sync_api import Page
 
 from .test_browser import (  # served: the fixture, `kiosk serve` on a free port
