@@ -48,7 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # instruments and lines
     "instruments.yours": ("本次送检的仪器（点选可修改或删除）", "Your instruments (tap one to change or remove it)"),
     "line.quantity": ("数量", "Quantity"),
-    "line.use": ("用途（决定是否免费强制检定）", "Use (decides free compulsory verification)"),
+    "line.use": ("用途（决定是否免费强制检定）", "Use (may make it free)"),
     "line.points": ("测量点数", "Measuring points"),
     "line.ranges": ("量程数", "Ranges"),
     "line.metres": ("长度（米）", "Length (m)"),
