@@ -39,8 +39,9 @@ TIMEOUT_MS = 20_000
 NEEDLE = "this.terminal.open(e)"  # in textual-serve 1.1.3's textual.js, once
 
 # Where `text` is on the terminal's screen: its cells, and the middle of them in page pixels
-# (a wide character is one cell of width 2 followed by one of width 0).
-FIND = """(text) => {
+# (a wide character is one cell of width 2 followed by one of width 0); with a `marker`, only on a
+# row that also shows the marker (a key of the on-screen keyboard: its row by a word key on it).
+FIND = """([text, marker]) => {
   const term = window.kioskTerminal;
   if (!term || !term.element) return null;
   const buffer = term.buffer.active;
@@ -58,6 +59,7 @@ FIND = """(text) => {
       for (let i = 0; i < chars.length; i++) { starts.push(x); ends.push(x + width); }
       row += chars;
     }
+    if (marker && row.indexOf(marker) < 0) continue;
     const at = row.indexOf(text);
     if (at >= 0) {
       const x0 = starts[at], x1 = ends[at + text.length - 1];
@@ -138,18 +140,18 @@ def expose_terminal(route) -> None:
     route.fulfill(response=response, body=body)
 
 
-def where(page: Page, text: str) -> dict:
-    """Wait until `text` is on the screen; its position."""
-    return page.wait_for_function(FIND, arg=text, timeout=TIMEOUT_MS).json_value()
+def where(page: Page, text: str, marker: str = "") -> dict:
+    """Wait until `text` is on the screen (on a row showing `marker`, if given); its position."""
+    return page.wait_for_function(FIND, arg=[text, marker], timeout=TIMEOUT_MS).json_value()
 
 
 def gone(page: Page, text: str) -> None:
-    page.wait_for_function(f"(text) => !({FIND})(text)", arg=text, timeout=TIMEOUT_MS)
+    page.wait_for_function(f"(text) => !({FIND})([text, ''])", arg=text, timeout=TIMEOUT_MS)
 
 
-def tap(page: Page, text: str, *, cells_right: int = 0) -> None:
+def tap(page: Page, text: str, *, cells_right: int = 0, marker: str = "") -> None:
     """A finger on `text` (or that many cells to its right, e.g. the field beside a label)."""
-    spot = where(page, text)
+    spot = where(page, text, marker)
     page.touchscreen.tap(spot["px"] + cells_right * spot["cw"], spot["py"])
 
 
