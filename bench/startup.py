@@ -156,16 +156,23 @@ def run() -> list[Figure]:
     return _figures(*_measure())
 
 
+def _prepared(tmp: Path) -> Path:
+    """A prepared data directory (tmp/template) to copy for each kiosk start, after one start of each
+    child, not measured: it fills the bytecode cache, and the kiosk's worker imports and compiles the rest."""
+    template = tmp / "template"
+    template.mkdir()
+    subprocess.run([sys.executable, "-c", _PREPARE, str(template / "kiosk.sqlite3")], cwd=ROOT,
+                   env=_env(template), check=True, timeout=60)
+    _start(BARE, tmp / "warm-up-bare")
+    _start(KIOSK, tmp / "warm-up-kiosk")
+    return template
+
+
 def _measure() -> tuple[list[Start], list[Start], list[Start]]:
     """Interleaved starts: the bare app's, the kiosk's, and the kiosk's very first ones."""
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-startup-"))
     try:
-        template = tmp / "template"
-        template.mkdir()
-        subprocess.run([sys.executable, "-c", _PREPARE, str(template / "kiosk.sqlite3")], cwd=ROOT,
-                       env=_env(template), check=True, timeout=60)
-        _start(BARE, tmp / "warm-up-bare")  # fills the bytecode cache; not measured
-        _start(KIOSK, tmp / "warm-up-kiosk")  # first start: the worker imports and compiles the rest
+        template = _prepared(tmp)
         bare, kiosk, first = [], [], []
         for i in range(RUNS):
             fresh = tmp / f"warm-{i}"
@@ -240,12 +247,7 @@ def instruction_counts(runs: int = 2) -> Figure:
     stop = f"\n        print({FRAME_LINE!r}, flush=True); import os; os._exit(0)"
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-instructions-"))
     try:
-        template = tmp / "template"
-        template.mkdir()
-        subprocess.run([sys.executable, "-c", _PREPARE, str(template / "kiosk.sqlite3")], cwd=ROOT,
-                       env=_env(template), check=True, timeout=60)
-        _start(BARE, tmp / "warm-up-bare")  # the bytecode cache, as for the other figures
-        _start(KIOSK, tmp / "warm-up-kiosk")
+        template = _prepared(tmp)
         start_only = f"print({FRAME_LINE!r})"  # an interpreter that starts, and nothing else
         interpreter = median([_instructions(start_only, tmp / f"python-{i}") for i in range(runs)])
         bare, kiosk = [], []

@@ -7,6 +7,7 @@ widgets.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from kiosk.i18n import t
 from kiosk.settings.config import Config
 from screens.draft import Draft
 from screens.station import Station
+
+log = logging.getLogger(__name__)
 
 
 class CatalogLoaded(Message):
@@ -157,9 +160,7 @@ class KioskApp(Station, inherit_bindings=False):
         try:
             dictionary = load(self.catalog, self.info, self.db_thread)  # the customers' names: read in the db thread
         except Exception:  # without it the letters still go in as they are; the kiosk runs on
-            import logging
-
-            logging.getLogger(__name__).exception("the pinyin dictionary could not be read")
+            log.exception("the pinyin dictionary could not be read")
             return
         self.post_message(PinyinLoaded(dictionary))
 
@@ -171,12 +172,10 @@ class KioskApp(Station, inherit_bindings=False):
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         """The whole screen says it, in both languages; nothing of the customer's input stays."""
-        import logging
-
         from kiosk.ops.doctor import Msg
         from screens.out_of_service import OutOfService
 
-        logging.getLogger(__name__).error("start-up failed: %s", message.error)
+        log.error("start-up failed: %s", message.error)
         self.draft.clear()
         self.back_to_start()
         self.push_screen(OutOfService(message.problem or Msg("dbproblem.other"), message.error))

@@ -102,11 +102,7 @@ class KioskScreen(Worded, Screen):
         """Override: the fee catalogue has loaded (it comes after the first frame)."""
 
     def on_descendant_focus(self, event) -> None:
-        # The kiosk's on-screen keyboard (not the desk's), made when the first field that has one takes focus.
-        if isinstance(event.widget, Input) and self.app.ON_SCREEN_KEYBOARD:
-            from screens.keyboard import offer
-
-            offer(self, event.widget)
+        offer_keyboard(self, event.widget)
 
     def show_sync(self, state) -> None:
         """The quiet online/offline indicator, with how many facts wait to be sent."""
@@ -174,6 +170,15 @@ def relabel_marked(screen: Screen, lang: str) -> None:
         field.relabel(lang)
     for keyboard in screen.query(".keyboard"):  # the on-screen keyboard (screens/keyboard/), if it was made
         keyboard.relabel()
+
+
+def offer_keyboard(into: Widget, focused: Widget) -> None:
+    """The kiosk's on-screen keyboard (never the desk's), made in `into` (a screen, or a modal's box)
+    when the first field that has one takes focus; its module is imported only then."""
+    if isinstance(focused, Input) and into.app.ON_SCREEN_KEYBOARD:
+        from screens.keyboard import offer
+
+        offer(into, focused)
 
 
 def labelled(widget: Labelled, key: str) -> Labelled:

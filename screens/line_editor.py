@@ -17,7 +17,7 @@ from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from kiosk.i18n.keys import USES as USE_KEYS
 from screens.draft import DraftLine
 
-from .base import REGISTRATION_CSS, LabelledInput, Worded, labelled, relabel_marked
+from .base import REGISTRATION_CSS, LabelledInput, Worded, labelled, offer_keyboard, relabel_marked
 
 REMOVE = "remove"
 TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60),
@@ -77,9 +77,7 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
         self.query_one("#field-quantity").focus()
 
     def on_descendant_focus(self, event) -> None:
-        from screens.keyboard import offer
-
-        offer(self.query_one("#editor"), event.widget)  # the on-screen keyboard, inside the box
+        offer_keyboard(self.query_one("#editor"), event.widget)  # the on-screen keyboard, inside the box
 
     def relabel(self) -> None:
         lang, row = self.lang, self.row

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import t
-from screens.base import FIELDS_CSS, KEYBOARD_CSS
+from screens.base import FIELDS_CSS, KEYBOARD_CSS, offer_keyboard
 
 
 class MaintenanceExit(ModalScreen[None]):
@@ -49,9 +49,7 @@ class MaintenanceExit(ModalScreen[None]):
         self.look_up_lockout()  # opened again while locked out: says so at once
 
     def on_descendant_focus(self, event) -> None:
-        from screens.keyboard import offer
-
-        offer(self.query_one("#maintenance"), event.widget)  # a digit pad for the PIN, inside the box
+        offer_keyboard(self.query_one("#maintenance"), event.widget)  # a digit pad for the PIN, inside the box
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.check()

@@ -34,8 +34,7 @@ class OptionsScreen(KioskScreen):
         yield big_button("flow.back", "back")
         yield big_button("flow.estimate", "next", "primary")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # and KioskScreen's (Textual calls each class's handler)
         # The first choice, not 查看费用: arrows choose within it and Enter cannot skip it; Tab
         # reads on in order, 查看费用 last.
         urgent = self.query_one("#urgent", RadioSet)
@@ -67,7 +66,6 @@ class OptionsScreen(KioskScreen):
             self.action_next()
         else:
             self.focus_next()
-
 
     def action_next(self) -> None:
         draft = self.app.draft

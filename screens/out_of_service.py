@@ -16,6 +16,14 @@ from kiosk.i18n import t
 
 from .base import KioskScreen
 
+# What the screen says (the failure, what staff should do), by (failed while running, at the clerk desk).
+KEYS = {
+    (False, False): ("startup.failed", "startup.staff"),
+    (False, True): ("startup.desk_failed", "startup.desk_staff"),
+    (True, False): ("outage.failed", "outage.staff"),
+    (True, True): ("outage.desk_failed", "outage.desk_staff"),
+}
+
 
 class OutOfService(KioskScreen):
     TITLE_KEY = "startup.title"  # the station's back_to_start() and idle timeout leave it in place
@@ -28,12 +36,7 @@ class OutOfService(KioskScreen):
         super().__init__()
         self.problem = problem
         self.detail = detail
-        if running:
-            self.failed_key, self.staff_key = (("outage.desk_failed", "outage.desk_staff") if station == "desk"
-                                               else ("outage.failed", "outage.staff"))
-        else:
-            self.failed_key, self.staff_key = (("startup.desk_failed", "startup.desk_staff") if station == "desk"
-                                               else ("startup.failed", "startup.staff"))
+        self.failed_key, self.staff_key = KEYS[running, station == "desk"]
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="oos-headline")

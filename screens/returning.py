@@ -31,7 +31,7 @@ from kiosk.domain.validation import FieldError
 from kiosk.i18n import t
 from kiosk.i18n.keys import RETURNING_ERRORS
 
-from .base import LabelledInput, Worded
+from .base import LabelledInput, Worded, offer_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -241,11 +241,7 @@ class PhoneDigits(_Question):
         self.query_one("#field-digits", Input).focus()
 
     def on_descendant_focus(self, event) -> None:
-        # The kiosk's on-screen keyboard, for a touch panel (the digit pad), as kiosk screens offer it.
-        if isinstance(event.widget, Input) and getattr(self.app, "ON_SCREEN_KEYBOARD", False):
-            from screens.keyboard import offer
-
-            offer(self.query_one("#phone-digits"), event.widget)
+        offer_keyboard(self.query_one("#phone-digits"), event.widget)  # the digit pad, inside the box
 
     def relabel(self) -> None:
         lang = self.app.language

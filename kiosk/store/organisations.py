@@ -31,6 +31,7 @@ _STARTING = f"SELECT name FROM organisation WHERE key >= ? AND key < ? {_RANK} L
 # The keys are scanned in rank order in the rank index (key and rank only: no name read until found).
 _CONTAINING = ("SELECT name FROM organisation WHERE key IN (SELECT key FROM organisation INDEXED BY organisation_rank "
                f"WHERE instr(key, ?) > 1 {_RANK} LIMIT ?) {_RANK}")
+_PER_INSERT = 300  # rows per INSERT in learn: 900 parameters, under SQLite's oldest limit of 999
 _HIGHEST = "\U0010ffff"  # above every character: key + it bounds the keys that start with key
 
 
@@ -76,9 +77,12 @@ def learn(names: Iterable[str], at: datetime) -> int:
             continue
         if shareable(cleaned):
             rows.setdefault(search_key(cleaned), cleaned)
+    items = list(rows.items())
     new = 0
-    for key, name in rows.items():
+    for start in range(0, len(items), _PER_INSERT):  # one statement per chunk, not one per name
+        chunk = items[start:start + _PER_INSERT]
         new += database_proxy.execute_sql(
-            "INSERT INTO organisation (key, name, seen, last_seen) VALUES (?, ?, 0, ?) ON CONFLICT (key) DO NOTHING",
-            (key, name, stamp)).rowcount
+            "INSERT INTO organisation (key, name, seen, last_seen) VALUES "
+            + ", ".join(["(?, ?, 0, ?)"] * len(chunk)) + " ON CONFLICT (key) DO NOTHING",
+            [value for key, name in chunk for value in (key, name, stamp)]).rowcount
     return new

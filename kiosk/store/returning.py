@@ -89,9 +89,10 @@ def find_earlier(text: str, keys_for=None, tries: PhoneTries | None = None) -> F
     if looks_like_code(text.strip()):  # identify found it by its code: the signature was checked
         earlier = _earlier(ticket)
         return Found(None, earlier, ticket.uid, ticket.number) if earlier else Found("not_here")
-    if _earlier(ticket) is None:
+    earlier = _earlier(ticket)
+    if earlier is None:
         return Found("not_here")
-    if last_four(Customer.get_by_id(ticket.customer_id).phone) is None:
+    if earlier.phone_tail is None:
         return Found("no_phone", number=ticket.number)  # nothing to prove it with
     if _tries(tries).left(ticket.uid) <= 0:
         return Found("locked", number=ticket.number)
