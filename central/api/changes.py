@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from .. import devices, feed
+from . import params
 from .deps import Me, Store
 from .responses import BUSY, MALFORMED, UNAUTHORISED
 
@@ -30,8 +31,8 @@ class Changes(BaseModel):
 
 
 @router.get("/api/v1/changes", response_model=Changes, responses={**MALFORMED, **UNAUTHORISED, **BUSY})
-def changes(me: Me, store: Store, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-            limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 500) -> Response:
+def changes(me: Me, store: Store, after: Annotated[int, params.DIGITS, Query(ge=0, le=2**62)] = 0,
+            limit: Annotated[int, params.DIGITS, Query(ge=1, le=feed.MAX_LIMIT)] = 500) -> Response:
     devices.touch(store, me, pulled=True)
     page = feed.read(store, after, limit, me.role, me.id)
     return Response(page.json().encode("utf-8"), media_type="application/json")

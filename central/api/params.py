@@ -8,6 +8,8 @@ import re
 from datetime import date
 from urllib.parse import parse_qs
 
+from pydantic import BeforeValidator
+
 from kiosk.domain.due import parse_within
 
 DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -16,6 +18,18 @@ WITHIN = r"^[0-9]{1,5}[dwDW]?$"
 
 class BadParameter(ValueError):
     pass
+
+
+def _ascii_digits(value: object) -> object:
+    # Pydantic reads "3\x85" as 3 (it trims Unicode spaces, U+0085 among them) and "3.0" as 3;
+    # a number in a query is ASCII digits and nothing else, as the schema says.
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,19}", value):
+        raise ValueError("a whole number in ASCII digits")
+    return value
+
+
+DIGITS = BeforeValidator(_ascii_digits)
+"""Put in an int query parameter's Annotated, before its Query."""
 
 
 def day(text: str | None, name: str) -> date | None:

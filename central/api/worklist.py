@@ -13,12 +13,13 @@ from kiosk.domain.worklist import item_dict, to_csv
 from ..office import mask_phone
 from ..office_pages import worklist_html
 from ..worklist import work_list
+from . import params
 from .deps import Office, Store
 from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, csv_response, json_response
 
 router = APIRouter(tags=["office"])
 
-PickupDays = Annotated[int, Query(ge=1, le=365, description="days to collect before a pickup is overdue")]
+PickupDays = Annotated[int, params.DIGITS, Query(ge=1, le=365, description="days to collect before a pickup is overdue")]
 
 
 @router.get("/api/v1/office/worklist", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})

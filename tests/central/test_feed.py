@@ -124,6 +124,7 @@ def test_a_kiosk_cursor_skips_over_what_it_does_not_get(client, storage):
 
 def test_bad_cursors_and_limits_are_422(client, storage):
     kiosk = enrol(client, storage)
-    for params in ({"after": -1}, {"limit": 0}, {"limit": 1001}, {"after": "x"}):
+    for params in ({"after": -1}, {"limit": 0}, {"limit": 1001}, {"after": "x"},
+                   {"after": "5\x85"}, {"limit": "１0"}, {"after": "1.0"}):
         assert client.get("/api/v1/changes", params=params, headers=kiosk.headers).status_code == 422
     assert client.get("/api/v1/changes", params={"limit": 1000}, headers=kiosk.headers).status_code == 200
