@@ -27,6 +27,7 @@ class Device:
     name: str
     seen_at: object = None  # last_seen_at / last_pull_at as stored (central/devices.py touch)
     pulled_at: object = None
+    site: str = "main"  # the site it serves (central/settings.py sites()): a desk pulls only its site's work
 
 
 def hash_secret(secret: str) -> str:
@@ -60,7 +61,7 @@ def device_for_token(storage: Storage, token: str | None) -> Device | None:
     if not token or len(token) > 200:
         return None
     with storage.read() as tx:
-        row = tx.one("SELECT id, uid, role, prefix, name, last_seen_at, last_pull_at FROM device "
+        row = tx.one("SELECT id, uid, role, prefix, name, last_seen_at, last_pull_at, site FROM device "
                      "WHERE token_hash = ? AND revoked_at IS NULL", (hash_secret(token),))
     return Device(*row) if row else None
 

@@ -22,6 +22,14 @@ lock as creation, so several workers starting at once upgrade it once.
 - 3: organisation_name, the customer organisations' names published to every device for the
   kiosks to complete (central/organisations.py); the names of the registrations stored before
   are published then.
+- 4: trust per role and device (central/README-API.md, "Who may say what").
+  `ticket`: each ticket uid and number owned by the device that first registered it, and its
+  site (filled from the registrations stored before; the first of a duplicate number keeps it).
+  `device.site` / `enrolment.site` (sites are a central setting, `main` by default) and
+  `feed.site` (NULL: every site) scope what a desk pulls. `device.token_expires_at` and
+  `previous_token_*`: tokens that expire and rotate while the device syncs, the previous one
+  good until the new one is first used. `voiding` / `event.void_id`: a revoked device's events
+  voided from a moment on, kept for audit, left out of everything derived.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from __future__ import annotations
 from . import feed, organisations
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB"},
@@ -103,6 +111,27 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         # A row only for one device (central/feed.py publish_to_owners): a kiosk's tickets' steps.
         "ALTER TABLE feed ADD COLUMN target BIGINT"),
     3: (organisations.TABLE,),
+    4: ("""CREATE TABLE ticket (
+            uid TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            device_id BIGINT NOT NULL,
+            site TEXT NOT NULL,
+            event_id BIGINT NOT NULL,
+            registered_at {ts} NOT NULL)""",
+        "ALTER TABLE device ADD COLUMN site TEXT NOT NULL DEFAULT 'main'",
+        "ALTER TABLE device ADD COLUMN token_expires_at {ts}",
+        "ALTER TABLE device ADD COLUMN previous_token_hash TEXT",
+        "ALTER TABLE device ADD COLUMN previous_token_expires_at {ts}",
+        "ALTER TABLE enrolment ADD COLUMN site TEXT NOT NULL DEFAULT 'main'",
+        "ALTER TABLE feed ADD COLUMN site TEXT",
+        """CREATE TABLE voiding (
+            id {pk},
+            device_id BIGINT NOT NULL,
+            since {ts} NOT NULL,
+            reason TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            created_at {ts} NOT NULL)""",
+        "ALTER TABLE event ADD COLUMN void_id BIGINT"),
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {

@@ -4,6 +4,7 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
     DATABASE_URL         postgresql://... or sqlite:///PATH (else central.sqlite3 in the data folder)
     CENTRAL_POOL_SIZE    database connections per worker process (8)
     INSTITUTE_TIME_ZONE  the zone of every date the office shows or a rule counts (Asia/Shanghai)
+    CENTRAL_SITES        the institute's sites, comma-separated, the first the default (main)
     KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
 """
 
@@ -46,3 +47,13 @@ def pool_size() -> int:
 def time_zone() -> str:
     """The institute's zone: a server's own clock is usually UTC."""
     return os.environ.get("INSTITUTE_TIME_ZONE") or DEFAULT_ZONE
+
+
+DEFAULT_SITE = "main"
+
+
+def sites() -> tuple[str, ...]:
+    """The institute's sites (a branch office, a second building): a device serves one, a
+    desk pulls only its site's tickets. One site, `main`, unless set."""
+    named = tuple(dict.fromkeys(s.strip() for s in os.environ.get("CENTRAL_SITES", "").split(",") if s.strip()))
+    return named or (DEFAULT_SITE,)
