@@ -7,6 +7,7 @@ import sys
 
 def main() -> int:
     from bench import (
+        desk_catchup,
         ime,
         memory,
         organisations,
@@ -24,7 +25,7 @@ def main() -> int:
     missed = 0
     # sync_drain / sync_pull need PostgreSQL and the central extra; without them they say so and skip.
     for module in (search, ime, organisations, registration, startup, memory, printing, ticketcode, worklist,
-                   sync_drain, sync_pull):
+                   desk_catchup, sync_drain, sync_pull):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met

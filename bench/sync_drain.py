@@ -136,7 +136,8 @@ class Central:
 
     def __init__(self, url: str, workers: int = 1):
         self.port = _free_port()
-        env = {**os.environ, "DATABASE_URL": url}
+        # One device sends a fleet's worth here: far over a device's quotas (central/api/quotas.py).
+        env = {**os.environ, "DATABASE_URL": url, "CENTRAL_QUOTAS": "off"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "central", "serve", "--port", str(self.port), "--workers", str(workers),
              "--log-level", "info"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -170,15 +171,16 @@ def enrol(url: str, role: str, prefix: str) -> tuple[str, str]:
     import base64
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     from central.devices import add_device, enroll
     from central.schema import open_storage
+    from kiosk.domain.enrolment import proof_message
 
     storage = open_storage(url, pool_size=1)
-    key = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
-    uid = str(uuid.uuid4())
-    token = enroll(storage, add_device(storage, role), uid, prefix, key.decode()).token
+    key, uid, code = Ed25519PrivateKey.generate(), str(uuid.uuid4()), add_device(storage, role)
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+    signature = base64.b64encode(key.sign(proof_message(code, uid, prefix, public))).decode()
+    token = enroll(storage, code, uid, prefix, public, signature).token
     storage.close()
     return uid, token
 

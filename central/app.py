@@ -15,7 +15,8 @@ from kiosk.domain.clock import set_zone
 
 from . import settings
 from .api import changes, devices, due, errors, events, followups, office, satisfaction, worklist
-from .api.limits import BodyLimit
+from .api.limits import BodyLimit, Lanes
+from .api.quotas import Meter, Quotas
 from .schema import open_storage
 from .storage import Storage
 
@@ -23,17 +24,20 @@ from .storage import Storage
 ROUTERS = (devices, events, changes, office, followups, satisfaction, due, worklist)
 
 
-def create_app(storage: Storage) -> FastAPI:
+def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:
+    """`quotas`: per device (central/api/quotas.py); $CENTRAL_QUOTAS or the defaults if not given."""
     # The institute's zone for every date the office shows or a rule counts.
     set_zone(settings.time_zone())
     app = FastAPI(title="Metrology kiosk central", version="1",
                   description="The central system kiosks and clerk desks sync with. See central/README-API.md.")
     events.document_body(app)
     app.state.storage = storage  # central/api/deps.py hands it to the routes
+    app.state.meter = Meter(quotas or Quotas.parse(settings.quotas()))
     for error, handler in errors.HANDLERS.items():
         app.add_exception_handler(error, handler)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(Lanes)
     app.add_middleware(BodyLimit)
     return app
 
@@ -46,7 +50,9 @@ def create_app_from_env() -> FastAPI:
     url = os.environ.get("DATABASE_URL")
     if not url:
         raise RuntimeError("DATABASE_URL is not set")
-    return settle(create_app(open_storage(url, pool_size=settings.pool_size())))
+    storage = open_storage(url, pool_size=settings.pool_size())
+    storage.close()  # the schema check's connection: requests take their own lanes' (central/storage.py)
+    return settle(create_app(storage))
 
 
 def settle(app: FastAPI) -> FastAPI:

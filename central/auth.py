@@ -1,6 +1,7 @@
-"""Secrets: device tokens, one-time enrolment codes and the office token. Only their SHA-256
-hashes are stored; a database leak gives no working credential. These are long random
-values, not passwords, so a fast hash is the right one (nothing to brute-force).
+"""Secrets: device tokens (central/tokens.py: their life), one-time enrolment codes and the
+office token. Only their SHA-256 hashes are stored; a database leak gives no working
+credential. These are long random values, not passwords, so a fast hash is the right one
+(nothing to brute-force).
 """
 
 from __future__ import annotations
@@ -43,27 +44,12 @@ def new_code() -> str:
     return "-".join(chars[i:i + 4] for i in range(0, len(chars), 4))
 
 
-def normalise_code(code: str) -> str:
-    """As typed: any case, with or without the hyphens or spaces."""
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
-
-
 def bearer(header: str | None) -> str | None:
     if not header:
         return None
     scheme, _, value = header.partition(" ")
     value = value.strip()
     return value if scheme.lower() == "bearer" and value else None
-
-
-def device_for_token(storage: Storage, token: str | None) -> Device | None:
-    """The enrolled, unrevoked device this token belongs to, or None."""
-    if not token or len(token) > 200:
-        return None
-    with storage.read() as tx:
-        row = tx.one("SELECT id, uid, role, prefix, name, last_seen_at, last_pull_at, site FROM device "
-                     "WHERE token_hash = ? AND revoked_at IS NULL", (hash_secret(token),))
-    return Device(*row) if row else None
 
 
 def office_token_matches(storage: Storage, presented: str | None) -> bool:

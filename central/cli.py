@@ -1,8 +1,9 @@
 """`kiosk central ...`: run the central system and look after it.
 
     kiosk central serve [--host 127.0.0.1] [--port 8400] [--workers N]
-    kiosk central add-device --role kiosk|clerk [--name NAME]
-    kiosk central revoke-device DEVICE_UID
+    kiosk central add-device --role kiosk|clerk [--name NAME] [--site SITE]
+    kiosk central revoke-device DEVICE_UID [--void-since TIME] [--reason TEXT]
+    kiosk central voidings [--json]
     kiosk central devices
     kiosk central catalog import FILE
     kiosk central office-token
@@ -82,10 +83,14 @@ def cmd_serve(args, lang: str) -> int:
 
 def cmd_add_device(args, lang: str) -> int:
     from .devices import add_device
+    from .settings import sites
 
-    storage = _storage(args, lang)
-    code = add_device(storage, args.role, args.name or "", args.days)
-    print(t("code", lang, role=args.role, days=args.days), file=sys.stderr)
+    site = args.site or sites()[0]
+    try:
+        code = add_device(_storage(args, lang), args.role, args.name or "", args.days, site)
+    except ValueError:  # the role is one of argparse's choices: the site is unknown
+        raise CentralError(t("bad_site", lang, site=site, sites=", ".join(sites()))) from None
+    print(t("code", lang, role=args.role, site=site, days=args.days), file=sys.stderr)
     print(code)
     print(t("code_hint", lang, port=8400, code=code), file=sys.stderr)
     return 0
@@ -94,9 +99,77 @@ def cmd_add_device(args, lang: str) -> int:
 def cmd_revoke_device(args, lang: str) -> int:
     from .devices import revoke
 
-    if not revoke(_storage(args, lang), args.device_uid.strip().lower()):
+    uid, since = args.device_uid.strip().lower(), None
+    if args.void_since is not None:
+        since = _since(args.void_since, lang)  # checked before anything is revoked
+    storage = _storage(args, lang)
+    if revoke(storage, uid):
+        print(t("revoked", lang, uid=args.device_uid))
+    elif since is None:  # voiding a device revoked before is what --void-since is for
         raise CentralError(t("not_revoked", lang, uid=args.device_uid))
-    print(t("revoked", lang, uid=args.device_uid))
+    if since is not None:
+        _void(storage, uid, since, args.reason or "", lang)
+    return 0
+
+
+def _institute_clock() -> None:
+    """Times typed and shown on central's clock ($INSTITUTE_TIME_ZONE), as the office shows them."""
+    from kiosk.domain.clock import set_zone
+
+    from .settings import time_zone
+
+    set_zone(time_zone())
+
+
+def _since(text: str, lang: str):
+    from kiosk.domain.clock import zone
+
+    from .voiding import parse_since
+
+    _institute_clock()
+    try:
+        return parse_since(text, zone())
+    except ValueError:
+        raise CentralError(t("bad_time", lang, text=text)) from None
+
+
+def _void(storage, uid: str, since, reason: str, lang: str) -> None:
+    from kiosk.domain.clock import local
+    from kiosk.domain.validation import FieldError
+
+    from .voiding import VoidError, void
+
+    shown = f"{local(since):%Y-%m-%d %H:%M:%S}"
+    try:
+        done = void(storage, uid, since, reason)
+    except VoidError as e:
+        raise CentralError(t(e.code, lang, uid=uid)) from None
+    except FieldError:
+        raise CentralError(t("bad_reason", lang)) from None
+    if done is None:
+        print(t("nothing_voided", lang, uid=uid, since=shown))
+    else:
+        print(t("voided", lang, uid=uid, since=shown, count=len(done.events), id=done.id))
+
+
+def cmd_voidings(args, lang: str) -> int:
+    from kiosk.domain.clock import local
+
+    from .voiding import voidings
+
+    _institute_clock()
+    found = voidings(_storage(args, lang))
+    if not found:
+        print(t("no_voidings", lang), file=sys.stderr)
+    if args.json:
+        print(json.dumps([v.as_dict() for v in found], ensure_ascii=False, indent=2))
+        return 0
+    for v in found:
+        print(f"{v.id}\t{v.device_uid}\t{v.device_name or '-'}\tsince {local(v.since):%Y-%m-%d %H:%M:%S}\t"
+              f"{len(v.events)} events\t{v.reason or '-'}")
+        for e in v.events:
+            print(f"  {e.uid}\t{e.kind}\t{e.number or '-'}\tsaid {local(e.created_at):%Y-%m-%d %H:%M:%S}\t"
+                  f"received {local(e.received_at):%Y-%m-%d %H:%M:%S}")
     return 0
 
 
@@ -166,11 +239,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=("kiosk", "clerk"))
     p.add_argument("--name", help="a name for the back office, e.g. 大厅1号机")
     p.add_argument("--days", type=int, default=7, help="days the code stays valid")
+    p.add_argument("--site", help="the site it serves, one of $CENTRAL_SITES (default: the first)")
     p.set_defaults(func=cmd_add_device)
 
     p = sub.add_parser("revoke-device", parents=[common], help="revoke a device: its token stops working")
     p.add_argument("device_uid")
+    p.add_argument("--void-since", metavar="TIME",
+                   help="also void what central received from it from TIME on (2026-11-24T09:30, local time, "
+                        "or with an offset; a date: from its start): kept for audit, undone everywhere")
+    p.add_argument("--reason", help="why, for the audit (with --void-since)")
     p.set_defaults(func=cmd_revoke_device)
+
+    p = sub.add_parser("voidings", parents=[common], help="what was voided: each voiding and its events")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_voidings)
 
     p = sub.add_parser("devices", parents=[common], help="the enrolled devices and when each last synced")
     p.add_argument("--json", action="store_true")

@@ -63,7 +63,7 @@ def _picked_up(tx: Tx, storage: Storage, since: datetime | None) -> list[tuple[s
     if since is not None:
         where, params = " HAVING MIN(created_at) >= ?", (storage.timestamp(since),)
     rows = tx.all("SELECT ticket, MIN(created_at) AS at FROM event WHERE kind = 'ticket.picked_up' "
-                  f"AND ticket IS NOT NULL GROUP BY ticket{where}", params)
+                  f"AND ticket IS NOT NULL AND void_id IS NULL GROUP BY ticket{where}", params)
     return sorted(((ticket, as_datetime(at)) for ticket, at in rows), key=lambda r: (r[1], r[0]))
 
 
@@ -76,7 +76,7 @@ def _first_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict
     rows = tx.all(f"SELECT ticket, status, COALESCE({f('payload', 'ticket', 'number')}, {f('payload', 'number')}), "
                   f"{f('payload', 'customer', 'organisation')}, {f('payload', 'customer', 'contact')}, "
                   f"{f('payload', 'customer', 'phone')}, {f('payload', 'lines')} FROM event "
-                  f"WHERE {where} AND status IN (0, 1) ORDER BY created_at, uid", params)
+                  f"WHERE {where} AND status IN (0, 1) AND void_id IS NULL ORDER BY created_at, uid", params)
     found: dict[str, dict[int, tuple]] = {}
     for ticket, status, *fields in rows:
         found.setdefault(ticket, {}).setdefault(status, tuple(fields))

@@ -2,21 +2,24 @@
 devices that build them), and here the rules central adds: whose event it is, which ticket and
 status fact it states, and which change it publishes.
 
-A kind is registered by name with a function reading the decoded payload into the event's
-`Facts`: whose event it is (a device may only push its own) and, for ticket kinds, which
-ticket and which status fact. A bad event raises `Invalid` naming the field and the reason; the
-push path then refuses it by uid and applies nothing of the batch (central/ingest.py).
+A kind is registered by name with the role that may push it and a function reading the
+decoded payload into the event's `Facts`: whose event it is, for ticket kinds which ticket and
+which status fact, and what else the trust rules need (central/trust.py: who may say what). A
+bad event raises `Invalid` naming the field and the reason; the push path then refuses it by uid
+and applies nothing of the batch (central/ingest.py).
 
-msgspec checks a payload in C, straight from the bytes the device sent, and those bytes are
-what is stored and relayed: nothing is decoded into Python objects and written out again.
+msgspec checks a payload in C, straight from the bytes the device sent, against the kind's
+shape made strict (kiosk/domain/events.py `strict`: a field the shape does not name is refused),
+and those bytes are what is stored and relayed: nothing is decoded into Python objects and
+written out again.
 
 Adding a kind (e.g. `device.note`) is its Struct and an `EventKind` line in
 kiosk/domain/events.py, one decorated function here (and a line in central/feed.py's AUDIENCE
 if it is published):
 
-    @kind("device.note", feed="device.note")
+    @kind("device.note", feed="device.note", pushers=("kiosk", "clerk"))
     def _note(p: DeviceNote) -> Facts:
-        return Facts(owner=p.device)
+        return Facts(owner=p.device, said_at=p.at)
 
 `feed=None` stores a kind without publishing it.
 """
@@ -33,17 +36,23 @@ from typing import Any
 import msgspec
 
 from kiosk.domain import events as shapes
-from kiosk.domain.organisations import shareable
 
 from .words import RANK, STATUSES
 
-MAX_EVENT_BYTES = 256 * 1024  # one payload; a registration is ~1.5 KB
+# One payload: a registration is ~1.1 KB with one instrument, 34 KB with 100; the largest the
+# kiosk's screens can build is ~148 KB (measured for issue 17), which must never be parked.
+MAX_EVENT_BYTES = 192 * 1024
+# The time as a device writes it (datetime.isoformat(), with its UTC offset); central/api/events.py
+# describes the same in the OpenAPI, with real calendar days.
+TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?"
+                     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
 UID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._:-]{0,63}$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Where a control character may hide in JSON text: an escape (\n, \u0001, ...), or a raw DEL
 # (JSON does not escape it). A literal backslash followed by "n" matches too; the exact check
 # then decides. The pattern starts with a literal, which re finds fast; an alternation would not.
 ESCAPE_RE = re.compile(r"\\(?:[bfnrt]|u00[01][0-9a-fA-F]|u007[fF])")
+UNKNOWN_FIELD_RE = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
 
 # Readable names for the patterns, in messages.
 PATTERN_NAMES = {shapes.UUID_PATTERN: "a UUID (canonical, lower case)",
@@ -51,7 +60,8 @@ PATTERN_NAMES = {shapes.UUID_PATTERN: "a UUID (canonical, lower case)",
 
 
 class Invalid(ValueError):
-    """`code`: a short, stable reason (unknown_kind, not_your_event, invalid); str(): details."""
+    """`code`: a short, stable reason (unknown_kind, invalid, and central/trust.py's words);
+    str(): details."""
 
     def __init__(self, code: str, detail: str = ""):
         self.code = code
@@ -64,7 +74,10 @@ class Facts:
     ticket: str | None = None  # ticket uid, for ticket kinds
     status: int | None = None  # the status fact's rank (words.RANK), for ticket kinds
     number: str | None = None  # the ticket's number, as the event carries it
-    organisation: str | None = None  # a registration's, if it may be offered to others (central/organisations.py)
+    organisation: tuple[str, str] | None = None  # a registration's, and its contact (central/organisations.py)
+    said_at: datetime | None = None  # the time the payload states (its `at`, a ticket's created_at)
+    concerns: str | None = None  # a ticket uid that must be of the pusher's site, if central knows it
+    closes: tuple[str, str] | None = None  # (follow-up uid, its rating's feedback uid) a close names
 
 
 @dataclass(frozen=True)
@@ -81,39 +94,45 @@ class Kind:
     decoder: msgspec.json.Decoder
     facts: Callable[[Any], Facts]
     feed: str | None  # the change feed kind it is published as, or None
+    pushers: tuple[str, ...]  # the device roles that may push it (central/trust.py role)
 
 
 KINDS: dict[str, Kind] = {}
 FEED_KINDS: dict[str, str | None] = {}  # event kind -> change feed kind
 
 
-def kind(name: str, feed: str | None):
-    """Register an event kind of kiosk/domain/events.py: its facts, the change it publishes."""
+def kind(name: str, feed: str | None, pushers: tuple[str, ...]):
+    """Register an event kind of kiosk/domain/events.py: its facts, the change it publishes,
+    who may push it."""
 
     def register(facts: Callable[[Any], Facts]) -> Callable[[Any], Facts]:
-        KINDS[name] = Kind(msgspec.json.Decoder(shapes.KINDS[name].payload), facts, feed)
+        KINDS[name] = Kind(msgspec.json.Decoder(shapes.strict(shapes.KINDS[name].payload)), facts, feed, pushers)
         FEED_KINDS[name] = feed
         return facts
 
     return register
 
 
-@kind("ticket.registered", feed="ticket.registered")
+# Lobby kiosks register tickets and take ratings; clerk desks take the steps and close the
+# follow-ups (central/README-API.md, "Who may say what").
+
+
+@kind("ticket.registered", feed="ticket.registered", pushers=("kiosk",))
 def _registered(p: shapes.Registered) -> Facts:
     return Facts(owner=p.ticket.device, ticket=p.ticket.uid, status=RANK["registered"], number=p.ticket.number,
-                 organisation=p.customer.organisation if shareable(p.customer.organisation, p.customer.contact or "")
-                 else None)
+                 organisation=(p.customer.organisation, p.customer.contact or ""), said_at=p.ticket.created_at)
 
 
 def _step(status: str) -> Callable[[shapes.Step], Facts]:
     def facts(p: shapes.Step) -> Facts:
-        return Facts(owner=p.device, ticket=p.ticket, status=RANK[status], number=p.number)
+        return Facts(owner=p.device, ticket=p.ticket, status=RANK[status], number=p.number, said_at=p.at,
+                     concerns=p.ticket)
 
     return facts
 
 
 for _status in ("received", "ready", "picked_up"):
-    kind(f"ticket.{_status}", feed="ticket.event")(_step(_status))
+    kind(f"ticket.{_status}", feed="ticket.event", pushers=("clerk",))(_step(_status))
 
 
 # feedback.given / followup.closed are stored (at most once, like every event) for the back
@@ -123,14 +142,14 @@ for _status in ("received", "ready", "picked_up"):
 # device uid (central/followups.py), with `clerk` {"username": "office", "name"} and `"via": "office"`.
 
 
-@kind("feedback.given", feed="feedback.given")
+@kind("feedback.given", feed="feedback.given", pushers=("kiosk",))
 def _feedback_given(p: shapes.FeedbackGiven) -> Facts:
-    return Facts(owner=p.device)
+    return Facts(owner=p.device, said_at=p.at, concerns=p.ticket)
 
 
-@kind("followup.closed", feed="followup.closed")
+@kind("followup.closed", feed="followup.closed", pushers=("clerk",))
 def _followup_closed(p: shapes.FollowupClosed) -> Facts:
-    return Facts(owner=p.device)
+    return Facts(owner=p.device, said_at=p.at, closes=(p.followup, p.feedback))
 
 
 # ---- one event -----------------------------------------------------------------------------
@@ -138,16 +157,13 @@ def _followup_closed(p: shapes.FollowupClosed) -> Facts:
 
 def parse_time(value: str, where: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value) if len(value) <= 40 else None
+        parsed = datetime.fromisoformat(value) if TIME_RE.match(value) else None
     except ValueError:
         parsed = None
     if parsed is None:
-        raise Invalid("invalid", f"{where}: not an ISO-8601 time")
-    if parsed.tzinfo is None:
-        raise Invalid("invalid", f"{where}: the time has no UTC offset")
-    if not 2000 <= parsed.year <= 2999:
-        raise Invalid("invalid", f"{where}: implausible year {parsed.year}")
-    return parsed
+        raise Invalid("invalid", f"{where}: not an ISO-8601 time with a UTC offset "
+                                 "(like 2026-11-24T09:30:00+08:00)")
+    return parsed  # whether the device's clock is sane is central/trust.py's (clock)
 
 
 def _message(error: msgspec.ValidationError) -> str:
@@ -156,6 +172,9 @@ def _message(error: msgspec.ValidationError) -> str:
     what, _, where = text.rpartition(" - at `")
     if not what:
         what, where = text, "$`"
+    unknown = UNKNOWN_FIELD_RE.match(what)
+    if unknown:  # a field the shape does not name: said where it is, like any other
+        return f"payload{where[1:-1]}.{unknown[1][:40]}: unknown field"
     for pattern, name in PATTERN_NAMES.items():
         what = what.replace(f"Expected `str` matching regex {pattern!r}", f"expected {name}")
     return f"payload{where[1:-1]}: {what}"
@@ -175,9 +194,9 @@ def _control_path(value, where: str) -> str | None:
     return None
 
 
-def check(uid: str, kind_name: str, created_at: str, payload: bytes, device_uid: str) -> CheckedEvent:
-    """One event of a push by the device `device_uid`, its payload as the JSON bytes sent:
-    a CheckedEvent, or Invalid."""
+def check(uid: str, kind_name: str, created_at: str, payload: bytes) -> CheckedEvent:
+    """One event, its payload as the JSON bytes sent: a CheckedEvent, or Invalid. Whether the
+    device that pushed it may say it is central/trust.py's."""
     if not UID_RE.match(uid):
         raise Invalid("invalid", "uid: 1–64 letters, digits or . _ : -, starting with a letter or digit")
     spec = KINDS.get(kind_name)
@@ -201,8 +220,6 @@ def check(uid: str, kind_name: str, created_at: str, payload: bytes, device_uid:
         where = _control_path(json.loads(text), "payload")
         if where:
             raise Invalid("invalid", f"{where}: contains control characters")
-    if facts.owner != device_uid:
-        raise Invalid("not_your_event", "the event belongs to another device")
     return CheckedEvent(uid, kind_name, created, text, facts)
 
 

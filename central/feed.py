@@ -27,10 +27,19 @@ of the batch's new events (a push of 500 events writes one feed row, not 500). A
 public `seq` is `row seq × 1000 + its position in the row` (a batch holds at most 500):
 increasing, never reused, not dense; devices only store the `next` cursor they are given.
 A row points at its events / catalogue version instead of copying them.
+
+Scoping (schema 4): a row has a `site`, NULL = every site. The rows of a push carry the pushing
+device's site, a back-office close the site of the rating it closes; central's own rows
+(device keys, revocations, catalogue versions, organisation names) have none. A clerk desk
+reads the rows of no site and of its own site (two index range scans of `feed_site`, merged);
+a kiosk reads audience-0 rows only, which hold no customer's details: central's own, and the
+steps of its own tickets (`target`). Rows written before schema 4 have no site: every desk of
+every site reads them.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 from dataclasses import dataclass
 
@@ -43,10 +52,12 @@ from .words import STATUSES
 # device alone (publish_to_owners: a kiosk gets the steps of the tickets it registered).
 AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1,
             "feedback.given": 1, "followup.closed": 1,
-            "organisation.known": 0}  # names only (central/organisations.py): lobby kiosks get it
+            "organisation.known": 0,  # names only (central/organisations.py): lobby kiosks get it
+            "event.voided": 1}  # central/voiding.py: to desks, and as a `target` to a kiosk owning a ticket
 MAX_LIMIT = 1000
 SLOTS = 1000  # public seq = row seq * SLOTS + position in the row
 EVENTS = "events"  # the kind of a row listing a pushed batch's events
+SITE = "COALESCE(f.site, '')"  # as indexed (feed_site): '' = no site, every site's desks get the row
 
 
 @dataclass(frozen=True)
@@ -75,19 +86,23 @@ def _pending(tx: Tx) -> list:
 
 
 def publish(tx: Tx, kind: str, *, catalog_id: int | None = None, data: dict | None = None,
-            origin: int | None = None) -> None:
+            origin: int | None = None, site: str | None = None, target: int | None = None) -> None:
     """Queue one change; it is written with its seq just before the transaction commits.
-    `origin`: the device whose push brought it (it is not sent to that device)."""
-    _pending(tx).append((kind, AUDIENCE[kind], origin, None, catalog_id,
-                         None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True), None))
+    `origin`: the device whose push brought it (it is not sent to that device); `site`: the
+    only site whose desks get it (None: every site); `target`: the one device that gets it,
+    whatever its role (a kiosk told of its own tickets: central/voiding.py)."""
+    _pending(tx).append((kind, 0 if target is not None else AUDIENCE[kind], origin, None, catalog_id,
+                         None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True), target,
+                         site))
 
 
 def publish_events(tx: Tx, origin: int | None, events: list[tuple[int, str]],
-                   feed_kinds: dict[str, str | None] | None = None) -> None:
+                   feed_kinds: dict[str, str | None] | None = None, *, site: str | None = None) -> None:
     """Queue a pushed batch's new events, `(event id, event kind)` in the order sent: one row
     per audience, in the pushing device's name (it is not sent its own events back). `origin`
     None: an event central wrote itself (the back office's), which every device of the
-    audience gets. `feed_kinds`: event kind -> feed kind, if not central/events.py's."""
+    audience gets. `feed_kinds`: event kind -> feed kind, if not central/events.py's. `site`:
+    the site whose desks get them (the pusher's; None: every site)."""
     if feed_kinds is None:
         from .events import FEED_KINDS as feed_kinds  # the server's: the CLI publishes without the extras
 
@@ -98,10 +113,11 @@ def publish_events(tx: Tx, origin: int | None, events: list[tuple[int, str]],
             by_audience.setdefault(AUDIENCE[published], []).append(event_id)
     for audience, ids in sorted(by_audience.items()):
         for start in range(0, len(ids), SLOTS):
-            _pending(tx).append((EVENTS, audience, origin, json.dumps(ids[start:start + SLOTS]), None, None, None))
+            _pending(tx).append((EVENTS, audience, origin, json.dumps(ids[start:start + SLOTS]), None, None, None,
+                                 site))
 
 
-def publish_to_owners(tx: Tx, origin: int, steps: list[tuple[int, str]]) -> None:
+def publish_to_owners(tx: Tx, origin: int, steps: list[tuple[int, str]], *, site: str | None = None) -> None:
     """Steps (`(event id, ticket uid)`) also to the kiosk that registered each ticket, and to
     no other kiosk (a row with a `target`): the customer rates the service at that kiosk
     after pickup, so it must know the ticket was picked up; the other kiosks need nothing of it."""
@@ -117,10 +133,10 @@ def publish_to_owners(tx: Tx, origin: int, steps: list[tuple[int, str]]) -> None
             by_owner.setdefault(owner, []).append(event_id)
     for owner, ids in sorted(by_owner.items()):
         for start in range(0, len(ids), SLOTS):
-            _pending(tx).append((EVENTS, 0, origin, json.dumps(ids[start:start + SLOTS]), None, None, owner))
+            _pending(tx).append((EVENTS, 0, origin, json.dumps(ids[start:start + SLOTS]), None, None, owner, site))
 
 
-def publish_steps_so_far(tx: Tx, kiosk: int, tickets: list[str]) -> None:
+def publish_steps_so_far(tx: Tx, kiosk: int, tickets: list[str], *, site: str | None = None) -> None:
     """Steps a desk pushed before the kiosk's registration of the ticket reached central (the
     desk took it in from its QR code while the kiosk was offline), to that kiosk now."""
     if not tickets:
@@ -129,7 +145,7 @@ def publish_steps_so_far(tx: Tx, kiosk: int, tickets: list[str]) -> None:
     ids = [row[0] for row in tx.all(f"SELECT id FROM event WHERE {where} AND status > 0 ORDER BY id", params)]
     for start in range(0, len(ids), SLOTS):
         # No origin: the kiosk's own push made this row, and it must not be left out as its own.
-        _pending(tx).append((EVENTS, 0, None, json.dumps(ids[start:start + SLOTS]), None, None, kiosk))
+        _pending(tx).append((EVENTS, 0, None, json.dumps(ids[start:start + SLOTS]), None, None, kiosk, site))
 
 
 def _write(tx: Tx, pending: list[tuple]) -> None:
@@ -137,27 +153,49 @@ def _write(tx: Tx, pending: list[tuple]) -> None:
     top = tx.one("UPDATE feed_clock SET seq = seq + ? WHERE id = 1 RETURNING seq", (len(pending),))[0]
     first, now = top - len(pending) + 1, ts(utc_now())
     tx.storage.bulk_insert(
-        tx, "feed", ("seq", "kind", "audience", "origin", "event_ids", "catalog_id", "data", "target", "created_at"),
+        tx, "feed", ("seq", "kind", "audience", "origin", "event_ids", "catalog_id", "data", "target", "site",
+                     "created_at"),
         [(first + i, *change, now) for i, change in enumerate(pending)])
 
 
-def read(storage: Storage, after: int, limit: int, role: str, device_id: int | None) -> Page:
-    """Changes after the cursor that a device of `role` gets, its own pushes left out."""
+def scopes(role: str, site: str | None) -> list[tuple[str, tuple]]:
+    """The rows a device of `role` (a clerk: of `site`) reads, as (WHERE term, its parameters),
+    each one index range scan in seq order: a kiosk's audience-0 rows (feed_audience), a desk's
+    rows of no site and of its site (feed_site; an OR of the two would not be a range scan). A
+    clerk with `site` None: every site's rows (central's tools)."""
+    if role != "clerk":
+        return [("f.audience = 0", ())]
+    if site is None:
+        return [("f.seq >= 0", ())]
+    return [(f"{SITE} = ?", ("",)), (f"{SITE} = ?", (site,))]
+
+
+def scoped_select(storage: Storage, where: str) -> str:
+    """One scope's rows from a feed row on (>=), up to the clock, not the reader's own pushes,
+    not targeted at another device, in seq order, at most n; parameters: the scope's, then
+    (row seq, clock, reader's id, reader's id, n)."""
+    return (f"SELECT f.seq, f.kind, f.event_ids, {storage.json_text('f.data')}, c.id, c.sha256, c.source, c.csv "
+            "FROM feed f LEFT JOIN catalog_version c ON c.id = f.catalog_id "
+            f"WHERE {where} AND f.seq >= ? AND f.seq <= ? AND (f.origin IS NULL OR f.origin <> ?) "
+            "AND (f.target IS NULL OR f.target = ?) ORDER BY f.seq LIMIT ?")
+
+
+def read(storage: Storage, after: int, limit: int, role: str, device_id: int | None, *,
+         site: str | None = None) -> Page:
+    """Changes after the cursor that a device of `role` (a clerk: of `site`) gets, its own
+    pushes left out."""
     limit = max(1, min(limit, MAX_LIMIT))
-    audience = "" if role == "clerk" else "AND f.audience = 0 "
+    me = -1 if device_id is None else device_id
     with storage.read() as tx:
         # Read the clock first: every row up to it had committed before the next statement, so
-        # that statement sees them all, and a cursor may jump to it over rows this role does not get.
+        # the statements below see them all, and a cursor may jump to it over rows this device
+        # does not get. Rows above it are left to the next pull: the scopes' statements are
+        # separate snapshots, and must not see a row committed between them.
         clock = tx.one("SELECT seq FROM feed_clock WHERE id = 1")[0]
         # limit + 2 rows: the first may be a batch already read to its end; every other row
         # holds at least one change, so this is enough to fill the page and to know if there is more.
-        rows = tx.all(
-            f"SELECT f.seq, f.kind, f.event_ids, {storage.json_text('f.data')}, c.id, c.sha256, c.source, c.csv "
-            "FROM feed f LEFT JOIN catalog_version c ON c.id = f.catalog_id "
-            f"WHERE f.seq >= ? {audience}AND (f.origin IS NULL OR f.origin <> ?) "
-            "AND (f.target IS NULL OR f.target = ?) ORDER BY f.seq LIMIT ?",
-            (after // SLOTS, -1 if device_id is None else device_id, -1 if device_id is None else device_id,
-             limit + 2))
+        rows = heapq.merge(*(tx.all(scoped_select(storage, where), (*params, after // SLOTS, clock, me, me, limit + 2))
+                             for where, params in scopes(role, site)))
         wanted: list[tuple[int, tuple, int | None]] = []  # (public seq, row, event id)
         for row in rows:
             ids = json.loads(row[2]) if row[1] == EVENTS else [None]
@@ -170,7 +208,8 @@ def read(storage: Storage, after: int, limit: int, role: str, device_id: int | N
         more = len(wanted) > limit
         wanted = wanted[:limit]
         events = _events(tx, storage, [event_id for _, _, event_id in wanted if event_id is not None])
-    entries = [_entry(seq, row, events.get(event_id)) for seq, row, event_id in wanted]
+    entries = [_entry(seq, row, events.get(event_id)) for seq, row, event_id in wanted
+               if event_id is None or event_id in events]  # a voided event is no longer relayed
     last = wanted[-1][0] if wanted else after
     return Page(entries, last if more else max(after, last, clock * SLOTS + SLOTS - 1), more)
 
@@ -179,7 +218,8 @@ def _events(tx: Tx, storage: Storage, ids: list[int]) -> dict[int, tuple]:
     if not ids:
         return {}
     where, params = storage.in_list("id", ids)
-    rows = tx.all(f"SELECT id, kind, status, {storage.json_text('payload')} FROM event WHERE {where}", params)
+    rows = tx.all(f"SELECT id, kind, status, {storage.json_text('payload')} FROM event WHERE {where} "
+                  "AND void_id IS NULL", params)  # voided ones left out (central/voiding.py)
     return {row[0]: row[1:] for row in rows}
 
 

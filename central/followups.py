@@ -2,9 +2,11 @@
 
 Nothing is stored for a follow-up: its state is derived from the events, like a ticket's
 status. A follow-up exists per `feedback.given` whose `payload.followup` is not null (a poor
-rating opens one at the kiosk, due in 15 working days); it is closed by the earliest
-`followup.closed` event naming it (by `created_at`, then arrival), wherever that was written:
-a clerk desk that made the call, or this back office.
+rating opens one at the kiosk, due in 15 working days); it is closed by the first
+`followup.closed` event naming it that central received (central/words.py ARRIVAL: a device's clock, or
+a close sent with an earlier time, cannot replace one), wherever that was written: a clerk
+desk that made the call, or this back office. Likewise the first rating received that names a
+follow-up is the one that opened it.
 
 Closing from the office writes a `followup.closed` event here, in ONE transaction with its
 feed row: a new uid, `device_id` 0 (0 = central's back office: no device has that id, and
@@ -13,7 +15,7 @@ central's own device uid (made once, kept in central_meta) and `"via": "office"`
 to every clerk desk (no origin: nobody is left out). Office closes are serialised (an
 advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite), so closing twice answers "closed"
 with who and when, never two events. A desk's close pushed at the same moment is stored too
-(both happened); the earliest counts.
+(both happened); the first to arrive counts.
 
 The call-back phone is shown in full: staff make the call, and the office is behind its token.
 It never goes into a log line, nor does a name or a note.
@@ -36,6 +38,7 @@ from kiosk.domain.validation import FieldError, clean_text
 from . import feed
 from .office import mask_phone
 from .storage import Storage, Tx, as_datetime, ts
+from .words import ARRIVAL
 
 log = logging.getLogger("central")
 
@@ -100,14 +103,14 @@ def _closure(row: tuple) -> dict:
 
 
 def _closures(tx: Tx, storage: Storage, followup: str | None = None) -> dict[str, dict]:
-    """The earliest closing event per follow-up uid (of one, if `followup`)."""
+    """The first closing event received per follow-up uid (of one, if `followup`)."""
     where, params = "", ()
     if followup is not None:
         where, params = f" AND {storage.json_field('e.payload', 'followup')} = ?", (followup,)
     rows = tx.all(f"SELECT e.uid, e.device_id, d.name, d.uid, e.created_at, {storage.json_text('e.payload')}, "
                   f"{storage.json_field('e.payload', 'followup')} FROM event e "
-                  f"LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'followup.closed'{where} "
-                  "ORDER BY e.created_at, e.id", params)
+                  "LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'followup.closed' AND e.void_id IS NULL"
+                  f"{where} ORDER BY {ARRIVAL}", params)
     found: dict[str, dict] = {}
     for row in rows:
         if row[6] not in found:
@@ -120,14 +123,14 @@ def _opened(tx: Tx, storage: Storage, followup: str | None = None) -> list[Follo
     uid_field = storage.json_field("e.payload", "followup", "uid")
     where, params = (f"{uid_field} IS NOT NULL", ()) if followup is None else (f"{uid_field} = ?", (followup,))
     rows = tx.all(f"SELECT e.device_id, d.name, d.uid, {storage.json_text('e.payload')} FROM event e "
-                  f"LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'feedback.given' AND {where} "
-                  "ORDER BY e.created_at, e.id", params)
+                  "LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'feedback.given' AND e.void_id IS NULL "
+                  f"AND {where} ORDER BY {ARRIVAL}", params)
     found: dict[str, Followup] = {}
     for device_id, name, device_uid, payload in rows:
         data = json.loads(payload)
         try:
             opened = data["followup"]
-            if opened["uid"] in found:  # the same follow-up twice: the first rating that named it
+            if opened["uid"] in found:  # the same follow-up twice: the first rating received that named it
                 continue
             found[opened["uid"]] = Followup(
                 opened["uid"], data["feedback"], date.fromisoformat(opened["due_on"]), as_datetime(data["at"]),
@@ -188,6 +191,15 @@ def central_uid(tx: Tx) -> str:
     return tx.one("SELECT value FROM central_meta WHERE key = 'device_uid'")[0]
 
 
+def _rating_site(tx: Tx, storage: Storage, followup: str) -> str | None:
+    """The site of the kiosk whose rating opened the follow-up (the first to arrive): its desks
+    get the office's close. None (every site): a rating of a device central no longer has."""
+    row = tx.one(f"SELECT d.site FROM event e JOIN device d ON d.id = e.device_id WHERE e.kind = 'feedback.given' "
+                 f"AND {storage.json_field('e.payload', 'followup', 'uid')} = ? ORDER BY {ARRIVAL} LIMIT 1",
+                 (followup,))
+    return row[0] if row else None
+
+
 def close(storage: Storage, followup_uid: str, name, note, *, now: datetime | None = None) -> dict:
     """Close a follow-up from the back office: the event, its feed row, one transaction.
     CloseError: invalid | no_followup | closed. The closure as `followups()` lists it."""
@@ -210,12 +222,12 @@ def close(storage: Storage, followup_uid: str, name, note, *, now: datetime | No
         payload = json.dumps({"followup": followup_uid, "feedback": opened[0].feedback, "device": device,
                               "at": now.isoformat(), "clerk": {"username": OFFICE_USERNAME, "name": name},
                               "note": note, "via": "office"}, ensure_ascii=False, sort_keys=True)
-        checked = check(event_uid, "followup.closed", now.isoformat(), payload.encode("utf-8"), device)
+        checked = check(event_uid, "followup.closed", now.isoformat(), payload.encode("utf-8"))
         event_id = tx.one("INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, "
                           "payload) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?) RETURNING id",
                           (checked.uid, checked.kind, OFFICE_DEVICE_ID, storage.timestamp(now), ts(now),
                            checked.payload_json))[0]
-        feed.publish_events(tx, None, [(event_id, checked.kind)])
+        feed.publish_events(tx, None, [(event_id, checked.kind)], site=_rating_site(tx, storage, followup_uid))
     log.info("follow-up %s closed from the back office (event %s)", followup_uid, event_uid)
     return {"followup": followup_uid, "event": event_uid, "at": ts(now), "name": name,
             "username": OFFICE_USERNAME, "device": _device_name(None, None, OFFICE_DEVICE_ID), "via": "office",

@@ -3,18 +3,22 @@
 - The body is read once (msgspec, in C): the envelope of each event is checked and its
   payload kept as the bytes the device sent. A body that is not a batch at all is Malformed
   (a 422 without `rejected`).
-- Every event is checked (central/events.py). If any is bad, nothing is applied and each bad
-  one is named, so the device can park it and send the rest again.
+- Every event is checked (central/events.py: its shape) and may be said by this device
+  (central/trust.py: role, ownership, prefix, clock). If any is bad, nothing is applied and each
+  bad one is named, so the device can park it and send the rest again.
 - Then the batch is ONE transaction: the events are inserted `ON CONFLICT (uid) DO NOTHING`
   and only those actually inserted have effects (the change feed). A repeat, in the same
-  batch or days later, is acknowledged and changes nothing. A ticket's status needs no
+  batch or days later, is acknowledged and changes nothing; a uid another device pushed is
+  refused. The rules that need the database (trust.py: who owns a ticket uid and number, which
+  site a ticket or follow-up is of) run there, after the insert; if any refuses, the
+  transaction rolls back and the batch is refused by uid as above (`Refused`). A ticket's status needs no
   write of its own: the events are its history, and the status is derived from them
   (central/tickets.py). A registration naming an organisation central has not seen is
   published to every device too, the name only (central/organisations.py).
 
 Lock order, so that concurrent pushes cannot deadlock: the pushing device's row first, then
-event uids in sorted order, organisation names' keys in sorted order, the feed clock last
-(central/feed.py).
+event uids in sorted order, ticket numbers in sorted order (trust.claim_tickets), organisation
+names' keys in sorted order, the feed clock last (central/feed.py).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from msgspec import Meta, Raw, Struct
 
 from kiosk.domain.clock import utc_now
 
-from . import devices, feed, organisations
+from . import devices, feed, organisations, trust
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
 from .storage import Storage, ts
@@ -64,6 +68,14 @@ class Rejection:
     error: str
 
 
+class Refused(Exception):
+    """The push transaction found events this device may not say: nothing was applied."""
+
+    def __init__(self, rejections: list[Rejection]):
+        self.rejections = rejections
+        super().__init__(f"{len(rejections)} events refused")
+
+
 def parse_batch(body: bytes) -> list[Envelope]:
     """`{"events": [{"uid", "kind", "created_at", "payload"}, ...]}` with 1..MAX_BATCH events,
     or Malformed. What is wrong *inside* an event (its uid, kind, time or payload) is for
@@ -77,16 +89,19 @@ def parse_batch(body: bytes) -> list[Envelope]:
 def validate(device: Device, events: list[Envelope]) -> tuple[list[CheckedEvent], list[Rejection]]:
     """Every event is checked, so that every bad one is named at once."""
     checked, rejected = [], []
+    received = utc_now()
     for event in events:
         try:
-            checked.append(check(event.uid, event.kind, event.created_at, bytes(event.payload), device.uid))
+            checked.append(trust.may_say(device, check(event.uid, event.kind, event.created_at,
+                                                       bytes(event.payload)), received))
         except Invalid as e:
             rejected.append(Rejection(event.uid[:100], str(e)))
     return checked, rejected
 
 
 def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list[str]:
-    """Store and apply a validated batch in one transaction; the uids acknowledged (all)."""
+    """Store and apply a validated batch in one transaction; the uids acknowledged (all), or
+    Refused naming the events the database shows this device may not say."""
     moment = utc_now()
     now, stamp = ts(moment), storage.timestamp
     unique: dict[str, CheckedEvent] = {}
@@ -99,12 +114,18 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list
             tx.execute("UPDATE device SET last_seen_at = ?, last_push_at = ? WHERE id = ?", (now, now, device.id))
         written = storage.bulk_insert(tx, "event", EVENT_COLUMNS, rows, "ON CONFLICT (uid) DO NOTHING", "id, uid")
         ids = {uid: event_id for event_id, uid in written}
-        # In the order the device sent them; repeats have no effect.
-        feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids])
         new = [e for uid, e in unique.items() if uid in ids]
+        refused = [*trust.uid_taken(tx, device, [uid for uid in unique if uid not in ids]),
+                   *trust.claim_tickets(tx, device, [(ids[e.uid], e) for e in new if e.kind == trust.REGISTERED]),
+                   *trust.same_site(tx, device, new), *trust.known_followups(tx, device, new)]
+        if refused:  # raised inside the transaction: it rolls back
+            raise Refused([Rejection(uid, str(why)) for uid, why in refused])
+        # In the order the device sent them; repeats have no effect.
+        feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids],
+                            site=device.site)  # to the desks of the pusher's site only
         feed.publish_to_owners(tx, device.id, [(ids[e.uid], e.facts.ticket) for e in new
-                                               if e.facts.ticket and e.facts.status])
+                                               if e.facts.ticket and e.facts.status], site=device.site)
         feed.publish_steps_so_far(tx, device.id, [e.facts.ticket for e in new
-                                                  if e.facts.ticket and e.facts.status == 0])
+                                                  if e.facts.ticket and e.facts.status == 0], site=device.site)
         organisations.publish_new(tx, device.id, [e.facts.organisation for e in new if e.facts.organisation])
     return [event.uid for event in checked]

@@ -1,5 +1,7 @@
 """The back office's view: tickets by status (counts and the latest of each), devices with
-their role and when each last synced. JSON for tools, one plain HTML page for people.
+their role and when each last synced, and what was voided (central/voiding.py: a voided
+registration's ticket is counted nowhere and listed there). JSON for tools, one plain HTML page
+for people.
 
 Customer phone numbers are masked everywhere here (138****5678): the office needs to see
 that a ticket exists and who it is for, not to read contact data off a screen.
@@ -8,10 +10,11 @@ that a ticket exists and who it is for, not to read contact data off a screen.
 from __future__ import annotations
 
 import html
+from collections import Counter
 
 from kiosk.domain.clock import local
 
-from . import tickets
+from . import tickets, voiding
 from .devices import list_devices
 from .storage import Storage, as_datetime, ts
 from .words import STATUSES
@@ -49,7 +52,14 @@ def summary(storage: Storage) -> dict:
         "catalog": None if latest is None else {"version": latest[0], "sha256": latest[1],
                                                 "imported_at": _iso(latest[2])},
         "feed_seq": clock,
+        "voidings": [_voiding(v) for v in voiding.voidings(storage)[:RECENT]],
     }
+
+
+def _voiding(v: voiding.Voiding) -> dict:
+    return {"id": v.id, "device": v.device_name or v.device_uid, "since": ts(v.since), "reason": v.reason,
+            "created_at": ts(v.created_at), "events": len(v.events), "kinds": dict(Counter(e.kind for e in v.events)),
+            "tickets": [e.number for e in v.events if e.kind == "ticket.registered"][:RECENT]}
 
 
 def _ticket(view: tickets.TicketView) -> dict:
@@ -111,6 +121,15 @@ def render_html(data: dict) -> str:
         parts.append(f"<tr><td>{e(d['name'] or d['uid'])}</td><td>{e(d['role'])}</td><td>{e(d['prefix'])}</td>"
                      f"<td>{e(_when(d['last_seen_at']))}</td><td>{state}</td></tr>")
     parts.append("</table>")
+    if data["voidings"]:
+        parts.append("<h2>已作废 · Voided</h2><table><tr><th>设备 Device</th><th>自 Since</th><th>原因 Reason</th>"
+                     "<th class='n'>事件 Events</th><th>作废的受理单 Voided tickets</th><th>作废于 Voided at</th></tr>")
+        for v in data["voidings"]:
+            kinds = "、".join(f"{kind} {count}" for kind, count in sorted(v["kinds"].items()))
+            parts.append(f"<tr><td>{e(v['device'])}</td><td>{e(_when(v['since']))}</td><td>{e(v['reason'] or '—')}"
+                         f"</td><td class='n'>{v['events']}<br>{e(kinds)}</td><td>{e(' '.join(v['tickets']) or '—')}"
+                         f"</td><td>{e(_when(v['created_at']))}</td></tr>")
+        parts.append("</table>")
     catalog = data["catalog"]
     if catalog:
         parts.append(f"<p>收费目录 · Fee catalogue: v{catalog['version']} ({e(catalog['sha256'][:12])})</p>")

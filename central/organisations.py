@@ -29,25 +29,34 @@ TABLE = """CREATE TABLE organisation_name (
     first_seen {ts} NOT NULL)"""
 
 
-def publish_new(tx: Tx, origin: int | None, names: Iterable[str]) -> list[str]:
-    """Store the names central has not published before and publish them; the names published."""
-    by_key: dict[str, str] = {}
-    for name in names:
-        by_key.setdefault(search_key(name), name)
+def publish_new(tx: Tx, origin: int | None, named: Iterable[tuple[str, str]]) -> list[str]:
+    """Store the names central has not published before and publish them; the names published.
+    `named`: (organisation, contact) of registrations; whether a name may be offered to others
+    (`shareable`) is asked only of names not published yet (most are, and the push path pays
+    for every question: bench/sync_drain.py)."""
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    keys: dict[str, str] = {}
+    for name, contact in named:
+        key = keys.get(name) or keys.setdefault(name, search_key(name))
+        by_key.setdefault(key, []).append((name, contact))
     if not by_key:
         return []
     # Most names of a push are known: one read finds them (a write per name, even one that does
     # nothing, cost a push of 500 registrations 20 ms on PostgreSQL; bench/sync_drain.py).
     where, params = tx.storage.in_list("key", sorted(by_key))
     known = {row[0] for row in tx.all(f"SELECT key FROM organisation_name WHERE {where}", params)}
-    fresh = sorted(key for key in by_key if key not in known)
+    fresh = {}
+    for key in sorted(key for key in by_key if key not in known):
+        name = next((name for name, contact in by_key[key] if shareable(name, contact)), None)
+        if name is not None:
+            fresh[key] = name
     if not fresh:
         return []
     stamp = tx.storage.timestamp(utc_now())
     written = tx.storage.bulk_insert(tx, "organisation_name", ("key", "name", "first_seen"),
-                                     [(key, by_key[key], stamp) for key in fresh],
+                                     [(key, name, stamp) for key, name in fresh.items()],
                                      "ON CONFLICT (key) DO NOTHING", "key")  # another push, meanwhile
-    new = sorted(by_key[row[0]] for row in written)
+    new = sorted(fresh[row[0]] for row in written)
     for start in range(0, len(new), PER_CHANGE):
         feed.publish(tx, KIND, data={"names": new[start:start + PER_CHANGE]}, origin=origin)
     return new
@@ -58,4 +67,4 @@ def publish_stored(tx: Tx, storage: Storage) -> None:
     before, to every device."""
     organisation, contact = (storage.json_field("payload", "customer", name) for name in ("organisation", "contact"))
     rows = tx.all(f"SELECT {organisation}, {contact} FROM event WHERE kind = 'ticket.registered' ORDER BY id")
-    publish_new(tx, None, [name for name, contact in rows if name and shareable(name, contact or "")])
+    publish_new(tx, None, [(name, contact or "") for name, contact in rows if name])

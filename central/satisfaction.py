@@ -10,8 +10,10 @@ events into its `Rating`s.
   the payload has none central takes them from the ticket's own step events. The counter is
   the device's name here (its uid if it has none); the clerk is the name the step event
   carried for that username, else the username.
-- One rating per ticket, as at a kiosk: a ticket rated at two kiosks while both were offline
-  counts once (its earliest rating). Anonymous ratings all count.
+- One rating per ticket, as at a kiosk: a ticket rated twice (at two kiosks while both were
+  offline, or a rating sent again with an earlier time) counts once: the rating central
+  received first (central/words.py ARRIVAL), never the one with the earliest `at`, which a
+  device can write. Anonymous ratings all count.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from kiosk.domain.clock import local, start_of
+from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.satisfaction import (
     Group,
@@ -36,6 +38,7 @@ from kiosk.domain.satisfaction import (
 )
 
 from .storage import Storage, Tx, as_datetime
+from .words import ARRIVAL
 
 log = logging.getLogger("central")
 
@@ -70,10 +73,6 @@ def group_dict(g: Group) -> dict:
             "rate": g.rate, "mean": g.mean}
 
 
-def _local_start(day: date) -> datetime:
-    return start_of(day)
-
-
 def _step_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[str, dict]]:
     """Per ticket, its earliest received and picked-up step as central has them:
     {"received": {"device": uid, "clerk": username, "name": clerk's name}, ...}."""
@@ -83,6 +82,7 @@ def _step_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[
         rows = tx.all(f"SELECT e.ticket, e.status, d.uid, {storage.json_field('e.payload', 'clerk', 'username')}, "
                       f"{storage.json_field('e.payload', 'clerk', 'name')} FROM event e "
                       f"LEFT JOIN device d ON d.id = e.device_id WHERE {where} AND e.status IN (1, 3) "
+                      "AND e.void_id IS NULL "
                       "ORDER BY e.created_at, e.uid", params)
         for ticket, status, device, username, name in rows:
             steps = found.setdefault(ticket, {})
@@ -107,17 +107,12 @@ def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | Non
 
 def ratings(storage: Storage, start: date | None = None, end: date | None = None) -> list[Rating]:
     """The ratings given on the local days `start`..`end` (inclusive; None: open)."""
-    where, params = "", []
-    # The stored created_at is the rating's moment too (kiosk/store/feedback.py): two days' margin
-    # for time zones, the exact local day checked below. No lower bound: a ticket's earlier
-    # rating, before `start`, is the one that counts for it.
-    if end is not None:
-        where += " AND e.created_at < ?"
-        params.append(storage.timestamp(_local_start(end).astimezone(UTC) + timedelta(days=2)))
+    # Every rating is read, whatever the days asked: which of a ticket's ratings counts is decided
+    # by arrival, and the one received first may say any day.
     with storage.read() as tx:
         names = dict(tx.all("SELECT uid, name FROM device"))
         rows = tx.all(f"SELECT {storage.json_text('e.payload')} FROM event e "
-                      f"WHERE e.kind = 'feedback.given'{where} ORDER BY e.created_at, e.id", params)
+                      f"WHERE e.kind = 'feedback.given' AND e.void_id IS NULL ORDER BY {ARRIVAL}")
         given, seen_tickets = [], set()
         for (payload,) in rows:
             data = json.loads(payload)
@@ -131,7 +126,7 @@ def ratings(storage: Storage, start: date | None = None, end: date | None = None
             ticket = data.get("ticket")
             if ticket:
                 if ticket in seen_tickets:
-                    continue  # rated twice (two kiosks offline): the earliest counts
+                    continue  # rated twice: the first received counts
                 seen_tickets.add(ticket)
             day = local(at).date()
             if (start and day < start) or (end and day > end):

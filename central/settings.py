@@ -5,6 +5,8 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
     CENTRAL_POOL_SIZE    database connections per worker process (8)
     INSTITUTE_TIME_ZONE  the zone of every date the office shows or a rule counts (Asia/Shanghai)
     CENTRAL_SITES        the institute's sites, comma-separated, the first the default (main)
+    CENTRAL_QUOTAS       per-device quotas: `off`, or e.g. `pushes_per_minute=120,push_mb_per_day=256`
+                         over the defaults (central/api/quotas.py)
     KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
 """
 
@@ -42,6 +44,11 @@ def database_url(explicit: str | None = None, db_path: str | Path | None = None)
 
 def pool_size() -> int:
     return int(os.environ.get("CENTRAL_POOL_SIZE", str(POOL_SIZE)))
+
+
+def quotas() -> str:
+    """As set; central/api/quotas.py `Quotas.parse` reads it."""
+    return os.environ.get("CENTRAL_QUOTAS", "")
 
 
 def time_zone() -> str:

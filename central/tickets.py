@@ -3,6 +3,8 @@
 The history is the append-only list of status facts: the ticket kinds of `event`. Every fact
 from every device is kept, in whatever order it arrived (a transition that came before its
 ticket.registered included), and two desks that recorded the same step offline both appear.
+Facts voided with the device that stated them (central/voiding.py) stay in the table and are
+left out of everything here.
 
 The current status is not stored anywhere: it is `derive(history)`, a pure function of the
 set of facts, so it cannot drift from them and does not depend on arrival order. The
@@ -55,7 +57,7 @@ def _facts(tx, storage: Storage, ticket_uids: list[str]) -> dict[str, tuple[list
     marks = ", ".join("?" * len(ticket_uids))
     rows = tx.all(f"SELECT e.ticket, e.uid, e.status, e.created_at, d.uid, {storage.json_text('e.payload')} "
                   f"FROM event e LEFT JOIN device d ON d.id = e.device_id WHERE e.ticket IN ({marks}) "
-                  "ORDER BY e.created_at, e.uid", ticket_uids)
+                  "AND e.void_id IS NULL ORDER BY e.created_at, e.uid", ticket_uids)
     for ticket, uid, status, created, device, payload in rows:
         data = json.loads(payload)
         number = data["ticket"]["number"] if status == 0 else data["number"]
@@ -76,8 +78,10 @@ def current(storage: Storage, ticket_uid: str) -> Current | None:
     return derive(history(storage, ticket_uid))
 
 
-# The current status of every ticket, as SQL: the furthest fact per ticket.
-_CURRENT = "SELECT ticket, MAX(status) AS status FROM event WHERE ticket IS NOT NULL GROUP BY ticket"
+# The current status of every ticket, as SQL: the furthest fact in force per ticket (voided
+# ones left out: central/voiding.py).
+_CURRENT = ("SELECT ticket, MAX(status) AS status FROM event WHERE ticket IS NOT NULL AND void_id IS NULL "
+            "GROUP BY ticket")
 
 
 def counts(storage: Storage) -> dict[str, int]:
@@ -101,7 +105,7 @@ def latest(storage: Storage, status: str, limit: int) -> list[TicketView]:
     with storage.read() as tx:
         rows = tx.all(
             f"SELECT e.ticket, MIN(e.created_at) AS since FROM event e JOIN ({_CURRENT}) cur "
-            "ON cur.ticket = e.ticket AND cur.status = e.status WHERE cur.status = ? "
+            "ON cur.ticket = e.ticket AND cur.status = e.status WHERE cur.status = ? AND e.void_id IS NULL "
             "GROUP BY e.ticket ORDER BY since DESC, e.ticket LIMIT ?", (STATUSES.index(status), limit))
         facts = _facts(tx, storage, [row[0] for row in rows])
     return [TicketView(uid, derive(facts[uid][0]), facts[uid][1]) for uid, _ in rows]

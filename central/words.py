@@ -14,6 +14,11 @@ RANK = {name: i for i, name in enumerate(STATUSES)}
 
 _UUID_RE = re.compile(UUID_PATTERN)
 
+# Events (`event e`) in the order central received them: by push, then, within one push, as the
+# device dated them. Where a fact may be said twice (a ticket's rating, a follow-up's close),
+# the first received counts: a device cannot replace one by sending another with an earlier time.
+ARRIVAL = "e.received_at, e.created_at, e.id"
+
 
 def is_uuid(value) -> bool:
     return isinstance(value, str) and _UUID_RE.match(value) is not None

@@ -39,7 +39,8 @@ def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = 
     f = storage.json_field
     with storage.read() as tx:
         open_tickets = [t for (t,) in tx.all(
-            "SELECT ticket FROM event WHERE ticket IS NOT NULL GROUP BY ticket HAVING MAX(status) IN (1, 2)")]
+            "SELECT ticket FROM event WHERE ticket IS NOT NULL AND void_id IS NULL GROUP BY ticket "
+            "HAVING MAX(status) IN (1, 2)")]
         facts: dict[str, dict[int, tuple]] = {}
         for start in range(0, len(open_tickets), CHUNK):
             where, params = storage.in_list("ticket", open_tickets[start:start + CHUNK])
@@ -48,7 +49,7 @@ def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = 
                     f"{f('payload', 'number')}), {f('payload', 'customer', 'organisation')}, "
                     f"{f('payload', 'customer', 'contact')}, {f('payload', 'customer', 'phone')}, "
                     f"{f('payload', 'ticket', 'ready_on')}, {f('payload', 'ticket', 'urgent_hours')}, "
-                    f"{f('payload', 'lines')} FROM event WHERE {where} AND status IN (0, 1, 2) "
+                    f"{f('payload', 'lines')} FROM event WHERE {where} AND status IN (0, 1, 2) AND void_id IS NULL "
                     "ORDER BY created_at, uid", params):
                 facts.setdefault(ticket, {}).setdefault(status, (as_datetime(at), *fields))
     items = []

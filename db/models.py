@@ -215,6 +215,18 @@ class HeldChange(BaseModel):
     data = TextField()  # JSON
 
 
+class ParkedChange(BaseModel):
+    """A change this node could not apply, kept with why (kiosk/store/parked.py): pulled from
+    the central system (`seq`), or a ticket code scanned at a desk (`seq` None)."""
+
+    id = AutoField()
+    seq = IntegerField(null=True, unique=True)
+    kind = TextField(null=True)
+    data = TextField()  # JSON, whole: a later version may apply it
+    reason = TextField()  # no personal data
+    parked_at = UtcDateTimeField()
+
+
 class Counter(BaseModel):
     """Named monotonic counters, bumped inside the transaction that uses the value."""
 
@@ -332,4 +344,4 @@ class Followup(BaseModel):
 
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
           OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine,
-          HeldChange, Feedback, Followup, Organisation]
+          HeldChange, ParkedChange, Feedback, Followup, Organisation]

@@ -111,7 +111,9 @@ class KioskScreen(Worded, Screen):
         if not shown.display:
             return
         lang = self.lang
-        if state.online is False:
+        if state.problem:
+            key = "sync.problem"
+        elif state.online is False:
             key = "sync.offline_waiting" if state.waiting else "sync.offline"
         else:
             key = "sync.online_waiting" if state.waiting else "sync.online"

@@ -42,6 +42,8 @@ class SyncState:
     waiting: int = 0  # outbox events central has not acknowledged
     parked: int = 0  # events central refused (`kiosk sync --parked`)
     last_sync: datetime | None = None
+    changes_parked: int = 0  # changes that failed here, kept aside (the same command)
+    problem: str | None = None  # the last pass failed, not for the network: a SyncError's kind, else the error's type
 
 
 class SyncStateChanged(Message):
@@ -229,32 +231,27 @@ class Station(App, inherit_bindings=False):
     @work(group="sync", exclusive=True)
     async def sync_loop(self, device_uid: str) -> None:
         """Push and pull for as long as the station runs: every SYNC_INTERVAL while online,
-        with exponential backoff and jitter while not. Never touches a widget."""
+        with exponential backoff and jitter while not. Never touches a widget, and never ends
+        the station: a pass that fails for whatever reason (the network, a change that breaks
+        something, a bug) is logged, said in the sync status and tried again with backoff."""
         if not await self.in_db_thread(_enrolled):
             return  # a kiosk on its own: no indicator, no network, not even the HTTP client's import
-        from kiosk.sync.client import Central, SyncError, backoff
-        from kiosk.sync.enrolment import enrolment
-        from kiosk.sync.loop import sync_pass
-        from kiosk.sync.outbox import backlog
+        from kiosk.sync.client import backoff
 
-        enrolled = await self.in_db_thread(enrolment)
-        central = Central(enrolled.url, enrolled.token)
-        loop = asyncio.get_running_loop()
         self._sync_wake = asyncio.Event()
         failures = 0
         while True:
             self._sync_wake.clear()
             try:
-                report = await sync_pass(central, self.in_db_thread, device_uid,
-                                         net_call=lambda fn, *args: loop.run_in_executor(self.net_thread, fn, *args))
-            except SyncError:
+                report = await self._sync_pass(device_uid)
+            except Exception as e:  # noqa: BLE001 - said and tried again: sync never ends the station
                 failures += 1
-                left = await self.in_db_thread(backlog)
-                state = SyncState(True, False, left.waiting, left.parked, self.sync_state.last_sync)
+                state = await self._sync_failed(e)
                 delay = backoff(failures)
             else:
                 failures = 0
-                state = SyncState(True, True, report.backlog.waiting, report.backlog.parked, local(utc_now()))
+                left = report.backlog
+                state = SyncState(True, True, left.waiting, left.parked, local(utc_now()), left.changes_parked)
                 delay = SYNC_INTERVAL
                 if report.applied.catalogs:
                     self.catalog_arrived(report.applied.catalogs)
@@ -263,6 +260,38 @@ class Station(App, inherit_bindings=False):
                 await asyncio.wait_for(self._sync_wake.wait(), delay)
             except TimeoutError:
                 pass
+
+    async def _sync_pass(self, device_uid: str):
+        """One pass, with the enrolment as it is now (a new token or URL counts at once)."""
+        from kiosk.sync.client import Central
+        from kiosk.sync.enrolment import enrolment
+        from kiosk.sync.loop import sync_pass
+
+        loop = asyncio.get_running_loop()
+        enrolled = await self.in_db_thread(enrolment)
+        central = Central(enrolled.url, enrolled.token)
+        return await sync_pass(central, self.in_db_thread, device_uid,
+                               net_call=lambda fn, *args: loop.run_in_executor(self.net_thread, fn, *args))
+
+    async def _sync_failed(self, error: Exception) -> SyncState:
+        """The state a failed pass leaves: offline (the network), or the problem's name (logged
+        whole: a bug or a broken database, not the network)."""
+        from kiosk.sync.client import SyncError
+        from kiosk.sync.outbox import Backlog, backlog
+
+        if isinstance(error, SyncError):
+            problem = None if error.kind == "offline" else error.kind
+            if problem:
+                log.warning("sync pass failed (%s: %s); tried again later", problem, error)
+        else:
+            problem = type(error).__name__
+            log.error("sync pass failed (%s); tried again later", problem, exc_info=error)
+        was = self.sync_state
+        try:
+            left = await self.in_db_thread(backlog)
+        except Exception:  # noqa: BLE001 - the database failing too: the counts as last known
+            left = Backlog(was.waiting, was.parked, was.changes_parked)
+        return SyncState(True, False, left.waiting, left.parked, was.last_sync, left.changes_parked, problem)
 
     def on_sync_state_changed(self, message: SyncStateChanged) -> None:
         from screens.base import KioskScreen

@@ -92,6 +92,15 @@ async def next_sync(pilot, timeout: float = 30):
     return app.sync_state
 
 
+async def sync_until(pilot, done, passes: int = 20):
+    """Passes (next_sync) until the state they report is `done`; the state."""
+    for _ in range(passes):
+        state = await next_sync(pilot)
+        if done(state):
+            return state
+    raise AssertionError(f"sync never reached the expected state: {pilot.app.sync_state}")
+
+
 async def fill(pilot, values: dict[str, str]) -> None:
     for name, value in values.items():
         pilot.app.screen.query_one(f"#field-{name}", Input).value = value

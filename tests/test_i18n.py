@@ -31,6 +31,7 @@ NAMESPACES = {key.split(".")[0] for key in MESSAGES if "." in key}
 NOT_MESSAGES = {
     "feedback.given", "ticket.registered", "ticket.received", "ticket.ready", "ticket.picked_up",  # event kinds
     "ticket.event",  # the change feed of ticket steps
+    "ticket.code",  # a scanned code set aside (kiosk/store/desk.py set_aside)
     "ticket.certificate_name",  # a field: TextRefused.where
     "sync.cursor",  # a setting
     "app.toggle_language",  # a Textual action

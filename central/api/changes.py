@@ -12,8 +12,9 @@ from pydantic import BaseModel
 
 from .. import devices, feed
 from . import params
-from .deps import Me, Store
-from .responses import BUSY, MALFORMED, UNAUTHORISED
+from .deps import Store
+from .quotas import Puller
+from .responses import BUSY, MALFORMED, QUOTA, UNAUTHORISED
 
 router = APIRouter(tags=["device"])
 
@@ -30,9 +31,9 @@ class Changes(BaseModel):
     more: bool
 
 
-@router.get("/api/v1/changes", response_model=Changes, responses={**MALFORMED, **UNAUTHORISED, **BUSY})
-def changes(me: Me, store: Store, after: Annotated[int, params.DIGITS, Query(ge=0, le=2**62)] = 0,
-            limit: Annotated[int, params.DIGITS, Query(ge=1, le=feed.MAX_LIMIT)] = 500) -> Response:
+@router.get("/api/v1/changes", response_model=Changes, responses={**MALFORMED, **UNAUTHORISED, **QUOTA, **BUSY})
+def changes(me: Puller, store: Store, after: Annotated[int, Query(ge=0, le=2**62), params.DIGITS] = 0,
+            limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT), params.DIGITS] = 500) -> Response:
     devices.touch(store, me, pulled=True)
-    page = feed.read(store, after, limit, me.role, me.id)
+    page = feed.read(store, after, limit, me.role, me.id, site=me.site)
     return Response(page.json().encode("utf-8"), media_type="application/json")

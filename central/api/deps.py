@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
-from ..auth import Device, device_for_token, office_token_matches
+from ..auth import Device, office_token_matches
 from ..storage import Storage
+from ..tokens import TokenRefused, authenticate
 
 DEVICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="device", description="A device token from /api/v1/enroll")
 OFFICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="office", description="kiosk central office-token")
@@ -23,11 +24,12 @@ OFFICE_BASIC = HTTPBasic(auto_error=False, scheme_name="office_basic", realm="ce
 
 
 class Unauthorised(Exception):
-    """A 401 with its WWW-Authenticate challenge (central/api/errors.py answers it)."""
+    """A 401 with its WWW-Authenticate challenge and a stable word (central/api/errors.py
+    answers it): `bad_token`, or `token_expired` (the device must enrol again)."""
 
-    def __init__(self, message: str, challenge: str):
+    def __init__(self, message: str, challenge: str, error: str = "bad_token"):
         super().__init__(message)
-        self.challenge = challenge
+        self.challenge, self.error = challenge, error
 
 
 async def storage(request: Request) -> Storage:
@@ -38,12 +40,18 @@ async def storage(request: Request) -> Storage:
 Store = Annotated[Storage, Depends(storage)]
 
 
-def device(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(DEVICE_TOKEN)],
-           store: Store) -> Device:
-    found = device_for_token(store, credentials.credentials if credentials else None)
-    if found is None:
-        raise Unauthorised("a valid device token is required (Authorization: Bearer TOKEN)", "Bearer")
-    return found
+def presented_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(DEVICE_TOKEN)]) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+DeviceToken = Annotated[str | None, Depends(presented_token)]
+
+
+def device(token: DeviceToken, store: Store) -> Device:
+    try:
+        return authenticate(store, token)
+    except TokenRefused as e:
+        raise Unauthorised(str(e), "Bearer", e.error) from None
 
 
 def office_user(token: Annotated[HTTPAuthorizationCredentials | None, Security(OFFICE_TOKEN)],

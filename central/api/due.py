@@ -21,11 +21,12 @@ from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, cs
 
 router = APIRouter(tags=["office"])
 
-Within = Annotated[str, Query(pattern=params.WITHIN, description="30d, 30 or 6w")]
+Within = Annotated[str | None, Query(**params.described(params.WITHIN, "30d, 30 or 6w: 1 to 3660 days (30d if blank)"))]
+Overdue = Annotated[str | None, Query(**params.described(params.FLAG, "1 or 0 (1 if blank)"))]
 
 
 @router.get("/api/v1/office/due", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_due(_: Office, store: Store, within: Within = "30d", overdue: bool = True) -> Response:
+def office_due(_: Office, store: Store, within: Within = None, overdue: bool = True) -> Response:
     try:
         days, _text = params.within(within)
     except params.BadParameter as e:
@@ -37,7 +38,7 @@ def office_due(_: Office, store: Store, within: Within = "30d", overdue: bool = 
 
 
 @router.get("/office/due", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
-def office_due_page(_: Office, store: Store, within: str | None = None, overdue: str | None = None) -> HTMLResponse:
+def office_due_page(_: Office, store: Store, within: Within = None, overdue: Overdue = None) -> HTMLResponse:
     try:
         days, text = params.within(within)
         include = params.flag(overdue, "overdue", True)
@@ -47,7 +48,7 @@ def office_due_page(_: Office, store: Store, within: str | None = None, overdue:
 
 
 @router.get("/office/due.csv", response_class=Response, responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_due_csv(_: Office, store: Store, within: Within = "30d", overdue: bool = True,
+def office_due_csv(_: Office, store: Store, within: Within = None, overdue: bool = True,
                    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
     try:
         days, _text = params.within(within)

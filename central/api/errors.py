@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..storage import Busy
 from .deps import Unauthorised
+from .quotas import OverQuota
 
 log = logging.getLogger("central")
 
@@ -28,12 +29,19 @@ async def http_error(request: Request, error: StarletteHTTPException) -> Respons
 
 def busy(request: Request, error: Busy) -> JSONResponse:
     log.warning("database busy: %s", error)
-    return JSONResponse({"detail": "the database is busy; retry shortly"}, 503, headers={"Retry-After": "2"})
+    return JSONResponse({"detail": "the database is busy; retry shortly", "error": "busy"}, 503,
+                        headers={"Retry-After": "2"})
+
+
+def over_quota(request: Request, error: OverQuota) -> JSONResponse:
+    log.info("device %s over quota: %s", error.device_uid, error)
+    return JSONResponse({"detail": str(error), "error": "quota"}, 429, headers={"Retry-After": str(error.retry_after)})
 
 
 def unauthorised(request: Request, error: Unauthorised) -> JSONResponse:
-    return JSONResponse({"detail": str(error)}, 401, headers={"WWW-Authenticate": error.challenge})
+    return JSONResponse({"detail": str(error), "error": error.error}, 401,
+                        headers={"WWW-Authenticate": error.challenge})
 
 
 HANDLERS: dict[type[Exception], Callable[..., Any]] = {
-    StarletteHTTPException: http_error, Busy: busy, Unauthorised: unauthorised}
+    StarletteHTTPException: http_error, Busy: busy, Unauthorised: unauthorised, OverQuota: over_quota}

@@ -16,21 +16,37 @@ from pydantic import BaseModel, Field
 
 from .. import devices, ingest
 from ..auth import Device
+from ..events import KINDS, UID_RE
 from ..storage import Storage
+from . import params
 from .deps import Me, Store
-from .responses import BUSY, MALFORMED, UNAUTHORISED, Problem, json_response
+from .quotas import meter
+from .responses import BUSY, MALFORMED, QUOTA, UNAUTHORISED, Problem, json_response
 
 log = logging.getLogger("central")
 
 router = APIRouter(tags=["device"])
 
 
+# The time as a device writes it (datetime.isoformat(), UTC offset included).
+CREATED_AT = (f"^{params.CALENDAR_DAY}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{{1,6}})?"
+              "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
+def _kinds(json_schema: dict[str, Any]) -> None:
+    json_schema["enum"] = sorted(KINDS)
+
+
 class EventIn(BaseModel):
-    # For the OpenAPI description; the body is checked by central/ingest.py. A bad uid, kind,
-    # time or payload comes back *by uid* in `rejected` (so the device can park that one event).
-    uid: str
-    kind: str
-    created_at: str
+    """For the OpenAPI description; the body is checked by central/ingest.py. An event whose
+    uid, kind, time or payload is not as described comes back *by uid* in `rejected` (the
+    device parks that one event), as does one the trust rules refuse; the payload's shape is
+    its kind's (kiosk/domain/events.py)."""
+
+    uid: str = Field(pattern=UID_RE.pattern, description="unique per device; the device's outbox uid")
+    kind: str = Field(json_schema_extra=_kinds)
+    created_at: str = Field(pattern=CREATED_AT, description="ISO-8601 with a UTC offset, e.g. "
+                                                            "2026-11-24T09:30:00.123456+08:00")
     payload: dict[str, Any]
 
 
@@ -47,12 +63,14 @@ class Acked(BaseModel):
                  "schema": {"$ref": "#/components/schemas/EventsIn"}}}}},
              responses={**MALFORMED, 422: {"model": Problem, "description": "Refused events by uid in "
                                            "`rejected` (nothing was applied), or a malformed body"},
-                        **UNAUTHORISED, **BUSY})
+                        **UNAUTHORISED, **QUOTA, **BUSY})
 async def push(request: Request, me: Me, store: Store) -> Response:
     if not _is_json(request.headers.get("content-type")):
         return json_response({"detail": [{"type": "content_type", "loc": ["body"],
                                           "msg": "Content-Type must be application/json"}]}, 422)
-    return await run_in_threadpool(_push, store, me, await request.body())
+    body = await request.body()
+    meter(request).push(me, len(body))
+    return await run_in_threadpool(_push, store, me, body)
 
 
 def _push(store: Storage, me: Device, body: bytes) -> Response:
@@ -61,12 +79,16 @@ def _push(store: Storage, me: Device, body: bytes) -> Response:
     except ingest.Malformed as e:
         return json_response({"detail": e.problems}, 422)
     checked, rejected = ingest.validate(me, events)
-    if rejected:
-        devices.touch(store, me)
-        log.info("push refused: %d of %d events from %s", len(rejected), len(events), me.uid)
-        return json_response({"rejected": [{"uid": r.uid, "error": r.error} for r in rejected],
-                              "detail": f"{len(rejected)} of {len(events)} events refused; nothing was applied"}, 422)
-    return json_response({"acked": ingest.apply(store, me, checked)})
+    if not rejected:
+        try:
+            return json_response({"acked": ingest.apply(store, me, checked)})
+        except ingest.Refused as e:  # by the rules that need the database (central/trust.py)
+            rejected = e.rejections
+    devices.touch(store, me)
+    log.info("push refused: %d of %d events from %s (%s)", len(rejected), len(events), me.uid,
+             ", ".join(sorted({r.error.split(":", 1)[0] for r in rejected})))
+    return json_response({"rejected": [{"uid": r.uid, "error": r.error} for r in rejected],
+                          "detail": f"{len(rejected)} of {len(events)} events refused; nothing was applied"}, 422)
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -1,11 +1,34 @@
-"""The size limit on request bodies, as ASGI middleware: a body over MAX_BODY bytes is a 413
-before it fills memory, whether it says its length (Content-Length) or not (chunked)."""
+"""What holds for a request before a route sees it, as ASGI middleware:
+
+- `BodyLimit`: a body over MAX_BODY bytes is a 413 before it fills memory, whether it says its
+  length (Content-Length) or not (chunked).
+- `Lanes`: the back office's requests use the office's own database connections and timeouts,
+  every other request the devices' (central/storage.py `Lane`).
+
+Per-device quotas need the device, so they are checked in the routes (central/api/quotas.py).
+"""
 
 from __future__ import annotations
 
 import json
 
-MAX_BODY = 16 * 1024 * 1024  # bytes: 500 events with room to spare
+from ..storage import DEVICE, OFFICE, asking
+
+# Bytes. A registration is ~1.1-2.5 KB (1 to 5 instruments), so 500 of them are ~0.6-1.2 MB;
+# a batch of larger ones gets a 413 and the device halves it (kiosk/sync/loop.py).
+MAX_BODY = 2 * 1024 * 1024
+OFFICE_PATHS = ("/office", "/api/v1/office")
+
+
+class Lanes:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        office = any(path == p or path.startswith(p + "/") for p in OFFICE_PATHS)
+        with asking(OFFICE if office else DEVICE):
+            await self.app(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -45,7 +68,7 @@ class BodyLimit:
 
 
 async def _send_413(send) -> None:
-    body = json.dumps({"detail": f"request body over {MAX_BODY} bytes"}).encode()
+    body = json.dumps({"detail": f"request body over {MAX_BODY} bytes", "error": "too_large"}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from .limits import MAX_BODY
+
 
 class RejectedEvent(BaseModel):
     uid: str
@@ -27,10 +29,15 @@ class Problem(BaseModel):
 # What a route documents beside its 200, by status code (FastAPI's `responses`).
 Responses = dict[int | str, dict[str, Any]]
 
-UNAUTHORISED: Responses = {401: {"model": Problem, "description": "No token, an unknown one or a revoked device's"}}
-BUSY: Responses = {503: {"model": Problem, "description": "The database is busy or unreachable: retry"}}
+UNAUTHORISED: Responses = {401: {"model": Problem, "description": "No token, an unknown one or a revoked "
+                                                                  "device's (`bad_token`), or an expired one "
+                                                                  "(`token_expired`: enrol again)"}}
+BUSY: Responses = {503: {"model": Problem, "description": "The database is busy or unreachable (`busy`): retry "
+                                                     "after Retry-After seconds"}}
 MALFORMED: Responses = {422: {"model": Problem, "description": "A malformed request"},
-             413: {"model": Problem, "description": "A body over 16 MB"}}
+             413: {"model": Problem, "description": f"A body over {MAX_BODY // (1024 * 1024)} MB (`too_large`)"}}
+QUOTA: Responses = {429: {"model": Problem, "description": "Over this device's quota (`quota`): retry after "
+                                                           "Retry-After seconds"}}
 BAD_QUERY: Responses = {422: {"model": Problem, "description": "A bad parameter"}}
 # An HTML page's errors: its own refusals are pages; authentication, FastAPI's checks and a
 # busy database answer JSON (declared explicitly: a model would be documented as text/html).

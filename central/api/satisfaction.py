@@ -13,13 +13,13 @@ from kiosk.domain.satisfaction import csv_text
 from ..office_pages import message_html, satisfaction_html
 from ..satisfaction import ratings, report
 from .deps import Office, Store
-from .params import DAY, BadParameter, period
+from .params import DAY, BadParameter, described, period
 from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, csv_response, invalid, json_response
 
 router = APIRouter(tags=["office"])
 
-Start = Annotated[str | None, Query(alias="from", pattern=DAY)]
-End = Annotated[str | None, Query(alias="to", pattern=DAY)]
+Start = Annotated[str | None, Query(alias="from", **described(DAY, "the first local day, YYYY-MM-DD (2000-2999)"))]
+End = Annotated[str | None, Query(alias="to", **described(DAY, "the last local day, not before `from`"))]
 
 
 @router.get("/api/v1/office/satisfaction", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
@@ -32,9 +32,7 @@ def office_satisfaction(_: Office, store: Store, start: Start = None, end: End =
 
 
 @router.get("/office/satisfaction", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
-def office_satisfaction_page(_: Office, store: Store,
-                             start: Annotated[str | None, Query(alias="from")] = None,
-                             end: Annotated[str | None, Query(alias="to")] = None) -> HTMLResponse:
+def office_satisfaction_page(_: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
     try:
         first, last = period(start, end)
     except BadParameter as e:

@@ -19,7 +19,8 @@ from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, cs
 
 router = APIRouter(tags=["office"])
 
-PickupDays = Annotated[int, params.DIGITS, Query(ge=1, le=365, description="days to collect before a pickup is overdue")]
+PickupDays = Annotated[int, Query(ge=1, le=365, description="days to collect before a pickup is overdue"),
+                     params.DIGITS]
 
 
 @router.get("/api/v1/office/worklist", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})

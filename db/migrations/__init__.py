@@ -15,6 +15,7 @@ from . import (
     m0008_feedback,
     m0009_followups_everywhere,
     m0010_organisations,
+    m0011_parked_changes,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -28,5 +29,6 @@ MIGRATIONS: list[list[str]] = [
     m0008_feedback.STATEMENTS,
     m0009_followups_everywhere.STATEMENTS,
     m0010_organisations.STATEMENTS,
+    m0011_parked_changes.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

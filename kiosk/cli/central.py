@@ -16,7 +16,7 @@ def cmd_central(args, config: Config) -> int:
 
 def register(sub) -> None:
     # prefix_chars="+": `kiosk central --help` and every option pass through untouched.
-    p = sub.add_parser("central", help="the central system: serve, add-device, revoke-device, devices, "
+    p = sub.add_parser("central", help="the central system: serve, add-device, revoke-device, voidings, devices, "
                                        "catalog import, office-token", add_help=False, prefix_chars="+")
     p.add_argument("central_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_central)

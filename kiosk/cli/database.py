@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
-from kiosk.cli.common import CommandError, open_node
+from kiosk.cli.common import CommandError, db_problem, open_node
 from kiosk.i18n import t
 from kiosk.settings.config import Config
+
+log = logging.getLogger(__name__)
 
 
 def cmd_db_status(args, config: Config) -> int:
@@ -57,9 +60,13 @@ def cmd_backup(args, config: Config) -> int:
 
 
 def cmd_restore(args, config: Config) -> int:
-    """Put a backup in the database's place: refused while anything has the database open."""
+    """Put a backup in the database's place: refused while anything has the database open.
+    Then today's ticket numbers jump past any this node issued after the backup was taken
+    (kiosk/store/numbering.py), said on the terminal and in the log."""
     from db.backup import BackupError, restore
+    from db.connection import SchemaError, open_database
     from kiosk.ops.doctor import backup_dir, problem_message
+    from kiosk.store.numbering import issued_today_in, jump_after_restore
 
     lang = args.lang or config.language
     try:
@@ -71,6 +78,21 @@ def cmd_restore(args, config: Config) -> int:
         print(t("restore.done_new", lang, file=args.file, version=done.version))
     else:
         print(t("restore.done", lang, file=args.file, version=done.version, kept=done.kept))
+    replaced = issued_today_in(done.kept) if done.kept else 0
+    try:
+        # An older backup's schema is upgraded here (backed up first), as the next start would.
+        db = open_database(config.database, backup_dir=backup_dir(config))
+    except (SchemaError, OSError) as e:
+        raise CommandError("cli.database", db_problem(e, lang), lang) from None
+    try:
+        jumped = jump_after_restore(replaced)
+    finally:
+        db.close()
+    if jumped is not None:  # None: a database that never numbered a ticket
+        number, known = jumped
+        log.warning("restored from %s: today's ticket numbers go on from %s (highest sequence known today: %d)",
+                    args.file, number, known)
+        print(t("restore.numbers", lang, number=number))
     return 0
 
 

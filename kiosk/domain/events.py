@@ -4,9 +4,12 @@ feed) and by central (which checks every pushed payload against them, central/ev
 
 Each payload is a msgspec Struct: central decodes the bytes a device sent straight into it (in
 C, with every constraint below checked), and a device reads a pulled change with `read`, which
-checks the same. Fields a kind does not name are allowed, so a newer device may add some; a
-kind's `version` changes only when a reader of the previous one could no longer read it (a
-field removed, renamed or narrowed), never for an added optional field.
+checks the same. A device reads tolerantly: fields a kind does not name are allowed (a newer
+central may relay some). Central decodes pushes with `strict(shape)`, which refuses them: what
+it stores and relays to other devices is only what a shape names, so a field is added here
+first (optional), then written by devices. A kind's `version` changes only when a reader of the
+previous one could no longer read it (a field removed, renamed or narrowed), never for an added
+optional field.
 
 `to_json` writes a payload as the outbox stores and pushes it: keys sorted, UTF-8 text, times as
 `datetime.isoformat` writes them. Those bytes are what central stores and relays.
@@ -17,9 +20,12 @@ Pure: no database, no network; msgspec is the one dependency.
 from __future__ import annotations
 
 import json
+import operator
+import types
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from functools import cache, reduce
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 from msgspec import Meta, Struct
@@ -45,7 +51,8 @@ Language = Literal["zh", "en"]
 
 
 class Payload(Struct, forbid_unknown_fields=False):
-    """A payload's shape. Unknown fields are kept (in the stored bytes), not refused."""
+    """A payload's shape, as devices read it: unknown fields are allowed. `strict()`: as central
+    reads a push."""
 
 
 # ---- ticket.registered: kiosk/store/registration.py commit() -------------------------------------
@@ -228,6 +235,38 @@ KINDS: dict[str, EventKind] = {k.name: k for k in (
 STEPS: dict[str, type[Step]] = {"received": Received, "ready": Ready, "picked_up": PickedUp}  # by status
 
 P = TypeVar("P", bound=Payload)
+
+
+@cache
+def strict(shape: type[P]) -> type[P]:
+    """`shape` refusing every field it does not name, at any depth (its nested shapes made
+    strict too): central decodes a push with it. Same fields, types, limits and defaults."""
+    fields: list[tuple] = []
+    for f in msgspec.structs.fields(shape):
+        hint = _strict_type(f.type)
+        if f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, hint, msgspec.field(default_factory=f.default_factory)))
+        elif f.default is not msgspec.NODEFAULT:
+            fields.append((f.name, hint, f.default))
+        else:
+            fields.append((f.name, hint))
+    return msgspec.defstruct(f"Strict{shape.__name__}", fields, kw_only=True, forbid_unknown_fields=True,
+                             module=__name__)  # type: ignore[return-value]  # built from shape's own fields
+
+
+def _strict_type(hint: Any) -> Any:
+    """A field's type with every payload shape in it made strict (Annotated limits kept)."""
+    if isinstance(hint, type) and issubclass(hint, Payload):
+        return strict(hint)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Annotated:
+        return Annotated[(_strict_type(args[0]), *hint.__metadata__)]
+    if not args or origin is Literal:
+        return hint
+    inner = tuple(_strict_type(arg) for arg in args)
+    if origin in (Union, types.UnionType):
+        return reduce(operator.or_, inner)  # X | Y | None again
+    return origin[inner]  # list[...], dict[...]
 
 
 def _iso(value: object) -> str:

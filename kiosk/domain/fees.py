@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from importlib import resources
 from math import ceil
 
@@ -98,6 +99,7 @@ def policy_from_dict(data: dict) -> Policy:
     return policy
 
 
+@cache  # read once: the packaged file does not change, and a desk catching up prices a ticket per change
 def default_policy() -> Policy:
     text = resources.files("kiosk").joinpath("data/policy.json").read_text("utf-8")
     return policy_from_dict(json.loads(text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from kiosk.domain.vocabulary import normalise_text
 
@@ -70,6 +71,45 @@ def clean_text(value: str, *, required: bool = False, max_length: int = 100) -> 
     if len(text) > max_length:
         raise FieldError("error.too_long", {"max": max_length})
     return text
+
+
+@lru_cache(maxsize=1)
+def required_text_pattern() -> str:
+    """A regular expression matching exactly the text `clean_text(value, required=True)` takes
+    (the length aside): what an API describes for such a field (central's OpenAPI). Built from
+    the same rules, character by character (~0.4 s, once): spaces anywhere, at least one other
+    character, none of them a control, format or unprintable one."""
+
+    def visible(ch: str) -> bool:
+        return not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") and not _unprintable(ch)
+
+    # Beyond the BMP only CJK extensions are printable (_unprintable).
+    shown = _character_class([*range(0x10000), *range(0x20000, 0x40000)], visible)
+    return f"^(?:{space_class()}*{shown})+{space_class()}*$"
+
+
+@lru_cache(maxsize=1)
+def space_class() -> str:
+    """The characters str.split() and str.strip() take for spaces, as a regular expression's
+    class: Python's \\s and ECMA-262's differ (\\x1c-\\x1f, \\x85, \\ufeff), this says which."""
+    return _character_class(range(0x10000), str.isspace)
+
+
+def _character_class(codes, keep) -> str:
+    """The code points `keep` keeps, as `[...]` of runs: BMP ones as \\uXXXX, others as
+    themselves, so that Python and ECMA-262 (u flag) read the class alike."""
+    runs: list[list[int]] = []  # [first, last] of each run kept
+    for cp in codes:
+        if keep(chr(cp)):
+            if runs and runs[-1][1] == cp - 1:
+                runs[-1][1] = cp
+            else:
+                runs.append([cp, cp])
+
+    def one(cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else chr(cp)
+
+    return "[" + "".join(one(a) if a == b else f"{one(a)}-{one(b)}" for a, b in runs) + "]"
 
 
 def clean_organisation(value: str) -> str:

@@ -51,6 +51,7 @@ DESK_SCAN_ERRORS = MessageKeys({  # kiosk.store.desk.ScanResult.error
     "not_a_code": "desk.not_a_code", "damaged": "desk.damaged", "bad_signature": "desk.bad_signature",
     "unknown_device": "desk.unknown_device", "revoked": "desk.revoked",
     "unsupported_version": "desk.unsupported_version", "not_local": "desk.not_local",
+    "number_taken": "desk.number_taken",
 })
 TICKET_STATUSES = MessageKeys({
     "registered": "desk.status.registered", "received": "desk.status.received", "ready": "desk.status.ready",

@@ -1,9 +1,10 @@
 """`kiosk doctor`: is this kiosk fit to run? One line per check, each "ok" or what to do.
 
 Checks, in order: configuration, database (opens; read-only or damaged?), integrity
-(`PRAGMA integrity_check`), schema version, printer, central system, clock, disk space,
-maintenance PIN, backups. Levels: ok, warn, fail (and skip, when a check cannot run because
-an earlier one failed). Exit status: 0 all ok, 1 a warning, 2 a failure.
+(`PRAGMA integrity_check`), schema version, printer, central system (with the changes set
+aside here), clock, disk space, maintenance PIN, backups. Levels: ok, warn, fail (and skip,
+when a check cannot run because an earlier one failed). Exit status: 0 all ok, 1 a warning,
+2 a failure.
 
 A demo is a kiosk on its built-in defaults (no configuration file: the preview printer, the
 demo catalogue); a real kiosk has one (the systemd unit names /etc/kiosk/kiosk.toml). Only a demo
@@ -276,19 +277,33 @@ def _count(conn: sqlite3.Connection, sql: str) -> int:
 
 
 def _central(conn: sqlite3.Connection, timeout: float) -> Check:
+    """Central's answer as today, and changes this node set aside (pulled ones that failed
+    here, codes whose number another ticket holds): a warning with the count and the command,
+    whatever central answers (they are local), unless the answer is already a failure."""
+    check = _central_answer(conn, timeout)
+    aside = _count(conn, "SELECT count(*) FROM parked_change")
+    if not aside or check.level == "fail":
+        return check
+    message = Msg("doctor.central.aside", {"count": aside})
+    if check.level == "warn":
+        message = Msg("doctor.central.and", {"first": check.message, "then": message})
+    return Check("central", "warn", message, {**check.data, "changes_parked": aside})
+
+
+def _central_answer(conn: sqlite3.Connection, timeout: float) -> Check:
     from kiosk.sync.client import Central, SyncError
-    from kiosk.sync.settings import CURSOR, TOKEN, URL
+    from kiosk.sync.settings import CURSOR, TOKEN, TOKEN_EXPIRES, URL
 
     try:
-        url, token = _setting(conn, URL), _setting(conn, TOKEN)
+        url, token, expires = _setting(conn, URL), _setting(conn, TOKEN), _setting(conn, TOKEN_EXPIRES)
         cursor = int(_setting(conn, CURSOR) or 0)
     except sqlite3.DatabaseError:
-        url = token = None
+        url = token = expires = None
     if not (url and token):
         return Check("central", "ok", Msg("doctor.central.standalone"), {"enrolled": False})
     waiting = _count(conn, "SELECT count(*) FROM outbox_event WHERE acked_at IS NULL AND parked_at IS NULL")
     parked = _count(conn, "SELECT count(*) FROM outbox_event WHERE acked_at IS NULL AND parked_at IS NOT NULL")
-    data = {"enrolled": True, "url": url, "waiting": waiting, "parked": parked}
+    data = {"enrolled": True, "url": url, "waiting": waiting, "parked": parked, "token_expires_at": expires}
     values = {"url": url, "waiting": waiting, "parked": parked}
     try:
         central = Central(url, token, timeout=timeout)
@@ -298,13 +313,17 @@ def _central(conn: sqlite3.Connection, timeout: float) -> Check:
     except SyncError as e:
         data["error"] = str(e)
         if e.kind == "auth":
-            return Check("central", "fail", Msg("doctor.central.revoked", values), data)
+            why = "doctor.central.expired" if e.error == "token_expired" else "doctor.central.revoked"
+            return Check("central", "fail", Msg(why, values), data)
         return Check("central", "warn", Msg("doctor.central.offline", values), data)
     except ValueError as e:  # a stored URL that is not http(s)
         data["error"] = str(e)
         return Check("central", "fail", Msg("doctor.central.revoked", values), data)
     if parked:
         return Check("central", "warn", Msg("doctor.central.parked", values), data)
+    if expires:  # renewed by every sync pass past half its life: shown, not judged
+        return Check("central", "ok", Msg("doctor.central.ok_until", values | {
+            "expires": f"{local(datetime.fromisoformat(expires)):%Y-%m-%d}"}), data)
     return Check("central", "ok", Msg("doctor.central.ok", values), data)
 
 

@@ -32,6 +32,7 @@ from kiosk.domain import events
 from kiosk.domain.clock import local
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import MAX_TEXT
+from kiosk.store.parked import park
 from kiosk.store.tickets import MissingFeeRows, TextRefused, clean_field, estimate_json, price_again, store_ticket
 
 if TYPE_CHECKING:
@@ -351,7 +352,9 @@ def pick_up(ticket_id: int, clerk, device: Device, certificate_numbers: dict[int
 class ScanResult:
     """What a scan or a typed text names: a local ticket, or why not. `error`: not_a_code |
     damaged | bad_signature | unknown_device | revoked | unsupported_version | not_local (a
-    valid code of a ticket this desk has not seen: `record` holds it; `import_ticket` stores it)."""
+    valid code of a ticket this desk has not seen: `record` holds it; `import_ticket` stores it)
+    | number_taken (a valid code whose number another ticket here holds, e.g. issued again by a
+    kiosk restored from a backup: `record` holds it; `set_aside` keeps it)."""
 
     ticket_id: int | None
     error: str | None = None
@@ -363,7 +366,8 @@ class ScanResult:
         damaged | not_here | invalid (forged, revoked, unknown issuer, newer format) | None."""
         if self.error is None:
             return None
-        return {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here"}.get(self.error, "invalid")
+        return {"not_a_code": "not_found", "damaged": "damaged", "not_local": "not_here",
+                "number_taken": "not_here"}.get(self.error, "invalid")
 
 
 def identify(text: str, keys_for=None) -> ScanResult:
@@ -381,13 +385,25 @@ def identify(text: str, keys_for=None) -> ScanResult:
             record = decode(text, keys_for)
         except TicketCodeError as e:
             return ScanResult(None, e.kind)
-        ticket_id = find_ticket_by_uid(record.ticket_uid) or find_ticket(record.number)
-        return ScanResult(ticket_id) if ticket_id else ScanResult(None, "not_local", record)
+        ticket_id = find_ticket_by_uid(record.ticket_uid)
+        if ticket_id:
+            return ScanResult(ticket_id)
+        # Never the other ticket that holds its number: that is someone else's.
+        return ScanResult(None, "number_taken" if find_ticket(record.number) else "not_local", record)
     ticket_id = find_ticket(text)
     return ScanResult(ticket_id) if ticket_id else ScanResult(None, "not_a_code")
 
 
 # ---- a ticket known only from its code -----------------------------------------------------
+
+
+def set_aside(code: str, record) -> None:
+    """A valid code whose number another ticket here holds (ScanResult "number_taken"): not
+    stored as a ticket (the number is unique here), kept whole with the reason, so nothing of
+    it is lost (`kiosk sync --parked`, `kiosk doctor`). Scanned again: kept once."""
+    with database_proxy.atomic():
+        park(None, "ticket.code", {"code": code.strip(), "ticket": record.ticket_uid, "number": record.number},
+             f"number_taken: {record.number} belongs to another ticket here")
 
 
 def import_ticket(code: str, *, keys_for=None, policy=None, now: datetime | None = None) -> int:

@@ -156,11 +156,6 @@ def signing_key(device_uid: str, key_dir: Path | None = None) -> Ed25519PrivateK
     return key if key is not None else ensure_own_key(device_uid, key_dir)
 
 
-def own_public_key(device_uid: str) -> bytes:
-    """This device's raw 32-byte public key (what `kiosk enroll` hands the central system)."""
-    return _raw_public(signing_key(device_uid))
-
-
 def keys_for(signer_id: bytes) -> list[KnownKey]:
     """For ticketcode.decode: the known device keys whose key id is `signer_id` (revoked ones
     flagged). Every row is read and hashed: a site has tens of devices, not thousands."""

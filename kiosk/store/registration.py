@@ -21,6 +21,7 @@ from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
 from kiosk.domain.workdays import expected_ready
 from kiosk.store.catalog import LoadedCatalog
 from kiosk.store.keys import signing_key
+from kiosk.store.numbering import counter_name
 from kiosk.store.organisations import remember as remember_organisation
 from kiosk.store.tickets import (
     LINE_TEXTS,
@@ -171,7 +172,7 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
     uid, event_uid = uuid7(), uuid7()
     key = signing_key(device.uid)  # cached: no file read per registration
     with database_proxy.atomic():
-        number = ticket_number(device.prefix, local_day, _next(f"ticket:{device.prefix}:{local_day:%Y%m%d}"))
+        number = ticket_number(device.prefix, local_day, _next(counter_name(device.prefix, local_day)))
         code = encode(TicketRecord(
             ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
             catalog_version=prepared.catalog.version, lines=prepared.code_lines, total_fen=priced.total_fen,

@@ -15,10 +15,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+from weakref import WeakKeyDictionary
 
 from db.inserts import insert, insert_many
-from db.models import Customer, Device, PricedRow, Ticket, TicketLine, utc_now
+from db.models import Customer, Device, Ticket, TicketLine, database_proxy, utc_now
 from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, default_policy, estimate
 from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text
 from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
@@ -65,9 +67,16 @@ def clean_field(value: str | None, where: str, *, required: bool = False, max_le
     cleans it: widths folded, whitespace collapsed; control and invisible format characters
     (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width spaces) and emoji refused. TextRefused."""
     try:
-        return clean_text(value or "", required=required, max_length=max_length)
+        return _clean_text(value or "", required, max_length)
     except FieldError as e:
         raise TextRefused(where, e) from None
+
+
+# The same texts come again and again (the organisations of returning customers, contacts, empty
+# fields): a desk catching up cleans some twenty a ticket. A refusal (an exception) is not kept.
+@lru_cache(maxsize=4096)
+def _clean_text(value: str, required: bool, max_length: int) -> str:
+    return clean_text(value, required=required, max_length=max_length)
 
 
 def clean_customer(customer: CustomerDetails) -> CustomerDetails:
@@ -86,16 +95,42 @@ def pricing_catalog(version: int | None, codes: Iterable[str]) -> LoadedCatalog:
     that holds them all (a schedule this node has not received, or rows added since). Neither:
     the ticket's own version if here, else the latest, and pricing names the rows it lacks."""
     codes = set(codes)
-    own = load_catalog(version) if version is not None and _has_version(version) else None
+    stamp = _stamp(version) if version is not None else None
+    own = _loaded(version, stamp) if stamp is not None else None  # None: no rows of it here
     if own is not None and codes <= own.by_code.keys():
         return own
     latest = latest_version()
-    newest = own if own is not None and own.version == latest else load_catalog(latest)
+    newest = own if own is not None and own.version == latest else _loaded(latest, _stamp(latest))
     return newest if own is None or codes <= newest.by_code.keys() else own
 
 
-def _has_version(version: int) -> bool:
-    return PricedRow.select().where(PricedRow.version == version).exists()
+# Catalogues loaded, per database and version, with their stamp. A version's rows never change
+# (kiosk/store/catalog.py), so one load serves every ticket priced with it: a desk catching up
+# prices tens of thousands, and loading a version costs what pricing a hundred tickets does. The
+# stamp is read each time (one index lookup): a version rolled back and imported again is loaded anew.
+_LOADED: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _stamp(version: int | None) -> tuple | None:
+    """What tells a version's rows apart (its digest, import time, first row), or None if this
+    node has no rows of it."""
+    if version is None:
+        return None
+    stamp = database_proxy.execute_sql(
+        "SELECT v.sha256, v.imported_at, min(r.id) FROM catalog_version v JOIN priced_row r ON r.version_id = v.id "
+        "WHERE v.id = ?", (version,)).fetchone()
+    return None if stamp[2] is None else stamp
+
+
+def _loaded(version: int | None, stamp: tuple | None) -> LoadedCatalog:
+    """`load_catalog(version)`, loaded once per stamp."""
+    if stamp is None:
+        return load_catalog(version)  # no rows: nothing worth keeping (or LookupError)
+    memo = _LOADED.setdefault(database_proxy.obj, {})
+    kept = memo.get(version)
+    if kept is None or kept[0] != stamp:
+        kept = memo[version] = (stamp, load_catalog(version))
+    return kept[1]
 
 
 class MissingFeeRows(EstimateError):
@@ -121,8 +156,11 @@ def price_again(version: int | None, requests: Sequence[LineRequest], urgent: st
 
 
 def estimate_json(priced: Estimate) -> str:
-    """The estimate as a ticket row keeps it (shown again by receipts and the counters)."""
-    return json.dumps(priced.to_dict(), ensure_ascii=False, sort_keys=True, default=str)
+    """The estimate as a ticket row keeps it (shown again by receipts and the counters): the JSON
+    of `priced.to_dict()`, built by msgspec (dataclasses.asdict costs a desk catching up ~1 ms a ticket)."""
+    import msgspec  # here, not at start-up (as the event shapes, above)
+
+    return json.dumps(msgspec.to_builtins(priced), ensure_ascii=False, sort_keys=True, default=str)
 
 
 # ---- the rows ----------------------------------------------------------------------------------
@@ -134,12 +172,51 @@ def foreign_device(uid: str, number: str | None, now: datetime | None = None) ->
     kiosk need not be the one that registered the ticket) gets "" (unknown) until a ticket names
     it. This node's own row is the first one (registration.ensure_device) and keeps its prefix."""
     prefix = number.split("-")[0] if number else ""
-    device = Device.get_or_none(Device.uid == uid)
-    if device is None:
-        device = Device.create(uid=uid, prefix=prefix, role="kiosk", created_at=now or utc_now())
-    elif not device.prefix and prefix:
-        Device.update(prefix=prefix).where(Device.id == device.id).execute()
-    return device.id
+    found = database_proxy.execute_sql("SELECT id, prefix FROM device WHERE uid = ?", (uid,)).fetchone()
+    if found is None:
+        return insert(Device, uid=uid, prefix=prefix, role="kiosk", created_at=now or utc_now())
+    if not found[1] and prefix:
+        database_proxy.execute_sql("UPDATE device SET prefix = ? WHERE id = ?", (prefix, found[0]))
+    return found[0]
+
+
+# ---- a ticket read back --------------------------------------------------------------------
+# In plain SQL: a desk catching up on the change feed asks these for every change, and building
+# the ORM's query costs several times running it.
+
+
+class StoredTicket(NamedTuple):
+    id: int
+    number: str
+    status: str
+    customer_id: int
+    pickup: str
+    device_uid: str  # the issuing device's
+
+
+def stored_ticket(uid: str) -> StoredTicket | None:
+    row = database_proxy.execute_sql(
+        "SELECT t.id, t.number, t.status, t.customer_id, t.pickup, d.uid FROM ticket t "
+        "JOIN device d ON d.id = t.device_id WHERE t.uid = ?", (uid,)).fetchone()
+    return None if row is None else StoredTicket(*row)
+
+
+def line_ids(ticket_id: int) -> list[int]:
+    """The ticket's lines' ids, in their order."""
+    return [row[0] for row in database_proxy.execute_sql(
+        "SELECT id FROM ticket_line WHERE ticket_id = ? ORDER BY position", (ticket_id,))]
+
+
+def has_step(ticket_id: int, kind: str, event_uid: str) -> bool:
+    """Whether the ticket took this step here already, or this very event is here."""
+    return database_proxy.execute_sql(
+        "SELECT EXISTS (SELECT 1 FROM ticket_event WHERE uid = ?) "
+        "OR EXISTS (SELECT 1 FROM ticket_event WHERE ticket_id = ? AND kind = ?)",
+        (event_uid, ticket_id, kind)).fetchone()[0] == 1
+
+
+def set_status(ticket_id: int, status: str) -> None:
+    database_proxy.execute_sql("UPDATE ticket SET status = ? WHERE id = ?", (status, ticket_id))
 
 
 def store_ticket(registered: Registered, catalog: LoadedCatalog, estimate_text: str, quoted_lines: int, *,

@@ -10,7 +10,10 @@ import http.client
 import json
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
+
+from kiosk.domain.enrolment import proof_message
 
 PULL_LIMIT = 500
 TIMEOUT = 15.0  # seconds for one request; a dead network fails over to backoff, never hangs
@@ -19,11 +22,19 @@ TIMEOUT = 15.0  # seconds for one request; a dead network fails over to backoff,
 class SyncError(Exception):
     """`kind`: offline (no answer, reset, timeout, 5xx) | auth (401/403: enrol again) |
     too_large (413: the batch, see kiosk/sync/loop.py) | refused (another 4xx) | bad_response
-    (an answer that is not the contract's)."""
+    (an answer that is not the contract's). `error`: central's stable word, if it gave one
+    (e.g. `token_expired`)."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, error: str | None = None):
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.error = kind, error
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str
+    role: str  # at enrolment; "" from a renewal
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ class Central:
         except ValueError:
             answer = None
         if status in (401, 403):
-            raise SyncError("auth", f"{method} {path}: {status} {_detail(answer)}")
+            raise SyncError("auth", f"{method} {path}: {status} {_detail(answer)}", _word(answer))
         if status >= 500 or status in (408, 429):
             raise SyncError("offline", f"{method} {path}: {status} {_detail(answer)}")
         return status, answer
@@ -75,13 +86,24 @@ class Central:
         status, answer = self.request("GET", "/api/v1/health")
         return status == 200 and isinstance(answer, dict) and answer.get("ok") is True
 
-    def enroll(self, code: str, device_uid: str, prefix: str, public_key: bytes) -> dict:
+    def enroll(self, code: str, device_uid: str, prefix: str, signing_key) -> Token:
+        """Trade the one-time code for a token, proving this device holds `signing_key` (its
+        Ed25519PrivateKey: the one its ticket codes are signed with). The role comes back too."""
+        public_key = base64.b64encode(signing_key.public_key().public_bytes_raw()).decode("ascii")
+        signature = signing_key.sign(proof_message(code, device_uid, prefix, public_key))
         status, answer = self.request("POST", "/api/v1/enroll", {
-            "code": code, "device_uid": device_uid, "prefix": prefix,
-            "public_key": base64.b64encode(public_key).decode("ascii")})
-        if status != 200 or not isinstance(answer, dict) or not answer.get("token"):
+            "code": code, "device_uid": device_uid, "prefix": prefix, "public_key": public_key,
+            "signature": base64.b64encode(signature).decode("ascii")})
+        if status != 200:
             raise SyncError("refused", f"enrolment refused: {status} {_detail(answer)}")
-        return answer
+        return _token(answer, "enroll")
+
+    def renew_token(self) -> Token:
+        """A new token for this device (the current one stays good until the new one is used)."""
+        status, answer = self.request("POST", "/api/v1/token")
+        if status != 200:
+            raise SyncError("refused", f"token renewal refused: {status} {_detail(answer)}", _word(answer))
+        return _token(answer, "token")
 
     def push(self, events: list[dict]) -> PushAnswer:
         status, answer = self.request("POST", "/api/v1/events", {"events": events})
@@ -102,6 +124,24 @@ class Central:
         if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("changes"), list):
             raise SyncError("bad_response" if status == 200 else "refused", f"changes: {status} {_detail(answer)}")
         return answer["changes"], int(answer.get("next", after)), bool(answer.get("more"))
+
+
+def _token(answer, call: str) -> Token:
+    try:
+        return Token(str(answer["token"]), answer.get("role", ""), _utc(answer["expires_at"]))
+    except (TypeError, KeyError, ValueError):
+        raise SyncError("bad_response", f"{call}: no token and expiry in the answer") from None
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a time without its zone")
+    return moment.astimezone(UTC)
+
+
+def _word(answer) -> str | None:
+    return str(answer["error"]) if isinstance(answer, dict) and answer.get("error") else None
 
 
 def _detail(answer) -> str:

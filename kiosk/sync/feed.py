@@ -4,8 +4,15 @@ A page of changes is applied in one transaction with the cursor that follows it:
 between the two cannot skip a change or apply one twice. Changes made of device events
 (tickets, steps, ratings, follow-ups) are read with their shared definition
 (kiosk/domain/events.py), checked as central checked them; a ticket is stored the one way
-every path stores one (kiosk/store/tickets.py). A node never stops on a change it cannot
-apply: it logs why and goes on (a step whose ticket is not here yet is held until it comes).
+every path stores one (kiosk/store/tickets.py).
+
+A node never stops on a change it cannot apply. Each change is applied in a savepoint of its
+own; whatever fails in it (a ticket number this node has under another ticket, a reference to
+nothing, a payload not of its kind's shape, a kind newer than this software) rolls back that
+change alone, which is parked with the reason (kiosk/store/parked.py, `kiosk sync --parked`),
+and the cursor moves past it with the rest of the page. Only the disk failing (full, read-only,
+damaged) fails the page: then nothing of it is applied and the pass is tried again. A step
+whose ticket is not here yet is held until the ticket comes.
 """
 
 from __future__ import annotations
@@ -14,13 +21,17 @@ import base64
 import hashlib
 import json
 import logging
+import traceback
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import msgspec
+import peewee
 from msgspec.structs import replace
 
-from db.inserts import insert
+from db.backup import problem_kind
+from db.inserts import insert, insert_many
 from db.models import (
     CatalogVersion,
     Clerk,
@@ -32,16 +43,17 @@ from db.models import (
     IntakeLine,
     Ticket,
     TicketEvent,
-    TicketLine,
     database_proxy,
     utc_now,
 )
 from kiosk.domain import events
 from kiosk.domain.catalog import parse_csv, to_csv
 from kiosk.domain.fees import LineRequest
+from kiosk.domain.voiding import EventVoided
 from kiosk.store.catalog import import_rows
 from kiosk.store.desk import STATUSES
 from kiosk.store.organisations import learn as learn_organisations
+from kiosk.store.parked import park
 from kiosk.store.tickets import (
     CUSTOMER_FIELDS,
     LINE_TEXTS,
@@ -52,9 +64,14 @@ from kiosk.store.tickets import (
     clean_field,
     estimate_json,
     foreign_device,
+    has_step,
+    line_ids,
     price_again,
+    set_status,
     store_ticket,
+    stored_ticket,
 )
+from kiosk.store.voiding import undo as undo_voided
 from kiosk.sync.settings import CURSOR, put_setting, setting
 
 log = logging.getLogger(__name__)
@@ -76,28 +93,70 @@ class Applied:
     followups_closed: int = 0  # follow-ups closed elsewhere, closed here too
     followups_ignored: int = 0  # a close of a follow-up unknown here, or closed here already
     organisations: int = 0  # customer organisations' names new here (the customer screen completes them)
+    parked: int = 0  # changes that failed here: kept aside with the reason (`kiosk sync --parked`)
+    voided: int = 0  # steps, tickets, ratings, closes of a revoked device undone here (event.voided)
 
 
 def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applied:
-    """Apply a page of the feed and move the cursor past it, in one transaction."""
+    """Apply a page of the feed and move the cursor past it, in one transaction; a change
+    that fails is parked (see the module's docstring)."""
     applied = Applied()
     with database_proxy.atomic():
         for change in changes:
-            kind, data, seq = change.get("kind"), change.get("data") or {}, int(change.get("seq", 0))
+            if not isinstance(change, dict):
+                _park(None, None, change, "malformed: a change that is not an object", applied)
+                continue
+            kind, data, seq = change.get("kind"), change.get("data") or {}, change.get("seq")
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                _park(None, kind, change, "malformed: a change without a whole-number seq", applied)
+                continue
             _apply(kind, data, seq, own_uid, applied)
         put_setting(CURSOR, str(max(next_cursor, cursor())))
     return applied
 
 
 def _apply(kind: str | None, data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """One change, in a savepoint of its own: applied whole, or rolled back and parked."""
     handler = _HANDLERS.get(kind)
     if handler is None:
-        log.info("change %s of kind %r ignored (newer central?)", seq, kind)
+        _park(seq, kind, data, "unknown kind", applied)  # a newer central's: a later version may apply it
         return
     try:
-        handler(data, seq, own_uid, applied)
-    except msgspec.ValidationError as e:  # checked before anything of it is written
-        log.warning("change %s of kind %r is not of its kind's shape (%s); skipped", seq, kind, e)
+        with database_proxy.atomic():
+            handler(data, seq, own_uid, applied)
+    except Exception as e:  # whatever one change does, the feed goes on
+        if problem_kind(e) is not None:
+            raise  # the disk, not the change: nothing of the page is applied, the pass is tried again
+        _park(seq, kind, data, _reason(e), applied)
+
+
+def _park(seq: int | None, kind, data, reason: str, applied: Applied) -> None:
+    park(seq, kind if isinstance(kind, str) else None, data, reason)
+    applied.parked += 1
+    log.warning("change %s of kind %r parked: %s", seq, kind, reason)
+
+
+class NotApplicable(Exception):
+    """A change a handler will not apply, with the reason it is parked with (no personal data)."""
+
+
+def _reason(error: Exception) -> str:
+    """Why a change failed, in words with no personal data in them: SQLite's constraint
+    messages and msgspec's shape errors name only columns, types and paths; for anything
+    else, the error's type and where it was raised, not its message (it may quote a value)."""
+    if isinstance(error, NotApplicable):
+        return str(error)
+    if isinstance(error, peewee.IntegrityError):
+        return f"conflict: {error}"
+    if isinstance(error, msgspec.ValidationError):
+        return f"malformed: {error}"
+    if isinstance(error, KeyError):
+        return f"malformed: no {error}"
+    if isinstance(error, TextRefused):
+        return f"malformed: {error}"
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"failed: {type(error).__name__}{where}"
 
 
 # ---- devices and the fee schedule: central's own changes ------------------------------------------
@@ -160,9 +219,9 @@ def _ticket_registered(data: dict, seq: int, own_uid: str, applied: Applied) -> 
                     seq, t.number, e)
         return
     t = registered.ticket
-    existing = Ticket.get_or_none(Ticket.uid == t.uid)
+    existing = stored_ticket(t.uid)
     if existing is not None:
-        if existing.device.uid != own_uid:
+        if existing.device_uid != own_uid:
             Customer.update(**{name: getattr(registered.customer, name) or "" for name in CUSTOMER_FIELDS}).where(
                 Customer.id == existing.customer_id).execute()
             Ticket.update(pickup=t.pickup or existing.pickup, certificates=t.certificates or 1,
@@ -181,9 +240,10 @@ def _ticket_registered(data: dict, seq: int, own_uid: str, applied: Applied) -> 
         return
     store_ticket(registered, catalog, estimate_json(priced), priced.quoted_lines)
     applied.tickets += 1
-    for held in HeldChange.select().where(HeldChange.ticket_uid == t.uid).order_by(HeldChange.seq):
-        held.delete_instance()
-        _apply("ticket.event", json.loads(held.data), held.seq, own_uid, applied)
+    for held_seq, held_data in database_proxy.execute_sql(
+            "SELECT seq, data FROM held_change WHERE ticket_uid = ? ORDER BY seq", (t.uid,)).fetchall():
+        HeldChange.delete_by_id(held_seq)
+        _apply("ticket.event", json.loads(held_data), held_seq, own_uid, applied)
 
 
 def _ticket_event(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
@@ -192,18 +252,18 @@ def _ticket_event(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
     the first one here stays; central's history keeps both. Status only moves forward."""
     if data.get("device") == own_uid:
         return  # our own step, already here
-    ticket = Ticket.get_or_none(Ticket.uid == data["ticket"])
+    kind = data.get("kind")
+    if kind not in events.STEPS:
+        raise NotApplicable("unknown kind")  # a step newer than this software: parked for a later version
+    # Its shape before all else: a malformed step is parked at once, never held for a ticket.
+    step = events.read(events.STEPS[kind], {k: v for k, v in data.items() if k != "kind"})
+    ticket = stored_ticket(step.ticket)
     if ticket is None:
-        HeldChange.insert(seq=seq, ticket_uid=data["ticket"],
+        HeldChange.insert(seq=seq, ticket_uid=step.ticket,
                           data=json.dumps(data, ensure_ascii=False)).on_conflict_ignore().execute()
         applied.held += 1
         return
-    kind = data["kind"]
-    if kind not in events.STEPS:
-        return
-    step = events.read(events.STEPS[kind], {k: v for k, v in data.items() if k != "kind"})
-    if TicketEvent.select().where((TicketEvent.uid == step.event)
-                                  | ((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == kind))).exists():
+    if has_step(ticket.id, kind, step.event):
         return
     # What the desk kept with its own ticket_event (kiosk/store/desk.py _step), with the clerk's name.
     details = {k: v for k, v in data.items() if k not in ("event", "ticket", "number", "kind", "device", "at")}
@@ -213,21 +273,20 @@ def _ticket_event(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
     if isinstance(step, events.Received):
         _intake_lines(event_id, ticket.id, step)
     if STATUSES.index(kind) > STATUSES.index(ticket.status):
-        Ticket.update(status=kind).where(Ticket.id == ticket.id).execute()
+        set_status(ticket.id, kind)
     applied.steps += 1
 
 
 def _intake_lines(event_id: int, ticket_id: int, step: events.Received) -> None:
     """The other desk's intake, its line ids mapped to this node's lines by position."""
-    local = [ln.id for ln in TicketLine.select(TicketLine.id).where(TicketLine.ticket == ticket_id)
-             .order_by(TicketLine.position)]
+    local = line_ids(ticket_id)
     amounts = iter(ln.get("amount_fen") for ln in (step.estimate or {}).get("lines", []))
-    for position, ln in enumerate(step.lines or []):
-        mapped = local[position] if ln.ticket_line_id is not None and position < len(local) else None
-        insert(IntakeLine, event=event_id, ticket_line=mapped, position=position, code=ln.code,
-               quantity=ln.quantity, service=ln.service, use=ln.use, condition=ln.condition,
-               accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused,
-               amount_fen=None if ln.refused else next(amounts, None))
+    insert_many(IntakeLine, [
+        {"event": event_id, "ticket_line": local[position] if ln.ticket_line_id is not None and position < len(local)
+         else None, "position": position, "code": ln.code, "quantity": ln.quantity, "service": ln.service,
+         "use": ln.use, "condition": ln.condition, "accessories": ln.accessories, "serial_number": ln.serial_number,
+         "refused": ln.refused, "amount_fen": None if ln.refused else next(amounts, None)}
+        for position, ln in enumerate(step.lines or [])])
 
 
 # ---- feedback and follow-ups: kiosk/store/feedback.py's events, as central publishes them to desks --
@@ -239,11 +298,11 @@ def _feedback_given(data: dict, seq: int, own_uid: str, applied: Applied) -> Non
     ticket): kept, without the ticket link but with its number, so neither the rating nor the
     page is lost."""
     given = events.read(events.FeedbackGiven, data)
-    if Feedback.select().where(Feedback.uid == given.feedback).exists():
+    if _found("SELECT 1 FROM feedback WHERE uid = ?", given.feedback):
         return
     number = given.number or None
-    ticket = Ticket.get_or_none(Ticket.uid == given.ticket) if given.ticket else None
-    if ticket is not None and Feedback.select().where(Feedback.ticket == ticket.id).exists():
+    ticket = stored_ticket(given.ticket) if given.ticket else None
+    if ticket is not None and _found("SELECT 1 FROM feedback WHERE ticket_id = ?", ticket.id):
         log.info("change %s: ticket %s is rated here already; rating %s kept without the link", seq, number,
                  given.feedback)
         ticket = None
@@ -257,10 +316,16 @@ def _feedback_given(data: dict, seq: int, own_uid: str, applied: Applied) -> Non
         picked_up_device=picked_up.device if picked_up else None,
         picked_up_clerk=picked_up.clerk if picked_up else None, created_at=given.at, ticket_number=number)
     followup = given.followup
-    if followup and not Followup.select().where(Followup.uid == followup.uid).exists():
+    if followup and not _found("SELECT 1 FROM followup WHERE uid = ?", followup.uid):
         insert(Followup, uid=followup.uid, feedback=feedback_id, due_on=followup.due_on, status="open", call_note="",
                created_at=given.at)
     applied.feedback += 1
+
+
+def _found(sql: str, *params) -> bool:
+    """Whether the query finds a row. In plain SQL: building the ORM's query costs more than
+    running it, for every change a desk catching up applies."""
+    return database_proxy.execute_sql(sql, params).fetchone() is not None
 
 
 def _followup_closed(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
@@ -293,6 +358,15 @@ def _organisations_known(data: dict, seq: int, own_uid: str, applied: Applied) -
     applied.organisations += learn_organisations(events.read(events.OrganisationsKnown, data).names, utc_now())
 
 
+# ---- a revoked device's events voided at central (central/voiding.py) ----------------------------------
+
+
+def _events_voided(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """What those events did here is undone (kiosk/store/voiding.py): a step removed and the
+    ticket's status recomputed, a forged ticket, rating or follow-up close taken back."""
+    applied.voided += undo_voided(events.read(EventVoided, data), own_uid)
+
+
 _HANDLERS = {
     "device.key": _device_key,
     "device.revoked": _device_revoked,
@@ -302,4 +376,5 @@ _HANDLERS = {
     "feedback.given": _feedback_given,
     "followup.closed": _followup_closed,
     "organisation.known": _organisations_known,
+    "event.voided": _events_voided,
 }

@@ -1,11 +1,12 @@
 """Where sync keeps its state in the device's `setting` table: the enrolment (central's URL,
-this device's token and role) and the change feed's cursor."""
+this device's token, when it expires, and its role) and the change feed's cursor."""
 
 from __future__ import annotations
 
 from db.models import Setting
 
 URL, TOKEN, ROLE, CURSOR = "central.url", "central.token", "central.role", "sync.cursor"
+TOKEN_EXPIRES = "central.token_expires_at"  # ISO 8601 with its zone
 
 
 def setting(key: str, default: str | None = None) -> str | None:

@@ -62,14 +62,17 @@ def _load(ticket_id):
 
 
 def _lookup(text):
-    """What the scan names; a valid ticket this desk has never seen is taken from its code."""
+    """What the scan names; a valid ticket this desk has never seen is taken from its code;
+    one whose number another ticket here holds is set aside, never shown as that other one."""
     from dataclasses import replace
 
-    from kiosk.store.desk import identify, import_ticket
+    from kiosk.store.desk import identify, import_ticket, set_aside
 
     result = identify(text)
     if result.error == "not_local":
         result = replace(result, ticket_id=import_ticket(text), error="imported")
+    elif result.error == "number_taken":
+        set_aside(text, result.record)
     if result.ticket_id is None:
         return result, None, ()
     return (result, *_load(result.ticket_id))
@@ -149,7 +152,8 @@ class CounterScreen(KioskScreen):
         result = message.result
         if result.ticket_id is None:
             self.summary, self.steps = None, ()
-            self.message = (DESK_SCAN_ERRORS[result.error], {})
+            number = getattr(result.record, "number", None)
+            self.message = (DESK_SCAN_ERRORS[result.error], {"number": number} if number else {})
         else:
             self.summary, self.steps = message.summary, message.steps
             self.message = ("desk.imported", {}) if result.error == "imported" else self.found_message()

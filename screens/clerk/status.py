@@ -25,10 +25,15 @@ def status_line(printer, sync, lang: str) -> str:
     if sync is None or not sync.enrolled:
         parts.append(t("status.sync.standalone", lang))
     else:
-        parts.append(t("sync.offline" if sync.online is False else "sync.online", lang))
+        if sync.problem:
+            parts.append(t("status.sync.problem", lang, problem=sync.problem))
+        else:
+            parts.append(t("sync.offline" if sync.online is False else "sync.online", lang))
         parts.append(t("status.sync.waiting", lang, count=sync.waiting))
         if sync.parked:
             parts.append(t("status.sync.parked", lang, count=sync.parked))
+        if sync.changes_parked:
+            parts.append(t("status.sync.changes_parked", lang, count=sync.changes_parked))
         parts.append(t("status.sync.last", lang, time=f"{sync.last_sync:%H:%M}") if sync.last_sync
                      else t("status.sync.never", lang))
     return " · ".join(parts)

@@ -77,3 +77,20 @@ def client(storage):
 
     with TestClient(create_app(storage)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def central_clock(monkeypatch):
+    """Central's clock for its token rules (enrolment, expiry, renewal), moved by the test:
+    `central_clock.now += timedelta(...)`. Central in this process (TestClient, or uvicorn in a
+    thread) reads it."""
+    import central.devices
+    import central.tokens
+    from kiosk.domain.clock import utc_now
+
+    class Clock:
+        now = utc_now()
+
+    monkeypatch.setattr(central.tokens, "utc_now", lambda: Clock.now)
+    monkeypatch.setattr(central.devices, "utc_now", lambda: Clock.now)
+    return Clock

@@ -10,16 +10,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from central.devices import add_device
+from kiosk.domain.enrolment import proof_message
 
 T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 
 
-def public_key() -> str:
-    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return base64.b64encode(raw).decode()
+def public_key(key: Ed25519PrivateKey | None = None) -> str:
+    """Base64 of the raw public key of `key` (default: a new one)."""
+    return base64.b64encode((key or Ed25519PrivateKey.generate()).public_key().public_bytes_raw()).decode()
+
+
+def proof(key: Ed25519PrivateKey, code: str, uid: str, prefix: str) -> str:
+    """What a device signs to enrol (kiosk/domain/enrolment.py), signed with `key`, in base64."""
+    return base64.b64encode(key.sign(proof_message(code, uid, prefix, public_key(key)))).decode()
+
+
+def signed_enrolment(code: str, uid: str, prefix: str, key: Ed25519PrivateKey | None = None) -> dict:
+    """An enrolment as a device sends it (the body of POST /api/v1/enroll, the keywords of
+    central.devices.enroll): its key's public half and the proof it holds the private one."""
+    key = key or Ed25519PrivateKey.generate()
+    return {"code": code, "device_uid": uid, "prefix": prefix, "public_key": public_key(key),
+            "signature": proof(key, code, uid, prefix)}
 
 
 @dataclass
@@ -30,6 +43,7 @@ class Node:
     token: str
     key: str
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    private_key: Ed25519PrivateKey | None = None  # to enrol again as itself
 
     @property
     def headers(self) -> dict:
@@ -98,15 +112,16 @@ def event(kind: str, at: datetime, payload: dict) -> dict:
 _prefixes = itertools.count(1)
 
 
-def enrol(client, storage, role: str = "kiosk", prefix: str | None = None, name: str = "") -> Node:
-    code = add_device(storage, role, name)
-    uid, key = str(uuid.uuid4()), public_key()
+def enrol(client, storage, role: str = "kiosk", prefix: str | None = None, name: str = "",
+          site: str | None = None) -> Node:
+    """A device enrolled as `kiosk enroll` does it (`site`: one of central's sites, default the first)."""
+    code, key, uid = add_device(storage, role, name, site=site), Ed25519PrivateKey.generate(), str(uuid.uuid4())
     prefix = prefix or f"P{next(_prefixes)}"
-    got = client.post("/api/v1/enroll", json={"code": code, "device_uid": uid, "prefix": prefix, "public_key": key})
+    got = client.post("/api/v1/enroll", json=signed_enrolment(code, uid, prefix, key))
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["device_uid"] == uid and body["role"] == role
-    return Node(uid, prefix, role, body["token"], key)
+    return Node(uid, prefix, role, body["token"], public_key(key), private_key=key)
 
 
 def push(client, node: Node, *events: dict):

@@ -13,7 +13,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.store.catalog import demo_csv
 
-from .nodes import public_key
+from .nodes import signed_enrolment
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_add_device_enrol_list_and_revoke(central):
 
     storage = open_storage(f"sqlite:///{central.db}")
     uid = str(uuid.uuid4())
-    enroll(storage, code, uid, "K1", public_key())
+    enroll(storage, **signed_enrolment(code, uid, "K1"))
     status, out, _ = central("devices", "--json")
     listed = json.loads(out)
     assert status == 0 and [(d["uid"], d["name"], d["role"], d["prefix"]) for d in listed] == [
@@ -57,7 +57,7 @@ def test_add_device_enrol_list_and_revoke(central):
 
 def test_messages_in_english(central):
     status, _, err = central("add-device", "--role", "clerk", lang="en")
-    assert status == 0 and "Enrolment code (clerk, valid 7 days, once)" in err
+    assert status == 0 and "Enrolment code (clerk, site main, valid 7 days, once)" in err
     assert central("devices", lang="en")[2] == "No devices enrolled yet\n"
 
 

@@ -148,9 +148,11 @@ def test_the_pages_mark_overdue_mask_phones_in_html_and_not_in_the_csv(client, s
 
 def test_bad_spans_are_refused(client, storage):
     headers = office(storage)
-    for within in ("0d", "x", "3661", "30y", ""):
+    for within in ("0d", "x", "3661", "30y", "523w", "030d"):
         assert client.get("/api/v1/office/due", params={"within": within}, headers=headers).status_code == 422
         assert client.get("/office/due.csv", params={"within": within}, headers=headers).status_code == 422
+    # blank is the default, as in the page's form (the description's pattern says so)
+    assert client.get("/api/v1/office/due", params={"within": " "}, headers=headers).json()["within_days"] == 30
     for params in ({"within": "30y"}, {"within": "0"}, {"overdue": "maybe"}):
         page = client.get("/office/due", params=params, headers=headers)
         assert page.status_code == 422 and ("within" in page.text or "overdue" in page.text)

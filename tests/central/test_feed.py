@@ -73,9 +73,9 @@ def test_change_data_as_the_contract_says(client, storage):
     reg = kiosk.registered()
     ticket, number = reg["payload"]["ticket"]["uid"], reg["payload"]["ticket"]["number"]
     push(client, kiosk, reg)
-    steps = [kiosk.step("received", ticket, number)]  # the kiosk has no desk, but the shape is the same
-    steps[0]["payload"]["device"] = kiosk.uid
-    push(client, kiosk, *steps)
+    other_desk = enrol(client, storage, "clerk", prefix="D2")
+    steps = [other_desk.step("received", ticket, number)]
+    push(client, other_desk, *steps)
     import_catalog(storage, demo_csv(), "demo.csv")
     revoke(storage, kiosk.uid)
     changes, _ = pull_all(client, desk)
@@ -110,12 +110,12 @@ def test_the_cursor_pages_and_resumes(client, storage):
 
 
 def test_a_kiosk_cursor_skips_over_what_it_does_not_get(client, storage):
-    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
-    push(client, desk, desk.registered())  # shapes allow a desk to register too
+    kiosk, other = enrol(client, storage), enrol(client, storage)
+    push(client, other, other.registered())
     push(client, kiosk, *[kiosk.registered() for _ in range(5)])
     changes, cursor = pull_all(client, kiosk)
-    # The organisation's name the desk's registration brought (names go to every device); the
-    # kiosk's own pushes brought it again, not published again.
+    # The organisation's name the other kiosk's registration brought (names go to every device);
+    # this kiosk's own pushes brought it again, not published again.
     assert kinds(changes) == ["device.key", "device.key", "organisation.known"]
     with storage.read() as tx:
         clock = tx.one("SELECT seq FROM feed_clock")[0]

@@ -18,7 +18,7 @@ import pytest
 from central.devices import add_device
 from central.server import serve_in_thread
 
-from .nodes import Node, public_key
+from .nodes import Node, signed_enrolment
 
 
 def call(url: str, path: str, body=None, token: str | None = None) -> tuple[int, dict]:
@@ -38,11 +38,10 @@ def round_trip(url: str, kiosk_code: str, clerk_code: str) -> None:
     """Enrol a kiosk and a desk, push, repeat, pull: the whole protocol once."""
     nodes = []
     for code, prefix in ((kiosk_code, "H1"), (clerk_code, "H2")):
-        uid, key = str(uuid.uuid4()), public_key()
-        status, got = call(url, "/api/v1/enroll", {"code": code, "device_uid": uid, "prefix": prefix,
-                                                   "public_key": key})
+        enrolment = signed_enrolment(code, str(uuid.uuid4()), prefix)
+        status, got = call(url, "/api/v1/enroll", enrolment)
         assert status == 200, got
-        nodes.append(Node(uid, prefix, got["role"], got["token"], key))
+        nodes.append(Node(enrolment["device_uid"], prefix, got["role"], got["token"], enrolment["public_key"]))
     kiosk, desk = nodes
     batch = [kiosk.registered() for _ in range(20)]
     for _ in range(2):

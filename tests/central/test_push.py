@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from central.devices import revoke
 
@@ -75,7 +76,8 @@ def test_a_device_may_only_push_its_own_events(client, storage):
 def test_bad_fields_are_named(client, storage):
     kiosk = enrol(client, storage)
     cases = {
-        "created_at: the time has no UTC offset": lambda e: e.update(created_at="2026-11-24T09:30:00"),
+        "created_at: not an ISO-8601 time with a UTC offset": lambda e: e.update(created_at="2026-11-24T09:30:00"),
+        "created_at: not an ISO-8601": lambda e: e.update(created_at="2026-11-24 09:30+08:00"),  # as the schema says
         "uid: 1–64": lambda e: e.update(uid="x" * 65),
         "payload.customer.organisation: expected text, not blank":
             lambda e: e["payload"]["customer"].update(organisation=" "),
@@ -152,15 +154,16 @@ def raw_push(client, node, events_json: str):
 
 
 def test_control_characters_anywhere_in_a_payload_are_refused_and_lookalikes_are_not(client, storage):
-    kiosk = enrol(client, storage)
-    refused = {"an unknown field": lambda p: p.update(note="a\tb"),
-               "deep down": lambda p: p["lines"][0].update(extra={"list": ["ok", "x\u0001y"]}),
-               "a key": lambda p: p["customer"].update({"k\u0007": 1}),
-               "a raw DEL": lambda p: p["customer"].update(contact="del\u007f")}
-    for where, spoil in refused.items():
-        bad = kiosk.registered()
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    refused = {"a field": (kiosk, lambda p: p["customer"].update(address="a\tb")),
+               "in a list": (kiosk, lambda p: p["lines"][0].update(model="x\u0001y")),
+               "deep down": (desk, lambda p: p.update(estimate={"list": ["ok", {"x": "x\u0001y"}]})),
+               "a key": (desk, lambda p: p.update(estimate={"k\u0007": 1})),
+               "a raw DEL": (kiosk, lambda p: p["customer"].update(contact="del\u007f"))}
+    for where, (node, spoil) in refused.items():
+        bad = node.registered() if node is kiosk else node.step("received", str(uuid.uuid4()), "X-261124-0001")
         spoil(bad["payload"])
-        got = push(client, kiosk, bad)
+        got = push(client, node, bad)
         assert got.status_code == 422 and "contains control characters" in got.json()["rejected"][0]["error"], where
     fine = kiosk.registered()
     fine["payload"]["customer"]["address"] = "C:\\new\\table 中文 \u2028 \"quoted\""  # a backslash, then n
@@ -193,10 +196,14 @@ def test_text_the_database_would_choke_on_is_refused_by_uid_not_with_a_500(clien
 def test_a_payload_is_stored_and_relayed_as_sent(client, storage):
     kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
     reg = kiosk.registered()
-    reg["payload"]["from_a_newer_kiosk"] = {"nested": [1, 2.5, None, True], "文字": "保留"}
+    reg["payload"]["customer"]["address"] = "贵阳市 \u2028 \"quoted\" C:\\new"
     push(client, kiosk, reg)
-    changes, _ = pull_all(client, desk)
+    step = desk.step("received", reg["payload"]["ticket"]["uid"], reg["payload"]["ticket"]["number"])
+    step["payload"]["estimate"] = {"nested": [1, 2.5, None, True], "文字": "保留"}  # a free-form field
+    push(client, desk, step)
+    changes, _ = pull_all(client, enrol(client, storage, "clerk"))
     assert [c["data"] for c in changes if c["kind"] == "ticket.registered"] == [reg["payload"]]
+    assert [c["data"] for c in changes if c["kind"] == "ticket.event"] == [step["payload"] | {"kind": "received"}]
 
 
 def test_content_type_must_be_json(client, storage):

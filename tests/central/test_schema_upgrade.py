@@ -1,27 +1,33 @@
-"""Schema 1 -> 2: a database made by the first central upgrades when central starts (the
-index on event (kind, created_at)); the feedback pushed before the upgrade reaches the desks."""
+"""Schema upgrades when central starts. 1 -> 2: the index on event (kind, created_at), and the
+feedback pushed before the upgrade reaches the desks. 3 -> 4: the tickets registered before get
+their owners, the first registration of a duplicated number keeping it."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
 from central import schema
+from central.auth import hash_secret
 from central.schema import open_storage
 from central.storage import Storage, StorageError
 
-from .nodes import enrol, pull_all, push
+from .nodes import T0, Node, enrol, pull_all, push
 
 
-def make_v1(url: str) -> None:
-    """A database exactly as schema 1 made it."""
+def make_v1(url: str, upgrades: int = 1) -> None:
+    """A database exactly as schema 1 made it (and its upgrades up to `upgrades`)."""
     storage = Storage(url)
     try:
         with storage.transaction() as tx:
             for statement in schema.TABLES:
                 tx.execute(statement.format(**schema.TYPES[storage.dialect]))
-            tx.execute("INSERT INTO central_meta (key, value) VALUES ('schema_version', '1')")
+            for version in range(2, upgrades + 1):
+                for statement in schema.UPGRADES[version]:
+                    tx.execute(statement.format(**schema.TYPES[storage.dialect]))
+            tx.execute("INSERT INTO central_meta (key, value) VALUES ('schema_version', ?)", (str(upgrades),))
     finally:
         storage.close()
 
@@ -41,11 +47,11 @@ def version(storage) -> int:
 
 
 def test_a_new_database_has_the_latest_schema(storage):
-    assert schema.SCHEMA_VERSION == 3 and version(storage) == 3
+    assert schema.SCHEMA_VERSION == 4 and version(storage) == 4
     assert "event_kind" in indexes(storage)
 
 
-def test_a_version_1_database_upgrades_on_start_and_publishes_the_feedback_it_held(database_url):
+def test_a_version_1_database_upgrades_on_start_and_publishes_the_feedback_it_held(database_url, monkeypatch):
     from fastapi.testclient import TestClient
 
     from central.app import create_app
@@ -71,13 +77,17 @@ def test_a_version_1_database_upgrades_on_start_and_publishes_the_feedback_it_he
 
     upgraded = open_storage(database_url)  # what `kiosk central serve` does first
     try:
-        assert version(upgraded) == 3 and "event_kind" in indexes(upgraded)
+        assert version(upgraded) == 4 and "event_kind" in indexes(upgraded)
         assert open_storage(database_url).close() is None  # a second start: nothing to do
         with TestClient(create_app(upgraded)) as client:
             desk = enrol(client, upgraded, "clerk")
             changes, _ = pull_all(client, desk)
             assert [(c["kind"], c["data"]) for c in changes if not c["kind"].startswith("device.")] == [
                 ("feedback.given", {"feedback": "f1", "rating": 1}), ("followup.closed", {"followup": "u1"})]
+            # What the devices pushed then was the one site's: a site added later is not sent it.
+            monkeypatch.setenv("CENTRAL_SITES", "main,east")
+            east = enrol(client, upgraded, "clerk", site="east")
+            assert [c["kind"] for c in pull_all(client, east)[0] if not c["kind"].startswith("device.")] == []
             kiosk = enrol(client, upgraded)
             assert push(client, kiosk, kiosk.feedback(5)).status_code == 200
             assert [c["kind"] for c in pull_all(client, desk)[0]][-1] == "feedback.given"
@@ -88,7 +98,54 @@ def test_a_version_1_database_upgrades_on_start_and_publishes_the_feedback_it_he
 def test_a_newer_database_is_refused(database_url):
     storage = open_storage(database_url)
     with storage.transaction() as tx:
-        tx.execute("UPDATE central_meta SET value = '4' WHERE key = 'schema_version'")
+        tx.execute("UPDATE central_meta SET value = '5' WHERE key = 'schema_version'")
     storage.close()
-    with pytest.raises(StorageError, match="schema 4"):
+    with pytest.raises(StorageError, match="schema 5"):
         open_storage(database_url)
+
+
+def test_a_version_3_database_with_a_duplicate_number_upgrades_and_the_first_registration_keeps_it(database_url):
+    """Before schema 4 central took a restored kiosk's reissued number (and a registration of a
+    ticket uid it held). The upgrade gives each ticket uid and number to the registration that
+    arrived first, lists the others, and from then on a push of a held number is refused."""
+    from fastapi.testclient import TestClient
+
+    from central.app import create_app
+
+    make_v1(database_url, upgrades=3)
+    storage = Storage(database_url)
+    kiosk = Node(str(uuid.uuid4()), "OLDK", "kiosk", "old-kiosk-token", "k")
+    first = kiosk.registered(number="OLDK-261124-0001")
+    again = kiosk.registered(number="OLDK-261124-0001")  # restored from a backup: the number reissued
+    taken = kiosk.registered(ticket=first["payload"]["ticket"]["uid"], number="OLDK-261124-0009")
+    other = kiosk.registered(number="OLDK-261124-0002")
+    with storage.transaction() as tx:
+        tx.execute("INSERT INTO device (uid, name, role, prefix, public_key, token_hash, enrolled_at) "
+                   "VALUES (?, '', 'kiosk', 'OLDK', 'k', ?, '2026-11-01T00:00:00+00:00')",
+                   (kiosk.uid, hash_secret(kiosk.token)))
+        for e in (first, again, taken, other):  # as schema 3 stored them, in this order
+            tx.execute("INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, payload) "
+                       "VALUES (?, 'ticket.registered', 1, ?, 0, ?, ?, ?)",
+                       (e["uid"], e["payload"]["ticket"]["uid"], e["created_at"], e["created_at"],
+                        json.dumps(e["payload"])))
+    storage.close()
+
+    upgraded = open_storage(database_url)
+    try:
+        assert version(upgraded) == 4
+        with upgraded.read() as tx:
+            owners = tx.all("SELECT uid, number, device_id, site FROM ticket ORDER BY number")
+            listed = json.loads(tx.one("SELECT value FROM central_meta WHERE key = 'duplicate_registrations'")[0])
+        assert owners == [(first["payload"]["ticket"]["uid"], "OLDK-261124-0001", 1, "main"),
+                          (other["payload"]["ticket"]["uid"], "OLDK-261124-0002", 1, "main")]
+        assert [(d["event"], d["number"], d["kept"]) for d in listed] == [
+            (again["uid"], "OLDK-261124-0001", first["uid"]), (taken["uid"], "OLDK-261124-0009", first["uid"])]
+        with TestClient(create_app(upgraded)) as client:
+            reissued = kiosk.registered(number="OLDK-261124-0002", at=T0)
+            got = push(client, kiosk, reissued)  # the kiosk's own token, issued before schema 4
+            assert got.status_code == 422
+            assert got.json()["rejected"][0]["error"].startswith("number_taken: payload.ticket.number")
+            assert push(client, kiosk, kiosk.registered(number="OLDK-261124-0003")).status_code == 200
+            assert push(client, kiosk, first).json() == {"acked": [first["uid"]]}  # a repeat: acked as ever
+    finally:
+        upgraded.close()

@@ -157,7 +157,6 @@ async def test_a_registration_and_its_sync_log_no_personal_data(root_logger, tmp
     from db.connection import open_database
     from db.models import OutboxEvent, Ticket
     from kiosk.store.catalog import ensure_catalog
-    from kiosk.store.keys import own_public_key
     from kiosk.store.registration import ensure_device
     from kiosk.sync.enrolment import enroll, enrolment
     from tests.kiosk_pilot import CUSTOMER, make_app, next_sync, register_one, settle
@@ -172,7 +171,7 @@ async def test_a_registration_and_its_sync_log_no_personal_data(root_logger, tmp
             db = open_database(path)
             ensure_catalog()
             device = ensure_device("K1")
-            enroll(central.url, add_device(store, "kiosk"), device, own_public_key(device.uid))
+            enroll(central.url, add_device(store, "kiosk"), device)
             token = enrolment().token
             db.close()
 

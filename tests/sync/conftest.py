@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("fastapi", reason="sync tests need the central extra: pip install -e '.[test]'")
 
-from tests.central.conftest import database_url, pg_schema_url, storage  # noqa: F401 - fixtures
+from tests.central.conftest import central_clock, database_url, pg_schema_url, storage  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -45,11 +45,10 @@ class Node:
 
     def enroll(self, central) -> None:
         from central.devices import add_device
-        from kiosk.store.keys import own_public_key
         from kiosk.store.registration import ensure_device
         from kiosk.sync.enrolment import enroll
 
-        enroll(central.url, add_device(central.storage, self.role), ensure_device(), own_public_key(self.uid))
+        enroll(central.url, add_device(central.storage, self.role), ensure_device())
 
     def sync(self, url: str | None = None):
         """One pass; `url` overrides the enrolled one (a proxy in front of central)."""

@@ -19,11 +19,10 @@ AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 def enroll_named(node, central, name: str) -> None:
     """Node.enroll, with the name the central system knows the device by."""
     from central.devices import add_device
-    from kiosk.store.keys import own_public_key
     from kiosk.store.registration import ensure_device
     from kiosk.sync.enrolment import enroll
 
-    enroll(central.url, add_device(central.storage, node.role, name), ensure_device(), own_public_key(node.uid))
+    enroll(central.url, add_device(central.storage, node.role, name), ensure_device())
 
 
 def test_a_poor_rating_reaches_every_desk_and_its_close_too(central, nodes):

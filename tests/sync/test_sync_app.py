@@ -7,7 +7,7 @@ import socket
 
 from db.models import OutboxEvent
 
-from ..kiosk_pilot import make_app, next_sync, register_one, screen_text, settle
+from ..kiosk_pilot import make_app, register_one, screen_text, settle, sync_until
 from .conftest import central_event_uids
 
 
@@ -20,7 +20,7 @@ def _enrolled_kiosk(nodes, central, url=None):
         kiosk.enroll(central)
         if url:
             enrolled = enrolment()
-            save_enrolment(url, enrolled.token, enrolled.role)
+            save_enrolment(url, enrolled.token, enrolled.role, enrolled.expires_at)
     return kiosk
 
 
@@ -30,23 +30,15 @@ def _closed_port() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there once closed
 
 
-async def _sync_until(pilot, done, passes: int = 20):
-    for _ in range(passes):
-        state = await next_sync(pilot)
-        if done(state):
-            return state
-    raise AssertionError(f"sync never reached the expected state: {pilot.app.sync_state}")
-
-
 async def test_a_registration_reaches_central_by_itself(central, nodes):
     kiosk = _enrolled_kiosk(nodes, central)
     app = make_app(database=kiosk.path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        state = await _sync_until(pilot, lambda s: s.online)
+        state = await sync_until(pilot, lambda s: s.online)
         assert "已联网" in screen_text(app) and state.waiting == 0
         await register_one(pilot)
-        state = await _sync_until(pilot, lambda s: s.online and s.waiting == 0 and central_event_uids(central.storage))
+        state = await sync_until(pilot, lambda s: s.online and s.waiting == 0 and central_event_uids(central.storage))
         uids = [e.uid for e in OutboxEvent.select()]
     assert central_event_uids(central.storage) == uids and len(uids) == 1
 
@@ -58,7 +50,7 @@ async def test_offline_the_kiosk_registers_and_says_what_waits(central, nodes):
         await settle(pilot)
         await register_one(pilot)
         assert "受理号" in screen_text(app) or app.screen.__class__.__name__ == "TicketScreen"
-        state = await _sync_until(pilot, lambda s: s.online is False and s.waiting == 1)
+        state = await sync_until(pilot, lambda s: s.online is False and s.waiting == 1)
         assert "离线，待上传1条" in screen_text(app)
         app.action_toggle_language()
         await pilot.pause()

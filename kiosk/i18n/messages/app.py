@@ -54,6 +54,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.offline": ("离线", "Offline"),
     "sync.online_waiting": ("已联网，待上传{count}条", "Online, {count} to send"),
     "sync.offline_waiting": ("离线，待上传{count}条", "Offline, {count} to send"),
+    "sync.problem": ("同步出错，稍后自动重试", "Sync failed; it is retried by itself"),
     # dates and lists
     "date.format": ("{year}年{month}月{day}日", "{day} {month} {year}"),
     "list.separator": ("、", ", "),

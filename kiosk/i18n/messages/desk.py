@@ -32,6 +32,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "The ticket code is from a newer version; update the software"),
     "desk.not_local": ("受理单有效，但本机还没有这张受理单",
                        "A valid ticket code, but this desk does not have the ticket yet"),
+    "desk.number_taken": (("受理号{number}在本机已属于另一张受理单，未收件；二维码已另存，"
+                           "请交管理员核实（kiosk sync --parked）"),
+                          ("Number {number} already belongs to another ticket here: not taken in. Its code is kept "
+                           "for an administrator to check (kiosk sync --parked)")),
     "desk.imported": ("这张受理单尚未同步到本机，已按二维码内容登记；送检单位待同步或向客户核实",
                       ("This ticket had not reached this desk: taken from its QR code; confirm the organisation with "
                        "the customer until sync brings it")),
@@ -127,6 +131,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.sync.standalone": ("单机运行，未接入中心系统", "Standalone, not enrolled"),
     "status.sync.waiting": ("待上传{count}条", "{count} to send"),
     "status.sync.parked": ("{count}条被中心拒收", "{count} refused by central"),
+    "status.sync.changes_parked": ("{count}条变更已搁置", "{count} changes set aside"),  # kiosk sync --parked
+    "status.sync.problem": ("同步出错，自动重试（{problem}）", "sync failed, retrying ({problem})"),
     "status.sync.last": ("上次同步{time}", "last sync {time}"),
     "status.sync.never": ("尚未同步", "not synced yet"),
 }
