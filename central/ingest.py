@@ -31,7 +31,7 @@ from msgspec import Meta, Raw, Struct
 
 from kiosk.domain.clock import utc_now
 
-from . import devices, feed, organisations, trust
+from . import feed, organisations, trust
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
 from .storage import Storage, ts
@@ -66,6 +66,10 @@ class Malformed(ValueError):
 class Rejection:
     uid: str
     error: str
+
+
+class Revoked(Exception):
+    """The device was revoked between its token's check and its push's transaction."""
 
 
 class Refused(Exception):
@@ -110,8 +114,12 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list
     rows = [(e.uid, e.kind, device.id, e.facts.ticket, e.facts.status, stamp(e.created_at), now, e.payload_json)
             for e in sorted(unique.values(), key=lambda e: e.uid)]
     with storage.transaction() as tx:
-        if devices.stale(device.seen_at, moment):  # "last seen / pushed": to the second is enough
-            tx.execute("UPDATE device SET last_seen_at = ?, last_push_at = ? WHERE id = ?", (now, now, device.id))
+        # The device's row first (the lock order above), every push: a revocation committing while
+        # this push is in flight waits for it (and its voiding then sees these events), or this
+        # push sees the revocation and stores nothing (its token was checked before it began).
+        if tx.one("UPDATE device SET last_seen_at = ?, last_push_at = ? WHERE id = ? AND revoked_at IS NULL "
+                  "RETURNING id", (now, now, device.id)) is None:
+            raise Revoked(device.uid)
         written = storage.bulk_insert(tx, "event", EVENT_COLUMNS, rows, "ON CONFLICT (uid) DO NOTHING", "id, uid")
         ids = {uid: event_id for event_id, uid in written}
         new = [e for uid, e in unique.items() if uid in ids]

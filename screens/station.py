@@ -236,7 +236,7 @@ class Station(App, inherit_bindings=False):
         something, a bug) is logged, said in the sync status and tried again with backoff."""
         if not await self.in_db_thread(_enrolled):
             return  # a kiosk on its own: no indicator, no network, not even the HTTP client's import
-        from kiosk.sync.client import backoff
+        from kiosk.sync.client import retry_delay
 
         self._sync_wake = asyncio.Event()
         failures = 0
@@ -247,7 +247,7 @@ class Station(App, inherit_bindings=False):
             except Exception as e:  # noqa: BLE001 - said and tried again: sync never ends the station
                 failures += 1
                 state = await self._sync_failed(e)
-                delay = backoff(failures)
+                delay = retry_delay(e, failures)
             else:
                 failures = 0
                 left = report.backlog

@@ -586,3 +586,14 @@ def test_follow_ups_from_the_command_line_overdue_first_and_closed_once(run, tmp
     assert status == 1 and "回访未关闭" in err
     status, out, _ = run("followups")
     assert len(out.splitlines()) == 1
+    # Enrolled as a lobby kiosk, it says so instead of queueing a close central refuses (wrong_role).
+    db = open_database(tmp_path / "k.sqlite3")
+    from kiosk.sync.enrolment import save_enrolment
+
+    save_enrolment("http://central.example:8400", "token", "kiosk", None)
+    db.close()
+    second = out.split()[0]
+    status, _, err = run("followups", "--close", second, "--clerk", "wang", "--note", "已回电")
+    assert status == 1 and "收件窗口或后台办结" in err
+    status, out, _ = run("followups")
+    assert len(out.splitlines()) == 1

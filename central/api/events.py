@@ -19,7 +19,7 @@ from ..auth import Device
 from ..events import KINDS, UID_RE
 from ..storage import Storage
 from . import params
-from .deps import Me, Store
+from .deps import Me, Store, Unauthorised
 from .quotas import meter
 from .responses import BUSY, MALFORMED, QUOTA, UNAUTHORISED, Problem, json_response
 
@@ -84,6 +84,8 @@ def _push(store: Storage, me: Device, body: bytes) -> Response:
             return json_response({"acked": ingest.apply(store, me, checked)})
         except ingest.Refused as e:  # by the rules that need the database (central/trust.py)
             rejected = e.rejections
+        except ingest.Revoked:
+            raise Unauthorised("this device was revoked", "Bearer", "revoked") from None
     devices.touch(store, me)
     log.info("push refused: %d of %d events from %s (%s)", len(rejected), len(events), me.uid,
              ", ".join(sorted({r.error.split(":", 1)[0] for r in rejected})))

@@ -45,6 +45,11 @@ def cmd_followups(args, config: Config) -> int:
     if args.close is not None:
         from db.models import Clerk
         from kiosk.store.registration import ensure_device
+        from kiosk.sync.enrolment import enrolment
+
+        enrolled = enrolment()
+        if enrolled is not None and enrolled.role == "kiosk":  # central would refuse it (wrong_role)
+            raise CommandError("followups.at_a_kiosk", str(args.close), lang)
 
         clerk = Clerk.get_or_none((Clerk.username == args.clerk) & Clerk.removed_at.is_null())
         if clerk is None:

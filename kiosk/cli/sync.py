@@ -39,7 +39,7 @@ def cmd_sync(args, config: Config) -> int:
     import time
 
     from kiosk.store.registration import ensure_device
-    from kiosk.sync.client import Central, SyncError, backoff
+    from kiosk.sync.client import Central, SyncError, retry_delay
     from kiosk.sync.enrolment import enrolment
     from kiosk.sync.loop import sync_pass
 
@@ -64,7 +64,7 @@ def cmd_sync(args, config: Config) -> int:
             if not isinstance(e, SyncError):  # not the network: a bug or the disk, logged whole
                 logging.getLogger(__name__).exception("sync pass failed; tried again later")
             failures += 1
-            time.sleep(backoff(failures))
+            time.sleep(retry_delay(e, failures))
             continue
         failures = 0
         print(json.dumps({"pushed": report.pushed, "parked": report.parked, "pulled": report.pulled,

@@ -25,9 +25,10 @@ class SyncError(Exception):
     (an answer that is not the contract's). `error`: central's stable word, if it gave one
     (e.g. `token_expired`)."""
 
-    def __init__(self, kind: str, message: str, error: str | None = None):
+    def __init__(self, kind: str, message: str, error: str | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.kind, self.error = kind, error
+        self.retry_after = retry_after  # seconds central asked for (Retry-After on a 429 or 503)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Central:
             conn.request(method, p.path + path, body=data, headers=headers)
             response = conn.getresponse()
             status, raw = response.status, response.read()
+            retry_after = _seconds(response.getheader("Retry-After"))
         except (OSError, http.client.HTTPException) as e:  # TimeoutError and resets are OSErrors
             raise SyncError("offline", f"{method} {path}: {type(e).__name__}: {e}") from None
         finally:
@@ -79,7 +81,7 @@ class Central:
         if status in (401, 403):
             raise SyncError("auth", f"{method} {path}: {status} {_detail(answer)}", _word(answer))
         if status >= 500 or status in (408, 429):
-            raise SyncError("offline", f"{method} {path}: {status} {_detail(answer)}")
+            raise SyncError("offline", f"{method} {path}: {status} {_detail(answer)}", _word(answer), retry_after)
         return status, answer
 
     def health(self) -> bool:
@@ -146,6 +148,24 @@ def _word(answer) -> str | None:
 
 def _detail(answer) -> str:
     return str(answer.get("detail"))[:200] if isinstance(answer, dict) and answer.get("detail") else ""
+
+
+def _seconds(header: str | None) -> float | None:
+    """Retry-After in seconds (central sends seconds, never an HTTP date)."""
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None
+
+
+def retry_delay(error: BaseException, failures: int, rng=random.random) -> float:
+    """How long to wait after a failed pass: what central asked for (over quota, busy), with a
+    little jitter and never more than the backoff's cap, else the backoff. A 429 is not the
+    network failing: waiting longer than asked only delays the queue."""
+    asked = getattr(error, "retry_after", None)
+    if asked is not None:
+        return min(300.0, asked * (1 + 0.2 * rng()))
+    return backoff(failures, rng=rng)
 
 
 def backoff(failures: int, base: float = 2.0, cap: float = 300.0, rng=random.random) -> float:

@@ -135,7 +135,7 @@ def test_a_device_over_quota_waits_and_loses_nothing(storage, tmp_path, monkeypa
     """The kiosk's own sync: a 429 is "offline, retry later"; the outbox keeps what was not
     acked, and the next pass sends it, each event once. A desk pulling: its cursor keeps the
     pages it applied, and the next pass pulls the rest."""
-    from kiosk.sync.client import Central, SyncError
+    from kiosk.sync.client import Central, SyncError, retry_delay
     from kiosk.sync.enrolment import enrolment
     from kiosk.sync.loop import sync_pass
     from kiosk.sync.outbox import backlog
@@ -162,6 +162,9 @@ def test_a_device_over_quota_waits_and_loses_nothing(storage, tmp_path, monkeypa
             with pytest.raises(SyncError) as over:
                 one_pass(kiosk, batch=2)  # 2 pushes of 2, the third over quota
             assert over.value.kind == "offline" and "429" in str(over.value)
+            assert over.value.error == "quota" and 0 < over.value.retry_after <= 60
+            # The app waits what central asked for (a little more), not the growing offline backoff.
+            assert over.value.retry_after <= retry_delay(over.value, failures=9) <= 1.2 * over.value.retry_after
             assert backlog().waiting == 1 and len(central_event_uids(storage)) == 4
             clock.now += 30
             assert one_pass(kiosk, batch=2).pushed == 1
@@ -169,7 +172,7 @@ def test_a_device_over_quota_waits_and_loses_nothing(storage, tmp_path, monkeypa
         with desk.open():
             desk.enroll(central)
             throttled = 0
-            while True:  # the app's sync worker: a pass, and after a failure a wait (kiosk/sync/client.py backoff)
+            while True:  # the app's sync worker: a pass, and after a failure a wait (kiosk/sync/client.py retry_delay)
                 try:
                     one_pass(desk)
                     break

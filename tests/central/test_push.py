@@ -129,6 +129,26 @@ def test_no_token_a_wrong_one_or_a_revoked_device_is_a_401(client, storage):
     assert not revoke(storage, kiosk.uid)  # already revoked
 
 
+def test_a_push_in_flight_when_its_device_is_revoked_stores_nothing(client, storage):
+    """The token is checked before the push's transaction; a revocation in between (the
+    operator voiding a stolen device's events) must not let that push land after the voiding."""
+    from central import ingest
+    from central.tokens import authenticate
+
+    kiosk = enrol(client, storage)
+    checked_before = authenticate(storage, kiosk.token)
+    events, _ = ingest.validate(checked_before, ingest.parse_batch(json.dumps({"events": [kiosk.registered()]})
+                                                                   .encode()))
+    assert revoke(storage, kiosk.uid)
+    try:
+        ingest.apply(storage, checked_before, events)
+        raise AssertionError("applied for a revoked device")
+    except ingest.Revoked:
+        pass
+    with storage.read() as tx:
+        assert tx.one("SELECT count(*) FROM event")[0] == 0
+
+
 def test_every_authenticated_call_records_when_the_device_was_last_seen(client, storage):
     kiosk = enrol(client, storage)
 

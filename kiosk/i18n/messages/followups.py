@@ -6,6 +6,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "followups.closed": ("回访{id}已关闭", "Follow-up {id} closed"),
     "followups.no_clerk": ("没有这个工作人员", "No such clerk"),
     "followups.not_closed": ("回访未关闭", "Follow-up not closed"),
+    "followups.at_a_kiosk": ("这是大厅自助机，中心不接受它办结回访：请在收件窗口或后台办结",
+                             ("This is a lobby kiosk; central takes follow-up closes only from a clerk desk "
+                              "or the back office")),
     "desk.followups": ("回访 F10", "Follow-ups F10"),
     "desk.followups.title": ("待回访", "Follow-ups"),
     "desk.followups.hint": ("上下键选择，回车查看并记录回访，Esc返回窗口",
