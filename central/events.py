@@ -144,7 +144,7 @@ for _status in ("received", "ready", "picked_up"):
 
 @kind("feedback.given", feed="feedback.given", pushers=("kiosk",))
 def _feedback_given(p: shapes.FeedbackGiven) -> Facts:
-    return Facts(owner=p.device, said_at=p.at, concerns=p.ticket)
+    return Facts(owner=p.device, said_at=p.at, concerns=p.ticket, number=p.number if p.ticket else None)
 
 
 @kind("followup.closed", feed="followup.closed", pushers=("clerk",))

@@ -15,7 +15,8 @@ whole batch in one or two statements:
 - `claim_tickets`: a ticket uid and its number belong to the registration that
   arrived first; the `ticket` table's keys decide, so two pushes racing for one
   number on PostgreSQL get one winner (the other waits on the key, then is told)   ticket_taken, number_taken
-- `same_site`: a step or rating on a ticket central knows, of the pusher's site    other_site
+- `same_site`: a step or rating on a ticket of the pusher's site (a ticket not yet
+  known: its number's prefix an enrolled kiosk's of that site)                      other_site, unknown_ticket
 - `known_followups`: a close names a follow-up a rating opened (with that rating),
   of the desk's site                                                                no_followup, other_site
 
@@ -130,17 +131,29 @@ def claim_tickets(tx: Tx, device: Device, registrations: list[tuple[int, Checked
 
 
 def same_site(tx: Tx, device: Device, events: list[CheckedEvent]) -> Refusals:
-    """A step or a rating on a ticket central knows: the ticket's site must be the pusher's. A
-    ticket central does not know yet (a desk that took it in from its code while the kiosk was
-    offline) is not refused: its registration may come later."""
-    tickets = sorted({e.facts.concerns for e in events if e.facts.concerns})
-    if not tickets:
+    """A step or a rating on a ticket: the ticket's site must be the pusher's. A ticket central
+    does not know yet (a desk took it in from its code while the kiosk was offline; its
+    registration may come later) is judged by its number: the prefix must be an enrolled
+    kiosk's, of the pusher's site, so no device can make up tickets for central's history."""
+    concerned = [e for e in events if e.facts.concerns]
+    if not concerned:
         return
-    where, params = tx.storage.in_list("uid", tickets)
+    where, params = tx.storage.in_list("uid", sorted({e.facts.concerns or "" for e in concerned}))
     sites = dict(tx.all(f"SELECT uid, site FROM ticket WHERE {where}", params))
-    for e in events:
+    unknown = {(e.facts.number or "").split("-", 1)[0] for e in concerned if e.facts.concerns not in sites}
+    kiosks: dict[str, str] = {}
+    if unknown:
+        where, params = tx.storage.in_list("prefix", sorted(unknown))
+        kiosks = dict(tx.all(f"SELECT prefix, site FROM device WHERE role = 'kiosk' AND {where}", params))
+    for e in concerned:
         site = sites.get(e.facts.concerns or "")
-        if site is not None and site != device.site:
+        if site is None:
+            site = kiosks.get((e.facts.number or "").split("-", 1)[0])
+            if site is None:
+                yield e.uid, Invalid("unknown_ticket", f"payload.ticket: central has no ticket {e.facts.concerns}, "
+                                                       "and its number is no enrolled kiosk's")
+                continue
+        if site != device.site:
             yield e.uid, Invalid("other_site", f"payload.ticket: the ticket is of site {site}; "
                                                f"this device serves {device.site}")
 

@@ -273,6 +273,13 @@ def test_steps_and_ratings_stay_in_the_tickets_site(client, storage, two_sites):
     # A ticket central does not know yet (taken in from its code while its kiosk was offline): taken.
     unknown = far_desk.step("received", str(uuid.uuid4()), f"{far_kiosk.prefix}-261124-0001")
     assert push(client, far_desk, unknown).status_code == 200
+    # ... judged by its number: another site's kiosk's, or no enrolled kiosk's (a made-up ticket).
+    elsewhere = far_desk.step("received", str(uuid.uuid4()), f"{kiosk.prefix}-261124-0002")
+    refused(client, storage, far_desk, [elsewhere], elsewhere, "other_site", "the ticket is of site main")
+    made_up = desk.step("picked_up", str(uuid.uuid4()), "ZZZ-261124-0001")
+    refused(client, storage, desk, [made_up], made_up, "unknown_ticket", "no enrolled kiosk's")
+    rating = far_kiosk.feedback(1, ticket=str(uuid.uuid4()), number=f"{kiosk.prefix}-261124-0003")
+    refused(client, storage, far_kiosk, [rating], rating, "other_site")
     assert push(client, desk, desk.step("received", ticket, number)).status_code == 200
     assert push(client, kiosk, kiosk.feedback(5, ticket=ticket, number=number)).status_code == 200
 

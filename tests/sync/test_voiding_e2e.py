@@ -114,6 +114,7 @@ def test_a_desk_pulls_past_whole_pages_of_voided_events_in_one_pass(central, nod
 
     with TestClient(create_app(central.storage)) as client:
         thief = enrol(client, central.storage, "clerk")
+        enrol(client, central.storage, "kiosk", prefix="K9")  # whose tickets the thief claims to take in
         since = utc_now()
         for batch in range(2):  # 1,000 forged intakes: two pages of the desk's pull
             ok(push(client, thief, *(thief.step("received", str(uuid.uuid4()), f"K9-261124-{batch}{i:03d}")
