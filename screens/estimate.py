@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
+from kiosk.domain.catalog import fee_number
 from kiosk.domain.fees import Estimate, EstimateError, estimate
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t
 from kiosk.i18n.estimate_text import closing_notes, line_notes
@@ -31,8 +32,8 @@ def estimate_table(est: Estimate, lang: str) -> Table:
                               *((note, "") for note in line_notes(ln, est.urgent, lang))):
             if detail:
                 item.append(f"\n{detail}", style=style)
-        table.add_row(ln.code, item, quantity_text(ln.quantity, ln.unit, lang), money(ln.unit_price_fen, lang),
-                      money(ln.amount_fen, lang))
+        table.add_row(fee_number(ln.code), item, quantity_text(ln.quantity, ln.unit, lang),
+                      money(ln.unit_price_fen, lang), money(ln.amount_fen, lang))
     for d in est.discounts:
         table.add_row("", Text(d.name_zh if lang == "zh" else d.name_en), "", "", money(d.amount_fen, lang))
     return table

@@ -63,8 +63,8 @@ class FeeLookupScreen(KioskScreen):
         lang = self.lang
         self.query_one("#results", ResultTable).show(
             {key: t(key, lang) for key in COLUMNS},
-            [(row.code, name_of(row, lang), service_name(row.service, lang), unit_price(row.price_fen, row.unit, lang),
-              spec_of(row, lang)) for row in self.hits])
+            [(row.standard, name_of(row, lang), service_name(row.service, lang),
+              unit_price(row.price_fen, row.unit, lang), spec_of(row, lang)) for row in self.hits])
         if self.app.catalog is None:
             status = t("app.loading", lang)
         else:
@@ -83,7 +83,7 @@ class FeeLookupScreen(KioskScreen):
         shown.display = row is not None
         if shown.display:
             shown.update("  ".join(part for part in (
-                row.code, name_of(row, lang), service_name(row.service, lang),
+                row.standard, name_of(row, lang), service_name(row.service, lang),
                 unit_price(row.price_fen, row.unit, lang), spec_of(row, lang), row.regulation,
                 t("total.turnaround", lang, days=row.turnaround_days)) if part))
 

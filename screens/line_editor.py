@@ -83,7 +83,7 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
         lang, row = self.lang, self.row
         self.query_one("#editor-title", Static).update(
             f"[b]{name_of(row, lang)}[/b]  {service_name(row.service, lang)}  "
-            f"{unit_price(row.price_fen, row.unit, lang)}\n{row.code}  {spec_of(row, lang)}")
+            f"{unit_price(row.price_fen, row.unit, lang)}\n{row.standard}  {spec_of(row, lang)}")
         self.query_one("#use", RadioSet).border_title = t("line.use", lang)
         relabel_marked(self, lang)
 

@@ -21,6 +21,7 @@ from kiosk.cli import (
     estimate,
     keys,
     maintenance_pin,
+    registering,
     reports,
     run,
     sync,
@@ -31,7 +32,7 @@ from kiosk.i18n import t
 from kiosk.settings.config import ConfigError, load_config
 
 # In the order `kiosk --help` lists their commands (the kiosk app first, the central system last).
-GROUPS = (run, estimate, catalog, tickets, reports, database, doctor, maintenance_pin, keys, sync, clerks,
+GROUPS = (run, estimate, registering, catalog, tickets, reports, database, doctor, maintenance_pin, keys, sync, clerks,
           central)
 
 

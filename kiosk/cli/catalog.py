@@ -11,7 +11,7 @@ from kiosk.settings.config import Config
 
 
 def cmd_catalog_import(args, config: Config) -> int:
-    from kiosk.domain.catalog import CatalogError, decode_csv_bytes, parse_csv
+    from kiosk.domain.catalog import CatalogError, decode_csv_bytes, parse_csv, untranslated
     from kiosk.store.catalog import import_rows
 
     path = Path(args.file)
@@ -29,6 +29,8 @@ def cmd_catalog_import(args, config: Config) -> int:
     except CatalogError as e:
         raise CommandError("cli.bad_catalog", "\n" + str(e), lang) from None
     print(t("cli.imported", lang, version=version, rows=len(rows)))
+    if names := untranslated(rows):
+        print(t("cli.untranslated", lang, count=len(names), names="、".join(names)))
     return 0
 
 

@@ -9,7 +9,8 @@ from kiosk.cli.common import CommandError, open_node
 from kiosk.settings.config import Config
 
 
-def _policy(config: Config):
+def configured_policy(config: Config):
+    """The pricing policy the configuration names, else the built-in one."""
     from kiosk.domain.fees import PolicyError, default_policy, policy_from_dict
 
     if config.policy_file is None:
@@ -30,7 +31,7 @@ def cmd_estimate(args, config: Config) -> int:
         data = json.loads(sys.stdin.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CommandError("cli.bad_json", str(e), lang) from None
-    policy = _policy(config)
+    policy = configured_policy(config)
     try:
         request = request_from_dict(data)  # validated before the database is opened
         open_node(config)

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from kiosk.domain.vocabulary import (
@@ -28,6 +28,12 @@ from kiosk.domain.vocabulary import (
 
 # Accepted fee-standard number styles seen in provincial tables: C-005-006, C001, C-001-0001.
 CODE_RE = re.compile(r"^[A-Z](?:-?\d{3})(?:-\d{3,4})?$")
+# Published tables print one fee-standard number on several bands (量块 三、四等 / 五、六等 under
+# C001). Tickets and versions key rows by code, so each band after the first gets a code of its
+# own: the number, this mark and its position among the number's bands (C001, C001.2, C001.3).
+# The mark is not in CODE_RE, so a derived code never collides with a published number; the
+# first band keeps the bare number, so a number that gains bands keeps its code.
+BAND_MARK = "."
 
 MAX_TEXT = 200  # longest cell accepted; a longer one is a sign of a broken file
 
@@ -36,7 +42,7 @@ MAX_TEXT = 200  # longest cell accepted; a longer one is a sign of a broken file
 class FeeRow:
     """One priced row of the fee table: one instrument, one service, one spec band."""
 
-    code: str  # fee-standard number 收费标准号, unique within a catalogue version
+    code: str  # fee-standard number 收费标准号 (+ band mark), unique within a catalogue version
     name_zh: str
     name_en: str
     service: str  # one of SERVICES
@@ -63,6 +69,16 @@ class FeeRow:
     @property
     def field(self) -> str:
         return self.code[0]
+
+    @property
+    def standard(self) -> str:
+        """The fee-standard number as published, shared by all bands of that number."""
+        return fee_number(self.code)
+
+
+def fee_number(code: str) -> str:
+    """A row's code as the published table prints it: C001.2 -> C001."""
+    return code.partition(BAND_MARK)[0]
 
 
 class CatalogError(ValueError):
@@ -113,7 +129,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("承诺工作日", "turnaround_days"),
     ("可加急", "urgent_allowed"),
 ]
-REQUIRED = {"code", "name_zh", "name_en", "service", "unit", "price"}
+# No English column: published tables have none (the Chinese name stands in, see _fill_english).
+REQUIRED = {"code", "name_zh", "service", "unit", "price"}
 _HEADER_KEYS = {zh: key for zh, key in COLUMNS} | {key: key for _, key in COLUMNS}
 _ZH_HEADER = {key: zh for zh, key in COLUMNS}
 QUOTED_WORDS = {"", "面议", "议价", "-", "—"}
@@ -283,7 +300,7 @@ def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20) -> lis
         raise CatalogError(problems)
 
     rows: list[FeeRow] = []
-    seen: dict[str, int] = {}
+    bands: dict[str, list[tuple[tuple[str, str, str], int]]] = {}  # number -> (band, line) in order
     try:
         for cells in reader:
             line = reader.line_num
@@ -298,12 +315,20 @@ def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20) -> lis
             except _CellError as e:
                 problems.append(Problem(filename, line, _ZH_HEADER.get(e.key, e.key), str(e)))
             else:
-                if row.code in seen:
-                    problems.append(
-                        Problem(filename, line, _ZH_HEADER["code"], f"{row.code} already on line {seen[row.code]}")
-                    )
+                # A band is told apart from its number's other bands by service, spec and class;
+                # two rows alike in all three would be two prices for one choice.
+                band = (row.service, row.spec_zh, row.accuracy_class)
+                earlier = bands.setdefault(row.code, [])
+                twin = next((at for b, at in earlier if b == band), None)
+                if twin is not None:
+                    problems.append(Problem(
+                        filename, line, _ZH_HEADER["code"],
+                        f"{row.code} already on line {twin} with the same service, spec and class",
+                    ))
                 else:
-                    seen[row.code] = line
+                    earlier.append((band, line))
+                    if len(earlier) > 1:
+                        row = replace(row, code=f"{row.code}{BAND_MARK}{len(earlier)}")
                     rows.append(row)
             if len(problems) >= max_problems:
                 break
@@ -313,7 +338,22 @@ def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20) -> lis
         problems.append(Problem(filename, 0, "", "no fee rows in the file"))
     if problems:
         raise CatalogError(problems)
-    return rows
+    return _fill_english(rows)
+
+
+def _fill_english(rows: list[FeeRow]) -> list[FeeRow]:
+    """A row without an English name takes its instrument's from another row, else the Chinese
+    name, so English screens show the instrument as published (`untranslated` lists them)."""
+    english: dict[str, str] = {}
+    for row in rows:
+        if row.name_en:
+            english.setdefault(row.name_zh, row.name_en)
+    return [row if row.name_en else replace(row, name_en=english.get(row.name_zh, row.name_zh)) for row in rows]
+
+
+def untranslated(rows) -> list[str]:
+    """Instruments shown by their Chinese name in English (the table gave no English name)."""
+    return list(dict.fromkeys(row.name_zh for row in rows if row.name_en == row.name_zh))
 
 
 def _cell(row: FeeRow, key: str) -> str:
@@ -324,6 +364,8 @@ def _cell(row: FeeRow, key: str) -> str:
         "per_range": row.per_range_fen,
         "per_metre": row.per_metre_fen,
     }.get(key, getattr(row, key, None))
+    if key == "code":
+        return row.standard
     if key in ("price", "min", "per_point", "per_range", "per_metre"):
         return "面议" if value is None and key == "price" else ("" if value is None else fen_to_yuan(value))
     if key == "service":
@@ -357,10 +399,12 @@ __all__ = [
     "FeeRow",
     "Problem",
     "decode_csv_bytes",
+    "fee_number",
     "fen_to_yuan",
     "normalise_text",
     "normalise_token",
     "parse_csv",
     "to_csv",
+    "untranslated",
     "yuan_to_fen",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.domain.catalog import SERVICES
+from kiosk.domain.catalog import SERVICES, fee_number
 from kiosk.domain.fees import Estimate, EstimateLine
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t, use_name
 from kiosk.i18n.keys import ADDONS, FREE_REASONS, URGENT_NOTES
@@ -43,7 +43,7 @@ def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
     for ln in est.lines:
         name = name_of(ln, lang)
         out.append(row([
-            ln.code, name, service_name(ln.service, lang), quantity_text(ln.quantity, ln.unit, lang),
+            fee_number(ln.code), name, service_name(ln.service, lang), quantity_text(ln.quantity, ln.unit, lang),
             money(ln.unit_price_fen, lang), money(ln.amount_fen, lang),
         ]))
         indent = " " * (cols[0][1] + 1)

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from kiosk.domain.catalog import fee_number
 from kiosk.domain.clock import local
 from kiosk.domain.fees import Estimate
 from kiosk.domain.intake import CounterLine, next_due
@@ -105,7 +106,7 @@ def _lines(est: Estimate, lang: str) -> list:
         amount = t("receipt.free", lang) if ln.free_reason else money(ln.amount_fen, lang)
         row = (f"{ln.index + 1}. {name_of(ln, lang)}", quantity_text(ln.quantity, ln.unit, lang), amount)
         blocks.append(Table(columns, (row,), header=False))
-        detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), ln.code) if x)
+        detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), fee_number(ln.code)) if x)
         blocks += [Text(f"  {note}") for note in (detail, *line_notes(ln, est.urgent, lang, urgent=False))]
     return blocks
 
@@ -167,7 +168,7 @@ def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> lis
         if ln.refused:
             head += f"  [{t('desk.refused', lang)}]"
         blocks.append(Text(head, bold=True))
-        blocks.append(Text(f"   {service_name(ln.service, lang)} {ln.code}"))
+        blocks.append(Text(f"   {service_name(ln.service, lang)} {fee_number(ln.code)}"))
         if ln.serial_number:
             blocks.append(Row(f"   {t('voucher.serial', lang)}", ln.serial_number))
         if not pickup:
