@@ -122,13 +122,11 @@ def _institute_clock() -> None:
 
 
 def _since(text: str, lang: str):
-    from kiosk.domain.clock import zone
-
     from .voiding import parse_since
 
     _institute_clock()
     try:
-        return parse_since(text, zone())
+        return parse_since(text)
     except ValueError:
         raise CentralError(t("bad_time", lang, text=text)) from None
 

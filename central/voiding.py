@@ -29,9 +29,9 @@ devices` shows when it last pushed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 
-from kiosk.domain.clock import start_of, utc_now
+from kiosk.domain.clock import start_of, utc_now, zone
 from kiosk.domain.validation import MAX_TEXT, clean_text
 from kiosk.domain.voiding import PER_CHANGE
 
@@ -82,19 +82,17 @@ class Voiding:
                             "created_at": ts(e.created_at), "received_at": ts(e.received_at)} for e in self.events]}
 
 
-def parse_since(text: str, zone: tzinfo) -> datetime:
+def parse_since(text: str) -> datetime:
     """`2026-11-24T09:30`, `2026-11-24 09:30+08:00` or `2026-11-24` (its start): a time without
-    an offset is the institute's (`zone`). ValueError if it is none of these."""
+    an offset is on the institute's clock. ValueError if it is none of these."""
     text = text.strip()
     try:
-        return start_of(date.fromisoformat(text)).astimezone(zone) if len(text) == 10 else _aware(text, zone)
+        if len(text) == 10:
+            return start_of(date.fromisoformat(text))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"not a time like 2026-11-24T09:30 or 2026-11-24: {text!r}") from None
-
-
-def _aware(text: str, zone: tzinfo) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone())
 
 
 def _event_rows(tx: Tx, storage: Storage, where: str, params) -> list[VoidedEvent]:

@@ -21,16 +21,21 @@ def configured_policy(config: Config):
         raise CommandError("cli.bad_config", f"{config.policy_file}: {e}", config.language) from None
 
 
+def read_request(lang: str):
+    """The JSON request on stdin (`kiosk estimate`, `kiosk register`), or a CommandError."""
+    try:
+        return json.loads(sys.stdin.read())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CommandError("cli.bad_json", str(e), lang) from None
+
+
 def cmd_estimate(args, config: Config) -> int:
     from kiosk.domain.fees import EstimateError, estimate, request_from_dict
     from kiosk.i18n.estimate_text import format_estimate
     from kiosk.store.catalog import load_catalog
 
     lang = args.lang or config.language
-    try:
-        data = json.loads(sys.stdin.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CommandError("cli.bad_json", str(e), lang) from None
+    data = read_request(lang)
     policy = configured_policy(config)
     try:
         request = request_from_dict(data)  # validated before the database is opened

@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 
 from kiosk.cli.common import CommandError, open_node_with_key
-from kiosk.cli.estimate import configured_policy
+from kiosk.cli.estimate import configured_policy, read_request
 from kiosk.i18n import t
 from kiosk.i18n.keys import PRINT_REASONS
 from kiosk.settings.config import Config
@@ -32,11 +32,7 @@ def cmd_register(args, config: Config) -> int:
     from kiosk.store.registration import RegistrationError, ensure_device, register
 
     lang = args.lang or config.language
-    try:
-        data = json.loads(sys.stdin.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CommandError("cli.bad_json", str(e), lang) from None
-    registration = _registration(data, lang)  # validated before the database is opened
+    registration = _registration(read_request(lang), lang)  # validated before the database is opened
     policy = configured_policy(config)
     try:
         info = load_institute(config.info_file, config.holidays_file)
@@ -72,28 +68,29 @@ def _registration(data, lang: str):
         return CommandError("cli.bad_registration", f"{where}: {why}", lang)
 
     if not isinstance(data, dict):
-        raise refuse("request", "must be a JSON object")
+        raise refuse("request", t("cli.order.object", lang))
     customer = data.get("customer")
     if not isinstance(customer, dict):
         raise refuse("customer", t("error.required", lang))
     if unknown := set(customer) - set(CUSTOMER):
-        raise refuse("customer", f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise refuse("customer", t("cli.order.unknown", lang, names=", ".join(sorted(unknown))))
     for name, value in customer.items():
         if not isinstance(value, str):
-            raise refuse(f"customer.{name}", "must be text")
+            raise refuse(f"customer.{name}", t("cli.order.text", lang))
     if not isinstance(data.get("certificate_name", ""), str):
-        raise refuse("certificate_name", "must be text")
+        raise refuse("certificate_name", t("cli.order.text", lang))
     certificates = data.get("certificates", 1)
     if isinstance(certificates, bool) or not isinstance(certificates, int):
-        raise refuse("certificates", "must be a whole number")
+        raise refuse("certificates", t("cli.order.whole", lang))
     raw_lines = data.get("lines")
     extras = [{k: line.pop(k) for k in LINE_EXTRAS if k in line} if isinstance(line, dict) else {}
               for line in raw_lines] if isinstance(raw_lines, list) else []
     for i, line in enumerate(extras):
         if not all(isinstance(line.get(k, ""), str) for k in LINE_EXTRAS[:-1]):
-            raise refuse(f"lines[{i}]", "model, serial_number, manufacturer and requirements must be text")
+            wrong = next(k for k in LINE_EXTRAS[:-1] if not isinstance(line.get(k, ""), str))
+            raise refuse(f"lines[{i}].{wrong}", t("cli.order.text", lang))
         if not isinstance(line.get("repair_if_fails", False), bool):
-            raise refuse(f"lines[{i}].repair_if_fails", "must be true or false")
+            raise refuse(f"lines[{i}].repair_if_fails", t("cli.order.flag", lang))
     try:
         request = request_from_dict({k: v for k, v in data.items() if k not in ORDER})
     except EstimateError as e:

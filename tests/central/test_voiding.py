@@ -184,3 +184,29 @@ def test_a_voided_ratings_follow_up_is_gone_and_cannot_be_closed(client, storage
     got = client.post(f"/api/v1/office/followups/{poor['payload']['followup']['uid']}/close",
                       json={"name": "王芳", "note": "已回电"}, headers=office(storage))
     assert got.status_code == 404 and got.json()["error"] == "no_followup"
+
+
+def test_void_since_reads_a_time_without_an_offset_on_the_institutes_clock():
+    from central.voiding import parse_since
+    from kiosk.domain.clock import set_zone, zone
+
+    was = zone().key
+    set_zone("Asia/Shanghai")  # central's default ($INSTITUTE_TIME_ZONE)
+    try:
+        _reads_times_on_the_institutes_clock(parse_since)
+    finally:
+        set_zone(was)
+
+
+def _reads_times_on_the_institutes_clock(parse_since):
+    from datetime import UTC, datetime
+
+    assert parse_since("2026-11-24") == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # midnight in Shanghai
+    assert parse_since("2026-11-24T09:30") == datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+    assert parse_since(" 2026-11-24 09:30+00:00 ") == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    for bad in ("昨天", "2026-13-01", "24/11/2026"):
+        try:
+            parse_since(bad)
+            raise AssertionError(bad)
+        except ValueError as e:
+            assert "2026-11-24T09:30" in str(e)

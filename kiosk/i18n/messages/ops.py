@@ -22,6 +22,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli.reprint_failed": ("没有打印出来，打印任务已保留，自助机会再试",
                            "Did not print; the job is kept and the kiosk will retry"),
     "cli.bad_registration": ("登记信息有误，未登记", "Bad registration; nothing was stored"),
+    "cli.order.object": ("应为 JSON 对象", "must be a JSON object"),
+    "cli.order.unknown": ("不认识的字段：{names}", "unknown field(s): {names}"),
+    "cli.order.text": ("应为文字", "must be text"),
+    "cli.order.whole": ("应为整数", "must be a whole number"),
+    "cli.order.flag": ("应为 true 或 false", "must be true or false"),
     "cli.register_unprinted": ("已登记 {number}，但受理单没有打印出来（{reason}）；打印任务已保留，自助机会再试",
                                ("Registered {number}, but its receipt did not print ({reason}); the job is kept and "
                                 "the kiosk will retry")),
