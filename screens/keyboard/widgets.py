@@ -68,9 +68,16 @@ class KeyCap(Static):
         if weight:
             self.styles.width = f"{weight}fr"
 
-    def on_click(self, event: events.Click) -> None:
-        event.stop()
-        self.post_message(self.Tapped(self))
+    def _forward_event(self, event: events.Event) -> None:
+        # Textual 8.2.8 hands each mouse event to the widget under it by calling this, in the
+        # order the taps came. Handled in the key's own queue, a Click would race the next key's
+        # (every widget has its own task): two quick taps typed in reverse under load ("wa'g'n"
+        # for w-a-n-g). Posted straight to the keyboard here, taps keep their order.
+        if isinstance(event, events.Click):
+            event._set_forwarded()
+            self.query_ancestor(Keyboard).post_message(self.Tapped(self))
+        else:
+            super()._forward_event(event)
 
 
 class Keyboard(Vertical):
