@@ -131,7 +131,8 @@ def year(tickets: int = TICKETS, seed: int = 17) -> list[str]:
         number = ticket_number(prefix, at.date(), slot // 3 + 1)
         ticket_uid, priced = uid(), prepared.estimate
         code = encode(TicketRecord(ticket_uid, number, kiosk_uid, at, prepared.catalog.version,
-                                   prepared.code_lines, priced.total_fen, urgent=prepared.registration.urgent), key)
+                                   prepared.code_lines, priced.total_fen, urgent=prepared.registration.urgent,
+                                   catalog_hash=prepared.catalog.content_hash, policy_hash=prepared.policy_hash), key)
         organisation = f"示范仪表有限公司第{rng.randrange(3000)}分公司"
         add(at, "ticket.registered", events.Registered(
             ticket=events.Ticket(uid=ticket_uid, number=number, device=kiosk_uid, created_at=at,

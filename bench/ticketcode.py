@@ -47,8 +47,10 @@ def _record(lines: int, uid: str, number: str, device_uid: str):
     return TicketRecord(
         ticket_uid=uid, number=number, device_uid=device_uid, created_at=datetime(2026, 11, 24, 1, 41, 7, tzinfo=UTC),
         catalog_version=3, total_fen=1_234_500,
-        lines=tuple(CodeLine(CODES[i % len(CODES)], 2 + i % 5, SERVICES_V1[i % 2], USES_V1[i % 5])
+        lines=tuple(CodeLine(CODES[i % len(CODES)], 2 + i % 5, SERVICES_V1[i % 2], USES_V1[i % 5],
+                             amount_fen=12_000 * (i + 1))  # as a kiosk signs them: each line's amount
                     for i in range(lines)),
+        catalog_hash=bytes(32), policy_hash=bytes(32),
     )
 
 
@@ -151,7 +153,7 @@ def _build(path: Path, kiosk_uid: str, kiosk_public: bytes) -> tuple[float, list
         conn.executemany(
             "INSERT INTO ticket_line (ticket_id, position, row_id, code, quantity, use, service, points, ranges, "
             "metres, ac_dc, model, serial_number, manufacturer, requirements, repair_if_fails, amount_fen, "
-            "free_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_l)
+            "free_reason, extra_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_l)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode=wal")  # as the desk runs it

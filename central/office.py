@@ -13,6 +13,7 @@ import html
 from collections import Counter
 
 from kiosk.domain.clock import local
+from kiosk.i18n import money
 
 from . import tickets, voiding
 from .devices import list_devices
@@ -64,8 +65,12 @@ def _voiding(v: voiding.Voiding) -> dict:
 
 def _ticket(view: tickets.TicketView) -> dict:
     customer = (view.registration or {}).get("customer") or {}
+    # The total the customer's receipt and signed code say (the kiosk's, to the fen): the same figure
+    # every desk charges for the ticket as registered (kiosk/store/desk.py price_intake).
+    total = ((view.registration or {}).get("ticket") or {}).get("total_fen")
     return {"uid": view.uid, "number": view.current.number, "status_at": ts(view.current.since),
-            "organisation": customer.get("organisation"), "phone": mask_phone(customer.get("phone"))}
+            "organisation": customer.get("organisation"), "phone": mask_phone(customer.get("phone")),
+            "total_fen": total, "taken_in_fen": view.taken_in_fen}
 
 
 def _when(text: str | None) -> str:
@@ -109,10 +114,13 @@ def render_html(data: dict) -> str:
             continue
         zh, en = STATUS_NAMES[status]
         parts.append(f"<h3>{zh} · {en}</h3><table><tr><th>受理号 Number</th><th>送检单位 Customer</th>"
-                     "<th>电话 Phone</th><th>时间 Since</th></tr>")
+                     "<th>电话 Phone</th><th class='n'>收据金额 Receipt total</th>"
+                     "<th class='n'>受理金额 Charged at intake</th><th>时间 Since</th></tr>")
         for t in tickets:
+            total, taken_in = ("—" if fen is None else money(fen, "zh") for fen in (t["total_fen"], t["taken_in_fen"]))
             parts.append(f"<tr><td>{e(t['number'])}</td><td>{e(t['organisation'] or '—')}</td>"
-                         f"<td>{e(t['phone'] or '—')}</td><td>{e(_when(t['status_at']))}</td></tr>")
+                         f"<td>{e(t['phone'] or '—')}</td><td class='n'>{e(total)}</td><td class='n'>{e(taken_in)}</td>"
+                         f"<td>{e(_when(t['status_at']))}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>设备 · Devices</h2><table><tr><th>名称 Name</th><th>角色 Role</th><th>前缀 Prefix</th>"
                  "<th>最近同步 Last sync</th><th>状态 State</th></tr>")

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from kiosk.i18n import t as kiosk_t
 from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS
+from kiosk.i18n.status_text import work_text
 
 from .office import _when, head, mask_phone
 
@@ -224,7 +225,7 @@ def worklist_html(worklist) -> str:
                 state = "待取 ready"
                 promise = f"{i.waiting_days} 天 days" + (" <span class='mark'>超期 overdue</span>" if i.late else "")
             else:
-                state = "在检 in lab"
+                state = f"{e(work_text(i.in_work, 'zh'))} {e(work_text(i.in_work, 'en'))}"  # the desk's words
                 due = i.due
                 promise = "—" if due is None else (f"加急 urgent {i.urgent_by:%Y-%m-%d %H:%M}" if i.urgent_by == due
                                                    else f"{i.ready_on.isoformat()}")

@@ -49,9 +49,10 @@ def derive(facts: list[Fact]) -> Current | None:
     return Current(STATUSES[top], since, min(registered or facts, key=lambda f: (f.at, f.event)).number)
 
 
-def _facts(tx, storage: Storage, ticket_uids: list[str]) -> dict[str, tuple[list[Fact], dict | None]]:
-    """Facts per ticket, oldest first, and the registration's payload (None if not arrived)."""
-    found: dict[str, tuple[list[Fact], dict | None]] = {uid: ([], None) for uid in ticket_uids}
+def _facts(tx, storage: Storage, ticket_uids: list[str]) -> dict[str, tuple[list[Fact], dict | None, int | None]]:
+    """Facts per ticket, oldest first, the registration's payload (None if not arrived) and the
+    total its intake charged (the first intake record's; None before intake)."""
+    found: dict[str, tuple[list[Fact], dict | None, int | None]] = {uid: ([], None, None) for uid in ticket_uids}
     if not ticket_uids:
         return found
     marks = ", ".join("?" * len(ticket_uids))
@@ -61,10 +62,12 @@ def _facts(tx, storage: Storage, ticket_uids: list[str]) -> dict[str, tuple[list
     for ticket, uid, status, created, device, payload in rows:
         data = json.loads(payload)
         number = data["ticket"]["number"] if status == 0 else data["number"]
-        facts, registered = found[ticket]
+        facts, registered, taken_in = found[ticket]
         facts.append(Fact(STATUSES[status], as_datetime(created), device, uid, number))
         if status == 0 and registered is None:
-            found[ticket] = (facts, data)
+            found[ticket] = (facts, data, taken_in)
+        elif status == 1 and taken_in is None:
+            found[ticket] = (facts, registered, data.get("total_fen"))
     return found
 
 
@@ -98,6 +101,7 @@ class TicketView:
     uid: str
     current: Current
     registration: dict | None  # the ticket.registered payload, once it has arrived
+    taken_in_fen: int | None = None  # what its intake charged: the receipt's total unless a clerk changed a line
 
 
 def latest(storage: Storage, status: str, limit: int) -> list[TicketView]:
@@ -108,4 +112,4 @@ def latest(storage: Storage, status: str, limit: int) -> list[TicketView]:
             "ON cur.ticket = e.ticket AND cur.status = e.status WHERE cur.status = ? AND e.void_id IS NULL "
             "GROUP BY e.ticket ORDER BY since DESC, e.ticket LIMIT ?", (STATUSES.index(status), limit))
         facts = _facts(tx, storage, [row[0] for row in rows])
-    return [TicketView(uid, derive(facts[uid][0]), facts[uid][1]) for uid, _ in rows]
+    return [TicketView(uid, derive(facts[uid][0]), facts[uid][1], facts[uid][2]) for uid, _ in rows]

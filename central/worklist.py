@@ -26,12 +26,14 @@ from .storage import Storage, as_datetime
 STEP = {1: "received", 2: "ready"}
 
 
-def _instruments(lines_json: str | None) -> int:
+def _instruments(lines_json: str | None) -> tuple[int, tuple[str, ...]]:
+    """The intake's instruments (refused lines not counted) and their services."""
     try:
         lines = json.loads(lines_json) if lines_json else []
-        return sum(int(ln["quantity"]) for ln in lines if isinstance(ln, dict) and not ln.get("refused"))
+        taken = [ln for ln in lines if isinstance(ln, dict) and not ln.get("refused")]
+        return sum(int(ln["quantity"]) for ln in taken), tuple(sorted({str(ln.get("service")) for ln in taken}))
     except (ValueError, TypeError, KeyError):
-        return 0
+        return 0, ()
 
 
 def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = PICKUP_DAYS) -> WorkList:
@@ -62,8 +64,9 @@ def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = 
         customer = tuple(x or "" for x in registered[2:5]) if registered else ("", "", "")
         ready_on, hours = _promise(registered)
         urgent_by = local(received_at + timedelta(hours=hours)) if hours else None
-        items.append(assess(ticket, number, status, customer, _instruments(steps[1][7]), received_at,
-                            steps[2][0] if 2 in steps else None, urgent_by, ready_on, now, pickup_days))
+        instruments, in_work = _instruments(steps[1][7])
+        items.append(assess(ticket, number, status, customer, instruments, received_at,
+                            steps[2][0] if 2 in steps else None, urgent_by, ready_on, now, pickup_days, in_work))
     return ordered(items, pickup_days)
 
 

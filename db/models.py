@@ -22,6 +22,7 @@ from peewee import (
 )
 
 from kiosk.domain.clock import utc_now  # noqa: F401  (re-exported: the models' clock)
+from kiosk.domain.vocabulary import USES
 
 database_proxy = DatabaseProxy()
 
@@ -38,6 +39,17 @@ class UtcDateTimeField(TextField):
 
     def python_value(self, value):
         return None if value is None else datetime.fromisoformat(value)
+
+
+class UsesField(TextField):
+    """A set of uses (kiosk.domain.vocabulary.USES) as 'trade,medical': in USES order, so one set
+    is one text."""
+
+    def db_value(self, value):
+        return ",".join(use for use in USES if use in value)
+
+    def python_value(self, value):
+        return frozenset(value.split(",")) - {""}
 
 
 class BaseModel(Model):
@@ -106,7 +118,8 @@ class PricedRow(BaseModel):
     ac_dc_percent = IntegerField(null=True)
     regulation = TextField()
     cycle_months = IntegerField(null=True)
-    compulsory = BooleanField()
+    compulsory_uses = UsesField()  # schema 12 (db/migrations/m0012_compulsory_uses.py)
+    supervision = TextField()
     turnaround_days = IntegerField()
     urgent_allowed = BooleanField()
 
@@ -171,6 +184,7 @@ class TicketLine(BaseModel):
     ranges = IntegerField(null=True)
     metres = TextField(null=True)  # decimal text, never float
     ac_dc = BooleanField()
+    extra_data = BooleanField(default=False)  # schema 13 (db/migrations/m0013_extra_data.py)
     model = TextField()
     serial_number = TextField()
     manufacturer = TextField()

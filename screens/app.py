@@ -124,9 +124,9 @@ class KioskApp(Station, inherit_bindings=False):
     def _open_and_load(self):
         """In the database thread: schema, first-start catalogue and device, the search index."""
         from db.connection import open_database
-        from kiosk.domain.fees import default_policy
         from kiosk.domain.search import SearchIndex
         from kiosk.printing.spool import recover_interrupted
+        from kiosk.settings.pricing import configured_policy
         from kiosk.store.catalog import ensure_catalog, load_catalog, search_keys_for
         from kiosk.store.maintenance import take_config_pin
         from kiosk.store.registration import ensure_device
@@ -137,7 +137,7 @@ class KioskApp(Station, inherit_bindings=False):
         ensure_catalog()
         device = ensure_device(self.config.device_prefix)
         catalog = load_catalog()
-        return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), default_policy(), device
+        return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), configured_policy(), device
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
         from screens.base import KioskScreen

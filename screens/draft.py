@@ -33,6 +33,7 @@ class DraftLine:
     ranges: int | None = None
     metres: Decimal | None = None
     ac_dc: bool = False
+    extra_data: bool = False  # data the regulation does not require (priced by the policy)
     model: str = ""
     serial_number: str = ""
     manufacturer: str = ""
@@ -43,7 +44,7 @@ class DraftLine:
         from kiosk.domain.fees import LineRequest
 
         return LineRequest(item=self.code, quantity=self.quantity, use=self.use, points=self.points,
-                           ranges=self.ranges, metres=self.metres, ac_dc=self.ac_dc)
+                           ranges=self.ranges, metres=self.metres, ac_dc=self.ac_dc, extra_data=self.extra_data)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from textual.widgets import Button, Static
 from kiosk.domain.catalog import fee_number
 from kiosk.domain.fees import Estimate, EstimateError, estimate
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t
-from kiosk.i18n.estimate_text import closing_notes, line_notes
+from kiosk.i18n.estimate_text import closing_notes, line_notes, total_rows
 
 from .base import REGISTRATION_CSS, KioskScreen, big_button
 
@@ -44,16 +44,9 @@ def totals_table(est: Estimate, lang: str) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 0, 0, 2))
     table.add_column(no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
-    rows = [("total.subtotal", est.subtotal_fen)]
-    if est.urgent_fen:
-        rows.append(("total.urgent", est.urgent_fen))
-    if est.discount_fen:
-        rows.append(("total.discount", est.discount_fen))
-    for key, fen in rows:
-        table.add_row(t(key, lang), money(fen, lang))
-    table.add_row(Text(t("total.total", lang), style="bold"), Text(money(est.total_fen, lang), style="bold"))
-    if est.waived_fen:
-        table.add_row(t("total.waived", lang), money(est.waived_fen, lang))
+    for key, fen in total_rows(est):
+        style = "bold" if key == "total.total" else ""
+        table.add_row(Text(t(key, lang), style=style), Text(money(fen, lang), style=style))
     return table
 
 

@@ -14,7 +14,7 @@ from textual.widgets import Button, Checkbox, RadioButton, RadioSet, Static
 from kiosk.domain.catalog import USES, FeeRow
 from kiosk.domain.validation import FieldError, clean_count, clean_quantity, clean_text
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
-from kiosk.i18n.keys import USES as USE_KEYS
+from kiosk.i18n.keys import USE_CHOICES
 from screens.draft import DraftLine
 
 from .base import REGISTRATION_CSS, LabelledInput, Worded, labelled, offer_keyboard, relabel_marked
@@ -38,6 +38,11 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
     def lang(self) -> str:
         return self.app.language
 
+    @property
+    def extra_data_percent(self) -> int:
+        """Data the regulation does not require: offered when the policy prices it."""
+        return self.app.policy.extra_data_percent
+
     def compose(self) -> ComposeResult:
         row, line = self.row, self.line
         with Vertical(id="editor"):
@@ -51,7 +56,7 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
                 with Vertical(id="editor-pricing", classes="editor-column"):
                     yield LabelledInput("quantity", "line.quantity", value=str(line.quantity), max_length=6)
                     yield RadioSet(*(labelled(RadioButton("", value=line.use == use, id=f"use-{use}"),
-                                              USE_KEYS[use]) for use in USES), id="use")
+                                              USE_CHOICES[use]) for use in USES), id="use")
                     if row.per_point_fen is not None:
                         yield LabelledInput("points", "line.points", value=str(line.points or ""), max_length=6)
                     if row.per_range_fen is not None:
@@ -63,6 +68,8 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
                 with Vertical(id="editor-form", classes="editor-column"):
                     for name, key, length in TEXTS:
                         yield LabelledInput(name, key, value=getattr(line, name), max_length=length)
+                    if self.extra_data_percent:  # a special requirement the policy prices (labelled in relabel)
+                        yield Checkbox("", value=line.extra_data, id="extra_data")
                     if row.service != "repair":
                         yield labelled(Checkbox("", value=line.repair_if_fails, id="repair"), "line.repair")
             with Horizontal(classes="actions"):
@@ -85,6 +92,8 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
             f"[b]{name_of(row, lang)}[/b]  {service_name(row.service, lang)}  "
             f"{unit_price(row.price_fen, row.unit, lang)}\n{row.standard}  {spec_of(row, lang)}")
         self.query_one("#use", RadioSet).border_title = t("line.use", lang)
+        for box in self.query("#extra_data").results(Checkbox):
+            box.label = t("line.extra_data", lang, percent=self.extra_data_percent)
         relabel_marked(self, lang)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -132,6 +141,7 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
         use = pressed.id.removeprefix("use-") if pressed else "other"
         checkbox = {c.id: c.value for c in self.query(Checkbox)}
         self.dismiss(DraftLine(code=self.row.code, use=use, ac_dc=checkbox.get("ac_dc", False),
+                               extra_data=checkbox.get("extra_data", False),
                                repair_if_fails=checkbox.get("repair", False), **values))
 
 

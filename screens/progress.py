@@ -18,6 +18,7 @@ from textual.widgets import Static
 from kiosk.domain.validation import FieldError
 from kiosk.i18n import date_text, t
 from kiosk.i18n.keys import PROGRESS_ERRORS
+from kiosk.i18n.status_text import work_text
 
 from .base import FIELDS_CSS, KEYBOARD_CSS, big_button, labelled
 from .ticket_scan import TicketScanScreen
@@ -44,8 +45,9 @@ def progress_text(p, info, lang: str) -> str:
         lines += [t("progress.registered", lang, date=when(p.registered_at)),
                   t("progress.go_receiving", lang, counter=info.receiving_counter(lang))]
     elif p.status == "received":
-        lines.append(t("progress.received", lang, date=when(p.steps["received"])) if "received" in p.steps
-                     else t("progress.in_lab", lang))
+        work = work_text(p.in_work, lang)  # 检定中 / 校准中 ...: the desk's words (kiosk/i18n/status_text.py)
+        lines.append(t("progress.received", lang, date=when(p.steps["received"]), work=work)
+                     if "received" in p.steps else t("progress.in_lab", lang, work=work))
         if p.urgent_by:
             lines.append(t("progress.urgent_by", lang, date=when(p.urgent_by), time=f"{p.urgent_by:%H:%M}"))
         if p.ready_on:

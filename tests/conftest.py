@@ -104,6 +104,16 @@ def isolated_dirs(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def builtin_policy():
+    """Every test starts on the built-in pricing policy: loading a configuration makes its policy
+    the process's (kiosk/settings/pricing.py), and one test's must not price the next one's."""
+    yield
+    from kiosk.settings.pricing import use_policy_file
+
+    use_policy_file(None)
+
+
+@pytest.fixture(autouse=True)
 def steady_cursor(request, monkeypatch):
     """A snapshot shows an input's cursor, as it is right after a key: never blinked off. The
     blink is a 0.5 s timer, and on a busy machine (the suite runs on every core) the screenshot

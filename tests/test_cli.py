@@ -28,9 +28,15 @@ def test_estimate_prints_the_itemized_json(run):
 
 
 def test_estimate_shows_free_compulsory_verification(run):
-    _, out, _ = run("estimate", stdin=request().replace('"other"', '"trade"'))
+    _, out, _ = run("estimate", stdin=request().replace('"other"', '"safety"'))
     line = json.loads(out)["lines"][0]
     assert (line["amount_fen"], line["waived_fen"], line["free_reason"]) == (0, 6000, "compulsory_verification")
+    # A pressure gauge is compulsory in safety protection, not in trade: charged, and why.
+    _, out, _ = run("estimate", stdin=request().replace('"other"', '"trade"'))
+    line = json.loads(out)["lines"][0]
+    assert (line["amount_fen"], line["free_reason"], line["charge_reason"]) == (6000, None, "not_compulsory_for_use")
+    _, out, _ = run("estimate", "--table", stdin=request().replace('"other"', '"trade"'))
+    assert "用于贸易结算不属强制检定，按收费标准收费" in out
 
 
 def test_estimate_table_in_both_languages(run):
@@ -89,6 +95,8 @@ def test_catalog_search_finds_by_pinyin_initials(run):
         ("[kiosk\nlanguage = 'zh'\n", "not valid TOML"),
         ("[kiosk]\ndevice_prefix = 'K-1'\n", "device_prefix must be 1–4 letters or digits"),
         ("[kiosk]\npickup_days = 0\n", "kiosk.pickup_days must be 1–365 days, not 0"),
+        # the built-in policy charges storage after 30 days: a pickup period of 20 would disagree
+        ("[kiosk]\npickup_days = 20\n", "kiosk.pickup_days is 20 but the pricing policy charges storage after 30"),
     ],
 )
 def test_bad_config_file_gets_a_clear_message(tmp_path, capsys, config, says):
@@ -98,6 +106,17 @@ def test_bad_config_file_gets_a_clear_message(tmp_path, capsys, config, says):
     err = capsys.readouterr().err
     assert says in err and str(path) in err and "配置文件有误" in err
     assert not (tmp_path / "data").exists(), "nothing may be written on a bad config"
+
+
+def test_the_pickup_period_is_the_one_the_policy_charges_storage_after(tmp_path):
+    from kiosk.settings.config import load_config
+
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"id": "p", "urgent_percent": {"72h": 30, "24h": 100, "8h": 150},
+                                  "storage": {"tiers": [{"after_days": 14, "percent_per_day": 1}]}}), "utf-8")
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[pricing]\npolicy = 'policy.json'\n", encoding="utf-8")
+    assert load_config(path).pickup_days == 14  # overdue on the work list the day storage starts
 
 
 def test_config_file_sets_database_and_language(tmp_path, capsys, monkeypatch):

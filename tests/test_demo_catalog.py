@@ -93,7 +93,26 @@ def test_codes_group_items(rows: list[FeeRow]) -> None:
 
 
 def test_compulsory_only_on_verification(rows: list[FeeRow]) -> None:
-    assert all(r.service == "verification" for r in rows if r.compulsory)
+    assert all(r.service == "verification" for r in rows if r.compulsory_uses)
+    # Compulsory verification is the V of the catalogue's supervision.
+    assert all(r.supervision in ("V", "P+V") for r in rows if r.compulsory_uses)
+    assert all(not r.supervision for r in rows if not r.compulsory_uses)
+
+
+@pytest.mark.parametrize(
+    "name, uses",
+    [
+        ("电子天平", {"trade", "medical"}), ("电子计价秤", {"trade"}), ("非自动衡器", {"trade"}),
+        ("电子汽车衡", {"trade"}), ("一般压力表", {"safety"}), ("汞柱式血压计", {"medical"}),
+        ("弹簧式血压表", {"medical"}), ("无创自动测量血压计", {"medical"}), ("出租汽车计价器", {"trade"}),
+        ("燃油加油机", {"trade"}), ("水表", {"trade"}), ("膜式燃气表", {"trade"}), ("电能表", {"trade"}),
+        ("声级计", {"environment"}), ("呼出气体酒精含量检测仪", {"safety"}),
+    ],
+)
+def test_compulsory_for_the_uses_the_catalogue_names(rows: list[FeeRow], name: str, uses: set[str]) -> None:
+    """《实施强制管理的计量器具目录》: the same instrument is compulsory for some uses only."""
+    verification = [r for r in rows if r.name_zh == name and r.service == "verification"]
+    assert verification and all(r.compulsory_uses == uses for r in verification), name
 
 
 def test_repairs_mostly_quoted(rows: list[FeeRow]) -> None:
@@ -108,7 +127,7 @@ def test_repairs_mostly_quoted(rows: list[FeeRow]) -> None:
 )
 def test_compulsory_verification_exists(rows: list[FeeRow], needles: tuple[str, ...]) -> None:
     hits = [r for r in rows if any(n in r.name_zh for n in needles)]
-    assert any(r.compulsory and r.service == "verification" and r.price_fen is not None for r in hits), (
+    assert any(r.compulsory_uses and r.service == "verification" and r.price_fen is not None for r in hits), (
         needles
     )
 
@@ -118,7 +137,7 @@ def test_pressure_gauges_by_class_and_range(rows: list[FeeRow]) -> None:
     verification = [r for r in general if r.service == "verification"]
     assert {"1.0级", "1.6级", "2.5级"} <= {r.accuracy_class for r in verification}
     assert {"(0~6)MPa", "(6~60)MPa"} <= {r.spec_zh for r in verification}
-    assert all(r.cycle_months == 6 and r.compulsory for r in verification)
+    assert all(r.cycle_months == 6 and r.compulsory_uses == {"safety"} for r in verification)
     assert any(r.service == "calibration" for r in general)
     precision = [r for r in rows if r.name_zh == "精密压力表" and r.service == "verification"]
     assert {"0.25级", "0.4级"} <= {r.accuracy_class for r in precision}

@@ -9,6 +9,7 @@ import pytest
 from db.models import IntakeLine, OutboxEvent, PrintJob, Ticket, TicketEvent
 from kiosk.domain.clock import local
 from kiosk.domain.fees import EstimateRequest, LineRequest, default_policy, estimate
+from kiosk.domain.ticketcode import decode
 from kiosk.domain.workdays import add_months
 from kiosk.i18n import date_text
 from kiosk.printing.receipts import counter_facts, job_document, voucher_qr
@@ -27,6 +28,7 @@ from kiosk.store.desk import (
     receive,
     ticket_summary,
 )
+from kiosk.store.keys import keys_for
 from kiosk.store.registration import ensure_device, register
 
 from .test_registration import sample
@@ -174,7 +176,7 @@ def test_voucher_and_pickup_slip_documents(desk):
     receive(ticket.id, clerk, device)
     mark_ready(ticket.id, clerk, device)
     picked = datetime(2026, 1, 31, 2, 0, tzinfo=UTC)
-    pick_up(ticket.id, clerk, device, ["JD-0001"], now=picked)
+    pick_up(ticket.id, clerk, device, [["JD-0001", "", "JD-0003"]], now=picked)  # three gauges, one line
     info = load_institute(None)
     voucher = job_document("voucher", ticket.id, info, "zh")
     assert QR(voucher_qr(ticket.number)) in voucher.blocks
@@ -182,7 +184,8 @@ def test_voucher_and_pickup_slip_documents(desk):
     slip = job_document("pickup_slip", ticket.id, info, "en")
     texts = [b.text for b in slip.blocks if isinstance(b, Text)]
     rows = [(b.key.strip(), b.value) for b in slip.blocks if isinstance(b, Row)]
-    assert ("Certificate no.", "JD-0001") in rows
+    certificates = [r for r in rows if r[0].startswith("Certificate no.")]
+    assert certificates == [("Certificate no. 1/3", "JD-0001"), ("Certificate no. 3/3", "JD-0003")]
     facts = counter_facts(ticket.id, "picked_up")
     gauge = facts.lines[0]
     assert gauge.service == "verification" and gauge.cycle_months
@@ -228,21 +231,43 @@ FOREIGN_DEVICE = "0193aaaa-0000-7000-8000-00000000f00d"
 
 
 def foreign_code(number="K9Z-261124-0003", lines=(("L-001-001", 2, "verification", "safety"),), urgent=None,
-                 total_fen=0) -> str:
+                 total_fen=None, catalog_hash=None, amounts=None, **add_ons) -> str:
     """A code signed by another kiosk whose public key this desk imported (keys file), but
-    whose tickets never reached it."""
+    whose tickets never reached it. Its lines (CodeLine's fields; `add_ons`: the first line's
+    points, ranges...) priced as that kiosk priced them: with this desk's catalogue and policy,
+    unless `catalog_hash` says it had another (and `amounts`, per line, its figures); `total_fen`:
+    another total signed."""
     import base64
+    from dataclasses import replace
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from kiosk.domain.fees import EstimateRequest, estimate
+    from kiosk.domain.fingerprint import policy_hash
     from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
+    from kiosk.settings.pricing import configured_policy
+    from kiosk.store.catalog import load_catalog
     from kiosk.store.keys import import_public_keys
 
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     import_public_keys(f"{FOREIGN_DEVICE} {base64.b64encode(key.public_key().public_bytes_raw()).decode()}\n")
+    code_lines = [CodeLine(*ln) for ln in lines]
+    code_lines[0] = replace(code_lines[0], **add_ons)
+    catalog = load_catalog(1)
+    known = [ln for ln in code_lines if ln.code in catalog.by_code]
+    priced = estimate(EstimateRequest(tuple(
+        LineRequest(ln.code, ln.quantity, ln.use, ln.service, ln.points, ln.ranges, ln.metres, ln.ac_dc, ln.extra_data)
+        for ln in known), urgent), catalog.by_code, configured_policy(), 1)
+    figures = {id(ln): est for ln, est in zip(known, priced.lines)}
+    code_lines = [replace(ln, amount_fen=figures[id(ln)].amount_fen, urgent_fen=figures[id(ln)].urgent_fen)
+                  if id(ln) in figures else ln for ln in code_lines]
+    if amounts is not None:
+        code_lines = [replace(ln, amount_fen=amount) for ln, amount in zip(code_lines, amounts)]
     record = TicketRecord("0193aaab-0000-7000-8000-000000000001", number, FOREIGN_DEVICE,
-                          datetime(2026, 11, 24, 1, 41, tzinfo=UTC), 1, tuple(CodeLine(*ln) for ln in lines),
-                          total_fen, urgent=urgent)
+                          datetime(2026, 11, 24, 1, 41, tzinfo=UTC), 1, tuple(code_lines),
+                          priced.total_fen if total_fen is None else total_fen, urgent=urgent,
+                          catalog_hash=catalog_hash or catalog.content_hash,
+                          policy_hash=policy_hash(configured_policy()))
     return encode(record, key)
 
 
@@ -251,15 +276,15 @@ def test_a_valid_unknown_ticket_is_taken_from_its_code_and_received(desk):
 
     _, clerk, device = desk
     code = foreign_code(lines=(("L-001-001", 2, "verification", "safety"), ("C-003-001", 1, "verification", "other")),
-                        urgent="72h", total_fen=1300)
+                        urgent="72h")
     assert identify(code).error == "not_local"
     before = counts()
     ticket_id = import_ticket(code)
     assert counts() == before  # no event, no outbox, no print: the ticket is its kiosk's to send
     assert import_ticket(code.lower()) == ticket_id == identify(code).ticket_id  # scanned twice: stored once
     ticket = Ticket.get_by_id(ticket_id)
-    assert (ticket.number, ticket.status, ticket.urgent, ticket.total_fen) == ("K9Z-261124-0003", "registered", "72h",
-                                                                              1300)
+    assert (ticket.number, ticket.status, ticket.urgent) == ("K9Z-261124-0003", "registered", "72h")
+    assert ticket.total_fen == decode(code, keys_for).total_fen
     assert ticket.device.uid == FOREIGN_DEVICE and ticket.code == code
     assert [(ln.code, ln.quantity) for ln in ticket_summary(ticket_id).lines] == [("L-001-001", 2), ("C-003-001", 1)]
     assert ensure_device("K1").uid == device.uid  # this desk is still itself, not the kiosk it met

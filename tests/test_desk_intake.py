@@ -334,25 +334,32 @@ async def test_certificate_numbers_reach_the_pickup_event_and_the_slip():
         await pilot.press("f4")
         await settle(pilot)
         editor = app.screen
-        assert isinstance(editor, CertificateEditor) and app.focused is editor.query_one("#cert-0")
+        # One field per instrument: three gauges, then the tape.
+        assert isinstance(editor, CertificateEditor) and app.focused is editor.query_one("#cert-0-0")
+        assert [i.placeholder for i in editor.query("Input")] == [*(f"第{n}台（共3台）" for n in (1, 2, 3)), ""]
         await pilot.press(*"JZ-2026-0001", "enter")  # Enter moves on, like a scanner's
-        assert app.focused is editor.query_one("#cert-1")
+        assert app.focused is editor.query_one("#cert-0-1")
+        await pilot.press("enter")  # the second gauge's certificate is not here yet
+        await pilot.press(*"JZ-2026-0003", "enter")
+        assert app.focused is editor.query_one("#cert-1-0")
         await pilot.press(*"JD-2026-0002", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DispatchScreen) and app.focused is app.screen.scan_field
         text = screen_text(app)
-        assert "已记下2个证书编号" in text and "JZ-2026-0001" in text and "JD-2026-0002" in text
+        assert "已记下3个证书编号" in text and "JZ-2026-0001, JZ-2026-0003" in text and "JD-2026-0002" in text
         await pilot.press("f7")
         await settle(pilot)
         assert Ticket.get(Ticket.number == number).status == "picked_up"
-        assert event_payload(number, "picked_up")["certificates"] == {"0": "JZ-2026-0001", "1": "JD-2026-0002"}
+        assert event_payload(number, "picked_up")["certificates"] == {"0": ["JZ-2026-0001", "", "JZ-2026-0003"],
+                                                                      "1": ["JD-2026-0002"]}
         outbox = json.loads(OutboxEvent.get(OutboxEvent.kind == "ticket.picked_up").payload)
-        assert outbox["certificates"]["1"] == "JD-2026-0002"
+        assert outbox["certificates"]["1"] == ["JD-2026-0002"]
         facts = counter_facts(ticket_id(number), "picked_up")
-        assert facts.certificates == {0: "JZ-2026-0001", 1: "JD-2026-0002"}
+        assert facts.certificates == {0: ("JZ-2026-0001", "", "JZ-2026-0003"), 1: ("JD-2026-0002",)}
         slip = job_document("pickup_slip", ticket_id(number), load_institute(None), "zh")
         rows = [(b.key.strip(), b.value) for b in slip.blocks if isinstance(b, Row)]
-        assert ("证书编号", "JZ-2026-0001") in rows and ("证书编号", "JD-2026-0002") in rows
+        assert [r for r in rows if r[0].startswith("证书编号")] == [
+            ("证书编号 1/3", "JZ-2026-0001"), ("证书编号 3/3", "JZ-2026-0003"), ("证书编号", "JD-2026-0002")]
         assert PrintJob.select().where(PrintJob.kind == "pickup_slip").count() == 1
         # Picked up: the numbers are shown as stored, and no longer edited.
         assert "JZ-2026-0001" in screen_text(app)
@@ -379,15 +386,16 @@ async def test_certificate_numbers_are_checked_and_a_refused_line_has_none():
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, CertificateEditor)
-        assert len(editor.query("Input")) == 1 and "refused, no certificate" in screen_text(app)
-        editor.query_one("#cert-0").value = "N" * 41
+        assert len(editor.query("Input")) == 3 and "refused, no certificate" in screen_text(app)  # 3 gauges
+        editor.query_one("#cert-0-1").value = "N" * 41
         editor.action_save()
         await settle(pilot)
         assert app.screen is editor and "At most 40 characters" in screen_text(app)
-        editor.query_one("#cert-0").value = " JD-1 "
+        assert app.focused is editor.query_one("#cert-0-1")  # the field at fault
+        editor.query_one("#cert-0-1").value = " JD-1 "
         editor.action_save()
         await settle(pilot)
-        assert app.screen.certificates[2] == {0: "JD-1"}
+        assert app.screen.certificates[2] == {0: ("", "JD-1")}
         await scan(pilot, other)  # another ticket: the numbers noted are dropped, and it says so
         assert f"Unsaved certificate numbers for {number} were discarded" in screen_text(app)
         await scan(pilot, number)

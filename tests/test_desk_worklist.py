@@ -93,7 +93,7 @@ async def test_late_work_first_and_enter_takes_a_ticket_to_dispatch_to_be_marked
             "K1-261116-0001", "K1-261124-0002", "K1-261008-0003", "K1-261123-0004", "K1-261113-0005"]
         text = screen_text(app)
         assert "在检3单（逾期2），待取2单（超过30天未取1）" in text
-        assert "在检 11-23 逾期" in text and "加急 11-25 08:00 逾期" in text and "待取 36天 超期" in text
+        assert "检定中 11-23 逾期" in text and "加急 11-25 08:00 逾期" in text and "待取 36天 超期" in text
         assert "13812345678" in text  # in full: the clerk calls
 
         await pilot.press("down", "down", "down", "enter")  # the urgent 72 h one

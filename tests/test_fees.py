@@ -9,6 +9,7 @@ depend on the demo catalogue.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -103,9 +104,10 @@ PATTERNS = [
     pytest.param(TAPE, {"metres": "5.01"}, 3_500, 3_500, ["extra_metres"], None, id="metres-5.01-one-started"),
     pytest.param(TAPE, {"metres": "2"}, 3_000, 3_000, [], None, id="metres-shorter-than-included"),
     pytest.param(TAPE, {}, 3_000, 3_000, [], None, id="metres-not-given"),
-    # 1001 + 1 extra range 200 = 1201; 50 % of 1201 = 600.5 -> 601 (half up); 1201 + 601 = 1802
-    pytest.param(ACDC, {"ranges": 2, "ac_dc": True}, 1_802, 1_802, ["extra_ranges", "ac_dc"], None,
-                 id="acdc-50pc-on-base-plus-range-half-up"),
+    # 1001 + 1 extra range 200; AC+DC: 50 % of the base range's 1001 = 500.5 -> 501 (half up),
+    # not of the extra range (交直流两用加收基本量限50%): 1001 + 200 + 501 = 1702
+    pytest.param(ACDC, {"ranges": 2, "ac_dc": True}, 1_702, 1_702, ["extra_ranges", "ac_dc"], None,
+                 id="acdc-50pc-on-base-range-only-half-up"),
     # 50 % of 1001 = 500.5 -> 501
     pytest.param(ACDC, {"ac_dc": True}, 1_502, 1_502, ["ac_dc"], None, id="acdc-50pc-on-odd-base-half-up"),
     pytest.param(ACDC, {"ranges": 2, "ac_dc": False}, 1_201, 1_201, ["extra_ranges"], None,
@@ -150,7 +152,7 @@ def test_addon_details_are_shown():
         "extra_metres", 3, 500, None, 1_500)
     (ln,) = run(ACDC, [{"item": ACDC.code, "ranges": 2, "ac_dc": True}]).lines
     assert [(a.kind, a.count, a.unit_fen, a.percent, a.amount_fen) for a in ln.addons] == [
-        ("extra_ranges", 1, 200, None, 200), ("ac_dc", 0, None, 50, 601)]
+        ("extra_ranges", 1, 200, None, 200), ("ac_dc", 0, None, 50, 501)]
     (ln,) = run(MINIMUM, [{"item": MINIMUM.code}]).lines
     assert ln.addons == () and ln.minimum_fen == 1_500 and ln.amount_fen == 2_000
 
@@ -203,21 +205,23 @@ def test_only_quoted_lines_total_zero():
     assert e.quoted_lines == 2 and e.total_fen == 0
 
 
-# ---- compulsory verification is free --------------------------------------------------------
+# ---- compulsory verification is free, for the uses the catalogue names ---------------------------
 
 SCALE = fee_row("Z-002-001", name_zh="电子计价秤", name_en="Price-computing scale", unit="台",
-                price_fen=6_000, compulsory=True, cycle_months=12, regulation="JJG 539")
+                price_fen=6_000, compulsory_uses=frozenset({"trade"}), supervision="P+V", cycle_months=12,
+                regulation="JJG 539")
 SCALE_CAL = fee_row("Z-002-002", name_zh="电子计价秤", name_en="Price-computing scale", unit="台",
-                    service="calibration", price_fen=8_000, compulsory=True)
+                    service="calibration", price_fen=8_000, compulsory_uses=frozenset({"trade"}))
 
 
 @pytest.mark.parametrize("use", sorted(COMPULSORY_USES))
-def test_compulsory_verification_is_free_for_controlled_uses(use):
-    e = run(SCALE, [{"item": SCALE.code, "use": use, "quantity": 2}])
+def test_compulsory_verification_is_free_for_its_use(use):
+    row = replace(SCALE, compulsory_uses=frozenset({use}))
+    e = run(row, [{"item": row.code, "use": use, "quantity": 2}])
     (ln,) = e.lines
     assert ln.amount_fen == 0
     assert ln.waived_fen == 12_000  # what it would have cost
-    assert ln.free_reason == "compulsory_verification"
+    assert ln.free_reason == "compulsory_verification" and ln.charge_reason is None
     assert ln.quoted is False
     assert e.total_fen == 0 and e.waived_fen == 12_000
     check_sums(e)
@@ -227,9 +231,42 @@ def test_compulsory_uses_are_the_four_of_the_rule():
     assert COMPULSORY_USES == {"trade", "safety", "medical", "environment"}
 
 
-def test_compulsory_row_used_otherwise_is_charged():
-    (ln,) = run(SCALE, [{"item": SCALE.code, "use": "other", "quantity": 2}]).lines
+@pytest.mark.parametrize("use", ["safety", "medical", "environment", "other"])
+def test_compulsory_row_used_otherwise_is_charged_and_says_why(use):
+    """The issue's seven balances: a scale compulsory in trade, taken in for safety, is charged."""
+    (ln,) = run(SCALE, [{"item": SCALE.code, "use": use, "quantity": 2}]).lines
     assert ln.amount_fen == 12_000 and ln.waived_fen == 0 and ln.free_reason is None
+    assert ln.charge_reason == "not_compulsory_for_use"
+
+
+@settings(max_examples=200, deadline=None)
+@given(uses=st.frozensets(st.sampled_from(sorted(COMPULSORY_USES))), use=st.sampled_from(USES),
+       service=st.sampled_from(SERVICES))
+def test_property_free_iff_verification_for_a_use_the_row_names(uses, use, service):
+    row = fee_row("Z-009-001", service=service, compulsory_uses=uses)
+    (ln,) = run(row, [{"item": row.code, "use": use}]).lines
+    free = service == "verification" and use in uses
+    assert (ln.amount_fen == 0) == free and (ln.free_reason == "compulsory_verification") == free
+    assert ln.waived_fen == (row.price_fen if free else 0)
+    assert (ln.charge_reason is not None) == (service == "verification" and bool(uses) and not free)
+
+
+def test_an_estimate_stored_before_charge_reasons_still_loads():
+    """Tickets keep the estimate the customer saw as JSON; one written before `charge_reason`
+    has no such key, and reads as a line without a reason."""
+    e = run(SCALE, [{"item": SCALE.code, "use": "safety"}])
+    stored = json.loads(json.dumps(e.to_dict()))
+    for line in stored["lines"]:
+        del line["charge_reason"]
+    old = Estimate.from_dict(stored)
+    assert old.lines[0].charge_reason is None and old.total_fen == e.total_fen == 6_000
+    assert Estimate.from_dict(json.loads(json.dumps(e.to_dict()))) == e
+
+
+def test_a_row_compulsory_for_two_uses_is_free_for_both():
+    balance = replace(SCALE, compulsory_uses=frozenset({"trade", "medical"}))
+    e = run(balance, [{"item": balance.code, "use": use} for use in ("trade", "medical", "safety")])
+    assert [ln.amount_fen for ln in e.lines] == [0, 0, 6_000] and e.total_fen == 6_000
 
 
 def test_use_defaults_to_other_and_is_charged():
@@ -241,15 +278,17 @@ def test_use_defaults_to_other_and_is_charged():
 def test_compulsory_row_calibrated_is_charged(use):
     (ln,) = run(SCALE_CAL, [{"item": SCALE_CAL.code, "use": use}]).lines
     assert ln.amount_fen == 8_000 and ln.free_reason is None and ln.waived_fen == 0
+    assert ln.charge_reason is None  # compulsory is about verification: nothing to explain
 
 
 def test_non_compulsory_verification_for_trade_is_charged():
     (ln,) = run(PLAIN, [{"item": PLAIN.code, "use": "trade"}]).lines
-    assert ln.amount_fen == 4_500 and ln.free_reason is None
+    assert ln.amount_fen == 4_500 and ln.free_reason is None and ln.charge_reason is None
 
 
 def test_free_line_waives_addons_and_minimum_too():
-    row = fee_row("C-002-001", compulsory=True, price_fen=1_000, per_metre_fen=300, metres_included=5,
+    row = fee_row("C-002-001", compulsory_uses=frozenset({"trade"}), price_fen=1_000, per_metre_fen=300,
+                  metres_included=5,
                   min_fen=1_500)
     (ln,) = run(row, [{"item": row.code, "use": "trade", "metres": "6.5"}]).lines
     # 1000 + 2 started metres x 300 = 1600 (above the minimum)
@@ -289,7 +328,8 @@ def test_urgent_surcharge_is_on_the_line_amount_with_quantity():
 
 @pytest.mark.parametrize("use", sorted(COMPULSORY_USES))
 def test_urgent_never_on_free_verification(use):
-    e = run(SCALE, [{"item": SCALE.code, "use": use}], urgent="8h")
+    row = replace(SCALE, compulsory_uses=frozenset({use}))
+    e = run(row, [{"item": row.code, "use": use}], urgent="8h")
     (ln,) = e.lines
     assert ln.urgent_fen is None and ln.urgent_percent is None
     assert ln.urgent_note == "urgent_not_for_free_verification"
@@ -297,8 +337,9 @@ def test_urgent_never_on_free_verification(use):
     assert e.turnaround_days == SCALE.turnaround_days
 
 
-def test_urgent_on_compulsory_row_used_otherwise_is_applied():
-    (ln,) = run(SCALE, [{"item": SCALE.code, "use": "other"}], urgent="24h").lines
+@pytest.mark.parametrize("use", ["safety", "other"])
+def test_urgent_on_compulsory_row_used_otherwise_is_applied(use):
+    (ln,) = run(SCALE, [{"item": SCALE.code, "use": use}], urgent="24h").lines
     assert ln.urgent_fen == 6_000 and ln.urgent_note is None
 
 
@@ -643,7 +684,8 @@ def fee_rows(draw, code: str) -> FeeRow:
         per_range_fen=add(money), ranges_included=draw(st.integers(0, 5)),
         per_metre_fen=add(money), metres_included=draw(st.integers(0, 50)),
         ac_dc_percent=add(st.integers(0, 200)),
-        compulsory=draw(st.booleans()),
+        compulsory_uses=draw(st.frozensets(st.sampled_from(sorted(COMPULSORY_USES)))),
+        supervision=draw(st.sampled_from(("", "P", "V", "P+V"))),
         turnaround_days=draw(st.integers(1, 60)),
         urgent_allowed=draw(st.booleans()),
     )
@@ -738,16 +780,21 @@ def check_invariants(e: Estimate, rows, policy) -> None:
         assert taken.get(ln.index) == max(qualifying, default=None)
     for ln in e.lines:
         row = rows[ln.code]
+        # Free exactly when verified for a use the row's catalogue entry names; a row of the
+        # catalogue verified for another use says why it is charged.
+        compulsory = row.service == "verification" and ln.use in row.compulsory_uses
+        assert (ln.free_reason is not None) == compulsory
+        assert (ln.charge_reason == "not_compulsory_for_use") == (
+            row.service == "verification" and bool(row.compulsory_uses) and not compulsory)
+        assert ln.charge_reason in (None, "not_compulsory_for_use")
         if ln.free_reason is not None:
             assert ln.free_reason == "compulsory_verification"
-            assert row.compulsory and row.service == "verification" and ln.use in COMPULSORY_USES
             assert ln.amount_fen == 0 and ln.urgent_fen is None and ln.urgent_percent is None
             assert ln.index not in discounted
             if e.urgent:
                 assert ln.urgent_note == "urgent_not_for_free_verification"
         else:
             assert ln.waived_fen == 0
-            assert not (row.compulsory and row.service == "verification" and ln.use in COMPULSORY_USES)
         if ln.unit_amount_fen is not None:
             assert ln.unit_amount_fen == ln.unit_price_fen + sum(a.amount_fen for a in ln.addons)
             plain = ln.unit_amount_fen * ln.quantity

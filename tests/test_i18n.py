@@ -40,6 +40,7 @@ FILES = (".tcss", ".csv", ".py", ".json", ".toml", ".html")
 # f-strings whose shape a key could take but which build something else.
 NOT_KEYS = {
     "{}.item", "{}.metres", "{}.ac_dc", "{}.quantity", "{}.use", "{}.service", "{}.points", "{}.ranges",  # fields
+    "{}.extra_data",
     "customer.{}",  # a field: TextRefused.where
     "{}_device", "{}_clerk",  # columns: received_device, picked_up_clerk
     "ticket.{}",  # an event kind: ticket.received, ticket.ready, ticket.picked_up
@@ -193,7 +194,7 @@ def test_every_table_of_keys_covers_its_set():
     from kiosk.domain import catalog, feedback, ticketcode
     from kiosk.i18n import due_text, satisfaction_text
 
-    assert set(keys.USES) == set(catalog.USES)
+    assert set(keys.USES) == set(keys.USE_CHOICES) == set(catalog.USES)
     assert set(keys.TICKET_CODE_ERRORS) == set(ticketcode.KINDS)
     assert set(keys.FEEDBACK_LEVELS) == set(feedback.LEVELS.values())
     assert set(keys.FEEDBACK_REASONS) == set(feedback.REASONS)
@@ -206,7 +207,8 @@ def test_every_table_of_keys_covers_its_set():
                           (keys.DESK_STEPS, "desk.step."), (keys.DESK_DONE, "desk.done."),
                           (keys.PROGRESS_ERRORS, "progress.error."), (keys.DATABASE_PROBLEMS, "dbproblem."),
                           (keys.BACKUP_PROBLEMS, "backup.why."),
-                          (keys.URGENT_NOTES, "urgent.urgent_"), (keys.FREE_REASONS, "free.")):
+                          (keys.URGENT_NOTES, "urgent.urgent_"), (keys.FREE_REASONS, "free."),
+                          (keys.CHARGE_REASONS, "charge.")):
         assert set(table.values()) == {key for key in MESSAGES if key.startswith(family)}, family
     tables = {name: table for name, table in vars(keys).items() if isinstance(table, MessageKeys)}
     for name, table in tables.items():

@@ -25,7 +25,8 @@ def _open(path):
 
 def _record(device_uid: str) -> TicketRecord:
     return TicketRecord("01935d6f-0000-7abc-8def-0123456789ab", "K1-261124-0001", device_uid,
-                        datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC), 1, (), 0)
+                        datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC), 1, (), 0,
+                        catalog_hash=bytes(4), policy_hash=bytes(4))
 
 
 def test_first_start_creates_a_private_key_only_its_owner_can_read(db, tmp_path):
@@ -201,7 +202,9 @@ def test_ticket_verify_prints_the_ticket_and_refuses_a_tampered_code(kiosk_cli, 
     assert status == 0
     shown = json.loads(out)
     assert shown["number"] == number and "organisation" not in shown
-    assert shown["lines"] == [{"code": "L-001-001", "quantity": 2, "service": "verification", "use": "safety"}]
+    assert shown["lines"] == [{"code": "L-001-001", "quantity": 2, "service": "verification", "use": "safety",
+                               "points": None, "ranges": None, "metres": None, "ac_dc": False, "extra_data": False,
+                               "amount_fen": 0, "urgent_fen": None}]  # free: compulsory verification for safety
     assert "13812345678" not in out
 
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

@@ -75,8 +75,15 @@ def test_registration_writes_the_whole_fact(catalog):
     assert (record.created_at, record.catalog_version) == (ticket.created_at.replace(microsecond=0), catalog.version)
     assert (record.total_fen, record.omitted_lines) == (stored.total_fen, 0)
     assert "示范燃气".encode() not in from_text(stored.code)  # no personal data, the organisation neither
-    assert record.lines == (CodeLine("L-001-001", 3, "verification", "safety"),
-                            CodeLine("C-003-001", 1, "verification", "other"))
+    free, charged = ticket.estimate.lines
+    assert record.lines == (CodeLine("L-001-001", 3, "verification", "safety", amount_fen=0),
+                            CodeLine("C-003-001", 1, "verification", "other", metres=Decimal("7.5"),
+                                     amount_fen=charged.amount_fen))
+    assert free.amount_fen == 0 and charged.amount_fen > 0
+    # what it was priced with: the catalogue's and the policy's content, not their names
+    from kiosk.domain.fingerprint import policy_hash
+
+    assert record.catalog_hash == catalog.content_hash[:4] and record.policy_hash == policy_hash(default_policy())[:4]
     assert "13812345678" not in json.dumps(record.to_dict())
 
 

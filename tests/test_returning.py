@@ -36,7 +36,8 @@ def test_codes_this_kiosk_cannot_use_say_why(catalog):
     device = ensure_device("K1")
     ticket = registered(catalog)
     elsewhere = encode(TicketRecord(uuid7(), "K9-261124-0001", device.uid, ticket.created_at, 1,
-                                    (CodeLine("L-001-001", 1, "verification", "safety"),), 0), signing_key(device.uid))
+                                    (CodeLine("L-001-001", 1, "verification", "safety"),), 0,
+                                    catalog_hash=bytes(4), policy_hash=bytes(4)), signing_key(device.uid))
     forged = ticket.code[:-20] + ("A" if ticket.code[-20] != "A" else "B") + ticket.code[-19:]
     assert find_earlier(elsewhere).error == "not_here"
     assert find_earlier(forged).error == "invalid"

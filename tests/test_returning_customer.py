@@ -202,7 +202,8 @@ async def test_a_ticket_this_kiosk_does_not_know_and_a_forged_code_are_said_so()
         await to_customer(pilot)
         earlier = await register_earlier(pilot)
         elsewhere = encode(TicketRecord(uuid7(), "K9-261124-0001", app.device.uid, T0, 1,
-                                        (CodeLine("L-001-001", 1, "verification", "safety"),), 0),
+                                        (CodeLine("L-001-001", 1, "verification", "safety"),), 0,
+                                        catalog_hash=bytes(4), policy_hash=bytes(4)),
                            signing_key(app.device.uid))
         forged = earlier.code[:-20] + ("A" if earlier.code[-20] != "A" else "B") + earlier.code[-19:]
         for code, says, into, end in ((elsewhere, "这张单据不是本机登记的，请填写。", "organisation", "tab"),

@@ -8,6 +8,7 @@ import math
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 import qrcode
@@ -27,6 +28,7 @@ DEVICE = "01935d6e-8c3a-7b21-9c4e-0a1b2c3d4e5f"
 OTHER_DEVICE = "01935d6e-8c3a-7b21-9c4e-0a1b2c3d4e60"
 TICKET = "01935d6f-0000-7abc-8def-0123456789ab"
 KEY_ID = slice(17, 21)  # where the signer's key id sits in the signed bytes
+CATALOG_HASH, POLICY_HASH = bytes.fromhex("c0ffee01"), bytes.fromhex("0ddba115")
 
 
 def keys_of(*known):
@@ -41,9 +43,10 @@ def realistic(lines: int, **changes) -> TicketRecord:
     record = TicketRecord(
         ticket_uid=TICKET, number="K7Q-261124-0007", device_uid=DEVICE,
         created_at=datetime(2026, 11, 24, 1, 41, 7, tzinfo=UTC), catalog_version=3,
-        lines=tuple(CodeLine(codes[i % len(codes)], 2 + i % 5, tc.SERVICES_V1[i % 2], tc.USES_V1[i % 5])
+        lines=tuple(CodeLine(codes[i % len(codes)], 2 + i % 5, tc.SERVICES_V1[i % 2], tc.USES_V1[i % 5],
+                             amount_fen=12_000 * (i + 1), urgent_fen=None if i % 3 else 3_600 * (i + 1))
                     for i in range(lines)),
-        total_fen=1_234_500,
+        total_fen=1_234_500, catalog_hash=CATALOG_HASH, policy_hash=POLICY_HASH,
     )
     return replace(record, **changes)
 
@@ -71,14 +74,19 @@ standard_codes = st.builds(
               st.integers(0, 9999).map(lambda n: f"-{n:04d}")))
 other_codes = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
 words = st.text(max_size=12)
+fen = st.one_of(st.none(), st.integers(0, 2**40))
 lines = st.builds(
     CodeLine, st.one_of(standard_codes, other_codes), st.integers(0, 10**6),
-    st.one_of(st.sampled_from(tc.SERVICES_V1), words), st.one_of(st.sampled_from(tc.USES_V1), words))
+    st.one_of(st.sampled_from(tc.SERVICES_V1), words), st.one_of(st.sampled_from(tc.USES_V1), words),
+    st.one_of(st.none(), st.integers(0, 10**6)), st.one_of(st.none(), st.integers(0, 10**6)),
+    st.one_of(st.none(), st.integers(0, 10**8).map(lambda mm: Decimal(mm) / 1000)),  # to the mm
+    st.booleans(), st.booleans(), fen, fen)
+hashes = st.binary(min_size=tc.HASH_BYTES, max_size=32)  # a whole digest is cut to its first bytes
 records = st.builds(
     TicketRecord, uuids, numbers, uuids,
     st.datetimes(datetime(1970, 1, 2), datetime(2105, 12, 31), timezones=st.just(UTC)),
     st.integers(0, 2**40), st.lists(lines, max_size=20).map(tuple), st.integers(0, 2**50), st.just(0),
-    st.sampled_from((None, *tc.URGENT_V1)),
+    st.sampled_from((None, *tc.URGENT_V1)), hashes, hashes,
 )
 
 
@@ -175,6 +183,10 @@ def test_bad_records_are_refused_when_encoding():
                 replace(realistic(1), ticket_uid="K7Q-261124-0007"),
                 replace(realistic(1), device_uid=DEVICE.upper()),  # not canonical: would not round trip
                 replace(realistic(1), total_fen=-1),
+                replace(realistic(1), catalog_hash=b""),  # every code says what it was priced with
+                replace(realistic(1), lines=(CodeLine("L-001-001", 1, "verification", "other",
+                                                      metres=Decimal("1.2345")),)),  # finer than the mm
+                replace(realistic(1), lines=(CodeLine("L-001-001", 1, "verification", "other", points=-1),)),
                 replace(realistic(1), number="N" * 41)):
         with pytest.raises(ValueError) as refused:
             encode(bad, KEY)
@@ -290,8 +302,10 @@ def test_any_single_byte_change_is_rejected(record, data):
     value = data.draw(st.integers(0, 255).filter(lambda v: v != signed[at]))
     changed = signed[:at] + bytes([value]) + signed[at + 1:]
     error = _rejected(tc.to_text(changed), keys_of((record.device_uid, PUBLIC)))
-    if at == 0:
+    if at == 0 and value not in tc.READ_VERSIONS:
         assert error.kind == "unsupported_version"
+    elif at == 0:  # read as the other format it names: its structure or its signature fails
+        assert error.kind in ("damaged", "bad_signature")
     elif at >= len(signed) - tc.SIGNATURE_BYTES:
         assert error.kind == "bad_signature"
     elif KEY_ID.start <= at < KEY_ID.stop:  # the key id: some other device's key, not known here
@@ -350,7 +364,7 @@ def test_unknown_and_revoked_devices_and_newer_formats_are_named():
     assert _rejected(text, keys_of((DEVICE, PUBLIC, True))).kind == "revoked"
     assert _rejected(text, keys_of((DEVICE, b"\x01" * 31))).kind == "unknown_device"  # a broken stored key
     data = tc.from_text(text)
-    for other in (1, 3):  # format 1 (with the organisation, before key ids), and a newer one
+    for other in (1, 4):  # format 1 (with the organisation, before key ids), and a newer one
         assert _rejected(tc.to_text(bytes([other]) + data[1:])).kind == "unsupported_version"
 
 
@@ -394,3 +408,73 @@ def test_every_code_prints_at_4_dots_per_module_or_more_on_58mm_paper():
         text = encode(realistic(n, number="K7QX-261124-12345"), KEY)
         assert native_module_size(text, 384) >= 4, n  # sized for byte mode, the worst the printer may pick
     assert native_module_size(encode(realistic(5), KEY), 384) == 5  # a version 8 QR
+
+
+# ---- format 3: what the price depends on ------------------------------------------------------
+
+# A format 2 code as kiosks printed it before format 3 (Ed25519 signatures are deterministic:
+# key bytes 0..31): customers still hold these on paper.
+V2_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+V2_CODE = ("JLAIAZGXLPAAAHVPEN54ASGRLHRGVVMR22U5VQJ2ZTAMBUWN2RAP6AIB4QSACAEAADLYAEAAICADHABAABAEKBMAGAAEDSCVVCQGQZ2"
+           "TIRXJQGM5VM4JG6EWZGA5Q7F5UULVKP2FIZVEATBKKNX6K5ECNIUCP3J3WYT5ZHPSXTEHZDGW73BUEEJG4H6UG7BHGQN4BA")
+
+
+def three_lines_with_add_ons() -> TicketRecord:
+    """A thermometer with 20 points, a tape of 12.5 m, a multimeter with 6 ranges, AC+DC and extra data."""
+    return replace(realistic(0), urgent="24h", total_fen=135_200, lines=(
+        CodeLine("L-001-001", 2, "verification", "trade", points=20, amount_fen=24_000, urgent_fen=24_000),
+        CodeLine("C-003-001", 1, "calibration", "other", metres=Decimal("12.5"), amount_fen=6_800, urgent_fen=6_800),
+        CodeLine("D-105-0012", 3, "calibration", "other", ranges=6, ac_dc=True, extra_data=True, amount_fen=36_800,
+                 urgent_fen=36_800)))
+
+
+def test_a_format_2_code_still_decodes_without_prices():
+    record = decode(V2_CODE, keys_of((DEVICE, V2_KEY.public_key().public_bytes_raw())))
+    assert record.number == "K7Q-261124-0007" and record.total_fen == 67_600 and record.urgent == "24h"
+    assert [(ln.code, ln.quantity, ln.service, ln.use) for ln in record.lines] == [
+        ("L-001-001", 2, "verification", "trade"), ("Z-002-001", 1, "calibration", "other"),
+        ("C-003-001", 7, "testing", "safety")]
+    assert not record.carries_prices and all(ln.amount_fen is None and ln.points is None for ln in record.lines)
+
+
+def test_a_format_2_code_cut_or_changed_is_damaged_or_forged():
+    keys = keys_of((DEVICE, V2_KEY.public_key().public_bytes_raw()))
+    assert _rejected(V2_CODE[:-9], keys).kind == "damaged"
+    assert _rejected(V2_CODE[:60] + ("A" if V2_CODE[60] != "A" else "B") + V2_CODE[61:], keys).kind in (
+        "damaged", "bad_signature")
+
+
+def test_a_three_line_ticket_with_add_ons_round_trips_well_within_the_budget():
+    record = three_lines_with_add_ons()
+    text = encode(record, KEY)
+    assert decode(text, keys_of()) == record
+    assert record.carries_prices
+    size = len(tc.from_text(text))
+    assert size <= 160 < tc.MAX_RECORD_BYTES, size  # format 2 took 122 bytes for 3 lines, without the add-ons
+    bare = replace(record, lines=tuple(CodeLine(ln.code, ln.quantity, ln.service, ln.use, amount_fen=ln.amount_fen)
+                                    for ln in record.lines))
+    assert len(tc.from_text(encode(bare, KEY))) < size  # add-ons cost bytes only when set
+
+
+@given(records)
+def test_the_carried_figures_are_the_signed_ones(record):
+    carried = decode(encode(record, KEY), keys_of((record.device_uid, PUBLIC)))
+    assert carried.catalog_hash == record.catalog_hash[:tc.HASH_BYTES]
+    assert carried.policy_hash == record.policy_hash[:tc.HASH_BYTES]
+    for sent, got in zip(record.lines, carried.lines):
+        assert (got.points, got.ranges, got.metres, got.ac_dc, got.extra_data, got.amount_fen, got.urgent_fen) == (
+            sent.points, sent.ranges, sent.metres, sent.ac_dc, sent.extra_data, sent.amount_fen, sent.urgent_fen)
+
+
+@given(st.data())
+def test_a_format_3_record_with_a_line_cut_short_is_damaged(data):
+    """Signed, but its last line's add-on or amount missing: damaged, never a line without its price."""
+    record = three_lines_with_add_ons()
+    _, signed = _signed(record)
+    body = signed[:-tc.SIGNATURE_BYTES]
+    cut = body[:len(body) - data.draw(st.integers(1, 6))]
+    assert _rejected(tc.to_text(cut + KEY.sign(cut))).kind == "damaged"
+    flags_at = len(body) - 1 - len(tc._varint(36_800)) * 2 - 1 - 1  # ranges (1 byte), amount, urgent
+    unused = bytearray(body)
+    unused[flags_at] |= 0x80  # a flag no encoder writes
+    assert _rejected(tc.to_text(bytes(unused) + KEY.sign(bytes(unused)))).kind == "damaged"

@@ -16,6 +16,8 @@ from . import (
     m0009_followups_everywhere,
     m0010_organisations,
     m0011_parked_changes,
+    m0012_compulsory_uses,
+    m0013_extra_data,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -30,5 +32,7 @@ MIGRATIONS: list[list[str]] = [
     m0009_followups_everywhere.STATEMENTS,
     m0010_organisations.STATEMENTS,
     m0011_parked_changes.STATEMENTS,
+    m0012_compulsory_uses.STATEMENTS,
+    m0013_extra_data.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

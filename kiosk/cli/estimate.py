@@ -9,18 +9,6 @@ from kiosk.cli.common import CommandError, open_node
 from kiosk.settings.config import Config
 
 
-def configured_policy(config: Config):
-    """The pricing policy the configuration names, else the built-in one."""
-    from kiosk.domain.fees import PolicyError, default_policy, policy_from_dict
-
-    if config.policy_file is None:
-        return default_policy()
-    try:
-        return policy_from_dict(json.loads(config.policy_file.read_text("utf-8")))
-    except (OSError, ValueError, PolicyError) as e:
-        raise CommandError("cli.bad_config", f"{config.policy_file}: {e}", config.language) from None
-
-
 def read_request(lang: str):
     """The JSON request on stdin (`kiosk estimate`, `kiosk register`), or a CommandError."""
     try:
@@ -32,11 +20,12 @@ def read_request(lang: str):
 def cmd_estimate(args, config: Config) -> int:
     from kiosk.domain.fees import EstimateError, estimate, request_from_dict
     from kiosk.i18n.estimate_text import format_estimate
+    from kiosk.settings.pricing import configured_policy
     from kiosk.store.catalog import load_catalog
 
     lang = args.lang or config.language
     data = read_request(lang)
-    policy = configured_policy(config)
+    policy = configured_policy()
     try:
         request = request_from_dict(data)  # validated before the database is opened
         open_node(config)

@@ -8,10 +8,11 @@ import sys
 from dataclasses import replace
 
 from kiosk.cli.common import CommandError, open_node_with_key
-from kiosk.cli.estimate import configured_policy, read_request
+from kiosk.cli.estimate import read_request
 from kiosk.i18n import t
 from kiosk.i18n.keys import PRINT_REASONS
 from kiosk.settings.config import Config
+from kiosk.settings.pricing import configured_policy
 
 # What an order adds to `kiosk estimate`'s request: the customer screen's fields, the options
 # screen's, and per line what the customer says about the instrument (LINE_TEXTS).
@@ -33,7 +34,7 @@ def cmd_register(args, config: Config) -> int:
 
     lang = args.lang or config.language
     registration = _registration(read_request(lang), lang)  # validated before the database is opened
-    policy = configured_policy(config)
+    policy = configured_policy()
     try:
         info = load_institute(config.info_file, config.holidays_file)
     except InstituteFileError as e:
@@ -98,7 +99,7 @@ def _registration(data, lang: str):
     draft = Draft(**customer, pickup=data.get("pickup", "in_person"), urgent=request.urgent,
                   certificates=certificates, certificate_name=data.get("certificate_name", ""),
                   lines=[DraftLine(code=ln.item, quantity=ln.quantity, use=ln.use, points=ln.points, ranges=ln.ranges,
-                                   metres=ln.metres, ac_dc=ln.ac_dc, **extra)
+                                   metres=ln.metres, ac_dc=ln.ac_dc, extra_data=ln.extra_data, **extra)
                          for ln, extra in zip(request.lines, extras)])
     if errors := {**draft.customer_errors(), **draft.options_errors()}:
         raise CommandError("cli.bad_registration", "; ".join(

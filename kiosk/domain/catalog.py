@@ -20,7 +20,9 @@ from kiosk.domain.vocabulary import (
     SERVICE_NAMES,
     SERVICE_WORDS,
     SERVICES,
+    SUPERVISION,
     UNITS,
+    USE_WORDS,
     USES,
     normalise_text,
     normalise_token,
@@ -62,7 +64,11 @@ class FeeRow:
     ac_dc_percent: int | None = None  # surcharge when both AC and DC are verified
     regulation: str = ""  # JJG / JJF number
     cycle_months: int | None = None  # verification cycle; None: none or first verification only
-    compulsory: bool = False  # in the compulsory-verification catalogue
+    # The uses for which the compulsory catalogue (2019年第48号) makes this item's verification
+    # compulsory, and free; empty: not in the catalogue. The same scale is free in a market
+    # (trade) and charged in a lab.
+    compulsory_uses: frozenset[str] = frozenset()
+    supervision: str = ""  # the catalogue's P, V or P+V; "" for an item it does not list
     turnaround_days: int = 10  # working days promised
     urgent_allowed: bool = True
 
@@ -125,7 +131,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("交直流加收(%)", "ac_dc_percent"),
     ("依据规程", "regulation"),
     ("检定周期(月)", "cycle_months"),
-    ("强制检定", "compulsory"),
+    ("强制检定", "compulsory"),  # the uses that make it compulsory: 贸易结算、医疗卫生; 否 or empty: none
+    ("监管方式", "supervision"),
     ("承诺工作日", "turnaround_days"),
     ("可加急", "urgent_allowed"),
 ]
@@ -183,7 +190,38 @@ def _bool(text: str, default: bool) -> bool:
     raise ValueError(f"not 是/否 (yes/no): {text!r}")
 
 
-def _row_from_cells(cells: dict[str, str]) -> FeeRow:
+_USE_LIST = "/".join(USE_WORDS)
+
+
+def _compulsory_uses(text: str, before_uses: bool) -> frozenset[str]:
+    """'贸易结算、医疗卫生' (or trade, medical) -> {trade, medical}; 否 or empty -> none. A bare 是
+    says the row is compulsory without saying for which uses, and is refused, unless the table
+    was written before rows named them (`before_uses`), when 是 meant every compulsory use."""
+    word = normalise_token(text).lower()
+    if word in NO:
+        return frozenset()
+    if word in YES:
+        if before_uses:
+            return COMPULSORY_USES
+        raise ValueError(f"say for which uses it is compulsory: {_USE_LIST} (trade/safety/medical/environment), "
+                         f"not {text.strip()!r}")
+    uses = set()
+    for part in filter(None, (p.strip() for p in ALIAS_SPLIT.split(word))):
+        use = USE_WORDS.get(part, part)
+        if use not in COMPULSORY_USES:
+            raise ValueError(f"unknown use {part!r} (known: {_USE_LIST}, or trade/safety/medical/environment)")
+        uses.add(use)
+    return frozenset(uses)
+
+
+def _supervision(text: str) -> str:
+    mode = normalise_token(text).upper().replace(" ", "")
+    if mode and mode not in SUPERVISION:
+        raise ValueError(f"not P, V or P+V: {text.strip()!r}")
+    return mode
+
+
+def _row_from_cells(cells: dict[str, str], before_uses: bool = False) -> FeeRow:
     """Build one FeeRow; a bad cell raises _CellError naming its column."""
 
     def get(key: str) -> str:
@@ -247,7 +285,8 @@ def _row_from_cells(cells: dict[str, str]) -> FeeRow:
         else parse("ac_dc_percent", _int, 0, 500),
         regulation=normalise_text(get("regulation")),
         cycle_months=None if not normalise_token(get("cycle_months")) else parse("cycle_months", _int, 1, 120),
-        compulsory=parse("compulsory", _bool, False),
+        compulsory_uses=parse("compulsory", _compulsory_uses, before_uses),
+        supervision=parse("supervision", _supervision),
         turnaround_days=10 if not normalise_token(get("turnaround_days"))
         else parse("turnaround_days", _int, 1, 365),
         urgent_allowed=parse("urgent_allowed", _bool, True),
@@ -275,8 +314,12 @@ def decode_csv_bytes(data: bytes) -> str:
     raise ValueError("the file is neither UTF-8 nor GB18030 text")
 
 
-def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20) -> list[FeeRow]:
-    """Parse a whole fee table. All or nothing: any problem raises CatalogError listing them."""
+def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20, *, before_uses: bool = False
+              ) -> list[FeeRow]:
+    """Parse a whole fee table. All or nothing: any problem raises CatalogError listing them.
+
+    `before_uses`: a table this software stored or published before rows named their compulsory
+    uses (central's stored versions, a central not yet upgraded), whose 是 meant every use."""
     problems: list[Problem] = []
     reader = csv.reader(io.StringIO(text))
     try:
@@ -311,7 +354,7 @@ def parse_csv(text: str, filename: str = "<csv>", max_problems: int = 20) -> lis
                 continue
             by_key = {k: v for k, v in zip(keys, cells) if k}
             try:
-                row = _row_from_cells(by_key)
+                row = _row_from_cells(by_key, before_uses)
             except _CellError as e:
                 problems.append(Problem(filename, line, _ZH_HEADER.get(e.key, e.key), str(e)))
             else:
@@ -372,7 +415,9 @@ def _cell(row: FeeRow, key: str) -> str:
         return SERVICE_NAMES[row.service][0]
     if key == "aliases":
         return "、".join(row.aliases)
-    if key in ("compulsory", "urgent_allowed"):
+    if key == "compulsory":
+        return "、".join(word for word, use in USE_WORDS.items() if use in row.compulsory_uses) or "否"
+    if key == "urgent_allowed":
         return "是" if value else "否"
     if key in ("points_included", "ranges_included", "metres_included") and not value:
         return ""

@@ -74,6 +74,7 @@ class Line(Payload):
     ranges: Annotated[int, Meta(ge=0)] | None = None
     metres: Annotated[str, Meta(max_length=20)] | None = None  # decimal text, never a float
     ac_dc: bool = False
+    extra_data: bool = False  # data the regulation does not require, asked for (fees.py rule 4)
     repair_if_fails: bool = False
 
 
@@ -155,8 +156,16 @@ class Ready(Step):
     pass
 
 
+Certificate = Annotated[str, Meta(max_length=40)]
+
+
 class PickedUp(Step):
-    certificates: dict[str, Annotated[str, Meta(max_length=40)]] | None = None  # intake position -> number
+    """`certificates`: intake position -> one number per instrument of the line, in order ("":
+    none noted for that one). A single string: one number for the whole line, as desks wrote
+    it before a line of several instruments got one each (still read, never written now)."""
+
+    certificates: dict[str, Annotated[list[Certificate], Meta(max_length=100_000)] | Certificate] | None = None
+    storage: dict[str, Any] | None = None  # kiosk.domain.fees.StorageCharge.to_dict(): kept past the pickup period
 
 
 # ---- feedback.given / followup.closed: kiosk/store/feedback.py -----------------------------------

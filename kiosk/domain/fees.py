@@ -5,21 +5,34 @@ Pure: plain data in, plain data out; no database, no Textual, no printer.
 Rules, in the order they are applied to each line (all integer fen):
 1. Per instrument: the row's base price, plus each add-on the row prices
    (extra measuring points, extra ranges, started metres beyond the included length),
-   then the AC+DC percentage on that subtotal.
+   and the AC+DC percentage of the base price (交直流两用加收基本量限的百分比).
 2. Line amount = per-instrument amount x quantity, raised to the row's minimum charge
    (最低收费 is per line: one item in one consignment, e.g. 量块 12元/块, 最低100元).
-3. A verification line of an instrument in the compulsory catalogue, used for trade,
-   safety, medical or environment, is free (财税〔2017〕20号); the line still shows
-   what it would have cost (`waived_fen`) and why it is free.
-4. Urgent surcharge: the policy's percentage of the line amount, only on charged lines
-   of rows that allow urgent work; never on compulsory free verification.
-5. Discounts from the policy are their own lines, computed on the amounts of the lines
+3. A verification line whose use is one the compulsory catalogue names for its row
+   (`FeeRow.compulsory_uses`: a scale in trade, a pressure gauge in safety) is free
+   (财税〔2017〕20号); the line still shows what it would have cost (`waived_fen`) and why it
+   is free. A row of the catalogue verified for another use is charged, and says why
+   (`charge_reason`).
+4. Data the regulation does not require (要求出具规程未要求的数据), when the customer asks for
+   it and the policy offers it (`extra_data_percent`): that percentage of the line amount of
+   rule 2 (add-ons and minimum included: the extra data is taken on the whole job), as its own
+   add-on "extra_data" (a LINE_ADDONS kind: its amount is the line's, not per instrument), added
+   to the line amount. Not on a free compulsory line: the surcharge is a share of the fee
+   charged, and charging a share of a waived verification fee would charge for compulsory
+   verification; the add-on is still listed there, at 0, so the request is seen.
+5. Urgent surcharge: the policy's percentage of the line amount (extra data included: urgent
+   buys speed for the whole job), only on charged lines of rows that allow urgent work;
+   never on compulsory free verification.
+6. Discounts from the policy are their own lines, computed on the amounts of the lines
    they apply to (before the urgent surcharge: a surcharge buys speed, not the service).
    They do not stack: a line takes its best qualifying discount. A quantity threshold
    counts the same fee item across all lines of the request (同一项目同批).
 Percentages round half up to the fen: (amount * percent + 50) // 100.
 A row without a price is "quoted at the counter": its amount is None and the total
 counts only priced lines (`quoted_lines` says how many are missing).
+
+Storage past the pickup period is not part of an estimate: it is charged at pickup, from the
+ticket's charged total and the days since it was ready (`storage_charge`, the policy's `storage`).
 """
 
 from __future__ import annotations
@@ -27,12 +40,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from math import ceil
 
-from kiosk.domain.catalog import COMPULSORY_USES, SERVICE_WORDS, SERVICES, USES, FeeRow, normalise_token
+from kiosk.domain.catalog import SERVICE_WORDS, SERVICES, USES, FeeRow, normalise_token
 
 URGENT_TIERS = ("72h", "24h", "8h")
 URGENT_HOURS = {"72h": 72, "24h": 24, "8h": 8}
@@ -64,14 +78,68 @@ class Discount:
 
 
 @dataclass(frozen=True, slots=True)
+class StorageTier:
+    """From the day after `after_days` days since the ticket was ready, each day costs
+    `percent_per_day` % of the ticket's charged total (until the next tier starts)."""
+
+    after_days: int
+    percent_per_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """Storage charges past the pickup period (one institute: 2 % a day after 30 days, 4 % after 60).
+    Policy JSON: {"tiers": [{"after_days": 30, "percent_per_day": 2}, {"after_days": 60, "percent_per_day": 4}]};
+    tiers in increasing `after_days`; the first one's `after_days` is the free pickup period."""
+
+    tiers: tuple[StorageTier, ...]
+
+    @property
+    def free_days(self) -> int:
+        return self.tiers[0].after_days
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     id: str
     urgent_percent: Mapping[str, int]
     discounts: tuple[Discount, ...] = ()
+    extra_data_percent: int = 0  # data the regulation does not require; 0: not offered
+    storage: Storage | None = None  # None: no storage charge
 
 
 class PolicyError(ValueError):
     pass
+
+
+MAX_STORAGE_DAYS = 3650
+
+
+def _policy_whole(value, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PolicyError(f"pricing policy: {where} must be a whole number {low}–{high}, not {value!r}")
+    return value
+
+
+def _storage_from_dict(data) -> Storage | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != {"tiers"}:
+        raise PolicyError('pricing policy: storage must be {"tiers": [...]}')
+    raw = data["tiers"]
+    if not isinstance(raw, list) or not raw:
+        raise PolicyError("pricing policy: storage.tiers must be a non-empty list")
+    tiers: list[StorageTier] = []
+    for i, tier in enumerate(raw):
+        at = f"storage.tiers[{i}]"
+        if not isinstance(tier, dict) or set(tier) != {"after_days", "percent_per_day"}:
+            raise PolicyError(f"pricing policy: {at} must be {{\"after_days\": …, \"percent_per_day\": …}}")
+        after = _policy_whole(tier["after_days"], f"{at}.after_days", 0, MAX_STORAGE_DAYS)
+        if tiers and after <= tiers[-1].after_days:
+            raise PolicyError(f"pricing policy: {at}.after_days must be more than {tiers[-1].after_days} "
+                              "(the tier before it)")
+        tiers.append(StorageTier(after, _policy_whole(tier["percent_per_day"], f"{at}.percent_per_day", 1, 100)))
+    return Storage(tuple(tiers))
 
 
 def policy_from_dict(data: dict) -> Policy:
@@ -88,7 +156,12 @@ def policy_from_dict(data: dict) -> Policy:
             )
             for d in data.get("discounts", [])
         )
-        policy = Policy(id=str(data["id"]), urgent_percent=urgent, discounts=discounts)
+        policy = Policy(id=str(data["id"]), urgent_percent=urgent, discounts=discounts,
+                        extra_data_percent=_policy_whole(data.get("extra_data_percent", 0), "extra_data_percent",
+                                                         0, 100),
+                        storage=_storage_from_dict(data.get("storage")))
+    except PolicyError:
+        raise
     except (KeyError, TypeError, ValueError) as e:
         raise PolicyError(f"pricing policy: missing or malformed {e}") from None
     if any(not 0 <= p <= 300 for p in urgent.values()):
@@ -103,6 +176,53 @@ def policy_from_dict(data: dict) -> Policy:
 def default_policy() -> Policy:
     text = resources.files("kiosk").joinpath("data/policy.json").read_text("utf-8")
     return policy_from_dict(json.loads(text))
+
+
+# ---- storage past the pickup period ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StorageDays:
+    """The days of one tier charged, and what they cost: percent_of(base, percent_per_day x days)."""
+
+    after_days: int
+    percent_per_day: int
+    days: int
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class StorageCharge:
+    """What keeping the instruments past the pickup period costs, its own line at pickup."""
+
+    days: int  # calendar days from the day the ticket was ready to the pickup day
+    free_days: int
+    base_fen: int  # the ticket's charged total
+    tiers: tuple[StorageDays, ...]  # the tiers with days charged, in order; () within the free period
+    amount_fen: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> StorageCharge:
+        """The inverse of to_dict, also after a JSON round trip (the pickup step keeps it)."""
+        return cls(**{**data, "tiers": tuple(StorageDays(**t) for t in data["tiers"])})
+
+
+def storage_charge(storage: Storage, base_fen: int, ready_on: date, picked_up_on: date) -> StorageCharge:
+    """Day n after the ready day (day 1 is the next calendar day) is charged at the tier whose
+    `after_days` is the largest below n; each tier's days are rounded once, half up, so the charge
+    never falls as the days grow and is 0 within the free period. Dates on the institute's clock."""
+    days = max(0, (picked_up_on - ready_on).days)  # a desk clock behind the ready step: nothing owed
+    charged = []
+    for tier, following in zip(storage.tiers, (*storage.tiers[1:], None)):
+        end = days if following is None else min(days, following.after_days)
+        if end > tier.after_days:
+            in_tier = end - tier.after_days
+            charged.append(StorageDays(tier.after_days, tier.percent_per_day, in_tier,
+                                       percent_of(base_fen, tier.percent_per_day * in_tier)))
+    return StorageCharge(days, storage.free_days, base_fen, tuple(charged), sum(t.amount_fen for t in charged))
 
 
 # ---- request -------------------------------------------------------------------------
@@ -126,6 +246,7 @@ class LineRequest:
     ranges: int | None = None  # total ranges / functions
     metres: Decimal | None = None  # length of the instrument (tapes)
     ac_dc: bool = False
+    extra_data: bool = False  # data the regulation does not require, asked for by the customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +299,7 @@ def request_from_dict(data) -> EstimateRequest:
     if urgent is not None:
         urgent = _choice(urgent, "urgent", URGENT_TIERS)
     lines = []
-    known = {"item", "quantity", "use", "service", "points", "ranges", "metres", "ac_dc"}
+    known = {"item", "quantity", "use", "service", "points", "ranges", "metres", "ac_dc", "extra_data"}
     for i, raw in enumerate(raw_lines):
         at = f"lines[{i}]"
         if not isinstance(raw, dict):
@@ -204,6 +325,9 @@ def request_from_dict(data) -> EstimateRequest:
         ac_dc = raw.get("ac_dc", False)
         if not isinstance(ac_dc, bool):
             raise EstimateError(f"{at}.ac_dc", "must be true or false")
+        extra_data = raw.get("extra_data", False)
+        if not isinstance(extra_data, bool):
+            raise EstimateError(f"{at}.extra_data", "must be true or false")
         lines.append(
             LineRequest(
                 item=normalise_token(item).upper(),
@@ -214,6 +338,7 @@ def request_from_dict(data) -> EstimateRequest:
                 ranges=None if raw.get("ranges") is None else _whole(raw["ranges"], f"{at}.ranges", 1, MAX_RANGES),
                 metres=metres,
                 ac_dc=ac_dc,
+                extra_data=extra_data,
             )
         )
     return EstimateRequest(lines=tuple(lines), urgent=urgent)
@@ -224,11 +349,14 @@ def request_from_dict(data) -> EstimateRequest:
 
 @dataclass(frozen=True, slots=True)
 class AddOn:
-    kind: str  # extra_points | extra_ranges | extra_metres | ac_dc
+    kind: str  # extra_points | extra_ranges | extra_metres | ac_dc | extra_data
     count: int  # extra units charged (0 for a percentage)
     unit_fen: int | None  # price per extra unit; None for a percentage
     percent: int | None
-    amount_fen: int  # per instrument
+    amount_fen: int | None  # per instrument; a LINE_ADDONS kind: the line's (None: on a quoted line)
+
+
+LINE_ADDONS = frozenset({"extra_data"})  # taken on the line amount (rule 4), not per instrument
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +385,9 @@ class EstimateLine:
     urgent_fen: int | None
     urgent_note: str | None  # why urgent was not applied to this line, when it was asked for
     turnaround_days: int
+    # Why a line one might expect free is charged: not_compulsory_for_use (the row is compulsory
+    # for other uses than this line's). A default, so estimates stored before it still load.
+    charge_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,14 +450,17 @@ def _per_instrument(row: FeeRow, req: LineRequest, at: str) -> tuple[int | None,
             addons.append(AddOn(kind, count, unit_fen, None, unit_fen * count))
             subtotal += unit_fen * count
     if req.ac_dc and row.ac_dc_percent:
-        extra = percent_of(subtotal, row.ac_dc_percent)
+        # "交直流两用加收基本量限50%": the percentage of the basic range's price (the row's base),
+        # not of the extra ranges or points, which are priced on their own.
+        extra = percent_of(row.price_fen, row.ac_dc_percent)
         addons.append(AddOn("ac_dc", 0, None, row.ac_dc_percent, extra))
         subtotal += extra
     return subtotal, tuple(addons)
 
 
 def is_free(row: FeeRow, service: str, use: str) -> bool:
-    return row.compulsory and service == "verification" and use in COMPULSORY_USES
+    """Compulsory verification: the instrument *and* its use make it so (2019年第48号)."""
+    return service == "verification" and use in row.compulsory_uses
 
 
 def estimate(
@@ -353,6 +487,14 @@ def estimate(
             minimum, full = row.min_fen - full, row.min_fen
         amount = 0 if free else full
         waived = (full or 0) if free else 0
+        if req.extra_data:
+            if not policy.extra_data_percent:
+                raise EstimateError(f"{at}.extra_data", "data beyond the regulation is not offered by the policy")
+            extra = None  # quoted at the counter: the percentage of its quote
+            if amount is not None:
+                extra = percent_of(amount, policy.extra_data_percent)  # 0 on a free line (rule 4)
+                amount += extra
+            addons = (*addons, AddOn("extra_data", 0, None, policy.extra_data_percent, extra))
         surcharge = note = pct = None
         if urgent_pct is not None:  # an urgent request
             if free:
@@ -372,6 +514,8 @@ def estimate(
                 free_reason="compulsory_verification" if free else None,
                 quoted=amount is None, urgent_percent=pct, urgent_fen=surcharge, urgent_note=note,
                 turnaround_days=row.turnaround_days,
+                charge_reason="not_compulsory_for_use"
+                if row.service == "verification" and row.compulsory_uses and not free else None,
             )
         )
 

@@ -33,3 +33,10 @@ def next_due(line: CounterLine, picked_up: date) -> date | None:
     if line.refused or line.service != "verification" or not line.cycle_months:
         return None
     return add_months(picked_up, line.cycle_months)
+
+
+def certificates_of(payload: dict) -> dict[int, tuple[str, ...]]:
+    """A pickup step's certificate numbers (kiosk/domain/events.py PickedUp): intake position ->
+    one per instrument, in order ("": none noted for that one). A step written before numbers
+    were per instrument gives its line's one number as the first instrument's."""
+    return {int(k): (v,) if isinstance(v, str) else tuple(v) for k, v in (payload.get("certificates") or {}).items()}

@@ -19,13 +19,23 @@ Why this shape
   the key(s) with that id among the keys it knows and learns the device from the one whose
   signature verifies (a 32-bit id shared by two keys only costs a second verification).
 
-Binary record, format version 2 (integers big-endian; "varint" is unsigned LEB128):
+* The same amount to the fen at every desk (format 3): per line the code carries what its
+  price depends on (measuring points, ranges, metres to the mm, AC+DC, data beyond the
+  regulation) and the amount the kiosk priced (before urgent) with its urgent surcharge, and
+  the first bytes of the content hashes of the catalogue version and the policy the kiosk priced
+  with (kiosk/domain/fingerprint.py). A desk with the same catalogue and policy prices the
+  receipt's figures again; one with others keeps the receipt's figures and says the catalogue
+  differs. Add-ons cost a byte only when set (a flags byte per line).
 
-    u8      format version (2)
+Binary record, format version 3 (integers big-endian; "varint" is unsigned LEB128):
+
+    u8      format version (3)
     16      ticket uid (UUID bytes)
     4       key id: the first 4 bytes of SHA-256 of the signing device's raw public key
     u32     created_at, Unix seconds UTC
     varint  catalogue version
+    4       the catalogue version's content hash, its first 4 bytes
+    4       the pricing policy's content hash, its first 4 bytes
     number  u8 tag: 1..4 = a standard number PPPP-YYMMDD-SSSS with a prefix of that many
             characters: the prefix (ASCII), u24 YYMMDD, varint sequence;
             0 = any other number: varint length + UTF-8
@@ -38,7 +48,15 @@ Binary record, format version 2 (integers big-endian; "varint" is unsigned LEB12
                         0 = any other code: varint length + ASCII
               varint    quantity
               u8        service index << 4 | use index (15 = the word follows as a str)
+              u8        flags: 1 points, 2 ranges, 4 metres, 8 AC+DC, 16 extra data, 32 urgent
+                        surcharge, 64 amount (none: a price the counter quotes); 128 unused
+              varint    points, varint ranges, varint metres in mm: each when its flag is set
+              varint    amount, fen, before urgent (flag 64); varint urgent surcharge, fen (flag 32)
     64      Ed25519 signature over every byte before it
+
+Format version 2, still read (customers hold printed tickets): the same without the two hashes
+and without the flags byte and what follows it in a line; its record has empty hashes
+(`carries_prices` False) and lines without add-ons or amounts.
 """
 
 from __future__ import annotations
@@ -52,10 +70,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 PREFIX = "JL"  # 计量 (jiliang): letters only; a typed ticket number never passes for a code (its month has a 0 or 1)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READ_VERSIONS = (2, 3)  # 2: printed before the code carried prices; still in customers' hands
+HASH_BYTES = 4  # of a catalogue's or a policy's content hash: 1 in 4 billion to pass for another
 SIGNATURE_BYTES = 64
 KEY_ID_BYTES = 4
 MAX_RECORD_BYTES = 300  # signature included: <= 482 characters, a QR that prints at 4 dots per
@@ -72,6 +93,9 @@ SERVICES_V1 = ("verification", "calibration", "testing", "repair")
 USES_V1 = ("trade", "safety", "medical", "environment", "other")
 URGENT_V1 = ("72h", "24h", "8h")
 _ESCAPE = 15
+
+# A line's flags byte (format 3)
+_POINTS, _RANGES, _METRES, _AC_DC, _EXTRA_DATA, _URGENT, _AMOUNT = (1 << i for i in range(7))
 
 KINDS = ("not_a_code", "damaged", "bad_signature", "unknown_device", "revoked", "unsupported_version")
 
@@ -110,6 +134,13 @@ class CodeLine:
     quantity: int
     service: str  # verification | calibration | testing | repair
     use: str  # trade | safety | medical | environment | other
+    points: int | None = None  # what the price depends on, as fees.LineRequest says it
+    ranges: int | None = None
+    metres: Decimal | None = None  # to the mm
+    ac_dc: bool = False
+    extra_data: bool = False
+    amount_fen: int | None = None  # as priced, before urgent; None: quoted at the counter, or a format 2 code
+    urgent_fen: int | None = None  # the line's urgent surcharge
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,15 @@ class TicketRecord:
     total_fen: int
     omitted_lines: int = 0  # lines of the ticket the code does not carry (too many for one QR)
     urgent: str | None = None  # the urgent tier asked for (URGENT_V1)
+    # The first HASH_BYTES of the content hashes (kiosk/domain/fingerprint.py) of the catalogue
+    # version and the policy the kiosk priced with; empty in a format 2 code, which carries no prices.
+    catalog_hash: bytes = b""
+    policy_hash: bytes = b""
+
+    @property
+    def carries_prices(self) -> bool:
+        """Whether the code carries each line's add-ons and amounts (format 3) or not (format 2)."""
+        return bool(self.catalog_hash)
 
     def to_dict(self) -> dict:
         """JSON-ready: what `kiosk ticket verify` prints."""
@@ -132,11 +172,16 @@ class TicketRecord:
             "device_uid": self.device_uid,
             "created_at": self.created_at.astimezone(UTC).isoformat(),
             "catalog_version": self.catalog_version,
-            "lines": [{"code": ln.code, "quantity": ln.quantity, "service": ln.service, "use": ln.use}
+            "lines": [{"code": ln.code, "quantity": ln.quantity, "service": ln.service, "use": ln.use,
+                       "points": ln.points, "ranges": ln.ranges,
+                       "metres": None if ln.metres is None else str(ln.metres), "ac_dc": ln.ac_dc,
+                       "extra_data": ln.extra_data, "amount_fen": ln.amount_fen, "urgent_fen": ln.urgent_fen}
                       for ln in self.lines],
             "omitted_lines": self.omitted_lines,
             "total_fen": self.total_fen,
             "urgent": self.urgent,
+            "catalog_hash": self.catalog_hash.hex(),
+            "policy_hash": self.policy_hash.hex(),
         }
 
 
@@ -285,7 +330,23 @@ def _line_bytes(line: CodeLine) -> bytes:
     service = SERVICES_V1.index(line.service) if line.service in SERVICES_V1 else _ESCAPE
     use = USES_V1.index(line.use) if line.use in USES_V1 else _ESCAPE
     words = (_str(line.service) if service == _ESCAPE else b"") + (_str(line.use) if use == _ESCAPE else b"")
-    return code + _varint(line.quantity) + bytes([service << 4 | use]) + words
+    flags, extra = 0, b""
+    for flag, value in ((_POINTS, line.points), (_RANGES, line.ranges), (_METRES, _millimetres(line.metres)),
+                        (_AMOUNT, line.amount_fen), (_URGENT, line.urgent_fen)):
+        if value is not None:
+            flags |= flag
+            extra += _varint(value)
+    flags |= (_AC_DC if line.ac_dc else 0) | (_EXTRA_DATA if line.extra_data else 0)
+    return code + _varint(line.quantity) + bytes([service << 4 | use, flags]) + words + extra
+
+
+def _millimetres(metres: Decimal | None) -> int | None:
+    if metres is None:
+        return None
+    mm = metres * 1000
+    if not metres.is_finite() or mm != mm.to_integral_value():
+        raise ValueError(f"metres {metres} is not a length to the mm")
+    return int(mm)
 
 
 def _created_seconds(created_at: datetime) -> int:
@@ -301,6 +362,8 @@ def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) 
     """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries."""
     if record.catalog_version < 0 or record.total_fen < 0 or record.omitted_lines < 0:
         raise ValueError("negative catalogue version, total or omitted lines")
+    if len(record.catalog_hash) < HASH_BYTES or len(record.policy_hash) < HASH_BYTES:
+        raise ValueError(f"catalogue and policy hashes of at least {HASH_BYTES} bytes are required")
     _uuid_bytes(record.device_uid, "device_uid")  # not written, but a record names its device properly
     head = b"".join((
         bytes([FORMAT_VERSION]),
@@ -308,6 +371,8 @@ def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) 
         signer_id,
         _created_seconds(record.created_at).to_bytes(4, "big"),
         _varint(record.catalog_version),
+        record.catalog_hash[:HASH_BYTES],
+        record.policy_hash[:HASH_BYTES],
         _number_bytes(record.number),
         _varint(record.total_fen),
         bytes([0 if record.urgent is None else 1 + URGENT_V1.index(record.urgent)]),  # ValueError: unknown tier
@@ -325,10 +390,16 @@ def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) 
 
 def as_carried(record: TicketRecord) -> TicketRecord:
     """The record as its code carries it: whole seconds in UTC, lines beyond MAX_RECORD_BYTES
-    counted in `omitted_lines`. `decode(encode(r, key), ...) == as_carried(r)`."""
+    counted in `omitted_lines`, hashes cut to HASH_BYTES (metres, to the mm, compare equal).
+    `decode(encode(r, key), ...) == as_carried(r)`."""
     _, kept, omitted = _record_bytes(record)
     return replace(record, lines=tuple(record.lines[:kept]), omitted_lines=omitted,
-                   created_at=datetime.fromtimestamp(_created_seconds(record.created_at), UTC))
+                   created_at=datetime.fromtimestamp(_created_seconds(record.created_at), UTC),
+                   catalog_hash=record.catalog_hash[:HASH_BYTES], policy_hash=record.policy_hash[:HASH_BYTES])
+
+
+def _metres(mm: int) -> Decimal:
+    return Decimal(mm) / 1000  # the exact quotient: 12500 -> 12.5, 12000 -> 12
 
 
 def encode(record: TicketRecord, signing_key) -> str:
@@ -388,7 +459,7 @@ def _read_number(r: _Reader) -> str:
     return f"{prefix}-{day:06d}-{sequence:04d}"
 
 
-def _read_line(r: _Reader) -> CodeLine:
+def _read_line(r: _Reader, version: int) -> CodeLine:
     tag = r.byte()
     if tag == 0:
         code = r.take(r.varint()).decode("ascii")
@@ -408,20 +479,27 @@ def _read_line(r: _Reader) -> CodeLine:
     service_i, use_i = words >> 4, words & 0x0F
     if (service_i != _ESCAPE and service_i >= len(SERVICES_V1)) or (use_i != _ESCAPE and use_i >= len(USES_V1)):
         raise _Damaged
+    flags = 0 if version == 2 else r.byte()
+    if flags >= 1 << 7:
+        raise _Damaged
     service = r.text() if service_i == _ESCAPE else SERVICES_V1[service_i]
     use = r.text() if use_i == _ESCAPE else USES_V1[use_i]
-    return CodeLine(code, quantity, service, use)
+    points, ranges, mm, amount, urgent = (r.varint() if flags & flag else None
+                                          for flag in (_POINTS, _RANGES, _METRES, _AMOUNT, _URGENT))
+    return CodeLine(code, quantity, service, use, points, ranges, None if mm is None else _metres(mm),
+                    bool(flags & _AC_DC), bool(flags & _EXTRA_DATA), amount, urgent)
 
 
 def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
     """The record of signed bytes (signature not checked here; device_uid left empty) and its
     signer's key id. _Damaged/ValueError on bad structure."""
     r = _Reader(data, len(data) - SIGNATURE_BYTES)
-    r.byte()  # the version, checked by the caller
+    version = r.byte()  # one of READ_VERSIONS, checked by the caller
     ticket_uid = str(uuid.UUID(bytes=r.take(16)))
     signer_id = r.take(KEY_ID_BYTES)
     created_at = datetime.fromtimestamp(int.from_bytes(r.take(4), "big"), UTC)
     catalog_version = r.varint()
+    catalog_hash, policy_hash = (b"", b"") if version == 2 else (r.take(HASH_BYTES), r.take(HASH_BYTES))
     number = _read_number(r)
     total_fen = r.varint()
     urgent = r.byte()
@@ -431,11 +509,23 @@ def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
     count = r.varint()
     if count > r.end - r.at:  # every line takes bytes: a huge count is damage, not a loop
         raise _Damaged
-    lines = tuple(_read_line(r) for _ in range(count))
+    lines = tuple(_read_line(r, version) for _ in range(count))
     if r.at != r.end:
         raise _Damaged  # bytes left between the record and the signature
     return TicketRecord(ticket_uid, number, "", created_at, catalog_version, lines, total_fen, omitted,
-                        URGENT_V1[urgent - 1] if urgent else None), signer_id
+                        URGENT_V1[urgent - 1] if urgent else None, catalog_hash, policy_hash), signer_id
+
+
+def read_checked(text: str) -> TicketRecord:
+    """The record of a code this node checked when it stored it (a ticket row's `code`): read
+    again without its keys, device_uid left empty. TicketCodeError if it is not a readable code."""
+    data = from_text(text)
+    if len(data) <= SIGNATURE_BYTES or data[0] not in READ_VERSIONS:
+        raise TicketCodeError(kind="damaged")
+    try:
+        return _parse(data)[0]
+    except (_Damaged, ValueError, OverflowError, OSError, InvalidOperation):
+        raise TicketCodeError(kind="damaged") from None
 
 
 def decode(text: str, keys_for: Callable[[bytes], Iterable[KnownKey]]) -> TicketRecord:
@@ -451,15 +541,15 @@ def decode(text: str, keys_for: Callable[[bytes], Iterable[KnownKey]]) -> Ticket
     data = from_text(text)
     if not data:
         raise TicketCodeError(kind="damaged")
-    if data[0] != FORMAT_VERSION:
+    if data[0] not in READ_VERSIONS:
         raise TicketCodeError(
-            f"The ticket code has format version {data[0]}; this software reads version {FORMAT_VERSION}. "
-            "Update the software.", kind="unsupported_version")
+            f"The ticket code has format version {data[0]}; this software reads versions "
+            f"{', '.join(map(str, READ_VERSIONS))}. Update the software.", kind="unsupported_version")
     if len(data) <= SIGNATURE_BYTES:
         raise TicketCodeError(kind="damaged")
     try:
         record, signer_id = _parse(data)
-    except (_Damaged, ValueError, OverflowError, OSError):  # UnicodeDecodeError is a ValueError
+    except (_Damaged, ValueError, OverflowError, OSError, InvalidOperation):  # UnicodeDecodeError: a ValueError
         raise TicketCodeError(kind="damaged") from None
     candidates = [k for k in keys_for(signer_id) if key_id(k.public_key) == signer_id]
     if not candidates:

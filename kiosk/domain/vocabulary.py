@@ -10,9 +10,14 @@ import unicodedata
 
 SERVICES = ("verification", "calibration", "testing", "repair")
 USES = ("trade", "safety", "medical", "environment", "other")
-# Uses for which an instrument in the compulsory catalogue is verified free of charge
-# (财税〔2017〕20号; 《实施强制管理的计量器具目录》 2019年第48号).
+# The uses that can make verification compulsory (计量法 第九条), each as the catalogue words it:
+# 《实施强制管理的计量器具目录》 (2019年第48号, adjusted 2020年第42号) names per item which of them
+# make that item compulsory; verification so made compulsory is free (财税〔2017〕20号).
 COMPULSORY_USES = frozenset({"trade", "safety", "medical", "environment"})
+USE_WORDS = {"贸易结算": "trade", "安全防护": "safety", "医疗卫生": "medical", "环境监测": "environment"}
+# How the catalogue supervises an item: P type approval (型式批准), V compulsory verification
+# (强制检定), P+V both.
+SUPERVISION = ("P", "V", "P+V")
 
 # Fee-standard numbers are letter-coded by field; the letter is the code's first character.
 FIELDS = {

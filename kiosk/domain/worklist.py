@@ -44,6 +44,7 @@ class WorkItem:
     ready_on: date | None  # the receipt's date for the other lines; None: every line urgent
     late: bool  # in the lab: a promise has passed; ready: waiting longer than pickup_days
     waiting_days: int  # ready: whole days since marked ready (local dates); in the lab: 0
+    in_work: tuple[str, ...] = ()  # the services of the lines taken in (what is being done in the lab)
 
     @property
     def due(self) -> datetime | None:
@@ -89,7 +90,7 @@ def promises(registered_at: datetime, received_at: datetime | None, turnaround_d
 
 def assess(key, number: str, status: str, customer: tuple[str, str, str], instruments: int,
            received_at: datetime, ready_at: datetime | None, urgent_by: datetime | None, ready_on: date | None,
-           now: datetime, pickup_days: int) -> WorkItem:
+           now: datetime, pickup_days: int, in_work: tuple[str, ...] = ()) -> WorkItem:
     """One open ticket, late or not (the desk's and the back office's rule). `key`: the
     ticket's id here, or its uid at central."""
     if status == "received":
@@ -100,7 +101,7 @@ def assess(key, number: str, status: str, customer: tuple[str, str, str], instru
         waiting = (now.date() - local(since).date()).days
         late = waiting > pickup_days
     return WorkItem(key, number, status, *customer, instruments, local(since), urgent_by, ready_on, late,
-                    waiting)
+                    waiting, in_work)
 
 
 def ordered(items: list[WorkItem], pickup_days: int) -> WorkList:

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from kiosk.domain.catalog import SERVICES, fee_number
-from kiosk.domain.fees import Estimate, EstimateLine
+from kiosk.domain.fees import LINE_ADDONS, Estimate, EstimateLine, StorageCharge
 from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t, use_name
-from kiosk.i18n.keys import ADDONS, FREE_REASONS, URGENT_NOTES
+from kiosk.i18n.keys import ADDONS, CHARGE_REASONS, FREE_REASONS, URGENT_NOTES
 from kiosk.i18n.textwidth import cell_width, pad
 
 
-def line_notes(line: EstimateLine, tier: str | None, lang: str, *, urgent: bool = True) -> list[str]:
-    """Add-ons, minimum, free reason, quoted, urgent: what a line's amount is made of.
-    `urgent=False` (the receipt, which sums urgent fees once): only why a line is not urgent
-    when the item cannot be expedited."""
+def line_notes(line: EstimateLine, tier: str | None, lang: str) -> list[str]:
+    """Add-ons, minimum, free reason, quoted, urgent: what a line's amount is made of, in the
+    words of the estimate screen, the CLI and the receipt alike."""
     notes = [t(ADDONS[a.kind], lang, count=a.count, percent=a.percent) + " " + money(a.amount_fen, lang)
-             for a in line.addons]
+             for a in line.addons if a.kind not in LINE_ADDONS]
     if line.minimum_fen:
         notes.append(t("addon.minimum", lang) + " " + money(line.minimum_fen, lang))
+    for a in line.addons:  # taken after the minimum, on the line (kiosk/domain/fees.py rule 4)
+        if a.kind in LINE_ADDONS:
+            notes.append(t("addon.extra_data_free", lang) if line.free_reason else
+                         t(ADDONS[a.kind], lang, percent=a.percent) + " " + money(a.amount_fen, lang))
     if line.free_reason:
         notes.append(t(FREE_REASONS[line.free_reason], lang, use=use_name(line.use, lang)))
+    if line.charge_reason:
+        notes.append(t(CHARGE_REASONS[line.charge_reason], lang, use=use_name(line.use, lang)))
     if line.quoted:
         notes.append(t("quoted", lang))
-    if line.urgent_percent is not None and urgent:
+    if line.urgent_percent is not None:
         notes.append(t("urgent.line", lang, tier=tier, percent=line.urgent_percent) + " "
                      + money(line.urgent_fen, lang))
-    if line.urgent_note and (urgent or line.urgent_note == "urgent_not_offered"):
+    if line.urgent_note:
         notes.append(t(URGENT_NOTES[line.urgent_note], lang))
     return notes
 
@@ -56,21 +61,23 @@ def format_estimate(est: Estimate, lang: str = "zh", width: int = 78) -> str:
         label = d.name_zh if lang == "zh" else d.name_en
         out.append(pad(label, width - 13) + " " + pad(money(d.amount_fen, lang), 12, ">"))
     out.append("-" * width)
-
-    def total(key: str, fen: int, **values) -> None:
-        label = t(key, lang, **values)
-        out.append(pad(label, width - 13) + " " + pad(money(fen, lang), 12, ">"))
-
-    total("total.subtotal", est.subtotal_fen)
-    if est.urgent_fen:
-        total("total.urgent", est.urgent_fen)
-    if est.discount_fen:
-        total("total.discount", est.discount_fen)
-    total("total.total", est.total_fen)
-    if est.waived_fen:
-        total("total.waived", est.waived_fen)
+    out += [pad(t(key, lang), width - 13) + " " + pad(money(fen, lang), 12, ">") for key, fen in total_rows(est)]
     out.extend(closing_notes(est, lang))
     return "\n".join(out)
+
+
+def total_rows(est: Estimate) -> list[tuple[str, int]]:
+    """The totals under the lines, in the order every place shows them (screen, CLI, receipt):
+    subtotal, urgent and discounts when any, the total, the value waived when any."""
+    rows = [("total.subtotal", est.subtotal_fen)]
+    if est.urgent_fen:
+        rows.append(("total.urgent", est.urgent_fen))
+    if est.discount_fen:
+        rows.append(("total.discount", est.discount_fen))
+    rows.append(("total.total", est.total_fen))
+    if est.waived_fen:
+        rows.append(("total.waived", est.waived_fen))
+    return rows
 
 
 def closing_notes(est: Estimate, lang: str) -> list[str]:
@@ -84,3 +91,16 @@ def closing_notes(est: Estimate, lang: str) -> list[str]:
         notes.append(t("total.urgent_hours", lang, hours=est.urgent_hours))
     notes.append(t("total.confirm", lang))
     return notes
+
+
+def storage_rows(charge: StorageCharge, lang: str) -> list[tuple[str, str]]:
+    """Storage past the pickup period as (label, amount) rows, for the dispatch counter and the
+    pickup slip: its own line, the days of each tier under it, then what is due with it. None
+    within the free period."""
+    if not charge.tiers:
+        return []
+    rows = [(t("storage.line", lang, days=charge.days, free=charge.free_days), money(charge.amount_fen, lang))]
+    rows += [("  " + t("storage.tier", lang, first=tier.after_days + 1, percent=tier.percent_per_day, days=tier.days),
+              money(tier.amount_fen, lang)) for tier in charge.tiers]
+    rows.append((t("storage.due", lang), money(charge.base_fen + charge.amount_fen, lang)))
+    return rows

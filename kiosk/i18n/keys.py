@@ -24,12 +24,17 @@ USES = MessageKeys({
     "trade": "use.trade", "safety": "use.safety", "medical": "use.medical", "environment": "use.environment",
     "other": "use.other",
 })
+USE_CHOICES = MessageKeys({  # the same uses as the customer picks one: what each means in everyday words
+    "trade": "use.choice.trade", "safety": "use.choice.safety", "medical": "use.choice.medical",
+    "environment": "use.choice.environment", "other": "use.choice.other",
+})
 PICKUP_WAYS = MessageKeys({"in_person": "customer.pickup_in_person", "post": "customer.pickup_post"})
 ADDONS = MessageKeys({  # EstimateLine add-on kinds (kiosk/domain/fees.py)
     "extra_points": "addon.extra_points", "extra_ranges": "addon.extra_ranges",
-    "extra_metres": "addon.extra_metres", "ac_dc": "addon.ac_dc",
+    "extra_metres": "addon.extra_metres", "ac_dc": "addon.ac_dc", "extra_data": "addon.extra_data",
 })
 FREE_REASONS = MessageKeys({"compulsory_verification": "free.compulsory_verification"})
+CHARGE_REASONS = MessageKeys({"not_compulsory_for_use": "charge.not_compulsory_for_use"})  # EstimateLine
 URGENT_NOTES = MessageKeys({  # why a line asked to be urgent is not
     "urgent_not_for_free_verification": "urgent.urgent_not_for_free_verification",
     "urgent_not_offered": "urgent.urgent_not_offered",
@@ -56,6 +61,10 @@ DESK_SCAN_ERRORS = MessageKeys({  # kiosk.store.desk.ScanResult.error
 TICKET_STATUSES = MessageKeys({
     "registered": "desk.status.registered", "received": "desk.status.received", "ready": "desk.status.ready",
     "picked_up": "desk.status.picked_up",
+})
+WORK_STATES = MessageKeys({  # a line taken in and in the lab, by its service (kiosk.domain.vocabulary.SERVICES)
+    "verification": "desk.work.verification", "calibration": "desk.work.calibration",
+    "testing": "desk.work.testing", "repair": "desk.work.repair",
 })
 DESK_STEPS = MessageKeys({  # a step done already: 已于…由…{step}
     "received": "desk.step.received", "ready": "desk.step.ready", "picked_up": "desk.step.picked_up",

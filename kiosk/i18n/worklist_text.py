@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from kiosk.domain.worklist import WorkItem
 from kiosk.i18n import t
+from kiosk.i18n.status_text import work_text
 
 
 def state_text(item: WorkItem, lang: str) -> str:
-    """在检 11-23 逾期 / 加急 11-25 08:00 / 待取 36天 超期: the earliest promise, or the wait."""
+    """检定中 11-23 逾期 / 加急 11-25 08:00 / 待取 36天 超期: the earliest promise (in the lab: what is
+    done there, in the counters' words), or the wait."""
     if item.status == "ready":
         return t("desk.worklist.waiting_overdue" if item.late else "desk.worklist.waiting", lang,
                  days=item.waiting_days)
     due = item.due
+    work = work_text(item.in_work, lang)
     if due is None:
-        return t("desk.worklist.in_lab", lang)
+        return work
     urgent = item.urgent_by == due
     when = f"{due:%m-%d %H:%M}" if urgent else f"{item.ready_on:%m-%d}"
-    text = t("desk.worklist.urgent" if urgent else "desk.worklist.promised", lang, when=when)
+    text = t("desk.worklist.urgent" if urgent else "desk.worklist.promised", lang, when=when, work=work)
     return text + (" " + t("desk.worklist.late", lang) if item.late else "")

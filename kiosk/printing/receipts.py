@@ -13,12 +13,12 @@ from datetime import datetime
 
 from kiosk.domain.catalog import fee_number
 from kiosk.domain.clock import local
-from kiosk.domain.fees import Estimate
-from kiosk.domain.intake import CounterLine, next_due
+from kiosk.domain.fees import Estimate, StorageCharge
+from kiosk.domain.intake import CounterLine, certificates_of, next_due
 from kiosk.domain.validation import mask_phone
 from kiosk.domain.workdays import expected_ready
 from kiosk.i18n import date_text, money, name_of, quantity_text, service_name, spec_of, t
-from kiosk.i18n.estimate_text import line_notes
+from kiosk.i18n.estimate_text import line_notes, storage_rows, total_rows
 from kiosk.i18n.keys import PICKUP_WAYS
 from kiosk.settings.institute import InstituteInfo
 from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
@@ -56,7 +56,8 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
     """Everything the customer needs, and no more: a ticket crosses a 9600-baud serial line
     in about a second (bench/printing.py), so each line earns its place. No label over the
     large number (the title says what it is), no column headings, a pickup row only when
-    the certificates are posted, urgent fees summed once."""
+    the certificates are posted. The lines and totals are the estimate screen's, fact for
+    fact: the paper the customer keeps is the itemized list they agreed to."""
     est = facts.estimate
     blocks: list = [
         Text(info.name(lang), align="center", bold=True),
@@ -69,16 +70,15 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
     ]
     if facts.pickup != "in_person":
         blocks.append(Row(t("receipt.pickup", lang), t(PICKUP_WAYS[facts.pickup], lang)))
-    blocks += [Rule(), *_lines(est, lang), Rule(), Row(t("receipt.total", lang), money(est.total_fen, lang), bold=True)]
-    if est.urgent_fen:
-        blocks.append(Row(t("receipt.urgent", lang, hours=est.urgent_hours), money(est.urgent_fen, lang)))
-    if est.waived_fen:
-        blocks.append(Row(t("total.waived", lang), money(est.waived_fen, lang)))
+    blocks += [Rule(), *_lines(est, lang), Rule()]
+    blocks += [Row(t(key, lang), money(fen, lang), bold=key == "total.total") for key, fen in total_rows(est)]
     if est.quoted_lines:
         blocks.append(Text(t("total.quoted", lang, count=est.quoted_lines)))
     ready_on = expected_ready(facts.created_at, est.turnaround_days, info.calendar)
     if ready_on:
         blocks.append(Row(t("receipt.ready_on", lang), date_text(ready_on, lang)))
+    if est.urgent_hours:
+        blocks.append(Text(t("total.urgent_hours", lang, hours=est.urgent_hours)))
     blocks += [
         Text(t("receipt.confirm", lang)),
         Feed(1),
@@ -92,10 +92,11 @@ def ticket_document(facts: TicketFacts, info: InstituteInfo, lang: str) -> Docum
 
 
 def _lines(est: Estimate, lang: str) -> list:
-    """Per instrument: what it is, how many, what it costs; under it, across the whole
-    width, what is done to it and why it costs what it costs (urgent fees are summed under
-    the total). One table per instrument, so the notes need not squeeze into the item
-    column; the columns line up all the same."""
+    """The estimate screen's list, line by line: what it is, how many, what it costs; under
+    it, across the whole width, its fee-standard number, regulation and service, its spec,
+    then the screen's own notes (add-ons, free reason, urgent surcharge); discounts as their own
+    rows. One table per instrument, so the notes need not squeeze into the item column; the
+    columns line up all the same."""
     columns = (
         Column(t("col.item", lang), weight=1),
         Column(t("col.quantity", lang), align="right", weight=0, min_width=6),
@@ -106,8 +107,11 @@ def _lines(est: Estimate, lang: str) -> list:
         amount = t("receipt.free", lang) if ln.free_reason else money(ln.amount_fen, lang)
         row = (f"{ln.index + 1}. {name_of(ln, lang)}", quantity_text(ln.quantity, ln.unit, lang), amount)
         blocks.append(Table(columns, (row,), header=False))
-        detail = " ".join(x for x in (spec_of(ln, lang), service_name(ln.service, lang), fee_number(ln.code)) if x)
-        blocks += [Text(f"  {note}") for note in (detail, *line_notes(ln, est.urgent, lang, urgent=False))]
+        # The number and regulation first, where no wrap parts them; the spec on its own line(s).
+        checked = " ".join(x for x in (fee_number(ln.code), ln.regulation, service_name(ln.service, lang)) if x)
+        notes = (checked, spec_of(ln, lang), *line_notes(ln, est.urgent, lang))
+        blocks += [Text(f"  {note}") for note in notes if note]
+    blocks += [Row(name_of(d, lang), money(d.amount_fen, lang)) for d in est.discounts]
     return blocks
 
 
@@ -124,7 +128,10 @@ class CounterFacts:
     clerk: str
     lines: tuple[CounterLine, ...]
     total_fen: int | None  # the estimate recomputed at intake
-    certificates: dict[int, str]  # line position -> certificate number (pickup)
+    certificates: dict[int, tuple[str, ...]]  # line position -> per instrument ("": none noted) (pickup)
+    estimate: Estimate | None = None  # as priced at intake: lines, urgent tier, free reasons, discounts
+    qr_data: str = ""  # what the slip's QR carries: the ticket's signed code, or the voucher's QR
+    storage: StorageCharge | None = None  # kept past the pickup period: charged at pickup (its own line)
 
 
 def voucher_qr(number: str) -> str:
@@ -154,9 +161,17 @@ def counter_facts(ticket_id: int, kind: str) -> CounterFacts:
             code=ln.code, quantity=ln.quantity, unit=line.unit if line else (row.unit if row else ""),
             service=ln.service, condition=ln.condition, accessories=ln.accessories,
             serial_number=ln.serial_number, refused=ln.refused, cycle_months=row.cycle_months if row else None))
-    certificates = {int(k): v for k, v in json.loads(step.payload).get("certificates", {}).items()}
     return CounterFacts(ticket.number, ticket.customer.organisation, local(step.created_at),
-                        clerk.display_name if clerk else "", tuple(lines), payload.get("total_fen"), certificates)
+                        clerk.display_name if clerk else "", tuple(lines), payload.get("total_fen"),
+                        certificates_of(json.loads(step.payload)), est,
+                        # the lobby's feedback and progress screens read either (kiosk/store/desk.py identify);
+                        # the signed code also proves the holder has the ticket (no phone check to rate)
+                        ticket.code or voucher_qr(ticket.number), _storage_of(json.loads(step.payload)))
+
+
+def _storage_of(step: dict) -> StorageCharge | None:
+    """The storage charge a pickup step kept (kiosk/store/desk.py pick_up); None: none due."""
+    return StorageCharge.from_dict(step["storage"]) if step.get("storage") else None
 
 
 def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> list:
@@ -177,8 +192,10 @@ def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> lis
             if ln.accessories:
                 blocks.append(Row(f"   {t('voucher.accessories', lang)}", ln.accessories))
         else:
-            if facts.certificates.get(i):
-                blocks.append(Row(f"   {t('slip.certificate', lang)}", facts.certificates[i]))
+            for k, number in enumerate(facts.certificates.get(i, ())):
+                if number:  # which instrument, when the line has several
+                    which = f" {k + 1}/{ln.quantity}" if ln.quantity > 1 else ""
+                    blocks.append(Row(f"   {t('slip.certificate', lang)}{which}", number))
             due = next_due(ln, facts.at.date())
             if due:
                 blocks.append(Row(f"   {t('slip.next_due', lang)}", date_text(due, lang)))
@@ -221,11 +238,19 @@ def pickup_slip_document(facts: CounterFacts, info: InstituteInfo, lang: str) ->
         Rule(),
         *_counter_line_blocks(facts, lang, pickup=True),
         Rule(),
+        *_storage_blocks(facts.storage, lang),
         Text(t("slip.feedback", lang), bold=True),
+        QR(facts.qr_data or voucher_qr(facts.number)),
         Feed(2),
         Cut(),
     ]
     return Document(tuple(blocks), name=f"pickup-{facts.number}")
+
+
+def _storage_blocks(storage: StorageCharge | None, lang: str) -> list:
+    """Storage past the pickup period, its own line with its days per tier, and what was due."""
+    rows = storage_rows(storage, lang) if storage is not None else []
+    return [*(Row(label, amount, bold=i == 0) for i, (label, amount) in enumerate(rows)), Rule()] if rows else []
 
 
 def job_document(kind: str, ticket_id: int, info: InstituteInfo, lang: str) -> Document:

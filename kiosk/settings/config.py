@@ -150,6 +150,21 @@ def load_config(explicit: str | None = None) -> Config:
             read_holidays(holidays)  # checked now: a typo is an error at start, not a wrong deadline
         except HolidaysError as e:
             raise ConfigError(f"{path}: kiosk.holidays_file: {e}") from None
+    from kiosk.domain.fees import PolicyError
+    from kiosk.settings.pricing import use_policy_file
+
+    try:
+        charged = use_policy_file(None if not policy else base / str(policy))  # one policy for every path that prices
+    except PolicyError as e:
+        raise ConfigError(f"{path}: pricing.policy: {e}") from None
+    # The pickup period is one fact: a policy that charges storage starts it after its free days,
+    # and a ticket is overdue (work list, progress) from the same day.
+    pickup_days = int(values.get("pickup_days", Config.pickup_days))
+    if charged.storage is not None:
+        if "pickup_days" in values and pickup_days != charged.storage.free_days:
+            raise ConfigError(f"{path}: kiosk.pickup_days is {pickup_days} but the pricing policy charges storage "
+                              f"after {charged.storage.free_days} days: leave pickup_days out or make them agree")
+        pickup_days = charged.storage.free_days
     from kiosk.domain.clock import set_zone
 
     zone = str(values.get("time_zone", Config.time_zone))
@@ -172,7 +187,7 @@ def load_config(explicit: str | None = None) -> Config:
         printer_profile=profile,
         printer_font=None if not values.get("printer_font") else base / str(values["printer_font"]),
         holidays_file=holidays,
-        pickup_days=int(values.get("pickup_days", Config.pickup_days)),
+        pickup_days=pickup_days,
         time_zone=zone,
         source=path,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 
 from db.models import CatalogVersion, FeeItem, PricedRow, SearchKey, database_proxy, utc_now
@@ -16,7 +17,7 @@ DEMO_SOURCE = "demo"
 _ROW_COLUMNS = (
     "code", "service", "spec_zh", "spec_en", "accuracy_class", "unit", "price_fen", "min_fen",
     "per_point_fen", "points_included", "per_range_fen", "ranges_included", "per_metre_fen",
-    "metres_included", "ac_dc_percent", "regulation", "cycle_months", "compulsory",
+    "metres_included", "ac_dc_percent", "regulation", "cycle_months", "compulsory_uses", "supervision",
     "turnaround_days", "urgent_allowed",
 )
 
@@ -29,6 +30,14 @@ class LoadedCatalog:
     rows: tuple[FeeRow, ...]  # in published order
     by_code: dict[str, FeeRow]
     row_ids: dict[str, int]  # code -> priced_row.id, for ticket lines
+
+    @cached_property
+    def content_hash(self) -> bytes:
+        """kiosk/domain/fingerprint.py catalog_hash of its rows: what a ticket code names it by.
+        Computed once per load (~1 ms for the demo's rows), never stored: nothing to migrate or drift."""
+        from kiosk.domain.fingerprint import catalog_hash
+
+        return catalog_hash(self.rows)
 
 
 def demo_csv() -> str:

@@ -37,11 +37,12 @@ class Progress:
     ready_on: date | None = None
     late: bool = False
     waiting_days: int = 0
+    in_work: tuple[str, ...] = ()  # received: the services of the lines in the lab (what is being done)
 
 
 def ticket_progress(text: str, *, now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
                     pickup_days: int = PICKUP_DAYS, keys_for=None) -> Progress:
-    from kiosk.store.desk import identify
+    from kiosk.store.desk import identify, services_in_work
 
     found = identify(text, keys_for)
     if found.ticket_id is None:
@@ -62,4 +63,4 @@ def ticket_progress(text: str, *, now: datetime | None = None, cal: Calendar = W
                       pickup_days)
         late, waiting = item.late, item.waiting_days
     return Progress(ticket.number, ticket.status, None, local(ticket.created_at), steps, urgent_by, ready_on,
-                    late, waiting)
+                    late, waiting, services_in_work(ticket.id) if ticket.status == "received" else ())

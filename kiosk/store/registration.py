@@ -15,6 +15,7 @@ from db.inserts import insert
 from db.models import Device, OutboxEvent, PrintJob, database_proxy, utc_now
 from kiosk.domain.clock import local, today
 from kiosk.domain.fees import Estimate, EstimateRequest, LineRequest, Policy, estimate
+from kiosk.domain.fingerprint import policy_hash
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.ids import derive_prefix, ticket_number, uuid7
 from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
@@ -111,7 +112,8 @@ class PreparedRegistration:
     estimate_json: str
     certificate_name: str
     lines: tuple[events.Line, ...]  # as the ticket's rows and its event carry them
-    code_lines: tuple[CodeLine, ...]  # the same, as the ticket code carries them
+    code_lines: tuple[CodeLine, ...]  # the same, as the ticket code carries them: add-ons and amounts too
+    policy_hash: bytes  # of the policy it was priced with (kiosk/domain/fingerprint.py), for its code
 
 
 def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> PreparedRegistration:
@@ -142,7 +144,8 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
                     use=cast(events.Use, line.pricing.use), service=cast(events.Service, est.service),
                     points=line.pricing.points, ranges=line.pricing.ranges,
                     metres=None if line.pricing.metres is None else str(line.pricing.metres),
-                    ac_dc=line.pricing.ac_dc, **text, repair_if_fails=line.repair_if_fails,
+                    ac_dc=line.pricing.ac_dc, extra_data=line.pricing.extra_data, **text,
+                    repair_if_fails=line.repair_if_fails,
                     amount_fen=est.amount_fen, free_reason=est.free_reason)
         for i, (line, text, est) in enumerate(zip(reg.lines, texts, priced.lines))
     )
@@ -154,7 +157,12 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         estimate_json=estimate_json(priced),
         certificate_name=certificate_name,
         lines=lines,
-        code_lines=tuple(CodeLine(ln.code, ln.quantity, ln.service, ln.use) for ln in lines),
+        code_lines=tuple(
+            CodeLine(ln.code, ln.quantity, ln.service, ln.use, points=line.pricing.points,
+                     ranges=line.pricing.ranges, metres=line.pricing.metres, ac_dc=line.pricing.ac_dc,
+                     extra_data=line.pricing.extra_data, amount_fen=est.amount_fen, urgent_fen=est.urgent_fen)
+            for ln, line, est in zip(lines, reg.lines, priced.lines)),
+        policy_hash=policy_hash(policy),
     )
 
 
@@ -176,7 +184,7 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
         code = encode(TicketRecord(
             ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
             catalog_version=prepared.catalog.version, lines=prepared.code_lines, total_fen=priced.total_fen,
-            urgent=reg.urgent,
+            urgent=reg.urgent, catalog_hash=prepared.catalog.content_hash, policy_hash=prepared.policy_hash,
         ), key)
         registered = events.Registered(
             ticket=events.Ticket(

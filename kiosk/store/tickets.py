@@ -4,7 +4,8 @@ alone (kiosk/store/desk.py import_ticket) and a ticket pulled from central (kios
 
 Each path describes the ticket as the `ticket.registered` event carries it
 (kiosk/domain/events.py Registered) and calls `store_ticket`; the rows' columns are listed here
-only. Also one rule for pricing a ticket again from its lines (`price_again`), one way to
+only. Also one rule for pricing a ticket again from its lines (`price_again`) and keeping the
+figures its receipt and signed code say (`as_receipt`, `price_basis`), one way to
 clean a ticket's free text (`clean_field`, kiosk.domain.validation.clean_text) and one way to
 make another node's device row (`foreign_device`).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -21,12 +22,14 @@ from weakref import WeakKeyDictionary
 
 from db.inserts import insert, insert_many
 from db.models import Customer, Device, Ticket, TicketLine, database_proxy, utc_now
-from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, default_policy, estimate
+from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, estimate
 from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text
+from kiosk.settings.pricing import configured_policy
 from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
 
 if TYPE_CHECKING:  # the event shapes (msgspec) load with the first ticket stored, not at start-up
     from kiosk.domain.events import Registered
+    from kiosk.domain.ticketcode import TicketRecord
 
 CUSTOMER_FIELDS = ("organisation", "credit_code", "address", "contact", "phone")
 LINE_TEXTS = ("model", "serial_number", "manufacturer", "requirements")
@@ -143,16 +146,57 @@ class MissingFeeRows(EstimateError):
 
 def price_again(version: int | None, requests: Sequence[LineRequest], urgent: str | None,
                 policy: Policy | None = None) -> tuple[LoadedCatalog, Estimate]:
-    """A ticket's lines priced again, with `pricing_catalog`'s version: the catalogue and the
-    estimate. MissingFeeRows (every row lacking, named), or EstimateError as `estimate` raises it."""
+    """A ticket's lines priced again, with `pricing_catalog`'s version and this node's policy
+    (kiosk/settings/pricing.py, unless `policy` is given): the catalogue and the estimate.
+    MissingFeeRows (every row lacking, named), or EstimateError as `estimate` raises it."""
     codes = [r.item for r in requests]
     catalog = pricing_catalog(version, codes)
     missing = [code for code in dict.fromkeys(codes) if code not in catalog.by_code]
     if missing:
         raise MissingFeeRows(missing, catalog.version)
-    priced = estimate(EstimateRequest(tuple(requests), urgent), catalog.by_code, policy or default_policy(),
+    priced = estimate(EstimateRequest(tuple(requests), urgent), catalog.by_code, policy or configured_policy(),
                       catalog.version)
     return catalog, priced
+
+
+def price_basis(code: str | None, catalog: LoadedCatalog, policy: Policy | None = None) -> str:
+    """How this node's catalogue (`catalog`, the one it prices the ticket with) and policy compare
+    with those the kiosk priced the ticket with, by the content hashes its signed code carries:
+    kiosk/domain/repricing.py BASES (same | catalogue_differs | policy_differs | unknown)."""
+    from kiosk.domain.fingerprint import policy_hash
+    from kiosk.domain.ticketcode import HASH_BYTES, TicketCodeError, read_checked
+
+    try:
+        record = read_checked(code) if code else None
+    except TicketCodeError:
+        record = None
+    if record is None or not record.carries_prices:
+        return "unknown"
+    if record.catalog_hash != catalog.content_hash[:HASH_BYTES]:
+        return "catalogue_differs"
+    if record.policy_hash != policy_hash(policy or configured_policy())[:HASH_BYTES]:
+        return "policy_differs"
+    return "same"
+
+
+def as_receipt(priced: Estimate, record: TicketRecord) -> Estimate:
+    """A ticket's lines priced again (`price_again`), with the figures its signed code carries:
+    the customer's receipt. Each line's amount and urgent surcharge, and the total, are the
+    code's (a desk with another catalogue or policy charges what the receipt says). A format 2
+    code, one that leaves lines out, or one whose lines are not these: the estimate as priced."""
+    if (not record.carries_prices or record.omitted_lines
+            or [ln.code for ln in record.lines] != [ln.code for ln in priced.lines]):
+        return priced
+    lines = tuple(replace(est, amount_fen=ln.amount_fen, urgent_fen=ln.urgent_fen, quoted=ln.amount_fen is None)
+                  for est, ln in zip(priced.lines, record.lines))
+    if lines == priced.lines and priced.total_fen == record.total_fen:
+        return priced
+    subtotal = sum(ln.amount_fen or 0 for ln in lines)
+    urgent = sum(ln.urgent_fen or 0 for ln in lines)
+    discount = record.total_fen - subtotal - urgent  # the receipt's discounts, whatever this policy's are
+    discounts = priced.discounts if sum(d.amount_fen for d in priced.discounts) == discount else ()
+    return replace(priced, lines=lines, discounts=discounts, subtotal_fen=subtotal, urgent_fen=urgent,
+                   discount_fen=discount, total_fen=record.total_fen, quoted_lines=sum(ln.quoted for ln in lines))
 
 
 def estimate_json(priced: Estimate) -> str:
@@ -239,7 +283,8 @@ def store_ticket(registered: Registered, catalog: LoadedCatalog, estimate_text: 
     insert_many(TicketLine, [
         {"ticket": ticket_id, "position": position, "row": catalog.row_ids[ln.code], "code": ln.code,
          "quantity": ln.quantity, "use": ln.use, "service": ln.service, "points": ln.points, "ranges": ln.ranges,
-         "metres": ln.metres, "ac_dc": ln.ac_dc, **{name: getattr(ln, name) or "" for name in LINE_TEXTS},
+         "metres": ln.metres, "ac_dc": ln.ac_dc, "extra_data": ln.extra_data,
+         **{name: getattr(ln, name) or "" for name in LINE_TEXTS},
          "repair_if_fails": ln.repair_if_fails, "amount_fen": ln.amount_fen, "free_reason": ln.free_reason}
         for position, ln in enumerate(registered.lines)])
     return ticket_id

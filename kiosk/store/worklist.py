@@ -39,16 +39,23 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
         steps.setdefault((ticket_id, kind), (event_id, at))  # the first, if two desks took it in
     intake_of = {event_id: ticket_id for (ticket_id, kind), (event_id, _) in steps.items() if kind == "received"}
     counted: dict[int, int] = {}
+    services: dict[int, set[str]] = {}  # what is done in the lab (kiosk/i18n/status_text.py words it)
     taken_in = fn.SUM(Case(None, ((IntakeLine.refused, 0),), IntakeLine.quantity))
     for event_id, quantity in tuples(IntakeLine.select(IntakeLine.event, taken_in).join(TicketEvent).join(Ticket)
                                      .where(is_open).group_by(IntakeLine.event)):
         if event_id in intake_of:
             counted[intake_of[event_id]] = quantity
+    for event_id, service in tuples(IntakeLine.select(IntakeLine.event, IntakeLine.service).distinct()
+                                    .join(TicketEvent).join(Ticket).where(is_open & ~IntakeLine.refused)):
+        if event_id in intake_of:
+            services.setdefault(intake_of[event_id], set()).add(service)
     without_intake = [t[0] for t in tickets if t[0] not in counted]
     for start in range(0, len(without_intake), CHUNK):  # no intake known here: the lines as registered
-        for ticket_id, quantity in tuples(TicketLine.select(TicketLine.ticket, TicketLine.quantity)
-                                          .where(TicketLine.ticket.in_(without_intake[start:start + CHUNK]))):
+        for ticket_id, quantity, service in tuples(
+                TicketLine.select(TicketLine.ticket, TicketLine.quantity, TicketLine.service)
+                .where(TicketLine.ticket.in_(without_intake[start:start + CHUNK]))):
             counted[ticket_id] = counted.get(ticket_id, 0) + quantity
+            services.setdefault(ticket_id, set()).add(service)
 
     items = []
     for ticket_id, number, status, created_at, turnaround, hours, organisation, contact, phone in tickets:
@@ -57,5 +64,5 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
         urgent_by, ready_on = promises(created_at, received_at, turnaround, hours, cal)
         items.append(assess(ticket_id, number, status, (organisation, contact, phone), counted.get(ticket_id, 0),
                             received_at, ready[1] if ready is not None else None, urgent_by, ready_on, now,
-                            pickup_days))
+                            pickup_days, tuple(sorted(services.get(ticket_id, ())))))
     return ordered(items, pickup_days)

@@ -49,6 +49,7 @@ from db.models import (
 from kiosk.domain import events
 from kiosk.domain.catalog import parse_csv, to_csv
 from kiosk.domain.fees import LineRequest
+from kiosk.domain.ticketcode import TicketCodeError, read_checked
 from kiosk.domain.voiding import EventVoided
 from kiosk.store.catalog import import_rows
 from kiosk.store.desk import STATUSES
@@ -60,6 +61,7 @@ from kiosk.store.tickets import (
     CustomerDetails,
     MissingFeeRows,
     TextRefused,
+    as_receipt,
     clean_customer,
     clean_field,
     estimate_json,
@@ -185,7 +187,9 @@ def _catalog_version(data: dict, seq: int, own_uid: str, applied: Applied) -> No
     """A new fee schedule, whole or not at all (the transaction of the page). Identical to the
     latest one here: nothing to do. Estimates in progress keep the version they began with;
     a ticket records its version."""
-    rows = parse_csv(data["csv"], f"central catalogue {data.get('version')}")
+    # A central not yet upgraded, or a version it stored before rows named their compulsory uses,
+    # sends 是 for "free for every compulsory use", as this node's own rows said at schema 12.
+    rows = parse_csv(data["csv"], f"central catalogue {data.get('version')}", before_uses=True)
     digest = hashlib.sha256(to_csv(rows).encode("utf-8")).hexdigest()
     latest = CatalogVersion.select().order_by(CatalogVersion.id.desc()).first()
     if latest is None or latest.sha256 != digest:
@@ -229,7 +233,7 @@ def _ticket_registered(data: dict, seq: int, own_uid: str, applied: Applied) -> 
         return
     requests = [LineRequest(ln.code, quantity=ln.quantity, use=ln.use, service=ln.service, points=ln.points,
                             ranges=ln.ranges, metres=None if ln.metres is None else Decimal(ln.metres),
-                            ac_dc=ln.ac_dc) for ln in registered.lines]
+                            ac_dc=ln.ac_dc, extra_data=ln.extra_data) for ln in registered.lines]
     try:
         # The estimate the kiosk showed, rebuilt (the event carries none): the counters show its
         # lines' names and price the intake again anyway; the total stays the event's.
@@ -238,7 +242,11 @@ def _ticket_registered(data: dict, seq: int, own_uid: str, applied: Applied) -> 
         log.warning("change %s: ticket %s has fee rows this node lacks (%s); taken in from its code instead",
                     seq, t.number, ", ".join(e.codes))
         return
-    store_ticket(registered, catalog, estimate_json(priced), priced.quoted_lines)
+    try:  # the figures of the customer's receipt, as the kiosk signed them
+        receipt = as_receipt(priced, read_checked(t.code)) if t.code else priced
+    except TicketCodeError:
+        receipt = priced
+    store_ticket(registered, catalog, estimate_json(receipt), receipt.quoted_lines)
     applied.tickets += 1
     for held_seq, held_data in database_proxy.execute_sql(
             "SELECT seq, data FROM held_change WHERE ticket_uid = ? ORDER BY seq", (t.uid,)).fetchall():

@@ -1,6 +1,7 @@
-"""Certificate numbers at the dispatch counter: one optional number per line as taken in
-(a refused line has none). A modal with a typed result: {intake-line position: number}, or
-None when cancelled. The numbers print on the pickup slip."""
+"""Certificate numbers at the dispatch counter: one optional number per instrument of each line
+as taken in (three gauges get three certificates; a refused line has none). A modal with a typed
+result: {intake-line position: the numbers of its instruments, in order ("": none)}, or None when
+cancelled. The numbers print on the pickup slip."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from screens.base import labelled, relabel_marked
 from screens.clerk.editor import Editor
 
 
-class CertificateEditor(Editor[dict[int, str] | None]):
+class CertificateEditor(Editor[dict[int, tuple[str, ...]] | None]):
 
-    def __init__(self, number: str, lines, numbers: dict[int, str]) -> None:
-        """`lines`: kiosk.printing.receipts.CounterLine, in intake order; `numbers`: what was noted so far."""
+    def __init__(self, number: str, lines, numbers: dict[int, tuple[str, ...]]) -> None:
+        """`lines`: kiosk.domain.intake.CounterLine, in intake order; `numbers`: what was noted so far."""
         super().__init__()
         self.number, self.lines, self.numbers = number, tuple(lines), dict(numbers)
-        self.errors: dict[int, tuple[str, dict]] = {}
+        self.errors: dict[tuple[int, int], tuple[str, dict]] = {}  # (line, instrument) -> why
 
     def compose(self) -> ComposeResult:
         with Vertical(id="editor"):
@@ -34,9 +35,12 @@ class CertificateEditor(Editor[dict[int, str] | None]):
                     with Vertical(classes="cert-line", id=f"cert-line-{i}"):
                         yield Static(classes="cert-label")
                         if not ln.refused:
-                            # Room to paste too much: the clerk is told the limit instead of losing the end.
-                            yield Input(self.numbers.get(i, ""), id=f"cert-{i}", max_length=MAX_CERTIFICATE * 2)
-                            yield Static(classes="cert-error")
+                            noted = self.numbers.get(i, ())
+                            for k in range(ln.quantity):
+                                # Room to paste too much: the clerk is told the limit instead of losing the end.
+                                yield Input(noted[k] if k < len(noted) else "", id=f"cert-{i}-{k}",
+                                            max_length=MAX_CERTIFICATE * 2)
+                                yield Static(classes="cert-error", id=f"cert-error-{i}-{k}")
             with Horizontal(classes="actions"):
                 yield labelled(Button("", id="cancel", classes="big"), "flow.cancel")
                 yield labelled(Button("", id="save", variant="primary", classes="big"), "cert.save")
@@ -62,11 +66,15 @@ class CertificateEditor(Editor[dict[int, str] | None]):
             head = ("　" if lang == "zh" else "  ").join(parts)
             box.query_one(".cert-label", Static).update(Content(head))
             if not ln.refused:
-                key, values = self.errors.get(i, ("", {}))
-                error = box.query_one(".cert-error", Static)
-                error.update(Content(t(key, lang, **values) if key else ""))
-                error.display = bool(key)
-                box.set_class(bool(key), "invalid")
+                for k in range(ln.quantity):
+                    if ln.quantity > 1:  # which instrument the field is for
+                        box.query_one(f"#cert-{i}-{k}", Input).placeholder = t(
+                            "cert.instrument", lang, n=k + 1, of=ln.quantity)
+                    key, values = self.errors.get((i, k), ("", {}))
+                    error = box.query_one(f"#cert-error-{i}-{k}", Static)
+                    error.update(Content(t(key, lang, **values) if key else ""))
+                    error.display = bool(key)
+                box.set_class(any(at[0] == i for at in self.errors), "invalid")
         relabel_marked(self, lang)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -83,20 +91,26 @@ class CertificateEditor(Editor[dict[int, str] | None]):
     def action_save(self) -> None:
         from kiosk.domain.validation import FieldError, clean_text
 
-        numbers, self.errors = {}, {}
+        given: dict[int, list[str]] = {}
+        self.errors = {}
         for field in self.query(Input):
-            i = int(field.id.removeprefix("cert-"))
+            i, k = (int(x) for x in field.id.removeprefix("cert-").split("-"))
             try:
                 value = clean_text(field.value, max_length=MAX_CERTIFICATE)
             except FieldError as e:
-                self.errors[i] = (e.key, e.values)
-            else:
-                if value:
-                    numbers[i] = value
+                self.errors[(i, k)] = (e.key, e.values)
+                value = ""
+            given.setdefault(i, []).append(value)
         self.relabel()
         if self.errors:
-            first = self.query_one(f"#cert-{min(self.errors)}", Input)
+            first = self.query_one("#cert-{}-{}".format(*min(self.errors)), Input)
             first.focus()
             first.scroll_visible(animate=False)
             return
+        numbers = {}
+        for i, values in given.items():  # trailing blanks dropped, a line with none left out (as pick_up does)
+            while values and not values[-1]:
+                values.pop()
+            if values:
+                numbers[i] = tuple(values)
         self.dismiss(numbers)

@@ -13,18 +13,92 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Static
 
 from kiosk.domain.clock import local
-from kiosk.i18n import money, service_name, t, use_name
-from kiosk.i18n.keys import DESK_DONE, DESK_SCAN_ERRORS, DESK_STEPS, TICKET_STATUSES
+from kiosk.i18n import date_text, money, service_name, t, use_name
+from kiosk.i18n.estimate_text import line_notes
+from kiosk.i18n.keys import DESK_DONE, DESK_SCAN_ERRORS, DESK_STEPS
+from kiosk.i18n.status_text import line_status_text, status_text
 from screens.base import KioskScreen, labelled
 from screens.clerk.scan import ScanField
 from screens.clerk.status import DeskStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
+    from kiosk.domain.fees import Estimate, EstimateLine
+    from kiosk.domain.holidays import Calendar
     from kiosk.store.desk import StepTaken, TicketSummary, Transition, TransitionError
 
 Counter = Literal["receiving", "dispatch"]
+
+
+# ---- what the customer was shown, at the counter (each counter's table and total) ----------------
+
+
+def amount_and_notes(line: EstimateLine | None, tier: str | None, lang: str) -> tuple[str, str]:
+    """A priced line's amount (the table's cell), and what it is made of or why it is free, its
+    urgent surcharge included (kiosk/i18n/estimate_text.py line_notes: the words of the kiosk's
+    estimate and the receipt; said under the table, where a long reason is never cut off).
+    None (a refused line): nothing."""
+    if line is None:
+        return "", ""
+    amount = t("receipt.free", lang) if line.free_reason else money(line.amount_fen, lang)
+    return amount, t("desk.joiner", lang).join(line_notes(line, tier, lang))
+
+
+def discount_lines(est: Estimate | None, lang: str) -> list[str]:
+    """Each discount as its own line: its name, the lines it takes off, its amount (under the
+    table: a policy's long name would push the table's columns out of sight)."""
+    if est is None:
+        return []
+    return [t("desk.discount", lang, name=d.name_zh if lang == "zh" else d.name_en,
+              lines=",".join(str(i + 1) for i in d.lines), amount=money(d.amount_fen, lang))
+            for d in est.discounts]
+
+
+def total_text(est: Estimate | None, total_fen: int, key: str, lang: str) -> str:
+    """The total, and when urgent work or a discount makes it differ from the lines' sum, the
+    sum that makes it (lines + urgent - discounts = total); what is waived or quoted, after."""
+    total = t(key, lang, amount=money(total_fen, lang))
+    if est is None:
+        return total
+    # Never an equation that does not hold: a total other than the estimate's has no such sum.
+    if (est.urgent_fen or est.discount_fen) and est.total_fen == total_fen:
+        made_of = t("desk.sum.lines", lang, amount=money(est.subtotal_fen, lang))
+        if est.urgent_fen:
+            made_of += " + " + t("desk.sum.urgent", lang, hours=est.urgent_hours, amount=money(est.urgent_fen, lang))
+        if est.discount_fen:
+            made_of += " - " + t("desk.sum.discount", lang, amount=money(-est.discount_fen, lang))
+        total = f"{made_of} = {total}"
+    if est.waived_fen:
+        total += t("desk.sum.waived", lang, amount=money(est.waived_fen, lang))
+    if est.quoted_lines:
+        total += "\n" + t("total.quoted", lang, count=est.quoted_lines)
+    return total
+
+
+def promise_text(est: Estimate | None, registered_at: datetime, received_at: datetime | None, cal: Calendar,
+                 lang: str) -> str:
+    """The urgent tier and when the certificates are promised (kiosk/domain/worklist.py
+    `promises`, on the institute's clock): the urgent lines within the tier's hours of the
+    intake, the others by the receipt's date."""
+    from kiosk.domain.worklist import promises
+
+    if est is None:
+        return ""
+    urgent_by, ready_on = promises(registered_at, received_at, est.turnaround_days, est.urgent_hours, cal)
+    parts = []
+    if est.urgent_hours and any(ln.urgent_percent is not None for ln in est.lines):
+        if urgent_by is None:
+            parts.append(t("desk.urgent.pending", lang, hours=est.urgent_hours))
+        else:
+            parts.append(t("desk.urgent.promised", lang, hours=est.urgent_hours,
+                           date=date_text(urgent_by.date(), lang), time=f"{urgent_by:%H:%M}"))
+        if ready_on:
+            parts.append(t("desk.ready_on.others", lang, date=date_text(ready_on, lang)))
+    elif ready_on:
+        parts.append(t("desk.ready_on", lang, date=date_text(ready_on, lang)))
+    return t("desk.joiner", lang).join(parts)
 
 
 class TicketLookedUp(Message):
@@ -111,6 +185,7 @@ class CounterScreen(KioskScreen):
         table = DataTable(id="desk-lines", cursor_type="row", zebra_stripes=True)
         table.can_focus = False
         yield table
+        yield Static(id="desk-notes", classes="desk-note")
         yield Static(id="desk-total")
         yield DeskStatus()
 
@@ -206,7 +281,9 @@ class CounterScreen(KioskScreen):
         elif refused is not None and refused.kind == "already" and refused.status:
             self.message = self.already_message(refused.status)
         elif refused is not None and refused.kind == "not_yet":
-            self.message = ("desk.not_yet", {"status": TICKET_STATUSES[refused.status], "step": self.STEP_KEY})
+            in_work = self.summary.in_work if self.summary is not None else ()
+            self.message = ("desk.not_yet", {"status": lambda lang: status_text(refused.status, in_work, lang),
+                                             "step": self.STEP_KEY})
         else:
             self.message = ("desk.failed", {"error": str(refused or message.failed)})
         self.show()
@@ -224,8 +301,9 @@ class CounterScreen(KioskScreen):
         lang = self.lang
         key, values = self.message
         if key:
-            shown = {k: (t(v, lang) if isinstance(v, str) and v.startswith("desk.") else v)
-                     for k, v in values.items()}
+            # a message key is worded in the screen's language, and so is a wording (a status)
+            shown = {k: (t(v, lang) if isinstance(v, str) and v.startswith("desk.") else v(lang) if callable(v)
+                         else v) for k, v in values.items()}
             if "by" in shown:
                 shown["name"] = shown.pop("by") or t("desk.central", lang)
             text = t(key, lang, **shown)
@@ -241,16 +319,46 @@ class CounterScreen(KioskScreen):
         if s is None:
             self.query_one("#desk-ticket", Static).update("")
             self.query_one("#desk-total", Static).update("")
+            self.show_notes({}, None)
             return
-        self.query_one("#desk-ticket", Static).update(Content(t(
-            "desk.ticket", lang, number=s.number, organisation=s.organisation,
-            status=t(TICKET_STATUSES[s.status], lang))))
-        table.add_columns(t("col.item", lang), t("col.code", lang), t("col.quantity", lang), t("col.service", lang),
-                          t("desk.col.use", lang), t("desk.col.serial", lang))
+        self.show_ticket(s.estimate)
+        in_lab = s.status == "received"
+        est = s.estimate
+        table.add_columns(*self.columns(lab=in_lab))
+        notes = {}
         for i, ln in enumerate(s.lines):
-            table.add_row(f"{i + 1}. {s.names[i]}", ln.code, str(ln.quantity), service_name(ln.service, lang),
-                          use_name(ln.use, lang), ln.serial_number)
-        self.query_one("#desk-total", Static).update(Content(t("desk.total", lang, amount=money(s.total_fen, lang))))
+            priced = est.lines[i] if est is not None and i < len(est.lines) else None
+            state = (line_status_text(s.status, ln.service, lang),) if in_lab else ()
+            amount, notes[i] = amount_and_notes(priced, est.urgent if est else None, lang)
+            table.add_row(f"{i + 1}. {s.names[i]}", *state, ln.code, str(ln.quantity), service_name(ln.service, lang),
+                          use_name(ln.use, lang), ln.serial_number, amount)
+        self.show_notes(notes, est)
+        self.query_one("#desk-total", Static).update(Content(total_text(est, s.total_fen, "desk.total", lang)))
+
+    def columns(self, *, lab: bool) -> list[str]:
+        """The ticket table's headings; `lab`: with each line's state (in the lab: its service's word)."""
+        lang = self.lang
+        state = [t("desk.col.status", lang)] if lab else []
+        return [t("col.item", lang), *state, t("col.code", lang), t("col.quantity", lang), t("col.service", lang),
+                t("desk.col.use", lang), t("desk.col.serial", lang), t("col.amount", lang)]
+
+    def show_notes(self, notes: dict[int, str], est: Estimate | None) -> None:
+        """Under the table, per line (by its index), what its amount is made of or why it is free;
+        then each discount, a line of its own."""
+        said = [f"{i + 1}. {note}" for i, note in sorted(notes.items()) if note]
+        text = "\n".join(said + discount_lines(est, self.lang))
+        shown = self.query_one("#desk-notes", Static)
+        shown.update(Content(text))
+        shown.display = bool(text)  # no empty row when no line has anything to say
+
+    def show_ticket(self, est: Estimate | None) -> None:
+        """The ticket's number, organisation and status; under them the urgent tier and its promise."""
+        lang, s = self.lang, self.summary
+        head = t("desk.ticket", lang, number=s.number, organisation=s.organisation,
+                 status=status_text(s.status, s.in_work, lang))
+        received = next((step.at for step in self.steps if step.kind == "received"), None)
+        promise = promise_text(est, s.created_at, received, self.app.info.calendar, lang)
+        self.query_one("#desk-ticket", Static).update(Content(f"{head}\n{promise}" if promise else head))
 
     # ---- moving between counters -------------------------------------------------------------
 

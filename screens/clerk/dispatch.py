@@ -16,9 +16,11 @@ from textual.widgets import DataTable, Static
 
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
-from kiosk.i18n import money, quantity_text, service_name, t
+from kiosk.i18n import quantity_text, service_name, t
+from kiosk.i18n.estimate_text import storage_rows
+from kiosk.i18n.status_text import line_status_text
 from screens.base import big_button
-from screens.clerk.counter import CounterScreen, StepDone
+from screens.clerk.counter import CounterScreen, StepDone, amount_and_notes, total_text
 
 
 class IntakeFactsLoaded(Message):
@@ -29,14 +31,20 @@ class IntakeFactsLoaded(Message):
 
 def _facts(ticket_id: int, status: str):
     """In the database thread: the intake as received (kiosk.printing.receipts.CounterFacts), with the
-    certificate numbers once picked up; None when this desk holds no intake of the ticket."""
+    certificate numbers and the storage charged once picked up, or the storage due if collected now
+    while ready; None when this desk holds no intake of the ticket."""
+    from dataclasses import replace
+
     from kiosk.printing.receipts import counter_facts
+    from kiosk.store.desk import storage_due
 
     for kind in ("picked_up", "received") if status == "picked_up" else ("received",):
         try:
             facts = counter_facts(ticket_id, kind)
         except KeyError:  # a step recorded elsewhere whose event has not reached this desk
             continue
+        if status == "ready":
+            facts = replace(facts, storage=storage_due(ticket_id))
         return facts if facts.lines else None
     return None
 
@@ -52,7 +60,8 @@ class DispatchScreen(CounterScreen):
     def __init__(self, number: str | None = None) -> None:
         super().__init__(number)
         self.facts = None  # (ticket id, CounterFacts) of the ticket on screen, once received
-        self.certificates: tuple[int, str, dict[int, str]] | None = None  # (ticket id, number, {position: no.})
+        # (ticket id, number, {position: the numbers of its instruments, in order})
+        self.certificates: tuple[int, str, dict[int, tuple[str, ...]]] | None = None
         self.note = ("", {})
 
     def compose_body(self):
@@ -124,7 +133,7 @@ class DispatchScreen(CounterScreen):
 
     # ---- certificate numbers -------------------------------------------------------------
 
-    def numbers(self) -> dict[int, str]:
+    def numbers(self) -> dict[int, tuple[str, ...]]:
         """The numbers noted for the ticket on screen (or stored with its pickup)."""
         s = self.summary
         if s is not None and self.certificates is not None and self.certificates[0] == s.id:
@@ -150,11 +159,11 @@ class DispatchScreen(CounterScreen):
             return
         self.show()
 
-    def certificates_noted(self, ticket_id: int, number: str, numbers: dict[int, str] | None) -> None:
+    def certificates_noted(self, ticket_id: int, number: str, numbers: dict[int, tuple[str, ...]] | None) -> None:
         if numbers is None or self.summary is None or self.summary.id != ticket_id:
             return
         self.certificates = (ticket_id, number, numbers)
-        self.message = ("desk.cert.saved", {"count": len(numbers)})
+        self.message = ("desk.cert.saved", {"count": sum(1 for per in numbers.values() for no in per if no)})
         self.show()
 
     # ---- the steps -----------------------------------------------------------------------
@@ -182,16 +191,27 @@ class DispatchScreen(CounterScreen):
         if self.facts is None or s is None or self.facts[0] != s.id:
             return
         facts, numbers = self.facts[1], self.numbers()
+        est = facts.estimate
+        self.show_ticket(est)  # the urgent tier and promise as priced at intake
         table = self.query_one("#desk-lines", DataTable)
         table.clear(columns=True)
         table.add_columns(t("col.item", lang), t("desk.col.status", lang), t("col.code", lang),
                           t("col.quantity", lang), t("col.service", lang), t("desk.col.certificate", lang),
-                          t("desk.col.serial", lang))
+                          t("desk.col.serial", lang), t("col.amount", lang))
+        priced = iter(est.lines if est is not None else ())
+        notes = {}
         for i, ln in enumerate(facts.lines):
             name = ln.name_zh if lang == "zh" else ln.name_en
-            table.add_row(f"{i + 1}. {name}", t("desk.refused", lang) if ln.refused else "", ln.code,
-                          quantity_text(ln.quantity, ln.unit, lang), service_name(ln.service, lang),
-                          "" if ln.refused else numbers.get(i, ""), ln.serial_number)
+            state = t("desk.refused", lang) if ln.refused else line_status_text(s.status, ln.service, lang)
+            given = ", ".join(no for no in numbers.get(i, ()) if no)
+            amount, notes[i] = amount_and_notes(None if ln.refused else next(priced, None), est.urgent if est else None,
+                                           lang)
+            table.add_row(f"{i + 1}. {name}", state, ln.code, quantity_text(ln.quantity, ln.unit, lang),
+                          service_name(ln.service, lang), "" if ln.refused else given, ln.serial_number, amount)
+        self.show_notes(notes, est)
         if facts.total_fen is not None:
+            # Storage past the pickup period: its own line, its days per tier, what is due with it.
+            storage = "".join(f"\n{label}  {amount}" for label, amount in
+                              (storage_rows(facts.storage, lang) if facts.storage is not None else ()))
             self.query_one("#desk-total", Static).update(
-                Content(t("desk.final_total", lang, amount=money(facts.total_fen, lang))))
+                Content(total_text(est, facts.total_fen, "desk.final_total", lang) + storage))

@@ -47,6 +47,8 @@ class IntakeDraft:
     amounts: tuple[int | None, ...] | None = None  # per line, of the current generation
     total_fen: int | None = None
     failed: bool = False  # the last pricing refused the draft (the message says why)
+    basis: str = "same"  # this desk's catalogue and policy beside the kiosk's (kiosk/domain/repricing.py BASES)
+    differences: tuple = ()  # kiosk/domain/repricing.py LineDifference: the receipt's figures beside these
 
     @classmethod
     def of(cls, summary) -> IntakeDraft:
@@ -85,9 +87,39 @@ def fold_code(text: str) -> str:
     return normalise_token(text).upper()
 
 
+# What a line's price depends on beyond its row: field, the row's price for it (None: the row
+# does not price it, and the field is hidden), label, the kiosk's error key and its bounds.
+ADD_ONS = (("points", "per_point_fen", "line.points", "error.points", 6),
+           ("ranges", "per_range_fen", "line.ranges", "error.ranges", 4),
+           ("metres", "per_metre_fen", "line.metres", "error.metres", 8))
+
+
+def add_on_values(code: str, texts: Mapping[str, str]) -> tuple[dict, dict]:
+    """The add-ons typed (name -> text; "" is none), checked by the kiosk's own rules (kiosk/domain/
+    fees.py request_from_dict, which `receive` applies too): (values, errors as FieldErrors)."""
+    from kiosk.domain.fees import MAX_POINTS, MAX_RANGES, EstimateError, request_from_dict
+    from kiosk.domain.validation import FieldError
+
+    bounds = {"points": {"min": 1, "max": MAX_POINTS}, "ranges": {"min": 1, "max": MAX_RANGES}, "metres": {}}
+    values: dict = {}
+    errors: dict = {}
+    for name, _, _, error_key, _ in ADD_ONS:
+        text = texts.get(name, "")
+        if not text.strip():
+            values[name] = None
+            continue
+        try:
+            values[name] = getattr(request_from_dict({"lines": [{"item": code or "?", name: text}]}).lines[0], name)
+        except EstimateError:
+            errors[name] = FieldError(error_key, bounds[name])
+    return values, errors
+
+
 class IntakeEditor(Editor[IntakeLineInput | None]):
-    """One intake line: fee row, quantity, service, use, condition, accessories, serial
-    number, refused. Tab moves between the fields, Enter or Save keeps, Esc cancels."""
+    """One intake line: fee row, quantity, service, use, what its price depends on (points,
+    ranges, metres, AC+DC, extra data: only those the row, or the policy, prices), condition,
+    accessories, serial number, refused. Tab moves between the fields, Enter or Save keeps, Esc
+    cancels; every field takes a tap too."""
 
     def __init__(self, line: IntakeLineInput, index: int, number: str, rows: Mapping, version: int | None) -> None:
         super().__init__()
@@ -111,6 +143,11 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
                                id="service")
                 yield RadioSet(*(labelled(RadioButton("", value=line.use == u, id=f"use-{u}"), USE_KEYS[u])
                                  for u in USES), id="use")
+                for name, _, key, _, limit in ADD_ONS:
+                    value = getattr(line, name)
+                    yield LabelledInput(name, key, value="" if value is None else str(value), max_length=limit)
+                yield labelled(Checkbox("", value=line.ac_dc, id="ac_dc"), "line.ac_dc")
+                yield Checkbox("", value=line.extra_data, id="extra_data")  # labelled in relabel: its percent
                 for name, key, limit in TEXTS:
                     # Room to paste too much: the clerk is told the limit instead of losing the end.
                     yield LabelledInput(name, key, value=getattr(line, name), max_length=limit * 2)
@@ -122,7 +159,33 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
     def on_mount(self) -> None:
         self.check_row()
         self.relabel()
+        self.show_add_ons()
         self.query_one("#field-code", Input).focus()
+
+    @property
+    def extra_data_percent(self) -> int:
+        """Data the regulation does not require: offered when this desk's policy prices it."""
+        from kiosk.settings.pricing import configured_policy
+
+        return configured_policy().extra_data_percent
+
+    def priced_add_ons(self) -> set[str]:
+        """The add-ons the current row prices (and extra data, when the policy does)."""
+        row = self.rows.get(self.code)
+        priced = {name for name, column, *_ in ADD_ONS if row is not None and getattr(row, column) is not None}
+        if row is not None and row.ac_dc_percent is not None:
+            priced.add("ac_dc")
+        if self.extra_data_percent:
+            priced.add("extra_data")
+        return priced
+
+    def show_add_ons(self) -> None:
+        """Only the fields the row prices: another row, other fields (Tab skips hidden ones)."""
+        priced = self.priced_add_ons()
+        for name, *_ in ADD_ONS:
+            self.field(name).display = name in priced
+        for name in ("ac_dc", "extra_data"):
+            self.query_one(f"#{name}", Checkbox).display = name in priced
 
     def relabel(self) -> None:
         lang = self.lang
@@ -132,6 +195,7 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
             self.query_one(f"#service-{s}", RadioButton).label = service_name(s, lang)
         self.query_one("#service", RadioSet).border_title = t("intake.service", lang)
         self.query_one("#use", RadioSet).border_title = t("line.use", lang)
+        self.query_one("#extra_data", Checkbox).label = t("line.extra_data", lang, percent=self.extra_data_percent)
         relabel_marked(self, lang)
         self.show_row()
 
@@ -178,6 +242,7 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
         self.field("code").set_class(False, "invalid")
         self.check_row()
         self.show_row()
+        self.show_add_ons()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         if event.radio_set.id != "service":
@@ -192,6 +257,7 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
                 self.query_one("#field-code", Input).value = other.code
         self.check_row()
         self.show_row()
+        self.show_add_ons()
 
     def field(self, name: str) -> LabelledInput:
         return next(f for f in self.query(LabelledInput) if f.field_name == name)
@@ -216,6 +282,10 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
                 values[name] = clean(fields[name].value)
             except FieldError as e:
                 errors[name] = e
+        priced = self.priced_add_ons()
+        add_ons, add_on_errors = add_on_values(self.code, {name: fields[name].value for name, *_ in ADD_ONS
+                                                           if name in priced})
+        errors.update(add_on_errors)
         refused = self.query_one("#refused", Checkbox).value
         self.check_row()
         # A refused line is not priced: its fee row need not fit, only be short and printable.
@@ -232,4 +302,7 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
             return
         pressed = self.query_one("#use", RadioSet).pressed_button
         use = pressed.id.removeprefix("use-") if pressed else self.line.use
-        self.dismiss(replace(self.line, code=self.code, service=self.service, use=use, refused=refused, **values))
+        boxes = {name: self.query_one(f"#{name}", Checkbox).value and name in priced
+                 for name in ("ac_dc", "extra_data")}
+        self.dismiss(replace(self.line, code=self.code, service=self.service, use=use, refused=refused, **values,
+                             **add_ons, **boxes))

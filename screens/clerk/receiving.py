@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import money, service_name, t, use_name
 from screens.base import big_button
-from screens.clerk.counter import CounterScreen, StepDone
+from screens.clerk.counter import CounterScreen, StepDone, amount_and_notes
 
 
 class IntakePriced(Message):
@@ -56,12 +56,16 @@ class ReceivingScreen(CounterScreen):
         self.cursor = 0  # the line F4 and F8 act on
         self.note = ("", {})  # a second message: the intake's hint, or what was discarded
         self.catalogs: dict[int, dict] = {}  # catalogue version -> {code: FeeRow}, loaded once
+        self.priced = None  # (ticket id, draft generation, kiosk.store.desk.PricedIntake): each line's notes
 
     def compose_body(self):
         for widget in super().compose_body():
             yield widget
             if widget.id == "desk-message":
                 yield Static(id="intake-note", classes="desk-note")
+            elif widget.id == "desk-total":
+                # The receipt's figure beside the counter's, line by line, and why (empty: they agree).
+                yield Static(id="intake-differences", classes="desk-note")
 
     def compose_actions(self):
         for key, id_ in (("desk.edit_line", "edit_line"), ("desk.refuse_line", "refuse_line"),
@@ -125,6 +129,8 @@ class ReceivingScreen(CounterScreen):
             self.message = ("desk.intake.bad", {"error": str(message.error)})
         else:
             d.amounts, d.total_fen = message.priced.amounts, message.priced.total_fen
+            d.basis, d.differences = message.priced.basis, message.priced.differences
+            self.priced = (d.ticket_id, d.generation, message.priced)
         self.show()
 
     # ---- correcting lines ----------------------------------------------------------------
@@ -217,6 +223,7 @@ class ReceivingScreen(CounterScreen):
         if not key and ours and s.status == "registered":
             key, values = "desk.intake.hint", {}
         self.query_one("#intake-note", Static).update(Content(t(key, lang, **values) if key else ""))
+        self.show_differences(ours)
         if not ours:
             return
         table = self.query_one("#desk-lines", DataTable)
@@ -224,11 +231,20 @@ class ReceivingScreen(CounterScreen):
         table.add_columns(t("col.item", lang), t("desk.col.status", lang), t("col.code", lang),
                           t("col.quantity", lang), t("col.amount", lang), t("col.service", lang),
                           t("desk.col.use", lang), t("desk.col.serial", lang))
+        est = self.priced[2].estimate if self.priced is not None and self.priced[:2] == (d.ticket_id, d.generation) \
+            else None
+        priced = iter(est.lines if est is not None else ())
+        notes = {}
         for i, ln in enumerate(d.lines):
             status = t("desk.refused", lang) if ln.refused else t("desk.intake.edited", lang) if d.edited(i) else ""
-            amount = "" if ln.refused or d.amounts is None else money(d.amounts[i], lang)
+            # free (and why), add-ons, urgent surcharge: as the kiosk's estimate words them
+            line = None if ln.refused else next(priced, None)
+            amount, notes[i] = amount_and_notes(line, est.urgent if est else None, lang)
+            if line is None:  # refused, or its notes not priced yet
+                amount = "" if ln.refused or d.amounts is None else money(d.amounts[i], lang)
             table.add_row(f"{i + 1}. {d.name(i, lang)}", status, ln.code, str(ln.quantity), amount,
                           service_name(ln.service, lang), use_name(ln.use, lang), ln.serial_number)
+        self.show_notes(notes, est)
         self.cursor = min(self.cursor, len(d.lines) - 1)
         table.move_cursor(row=self.cursor, animate=False)
         total = self.query_one("#desk-total", Static)
@@ -236,6 +252,21 @@ class ReceivingScreen(CounterScreen):
             total.update("")
         elif d.total_fen is None:
             total.update(Content(t("desk.intake.pricing", lang)))
-        elif d.changed:
+        elif d.changed or d.total_fen != d.registered_total:
             total.update(Content(t("desk.intake.total", lang, amount=money(d.total_fen, lang),
                                    registered=money(d.registered_total, lang))))
+
+    def show_differences(self, ours: bool) -> None:
+        """Why the counter's figures are not the receipt's: this desk's catalogue or policy (the
+        receipt's figures stand while nothing is changed), and each line that differs."""
+        from kiosk.i18n.repricing_text import basis_note, difference_text
+
+        lang, d = self.lang, self.draft
+        said = []
+        if ours and d.total_fen is not None and not d.failed:
+            if d.basis != "same" and not d.changed:
+                said.append(basis_note(d.basis, lang))
+            said.extend(difference_text(diff, lang) for diff in d.differences)
+        shown = self.query_one("#intake-differences", Static)
+        shown.update(Content("\n".join(said)))
+        shown.display = bool(said)

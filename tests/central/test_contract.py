@@ -30,7 +30,7 @@ def test_a_kiosk_ticket_through_the_desk_syncs_whole(client, storage, catalog):
     clerk = add_clerk("wang", "王芳", "2468")
     receive(ticket.id, clerk, desk)
     mark_ready(ticket.id, clerk, desk)
-    pick_up(ticket.id, clerk, desk, ["JD-2026-0001", "JD-2026-0002"])
+    pick_up(ticket.id, clerk, desk, [["JD-2026-0001", "", "JD-2026-0003"], "JD-2026-0004"])  # 3 gauges, a tape
     outbox = [{"uid": e.uid, "kind": e.kind, "created_at": e.created_at.isoformat(), "payload": json.loads(e.payload)}
               for e in OutboxEvent.select().order_by(OutboxEvent.seq)]
     assert [e["kind"] for e in outbox] == ["ticket.registered", "ticket.received", "ticket.ready",
@@ -54,4 +54,30 @@ def test_a_kiosk_ticket_through_the_desk_syncs_whole(client, storage, catalog):
     assert tickets[0] == outbox[0]["payload"]
     assert [(t["kind"], t["ticket"], t["number"]) for t in tickets[1:]] == [
         (kind, ticket.uid, ticket.number) for kind in ("received", "ready", "picked_up")]
-    assert tickets[3]["certificates"] == {"0": "JD-2026-0001", "1": "JD-2026-0002"}
+    assert tickets[3]["certificates"] == {"0": ["JD-2026-0001", "", "JD-2026-0003"], "1": ["JD-2026-0004"]}
+
+
+def test_central_takes_certificates_per_instrument_and_a_line_number_from_an_older_desk(client, storage):
+    """A desk writes one number per instrument (a list per intake line); a desk from before
+    wrote one per line (a string): central's strict shape takes both, and still refuses what
+    is neither, by name."""
+    from .test_trust import refused, ticket_of
+
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered()
+    push(client, kiosk, reg)
+    ticket, number = ticket_of(reg)
+    steps = [desk.step(kind, ticket, number) for kind in ("received", "ready", "picked_up")]
+    bad = dict(steps[2], payload=steps[2]["payload"] | {"certificates": {"0": ["JD-1", {"no": "JD-2"}]}})
+    refused(client, storage, desk, steps[:2] + [bad], bad, "invalid", "payload.certificates")
+    too_long = dict(steps[2], payload=steps[2]["payload"] | {"certificates": {"0": ["N" * 41]}})
+    refused(client, storage, desk, steps[:2] + [too_long], too_long, "invalid", "payload.certificates")
+    for certificates in ({"0": ["JD-1", "", "JD-3"]}, {"0": "JD-1"}):  # this desk's shape, an older desk's
+        reg = kiosk.registered()
+        push(client, kiosk, reg)
+        ticket, number = ticket_of(reg)
+        received, ready, picked_up = (desk.step(kind, ticket, number) for kind in ("received", "ready", "picked_up"))
+        picked_up["payload"]["certificates"] = certificates
+        got = push(client, desk, received, ready, picked_up)
+        assert got.status_code == 200, got.text
+        assert current(storage, ticket).status == "picked_up"

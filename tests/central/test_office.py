@@ -51,6 +51,24 @@ def test_tickets_by_status_and_devices_with_their_last_sync(client, storage):
     assert t["number"] in html and "单位0" in html and "大厅1号机" in html and "收件窗口" in html
 
 
+def test_the_office_shows_the_receipts_total_and_what_intake_charged_when_a_clerk_changed_a_line(client, storage):
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    changed, unchanged = kiosk.registered(), kiosk.registered()  # receipts of ￥120.00 each
+    push(client, kiosk, changed, unchanged)
+    t = changed["payload"]["ticket"]
+    taken_in = desk.step("received", t["uid"], t["number"])
+    taken_in["payload"] |= {"total_fen": 9000, "estimate": {"total_fen": 9000}}  # a line changed at the counter
+    push(client, desk, taken_in)
+    token = rotate_office_token(storage)
+
+    summary = client.get("/api/v1/office/summary", headers={"Authorization": f"Bearer {token}"}).json()
+    recent = summary["tickets"]["recent"]
+    assert [(x["total_fen"], x["taken_in_fen"]) for x in recent["received"]] == [(12000, 9000)]
+    assert [(x["total_fen"], x["taken_in_fen"]) for x in recent["registered"]] == [(12000, None)]
+    html = client.get("/office", headers=basic(token)).text
+    assert "受理金额 Charged at intake" in html and "￥90.00" in html and "￥120.00" in html
+
+
 def test_text_from_devices_is_escaped_in_the_page(client, storage):
     kiosk = enrol(client, storage, name="<b>kiosk</b>")
     push(client, kiosk, kiosk.registered(organisation="<script>alert(1)</script>"))

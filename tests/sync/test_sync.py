@@ -124,6 +124,31 @@ def test_a_new_catalogue_arrives_whole_and_tickets_keep_theirs(central, nodes, t
         assert kiosk.sync().applied.catalogs == []  # the same schedule again: nothing new
 
 
+def test_a_catalogue_central_stored_before_compulsory_uses_arrives_free_for_every_use(central, nodes):
+    """central keeps each version's CSV as imported; one stored before rows named their compulsory
+    uses says 是, which meant free for any of the four uses (kiosk/domain/catalog.py before_uses)."""
+    from central import feed
+    from central.storage import ts
+    from kiosk.domain.clock import utc_now
+    from kiosk.store.catalog import load_catalog
+
+    old_csv = ("收费标准号,项目名称,英文名称,服务类别,计量单位,收费(元),强制检定\n"
+               "Z-001-001,电子天平,Electronic balance,检定,台,200,是\n"
+               "Z-001-005,电子天平,Electronic balance,校准,台,300,否\n")
+    kiosk = nodes("kiosk")
+    with kiosk.open():
+        kiosk.enroll(central)
+    with central.storage.transaction() as tx:
+        version = tx.one("INSERT INTO catalog_version (sha256, source, csv, row_count, imported_at) "
+                         "VALUES ('old', 'old.csv', ?, 2, ?) RETURNING id", (old_csv, ts(utc_now())))[0]
+        feed.publish(tx, "catalog.version", catalog_id=version)
+    with kiosk.open():
+        assert len(kiosk.sync().applied.catalogs) == 1
+        verified, calibrated = load_catalog().rows
+        assert verified.compulsory_uses == {"trade", "safety", "medical", "environment"}
+        assert calibrated.compulsory_uses == frozenset()
+
+
 def test_enroll_and_sync_from_the_command_line(central, run, tmp_path):
     from central.devices import add_device
 

@@ -58,6 +58,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "line.manufacturer": ("制造厂", "Manufacturer"),
     "line.requirements": ("特殊要求", "Special requirements"),
     "line.repair": ("不合格时同意修理", "Repair it if it fails"),
+    "line.extra_data": ("另出规程未要求的数据 +{percent}%", "Data beyond the regulation +{percent}%"),
     "line.add": ("加入", "Add"),
     "line.save": ("保存", "Save"),
     "line.remove": ("删除", "Remove"),

@@ -15,8 +15,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "receipt.pickup_rule_post": ("证书将寄往登记的地址。", "Certificates are posted to the address given."),
     "receipt.feedback": ("取件后欢迎到自助机【服务评价】。", "After pickup, rate us at the kiosk (Feedback)."),
     "receipt.go_to": ("请携带仪器到{counter}", "Bring the instruments to {counter}"),
-    "receipt.total": ("预估合计", "Estimated total"),
-    "receipt.urgent": ("其中加急{hours}小时", "incl. urgent {hours} h"),
     "receipt.confirm": ("最终收费以窗口确认为准。", "The counter confirms the final fee."),
     # the ticket screen
     "ticket.title": ("登记完成", "Registered"),
