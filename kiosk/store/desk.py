@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +48,7 @@ from kiosk.store.tickets import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from kiosk.domain.fees import Estimate, LineRequest, StorageCharge
     from kiosk.domain.repricing import LineDifference, PricedLine
