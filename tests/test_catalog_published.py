@@ -118,3 +118,15 @@ def test_a_band_ticket_carries_its_band_and_its_receipt_the_published_number(db)
     document = ticket_document(ticket_facts(ticket.id), load_institute(), "zh")
     printed = [getattr(b, "text", "") for b in document.blocks]
     assert {"  C014 检定", "  (0~1000)mm"} <= set(printed) and not any("C014.3" in text for text in printed)
+
+
+def test_a_clerk_who_types_a_banded_number_is_shown_its_other_bands():
+    """At the desk's line editor a clerk types C001 as the table prints it: the first band's row
+    is shown, and the other bands with their codes, so the right one is one edit away."""
+    from screens.clerk.intake import bands
+
+    rows = {r.code: r for r in published_rows()}
+    assert [r.code for r in bands(rows, rows["C001"])] == ["C001.2"]
+    assert [r.code for r in bands(rows, rows["C001.2"])] == ["C001"]
+    assert [r.spec_zh for r in bands(rows, rows["C013"])] == ["L≤1000mm"]
+    assert bands(rows, rows["C-005-006"]) == []  # a number of one band

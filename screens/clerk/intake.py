@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
+from kiosk.domain.catalog import fee_number
 from kiosk.domain.vocabulary import SERVICES, USES, normalise_token
 from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from kiosk.i18n.keys import USES as USE_KEYS
@@ -80,6 +81,12 @@ def variant(rows: Mapping, row, service: str):
     """The same instrument's row for another service (the same spec when there is one)."""
     same = [r for r in rows.values() if r.name_zh == row.name_zh and r.service == service]
     return next((r for r in same if r.spec_zh == row.spec_zh), same[0] if same else None)
+
+
+def bands(rows: Mapping, row) -> list:
+    """The other rows published under `row`'s fee-standard number for its service."""
+    return [r for r in rows.values()
+            if r.code != row.code and r.service == row.service and fee_number(r.code) == fee_number(row.code)]
 
 
 def fold_code(text: str) -> str:
@@ -228,8 +235,15 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
             return
         row = self.rows[self.code]
         gap = "　" if lang == "zh" else "  "
-        shown.update(Content(gap.join((name_of(row, lang), spec_of(row, lang), service_name(row.service, lang),
-                                       unit_price(row.price_fen, row.unit, lang)))))
+        text = gap.join((name_of(row, lang), spec_of(row, lang), service_name(row.service, lang),
+                         unit_price(row.price_fen, row.unit, lang)))
+        # A published number printed on several bands (量块 三、四等 / 五、六等 under C001): the
+        # clerk who typed the number as the table prints it sees the other bands' codes to pick from.
+        others = bands(self.rows, row)
+        if others:
+            listed = "; ".join(f"{r.code} {spec_of(r, lang)} {unit_price(r.price_fen, r.unit, lang)}" for r in others)
+            text += "\n" + t("intake.bands", lang, bands=listed)
+        shown.update(Content(text))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "field-code":

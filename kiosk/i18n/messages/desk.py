@@ -145,6 +145,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "{code} is priced for {row_service}, not {service}: change the service or the fee row"),
     "intake.no_variant": ("{name}没有{service}收费项，请输入收费标准号",
                           "{name} has no {service} fee row; enter a fee row number"),
+    "intake.bands": ("本收费标准号分档，另有：{bands}", "This fee-standard number has other bands: {bands}"),
     "intake.service": ("服务类别", "Service"),
     "intake.condition": ("外观及状态", "Condition"),
     "intake.accessories": ("附件", "Accessories"),
