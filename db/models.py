@@ -198,8 +198,8 @@ class PrintJob(BaseModel):
     id = AutoField()
     ticket = ForeignKeyField(Ticket, column_name="ticket_id", backref="print_jobs")
     ticket_id: int
-    kind = TextField()  # ticket | voucher | pickup_slip
-    state = TextField()  # pending | printing | printed | failed
+    kind = TextField()  # ticket | voucher | pickup_slip | labels
+    state = TextField()  # pending | printing | printed | failed | unconfirmed (kiosk.printing.spool)
     attempts = IntegerField()
     last_error = TextField(null=True)  # "<kind>: <message>", e.g. "paper_out: ..."
     created_at = UtcDateTimeField()
@@ -207,6 +207,7 @@ class PrintJob(BaseModel):
     lang = TextField(default="zh")  # the receipt's language: the customer's at registration
     next_attempt_at = UtcDateTimeField(null=True)  # a failed job waits until then; NULL: now
     printed_at = UtcDateTimeField(null=True)
+    is_copy = BooleanField(default=False)  # a reprint after one printed: the paper says 补打 / COPY
 
 
 class OutboxEvent(BaseModel):

@@ -3,13 +3,15 @@
 A printer is chosen by a URI (the config's `printer_uri`; the schemes and their options are
 in printer.uri). usb://, serial:// and tcp:// printers go through python-escpos
 (printer.escpos_backend); file://, cups:// and preview:// are here, and have no way back
-from the printer.
+from the printer: a job sent to a printer's device file or to CUPS is unconfirmed
+(PrinterError kind "unconfirmed", delivered), since nothing says the printer printed it.
 
 Usage (the print spool):
 
     with open_backend(uri, base_dir=data_dir) as printer:   # raises PrinterError "config" only
         printer.check()   # "offline" / "paper_out" / "cover_open" before anything is printed
-        printer.send(Job(name, data, document, profile))    # "disconnected" / "timeout" / "error"
+        printer.send(Job(name, data, document, profile))    # "disconnected" / "timeout" / "error";
+                                                            # "unconfirmed" & co. with `delivered`
 
 python-escpos (~185 ms to import), pyserial and pyusb are imported only when a backend for
 them is opened; importing this module is cheap.
@@ -22,6 +24,7 @@ import logging
 import os
 import select
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -100,10 +103,14 @@ class FileBackend(Backend):
             raise PrinterError(f"{self.description}: printer not found or not ready "
                                f"({os.strerror(e.errno or 0)})", kind="offline") from e
         try:
+            device = stat.S_ISCHR(os.fstat(fd).st_mode)
             self._write_all(fd, memoryview(job.data))
         finally:
             os.close(fd)
         log.info("%s: sent %s (%d bytes)", self.description, job.name, len(job.data))
+        if device:  # a printer's device file (/dev/usb/lp0): the kernel took the bytes, no more
+            raise PrinterError(f"{self.description} cannot say whether it printed {job.name}",
+                               kind="unconfirmed", delivered=True)
 
     def _write_all(self, fd: int, data: memoryview) -> None:
         poller = select.poll()
@@ -163,6 +170,8 @@ class CupsBackend(Backend):
             raise PrinterError(f"{self.description}: lp failed: {first}", kind=kind)
         log.info("%s: queued %s (%d bytes): %s", self.description, job.name, len(job.data),
                  out.decode("utf-8", "replace").strip())
+        raise PrinterError(f"{self.description} queued {job.name}; CUPS does not say whether it printed",
+                           kind="unconfirmed", delivered=True)
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -185,16 +194,23 @@ class PreviewBackend(Backend):
 
     def send(self, job: Job) -> None:
         from . import preview
+        from .labels.document import LabelSheet
 
-        png = (preview.render_png(job.document, job.profile) if self.font is None
-               else preview.render_png(job.document, job.profile, font=self.font))
+        if isinstance(job.document, LabelSheet):  # a label printer's job: TSPL or ZPL, on its Media
+            from .labels import preview as labels
+
+            png = labels.render_png(job.document, job.profile, font=self.font)
+            text = labels.render_text(job.document)
+        else:
+            png = (preview.render_png(job.document, job.profile) if self.font is None
+                   else preview.render_png(job.document, job.profile, font=self.font))
+            text = preview.render_text(job.document, job.profile)
         if hasattr(png, "save"):  # a PIL image
             import io
 
             buffer = io.BytesIO()
             png.save(buffer, format="PNG")
             png = buffer.getvalue()
-        text = preview.render_text(job.document, job.profile)
         files = {".bin": bytes(job.data), ".png": bytes(png), ".txt": text.encode("utf-8")}
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """Printers driven through python-escpos: usb://, serial:// and tcp:// (see printer.uri),
 or any python-escpos printer object handed to EscposBackend. A job goes out with the
 device's `_raw()` in 4 KB pieces, each within the timeout; with `status=1` the printer's
-real-time status (DLE EOT) is read before printing, and device exceptions become
-PrinterErrors of the right kind.
+real-time status (DLE EOT) is read before printing, and after the job, once the line has
+taken every byte, the printer is asked again (the profile's `confirm`): only its answer
+makes the job printed. Device exceptions become PrinterErrors of the right kind.
 
 python-escpos (~185 ms to import), pyserial and pyusb are imported only when a backend for
 them is opened; importing this module is cheap.
@@ -11,10 +12,13 @@ them is opened; importing this module is cheap.
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 import socket
+import struct
 import sys
+import termios
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -30,6 +34,10 @@ log = logging.getLogger(__name__)
 
 # DLE EOT n: real-time status, one byte answer (Epson ESC/POS; the same on the Chinese clones).
 DLE_EOT = b"\x10\x04"
+# GS r 1: transmit paper sensor status, answered in turn with the data before it.
+GS_R_PAPER = b"\x1dr\x01"
+GS_R_MASK = 0x90  # bits 4 and 7 always off
+GS_R_PAPER_END = 0x0C  # bits 2-3: roll paper end
 FIXED_MASK, FIXED_BITS = 0x93, 0x12  # bits 0 and 7 always off, bits 1 and 4 always on
 S1_OFFLINE = 0x08  # n=1 printer status: bit 3 offline
 S2_COVER_OPEN = 0x04  # n=2 offline cause: bit 2 cover open
@@ -327,6 +335,14 @@ class EscposBackend(Backend):
         error = _printer_error(e, phase, self.description, self.timeout)
         if hasattr(self.device, "failed"):
             self.device.failed = True
+        sock = getattr(self.device, "_device", None)
+        if isinstance(sock, socket.socket):
+            # Close with a reset: bytes still queued are dropped, not delivered later behind
+            # the job's failure (the spool sends the whole job again).
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
         self._reset()
         return error
 
@@ -360,16 +376,21 @@ class EscposBackend(Backend):
             log.debug("%s cannot report its status", self.description)
             return
         try:
-            printer = self._query(1)
-            offline = self._query(2) if printer is not None else None
-            paper = self._query(4) if offline is not None else None  # a printer that stopped answering
+            answers = self._real_time_status()
         except _CannotTell:
             log.debug("%s cannot report its status", self.description)
             return
-        if printer is None:
+        if answers[0] is None:
             raise PrinterError(f"{self.description} did not answer the status query within "
                                f"{self.timeout:g} s: switched off or not connected (a printer that "
                                "cannot report status needs status=0 in its URI)", kind="offline")
+
+    def _real_time_status(self) -> tuple:
+        """DLE EOT 1, 2 and 4: raises the fault the printer reports, else returns the three
+        answers (None from where it stopped answering). _CannotTell if the device cannot read."""
+        printer = self._query(DLE_EOT + b"\x01")
+        offline = self._query(DLE_EOT + b"\x02") if printer is not None else None
+        paper = self._query(DLE_EOT + b"\x04") if offline is not None else None  # a printer that stopped answering
         if offline is not None and offline & S2_COVER_OPEN:
             raise PrinterError(f"{self.description}: the cover is open", kind="cover_open")
         if (offline is not None and offline & S2_PAPER_END_STOP) or (paper is not None and paper & S4_PAPER_END):
@@ -377,18 +398,29 @@ class EscposBackend(Backend):
         if offline is not None and offline & S2_ERROR:
             raise PrinterError(f"{self.description} reports an error (cutter jammed or head too hot?)",
                                kind="error")
-        if printer is not _UNREADABLE and printer & S1_OFFLINE:
+        if printer is not None and printer is not _UNREADABLE and printer & S1_OFFLINE:
             raise PrinterError(f"{self.description} reports that it is offline", kind="offline")
         if paper is not None and paper & S4_NEAR_END:
             self.paper_near_end = True
             log.warning("%s: the paper roll is nearly used up", self.description)
+        return printer, offline, paper
 
-    def _query(self, n: int):
-        """The answer to DLE EOT n as an int; None if none came; _UNREADABLE if it is not a
-        status byte (then it says nothing)."""
+    def _transmit_status(self) -> bool:
+        """GS r 1, answered once the printer has processed everything before it: raises
+        paper_out if the roll ran out; True when it answered."""
+        paper = self._query(GS_R_PAPER, GS_R_MASK, 0)
+        if paper is None or paper is _UNREADABLE:
+            return False
+        if paper & GS_R_PAPER_END:
+            raise PrinterError(f"{self.description}: out of paper", kind="paper_out")
+        return True
+
+    def _query(self, command: bytes, mask: int = FIXED_MASK, bits: int = FIXED_BITS):
+        """The one-byte answer to a status command as an int; None if none came;
+        _UNREADABLE if its fixed bits (`mask`, `bits`) are wrong (then it says nothing)."""
         self._drain()
         try:
-            self._call(self.device._raw, DLE_EOT + bytes([n]))
+            self._call(self.device._raw, command)
             answer = self._call(self.device._read)
         except NotImplementedError:
             raise _CannotTell from None
@@ -402,8 +434,8 @@ class EscposBackend(Backend):
         if not answer:
             return None
         byte = answer[-1]
-        if byte & FIXED_MASK != FIXED_BITS:
-            log.warning("%s: DLE EOT %d answered 0x%02x, not a status byte", self.description, n, byte)
+        if byte & mask != bits:
+            log.warning("%s: %s answered 0x%02x, not a status byte", self.description, command.hex(" "), byte)
             return _UNREADABLE
         return byte
 
@@ -430,17 +462,54 @@ class EscposBackend(Backend):
     # -- printing
 
     def send(self, job: Job) -> None:
+        """Print the job, and return once the printer said it has it: asked after every byte
+        went out (`job.profile.confirm`). Raises PrinterError; `delivered` when every byte
+        went out but the printer did not confirm (printer.uri.PrinterError)."""
         self._open()
         data = memoryview(job.data)
         try:
             for start in range(0, len(data), self.chunk_size):
                 self._call(self.device._raw, bytes(data[start:start + self.chunk_size]))
-            wait_sent = getattr(self.device, "wait_sent", None)
-            if callable(wait_sent):
-                self._call(wait_sent)
+            self._call(self._flush)
         except Exception as e:
             raise self._fail(e, "send") from e
         log.info("%s: sent %s (%d bytes)", self.description, job.name, len(data))
+        self._confirm(job)
+
+    def _flush(self) -> None:
+        """Wait until the line has taken every byte: a serial port's UART sent them, a
+        network printer acknowledged them (the socket's send queue is empty). A printer
+        that stops taking data times out here, instead of the bytes counting as sent
+        because the local buffer took them."""
+        wait_sent = getattr(self.device, "wait_sent", None)
+        if callable(wait_sent):
+            wait_sent()
+            return
+        sock = getattr(self.device, "_device", None)
+        if isinstance(sock, socket.socket):
+            _wait_acknowledged(sock, self.timeout)
+
+    def _confirm(self, job: Job) -> None:
+        """Ask the printer, after the job, whether it has it; return only if it says so."""
+        way = job.profile.confirm
+        if not self.status or way == "none" or not self.can_read():
+            raise PrinterError(f"{self.description} cannot say whether it printed {job.name}",
+                               kind="unconfirmed", delivered=True)
+        try:
+            answered = (self._transmit_status() if way == "gs_r"
+                        else all(a is not None and a is not _UNREADABLE for a in self._real_time_status()))
+        except _CannotTell:
+            answered = False
+        except PrinterError as e:
+            if e.kind in ("disconnected", "timeout", "config"):
+                raise  # the line failed: what the printer had is lost with it
+            e.delivered = True
+            log.warning("%s: %s after %s", self.description, e.kind, job.name)
+            raise
+        if not answered:
+            raise PrinterError(f"{self.description} did not say within {self.timeout:g} s that it "
+                               f"printed {job.name}", kind="unconfirmed", delivered=True)
+        log.info("%s: confirmed %s", self.description, job.name)
 
     def close(self) -> None:
         self._opened = False
@@ -450,6 +519,35 @@ class EscposBackend(Backend):
             self._call(self.device.close)
         except Exception as e:  # noqa: BLE001 - nothing to do about it
             log.debug("%s: close: %s", self.description, type(e).__name__)
+
+
+def _wait_acknowledged(sock: socket.socket, timeout: float) -> None:
+    """Wait until the peer has acknowledged every byte sent on `sock` (Linux SIOCOUTQ: bytes
+    not yet acknowledged); TimeoutError if the count stays put for `timeout` seconds. A
+    printer still taking data slowly is not cut off. Elsewhere it returns at once."""
+    def unacknowledged() -> int:
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)  # a reset leaves the queue as it was
+        if error:
+            raise OSError(error, os.strerror(error))
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+    try:
+        left = unacknowledged()
+    except AttributeError:  # no TIOCOUTQ here
+        return
+    except OSError as e:
+        if e.errno in (errno.ENOTTY, errno.EINVAL, errno.EOPNOTSUPP):  # not for sockets here
+            return
+        raise
+    deadline = time.monotonic() + timeout
+    while left:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{left} bytes not taken by the printer")
+        time.sleep(0.01)
+        now_left = unacknowledged()
+        if now_left < left:
+            deadline = time.monotonic() + timeout
+        left = now_left
 
 
 class _Unreadable(int):

@@ -25,10 +25,10 @@ Printer with a GB18030 font (`profile.chinese_font`):
   We never send `GS P`: a fixed `GS P 203 ...` would be wrong on a 180 dpi printer, and
   `ESC @` already restores the default.
 
-Printer without a Chinese font: nothing is sent as text. Every line is drawn with a CJK
-font (`raster.py`, `fonts.py`) and sent as a `GS v 0` raster image, trimmed right of its
-ink, one per line (blank lines as a one-byte-wide empty image, so the paper advances
-exactly as in the preview).
+Printer without a Chinese font: nothing is sent as text. Every line is drawn glyph by
+glyph, each with the first font that has it (`raster.py`, `fonts.py`), and sent as a
+`GS v 0` raster image, trimmed right of its ink, one per line (blank lines as a
+one-byte-wide empty image, so the paper advances exactly as in the preview).
 
 QR: the native `GS ( k` (model 2, error correction M, data as UTF-8) where the profile
 has it, centred with `ESC a 1`; module size chosen so that the largest version the
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .document import Document
 from .escpos_import import import_escpos
@@ -65,14 +66,17 @@ DOTS_PER_COLUMN = 12  # font A; a size-2 line's column is twice as wide
 MIN_SPACE_RUN = 4  # shorter runs are sent as spaces: ESC $ nL nH is 4 bytes itself
 _SPACE_RUN = re.compile(f" {{{MIN_SPACE_RUN},}}")
 
+if TYPE_CHECKING:
+    from .fonts import FontChain
 
-def render_escpos(document: Document, profile: Profile, *, font: Path | None = None) -> bytes:
-    """The print job's bytes. `font` (raster profiles only) is the configured CJK font;
-    raises `fonts.FontNotFound` when it is set but unusable."""
+
+def render_escpos(document: Document, profile: Profile, *, font: Path | FontChain | None = None) -> bytes:
+    """The print job's bytes. `font` (raster profiles only) is the configured CJK font, first
+    of the chain (`fonts.font_chain`); raises `fonts.FontNotFound` when it is set but unusable."""
     return render_lines(layout(document, profile), profile, font=font)
 
 
-def render_lines(lines: list[Line], profile: Profile, *, font: Path | None = None) -> bytes:
+def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain | None = None) -> bytes:
     import_escpos()
     from escpos.constants import QR_ECLEVEL_M
     from escpos.printer import Dummy
@@ -86,9 +90,9 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | None = Non
     if profile.chinese_font:
         raw(FS_CHINESE)
     else:
-        from .fonts import find_cjk_font
+        from .fonts import font_chain
 
-        painter = raster.painter(find_cjk_font(font))
+        painter = raster.painter(font_chain(font))
     bold, size = False, 1
     for line in lines:
         if isinstance(line, TextLine):

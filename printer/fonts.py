@@ -1,23 +1,44 @@
-"""The CJK font that draws receipts as images (raster printers, the preview PNG).
+"""The fonts that draw receipts as images (raster printers, the preview PNG), chosen for
+what they can draw.
 
-Order: a configured path (it must exist and load, else `FontNotFound` names it); a system
-Chinese font (`fc-match` for a monospace, then any, font covering zh-cn; then a few
-well-known paths); the bundled Noto Sans Mono CJK SC subset (GB 2312, ASCII and
-punctuation; SIL OFL, see fonts/OFL.txt). The bundled font is always there, so without a
-configured path this never fails; tests pass it explicitly (`BUNDLED_FONT`) so that their
-golden images do not depend on the machine's fonts.
+A receipt is drawn glyph by glyph: each character (a cluster: a base and its marks) with
+the first font of the chain whose character map has every code point of it (read with
+fontTools, so a font that would draw a box or nothing is never asked). Digits and Latin
+letters are checked like hanzi: Droid Sans Fallback (Debian pulls it in with cups; to
+fontconfig it is ja|zh-tw, so it comes in by its known path) has no ASCII at all, so a
+machine whose only Chinese font it is draws the hanzi with it and the ticket number,
+amounts and dates with the next font that has them. A character no font has is drawn as
+a boxed "?" and logged by code point (`raster.py`).
+
+The chain, in order, each font once:
+1. the configured path (it must exist and load, else `FontNotFound` names it);
+2. fontconfig's best zh-cn font, monospace first, then any (`fc-match` always answers with
+   *some* font: kept only if it claims zh-cn);
+3. the well-known paths of CJK fonts that exist (for a machine without fc-match, and for
+   rarer hanzi the first font lacks);
+4. the bundled Noto Sans Mono CJK SC subset (GB 2312, ASCII and punctuation; SIL OFL, see
+   fonts/OFL.txt), always there: ASCII never depends on the machine;
+5. fontconfig's best Latin font, monospace first, for symbols such as € that CJK fonts may
+   lack. Last because Latin fonts are wider than the half-width column ASCII gets from a
+   CJK font (a glyph wider than its cell is narrowed to fit, `raster.py`).
+
+Tests draw with the bundled font alone (`BUNDLED_ONLY`, a chain passed where a configured
+font goes), so that their golden images do not depend on the machine's fonts.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .width import clusters
+
 BUNDLED_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansMonoCJKsc-GB2312.otf"
 
-# Tried when fc-match is missing or finds no Chinese font; the first that exists and loads wins.
+# CJK fonts where distributions put them; those that exist join the chain after fontconfig's.
 SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian/Ubuntu fonts-noto-cjk
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Arch
@@ -26,41 +47,71 @@ SYSTEM_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/wenquanyi/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # no ASCII: hanzi only
     "/usr/share/fonts/truetype/arphic/uming.ttc",
 )
+_CJK_PATTERNS = (":lang=zh-cn:spacing=mono", ":lang=zh-cn")
+_LATIN_PATTERNS = (":lang=en:spacing=mono", ":lang=en")
 
 
 class FontNotFound(Exception):
     """The configured receipt font is missing or unreadable."""
 
 
-def find_cjk_font(configured: Path | str | None = None) -> Path:
+@dataclass(frozen=True)
+class FontChain:
+    """Fonts in order of preference; a cluster is drawn with the first that has all of it."""
+
+    paths: tuple[Path, ...]
+
+    def font_for(self, cluster: str) -> Path | None:
+        needed = {ord(ch) for ch in cluster}
+        for path in self.paths:
+            if needed <= coverage(path):
+                return path
+        return None
+
+    def used_for(self, text: str) -> dict[Path | None, str]:
+        """The clusters of `text` (spaces aside, each once) by the font that draws them;
+        under None those no font has."""
+        out: dict[Path | None, str] = {}
+        for cluster in dict.fromkeys(clusters(text)):
+            if not cluster.isspace():
+                font = self.font_for(cluster)
+                out[font] = out.get(font, "") + cluster
+        return out
+
+
+BUNDLED_ONLY = FontChain((BUNDLED_FONT,))
+
+
+def font_chain(configured: Path | str | FontChain | None = None) -> FontChain:
+    """The chain for a configured font (None or "": none; a chain is taken as it is);
+    raises `FontNotFound` for a configured font that is missing or not a font."""
+    if isinstance(configured, FontChain):
+        return configured
+    first: tuple[Path, ...] = ()
     if configured is not None and str(configured) != "":
         path = Path(configured).expanduser()
         if not path.is_file():
             raise FontNotFound(f"receipt font {path} does not exist (printer.font in the configuration)")
         if not _loads(path):
             raise FontNotFound(f"receipt font {path} is not a font Pillow can load (printer.font in the configuration)")
-        return path
-    return _system_or_bundled()
+        first = (path,)
+    return FontChain(tuple(dict.fromkeys(first + _machine_fonts())))
 
 
 @lru_cache(maxsize=1)
-def _system_or_bundled() -> Path:
-    for pattern in (":lang=zh-cn:spacing=mono", ":lang=zh-cn"):
-        found = _fc_match(pattern)
-        if found is not None and _loads(found):
-            return found
-    for name in SYSTEM_FONTS:
-        path = Path(name)
-        if path.is_file() and _loads(path):
-            return path
-    return BUNDLED_FONT
+def _machine_fonts() -> tuple[Path, ...]:
+    found = [_fc_match(pattern, "zh-cn") for pattern in _CJK_PATTERNS]
+    found += [Path(name) for name in SYSTEM_FONTS]
+    found.append(BUNDLED_FONT)
+    found += [_fc_match(pattern, "en") for pattern in _LATIN_PATTERNS]
+    return tuple(dict.fromkeys(p for p in found if p is not None and p.is_file() and _loads(p)))
 
 
-def _fc_match(pattern: str) -> Path | None:
-    """fc-match always answers with *some* font: keep it only if it covers zh-cn."""
+def _fc_match(pattern: str, lang: str) -> Path | None:
+    """fc-match always answers with *some* font: keep it only if it claims `lang`."""
     if shutil.which("fc-match") is None:
         return None
     try:
@@ -69,18 +120,27 @@ def _fc_match(pattern: str) -> Path | None:
     except (OSError, subprocess.SubprocessError):
         return None
     file, _, langs = done.stdout.partition("\n")
-    if done.returncode != 0 or not file or "zh-cn" not in langs.split("|"):
+    if done.returncode != 0 or not file or lang not in langs.split("|"):
         return None
-    path = Path(file)
-    return path if path.is_file() else None
+    return Path(file)
 
 
 def _loads(path: Path) -> bool:
     try:
         load_font(path, 24)
-    except OSError:
+        coverage(path)
+    except Exception:  # noqa: BLE001 - Pillow and fontTools raise many kinds for a file that is no font
         return False
     return True
+
+
+@lru_cache(maxsize=32)
+def coverage(path: Path) -> frozenset[int]:
+    """The code points the face `load_font` uses has glyphs for (its best Unicode cmap)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), fontNumber=_face_index(path), lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
 
 
 @lru_cache(maxsize=16)

@@ -46,6 +46,8 @@ class Backend:
         return if it is ready or cannot tell."""
 
     def send(self, job: Job) -> None:
+        """Return once the printer has the job; else raise PrinterError, with `delivered`
+        when every byte went out but the printer did not confirm it (printer.uri)."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .document import Document
 from .escpos_render import CUT_FEED_LINES
@@ -24,22 +25,25 @@ from .layout import CutLine, FeedLine, Line, QRLine, TextLine, layout
 from .profiles import Profile
 from .width import pad, sanitize, truncate
 
+if TYPE_CHECKING:
+    from .fonts import FontChain
 
-def render_png(document: Document, profile: Profile, *, font: Path | None = None) -> bytes:
+
+def render_png(document: Document, profile: Profile, *, font: Path | FontChain | None = None) -> bytes:
     """The receipt as a PNG `profile.dots` wide; raises `fonts.FontNotFound` for a bad `font`."""
     buffer = io.BytesIO()
     render_image(layout(document, profile), profile, font=font).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
-def render_image(lines: list[Line], profile: Profile, *, font: Path | None = None):
+def render_image(lines: list[Line], profile: Profile, *, font: Path | FontChain | None = None):
     """The receipt as a Pillow image (mode "1", white paper)."""
     from PIL import Image
 
     from . import raster
-    from .fonts import find_cjk_font
+    from .fonts import font_chain
 
-    painter = raster.painter(find_cjk_font(font))
+    painter = raster.painter(font_chain(font))
     width = profile.dots
     blank = raster.line_dots()
     parts: list = []  # ink images, or an int: that many blank dots; "cut": a dotted line

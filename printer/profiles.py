@@ -16,6 +16,11 @@ class Profile:
     columns: int  # font A characters per line
     chinese_font: bool  # has a GB18030 font: text is sent as text; else drawn as an image
     native_qr: bool  # understands GS ( k: the QR is sent as data; else drawn as an image
+    # How the printer says it has a job, asked after the job's bytes: "dle_eot" (real-time
+    # status DLE EOT 1, 2, 4: answered as the query arrives, so after every byte before it),
+    # "gs_r" (transmit status GS r 1: answered once the printer has processed the job), or
+    # "none" (it cannot answer: its jobs are unconfirmed).
+    confirm: str = "dle_eot"
 
 
 PROFILES: dict[str, Profile] = {

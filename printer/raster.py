@@ -12,9 +12,9 @@ of ESC/POS raster data (`GS v 0`); `to_paper` turns one into black-on-white for 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .layout import TextLine
@@ -22,6 +22,10 @@ from .width import clusters, columns_of
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+
+    from .fonts import FontChain
+
+log = logging.getLogger(__name__)
 
 COLUMN_DOTS = 12
 CELL_DOTS = 24
@@ -40,9 +44,12 @@ def line_dots(size: int = 1) -> int:
 
 @dataclass
 class Painter:
-    """Draws text lines with one font; glyphs are drawn once and reused."""
+    """Draws text lines with a chain of fonts (`fonts.FontChain`): each glyph with the first
+    font that has it, drawn once and reused. A glyph wider than its cell (a Latin font's
+    `W`, `€`) is narrowed to the cell; a cluster no font has is a boxed "?" the width of
+    its columns, logged once by code point (never the text around it: it may be personal)."""
 
-    font_path: Path
+    fonts: FontChain
     _glyphs: dict = field(default_factory=dict, repr=False)
 
     def line_image(self, line: TextLine, width: int) -> PILImage.Image:
@@ -73,34 +80,77 @@ class Painter:
 
         from .fonts import load_font
 
-        font = load_font(self.font_path, CELL_DOTS * size)
         cell_w = cols * COLUMN_DOTS * size
-        cell = Image.new("L", (cell_w, line_dots(size)), 0)
+        if cell_w == 0:
+            return None
+        path = self.fonts.font_for(cluster)
+        if path is None:
+            if cluster.isspace():
+                return None  # a space nobody has still prints as a space
+            log.warning("no receipt font has %s: printed as a boxed ?",
+                        " ".join(f"U+{ord(ch):04X}" for ch in cluster))
+            return self._replacement(cell_w, size)
+        font = load_font(path, CELL_DOTS * size)
+        advance = font.getlength(cluster)
+        canvas_w = max(cell_w, int(advance) + 2 * size + 1)  # room for a glyph wider than its cell
+        cell = Image.new("L", (canvas_w, line_dots(size)), 0)
         draw = ImageDraw.Draw(cell)
-        x = max(0.0, (cell_w - font.getlength(cluster)) / 2)  # centred: proportional fonts, odd glyphs
-        y = _baseline(self.font_path, size)
+        x = max(0.0, (cell_w - advance) / 2)  # centred: proportional fonts, odd glyphs
+        y = _baseline(self.fonts, size)
         draw.text((x, y), cluster, fill=255, font=font, anchor="ls")
+        plain = cell.getbbox()
         if bold:
             draw.text((x + size, y), cluster, fill=255, font=font, anchor="ls")
+        if plain is None:
+            return None
+        if plain[2] <= cell_w:  # it fits (bold's extra dot past the cell is cut, as the printer does)
+            cell = cell.crop((0, 0, cell_w, cell.height))
+        else:  # too wide: its ink, narrowed to the cell
+            box = cell.getbbox()
+            ink = cell.crop((box[0], 0, box[2], cell.height))
+            cell = ink.resize((min(cell_w, ink.width), cell.height), Image.Resampling.LANCZOS)
+            if cell.width < cell_w:
+                wide = Image.new("L", (cell_w, cell.height), 0)
+                wide.paste(cell, ((cell_w - cell.width) // 2, 0))
+                cell = wide
         mask = cell.point(lambda v: 255 if v >= 128 else 0, mode="1")
         return mask if mask.getbbox() else None
 
+    def _replacement(self, cell_w: int, size: int):
+        """A "?" in a frame filling the glyph cell: visibly not the character asked for."""
+        from PIL import Image, ImageDraw
+
+        from .fonts import load_font
+
+        cell = Image.new("1", (cell_w, line_dots(size)), 0)
+        draw = ImageDraw.Draw(cell)
+        draw.rectangle((size, size, cell_w - 1 - size, CELL_DOTS * size - 1), outline=255, width=size)
+        mark = self.fonts.font_for("?")
+        if mark is not None:
+            font = load_font(mark, (CELL_DOTS - 6) * size)
+            draw.text((cell_w / 2, _baseline(self.fonts, size) - 2 * size), "?", fill=255, font=font, anchor="ms")
+        return cell
+
 
 @lru_cache(maxsize=8)
-def _baseline(font_path: Path, size: int) -> int:
-    """Where the baseline goes so that a hanzi fills the 24-dot cell: its ink box centred."""
+def _baseline(fonts: FontChain, size: int) -> int:
+    """Where the baseline goes, the same for every font of the chain so that they line up:
+    a hanzi of the font drawing hanzi fills the 24-dot cell, its ink box centred."""
     from .fonts import load_font
 
-    font = load_font(font_path, CELL_DOTS * size)
+    path = fonts.font_for("国")
+    if path is None:
+        return round(CELL_DOTS * size * 0.88)  # the ideographic em box of most CJK fonts
+    font = load_font(path, CELL_DOTS * size)
     top, bottom = font.getbbox("国", anchor="ls")[1::2]
     if bottom - top <= 0 or bottom - top > CELL_DOTS * size:
-        return round(CELL_DOTS * size * 0.88)  # the ideographic em box of most CJK fonts
+        return round(CELL_DOTS * size * 0.88)
     return (CELL_DOTS * size - (bottom - top) + 1) // 2 - top
 
 
 @lru_cache(maxsize=4)
-def painter(font_path: Path) -> Painter:
-    return Painter(Path(font_path))
+def painter(fonts: FontChain) -> Painter:
+    return Painter(fonts)
 
 
 # --- QR codes ------------------------------------------------------------------------------

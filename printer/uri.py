@@ -12,8 +12,9 @@ Every scheme takes `timeout=SECONDS` (default 5) and `status=0|1`. `timeout` bou
 wait: connecting, each status answer, and each 4 KB piece of a job (the time a printer may
 take without accepting anything; a slow printer that keeps taking data is not cut off).
 `status=1` (the default on usb, serial and tcp) asks the printer for its real-time status
-(DLE EOT) before printing; a printer that does not answer is offline. Printers that cannot
-report status need `status=0`. file, cups and preview have no way back from the printer.
+(DLE EOT) before printing, and again after the job to confirm it (printer.escpos_backend); a
+printer that does not answer is offline. Printers that cannot report status need `status=0`:
+their jobs are then unconfirmed. file, cups and preview have no way back from the printer.
 
 Parsing opens nothing: printer.backends.open_backend turns a PrinterSpec into a backend.
 """
@@ -28,21 +29,28 @@ from urllib.parse import unquote
 DEFAULT_TIMEOUT = 5.0  # seconds
 MAX_TIMEOUT = 600.0
 
-KINDS = frozenset({"config", "offline", "paper_out", "cover_open", "disconnected", "timeout", "error"})
+KINDS = frozenset({"config", "offline", "paper_out", "cover_open", "disconnected", "timeout", "error",
+                   "unconfirmed"})  # unconfirmed: the printer cannot be asked, or did not answer, after the job
 
 
 class PrinterError(Exception):
     """A print failed, or will. `kind` is one of KINDS; the message is plain English for
-    logs and never holds personal data (no receipt content)."""
+    logs and never holds personal data (no receipt content).
 
-    def __init__(self, message: str, kind: str = "error") -> None:
+    `delivered`: every byte of the job went out, but the printer did not confirm it printed
+    them (it cannot be asked, gave no answer, or reported a fault after the job). It may
+    still print them (a printer out of paper finishes its buffer on a new roll), so sending
+    the job again by itself could print the receipt twice: a person decides."""
+
+    def __init__(self, message: str, kind: str = "error", *, delivered: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown printer error kind {kind!r}")
         super().__init__(message)
         self.kind = kind
+        self.delivered = delivered
 
     def __reduce__(self):
-        return (type(self), (str(self), self.kind))
+        return (type(self), (str(self), self.kind), {"delivered": self.delivered})
 
 
 def _config(message: str) -> PrinterError:

@@ -123,22 +123,24 @@ class TicketScreen(SelfClosing):
     def show_print_state(self, state: str, error_kind: str | None, job_id: int | None) -> None:
         """What happened to the receipt, in plain words; the QR stays on screen whatever it is."""
         lang = self.lang
-        if state == "failed" and self.print_state != "failed" and self.deadline is not None:
+        # failed: not printed; unconfirmed: the printer did not say it printed (the customer looks)
+        not_printed = state in ("failed", "unconfirmed")
+        if not_printed and self.print_state != state and self.deadline is not None:
             # time to photograph the code or note the number
             self.deadline = max(self.deadline, self.app.clock() + self.app.config.ticket_seconds)
         self.print_state, self.print_error, self.print_job_id = state, error_kind, job_id
-        if state == "failed":
+        if not_printed:
             reason = t(PRINT_REASONS[error_kind or "error"], lang)
-            text = t("print.failed", lang, reason=reason)
+            text = t("print.failed" if state == "failed" else "print.unconfirmed", lang, reason=reason)
         else:
             text = t(PRINT_STATES[state], lang)
         status = self.query_one("#print-status", Static)
         status.update(text)
-        status.set_class(state == "failed", "failed")
-        self.query_one("#retry").display = state == "failed" and job_id is not None
+        status.set_class(not_printed, "failed")
+        self.query_one("#retry").display = not_printed and job_id is not None
 
     def action_retry(self) -> None:
-        if self.print_state == "failed" and self.print_job_id is not None:
+        if self.print_state in ("failed", "unconfirmed") and self.print_job_id is not None:
             self.show_print_state("pending", None, self.print_job_id)
             self.app.print_again(self.print_job_id)
 

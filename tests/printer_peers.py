@@ -1,6 +1,7 @@
 """Fake printers at the other end of real connections (a loopback TCP socket, a pseudo
-terminal), for the backend tests: they record what arrives, answer DLE EOT status
-queries like an ESC/POS printer, or misbehave (never read, hang up mid-job).
+terminal), for the backend tests: they record what arrives, answer DLE EOT and GS r status
+queries like an ESC/POS printer, or misbehave (never read, stop reading, close or hang up
+mid-job).
 
 Synchronisation is by events and socket/poll timeouts, never by sleeping.
 """
@@ -15,27 +16,47 @@ import threading
 from typing import Self
 
 DLE_EOT = b"\x10\x04"
+GS_R = b"\x1dr"
 OK = 0x12  # a status byte with only its fixed bits set
+ALL_OK = {1: OK, 2: OK, 4: OK}
+PAPER_OUT = {1: 0x1A, 2: 0x32, 4: 0x7E}  # offline; stopped by paper end; roll near end and end
 
 
 class StatusAnswerer:
-    """Finds DLE EOT n in a byte stream (also when split across reads) and gives the
-    answer to each, like a printer does in real time."""
+    """Finds DLE EOT n and GS r n in a byte stream (also when split across reads) and gives
+    the answer to each, like a printer does. `answers` (DLE EOT n -> byte; None: never
+    answers) become `then` once more than `after` bytes have arrived: a printer that runs out
+    of paper during a job. `transmit`: GS r n -> byte."""
 
-    def __init__(self, answers: dict[int, int] | None) -> None:
-        self.answers = answers  # None: never answers
+    def __init__(self, answers: dict[int, int] | None, *, then: dict[int, int] | None = None, after: int = 0,
+                 transmit: dict[int, int] | None = None) -> None:
+        self.answers = answers
+        self.then, self.after = then, after
+        self.transmit = transmit or {}
         self.queries: list[int] = []
+        self.seen = 0
         self._tail = b""
 
     def feed(self, data: bytes) -> bytes:
+        self.seen += len(data)
+        answers = self.then if self.then is not None and self.seen > self.after else self.answers
         stream = self._tail + data
         replies = bytearray()
         start = 0
-        while (at := stream.find(DLE_EOT, start)) != -1 and at + 2 < len(stream):
+        while True:
+            found = [(at, cmd) for cmd in (DLE_EOT, GS_R) if (at := stream.find(cmd, start)) != -1]
+            if not found:
+                break
+            at, cmd = min(found)
+            if at + 2 >= len(stream):
+                break
             n = stream[at + 2]
-            self.queries.append(n)
-            if self.answers is not None and n in self.answers:
-                replies.append(self.answers[n])
+            if cmd == DLE_EOT:
+                self.queries.append(n)
+                if answers is not None and n in answers:
+                    replies.append(answers[n])
+            elif n in self.transmit:
+                replies.append(self.transmit[n])
             start = at + 3
         self._tail = stream[-2:] if len(stream) - start >= 2 else stream[start:]
         return bytes(replies)
@@ -43,20 +64,23 @@ class StatusAnswerer:
 
 class TcpPrinter:
     """A network printer on 127.0.0.1: `mode` is "print" (reads everything, answers status
-    queries from `answers`), "stall" (accepts, never reads) or "hangup" (reads `hangup_after`
-    bytes, then resets the connection)."""
+    queries from `answers`), "stall" (accepts, never reads), "stop" (reads `hangup_after`
+    bytes, then never again, with the smallest receive buffer), "close" (reads `hangup_after`
+    bytes, then closes) or "hangup" (reads `hangup_after` bytes, then resets the connection).
+    `status` (keywords of StatusAnswerer) overrides `answers`."""
 
     def __init__(self, mode: str = "print", *, answers: dict[int, int] | None = None,
-                 hangup_after: int = 0) -> None:
+                 hangup_after: int = 0, status: dict | None = None) -> None:
         self.mode = mode
-        self.answerer = StatusAnswerer(answers)
+        self.answerer = StatusAnswerer(**(status or {"answers": answers}))
         self.hangup_after = hangup_after
         self.received = bytearray()
         self.done = threading.Event()  # the client closed (or we hung up)
         self.accepted = threading.Event()
         self._stop = threading.Event()
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # inherited: fills quickly
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,  # inherited: fills quickly
+                                1 if mode == "stop" else 4096)
         self._server.bind(("127.0.0.1", 0))
         self._server.listen(1)
         self._server.settimeout(0.05)
@@ -93,7 +117,8 @@ class TcpPrinter:
                 return
             while not self._stop.is_set():
                 try:
-                    data = conn.recv(65536)
+                    cut = self.mode in ("stop", "close", "hangup")
+                    data = conn.recv(self.hangup_after - len(self.received) if cut else 65536)
                 except TimeoutError:
                     continue
                 except OSError:
@@ -101,9 +126,12 @@ class TcpPrinter:
                 if not data:
                     break
                 self.received += data
-                if self.mode == "hangup" and len(self.received) >= self.hangup_after:
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    break  # close with RST
+                if self.mode in ("stop", "close", "hangup") and len(self.received) >= self.hangup_after:
+                    if self.mode == "stop":
+                        self._stop.wait()
+                    elif self.mode == "hangup":
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    break  # close (with RST on hangup)
                 reply = self.answerer.feed(data)
                 if reply:
                     conn.sendall(reply)
@@ -113,13 +141,16 @@ class TcpPrinter:
 class PtyPrinter:
     """A serial printer behind a pseudo terminal: pyserial opens `path` (the slave side),
     this reads the master side. `mode` "print" reads everything and answers status queries;
-    "stall" never reads; "unplug" closes the master after `unplug_after` bytes."""
+    "stall" never reads; "unplug" closes the master after `unplug_after` bytes. With `baud`
+    it takes bytes no faster than a line at that speed carries them (10 bits a byte), as a
+    pty does not. `status` (keywords of StatusAnswerer) overrides `answers`."""
 
     def __init__(self, mode: str = "print", *, answers: dict[int, int] | None = None,
-                 unplug_after: int = 0) -> None:
+                 unplug_after: int = 0, baud: int | None = None, status: dict | None = None) -> None:
         self.mode = mode
-        self.answerer = StatusAnswerer(answers)
+        self.answerer = StatusAnswerer(**(status or {"answers": answers}))
         self.unplug_after = unplug_after
+        self.baud = baud
         self.received = bytearray()
         self.unplugged = threading.Event()
         self._stop = threading.Event()
@@ -160,9 +191,11 @@ class PtyPrinter:
             if not poller.poll(50):
                 continue
             try:
-                data = os.read(self.master, 65536)
+                data = os.read(self.master, self.baud // 100 if self.baud else 65536)
             except OSError:
                 break
+            if self.baud:
+                self._stop.wait(len(data) * 10 / self.baud)  # the line's pace, not a synchronisation
             with self._changed:
                 self.received += data
                 self._changed.notify_all()

@@ -91,7 +91,7 @@ def test_transitions_only_go_forward_and_happen_once(desk):
     assert [s.kind for s in history(ticket.id)] == ["received", "ready", "picked_up"]
     kinds = [e.kind for e in OutboxEvent.select().order_by(OutboxEvent.seq)]
     assert kinds == ["ticket.registered", "ticket.received", "ticket.ready", "ticket.picked_up"]
-    assert [j.kind for j in PrintJob.select().order_by(PrintJob.id)] == ["ticket", "voucher", "pickup_slip"]
+    assert [j.kind for j in PrintJob.select().order_by(PrintJob.id)] == ["ticket", "voucher", "labels", "pickup_slip"]
 
 
 def test_a_failing_outbox_insert_leaves_nothing(db, desk):

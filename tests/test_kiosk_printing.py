@@ -9,6 +9,7 @@ from db.models import PrintJob, Ticket
 from screens.ticket import TicketScreen
 
 from .kiosk_pilot import make_app, register_one, screen_text, settle
+from .printer_peers import ALL_OK, StatusAnswerer
 
 
 async def _register(pilot) -> None:
@@ -23,7 +24,8 @@ def _closed_port() -> int:
 
 
 class NetworkPrinter:
-    """A printer on tcp://127.0.0.1:PORT that takes whatever it is sent."""
+    """A printer on tcp://127.0.0.1:PORT that takes whatever it is sent and says all is well
+    when asked (DLE EOT): it has the receipt."""
 
     def __init__(self) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -36,8 +38,10 @@ class NetworkPrinter:
         with self.server:
             conn, _ = self.server.accept()
             with conn:
+                answerer = StatusAnswerer(ALL_OK)
                 while chunk := conn.recv(65536):
                     self.received += chunk
+                    conn.sendall(answerer.feed(chunk))
 
 
 async def test_the_receipt_prints_after_the_ticket_is_stored():
@@ -65,7 +69,7 @@ async def test_a_printer_that_is_off_is_named_the_qr_stays_and_print_again_works
         assert PrintJob.get(PrintJob.ticket == ticket.id).state == "failed"
 
         printer = NetworkPrinter()  # the clerk switches the printer on
-        app.config = replace(app.config, printer_uri=f"tcp://127.0.0.1:{printer.port}?timeout=2&status=0")
+        app.config = replace(app.config, printer_uri=f"tcp://127.0.0.1:{printer.port}?timeout=2")
         await pilot.click("#retry")
         await settle(pilot)
         assert "受理单已打印，请取走。" in screen_text(app)

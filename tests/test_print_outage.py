@@ -167,7 +167,7 @@ async def test_print_again_on_a_full_disk_is_kept_until_the_database_takes_it(mo
         await settle(pilot)
         assert type(app.screen).__name__ == "OutOfService"
         printer = NetworkPrinter()  # meanwhile the printer was switched on
-        app.config = replace(app.config, printer_uri=f"tcp://127.0.0.1:{printer.port}?timeout=2&status=0")
+        app.config = replace(app.config, printer_uri=f"tcp://127.0.0.1:{printer.port}?timeout=2")
         full.clear()
         clock.now += 31
         app.idle_tick()

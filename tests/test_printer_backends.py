@@ -202,7 +202,9 @@ def test_printer_error_kinds_and_pickling():
     error = PrinterError("out of paper", kind="paper_out")
     assert (str(error), error.kind) == ("out of paper", "paper_out")
     again = pickle.loads(pickle.dumps(error))
-    assert (str(again), again.kind) == ("out of paper", "paper_out")
+    assert (str(again), again.kind, again.delivered) == ("out of paper", "paper_out", False)
+    after_the_job = pickle.loads(pickle.dumps(PrinterError("out of paper", kind="paper_out", delivered=True)))
+    assert after_the_job.delivered
     assert PrinterError("x").kind == "error"
     with pytest.raises(ValueError):
         PrinterError("x", kind="on fire")
@@ -222,26 +224,28 @@ def test_job_names_may_be_ticket_numbers():
 # --------------------------------------------------------------------------- tcp
 
 
-def test_tcp_printer_receives_the_exact_bytes():
+def test_tcp_printer_receives_the_exact_bytes_and_without_status_cannot_confirm_them():
     data = bytes(range(256)) * 100
     with TcpPrinter() as peer:
         with open_backend(peer.uri + "?status=0&timeout=1") as printer:
             printer.check()
-            printer.send(job(data))
+            with raises_kind("unconfirmed") as info:
+                printer.send(job(data))
+            assert info.value.delivered
         assert peer.done.wait(2)
     assert bytes(peer.received) == data
     assert peer.answerer.queries == []
 
 
-def test_tcp_printer_is_asked_its_status_before_printing():
+def test_tcp_printer_is_asked_its_status_before_printing_and_after():
     with TcpPrinter(answers={1: OK, 2: OK, 4: OK}) as peer:
         with open_backend(peer.uri + "?timeout=1") as printer:
             printer.check()
             printer.send(job(b"hello"))
             assert not printer.paper_near_end
         assert peer.done.wait(2)
-    assert bytes(peer.received) == QUERIES + b"hello"
-    assert peer.answerer.queries == [1, 2, 4]
+    assert bytes(peer.received) == QUERIES + b"hello" + QUERIES
+    assert peer.answerer.queries == [1, 2, 4, 1, 2, 4]
 
 
 @pytest.mark.parametrize(
@@ -282,7 +286,8 @@ def test_a_silent_tcp_printer_prints_when_status_is_off():
             with Clock() as clock:
                 printer.check()
             assert clock.elapsed < 0.1 and not peer.accepted.is_set()  # not even connected
-            printer.send(job(b"ticket"))
+            with raises_kind("unconfirmed"):
+                printer.send(job(b"ticket"))
         assert peer.done.wait(2)
     assert bytes(peer.received) == b"ticket"
 
@@ -324,7 +329,8 @@ def test_a_tcp_backend_connects_again_after_a_failure():
         with raises_kind("offline"):
             printer.send(job())
         closed.listen(1)  # the printer is switched on
-        printer.send(job(b"second try"))
+        with raises_kind("unconfirmed"):
+            printer.send(job(b"second try"))
         printer.close()
         conn, _ = closed.accept()
         with conn:
@@ -344,8 +350,8 @@ def test_serial_printer_answers_status_and_receives_the_bytes():
         with open_backend(peer.uri(timeout=1)) as printer:
             printer.check()
             printer.send(job(data))
-        assert peer.wait_for(len(QUERIES) + len(data)) == QUERIES + data
-    assert peer.answerer.queries == [1, 2, 4]
+        assert peer.wait_for(2 * len(QUERIES) + len(data)) == QUERIES + data + QUERIES
+    assert peer.answerer.queries == [1, 2, 4, 1, 2, 4]
 
 
 def test_serial_printer_out_of_paper():
@@ -401,6 +407,12 @@ def test_file_printer_errors(tmp_path):
         open_backend(f"file://{tmp_path}").send(job())  # a directory
 
 
+def test_a_printer_device_file_cannot_confirm():
+    with raises_kind("unconfirmed") as info:
+        open_backend("file:///dev/null").send(job())  # a character device, as /dev/usb/lp0
+    assert info.value.delivered
+
+
 def test_file_printer_never_makes_a_file_in_dev():
     path = "/dev/kiosk-test-no-such-printer"
     with raises_kind("offline"):
@@ -452,7 +464,9 @@ def test_cups_sends_the_raw_bytes_through_lp(tmp_path, monkeypatch):
     data = bytes(range(256)) * 300
     with open_backend("cups://receipts?timeout=2") as printer:
         printer.check()
-        printer.send(job(data))
+        with raises_kind("unconfirmed") as info:  # queued: the printer's word does not come back
+            printer.send(job(data))
+        assert info.value.delivered
     assert out.read_bytes() == data
     assert (tmp_path / "args").read_text().split() == ["-d", "receipts", "-o", "raw", "-t", "A0001-1"]
 
@@ -573,15 +587,15 @@ def test_usb_printer_not_plugged_in_is_offline(usb_find):
 
 
 def test_usb_finds_its_endpoints_and_uses_the_timeout_everywhere(usb_find):
-    device = FakeUsbDevice(endpoints=(0x81, 0x03), answers=bytes([OK, OK, OK]))
+    device = FakeUsbDevice(endpoints=(0x81, 0x03), answers=bytes([OK] * 6))
     usb_find(device)
     data = bytes(10_000)
     with open_backend("usb://0416:5011?timeout=0.5") as printer:
         printer.check()
         printer.send(job(data))
-    assert device.reads == [(0x81, 500)] * 3
+    assert device.reads == [(0x81, 500)] * 6
     assert {(endpoint, timeout) for endpoint, _, timeout in device.writes} == {(0x03, 500)}
-    assert b"".join(chunk for _, chunk, _ in device.writes) == QUERIES + data
+    assert b"".join(chunk for _, chunk, _ in device.writes) == QUERIES + data + QUERIES
     assert device.default_timeout == 500
 
 
@@ -600,8 +614,9 @@ def test_usb_status_without_an_answer_is_offline_and_without_an_in_endpoint_unkn
     one_way = FakeUsbDevice(endpoints=(0x02,))
     usb_find(one_way)
     with open_backend("usb://0416:5011") as printer:
-        printer.check()  # cannot tell: goes on to print
-        printer.send(job(b"x"))
+        printer.check()  # cannot tell: goes on to print, and cannot say it printed
+        with raises_kind("unconfirmed"):
+            printer.send(job(b"x"))
     assert [(endpoint, data) for endpoint, data, _ in one_way.writes] == [(0x02, b"x")]
 
 
@@ -663,7 +678,9 @@ def test_a_plain_dummy_prints_and_cannot_tell_its_status():
         printer.check()
         assert device.output == b""  # no status query sent where no answer can come back
         data = bytes(range(256)) * 50
-        printer.send(job(data))
+        with raises_kind("unconfirmed") as info:
+            printer.send(job(data))
+        assert info.value.delivered
     assert device.output == data
 
 

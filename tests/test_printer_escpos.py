@@ -7,7 +7,7 @@ diff). They are compared, never written, unless the environment says so:
     UPDATE_GOLDEN=1 .venv/bin/python -m pytest -q tests/test_printer_escpos.py tests/test_printer_preview.py
 
 then review `git diff tests/golden/printer/` before committing. The raster profile's bytes
-depend on the glyphs Pillow draws: the tests always use the bundled font (`BUNDLED_FONT`),
+depend on the glyphs Pillow draws: the tests always use the bundled font alone (`BUNDLED_ONLY`),
 never the machine's, so they hold on a machine with no CJK font installed.
 """
 
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
 from printer.escpos_render import render_escpos
-from printer.fonts import BUNDLED_FONT, FontNotFound, find_cjk_font
+from printer.fonts import BUNDLED_FONT, BUNDLED_ONLY, FontNotFound, font_chain
 from printer.layout import TextLine, layout
 from printer.profiles import PROFILES
 from tests.escpos_stream import (
@@ -80,7 +80,7 @@ GOLDEN_PROFILES = [*CHINESE_PROFILES, "58mm-raster"]
 
 
 def render(name: str, document: Document = SAMPLE) -> bytes:
-    return render_escpos(document, PROFILES[name], font=BUNDLED_FONT)
+    return render_escpos(document, PROFILES[name], font=BUNDLED_ONLY)
 
 
 def check_golden(path: Path, actual: bytes) -> None:
@@ -249,7 +249,7 @@ def test_raster_lines_are_the_preview_lines():
     for part in paper:
         page.paste(part.crop((0, 0, min(part.width, profile.dots), part.height)), (0, y))
         y += part.height
-    preview = Image.open(BytesIO(render_png(SAMPLE, profile, font=BUNDLED_FONT))).convert("1")
+    preview = Image.open(BytesIO(render_png(SAMPLE, profile, font=BUNDLED_ONLY))).convert("1")
     assert preview.height == page.height + 1  # + the dotted cut line
     assert preview.crop((0, 0, profile.dots, page.height)).tobytes() == page.tobytes()
 
@@ -296,22 +296,22 @@ def test_a_configured_font_that_is_missing_or_not_a_font_is_a_clear_error(tmp_pa
     junk = tmp_path / "junk.ttf"
     junk.write_bytes(b"not a font")
     with pytest.raises(FontNotFound, match="junk.ttf"):
-        find_cjk_font(junk)
-    assert find_cjk_font(BUNDLED_FONT) == BUNDLED_FONT
+        font_chain(junk)
+    assert font_chain(BUNDLED_FONT).paths[0] == BUNDLED_FONT
     render_escpos(SAMPLE, PROFILES["58mm"], font=missing)  # a Chinese-font printer needs no font
 
 
 def test_without_system_fonts_the_bundled_font_is_found(monkeypatch):
     from printer import fonts
 
-    fonts._system_or_bundled.cache_clear()
+    fonts._machine_fonts.cache_clear()
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(fonts, "SYSTEM_FONTS", ())
     try:
-        assert find_cjk_font() == BUNDLED_FONT
-        assert find_cjk_font("") == BUNDLED_FONT
+        assert font_chain().paths == (BUNDLED_FONT,)
+        assert font_chain("").paths == (BUNDLED_FONT,)
     finally:
-        fonts._system_or_bundled.cache_clear()
+        fonts._machine_fonts.cache_clear()
 
 
 def test_python_escpos_pickles_its_capabilities_into_our_cache(tmp_path):

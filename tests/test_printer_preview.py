@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from printer.document import QR, Cut, Document, Feed, Row, Text
 from printer.escpos_render import render_escpos
-from printer.fonts import BUNDLED_FONT
+from printer.fonts import BUNDLED_ONLY
 from printer.layout import TextLine, layout
 from printer.preview import render_png, render_text
 from printer.profiles import PROFILES
@@ -24,7 +24,7 @@ from tests.test_printer_escpos import GOLDEN, SAMPLE, TICKET_CODE, check_golden,
 def png(document, name):
     from PIL import Image
 
-    image = Image.open(BytesIO(render_png(document, PROFILES[name], font=BUNDLED_FONT)))
+    image = Image.open(BytesIO(render_png(document, PROFILES[name], font=BUNDLED_ONLY)))
     image.load()
     return image
 

@@ -22,7 +22,7 @@ from printer.document import QR, Row, Table, Text
 from printer.profiles import PROFILES
 
 from .escpos_stream import parse, replay_lines
-from .printer_peers import TcpPrinter
+from .printer_peers import ALL_OK, TcpPrinter
 
 TWO_LINES = (
     InstrumentLine(LineRequest("L-001-001", quantity=3, use="safety"), serial_number="A-1"),
@@ -146,8 +146,8 @@ def _printed(catalog, tmp_path, lang: str, profile: str):
     network printer on loopback: the lines as the paper shows them, read back from the bytes the
     printer received by the tests' own ESC/POS parser (never by the renderer's layout)."""
     ticket = _registered(catalog, THREE_LINES, urgent="72h", language=lang)
-    with TcpPrinter() as peer:
-        settings = PrinterSettings(peer.uri + "?status=0&timeout=2", profile, None, tmp_path)
+    with TcpPrinter(answers=ALL_OK) as peer:
+        settings = PrinterSettings(peer.uri + "?timeout=2", profile, None, tmp_path)
         assert print_job(ticket.print_job_id, settings, load_institute()).state == "printed"
         assert peer.done.wait(2)
     return ticket, replay_lines(parse(bytes(peer.received)))

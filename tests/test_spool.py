@@ -16,6 +16,7 @@ from kiosk.domain.ticketcode import decode
 from kiosk.printing.spool import (
     MAX_ATTEMPTS,
     PrinterSettings,
+    Reprint,
     claim_job,
     due_jobs,
     print_job,
@@ -125,11 +126,15 @@ def test_a_failed_job_waits_for_its_backoff_then_gives_up_after_max_attempts(tic
 def test_a_reprint_prints_the_same_receipt(ticket, settings):
     info = load_institute()
     print_job(ticket.print_job_id, settings, info, open_printer=_with(CutOffDummy(limit=100)))
-    first, again = StatusDummy(), StatusDummy()
-    job_id = request_reprint(ticket.number.lower())
-    assert print_job(job_id, settings, info, open_printer=_with(first)).state == "printed"
-    assert print_job(request_reprint(ticket.number), settings, info, open_printer=_with(again)).state == "printed"
-    assert first.output == again.output
+    first, again = StatusDummy(DLE_EOT_OK * 6), StatusDummy(DLE_EOT_OK * 6)  # before the job and after it
+    reprint = request_reprint(ticket.number.lower())
+    assert reprint == Reprint(ticket.print_job_id, "replaced")  # the job that did not print, not another
+    assert print_job(reprint.job_id, settings, info, open_printer=_with(first)).state == "printed"
+    copy = request_reprint(ticket.number)
+    assert copy.how == "copy" and print_job(copy.job_id, settings, info, open_printer=_with(again)).state == "printed"
+    mark = "补打".encode("gb18030")
+    assert mark not in first.output and mark in again.output  # the copy says so, above the same receipt
+    assert parse(again.output).text_runs[1:] == parse(first.output).text_runs
     assert ticket.number.encode() in first.output
     assert Ticket.select().count() == 1
 

@@ -18,6 +18,7 @@ from . import (
     m0011_parked_changes,
     m0012_compulsory_uses,
     m0013_extra_data,
+    m0014_one_waiting_print_job,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -34,5 +35,6 @@ MIGRATIONS: list[list[str]] = [
     m0011_parked_changes.STATEMENTS,
     m0012_compulsory_uses.STATEMENTS,
     m0013_extra_data.STATEMENTS,
+    m0014_one_waiting_print_job.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

@@ -29,6 +29,7 @@ def cmd_db_status(args, config: Config) -> int:
         "tickets": Ticket.select().count(),
         "print_jobs_pending": PrintJob.select().where(PrintJob.state == "pending").count(),
         "print_jobs_failed": PrintJob.select().where(PrintJob.state == "failed").count(),
+        "print_jobs_unconfirmed": PrintJob.select().where(PrintJob.state == "unconfirmed").count(),
         "outbox_waiting": OutboxEvent.select().where(OutboxEvent.acked_at.is_null()
                                                      & OutboxEvent.parked_at.is_null()).count(),
         "outbox_parked": OutboxEvent.select().where(OutboxEvent.parked_at.is_null(False)

@@ -49,7 +49,8 @@ def cmd_register(args, config: Config) -> int:
     printed = outcome is not None and outcome.state == "printed"
     if not printed:
         reason = t(PRINT_REASONS[outcome.error_kind if outcome else "error"], lang)
-        print(t("cli.register_unprinted", lang, number=ticket.number, reason=reason), file=sys.stderr)
+        said = "cli.register_unconfirmed" if outcome and outcome.state == "unconfirmed" else "cli.register_unprinted"
+        print(t(said, lang, number=ticket.number, reason=reason), file=sys.stderr)
     print(json.dumps({
         "uid": ticket.uid, "number": ticket.number, "created_at": ticket.created_at.isoformat(),
         "total_fen": ticket.estimate.total_fen, "code": ticket.code,

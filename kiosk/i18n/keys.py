@@ -44,11 +44,15 @@ PRINT_REASONS = MessageKeys({  # printer.backends.PrinterError kinds
     "offline": "print.reason.offline", "paper_out": "print.reason.paper_out",
     "cover_open": "print.reason.cover_open", "disconnected": "print.reason.disconnected",
     "timeout": "print.reason.timeout", "config": "print.reason.config", "error": "print.reason.error",
+    "unconfirmed": "print.reason.unconfirmed",
 })
 TICKET_CODE_ERRORS = MessageKeys({  # kiosk.domain.ticketcode.KINDS
     "not_a_code": "ticketcode.not_a_code", "damaged": "ticketcode.damaged",
     "bad_signature": "ticketcode.bad_signature", "unknown_device": "ticketcode.unknown_device",
     "revoked": "ticketcode.revoked", "unsupported_version": "ticketcode.unsupported_version",
+})
+PRINT_DOCUMENTS = MessageKeys({  # db.models.PrintJob kinds, as `kiosk reprint --kind` names them
+    "ticket": "cli.document.ticket", "voucher": "cli.document.voucher", "pickup_slip": "cli.document.pickup_slip",
 })
 
 # ---- the clerk desk ---------------------------------------------------------------------------
@@ -118,8 +122,13 @@ DUE_COLUMNS = MessageKeys({  # kiosk.i18n.due_text.COLUMNS
 # ---- the machine: `kiosk doctor`, database and backup problems --------------------------------
 DOCTOR_CHECKS = MessageKeys({  # kiosk.ops.doctor.Check.name
     "config": "doctor.config", "database": "doctor.database", "integrity": "doctor.integrity",
-    "schema": "doctor.schema", "printer": "doctor.printer", "central": "doctor.central", "clock": "doctor.clock",
+    "schema": "doctor.schema", "printer": "doctor.printer", "fonts": "doctor.fonts", "central": "doctor.central",
+    "clock": "doctor.clock",
     "disk": "doctor.disk", "pin": "doctor.pin", "backups": "doctor.backups",
+})
+FONT_SAMPLES = MessageKeys({  # kiosk.ops.doctor.FONT_SAMPLE groups
+    "ascii": "doctor.fonts.sample.ascii", "gb2312": "doctor.fonts.sample.gb2312", "gbk": "doctor.fonts.sample.gbk",
+    "gb18030": "doctor.fonts.sample.gb18030", "money": "doctor.fonts.sample.money",
 })
 DATABASE_PROBLEMS = MessageKeys({  # db.backup.problem_kind, db.connection.DatabaseUnusable.kind
     "full": "dbproblem.full", "readonly": "dbproblem.readonly", "corrupt": "dbproblem.corrupt",

@@ -1,10 +1,11 @@
 """`kiosk doctor`: is this kiosk fit to run? One line per check, each "ok" or what to do.
 
 Checks, in order: configuration, database (opens; read-only or damaged?), integrity
-(`PRAGMA integrity_check`), schema version, printer, central system (with the changes set
-aside here), clock, disk space, maintenance PIN, backups. Levels: ok, warn, fail (and skip,
-when a check cannot run because an earlier one failed). Exit status: 0 all ok, 1 a warning,
-2 a failure.
+(`PRAGMA integrity_check`), schema version, printer, receipt fonts (which fonts draw raster
+receipts and the preview, and what of a sample of receipts none can), central system (with
+the changes set aside here), clock, disk space, maintenance PIN, backups. Levels: ok, warn,
+fail (and skip, when a check cannot run because an earlier one failed). Exit status: 0 all
+ok, 1 a warning, 2 a failure.
 
 A demo is a kiosk on its built-in defaults (no configuration file: the preview printer, the
 demo catalogue); a real kiosk has one (the systemd unit names /etc/kiosk/kiosk.toml). Only a demo
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from kiosk.domain.clock import local
 from kiosk.i18n import t
-from kiosk.i18n.keys import BACKUP_PROBLEMS, DATABASE_PROBLEMS, DOCTOR_CHECKS, PRINT_REASONS
+from kiosk.i18n.keys import BACKUP_PROBLEMS, DATABASE_PROBLEMS, DOCTOR_CHECKS, FONT_SAMPLES, PRINT_REASONS
 from kiosk.settings.config import Config
 
 LEVELS = ("ok", "warn", "fail", "skip")
@@ -61,8 +62,19 @@ class Msg:
 
 
 @dataclass(frozen=True)
+class Listing(Msg):
+    """Several messages or words as one list: 、 between them in zh, ", " in en."""
+
+    key: str = ""
+    items: tuple = ()
+
+    def text(self, lang: str) -> str:
+        return ("、" if lang == "zh" else ", ").join(i.text(lang) if isinstance(i, Msg) else i for i in self.items)
+
+
+@dataclass(frozen=True)
 class Check:
-    name: str  # config | database | integrity | schema | printer | central | clock | disk | pin | backups
+    name: str  # config | database | integrity | schema | printer | fonts | central | clock | disk | pin | backups
     level: str  # ok | warn | fail | skip
     message: Msg
     data: dict = field(default_factory=dict)  # for --json: numbers, paths; never personal data
@@ -121,7 +133,8 @@ def run_checks(config: Config | None, *, config_error: str | None = None, now: d
         skipped = Msg("doctor.skipped", {"why": Msg("doctor.no_config")})
         return [Check("config", "fail", Msg("doctor.config.bad", {"error": config_error or "?"})),
                 *(Check(name, "skip", skipped) for name in
-                  ("database", "integrity", "schema", "printer", "central", "clock", "disk", "pin", "backups"))]
+                  ("database", "integrity", "schema", "printer", "fonts", "central", "clock", "disk", "pin",
+                   "backups"))]
     checks = [_config(config)]
     conn, check = _database(config.database)
     checks.append(check)
@@ -133,6 +146,7 @@ def run_checks(config: Config | None, *, config_error: str | None = None, now: d
         else:
             checks += [_integrity(conn), _schema(conn)]
         checks.append(printer_check(config, timeout))
+        checks.append(fonts_check(config))
         checks.append(_central(conn, timeout) if conn is not None else Check("central", "skip", why))
         checks.append(_clock(conn, now))
         pin = _pin(config, conn, now)
@@ -238,6 +252,59 @@ def printer_check(config: Config, timeout: float) -> Check:
             return Check("printer", "ok", Msg("doctor.printer.no_status", {"printer": spec.description}), data)
     except PrinterError as e:
         return _printer_failed(e, spec.description)
+
+
+# What receipts carry, by repertoire: the fonts line says which font draws each, and what no font can.
+FONT_SAMPLE = (
+    ("ascii", "".join(map(chr, range(0x21, 0x7F)))),  # ticket numbers, amounts, dates, phones, English
+    ("gb2312", "某市计量检定测试院单位电话合计元张王李"),
+    ("gbk", "䶮"),  # in GBK, not GB 2312 (刘䶮, a name)
+    ("gb18030", "𠮷"),  # a GB18030 four-byte character (𠮷野家)
+    ("money", "¥€￥"),
+)
+FONT_SAMPLE_NEEDED = ("ascii", "gb2312")  # a receipt without these is unreadable
+
+
+def fonts_check(config: Config) -> Check:
+    """The fonts raster receipts (profiles without a Chinese font) and the preview PNG draw
+    with, each with what of `FONT_SAMPLE` it draws, and what no font draws (a boxed ?).
+    Fails when ASCII or common hanzi cannot be drawn, or when the configured font is unusable
+    and this kiosk draws receipts (a raster profile, or the preview printer)."""
+    from printer.backends import PrinterError, parse_printer_uri
+    from printer.fonts import FontNotFound, font_chain
+    from printer.profiles import PROFILES
+
+    raster = Listing(items=tuple(p.name for p in PROFILES.values() if not p.chinese_font))
+    try:
+        preview = parse_printer_uri(config.printer_uri).scheme == "preview"
+    except PrinterError:
+        preview = False  # the printer line says what is wrong with it
+    drawn_here = preview or not PROFILES[config.printer_profile].chinese_font
+    try:
+        chain = font_chain(config.printer_font)
+    except FontNotFound as e:
+        return Check("fonts", "fail" if drawn_here else "warn",
+                     Msg("doctor.fonts.bad", {"file": str(config.printer_font)}), {"error": str(e)})
+    by_font: dict = {}  # font -> {group: the sample characters it draws}
+    missing = ""
+    for group, sample in FONT_SAMPLE:
+        for font, chars in chain.used_for(sample).items():
+            if font is None:
+                missing += chars
+            else:
+                by_font.setdefault(font, {})[group] = chars
+    order = [p for p in chain.paths if p in by_font]
+    fonts = Listing(items=tuple(
+        Msg("doctor.fonts.draws", {"file": p.name, "what": Listing(items=tuple(
+            Msg(FONT_SAMPLES[group], {"chars": " ".join(chars)}) for group, chars in by_font[p].items()))})
+        for p in order))
+    data = {"profiles": list(raster.items), "chain": [str(p) for p in chain.paths],
+            "fonts": [{"file": str(p), "draws": list(by_font[p])} for p in order], "missing": missing}
+    values = {"profiles": raster, "fonts": fonts, "missing": " ".join(missing)}
+    needed = "".join(sample for group, sample in FONT_SAMPLE if group in FONT_SAMPLE_NEEDED)
+    if any(ch in needed for ch in missing):
+        return Check("fonts", "fail", Msg("doctor.fonts.unreadable", values), data)
+    return Check("fonts", "ok", Msg("doctor.fonts.gaps" if missing else "doctor.fonts.ok", values), data)
 
 
 def _printer_failed(error, printer: str) -> Check:

@@ -253,10 +253,17 @@ def _storage_blocks(storage: StorageCharge | None, lang: str) -> list:
     return [*(Row(label, amount, bold=i == 0) for i, (label, amount) in enumerate(rows)), Rule()] if rows else []
 
 
-def job_document(kind: str, ticket_id: int, info: InstituteInfo, lang: str) -> Document:
-    """The document of a print job of any kind: ticket | voucher | pickup_slip."""
+def job_document(kind: str, ticket_id: int, info: InstituteInfo, lang: str, copy: bool = False) -> Document:
+    """The document of a print job of any kind: ticket | voucher | pickup_slip. A `copy` (a
+    reprint after one printed) says so above everything else, so two papers of one ticket
+    are never taken for two tickets or two pickups."""
     if kind == "voucher":
-        return voucher_document(counter_facts(ticket_id, "received"), info, lang)
-    if kind == "pickup_slip":
-        return pickup_slip_document(counter_facts(ticket_id, "picked_up"), info, lang)
-    return ticket_document(ticket_facts(ticket_id), info, lang)
+        document = voucher_document(counter_facts(ticket_id, "received"), info, lang)
+    elif kind == "pickup_slip":
+        document = pickup_slip_document(counter_facts(ticket_id, "picked_up"), info, lang)
+    else:
+        document = ticket_document(ticket_facts(ticket_id), info, lang)
+    if copy:
+        mark = Text(t("receipt.copy", lang), align="center", bold=True, size=2)
+        document = Document((mark, *document.blocks), name=document.name)
+    return document

@@ -3,7 +3,10 @@ the commit, from durable state, so a dead printer or a crash loses nothing.
 
 A job goes pending -> printing -> printed, or -> failed (with the error) and is tried
 again after a backoff, up to MAX_ATTEMPTS times by itself; after that it waits for a
-person (`kiosk reprint`, or the retry button on the ticket screen). A job found
+person (`kiosk reprint`, or the retry button on the ticket screen). Printed means the
+printer said so after the job's bytes; a job whose every byte went out without that answer
+(a printer that cannot answer, or did not, or reported a fault after it) is `unconfirmed`:
+it may still come out, so it is never tried again by itself, only when a person asks. A job found
 `printing` at start-up was cut off mid-print: it goes back to pending, since a duplicate
 receipt is better than a lost one.
 
@@ -22,15 +25,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from db.models import PrintJob, Ticket, database_proxy, utc_now
+from kiosk.printing.labels import LabelPrinter, send_labels, ticket_labels
 from kiosk.printing.receipts import job_document
 from kiosk.settings.institute import InstituteInfo
 from printer.document import Document
+from printer.labels.document import LabelSheet, on_receipt
 
 log = logging.getLogger(__name__)  # job ids and error kinds only: never customer data
 
@@ -44,10 +49,12 @@ class PrinterSettings:
     profile: str
     font: Path | None
     base_dir: Path  # a relative preview:// directory is under it
+    labels: LabelPrinter | None = None  # None: instrument labels print here, one per cut
 
     @classmethod
     def from_config(cls, config) -> PrinterSettings:
-        return cls(config.printer_uri, config.printer_profile, config.printer_font, config.data_dir)
+        return cls(config.printer_uri, config.printer_profile, config.printer_font, config.data_dir,
+                   LabelPrinter.from_config(config))
 
 
 @dataclass(frozen=True)
@@ -55,14 +62,14 @@ class ClaimedJob:
     job_id: int
     ticket_id: int
     attempt: int
-    document: Document
+    document: Document | LabelSheet  # LabelSheet: a "labels" job (kiosk/printing/labels.py)
 
 
 @dataclass(frozen=True)
 class PrintOutcome:
     job_id: int
     ticket_id: int
-    state: str  # printed | failed
+    state: str  # printed | failed | unconfirmed
     error_kind: str | None = None  # printer.backends.PrinterError.kind
     retry_at: datetime | None = None  # None: no automatic retry (printed, or out of attempts)
 
@@ -86,7 +93,26 @@ class Backlog:
 
 
 class ReprintError(LookupError):
-    pass
+    """No such ticket; or (`never_printed`) no paper of that kind was ever printed for it here."""
+
+    def __init__(self, ticket_number: str, never_printed: bool = False) -> None:
+        super().__init__(ticket_number)
+        self.never_printed = never_printed
+
+
+# Not printed yet: at most one such job per ticket and kind (the unique index print_job_one_waiting,
+# db/migrations/m0014, whose frozen SQL names the same states).
+UNPRINTED = ("pending", "printing", "failed")
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """What a person's "print it again" became: `how` is replaced (the job not printed yet,
+    due now with fresh attempts), copy (a new job after one printed or may have, marked
+    补打 / COPY) or printing (the job is on its way to the printer now: nothing added)."""
+
+    job_id: int
+    how: str
 
 
 def recover_interrupted() -> int:
@@ -121,7 +147,8 @@ def claim_job(job_id: int, info: InstituteInfo, now: datetime | None = None) -> 
         if not taken:
             return None
         job = PrintJob.get_by_id(job_id)
-    document = job_document(job.kind, job.ticket_id, info, job.lang)  # ticket | voucher | pickup_slip
+    document = (ticket_labels(job.ticket_id, job.lang) if job.kind == "labels"  # one per instrument taken in
+                else job_document(job.kind, job.ticket_id, info, job.lang, job.is_copy))  # ticket | voucher | slip
     return ClaimedJob(job.id, job.ticket_id, job.attempts, document)
 
 
@@ -132,6 +159,11 @@ def send_job(claimed: ClaimedJob, settings: PrinterSettings, open_printer: Calla
     from printer.fonts import FontNotFound
     from printer.profiles import PROFILES
 
+    if isinstance(claimed.document, LabelSheet):  # instrument labels: on the label printer if there is one
+        if settings.labels is not None:
+            return send_labels(claimed.document, claimed.job_id, settings.labels, settings.base_dir, settings.font,
+                               open_printer)
+        claimed = replace(claimed, document=on_receipt(claimed.document))
     profile = PROFILES[settings.profile]
     try:
         data = render_escpos(claimed.document, profile, font=settings.font)
@@ -156,6 +188,11 @@ def finish_job(claimed: ClaimedJob, error, now: datetime | None = None) -> Print
                         updated_at=now).where(PrintJob.id == claimed.job_id).execute()
         log.info("print job %d printed (attempt %d)", claimed.job_id, claimed.attempt)
         return PrintOutcome(claimed.job_id, claimed.ticket_id, "printed")
+    if error.delivered:
+        PrintJob.update(state="unconfirmed", last_error=f"{error.kind}: {error}", next_attempt_at=None,
+                        updated_at=now).where(PrintJob.id == claimed.job_id).execute()
+        log.warning("print job %d unconfirmed (attempt %d): %s", claimed.job_id, claimed.attempt, error.kind)
+        return PrintOutcome(claimed.job_id, claimed.ticket_id, "unconfirmed", error.kind)
     retry_at = None
     if claimed.attempt < MAX_ATTEMPTS:
         wait = BACKOFF_SECONDS[min(claimed.attempt, len(BACKOFF_SECONDS)) - 1]
@@ -222,17 +259,45 @@ async def _write_backlog(run_in_db, backlog: Backlog, report: Callable | None) -
 
 
 def retry_now(job_id: int) -> None:
-    """A person asked: try this failed job again at once, with a fresh set of attempts."""
-    PrintJob.update(state="pending", attempts=0, next_attempt_at=None, updated_at=utc_now()).where(
-        (PrintJob.id == job_id) & (PrintJob.state == "failed")).execute()
+    """A person asked: try this failed job again at once, with a fresh set of attempts. An
+    unconfirmed one too, marked as a copy (the first may have come out), unless another job
+    of its ticket and kind is waiting already (a reprint asked meanwhile): that one prints."""
+    now = utc_now()
+    with database_proxy.atomic():
+        PrintJob.update(state="pending", attempts=0, next_attempt_at=None, updated_at=now).where(
+            (PrintJob.id == job_id) & (PrintJob.state == "failed")).execute()
+        job = PrintJob.get_or_none((PrintJob.id == job_id) & (PrintJob.state == "unconfirmed"))
+        if job is None or PrintJob.select().where(
+                (PrintJob.ticket == job.ticket_id) & (PrintJob.kind == job.kind)
+                & PrintJob.state.in_(UNPRINTED)).exists():
+            return
+        PrintJob.update(state="pending", attempts=0, next_attempt_at=None, is_copy=True, updated_at=now).where(
+            PrintJob.id == job_id).execute()
 
 
-def request_reprint(ticket_number: str, lang: str | None = None) -> int:
-    """A new job printing the same receipt again (in the original language unless given)."""
+def request_reprint(ticket_number: str, lang: str | None = None, kind: str = "ticket") -> Reprint:
+    """One receipt per request: the ticket's job of `kind` that has not printed yet is the one
+    printed, never a second beside it (three tries while the printer is off print one receipt once
+    it is back); after one printed, a new job marked as a copy. In the original language unless
+    given. One IMMEDIATE transaction, and the unique index under it, keep it one job when
+    `kiosk reprint` and the kiosk's spool ask at once. A voucher or pickup slip only once this
+    node has printed one (a reception ticket may come from another node by sync)."""
     ticket = Ticket.get_or_none(Ticket.number == ticket_number.strip().upper())
     if ticket is None:
         raise ReprintError(ticket_number)
-    first = PrintJob.select().where(PrintJob.ticket == ticket.id).order_by(PrintJob.id).first()
     now = utc_now()
-    return PrintJob.insert(ticket=ticket.id, kind="ticket", state="pending", attempts=0, created_at=now,
-                           updated_at=now, lang=lang or (first.lang if first else "zh")).execute()
+    with database_proxy.atomic():
+        jobs = list(PrintJob.select().where((PrintJob.ticket == ticket.id) & (PrintJob.kind == kind))
+                    .order_by(PrintJob.id))
+        if not jobs and kind != "ticket":
+            raise ReprintError(ticket_number, never_printed=True)
+        waiting = next((job for job in jobs if job.state in UNPRINTED), None)
+        if waiting is not None and waiting.state == "printing":
+            return Reprint(waiting.id, "printing")
+        if waiting is not None:
+            PrintJob.update(state="pending", attempts=0, next_attempt_at=None, updated_at=now,
+                            lang=lang or waiting.lang).where(PrintJob.id == waiting.id).execute()
+            return Reprint(waiting.id, "replaced")
+        job_id = PrintJob.insert(ticket=ticket.id, kind=kind, state="pending", attempts=0, created_at=now,
+                                 updated_at=now, lang=lang or (jobs[0].lang if jobs else "zh"), is_copy=True).execute()
+    return Reprint(job_id, "copy")

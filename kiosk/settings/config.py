@@ -41,6 +41,14 @@ class Config:
     printer_uri: str = "preview://receipts"
     printer_profile: str = "58mm"
     printer_font: Path | None = None
+    # Instrument labels at intake (printer/labels/): a label printer's URI (the schemes of
+    # printer_uri; empty: the labels print on the receipt printer, one per cut), the language it
+    # speaks (tspl | zpl), its label stock (printer/labels/document.py MEDIA) and whether it takes
+    # the QR code as its own command or as an image (native | image).
+    label_uri: str = ""
+    label_language: str = "tspl"
+    label_size: str = "40x30"
+    label_qr: str = "native"
     # Days off besides weekends, for working-day deadlines (feedback follow-ups): a text file,
     # one ISO date per line, `DATE workday` for a worked weekend day, # comments
     # (kiosk/domain/holidays.py). Empty: weekends only.
@@ -71,6 +79,8 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
     "database": {"path": (str, "database")},
     "pricing": {"policy": (str, "policy_file")},
     "printer": {"uri": (str, "printer_uri"), "profile": (str, "printer_profile"), "font": (str, "printer_font")},
+    "labels": {"uri": (str, "label_uri"), "language": (str, "label_language"), "size": (str, "label_size"),
+               "qr": (str, "label_qr")},
 }
 
 
@@ -139,6 +149,19 @@ def load_config(explicit: str | None = None) -> Config:
     profile = str(values.get("printer_profile", Config.printer_profile))
     if profile not in PROFILES:
         raise ConfigError(f"{path}: printer.profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+    from printer.labels.document import MEDIA
+    from printer.uri import PrinterError, parse_printer_uri
+
+    for key, known in (("label_language", ("tspl", "zpl")), ("label_size", tuple(MEDIA)),
+                       ("label_qr", ("native", "image"))):
+        if key in values and values[key] not in known:
+            raise ConfigError(f"{path}: labels.{key.removeprefix('label_')} must be one of {', '.join(known)}, "
+                              f"not {values[key]!r}")
+    if values.get("label_uri"):
+        try:
+            parse_printer_uri(values["label_uri"])  # a typo is an error at start, not a lost label
+        except PrinterError as e:
+            raise ConfigError(f"{path}: labels.uri: {e}") from None
     base = path.parent if path is not None else Path.cwd()
     database = Path(values["database"]) if "database" in values else data_dir / "kiosk.sqlite3"
     policy = values.get("policy_file")
@@ -186,6 +209,10 @@ def load_config(explicit: str | None = None) -> Config:
         printer_uri=str(values.get("printer_uri") or Config.printer_uri),
         printer_profile=profile,
         printer_font=None if not values.get("printer_font") else base / str(values["printer_font"]),
+        label_uri=str(values.get("label_uri", "")).strip(),
+        label_language=str(values.get("label_language", Config.label_language)),
+        label_size=str(values.get("label_size", Config.label_size)),
+        label_qr=str(values.get("label_qr", Config.label_qr)),
         holidays_file=holidays,
         pickup_days=pickup_days,
         time_zone=zone,

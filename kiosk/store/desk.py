@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -139,8 +140,6 @@ def normalise_number(text: str) -> str:
     """A ticket number as typed or scanned: any case or width, hyphens, spaces or none
     between its three parts (a voucher's QR carries it with spaces, which every scanner types
     alike)."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKC", text or "").upper()
     parts = _NUMBER_PARTS.findall(folded)
     if len(parts) == 1 and len(parts[0]) > 10 and parts[0][-10:].isdigit():
@@ -237,9 +236,10 @@ def _clerk_fields(clerk) -> tuple[int | None, events.Clerk]:
 
 
 def _step(ticket_id: int, to: str, clerk, device: Device, details: dict, now: datetime,
-          print_kind: str | None = None, lang: str = "zh", after=None) -> Transition:
-    """The one transaction of a step: event, status, outbox event, print job. `details`: the
-    step's own fields of its event (kiosk/domain/events.py STEPS), kept with the ticket_event too."""
+          print_kind: str | tuple[str, ...] | None = None, lang: str = "zh", after=None) -> Transition:
+    """The one transaction of a step: event, status, outbox event, print jobs (of `print_kind`, or
+    of each kind in order: the Transition names the first). `details`: the step's own fields of its
+    event (kiosk/domain/events.py STEPS), kept with the ticket_event too."""
     uid, outbox_uid = uuid7(), uuid7()
     clerk_id, clerk_fields = _clerk_fields(clerk)
     with database_proxy.atomic():
@@ -255,9 +255,10 @@ def _step(ticket_id: int, to: str, clerk, device: Device, details: dict, now: da
         if moved != 1:  # cannot happen inside an IMMEDIATE transaction; never write half a step
             raise TransitionError("already", f"Ticket {ticket.number} changed meanwhile.", status=ticket.status)
         job_id = None
-        if print_kind:
-            job_id = insert(PrintJob, ticket=ticket_id, kind=print_kind, state="pending", attempts=0, created_at=now,
+        for kind in (print_kind,) if isinstance(print_kind, str) else print_kind or ():
+            queued = insert(PrintJob, ticket=ticket_id, kind=kind, state="pending", attempts=0, created_at=now,
                             updated_at=now, lang=lang)
+            job_id = job_id or queued
         step = events.STEPS[to](event=uid, ticket=ticket.uid, number=ticket.number, device=device.uid,
                                 clerk=clerk_fields, at=now, **details)
         insert(OutboxEvent, uid=outbox_uid, kind=f"ticket.{to}", created_at=now, payload=events.to_json(step))
@@ -382,7 +383,7 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
             now: datetime | None = None, policy=None) -> Transition:
     """Take the instruments in: the intake (default: the lines as registered) is priced again
     (`price_intake`: kiosk/store/tickets.py price_again's catalogue version), stored, and a
-    pickup voucher is queued."""
+    pickup voucher and the instruments' labels are queued."""
     now = now or utc_now()
     ticket = Ticket.get_or_none(Ticket.id == ticket_id)
     if ticket is None:
@@ -408,7 +409,10 @@ def receive(ticket_id: int, clerk, device: Device, intake: Intake | None = None,
                    accessories=ln.accessories, serial_number=ln.serial_number, refused=ln.refused,
                    amount_fen=amount)
 
-    return _step(ticket_id, "received", clerk, device, details, now, "voucher", lang, after=write_lines)
+    # The voucher first (the customer waits for it), then a label on each instrument taken in
+    # (kiosk/printing/labels.py): none when every line is refused.
+    jobs = ("voucher",) if all(ln.refused for ln in lines) else ("voucher", "labels")
+    return _step(ticket_id, "received", clerk, device, details, now, jobs, lang, after=write_lines)
 
 
 def _decimal(text):
@@ -500,6 +504,8 @@ class ScanResult:
     ticket_id: int | None
     error: str | None = None
     record: object | None = None
+    line: int | None = None  # an instrument label's: its intake line's position (from 0)
+    row: int | None = None  # and that line's row in ticket_summary's lines (None: added at the counter)
 
     @property
     def for_customer(self) -> str | None:
@@ -531,8 +537,34 @@ def identify(text: str, keys_for=None) -> ScanResult:
             return ScanResult(ticket_id)
         # Never the other ticket that holds its number: that is someone else's.
         return ScanResult(None, "number_taken" if find_ticket(record.number) else "not_local", record)
+    label = _LABEL.fullmatch(" ".join(_NUMBER_PARTS.findall(unicodedata.normalize("NFKC", text).upper())))
+    if label:
+        ticket_id = find_ticket(label["number"])
+        position = int(label["line"]) - 1
+        return ScanResult(ticket_id, line=position, row=labelled_row(ticket_id, position)) if ticket_id \
+            else ScanResult(None, "not_a_code")
     ticket_id = find_ticket(text)
     return ScanResult(ticket_id) if ticket_id else ScanResult(None, "not_a_code")
+
+
+# An instrument label's QR code (kiosk/printing/labels.py label_qr): the ticket number's three
+# parts, the line and the instrument, counted from 1.
+_LABEL = re.compile(r"(?P<number>[A-Z0-9]+ [0-9]{6} [0-9]+) (?P<line>[1-9][0-9]{0,3}) [1-9][0-9]{0,3}")
+
+
+def labelled_row(ticket_id: int, position: int) -> int | None:
+    """The row of ticket_summary's lines that intake line `position` (a label's line, from 0) took
+    in; None: a line added at the counter, or an intake this desk does not hold."""
+    received = (TicketEvent.select(TicketEvent.id)
+                .where((TicketEvent.ticket == ticket_id) & (TicketEvent.kind == "received"))
+                .order_by(TicketEvent.id.desc()).first())
+    taken = None if received is None else IntakeLine.get_or_none(
+        (IntakeLine.event == received.id) & (IntakeLine.position == position))
+    if taken is None or taken.ticket_line_id is None:
+        return None
+    rows = [ln.id for ln in TicketLine.select(TicketLine.id).where(TicketLine.ticket == ticket_id)
+            .order_by(TicketLine.position)]
+    return rows.index(taken.ticket_line_id) if taken.ticket_line_id in rows else None
 
 
 # ---- a ticket known only from its code -----------------------------------------------------

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from kiosk.i18n import t
+from kiosk.i18n.keys import PRINT_REASONS
 from kiosk.settings.config import Config
 from screens.base import EDITOR_CSS, FIELDS_CSS
 from screens.station import Station
@@ -70,6 +71,7 @@ class DeskApp(Station, inherit_bindings=False):
         Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
         Binding("f9", "lock", show=False, priority=True, id="lock"),
         Binding("f11", "satisfaction", show=False, priority=True, id="satisfaction"),
+        Binding("ctrl+r", "print_unconfirmed", show=False, priority=True, id="print_unconfirmed"),
         # Priority, so focus moves before the next key is handled (a PIN typed right behind a
         # Tab lands in the PIN field); but not in the scan field, where Tab ends a scan.
         Binding("tab", "focus_next", show=False, priority=True),
@@ -86,6 +88,7 @@ class DeskApp(Station, inherit_bindings=False):
         self.device = None
         self.printer_status = None  # kiosk.ops.doctor.Check: the printer as last asked (status line)
         self.printer_reported = asyncio.Event()  # set at each answer (tests wait on it)
+        self.unconfirmed_jobs: list[int] = []  # receipts the printer did not say it printed: Ctrl+R
 
     def get_default_screen(self):
         from screens.clerk.unlock import UnlockScreen
@@ -140,8 +143,20 @@ class DeskApp(Station, inherit_bindings=False):
             await asyncio.sleep(PRINTER_PROBE_SECONDS)
 
     def print_state_changed(self, ticket_id: int, job_id: int, state: str, error_kind: str | None) -> None:
-        if state in ("printed", "failed"):
+        if state in ("printed", "failed", "unconfirmed"):
             self.probe_printer()  # starts over: asked again now
+        if state == "unconfirmed":  # never printed again by itself: the clerk looks at the printer
+            self.unconfirmed_jobs.append(job_id)
+            reason = t(PRINT_REASONS[error_kind or "unconfirmed"], self.language)
+            self.notify(t("desk.print_unconfirmed", self.language, reason=reason), severity="warning", timeout=60)
+
+    def action_print_unconfirmed(self) -> None:
+        """Ctrl+R: the receipts the printer did not confirm print again, once each, as copies."""
+        if self.clerk is None:
+            return
+        for job_id in self.unconfirmed_jobs:
+            self.print_again(job_id)
+        self.unconfirmed_jobs.clear()
 
     def on_printer_checked(self, message: PrinterChecked) -> None:
         from screens.clerk.status import DeskStatus

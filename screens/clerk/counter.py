@@ -168,6 +168,9 @@ class CounterScreen(KioskScreen):
         self.message = ("", {})  # i18n key and values
         self.busy = False
         self.last_scan = ""
+        # An instrument label was scanned: its intake line's position and its row in the registered
+        # lines (kiosk/store/desk.py ScanResult), where the table's cursor goes.
+        self.scanned_line = self.scanned_row = None
 
     def compose_body(self):
         with Horizontal(classes="desk-hint-row"):
@@ -232,6 +235,7 @@ class CounterScreen(KioskScreen):
         else:
             self.summary, self.steps = message.summary, message.steps
             self.message = ("desk.imported", {}) if result.error == "imported" else self.found_message()
+        self.scanned_line, self.scanned_row = result.line, result.row
         self.show()
 
     def found_message(self) -> tuple[str, dict]:
@@ -334,6 +338,8 @@ class CounterScreen(KioskScreen):
                           use_name(ln.use, lang), ln.serial_number, amount)
         self.show_notes(notes, est)
         self.query_one("#desk-total", Static).update(Content(total_text(est, s.total_fen, "desk.total", lang)))
+        if self.scanned_row is not None:
+            table.move_cursor(row=min(self.scanned_row, len(s.lines) - 1), animate=False)
 
     def columns(self, *, lab: bool) -> list[str]:
         """The ticket table's headings; `lab`: with each line's state (in the lab: its service's word)."""

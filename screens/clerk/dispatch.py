@@ -209,6 +209,8 @@ class DispatchScreen(CounterScreen):
             table.add_row(f"{i + 1}. {name}", state, ln.code, quantity_text(ln.quantity, ln.unit, lang),
                           service_name(ln.service, lang), "" if ln.refused else given, ln.serial_number, amount)
         self.show_notes(notes, est)
+        if self.scanned_line is not None:  # an instrument label: its line, as taken in
+            table.move_cursor(row=min(self.scanned_line, len(facts.lines) - 1), animate=False)
         if facts.total_fen is not None:
             # Storage past the pickup period: its own line, its days per tier, what is due with it.
             storage = "".join(f"\n{label}  {amount}" for label, amount in

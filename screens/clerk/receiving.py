@@ -97,6 +97,8 @@ class ReceivingScreen(CounterScreen):
 
                 self.draft = IntakeDraft.of(s)
                 self.price()
+        if self.scanned_row is not None:  # an instrument label: its line
+            self.cursor = self.scanned_row
         self.show()
 
     def price(self) -> None:

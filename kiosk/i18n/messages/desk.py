@@ -11,6 +11,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desk.pin": ("密码", "PIN"),
     "desk.unlock": ("登录", "Sign in"),
     "desk.lock": ("锁定 F9", "Lock F9"),
+    "desk.print_unconfirmed": (("{reason}，打印机没有确认单据已打印出来。如果没有出纸，请按 Ctrl+R 重新打印"
+                                "（纸上标有补打）。"),
+                               ("{reason}: the printer did not confirm the slip printed. If none came out, press "
+                                "Ctrl+R to print it again (marked COPY).")),
     "desk.unknown_clerk": ("没有这个工作人员账号", "No such clerk"),
     "desk.wrong_pin": ("密码不对，还可以再试{tries}次", "Wrong PIN; {tries} tries left"),
     "desk.locked": ("密码错误次数过多，账号锁定到{time}", "Too many wrong PINs; locked until {time}"),
@@ -170,6 +174,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "voucher.condition": ("外观", "Condition"),
     "voucher.accessories": ("附件", "Accessories"),
     "voucher.serial": ("出厂编号", "Serial no."),
+    # the instrument labels at intake (kiosk/printing/labels.py): short, a label is 40 mm wide
+    "label.line": ("第{line}项", "Line {line}"),
+    "label.instrument": (" 第{instrument}台", " item {instrument}"),
+    "label.serial": ("编号 {serial}", "S/N {serial}"),
+    "label.received": ("收件 {date}", "In {date}"),
     "voucher.total": ("预估合计", "Estimated total"),
     "voucher.keep": ("请妥善保管本凭证，取件时出示。", "Keep this voucher and show it at pickup."),
     "slip.title": ("取件单", "Pickup slip"),

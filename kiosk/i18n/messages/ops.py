@@ -19,18 +19,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "Events the central system refused ({count}): uid, kind, reason"),
     "cli.parked.aside": ("本机未能应用、已搁置的变更（{count}条）：序号、类型、原因、时间",
                          "Changes this device could not apply, set aside ({count}): seq, kind, reason, when"),
-    "cli.reprint_failed": ("没有打印出来，打印任务已保留，自助机会再试",
-                           "Did not print; the job is kept and the kiosk will retry"),
+    # `kiosk reprint`: one receipt per request (kiosk/printing/spool.py request_reprint)
+    "cli.document.ticket": ("受理单", "ticket"),
+    "cli.document.voucher": ("取件凭证", "pickup voucher"),
+    "cli.document.pickup_slip": ("取件单", "pickup slip"),
+    "cli.reprint.replaced": ("已打印{document} {number}：用的是还没打印出来的打印任务 {job}，没有另加一份",
+                             ("Printed {document} {number}: print job {job}, which had not printed yet, was tried "
+                              "again now; no extra copy was queued")),
+    "cli.reprint.copy": ("已补打{document} {number}，纸上标有【补打】（打印任务 {job}）",
+                         "Printed a copy of {document} {number}, marked COPY (print job {job})"),
+    "cli.reprint.printing": ("{document} {number} 正在由自助机打印（打印任务 {job}），没有另加一份",
+                             ("The {document} {number} is printing at the kiosk now (print job {job}); no extra copy "
+                              "was queued")),
+    "cli.reprint_failed.replaced": (("{document} {number} 没有打印出来（{reason}）；"
+                                     "还没打印出来的打印任务 {job} 已保留，没有另加一份，自助机会再试"),
+                                    ("The {document} {number} did not print ({reason}); print job {job}, not printed "
+                                     "yet, is kept (no extra copy was queued) and the kiosk will retry")),
+    "cli.reprint_failed.copy": (("{document} {number} 的补打没有打印出来（{reason}）；"
+                                 "补打任务 {job} 已保留，自助机会再试"),
+                                ("The copy of {document} {number} did not print ({reason}); print job {job} is kept "
+                                 "and the kiosk will retry")),
+    "cli.reprint_unconfirmed": (("{document} {number} 已送到打印机，但打印机没有确认打印出来"
+                                 "（{reason}，打印任务 {job}）；如果没有出纸，再运行一次 kiosk reprint，"
+                                 "会补打一份并标明【补打】"),
+                                ("The {document} {number} went to the printer, but it did not confirm that it "
+                                 "printed ({reason}; print job {job}). If no paper came out, run kiosk reprint again "
+                                 "for a copy marked COPY")),
+    "cli.never_printed": ("本机没有打印过这份单据，无从补打",
+                          "This device never printed that paper: nothing to print again"),
     "cli.bad_registration": ("登记信息有误，未登记", "Bad registration; nothing was stored"),
     "cli.order.object": ("应为 JSON 对象", "must be a JSON object"),
     "cli.order.unknown": ("不认识的字段：{names}", "unknown field(s): {names}"),
     "cli.order.text": ("应为文字", "must be text"),
     "cli.order.whole": ("应为整数", "must be a whole number"),
     "cli.order.flag": ("应为 true 或 false", "must be true or false"),
+    "cli.register_unconfirmed": (("已登记 {number}，但打印机没有确认受理单已打印出来（{reason}）；不会自动重打，"
+                                  "如果没有出纸，请运行 kiosk reprint {number}"),
+                                 ("Registered {number}, but the printer did not confirm its receipt printed "
+                                  "({reason}); it is not retried by itself: if none came out, run kiosk reprint "
+                                  "{number}")),
     "cli.register_unprinted": ("已登记 {number}，但受理单没有打印出来（{reason}）；打印任务已保留，自助机会再试",
                                ("Registered {number}, but its receipt did not print ({reason}); the job is kept and "
                                 "the kiosk will retry")),
-    "cli.reprinted": ("已重新打印受理单 {number}（打印任务 {job}）", "Reprinted ticket {number} (print job {job})"),
     "cli.imported": ("已导入收费目录第{version}版：{rows}行", "Imported fee catalogue version {version}: {rows} rows"),
     "cli.untranslated": ("注意：{count}种器具没有英文名称，英文界面显示中文名称：{names}",
                          "Note: {count} instrument(s) have no English name; English shows the Chinese: {names}"),
@@ -85,6 +115,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctor.integrity": ("数据完整性", "integrity"),
     "doctor.schema": ("数据库版本", "schema"),
     "doctor.printer": ("打印机", "printer"),
+    "doctor.fonts": ("凭条字体", "receipt fonts"),
     "doctor.central": ("中心系统", "central system"),
     "doctor.clock": ("时钟", "clock"),
     "doctor.disk": ("磁盘空间", "disk space"),
@@ -119,6 +150,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctor.printer.unchecked": ("交给打印队列，无法查询状态（{printer}）",
                                  "handed to a print queue; its status cannot be asked ({printer})"),
     "doctor.printer.failed": ("{reason}（{printer}）：{detail}", "{reason} ({printer}): {detail}"),
+    # receipt fonts: raster profiles and the preview PNG (kiosk/ops/doctor.py fonts_check, printer/fonts.py)
+    "doctor.fonts.ok": ("{profiles}和预览图用 {fonts}", "{profiles} and the preview draw with {fonts}"),
+    "doctor.fonts.gaps": ("{profiles}和预览图用 {fonts}；没有字体能画 {missing}，这些字印成带框的问号",
+                          ("{profiles} and the preview draw with {fonts}; no font draws {missing}: printed as a "
+                           "boxed ?")),
+    "doctor.fonts.unreadable": (("{profiles}和预览图用 {fonts}；没有字体能画 {missing}，凭条没法看。"
+                                 "请安装中文字体（如 fonts-noto-cjk），或在配置里设置 printer.font"),
+                                ("{profiles} and the preview draw with {fonts}; no font draws {missing}, so receipts "
+                                 "cannot be read. Install a Chinese font (e.g. fonts-noto-cjk) or set printer.font")),
+    "doctor.fonts.bad": ("配置的凭条字体 {file} 不存在或不是字体文件，请改正配置里的 printer.font",
+                         "the configured receipt font {file} is missing or not a font: fix printer.font"),
+    "doctor.fonts.draws": ("{file}（{what}）", "{file} ({what})"),
+    "doctor.fonts.sample.ascii": ("数字和英文字母", "digits and Latin letters"),
+    "doctor.fonts.sample.gb2312": ("常用汉字", "common hanzi"),
+    "doctor.fonts.sample.gbk": ("GBK汉字{chars}", "GBK hanzi like {chars}"),
+    "doctor.fonts.sample.gb18030": ("GB18030四字节字{chars}", "GB18030 four-byte characters like {chars}"),
+    "doctor.fonts.sample.money": ("货币符号{chars}", "currency signs {chars}"),
     "doctor.central.standalone": ("正常：单机运行，没有加入中心系统",
                                   "ok: standalone, not enrolled with a central system"),
     "doctor.central.ok": ("正常，已加入 {url}，待上传{waiting}条", "ok, enrolled with {url}; {waiting} events to send"),

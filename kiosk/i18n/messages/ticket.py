@@ -4,6 +4,7 @@ of the print job, and what a ticket code that cannot be read means."""
 MESSAGES: dict[str, tuple[str, str]] = {
     # the printed ticket
     "receipt.title": ("送检受理单", "Instrument reception ticket"),
+    "receipt.copy": ("补打", "COPY"),  # a receipt printed again after one printed (any kind)
     "receipt.time": ("登记时间", "Registered"),
     "receipt.organisation": ("送检单位", "Organisation"),
     "receipt.colon": ("：", ": "),
@@ -32,6 +33,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "print.failed": ("{reason}，受理单没有打印出来。您的登记已保存：请拍下屏幕上的二维码或记下受理号，到窗口办理。",
                      ("{reason}: your ticket did not print. Your registration is saved: photograph the code on "
                       "screen or note the number, and go to the counter.")),
+    "print.unconfirmed": (("{reason}，打印机没有确认受理单已打印出来。如果没有出纸，请按「重新打印」；"
+                           "您的登记已保存，也可以拍下屏幕上的二维码或记下受理号，到窗口办理。"),
+                          ("{reason}: the printer did not confirm that your ticket printed. If none came out, "
+                           "press Print again; your registration is saved, and you can also photograph the code "
+                           "on screen or note the number for the counter.")),
     "print.retry": ("重新打印", "Print again"),
     "print.reason.offline": ("打印机未开机或未连接", "The printer is off or not connected"),
     "print.reason.paper_out": ("打印机缺纸", "The printer is out of paper"),
@@ -40,6 +46,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "print.reason.timeout": ("打印机没有响应", "The printer does not answer"),
     "print.reason.config": ("打印机设置有误", "The printer is set up wrongly"),
     "print.reason.error": ("打印机出错", "The printer reported an error"),
+    "print.reason.unconfirmed": ("打印机没有回报打印结果", "The printer did not report back"),
     # ticket codes (kiosk/domain/ticketcode.py): one message per TicketCodeError kind
     "ticketcode.not_a_code": ("这不是受理单二维码", "This is not a ticket code"),
     "ticketcode.damaged": ("二维码没有读全或已损坏，请重新扫描", "The code is damaged or incomplete; scan it again"),
