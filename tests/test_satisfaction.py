@@ -349,9 +349,14 @@ def test_the_admin_flag_travels_with_the_unlocked_clerk(db):
 def test_kiosk_satisfaction_prints_tables_and_csv(run, tmp_path):
     from db.connection import open_database
 
+    # The command reads the real clock; both ratings fall in this week on the institute's
+    # calendar (`--weeks 1`), even on a Monday just after midnight in Beijing.
     now = datetime.now(UTC)
-    recent = [Rating(now - timedelta(days=1), 5, ("warm",), "1号收件窗口", "王芳", "K1A-261120-0001"),
-              Rating(now - timedelta(days=1), 2, (), None, None, None, "slow")]
+    here = local(now)
+    into_week = here - here.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=here.weekday())
+    at = now - into_week / 2
+    recent = [Rating(at, 5, ("warm",), "1号收件窗口", "王芳", "K1A-261120-0001"),
+              Rating(at, 2, (), None, None, None, "slow")]
     db = open_database(tmp_path / "k.sqlite3")
     seed(recent)
     db.close()
