@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from .escpos_import import import_escpos
 from .job import CHUNK_SIZE, Backend
+from .labels.status import LABEL_STATUS, READY, LabelStatus
 from .uri import DEFAULT_TIMEOUT, PrinterError, PrinterSpec, _config
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ S2_PAPER_END_STOP = 0x20  # bit 5 printing stopped by paper end
 S2_ERROR = 0x40  # bit 6 error (auto-cutter jam, head too hot, ...)
 S4_NEAR_END = 0x0C  # n=4 roll paper sensor: bits 2-3 near end
 S4_PAPER_END = 0x60  # bits 5-6 paper end
+LABEL_STATUS_PAUSE = 0.1  # seconds between a label printer's "still printing" and the next question
 
 
 def _escpos_device(spec: PrinterSpec):
@@ -415,6 +417,41 @@ class EscposBackend(Backend):
             raise PrinterError(f"{self.description}: out of paper", kind="paper_out")
         return True
 
+    def _label_status(self, status: LabelStatus) -> bool:
+        """A label printer's status (TSPL <ESC>!?, ZPL ~HS), asked again while it is still
+        printing: True once it is idle with no fault; raises the fault it reports; False if it
+        did not answer, or was still printing, within the timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            answer = self._answer(status.query, status.complete, deadline)
+            reading = status.read(answer, self.description) if answer is not None else None
+            if reading == READY:
+                return True
+            if reading is None or time.monotonic() >= deadline:
+                return False
+            time.sleep(LABEL_STATUS_PAUSE)
+
+    def _answer(self, command: bytes, complete, deadline: float) -> bytes | None:
+        """The whole answer to a status command of several bytes; None if it did not all come
+        before `deadline` (each read waits at most the timeout)."""
+        self._drain()
+        answer = b""
+        try:
+            self._call(self.device._raw, command)
+            while not complete(answer) and time.monotonic() < deadline:
+                piece = bytes(self._call(self.device._read) or b"")
+                if not piece:
+                    break
+                answer += piece
+        except NotImplementedError:
+            raise _CannotTell from None
+        except Exception as e:
+            if not _is_timeout(e):
+                raise self._fail(e, "status") from e
+            if self._stuck:
+                self._opened = False
+        return answer if complete(answer) else None
+
     def _query(self, command: bytes, mask: int = FIXED_MASK, bits: int = FIXED_BITS):
         """The one-byte answer to a status command as an int; None if none came;
         _UNREADABLE if its fixed bits (`mask`, `bits`) are wrong (then it says nothing)."""
@@ -496,8 +533,12 @@ class EscposBackend(Backend):
             raise PrinterError(f"{self.description} cannot say whether it printed {job.name}",
                                kind="unconfirmed", delivered=True)
         try:
-            answered = (self._transmit_status() if way == "gs_r"
-                        else all(a is not None and a is not _UNREADABLE for a in self._real_time_status()))
+            if way == "gs_r":
+                answered = self._transmit_status()
+            elif way in LABEL_STATUS:
+                answered = self._label_status(LABEL_STATUS[way])
+            else:
+                answered = all(a is not None and a is not _UNREADABLE for a in self._real_time_status())
         except _CannotTell:
             answered = False
         except PrinterError as e:

@@ -19,6 +19,7 @@ class Profile:
     # How the printer says it has a job, asked after the job's bytes: "dle_eot" (real-time
     # status DLE EOT 1, 2, 4: answered as the query arrives, so after every byte before it),
     # "gs_r" (transmit status GS r 1: answered once the printer has processed the job), or
+    # "tspl" / "zpl" (a label printer's own status query, printer/labels/status.py), or
     # "none" (it cannot answer: its jobs are unconfirmed).
     confirm: str = "dle_eot"
 

@@ -12,7 +12,8 @@ Every scheme takes `timeout=SECONDS` (default 5) and `status=0|1`. `timeout` bou
 wait: connecting, each status answer, and each 4 KB piece of a job (the time a printer may
 take without accepting anything; a slow printer that keeps taking data is not cut off).
 `status=1` (the default on usb, serial and tcp) asks the printer for its real-time status
-(DLE EOT) before printing, and again after the job to confirm it (printer.escpos_backend); a
+(DLE EOT) before printing, and again after the job to confirm it (printer.escpos_backend; a
+label printer is asked after the job only, in its own language: printer.labels.status); a
 printer that does not answer is offline. Printers that cannot report status need `status=0`:
 their jobs are then unconfirmed. file, cups and preview have no way back from the printer.
 

@@ -1,7 +1,7 @@
 """Fake printers at the other end of real connections (a loopback TCP socket, a pseudo
 terminal), for the backend tests: they record what arrives, answer DLE EOT and GS r status
-queries like an ESC/POS printer, or misbehave (never read, stop reading, close or hang up
-mid-job).
+queries like an ESC/POS printer (or TSPL's <ESC>!? and ZPL's ~HS like a label printer), or
+misbehave (never read, stop reading, close or hang up mid-job).
 
 Synchronisation is by events and socket/poll timeouts, never by sleeping.
 """
@@ -20,19 +20,33 @@ GS_R = b"\x1dr"
 OK = 0x12  # a status byte with only its fixed bits set
 ALL_OK = {1: OK, 2: OK, 4: OK}
 PAPER_OUT = {1: 0x1A, 2: 0x32, 4: 0x7E}  # offline; stopped by paper end; roll near end and end
+TSPL_STATUS = b"\x1b!?"
+ZPL_STATUS = b"~HS"
+
+
+def zpl_host_status(*, paper_out: bool = False, pause: bool = False, head_up: bool = False, formats: int = 0,
+                    remaining: int = 0) -> bytes:
+    """A ZPL printer's answer to ~HS: three framed strings, as a 203 dpi printer in direct
+    thermal mode sends them."""
+    first = f"030,{paper_out:d},{pause:d},0240,{formats:03d},0,0,0,000,0,0,0"
+    second = f"001,0,{head_up:d},0,0,2,6,0,{remaining:08d},1,000"
+    return b"".join(b"\x02" + s.encode() + b"\x03\r\n" for s in (first, second, "1234,0"))
 
 
 class StatusAnswerer:
     """Finds DLE EOT n and GS r n in a byte stream (also when split across reads) and gives
     the answer to each, like a printer does. `answers` (DLE EOT n -> byte; None: never
     answers) become `then` once more than `after` bytes have arrived: a printer that runs out
-    of paper during a job. `transmit`: GS r n -> byte."""
+    of paper during a job. `transmit`: GS r n -> byte. `labels`: a label printer's answers to
+    <ESC>!? and ~HS (command -> answers, one per question, the last one again and again)."""
 
     def __init__(self, answers: dict[int, int] | None, *, then: dict[int, int] | None = None, after: int = 0,
-                 transmit: dict[int, int] | None = None) -> None:
+                 transmit: dict[int, int] | None = None, labels: dict[bytes, list[bytes]] | None = None) -> None:
         self.answers = answers
         self.then, self.after = then, after
         self.transmit = transmit or {}
+        self.labels = labels or {}
+        self.label_queries: list[bytes] = []
         self.queries: list[int] = []
         self.seen = 0
         self._tail = b""
@@ -44,10 +58,18 @@ class StatusAnswerer:
         replies = bytearray()
         start = 0
         while True:
-            found = [(at, cmd) for cmd in (DLE_EOT, GS_R) if (at := stream.find(cmd, start)) != -1]
+            found = [(at, cmd) for cmd in (DLE_EOT, GS_R, TSPL_STATUS, ZPL_STATUS)
+                     if (at := stream.find(cmd, start)) != -1]
             if not found:
                 break
             at, cmd = min(found)
+            if cmd in (TSPL_STATUS, ZPL_STATUS):
+                self.label_queries.append(cmd)
+                said = self.labels.get(cmd)
+                if said:
+                    replies += said[min(self.label_queries.count(cmd), len(said)) - 1]
+                start = at + 3
+                continue
             if at + 2 >= len(stream):
                 break
             n = stream[at + 2]

@@ -365,9 +365,10 @@ def test_on_a_label_printer_the_labels_are_its_language_and_the_preview_decodes(
 
 
 def test_a_network_label_printer_gets_the_whole_job_and_it_is_unconfirmed(desk, tmp_path):
-    """A real loopback TCP printer: every byte of the TSPL arrives, no ESC/POS status query is
-    sent to a printer that does not speak it, and the job counts as unconfirmed (delivered, not
-    known printed), never retried by itself into duplicates."""
+    """A real loopback TCP printer that does not answer: every byte of the TSPL arrives, then
+    TSPL's own status query, never ESC/POS's, and the job counts as unconfirmed (delivered, not
+    known printed), never retried by itself into duplicates (tests/test_label_status.py: the
+    answers)."""
     from db.models import PrintJob
     from kiosk.printing.labels import LabelPrinter, ticket_labels
     from kiosk.printing.spool import PrinterSettings, print_job
@@ -380,13 +381,15 @@ def test_a_network_label_printer_gets_the_whole_job_and_it_is_unconfirmed(desk, 
     receive(ticket.id, clerk, device, _intake(ticket.id, 2, False))
     job = PrintJob.get((PrintJob.ticket == ticket.id) & (PrintJob.kind == "labels"))
     with TcpPrinter() as printer:
-        settings = PrinterSettings("preview://out", "58mm", None, tmp_path, LabelPrinter(printer.uri, "tspl"))
+        settings = PrinterSettings("preview://out", "58mm", None, tmp_path,
+                                   LabelPrinter(printer.uri + "?timeout=0.5", "tspl"))
         outcome = print_job(job.id, settings, load_institute(None))
         assert printer.done.wait(5)
     assert (outcome.state, outcome.error_kind) == ("unconfirmed", "unconfirmed")
-    assert bytes(printer.received) == LabelPrinter(printer.uri).render(ticket_labels(ticket.id, "zh"), None)
+    rendered = LabelPrinter(printer.uri).render(ticket_labels(ticket.id, "zh"), None)
+    assert bytes(printer.received) == rendered + b"\x1b!?"
     assert printer.answerer.queries == []
-    assert [p["qr"][0]["data"] for p in parse_tspl(bytes(printer.received))] == [
+    assert [p["qr"][0]["data"] for p in parse_tspl(rendered)] == [
         f"{ticket.number.replace('-', ' ')} {line} {k}" for line, k in ((1, 1), (1, 2), (2, 1))]
 
 

@@ -51,6 +51,10 @@ TICKET_CODE_ERRORS = MessageKeys({  # kiosk.domain.ticketcode.KINDS
     "bad_signature": "ticketcode.bad_signature", "unknown_device": "ticketcode.unknown_device",
     "revoked": "ticketcode.revoked", "unsupported_version": "ticketcode.unsupported_version",
 })
+SELF_TEST_SAMPLES = MessageKeys({  # printer self-test page lines (kiosk/printing/selftest.py SAMPLES)
+    "ascii": "selftest.sample.ascii", "gb2312": "selftest.sample.gb2312", "gbk": "selftest.sample.gbk",
+    "gb18030": "selftest.sample.gb18030", "money": "selftest.sample.money",
+})
 PRINT_DOCUMENTS = MessageKeys({  # db.models.PrintJob kinds, as `kiosk reprint --kind` names them
     "ticket": "cli.document.ticket", "voucher": "cli.document.voucher", "pickup_slip": "cli.document.pickup_slip",
 })

@@ -80,18 +80,21 @@ class LabelPrinter:
 
 def send_labels(sheet: LabelSheet, job_id: int, printer: LabelPrinter, base_dir: Path, font=None,
                 open_printer: Callable | None = None):
-    """Render and print on the label printer; None when sent, else the PrinterError. No database."""
+    """Render and print on the label printer; None when it says it printed them, else the
+    PrinterError (`delivered` when it did not confirm). No database."""
     from printer.backends import Job, PrinterError, open_backend, parse_printer_uri
     from printer.fonts import FontNotFound
     from printer.labels.document import MEDIA
 
     try:
         data = printer.render(sheet, font)
-        # DLE EOT is ESC/POS: a TSPL or ZPL printer does not answer it, so it is not asked.
-        spec = replace(parse_printer_uri(printer.uri), status=False)
+        spec = parse_printer_uri(printer.uri)
         backend = open_printer() if open_printer else open_backend(spec, base_dir=base_dir, font=font)
+        # Asked after the job in its own language (printer/labels/status.py), never DLE EOT:
+        # check() is not called, and the job's confirm is the language's status query.
+        media = replace(MEDIA[printer.media], confirm=printer.language)
         with backend:
-            backend.send(Job(f"{sheet.name}-{job_id}", data, sheet, MEDIA[printer.media]))
+            backend.send(Job(f"{sheet.name}-{job_id}", data, sheet, media))
     except PrinterError as e:
         return e
     except FontNotFound as e:

@@ -154,24 +154,32 @@ def claim_job(job_id: int, info: InstituteInfo, now: datetime | None = None) -> 
 
 def send_job(claimed: ClaimedJob, settings: PrinterSettings, open_printer: Callable | None = None):
     """Render and print; returns None when printed, else the PrinterError. No database."""
-    from printer.backends import Job, PrinterError, open_backend
-    from printer.escpos_render import render_escpos
-    from printer.fonts import FontNotFound
-    from printer.profiles import PROFILES
-
     if isinstance(claimed.document, LabelSheet):  # instrument labels: on the label printer if there is one
         if settings.labels is not None:
             return send_labels(claimed.document, claimed.job_id, settings.labels, settings.base_dir, settings.font,
                                open_printer)
         claimed = replace(claimed, document=on_receipt(claimed.document))
+    return send_document(claimed.document, f"{claimed.document.name}-{claimed.job_id}", settings, open_printer)
+
+
+def send_document(document: Document, name: str, settings: PrinterSettings, open_printer: Callable | None = None,
+                  render: Callable | None = None):
+    """Render `document` for the configured profile (or with `render(profile, font)`: a page that
+    is not a receipt, printer/selftest.py) and print it as job `name`; None when the printer said
+    it printed, else the PrinterError (`delivered`: unconfirmed). No database."""
+    from printer.backends import Job, PrinterError, open_backend
+    from printer.escpos_render import render_escpos
+    from printer.fonts import FontNotFound
+    from printer.profiles import PROFILES
+
     profile = PROFILES[settings.profile]
     try:
-        data = render_escpos(claimed.document, profile, font=settings.font)
+        data = (render(profile, settings.font) if render else render_escpos(document, profile, font=settings.font))
         backend = open_printer() if open_printer else open_backend(settings.uri, base_dir=settings.base_dir,
                                                                    font=settings.font)
         with backend:
             backend.check()
-            backend.send(Job(f"{claimed.document.name}-{claimed.job_id}", data, claimed.document, profile))
+            backend.send(Job(name, data, document, profile))
     except PrinterError as e:
         return e
     except FontNotFound as e:

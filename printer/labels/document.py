@@ -50,8 +50,9 @@ class Media:
     width_mm: int
     height_mm: int
     gap_mm: int = 2
-    # How the printer says it has a job (printer/profiles.py Profile.confirm): a label printer's
-    # jobs are unconfirmed, since TSPL's <ESC>!? and ZPL's ~HS status queries are not asked yet.
+    # How the printer says it has a job (printer/profiles.py Profile.confirm): the label
+    # printer's language ("tspl", "zpl": printer/labels/status.py), set when a job is sent to one
+    # (kiosk/printing/labels.py send_labels); "none" until then.
     confirm: str = "none"
 
     @property

@@ -1,0 +1,166 @@
+"""Printed means the label printer has them: after a labels job the printer is asked in its own
+language (TSPL <ESC>!?, ZPL ~HS), and the job counts as printed only on a fault-free, idle
+answer. Real labels go through the spool to printers at the other end of a loopback socket that
+answer ready, still printing, out of paper, or nothing; the desk says what a clerk must know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from db.models import PrintJob
+from kiosk.printing.labels import LabelPrinter, ticket_labels
+from kiosk.printing.spool import PrinterSettings, print_job
+from kiosk.settings.institute import load_institute
+from printer.labels.status import BUSY, READY, read_tspl, read_zpl
+from printer.uri import PrinterError
+
+from .printer_peers import TSPL_STATUS, ZPL_STATUS, TcpPrinter, zpl_host_status
+from .test_labels import _intake, desk  # noqa: F401 - desk is a fixture
+
+QUERY = {"tspl": TSPL_STATUS, "zpl": ZPL_STATUS}
+READY_ANSWER = {"tspl": b"\x00", "zpl": zpl_host_status()}
+PRINTING = {"tspl": b"\x20", "zpl": zpl_host_status(formats=1, remaining=2)}
+PAPER_OUT = {"tspl": b"\x04", "zpl": zpl_host_status(paper_out=True)}
+
+
+def _label_printer(language: str, answers: list[bytes] | None) -> TcpPrinter:
+    return TcpPrinter(status={"answers": None, "labels": {QUERY[language]: answers} if answers else None})
+
+
+def _print_labels(desk, printer: TcpPrinter, language: str, tmp_path, timeout: float = 2):  # noqa: F811
+    from kiosk.store.desk import receive
+
+    ticket, clerk, device = desk
+    receive(ticket.id, clerk, device, _intake(ticket.id, 2, False))
+    job = PrintJob.get((PrintJob.ticket == ticket.id) & (PrintJob.kind == "labels"))
+    labels = LabelPrinter(f"{printer.uri}?timeout={timeout}", language)
+    outcome = print_job(job.id, PrinterSettings("preview://out", "58mm", None, tmp_path, labels),
+                        load_institute(None))
+    assert printer.done.wait(5)
+    data = labels.render(ticket_labels(ticket.id, job.lang), None)
+    return outcome, PrintJob.get_by_id(job.id), data
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+def test_a_label_printer_that_answers_ready_printed_them(desk, tmp_path, language):  # noqa: F811
+    with _label_printer(language, [READY_ANSWER[language]]) as printer:
+        outcome, job, data = _print_labels(desk, printer, language, tmp_path)
+    assert (outcome.state, job.state) == ("printed", "printed") and job.printed_at
+    assert bytes(printer.received) == data + QUERY[language]  # asked once, after the last byte
+    assert printer.answerer.queries == []  # never DLE EOT, which it does not speak
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+def test_still_printing_is_asked_again_until_it_is_done(desk, tmp_path, language):  # noqa: F811
+    answers = [PRINTING[language], PRINTING[language], READY_ANSWER[language]]
+    with _label_printer(language, answers) as printer:
+        outcome, job, data = _print_labels(desk, printer, language, tmp_path)
+    assert (outcome.state, job.state) == ("printed", "printed")
+    assert bytes(printer.received) == data + QUERY[language] * 3
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+def test_still_printing_when_the_time_runs_out_is_unconfirmed(desk, tmp_path, language):  # noqa: F811
+    with _label_printer(language, [PRINTING[language]]) as printer:
+        outcome, job, _ = _print_labels(desk, printer, language, tmp_path, timeout=0.5)
+    assert (outcome.state, outcome.error_kind, job.state) == ("unconfirmed", "unconfirmed", "unconfirmed")
+    assert len(printer.answerer.label_queries) > 2
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+def test_a_label_printer_out_of_paper_is_unconfirmed_with_the_reason(desk, tmp_path, language):  # noqa: F811
+    with _label_printer(language, [PAPER_OUT[language]]) as printer:
+        outcome, job, _ = _print_labels(desk, printer, language, tmp_path)
+    assert (outcome.state, outcome.error_kind, outcome.retry_at) == ("unconfirmed", "paper_out", None)
+    assert job.state == "unconfirmed" and job.last_error.startswith("paper_out: ") and job.printed_at is None
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+def test_a_label_printer_that_does_not_answer_stays_unconfirmed(desk, tmp_path, language):  # noqa: F811
+    with _label_printer(language, None) as printer:
+        outcome, job, data = _print_labels(desk, printer, language, tmp_path, timeout=0.5)
+    assert (outcome.state, outcome.error_kind, job.state) == ("unconfirmed", "unconfirmed", "unconfirmed")
+    assert bytes(printer.received) == data + QUERY[language]
+
+
+def test_without_status_a_label_printer_is_not_asked(desk, tmp_path):  # noqa: F811
+    from kiosk.store.desk import receive
+
+    ticket, clerk, device = desk
+    receive(ticket.id, clerk, device, _intake(ticket.id, 1, False))
+    job = PrintJob.get((PrintJob.ticket == ticket.id) & (PrintJob.kind == "labels"))
+    with _label_printer("tspl", [READY_ANSWER["tspl"]]) as printer:
+        labels = LabelPrinter(f"{printer.uri}?timeout=1&status=0", "tspl")
+        outcome = print_job(job.id, PrinterSettings("preview://out", "58mm", None, tmp_path, labels),
+                            load_institute(None))
+        assert printer.done.wait(5)
+    assert (outcome.state, outcome.error_kind) == ("unconfirmed", "unconfirmed")
+    assert printer.answerer.label_queries == []
+
+
+# ---- the answers, bit by bit and field by field ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("byte", "kind"), [(0x01, "cover_open"), (0x02, "error"), (0x04, "paper_out"),
+                                            (0x08, "error"), (0x10, "offline"), (0x80, "error"),
+                                            (0x05, "cover_open"), (0x24, "paper_out")])
+def test_each_tspl_fault_is_its_printer_error(byte, kind):
+    with pytest.raises(PrinterError) as raised:
+        read_tspl(bytes([byte]), "tcp 127.0.0.1:9100")
+    assert raised.value.kind == kind
+
+
+def test_tspl_ready_and_printing():
+    assert (read_tspl(b"\x00", "p"), read_tspl(b"\x20", "p"), read_tspl(b"\x40", "p")) == (READY, BUSY, None)
+
+
+@pytest.mark.parametrize(("answer", "kind"), [(zpl_host_status(paper_out=True), "paper_out"),
+                                              (zpl_host_status(head_up=True), "cover_open"),
+                                              (zpl_host_status(pause=True), "offline")])
+def test_each_zpl_fault_is_its_printer_error(answer, kind):
+    with pytest.raises(PrinterError) as raised:
+        read_zpl(answer, "p")
+    assert raised.value.kind == kind
+
+
+def test_zpl_ready_printing_and_not_an_answer():
+    assert read_zpl(zpl_host_status(), "p") == READY
+    assert read_zpl(zpl_host_status(formats=1), "p") == read_zpl(zpl_host_status(remaining=3), "p") == BUSY
+    assert read_zpl(zpl_host_status()[:-10], "p") is None  # the third string cut short
+    assert read_zpl(b"\x02garbage\x03\r\n" * 3, "p") is None
+
+
+# ---- at the desk, through Pilot --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "answer", "said"), [
+    ("zh", PAPER_OUT["tspl"], "打印机缺纸，打印机没有确认单据已打印出来"),
+    ("en", PAPER_OUT["tspl"], "The printer is out of paper: the printer did not confirm the slip printed"),
+    ("zh", READY_ANSWER["tspl"], None),
+])
+async def test_the_desk_warns_only_when_the_label_printer_does_not_confirm(language, answer, said):
+    from db.models import Ticket
+
+    from .kiosk_pilot import settle
+    from .test_desk_app import make_desk, sign_in
+
+    app, (number, *_) = make_desk(language)
+    with _label_printer("tspl", [answer]) as printer:
+        app.config = replace(app.config, label_uri=f"{printer.uri}?timeout=2", label_language="tspl")
+        async with app.run_test(size=(100, 36)) as pilot:
+            await sign_in(pilot)
+            await pilot.press(*number, "enter")
+            await settle(pilot)
+            await pilot.press("f5")  # received: the voucher and the labels print
+            await settle(pilot)
+            ticket = Ticket.get(Ticket.number == number)
+            (job,) = PrintJob.select().where((PrintJob.ticket == ticket.id) & (PrintJob.kind == "labels"))
+            warnings = [n.message for n in app._notifications if n.severity == "warning"]
+            if said is None:
+                assert job.state == "printed" and warnings == []
+            else:
+                assert job.state == "unconfirmed"
+                assert any(said in m for m in warnings), warnings
