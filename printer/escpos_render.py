@@ -11,8 +11,8 @@ Printer with a GB18030 font (`profile.chinese_font`):
   written `￥` or `元` by whoever composes the document; nothing is translated here.
 * Characters GB18030 cannot encode (only lone surrogates: it covers all of Unicode) were
   already replaced by `?` in the layout (`width.sanitize`), on purpose, so every
-  renderer shows the same `?`. Characters GB18030 encodes but the printer's font lacks
-  print as the printer pleases; nothing to do about that here.
+  renderer shows the same `?`. A printer whose font has only GBK or GB 2312 gets the
+  lines with other characters drawn (below).
 * Bold is `ESC E n`, size 2 is `GS ! 0x11` (double width and height, Chinese included).
   Alignment is the layout's spaces (by columns), but a run of 4 or more spaces (leading or
   inside a line) is sent as `ESC $ nL nH` (set absolute print position) to the column
@@ -25,10 +25,12 @@ Printer with a GB18030 font (`profile.chinese_font`):
   We never send `GS P`: a fixed `GS P 203 ...` would be wrong on a 180 dpi printer, and
   `ESC @` already restores the default.
 
-Printer without a Chinese font: nothing is sent as text. Every line is drawn glyph by
-glyph, each with the first font that has it (`raster.py`, `fonts.py`), and sent as a
-`GS v 0` raster image, trimmed right of its ink, one per line (blank lines as a
-one-byte-wide empty image, so the paper advances exactly as in the preview).
+A line with a character the printer's font lacks (`Profile.prints_as_text`: outside its
+GBK or GB 2312 repertoire, or not ASCII on a printer without a Chinese font, which is not
+put in Chinese mode) is drawn glyph by glyph, each with the first font that has it
+(`raster.py`, `fonts.py`), and sent as a `GS v 0` raster image, trimmed right of its ink,
+in its place among the text lines. Profile repertoire "none": every line is drawn (blank
+lines as a one-byte-wide empty image, so the paper advances exactly as in the preview).
 
 QR: the native `GS ( k` (model 2, error correction M, data as UTF-8) where the profile
 has it, centred with `ESC a 1`; module size chosen so that the largest version the
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
 
 
 def render_escpos(document: Document, profile: Profile, *, font: Path | FontChain | None = None) -> bytes:
-    """The print job's bytes. `font` (raster profiles only) is the configured CJK font, first
+    """The print job's bytes. `font` (for drawn lines) is the configured CJK font, first
     of the chain (`fonts.font_chain`); raises `fonts.FontNotFound` when it is set but unusable."""
     return render_lines(layout(document, profile), profile, font=font)
 
@@ -86,18 +88,23 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain 
     printer = Dummy()
     raw = printer._raw
     raw(ESC_INIT)
-    painter = None
     if profile.chinese_font:
         raw(FS_CHINESE)
-    else:
-        from .fonts import font_chain
+    painter = None
 
-        painter = raster.painter(font_chain(font))
+    def drawn(line: TextLine) -> bytes:
+        nonlocal painter
+        if painter is None:  # the font is looked up only when a line needs drawing
+            from .fonts import font_chain
+
+            painter = raster.painter(font_chain(font))
+        return _raster_line(painter, line, profile.dots)
+
     bold, size = False, 1
     for line in lines:
         if isinstance(line, TextLine):
-            if painter is not None:
-                raw(_raster_line(painter, line, profile.dots))
+            if not profile.prints_as_text(line.text):
+                raw(drawn(line))
                 continue
             if line.bold != bold:
                 bold = line.bold
@@ -114,7 +121,7 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain 
             size = 1
             raw(_SIZE[1])
         if isinstance(line, QRLine):
-            blank = LF if painter is None else _raster_line(painter, TextLine(""), profile.dots)
+            blank = drawn(TextLine("")) if profile.repertoire == "none" else LF
             raw(blank)
             if profile.native_qr:
                 module = raster.native_module_size(line.data, profile.dots)

@@ -203,12 +203,16 @@ def qr_matrix(data: str) -> list[list[bool]]:
 
 def qr_image(data: str, width: int, module: int | None = None) -> PILImage.Image:
     """An ink image of the QR code with its quiet zone, as wide as `width` (centred);
-    `module` dots per module, by default the largest that fits (`module_size`)."""
+    `module` dots per module, by default `MIN_MODULE`: an image's bytes grow with the square
+    of its module (a 236-character ticket code: 7.5 KB at 4 dots, 16 KB at 6 on 58 mm paper),
+    and on a 9600 baud line every KB is a second. Raises ValueError when it does not fit."""
     from PIL import Image
 
     matrix = qr_matrix(data)
     m = len(matrix)
-    n = module or module_size(m - 2 * QUIET_ZONE, width)
+    if module is None:
+        module_size(m - 2 * QUIET_ZONE, width)  # raises when even MIN_MODULE does not fit
+    n = module or MIN_MODULE
     small = Image.new("1", (m, m), 0)
     small.putdata([255 if dark else 0 for row in matrix for dark in row])
     code = small.resize((m * n, m * n), Image.Resampling.NEAREST)

@@ -49,8 +49,8 @@ def render_self_test(blocks: tuple[PageBlock, ...], profile: Profile, *,
     that way (its own initialisation dropped: the page has one). A label line of plain ASCII
     is sent as text, which every ESC/POS printer prints, at a twentieth of a drawn line's
     bytes. Raises `fonts.FontNotFound` as the receipt renderer does."""
-    drawn = replace(profile, chinese_font=False, native_qr=False)
-    own = replace(profile, chinese_font=True, native_qr=True)
+    drawn = replace(profile, repertoire="none", native_qr=False)
+    own = replace(profile, repertoire="gb18030", native_qr=True)
     runs: list[tuple[Profile, list[Line]]] = []
     for block in blocks:
         way, block = ((own, Text(block.text)) if isinstance(block, Sample)

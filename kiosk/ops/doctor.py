@@ -266,20 +266,20 @@ FONT_SAMPLE_NEEDED = ("ascii", "gb2312")  # a receipt without these is unreadabl
 
 
 def fonts_check(config: Config) -> Check:
-    """The fonts raster receipts (profiles without a Chinese font) and the preview PNG draw
+    """The fonts drawn receipt lines (profiles short of a GB18030 font) and the preview PNG draw
     with, each with what of `FONT_SAMPLE` it draws, and what no font draws (a boxed ?).
     Fails when ASCII or common hanzi cannot be drawn, or when the configured font is unusable
-    and this kiosk draws receipts (a raster profile, or the preview printer)."""
+    and this kiosk draws receipts (a profile that draws lines, or the preview printer)."""
     from printer.backends import PrinterError, parse_printer_uri
     from printer.fonts import FontNotFound, font_chain
     from printer.profiles import PROFILES
 
-    raster = Listing(items=tuple(p.name for p in PROFILES.values() if not p.chinese_font))
+    raster = Listing(items=tuple(p.name for p in PROFILES.values() if p.repertoire != "gb18030"))
     try:
         preview = parse_printer_uri(config.printer_uri).scheme == "preview"
     except PrinterError:
         preview = False  # the printer line says what is wrong with it
-    drawn_here = preview or not PROFILES[config.printer_profile].chinese_font
+    drawn_here = preview or PROFILES[config.printer_profile].repertoire != "gb18030"
     try:
         chain = font_chain(config.printer_font)
     except FontNotFound as e:

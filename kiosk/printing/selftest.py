@@ -33,7 +33,8 @@ JOB_NAME = "self-test"
 def twin(profile: Profile, *, chinese_font: bool) -> Profile:
     """The profile for the same paper with (text, native QR) or without (raster) a Chinese font:
     the nearest printable width when none has exactly this one."""
-    same_kind = [p for p in PROFILES.values() if p.chinese_font == chinese_font and p.native_qr == chinese_font]
+    same_kind = [p for p in PROFILES.values()
+                 if p.repertoire == ("gb18030" if chinese_font else "none") and p.native_qr == chinese_font]
     return min(same_kind, key=lambda p: (abs(p.dots - profile.dots), p.name))
 
 
