@@ -71,6 +71,23 @@ def open_backend(uri_or_spec: str | PrinterSpec, *, base_dir: Path | None = None
                          guard=False, **extra)
 
 
+def attempt(send) -> PrinterError | None:
+    """Run `send()` (render and print one job); None when the printer said it printed, else the
+    PrinterError (`delivered`: unconfirmed). Nothing else escapes: a paper that cannot print must
+    not stop the kiosk or the desk."""
+    from .fonts import FontNotFound
+
+    try:
+        send()
+    except PrinterError as e:
+        return e
+    except FontNotFound as e:
+        return PrinterError(str(e), kind="config")
+    except Exception as e:  # noqa: BLE001 - see above
+        return PrinterError(f"unexpected {type(e).__name__}", kind="error")
+    return None
+
+
 def _resolve(path: str, base_dir: Path | None) -> Path:
     p = Path(path).expanduser()
     return p if p.is_absolute() else Path(base_dir or Path.cwd()) / p

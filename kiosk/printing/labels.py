@@ -82,11 +82,10 @@ def send_labels(sheet: LabelSheet, job_id: int, printer: LabelPrinter, base_dir:
                 open_printer: Callable | None = None):
     """Render and print on the label printer; None when it says it printed them, else the
     PrinterError (`delivered` when it did not confirm). No database."""
-    from printer.backends import Job, PrinterError, open_backend, parse_printer_uri
-    from printer.fonts import FontNotFound
+    from printer.backends import Job, attempt, open_backend, parse_printer_uri
     from printer.labels.document import MEDIA
 
-    try:
+    def send() -> None:
         data = printer.render(sheet, font)
         spec = parse_printer_uri(printer.uri)
         backend = open_printer() if open_printer else open_backend(spec, base_dir=base_dir, font=font)
@@ -95,10 +94,5 @@ def send_labels(sheet: LabelSheet, job_id: int, printer: LabelPrinter, base_dir:
         media = replace(MEDIA[printer.media], confirm=printer.language)
         with backend:
             backend.send(Job(f"{sheet.name}-{job_id}", data, sheet, media))
-    except PrinterError as e:
-        return e
-    except FontNotFound as e:
-        return PrinterError(str(e), kind="config")
-    except Exception as e:  # noqa: BLE001 - a label that cannot print must not stop the desk
-        return PrinterError(f"unexpected {type(e).__name__}", kind="error")
-    return None
+
+    return attempt(send)

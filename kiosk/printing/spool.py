@@ -167,26 +167,21 @@ def send_document(document: Document, name: str, settings: PrinterSettings, open
     """Render `document` for the configured profile (or with `render(profile, font)`: a page that
     is not a receipt, printer/selftest.py) and print it as job `name`; None when the printer said
     it printed, else the PrinterError (`delivered`: unconfirmed). No database."""
-    from printer.backends import Job, PrinterError, open_backend
+    from printer.backends import Job, attempt, open_backend
     from printer.escpos_render import render_escpos
-    from printer.fonts import FontNotFound
     from printer.profiles import PROFILES
 
     profile = PROFILES[settings.profile]
-    try:
+
+    def send() -> None:
         data = (render(profile, settings.font) if render else render_escpos(document, profile, font=settings.font))
         backend = open_printer() if open_printer else open_backend(settings.uri, base_dir=settings.base_dir,
                                                                    font=settings.font)
         with backend:
             backend.check()
             backend.send(Job(name, data, document, profile))
-    except PrinterError as e:
-        return e
-    except FontNotFound as e:
-        return PrinterError(str(e), kind="config")
-    except Exception as e:  # noqa: BLE001 - a receipt that cannot print must not stop the kiosk
-        return PrinterError(f"unexpected {type(e).__name__}", kind="error")
-    return None
+
+    return attempt(send)
 
 
 def finish_job(claimed: ClaimedJob, error, now: datetime | None = None) -> PrintOutcome:

@@ -35,20 +35,20 @@ Z1_PAPER_OUT, Z1_PAUSE, Z1_FORMATS, Z1_PARTIAL, Z1_UNDER_TEMP, Z1_OVER_TEMP = 1,
 Z2_HEAD_UP, Z2_RIBBON_OUT, Z2_REMAINING = 2, 3, 8
 
 
+# The faults a TSPL status byte reports, in the order they are said (the one a person fixes first).
+TSPL_FAULTS = ((TSPL_HEAD_OPEN, ": the print head is open", "cover_open"),
+               (TSPL_PAPER_OUT, ": out of labels", "paper_out"),
+               (TSPL_PAPER_JAM, ": the labels are jammed", "error"),
+               (TSPL_RIBBON_OUT, ": out of ribbon", "error"),
+               (TSPL_PAUSE, " is paused", "offline"),
+               (TSPL_OTHER_ERROR, " reports an error", "error"))
+
+
 def read_tspl(answer: bytes, where: str) -> str | None:
     byte = answer[-1]  # the latest, should an earlier answer have come late
-    if byte & TSPL_HEAD_OPEN:
-        raise PrinterError(f"{where}: the print head is open", kind="cover_open")
-    if byte & TSPL_PAPER_OUT:
-        raise PrinterError(f"{where}: out of labels", kind="paper_out")
-    if byte & TSPL_PAPER_JAM:
-        raise PrinterError(f"{where}: the labels are jammed", kind="error")
-    if byte & TSPL_RIBBON_OUT:
-        raise PrinterError(f"{where}: out of ribbon", kind="error")
-    if byte & TSPL_PAUSE:
-        raise PrinterError(f"{where} is paused", kind="offline")
-    if byte & TSPL_OTHER_ERROR:
-        raise PrinterError(f"{where} reports an error", kind="error")
+    for bit, says, kind in TSPL_FAULTS:
+        if byte & bit:
+            raise PrinterError(f"{where}{says}", kind=kind)
     return BUSY if byte & TSPL_PRINTING else READY if byte == 0 else None
 
 
