@@ -28,15 +28,19 @@ Printer with a GB18030 font (`profile.chinese_font`):
 A line with a character the printer's font lacks (`Profile.prints_as_text`: outside its
 GBK or GB 2312 repertoire, or not ASCII on a printer without a Chinese font, which is not
 put in Chinese mode) is drawn glyph by glyph, each with the first font that has it
-(`raster.py`, `fonts.py`), and sent as a `GS v 0` raster image, trimmed right of its ink,
-in its place among the text lines. Profile repertoire "none": every line is drawn (blank
-lines as a one-byte-wide empty image, so the paper advances exactly as in the preview).
+(`raster.py`, `fonts.py`). By `Profile.lacking`: "raster", the line is sent as a `GS v 0`
+raster image, trimmed right of its ink, in its place among the text lines; "user_chars"
+(printers without a Chinese font), each character it lacks becomes user-defined characters
+and the line goes as text (`user_chars.py`). Profile repertoire "none": every line is drawn
+(blank lines as a one-byte-wide empty image, so the paper advances exactly as in the preview).
 
 QR: the native `GS ( k` (model 2, error correction M, data as UTF-8) where the profile
-has it, centred with `ESC a 1`; module size chosen so that the largest version the
-printer could pick plus 4 modules of quiet zone fit the paper (`raster.native_module_size`,
-4 to 6 dots). Else an image from the `qrcode` library, quiet zone included, centred by
-its left margin, sent as `GS v 0`. A blank line before and after either.
+has it, module size chosen so that the largest version the printer could pick plus 4
+modules of quiet zone fit the paper (`raster.native_module_size`, 4 to 6 dots). Else an
+image of the symbol alone from the `qrcode` library (`raster.qr_symbol`, at the profile's
+`image_qr_module`), sent as `GS v 0`. Either centred with `ESC a 1` (which centres a
+raster image by its whole width, as it does text), a blank line before and after: the
+paper around is its quiet zone, and no byte is spent on white.
 
 Feed is `ESC d n`; Cut feeds `CUT_FEED_LINES` past the tear bar (`ESC d`, so a printer
 without a cutter can be torn off) and cuts partially (`GS V 1`).
@@ -45,6 +49,7 @@ without a cutter can be torn off) and cuts partially (`GS V 1`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,19 +105,36 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain 
             painter = raster.painter(font_chain(font))
         return _raster_line(painter, line, profile.dots)
 
+    user_chars = None
+    drawn_texts = [line.text for line in lines if isinstance(line, TextLine) and not profile.prints_as_text(line.text)]
+
+    def lacking(text: str) -> Callable[[str], bytes]:
+        """Define what `text` needs as user-defined characters; how to encode its pieces."""
+        nonlocal user_chars
+        if user_chars is None:
+            from .fonts import font_chain
+            from .user_chars import UserChars
+
+            user_chars = UserChars(raster.painter(font_chain(font)), drawn_texts)
+        raw(user_chars.define(text))
+        return user_chars.encode
+
     bold, size = False, 1
     for line in lines:
         if isinstance(line, TextLine):
+            encode = _gb18030
             if not profile.prints_as_text(line.text):
-                raw(drawn(line))
-                continue
+                if profile.lacking != "user_chars":
+                    raw(drawn(line))
+                    continue
+                encode = lacking(line.text)
             if line.bold != bold:
                 bold = line.bold
                 raw(_BOLD[bold])
             if line.size != size:
                 size = line.size
                 raw(_SIZE[size])
-            raw(text_bytes(line.text, line.size) + LF)
+            raw(text_bytes(line.text, line.size, encode) + LF)
             continue
         if bold:  # plain, normal size for what is not text: blank lines keep their height
             bold = False
@@ -129,7 +151,9 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain 
                 printer.qr(line.data, ec=QR_ECLEVEL_M, size=module, native=True)
                 raw(ALIGN_LEFT)
             else:
-                raw(raster.escpos_raster(raster.trim_right(raster.qr_image(line.data, profile.dots))))
+                raw(ALIGN_CENTER)
+                raw(raster.escpos_raster(raster.qr_symbol(line.data, profile.dots, profile.image_qr_module)))
+                raw(ALIGN_LEFT)
             raw(blank)
         elif isinstance(line, FeedLine):
             for chunk in range(0, line.lines, 255):
@@ -144,19 +168,25 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain 
     return printer.output
 
 
-def text_bytes(text: str, size: int = 1) -> bytes:
-    """One laid-out line as GB18030 without its trailing spaces, each run of
-    `MIN_SPACE_RUN`+ spaces replaced by `ESC $` to the column that follows it."""
+def text_bytes(text: str, size: int = 1, encode: Callable[[str], bytes] | None = None) -> bytes:
+    """One laid-out line without its trailing spaces, each run of `MIN_SPACE_RUN`+ spaces
+    replaced by `ESC $` to the column that follows it; the pieces between in GB18030, or
+    by `encode` (user-defined characters)."""
+    encode = encode or _gb18030
     text = text.rstrip(" ")
     unit = DOTS_PER_COLUMN * size
     out = []
     start = 0
     for run in _SPACE_RUN.finditer(text):
-        out.append(text[start : run.start()].encode("gb18030", errors="replace"))
+        out.append(encode(text[start : run.start()]))
         out.append(ESC_POSITION + (columns_of(text[: run.end()]) * unit).to_bytes(2, "little"))
         start = run.end()
-    out.append(text[start:].encode("gb18030", errors="replace"))
+    out.append(encode(text[start:]))
     return b"".join(out)
+
+
+def _gb18030(text: str) -> bytes:
+    return text.encode("gb18030", errors="replace")
 
 
 def _raster_line(painter, line: TextLine, dots: int) -> bytes:

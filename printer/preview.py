@@ -53,8 +53,13 @@ def render_image(lines: list[Line], profile: Profile, *, font: Path | FontChain 
         elif isinstance(line, QRLine):
             # The printer draws its native QR at the module size we asked for; an image QR
             # gets the size that fits its actual version. Either way, what prints.
-            module = raster.native_module_size(line.data, width) if profile.native_qr else None
-            code = raster.qr_image(line.data, width, module)
+            if profile.native_qr:
+                code = raster.qr_image(line.data, width, raster.native_module_size(line.data, width))
+            else:  # the symbol alone: the blank lines make its quiet zone, as on paper
+                symbol = raster.qr_symbol(line.data, width, profile.image_qr_module)
+                code = Image.new("1", (width, symbol.height), 0)
+                sent = -(-symbol.width // 8) * 8  # as the printer centres it: whole bytes
+                code.paste(symbol, ((width - sent) // 2, 0))
             parts += [blank, code, blank]
         elif isinstance(line, FeedLine):
             parts.append(blank * line.lines)

@@ -27,6 +27,13 @@ class Profile:
     # "tspl" / "zpl" (a label printer's own status query, printer/labels/status.py), or
     # "none" (it cannot answer: its jobs are unconfirmed).
     confirm: str = "dle_eot"
+    # How it prints the characters its font lacks: "raster" (their line drawn, a GS v 0 image)
+    # or "user_chars" (each drawn once as user-defined characters, ESC &, then sent as text
+    # among the resident ones: printer/user_chars.py; printers without a Chinese font).
+    lacking: str = "raster"
+    # Dots a module of a QR sent as an image: 4 scans well off thermal paper; 3 (0.375 mm, a
+    # 20 mm code) still does with any 2D scanner or phone, and halves the bytes on slow lines.
+    image_qr_module: int = 4
 
     @property
     def chinese_font(self) -> bool:
@@ -64,10 +71,15 @@ PROFILES: dict[str, Profile] = {
         Profile("58mm-imageqr", 384, 32, repertoire="gbk", native_qr=False),
         Profile("80mm-imageqr", 576, 48, repertoire="gbk", native_qr=False),
         Profile("58mm-gb2312", 384, 32, repertoire="gb2312", native_qr=False),
-        # The same papers on printers sold abroad (Epson TM-T20III): no Chinese font; ASCII
-        # lines as text, the others and the QR as images.
-        Profile("58mm-ascii", 384, 32, repertoire="ascii", native_qr=False),
-        Profile("80mm-ascii", 576, 48, repertoire="ascii", native_qr=False),
+        # The same papers on printers sold abroad (Epson TM-T20III, TM-m30): no Chinese font,
+        # native QR; ASCII in their font, every other character drawn as a user-defined one.
+        Profile("58mm-ascii", 384, 32, repertoire="ascii", native_qr=True, lacking="user_chars"),
+        Profile("80mm-ascii", 576, 48, repertoire="ascii", native_qr=True, lacking="user_chars"),
+        # Older ones without a QR command (TM-T88IV): the same, the QR as an image.
+        Profile("58mm-ascii-imageqr", 384, 32, repertoire="ascii", native_qr=False, lacking="user_chars",
+                image_qr_module=3),
+        Profile("80mm-ascii-imageqr", 576, 48, repertoire="ascii", native_qr=False, lacking="user_chars",
+                image_qr_module=3),
         # Every line an image: for a printer whose ASCII font cannot be trusted either.
         Profile("58mm-raster", 384, 32, repertoire="none", native_qr=False),
         Profile("80mm-raster", 576, 48, repertoire="none", native_qr=False),

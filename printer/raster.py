@@ -63,13 +63,14 @@ class Painter:
         for cluster in clusters(line.text):
             cols = columns_of(cluster)
             if cluster != " ":
-                glyph = self._glyph(cluster, cols, size, line.bold)
+                glyph = self.glyph(cluster, cols, size, line.bold)
                 if glyph is not None and x < width:
                     img.paste(255, (x, 0), glyph)
             x += cols * step
         return img
 
-    def _glyph(self, cluster: str, cols: int, size: int, bold: bool):
+    def glyph(self, cluster: str, cols: int, size: int = 1, bold: bool = False):
+        """The ink of `cluster` in its cell (`cols` columns, `line_dots(size)` high), None if blank."""
         key = (cluster, size, bold)
         if key not in self._glyphs:
             self._glyphs[key] = self._draw_glyph(cluster, cols, size, bold)
@@ -203,22 +204,36 @@ def qr_matrix(data: str) -> list[list[bool]]:
 
 def qr_image(data: str, width: int, module: int | None = None) -> PILImage.Image:
     """An ink image of the QR code with its quiet zone, as wide as `width` (centred);
-    `module` dots per module, by default `MIN_MODULE`: an image's bytes grow with the square
-    of its module (a 236-character ticket code: 7.5 KB at 4 dots, 16 KB at 6 on 58 mm paper),
-    and on a 9600 baud line every KB is a second. Raises ValueError when it does not fit."""
+    `module` dots per module, by default `MIN_MODULE`. Raises ValueError when it does not fit."""
+    from PIL import Image
+
+    symbol = qr_symbol(data, width, module)
+    margin = QUIET_ZONE * (module or MIN_MODULE)
+    img = Image.new("1", (width, symbol.height + 2 * margin), 0)
+    img.paste(symbol, ((width - symbol.width) // 2, margin))
+    return img
+
+
+def qr_symbol(data: str, width: int, module: int | None = None) -> PILImage.Image:
+    """The QR code alone, no quiet zone, `module` dots per module (by default `MIN_MODULE`):
+    what a printer gets as an image, centred on paper whose blank lines above and below
+    (30 dots, at least 4 modules) and sides make the quiet zone. Its bytes grow with the
+    square of the module (a 236-character ticket code: 3.2 KB at 3 dots, 5.6 KB at 4, 12.6 KB
+    at 6), and on a 9600 baud line every KB is a second. Raises ValueError when the code and
+    its quiet zone do not fit `width`."""
     from PIL import Image
 
     matrix = qr_matrix(data)
-    m = len(matrix)
-    if module is None:
-        module_size(m - 2 * QUIET_ZONE, width)  # raises when even MIN_MODULE does not fit
+    m = len(matrix) - 2 * QUIET_ZONE
     n = module or MIN_MODULE
+    if module is None:
+        module_size(m, width)  # raises when even MIN_MODULE does not fit
+    elif (m + 2 * QUIET_ZONE) * n > width:
+        raise ValueError(f"a QR code of {m} modules does not fit {width} dots at {n} dots per module")
     small = Image.new("1", (m, m), 0)
-    small.putdata([255 if dark else 0 for row in matrix for dark in row])
-    code = small.resize((m * n, m * n), Image.Resampling.NEAREST)
-    img = Image.new("1", (width, m * n), 0)
-    img.paste(code, ((width - m * n) // 2, 0))
-    return img
+    small.putdata([255 if dark else 0 for row in matrix[QUIET_ZONE:-QUIET_ZONE]
+                   for dark in row[QUIET_ZONE:-QUIET_ZONE]])
+    return small.resize((m * n, m * n), Image.Resampling.NEAREST)
 
 
 # --- Images to ESC/POS and to paper ----------------------------------------------------------

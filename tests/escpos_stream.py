@@ -53,6 +53,7 @@ _FIXED = {
     bytes((ESC, 0x64)): ("ESC d", 1),
     bytes((ESC, 0x4A)): ("ESC J", 1),
     bytes((ESC, 0x21)): ("ESC !", 1),
+    bytes((ESC, 0x25)): ("ESC %", 1),  # n: user-defined character set on (bit 0 set) / off
     bytes((ESC, 0x2D)): ("ESC -", 1),
     bytes((ESC, 0x32)): ("ESC 2", 0),
     bytes((ESC, 0x33)): ("ESC 3", 1),
@@ -131,6 +132,19 @@ def parse(data: bytes) -> Stream:
                     raise UnknownCommand(f"truncated GS v 0 raster at offset {start}")
                 items.append(Command("GS v 0", params, bits, offset=start))
                 i += 8 + width * height
+            elif prefix == bytes((ESC, 0x26)):  # ESC & y c1 c2 [x d1...d(y*x)] for each code c1..c2
+                head = data[i + 2 : i + 5]
+                if len(head) != 3 or not (32 <= head[1] <= head[2] <= 126) or head[0] == 0:
+                    raise UnknownCommand(f"bad ESC & at offset {start}")
+                j = i + 5
+                for _ in range(head[2] - head[1] + 1):
+                    if j >= n:
+                        raise UnknownCommand(f"truncated ESC & at offset {start}")
+                    j += 1 + head[0] * data[j]
+                if j > n:
+                    raise UnknownCommand(f"truncated ESC & at offset {start}")
+                items.append(Command("ESC &", head, data[i + 5 : j], offset=start))
+                i = j
             elif prefix == bytes((GS, 0x56)):  # GS V m [n]
                 m = data[i + 2 : i + 3]
                 if not m:
@@ -180,6 +194,31 @@ def raster_image(command: Command):
     height = command.params[3] + 256 * command.params[4]
     inverted = bytes(255 - b for b in command.data)  # ESC/POS: 1 = dot; Pillow "1": 1 = white
     return Image.frombytes("1", (width_bytes * 8, height), inverted)
+
+
+def user_characters(command: Command) -> dict[int, tuple[int, bytes]]:
+    """What an `ESC &` defines: code -> (width in dots, column-major bytes, y per column)."""
+    assert command.name == "ESC &"
+    y, first, last = command.params
+    out, j = {}, 0
+    for code in range(first, last + 1):
+        x = command.data[j]
+        out[code] = (x, command.data[j + 1 : j + 1 + y * x])
+        j += 1 + y * x
+    return out
+
+
+def user_character_image(x: int, bits: bytes, y: int = 3):
+    """A user-defined character as an ink image (mode "1", 1 = dot): x columns, 8y dots high,
+    each column y bytes from the top, the top dot the high bit."""
+    from PIL import Image
+
+    img = Image.new("1", (x, 8 * y), 0)
+    for col in range(x):
+        for row in range(8 * y):
+            if bits[col * y + row // 8] >> (7 - row % 8) & 1:
+                img.putpixel((col, row), 1)
+    return img
 
 
 def position(command: Command) -> int:

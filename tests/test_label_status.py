@@ -104,33 +104,94 @@ def test_without_status_a_label_printer_is_not_asked(desk, tmp_path):  # noqa: F
 # ---- the answers, bit by bit and field by field ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("byte", "kind"), [(0x01, "cover_open"), (0x02, "error"), (0x04, "paper_out"),
-                                            (0x08, "error"), (0x10, "offline"), (0x80, "error"),
-                                            (0x05, "cover_open"), (0x24, "paper_out")])
-def test_each_tspl_fault_is_its_printer_error(byte, kind):
+# <ESC>!? answers one raw byte, a bit a condition, as TSC's TSPL/TSPL2 Programming Manual (and
+# Gprinter's: https://manualshive.com/en/manual/gprinter/gp-2120t/2248971?page=34) lists them.
+@pytest.mark.parametrize(("byte", "kind", "said"), [
+    (0x01, "cover_open", "the print head is open"),  # bit 0 head opened
+    (0x02, "error", "the labels are jammed"),  # bit 1 paper jam
+    (0x04, "paper_out", "out of labels"),  # bit 2 out of paper
+    (0x08, "error", "out of ribbon"),  # bit 3 out of ribbon
+    (0x10, "offline", "is paused"),  # bit 4 pause
+    (0x40, "cover_open", "the cover is open"),  # bit 6 cover opened (option)
+    (0x80, "error", "reports an error"),  # bit 7 other error / temperature over range (option)
+])
+def test_each_tspl_fault_bit_is_its_printer_error(byte, kind, said):
     with pytest.raises(PrinterError) as raised:
         read_tspl(bytes([byte]), "tcp 127.0.0.1:9100")
-    assert raised.value.kind == kind
+    assert raised.value.kind == kind and said in str(raised.value)
 
 
-def test_tspl_ready_and_printing():
-    assert (read_tspl(b"\x00", "p"), read_tspl(b"\x20", "p"), read_tspl(b"\x40", "p")) == (READY, BUSY, None)
-
-
-@pytest.mark.parametrize(("answer", "kind"), [(zpl_host_status(paper_out=True), "paper_out"),
-                                              (zpl_host_status(head_up=True), "cover_open"),
-                                              (zpl_host_status(pause=True), "offline")])
-def test_each_zpl_fault_is_its_printer_error(answer, kind):
+# The manual's table of combined answers: the fault a person fixes first is the one said.
+@pytest.mark.parametrize(("byte", "kind"), [(0x03, "cover_open"), (0x05, "cover_open"), (0x09, "cover_open"),
+                                            (0x0A, "error"), (0x0B, "cover_open"), (0x0C, "paper_out"),
+                                            (0x0D, "cover_open"), (0x24, "paper_out"), (0x30, "offline")])
+def test_combined_tspl_faults_say_the_first_to_fix(byte, kind):
     with pytest.raises(PrinterError) as raised:
-        read_zpl(answer, "p")
+        read_tspl(bytes([byte]), "p")
     assert raised.value.kind == kind
 
 
-def test_zpl_ready_printing_and_not_an_answer():
-    assert read_zpl(zpl_host_status(), "p") == READY
-    assert read_zpl(zpl_host_status(formats=1), "p") == read_zpl(zpl_host_status(remaining=3), "p") == BUSY
-    assert read_zpl(zpl_host_status()[:-10], "p") is None  # the third string cut short
+def test_tspl_idle_is_ready_and_printing_is_asked_again():
+    assert (read_tspl(b"\x00", "p"), read_tspl(b"\x20", "p")) == (READY, BUSY)  # bit 5 printing
+    assert read_tspl(b"\x20\x00", "p") == READY  # the latest answer counts, should one have come late
+
+
+# ~HS answers three strings, <STX>fields<ETX><CR><LF>, as the ZPL II Programming Guide (45541L-004,
+# pp. 171-172; https://docs.zebra.com/us/en/printers/software/zpl-pg/zpl-commands/~hs4.html) names
+# their fields: here a 203 dpi printer at 9600 baud, direct thermal, tear-off, idle.
+HS_FIELDS = ({"aaa": "030", "b": "0", "c": "0", "dddd": "0240", "eee": "000", "f": "0", "g": "0", "h": "0",
+              "iii": "000", "j": "0", "k": "0", "l": "0"},
+             {"mmm": "001", "n": "0", "o": "0", "p": "0", "q": "0", "r": "2", "s": "6", "t": "0",
+              "uuuuuuuu": "00000000", "v": "1", "www": "000"},
+             {"xxxx": "1234", "y": "0"})
+
+
+def host_status(**changed: str) -> bytes:
+    strings = [{name: changed.pop(name, value) for name, value in fields.items()} for fields in HS_FIELDS]
+    assert not changed, f"no such ~HS field: {changed}"
+    return b"".join(b"\x02" + ",".join(fields.values()).encode() + b"\x03\r\n" for fields in strings)
+
+
+def test_the_peers_host_status_is_laid_out_as_the_manual_says():
+    assert zpl_host_status() == host_status()
+    assert zpl_host_status(paper_out=True, pause=True, head_up=True, formats=2, remaining=3) == host_status(
+        b="1", c="1", o="1", eee="002", uuuuuuuu="00000003")
+
+
+@pytest.mark.parametrize(("field", "kind", "said"), [
+    ({"b": "1"}, "paper_out", "out of labels"),  # string 1: paper out flag
+    ({"c": "1"}, "offline", "is paused"),  # string 1: pause flag
+    ({"g": "1"}, "error", "diagnostic mode"),  # string 1: communications diagnostic mode flag
+    ({"k": "1"}, "error", "too cold or too hot"),  # string 1: under temperature
+    ({"l": "1"}, "error", "too cold or too hot"),  # string 1: over temperature
+    ({"o": "1"}, "cover_open", "the print head is open"),  # string 2: head up flag
+    ({"p": "1", "q": "1"}, "error", "out of ribbon"),  # string 2: ribbon out, in thermal transfer mode
+    ({"o": "1", "b": "1"}, "cover_open", "the print head is open"),  # the one to fix first
+])
+def test_each_zpl_fault_field_is_its_printer_error(field, kind, said):
+    with pytest.raises(PrinterError) as raised:
+        read_zpl(host_status(**field), "p")
+    assert raised.value.kind == kind and said in str(raised.value)
+
+
+@pytest.mark.parametrize("field", [{"eee": "001"},  # string 1: formats in the receive buffer
+                                   {"h": "1"},  # string 1: a format partly received
+                                   {"uuuuuuuu": "00000003"}])  # string 2: labels remaining in the batch
+def test_zpl_with_labels_still_to_print_is_asked_again(field):
+    assert read_zpl(host_status(**field), "p") == BUSY
+
+
+@pytest.mark.parametrize("field", [{}, {"t": "1"},  # peel-off: the last label printed, waiting to be taken
+                                   {"j": "1"},  # configuration lost (corrupt RAM): labels still come out
+                                   {"q": "1", "r": "1", "dddd": "0480", "www": "002"}])
+def test_zpl_idle_with_nothing_left_is_ready(field):
+    assert read_zpl(host_status(**field), "p") == READY
+
+
+def test_zpl_not_an_answer():
+    assert read_zpl(host_status()[:-10], "p") is None  # the third string cut short
     assert read_zpl(b"\x02garbage\x03\r\n" * 3, "p") is None
+    assert read_zpl(host_status(eee="0x1"), "p") is None  # a count that is not one
 
 
 # ---- at the desk, through Pilot --------------------------------------------------------------------

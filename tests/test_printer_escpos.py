@@ -234,10 +234,18 @@ def test_raster_lines_are_the_preview_lines():
 
     profile = PROFILES["58mm-raster"]
     paper = []
+    centred = False
     for item in parse(render("58mm-raster")):
         name = getattr(item, "name", None)
-        if name == "GS v 0":
-            paper.append(raster_image(item))
+        if name == "ESC a":
+            centred = item.params == b"\x01"
+        elif name == "GS v 0":
+            image = raster_image(item)
+            if centred:  # as the printer does: the image's whole width in the middle
+                wide = Image.new("1", (profile.dots, image.height), 1)
+                wide.paste(image, ((profile.dots - image.width) // 2, 0))
+                image = wide
+            paper.append(image)
         elif name == "ESC d":
             paper.append(Image.new("1", (8, PITCH * item.params[0]), 1))
         elif name == "LF":

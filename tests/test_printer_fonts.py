@@ -206,7 +206,7 @@ def test_doctor_names_the_fonts_on_a_machine_whose_cjk_font_lacks_ascii(only_tha
     check = _fonts_line(printer_profile="58mm-raster", printer_uri="tcp://127.0.0.1:9100")
     assert check.level == "ok"
     assert check.data["profiles"] == ["58mm-imageqr", "80mm-imageqr", "58mm-gb2312", "58mm-ascii", "80mm-ascii",
-                                      "58mm-raster", "80mm-raster"]
+                                      "58mm-ascii-imageqr", "80mm-ascii-imageqr", "58mm-raster", "80mm-raster"]
     drawers = {Path(f["file"]).name: f["draws"] for f in check.data["fonts"]}
     assert "ascii" not in drawers[only_that_cjk_font.name] and "gb2312" in drawers[only_that_cjk_font.name]
     assert "ascii" in drawers[BUNDLED_FONT.name]

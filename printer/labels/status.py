@@ -18,30 +18,45 @@ if TYPE_CHECKING:
 
 READY, BUSY = "ready", "busy"
 
-# TSPL <ESC>!?: one status byte, 0x00 ready (TSC TSPL/TSPL2 programming manual).
+# TSPL <ESC>!?: one raw status byte, 0x00 "ready to print labels", one bit a condition (TSC
+# TSPL/TSPL2 Programming Manual, "<ESC>!?"; the same table in Gprinter's, a TSPL printer sold in
+# China: https://manualshive.com/en/manual/gprinter/gp-2120t/2248971?page=34): bit 0 head
+# opened, 1 paper jam, 2 out of paper, 3 out of ribbon, 4 pause, 5 printing, 6 cover opened
+# (option), 7 "other error" in the manual's hex table, "environment temperature over range
+# (option)" in its bit table. The byte is the printer's state when the question arrives, which is
+# at once (an immediate command), not after the commands before it: 0x00 is idle now.
 TSPL_QUERY = b"\x1b!?"
 TSPL_HEAD_OPEN, TSPL_PAPER_JAM, TSPL_PAPER_OUT, TSPL_RIBBON_OUT = 0x01, 0x02, 0x04, 0x08
-TSPL_PAUSE, TSPL_PRINTING, TSPL_OTHER_ERROR = 0x10, 0x20, 0x80
+TSPL_PAUSE, TSPL_PRINTING, TSPL_COVER_OPEN, TSPL_OTHER_ERROR = 0x10, 0x20, 0x40, 0x80
 
-# ZPL ~HS: three <STX>...<ETX><CR><LF> strings of comma-separated fields (ZPL II manual).
+# ZPL ~HS: three <STX>...<ETX><CR><LF> strings of comma-separated fields (Zebra ZPL II
+# Programming Guide 45541L-004, ~HS Host Status Return, pp. 171-172, and
+# https://docs.zebra.com/us/en/printers/software/zpl-pg/zpl-commands/~hs4.html). Current
+# firmware does not answer at all when out of media or ribbon, head open, rewinder full or head
+# over temperature (same page): such a job stays unconfirmed, without the reason.
 ZPL_QUERY = b"~HS"
 STX, ETX = b"\x02", b"\x03"
 # String 1: aaa comms, b paper out, c pause, dddd label length, eee formats in the receive
-# buffer, f buffer full, g diagnostic mode, h partial format, iii unused, j corrupt RAM,
-# k under temperature, l over temperature.
-Z1_PAPER_OUT, Z1_PAUSE, Z1_FORMATS, Z1_PARTIAL, Z1_UNDER_TEMP, Z1_OVER_TEMP = 1, 2, 4, 7, 10, 11
+# buffer, f buffer full, g communications diagnostic mode, h partial format, iii unused,
+# j corrupt RAM, k under temperature, l over temperature. A full buffer holds formats (eee),
+# and lost settings (j) do not stop labels coming out: neither is read.
+Z1_PAPER_OUT, Z1_PAUSE, Z1_FORMATS, Z1_DIAGNOSTIC, Z1_PARTIAL = 1, 2, 4, 6, 7
+Z1_UNDER_TEMP, Z1_OVER_TEMP = 10, 11
 # String 2: mmm function settings, n unused, o head up, p ribbon out, q thermal transfer,
-# r print mode, s width mode, t label waiting, uuuuuuuu labels remaining in the batch, ...
+# r print mode, s print width mode, t label waiting (peel-off: printed, not yet taken),
+# uuuuuuuu labels remaining in the batch, v format while printing (always 1), www graphics
+# stored. String 3: xxxx password, y static RAM installed; nothing there says what printed.
 Z2_HEAD_UP, Z2_RIBBON_OUT, Z2_REMAINING = 2, 3, 8
 
 
 # The faults a TSPL status byte reports, in the order they are said (the one a person fixes first).
 TSPL_FAULTS = ((TSPL_HEAD_OPEN, ": the print head is open", "cover_open"),
+               (TSPL_COVER_OPEN, ": the cover is open", "cover_open"),
                (TSPL_PAPER_OUT, ": out of labels", "paper_out"),
                (TSPL_PAPER_JAM, ": the labels are jammed", "error"),
                (TSPL_RIBBON_OUT, ": out of ribbon", "error"),
                (TSPL_PAUSE, " is paused", "offline"),
-               (TSPL_OTHER_ERROR, " reports an error", "error"))
+               (TSPL_OTHER_ERROR, " reports an error (or a temperature out of range)", "error"))
 
 
 def read_tspl(answer: bytes, where: str) -> str | None:
@@ -49,7 +64,7 @@ def read_tspl(answer: bytes, where: str) -> str | None:
     for bit, says, kind in TSPL_FAULTS:
         if byte & bit:
             raise PrinterError(f"{where}{says}", kind=kind)
-    return BUSY if byte & TSPL_PRINTING else READY if byte == 0 else None
+    return BUSY if byte & TSPL_PRINTING else READY  # every other bit is a fault
 
 
 def zpl_strings(answer: bytes) -> list[list[str]]:
@@ -83,6 +98,8 @@ def read_zpl(answer: bytes, where: str) -> str | None:
         raise PrinterError(f"{where}: out of ribbon", kind="error")
     if flag(first, Z1_UNDER_TEMP) or flag(first, Z1_OVER_TEMP):
         raise PrinterError(f"{where}: the print head is too cold or too hot", kind="error")
+    if flag(first, Z1_DIAGNOSTIC):  # ~JD: what arrives is printed as hex, not as labels
+        raise PrinterError(f"{where} is in communications diagnostic mode", kind="error")
     if flag(first, Z1_PAUSE):
         raise PrinterError(f"{where} is paused", kind="offline")
     formats, remaining = count(first, Z1_FORMATS), count(second, Z2_REMAINING)
