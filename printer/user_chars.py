@@ -8,7 +8,9 @@ hanzi: 48 KB, 50 s at 9600 baud. A hanzi as user-defined characters costs 74 B t
 time it is needed (two 12x24-dot cells, 37 B each) and 2 B every time after, and the ASCII
 around it stays in the printer's font: the same ticket is 11.5 KB, 12 s (bench/printing.py).
 
-Slots: the 95 codes 0x20-0x7E of font A (12x24 dots, `ESC & 3`). A character of two
+Slots: the 95 codes 0x20-0x7E of font A (12x24 dots, `ESC & 3`: y = 3 bytes a column,
+32 <= c1 <= c2 <= 126, x <= 12, as Epson's TM manuals and the clones' give it; definitions
+last until `ESC @`, `ESC ?` or power-off, the job's `ESC @` starts it clean). A character of two
 columns takes two cells, its left and right half. Before a line, every cell it needs that
 is not defined is defined, in a free slot or else the one whose cell is needed again
 latest, or never, by the lines still to print (the job is known whole: the fewest
