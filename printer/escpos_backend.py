@@ -1,6 +1,7 @@
 """Printers driven through python-escpos: usb://, serial:// and tcp:// (see printer.uri),
 or any python-escpos printer object handed to EscposBackend. A job goes out with the
-device's `_raw()` in 4 KB pieces, each within the timeout; with `status=1` the printer's
+device's `_raw()` in 4 KB pieces, each within the timeout, or on a serial port at the line's
+own pace, failing only when no byte moved for the timeout; with `status=1` the printer's
 real-time status (DLE EOT) is read before printing, and after the job, once the line has
 taken every byte, the printer is asked again (the profile's `confirm`): only its answer
 makes the job printed. Device exceptions become PrinterErrors of the right kind.
@@ -15,6 +16,7 @@ import errno
 import fcntl
 import logging
 import os
+import select
 import socket
 import struct
 import sys
@@ -46,7 +48,21 @@ S2_PAPER_END_STOP = 0x20  # bit 5 printing stopped by paper end
 S2_ERROR = 0x40  # bit 6 error (auto-cutter jam, head too hot, ...)
 S4_NEAR_END = 0x0C  # n=4 roll paper sensor: bits 2-3 near end
 S4_PAPER_END = 0x60  # bits 5-6 paper end
-LABEL_STATUS_PAUSE = 0.1  # seconds between a label printer's "still printing" and the next question
+LABEL_STATUS_PAUSE = 0.1  # seconds between a label printer's answer and the next question
+# A label printer's "idle" counts as printed only once it has said nothing else for this long.
+# TSPL answers <ESC>!? the moment it arrives, not after the commands before it: idle may be
+# before the printer has read PRINT, or between two labels while it reads the next one's
+# bitmaps. ZPL's ~HS counts the formats waiting and the labels left in the batch, but the manual
+# does not say it counts the format being laid out: a one-label job may read idle before it
+# starts. Every byte of the job has reached the printer before it is asked (_flush), and
+# reading a label's commands from its own buffer takes a printer well under this.
+LABEL_IDLE_SETTLE = 1.0
+# Each answer gives the printer another `timeout` (ten 30 mm labels at 2 ips take 6 s, longer
+# than the 5 s default), up to this: a ticket's most labels (100 lines) take about a minute,
+# and a printer still "printing" after five is stuck.
+LABEL_PRINTING_LIMIT = 300.0
+LINE_POLL = 0.05  # seconds at most between two looks at how much a serial port still holds
+LINE_BURST = 0.1  # seconds of line time handed to a serial port at once, at most
 
 
 def _escpos_device(spec: PrinterSpec):
@@ -63,12 +79,10 @@ def _escpos_device(spec: PrinterSpec):
         except ImportError:
             raise _config("serial:// printers need pyserial: pip install pyserial") from None
         serial_cls = _escpos_classes()["serial"]
-        # A piece of a job may take its time on the wire at a low baud rate (~10 bits a byte).
-        write_timeout = spec.timeout + CHUNK_SIZE * 10 / spec.baudrate
         return serial_cls(
             devfile=spec.target, baudrate=spec.baudrate, bytesize=spec.bytesize, parity=spec.parity,
             stopbits=spec.stopbits, xonxoff=spec.xonxoff, dsrdtr=spec.dsrdtr, rtscts=spec.rtscts,
-            timeout=spec.timeout, write_timeout=write_timeout,
+            timeout=spec.timeout,
         ), {}
     if spec.scheme == "usb":
         try:
@@ -96,14 +110,13 @@ def _escpos_classes() -> dict[str, type]:
 
     class KioskSerial(Serial):
         """Serial with a write timeout (python-escpos sets none: a printer holding the
-        flow-control line would block forever), RTS/CTS, a one-byte status read (its
-        read(16) always waits out the whole timeout) and a close that does not tcdrain
-        (which has no timeout) after a failed job."""
+        flow-control line would block forever), RTS/CTS, jobs sent at the line's pace
+        (`send_paced`), a one-byte status read (its read(16) always waits out the whole
+        timeout) and a close that does not tcdrain (which has no timeout) after a failed job."""
 
-        def __init__(self, *, rtscts: bool, write_timeout: float, **kwargs) -> None:
+        def __init__(self, *, rtscts: bool, **kwargs) -> None:
             super().__init__(**kwargs)
             self.rtscts = rtscts
-            self.write_timeout = write_timeout
             self.failed = False
 
         def open(self, raise_not_found: bool = True) -> None:
@@ -114,7 +127,7 @@ def _escpos_classes() -> dict[str, type]:
             try:
                 self.device = serial.Serial(
                     port=self.devfile, baudrate=self.baudrate, bytesize=self.bytesize, parity=self.parity,
-                    stopbits=self.stopbits, timeout=self.timeout, write_timeout=self.write_timeout,
+                    stopbits=self.stopbits, timeout=self.timeout, write_timeout=self.timeout,
                     xonxoff=self.xonxoff, rtscts=self.rtscts, dsrdtr=self.dsrdtr, exclusive=True,
                 )
             except (ValueError, serial.SerialException) as e:
@@ -125,13 +138,56 @@ def _escpos_classes() -> dict[str, type]:
             assert self.device
             return self.device.read(1)
 
-        def wait_sent(self) -> None:
-            """Wait until the UART has sent everything (out_waiting is always 0 on a pty)."""
-            deadline = time.monotonic() + self.write_timeout
-            while self._device and self._device.out_waiting:
-                if time.monotonic() > deadline:
-                    raise serial_module().SerialTimeoutException("output not sent")
-                time.sleep(0.01)
+        def send_paced(self, data: bytes) -> None:
+            """Send a job at the line's pace and return once the port has sent all of it.
+            Bytes are handed over no faster than the line carries them at its baud rate, and
+            the port never holds more than ~1 s of line time (out_waiting): a slow line, or a
+            printer holding RTS/CTS or XON/XOFF while it prints an image, is waited for as
+            long as bytes keep moving. SerialTimeoutException only once no byte has moved for
+            `timeout` seconds; the port then holds at most ~1 s of the job, which close()
+            drops, and the job is sent again whole. A pty has no line speed, always reports
+            0 in out_waiting and takes ~14-20 KB at once: there a byte "moved" when the pty
+            took it, and the baud rate alone keeps the job from running ahead."""
+            port = self._device
+            rate = self.baudrate / (1 + self.bytesize + (self.parity != "N") + self.stopbits)  # bytes/s
+            most = max(1, int(rate))  # ~1 s of line time
+            burst = max(1, int(rate * LINE_BURST))
+            view = memoryview(data)
+            sent = held = 0
+            moved = then = time.monotonic()
+            allowance = float(burst)
+            while True:
+                now = time.monotonic()
+                allowance = min(burst, allowance + (now - then) * rate)
+                then = now
+                queued = port.out_waiting
+                if queued < held:
+                    moved = now
+                full = False
+                size = min(int(allowance), most - queued, len(view) - sent)
+                if size > 0:
+                    try:
+                        taken = os.write(port.fd, view[sent:sent + size])
+                    except BlockingIOError:
+                        taken = 0
+                    full = taken < size
+                    if taken:
+                        sent += taken
+                        queued += taken
+                        allowance -= taken
+                        moved = time.monotonic()
+                held = queued
+                if sent == len(view) and not queued:
+                    return
+                idle = time.monotonic() - moved
+                if idle >= self.timeout:
+                    raise serial_module().SerialTimeoutException(f"no byte moved for {idle:.1f} s")
+                wait = min(LINE_POLL, self.timeout - idle)
+                if full:
+                    select.select([], [port.fd], [], wait)  # until the port takes more
+                    allowance, then = 0.0, time.monotonic()  # a held line carried nothing meanwhile
+                else:
+                    time.sleep(wait)
 
         def drain_input(self) -> None:
             if self._device:
@@ -271,8 +327,8 @@ class _Stalled(TimeoutError):
 
 class EscposBackend(Backend):
     """Any python-escpos printer object (Usb, Serial, Network, File, Dummy, ...): sends
-    the job with the device's `_raw()` in pieces, and reads real-time status with its
-    `_raw()` / `_read()` where the device has a `_read()`.
+    the job with the device's `_raw()` in pieces (or its own `send_paced()`), and reads
+    real-time status with its `_raw()` / `_read()` where the device has a `_read()`.
 
     `guard=True` runs every device call on a helper thread and gives up after `timeout`
     (kind "timeout"; the device is then not used again): for devices whose own calls have
@@ -418,18 +474,34 @@ class EscposBackend(Backend):
         return True
 
     def _label_status(self, status: LabelStatus) -> bool:
-        """A label printer's status (TSPL <ESC>!?, ZPL ~HS), asked again while it is still
-        printing: True once it is idle with no fault; raises the fault it reports; False if it
-        did not answer, or was still printing, within the timeout."""
-        deadline = time.monotonic() + self.timeout
+        """A label printer's status (TSPL <ESC>!?, ZPL ~HS), asked again and again: True once
+        it has answered idle, with no fault and no "printing" between, for LABEL_IDLE_SETTLE;
+        raises the fault it reports; False if an answer did not come within the timeout, was
+        not one, or it was still printing after LABEL_PRINTING_LIMIT."""
+        started = time.monotonic()
+        idle_since = None
         while True:
-            answer = self._answer(status.query, status.complete, deadline)
-            reading = status.read(answer, self.description) if answer is not None else None
-            if reading == READY:
+            reading = self.label_reading(status)
+            now = time.monotonic()
+            if reading is None:
+                return False
+            if reading != READY:
+                idle_since = None  # printing again: what was idle was a pause between labels
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since >= LABEL_IDLE_SETTLE:
                 return True
-            if reading is None or time.monotonic() >= deadline:
+            if now - started >= LABEL_PRINTING_LIMIT:
+                log.warning("%s still printing after %g s", self.description, LABEL_PRINTING_LIMIT)
                 return False
             time.sleep(LABEL_STATUS_PAUSE)
+
+    def label_reading(self, status: LabelStatus) -> str | None:
+        """A label printer's state now, asked once in its language: READY or BUSY, None if it
+        did not answer within the timeout; raises the fault it reports (`kiosk doctor`)."""
+        self._open()
+        answer = self._answer(status.query, status.complete, time.monotonic() + self.timeout)
+        return status.read(answer, self.description) if answer is not None else None
 
     def _answer(self, command: bytes, complete, deadline: float) -> bytes | None:
         """The whole answer to a status command of several bytes; None if it did not all come
@@ -504,24 +576,24 @@ class EscposBackend(Backend):
         went out but the printer did not confirm (printer.uri.PrinterError)."""
         self._open()
         data = memoryview(job.data)
+        paced = getattr(self.device, "send_paced", None)
         try:
-            for start in range(0, len(data), self.chunk_size):
-                self._call(self.device._raw, bytes(data[start:start + self.chunk_size]))
-            self._call(self._flush)
+            if callable(paced):
+                paced(bytes(data))  # not under the guard: its deadline runs from the last byte that moved
+            else:
+                for start in range(0, len(data), self.chunk_size):
+                    self._call(self.device._raw, bytes(data[start:start + self.chunk_size]))
+                self._call(self._flush)
         except Exception as e:
             raise self._fail(e, "send") from e
         log.info("%s: sent %s (%d bytes)", self.description, job.name, len(data))
         self._confirm(job)
 
     def _flush(self) -> None:
-        """Wait until the line has taken every byte: a serial port's UART sent them, a
-        network printer acknowledged them (the socket's send queue is empty). A printer
-        that stops taking data times out here, instead of the bytes counting as sent
-        because the local buffer took them."""
-        wait_sent = getattr(self.device, "wait_sent", None)
-        if callable(wait_sent):
-            wait_sent()
-            return
+        """Wait until the line has taken every byte: a network printer acknowledged them
+        (the socket's send queue is empty). A printer that stops taking data times out
+        here, instead of the bytes counting as sent because the local buffer took them.
+        (A serial port's `send_paced` waits for its UART itself.)"""
         sock = getattr(self.device, "_device", None)
         if isinstance(sock, socket.socket):
             _wait_acknowledged(sock, self.timeout)
@@ -542,11 +614,13 @@ class EscposBackend(Backend):
         except _CannotTell:
             answered = False
         except PrinterError as e:
-            if e.kind in ("disconnected", "timeout", "config"):
-                raise  # the line failed: what the printer had is lost with it
-            e.delivered = True
+            # Every byte of the job went out (and a network printer acknowledged them) before
+            # this question: whatever fails now, out of paper or the line dropped, the job may
+            # have printed. Unconfirmed, then: offered to a person, never sent again by itself.
             log.warning("%s: %s after %s", self.description, e.kind, job.name)
-            raise
+            raise PrinterError(f"{self.description} did not say whether it printed {job.name}: {e}",
+                               kind="unconfirmed" if e.kind in ("disconnected", "timeout") else e.kind,
+                               delivered=True) from e
         if not answered:
             raise PrinterError(f"{self.description} did not say within {self.timeout:g} s that it "
                                f"printed {job.name}", kind="unconfirmed", delivered=True)
@@ -567,10 +641,13 @@ def _wait_acknowledged(sock: socket.socket, timeout: float) -> None:
     not yet acknowledged); TimeoutError if the count stays put for `timeout` seconds. A
     printer still taking data slowly is not cut off. Elsewhere it returns at once."""
     def unacknowledged() -> int:
-        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)  # a reset leaves the queue as it was
+        left = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+        # A reset leaves the queue as it was: bytes still in it are lost. None left: every
+        # byte was acknowledged before it, and the job is the printer's (asked about next).
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) if left else 0
         if error:
             raise OSError(error, os.strerror(error))
-        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+        return left
 
     try:
         left = unacknowledged()

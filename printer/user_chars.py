@@ -15,8 +15,9 @@ columns takes two cells, its left and right half. Before a line, every cell it n
 is not defined is defined, in a free slot or else the one whose cell is needed again
 latest, or never, by the lines still to print (the job is known whole: the fewest
 definitions: the bench's 3-line ticket defines each of its 260 cells once, where the
-slot used longest ago would define 283); definitions go out only between lines (after the LF that printed the previous one, so the
-print buffer is empty): a redefinition never changes a character still waiting to print.
+slot used longest ago would define 283). Definitions go out only between lines (after the
+LF that printed the previous one, so the print buffer is empty): a redefinition never
+changes a character still waiting to print.
 In the line, each run of such cells is sent between `ESC % 1` and `ESC % 0` (user-defined
 set on, off), so every other character is the resident font's.
 

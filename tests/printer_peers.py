@@ -13,6 +13,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from typing import Self
 
 DLE_EOT = b"\x10\x04"
@@ -22,6 +23,7 @@ ALL_OK = {1: OK, 2: OK, 4: OK}
 PAPER_OUT = {1: 0x1A, 2: 0x32, 4: 0x7E}  # offline; stopped by paper end; roll near end and end
 TSPL_STATUS = b"\x1b!?"
 ZPL_STATUS = b"~HS"
+XOFF, XON = b"\x13", b"\x11"  # DC3, DC1: a printer on XON/XOFF flow control says "stop", "go on"
 
 
 def zpl_host_status(*, paper_out: bool = False, pause: bool = False, head_up: bool = False, formats: int = 0,
@@ -38,7 +40,8 @@ class StatusAnswerer:
     the answer to each, like a printer does. `answers` (DLE EOT n -> byte; None: never
     answers) become `then` once more than `after` bytes have arrived: a printer that runs out
     of paper during a job. `transmit`: GS r n -> byte. `labels`: a label printer's answers to
-    <ESC>!? and ~HS (command -> answers, one per question, the last one again and again)."""
+    <ESC>!? and ~HS (command -> answers, one per question, the last one again and again; an
+    empty answer is none: a printer that has gone silent)."""
 
     def __init__(self, answers: dict[int, int] | None, *, then: dict[int, int] | None = None, after: int = 0,
                  transmit: dict[int, int] | None = None, labels: dict[bytes, list[bytes]] | None = None) -> None:
@@ -163,16 +166,27 @@ class TcpPrinter:
 class PtyPrinter:
     """A serial printer behind a pseudo terminal: pyserial opens `path` (the slave side),
     this reads the master side. `mode` "print" reads everything and answers status queries;
-    "stall" never reads; "unplug" closes the master after `unplug_after` bytes. With `baud`
+    "stall" never reads; "unplug" closes the master after `unplug_after` bytes; "stop" reads
+    `stop_after` bytes, then never again (the pty fills: ~14-20 KB on Linux); "xoff" sends
+    XOFF after `stop_after` bytes and never XON (the port must have xonxoff=1). With `baud`
     it takes bytes no faster than a line at that speed carries them (10 bits a byte), as a
-    pty does not. `status` (keywords of StatusAnswerer) overrides `answers`."""
+    pty does not. When it has received each count in `pause_at` it holds the line for `pause`
+    seconds (XOFF, takes nothing, XON), as it prints a band of an image (xonxoff=1 too).
+    `last_read`: when it last took bytes (time.monotonic()). `status` (keywords of
+    StatusAnswerer) overrides `answers`."""
 
     def __init__(self, mode: str = "print", *, answers: dict[int, int] | None = None,
-                 unplug_after: int = 0, baud: int | None = None, status: dict | None = None) -> None:
+                 unplug_after: int = 0, baud: int | None = None, status: dict | None = None,
+                 stop_after: int = 0, pause_at: tuple[int, ...] = (), pause: float = 0) -> None:
         self.mode = mode
         self.answerer = StatusAnswerer(**(status or {"answers": answers}))
         self.unplug_after = unplug_after
         self.baud = baud
+        self.stop_after = stop_after
+        self.pauses = sorted(pause_at)
+        self.pause = pause
+        self.last_read: float | None = None
+        self._xoff_sent = False
         self.received = bytearray()
         self.unplugged = threading.Event()
         self._stop = threading.Event()
@@ -210,17 +224,32 @@ class PtyPrinter:
         poller = select.poll()
         poller.register(self.master, select.POLLIN)
         while not self._stop.is_set():
+            if self.mode == "stop" and len(self.received) >= self.stop_after:
+                self._stop.wait()
+                return
             if not poller.poll(50):
                 continue
+            size = self.baud // 100 if self.baud else 65536
+            for limit in ([self.stop_after] if self.mode == "stop" else []) + self.pauses[:1]:
+                size = min(size, limit - len(self.received))  # stop or pause exactly there
             try:
-                data = os.read(self.master, self.baud // 100 if self.baud else 65536)
+                data = os.read(self.master, size)
             except OSError:
                 break
             if self.baud:
                 self._stop.wait(len(data) * 10 / self.baud)  # the line's pace, not a synchronisation
             with self._changed:
                 self.received += data
+                self.last_read = time.monotonic()
                 self._changed.notify_all()
+            if self.mode == "xoff" and len(self.received) >= self.stop_after and not self._xoff_sent:
+                os.write(self.master, XOFF)
+                self._xoff_sent = True
+            if self.pauses and len(self.received) >= self.pauses[0]:
+                self.pauses.pop(0)
+                os.write(self.master, XOFF)
+                self._stop.wait(self.pause)  # the printer's pace, not a synchronisation
+                os.write(self.master, XON)
             if self.mode == "unplug" and len(self.received) >= self.unplug_after:
                 os.close(self.master)
                 self._master_closed = True

@@ -1,11 +1,14 @@
 """Printed means the label printer has them: after a labels job the printer is asked in its own
-language (TSPL <ESC>!?, ZPL ~HS), and the job counts as printed only on a fault-free, idle
-answer. Real labels go through the spool to printers at the other end of a loopback socket that
-answer ready, still printing, out of paper, or nothing; the desk says what a clerk must know.
+language (TSPL <ESC>!?, ZPL ~HS), again and again, and the job counts as printed only once it
+has answered idle, with no fault and no "printing" between, for LABEL_IDLE_SETTLE (an idle
+answer alone may come before it started, or between two labels). Real labels go through the
+spool to printers at the other end of a loopback socket that answer ready, still printing, out
+of paper, or nothing; the desk says what a clerk must know.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -14,6 +17,8 @@ from db.models import PrintJob
 from kiosk.printing.labels import LabelPrinter, ticket_labels
 from kiosk.printing.spool import PrinterSettings, print_job
 from kiosk.settings.institute import load_institute
+from printer import escpos_backend
+from printer.escpos_backend import LABEL_IDLE_SETTLE, LABEL_STATUS_PAUSE
 from printer.labels.status import BUSY, READY, read_tspl, read_zpl
 from printer.uri import PrinterError
 
@@ -28,6 +33,13 @@ PAPER_OUT = {"tspl": b"\x04", "zpl": zpl_host_status(paper_out=True)}
 
 def _label_printer(language: str, answers: list[bytes] | None) -> TcpPrinter:
     return TcpPrinter(status={"answers": None, "labels": {QUERY[language]: answers} if answers else None})
+
+
+def _asked_after_the_job(printer: TcpPrinter, data: bytes, language: str) -> int:
+    """How many times the printer was asked, once every byte of the labels had gone out."""
+    asked = len(printer.answerer.label_queries)
+    assert bytes(printer.received) == data + QUERY[language] * asked
+    return asked
 
 
 def _print_labels(desk, printer: TcpPrinter, language: str, tmp_path, timeout: float = 2):  # noqa: F811
@@ -47,9 +59,13 @@ def _print_labels(desk, printer: TcpPrinter, language: str, tmp_path, timeout: f
 @pytest.mark.parametrize("language", ["tspl", "zpl"])
 def test_a_label_printer_that_answers_ready_printed_them(desk, tmp_path, language):  # noqa: F811
     with _label_printer(language, [READY_ANSWER[language]]) as printer:
+        started = time.monotonic()
         outcome, job, data = _print_labels(desk, printer, language, tmp_path)
+        took = time.monotonic() - started
     assert (outcome.state, job.state) == ("printed", "printed") and job.printed_at
-    assert bytes(printer.received) == data + QUERY[language]  # asked once, after the last byte
+    # Asked after the last byte until idle had held: one idle answer is not yet printed.
+    assert _asked_after_the_job(printer, data, language) > LABEL_IDLE_SETTLE / LABEL_STATUS_PAUSE / 2
+    assert LABEL_IDLE_SETTLE <= took < LABEL_IDLE_SETTLE + 2
     assert printer.answerer.queries == []  # never DLE EOT, which it does not speak
 
 
@@ -59,15 +75,59 @@ def test_still_printing_is_asked_again_until_it_is_done(desk, tmp_path, language
     with _label_printer(language, answers) as printer:
         outcome, job, data = _print_labels(desk, printer, language, tmp_path)
     assert (outcome.state, job.state) == ("printed", "printed")
-    assert bytes(printer.received) == data + QUERY[language] * 3
+    assert _asked_after_the_job(printer, data, language) > 3
+
+
+# A TSPL printer answers <ESC>!? the moment it arrives: idle before it has read PRINT, printing,
+# idle between two labels while it reads the next one's bitmaps, printing, then idle for good.
+IDLE_THEN_PRINTING = [b"\x00"] * 3 + [b"\x20"] * 4 + [b"\x00"] * 2 + [b"\x20"] * 4 + [b"\x00"]
+
+
+def test_a_tspl_printer_idle_before_it_starts_and_between_labels_is_printed_when_it_is_done(
+        desk, tmp_path):  # noqa: F811
+    with _label_printer("tspl", IDLE_THEN_PRINTING) as printer:
+        outcome, job, data = _print_labels(desk, printer, "tspl", tmp_path)
+    assert (outcome.state, job.state) == ("printed", "printed")
+    # Printed only after the last "printing" answer, and idle held since.
+    assert _asked_after_the_job(printer, data, "tspl") > len(IDLE_THEN_PRINTING)
 
 
 @pytest.mark.parametrize("language", ["tspl", "zpl"])
-def test_still_printing_when_the_time_runs_out_is_unconfirmed(desk, tmp_path, language):  # noqa: F811
-    with _label_printer(language, [PRINTING[language]]) as printer:
+def test_a_printer_still_printing_after_the_timeout_is_printed_when_it_is_done(desk, tmp_path, language):  # noqa: F811
+    # Ten 30 mm labels at 2 ips take 6 s, more than the 5 s timeout: here 15 answers "printing"
+    # take at least 1.5 s with a timeout of 0.4 s.
+    busy = [PRINTING[language]] * 15
+    with _label_printer(language, [*busy, READY_ANSWER[language]]) as printer:
+        started = time.monotonic()
+        outcome, job, data = _print_labels(desk, printer, language, tmp_path, timeout=0.4)
+        took = time.monotonic() - started
+    assert (outcome.state, job.state) == ("printed", "printed")
+    assert _asked_after_the_job(printer, data, language) > len(busy)
+    assert len(busy) * LABEL_STATUS_PAUSE + LABEL_IDLE_SETTLE <= took < len(busy) * LABEL_STATUS_PAUSE + 4
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+@pytest.mark.parametrize("before", ["printing", "idle"])
+def test_a_printer_that_goes_silent_is_unconfirmed_within_the_timeout(desk, tmp_path, language, before):  # noqa: F811
+    said = {"printing": PRINTING, "idle": READY_ANSWER}[before][language]
+    with _label_printer(language, [said, said, b""]) as printer:
+        started = time.monotonic()
         outcome, job, _ = _print_labels(desk, printer, language, tmp_path, timeout=0.5)
+        took = time.monotonic() - started
     assert (outcome.state, outcome.error_kind, job.state) == ("unconfirmed", "unconfirmed", "unconfirmed")
-    assert len(printer.answerer.label_queries) > 2
+    assert len(printer.answerer.label_queries) == 3
+    assert took < 2 * LABEL_STATUS_PAUSE + 0.5 + 1.5
+
+
+@pytest.mark.parametrize("language", ["tspl", "zpl"])
+def test_a_printer_printing_for_ever_is_unconfirmed_at_the_limit(desk, tmp_path, language, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(escpos_backend, "LABEL_PRINTING_LIMIT", 1.0)
+    with _label_printer(language, [PRINTING[language]]) as printer:
+        started = time.monotonic()
+        outcome, job, _ = _print_labels(desk, printer, language, tmp_path, timeout=0.3)
+        took = time.monotonic() - started
+    assert (outcome.state, outcome.error_kind, job.state) == ("unconfirmed", "unconfirmed", "unconfirmed")
+    assert 1.0 <= took < 1.0 + 2  # asked on past the timeout, and not for ever
 
 
 @pytest.mark.parametrize("language", ["tspl", "zpl"])

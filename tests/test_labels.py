@@ -4,7 +4,7 @@ preview and from the bitmaps sent; F5 at the desk queues one label per instrumen
 a label's scan opens its ticket at its line.
 
 No TSPL parser is on PyPI: TSPL is checked by `parse_tspl` below (TSC's TSPL/TSPL2 manual: SIZE,
-GAP, REFERENCE, CLS, BITMAP, QRCODE, PRINT; nothing else is accepted). ZPL's graphic fields are
+GAP, REFERENCE, CLS, BITMAP, BAR, QRCODE, PRINT; nothing else is accepted). ZPL's graphic fields are
 decoded by zebrafy (PyPI), the rest by `parse_zpl` below (Zebra's ZPL II manual)."""
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from .test_printer_escpos import decode_qr
 
 ZH = Label("K1A-261124-0007",
            ("第2/3项 第1/2台", "数字多用表（四位半）带温度测量", "编号 SN-2024-00017", "收件 2026-11-24"),
-           "K1A 261124 0007 2 1")
+           "K1A 261124 0007 2 1", ("待检", "在检", "已检"), ticked=0)
 EN = Label("K1A-261124-0007", ("Line 2/3 item 2/2", "Digital multimeter, 4 1/2 digits", "S/N SN-2024-00017",
-                               "In 2026-11-24"), "K1A 261124 0007 2 2")
+                               "In 2026-11-24"), "K1A 261124 0007 2 2", ("Wait", "Test", "Done"), ticked=0)
 SHEET = LabelSheet((ZH, EN), name="labels-K1A-261124-0007")
 SIZES = sorted(MEDIA)
 
@@ -51,14 +51,16 @@ _TSPL = {
     "REFERENCE": re.compile(rf"REFERENCE {_NUM},{_NUM}"),
     "CLS": re.compile("CLS"),
     "QRCODE": re.compile(rf'QRCODE {_NUM},{_NUM},([LMQH]),([1-9]|10),([AM]),(0|90|180|270),"([^"]*)"'),
+    "BAR": re.compile(rf"BAR {_NUM},{_NUM},{_NUM},{_NUM}"),
     "PRINT": re.compile(rf"PRINT {_NUM}(?:,{_NUM})?"),
 }
 _BITMAP = re.compile(rb"BITMAP (\d+),(\d+),(\d+),(\d+),([0-2]),")
 
 
 def parse_tspl(data: bytes) -> list[dict]:
-    """Each printed label: its page as ink (BITMAPs placed, 0 bits black) and its QRCODE commands.
-    Raises AssertionError on anything the manual does not allow here."""
+    """Each printed label: its page as ink (BITMAPs placed, 0 bits black, overwriting what is under
+    them as mode 0 does; BARs filled) and its QRCODE commands. Raises AssertionError on anything the
+    manual does not allow here."""
     labels, size, page, codes, pos = [], None, None, [], 0
     while pos < len(data):
         if data.startswith(b"BITMAP ", pos):
@@ -73,7 +75,7 @@ def parse_tspl(data: bytes) -> list[dict]:
             assert data[start + len(raw):start + len(raw) + 2] == b"\r\n", "BITMAP data then CRLF"
             assert x + wbytes * 8 <= size[0] and y + height <= size[1], "a bitmap off the label"
             ink = Image.frombytes("1", (wbytes * 8, height), bytes(255 - b for b in raw))  # TSPL: 0 prints
-            page.paste(255, (x, y), ink)
+            page.paste(ink, (x, y))
             pos = start + len(raw) + 2
             continue
         end = data.index(b"\r\n", pos)
@@ -89,6 +91,11 @@ def parse_tspl(data: bytes) -> list[dict]:
         elif name == "CLS":
             assert size is not None, "CLS before SIZE"
             page, codes = Image.new("1", size, 0), []
+        elif name == "BAR":
+            x, y, width, height = map(int, m.groups())
+            assert page is not None and width > 0 and height > 0
+            assert x + width <= size[0] and y + height <= size[1], "a bar off the label"
+            page.paste(1, (x, y, x + width, y + height))
         elif name == "QRCODE":
             assert page is not None
             codes.append({"x": int(m[1]), "y": int(m[2]), "ecc": m[3], "cell": int(m[4]), "data": m[7]})
@@ -132,11 +139,12 @@ _ZPL = {
     "LH": re.compile(r"0,0"), "FO": re.compile(r"(\d+),(\d+)"), "FS": re.compile(""), "PQ": re.compile("1"),
     "GFA": re.compile(r",(\d+),(\d+),(\d+),([0-9A-F]+)"), "BQN": re.compile(r",2,(\d+)"),
     "FD": re.compile(r"([HQML])A,([0-9A-Z ]+)"),
+    "GB": re.compile(r"(\d+),(\d+),(\d+)"),
 }
 
 
 def parse_zpl(data: bytes) -> list[dict]:
-    """Each format ^XA..^XZ: its width, length, graphic fields' origins and QR codes."""
+    """Each format ^XA..^XZ: its width, length, graphic fields' origins, graphic boxes and QR codes."""
     text = data.decode("ascii")
     assert "~" not in text
     labels, fmt, origin = [], None, None
@@ -147,7 +155,7 @@ def parse_zpl(data: bytes) -> list[dict]:
         assert m, f"malformed: ^{token[:40]}"
         if name == "XA":
             assert fmt is None
-            fmt = {"fields": [], "qr": []}
+            fmt = {"fields": [], "boxes": [], "qr": []}
         elif name == "XZ":
             labels.append(fmt)
             fmt = None
@@ -159,6 +167,10 @@ def parse_zpl(data: bytes) -> list[dict]:
             total, total2, row = int(m[1]), int(m[2]), int(m[3])
             assert total == total2 == len(m[4]) // 2 and total % row == 0
             fmt["fields"].append(origin)
+        elif name == "GB":
+            width, height, thickness = int(m[1]), int(m[2]), int(m[3])
+            assert origin is not None and 1 <= thickness <= min(width, height)
+            fmt["boxes"].append((*origin, width, height, thickness))
         elif name == "BQN":
             fmt["qr"].append({"at": origin, "module": int(m[1])})
         elif name == "FD":
@@ -170,7 +182,8 @@ def parse_zpl(data: bytes) -> list[dict]:
 
 
 def zpl_pages(data: bytes, media) -> list[Image.Image]:
-    """The graphic fields decoded by zebrafy, placed at their origins: each label as paper."""
+    """The graphic fields decoded by zebrafy, placed at their origins, and the graphic boxes drawn as
+    the manual says (w by h from the origin, a border t thick inside it): each label as paper."""
     from zebrafy import ZebrafyZPL
 
     pages = []
@@ -182,6 +195,11 @@ def zpl_pages(data: bytes, media) -> list[Image.Image]:
             assert x + image.width <= media.width and y + image.height <= media.height
             ink = Image.eval(image.convert("L"), lambda v: 255 - v).convert("1")
             page.paste(0, (x, y), ink)
+        for x, y, width, height, t in fmt["boxes"]:
+            assert x + width <= media.width and y + height <= media.height
+            page.paste(0, (x, y, x + width, y + height))
+            if 2 * t < min(width, height):  # an outline: the inside stays paper
+                page.paste(1, (x + t, y + t, x + width - t, y + height - t))
         pages.append(page)
     return pages
 
@@ -225,6 +243,75 @@ def test_the_png_preview_shows_each_label_at_its_size_and_its_qr_decodes(size):
     assert ink[0] >= 12 and ink[1] >= 12 and ink[2] <= media.width - 12 and ink[3] <= media.height - 12
 
 
+@pytest.mark.parametrize(("size", "rows"), [("40x30", 7), ("50x30", 6)])
+@pytest.mark.parametrize("label", [ZH, EN], ids=["zh", "en"])
+def test_the_boxes_to_tick_fit_beside_everything_else_and_nothing_overlaps(size, rows, label):
+    """A long name and a serial number: every line still on the label (title, line, name on two
+    rows, serial, received), the three boxes beside them, and no two pieces sharing a dot: not
+    their whole bitmaps (TSPL's BITMAP overwrites what is under it), not the QR code with its
+    quiet zone, none in the margins."""
+    from printer.labels.draw import BOX, MARGIN, QR_GAP
+
+    media = MEDIA[size]
+    placed = layout_label(label, media, BUNDLED_ONLY)
+    assert sum(t.x == MARGIN for t in placed.texts) == rows
+    captions = [t for t in placed.texts if t.x != MARGIN]
+    boxes = boxes_of(placed.bars)
+    assert len(captions) == 3 and [(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes] == [(BOX, BOX)] * 3
+    pieces = [(t.x, t.y, t.x + t.image.width, t.y + t.image.height) for t in placed.texts]
+    pieces += [(b.x, b.y, b.x + b.width, b.y + b.height) for b in placed.bars]
+    for x0, y0, x1, y1 in pieces:
+        assert MARGIN <= x0 < x1 <= media.width - MARGIN and MARGIN <= y0 < y1 <= media.height - MARGIN
+    for i, a in enumerate(pieces):
+        for b in pieces[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    qr = placed.qr
+    zone = (qr.x - QR_GAP, qr.y - QR_GAP, qr.x + qr.slot, qr.y + qr.slot)
+    assert zone[2] <= media.width - MARGIN and zone[3] <= media.height - MARGIN
+    for a in pieces:
+        assert a[2] <= zone[0] or a[3] <= zone[1], (a, zone)
+    # Each caption sits left of its box, level with it.
+    for caption, (x, y, _, _) in zip(sorted(captions, key=lambda t: t.y), boxes):
+        assert caption.x + caption.image.width <= x and abs(caption.y + caption.image.height / 2 - (y + BOX / 2)) <= 4
+
+
+def boxes_of(bars) -> list[tuple[int, int, int, int]]:
+    """The boxes the bars draw, top first, each (x0, y0, x1, y1): bars that touch are one box."""
+    boxes: list[tuple[int, int, int, int]] = []
+    for bar in sorted(bars, key=lambda b: (b.y, b.x)):
+        r = (bar.x, bar.y, bar.x + bar.width, bar.y + bar.height)
+        for i, o in enumerate(boxes):
+            if r[0] <= o[2] and o[0] <= r[2] and r[1] <= o[3] and o[1] <= r[3]:
+                boxes[i] = (min(o[0], r[0]), min(o[1], r[1]), max(o[2], r[2]), max(o[3], r[3]))
+                break
+        else:
+            boxes.append(r)
+    return boxes
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_ticked_box_prints_filled_and_the_others_empty_on_every_printer(size):
+    """What the label printer draws (TSPL read as the manual says, ZPL's boxes as the manual says
+    and its text by zebrafy) and the preview: 待检 a filled square, 在检 and 已检 an outline with
+    paper inside, for a pen."""
+    from printer.labels.draw import BOX
+
+    media = MEDIA[size]
+    (x, _, _, _), *_ = boxes = boxes_of(layout_label(ZH, media, BUNDLED_ONLY).bars)
+    tspl = parse_tspl(render_tspl(LabelSheet((ZH,)), media, BUNDLED_ONLY))[0]["page"]
+    zpl = zpl_pages(render_zpl(LabelSheet((ZH,)), media, BUNDLED_ONLY), media)[0]
+    preview = Image.open(io.BytesIO(render_png(LabelSheet((ZH,)), media, font=BUNDLED_ONLY))).convert("1")
+    for ink in (tspl, paper(zpl), paper(preview)):  # paper() inverts: black on white to ink
+        def inside(y, ink=ink):
+            return ink.crop((x + 3, y + 3, x + BOX - 3, y + BOX - 3)).getbbox() is not None
+
+        def edge(y, ink=ink):
+            return all(ink.getpixel(p) for p in ((x, y + BOX // 2), (x + BOX - 1, y + BOX // 2),
+                                                  (x + BOX // 2, y), (x + BOX // 2, y + BOX - 1)))
+
+        assert [(inside(y), edge(y)) for _, y, _, _ in boxes] == [(True, True), (False, True), (False, True)]
+
+
 def test_a_label_qr_carries_only_what_every_scanner_types_alike():
     with pytest.raises(ValueError):
         Label("K1A-261124-0007", (), "K1A-261124-0007/2/1")
@@ -240,6 +327,10 @@ def test_on_the_receipt_printer_each_label_is_cut_off_by_itself():
     assert sum(type(b).__name__ == "Cut" for b in document.blocks) == 2
     data = render_escpos(document, PROFILES["58mm"], font=BUNDLED_ONLY)
     assert data.count(b"\x1dV") == 2  # GS V: a cut after each label
+    # The boxes as text every Chinese printer font has (GB 2312), 待检 filled.
+    assert "待检 [■]  在检 [ ]  已检 [ ]".encode("gb18030") in data
+    assert "Wait [■]  Test [ ]  Done [ ]".encode("gb18030") in data
+    assert None not in BUNDLED_ONLY.used_for("[■]")  # and raster, where a profile lacks them, draws them
 
 
 # ---- composed from a ticket, queued at the desk, scanned back -----------------------------------------
@@ -268,6 +359,9 @@ def test_one_label_per_instrument_taken_in_none_for_a_refused_line():
     en = instrument_labels(facts, "en")
     assert en.labels[1].lines[:3] == ("Line 1/3 item 2/2", "Pressure gauge", "S/N A1")
     assert all(label.title == "K1-261206-0001" for label in en.labels)
+    # Every label with the boxes the lab ticks, 待检 already: the instrument waits from intake on.
+    assert {(label.boxes, label.ticked) for label in zh.labels} == {(("待检", "在检", "已检"), 0)}
+    assert {(label.boxes, label.ticked) for label in en.labels} == {(("Wait", "Test", "Done"), 0)}
 
 
 def test_label_settings_are_read_and_checked(tmp_path):

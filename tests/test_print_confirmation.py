@@ -277,3 +277,17 @@ def test_kiosk_register_says_the_printer_did_not_confirm(run, tmp_path):
     assert f"Registered {number}, but the printer did not confirm its receipt printed" in err
     assert f"if none came out, run kiosk reprint {number}" in err and "kiosk will retry" not in err
     assert [(j.state, j.attempts) for j in PrintJob.select()] == [("unconfirmed", 1)]
+
+
+def test_a_printer_that_takes_the_whole_receipt_then_hangs_up_is_unconfirmed_not_printed_twice(ticket, tmp_path):
+    """Every byte arrived (the printer acknowledged them), then it closed the connection
+    before answering: it may well have printed, so nothing prints again by itself. (A reset
+    instead of a close can overtake the acknowledgement of the last bytes: then we cannot
+    know they arrived, and the job is sent again whole: a copy too many, never a receipt lost.)"""
+    whole = len(QUERIES) + len(_receipt(ticket))
+    with TcpPrinter("close", hangup_after=whole, answers=ALL_OK) as peer:
+        outcome = _print(ticket, peer.uri + "?timeout=1", tmp_path)
+        assert peer.done.wait(2)
+    assert len(peer.received) == whole and _receipts_in(bytes(peer.received)) == 1
+    assert (outcome.state, outcome.error_kind) == ("unconfirmed", "unconfirmed")
+    assert due_jobs(utc_now() + timedelta(hours=1)) == []  # never again by itself

@@ -51,10 +51,6 @@ TICKET_CODE_ERRORS = MessageKeys({  # kiosk.domain.ticketcode.KINDS
     "bad_signature": "ticketcode.bad_signature", "unknown_device": "ticketcode.unknown_device",
     "revoked": "ticketcode.revoked", "unsupported_version": "ticketcode.unsupported_version",
 })
-SELF_TEST_SAMPLES = MessageKeys({  # printer self-test page lines (kiosk/printing/selftest.py SAMPLES)
-    "ascii": "selftest.sample.ascii", "gb2312": "selftest.sample.gb2312", "gbk": "selftest.sample.gbk",
-    "gb18030": "selftest.sample.gb18030", "money": "selftest.sample.money",
-})
 PRINT_DOCUMENTS = MessageKeys({  # db.models.PrintJob kinds, as `kiosk reprint --kind` names them
     "ticket": "cli.document.ticket", "voucher": "cli.document.voucher", "pickup_slip": "cli.document.pickup_slip",
 })
@@ -126,7 +122,8 @@ DUE_COLUMNS = MessageKeys({  # kiosk.i18n.due_text.COLUMNS
 # ---- the machine: `kiosk doctor`, database and backup problems --------------------------------
 DOCTOR_CHECKS = MessageKeys({  # kiosk.ops.doctor.Check.name
     "config": "doctor.config", "database": "doctor.database", "integrity": "doctor.integrity",
-    "schema": "doctor.schema", "printer": "doctor.printer", "fonts": "doctor.fonts", "central": "doctor.central",
+    "schema": "doctor.schema", "printer": "doctor.printer", "labels": "doctor.labels", "fonts": "doctor.fonts",
+    "central": "doctor.central",
     "clock": "doctor.clock",
     "disk": "doctor.disk", "pin": "doctor.pin", "backups": "doctor.backups",
 })

@@ -1,7 +1,8 @@
 """`kiosk doctor`: is this kiosk fit to run? One line per check, each "ok" or what to do.
 
 Checks, in order: configuration, database (opens; read-only or damaged?), integrity
-(`PRAGMA integrity_check`), schema version, printer, receipt fonts (which fonts draw raster
+(`PRAGMA integrity_check`), schema version, printer, label printer (`[labels]`: reachable, its
+status in its own language, its label stock; none configured is no fault), receipt fonts (which fonts draw raster
 receipts and the preview, and what of a sample of receipts none can), central system (with
 the changes set aside here), clock, disk space, maintenance PIN, backups. Levels: ok, warn,
 fail (and skip, when a check cannot run because an earlier one failed). Exit status: 0 all
@@ -74,7 +75,8 @@ class Listing(Msg):
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # config | database | integrity | schema | printer | fonts | central | clock | disk | pin | backups
+    # config | database | integrity | schema | printer | labels | fonts | central | clock | disk | pin | backups
+    name: str
     level: str  # ok | warn | fail | skip
     message: Msg
     data: dict = field(default_factory=dict)  # for --json: numbers, paths; never personal data
@@ -133,8 +135,8 @@ def run_checks(config: Config | None, *, config_error: str | None = None, now: d
         skipped = Msg("doctor.skipped", {"why": Msg("doctor.no_config")})
         return [Check("config", "fail", Msg("doctor.config.bad", {"error": config_error or "?"})),
                 *(Check(name, "skip", skipped) for name in
-                  ("database", "integrity", "schema", "printer", "fonts", "central", "clock", "disk", "pin",
-                   "backups"))]
+                  ("database", "integrity", "schema", "printer", "labels", "fonts", "central", "clock", "disk",
+                   "pin", "backups"))]
     checks = [_config(config)]
     conn, check = _database(config.database)
     checks.append(check)
@@ -146,6 +148,7 @@ def run_checks(config: Config | None, *, config_error: str | None = None, now: d
         else:
             checks += [_integrity(conn), _schema(conn)]
         checks.append(printer_check(config, timeout))
+        checks.append(labels_check(config, timeout))
         checks.append(fonts_check(config))
         checks.append(_central(conn, timeout) if conn is not None else Check("central", "skip", why))
         checks.append(_clock(conn, now))
@@ -254,6 +257,51 @@ def printer_check(config: Config, timeout: float) -> Check:
         return _printer_failed(e, spec.description)
 
 
+def labels_check(config: Config, timeout: float) -> Check:
+    """The label printer (`[labels]`) as the printer line checks the receipt printer, and the
+    label stock it is set up for. None configured: said, no fault (the labels print on the
+    receipt printer). A printer that reads back is asked its status once in its own language
+    (TSPL <ESC>!?, ZPL ~HS: printer/labels/status.py), never DLE EOT, which it does not speak."""
+    if not config.label_uri:
+        return Check("labels", "ok", Msg("doctor.labels.none"), {"configured": False})
+    stock = Msg("doctor.labels.stock", {"language": config.label_language.upper(),
+                                        "size": config.label_size.replace("x", "×")})
+    check = _label_printer(config, timeout)
+    return replace(check, message=Msg("doctor.labels.said", {"said": check.message, "stock": stock}),
+                   data={**check.data, "configured": True, "language": config.label_language,
+                         "size": config.label_size})
+
+
+def _label_printer(config: Config, timeout: float) -> Check:
+    from printer.backends import PrinterError, open_backend, parse_printer_uri
+    from printer.labels.status import LABEL_STATUS, READY
+
+    try:
+        spec = parse_printer_uri(config.label_uri)
+    except PrinterError as e:
+        return _printer_failed(e, config.label_uri, "labels")
+    if spec.scheme in ("preview", "file", "cups"):  # nothing to ask: checked as a receipt printer there is
+        return replace(printer_check(replace(config, printer_uri=config.label_uri), timeout), name="labels")
+    spec = replace(spec, timeout=min(spec.timeout, timeout))
+    data = {"uri": config.label_uri, "scheme": spec.scheme}
+    status = LABEL_STATUS[config.label_language]
+    try:
+        with open_backend(spec, base_dir=config.data_dir) as backend:
+            backend._open()
+            if not (spec.status and backend.can_read()):  # status=0: reachable is all there is to know
+                return Check("labels", "ok", Msg("doctor.printer.no_status", {"printer": spec.description}), data)
+            reading = backend.label_reading(status)  # as after a labels job, asked once here
+    except PrinterError as e:
+        return _printer_failed(e, spec.description, "labels")
+    if reading is None:
+        return _printer_failed(PrinterError(
+            f"{spec.description} did not answer {status.query!r} within {spec.timeout:g} s: switched off, not "
+            f"connected, or not a {config.label_language.upper()} printer (status=0 in its URI if it cannot "
+            "answer)", kind="offline"), spec.description, "labels")
+    key = "doctor.printer.ok" if reading == READY else "doctor.labels.busy"
+    return Check("labels", "ok", Msg(key, {"printer": spec.description}), data | {"reading": reading})
+
+
 # What receipts carry, by repertoire: the fonts line says which font draws each, and what no font can.
 FONT_SAMPLE = (
     ("ascii", "".join(map(chr, range(0x21, 0x7F)))),  # ticket numbers, amounts, dates, phones, English
@@ -307,8 +355,8 @@ def fonts_check(config: Config) -> Check:
     return Check("fonts", "ok", Msg("doctor.fonts.gaps" if missing else "doctor.fonts.ok", values), data)
 
 
-def _printer_failed(error, printer: str) -> Check:
-    return Check("printer", "fail", Msg("doctor.printer.failed", {
+def _printer_failed(error, printer: str, name: str = "printer") -> Check:
+    return Check(name, "fail", Msg("doctor.printer.failed", {
         "reason": Msg(PRINT_REASONS[error.kind]), "printer": printer, "detail": str(error)[:160]}),
         {"kind": error.kind, "error": str(error)})
 

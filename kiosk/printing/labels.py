@@ -28,10 +28,13 @@ def label_qr(number: str, line: int, instrument: int) -> str:
 
 
 def instrument_labels(facts: CounterFacts, lang: str) -> LabelSheet:
-    """One label per instrument of each line taken in, in the voucher's line numbers."""
+    """One label per instrument of each line taken in, in the voucher's line numbers, each with
+    the boxes the lab ticks as the instrument moves (待检 在检 已检), 待检 already marked: the
+    instrument waits from the moment it is taken in."""
     labels = []
     count = len(facts.lines)
     received = t("label.received", lang, date=facts.at.date().isoformat())
+    boxes = (t("label.awaiting", lang), t("label.testing", lang), t("label.tested", lang))
     for i, ln in enumerate(facts.lines):
         if ln.refused:
             continue
@@ -44,7 +47,8 @@ def instrument_labels(facts: CounterFacts, lang: str) -> LabelSheet:
             if ln.serial_number:
                 lines.append(t("label.serial", lang, serial=ln.serial_number))
             lines.append(received)
-            labels.append(Label(facts.number, tuple(lines), label_qr(facts.number, i + 1, k + 1)))
+            labels.append(Label(facts.number, tuple(lines), label_qr(facts.number, i + 1, k + 1), boxes,
+                                ticked=0))
     return LabelSheet(tuple(labels), name=f"labels-{facts.number}")
 
 

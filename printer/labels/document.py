@@ -21,17 +21,22 @@ SAFE_QR = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
 
 @dataclass(frozen=True)
 class Label:
-    """One label: `title` large and bold on top (what names the item), `lines` under it, each
-    cut to the label's width (the first across the whole width, the others beside the QR code),
-    and a QR code of `qr` (digits, capitals and spaces, which every scanner types alike)."""
+    """One label: `title` bold on top (what names the item), `lines` under it, each cut to the
+    room beside the boxes and the QR code, a QR code of `qr` (digits, capitals and spaces, which
+    every scanner types alike), and a box for each of `boxes` (captions of 4 columns: wider ones
+    narrow the title) for the lab to tick by hand, the one at `ticked` printed already marked."""
 
     title: str
     lines: tuple[str, ...]
     qr: str
+    boxes: tuple[str, ...] = ()
+    ticked: int | None = None
 
     def __post_init__(self) -> None:
         if not self.qr or not set(self.qr) <= SAFE_QR:
             raise ValueError(f"label QR data {self.qr!r}: digits, capital letters and spaces only")
+        if self.ticked is not None and not 0 <= self.ticked < len(self.boxes):
+            raise ValueError(f"label box {self.ticked} ticked, of {len(self.boxes)}")
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,19 @@ DEFAULT_MEDIA = "40x30"
 
 def on_receipt(sheet: LabelSheet) -> Document:
     """The sheet on a receipt printer (no label printer configured): each label its own piece of
-    paper, cut off after it, in the receipt's own text and QR."""
+    paper, cut off after it, in the receipt's own text and QR, the boxes as text (box_row)."""
     blocks: list = []
     for label in sheet.labels:
-        blocks += [Text(label.title, bold=True, size=2), *(Text(line) for line in label.lines), QR(label.qr),
-                   Feed(1), Cut()]
+        blocks += [Text(label.title, bold=True, size=2), *(Text(line) for line in label.lines)]
+        if label.boxes:
+            blocks.append(Text(box_row(label)))
+        blocks += [QR(label.qr), Feed(1), Cut()]
     return Document(tuple(blocks), name=sheet.name)
+
+
+def box_row(label: Label) -> str:
+    """The label's boxes as one line of text, `待检 [■]  在检 [ ]  已检 [ ]`: brackets, which every
+    printer font has, and room between them for a pen's tick; ■ is in GB 2312 (every Chinese
+    printer font) and drawn solid where a profile draws it as raster. Not □, whose one-dot
+    bottom edge raster drawing loses."""
+    return "  ".join(f"{caption} [{'■' if i == label.ticked else ' '}]" for i, caption in enumerate(label.boxes))

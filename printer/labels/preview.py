@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import raster
-from .document import LabelSheet, Media
+from .document import LabelSheet, Media, box_row
 from .draw import label_image, layout_label
 
 if TYPE_CHECKING:
@@ -38,5 +38,6 @@ def render_png(sheet: LabelSheet, media: Media, *, font: Path | FontChain | None
 def render_text(sheet: LabelSheet) -> str:
     out: list[str] = []
     for label in sheet.labels:
-        out += [label.title, *label.lines, f"[QR: {label.qr}]", "----[label]----"]
+        out += [label.title, *label.lines, *([box_row(label)] if label.boxes else []), f"[QR: {label.qr}]",
+                "----[label]----"]
     return "\n".join(out) + "\n"

@@ -1,8 +1,9 @@
 """What a label printer says when asked, after a job, whether it has it: TSPL's `<ESC>!?` and
-ZPL's `~HS`. Both are immediate commands, answered as they arrive, so after every byte before
-them (like ESC/POS DLE EOT). printer/escpos_backend.py asks; this reads the answers.
+ZPL's `~HS`. Both are immediate commands, answered as they arrive: the state at that moment,
+not after the commands before them, so idle may still mean "not started" (printer/escpos_backend.py
+asks until idle has lasted a settle time; this reads the answers).
 
-A reading is READY (idle, no fault: the labels came out), BUSY (still printing: ask again) or
+A reading is READY (idle, no fault), BUSY (still printing: ask again) or
 None (not an answer); a fault raises the PrinterError of its kind, so the desk's reason words fit.
 """
 

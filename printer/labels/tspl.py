@@ -1,6 +1,7 @@
 """Labels in TSPL (TSC's language, spoken by most label printers made in China: TSC, Gprinter,
 Xprinter, HPRT...). One job: the label size and gap once, then per label CLS, its text rows as
-BITMAPs, its QR code (QRCODE, or a BITMAP with `qr="image"`) and PRINT. Commands end with CRLF.
+BITMAPs, its boxes as BARs (filled rectangles: a box's outline is four), its QR code (QRCODE, or
+a BITMAP with `qr="image"`) and PRINT. Commands end with CRLF.
 
 BITMAP data is binary, rows of whole bytes, the leftmost dot in the high bit, and in TSPL a 0
 bit prints (black) and a 1 bit is paper: the inverse of ESC/POS and ZPL.
@@ -26,6 +27,8 @@ def render_tspl(sheet: LabelSheet, media: Media, fonts: FontChain, qr: QrWay = "
         placed = layout_label(label, media, fonts)
         out.append(b"CLS\r\n")
         out += [bitmap(piece) for piece in placed.texts]
+        # After the bitmaps, whose paper bits overwrite what is under them.
+        out += [f"BAR {b.x},{b.y},{b.width},{b.height}\r\n".encode() for b in placed.bars]
         code = placed.qr
         if qr == "image":
             out.append(bitmap(Placed(code.x, code.y, qr_image(code.data, code.module))))

@@ -52,12 +52,12 @@ def test_a_healthy_kiosk_is_all_ok_and_exits_0(healthy, capsys):
     from kiosk.cli import main
 
     checks = run_checks(healthy)
-    assert [c.name for c in checks] == ["config", "database", "integrity", "schema", "printer", "fonts", "central",
-                                        "clock", "disk", "pin", "backups"]
+    assert [c.name for c in checks] == ["config", "database", "integrity", "schema", "printer", "labels", "fonts",
+                                        "central", "clock", "disk", "pin", "backups"]
     assert {c.level for c in checks} == {"ok"} and exit_code(checks) == 0
     assert main(["doctor"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 11 and all(line.startswith("ok ") for line in lines)
+    assert len(lines) == 12 and all(line.startswith("ok ") for line in lines)
     assert lines[1].startswith("ok    数据库：正常，1张受理单") and "  |  database: ok, 1 tickets" in lines[1]
 
 

@@ -179,6 +179,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "label.instrument": (" 第{instrument}台", " item {instrument}"),
     "label.serial": ("编号 {serial}", "S/N {serial}"),
     "label.received": ("收件 {date}", "In {date}"),
+    # the boxes the lab ticks as the instrument moves: 4 columns at most, beside the QR code
+    "label.awaiting": ("待检", "Wait"),
+    "label.testing": ("在检", "Test"),
+    "label.tested": ("已检", "Done"),
     "voucher.total": ("预估合计", "Estimated total"),
     "voucher.keep": ("请妥善保管本凭证，取件时出示。", "Keep this voucher and show it at pickup."),
     "slip.title": ("取件单", "Pickup slip"),

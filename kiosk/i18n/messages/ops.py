@@ -115,6 +115,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctor.integrity": ("数据完整性", "integrity"),
     "doctor.schema": ("数据库版本", "schema"),
     "doctor.printer": ("打印机", "printer"),
+    "doctor.labels": ("标签打印机", "label printer"),
     "doctor.fonts": ("凭条字体", "receipt fonts"),
     "doctor.central": ("中心系统", "central system"),
     "doctor.clock": ("时钟", "clock"),
@@ -150,6 +151,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctor.printer.unchecked": ("交给打印队列，无法查询状态（{printer}）",
                                  "handed to a print queue; its status cannot be asked ({printer})"),
     "doctor.printer.failed": ("{reason}（{printer}）：{detail}", "{reason} ({printer}): {detail}"),
+    # the label printer ([labels]): the printer's words, then its stock
+    "doctor.labels.none": ("未配置（[labels]），标签打在小票打印机上，一张一切",
+                           "none configured ([labels]): labels print on the receipt printer, one per cut"),
+    "doctor.labels.said": ("{said}；{stock}", "{said}; {stock}"),
+    "doctor.labels.stock": ("{language}，{size} mm 标签", "{language}, {size} mm labels"),
+    "doctor.labels.busy": ("正在打印（{printer}）", "printing ({printer})"),
     # receipt fonts: raster profiles and the preview PNG (kiosk/ops/doctor.py fonts_check, printer/fonts.py)
     "doctor.fonts.ok": ("{profiles}和预览图用 {fonts}", "{profiles} and the preview draw with {fonts}"),
     "doctor.fonts.gaps": ("{profiles}和预览图用 {fonts}；没有字体能画 {missing}，这些字印成带框的问号",
@@ -167,47 +174,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doctor.fonts.sample.gbk": ("GBK汉字{chars}", "GBK hanzi like {chars}"),
     "doctor.fonts.sample.gb18030": ("GB18030四字节字{chars}", "GB18030 four-byte characters like {chars}"),
     "doctor.fonts.sample.money": ("货币符号{chars}", "currency signs {chars}"),
-    "selftest.title": ("打印机自检页", "Printer self-test page"),
-    "selftest.profile": ("配置的打印机档位", "Configured profile"),
-    "selftest.paper": ("纸宽", "Paper width"),
-    "selftest.paper_width": ("{mm}毫米可打印，{dots}点，{columns}列",
-                             "{mm} mm printable, {dots} dots, {columns} columns"),
-    "selftest.date": ("日期", "Date"),
-    "selftest.how": (("每个说明下面一行是打印机用自己的字库打印的，应当和说明里的一样；"
-                      "说明哪台打印机都印得出（中文画成图片）。按哪几行印坏了来选档位。"),
-                     ("Under each label, one line printed in the printer's own font: it should look as the label "
-                      "says. The labels print on every printer (Chinese drawn as pictures). Choose the profile by "
-                      "the lines that come out wrong.")),
-    "selftest.sample.ascii": (("1、英文和数字，应为：{chars}。如果这一行不对，这不是ESC/POS凭条打印机"
-                               "（标签打印机用TSPL或ZPL，请配置为标签打印机）"),
-                              ("1. Latin letters and digits, should read: {chars}. If this line is wrong, this is "
-                               "not an ESC/POS receipt printer (a label printer speaks TSPL or ZPL: configure it as "
-                               "the label printer)")),
-    "selftest.sample.gb2312": (("2、常用汉字（GB2312），应为：{chars}。如果这一行是方框或乱码，打印机没有中文字库："
-                                "请用档位 {raster}"),
-                               ("2. Common hanzi (GB2312), should read: {chars}. If this line shows boxes or "
-                                "garbage, your printer has no Chinese font: use profile {raster}")),
-    "selftest.sample.gbk": (("3、GBK汉字，应为：{chars}。如果是空白、方框或问号，字库只有GB2312："
-                             "名称里的生僻字印不出来，请用档位 {raster}，或请单位名称不用生僻字"),
-                            ("3. A GBK hanzi, should read: {chars}. Blank, a box or ? means a GB2312-only font: rare "
-                             "characters in names will not print; use profile {raster} if they matter")),
-    "selftest.sample.gb18030": (("4、GB18030四字节字，应为：{chars}。如果是空白、方框或乱码，字库不是完整的GB18030，"
-                                 "同上"),
-                                ("4. A GB18030 four-byte character, should read: {chars}. Blank, a box or garbage "
-                                 "means the font is not full GB18030: as for line 3")),
-    "selftest.sample.money": (("5、货币符号，应为：{chars}。凭条上的金额用￥或元；其余的印不出来无妨"),
-                              ("5. Currency signs, should read: {chars}. Receipts write amounts with ￥ or 元; the "
-                               "others may fail without harm")),
-    "selftest.native_qr": (("6、打印机自己的二维码命令（GS ( k）：如果下面没有出现方形二维码，打印机没有二维码命令："
-                            "请用档位 {raster}"),
-                           ("6. The printer's own QR command (GS ( k): if no square code appears here, your printer "
-                            "has no QR command: use profile {raster}")),
-    "selftest.image_qr": ("7、同一个二维码，以图片打印：每台打印机都应印得出，两个都应扫出：{data}",
-                          "7. The same code as a picture, which every printer prints; both should scan as: {data}"),
-    "selftest.verdict": (("第1到6行都对：用档位 {text}。第2或6行不对：用档位 {raster}。第1行不对：这台不是凭条打印机"),
-                         ("1 to 6 right: use profile {text}. 2 or 6 wrong: use profile {raster}. 1 wrong: not a "
-                          "receipt printer")),
-    "selftest.printed": ("自检页已打印（{printer}）", "The self-test page printed ({printer})"),
+    "selftest.title": ("打印机自检页（档位{profile}）", "Printer self-test, profile {profile}"),
+    "selftest.how": ("每组两行应当一样：", "Each pair of lines should match:"),
+    "selftest.advice": ("档位用下面第一条符合的：", "Use the first profile that fits:"),
+    "selftest.advice.row": ("{condition}：{profile}", "{condition}: {profile}"),
+    "selftest.advice.wrong": ("第{lines}行不对", "line {lines} wrong"),
+    "selftest.advice.or": ("或", " or "),
+    "selftest.advice.all_right": ("都对", "all right"),
+    "selftest.advice.qr_fails": ("，A扫不出", ", A fails"),
+    "selftest.advice.qr_scans": ("，A能扫出", ", A scans"),
+    "selftest.printed": ("自检页已打印（{printer}）：按纸上最后几行设置 printer.profile",
+                         "The self-test page printed ({printer}): set printer.profile as its last lines say"),
     "selftest.unconfirmed": (("自检页已送到打印机，但打印机没有确认打印出来（{reason}）：请看纸上有没有（{printer}）"),
                              ("The self-test page went to the printer, but it did not confirm that it printed "
                               "({reason}): look at the paper ({printer})")),
