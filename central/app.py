@@ -15,6 +15,7 @@ from kiosk.domain.clock import set_zone
 
 from . import settings
 from .api import changes, devices, due, errors, events, followups, office, satisfaction, worklist
+from .api.headers import SecurityHeaders
 from .api.limits import BodyLimit, Lanes
 from .api.quotas import Meter, Quotas
 from .schema import open_storage
@@ -28,7 +29,10 @@ def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:
     """`quotas`: per device (central/api/quotas.py); $CENTRAL_QUOTAS or the defaults if not given."""
     # The institute's zone for every date the office shows or a rule counts.
     set_zone(settings.time_zone())
-    app = FastAPI(title="Metrology kiosk central", version="1",
+    # FastAPI's /docs and /redoc load their script from a CDN: off unless asked for (an office
+    # network may be closed, and a page should load nothing from elsewhere).
+    docs = ("/docs", "/redoc") if settings.api_docs() else (None, None)
+    app = FastAPI(title="Metrology kiosk central", version="1", docs_url=docs[0], redoc_url=docs[1],
                   description="The central system kiosks and clerk desks sync with. See central/README-API.md.")
     events.document_body(app)
     app.state.storage = storage  # central/api/deps.py hands it to the routes
@@ -39,6 +43,7 @@ def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(Lanes)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, docs_paths=tuple(path for path in docs if path))  # outermost: every answer
     return app
 
 

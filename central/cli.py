@@ -52,7 +52,7 @@ def _storage(args, lang: str):
 
 
 def cmd_serve(args, lang: str) -> int:
-    _need("fastapi", "uvicorn", "msgspec", lang=lang)
+    _need("fastapi", "uvicorn", "msgspec", "jinja2", lang=lang)
     import os
 
     import uvicorn

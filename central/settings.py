@@ -7,6 +7,8 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
     CENTRAL_SITES        the institute's sites, comma-separated, the first the default (main)
     CENTRAL_QUOTAS       per-device quotas: `off`, or e.g. `pushes_per_minute=120,push_mb_per_day=256`
                          over the defaults (central/api/quotas.py)
+    CENTRAL_API_DOCS     `on`: the API's /docs and /redoc pages (they load their script from a CDN);
+                         off unless set: the description itself is always at /openapi.json
     KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
 """
 
@@ -49,6 +51,10 @@ def pool_size() -> int:
 def quotas() -> str:
     """As set; central/api/quotas.py `Quotas.parse` reads it."""
     return os.environ.get("CENTRAL_QUOTAS", "")
+
+
+def api_docs() -> bool:
+    return os.environ.get("CENTRAL_API_DOCS", "").strip().lower() in ("on", "1", "yes", "true")
 
 
 def time_zone() -> str:

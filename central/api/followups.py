@@ -16,8 +16,8 @@ from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.validation import required_text_pattern
 
 from ..followups import MAX_NAME, CloseError, close, followups
-from ..office import _when
 from ..office_pages import followups_html, message_html
+from ..templating import shown_time
 from ..words import UUID_PATTERN
 from .deps import Office, Store
 from .params import BadParameter, form
@@ -151,7 +151,7 @@ def _message(error: CloseError) -> str:
         return "没有这个回访 · No such follow-up"
     if error.code == "closed":
         c = error.closed or {}
-        return (f"此回访已于 {_when(c.get('at'))} 由 {c.get('name') or c.get('device') or '—'} 办结 · "
-                f"Already closed at {_when(c.get('at'))} by {c.get('name') or c.get('device') or '—'}")
+        return (f"此回访已于 {shown_time(c.get('at'))} 由 {c.get('name') or c.get('device') or '—'} 办结 · "
+                f"Already closed at {shown_time(c.get('at'))} by {c.get('name') or c.get('device') or '—'}")
     zh = {"name": "请填写回访人姓名", "note": "请填写回访情况"}.get(error.field or "", "")
     return f"{zh}（{error}）· {error}" if zh else str(error)

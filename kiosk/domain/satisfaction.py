@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.feedback import HEARTS, LEVELS, POOR
+from kiosk.domain.spreadsheet import safe_row
 
 UNKNOWN = ""  # the group key of ratings whose counter or clerk is not known
 BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a cell, for bars
@@ -178,9 +179,9 @@ def csv_text(ratings: list[Rating]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in sorted(ratings, key=lambda r: r.given_at):
-        writer.writerow([local(r.given_at).isoformat(timespec="seconds"), week_of(r.given_at), r.rating,
-                         LEVELS[r.rating], " ".join(r.hearts), r.reason or "", r.counter or "", r.clerk or "",
-                         r.number or ""])
+        writer.writerow(safe_row([local(r.given_at).isoformat(timespec="seconds"), week_of(r.given_at), r.rating,
+                                  LEVELS[r.rating], " ".join(r.hearts), r.reason or "", r.counter or "",
+                                  r.clerk or "", r.number or ""]))
     return out.getvalue()
 
 

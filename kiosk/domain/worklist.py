@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 
 from kiosk.domain.clock import local, start_of
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
+from kiosk.domain.spreadsheet import safe_row
 from kiosk.domain.workdays import expected_ready
 
 PICKUP_DAYS = 30  # the demo institute's commitment (kiosk/data/institute.toml)
@@ -138,5 +139,5 @@ def to_csv(items: list[WorkItem]) -> str:
     writer.writerow(CSV_COLUMNS)
     for item in items:
         row = item_dict(item)
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        writer.writerow(safe_row("" if row[c] is None else row[c] for c in CSV_COLUMNS))
     return out.getvalue()

@@ -11,6 +11,7 @@ from datetime import date
 
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.due import DueInstrument
+from kiosk.domain.spreadsheet import safe_row
 from kiosk.domain.validation import mask_phone
 from kiosk.i18n import date_text, t
 from kiosk.i18n.keys import DUE_COLUMNS
@@ -47,5 +48,5 @@ def to_csv(items: list[DueInstrument], lang: str) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([t(DUE_COLUMNS[c], lang) for c in COLUMNS])
     for item in items:
-        writer.writerow(_cells(item, lang, full_phone=True))
+        writer.writerow(safe_row(_cells(item, lang, full_phone=True)))
     return out.getvalue()

@@ -1,0 +1,56 @@
+"""The back office's pages are Jinja2 templates (central/templates/, one per page on base.html),
+autoescaped: a name a device sent is text wherever it lands, without a call to remember.
+StrictUndefined: a misspelt value is an error in the tests, not a blank cell in the office.
+
+Every time a page shows is on the institute's clock (kiosk/domain/clock.py, the zone central/app.py
+sets); base.html says the zone and its offset once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from kiosk.domain.clock import local, utc_now, zone
+from kiosk.i18n import money
+
+from .storage import as_datetime
+
+TEMPLATES = Path(__file__).with_name("templates")
+# The back office's pages, Chinese first, English beside it: every page links the others.
+PAGES = (("/office", "总览", "Overview"), ("/office/followups", "回访", "Follow-ups"),
+         ("/office/satisfaction", "满意度", "Satisfaction"), ("/office/due", "周检到期", "Verification due"),
+         ("/office/worklist", "在办清单", "Work list"))
+# The pages' CSS, served by central (central/api/office.py): the pages' CSP forbids inline styles.
+STYLESHEET = "/office/office.css"
+CSS = Path(__file__).with_name("static").joinpath("office.css").read_bytes()
+
+
+def shown_time(value, seconds: bool = True) -> str:
+    """A stored moment (ISO text or datetime, UTC) on the institute's clock, or — for none."""
+    moment = as_datetime(value or None)
+    if moment is None:
+        return "—"
+    return f"{local(moment):%Y-%m-%d %H:%M:%S}" if seconds else f"{local(moment):%Y-%m-%d %H:%M}"
+
+
+def zone_label(now: datetime | None = None) -> str:
+    """The institute's zone with its offset now: `Asia/Shanghai (UTC+08:00)`."""
+    offset = local(now or utc_now()).strftime("%z")
+    return f"{zone().key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _fen(value: int | None) -> str:
+    return "—" if value is None else money(value, "zh")
+
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+_env.globals.update(pages=PAGES, stylesheet=STYLESHEET, zone_label=zone_label)
+_env.filters.update(when=shown_time, fen=_fen)
+
+
+def render(template: str, **values) -> str:
+    return _env.get_template(template).render(**values)

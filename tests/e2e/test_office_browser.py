@@ -1,0 +1,63 @@
+"""The back office in Debian's Chromium: its pages under their own content security policy (no
+inline style, no script) still drawn with their stylesheet and bars, and nothing refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import sync_playwright
+
+from central.auth import rotate_office_token
+from central.schema import open_storage
+from central.server import serve_in_thread
+
+from ..central.nodes import enrol, push
+from .test_browser import CHROMIUM_FLAGS
+
+
+def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from central.app import create_app
+
+    monkeypatch.delenv("INSTITUTE_TIME_ZONE", raising=False)
+    storage = open_storage(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    client = TestClient(create_app(storage))
+    kiosk, desk = enrol(client, storage, name="大厅1号机"), enrol(client, storage, "clerk", name="1号窗口")
+    at = datetime.now(UTC) - timedelta(days=2)
+    for i, rating in enumerate((5, 4, 4, 2, 1)):
+        reg = kiosk.registered(at=at, organisation=f"<b>单位{i}</b>")
+        t = reg["payload"]["ticket"]
+        push(client, kiosk, reg)
+        push(client, desk, desk.step("received", t["uid"], t["number"], at=at + timedelta(hours=1)))
+        push(client, kiosk, kiosk.feedback(rating, at=at + timedelta(hours=2), ticket=t["uid"], number=t["number"],
+                                           phone="13812345678"))
+    token = rotate_office_token(storage)
+
+    with serve_in_thread(storage) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                      http_credentials={"username": "office", "password": token})
+        page = context.new_page()
+        # A CSP refusal is a console error; a stylesheet not found, an answer over 400 (the
+        # browser's own try for /favicon.ico aside: the office has none).
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
+        page.on("requestfailed", lambda request: refused.append(request.url))
+        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+        try:
+            for path, shot in (("/office", "office.png"), ("/office/satisfaction", "satisfaction.png")):
+                page.goto(server.url + path)
+                page.screenshot(path=str(tmp_path / shot), full_page=True)
+                header = page.eval_on_selector("th", "th => getComputedStyle(th).backgroundColor")
+                assert header == "rgb(243, 243, 243)", path  # office.css applied
+                if path == "/office":  # a name sent as markup is shown as the text it is
+                    assert "<b>单位0</b>" in page.inner_text("body") and page.locator("td b").count() == 0
+            bars = page.eval_on_selector_all("svg.bar rect.good",
+                                             "rects => rects.map(r => r.getBoundingClientRect().width)")
+            assert bars and max(bars) > 100 and all(w >= 0 for w in bars)  # drawn, the longest most of 16em
+        finally:
+            browser.close()
+        print(f"\nscreenshots: {tmp_path / 'office.png'} {tmp_path / 'satisfaction.png'}")
+    storage.close()
+    assert not refused, refused
