@@ -10,7 +10,7 @@ ticket must fit 16 KB / 17 s at 9600 baud."""
 import pytest
 from PIL import Image
 
-from printer.document import QR, Document, Feed, Row, Text
+from printer.document import Document, Text
 from printer.escpos_render import render_escpos
 from printer.fonts import BUNDLED_ONLY, font_chain
 from printer.layout import TextLine, layout
@@ -27,23 +27,10 @@ from tests.escpos_stream import (
     user_character_image,
     user_characters,
 )
+from tests.test_printer_profiles import DOCUMENT, TICKET_CODE
 from tests.test_printer_selftest import decode_image_qr
 
 ASCII_PROFILES = ["58mm-ascii", "80mm-ascii", "58mm-ascii-imageqr", "80mm-ascii-imageqr"]
-TICKET_CODE = "K1A-261124-0007.3F9QZ2XW7M4K8C1VJ6TB5NRH0GD2Y9PLA7E3SU8W4QX6F"
-DOCUMENT = Document(
-    (
-        Text("某某市计量检定测试院", align="center", bold=True),
-        Text("K1A-0007", align="center", bold=True, size=2),
-        QR(TICKET_CODE),
-        Row("Time", "2024-11-24 09:30"),
-        Row("单位", "示范燃气（集团）有限公司"),
-        Text("𠮷野家 ¥12 €3 䶮 Café"),
-        Text("Phone 138****5678"),
-        Feed(1),
-    ),
-    name="user-chars",
-)
 
 
 def replay(data: bytes, dots: int):
