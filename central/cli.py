@@ -7,6 +7,15 @@
     kiosk central devices
     kiosk central catalog import FILE
     kiosk central office-token
+    kiosk central add-user NAME [--role director|clerk|auditor] [--full-name NAME]
+    kiosk central set-password NAME
+    kiosk central disable-user NAME
+    kiosk central list-users [--json]
+
+A password is typed at a prompt (twice), or read as one line from stdin when it is not a terminal;
+never an argument (the shell's history and `ps` would show it). `add-user` without --role makes
+the first director; after that the role must be given.
+    kiosk central retention [--dry-run] [--years N] [--now TIME] [--runs] [--json]
 
 Every command takes `--database-url URL` (else $DATABASE_URL; postgresql://... is PostgreSQL)
 or `--db PATH` (an SQLite file; default central.sqlite3 in the kiosk's data directory).
@@ -20,6 +29,7 @@ import argparse
 import importlib.util
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from .messages import t
@@ -207,6 +217,17 @@ def cmd_catalog_import(args, lang: str) -> int:
     return 0
 
 
+def cmd_rebuild_read_models(args, lang: str) -> int:
+    from . import readmodels
+
+    storage = _storage(args, lang)
+    with storage.transaction() as tx:  # pushes wait meanwhile (about half a minute per million events)
+        readmodels.build(tx, storage)
+        tickets, ratings = (tx.one(f"SELECT count(*) FROM {table}")[0] for table in ("ticket_state", "rating"))
+    print(t("read_models_built", lang, tickets=tickets, ratings=ratings))
+    return 0
+
+
 def cmd_office_token(args, lang: str) -> int:
     from .auth import rotate_office_token
 
@@ -214,6 +235,111 @@ def cmd_office_token(args, lang: str) -> int:
     print(t("office_token", lang), file=sys.stderr)
     print(token)
     print(t("office_hint", lang), file=sys.stderr)
+    return 0
+
+
+def cmd_retention(args, lang: str) -> int:
+    import os
+
+    from kiosk.domain.clock import local, utc_now
+
+    from .retention import run, runs
+    from .settings import retention_years
+
+    try:
+        years = args.years if args.years is not None else retention_years()
+    except ValueError:  # $CENTRAL_RETENTION_YEARS is not a number
+        years = 0
+    if years < 1:
+        given = args.years if args.years is not None else os.environ.get("CENTRAL_RETENTION_YEARS")
+        raise CentralError(t("bad_years", lang, years=given))
+    now = _since(args.now, lang) if args.now else utc_now()  # --now: the tests' clock, or a run done late
+    storage = _storage(args, lang)
+    if args.runs:
+        found = runs(storage)
+        if args.json:
+            print(json.dumps(found, ensure_ascii=False, indent=2))
+        for r in [] if args.json else found:
+            print(t("retention_run", lang, at=f"{local(datetime.fromisoformat(r['at'])):%Y-%m-%d %H:%M}",
+                    cutoff=f"{local(datetime.fromisoformat(r['cutoff'])):%Y-%m-%d %H:%M}", tickets=r["tickets"],
+                    ratings=r["ratings"], closes=r["closes"], names=r["names"]))
+        if not found:
+            print(t("no_retention_runs", lang), file=sys.stderr)
+        return 0
+    done = run(storage, now, years, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(t("retention_dry" if args.dry_run else "retention_done", lang, years=years,
+            cutoff=f"{local(done.cutoff):%Y-%m-%d %H:%M}", tickets=done.tickets, ratings=done.ratings,
+            closes=done.closes, names=done.names))
+    return 0
+
+
+def _password(name: str, lang: str) -> str:
+    import getpass
+
+    from .accounts import MIN_PASSWORD
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(t("password_prompt", lang, name=name, min=MIN_PASSWORD))
+    if getpass.getpass(t("password_again", lang)) != first:
+        raise CentralError(t("password_mismatch", lang))
+    return first
+
+
+def _accounts(action, lang: str):
+    from .accounts import AccountError
+
+    try:
+        return action()
+    except AccountError as e:
+        raise CentralError(t(e.code, lang, **e.values)) from None
+
+
+def cmd_add_user(args, lang: str) -> int:
+    from .accounts import add_user
+
+    storage = _storage(args, lang)
+    password = _password(args.name, lang)
+    user = _accounts(lambda: add_user(storage, args.name, args.role, password, args.full_name or ""), lang)
+    print(t("user_added", lang, name=user.name, role=user.role))
+    return 0
+
+
+def cmd_set_password(args, lang: str) -> int:
+    from .accounts import set_password
+
+    storage = _storage(args, lang)
+    password = _password(args.name, lang)
+    _accounts(lambda: set_password(storage, args.name, password), lang)
+    print(t("password_set", lang, name=args.name))
+    return 0
+
+
+def cmd_disable_user(args, lang: str) -> int:
+    from .accounts import disable_user
+
+    storage = _storage(args, lang)
+    _accounts(lambda: disable_user(storage, args.name), lang)
+    print(t("user_disabled", lang, name=args.name))
+    return 0
+
+
+def cmd_list_users(args, lang: str) -> int:
+    from .accounts import list_users
+
+    found = list_users(_storage(args, lang))
+    if not found:
+        print(t("no_users", lang), file=sys.stderr)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    for u in found:
+        state = (f"disabled {u['disabled_at']}" if u["disabled_at"] else
+                 f"locked until {u['locked_until']}" if u["locked_until"] else "active")
+        print(f"{u['name']}\t{u['role']}\t{u['full_name']}\t{state}")
     return 0
 
 
@@ -261,8 +387,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_catalog_import)
 
-    p = sub.add_parser("office-token", parents=[common], help="a new token for the back office (the old one stops)")
+    p = sub.add_parser("rebuild-read-models", parents=[common],
+                       help="make the office's read models again from the events (after the institute's "
+                            "time zone changed, or a fix to a rule)")
+    p.set_defaults(func=cmd_rebuild_read_models)
+
+    p = sub.add_parser("office-token", parents=[common],
+                       help="a new token for scripts reading the office's figures (the old one stops)")
     p.set_defaults(func=cmd_office_token)
+
+    p = sub.add_parser("add-user", parents=[common], help="a back-office user (the password is asked for)")
+    p.add_argument("name", help="the sign-in name")
+    p.add_argument("--role", choices=("director", "clerk", "auditor"),
+                   help="director: everything; clerk: tickets and follow-ups; auditor: figures only "
+                        "(default: director, for the first one only)")
+    p.add_argument("--full-name", help="the name shown as who closed a follow-up (default: NAME)")
+    p.set_defaults(func=cmd_add_user)
+
+    p = sub.add_parser("set-password", parents=[common], help="a new password for a back-office user")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_set_password)
+
+    p = sub.add_parser("disable-user", parents=[common], help="a back-office user can no longer sign in")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_disable_user)
+
+    p = sub.add_parser("list-users", parents=[common], help="the back-office users, their roles and state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list_users)
+
+    p = sub.add_parser("retention", parents=[common],
+                       help="erase the personal data of tickets done with for the retention period (run nightly)")
+    p.add_argument("--dry-run", action="store_true", help="count what is due, change nothing")
+    p.add_argument("--years", type=int, help="years kept after pickup (default $CENTRAL_RETENTION_YEARS, else 3)")
+    p.add_argument("--now", metavar="TIME", help="run as at TIME (2026-11-24T09:30, local time, or with an offset)")
+    p.add_argument("--runs", action="store_true", help="list the runs done, the latest first")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retention)
     return parser
 
 

@@ -139,7 +139,8 @@ for _status in ("received", "ready", "picked_up"):
 # office (central/followups.py, satisfaction.py) and published to the clerk desks as pushed: a
 # desk sees every poor rating to call back and every follow-up closed elsewhere. The back office
 # closes follow-ups too: it writes `followup.closed` itself, under device id 0 and central's own
-# device uid (central/followups.py), with `clerk` {"username": "office", "name"} and `"via": "office"`.
+# device uid (central/followups.py), with `clerk` the signed-in office user's {"username", "name"}
+# and `"via": "office"`.
 
 
 @kind("feedback.given", feed="feedback.given", pushers=("kiosk",))

@@ -200,8 +200,10 @@ def _rating_site(tx: Tx, storage: Storage, followup: str) -> str | None:
     return row[0] if row else None
 
 
-def close(storage: Storage, followup_uid: str, name, note, *, now: datetime | None = None) -> dict:
+def close(storage: Storage, followup_uid: str, name, note, *, username: str = OFFICE_USERNAME,
+          now: datetime | None = None) -> dict:
     """Close a follow-up from the back office: the event, its feed row, one transaction.
+    `name`, `username`: the signed-in user's (central/accounts.py).
     CloseError: invalid | no_followup | closed. The closure as `followups()` lists it."""
     from .events import check  # the server's (msgspec): what central writes, it must accept
 
@@ -220,7 +222,7 @@ def close(storage: Storage, followup_uid: str, name, note, *, now: datetime | No
         device = central_uid(tx)
         event_uid = uuid7()
         payload = json.dumps({"followup": followup_uid, "feedback": opened[0].feedback, "device": device,
-                              "at": now.isoformat(), "clerk": {"username": OFFICE_USERNAME, "name": name},
+                              "at": now.isoformat(), "clerk": {"username": username, "name": name},
                               "note": note, "via": "office"}, ensure_ascii=False, sort_keys=True)
         checked = check(event_uid, "followup.closed", now.isoformat(), payload.encode("utf-8"))
         event_id = tx.one("INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, "
@@ -230,5 +232,5 @@ def close(storage: Storage, followup_uid: str, name, note, *, now: datetime | No
         feed.publish_events(tx, None, [(event_id, checked.kind)], site=_rating_site(tx, storage, followup_uid))
     log.info("follow-up %s closed from the back office (event %s)", followup_uid, event_uid)
     return {"followup": followup_uid, "event": event_uid, "at": ts(now), "name": name,
-            "username": OFFICE_USERNAME, "device": _device_name(None, None, OFFICE_DEVICE_ID), "via": "office",
+            "username": username, "device": _device_name(None, None, OFFICE_DEVICE_ID), "via": "office",
             "note": note}

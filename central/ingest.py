@@ -11,14 +11,16 @@
   batch or days later, is acknowledged and changes nothing; a uid another device pushed is
   refused. The rules that need the database (trust.py: who owns a ticket uid and number, which
   site a ticket or follow-up is of) run there, after the insert; if any refuses, the
-  transaction rolls back and the batch is refused by uid as above (`Refused`). A ticket's status needs no
-  write of its own: the events are its history, and the status is derived from them
-  (central/tickets.py). A registration naming an organisation central has not seen is
-  published to every device too, the name only (central/organisations.py).
+  transaction rolls back and the batch is refused by uid as above (`Refused`). The new events
+  are then folded into the read models the back office reads (central/readmodels/), in the same
+  transaction: the events stay the history, the rows only what the pages list. A registration
+  naming an organisation central has not seen is published to every device too, the name only
+  (central/organisations.py).
 
 Lock order, so that concurrent pushes cannot deadlock: the pushing device's row first, then
 event uids in sorted order, ticket numbers in sorted order (trust.claim_tickets), organisation
-names' keys in sorted order, the feed clock last (central/feed.py).
+read-model rows in key order (central/readmodels/), organisation names' keys in sorted order, the
+ticket counts (office_count) and the feed clock last (central/feed.py).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from msgspec import Meta, Raw, Struct
 
 from kiosk.domain.clock import utc_now
 
-from . import feed, organisations, trust
+from . import feed, organisations, readmodels, trust
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
+from .readmodels.stored import Stored, decode
 from .storage import Storage, ts
 
 MAX_BATCH = 500
@@ -128,6 +131,9 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list
                    *trust.same_site(tx, device, new), *trust.known_followups(tx, device, new)]
         if refused:  # raised inside the transaction: it rolls back
             raise Refused([Rejection(uid, str(why)) for uid, why in refused])
+        readmodels.fold(tx, storage, [Stored(ids[e.uid], e.uid, e.kind, e.facts.ticket, e.facts.status, e.created_at,
+                                             moment, device.uid, decode(e.payload_json))
+                                      for e in new if e.facts.status is not None or e.kind == readmodels.FEEDBACK])
         # In the order the device sent them; repeats have no effect.
         feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids],
                             site=device.site)  # to the desks of the pusher's site only

@@ -35,10 +35,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_catalog": ("收费目录文件有误，未导入任何内容", "Bad fee catalogue file; nothing was imported"),
     "not_found": ("找不到文件", "File not found"),
     "office_token": ("后台访问令牌（之前的令牌已失效）：", "Office token (the previous one no longer works):"),
-    "office_hint": ("浏览器打开 http://中心地址:8400/office，用户名任意，密码为此令牌",
-                    "Open http://CENTRAL:8400/office in a browser: any user name, this token as the password"),
+    "office_hint": (("仅供脚本读取统计数据（与审计员相同，不含个人信息）：Authorization: Bearer 令牌。"
+                     "人员请用 kiosk central add-user 创建的账号登录 http://中心地址:8400/office"),
+                    ("For scripts reading figures only (an auditor's reach, no personal data): Authorization: Bearer "
+                     "TOKEN. People sign in at http://CENTRAL:8400/office with an account from "
+                     "kiosk central add-user")),
+    "password_prompt": ("{name} 的密码（至少{min}个字符）：", "Password for {name} (at least {min} characters): "),
+    "password_again": ("再输入一次：", "Once more: "),
+    "password_mismatch": ("两次输入的密码不一致", "The two passwords differ"),
+    "user_added": ("已创建后台用户 {name}（{role}），可在 /office/login 登录",
+                   "Added office user {name} ({role}); they sign in at /office/login"),
+    "password_set": ("已为 {name} 设置新密码，其登录会话已结束", "New password set for {name}; their sessions ended"),
+    "user_disabled": ("已停用后台用户 {name}，其登录会话已结束", "Disabled office user {name}; their sessions ended"),
+    "no_users": ("还没有后台用户：kiosk central add-user 用户名 创建第一位主任",
+                 "No office users yet: kiosk central add-user NAME makes the first director"),
+    "role_needed": ("已有主任，请用 --role director|clerk|auditor 指定角色",
+                    "A director exists already: give --role director|clerk|auditor"),
+    "bad_user_role": ("角色只能是 {roles}", "The role must be one of {roles}"),
+    "user_exists": ("已有后台用户 {name}", "There is an office user {name} already"),
+    "no_user": ("没有后台用户 {name}", "No office user {name}"),
+    "bad_user_name": ("用户名为1至64个字母、数字或 . @ - _", "A user name is 1 to 64 letters, digits or . @ - _"),
+    "bad_full_name": ("姓名最多{max}个字符，且不能含控制字符",
+                      "The full name: at most {max} characters, no control characters"),
+    "weak_password": ("密码至少{min}个字符", "The password must have at least {min} characters"),
     "no_devices": ("还没有注册的设备", "No devices enrolled yet"),
     "bad_role": ("设备角色只能是 kiosk 或 clerk", "The role must be kiosk or clerk"),
+    "bad_years": ("保存年限至少为1年（不是 {years}）", "The retention period is at least 1 year (not {years})"),
+    "retention_done": (("已删除 {tickets} 张单据的个人信息（{cutoff} 之前取件，或未取件且此后无记录；"
+                        "保存期 {years} 年），{ratings} 条评价的电话和留言，{closes} 条回访记录；"
+                        "不再提示 {names} 个单位名称"),
+                       ("Erased the personal data of {tickets} ticket(s) (picked up before {cutoff}, or never picked "
+                        "up and untouched since; kept {years} years), the phones and comments of {ratings} "
+                        "rating(s), the notes of {closes} follow-up(s); {names} organisation name(s) no longer "
+                        "offered")),
+    "retention_dry": (("试运行，未做任何更改：将删除 {tickets} 张单据的个人信息（{cutoff} 之前；保存期 {years} 年），"
+                       "{ratings} 条评价，{closes} 条回访记录，{names} 个单位名称"),
+                      ("Dry run, nothing changed: would erase the personal data of {tickets} ticket(s) (before "
+                       "{cutoff}; kept {years} years), {ratings} rating(s), {closes} follow-up(s), "
+                       "{names} organisation name(s)")),
+    "retention_run": ("{at}  截止 {cutoff}：单据 {tickets}，评价 {ratings}，回访 {closes}，单位名称 {names}",
+                      ("{at}  before {cutoff}: tickets {tickets}, ratings {ratings}, follow-ups {closes}, "
+                       "names {names}")),
+    "no_retention_runs": ("还没有运行过个人信息清理", "Retention has not run yet"),
+    "read_models_built": ("已从事件重建后台数据：单据 {tickets}，评价 {ratings}",
+                          ("The office's read models were made again from the events: {tickets} tickets, "
+                           "{ratings} ratings")),
 }
 
 

@@ -1,4 +1,5 @@
-"""The back office's view: tickets by status (counts and the latest of each), devices with
+"""The back office's view: tickets by status (counts and the latest of each, from the read
+models central/readmodels/ keeps: a few indexed rows, whatever the history's size), devices with
 their role and when each last synced, and what was voided (central/voiding.py: a voided
 registration's ticket is counted nowhere and listed there). JSON for tools, one plain HTML page
 for people (central/templates/overview.html).
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import tickets, voiding
+from . import voiding
 from .devices import list_devices
+from .readmodels import office_count, ticket_state
 from .storage import Storage, as_datetime, ts
 from .templating import render
 from .words import STATUSES
@@ -39,9 +41,10 @@ def _iso(value) -> str | None:
 
 
 def summary(storage: Storage) -> dict:
-    recent = {status: [_ticket(view) for view in tickets.latest(storage, status, RECENT)] for status in STATUSES}
-    counts = tickets.counts(storage)
     with storage.read() as tx:
+        recent = {status: [_ticket(row) for row in ticket_state.latest(tx, rank, RECENT)]
+                  for rank, status in enumerate(STATUSES)}
+        counts = office_count.counts(tx)
         clock = tx.one("SELECT seq FROM feed_clock WHERE id = 1")[0]
         latest = tx.one("SELECT id, sha256, imported_at FROM catalog_version ORDER BY id DESC LIMIT 1")
     return {
@@ -60,16 +63,14 @@ def _voiding(v: voiding.Voiding) -> dict:
             "tickets": [e.number for e in v.events if e.kind == "ticket.registered"][:RECENT]}
 
 
-def _ticket(view: tickets.TicketView) -> dict:
-    customer = (view.registration or {}).get("customer") or {}
-    # The total the customer's receipt and signed code say (the kiosk's, to the fen): the same figure
-    # every desk charges for the ticket as registered (kiosk/store/desk.py price_intake).
-    total = ((view.registration or {}).get("ticket") or {}).get("total_fen")
-    return {"uid": view.uid, "number": view.current.number, "status_at": ts(view.current.since),
-            "organisation": customer.get("organisation"), "phone": mask_phone(customer.get("phone")),
-            "total_fen": total, "taken_in_fen": view.taken_in_fen}
+def _ticket(row: dict) -> dict:
+    # total_fen: the total the customer's receipt and signed code say (the kiosk's, to the fen): the
+    # same figure every desk charges for the ticket as registered (kiosk/store/desk.py price_intake).
+    return {"uid": row["uid"], "number": row["number"], "status_at": ts(row["status_at"]),
+            "organisation": row["organisation"], "phone": mask_phone(row["phone"]),
+            "total_fen": row["total_fen"], "taken_in_fen": row["taken_in_fen"]}
 
 
-def render_html(data: dict) -> str:
+def render_html(data: dict, viewer) -> str:
     statuses = [(status, *STATUS_NAMES[status]) for status in STATUSES]
-    return render("overview.html", title="中心系统 · Central", refresh=30, statuses=statuses, **data)
+    return render("overview.html", title="中心系统 · Central", refresh=30, viewer=viewer, statuses=statuses, **data)

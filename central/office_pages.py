@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from kiosk.i18n import service_name, use_name
 from kiosk.i18n import t as kiosk_t
-from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS
+from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS, FREE_REASONS, PICKUP_WAYS
 from kiosk.i18n.status_text import work_text
 
 from .office import mask_phone
@@ -29,32 +30,48 @@ def _label(keys: dict[str, str], value: str | None) -> str:
     return f"{kiosk_t(keys[value], 'zh')} {kiosk_t(keys[value], 'en')}"
 
 
-def followups_html(data: dict, notice: str | None = None) -> str:
-    return render("followups.html", title="回访 · Follow-ups", notice=notice, label=_label, levels=FEEDBACK_LEVELS,
-                  reasons=FEEDBACK_REASONS, **data)
+def followups_html(data: dict, viewer, notice: str | None = None) -> str:
+    """`viewer`: who is asking (central/api/deps.py Viewer): the pages they may open, their
+    session's CSRF token for the forms."""
+    return render("followups.html", title="回访 · Follow-ups", viewer=viewer, notice=notice, label=_label,
+                  levels=FEEDBACK_LEVELS, reasons=FEEDBACK_REASONS, **data)
 
 
-def message_html(title: str, message: str, back: str = "/office/followups") -> str:
+def ticket_html(page: dict, viewer) -> str:
+    """One ticket (central/ticket_page.py): a clerk on the telephone reads it top to bottom."""
+    from .office import STATUS_NAMES
+
+    return render("ticket.html", title=f"受理单 · Ticket {page['number']}", viewer=viewer, label=_label,
+                  statuses=STATUS_NAMES, levels=FEEDBACK_LEVELS, reasons=FEEDBACK_REASONS,
+                  pickups=PICKUP_WAYS, service=lambda s: f"{service_name(s, 'zh')} {service_name(s, 'en')}",
+                  use=lambda u: f"{use_name(u, 'zh')} · {use_name(u, 'en')}" if u else "—",
+                  free=lambda line: " ".join(kiosk_t(FREE_REASONS[line["free_reason"]], lang,
+                                                     use=use_name(line["use"], lang)) for lang in ("zh", "en"))
+                  if line.get("free_reason") in FREE_REASONS else line.get("free_reason") or "", **page)
+
+
+def message_html(title: str, message: str, back: str = "/office/followups", viewer=None) -> str:
     """A refusal as a page: what is wrong, and the way back."""
-    return render("message.html", title=title, message=message, back=back)
+    return render("message.html", title=title, message=message, back=back, viewer=viewer)
 
 
-def satisfaction_html(data: dict) -> str:
+def satisfaction_html(data: dict, viewer) -> str:
     query = urlencode({k: data[k] for k in ("from", "to") if data[k]})
-    return render("satisfaction.html", title="满意度统计 · Satisfaction", query=query, start=data["from"],
-                  end=data["to"], overall=data["overall"], weeks=data["weeks"], counters=data["counters"],
-                  clerks=data["clerks"], hearts=data["hearts"], label=_label, levels=FEEDBACK_LEVELS,
-                  level_names=LEVELS, heart_names=FEEDBACK_HEARTS)
+    return render("satisfaction.html", title="满意度统计 · Satisfaction", viewer=viewer, query=query,
+                  start=data["from"], end=data["to"], overall=data["overall"], weeks=data["weeks"],
+                  counters=data["counters"], clerks=data["clerks"], hearts=data["hearts"], label=_label,
+                  levels=FEEDBACK_LEVELS, level_names=LEVELS, heart_names=FEEDBACK_HEARTS)
 
 
-def due_html(report, within_text: str) -> str:
+def due_html(report, within_text: str, viewer) -> str:
     query = urlencode({"within": within_text, "overdue": "1" if report.overdue_included else "0"})
     other = urlencode({"within": within_text, "overdue": "0" if report.overdue_included else "1"})
     overdue = sum(1 for i in report.items if i.due_on < report.today)
-    return render("due.html", title="周检到期 · Verification due", report=report, within=within_text, query=query,
-                  other=other, overdue=overdue, mask_phone=mask_phone)
+    return render("due.html", title="周检到期 · Verification due", viewer=viewer, report=report, within=within_text,
+                  query=query, other=other, overdue=overdue, mask_phone=mask_phone)
 
 
-def worklist_html(worklist) -> str:
-    return render("worklist.html", title="在办清单 · Work list", worklist=worklist, days=worklist.pickup_days,
+def worklist_html(worklist, viewer) -> str:
+    return render("worklist.html", title="在办清单 · Work list", viewer=viewer, worklist=worklist,
+                  days=worklist.pickup_days,
                   mask_phone=mask_phone, work_text=work_text)

@@ -14,16 +14,17 @@ events into its `Rating`s.
   offline, or a rating sent again with an earlier time) counts once: the rating central
   received first (central/words.py ARRIVAL), never the one with the earliest `at`, which a
   device can write. Anonymous ratings all count.
+
+The ratings that count, and each ticket's earliest intake and pickup, are read models a push
+keeps current (central/readmodels/rating.py, ticket_state.py): no event is read here.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date
 
-from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.satisfaction import (
     Group,
@@ -37,14 +38,12 @@ from kiosk.domain.satisfaction import (
     overall,
 )
 
-from .storage import Storage, Tx, as_datetime
-from .words import ARRIVAL
+from .readmodels import rating
+from .storage import Storage
 
 log = logging.getLogger("central")
 
 WEEKS = 12
-CHUNK = 500
-STEPS = {1: "received", 3: "picked_up"}  # status rank -> step name
 
 
 @dataclass(frozen=True)
@@ -73,24 +72,6 @@ def group_dict(g: Group) -> dict:
             "rate": g.rate, "mean": g.mean}
 
 
-def _step_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[str, dict]]:
-    """Per ticket, its earliest received and picked-up step as central has them:
-    {"received": {"device": uid, "clerk": username, "name": clerk's name}, ...}."""
-    found: dict[str, dict[str, dict]] = {}
-    for start in range(0, len(tickets), CHUNK):
-        where, params = storage.in_list("e.ticket", tickets[start:start + CHUNK])
-        rows = tx.all(f"SELECT e.ticket, e.status, d.uid, {storage.json_field('e.payload', 'clerk', 'username')}, "
-                      f"{storage.json_field('e.payload', 'clerk', 'name')} FROM event e "
-                      f"LEFT JOIN device d ON d.id = e.device_id WHERE {where} AND e.status IN (1, 3) "
-                      "AND e.void_id IS NULL "
-                      "ORDER BY e.created_at, e.uid", params)
-        for ticket, status, device, username, name in rows:
-            steps = found.setdefault(ticket, {})
-            if STEPS[status] not in steps:
-                steps[STEPS[status]] = {"device": device, "clerk": username, "name": name}
-    return found
-
-
 def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | None]:
     """(device uid, clerk's username, clerk's name) credited with a rating: picked up, else
     received; each step as the payload says, completed by what central knows of it."""
@@ -107,46 +88,16 @@ def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | Non
 
 def ratings(storage: Storage, start: date | None = None, end: date | None = None) -> list[Rating]:
     """The ratings given on the local days `start`..`end` (inclusive; None: open)."""
-    # Every rating is read, whatever the days asked: which of a ticket's ratings counts is decided
-    # by arrival, and the one received first may say any day.
     with storage.read() as tx:
         names = dict(tx.all("SELECT uid, name FROM device"))
-        rows = tx.all(f"SELECT {storage.json_text('e.payload')} FROM event e "
-                      f"WHERE e.kind = 'feedback.given' AND e.void_id IS NULL ORDER BY {ARRIVAL}")
-        given, seen_tickets = [], set()
-        for (payload,) in rows:
-            data = json.loads(payload)
-            try:
-                at = as_datetime(data["at"])
-                rating = int(data["rating"])
-            except (KeyError, TypeError, ValueError):
-                continue
-            if not 1 <= rating <= 5:
-                continue
-            ticket = data.get("ticket")
-            if ticket:
-                if ticket in seen_tickets:
-                    continue  # rated twice: the first received counts
-                seen_tickets.add(ticket)
-            day = local(at).date()
-            if (start and day < start) or (end and day > end):
-                continue
-            given.append((at, rating, data, ticket))
-        facts = _step_facts(tx, storage, sorted({t for *_, t in given if t}))
-    served = []
-    for at, rating, data, ticket in given:
-        steps = data.get("steps") if isinstance(data.get("steps"), dict) else {}
-        served.append(_served(steps, facts.get(ticket, {}) if ticket else {}))
+        given = rating.read(tx, start, end)
+    served = [_served(steps, known) for *_, steps, _number, _reason, known in given]
     # Two clerks (or desks) of one name stay two rows: the username (uid) follows the name.
     clerks = distinct_labels({username: name or username for _, username, name in served if username})
     counters = distinct_labels({device: names.get(device) or device for device, *_ in served if device},
                                short=lambda uid: uid[-8:])
-    found = []
-    for (at, rating, data, ticket), (device, username, _) in zip(given, served):
-        hearts = tuple(h for h in data.get("hearts") or () if isinstance(h, str))
-        found.append(Rating(at, rating, hearts, counters.get(device), clerks.get(username),
-                            data.get("number") if ticket else None, data.get("reason")))
-    return found
+    return [Rating(at, stars, hearts, counters.get(device), clerks.get(username), number, reason)
+            for (at, stars, hearts, _, number, reason, _), (device, username, _) in zip(given, served)]
 
 
 def report(storage: Storage, start: date | None = None, end: date | None = None,

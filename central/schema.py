@@ -33,15 +33,22 @@ lock as creation, so several workers starting at once upgrade it once.
   good until the new one is first used. `voiding` / `event.void_id`: a revoked device's events
   voided from a moment on, kept for audit, left out of everything derived (central/voiding.py);
   `event_ticket` is built again with void_id in it (on PostgreSQL, writes to `event` wait meanwhile).
+- 5: back-office accounts (central/accounts.py): `office_user` (a role, a scrypt hash, failures and a
+  lock-out), `office_session` (hashed session tokens, central/office_sessions.py) and `office_audit`
+  (who viewed or exported personal data, who signed in or failed to, central/audit.py).
+- 6: read models the back office reads, kept current by every push (central/readmodels/):
+  `ticket_state`, `office_count`, `rating`; built from the events stored before, in the upgrade's
+  transaction (pushes wait meanwhile: about half a minute per million events; readmodels.build says
+  how a large central would backfill instead).
 """
 
 from __future__ import annotations
 
-from . import feed, organisations, trust
+from . import feed, organisations, readmodels, trust
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB"},
@@ -149,13 +156,46 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         "CREATE INDEX event_ticket ON event (ticket, status, void_id) WHERE ticket IS NOT NULL",
         # A voiding's events (`kiosk central voidings`); partial: few events are ever void.
         "CREATE INDEX event_void ON event (void_id) WHERE void_id IS NOT NULL"),
+    5: ("""CREATE TABLE office_user (
+            id {pk},
+            name TEXT NOT NULL UNIQUE,
+            full_name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('director', 'clerk', 'auditor')),
+            password_hash TEXT NOT NULL,
+            created_at {ts} NOT NULL,
+            password_set_at {ts} NOT NULL,
+            disabled_at {ts},
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until {ts})""",
+        """CREATE TABLE office_session (
+            id {pk},
+            token_hash TEXT NOT NULL UNIQUE,
+            user_id BIGINT NOT NULL REFERENCES office_user (id),
+            created_at {ts} NOT NULL,
+            seen_at {ts} NOT NULL)""",
+        "CREATE INDEX office_session_user ON office_session (user_id)",
+        # who: the user's name as it was (a user renamed or removed later stays who they were).
+        """CREATE TABLE office_audit (
+            id {pk},
+            at {ts} NOT NULL,
+            user_id BIGINT,
+            who TEXT NOT NULL,
+            role TEXT,
+            action TEXT NOT NULL,
+            route TEXT NOT NULL,
+            query TEXT NOT NULL DEFAULT '',
+            row_count INTEGER,
+            address TEXT)""",
+        # Failed sign-ins from one address in the last minutes (central/accounts.py): a range scan.
+        "CREATE INDEX office_audit_failed ON office_audit (address, at) WHERE action = 'sign_in_failed'"),
+    6: readmodels.STATEMENTS,
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
     2: ("feedback.given", "followup.closed"),
 }
 # What else an upgrade publishes or derives of what the database held before it.
-FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored}
+FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build}
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -9,6 +9,9 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
                          over the defaults (central/api/quotas.py)
     CENTRAL_API_DOCS     `on`: the API's /docs and /redoc pages (they load their script from a CDN);
                          off unless set: the description itself is always at /openapi.json
+    CENTRAL_SECURE_COOKIES  `on`: the office's session cookie is Secure even when central itself is
+                         reached over http (behind a proxy that serves https); else Secure over https
+    CENTRAL_RETENTION_YEARS  years a ticket's personal data is kept after pickup (3; central/retention.py)
     KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
 """
 
@@ -57,6 +60,10 @@ def api_docs() -> bool:
     return os.environ.get("CENTRAL_API_DOCS", "").strip().lower() in ("on", "1", "yes", "true")
 
 
+def secure_cookies() -> bool:
+    return os.environ.get("CENTRAL_SECURE_COOKIES", "").strip().lower() in ("on", "1", "yes", "true")
+
+
 def time_zone() -> str:
     """The institute's zone: a server's own clock is usually UTC."""
     return os.environ.get("INSTITUTE_TIME_ZONE") or DEFAULT_ZONE
@@ -70,3 +77,11 @@ def sites() -> tuple[str, ...]:
     desk pulls only its site's tickets. One site, `main`, unless set."""
     named = tuple(dict.fromkeys(s.strip() for s in os.environ.get("CENTRAL_SITES", "").split(",") if s.strip()))
     return named or (DEFAULT_SITE,)
+
+
+RETENTION_YEARS = 3
+
+
+def retention_years() -> int:
+    """Years the personal data of a ticket is kept after its pickup (central/retention.py)."""
+    return int(os.environ.get("CENTRAL_RETENTION_YEARS") or RETENTION_YEARS)

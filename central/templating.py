@@ -19,10 +19,13 @@ from kiosk.i18n import money
 from .storage import as_datetime
 
 TEMPLATES = Path(__file__).with_name("templates")
-# The back office's pages, Chinese first, English beside it: every page links the others.
-PAGES = (("/office", "总览", "Overview"), ("/office/followups", "回访", "Follow-ups"),
-         ("/office/satisfaction", "满意度", "Satisfaction"), ("/office/due", "周检到期", "Verification due"),
-         ("/office/worklist", "在办清单", "Work list"))
+# The back office's pages, Chinese first, English beside it: every page links the others the
+# viewer's role may open (central/accounts.py PERMISSIONS).
+PAGES = (("/office", "总览", "Overview", "figures"), ("/office/followups", "回访", "Follow-ups", "personal"),
+         ("/office/satisfaction", "满意度", "Satisfaction", "figures"),
+         ("/office/due", "周检到期", "Verification due", "personal"),
+         ("/office/worklist", "在办清单", "Work list", "personal"), ("/office/audit", "审计日志", "Audit log", "audit"))
+ROLE_NAMES = {"director": "主任 Director", "clerk": "业务员 Clerk", "auditor": "审计员 Auditor"}
 # The pages' CSS, served by central (central/api/office.py): the pages' CSP forbids inline styles.
 STYLESHEET = "/office/office.css"
 CSS = Path(__file__).with_name("static").joinpath("office.css").read_bytes()
@@ -48,7 +51,7 @@ def _fen(value: int | None) -> str:
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-_env.globals.update(pages=PAGES, stylesheet=STYLESHEET, zone_label=zone_label)
+_env.globals.update(pages=PAGES, stylesheet=STYLESHEET, zone_label=zone_label, role_names=ROLE_NAMES)
 _env.filters.update(when=shown_time, fen=_fen)
 
 

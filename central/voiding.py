@@ -11,8 +11,8 @@ devices` shows when it last pushed.
   (who, since when, why, how many, when it was done). `kiosk central voidings` lists them.
 - Everything central derives leaves void events out (`LIVE`): a ticket's status and history
   (central/tickets.py), the work list, the due list, satisfaction, follow-ups, the office's
-  pages; and the change feed no longer relays them (central/feed.py), so a device that pulls
-  later never sees them.
+  pages (their read models are made again for what it touched, central/readmodels/); and the
+  change feed no longer relays them (central/feed.py), so a device that pulls later never sees them.
 - A voided registration frees nothing: its ticket uid and number stay the revoked device's (its
   `ticket` row is kept; the number's prefix is that device's anyway), and the office lists it
   under 已作废. Steps other desks recorded on such a ticket stay in force: the instruments are
@@ -35,7 +35,7 @@ from kiosk.domain.clock import start_of, utc_now, zone
 from kiosk.domain.validation import MAX_TEXT, clean_text
 from kiosk.domain.voiding import PER_CHANGE
 
-from . import feed
+from . import feed, readmodels
 from .storage import Storage, Tx, as_datetime, ts
 from .words import STATUSES
 
@@ -133,6 +133,7 @@ def void(storage: Storage, device_uid: str, since: datetime, reason: str = "") -
         for start in range(0, len(uids), CHUNK):
             where, params = storage.in_list("uid", uids[start:start + CHUNK])
             tx.execute(f"UPDATE event SET void_id = ? WHERE {where}", (void_id, *params))
+        readmodels.void(tx, storage, uids)  # before publishing: the lock order of a push
         done = Voiding(void_id, device_uid, name, since, reason, now, voided)
         _publish(tx, storage, done, device_id, site)
     return done

@@ -279,7 +279,6 @@ def test_every_path_gives_the_same_total_to_the_fen(tmp_path):
     from hypothesis import HealthCheck, given, settings
 
     from central.app import create_app
-    from central.auth import rotate_office_token
     from central.devices import add_device
     from central.schema import open_storage
     from db.connection import open_database
@@ -290,10 +289,11 @@ def test_every_path_gives_the_same_total_to_the_fen(tmp_path):
     from kiosk.store.desk import mark_ready, pick_up
     from kiosk.store.keys import signing_key
     from tests.central.nodes import Node, signed_enrolment
+    from tests.central.office_users import office as office_headers
 
     storage = open_storage(f"sqlite:///{tmp_path / 'central.sqlite3'}")
     client = TestClient(create_app(storage))
-    office = {"Authorization": f"Bearer {rotate_office_token(storage)}"}
+    office = office_headers(storage, "clerk")  # the latest tickets are a clerk's to see, with their customers
     kiosk_db = open_database(tmp_path / "kiosk.sqlite3")
     ensure_catalog()
     kiosk = ensure_device("K1")

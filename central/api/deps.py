@@ -1,26 +1,60 @@
 """What a route depends on: the storage the app was made with, and who is asking (a device by
-its token, or the back office by its token).
+its token, or a back-office user by their session).
 
-Declared as security schemes, so the OpenAPI description says how to authenticate. The
-office takes its token as a bearer token (tools) or as an HTTP Basic password (a browser
-asks for it by itself; any user name).
+Declared as security schemes, so the OpenAPI description says how to authenticate. A
+back-office user's session comes as a cookie (a browser, after /office/login) or as a bearer
+token (a script, after POST /api/v1/office/session); the office token (`kiosk central
+office-token`) is a bearer token for scripts with an auditor's reach: figures, no personal data.
+Each office route asks for what it shows (central/accounts.py PERMISSIONS): `Office` the figures,
+`Personal` customers' names and phones, `Closer` closing follow-ups, `Director` the audit log.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from ..accounts import OfficeUser
 from ..auth import Device, office_token_matches
+from ..office_sessions import Session, find_session
 from ..storage import Storage
 from ..tokens import TokenRefused, authenticate
 
+SESSION_COOKIE = "office_session"
 DEVICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="device", description="A device token from /api/v1/enroll")
-OFFICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="office", description="kiosk central office-token")
-OFFICE_BASIC = HTTPBasic(auto_error=False, scheme_name="office_basic", realm="central office",
-                         description="Any user name; the office token as the password")
+OFFICE_TOKEN = HTTPBearer(auto_error=False, scheme_name="office",
+                          description="A session token from POST /api/v1/office/session, or the office token "
+                                      "(kiosk central office-token: figures only, an auditor's reach)")
+OFFICE_COOKIE = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="office_cookie",
+                             description="The session cookie /office/login sets (a browser)")
+# The office token's holder: a script reading figures.
+OFFICE_TOKEN_USER = OfficeUser(None, "office-token", "office token", "auditor")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking in the back office. `session` None: the office token. `by_cookie`: a
+    browser's session, whose posts must carry its CSRF token (a script's bearer token is never
+    sent by a browser on its own)."""
+
+    user: OfficeUser
+    session: Session | None
+    by_cookie: bool = False
+
+    @property
+    def csrf(self) -> str | None:
+        return self.session.csrf if self.session else None
+
+
+class SignInNeeded(Exception):
+    """No session: a page goes to the sign-in page, an API answers 401 (central/api/errors.py)."""
+
+
+class Forbidden(Exception):
+    """Signed in, but the role may not (403)."""
 
 
 class Unauthorised(Exception):
@@ -54,13 +88,32 @@ def device(token: DeviceToken, store: Store) -> Device:
         raise Unauthorised(str(e), "Bearer", e.error) from None
 
 
-def office_user(token: Annotated[HTTPAuthorizationCredentials | None, Security(OFFICE_TOKEN)],
-                basic: Annotated[HTTPBasicCredentials | None, Security(OFFICE_BASIC)], store: Store) -> None:
-    secret = token.credentials if token else (basic.password if basic else None)
-    if not office_token_matches(store, secret):
-        raise Unauthorised("the office token is required (kiosk central office-token)",
-                           'Basic realm="central office", charset="UTF-8"')
+def office_viewer(token: Annotated[HTTPAuthorizationCredentials | None, Security(OFFICE_TOKEN)],
+                  cookie: Annotated[str | None, Security(OFFICE_COOKIE)], store: Store) -> Viewer:
+    if token is not None:
+        session = find_session(store, token.credentials)
+        if session is not None:
+            return Viewer(session.user, session)
+        if office_token_matches(store, token.credentials):
+            return Viewer(OFFICE_TOKEN_USER, None)
+        raise SignInNeeded("a back-office session (POST /api/v1/office/session) or the office token is required")
+    session = find_session(store, cookie)
+    if session is None:
+        raise SignInNeeded("sign in to the back office (/office/login)")
+    return Viewer(session.user, session, by_cookie=True)
+
+
+def _allowed(permission: str):
+    def check(viewer: Annotated[Viewer, Depends(office_viewer)]) -> Viewer:
+        if not viewer.user.may(permission):
+            raise Forbidden(f"a {viewer.user.role} may not see or do this")
+        return viewer
+
+    return check
 
 
 Me = Annotated[Device, Depends(device)]
-Office = Annotated[None, Depends(office_user)]
+Office = Annotated[Viewer, Depends(office_viewer)]  # every role: the figures
+Personal = Annotated[Viewer, Depends(_allowed("personal"))]
+Closer = Annotated[Viewer, Depends(_allowed("close"))]
+Director = Annotated[Viewer, Depends(_allowed("audit"))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kiosk.domain.due import DueInstrument
@@ -16,8 +16,20 @@ from ..due import due_report
 from ..office import mask_phone
 from ..office_pages import due_html, message_html
 from . import params
-from .deps import Office, Store
-from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, csv_response, invalid, json_response
+from .auditing import seen
+from .deps import Personal, Store
+from .responses import (
+    BAD_QUERY,
+    BUSY,
+    CSV,
+    FORBIDDEN,
+    PAGE,
+    PAGE_ERRORS,
+    UNAUTHORISED,
+    csv_response,
+    invalid,
+    json_response,
+)
 
 router = APIRouter(tags=["office"])
 
@@ -25,36 +37,44 @@ Within = Annotated[str | None, Query(**params.described(params.WITHIN, "30d, 30 
 Overdue = Annotated[str | None, Query(**params.described(params.FLAG, "1 or 0 (1 if blank)"))]
 
 
-@router.get("/api/v1/office/due", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_due(_: Office, store: Store, within: Within = None, overdue: bool = True) -> Response:
+@router.get("/api/v1/office/due", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
+def office_due(viewer: Personal, store: Store, request: Request, within: Within = None,
+               overdue: bool = True) -> Response:
     try:
         days, _text = params.within(within)
     except params.BadParameter as e:
         return invalid(e)
     report = due_report(store, days, overdue=overdue)
+    seen(store, viewer, request, len(report.items))
     return json_response({"today": report.today.isoformat(), "within_days": days, "overdue_included": overdue,
                           "catalog_version": report.catalog_version,
                           "items": [_item(i, report.today) for i in report.items]})
 
 
 @router.get("/office/due", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
-def office_due_page(_: Office, store: Store, within: Within = None, overdue: Overdue = None) -> HTMLResponse:
+def office_due_page(viewer: Personal, store: Store, request: Request, within: Within = None,
+                    overdue: Overdue = None) -> HTMLResponse:
     try:
         days, text = params.within(within)
         include = params.flag(overdue, "overdue", True)
     except params.BadParameter as e:
-        return HTMLResponse(message_html("周检到期 · Verification due", str(e), "/office/due"), 422)
-    return HTMLResponse(due_html(due_report(store, days, overdue=include), text))
+        return HTMLResponse(message_html("周检到期 · Verification due", str(e), "/office/due", viewer), 422)
+    report = due_report(store, days, overdue=include)
+    seen(store, viewer, request, len(report.items))
+    return HTMLResponse(due_html(report, text, viewer))
 
 
-@router.get("/office/due.csv", response_class=Response, responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_due_csv(_: Office, store: Store, within: Within = None, overdue: bool = True,
+@router.get("/office/due.csv", response_class=Response,
+            responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
+def office_due_csv(viewer: Personal, store: Store, request: Request, within: Within = None, overdue: bool = True,
                    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
     try:
         days, _text = params.within(within)
     except params.BadParameter as e:
         return invalid(e)
-    return csv_response(to_csv(due_report(store, days, overdue=overdue).items, lang), "due.csv")
+    items = due_report(store, days, overdue=overdue).items
+    seen(store, viewer, request, len(items), export=True)
+    return csv_response(to_csv(items, lang), "due.csv")
 
 
 def _item(item: DueInstrument, today: date) -> dict:

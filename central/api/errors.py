@@ -6,14 +6,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..office_pages import message_html
 from ..storage import Busy
-from .deps import Unauthorised
+from .deps import Forbidden, SignInNeeded, Unauthorised
 from .quotas import OverQuota
 
 log = logging.getLogger("central")
@@ -43,5 +45,26 @@ def unauthorised(request: Request, error: Unauthorised) -> JSONResponse:
                         headers={"WWW-Authenticate": error.challenge})
 
 
+def _api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def sign_in_needed(request: Request, error: SignInNeeded) -> Response:
+    """A script is told 401; a person is sent to sign in, and back to the page afterwards."""
+    if _api(request):
+        return JSONResponse({"detail": str(error), "error": "bad_token"}, 401,
+                            headers={"WWW-Authenticate": 'Bearer realm="central office"'})
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/office/login?" + urlencode({"next": back if request.method == "GET" else "/office"}), 303)
+
+
+def forbidden(request: Request, error: Forbidden) -> Response:
+    if _api(request):
+        return JSONResponse({"detail": str(error), "error": "forbidden"}, 403)
+    return HTMLResponse(message_html("无权访问 · Not allowed", "您的角色不能查看此页或执行此操作 · "
+                                     "Your role may not see this page or do this", "/office"), 403)
+
+
 HANDLERS: dict[type[Exception], Callable[..., Any]] = {
-    StarletteHTTPException: http_error, Busy: busy, Unauthorised: unauthorised, OverQuota: over_quota}
+    StarletteHTTPException: http_error, Busy: busy, Unauthorised: unauthorised, OverQuota: over_quota,
+    SignInNeeded: sign_in_needed, Forbidden: forbidden}

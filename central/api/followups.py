@@ -1,13 +1,13 @@
 """回访 in the back office: the follow-ups to call back, and closing one, as JSON (tools) and as
-a page with a form per follow-up (people; central/followups.py does the work)."""
+a page with a form per follow-up (people; central/followups.py does the work). Clerks and
+directors only (call-back phones); the closer is the signed-in user, by name."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,20 +15,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.validation import required_text_pattern
 
-from ..followups import MAX_NAME, CloseError, close, followups
+from ..followups import CloseError, close, followups
 from ..office_pages import followups_html, message_html
 from ..templating import shown_time
 from ..words import UUID_PATTERN
-from .deps import Office, Store
-from .params import BadParameter, form
-from .responses import BUSY, HTML_ERROR, MALFORMED, PAGE, PROBLEM_JSON, UNAUTHORISED, Problem, json_response
+from .auditing import seen
+from .deps import Closer, Personal, Store
+from .forms import CSRF_FIELD, CSRF_HEADER, MAX_FORM, TooLarge, cross_site, csrf_refused, fields
+from .params import BadParameter
+from .responses import BUSY, FORBIDDEN, HTML_ERROR, MALFORMED, PAGE, PROBLEM_JSON, UNAUTHORISED, Problem, json_response
 
 router = APIRouter(tags=["office"])
 
-MAX_FORM = 64 * 1024  # bytes: a name and a note
-# The form's fields are the JSON body's.
+# The form's fields: the JSON body's and the session's CSRF token.
 FORM_BODY = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
-    "$ref": "#/components/schemas/CloseIn"}}}}}
+    "type": "object", "additionalProperties": False, "required": ["note", CSRF_FIELD],
+    "properties": {"note": {"$ref": "#/components/schemas/CloseIn/properties/note"}, CSRF_FIELD: {
+        "type": "string", "description": "the session's CSRF token, as the page's form holds it"}}}}}}}
 NOT_CLOSED = "未能办结 · Not closed"
 PRINTABLE_TEXT = "printable-text"  # kiosk/domain/validation.py clean_text(required=True)
 
@@ -43,37 +46,50 @@ def _printable_text(limit: int):
 
 
 class CloseIn(BaseModel):
-    """Closing a follow-up from the back office. Both are required and cleaned (widths folded,
-    whitespace collapsed); neither may hold a control character or one a receipt printer
-    cannot print (the pattern says which). Checked by close() and `_lengths`, so that a
-    refusal names its field (`field`)."""
+    """Closing a follow-up from the back office, as the signed-in user (who made the call). The
+    note is required and cleaned (widths folded, whitespace collapsed); it may not hold a
+    control character or one a receipt printer cannot print (the pattern says which). Checked
+    by close() and `_lengths`, so that a refusal names its field (`field`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="who made the call", json_schema_extra=_printable_text(MAX_NAME))
     note: str = Field(description="what was said and done", json_schema_extra=_printable_text(MAX_NOTE))
 
 
-@router.get("/api/v1/office/followups", responses={**UNAUTHORISED, **BUSY})
-def office_followups(_: Office, store: Store) -> Response:
-    return json_response(followups(store))
+def _shown(data: dict) -> int:
+    return len(data["open"]) + len(data["closed"])
+
+
+@router.get("/api/v1/office/followups", responses={**UNAUTHORISED, **FORBIDDEN, **BUSY})
+def office_followups(viewer: Personal, store: Store, request: Request) -> Response:
+    data = followups(store)
+    seen(store, viewer, request, _shown(data))
+    return json_response(data)
 
 
 @router.get("/office/followups", response_class=HTMLResponse, responses=PAGE)
-def office_followups_page(_: Office, store: Store) -> HTMLResponse:
-    return HTMLResponse(followups_html(followups(store)))
+def office_followups_page(viewer: Personal, store: Store, request: Request) -> HTMLResponse:
+    data = followups(store)
+    seen(store, viewer, request, _shown(data))
+    return HTMLResponse(followups_html(data, viewer))
 
 
 @router.post("/api/v1/office/followups/{uid}/close",
              responses={**MALFORMED, **UNAUTHORISED, **BUSY,
+                        403: {"model": Problem, "description": "A role that may not close (`forbidden`), or a "
+                                                               "browser session's post without its X-CSRF-Token "
+                                                               "(`csrf`)"},
                         404: {"model": Problem, "description": "No follow-up has this uid"},
                         409: {"model": Problem, "description": "Already closed: `closed` says when and by whom"}})
-def office_close(_: Office, store: Store,
+def office_close(viewer: Closer, store: Store,
                  uid: Annotated[str, Path(pattern=UUID_PATTERN, description="the follow-up's uid")],
-                 body: CloseIn) -> Response:
+                 body: CloseIn, csrf: Annotated[str | None, Header(alias=CSRF_HEADER, include_in_schema=False)] = None,
+                 ) -> Response:
+    if viewer.by_cookie and csrf_refused(viewer, csrf):  # a bearer token is never sent by a browser on its own
+        return json_response({"detail": "the session's CSRF token is required (X-CSRF-Token)", "error": "csrf"}, 403)
     try:
         _lengths(body)
-        return json_response(close(store, uid, body.name, body.note))
+        return json_response(close(store, uid, viewer.user.full_name, body.note, username=viewer.user.name))
     except CloseError as e:
         return json_response(_problem(e), e.status)
 
@@ -81,43 +97,36 @@ def office_close(_: Office, store: Store,
 @router.post("/office/followups/{uid}/close", openapi_extra=FORM_BODY, response_class=HTMLResponse,
              responses={**PAGE,
                         303: {"description": "Closed: back to the follow-ups"},
-                        403: {"description": "Posted from another site", **HTML_ERROR},
+                        403: {"description": "Posted from another site, without the form's CSRF token, or by a "
+                                             "role that may not close", **HTML_ERROR},
                         404: {"description": "No follow-up has this uid", **HTML_ERROR},
                         409: {"description": "Already closed (when and by whom)", **HTML_ERROR},
-                        413: {"description": "A body over 64 KB", "content": PROBLEM_JSON},
-                        422: {"description": "A missing or bad name or note", **HTML_ERROR}})
-async def office_close_form(request: Request, _: Office, store: Store, uid: str) -> Response:
-    if _cross_site(request):
+                        413: {"description": f"A body over {MAX_FORM // 1024} KB", "content": PROBLEM_JSON},
+                        422: {"description": "A missing or bad note", **HTML_ERROR}})
+async def office_close_form(request: Request, viewer: Closer, store: Store, uid: str) -> Response:
+    if cross_site(request):
         return HTMLResponse(message_html(NOT_CLOSED, "请从后台页面提交 · Please use the back-office page"), 403)
-    body = await request.body()
-    if len(body) > MAX_FORM:
-        return json_response({"detail": f"request body over {MAX_FORM} bytes"}, 413)
     try:
-        fields = CloseIn.model_validate(form(request.headers.get("content-type"), body))
+        posted = await fields(request)
+    except TooLarge as e:
+        return json_response({"detail": str(e)}, 413)
     except BadParameter as e:
         return HTMLResponse(message_html(NOT_CLOSED, str(e)), 422)
+    if csrf_refused(viewer, posted.pop(CSRF_FIELD, None)):
+        return HTMLResponse(message_html(NOT_CLOSED, "页面已过期，请刷新后重试 · The page has expired: reload it "
+                                                     "and try again"), 403)
+    try:
+        closing = CloseIn.model_validate(posted)
     except ValidationError as e:  # the JSON route's rules: a missing or unknown field, one too long
         return HTMLResponse(message_html(NOT_CLOSED, _message(_form_error(e))), 422)
     if not re.fullmatch(UUID_PATTERN, uid):
         return HTMLResponse(message_html(NOT_CLOSED, "没有这个回访 · No such follow-up"), 404)
     try:
-        _lengths(fields)
-        await run_in_threadpool(close, store, uid, fields.name, fields.note)
+        _lengths(closing)
+        await run_in_threadpool(close, store, uid, viewer.user.full_name, closing.note, username=viewer.user.name)
     except CloseError as e:
         return HTMLResponse(message_html(NOT_CLOSED, _message(e)), e.status)
     return RedirectResponse("/office/followups", 303)
-
-
-def _cross_site(request: Request) -> bool:
-    """A form posted from another site (CSRF: the browser would send the office's Basic
-    credentials with it). Sec-Fetch-Site where the browser sends it, else Origin against Host."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site not in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return False
-    return origin == "null" or urlsplit(origin).netloc.lower() != (request.headers.get("host") or "").lower()
 
 
 def _problem(error: CloseError) -> dict:
@@ -132,9 +141,8 @@ def _problem(error: CloseError) -> dict:
 def _lengths(given: CloseIn) -> None:
     """The lengths as typed, as the description says them (close() counts them cleaned: a run
     of spaces is one)."""
-    for field, limit in (("name", MAX_NAME), ("note", MAX_NOTE)):
-        if len(getattr(given, field)) > limit:
-            raise CloseError("invalid", f"{field}: at most {limit} characters", field=field, key="error.too_long")
+    if len(given.note) > MAX_NOTE:
+        raise CloseError("invalid", f"note: at most {MAX_NOTE} characters", field="note", key="error.too_long")
 
 
 def _form_error(error: ValidationError) -> CloseError:

@@ -1,26 +1,39 @@
-"""The back office's overview: tickets by status and the devices (central/office.py)."""
+"""The back office's overview: tickets by status and the devices (central/office.py). An
+auditor gets the counts and the devices, not the latest tickets (their customers)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..office import render_html, summary
 from ..templating import CSS, STYLESHEET
-from .deps import Office, Store
+from .auditing import seen
+from .deps import Office, Store, Viewer
 from .responses import BUSY, PAGE, UNAUTHORISED, json_response
 
 router = APIRouter(tags=["office"])
 
 
 @router.get("/api/v1/office/summary", responses={**UNAUTHORISED, **BUSY})
-def office_summary(_: Office, store: Store) -> Response:
-    return json_response(summary(store))
+def office_summary(viewer: Office, store: Store, request: Request) -> Response:
+    return json_response(_shown(viewer, store, request))
 
 
 @router.get("/office", response_class=HTMLResponse, responses=PAGE)
-def office_page(_: Office, store: Store) -> HTMLResponse:
-    return HTMLResponse(render_html(summary(store)))
+def office_page(viewer: Office, store: Store, request: Request) -> HTMLResponse:
+    return HTMLResponse(render_html(_shown(viewer, store, request), viewer))
+
+
+def _shown(viewer: Viewer, store: Store, request: Request) -> dict:
+    """The summary as this viewer may see it; a view of customers' data is logged."""
+    data = summary(store)
+    recent = data["tickets"]["recent"]
+    if viewer.user.may("personal"):
+        seen(store, viewer, request, sum(len(listed) for listed in recent.values()))
+    else:
+        data["tickets"]["recent"] = {status: [] for status in recent}
+    return data
 
 
 @router.get(STYLESHEET, include_in_schema=False)

@@ -32,6 +32,9 @@ Responses = dict[int | str, dict[str, Any]]
 UNAUTHORISED: Responses = {401: {"model": Problem, "description": "No token, an unknown one or a revoked "
                                                                   "device's (`bad_token`), or an expired one "
                                                                   "(`token_expired`: enrol again)"}}
+FORBIDDEN: Responses = {403: {"model": Problem, "description": "The signed-in user's role may not see this "
+                                                          "(`forbidden`): customers' names and phones are for "
+                                                          "clerks and directors, the audit log for directors"}}
 BUSY: Responses = {503: {"model": Problem, "description": "The database is busy or unreachable (`busy`): retry "
                                                      "after Retry-After seconds"}}
 MALFORMED: Responses = {422: {"model": Problem, "description": "A malformed request"},
@@ -43,11 +46,12 @@ BAD_QUERY: Responses = {422: {"model": Problem, "description": "A bad parameter"
 # busy database answer JSON (declared explicitly: a model would be documented as text/html).
 PROBLEM_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 HTML_TEXT = {"text/html": {"schema": {"type": "string"}}}
-PAGE: Responses = {401: {"description": UNAUTHORISED[401]["description"], "content": PROBLEM_JSON},
-                    503: {"description": BUSY[503]["description"], "content": PROBLEM_JSON}}
+HTML_ERROR = {"content": HTML_TEXT}
+PAGE: Responses = {303: {"description": "Not signed in: to /office/login, and back after"},
+                   403: {"description": "The signed-in user's role may not see this page", **HTML_ERROR},
+                   503: {"description": BUSY[503]["description"], "content": PROBLEM_JSON}}
 PAGE_ERRORS: Responses = {422: {"description": "A bad parameter, said in the page",
                                 "content": {**HTML_TEXT, **PROBLEM_JSON}}}
-HTML_ERROR = {"content": HTML_TEXT}
 CSV: Responses = {200: {"description": "CSV (UTF-8)", "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 

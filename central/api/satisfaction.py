@@ -32,12 +32,12 @@ def office_satisfaction(_: Office, store: Store, start: Start = None, end: End =
 
 
 @router.get("/office/satisfaction", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
-def office_satisfaction_page(_: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
+def office_satisfaction_page(viewer: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
     try:
         first, last = period(start, end)
     except BadParameter as e:
-        return HTMLResponse(message_html("满意度统计 · Satisfaction", str(e), "/office/satisfaction"), 422)
-    return HTMLResponse(satisfaction_html(report(store, first, last).figures()))
+        return HTMLResponse(message_html("满意度统计 · Satisfaction", str(e), "/office/satisfaction", viewer), 422)
+    return HTMLResponse(satisfaction_html(report(store, first, last).figures(), viewer))
 
 
 @router.get("/office/satisfaction.csv", response_class=Response, responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})

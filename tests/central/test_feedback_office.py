@@ -10,17 +10,12 @@ import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from central.auth import rotate_office_token
 from central.followups import OFFICE_DEVICE_ID, followups
 from central.satisfaction import report
 from kiosk.domain.satisfaction import CSV_FIELDS
 
 from .nodes import T0, enrol, pull_all, push
-from .test_office import basic
-
-
-def office(storage) -> dict:
-    return {"Authorization": f"Bearer {rotate_office_token(storage)}"}
+from .office_users import csrf, office
 
 
 def of_kind(changes: list[dict], kind: str) -> list[dict]:
@@ -86,7 +81,7 @@ def test_open_follow_ups_overdue_first_with_the_phone_in_full_then_closed_ones(c
 
     got = client.get("/api/v1/office/followups", headers=office(storage))
     assert got.status_code == 200 and got.json()["open"][0]["uid"] == first["uid"]
-    page = client.get("/office/followups", headers=basic(rotate_office_token(storage)))
+    page = client.get("/office/followups", headers=office(storage, "clerk"))
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "13812345678" in page.text and "0851-85551234" in page.text  # staff make the call
     assert ticket["number"] in page.text and "匿名 anonymous" in page.text and "已电话致歉" in page.text
@@ -99,11 +94,11 @@ def test_closing_from_the_office_writes_one_event_every_desk_gets(client, storag
     push(client, kiosk, poor, other)
     _, cursor = pull_all(client, desk)
     uid = poor["payload"]["followup"]["uid"]
-    token = rotate_office_token(storage)
+    headers = office(storage)  # the director, 张主任
 
     with caplog.at_level(logging.DEBUG):
-        got = client.post(f"/office/followups/{uid}/close", data={"name": "张  主任", "note": "已回电，\u3000已解决"},
-                          headers=basic(token), follow_redirects=False)
+        got = client.post(f"/office/followups/{uid}/close", headers=headers, follow_redirects=False,
+                          data={"note": "已回电，\u3000已解决", "csrf": csrf(headers)})
     assert got.status_code == 303 and got.headers["location"] == "/office/followups"
     assert "张" not in caplog.text and "13812345678" not in caplog.text and "已解决" not in caplog.text
 
@@ -115,7 +110,7 @@ def test_closing_from_the_office_writes_one_event_every_desk_gets(client, storag
     payload = json.loads(payload)
     assert (device_id, ticket, status) == (OFFICE_DEVICE_ID, None, None)
     assert payload == {"followup": uid, "feedback": poor["payload"]["feedback"], "device": central_uid,
-                       "at": payload["at"], "clerk": {"username": "office", "name": "张 主任"},
+                       "at": payload["at"], "clerk": {"username": "director", "name": "张主任"},
                        "note": "已回电， 已解决", "via": "office"}
     assert uuid.UUID(central_uid) and uuid.UUID(event_uid)
     assert datetime.fromisoformat(payload["at"]).tzinfo is not None
@@ -125,13 +120,13 @@ def test_closing_from_the_office_writes_one_event_every_desk_gets(client, storag
     on_kiosk, _ = pull_all(client, kiosk)
     assert "followup.closed" not in {c["kind"] for c in on_kiosk}
 
-    # The JSON way; central keeps one device uid.
+    # The JSON way, by a clerk; central keeps one device uid.
     other_uid = other["payload"]["followup"]["uid"]
-    got = client.post(f"/api/v1/office/followups/{other_uid}/close", json={"name": "李娜", "note": "已回电"},
-                      headers=office(storage))
+    got = client.post(f"/api/v1/office/followups/{other_uid}/close", json={"note": "已回电"},
+                      headers=office(storage, "clerk"))
     assert got.status_code == 200, got.text
     assert {k: got.json()[k] for k in ("followup", "name", "note", "via", "username")} == {
-        "followup": other_uid, "name": "李娜", "note": "已回电", "via": "office", "username": "office"}
+        "followup": other_uid, "name": "李娜", "note": "已回电", "via": "office", "username": "clerk"}
     closes = [c["data"] for c in pull_all(client, desk, cursor)[0]]
     assert [c["device"] for c in closes] == [central_uid, central_uid]
     assert followups(storage)["open"] == []
@@ -145,16 +140,16 @@ def test_closing_twice_is_a_409_saying_who_and_when(client, storage):
     headers = office(storage)
 
     got = client.post(f"/api/v1/office/followups/{by_desk['payload']['followup']['uid']}/close",
-                      json={"name": "张主任", "note": "再打一次"}, headers=headers)
+                      json={"note": "再打一次"}, headers=headers)
     assert got.status_code == 409
     body = got.json()
     assert body["error"] == "closed" and body["closed"]["name"] == "李娜"
     assert datetime.fromisoformat(body["closed"]["at"]) == datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 
     uid = by_office["payload"]["followup"]["uid"]
-    assert client.post(f"/api/v1/office/followups/{uid}/close", json={"name": "张主任", "note": "已回电"},
+    assert client.post(f"/api/v1/office/followups/{uid}/close", json={"note": "已回电"},
                        headers=headers).status_code == 200
-    again = client.post(f"/office/followups/{uid}/close", data={"name": "王五", "note": "又打了"},
+    again = client.post(f"/office/followups/{uid}/close", data={"note": "又打了", "csrf": csrf(headers)},
                         headers=headers)
     assert again.status_code == 409 and again.headers["content-type"].startswith("text/html")
     assert "张主任" in again.text and "办结" in again.text
@@ -162,48 +157,58 @@ def test_closing_twice_is_a_409_saying_who_and_when(client, storage):
         assert tx.one("SELECT COUNT(*) FROM event WHERE kind = 'followup.closed'")[0] == 2
 
 
-def test_a_close_needs_a_clean_name_and_note_and_the_office_token(client, storage):
+def test_a_close_needs_a_clean_note_the_forms_token_and_a_signed_in_clerk_or_director(client, storage):
     kiosk = enrol(client, storage)
     poor = kiosk.feedback(1)
     push(client, kiosk, poor)
     uid = poor["payload"]["followup"]["uid"]
     headers = office(storage)
     api = f"/api/v1/office/followups/{uid}/close"
-    for body, field in (({"name": "", "note": "已回电"}, "name"), ({"name": "张", "note": "  "}, "note"),
-                        ({"name": "张", "note": "x" * 501}, "note"), ({"name": "张" * 201, "note": "好"}, "name"),
-                        ({"name": "张\x1b[2J", "note": "好"}, "name"), ({"name": "张", "note": "好\u202e"}, "note")):
+    for body in ({"note": "  "}, {"note": "x" * 501}, {"note": "好\u202e"}, {"note": "好\x1b[2J"}):
         got = client.post(api, json=body, headers=headers)
-        assert got.status_code == 422 and got.json()["field"] == field, (body, got.text)
-    assert client.post(api, json={"name": "张"}, headers=headers).status_code == 422
-    assert client.post(api, content=b"name=a&note=b", headers=headers).status_code == 422
+        assert got.status_code == 422 and got.json()["field"] == "note", (body, got.text)
+    assert client.post(api, json={"name": "张", "note": "好"}, headers=headers).status_code == 422  # the user's name
+    assert client.post(api, json={}, headers=headers).status_code == 422
+    assert client.post(api, content=b"note=b", headers=headers).status_code == 422
     form = f"/office/followups/{uid}/close"
-    got = client.post(form, data={"name": "张", "note": ""}, headers=headers)
+    token = {"csrf": csrf(headers)}
+    got = client.post(form, data={"note": "", **token}, headers=headers)
     assert got.status_code == 422 and "请填写回访情况" in got.text
-    assert client.post(form, data={"note": "好"}, headers=headers).status_code == 422
+    assert client.post(form, data=token, headers=headers).status_code == 422
+    assert client.post(form, data={"name": "张", "note": "好", **token}, headers=headers).status_code == 422
     assert client.post(form, content=b"\xff\xfe", headers={**headers, "Content-Type":
                                                            "application/x-www-form-urlencoded"}).status_code == 422
-    assert client.post(form, json={"name": "张", "note": "好"}, headers=headers).status_code == 422
-    # A form posted from another site (the browser would add the Basic credentials): refused.
-    got = client.post(form, data={"name": "张", "note": "好"}, headers={**headers, "Origin": "https://evil.example"})
-    assert got.status_code == 403
-    got = client.post(form, data={"name": "张", "note": "好"}, headers={**headers, "Sec-Fetch-Site": "cross-site"})
-    assert got.status_code == 403
-    # Unknown and malformed uids; no token.
+    assert client.post(form, json={"note": "好"}, headers=headers).status_code == 422
+    # A form posted from another site, or saying nothing of where it comes from: refused.
+    for where in ({"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}):
+        got = client.post(form, data={"note": "好", **token}, headers={**headers, **where})
+        assert got.status_code == 403, where
+    bare = {"Authorization": headers["Authorization"]}
+    assert client.post(form, data={"note": "好", **token}, headers=bare).status_code == 403
+    # Without the session's CSRF token, or with another session's.
+    assert client.post(form, data={"note": "好"}, headers=headers).status_code == 403
+    other = office(storage)
+    assert client.post(form, data={"note": "好", "csrf": csrf(other)}, headers=headers).status_code == 403
+    # Unknown and malformed uids; no session.
     unknown = str(uuid.uuid4())
-    assert client.post(f"/api/v1/office/followups/{unknown}/close", json={"name": "张", "note": "好"},
+    assert client.post(f"/api/v1/office/followups/{unknown}/close", json={"note": "好"},
                        headers=headers).json()["error"] == "no_followup"
-    assert client.post(f"/office/followups/{unknown}/close", data={"name": "张", "note": "好"},
+    assert client.post(f"/office/followups/{unknown}/close", data={"note": "好", **token},
                        headers=headers).status_code == 404
-    assert client.post("/api/v1/office/followups/NOT-A-UID/close", json={"name": "张", "note": "好"},
+    assert client.post("/api/v1/office/followups/NOT-A-UID/close", json={"note": "好"},
                        headers=headers).status_code == 422
-    assert client.post("/office/followups/NOT-A-UID/close", data={"name": "张", "note": "好"},
+    assert client.post("/office/followups/NOT-A-UID/close", data={"note": "好", **token},
                        headers=headers).status_code == 404
-    assert client.post(api, json={"name": "张", "note": "好"}).status_code == 401
-    assert client.post(form, data={"name": "张", "note": "好"}).status_code == 401
-    assert client.post(api, json={"name": "张", "note": "好"}, headers=kiosk.headers).status_code == 401
-    for path in ("/office/followups", "/api/v1/office/followups", "/office/satisfaction", "/office/due",
-                 "/api/v1/office/satisfaction", "/api/v1/office/due", "/office/due.csv", "/office/satisfaction.csv"):
+    assert client.post(api, json={"note": "好"}).status_code == 401
+    got = client.post(form, data={"note": "好"}, follow_redirects=False)
+    assert got.status_code == 303 and got.headers["location"].startswith("/office/login")
+    assert client.post(api, json={"note": "好"}, headers=kiosk.headers).status_code == 401
+    for path in ("/api/v1/office/followups", "/api/v1/office/satisfaction", "/api/v1/office/due"):
         assert client.get(path).status_code == 401, path
+    for path in ("/office/followups", "/office/satisfaction", "/office/due", "/office/due.csv",
+                 "/office/satisfaction.csv"):
+        got = client.get(path, follow_redirects=False)
+        assert got.status_code == 303 and got.headers["location"].startswith("/office/login?next="), path
     assert followups(storage)["open"][0]["uid"] == uid  # nothing was closed
     with storage.read() as tx:
         assert tx.one("SELECT COUNT(*) FROM event WHERE kind = 'followup.closed'")[0] == 0

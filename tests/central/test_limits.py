@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 from central.api.limits import MAX_BODY
 from central.api.quotas import MB, Meter, OverQuota, Quotas
 from central.app import create_app
-from central.auth import rotate_office_token
 from central.schema import open_storage
 from central.server import serve_in_thread
 from central.storage import ADMIN, CONNECT_TIMEOUT, DEVICE, HEALTH, OFFICE, Storage, asking
 
 from .nodes import enrol, push
+from .office_users import office as office_headers
 
 OFF = Quotas.parse("off")
 
@@ -280,7 +280,7 @@ def test_office_pages_stalled_on_a_lock_leave_pushes_their_connections(pg_schema
     import psycopg
 
     storage = open_storage(pg_schema_url, pool_size=2)
-    office = rotate_office_token(storage)
+    office = office_headers(storage, "clerk")["Authorization"].removeprefix("Bearer ")
     with serve_in_thread(storage, app=create_app(storage, OFF)) as central, \
             httpx2.Client(base_url=central.url, timeout=60) as http, psycopg.connect(pg_schema_url) as psql, \
             psycopg.connect(pg_schema_url, autocommit=True) as watch:

@@ -8,23 +8,27 @@ from central.auth import rotate_office_token
 from central.office import mask_phone
 
 from .nodes import enrol, push
+from .office_users import office
 
 
-def basic(token: str) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(f"office:{token}".encode()).decode()}
-
-
-def test_the_office_page_needs_the_office_token(client, storage):
-    got = client.get("/office")
-    assert got.status_code == 401 and got.headers["WWW-Authenticate"].startswith("Basic")
-    token = rotate_office_token(storage)
-    assert client.get("/office", headers=basic(token)).status_code == 200
-    assert client.get("/api/v1/office/summary", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+def test_the_office_needs_a_signed_in_user_and_the_office_token_reads_figures_only(client, storage):
+    got = client.get("/office", follow_redirects=False)
+    assert got.status_code == 303 and got.headers["location"] == "/office/login?next=%2Foffice"
+    assert client.get("/api/v1/office/summary").headers["WWW-Authenticate"].startswith("Bearer")
     kiosk = enrol(client, storage)
-    assert client.get("/office", headers=kiosk.headers).status_code == 401  # a device token is not enough
-    newer = rotate_office_token(storage)
-    assert client.get("/office", headers=basic(token)).status_code == 401
-    assert client.get("/office", headers=basic(newer)).status_code == 200
+    push(client, kiosk, kiosk.registered(phone="13812345678", organisation="示范燃气有限公司"))
+    token = rotate_office_token(storage)
+    bearer = {"Authorization": f"Bearer {token}"}
+    summary = client.get("/api/v1/office/summary", headers=bearer).json()  # a script's figures
+    assert summary["tickets"]["counts"]["registered"] == 1 and summary["tickets"]["recent"]["registered"] == []
+    assert "示范燃气" not in client.get("/office", headers=bearer).text
+    for path in ("/api/v1/office/due", "/api/v1/office/worklist", "/api/v1/office/followups", "/office/due.csv"):
+        assert client.get(path, headers=bearer).status_code == 403, path
+    basic = "Basic " + base64.b64encode(f"office:{token}".encode()).decode()  # no longer a way in
+    assert client.get("/api/v1/office/summary", headers={"Authorization": basic}).status_code == 401
+    assert client.get("/api/v1/office/summary", headers=kiosk.headers).status_code == 401  # nor a device token
+    rotate_office_token(storage)
+    assert client.get("/api/v1/office/summary", headers=bearer).status_code == 401
 
 
 def test_tickets_by_status_and_devices_with_their_last_sync(client, storage):
@@ -34,9 +38,9 @@ def test_tickets_by_status_and_devices_with_their_last_sync(client, storage):
     push(client, kiosk, *regs)
     t = regs[0]["payload"]["ticket"]
     push(client, desk, desk.step("received", t["uid"], t["number"]))
-    token = rotate_office_token(storage)
+    headers = office(storage, "clerk")
 
-    summary = client.get("/api/v1/office/summary", headers={"Authorization": f"Bearer {token}"}).json()
+    summary = client.get("/api/v1/office/summary", headers=headers).json()
     assert summary["tickets"]["counts"] == {"registered": 2, "received": 1, "ready": 0, "picked_up": 0}
     assert summary["tickets"]["recent"]["received"][0]["number"] == t["number"]
     assert summary["tickets"]["recent"]["received"][0]["phone"] == "138****5678"
@@ -44,7 +48,7 @@ def test_tickets_by_status_and_devices_with_their_last_sync(client, storage):
     assert devices["大厅1号机"]["role"] == "kiosk" and devices["大厅1号机"]["last_push_at"]
     assert devices["收件窗口"]["last_seen_at"]
 
-    page = client.get("/office", headers=basic(token))
+    page = client.get("/office", headers=headers)
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "13812345678" not in html and "138****5678" in html
@@ -59,20 +63,20 @@ def test_the_office_shows_the_receipts_total_and_what_intake_charged_when_a_cler
     taken_in = desk.step("received", t["uid"], t["number"])
     taken_in["payload"] |= {"total_fen": 9000, "estimate": {"total_fen": 9000}}  # a line changed at the counter
     push(client, desk, taken_in)
-    token = rotate_office_token(storage)
+    headers = office(storage)
 
-    summary = client.get("/api/v1/office/summary", headers={"Authorization": f"Bearer {token}"}).json()
+    summary = client.get("/api/v1/office/summary", headers=headers).json()
     recent = summary["tickets"]["recent"]
     assert [(x["total_fen"], x["taken_in_fen"]) for x in recent["received"]] == [(12000, 9000)]
     assert [(x["total_fen"], x["taken_in_fen"]) for x in recent["registered"]] == [(12000, None)]
-    html = client.get("/office", headers=basic(token)).text
+    html = client.get("/office", headers=headers).text
     assert "受理金额 Charged at intake" in html and "￥90.00" in html and "￥120.00" in html
 
 
 def test_text_from_devices_is_escaped_in_the_page(client, storage):
     kiosk = enrol(client, storage, name="<b>kiosk</b>")
     push(client, kiosk, kiosk.registered(organisation="<script>alert(1)</script>"))
-    html = client.get("/office", headers=basic(rotate_office_token(storage))).text
+    html = client.get("/office", headers=office(storage)).text
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>kiosk</b>" not in html
 
 

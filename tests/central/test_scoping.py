@@ -9,11 +9,11 @@ import json
 import pytest
 
 from central import feed
-from central.auth import rotate_office_token
 from central.catalog import import_catalog
 from kiosk.store.catalog import demo_csv
 
 from .nodes import Node, enrol, pull_all, push
+from .office_users import office
 
 
 @pytest.fixture(autouse=True)
@@ -73,9 +73,8 @@ class Site:
         self.desk_close = self.other_desk.closed(self.ratings[0])
         assert push(client, self.other_desk, self.desk_close).status_code == 200
         self.office_followup = self.ratings[1]["payload"]["followup"]["uid"]
-        got = client.post(f"/api/v1/office/followups/{self.office_followup}/close",
-                          json={"name": "张主任", "note": "已回电"},
-                          headers={"Authorization": f"Bearer {rotate_office_token(storage)}"})
+        got = client.post(f"/api/v1/office/followups/{self.office_followup}/close", json={"note": "已回电"},
+                          headers=office(storage, "clerk"))
         assert got.status_code == 200, got.text
 
     @property

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from central.api.quotas import Quotas
 from central.app import create_app
+from central.storage import ts
 from central.tickets import current, derive, history
 
 from .nodes import T0, enrol, push
@@ -88,8 +89,8 @@ def _every_order_gives_one_status(client, storage):
 
 
 def test_counts_and_latest_by_status_agree_with_derive(client, storage):
-    """The back office's SQL (furthest fact per ticket) says what derive() says."""
-    from central.tickets import counts, latest
+    """The back office's read models (central/readmodels/) say what derive() says."""
+    from central.office import summary
 
     kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
     regs = [kiosk.registered(at=T0 + timedelta(minutes=i)) for i in range(6)]
@@ -101,10 +102,11 @@ def test_counts_and_latest_by_status_agree_with_derive(client, storage):
             steps.append(desk.step(status, t["uid"], t["number"], at=T0 + timedelta(hours=1 + i, minutes=n)))
     steps.append(desk.step("received", str(uuid.uuid4()), f"{kiosk.prefix}-261124-0999"))  # registration not here yet
     push(client, desk, *steps)
-    assert counts(storage) == {"registered": 2, "received": 3, "ready": 1, "picked_up": 1}
-    received = latest(storage, "received", 10)
-    assert [v.current.status for v in received] == ["received"] * 3
-    assert [v.current.since for v in received] == sorted((v.current.since for v in received), reverse=True)
+    found = summary(storage)["tickets"]
+    assert found["counts"] == {"registered": 2, "received": 3, "ready": 1, "picked_up": 1}
+    received = found["recent"]["received"]
+    assert [v["status_at"] for v in received] == sorted((v["status_at"] for v in received), reverse=True)
     for view in received:
-        assert view.current == derive(history(storage, view.uid))
-    assert sum(v.registration is None for v in received) == 1  # the early step's ticket
+        now = derive(history(storage, view["uid"]))
+        assert (now.status, ts(now.since), now.number) == ("received", view["status_at"], view["number"])
+    assert sum(v["organisation"] is None for v in received) == 1  # the early step's ticket

@@ -1,0 +1,101 @@
+"""The back office's audit log (office_audit): who viewed or exported personal data, when, and
+what (the route, its query, how many rows), and who signed in, out, or failed to. Never the data
+itself: a row says "zhang exported /office/due.csv?within=30d, 120 rows", not whose phones.
+
+Directors read it at /office/audit and export it as CSV (central/api/accounts.py). Failed
+sign-ins keep their address: central/accounts.py counts them to lock an address out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from kiosk.domain.clock import local, utc_now
+from kiosk.domain.spreadsheet import safe_row
+
+from .storage import Storage, Tx, as_datetime
+
+PAGE_ROWS = 50
+EXPORT_BATCH = 1000
+MAX_QUERY = 500  # characters of a query string kept
+MAX_WHO = 64  # a name typed at a failed sign-in is kept this long
+CSV_FIELDS = ("id", "at", "who", "role", "action", "route", "query", "rows", "address")
+COLUMNS = "id, at, who, role, action, route, query, row_count, address"
+
+
+class User(Protocol):
+    """Who did it: central/accounts.py OfficeUser (id None: the office token)."""
+
+    id: int | None
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    who: str
+    role: str | None
+    action: str
+    route: str
+    query: str
+    rows: int | None
+    address: str | None
+
+
+def record(storage: Storage, user: User | None, action: str, route: str, query: str = "",
+           rows: int | None = None, *, who: str | None = None, address: str | None = None,
+           at: datetime | None = None) -> None:
+    """One row, in its own transaction. `who`: for a sign-in that found no user, the name typed."""
+    moment = at or utc_now()
+    with storage.transaction() as tx:
+        tx.execute("INSERT INTO office_audit (at, user_id, who, role, action, route, query, row_count, address) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (storage.timestamp(moment), user.id if user else None, (user.name if user else who or "")[:MAX_WHO],
+                    user.role if user else None, action, route, query[:MAX_QUERY], rows, address))
+
+
+def failures_from(tx: Tx, storage: Storage, address: str | None, since: datetime) -> int:
+    if address is None:
+        return 0
+    return tx.one("SELECT COUNT(*) FROM office_audit WHERE action = 'sign_in_failed' AND address = ? AND at > ?",
+                  (address, storage.timestamp(since)))[0]
+
+
+def count(storage: Storage) -> int:
+    with storage.read() as tx:
+        return tx.one("SELECT COUNT(*) FROM office_audit")[0]
+
+
+def entries(storage: Storage, before: int | None = None, limit: int = PAGE_ROWS) -> list[Entry]:
+    """The newest first; `before`: an entry's id, for the page after the one that ended with it."""
+    where, params = ("WHERE id < ?", [before]) if before else ("", [])
+    with storage.read() as tx:
+        rows = tx.all(f"SELECT {COLUMNS} FROM office_audit {where} ORDER BY id DESC LIMIT ?", (*params, limit))
+    return [Entry(r[0], as_datetime(r[1]), *r[2:]) for r in rows]
+
+
+def csv_chunks(storage: Storage) -> Iterator[bytes]:
+    """The whole log as CSV (UTF-8), oldest first, read and sent a batch at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    yield out.getvalue().encode("utf-8")
+    after = 0
+    while True:
+        with storage.read() as tx:
+            rows = tx.all(f"SELECT {COLUMNS} FROM office_audit WHERE id > ? ORDER BY id LIMIT ?", (after, EXPORT_BATCH))
+        if not rows:
+            return
+        out.seek(0)
+        out.truncate()
+        for r in rows:
+            writer.writerow(safe_row([r[0], local(as_datetime(r[1])).isoformat(timespec="seconds"), *r[2:]]))
+        yield out.getvalue().encode("utf-8")
+        after = rows[-1][0]

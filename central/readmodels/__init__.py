@@ -1,0 +1,119 @@
+"""Read models: what the back office lists, kept current in the same transaction that stores
+each event, so a page reads a few indexed rows instead of deriving every ticket from the whole
+event history (docs/design/office-read-models.md).
+
+- `event` stays the truth. The read models are derived, never pushed or published, and can be
+  made again from the events at any time (`build`).
+- One rule per read model, two executions: each module's merge is order-independent (max, min,
+  the earliest by (created_at, uid) or the first received by ARRIVAL), so folding a push's new
+  events into the stored rows (`fold`, central/ingest.py) gives the rows folding every event at
+  once gives (`build`). tests/central/test_read_models.py holds them to that, and to the
+  derivations the pages made before.
+- Voiding is not a merge (it takes facts away): the rows of the tickets and ratings it touches
+  are made again from their events in force, in the voiding's transaction (`void`).
+- A rating carries a copy of who served (its ticket's earliest intake and pickup): written when
+  the rating is, and again whenever a push changes those steps (`rating.seen`).
+
+The models: ticket_state (status, steps, promise, customer: the overview's latest and the work
+list), office_count (tickets per status: the overview's counts), rating (satisfaction).
+
+Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
+order, then rating rows; office_count rows just before the feed clock, at commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..storage import Storage, Tx
+from . import office_count, rating, ticket_state
+from .stored import Stored, read
+
+STATEMENTS = (*ticket_state.STATEMENTS, *office_count.STATEMENTS, *rating.STATEMENTS)
+FEEDBACK = "feedback.given"
+TABLES = (ticket_state.TABLE, rating.TABLE)
+BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
+
+
+def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
+    """A push's new events (repeats left out) into the read models, in the push's transaction,
+    before anything is published (office_count's hook must run before the feed clock's)."""
+    steps = [e for e in events if e.ticket is not None and e.status is not None]
+    if steps:
+        moved, served = ticket_state.fold(tx, storage, steps)
+        office_count.adjust(tx, moved)
+        rating.seen(tx, storage, sorted(served))
+    ratings = [e for e in events if e.kind == FEEDBACK]
+    if ratings:
+        rating.fold(tx, storage, ratings)
+
+
+def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
+    """After events were voided: the tickets and ratings they concern, made again from their
+    events still in force (call it before the voiding's correction is published)."""
+    tickets, rated = set(), set()
+    for start in range(0, len(uids), BUILD_CHUNK):
+        where, params = storage.in_list("e.uid", uids[start:start + BUILD_CHUNK])
+        for uid, ticket, rated_ticket in tx.all(
+                f"SELECT e.uid, e.ticket, {storage.json_field('e.payload', 'ticket')} FROM event e "
+                f"WHERE {where} AND (e.ticket IS NOT NULL OR e.kind = '{FEEDBACK}')", params):
+            if ticket is not None:
+                tickets.add(ticket)
+            else:
+                rated.add(rated_ticket or uid)
+    recompute_tickets(tx, storage, sorted(tickets))
+    rows = sorted(rated)
+    for start in range(0, len(rows), BUILD_CHUNK):
+        chunk = rows[start:start + BUILD_CHUNK]
+        by_ticket, p1 = storage.in_list(storage.json_field("e.payload", "ticket"), chunk)
+        by_uid, p2 = storage.in_list("e.uid", chunk)
+        events = read(tx, storage, f"e.kind = '{FEEDBACK}' AND ({by_ticket} OR {by_uid})", [*p1, *p2])
+        rating.recompute(tx, storage, chunk, events)
+
+
+def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
+    """The rows of `tickets` made again from their events in force: after their events were
+    voided, or rewritten (personal data erased: the copies here must go too)."""
+    for start in range(0, len(tickets), BUILD_CHUNK):
+        chunk = tickets[start:start + BUILD_CHUNK]
+        where, params = storage.in_list("e.ticket", chunk)
+        moved = ticket_state.recompute(tx, storage, chunk, read(tx, storage, f"{where} AND e.status IS NOT NULL",
+                                                                 params))
+        office_count.adjust(tx, moved)
+        rating.seen(tx, storage, chunk)
+
+
+def build(tx: Tx, storage: Storage) -> None:
+    """Every read model made again from the events, in the caller's transaction: schema 6's
+    upgrade (central/schema.py) and `kiosk central rebuild-read-models`.
+
+    Small centrals only: it holds the upgrade's transaction (pushes wait) for about half a minute
+    per million events (24 s for 200,000 tickets, docs/design/office-read-models.md). A large
+    central would instead create the empty tables here, let pushes fold into them from then on,
+    and backfill in the background by chunks of ticket uids, each chunk's rows locked in uid
+    order and recomputed with the same `ticket_state.recompute` (idempotent: it overwrites the
+    partial rows pushes made), the pages saying "being built" until the last chunk."""
+    if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
+        tx.execute("LOCK TABLE ticket_state, rating, office_count IN EXCLUSIVE MODE")
+    for table in TABLES:
+        tx.execute(f"DELETE FROM {table.name}")
+    tickets = [t for (t,) in tx.all("SELECT DISTINCT ticket FROM event WHERE ticket IS NOT NULL ORDER BY ticket")]
+    for start in range(0, len(tickets), BUILD_CHUNK):
+        chunk = tickets[start:start + BUILD_CHUNK]
+        where, params = storage.in_list("e.ticket", chunk)
+        ticket_state.recompute(tx, storage, chunk, read(tx, storage, f"{where} AND e.status IS NOT NULL", params))
+    rating.TABLE.write(tx, storage, list(rating.first(read(tx, storage, f"e.kind = '{FEEDBACK}'", ())).values()),
+                       replace=False)
+    rating.seen(tx, storage, None)
+    office_count.rebuild(tx)
+    if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
+        for table in TABLES:
+            tx.execute(f"ANALYZE {table.name}")
+
+
+def snapshot(storage: Storage) -> dict[str, list[tuple]]:
+    """Every read model's rows, in key order."""
+    with storage.read() as tx:
+        found = {table.name: table.snapshot(tx) for table in TABLES}
+        found["office_count"] = tx.all("SELECT status, n FROM office_count ORDER BY status")
+    return found

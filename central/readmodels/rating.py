@@ -1,0 +1,122 @@
+"""rating: the ratings that count (central/satisfaction.py's rule), one row each: a ticket's
+first received rating (compared on ARRIVAL, kept as `arrival`), and every anonymous rating
+(keyed by its event uid). Beside what the payload says of who served the customer (`said_*`),
+what central knows of it (`seen_*`: the ticket's earliest intake and pickup, ticket_state's),
+copied whenever either changes, so reading the ratings reads no other table.
+
+`day` is the rating's local date on the institute's clock when it was stored: a change of the
+institute's zone needs `kiosk central rebuild-read-models`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from kiosk.domain.clock import local
+
+from ..storage import Storage, Tx, as_datetime
+from .rows import Table
+from .stored import Stored, arrival
+
+CHUNK = 1000  # tickets a statement
+STEPS = ("received", "picked_up")  # who served: the pickup, else the intake (satisfaction._served)
+SAID = tuple(f"said_{step}_{what}" for step in STEPS for what in ("device", "clerk"))
+SEEN = tuple(f"seen_{step}_{what}" for step in STEPS for what in ("device", "clerk", "name"))
+TABLE = Table("rating", (
+    ("rated", "text"), ("ticket", "text"), ("arrival", "text"), ("given_at", "timestamptz"), ("day", "text"),
+    ("rating", "smallint"), ("hearts", "text"), ("number", "text"), ("reason", "text"),
+    *((column, "text") for column in SAID + SEEN),
+))
+
+STATEMENTS = (
+    f"""CREATE TABLE rating (
+        rated TEXT PRIMARY KEY, ticket TEXT, arrival TEXT NOT NULL, given_at {{ts}} NOT NULL, day TEXT NOT NULL,
+        rating SMALLINT NOT NULL, hearts TEXT NOT NULL, number TEXT, reason TEXT,
+        {', '.join(f'{column} TEXT' for column in SAID + SEEN)})""",
+    "CREATE INDEX rating_day ON rating (day, arrival)",
+    "CREATE INDEX rating_arrival ON rating (arrival)",
+    "CREATE INDEX rating_ticket ON rating (ticket) WHERE ticket IS NOT NULL",
+)
+
+
+def candidate(event: Stored) -> dict | None:
+    """The row a `feedback.given` would make, or None if it cannot count (no time, no 1-5)."""
+    p = event.payload
+    try:
+        at = as_datetime(p["at"])
+        stars = int(p["rating"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not 1 <= stars <= 5:
+        return None
+    ticket = p.get("ticket") or None
+    steps = p.get("steps") if isinstance(p.get("steps"), dict) else {}
+    said = {step: steps.get(step) if isinstance(steps.get(step), dict) else {} for step in STEPS}
+    return {"rated": ticket or event.uid, "ticket": ticket, "arrival": arrival(event), "given_at": at,
+            "day": local(at).date().isoformat(), "rating": stars,
+            # Hearts are single words (kiosk/domain/events.py Heart): kept space-separated, read without a parser.
+            "hearts": " ".join(h for h in p.get("hearts") or () if isinstance(h, str)),
+            "number": p.get("number") if ticket else None, "reason": p.get("reason"),
+            **{f"said_{step}_{what}": said[step].get(what) for step in STEPS for what in ("device", "clerk")},
+            **dict.fromkeys(SEEN)}
+
+
+def first(events: list[Stored]) -> dict[str, dict]:
+    best: dict[str, dict] = {}
+    for event in events:
+        row = candidate(event)
+        if row is not None and (row["rated"] not in best or row["arrival"] < best[row["rated"]]["arrival"]):
+            best[row["rated"]] = row
+    return best
+
+
+def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
+    """A push's new ratings: each replaces its ticket's stored one only if it arrived first (a
+    push that began earlier may commit later)."""
+    rows = first(events)
+    TABLE.write(tx, storage, list(rows.values()), replace=True, only_if="excluded.arrival < rating.arrival")
+    seen(tx, storage, sorted({row["ticket"] for row in rows.values() if row["ticket"]}))
+
+
+def recompute(tx: Tx, storage: Storage, rated: list[str], events: list[Stored]) -> None:
+    """The rows of `rated` made again from `events` (every feedback.given of theirs in force)."""
+    TABLE.delete(tx, storage, rated)
+    rows = [row for key, row in first(events).items() if key in set(rated)]
+    TABLE.write(tx, storage, rows, replace=False)
+    seen(tx, storage, sorted({row["ticket"] for row in rows if row["ticket"]}))
+
+
+def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None) -> None:
+    """The ratings of `tickets` (None: every rating) given what ticket_state holds of their
+    earliest intake and pickup now (nothing, if it holds no row)."""
+    copy = (f"UPDATE rating SET ({', '.join(SEEN)}) = (SELECT received_device, received_clerk, received_name, "
+            "picked_up_device, picked_up_clerk, picked_up_name FROM ticket_state s WHERE s.uid = rating.ticket) "
+            "WHERE ticket IS NOT NULL")
+    if tickets is None:
+        tx.execute(copy)
+        return
+    for start in range(0, len(tickets), CHUNK):
+        where, params = storage.in_list("ticket", tickets[start:start + CHUNK])
+        tx.execute(f"{copy} AND {where}", params)
+
+
+def read(tx: Tx, start: date | None, end: date | None) -> list[tuple]:
+    """(given_at, rating, hearts, steps as the payload said them, number, reason, the ticket's
+    earliest intake and pickup as central has them: {step: {device, clerk, name}}), in arrival
+    order, for the local days start..end."""
+    where, params = [], []
+    if start:
+        where.append("day >= ?")
+        params.append(start.isoformat())
+    if end:
+        where.append("day <= ?")
+        params.append(end.isoformat())
+    rows = tx.all(f"SELECT given_at, rating, hearts, number, reason, {', '.join(SAID + SEEN)} FROM rating "
+                  f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY arrival", params)
+    return [(as_datetime(at), stars, tuple(hearts.split()),
+             {"received": {"device": r_dev, "clerk": r_clerk}, "picked_up": {"device": p_dev, "clerk": p_clerk}},
+             number, reason,
+             {"received": {"device": sr_dev, "clerk": sr_clerk, "name": sr_name},
+              "picked_up": {"device": sp_dev, "clerk": sp_clerk, "name": sp_name}})
+            for at, stars, hearts, number, reason, r_dev, r_clerk, p_dev, p_clerk,
+            sr_dev, sr_clerk, sr_name, sp_dev, sp_clerk, sp_name in rows]

@@ -1,0 +1,171 @@
+"""ticket_state: each ticket's current status and what the office lists of it, one row a ticket
+with any status fact in force (central/tickets.py's rule, kept as rows instead of derived on
+every request).
+
+Every column is a merge that does not depend on the order facts arrive in, so folding a push's
+facts into the stored row gives what folding every fact at once gives:
+- status: the furthest fact; status_at: the earliest record of it (tickets.derive);
+- each step's time: its earliest record; what a step says (the intake's lines and clerk, the
+  pickup's clerk): its earliest record by (created_at, event uid), kept as `*_key`;
+- the number: the earliest registration's, else the earliest fact's (`number_key` ranks a
+  registration first); customer and promise: the earliest registration's;
+- taken_in_fen: the earliest intake that states a total (central/tickets.py _facts).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..storage import Storage, Tx, as_datetime
+from .rows import Table
+from .stored import Stored, key
+
+TABLE = Table("ticket_state", (
+    ("uid", "text"), ("status", "smallint"), ("status_at", "timestamptz"),
+    ("number", "text"), ("number_key", "text"),
+    ("registration_key", "text"), ("registered_at", "timestamptz"), ("organisation", "text"), ("contact", "text"),
+    ("phone", "text"), ("total_fen", "bigint"), ("ready_on", "text"), ("urgent_hours", "integer"),
+    ("intake_key", "text"), ("received_at", "timestamptz"), ("intake_number", "text"), ("instruments", "integer"),
+    ("services", "text"), ("received_device", "text"), ("received_clerk", "text"), ("received_name", "text"),
+    ("taken_in_key", "text"), ("taken_in_fen", "bigint"),
+    ("ready_at", "timestamptz"),
+    ("pickup_key", "text"), ("picked_up_at", "timestamptz"), ("picked_up_device", "text"),
+    ("picked_up_clerk", "text"), ("picked_up_name", "text"),
+))
+
+STATEMENTS = (
+    """CREATE TABLE ticket_state (
+        uid TEXT PRIMARY KEY, status SMALLINT NOT NULL, status_at {ts} NOT NULL,
+        number TEXT NOT NULL, number_key TEXT NOT NULL,
+        registration_key TEXT, registered_at {ts}, organisation TEXT, contact TEXT, phone TEXT, total_fen BIGINT,
+        ready_on TEXT, urgent_hours INTEGER,
+        intake_key TEXT, received_at {ts}, intake_number TEXT, instruments INTEGER, services TEXT,
+        received_device TEXT, received_clerk TEXT, received_name TEXT,
+        taken_in_key TEXT, taken_in_fen BIGINT,
+        ready_at {ts},
+        pickup_key TEXT, picked_up_at {ts}, picked_up_device TEXT, picked_up_clerk TEXT, picked_up_name TEXT)""",
+    # The overview's latest of each status (tickets.latest's order: latest first, then by uid).
+    "CREATE INDEX ticket_state_status ON ticket_state (status, status_at DESC, uid)",
+    # The work list: open tickets only.
+    "CREATE INDEX ticket_state_open ON ticket_state (status, received_at) WHERE status IN (1, 2)",
+)
+
+STEP_AT = ("registered_at", "received_at", "ready_at", "picked_up_at")  # by status rank
+
+
+def _earlier(candidate: str, stored: str | None) -> bool:
+    return stored is None or candidate < stored
+
+
+def instruments(lines) -> tuple[int, list[str]]:
+    """The intake's instruments (refused lines not counted) and their services."""
+    try:
+        taken = [ln for ln in lines or () if isinstance(ln, dict) and not ln.get("refused")]
+        return sum(int(ln["quantity"]) for ln in taken), sorted({str(ln.get("service")) for ln in taken})
+    except (ValueError, TypeError, KeyError):
+        return 0, []
+
+
+def merge(row: dict | None, event: Stored) -> dict:
+    """`row` with one more status fact."""
+    row = dict(row) if row else dict.fromkeys(TABLE.columns) | {"uid": event.ticket}
+    p, status, at = event.payload, event.status, event.created_at
+    fact = key(at, event.uid)
+    ranked = ("0|" if status == 0 else "1|") + fact
+    if _earlier(ranked, row["number_key"]):
+        row["number"], row["number_key"] = (p["ticket"]["number"] if status == 0 else p["number"]), ranked
+    clerk = p.get("clerk") if isinstance(p.get("clerk"), dict) else {}
+    if status == 0 and _earlier(fact, row["registration_key"]):
+        customer, ticket = p.get("customer") or {}, p.get("ticket") or {}
+        row.update(registration_key=fact, registered_at=at, organisation=customer.get("organisation"),
+                   contact=customer.get("contact"), phone=customer.get("phone"), total_fen=ticket.get("total_fen"),
+                   ready_on=ticket.get("ready_on"), urgent_hours=ticket.get("urgent_hours"))
+    elif status == 1:
+        if _earlier(fact, row["intake_key"]):
+            count, services = instruments(p.get("lines"))
+            row.update(intake_key=fact, received_at=at, intake_number=p["number"], instruments=count,
+                       services=json.dumps(services), received_device=event.device,
+                       received_clerk=clerk.get("username"), received_name=clerk.get("name"))
+        if p.get("total_fen") is not None and _earlier(fact, row["taken_in_key"]):
+            row.update(taken_in_key=fact, taken_in_fen=p["total_fen"])
+    elif status == 2 and (row["ready_at"] is None or at < row["ready_at"]):
+        row["ready_at"] = at
+    elif status == 3 and _earlier(fact, row["pickup_key"]):
+        row.update(pickup_key=fact, picked_up_at=at, picked_up_device=event.device,
+                   picked_up_clerk=clerk.get("username"), picked_up_name=clerk.get("name"))
+    row["status"] = max(status, row["status"] if row["status"] is not None else 0)
+    row["status_at"] = row[STEP_AT[row["status"]]]
+    return row
+
+
+def fold(tx: Tx, storage: Storage, events: list[Stored]) -> tuple[dict[int, int], set[str]]:
+    """Merge a push's new status facts into the rows, in its transaction: the change in the
+    number of tickets per status, and the tickets whose earliest intake or pickup changed (who
+    served the customer, for their rating)."""
+    by_ticket: dict[str, list[Stored]] = {}
+    for event in events:
+        by_ticket.setdefault(event.ticket, []).append(event)
+    moved: dict[int, int] = {}
+    served: set[str] = set()
+    pending = set(by_ticket)
+    while pending:
+        stored = TABLE.load(tx, storage, pending, lock=True)
+        rows = {}
+        for ticket in pending:
+            row = stored.get(ticket)
+            for event in by_ticket[ticket]:
+                row = merge(row, event)
+            rows[ticket] = row
+        TABLE.write(tx, storage, [rows[t] for t in stored], replace=True)
+        fresh = [rows[t] for t in pending if t not in stored]
+        written = TABLE.write(tx, storage, fresh, replace=False)
+        for ticket in stored:
+            _move(moved, stored[ticket]["status"], -1)
+        for ticket in (*stored, *written):
+            _move(moved, rows[ticket]["status"], 1)
+            before = stored.get(ticket) or {}
+            if any(rows[ticket][k] != before.get(k) for k in ("intake_key", "pickup_key")):
+                served.add(ticket)
+        # A row another push inserted after this one looked (it committed meanwhile): merge into it.
+        pending = {row["uid"] for row in fresh} - written
+    return moved, served
+
+
+def _move(moved: dict[int, int], status: int, n: int) -> None:
+    moved[status] = moved.get(status, 0) + n
+
+
+def recompute(tx: Tx, storage: Storage, tickets: list[str], events: list[Stored]) -> dict[int, int]:
+    """The rows of `tickets` made again from `events` (all their facts in force): the build, and
+    a voiding's correction. The change in the number of tickets per status."""
+    moved: dict[int, int] = {}
+    for row in TABLE.load(tx, storage, tickets, lock=True).values():
+        _move(moved, row["status"], -1)
+    TABLE.delete(tx, storage, tickets)
+    rows: dict[str, dict] = {}
+    for event in sorted(events, key=lambda e: e.id):
+        rows[event.ticket] = merge(rows.get(event.ticket), event)
+    TABLE.write(tx, storage, list(rows.values()), replace=False)
+    for row in rows.values():
+        _move(moved, row["status"], 1)
+    return moved
+
+
+def latest(tx: Tx, status: int, limit: int) -> list[dict]:
+    """The tickets now in `status`, the most recently arrived there first."""
+    return _rows(tx, f"WHERE status = ? ORDER BY status_at DESC, uid LIMIT {int(limit)}", (status,))
+
+
+def open_tickets(tx: Tx) -> list[dict]:
+    """Taken in and not handed back: the work list's tickets."""
+    return _rows(tx, "WHERE status IN (1, 2) AND received_at IS NOT NULL", ())
+
+
+def _rows(tx: Tx, where: str, params) -> list[dict]:
+    found = []
+    for values in tx.all(f"SELECT {', '.join(TABLE.columns)} FROM ticket_state {where}", params):
+        row = dict(zip(TABLE.columns, values))
+        for column in STEP_AT + ("status_at",):
+            row[column] = as_datetime(row[column])
+        found.append(row)
+    return found

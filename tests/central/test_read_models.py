@@ -1,0 +1,337 @@
+"""The read models (central/readmodels/) on SQLite and PostgreSQL: random histories pushed
+through the real push path (random order, random batches, repeats, a step before its
+registration, two desks recording one step, ratings twice, a stolen
+kiosk and desk voided midway) leave the rows that building them from the events gives; and the
+office's answers read from them are what the derivations from the whole history (kept below,
+as they were before the read models) say."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from central import readmodels
+from central.api.quotas import Quotas
+from central.app import create_app
+from central.cli import main as cli_main
+from central.devices import revoke
+from central.office import RECENT, mask_phone, summary
+from central.readmodels.stored import Stored
+from central.satisfaction import _served, ratings
+from central.schema import ensure_schema
+from central.storage import as_datetime, ts
+from central.tickets import Fact, derive
+from central.voiding import void
+from central.words import ARRIVAL, STATUSES
+from central.worklist import work_list
+from kiosk.domain.clock import local, utc_now
+from kiosk.domain.satisfaction import Rating, distinct_labels
+from kiosk.domain.worklist import assess, ordered
+
+from .nodes import enrol, push
+from .test_due_office import line
+
+BASE = datetime(2026, 6, 1, 1, 30, tzinfo=UTC)  # histories end well before today: no time is ahead of central's
+NOW = datetime(2026, 9, 20, 2, 0, tzinfo=UTC)
+ORGANISATIONS = ("贵阳燃气有限公司", "遵义水务集团", "安顺人民医院")
+CLERKS = (("wang", "王芳"), ("li", "李静"), ("zhang", "张敏"))
+
+
+# ---- the derivations as they were before the read models (the reference) ------------------------
+
+def derived_counts(storage) -> dict[str, int]:
+    found = dict.fromkeys(STATUSES, 0)
+    with storage.read() as tx:
+        for status, n in tx.all("SELECT cur.status, COUNT(*) FROM (SELECT ticket, MAX(status) AS status "
+                                "FROM event WHERE ticket IS NOT NULL AND void_id IS NULL GROUP BY ticket) cur "
+                                "GROUP BY cur.status"):
+            found[STATUSES[status]] = n
+    return found
+
+
+def _facts(storage) -> dict[str, tuple[list[Fact], dict | None, int | None]]:
+    """Every ticket's facts in force, oldest first, its first registration's payload and the
+    first intake's total (central/tickets.py _facts as it was)."""
+    found: dict[str, tuple[list[Fact], dict | None, int | None]] = {}
+    with storage.read() as tx:
+        rows = tx.all(f"SELECT e.ticket, e.uid, e.status, e.created_at, d.uid, {storage.json_text('e.payload')} "
+                      "FROM event e LEFT JOIN device d ON d.id = e.device_id WHERE e.ticket IS NOT NULL "
+                      "AND e.void_id IS NULL ORDER BY e.created_at, e.uid")
+    for ticket, uid, status, created, device, payload in rows:
+        data = json.loads(payload)
+        number = data["ticket"]["number"] if status == 0 else data["number"]
+        facts, registered, taken_in = found.setdefault(ticket, ([], None, None))
+        facts.append(Fact(STATUSES[status], as_datetime(created), device, uid, number))
+        if status == 0 and registered is None:
+            found[ticket] = (facts, data, taken_in)
+        elif status == 1 and taken_in is None:
+            found[ticket] = (facts, registered, data.get("total_fen"))
+    return found
+
+
+def derived_recent(storage) -> dict[str, list[dict]]:
+    """The overview's latest tickets of each status, as office._ticket gave them."""
+    recent: dict[str, list[tuple]] = {status: [] for status in STATUSES}
+    for uid, (facts, registration, taken_in) in _facts(storage).items():
+        now = derive(facts)
+        customer = (registration or {}).get("customer") or {}
+        recent[now.status].append((now.since, uid, {
+            "uid": uid, "number": now.number, "status_at": ts(now.since), "organisation": customer.get("organisation"),
+            "phone": mask_phone(customer.get("phone")),
+            "total_fen": ((registration or {}).get("ticket") or {}).get("total_fen"), "taken_in_fen": taken_in}))
+    return {status: [view for *_, view in sorted(rows, key=lambda r: (-r[0].timestamp(), r[1]))[:RECENT]]
+            for status, rows in recent.items()}
+
+
+def derived_work_list(storage, now: datetime, pickup_days: int = 30):
+    f = storage.json_field
+    with storage.read() as tx:
+        rows = tx.all(
+            f"SELECT ticket, status, created_at, "
+            f"COALESCE({f('payload', 'ticket', 'number')}, {f('payload', 'number')}), "
+            f"{f('payload', 'customer', 'organisation')}, {f('payload', 'customer', 'contact')}, "
+            f"{f('payload', 'customer', 'phone')}, {f('payload', 'ticket', 'ready_on')}, "
+            f"{f('payload', 'ticket', 'urgent_hours')}, {f('payload', 'lines')} FROM event "
+            "WHERE ticket IN (SELECT ticket FROM event WHERE ticket IS NOT NULL AND void_id IS NULL GROUP BY ticket "
+            "HAVING MAX(status) IN (1, 2)) AND status IN (0, 1, 2) AND void_id IS NULL ORDER BY created_at, uid")
+    facts: dict[str, dict[int, tuple]] = {}
+    for ticket, status, at, *fields in rows:
+        facts.setdefault(ticket, {}).setdefault(status, (as_datetime(at), *fields))
+    items = []
+    for ticket, steps in facts.items():
+        if 1 not in steps:
+            continue
+        status = {1: "received", 2: "ready"}[max(s for s in steps if s in (1, 2))]
+        registered = steps.get(0)
+        received_at, number = steps[1][0], (registered or steps[1])[1] or ""
+        customer = tuple(x or "" for x in registered[2:5]) if registered else ("", "", "")
+        ready_on = date.fromisoformat(registered[5]) if registered and registered[5] else None
+        hours = int(registered[6]) if registered and registered[6] else None
+        urgent_by = local(received_at + timedelta(hours=hours)) if hours else None
+        lines = [ln for ln in json.loads(steps[1][7] or "[]") if not ln.get("refused")]
+        items.append(assess(ticket, number, status, customer, sum(int(ln["quantity"]) for ln in lines), received_at,
+                            steps[2][0] if 2 in steps else None, urgent_by, ready_on, local(now), pickup_days,
+                            tuple(sorted({str(ln.get("service")) for ln in lines}))))
+    return ordered(items, pickup_days)
+
+
+def derived_ratings(storage, start: date | None = None, end: date | None = None) -> list[Rating]:
+    with storage.read() as tx:
+        names = dict(tx.all("SELECT uid, name FROM device"))
+        rows = tx.all(f"SELECT {storage.json_text('e.payload')} FROM event e "
+                      f"WHERE e.kind = 'feedback.given' AND e.void_id IS NULL ORDER BY {ARRIVAL}")
+        steps_seen: dict[str, dict[str, dict]] = {}
+        for ticket, status, device, username, name in tx.all(
+                f"SELECT e.ticket, e.status, d.uid, {storage.json_field('e.payload', 'clerk', 'username')}, "
+                f"{storage.json_field('e.payload', 'clerk', 'name')} FROM event e LEFT JOIN device d "
+                "ON d.id = e.device_id WHERE e.status IN (1, 3) AND e.void_id IS NULL ORDER BY e.created_at, e.uid"):
+            steps_seen.setdefault(ticket, {}).setdefault({1: "received", 3: "picked_up"}[status],
+                                                         {"device": device, "clerk": username, "name": name})
+    given, seen = [], set()
+    for (payload,) in rows:
+        data = json.loads(payload)
+        ticket = data.get("ticket")
+        if ticket:
+            if ticket in seen:
+                continue
+            seen.add(ticket)
+        day = local(as_datetime(data["at"])).date()
+        if (start and day < start) or (end and day > end):
+            continue
+        given.append((as_datetime(data["at"]), int(data["rating"]), data, ticket))
+    served = [_served(data.get("steps") or {}, steps_seen.get(ticket, {}) if ticket else {})
+              for _, _, data, ticket in given]
+    clerks = distinct_labels({username: name or username for _, username, name in served if username})
+    counters = distinct_labels({device: names.get(device) or device for device, *_ in served if device},
+                               short=lambda uid: uid[-8:])
+    return [Rating(at, rating, tuple(data.get("hearts") or ()), counters.get(device), clerks.get(username),
+                   data.get("number") if ticket else None, data.get("reason"))
+            for (at, rating, data, ticket), (device, username, _) in zip(given, served)]
+
+
+# ---- a random history ---------------------------------------------------------------------------
+
+def history(rng: random.Random, kiosks, desks, tickets: int) -> list[tuple]:
+    """(device, event) for `tickets` tickets: registrations (some never arriving, some sent
+    twice as repeats), steps from any desk (some twice, some before their registration), ratings
+    (some twice, some anonymous)."""
+    said = []
+    for _ in range(tickets):
+        kiosk = rng.choice(kiosks)
+        at = BASE + timedelta(minutes=rng.randrange(60 * 24 * 30))
+        promise = rng.choice([None, {"ready_on": (at + timedelta(days=7)).date().isoformat()},
+                              {"ready_on": (at + timedelta(days=5)).date().isoformat(), "urgent_hours": 24}])
+        reg = kiosk.registered(at=at, promise=promise, organisation=rng.choice(ORGANISATIONS),
+                               phone=f"1380000{rng.randrange(10000):04d}")
+        t = reg["payload"]["ticket"]
+        if rng.random() < 0.85:  # else its registration never reaches central
+            said.append((kiosk, reg))
+        for status in STATUSES[1:1 + rng.randint(0, 3)]:
+            for _ in range(rng.choice((1, 1, 1, 2))):  # two desks, offline, both recorded it
+                desk, (clerk, name) = rng.choice(desks), rng.choice(CLERKS)
+                lines = [line("L-001-001", quantity=rng.randint(1, 4), refused=rng.random() < 0.2)
+                         for _ in range(rng.randint(0, 3))]
+                step_at = at + timedelta(hours=rng.randint(-2, 24 * 40))  # may precede its registration
+                said.append((desk, desk.step(status, t["uid"], t["number"], at=step_at, clerk=clerk,
+                                             clerk_name=name, lines=lines)))
+        for _ in range(rng.choice((0, 0, 1, 2))):
+            rater = rng.choice(kiosks)
+            steps = rng.choice([None, {"received": {"device": rng.choice(desks).uid, "clerk": "zhao"}}])
+            said.append((rater, rater.feedback(rng.randint(1, 5), at=at + timedelta(days=rng.randint(1, 50)),
+                                               ticket=t["uid"], number=t["number"], steps=steps,
+                                               hearts=tuple(rng.sample(("warm", "careful", "patient"), 2)))))
+    for _ in range(max(1, tickets // 10)):
+        rater = rng.choice(kiosks)
+        said.append((rater, rater.feedback(rng.randint(1, 5), at=BASE + timedelta(days=rng.randint(1, 60)))))
+    return said
+
+
+def batches(rng: random.Random, said: list[tuple]) -> list[tuple]:
+    """(device, events) in random order and random sizes, one device a batch, with repeats."""
+    by_device: dict = {}
+    for device, event in rng.sample(said, len(said)):
+        by_device.setdefault(device.uid, (device, []))[1].append(event)
+    out = []
+    for device, events in by_device.values():
+        while events:
+            size = rng.randint(1, 8)
+            batch, events = events[:size], events[size:]
+            if rng.random() < 0.2:
+                batch = [*batch, rng.choice(batch)]  # the same event twice in one batch
+            out.append((device, batch))
+    rng.shuffle(out)
+    for device, batch in rng.sample(out, len(out) // 4):  # sent again later (its acknowledgement was lost)
+        out.append((device, batch))
+    return out
+
+
+def rows_equal_after_rebuild(storage) -> dict:
+    pushed = readmodels.snapshot(storage)
+    with storage.transaction() as tx:
+        readmodels.build(tx, storage)
+    assert readmodels.snapshot(storage) == pushed
+    return pushed
+
+
+def pages_agree(storage) -> None:
+    found = summary(storage)["tickets"]
+    assert found["counts"] == derived_counts(storage)
+    assert found["recent"] == derived_recent(storage)
+    for now in (NOW, NOW + timedelta(days=60)):
+        assert work_list(storage, now=now) == derived_work_list(storage, now)
+        assert work_list(storage, now=now, pickup_days=3) == derived_work_list(storage, now, 3)
+    assert ratings(storage) == derived_ratings(storage)
+    start, end = date(2026, 6, 20), date(2026, 7, 10)
+    assert ratings(storage, start, end) == derived_ratings(storage, start, end)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pushed_in_any_order_the_rows_are_the_ones_a_build_gives_and_the_pages_say_what_the_events_say(storage,
+                                                                                                        seed):
+    rng = random.Random(seed)
+    with TestClient(create_app(storage, Quotas.parse("off"))) as client:
+        kiosks = [enrol(client, storage, name=f"大厅{n}号机") for n in (1, 2)]
+        desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
+        thief_kiosk, thief_desk = enrol(client, storage, name="被盗一体机"), enrol(client, storage, "clerk")
+        said = history(rng, [*kiosks, thief_kiosk], [*desks, thief_desk], 30)
+        planned = batches(rng, said)
+        thieves = {thief_kiosk.uid, thief_desk.uid}
+        stolen = [b for b in planned if b[0].uid in thieves]
+        honest = [b for b in planned if b[0].uid not in thieves]
+        first = honest[:len(honest) // 2] + stolen
+        rng.shuffle(first)
+        sent, news = set(), []  # the thieves' batches bringing an event central has not had yet
+        for n, (device, batch) in enumerate(first):
+            if device.uid in thieves and {e["uid"] for e in batch} - sent:
+                news.append(n)
+            sent |= {e["uid"] for e in batch}
+        stolen_from, since = rng.choice(news), None
+        for n, (device, batch) in enumerate(first):
+            if n == stolen_from:
+                since = utc_now()  # from here on what the thieves sent is void
+            got = push(client, device, *batch)
+            assert got.status_code == 200, got.text
+        pages_agree(storage)
+        for thief in (thief_kiosk, thief_desk):
+            revoke(storage, thief.uid)
+        voided = [void(storage, thief.uid, since) for thief in (thief_kiosk, thief_desk)]
+        assert sum(len(v.events) for v in voided if v) > 0
+        pages_agree(storage)
+        for device, batch in honest[len(honest) // 2:]:
+            got = push(client, device, *batch)
+            assert got.status_code == 200, got.text
+    pushed = rows_equal_after_rebuild(storage)
+    assert len(pushed["ticket_state"]) > 10 and len(pushed["rating"]) > 3
+    pages_agree(storage)
+
+
+def test_an_older_central_gets_them_built_by_the_upgrade(client, storage):
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered(at=BASE)
+    t = reg["payload"]["ticket"]
+    assert push(client, kiosk, reg, kiosk.feedback(4, at=BASE + timedelta(days=2), ticket=t["uid"],
+                                                    number=t["number"])).status_code == 200
+    assert push(client, desk, desk.step("received", t["uid"], t["number"], at=BASE + timedelta(hours=1),
+                                        lines=[line("L-001-001")])).status_code == 200
+    built = readmodels.snapshot(storage)
+    with storage.transaction() as tx:  # as schema 5 had it: no read models
+        for table in ("ticket_state", "office_count", "rating"):
+            tx.execute(f"DROP TABLE {table}")
+        tx.execute("UPDATE central_meta SET value = '5' WHERE key = 'schema_version'")
+    assert ensure_schema(storage) == 6
+    assert readmodels.snapshot(storage) == built
+    assert summary(storage)["tickets"]["counts"] == {"registered": 0, "received": 1, "ready": 0, "picked_up": 0}
+    pages_agree(storage)
+
+
+def test_two_pushes_making_one_tickets_row_at_once_both_count(storage):
+    """Two desks' first steps of one ticket in two transactions at once: the second waits for
+    the first's row and merges into it (PostgreSQL; SQLite runs one writer at a time)."""
+    if not storage.postgres:
+        pytest.skip("SQLite serialises writers")
+    ticket, at = "0193aaaa-0000-7000-8000-0000000000aa", BASE + timedelta(hours=1)
+
+    def step(status: int, uid: str, moment: datetime) -> Stored:
+        return Stored(1, uid, f"ticket.{STATUSES[status]}", ticket, status, moment, utc_now(), "desk",
+                      {"ticket": ticket, "number": "P1-260601-0001", "at": moment.isoformat(), "lines": []})
+
+    waiting, done = {}, threading.Event()
+
+    def second_desk():
+        with storage.transaction() as tx:
+            waiting["pid"] = tx.conn.info.backend_pid
+            readmodels.fold(tx, storage, [step(2, "0193aaaa-0000-7000-8000-0000000000b2", at + timedelta(hours=5))])
+        done.set()
+
+    with storage.transaction() as tx:
+        readmodels.fold(tx, storage, [step(1, "0193aaaa-0000-7000-8000-0000000000b1", at)])
+        other = threading.Thread(target=second_desk)
+        other.start()
+        deadline = time.monotonic() + 10
+        with storage.read() as watch:
+            while time.monotonic() < deadline and not done.is_set():
+                pid = waiting.get("pid")
+                if pid and watch.one("SELECT wait_event_type FROM pg_stat_activity WHERE pid = ?", (pid,))[0] == "Lock":
+                    break
+        assert not done.is_set()  # it waits for this transaction's row
+    other.join(10)
+    rows = readmodels.snapshot(storage)
+    assert [(r[1], as_datetime(r[2])) for r in rows["ticket_state"]] == [(2, at + timedelta(hours=5))]
+    assert rows["office_count"] == [(0, 0), (1, 0), (2, 1), (3, 0)]
+
+
+def test_the_command_makes_them_again(client, storage, capsys):
+    kiosk = enrol(client, storage)
+    assert push(client, kiosk, kiosk.registered(at=BASE), kiosk.feedback(5, at=BASE)).status_code == 200
+    built = readmodels.snapshot(storage)
+    with storage.transaction() as tx:  # as if a rule had been wrong
+        tx.execute("DELETE FROM ticket_state")
+    assert cli_main(["rebuild-read-models", "--database-url", storage.url], None) == 0
+    assert readmodels.snapshot(storage) == built
+    assert "单据 1，评价 1" in capsys.readouterr().out
