@@ -184,15 +184,22 @@ def cmd_voidings(args, lang: str) -> int:
 def cmd_devices(args, lang: str) -> int:
     from .devices import list_devices
 
-    found = list_devices(_storage(args, lang))
+    def line(d: dict) -> str:
+        state = f"revoked {d['revoked_at']}" if d["revoked_at"] else f"last seen {d['last_seen_at'] or '-'}"
+        return f"{d['uid']}\t{d['role']}\t{d['prefix']}\t{d['name'] or '-'}\t{state}"
+
+    return _listing(list_devices(_storage(args, lang)), args, lang, "no_devices", line)
+
+
+def _listing(found: list[dict], args, lang: str, none_key: str, line) -> int:
+    """A list command's answer: JSON with --json, else a line each; stderr says when it is empty."""
     if not found:
-        print(t("no_devices", lang), file=sys.stderr)
+        print(t(none_key, lang), file=sys.stderr)
     if args.json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
-    for d in found:
-        state = f"revoked {d['revoked_at']}" if d["revoked_at"] else f"last seen {d['last_seen_at'] or '-'}"
-        print(f"{d['uid']}\t{d['role']}\t{d['prefix']}\t{d['name'] or '-'}\t{state}")
+    for item in found:
+        print(line(item))
     return 0
 
 
@@ -330,17 +337,12 @@ def cmd_disable_user(args, lang: str) -> int:
 def cmd_list_users(args, lang: str) -> int:
     from .accounts import list_users
 
-    found = list_users(_storage(args, lang))
-    if not found:
-        print(t("no_users", lang), file=sys.stderr)
-    if args.json:
-        print(json.dumps(found, ensure_ascii=False, indent=2))
-        return 0
-    for u in found:
+    def line(u: dict) -> str:
         state = (f"disabled {u['disabled_at']}" if u["disabled_at"] else
                  f"locked until {u['locked_until']}" if u["locked_until"] else "active")
-        print(f"{u['name']}\t{u['role']}\t{u['full_name']}\t{state}")
-    return 0
+        return f"{u['name']}\t{u['role']}\t{u['full_name']}\t{state}"
+
+    return _listing(list_users(_storage(args, lang)), args, lang, "no_users", line)
 
 
 def build_parser() -> argparse.ArgumentParser:
