@@ -219,8 +219,9 @@ def test_every_form_post_needs_the_sessions_token_and_to_come_from_central(clien
     token = form_csrf(page)
     assert page.count(f"name='csrf' value='{token}'") == 2  # the follow-up's form and the sign-out form
     form = f"/office/followups/{uid}/close"
+    wrong = token[:-1] + ("1" if token.endswith("0") else "0")
     for data, headers in (({"note": "好"}, SAME_SITE),  # no token
-                          ({"note": "好", "csrf": token[:-1] + ("1" if token.endswith("0") else "0")}, SAME_SITE),  # a wrong one
+                          ({"note": "好", "csrf": wrong}, SAME_SITE),  # a wrong one
                           ({"note": "好", "csrf": csrf(office(storage, "clerk"))}, SAME_SITE),  # another session's
                           ({"note": "好", "csrf": token}, {}),  # neither Origin nor Sec-Fetch-Site
                           ({"note": "好", "csrf": token}, {"Origin": "https://evil.example"}),
