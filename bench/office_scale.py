@@ -400,7 +400,7 @@ def _rows(path: str, body: bytes) -> int:
 
         data = json.loads(body)
         recent = data.get("tickets", {}).get("recent", {})
-        return sum(len(v) for v in recent.values()) + len(data.get("devices", ()))
+        return sum(len(v) for v in recent.values()) + len(data.get("devices", ())) + len(data.get("items", ()))
     return body.count(b"<tr")
 
 
@@ -457,6 +457,27 @@ def office_session(storage) -> str:
     return open_session(storage, user).token
 
 
+def search_requests(url: str) -> tuple[str, ...]:
+    """The ticket list's searches (central/search.py), each with a value taken from the data: a
+    number's start, an organisation's part (a common trade and a rarer name), a phone's last 4
+    digits, a serial number, a status, and page 100 by its cursor (the link page 99 gives)."""
+    from urllib.parse import urlencode
+
+    import psycopg
+
+    from central.search import PAGE_SIZE, Cursor
+
+    with psycopg.connect(url) as conn:
+        number, tail = conn.execute("SELECT number, phone_tail FROM ticket_state WHERE phone_tail IS NOT NULL "
+                                    "ORDER BY uid LIMIT 1 OFFSET 1000").fetchone()
+        serial = conn.execute("SELECT serial_key FROM ticket_serial ORDER BY ticket LIMIT 1 OFFSET 1000").fetchone()[0]
+        at, uid = conn.execute("SELECT first_at, uid FROM ticket_state ORDER BY first_at DESC, uid DESC "
+                               "LIMIT 1 OFFSET %s", (99 * PAGE_SIZE - 1,)).fetchone()
+    return tuple(f"/office/tickets?{urlencode(query)}" for query in (
+        {"q": number[:8]}, {"q": "燃气"}, {"q": "铜仁酒业"}, {"q": tail}, {"q": serial}, {"status": "received"},
+        {"page": Cursor(at, uid).link(True)})) + (f"/api/v1/office/tickets?{urlencode({'q': tail})}",)
+
+
 def measure(url: str, runs: int = RUNS) -> tuple[list[Timed], float]:
     from bench.sync_drain import Central
     from central.schema import open_storage
@@ -467,7 +488,7 @@ def measure(url: str, runs: int = RUNS) -> tuple[list[Timed], float]:
     server = Central(url)
     try:
         time_requests(server.port, token, ("/office",), 1)  # the worker's first request: imports, pools
-        timed = time_requests(server.port, token, REQUESTS, runs)
+        timed = time_requests(server.port, token, REQUESTS + search_requests(url), runs)
     finally:
         server.close()
     return timed, floor_ms(url)

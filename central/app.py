@@ -14,7 +14,20 @@ from fastapi import FastAPI
 from kiosk.domain.clock import set_zone
 
 from . import settings
-from .api import accounts, changes, devices, due, errors, events, followups, office, satisfaction, tickets, worklist
+from .api import (
+    accounts,
+    changes,
+    devices,
+    due,
+    errors,
+    events,
+    followups,
+    office,
+    satisfaction,
+    search,
+    tickets,
+    worklist,
+)
 from .api.headers import SecurityHeaders
 from .api.limits import BodyLimit, Lanes
 from .api.quotas import Meter, Quotas
@@ -22,7 +35,7 @@ from .schema import open_storage
 from .storage import Storage
 
 # In this order in the OpenAPI description: the device's routes, then the office's.
-ROUTERS = (devices, events, changes, office, tickets, followups, satisfaction, due, worklist, accounts)
+ROUTERS = (devices, events, changes, office, search, tickets, followups, satisfaction, due, worklist, accounts)
 
 
 def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:

@@ -16,6 +16,7 @@ from kiosk.domain.catalog import CatalogError, FeeRow, Problem, parse_csv, to_cs
 from kiosk.domain.clock import utc_now
 
 from . import feed
+from .readmodels import due_item
 from .storage import Storage, ts
 
 
@@ -57,6 +58,8 @@ def import_catalog(storage: Storage, text: str, source: str) -> Imported:
             version = tx.one("INSERT INTO catalog_version (sha256, source, csv, row_count, imported_at) "
                              "VALUES (?, ?, ?, ?, ?) RETURNING id",
                              (digest, source[:200], csv, len(rows), ts(utc_now())))[0]
+            # The due list's dates follow the latest cycles; before publishing (a push's lock order).
+            due_item.reprice(tx, storage)
             feed.publish(tx, "catalog.version", catalog_id=version)
     except storage.integrity_errors:  # the same table imported at the same moment elsewhere
         with storage.read() as tx:

@@ -1,43 +1,80 @@
-"""Periodic verification due (周检提醒) in the back office, from the events every desk pushed.
+"""Periodic verification due (周检提醒) in the back office, read from the due_item read model
+(central/readmodels/due_item.py), a page at a time.
 
-The same rule as a desk's `kiosk due` (kiosk/domain/due.py, whose `due_list` does the work
-here): for every ticket with a `ticket.picked_up` event, the lines of its `ticket.received`
-event (the intake as the clerk took it in: code, service, quantity, serial number, refused),
-verification lines only, not refused, whose fee row has a cycle; due = the pickup's local
-date + the cycle (kiosk/domain/intake.py `next_due`); for the same fee row and serial number the
-latest pickup wins.
-
-What central knows differently from a desk:
+The rule is a desk's `kiosk due` (kiosk/domain/due.py): the verification lines of every
+picked-up ticket's intake, not refused, whose fee row has a cycle; due = the pickup's local date
++ the cycle; for the same fee row and serial number the latest pickup wins. What central knows
+differently from a desk:
 - The fee rows are those of the LATEST catalogue version imported here (a desk uses the
   version the ticket was priced with): a cycle changed since is the cycle that applies to the
   next verification. A code the latest version no longer has is left out (no cycle known).
 - A ticket taken in at two desks while both were offline has two received events: the
   earliest is its intake; the earliest pickup is its pickup.
-- Organisation, contact and phone come from the ticket.registered payload's customer (blank
-  until it has arrived).
+- Organisation, contact and phone come from the ticket's registration (blank until it has
+  arrived), read from ticket_state with each page.
 
-Cost: one pass over the picked-up tickets' registration and intake (payloads read in chunks
-of 500 tickets). Without overdue items only pickups recent enough to fall due are read.
+Order: (due_on, number, line), a keyset: a page starts `from` a row's key (inclusive) and reads
+`size` rows of an index range. Counts stop at COUNT_CAP (a count reads every row it counts).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from kiosk.domain.catalog import FeeRow, parse_csv
-from kiosk.domain.clock import local, start_of
 from kiosk.domain.clock import today as institute_today
-from kiosk.domain.due import DueInstrument, PickedUpLine, due_list
+from kiosk.domain.due import DueInstrument
 
-from .storage import Storage, Tx, as_datetime
+from .readmodels.due_item import latest_catalog
+from .storage import Storage, Tx
 
-log = logging.getLogger("central")
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+COUNT_CAP = 10_000  # counted exactly up to here; beyond, "more than"
+EXPORT_CHUNK = 5_000  # rows a statement while a CSV streams (each its own short read)
 
-CHUNK = 500  # tickets per query
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """Where a page starts: a row's (due_on, number, line)."""
+
+    due_on: str
+    number: str
+    line: int
+
+    def text(self) -> str:
+        return f"{self.due_on}_{self.number}_{self.line}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        """The text a page's link carries; ValueError if it is not one."""
+        due_on, sep, rest = text.partition("_")
+        number, sep2, line = rest.rpartition("_")
+        date.fromisoformat(due_on)
+        if not (sep and sep2 and number and line.isascii() and line.isdigit() and len(due_on) == 10):
+            raise ValueError(f"from: a row's key like 2026-07-31_P1-260601-0001_0, not {text!r}")
+        return cls(due_on, number, int(line))
+
+
+@dataclass(frozen=True)
+class Count:
+    n: int
+    more: bool  # True: at least n (COUNT_CAP), not counted further
+
+
+@dataclass(frozen=True)
+class DuePage:
+    today: date
+    within_days: int
+    overdue_included: bool
+    catalog_version: int | None  # None: no catalogue imported, so no cycles known
+    size: int
+    items: list[DueInstrument]
+    next: Cursor | None
+    previous: Cursor | None
+    total: Count
+    overdue: Count
 
 
 @dataclass(frozen=True)
@@ -45,89 +82,86 @@ class DueReport:
     today: date
     within_days: int
     overdue_included: bool
-    catalog_version: int | None  # None: no catalogue imported, so no cycles known
+    catalog_version: int | None
     items: list[DueInstrument]
 
 
-def latest_catalog(tx: Tx) -> tuple[int | None, dict[str, FeeRow]]:
-    row = tx.one("SELECT id, csv FROM catalog_version ORDER BY id DESC LIMIT 1")
-    if row is None:
-        return None, {}
-    # A version stored before rows named their compulsory uses says 是 (catalog.py before_uses).
-    return row[0], {r.code: r for r in parse_csv(row[1], f"catalog v{row[0]}", before_uses=True)}
+COLUMNS = ("d.due_on, d.number, d.line, s.organisation, s.contact, s.phone, d.name_zh, d.name_en, d.code, "
+           "d.serial_number, d.quantity, d.picked_up_on, d.cycle_months")
+FROM = "FROM due_item d LEFT JOIN ticket_state s ON s.uid = d.ticket"
+KEY = "(d.due_on, d.number, d.line)"
+ORDER = "d.due_on, d.number, d.line"
 
 
-def _picked_up(tx: Tx, storage: Storage, since: datetime | None) -> list[tuple[str, datetime]]:
-    """(ticket, earliest pickup) of every picked-up ticket (picked up `since`, if given), in
-    pickup order."""
-    where, params = "", ()
-    if since is not None:
-        where, params = " HAVING MIN(created_at) >= ?", (storage.timestamp(since),)
-    rows = tx.all("SELECT ticket, MIN(created_at) AS at FROM event WHERE kind = 'ticket.picked_up' "
-                  f"AND ticket IS NOT NULL AND void_id IS NULL GROUP BY ticket{where}", params)
-    return sorted(((ticket, as_datetime(at)) for ticket, at in rows), key=lambda r: (r[1], r[0]))
+def _where(today: date, within_days: int, overdue: bool) -> tuple[str, list]:
+    where, params = ["d.latest = 1", "d.due_on IS NOT NULL", "d.due_on <= ?"], [
+        (today + timedelta(days=within_days)).isoformat()]
+    if not overdue:
+        where.append("d.due_on >= ?")
+        params.append(today.isoformat())
+    return " AND ".join(where), params
 
 
-def _first_facts(tx: Tx, storage: Storage, tickets: list[str]) -> dict[str, dict[int, tuple]]:
-    """Per ticket, of its earliest registered (0) and received (1) event: (number,
-    organisation, contact, phone, lines as JSON text). Only these fields are read out of the
-    payloads (in SQL): a registration carries its whole signed code, which is not needed here."""
-    where, params = storage.in_list("ticket", tickets)
-    f = storage.json_field
-    rows = tx.all(f"SELECT ticket, status, COALESCE({f('payload', 'ticket', 'number')}, {f('payload', 'number')}), "
-                  f"{f('payload', 'customer', 'organisation')}, {f('payload', 'customer', 'contact')}, "
-                  f"{f('payload', 'customer', 'phone')}, {f('payload', 'lines')} FROM event "
-                  f"WHERE {where} AND status IN (0, 1) AND void_id IS NULL ORDER BY created_at, uid", params)
-    found: dict[str, dict[int, tuple]] = {}
-    for ticket, status, *fields in rows:
-        found.setdefault(ticket, {}).setdefault(status, tuple(fields))
-    return found
+def _read(tx: Tx, where: str, params: list, order: str, limit: int) -> list[tuple[Cursor, DueInstrument]]:
+    rows = tx.all(f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY {order} LIMIT {int(limit)}", params)
+    return [(Cursor(due_on, number, line),
+             DueInstrument(date.fromisoformat(due_on), number, organisation or "", contact or "", phone or "",
+                           name_zh, name_en, code, serial, quantity, date.fromisoformat(picked_up_on), cycle))
+            for due_on, number, line, organisation, contact, phone, name_zh, name_en, code, serial, quantity,
+            picked_up_on, cycle in rows]
 
 
-def _lines(number: str, customer: tuple, lines_json: str | None, picked_up_on: date,
-           rows: dict[str, FeeRow]) -> Iterator[PickedUpLine]:
-    try:
-        lines = json.loads(lines_json) if lines_json else []
-    except ValueError:
-        lines = []
-    for line in lines if isinstance(lines, list) else ():
-        try:
-            code, quantity = str(line["code"]), int(line["quantity"])
-            service, serial = str(line["service"]), str(line.get("serial_number") or "")
-            refused = bool(line.get("refused"))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue  # not an intake line as kiosk/store/desk.py writes it
-        row = rows.get(code)
-        if row is None:
-            continue
-        organisation, contact, phone = customer
-        yield PickedUpLine(picked_up_on, number, organisation or "", contact or "", phone or "", row.name_zh,
-                           row.name_en, row.unit, row.cycle_months, code, quantity, service, serial, refused)
+def _count(tx: Tx, where: str, params: list) -> Count:
+    n = tx.one(f"SELECT count(*) FROM (SELECT 1 FROM due_item d WHERE {where} LIMIT {COUNT_CAP + 1}) capped",
+               params)[0]
+    return Count(min(n, COUNT_CAP), n > COUNT_CAP)
+
+
+def _after(cursor: Cursor | None, sign: str) -> tuple[str, list]:
+    if cursor is None:
+        return "", []
+    return f" AND {KEY} {sign} (?, ?, ?)", [cursor.due_on, cursor.number, cursor.line]
+
+
+def due_page(storage: Storage, within_days: int, today: date | None = None, *, overdue: bool = True,
+             start: Cursor | None = None, size: int = PAGE_SIZE) -> DuePage:
+    """One page of the instruments due from `today` to `today + within_days` (and, with
+    `overdue`, those already past their date), earliest first, from `start` on."""
+    today = today or institute_today()
+    where, params = _where(today, within_days, overdue)
+    with storage.read() as tx:
+        version, _ = latest_catalog(tx)
+        tail, more = _after(start, ">=")
+        rows = _read(tx, where + tail, params + more, ORDER, size + 1)
+        tail, more = _after(start, "<")
+        before = _read(tx, where + tail, params + more, "d.due_on DESC, d.number DESC, d.line DESC", size) \
+            if start else []
+        total = _count(tx, where, params)
+        late = _count(tx, where + " AND d.due_on < ?", [*params, today.isoformat()]) if overdue else Count(0, False)
+    return DuePage(today, within_days, overdue, version, size, [item for _, item in rows[:size]],
+                   rows[size][0] if len(rows) > size else None, before[-1][0] if before else None, total, late)
+
+
+def exported(storage: Storage, within_days: int, today: date, *, overdue: bool) -> Iterator[list[DueInstrument]]:
+    """Every item, in chunks, each read in its own short transaction (an export holds no
+    snapshot open while the client downloads)."""
+    where, params = _where(today, within_days, overdue)
+    start = None
+    while True:
+        tail, more = _after(start, ">")
+        with storage.read() as tx:
+            rows = _read(tx, where + tail, params + more, ORDER, EXPORT_CHUNK)
+        if rows:
+            yield [item for _, item in rows]
+        if len(rows) < EXPORT_CHUNK:
+            return
+        start = rows[-1][0]
 
 
 def due_report(storage: Storage, within_days: int, today: date | None = None, *, overdue: bool = True) -> DueReport:
-    """Instruments due from `today` to `today + within_days`, and, with `overdue`, those
-    already past their date; earliest first."""
+    """Every item at once (the whole list: tests and the bench's in-process timing)."""
     today = today or institute_today()
     with storage.read() as tx:
-        version, rows = latest_catalog(tx)
-        cycles = [r.cycle_months for r in rows.values() if r.cycle_months]
-        if not cycles:
-            return DueReport(today, within_days, overdue, version, [])
-        since = None
-        if not overdue:  # a pickup more than the longest cycle ago is due before today
-            since = start_of(today - timedelta(days=31 * max(cycles) + 2))
-        pickups = _picked_up(tx, storage, since)
-        lines: list[PickedUpLine] = []
-        for start in range(0, len(pickups), CHUNK):
-            chunk = pickups[start:start + CHUNK]
-            facts = _first_facts(tx, storage, [ticket for ticket, _ in chunk])
-            for ticket, at in chunk:
-                got = facts.get(ticket, {})
-                received = got.get(1)
-                if received is None:
-                    continue
-                registered = got.get(0) or (None,) * 5
-                number = registered[0] or received[0] or ""
-                lines += _lines(number, registered[1:4], received[4], local(at).date(), rows)
-    return DueReport(today, within_days, overdue, version, due_list(lines, within_days, today, overdue=overdue))
+        version, _ = latest_catalog(tx)
+    items = [item for chunk in exported(storage, within_days, today, overdue=overdue) for item in chunk]
+    return DueReport(today, within_days, overdue, version, items)

@@ -15,6 +15,7 @@ from kiosk.i18n import t as kiosk_t
 from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS, FREE_REASONS, PICKUP_WAYS
 from kiosk.i18n.status_text import work_text
 
+from .due import PAGE_SIZE
 from .office import mask_phone
 from .templating import render
 
@@ -63,12 +64,18 @@ def satisfaction_html(data: dict, viewer) -> str:
                   levels=FEEDBACK_LEVELS, level_names=LEVELS, heart_names=FEEDBACK_HEARTS)
 
 
-def due_html(report, within_text: str, viewer) -> str:
-    query = urlencode({"within": within_text, "overdue": "1" if report.overdue_included else "0"})
-    other = urlencode({"within": within_text, "overdue": "0" if report.overdue_included else "1"})
-    overdue = sum(1 for i in report.items if i.due_on < report.today)
-    return render("due.html", title="周检到期 · Verification due", viewer=viewer, report=report, within=within_text,
-                  query=query, other=other, overdue=overdue, mask_phone=mask_phone)
+def due_html(page, within_text: str, viewer) -> str:
+    """One page of the due list (central/due.py DuePage), with links to the next and previous."""
+    shown = {"within": within_text, "overdue": "1" if page.overdue_included else "0"}
+    sized = shown | ({"size": str(page.size)} if page.size != PAGE_SIZE else {})
+
+    def at(cursor) -> str:
+        return urlencode(sized | ({"from": cursor.text()} if cursor else {}))
+
+    return render("due.html", title="周检到期 · Verification due", viewer=viewer, page=page, within=within_text,
+                  query=urlencode(shown), other=urlencode(shown | {"overdue": "0" if page.overdue_included else "1"}),
+                  next=at(page.next) if page.next else None, previous=at(page.previous) if page.previous else None,
+                  mask_phone=mask_phone)
 
 
 def worklist_html(worklist, viewer) -> str:

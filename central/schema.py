@@ -40,6 +40,12 @@ lock as creation, so several workers starting at once upgrade it once.
   `ticket_state`, `office_count`, `rating`; built from the events stored before, in the upgrade's
   transaction (pushes wait meanwhile: about half a minute per million events; readmodels.build says
   how a large central would backfill instead).
+- 7: `due_item`, the due list's read model (central/readmodels/due_item.py): one row per verification
+  line of a picked-up ticket, its due date from the latest catalogue's cycle; built in the upgrade's
+  transaction from ticket_state and the intakes' lines.
+- 8: the office's search (central/search.py): ticket_state's `first_at` (newest first), folded
+  number, organisation key and phone digits with their indexes, and `ticket_serial` (the serial
+  numbers each ticket names); the read models built again to fill them.
 """
 
 from __future__ import annotations
@@ -48,12 +54,13 @@ from . import feed, organisations, readmodels, trust
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 TYPES = {
-    "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB"},
+    "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
+                   "text_c": 'TEXT COLLATE "C"'},  # compared as bytes: prefixes are index ranges
     # AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted last row.
-    "sqlite": {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT"},
+    "sqlite": {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT", "text_c": "TEXT"},
 }
 
 TABLES = (
@@ -189,13 +196,16 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         # Failed sign-ins from one address in the last minutes (central/accounts.py): a range scan.
         "CREATE INDEX office_audit_failed ON office_audit (address, at) WHERE action = 'sign_in_failed'"),
     6: readmodels.STATEMENTS,
+    7: readmodels.DUE_STATEMENTS,
+    8: readmodels.SEARCH_STATEMENTS,
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
     2: ("feedback.given", "followup.closed"),
 }
 # What else an upgrade publishes or derives of what the database held before it.
-FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build}
+FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
+               8: readmodels.build}
 
 
 def _exists(tx, storage: Storage) -> bool:
@@ -229,15 +239,25 @@ def ensure_schema(storage: Storage) -> int:
 
 
 def _upgrade(tx, storage: Storage, version: int, *, fresh: bool = False) -> None:
-    """From `version` to SCHEMA_VERSION, inside the caller's transaction."""
-    for target in range(version + 1, SCHEMA_VERSION + 1):
+    """From `version` to SCHEMA_VERSION, inside the caller's transaction. Every version's
+    statements first, then what each derives from the stored data, each derivation once: a read
+    model's build writes the rows of the code running it, whose columns may come from a later
+    version (readmodels.build at 6 writes ticket_state's schema-8 columns)."""
+    targets = range(version + 1, SCHEMA_VERSION + 1)
+    for target in targets:
         for statement in UPGRADES[target]:
             tx.execute(statement.format(**TYPES[storage.dialect]))
+    if fresh:
+        return
+    done = []
+    for target in targets:
         kinds = NEWLY_PUBLISHED.get(target, ())
-        if kinds and not fresh:
+        if kinds:
             _publish_stored(tx, storage, kinds)
-        if target in FROM_STORED and not fresh:
-            FROM_STORED[target](tx, storage)
+        derive = FROM_STORED.get(target)
+        if derive is not None and derive not in done:
+            derive(tx, storage)
+            done.append(derive)
 
 
 def _publish_stored(tx, storage: Storage, kinds: tuple[str, ...]) -> None:

@@ -21,7 +21,8 @@ from .storage import as_datetime
 TEMPLATES = Path(__file__).with_name("templates")
 # The back office's pages, Chinese first, English beside it: every page links the others the
 # viewer's role may open (central/accounts.py PERMISSIONS).
-PAGES = (("/office", "总览", "Overview", "figures"), ("/office/followups", "回访", "Follow-ups", "personal"),
+PAGES = (("/office", "总览", "Overview", "figures"), ("/office/tickets", "受理单", "Tickets", "personal"),
+         ("/office/followups", "回访", "Follow-ups", "personal"),
          ("/office/satisfaction", "满意度", "Satisfaction", "figures"),
          ("/office/due", "周检到期", "Verification due", "personal"),
          ("/office/worklist", "在办清单", "Work list", "personal"), ("/office/audit", "审计日志", "Audit log", "audit"))

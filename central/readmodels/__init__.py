@@ -15,10 +15,14 @@ event history (docs/design/office-read-models.md).
   the rating is, and again whenever a push changes those steps (`rating.seen`).
 
 The models: ticket_state (status, steps, promise, customer: the overview's latest and the work
-list), office_count (tickets per status: the overview's counts), rating (satisfaction).
+list), office_count (tickets per status: the overview's counts), rating (satisfaction), due_item
+(the due list, schema 7: made again for every ticket whose registration, intake or pickup moved).
+ticket_serial (schema 8: the serial numbers each ticket names, for the office's search; ticket_state
+carries the search's other columns).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
-order, then rating rows; office_count rows just before the feed clock, at commit.
+order, then due_item's table and groups (due_item.py), then rating rows; office_count rows just
+before the feed clock, at commit.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..storage import Storage, Tx
-from . import office_count, rating, ticket_state
+from . import due_item, office_count, rating, ticket_serial, ticket_state
 from .stored import Stored, read
 
 STATEMENTS = (*ticket_state.STATEMENTS, *office_count.STATEMENTS, *rating.STATEMENTS)
+SEARCH_STATEMENTS = (*ticket_state.SEARCH_STATEMENTS, *ticket_serial.STATEMENTS)  # schema 8
 FEEDBACK = "feedback.given"
-TABLES = (ticket_state.TABLE, rating.TABLE)
+DUE_STATEMENTS = due_item.STATEMENTS  # schema 7
+TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
+DUE_STEPS = (0, 1, 3)  # registered, received, picked up: what a due row is made of (not ready)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
 
 
@@ -41,7 +48,9 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     steps = [e for e in events if e.ticket is not None and e.status is not None]
     if steps:
         moved, served = ticket_state.fold(tx, storage, steps)
+        ticket_serial.fold(tx, storage, steps)
         office_count.adjust(tx, moved)
+        due_item.refresh(tx, storage, sorted({e.ticket for e in steps if e.status in DUE_STEPS}))
         rating.seen(tx, storage, sorted(served))
     ratings = [e for e in events if e.kind == FEEDBACK]
     if ratings:
@@ -77,9 +86,11 @@ def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
     for start in range(0, len(tickets), BUILD_CHUNK):
         chunk = tickets[start:start + BUILD_CHUNK]
         where, params = storage.in_list("e.ticket", chunk)
-        moved = ticket_state.recompute(tx, storage, chunk, read(tx, storage, f"{where} AND e.status IS NOT NULL",
-                                                                 params))
+        events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
+        moved = ticket_state.recompute(tx, storage, chunk, events)
+        ticket_serial.recompute(tx, storage, chunk, events)
         office_count.adjust(tx, moved)
+        due_item.refresh(tx, storage, chunk)
         rating.seen(tx, storage, chunk)
 
 
@@ -94,21 +105,25 @@ def build(tx: Tx, storage: Storage) -> None:
     order and recomputed with the same `ticket_state.recompute` (idempotent: it overwrites the
     partial rows pushes made), the pages saying "being built" until the last chunk."""
     if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
-        tx.execute("LOCK TABLE ticket_state, rating, office_count IN EXCLUSIVE MODE")
+        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, due_item IN EXCLUSIVE MODE")
     for table in TABLES:
         tx.execute(f"DELETE FROM {table.name}")
+    tx.execute("DELETE FROM ticket_serial")
     tickets = [t for (t,) in tx.all("SELECT DISTINCT ticket FROM event WHERE ticket IS NOT NULL ORDER BY ticket")]
     for start in range(0, len(tickets), BUILD_CHUNK):
         chunk = tickets[start:start + BUILD_CHUNK]
         where, params = storage.in_list("e.ticket", chunk)
-        ticket_state.recompute(tx, storage, chunk, read(tx, storage, f"{where} AND e.status IS NOT NULL", params))
+        events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
+        ticket_state.recompute(tx, storage, chunk, events)
+        ticket_serial.recompute(tx, storage, [], events)  # the table was emptied above
     rating.TABLE.write(tx, storage, list(rating.first(read(tx, storage, f"e.kind = '{FEEDBACK}'", ())).values()),
                        replace=False)
     rating.seen(tx, storage, None)
     office_count.rebuild(tx)
+    due_item.build(tx, storage)
     if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
-        for table in TABLES:
-            tx.execute(f"ANALYZE {table.name}")
+        for name in (*(table.name for table in TABLES), "ticket_serial"):
+            tx.execute(f"ANALYZE {name}")
 
 
 def snapshot(storage: Storage) -> dict[str, list[tuple]]:
@@ -116,4 +131,5 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
     with storage.read() as tx:
         found = {table.name: table.snapshot(tx) for table in TABLES}
         found["office_count"] = tx.all("SELECT status, n FROM office_count ORDER BY status")
+        found["ticket_serial"] = ticket_serial.snapshot(tx)
     return found

@@ -44,9 +44,15 @@ def format_table(items: list[DueInstrument], lang: str, today: date | None = Non
 
 def to_csv(items: list[DueInstrument], lang: str) -> str:
     """For the institute's staff (a spreadsheet): the full phone number, nothing cut."""
+    return csv_rows(items, lang, header=True)
+
+
+def csv_rows(items: list[DueInstrument], lang: str, *, header: bool) -> str:
+    """A part of the CSV (a streamed export writes it a chunk at a time), the header first if asked."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([t(DUE_COLUMNS[c], lang) for c in COLUMNS])
+    if header:
+        writer.writerow([t(DUE_COLUMNS[c], lang) for c in COLUMNS])
     for item in items:
         writer.writerow(safe_row(_cells(item, lang, full_phone=True)))
     return out.getvalue()

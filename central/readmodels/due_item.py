@@ -1,0 +1,274 @@
+"""due_item: the due list's rows (周检到期, central/due.py), one per verification line of a
+picked-up ticket, so the list is an index range instead of a pass over every intake.
+
+The rule is the desk's (kiosk/domain/due.py due_list) as central applies it:
+- a ticket's lines are its earliest intake's (ticket_state.intake_key), its pickup day the local
+  day of its earliest pickup, its number the earliest registration's, else the intake's;
+- lines kept: verification, not refused (whatever the catalogue says: an import may give their
+  code a cycle later); `cycle_months`, names and `due_on` come from the LATEST catalogue, NULL
+  when it has no cycle for the code, and are set again by every import (`reprice`);
+- `latest`: 1 for the row that counts: for the same code and serial number (upper case) the
+  latest (pickup, ticket, line) wins; a line without a serial number always counts.
+
+A ticket's rows are a function of its ticket_state row (order-independent already) and its
+intake's lines, so a push, a voiding and a build make them the same way (`refresh`); `latest`
+is a function of the rows of one (code, serial) group, set again for every group a refresh
+touched (`_flag`). Customer fields are not copied: the pages join ticket_state, so retention's
+erasure reaches them.
+
+Locks (PostgreSQL): the table in ROW EXCLUSIVE mode first (a catalogue import holds it
+EXCLUSIVE while it reprices: the push then reads the new cycles), then the advisory lock of
+each touched group's bucket (BUCKETS of them, in order), before any row of the group is
+written: every writer of a group's rows holds its bucket, so two pushes never flag a group from
+two partial views. Buckets, not a lock per group: a transaction may hold only so many locks
+(max_locks_per_transaction), and a voiding may touch thousands of instruments.
+
+`picked_up_on` is the pickup's local date on the institute's clock when stored: a change of
+zone needs `kiosk central rebuild-read-models` (as rating.day).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+
+from kiosk.domain.catalog import FeeRow, parse_csv
+from kiosk.domain.clock import local
+from kiosk.domain.workdays import add_months
+
+from ..storage import Storage, Tx, as_datetime
+from .rows import Table
+
+CHUNK = 1000  # tickets a statement
+GROUPS = 300  # (code, serial) groups a statement
+LOCK_CLASS = 7400407  # advisory locks of due groups' buckets (central/schema.py's lock is 7400400)
+BUCKETS = 64
+TABLE = Table("due_item", (
+    ("item", "text"), ("ticket", "text"), ("line", "integer"), ("number", "text"), ("site", "text"),
+    ("code", "text"), ("serial_number", "text"), ("serial_key", "text"), ("quantity", "integer"),
+    ("picked_up_at", "timestamptz"), ("picked_up_on", "text"),
+    ("name_zh", "text"), ("name_en", "text"), ("cycle_months", "integer"), ("due_on", "text"),
+    ("latest", "smallint"),
+))
+CATALOGUED = ("name_zh", "name_en", "cycle_months", "due_on")
+
+STATEMENTS = (
+    """CREATE TABLE due_item (
+        item TEXT PRIMARY KEY, ticket TEXT NOT NULL, line INTEGER NOT NULL, number {text_c} NOT NULL, site TEXT,
+        code TEXT NOT NULL, serial_number TEXT NOT NULL, serial_key TEXT NOT NULL, quantity INTEGER NOT NULL,
+        picked_up_at {ts} NOT NULL, picked_up_on TEXT NOT NULL,
+        name_zh TEXT, name_en TEXT, cycle_months INTEGER, due_on {text_c}, latest SMALLINT NOT NULL)""",
+    # The list's pages: keyset on (due_on, number, line) over the rows that count (byte order, as
+    # Python sorts: the pages and the old derivation agree whatever the database's collation).
+    "CREATE INDEX due_item_due ON due_item (due_on, number, line) WHERE latest = 1 AND due_on IS NOT NULL",
+    # Which row of an instrument counts: the latest (pickup, ticket, line) of its group.
+    "CREATE INDEX due_item_serial ON due_item (code, serial_key, picked_up_at, ticket, line) WHERE serial_key <> ''",
+    "CREATE INDEX due_item_ticket ON due_item (ticket)",
+)
+
+# Parsed once per table (by its SHA-256: one process may serve several databases, whose version
+# numbers say nothing of their content); a push reads it with every pickup.
+_catalogs: dict[str, dict[str, FeeRow]] = {}
+
+
+def latest_catalog(tx: Tx) -> tuple[int | None, dict[str, FeeRow]]:
+    """The latest catalogue version imported here and its fee rows by code."""
+    row = tx.one("SELECT id, sha256 FROM catalog_version ORDER BY id DESC LIMIT 1")
+    if row is None:
+        return None, {}
+    version, digest = row
+    if digest not in _catalogs:
+        text = tx.one("SELECT csv FROM catalog_version WHERE id = ?", (version,))[0]
+        # A version stored before rows named their compulsory uses says 是 (catalog.py before_uses).
+        _catalogs[digest] = {r.code: r for r in parse_csv(text, f"catalog v{version}", before_uses=True)}
+    return version, _catalogs[digest]
+
+
+def _priced(code: str, picked_up_on: str, fees: dict[str, FeeRow]) -> dict:
+    fee = fees.get(code)
+    if fee is None or not fee.cycle_months:
+        return dict.fromkeys(CATALOGUED)
+    due = add_months(date.fromisoformat(picked_up_on), fee.cycle_months).isoformat()
+    return {"name_zh": fee.name_zh, "name_en": fee.name_en, "cycle_months": fee.cycle_months, "due_on": due}
+
+
+def lines_of(lines_json: str | None) -> Iterable[tuple[int, str, int, str]]:
+    """(position, code, quantity, serial number) of an intake's verification lines not refused,
+    parsed as central/due.py always did (a line it cannot read is left out)."""
+    try:
+        lines = json.loads(lines_json) if lines_json else []
+    except ValueError:
+        lines = []
+    for position, line in enumerate(lines if isinstance(lines, list) else ()):
+        try:
+            code, quantity = str(line["code"]), int(line["quantity"])
+            service, serial = str(line["service"]), str(line.get("serial_number") or "")
+            refused = bool(line.get("refused"))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # not an intake line as kiosk/store/desk.py writes it
+        if service == "verification" and not refused:
+            yield position, code, quantity, serial
+
+
+def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[[], dict[str, FeeRow]]
+          ) -> list[dict]:
+    """The rows `tickets` should have now, from ticket_state and their intakes' lines; the
+    catalogue is read only if one of them was picked up."""
+    where, params = storage.in_list("s.uid", tickets)
+    states = tx.all("SELECT s.uid, s.number, s.registration_key, s.intake_number, s.intake_key, s.picked_up_at, "
+                    f"t.site FROM ticket_state s LEFT JOIN ticket t ON t.uid = s.uid WHERE {where} "
+                    "AND s.picked_up_at IS NOT NULL AND s.intake_key IS NOT NULL", params)
+    if not states:
+        return []
+    intakes = [intake_key.split("|", 1)[1] for _, _, _, _, intake_key, _, _ in states]
+    where, params = storage.in_list("uid", intakes)
+    lines = dict(tx.all(f"SELECT uid, {storage.json_field('payload', 'lines')} FROM event WHERE {where}", params))
+    found, fees = [], catalogue()
+    for ticket, number, registration_key, intake_number, intake_key, picked_up_at, site in states:
+        at = as_datetime(picked_up_at)
+        day = local(at).date().isoformat()
+        for position, code, quantity, serial in lines_of(lines.get(intake_key.split("|", 1)[1])):
+            found.append({"item": f"{ticket}|{position:04d}", "ticket": ticket, "line": position,
+                          "number": (number if registration_key else intake_number) or "", "site": site,
+                          "code": code, "serial_number": serial, "serial_key": serial.upper(), "quantity": quantity,
+                          "picked_up_at": at, "picked_up_on": day, **_priced(code, day, fees),
+                          "latest": 1})
+    return found
+
+
+def _stored(tx: Tx, storage: Storage, tickets: Sequence[str]) -> list[dict]:
+    where, params = storage.in_list("ticket", tickets)
+    found = []
+    for values in tx.all(f"SELECT {', '.join(TABLE.columns)} FROM due_item WHERE {where}", params):
+        row = dict(zip(TABLE.columns, values))
+        row["picked_up_at"] = as_datetime(row["picked_up_at"])
+        found.append(row)
+    return found
+
+
+def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool = False) -> None:
+    """The rows of `tickets` made again from what ticket_state holds of them now (call it after
+    ticket_state changed, in the same transaction). `building`: under build's table lock, which
+    flags every group at the end instead."""
+    if not tickets:
+        return
+    read: list[dict[str, FeeRow]] = []
+
+    def catalogue() -> dict[str, FeeRow]:
+        if not read:
+            if storage.postgres and not building:  # waits for an import that is repricing: its cycles are read
+                tx.execute("LOCK TABLE due_item IN ROW EXCLUSIVE MODE")
+            read.append(latest_catalog(tx)[1])
+        return read[0]
+
+    changed: list[str] = []
+    fresh: list[dict] = []
+    groups: set[tuple[str, str]] = set()
+    tickets = sorted(set(tickets))
+    for start in range(0, len(tickets), CHUNK):
+        chunk = tickets[start:start + CHUNK]
+        want = _rows(tx, storage, chunk, catalogue)
+        have = _stored(tx, storage, chunk)
+        by_ticket: dict[str, list[dict]] = {}
+        for row in want:
+            by_ticket.setdefault(row["ticket"], []).append(row)
+        held: dict[str, list[dict]] = {}
+        for row in have:
+            held.setdefault(row["ticket"], []).append(row)
+        for ticket in chunk:
+            new, old = by_ticket.get(ticket, []), held.get(ticket, [])
+            if _same(new, old):
+                continue
+            changed.append(ticket)
+            fresh += new
+            groups |= {(r["code"], r["serial_key"]) for r in (*new, *old) if r["serial_key"]}
+    if not changed:
+        return
+    if not building:
+        _lock(tx, storage, groups)
+    for start in range(0, len(changed), CHUNK):
+        where, params = storage.in_list("ticket", changed[start:start + CHUNK])
+        tx.execute(f"DELETE FROM due_item WHERE {where}", params)
+    TABLE.write(tx, storage, fresh, replace=False)
+    if not building:
+        _flag(tx, groups)
+
+
+def _same(new: list[dict], old: list[dict]) -> bool:
+    def norm(rows):
+        return sorted(tuple(v for k, v in r.items() if k != "latest") for r in rows)
+    return norm(new) == norm(old)
+
+
+def _lock(tx: Tx, storage: Storage, groups: set[tuple[str, str]]) -> None:
+    if storage.postgres:
+        buckets = sorted({zlib.crc32(f"{code}\x1f{serial}".encode()) % BUCKETS for code, serial in groups})
+        # One statement; unnest gives the array's order, so the locks are taken in bucket order.
+        tx.execute("SELECT count(pg_advisory_xact_lock(?, b)) FROM unnest(?::int[]) AS b", (LOCK_CLASS, buckets))
+
+
+# Only the rows whose flag changes are written; `o.serial_key <> ''` said again so the subquery
+# reads the partial index due_item_serial. `{groups}`: the groups' condition on `d`.
+FLAG = ("UPDATE due_item SET latest = f.latest FROM (SELECT d.item, CASE WHEN EXISTS (SELECT 1 FROM due_item o "
+        "WHERE o.code = d.code AND o.serial_key = d.serial_key AND o.serial_key <> '' "
+        "AND (o.picked_up_at, o.ticket, o.line) > (d.picked_up_at, d.ticket, d.line)) THEN 0 ELSE 1 END AS latest "
+        "FROM due_item d WHERE d.serial_key <> '' AND {groups}) f "
+        "WHERE due_item.item = f.item AND due_item.latest <> f.latest")
+# Every group at once (a build, every row written with latest = 1): one sort, not a probe a row,
+# and only the rows brought back later are rewritten.
+FLAG_ALL = ("UPDATE due_item SET latest = 0 WHERE item IN (SELECT item FROM (SELECT item, row_number() OVER "
+            "(PARTITION BY code, serial_key ORDER BY picked_up_at DESC, ticket DESC, line DESC) AS r FROM due_item "
+            "WHERE serial_key <> '') ranked WHERE r > 1)")
+
+
+def _flag(tx: Tx, groups: Iterable[tuple[str, str]]) -> None:
+    """`latest` set again for `groups`."""
+    groups = sorted(groups)
+    for start in range(0, len(groups), GROUPS):
+        chunk = groups[start:start + GROUPS]
+        pairs = ", ".join("(?, ?)" for _ in chunk)
+        tx.execute(FLAG.format(groups=f"(d.code, d.serial_key) IN (VALUES {pairs})"),
+                   [v for pair in chunk for v in pair])
+
+
+def build(tx: Tx, storage: Storage) -> None:
+    """Every row made again (after ticket_state was built), in the caller's transaction."""
+    if storage.postgres:
+        tx.execute("LOCK TABLE due_item IN EXCLUSIVE MODE")
+    tx.execute("DELETE FROM due_item")
+    tickets = [t for (t,) in tx.all("SELECT uid FROM ticket_state WHERE picked_up_at IS NOT NULL ORDER BY uid")]
+    for start in range(0, len(tickets), CHUNK):
+        refresh(tx, storage, tickets[start:start + CHUNK], building=True)
+    tx.execute(FLAG_ALL)
+    if storage.postgres:
+        tx.execute("ANALYZE due_item")
+
+
+def reprice(tx: Tx, storage: Storage) -> int:
+    """Cycles, names and due dates set again from the latest catalogue (a catalogue import, in
+    its transaction, before it publishes). The rows changed."""
+    if storage.postgres:  # pushes folding meanwhile wait, then read the new catalogue
+        tx.execute("LOCK TABLE due_item IN EXCLUSIVE MODE")
+    _, fees = latest_catalog(tx)
+    changes = []
+    for code, day, *stored in tx.all(f"SELECT DISTINCT code, picked_up_on, {', '.join(CATALOGUED)} FROM due_item"):
+        priced = _priced(code, day, fees)
+        if tuple(priced.values()) != tuple(stored):
+            changes.append({"code": code, "picked_up_on": day, **priced})
+    if not changes:
+        return 0
+    sets = ", ".join(f"{c} = n.{c}" for c in CATALOGUED)
+    if storage.postgres:
+        cursor = tx.execute(f"UPDATE due_item SET {sets} FROM json_to_recordset(?::json) AS n(code text, "
+                            "picked_up_on text, name_zh text, name_en text, cycle_months integer, due_on text) "
+                            "WHERE due_item.code = n.code AND due_item.picked_up_on = n.picked_up_on",
+                            (json.dumps(changes),))
+        return cursor.rowcount
+    count = 0
+    for change in changes:
+        count += tx.execute(f"UPDATE due_item SET {', '.join(f'{c} = ?' for c in CATALOGUED)} "
+                            "WHERE code = ? AND picked_up_on = ?",
+                            [*(change[c] for c in CATALOGUED), change["code"], change["picked_up_on"]]).rowcount
+    return count
