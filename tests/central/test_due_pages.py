@@ -11,7 +11,6 @@ import io
 import json
 import random
 import threading
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -33,6 +32,7 @@ from kiosk.domain.clock import local, utc_now
 from kiosk.domain.due import PickedUpLine, due_list
 from kiosk.store.catalog import demo_csv
 
+from .locks import until_it_waits
 from .nodes import enrol, push
 from .office_users import office
 from .test_due_office import Counter, line
@@ -300,12 +300,7 @@ def test_two_pushes_picking_up_one_instrument_at_once_leave_one_row_counting(cli
         readmodels.fold(tx, storage, [picked_up(0, at)])
         other = threading.Thread(target=second_desk)
         other.start()
-        deadline = time.monotonic() + 10
-        with storage.read() as watch:
-            while time.monotonic() < deadline and not done.is_set():
-                pid = waiting.get("pid")
-                if pid and watch.one("SELECT wait_event_type FROM pg_stat_activity WHERE pid = ?", (pid,))[0] == "Lock":
-                    break
+        until_it_waits(storage, waiting, done)
         assert not done.is_set()  # it waits for this transaction's group
     other.join(10)
     with storage.read() as tx:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -34,6 +33,7 @@ from kiosk.domain.clock import local, utc_now
 from kiosk.domain.satisfaction import Rating, distinct_labels
 from kiosk.domain.worklist import assess, ordered
 
+from .locks import until_it_waits
 from .nodes import enrol, push
 from .test_due_office import line
 
@@ -313,12 +313,7 @@ def test_two_pushes_making_one_tickets_row_at_once_both_count(storage):
         readmodels.fold(tx, storage, [step(1, "0193aaaa-0000-7000-8000-0000000000b1", at)])
         other = threading.Thread(target=second_desk)
         other.start()
-        deadline = time.monotonic() + 10
-        with storage.read() as watch:
-            while time.monotonic() < deadline and not done.is_set():
-                pid = waiting.get("pid")
-                if pid and watch.one("SELECT wait_event_type FROM pg_stat_activity WHERE pid = ?", (pid,))[0] == "Lock":
-                    break
+        until_it_waits(storage, waiting, done)
         assert not done.is_set()  # it waits for this transaction's row
     other.join(10)
     rows = readmodels.snapshot(storage)
