@@ -17,7 +17,6 @@ from printer.layout import TextLine, layout
 from printer.profiles import PROFILES
 from printer.raster import CELL_DOTS, COLUMN_DOTS, painter
 from printer.user_chars import SLOTS
-from printer.width import columns_of
 from tests.escpos_stream import (
     TextRun,
     commands,
@@ -139,7 +138,14 @@ def test_more_characters_than_slots_reuse_slots_between_lines_and_still_print_ri
             (0, 0, profile.dots, CELL_DOTS)).tobytes()
 
 
-def test_a_line_never_needs_more_cells_than_the_printer_has():
+def test_a_line_needing_more_cells_than_the_printer_has_is_refused_clearly():
+    """Laid out, no line is that wide (48 columns at most: 95 slots hold any); a caller that
+    gets past the layout is told why, instead of slots being reused inside one line."""
+    from printer.user_chars import UserChars
+
     widest = max(p.columns for p in PROFILES.values())
-    assert widest <= len(SLOTS)  # a full line of hanzi is columns cells
-    assert columns_of("计" * (widest // 2)) <= len(SLOTS)
+    assert widest <= len(SLOTS)
+    too_wide = "".join(chr(0x4E00 + i) for i in range(len(SLOTS) // 2 + 1))  # 96 cells
+    chars = UserChars(painter(font_chain(BUNDLED_ONLY)), [too_wide])
+    with pytest.raises(ValueError, match="95"):
+        chars.define(too_wide)
