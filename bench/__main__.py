@@ -10,6 +10,7 @@ def main() -> int:
         desk_catchup,
         ime,
         memory,
+        office_load,
         office_scale,
         organisations,
         printing,
@@ -24,9 +25,10 @@ def main() -> int:
 
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
-    # sync_drain / sync_pull / office_scale need PostgreSQL and the central extra; without them they say so and skip.
+    # sync_drain / sync_pull / office_scale / office_load need PostgreSQL and the central extra; without them they
+    # say so and skip.
     for module in (search, ime, organisations, registration, startup, memory, printing, ticketcode, worklist,
-                   desk_catchup, sync_drain, sync_pull, office_scale):
+                   desk_catchup, sync_drain, sync_pull, office_scale, office_load):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met

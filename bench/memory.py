@@ -188,8 +188,9 @@ def _draft(i: int):
     reg = registration(i)
     c = reg.customer
     lines = [DraftLine(ln.pricing.item, ln.pricing.quantity, ln.pricing.use, ln.pricing.points, ln.pricing.ranges,
-                       ln.pricing.metres, ln.pricing.ac_dc, ln.model, ln.serial_number, ln.manufacturer,
-                       ln.requirements, ln.repair_if_fails) for ln in reg.lines]
+                       ln.pricing.metres, ln.pricing.ac_dc, extra_data=ln.pricing.extra_data, model=ln.model,
+                       serial_number=ln.serial_number, manufacturer=ln.manufacturer,
+                       requirements=ln.requirements, repair_if_fails=ln.repair_if_fails) for ln in reg.lines]
     return Draft(c.organisation, c.credit_code, c.contact, c.phone, c.address, reg.pickup, lines, reg.urgent,
                  reg.certificates, reg.certificate_name)
 
@@ -278,8 +279,9 @@ def _measure(mode: str) -> dict:
     dropped = ("LINES", "COLUMNS")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TEXTUAL")) and k not in dropped}
     env["TEXTUAL_ANIMATIONS"] = "none"
+    timeout = 900 if mode == "app" else 300  # the app's 1,000 customers: 3.5 min here, 10 on a loaded machine
     done = subprocess.run([sys.executable, "-m", "bench.memory", "--child", mode], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode:
         raise RuntimeError(f"memory child ({mode}) failed:\n{done.stdout}\n{done.stderr}")
     result = json.loads(done.stdout.splitlines()[-1])

@@ -137,7 +137,8 @@ class Central:
     def __init__(self, url: str, workers: int = 1):
         self.port = _free_port()
         # One device sends a fleet's worth here: far over a device's quotas (central/api/quotas.py).
-        env = {**os.environ, "DATABASE_URL": url, "CENTRAL_QUOTAS": "off"}
+        # BENCH_CENTRAL_QUOTAS: figures high enough to never refuse, to time the quota's own cost.
+        env = {**os.environ, "DATABASE_URL": url, "CENTRAL_QUOTAS": os.environ.get("BENCH_CENTRAL_QUOTAS", "off")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "central", "serve", "--port", str(self.port), "--workers", str(workers),
              "--log-level", "info"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -107,7 +107,7 @@ def _build(path: Path, kiosk_uid: str, kiosk_public: bytes) -> tuple[float, list
     from kiosk.store.catalog import ensure_catalog, load_catalog
     from kiosk.store.registration import ensure_device, register
 
-    from .registration import _registration, registration_template
+    from .registration import LINE_COLUMNS, _registration, registration_template
 
     start = time.perf_counter()
     db = open_database(path)
@@ -144,16 +144,14 @@ def _build(path: Path, kiosk_uid: str, kiosk_public: bytes) -> tuple[float, list
             cid, tid = first_customer + i, first_ticket + i
             rows_c.append((cid, *customer[:-1], created.isoformat()))
             rows_t.append((tid, uid, number, kiosk.id, cid, *t[4:14], created.isoformat(), t[15]))
-            rows_l += [(tid, *line[2:]) for line in lines]
+            rows_l += [(tid, *line) for line in lines]
         conn.executemany("INSERT INTO customer (id, organisation, credit_code, address, contact, phone, created_at) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows_c)
         conn.executemany("INSERT INTO ticket (id, uid, number, device_id, customer_id, version_id, policy_id, status, "
                          "urgent, pickup, certificates, certificate_name, total_fen, quoted_lines, estimate_json, "
                          "created_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_t)
-        conn.executemany(
-            "INSERT INTO ticket_line (ticket_id, position, row_id, code, quantity, use, service, points, ranges, "
-            "metres, ac_dc, model, serial_number, manufacturer, requirements, repair_if_fails, amount_fen, "
-            "free_reason, extra_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_l)
+        conn.executemany(f"INSERT INTO ticket_line (ticket_id, {', '.join(LINE_COLUMNS)}) "
+                         f"VALUES (?, {', '.join('?' * len(LINE_COLUMNS))})", rows_l)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode=wal")  # as the desk runs it

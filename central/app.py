@@ -21,6 +21,7 @@ from .api import (
     due,
     errors,
     events,
+    figures,
     followups,
     office,
     satisfaction,
@@ -35,7 +36,8 @@ from .schema import open_storage
 from .storage import Storage
 
 # In this order in the OpenAPI description: the device's routes, then the office's.
-ROUTERS = (devices, events, changes, office, search, tickets, followups, satisfaction, due, worklist, accounts)
+ROUTERS = (devices, events, changes, office, search, tickets, followups, satisfaction, figures, due, worklist,
+           accounts)
 
 
 def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ role and site, and keeps its prefix: nobody can take another device's uid, role 
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,12 @@ ROLES = ("kiosk", "clerk")
 CODE_DAYS = 7
 PREFIX_RE = re.compile(r"^[A-Z0-9]{1,8}$")
 TOUCH_SECONDS = 2  # "last seen" is written at most this often per device
+PARKED_HEADER = "x-parked"  # what a device keeps parked (kiosk/sync/client.py PARKED_HEADER)
+REASON_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+MAX_REASONS = 5
+MAX_COUNT = 10**9
+
+log = logging.getLogger("central")
 
 
 class EnrolError(Exception):
@@ -203,3 +210,43 @@ def touch(storage: Storage, device, *, pulled: bool = False) -> None:
     with storage.read() as tx:  # one autocommit statement
         tx.execute(f"UPDATE device SET last_seen_at = ?{column} WHERE id = ?",
                    (ts(now), *((ts(now),) if pulled else ()), device.id))
+
+
+def parse_parked(header: str | None) -> tuple[int, int, str] | None:
+    """`events=N;changes=N;reasons=a,b` (kiosk/sync/outbox.py ParkedReport.header) as (events,
+    changes, reasons joined by commas), or None when absent or not that: a device's report is
+    for the back office's alerts, never a reason to refuse its pull. Reason names only."""
+    if not header or len(header) > 400:
+        return None
+    fields = dict(part.partition("=")[::2] for part in header.split(";"))
+    try:
+        events, changes = int(fields["events"]), int(fields["changes"])
+    except (KeyError, ValueError):
+        return None
+    if not (0 <= events <= MAX_COUNT and 0 <= changes <= MAX_COUNT):
+        return None
+    reasons = [r for r in (fields.get("reasons") or "").split(",") if REASON_RE.match(r)][:MAX_REASONS]
+    return events, changes, ",".join(reasons)
+
+
+def record_parked(storage: Storage, device, header: str | None) -> None:
+    """Keep what the device says it holds parked on its row, written only when it changed (a
+    pull is usually a read). `device`: auth.Device."""
+    report = parse_parked(header)
+    if report is None:
+        return
+    events, changes, reasons = report
+    with storage.read() as tx:  # one autocommit statement
+        tx.execute("UPDATE device SET parked_events = ?, parked_changes = ?, parked_reasons = ?, "
+                   "parked_reported_at = ? WHERE id = ? AND (parked_reported_at IS NULL OR parked_events <> ? "
+                   "OR parked_changes <> ? OR parked_reasons <> ?)",
+                   (events, changes, reasons, ts(utc_now()), device.id, events, changes, reasons))
+
+
+def record_refused(storage: Storage, device, words: list[str]) -> None:
+    """Count the events central refused of this device (the device parks them), with the
+    refusal's stable words, for the back office's alerts."""
+    names = ",".join(sorted({w for w in words if REASON_RE.match(w)})[:MAX_REASONS])
+    with storage.read() as tx:  # one autocommit statement
+        tx.execute("UPDATE device SET refused_events = refused_events + ?, refused_at = ?, refused_reasons = ? "
+                   "WHERE id = ?", (len(words), ts(utc_now()), names, device.id))

@@ -86,7 +86,8 @@ class Followup:
                 "comment": self.comment, "phone": self.phone, "kiosk": self.kiosk, "closed": self.closed}
 
 
-def _device_name(name: str | None, uid: str | None, device_id: int) -> str:
+def device_label(name: str | None, uid: str | None, device_id: int) -> str:
+    """A device as the office names it (its name, else its uid); the back office's own events' device 0."""
     if device_id == OFFICE_DEVICE_ID:
         return "后台 back office"
     return name or uid or "?"
@@ -97,13 +98,14 @@ def _closure(row: tuple) -> dict:
     data = json.loads(payload)
     clerk = data.get("clerk") or {}
     return {"at": ts(as_datetime(created)), "name": clerk.get("name") or clerk.get("username") or "",
-            "username": clerk.get("username"), "device": _device_name(name, device_uid, device_id),
+            "username": clerk.get("username"), "device": device_label(name, device_uid, device_id),
             "via": data.get("via") or ("office" if device_id == OFFICE_DEVICE_ID else "desk"),
             "note": data.get("note") or "", "event": event_uid}
 
 
-def _closures(tx: Tx, storage: Storage, followup: str | None = None) -> dict[str, dict]:
-    """The first closing event received per follow-up uid (of one, if `followup`)."""
+def followup_closures(tx: Tx, storage: Storage, followup: str | None = None) -> dict[str, dict]:
+    """The first closing event received per follow-up uid (of one, if `followup`: the index
+    `event_close_followup` finds its closes)."""
     where, params = "", ()
     if followup is not None:
         where, params = f" AND {storage.json_field('e.payload', 'followup')} = ?", (followup,)
@@ -136,7 +138,7 @@ def _opened(tx: Tx, storage: Storage, followup: str | None = None) -> list[Follo
                 opened["uid"], data["feedback"], date.fromisoformat(opened["due_on"]), as_datetime(data["at"]),
                 data.get("number") if data.get("ticket") else None, int(data["rating"]), data["level"],
                 data.get("reason"), data.get("reason_text") or "", data.get("comment") or "", data.get("phone"),
-                _device_name(name, device_uid, device_id), None)
+                device_label(name, device_uid, device_id), None)
         except (KeyError, TypeError, ValueError):
             # Stored before central checked a follow-up's shape (schema 1): left out, said once.
             log.warning("a feedback.given event of device %s has a malformed follow-up", device_uid or device_id)
@@ -153,7 +155,7 @@ def followups(storage: Storage, today: date | None = None, recent: int = RECENT_
     was made)."""
     today = today or institute_today()
     with storage.read() as tx:
-        closures = _closures(tx, storage)
+        closures = followup_closures(tx, storage)
         every = _with_closures(_opened(tx, storage), closures)
     open_ = sorted((f for f in every if f.closed is None),
                    key=lambda f: (f.due_on >= today, f.due_on, f.given_at, f.uid))
@@ -215,7 +217,7 @@ def close(storage: Storage, followup_uid: str, name, note, *, username: str = OF
         opened = _opened(tx, storage, followup_uid)
         if not opened:
             raise CloseError("no_followup", "there is no follow-up with this uid")
-        already = _closures(tx, storage, followup_uid).get(followup_uid)
+        already = followup_closures(tx, storage, followup_uid).get(followup_uid)
         if already is not None:
             raise CloseError("closed", f"closed at {already['at']} by {already['name'] or already['device']}",
                              closed=already)
@@ -232,5 +234,5 @@ def close(storage: Storage, followup_uid: str, name, note, *, username: str = OF
         feed.publish_events(tx, None, [(event_id, checked.kind)], site=_rating_site(tx, storage, followup_uid))
     log.info("follow-up %s closed from the back office (event %s)", followup_uid, event_uid)
     return {"followup": followup_uid, "event": event_uid, "at": ts(now), "name": name,
-            "username": username, "device": _device_name(None, None, OFFICE_DEVICE_ID), "via": "office",
+            "username": username, "device": device_label(None, None, OFFICE_DEVICE_ID), "via": "office",
             "note": note}

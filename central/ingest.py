@@ -17,6 +17,9 @@
   naming an organisation central has not seen is published to every device too, the name only
   (central/organisations.py).
 
+The push's quota (central/push_quota.py) is taken from the device's row by the transaction's
+first statement; over quota, the transaction rolls back before anything is inserted.
+
 Lock order, so that concurrent pushes cannot deadlock: the pushing device's row first, then
 event uids in sorted order, ticket numbers in sorted order (trust.claim_tickets), organisation
 read-model rows in key order (central/readmodels/), organisation names' keys in sorted order, the
@@ -36,6 +39,7 @@ from kiosk.domain.clock import utc_now
 from . import feed, organisations, readmodels, trust
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
+from .push_quota import Charge
 from .readmodels.stored import Stored, decode
 from .storage import Storage, ts
 
@@ -106,9 +110,11 @@ def validate(device: Device, events: list[Envelope]) -> tuple[list[CheckedEvent]
     return checked, rejected
 
 
-def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list[str]:
+def apply(storage: Storage, device: Device, checked: list[CheckedEvent], quota: Charge | None = None) -> list[str]:
     """Store and apply a validated batch in one transaction; the uids acknowledged (all), or
-    Refused naming the events the database shows this device may not say."""
+    Refused naming the events the database shows this device may not say. `quota`: the push's
+    cost, taken from the device's buckets by the transaction's first statement (OverQuota if
+    over: nothing stored, nothing counted; central/push_quota.py)."""
     moment = utc_now()
     now, stamp = ts(moment), storage.timestamp
     unique: dict[str, CheckedEvent] = {}
@@ -120,9 +126,16 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent]) -> list
         # The device's row first (the lock order above), every push: a revocation committing while
         # this push is in flight waits for it (and its voiding then sees these events), or this
         # push sees the revocation and stores nothing (its token was checked before it began).
-        if tx.one("UPDATE device SET last_seen_at = ?, last_push_at = ? WHERE id = ? AND revoked_at IS NULL "
-                  "RETURNING id", (now, now, device.id)) is None:
+        # The push quota is taken by the same statement (the row is locked by it: pushes from
+        # several workers are counted one after the other).
+        charge_sql, returning = (f", {quota.sql}", f", {quota.returning}") if quota else ("", "")
+        row = tx.one(f"UPDATE device SET last_seen_at = ?, last_push_at = ?{charge_sql} WHERE id = ? "
+                     f"AND revoked_at IS NULL RETURNING id{returning}",
+                     (now, now, *(quota.params if quota else ()), device.id))
+        if row is None:
             raise Revoked(device.uid)
+        if quota:
+            quota.check(tuple(row)[1:], device.uid)  # raised inside the transaction: it rolls back
         written = storage.bulk_insert(tx, "event", EVENT_COLUMNS, rows, "ON CONFLICT (uid) DO NOTHING", "id, uid")
         ids = {uid: event_id for event_id, uid in written}
         new = [e for uid, e in unique.items() if uid in ids]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from . import voiding
+from .alerts import alerts
 from .devices import list_devices
 from .readmodels import office_count, ticket_state
 from .storage import Storage, as_datetime, ts
@@ -54,6 +55,7 @@ def summary(storage: Storage) -> dict:
                                                 "imported_at": _iso(latest[2])},
         "feed_seq": clock,
         "voidings": [_voiding(v) for v in voiding.voidings(storage)[:RECENT]],
+        "alerts": alerts(storage),  # devices not synced for a day, parked events (central/alerts.py)
     }
 
 

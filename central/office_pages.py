@@ -82,3 +82,66 @@ def worklist_html(worklist, viewer) -> str:
     return render("worklist.html", title="在办清单 · Work list", viewer=viewer, worklist=worklist,
                   days=worklist.pickup_days,
                   mask_phone=mask_phone, work_text=work_text)
+
+
+# ---- 统计 · Figures: charts as inline SVG, their geometry computed here -------------------------
+
+CHART_W, CHART_H, LEFT, TOP, BOTTOM = 800, 176, 28, 18, 138  # viewBox units; bars between TOP and BOTTOM
+
+
+def chart(points: list[tuple[str, float, str]], marks: list[tuple[int, str]] = (), top: float | None = None,
+          scale: str = "", wide: int = CHART_W) -> dict:
+    """A bar chart `wide` units wide: `points` (label, value, tip) left to right; `marks`: (index,
+    text) written under the bar at index (a period's start); `top`: the value of a full bar
+    (default the largest)."""
+    top = top if top is not None else max((v for _, v, _ in points), default=0)
+    width = (wide - LEFT - 4) / max(1, len(points))
+    bars = []
+    for i, (label, value, tip) in enumerate(points):
+        height = (BOTTOM - TOP) * value / top if top else 0
+        bars.append({"x": round(LEFT + i * width + width * 0.1, 2), "w": round(max(width * 0.8, 0.6), 2),
+                     "y": round(BOTTOM - height, 2), "h": round(height, 2), "tip": f"{label}: {tip}"})
+    return {"w": wide, "h": CHART_H, "left": LEFT, "top": TOP, "bottom": BOTTOM, "bars": bars,
+            "max": scale or (f"{top:g}" if top else "0"), "right": wide - 4,
+            "marks": [{"x": round(LEFT + i * width, 2), "text": text} for i, text in marks]}
+
+
+def _yuan(fen: int) -> str:
+    from kiosk.i18n import money
+
+    return money(fen, "zh")
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def figures_html(found, viewer) -> str:
+    """central/figures.py Figures as a page: per-day intake, and per period and per field."""
+    from .figures import period_label, start_of_period
+
+    days, periods = found.days, found.periods
+    step = max(1, len(periods) // 12)  # at most about 12 period labels under the daily chart
+    starts = {p["from"]: p["period"] for p in periods[::step]}
+    day_marks = [(i, starts[d["day"]]) for i, d in enumerate(days) if d["day"] in starts]
+    half = CHART_W // 2  # the period charts stand two abreast: half as many labels
+    half_marks = [(i, p["period"]) for i, p in enumerate(periods) if i % (2 * step) == 0]
+
+    def per_period(key: str, show) -> dict:
+        values = [p[key] or 0 for p in periods]
+        rate = key.endswith("_rate")
+        return chart([(p["period"], v * 100 if rate else v, show(p[key])) for p, v in zip(periods, values)],
+                     half_marks, top=100 if rate else None, scale="100%" if rate else show(max(values, default=0)),
+                     wide=half)
+
+    charts = {
+        "intake": chart([(d["day"], d["tickets"], f"{d['tickets']} / {d['instruments']}") for d in days], day_marks),
+        "revenue": per_period("revenue_fen", _yuan), "waived": per_period("waived_fen", _yuan),
+        "on_time": per_period("on_time_rate", _percent), "satisfaction": per_period("satisfaction_rate", _percent),
+    }
+    query = urlencode({"by": found.by, "from": found.first.isoformat(), "to": found.last.isoformat()})
+    other = "month" if found.by == "week" else "week"
+    top_revenue = max((f["revenue_fen"] for f in found.fields), default=0)
+    return render("figures.html", title="统计 · Figures", viewer=viewer, f=found, charts=charts, query=query,
+                  other=other, other_query=urlencode({"by": other}), yuan=_yuan, percent=_percent,
+                  top_revenue=top_revenue, this_period=period_label(start_of_period(found.today, found.by), found.by))

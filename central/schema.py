@@ -46,21 +46,39 @@ lock as creation, so several workers starting at once upgrade it once.
 - 8: the office's search (central/search.py): ticket_state's `first_at` (newest first), folded
   number, organisation key and phone digits with their indexes, and `ticket_serial` (the serial
   numbers each ticket names); the read models built again to fill them.
+- 9: per-device push quotas held in the device's row (central/push_quota.py): `quota_at` and the
+  buckets' levels `quota_pushes`, `quota_push_hour`, `quota_push_day` (NULL: full), so that they
+  hold across worker processes and restarts.
+- 10: the director's figures (central/readmodels/figures.py): `figure_ticket` (each taken-in ticket's
+  contribution) and `figure_day` (their sums per local day, field and service), built from
+  ticket_state and the intakes in the upgrade's transaction; an index on rating (day, rating) for
+  satisfaction per week or month.
+- 11: the back office's alerts (central/alerts.py): on `device`, what the device says it keeps
+  parked (`parked_events` central refused, `parked_changes` it could not apply, the newest
+  `parked_reasons`' names, `parked_reported_at`; sent with its pulls, kiosk/sync/outbox.py
+  ParkedReport) and what central refused of it (`refused_events`, `refused_at`, `refused_reasons`).
+  Two partial expression indexes: a ticket's ratings (`feedback.given` by `payload.ticket`) and a
+  follow-up's closes (`followup.closed` by `payload.followup`), which the ticket page and the
+  office's close read (on PostgreSQL built in the start-up transaction: writes to `event` wait).
 """
 
 from __future__ import annotations
 
-from . import feed, organisations, readmodels, trust
+from . import feed, organisations, push_quota, readmodels, trust
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 11
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
-                   "text_c": 'TEXT COLLATE "C"'},  # compared as bytes: prefixes are index ranges
+                   "text_c": 'TEXT COLLATE "C"',  # compared as bytes: prefixes are index ranges
+                   # Storage.json_field's expressions, which a query must repeat for the index to serve it.
+                   "payload_ticket": "(payload #>> '{ticket}')", "payload_followup": "(payload #>> '{followup}')"},
     # AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted last row.
-    "sqlite": {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT", "text_c": "TEXT"},
+    "sqlite": {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT", "text_c": "TEXT",
+               "payload_ticket": "json_extract(payload, '$.ticket')",
+               "payload_followup": "json_extract(payload, '$.followup')"},
 }
 
 TABLES = (
@@ -198,6 +216,17 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     6: readmodels.STATEMENTS,
     7: readmodels.DUE_STATEMENTS,
     8: readmodels.SEARCH_STATEMENTS,
+    9: push_quota.UPGRADE,
+    10: readmodels.FIGURE_STATEMENTS,
+    11: ("ALTER TABLE device ADD COLUMN parked_events INTEGER",
+         "ALTER TABLE device ADD COLUMN parked_changes INTEGER",
+         "ALTER TABLE device ADD COLUMN parked_reasons TEXT",
+         "ALTER TABLE device ADD COLUMN parked_reported_at {ts}",
+         "ALTER TABLE device ADD COLUMN refused_events INTEGER NOT NULL DEFAULT 0",
+         "ALTER TABLE device ADD COLUMN refused_at {ts}",
+         "ALTER TABLE device ADD COLUMN refused_reasons TEXT",
+         "CREATE INDEX event_rating_ticket ON event ({payload_ticket}) WHERE kind = 'feedback.given'",
+         "CREATE INDEX event_close_followup ON event ({payload_followup}) WHERE kind = 'followup.closed'"),
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -205,7 +234,7 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 }
 # What else an upgrade publishes or derives of what the database held before it.
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
-               8: readmodels.build}
+               8: readmodels.build, 11: readmodels.figures.build}
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 PAGES = (("/office", "总览", "Overview", "figures"), ("/office/tickets", "受理单", "Tickets", "personal"),
          ("/office/followups", "回访", "Follow-ups", "personal"),
          ("/office/satisfaction", "满意度", "Satisfaction", "figures"),
+         ("/office/figures", "统计", "Figures", "figures"),
          ("/office/due", "周检到期", "Verification due", "personal"),
          ("/office/worklist", "在办清单", "Work list", "personal"), ("/office/audit", "审计日志", "Audit log", "audit"))
 ROLE_NAMES = {"director": "主任 Director", "clerk": "业务员 Clerk", "auditor": "审计员 Auditor"}

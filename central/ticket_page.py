@@ -4,8 +4,10 @@ in, the certificates handed over, the pickup and any storage charge, its ratings
 follow-ups. Everything a clerk answering the telephone is asked about, on one page.
 
 Read from the ticket's own events (the `event_ticket` index: a few rows, whatever the size of
-central) and its ratings. Voided events (a device's statements withdrawn, central/voiding.py)
-are shown, marked, and left out of the status, as everywhere else (central/tickets.py).
+central), its ratings (`event_rating_ticket`, schema 11: the `feedback.given` events by their
+payload's ticket) and their follow-ups' closes (`event_close_followup`). Voided events (a
+device's statements withdrawn, central/voiding.py) are shown, marked, and left out of the status,
+as everywhere else (central/tickets.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from datetime import datetime
 
 from .due import latest_catalog
-from .followups import _closures, _device_name
+from .followups import device_label, followup_closures
 from .storage import Storage, as_datetime
 from .tickets import Fact, derive
 from .words import ARRIVAL, RANK, STATUSES
@@ -32,12 +34,10 @@ def ticket_page(storage: Storage, number: str) -> dict | None:
         rows = tx.all(f"SELECT e.uid, e.kind, e.created_at, e.received_at, e.void_id, e.device_id, d.name, d.uid, "
                       f"d.site, {storage.json_text('e.payload')} FROM event e LEFT JOIN device d ON d.id = e.device_id "
                       f"WHERE e.ticket = ? ORDER BY e.created_at, e.uid", (uid,))
-        ratings = tx.all(f"SELECT e.uid, e.created_at, e.void_id, {storage.json_text('e.payload')} FROM event e "
-                         f"WHERE e.kind = 'feedback.given' AND {storage.json_field('e.payload', 'ticket')} = ? "
-                         f"ORDER BY {ARRIVAL}", (uid,))
+        ratings = tx.all(ratings_sql(storage), (uid,))
         closures: dict[str, dict] = {}
         for followup in _opened_followups(ratings):
-            closures.update(_closures(tx, storage, followup))
+            closures.update(followup_closures(tx, storage, followup))
         names = {code: f"{row.name_zh} {row.name_en}".strip() for code, row in latest_catalog(tx)[1].items()}
     by_kind: dict[str, dict] = {}
     for row in rows:
@@ -63,12 +63,19 @@ def ticket_page(storage: Storage, number: str) -> dict | None:
     }
 
 
+def ratings_sql(storage: Storage) -> str:
+    """A ticket's ratings, every one (voided too), in arrival order: the `event_rating_ticket`
+    index's expression and predicate, so it is a few index rows whatever central's size."""
+    return (f"SELECT e.uid, e.created_at, e.void_id, {storage.json_text('e.payload')} FROM event e "
+            f"WHERE e.kind = 'feedback.given' AND {storage.json_field('e.payload', 'ticket')} = ? ORDER BY {ARRIVAL}")
+
+
 def _step(row: tuple) -> dict:
     event, kind, created, received, void, device_id, name, device_uid, site, payload = row
     clerk = json.loads(payload).get("clerk") or {}
     return {"status": kind.removeprefix("ticket."), "rank": RANK[kind.removeprefix("ticket.")],
             "at": _iso(created), "received_at": _iso(received), "event": event, "device": device_uid,
-            "device_name": _device_name(name, device_uid, device_id), "site": site,
+            "device_name": device_label(name, device_uid, device_id), "site": site,
             "clerk": clerk.get("name") or clerk.get("username") or "", "voided": void is not None}
 
 

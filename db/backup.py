@@ -8,7 +8,8 @@ integrity_check`, fsynced, and only then renamed; a failure leaves no file behin
 touches older backups. Backups hold customers' names and phone numbers: the folder is made
 0700 and each file 0600.
 
-Names (local time): `kiosk-YYYYMMDD-HHMMSS.sqlite3` for plain backups (`kiosk backup`, the
+Names (the institute's time, kiosk/domain/clock.py, never the machine's zone):
+`kiosk-YYYYMMDD-HHMMSS.sqlite3` for plain backups (`kiosk backup`, the
 daily timer); `...-before-upgrade.sqlite3` made before a schema upgrade, and
 `...-before-restore.sqlite3` made of the database a restore replaces. `rotate` deletes plain
 backups only: it keeps the newest KEEP, and of the older ones the newest of each calendar
@@ -32,6 +33,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from kiosk.domain.clock import local, utc_now
 
 from .migrations import LATEST
 
@@ -101,7 +104,7 @@ class BackupError(Exception):
 @dataclass(frozen=True)
 class Backup:
     path: Path
-    taken_at: datetime  # local time, from the name
+    taken_at: datetime  # the institute's time, naive, from the name
     reason: str | None  # None: a plain backup; "upgrade" | "restore": made before one
 
     @property
@@ -188,7 +191,7 @@ def backup_database(source: Path | sqlite3.Connection, directory: Path, *, reaso
         if free < size + reserve:
             raise BackupError("low_space", f"{directory}: {_mb(free)} free, a backup needs {_mb(size + reserve)}",
                               dir=str(directory), free=_mb(free), need=_mb(size + reserve))
-        final = _new_name(directory, now or datetime.now(), reason)
+        final = _new_name(directory, now or _now(), reason)
         tmp = directory / f".{final.name}.tmp"
         try:
             _copy(src, tmp, check=check)
@@ -307,7 +310,7 @@ def _replace_unreadable(source: Path, database: Path, backup_dir: Path, version:
     """The database's header is unreadable (SQLite cannot even lock it, so nothing can be using
     it): its files are moved aside as they are, and a copy of `source` is renamed in place."""
     backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    kept = _new_name(backup_dir, datetime.now(), "restore")
+    kept = _new_name(backup_dir, _now(), "restore")
     tmp = database.parent / f".{database.name}.restore.tmp"
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5)
@@ -336,6 +339,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as e:
         raise _error(e, f"{path}: cannot be opened") from None
     return conn
+
+
+def _now() -> datetime:
+    """Now on the institute's clock, naive, as a backup's name carries it."""
+    return local(utc_now()).replace(tzinfo=None)
 
 
 def _new_name(directory: Path, when: datetime, reason: str | None) -> Path:

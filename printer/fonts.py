@@ -29,6 +29,7 @@ font goes), so that their golden images do not depend on the machine's fonts.
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
@@ -136,11 +137,80 @@ def _loads(path: Path) -> bool:
 
 @lru_cache(maxsize=32)
 def coverage(path: Path) -> frozenset[int]:
-    """The code points the face `load_font` uses has glyphs for (its best Unicode cmap)."""
+    """The code points the face `load_font` uses has glyphs for (its best Unicode cmap, chosen as
+    fontTools' `getBestCmap` chooses it; glyph 0 is no glyph).
+
+    Formats 4 and 12 (what Unicode fonts use) are read here straight from the file's cmap table:
+    fontTools names every glyph of the font first (`glyph12345`, tens of thousands in a CJK font)
+    and builds code point -> name maps, ~9 MB at once for Droid Sans Fallback (with its import)
+    that stayed in the print worker's heap for the life of the kiosk (bench/memory.py). Any other
+    format, or a file this reading does not understand, is read by fontTools."""
+    index = _face_index(path)
+    try:
+        found = _cmap_code_points(path, index)
+    except (OSError, KeyError, ValueError, struct.error):
+        found = None
+    if found is not None:
+        return found
     from fontTools.ttLib import TTFont
 
-    with TTFont(str(path), fontNumber=_face_index(path), lazy=True) as font:
+    with TTFont(str(path), fontNumber=index, lazy=True) as font:
         return frozenset(font.getBestCmap() or ())
+
+
+# fontTools' getBestCmap order (HarfBuzz's): (platform, encoding) of the Unicode subtables.
+_CMAP_PREFERENCES = ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0))
+
+
+def _cmap_code_points(path: Path, index: int) -> frozenset[int] | None:
+    """The best Unicode subtable's code points, or None when it is not format 4 or 12."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        base = 0
+        if head[:4] == b"ttcf":  # a collection: the offset of face `index`'s table directory
+            f.seek(12 + 4 * index)
+            (base,) = struct.unpack(">I", f.read(4))
+            f.seek(base)
+            head = f.read(12)
+        (count,) = struct.unpack_from(">H", head, 4)
+        entries = f.read(16 * count)
+        tables = {entries[i:i + 4]: struct.unpack_from(">II", entries, i + 8) for i in range(0, 16 * count, 16)}
+        offset, length = tables[b"cmap"]
+        f.seek(offset)
+        data = f.read(length)
+    subtables: dict[tuple[int, int], int] = {}
+    for i in range(struct.unpack_from(">H", data, 2)[0]):
+        platform, encoding, at = struct.unpack_from(">HHI", data, 4 + 8 * i)
+        subtables.setdefault((platform, encoding), at)  # the first of each, as fontTools' getcmap
+    at = next((subtables[pe] for pe in _CMAP_PREFERENCES if pe in subtables), None)
+    if at is None:
+        return frozenset()
+    form = struct.unpack_from(">H", data, at)[0]
+    found: set[int] = set()
+    if form == 4:
+        segments = struct.unpack_from(">H", data, at + 6)[0] // 2
+        ends = struct.unpack_from(f">{segments}H", data, at + 14)
+        starts = struct.unpack_from(f">{segments}H", data, at + 16 + 2 * segments)
+        deltas = struct.unpack_from(f">{segments}H", data, at + 16 + 4 * segments)
+        ranges_at = at + 16 + 6 * segments
+        range_offsets = struct.unpack_from(f">{segments}H", data, ranges_at)
+        for i in range(segments - 1):  # the last segment is the 0xFFFF terminator
+            start, end, delta, range_offset = starts[i], ends[i], deltas[i], range_offsets[i]
+            if start > end:
+                continue
+            if range_offset == 0:
+                found.update(c for c in range(start, end + 1) if (c + delta) & 0xFFFF)
+            else:
+                glyphs = struct.unpack_from(f">{end - start + 1}H", data, ranges_at + 2 * i + range_offset)
+                found.update(c for c, g in zip(range(start, end + 1), glyphs, strict=True)
+                             if g and (g + delta) & 0xFFFF)
+        return frozenset(found)
+    if form == 12:
+        for i in range(struct.unpack_from(">I", data, at + 12)[0]):
+            start, end, glyph = struct.unpack_from(">III", data, at + 16 + 12 * i)
+            found.update(range(start + (glyph == 0), end + 1))  # glyph 0 is no glyph
+        return frozenset(found)
+    return None
 
 
 @lru_cache(maxsize=16)

@@ -13,6 +13,8 @@ of ESC/POS raster data (`GS v 0`); `to_paper` turns one into black-on-white for 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -34,6 +36,11 @@ QUIET_ZONE = 4  # modules of light margin around a QR code
 MIN_MODULE = 4  # dots per QR module, at least: thinner modules scan poorly on thermal paper
 MAX_MODULE = 6  # and at most: 4 modules of quiet zone (24 dots) fit in one blank line
 GS_V0 = b"\x1dv0"
+# Glyphs a painter keeps drawn, the least recently used dropped first: every character of every
+# name and address ever printed would otherwise stay for the life of the kiosk (3,000 hanzi:
+# 3.5 MB at size 1, 12.6 MB at size 2). A receipt's own wording, digits and the names being
+# printed fit many times over.
+GLYPHS_KEPT = 2048
 
 _INVERT = bytes(255 - i for i in range(256))
 
@@ -45,12 +52,14 @@ def line_dots(size: int = 1) -> int:
 @dataclass
 class Painter:
     """Draws text lines with a chain of fonts (`fonts.FontChain`): each glyph with the first
-    font that has it, drawn once and reused. A glyph wider than its cell (a Latin font's
-    `W`, `€`) is narrowed to the cell; a cluster no font has is a boxed "?" the width of
-    its columns, logged once by code point (never the text around it: it may be personal)."""
+    font that has it, drawn once and reused while among the GLYPHS_KEPT last used. A glyph
+    wider than its cell (a Latin font's `W`, `€`) is narrowed to the cell; a cluster no font
+    has is a boxed "?" the width of its columns, logged by code point when drawn (never the
+    text around it: it may be personal)."""
 
     fonts: FontChain
-    _glyphs: dict = field(default_factory=dict, repr=False)
+    _glyphs: OrderedDict = field(default_factory=OrderedDict, repr=False)  # at most GLYPHS_KEPT
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def line_image(self, line: TextLine, width: int) -> PILImage.Image:
         """The line across `width` dots, `line_dots(size)` high; ink beyond `width` is cut."""
@@ -72,9 +81,15 @@ class Painter:
     def glyph(self, cluster: str, cols: int, size: int = 1, bold: bool = False):
         """The ink of `cluster` in its cell (`cols` columns, `line_dots(size)` high), None if blank."""
         key = (cluster, size, bold)
-        if key not in self._glyphs:
-            self._glyphs[key] = self._draw_glyph(cluster, cols, size, bold)
-        return self._glyphs[key]
+        glyphs = self._glyphs
+        with self._lock:  # one painter per font chain, shared by the print and label workers
+            if key in glyphs:
+                glyphs.move_to_end(key)
+                return glyphs[key]
+            glyph = glyphs[key] = self._draw_glyph(cluster, cols, size, bold)
+            while len(glyphs) > GLYPHS_KEPT:
+                glyphs.popitem(last=False)
+            return glyph
 
     def _draw_glyph(self, cluster: str, cols: int, size: int, bold: bool):
         from PIL import Image, ImageDraw

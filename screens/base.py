@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, Static
+from textual.widgets import Button, Input, Static  # Checkbox, RadioButton, Label: where used, after the first frame
 
 from kiosk.i18n import t
 
@@ -164,10 +164,15 @@ def relabel_marked(screen: Screen, lang: str) -> None:
     """Re-word every widget marked by labelled(), every LabelledInput and the keyboard, in place."""
     for widget in screen.query(".i18n"):
         text = t(I18N_KEYS[widget], lang)
-        if isinstance(widget, (Button, Checkbox, RadioButton)):
+        if isinstance(widget, Button):
             widget.label = text
         elif isinstance(widget, Static):
-            widget.update(text)
+            from textual.widgets import Checkbox, RadioButton  # imported already by the screens that have them
+
+            if isinstance(widget, (Checkbox, RadioButton)):
+                widget.label = text
+            else:
+                widget.update(text)
     for field in screen.query(LabelledInput):
         field.relabel(lang)
     for keyboard in screen.query(".keyboard"):  # the on-screen keyboard (screens/keyboard/), if it was made
@@ -209,6 +214,8 @@ class LabelledInput(Vertical):
         self._max_length = max_length
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Label
+
         with Horizontal(classes="field-row"):
             yield Label(classes="field-label")
             yield Input(value=self._value, id=f"field-{self.field_name}", max_length=self._max_length)
@@ -231,7 +238,7 @@ class LabelledInput(Vertical):
         self.relabel(self.app.language)
 
     def relabel(self, lang: str) -> None:
-        self.query_one(Label).update(t(self.label_key, lang))
+        self.query_one(".field-label", Static).update(t(self.label_key, lang))
         self.input.placeholder = t(self.hint_key, lang) if self.hint_key else ""
         message = t(self.error.key, lang, **(self.error.values or {})) if self.error else ""
         error = self.query_one(".field-error", Static)

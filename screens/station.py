@@ -22,10 +22,11 @@ from kiosk.domain.clock import local, utc_now
 from kiosk.i18n import t
 from kiosk.settings.config import Config
 from kiosk.settings.institute import load_institute
-from screens.textual_fixes import fix_styles_cache_leak, fix_unended_paste
+from screens.textual_fixes import fix_styles_cache_leak, fix_unended_paste, skip_styling_unmounted
 
 fix_styles_cache_leak()
 fix_unended_paste()
+skip_styling_unmounted()
 
 SYNC_INTERVAL = 30.0  # seconds between passes while online; a new fact wakes the loop at once
 PRINT_OUTAGE_RETRY = timedelta(seconds=30)  # a database that failed under printing is tried again this often

@@ -32,6 +32,26 @@ def fix_styles_cache_leak() -> None:
     StylesCache.get_inner_outer = get_inner_outer
 
 
+def skip_styling_unmounted() -> None:
+    """Textual 8.2.8 restyles a widget at once whenever a class or pseudo-class of it changes, even
+    before it is mounted: a Button styles itself three times in its constructor (its variant, `flat`,
+    `compact`), and `labelled()` adds a class, each time against the whole style sheet, for styles
+    that are thrown away: mounting a widget styles it whole (`App._register`). Before the first frame
+    that is a tenth of the kiosk's start-up work. A node not in the DOM is left unstyled until it is."""
+    from textual.dom import DOMNode
+
+    update_node_styles = DOMNode.update_node_styles
+    if getattr(update_node_styles, "skips_unmounted", False):
+        return
+
+    def update_mounted_node_styles(self, animate: bool = True) -> None:
+        if self.is_attached:
+            update_node_styles(self, animate=animate)
+
+    update_mounted_node_styles.skips_unmounted = True  # type: ignore[attr-defined]
+    DOMNode.update_node_styles = update_mounted_node_styles  # type: ignore[method-assign]
+
+
 PASTE_TIMEOUT = 0.5  # seconds without a byte that end a bracketed paste whose end never came
 
 

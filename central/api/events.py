@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from .. import devices, ingest
 from ..auth import Device
 from ..events import KINDS, UID_RE
+from ..push_quota import PushQuota
 from ..storage import Storage
 from . import params
 from .deps import Me, Store, Unauthorised
@@ -69,24 +70,28 @@ async def push(request: Request, me: Me, store: Store) -> Response:
         return json_response({"detail": [{"type": "content_type", "loc": ["body"],
                                           "msg": "Content-Type must be application/json"}]}, 422)
     body = await request.body()
-    meter(request).push(me, len(body))
-    return await run_in_threadpool(_push, store, me, body)
+    return await run_in_threadpool(_push, store, me, body, meter(request).pushes)
 
 
-def _push(store: Storage, me: Device, body: bytes) -> Response:
+def _push(store: Storage, me: Device, body: bytes, quota: PushQuota) -> Response:
+    """Every push counts against the device's quota (central/push_quota.py): one that is applied
+    in its own transaction, one that is not in a transaction of its own (OverQuota: a 429)."""
     try:
         events = ingest.parse_batch(body)
     except ingest.Malformed as e:
+        quota.charge(store, me.id, me.uid, len(body))
         return json_response({"detail": e.problems}, 422)
     checked, rejected = ingest.validate(me, events)
     if not rejected:
         try:
-            return json_response({"acked": ingest.apply(store, me, checked)})
+            return json_response({"acked": ingest.apply(store, me, checked, quota.cost(len(body)))})
         except ingest.Refused as e:  # by the rules that need the database (central/trust.py)
             rejected = e.rejections
         except ingest.Revoked:
             raise Unauthorised("this device was revoked", "Bearer", "revoked") from None
+    quota.charge(store, me.id, me.uid, len(body))
     devices.touch(store, me)
+    devices.record_refused(store, me, [r.error.split(":", 1)[0] for r in rejected])
     log.info("push refused: %d of %d events from %s (%s)", len(rejected), len(events), me.uid,
              ", ".join(sorted({r.error.split(":", 1)[0] for r in rejected})))
     return json_response({"rejected": [{"uid": r.uid, "error": r.error} for r in rejected],

@@ -3,14 +3,26 @@
 - `BodyLimit`: a body over MAX_BODY bytes is a 413 before it fills memory, whether it says its
   length (Content-Length) or not (chunked).
 - `Lanes`: the back office's requests use the office's own database connections and timeouts,
-  every other request the devices' (central/storage.py `Lane`).
+  every other request the devices' (central/storage.py `Lane`); and at most OFFICE_AT_ONCE of
+  them run at once in a worker process, the others wait their turn. The office's database
+  connections are its own, but the worker's Python is shared: four report users rendering pages
+  at once held the interpreter from the devices' pushes. bench/office_load.py, 200,000 tickets,
+  4 kiosks pushing, push p95 alone -> with 4 report users (the interpreter switching threads every
+  SWITCH_INTERVAL): no limit 41 -> 288 ms and 47 -> 327 ms; two at a time (one per office
+  connection) 41 -> 227 and 41 -> 211 ms; one at a time 46 -> 119 and 52 -> 167 ms. The office's
+  second connection then serves the other workers' turn, not this one's. A turn is waited for
+  as long as a connection would be (OFFICE.wait), then 503 `busy`. `CENTRAL_OFFICE_AT_ONCE`:
+  another figure (0: no limit).
 
 Per-device quotas need the device, so they are checked in the routes (central/api/quotas.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 
 from ..storage import DEVICE, OFFICE, asking
 
@@ -18,15 +30,39 @@ from ..storage import DEVICE, OFFICE, asking
 # a batch of larger ones gets a 413 and the device halves it (kiosk/sync/loop.py).
 MAX_BODY = 2 * 1024 * 1024
 OFFICE_PATHS = ("/office", "/api/v1/office")
+OFFICE_AT_ONCE = 1  # back-office requests running at once per worker process (measured: see above)
+# Seconds a thread may hold the interpreter while another waits (Python's default: 0.005): a push
+# waiting behind a page's rendering gets it back sooner, at each of its database round trips.
+SWITCH_INTERVAL = 0.0005
+
+
+def office_at_once() -> int:
+    text = os.environ.get("CENTRAL_OFFICE_AT_ONCE", "").strip()
+    return int(text) if text.isdigit() else OFFICE_AT_ONCE
 
 
 class Lanes:
-    def __init__(self, app):
+    def __init__(self, app, at_once: int | None = None):
         self.app = app
+        at_once = office_at_once() if at_once is None else at_once
+        self.office_turns = asyncio.Semaphore(at_once) if at_once > 0 else None
+        sys.setswitchinterval(SWITCH_INTERVAL)
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "") if scope["type"] == "http" else ""
         office = any(path == p or path.startswith(p + "/") for p in OFFICE_PATHS)
+        if office and self.office_turns is not None:
+            try:  # as long as a page may wait for a connection, then 503 as then
+                async with asyncio.timeout(OFFICE.wait):
+                    await self.office_turns.acquire()
+            except TimeoutError:
+                return await _send_busy(send)
+            try:
+                with asking(OFFICE):
+                    await self.app(scope, receive, send)
+            finally:
+                self.office_turns.release()
+            return
         with asking(OFFICE if office else DEVICE):
             await self.app(scope, receive, send)
 
@@ -65,6 +101,14 @@ class BodyLimit:
         except _BodyTooLarge:
             if not started:
                 await _send_413(send)
+
+
+async def _send_busy(send) -> None:
+    body = json.dumps({"detail": "the back office is busy; retry shortly", "error": "busy"}).encode()
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"retry-after", b"2")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_413(send) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ..alerts import alerts
 from ..office import render_html, summary
 from ..templating import CSS, STYLESHEET
 from .auditing import seen
@@ -18,6 +19,13 @@ router = APIRouter(tags=["office"])
 @router.get("/api/v1/office/summary", responses={**UNAUTHORISED, **BUSY})
 def office_summary(viewer: Office, store: Store, request: Request) -> Response:
     return json_response(_shown(viewer, store, request))
+
+
+@router.get("/api/v1/office/alerts", responses={**UNAUTHORISED, **BUSY})
+def office_alerts(viewer: Office, store: Store) -> Response:
+    """Devices not synced for a day and devices holding parked events or changes, per site
+    (central/alerts.py): device names, counts and reason words, no personal data."""
+    return json_response(alerts(store))
 
 
 @router.get("/office", response_class=HTMLResponse, responses=PAGE)

@@ -6,10 +6,11 @@ as fast as it refills. Over quota: 429 `{"error": "quota", "detail"}` with `Retr
 (the seconds until the bucket holds enough); the device treats a 429 as "offline, retry
 later" (kiosk/sync/client.py) and keeps its outbox and its cursor, so nothing is lost.
 
-The buckets live in this process: with `--workers N` a device's requests spread over the
-workers, so it may get up to N times the figures (and a restart fills them again). That
-bounds what a token can do, which is the point; an exact fleet-wide count would cost a
-database write per request.
+The push buckets live in the device's row (central/push_quota.py, schema 9), taken by the
+UPDATE its push's transaction begins with anyway: they hold across `--workers N` processes and
+restarts, and cost the push no extra statement. The pull bucket lives in this process (a pull is
+a read, and a write per pull would cost more than the pull): with `--workers N` a device may
+pull up to N times the figure, and a restart fills it again.
 
 Why these figures (sizes measured with kiosk/store/registration.py: 1.1 KB for one instrument,
 2.4 KB for five, 34 KB for 100; a desk's intake of 100 lines 93 KB):
@@ -37,7 +38,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ..auth import Device
+from ..push_quota import Limit, OverQuota, PushQuota
 from .deps import Me
+
+__all__ = ["MB", "Meter", "OverQuota", "Puller", "Quotas"]
 
 MB = 1024 * 1024
 
@@ -67,76 +71,47 @@ class Quotas:
         return cls(**given)
 
 
-class OverQuota(Exception):
-    """Answered 429 with Retry-After (central/api/errors.py)."""
-
-    def __init__(self, detail: str, retry_after: float, device_uid: str):
-        super().__init__(detail)
-        self.retry_after, self.device_uid = max(1, math.ceil(retry_after)), device_uid
-
-
-@dataclass(frozen=True)
-class _Limit:
-    capacity: int  # 0: no limit
-    seconds: float  # to refill an empty bucket
-    says: str  # in the 429's detail: "60 pushes a minute"
-
-
 class _Bucket:
-    def __init__(self, limit: _Limit, now: float):
-        self.limit, self.rate = limit, limit.capacity / limit.seconds
+    def __init__(self, limit: Limit, now: float):
+        self.limit, self.rate = limit, limit.rate
         self.level, self.at = float(limit.capacity), now
 
     def wait(self, amount: float, now: float) -> float:
         """Seconds until `amount` can be taken (0: now)."""
-        self.level = min(self.limit.capacity, self.level + (now - self.at) * self.rate)
+        self.level = min(self.limit.capacity, self.level + max(0.0, now - self.at) * self.rate)
         self.at = now
         return max(0.0, (amount - self.level) / self.rate)
 
 
 class Meter:
-    """Every device's buckets, in this process; thread-safe. `clock`: monotonic seconds."""
+    """A device's quotas: `pushes` in its row (central/push_quota.py), pulls in this process
+    (thread-safe). `clock`: wall-clock seconds (the pushes' buckets outlive the process)."""
 
-    def __init__(self, quotas: Quotas, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, quotas: Quotas, clock: Callable[[], float] = time.time):
         self.quotas, self.clock = quotas, clock
-        self._buckets: dict[tuple[int, str], _Bucket] = {}
+        self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
         q = quotas
-        self._limits = {
-            "pushes": _Limit(q.pushes_per_minute, 60, f"{q.pushes_per_minute} pushes a minute"),
-            "push_hour": _Limit(q.push_mb_per_hour * MB, 3600, f"{q.push_mb_per_hour} MB pushed an hour"),
-            "push_day": _Limit(q.push_mb_per_day * MB, 86400, f"{q.push_mb_per_day} MB pushed a day"),
-            "pulls": _Limit(q.pulls_per_minute, 60, f"{q.pulls_per_minute} pulls a minute")}
-
-    def push(self, device: Device, size: int) -> None:
-        """One push of `size` bytes, or OverQuota (then nothing is counted)."""
-        self._take(device, {"pushes": 1, "push_hour": size, "push_day": size})
+        self.pushes = PushQuota({
+            "quota_pushes": Limit(q.pushes_per_minute, 60, f"{q.pushes_per_minute} pushes a minute"),
+            "quota_push_hour": Limit(q.push_mb_per_hour * MB, 3600, f"{q.push_mb_per_hour} MB pushed an hour"),
+            "quota_push_day": Limit(q.push_mb_per_day * MB, 86400, f"{q.push_mb_per_day} MB pushed a day")}, clock)
+        self._pulls = Limit(q.pulls_per_minute, 60, f"{q.pulls_per_minute} pulls a minute")
 
     def pull(self, device: Device) -> None:
-        self._take(device, {"pulls": 1})
-
-    def _take(self, device: Device, amounts: dict[str, int]) -> None:
+        """One pull, or OverQuota (then nothing is counted)."""
+        if not self._pulls.capacity:
+            return
         with self._lock:
             now = self.clock()
-            taking = []
-            for name, amount in amounts.items():
-                limit = self._limits[name]
-                if limit.capacity:
-                    # Never more than a full bucket: a push bigger than the hour's bytes passes alone.
-                    taking.append((self._bucket(device.id, name, limit, now), min(amount, limit.capacity)))
-            waits = [(bucket.wait(amount, now), bucket) for bucket, amount in taking]
-            wait, bucket = max(waits, key=lambda w: w[0], default=(0.0, None))
-            if bucket is not None and wait > 0:
-                raise OverQuota(f"over this device's quota of {bucket.limit.says}; retry in {math.ceil(wait)} s",
+            bucket = self._buckets.get(device.id)
+            if bucket is None:
+                bucket = self._buckets[device.id] = _Bucket(self._pulls, now)
+            wait = bucket.wait(1, now)
+            if wait > 0:
+                raise OverQuota(f"over this device's quota of {self._pulls.says}; retry in {math.ceil(wait)} s",
                                 wait, device.uid)
-            for bucket, amount in taking:
-                bucket.level -= amount
-
-    def _bucket(self, device_id: int, name: str, limit: _Limit, now: float) -> _Bucket:
-        bucket = self._buckets.get((device_id, name))
-        if bucket is None:
-            bucket = self._buckets[device_id, name] = _Bucket(limit, now)
-        return bucket
+            bucket.level -= 1
 
 
 def meter(request: Request) -> Meter:

@@ -18,11 +18,12 @@ The models: ticket_state (status, steps, promise, customer: the overview's lates
 list), office_count (tickets per status: the overview's counts), rating (satisfaction), due_item
 (the due list, schema 7: made again for every ticket whose registration, intake or pickup moved).
 ticket_serial (schema 8: the serial numbers each ticket names, for the office's search; ticket_state
-carries the search's other columns).
+carries the search's other columns). figures (schema 10: the director's figures as per-day sums,
+made again for every ticket whose registration, intake or ready moved).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
-order, then due_item's table and groups (due_item.py), then rating rows; office_count rows just
-before the feed clock, at commit.
+order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows;
+office_count rows, then figure_day rows (figures.py), just before the feed clock, at commit.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..storage import Storage, Tx
-from . import due_item, office_count, rating, ticket_serial, ticket_state
+from . import due_item, figures, office_count, rating, ticket_serial, ticket_state
 from .stored import Stored, read
 
 STATEMENTS = (*ticket_state.STATEMENTS, *office_count.STATEMENTS, *rating.STATEMENTS)
 SEARCH_STATEMENTS = (*ticket_state.SEARCH_STATEMENTS, *ticket_serial.STATEMENTS)  # schema 8
 FEEDBACK = "feedback.given"
 DUE_STATEMENTS = due_item.STATEMENTS  # schema 7
+FIGURE_STATEMENTS = figures.STATEMENTS  # schema 10
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
-DUE_STEPS = (0, 1, 3)  # registered, received, picked up: what a due row is made of (not ready)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
 
 
@@ -47,11 +48,13 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     before anything is published (office_count's hook must run before the feed clock's)."""
     steps = [e for e in events if e.ticket is not None and e.status is not None]
     if steps:
-        moved, served = ticket_state.fold(tx, storage, steps)
+        folded = ticket_state.fold(tx, storage, steps)
         ticket_serial.fold(tx, storage, steps)
-        office_count.adjust(tx, moved)
-        due_item.refresh(tx, storage, sorted({e.ticket for e in steps if e.status in DUE_STEPS}))
-        rating.seen(tx, storage, sorted(served))
+        office_count.adjust(tx, folded.moved)
+        due_item.refresh(tx, storage, sorted(folded.due), 
+                         without_rows={t for t, held in folded.due.items() if not held})
+        figures.refresh(tx, storage, sorted(folded.figured))
+        rating.seen(tx, storage, sorted(folded.served))
     ratings = [e for e in events if e.kind == FEEDBACK]
     if ratings:
         rating.fold(tx, storage, ratings)
@@ -91,6 +94,7 @@ def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
         ticket_serial.recompute(tx, storage, chunk, events)
         office_count.adjust(tx, moved)
         due_item.refresh(tx, storage, chunk)
+        figures.refresh(tx, storage, chunk)
         rating.seen(tx, storage, chunk)
 
 
@@ -121,6 +125,7 @@ def build(tx: Tx, storage: Storage) -> None:
     rating.seen(tx, storage, None)
     office_count.rebuild(tx)
     due_item.build(tx, storage)
+    figures.build(tx, storage)
     if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
         for name in (*(table.name for table in TABLES), "ticket_serial"):
             tx.execute(f"ANALYZE {name}")
@@ -132,4 +137,5 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
         found = {table.name: table.snapshot(tx) for table in TABLES}
         found["office_count"] = tx.all("SELECT status, n FROM office_count ORDER BY status")
         found["ticket_serial"] = ticket_serial.snapshot(tx)
+        found.update(figures.snapshot(tx))
     return found

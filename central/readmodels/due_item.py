@@ -13,8 +13,8 @@ The rule is the desk's (kiosk/domain/due.py due_list) as central applies it:
 A ticket's rows are a function of its ticket_state row (order-independent already) and its
 intake's lines, so a push, a voiding and a build make them the same way (`refresh`); `latest`
 is a function of the rows of one (code, serial) group, set again for every group a refresh
-touched (`_flag`). Customer fields are not copied: the pages join ticket_state, so retention's
-erasure reaches them.
+touched (`_flag`; a build: `FLAG_ALL`). Customer fields are not copied: the pages join
+ticket_state, so retention's erasure reaches them.
 
 Locks (PostgreSQL): the table in ROW EXCLUSIVE mode first (a catalogue import holds it
 EXCLUSIVE while it reprices: the push then reads the new cycles), then the advisory lock of
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 
 from kiosk.domain.catalog import FeeRow, parse_csv
@@ -139,6 +139,8 @@ def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[
 
 
 def _stored(tx: Tx, storage: Storage, tickets: Sequence[str]) -> list[dict]:
+    if not tickets:
+        return []
     where, params = storage.in_list("ticket", tickets)
     found = []
     for values in tx.all(f"SELECT {', '.join(TABLE.columns)} FROM due_item WHERE {where}", params):
@@ -148,10 +150,12 @@ def _stored(tx: Tx, storage: Storage, tickets: Sequence[str]) -> list[dict]:
     return found
 
 
-def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool = False) -> None:
+def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool = False,
+            without_rows: Collection[str] = ()) -> None:
     """The rows of `tickets` made again from what ticket_state holds of them now (call it after
     ticket_state changed, in the same transaction). `building`: under build's table lock, which
-    flags every group at the end instead."""
+    flags every group at the end instead (and holds no row yet). `without_rows`: tickets known
+    to hold none (their ticket_state row had no pickup after an intake before): not looked up."""
     if not tickets:
         return
     read: list[dict[str, FeeRow]] = []
@@ -170,7 +174,7 @@ def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool 
     for start in range(0, len(tickets), CHUNK):
         chunk = tickets[start:start + CHUNK]
         want = _rows(tx, storage, chunk, catalogue)
-        have = _stored(tx, storage, chunk)
+        have = [] if building else _stored(tx, storage, [t for t in chunk if t not in without_rows])
         by_ticket: dict[str, list[dict]] = {}
         for row in want:
             by_ticket.setdefault(row["ticket"], []).append(row)
@@ -193,7 +197,7 @@ def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool 
         tx.execute(f"DELETE FROM due_item WHERE {where}", params)
     TABLE.write(tx, storage, fresh, replace=False)
     if not building:
-        _flag(tx, groups)
+        _flag(tx, storage, groups)
 
 
 def _same(new: list[dict], old: list[dict]) -> bool:
@@ -209,13 +213,6 @@ def _lock(tx: Tx, storage: Storage, groups: set[tuple[str, str]]) -> None:
         tx.execute("SELECT count(pg_advisory_xact_lock(?, b)) FROM unnest(?::int[]) AS b", (LOCK_CLASS, buckets))
 
 
-# Only the rows whose flag changes are written; `o.serial_key <> ''` said again so the subquery
-# reads the partial index due_item_serial. `{groups}`: the groups' condition on `d`.
-FLAG = ("UPDATE due_item SET latest = f.latest FROM (SELECT d.item, CASE WHEN EXISTS (SELECT 1 FROM due_item o "
-        "WHERE o.code = d.code AND o.serial_key = d.serial_key AND o.serial_key <> '' "
-        "AND (o.picked_up_at, o.ticket, o.line) > (d.picked_up_at, d.ticket, d.line)) THEN 0 ELSE 1 END AS latest "
-        "FROM due_item d WHERE d.serial_key <> '' AND {groups}) f "
-        "WHERE due_item.item = f.item AND due_item.latest <> f.latest")
 # Every group at once (a build, every row written with latest = 1): one sort, not a probe a row,
 # and only the rows brought back later are rewritten.
 FLAG_ALL = ("UPDATE due_item SET latest = 0 WHERE item IN (SELECT item FROM (SELECT item, row_number() OVER "
@@ -223,14 +220,30 @@ FLAG_ALL = ("UPDATE due_item SET latest = 0 WHERE item IN (SELECT item FROM (SEL
             "WHERE serial_key <> '') ranked WHERE r > 1)")
 
 
-def _flag(tx: Tx, groups: Iterable[tuple[str, str]]) -> None:
-    """`latest` set again for `groups`."""
-    groups = sorted(groups)
-    for start in range(0, len(groups), GROUPS):
-        chunk = groups[start:start + GROUPS]
+def _flag(tx: Tx, storage: Storage, groups: set[tuple[str, str]]) -> None:
+    """`latest` set again for `groups` (under their locks, after their rows were written): one
+    read of the groups' rows in FLAG_ALL's order, so the database's collation ranks tickets as a
+    build does, then only the rows whose flag changes are written (an instrument verified again:
+    its previous row stops counting). Was an UPDATE with an EXISTS probe for every row of the
+    groups: twice the index reads."""
+    flips: dict[int, list[str]] = {0: [], 1: []}
+    ordered = sorted(groups)
+    for start in range(0, len(ordered), GROUPS):
+        chunk = ordered[start:start + GROUPS]
         pairs = ", ".join("(?, ?)" for _ in chunk)
-        tx.execute(FLAG.format(groups=f"(d.code, d.serial_key) IN (VALUES {pairs})"),
-                   [v for pair in chunk for v in pair])
+        previous = None
+        for item, code, serial, latest in tx.all(
+                "SELECT item, code, serial_key, latest FROM due_item WHERE serial_key <> '' AND (code, serial_key) "
+                f"IN (VALUES {pairs}) ORDER BY code, serial_key, picked_up_at DESC, ticket DESC, line DESC",
+                [v for pair in chunk for v in pair]):
+            counts = int((code, serial) != previous)  # the first row of its group
+            previous = (code, serial)
+            if latest != counts:
+                flips[counts].append(item)
+    for latest, items in flips.items():
+        for start in range(0, len(items), CHUNK):
+            where, params = storage.in_list("item", sorted(items[start:start + CHUNK]))
+            tx.execute(f"UPDATE due_item SET latest = ? WHERE {where}", [latest, *params])
 
 
 def build(tx: Tx, storage: Storage) -> None:

@@ -15,6 +15,8 @@ facts into the stored row gives what folding every fact at once gives:
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass, field
 
 from kiosk.domain.organisations import search_key
 from kiosk.domain.vocabulary import normalise_token
@@ -77,6 +79,7 @@ SEARCH_STATEMENTS = (
     "CREATE INDEX ticket_state_kiosk ON ticket_state (kiosk, first_at DESC, uid DESC)",
 )
 
+_NOT_DIGIT = re.compile(r"[^0-9]")  # ASCII digits only (a full-width digit is folded to one first)
 STEP_AT = ("registered_at", "received_at", "ready_at", "picked_up_at")  # by status rank
 
 
@@ -124,8 +127,21 @@ def merge(row: dict | None, event: Stored) -> dict:
     row["status_at"] = row[STEP_AT[row["status"]]]
     if row["first_at"] is None or at < row["first_at"]:
         row["first_at"] = at
-    row.update(search_columns(row["number"], row["organisation"], row["phone"]))
+    searched = (row["number"], row["organisation"], row["phone"])
+    if searched != row.get(SEARCHED):  # folded again only when what they fold changed (a step rarely does)
+        row.update(search_columns(*searched))
+        row[SEARCHED] = searched
     return row
+
+
+# Where merge keeps (number, organisation, phone) as last folded into the search columns: not a
+# column (Table.write writes only its columns), so a row loaded from the table folds them once.
+SEARCHED = "_searched"
+# What a ticket's due_item rows are made of (due_item._rows): the number, the earliest intake, the pickup.
+DUE_MADE_OF = ("number", "registration_key", "intake_number", "intake_key", "picked_up_at")
+# What figures.py makes a ticket's contribution of (its `_basis`): only a taken-in ticket has one.
+FIGURES_MADE_OF = ("intake_key", "received_at", "ready_at", "ready_on", "urgent_hours", "registration_key",
+                   "taken_in_fen")
 
 
 def search_columns(number: str, organisation: str | None, phone: str | None) -> dict:
@@ -142,18 +158,27 @@ def fold_number(text: str) -> str:
 
 def phone_digits(text: str) -> str:
     """A phone's digits only, full-width folded: 0851-8654 3210 and ０８５１８６５４３２１０ are one number."""
-    return "".join(c for c in normalise_token(text) if c.isascii() and c.isdigit())
+    return _NOT_DIGIT.sub("", normalise_token(text))
 
 
-def fold(tx: Tx, storage: Storage, events: list[Stored]) -> tuple[dict[int, int], set[str]]:
-    """Merge a push's new status facts into the rows, in its transaction: the change in the
-    number of tickets per status, and the tickets whose earliest intake or pickup changed (who
-    served the customer, for their rating)."""
+@dataclass
+class Folded:
+    """What a fold changed, for the read models made from ticket_state."""
+
+    moved: dict[int, int] = field(default_factory=dict)  # the change in the number of tickets per status
+    served: set[str] = field(default_factory=set)  # earliest intake or pickup changed (who served, for ratings)
+    # due_item rows may change (what they are made of changed, and the ticket is or was picked up
+    # after an intake: only those have rows), each with whether it may hold rows already.
+    due: dict[str, bool] = field(default_factory=dict)
+    figured: set[str] = field(default_factory=set)  # a taken-in ticket's figures may change
+
+
+def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
+    """Merge a push's new status facts into the rows, in its transaction."""
     by_ticket: dict[str, list[Stored]] = {}
     for event in events:
         by_ticket.setdefault(event.ticket, []).append(event)
-    moved: dict[int, int] = {}
-    served: set[str] = set()
+    folded = Folded()
     pending = set(by_ticket)
     while pending:
         stored = TABLE.load(tx, storage, pending, lock=True)
@@ -163,19 +188,31 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> tuple[dict[int, int]
             for event in by_ticket[ticket]:
                 row = merge(row, event)
             rows[ticket] = row
-        TABLE.write(tx, storage, [rows[t] for t in stored], replace=True)
+        # Only rows the batch changed are rewritten (a step a second desk recorded again changes
+        # nothing): every rewrite of a row takes a new entry in each of its indexes.
+        TABLE.write(tx, storage, [rows[t] for t in stored if any(rows[t][c] != stored[t][c] for c in TABLE.columns)],
+                    replace=True)
         fresh = [rows[t] for t in pending if t not in stored]
         written = TABLE.write(tx, storage, fresh, replace=False)
         for ticket in stored:
-            _move(moved, stored[ticket]["status"], -1)
+            _move(folded.moved, stored[ticket]["status"], -1)
         for ticket in (*stored, *written):
-            _move(moved, rows[ticket]["status"], 1)
-            before = stored.get(ticket) or {}
-            if any(rows[ticket][k] != before.get(k) for k in ("intake_key", "pickup_key")):
-                served.add(ticket)
+            row, before = rows[ticket], stored.get(ticket) or {}
+            _move(folded.moved, row["status"], 1)
+            if any(row[k] != before.get(k) for k in ("intake_key", "pickup_key")):
+                folded.served.add(ticket)
+            if (_due(row) or _due(before)) and any(row[k] != before.get(k) for k in DUE_MADE_OF):
+                folded.due[ticket] = _due(before)
+            if (row["intake_key"] or before.get("intake_key")) and any(
+                    row[k] != before.get(k) for k in FIGURES_MADE_OF):
+                folded.figured.add(ticket)
         # A row another push inserted after this one looked (it committed meanwhile): merge into it.
         pending = {row["uid"] for row in fresh} - written
-    return moved, served
+    return folded
+
+
+def _due(row: dict) -> bool:
+    return row.get("picked_up_at") is not None and row.get("intake_key") is not None
 
 
 def _move(moved: dict[int, int], status: int, n: int) -> None:

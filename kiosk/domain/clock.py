@@ -10,15 +10,20 @@ $INSTITUTE_TIME_ZONE), Asia/Shanghai unless said otherwise, set once at start.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # zoneinfo (and the sysconfig it reads) loads with the first date, not before a first frame
+    from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
-_zone = ZoneInfo(DEFAULT_ZONE)
+_zone: ZoneInfo | None = None  # None: DEFAULT_ZONE, made when first asked for
 
 
 def zone_named(name: str) -> ZoneInfo:
     """The IANA zone `name`, or ValueError in words (a typo must not shift every date)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -30,7 +35,16 @@ def set_zone(name: str) -> None:
     _zone = zone_named(name)
 
 
+def use_default_zone() -> None:
+    """Back to DEFAULT_ZONE (known good: not read until a date needs it)."""
+    global _zone
+    _zone = None
+
+
 def zone() -> ZoneInfo:
+    global _zone
+    if _zone is None:
+        _zone = zone_named(DEFAULT_ZONE)
     return _zone
 
 
@@ -42,7 +56,7 @@ def local(moment: datetime) -> datetime:
     """`moment` on the institute's clock (a naive moment is taken as UTC, as stored)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_zone)
+    return moment.astimezone(zone())
 
 
 def today(now: datetime | None = None) -> date:
@@ -52,4 +66,4 @@ def today(now: datetime | None = None) -> date:
 
 def start_of(day: date) -> datetime:
     """Midnight at the start of `day` on the institute's clock."""
-    return datetime.combine(day, time(), _zone)
+    return datetime.combine(day, time(), zone())

@@ -43,8 +43,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from importlib import resources
 from math import ceil
+from pathlib import Path
 
 from kiosk.domain.catalog import SERVICE_WORDS, SERVICES, USES, FeeRow, normalise_token
 
@@ -174,7 +174,9 @@ def policy_from_dict(data: dict) -> Policy:
 
 @cache  # read once: the packaged file does not change, and a desk catching up prices a ticket per change
 def default_policy() -> Policy:
-    text = resources.files("kiosk").joinpath("data/policy.json").read_text("utf-8")
+    # A path beside the package, as kiosk/data is installed (kiosk/settings/institute.py reads its
+    # file the same way): importlib.resources would bring zipfile in before the lobby's first frame.
+    text = (Path(__file__).parent.parent / "data" / "policy.json").read_text("utf-8")
     return policy_from_dict(json.loads(text))
 
 

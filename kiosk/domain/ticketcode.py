@@ -409,8 +409,14 @@ def encode(record: TicketRecord, signing_key) -> str:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         signing_key = Ed25519PrivateKey.from_private_bytes(bytes(signing_key))
-    body = _record_bytes(record, key_id(signing_key.public_key().public_bytes_raw()))[0]
+    body = _record_bytes(record, key_id(_public_bytes(signing_key)))[0]
     return to_text(body + signing_key.sign(body))
+
+
+@lru_cache(maxsize=16)
+def _public_bytes(signing_key) -> bytes:
+    """A private key's raw public key: worked out once per key (a kiosk signs with one)."""
+    return signing_key.public_key().public_bytes_raw()
 
 
 class _Reader:

@@ -531,7 +531,7 @@ def _backups(config: Config, now: datetime) -> Check:
     if not backups:
         return Check("backups", "warn", Msg("doctor.backups.none", {"dir": str(folder)}), data)
     newest = backups[0]
-    age = now.astimezone().replace(tzinfo=None) - newest.taken_at
+    age = local(now).replace(tzinfo=None) - newest.taken_at  # names are on the institute's clock (db/backup.py)
     hours = max(0, int(age.total_seconds() // 3600))
     shown_age = Msg("doctor.age.days", {"n": hours // 24}) if hours >= 48 else Msg("doctor.age.hours", {"n": hours})
     values = {"when": f"{newest.taken_at:%Y-%m-%d %H:%M}", "age": shown_age, "count": len(backups)}

@@ -15,6 +15,7 @@ from typing import Any
 
 APP_NAME = "metrology-kiosk"
 LANGUAGES = ("zh", "en")
+PICKUP_DAYS = 30  # kiosk.pickup_days when neither the file nor a storage charge says otherwise
 
 
 class ConfigError(ValueError):
@@ -53,13 +54,25 @@ class Config:
     # one ISO date per line, `DATE workday` for a worked weekend day, # comments
     # (kiosk/domain/holidays.py). Empty: weekends only.
     holidays_file: Path | None = None
-    # Days a customer has to collect once the certificates are ready (the institute's
-    # commitment); after that the desk's work list shows the ticket as overdue.
-    pickup_days: int = 30
+    # kiosk.pickup_days as the file gives it (None: not given); read `pickup_days` below.
+    pickup_days_given: int | None = None
     # The institute's time zone, for every date a person sees or a rule counts (kiosk/domain/clock.py):
     # not the machine's, which is often UTC.
     time_zone: str = "Asia/Shanghai"
     source: Path | None = None  # the file this came from, for messages
+
+    @property
+    def pickup_days(self) -> int:
+        """Days a customer has to collect once the certificates are ready (the institute's
+        commitment); after that the desk's work list shows the ticket as overdue. One fact: a
+        pricing policy that charges storage starts it after its free days (load_config has checked
+        that a kiosk.pickup_days given agrees), and a ticket is overdue from the same day."""
+        from kiosk.settings.pricing import configured_policy  # the policy: read when first asked
+
+        storage = configured_policy().storage
+        if storage is not None:
+            return storage.free_days
+        return PICKUP_DAYS if self.pickup_days_given is None else self.pickup_days_given
 
 
 # section -> key -> (type, attribute)
@@ -144,20 +157,25 @@ def load_config(explicit: str | None = None) -> Config:
     if pin is not None and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise ConfigError(f"{path}: kiosk.maintenance_pin must be 4–12 digits (better: remove it and use "
                           "`kiosk maintenance-pin set`)")
-    from printer.profiles import PROFILES
-
+    # The printer modules that check these are imported only when the file names them: the
+    # lobby's first frame does not wait for printer/ (the defaults are known to be good).
     profile = str(values.get("printer_profile", Config.printer_profile))
-    if profile not in PROFILES:
-        raise ConfigError(f"{path}: printer.profile must be one of {', '.join(PROFILES)}, not {profile!r}")
-    from printer.labels.document import MEDIA
-    from printer.uri import PrinterError, parse_printer_uri
+    if "printer_profile" in values:
+        from printer.profiles import PROFILES
 
-    for key, known in (("label_language", ("tspl", "zpl")), ("label_size", tuple(MEDIA)),
-                       ("label_qr", ("native", "image"))):
-        if key in values and values[key] not in known:
-            raise ConfigError(f"{path}: labels.{key.removeprefix('label_')} must be one of {', '.join(known)}, "
-                              f"not {values[key]!r}")
+        if profile not in PROFILES:
+            raise ConfigError(f"{path}: printer.profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+    if any(key in values for key in ("label_language", "label_size", "label_qr")):
+        from printer.labels.document import MEDIA
+
+        for key, known in (("label_language", ("tspl", "zpl")), ("label_size", tuple(MEDIA)),
+                           ("label_qr", ("native", "image"))):
+            if key in values and values[key] not in known:
+                raise ConfigError(f"{path}: labels.{key.removeprefix('label_')} must be one of {', '.join(known)}, "
+                                  f"not {values[key]!r}")
     if values.get("label_uri"):
+        from printer.uri import PrinterError, parse_printer_uri
+
         try:
             parse_printer_uri(values["label_uri"])  # a typo is an error at start, not a lost label
         except PrinterError as e:
@@ -173,26 +191,33 @@ def load_config(explicit: str | None = None) -> Config:
             read_holidays(holidays)  # checked now: a typo is an error at start, not a wrong deadline
         except HolidaysError as e:
             raise ConfigError(f"{path}: kiosk.holidays_file: {e}") from None
-    from kiosk.domain.fees import PolicyError
-    from kiosk.settings.pricing import use_policy_file
+    from kiosk.settings.pricing import use_built_in_policy, use_policy_file
 
-    try:
-        charged = use_policy_file(None if not policy else base / str(policy))  # one policy for every path that prices
-    except PolicyError as e:
-        raise ConfigError(f"{path}: pricing.policy: {e}") from None
-    # The pickup period is one fact: a policy that charges storage starts it after its free days,
-    # and a ticket is overdue (work list, progress) from the same day.
-    pickup_days = int(values.get("pickup_days", Config.pickup_days))
-    if charged.storage is not None:
-        if "pickup_days" in values and pickup_days != charged.storage.free_days:
+    pickup_days = None if "pickup_days" not in values else int(values["pickup_days"])
+    if not policy and pickup_days is None:
+        # Nothing to check: the built-in policy (tested with the package) is read when first
+        # asked for, after the lobby's first frame, not here.
+        use_built_in_policy()
+    else:
+        from kiosk.domain.fees import PolicyError
+
+        try:
+            charged = use_policy_file(None if not policy else base / str(policy))  # one policy for every path
+        except PolicyError as e:
+            raise ConfigError(f"{path}: pricing.policy: {e}") from None
+        # The pickup period is one fact (Config.pickup_days): a policy that charges storage starts
+        # it after its free days, and a ticket is overdue (work list, progress) from the same day.
+        if charged.storage is not None and pickup_days is not None and pickup_days != charged.storage.free_days:
             raise ConfigError(f"{path}: kiosk.pickup_days is {pickup_days} but the pricing policy charges storage "
                               f"after {charged.storage.free_days} days: leave pickup_days out or make them agree")
-        pickup_days = charged.storage.free_days
-    from kiosk.domain.clock import set_zone
+    from kiosk.domain.clock import DEFAULT_ZONE, set_zone, use_default_zone
 
     zone = str(values.get("time_zone", Config.time_zone))
     try:
-        set_zone(zone)  # one zone for the whole process, read at start with the rest
+        if zone == DEFAULT_ZONE:
+            use_default_zone()  # the same zone, made when a date first needs it (after the first frame)
+        else:
+            set_zone(zone)  # one zone for the whole process, read at start with the rest
     except ValueError as e:
         raise ConfigError(f"{path}: kiosk.time_zone: {e}") from None
     return Config(
@@ -214,7 +239,7 @@ def load_config(explicit: str | None = None) -> Config:
         label_size=str(values.get("label_size", Config.label_size)),
         label_qr=str(values.get("label_qr", Config.label_qr)),
         holidays_file=holidays,
-        pickup_days=pickup_days,
+        pickup_days_given=pickup_days,
         time_zone=zone,
         source=path,
     )

@@ -7,16 +7,21 @@ desk pricing a ticket again (kiosk/store/tickets.py price_again), `kiosk estimat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiosk.domain.fees import Policy, PolicyError, default_policy, policy_from_dict
+if TYPE_CHECKING:  # the fee engine loads when a policy is first read, not with the configuration
+    from kiosk.domain.fees import Policy
 
 _configured: Policy | None = None  # this process's, from its configuration; None: the built-in one
 
 
 def read_policy(path: Path) -> Policy:
     """A policy file, checked. PolicyError names the file and what is wrong."""
+    import json
+
+    from kiosk.domain.fees import PolicyError, policy_from_dict
+
     try:
         return policy_from_dict(json.loads(path.read_text("utf-8")))
     except (OSError, ValueError) as e:  # PolicyError and json's errors are ValueErrors
@@ -30,6 +35,14 @@ def use_policy_file(path: Path | None) -> Policy:
     return configured_policy()
 
 
+def use_built_in_policy() -> None:
+    """Make the built-in policy this process's, without reading it yet (configured_policy does)."""
+    global _configured
+    _configured = None
+
+
 def configured_policy() -> Policy:
     """The policy this node charges."""
+    from kiosk.domain.fees import default_policy
+
     return _configured or default_policy()

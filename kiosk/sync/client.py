@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from kiosk.domain.enrolment import proof_message
 
 PULL_LIMIT = 500
+PARKED_HEADER = "X-Parked"  # events=N;changes=N;reasons=a,b (central/devices.py parse_parked)
 TIMEOUT = 15.0  # seconds for one request; a dead network fails over to backoff, never hangs
 
 
@@ -52,13 +53,15 @@ class Central:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
+        self.parked: str | None = None  # see changes()
         self._parts = parts
 
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+    def request(self, method: str, path: str, body: dict | None = None,
+                extra: dict[str, str] | None = None) -> tuple[int, object]:
         p = self._parts
         cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
         conn = cls(p.hostname, p.port, timeout=self.timeout)
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra or {})}
         data = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -122,7 +125,12 @@ class Central:
         raise SyncError("bad_response", f"push: unexpected answer {status}")
 
     def changes(self, after: int, limit: int = PULL_LIMIT) -> tuple[list[dict], int, bool]:
-        status, answer = self.request("GET", f"/api/v1/changes?after={int(after)}&limit={int(limit)}")
+        """A page of the feed. With `self.parked` set (what this device keeps parked,
+        kiosk/sync/outbox.py ParkedReport.header(); kiosk/sync/loop.py sets it each pass), it is
+        told to central in `X-Parked` for the back office's alerts; a central that does not know
+        the header ignores it."""
+        extra = {PARKED_HEADER: self.parked} if self.parked is not None else None
+        status, answer = self.request("GET", f"/api/v1/changes?after={int(after)}&limit={int(limit)}", extra=extra)
         if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("changes"), list):
             raise SyncError("bad_response" if status == 200 else "refused", f"changes: {status} {_detail(answer)}")
         return answer["changes"], int(answer.get("next", after)), bool(answer.get("more"))

@@ -17,7 +17,7 @@ from kiosk.domain.enrolment import renewal_due
 from kiosk.sync.client import Central, PushAnswer, SyncError
 from kiosk.sync.enrolment import save_token, token_expiry
 from kiosk.sync.feed import Applied, apply_changes, cursor
-from kiosk.sync.outbox import BATCH, Backlog, backlog, pending_batch, record_push
+from kiosk.sync.outbox import BATCH, Backlog, backlog, parked_report, pending_batch, record_push
 
 
 @dataclass
@@ -57,6 +57,7 @@ async def sync_pass(central: Central, db_call, own_uid: str, net_call=None, max_
         await db_call(record_push, answer)
         report.pushed += len(answer.acked)
         report.parked += len(answer.rejected)
+    central.parked = (await db_call(parked_report)).header()  # told with the pull (the back office's alerts)
     for _ in range(max_batches):
         after = await db_call(cursor)
         changes, next_cursor, more = await net_call(central.changes, after)

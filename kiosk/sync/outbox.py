@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.models import OutboxEvent, database_proxy, utc_now
+from db.models import OutboxEvent, ParkedChange, database_proxy, utc_now
 from kiosk.store.parked import parked_count
 from kiosk.sync.client import PushAnswer
 
@@ -78,3 +79,41 @@ def parked_events() -> list[tuple[str, str, str]]:
     """(uid, kind, reason) of every parked event: what an operator looks at."""
     return [(e.uid, e.kind, e.park_reason or "") for e in OutboxEvent.select().where(
         OutboxEvent.parked_at.is_null(False) & OutboxEvent.acked_at.is_null()).order_by(OutboxEvent.seq)]
+
+
+REPORTED_REASONS = 5  # newest reason names a device tells central
+_NOT_A_NAME = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class ParkedReport:
+    """What this device keeps parked, as it tells central on every pull (kiosk/sync/client.py
+    `X-Parked`), so the back office can raise an alert: counts and the newest reasons' names
+    (the word before the first colon, e.g. `uid_taken`, `unknown_kind`): never a payload or a
+    reason's details, which may quote a value."""
+
+    events: int  # events central refused, parked here
+    changes: int  # changes from central that failed here
+    reasons: tuple[str, ...]  # newest first, each once, at most REPORTED_REASONS
+
+    def header(self) -> str:
+        return f"events={self.events};changes={self.changes};reasons={','.join(self.reasons)}"
+
+
+def reason_name(reason: str | None) -> str:
+    """`uid_taken: uid: another device ...` -> `uid_taken`; `unknown kind` -> `unknown_kind`."""
+    return _NOT_A_NAME.sub("_", (reason or "").split(":", 1)[0].strip().lower()).strip("_")[:40] or "unknown"
+
+
+def parked_report() -> ParkedReport:
+    refused = (OutboxEvent.select(OutboxEvent.park_reason)
+               .where(OutboxEvent.parked_at.is_null(False) & OutboxEvent.acked_at.is_null()))
+    newest = [(e.parked_at, reason_name(e.park_reason)) for e in (
+        OutboxEvent.select(OutboxEvent.parked_at, OutboxEvent.park_reason)
+        .where(OutboxEvent.parked_at.is_null(False) & OutboxEvent.acked_at.is_null())
+        .order_by(OutboxEvent.parked_at.desc()).limit(REPORTED_REASONS))]
+    newest += [(c.parked_at, reason_name(c.reason)) for c in (
+        ParkedChange.select(ParkedChange.parked_at, ParkedChange.reason)
+        .order_by(ParkedChange.parked_at.desc(), ParkedChange.id.desc()).limit(REPORTED_REASONS))]
+    names = dict.fromkeys(name for _, name in sorted(newest, key=lambda pair: pair[0], reverse=True))
+    return ParkedReport(refused.count(), ParkedChange.select().count(), tuple(names)[:REPORTED_REASONS])

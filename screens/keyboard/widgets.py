@@ -116,7 +116,8 @@ class Keyboard(Vertical):
 
     @property
     def dictionary(self):
-        return getattr(self.app, "pinyin", None)
+        """KioskApp.pinyin (only the kiosk has this keyboard): None until load_pinyin has read it."""
+        return self.app.pinyin
 
     # ---- following the focus ---------------------------------------------------------------------
 

@@ -149,3 +149,37 @@ def test_a_version_3_database_with_a_duplicate_number_upgrades_and_the_first_reg
             assert push(client, kiosk, first).json() == {"acked": [first["uid"]]}  # a repeat: acked as ever
     finally:
         upgraded.close()
+
+
+def test_a_version_8_database_upgrades_and_its_devices_get_their_push_quota_in_their_row(database_url):
+    """Schema 9: the push quota moved from each worker's memory to the device's row. A device
+    enrolled before keeps its token, starts with full buckets, and is then held to them."""
+    from fastapi.testclient import TestClient
+
+    from central.api.quotas import Quotas
+    from central.app import create_app
+
+    make_v1(database_url, upgrades=8)
+    storage = Storage(database_url)
+    kiosk = Node(str(uuid.uuid4()), "OLDQ", "kiosk", "old-quota-token", "k")
+    with storage.transaction() as tx:
+        tx.execute("INSERT INTO device (uid, name, role, prefix, public_key, token_hash, enrolled_at) "
+                   "VALUES (?, '', 'kiosk', 'OLDQ', 'k', ?, '2026-11-01T00:00:00+00:00')",
+                   (kiosk.uid, hash_secret(kiosk.token)))
+    storage.close()
+
+    upgraded = open_storage(database_url)
+    try:
+        assert version(upgraded) == schema.SCHEMA_VERSION
+        with upgraded.read() as tx:
+            assert tx.one("SELECT quota_at, quota_pushes, quota_push_hour, quota_push_day FROM device") == \
+                (None, None, None, None)
+        with TestClient(create_app(upgraded, Quotas(pushes_per_minute=1))) as client:
+            assert push(client, kiosk, kiosk.registered()).status_code == 200
+            refused = push(client, kiosk, kiosk.registered())
+            assert refused.status_code == 429 and refused.json()["error"] == "quota"
+        with upgraded.read() as tx:
+            at, pushes = tx.one("SELECT quota_at, quota_pushes FROM device")
+        assert at > 0 and abs(pushes) < 0.01  # the bucket emptied by the one push, kept in the row
+    finally:
+        upgraded.close()

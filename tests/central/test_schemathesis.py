@@ -93,8 +93,16 @@ def test_the_server_accepts_what_the_description_allows_and_no_more(case, tokens
 def _cross_parameter_refusal(case) -> str | None:
     """What a request valid per the description is refused with, by a rule JSON Schema cannot
     state (it spans two parameters)."""
-    if case.path.endswith(("/satisfaction", "/satisfaction.csv", "/office/tickets")):
+    if case.path.endswith(("/satisfaction", "/satisfaction.csv", "/office/tickets", "/figures", "/figures.csv")):
         first, last = ((case.query or {}).get(name, "").strip() for name in ("from", "to"))
         if first and last and first > last:
             return "from: after to"
+        if case.path.endswith(("/figures", "/figures.csv")) and first:  # central/figures.py MAX_DAYS
+            from datetime import date
+
+            from central.figures import MAX_DAYS
+            from kiosk.domain.clock import today
+
+            if (date.fromisoformat(last or today().isoformat()) - date.fromisoformat(first)).days + 1 > MAX_DAYS:
+                return f"at most {MAX_DAYS} days"
     return None

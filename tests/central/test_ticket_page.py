@@ -93,3 +93,20 @@ def test_times_are_the_institutes(client, storage):
     assert picked["at"] == "2026-01-31T12:00:00+00:00"  # the JSON, for tools: UTC
     page = client.get(f"/office/tickets/{number}", headers=office(storage)).text
     assert "2026-01-31 20:00:00" in page and "Asia/Shanghai" in page
+
+
+def test_a_tickets_ratings_and_their_closes_are_found_by_index(storage):
+    """However many ratings central holds, a ticket's page reads its own by the schema-12 indexes
+    (the planner is told to avoid scans, as it would at scale; a small table is scanned otherwise)."""
+    from central.ticket_page import ratings_sql
+
+    closes = (f"SELECT e.uid FROM event e WHERE e.kind = 'followup.closed' AND e.void_id IS NULL AND "
+              f"{storage.json_field('e.payload', 'followup')} = ?")
+    with storage.transaction() as tx:
+        if storage.postgres:
+            tx.execute("SET LOCAL enable_seqscan = off")
+            tx.execute("SET LOCAL enable_bitmapscan = off")
+        for sql, index in ((ratings_sql(storage), "event_rating_ticket"), (closes, "event_close_followup")):
+            explain = "EXPLAIN" if storage.postgres else "EXPLAIN QUERY PLAN"
+            plan = " ".join(str(row) for row in tx.all(f"{explain} {sql}", ("0193aaaa-0000-7000-8000-000000000001",)))
+            assert index in plan, plan

@@ -469,3 +469,54 @@ def test_an_adversary_with_a_valid_token_of_each_role_is_refused_over_http(stora
         before = stored(storage)
         assert before[0] == 2  # the victim's registration and rating, nothing else
         assert current(storage, ticket).status == "registered"
+
+
+def test_an_adversary_with_a_valid_token_of_each_role_reads_and_enrols_only_what_its_role_may_over_http(
+        storage, two_sites):
+    """Real uvicorn: the reading half of issue 17's attacks. Another kiosk and another site's desk
+    page the whole feed from 0 and find neither the customer's phone nor the ticket's steps; a
+    device token opens no back-office data; the victim's uid, prefix and public key, read from
+    the feed, enrol nobody as it; a revoked device reads and writes nothing."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from central.devices import add_device, revoke
+    from central.server import serve_in_thread
+
+    from .nodes import signed_enrolment
+
+    with serve_in_thread(storage) as running:
+        http = Http(running.url)
+        victim, kiosk, desk = enrol(http, storage), enrol(http, storage), enrol(http, storage, "clerk")
+        far_desk = enrol(http, storage, "clerk", site="north")
+        reg = victim.registered(phone="13987654321")
+        ticket, number = ticket_of(reg)
+        assert push(http, victim, reg, victim.feedback(1, ticket=ticket, number=number, phone="13700001111"))\
+            .status_code == 200
+        assert push(http, desk, desk.step("received", ticket, number)).status_code == 200
+
+        def feed_text(node) -> str:
+            return repr(pull_all(http, node)[0])
+
+        own_site = feed_text(desk)
+        assert "13987654321" in own_site and "13700001111" in own_site  # the desk that needs them has them
+        for node in (kiosk, far_desk):
+            seen = feed_text(node)
+            assert "13987654321" not in seen and "13700001111" not in seen and ticket not in seen
+        for node in (victim, kiosk, desk):  # a device token is no back-office session
+            for path in ("/api/v1/office/followups", "/api/v1/office/due", "/api/v1/office/tickets"):
+                got = http.get(path, headers=node.headers)
+                assert (got.status_code, got.json()["error"]) == (401, "bad_token"), (path, got.text)
+
+        known = next(c["data"] for c in pull_all(http, desk)[0]
+                     if c["kind"] == "device.key" and c["data"]["device_uid"] == victim.uid)
+        code, own_key = add_device(storage, "clerk"), Ed25519PrivateKey.generate()
+        as_victim = signed_enrolment(code, known["device_uid"], known["prefix"], own_key)
+        got = http.post("/api/v1/enroll", json=as_victim | {"public_key": known["public_key"]})
+        assert (got.status_code, got.json()["error"]) == (403, "bad_proof")
+        got = http.post("/api/v1/enroll", json=as_victim)
+        assert (got.status_code, got.json()["error"]) == (409, "key_changed")
+        assert push(http, victim, victim.registered()).status_code == 200  # the real one keeps working
+
+        assert revoke(storage, kiosk.uid)
+        for got in (push(http, kiosk, kiosk.registered()), http.get("/api/v1/changes", headers=kiosk.headers)):
+            assert (got.status_code, got.json()["error"]) == (401, "bad_token")

@@ -81,6 +81,19 @@ def test_a_backup_is_one_private_self_contained_file(tmp_path):
     assert [b.path for b in list_backups(tmp_path / "backups")] == [again, backup]
 
 
+def test_a_backup_is_named_on_the_institutes_clock_whatever_the_machines_zone(tmp_path):
+    """The name (and what `kiosk doctor` says of it) is the institute's time: a kiosk image set to
+    UTC or another zone (tests/faketime_lanes.sh) dates its backups as the staff read the clock."""
+    from kiosk.domain.clock import local, utc_now
+
+    path = tmp_path / "kiosk.sqlite3"
+    open_database(path)
+    before = local(utc_now()).replace(tzinfo=None, microsecond=0)
+    backup = backup_database(path, tmp_path / "backups")
+    after = local(utc_now()).replace(tzinfo=None)
+    assert before <= list_backups(tmp_path / "backups")[0].taken_at <= after, backup.name
+
+
 def test_rotation_keeps_the_newest_and_one_a_week_and_never_the_before_copies(tmp_path):
     folder = tmp_path / "backups"
     folder.mkdir()

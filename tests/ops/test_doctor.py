@@ -15,6 +15,7 @@ import pytest
 from db.backup import backup_database
 from db.connection import LATEST, open_database
 from db.models import database_proxy
+from kiosk.domain.clock import local, utc_now
 from kiosk.ops.doctor import exit_code, run_checks, to_json
 from kiosk.settings.config import load_config
 from kiosk.store.maintenance import set_pin
@@ -39,7 +40,8 @@ def healthy(tmp_path, monkeypatch):
     open_database(config.database)
     register_one()
     set_pin("2580")
-    backup_database(config.database, config.data_dir / "backups", now=datetime.now() - timedelta(hours=2))
+    two_hours_ago = local(utc_now()).replace(tzinfo=None) - timedelta(hours=2)  # names: the institute's clock
+    backup_database(config.database, config.data_dir / "backups", now=two_hours_ago)
     database_proxy.close()
     return config
 
@@ -263,7 +265,8 @@ def test_pin(healthy, tmp_path):
 
 
 def test_backups_none_fresh_old(healthy, tmp_path):
-    assert check(healthy, "backups").level == "ok"
+    fresh = check(healthy, "backups")
+    assert fresh.level == "ok" and fresh.data["age_hours"] == 2  # whatever the machine's zone
     line = check(replace(healthy, data_dir=tmp_path / "elsewhere"), "backups")
     assert line.level == "warn" and "kiosk backup" in line.message.text("en")
     line = check(healthy, "backups", now=datetime.now(UTC) + timedelta(days=3))
