@@ -17,6 +17,7 @@ from kiosk.domain.clock import local, utc_now, zone
 from kiosk.i18n import money
 
 from .storage import as_datetime
+from .words import reason_words
 
 TEMPLATES = Path(__file__).with_name("templates")
 # The back office's pages, Chinese first, English beside it: every page links the others the
@@ -54,7 +55,7 @@ def _fen(value: int | None) -> str:
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 _env.globals.update(pages=PAGES, stylesheet=STYLESHEET, zone_label=zone_label, role_names=ROLE_NAMES)
-_env.filters.update(when=shown_time, fen=_fen)
+_env.filters.update(when=shown_time, fen=_fen, reason=reason_words)
 
 
 def render(template: str, **values) -> str:

@@ -33,6 +33,9 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
         push(client, desk, desk.step("received", t["uid"], t["number"], at=at + timedelta(hours=1)))
         push(client, kiosk, kiosk.feedback(rating, at=at + timedelta(hours=2), ticket=t["uid"], number=t["number"],
                                            phone="13812345678"))
+    silent = enrol(client, storage, name="大厅2号机")  # enrolled two days ago and never synced since: an alert
+    with storage.transaction() as tx:
+        tx.execute("UPDATE device SET enrolled_at = ? WHERE uid = ?", ((at).isoformat(), silent.uid))
     office_user(storage, "director")
 
     with serve_in_thread(storage) as server, sync_playwright() as playwright:
@@ -59,6 +62,7 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
                 assert header == "rgb(243, 243, 243)", path  # office.css applied
                 if path == "/office":  # a name sent as markup is shown as the text it is
                     assert "<b>单位0</b>" in page.inner_text("body") and page.locator("td b").count() == 0
+                    assert "大厅2号机" in page.inner_text("body")  # the alert: not synced for a day
             bars = page.eval_on_selector_all("svg.bar rect.good",
                                              "rects => rects.map(r => r.getBoundingClientRect().width)")
             assert bars and max(bars) > 100 and all(w >= 0 for w in bars)  # drawn, the longest most of 16em
