@@ -63,7 +63,9 @@ CATALOG = Path(__file__).resolve().parent.parent / "db" / "seed" / "demo_catalog
 REQUESTS = ("/office", "/api/v1/office/summary", "/office/due?within=30d", "/office/due.csv?within=30d",
             "/office/satisfaction", "/office/worklist", "/office/followups",
             # The figures (central/figures.py): 12 weeks, 12 months, and the months' CSV.
-            "/office/figures", "/office/figures?by=month", "/office/figures.csv?by=month")
+            "/office/figures", "/office/figures?by=month", "/office/figures.csv?by=month",
+            # The alerts (central/alerts.py): silent devices, parked events.
+            "/api/v1/office/alerts")
 
 # ---- generation, in SQL --------------------------------------------------------------------
 
@@ -402,7 +404,8 @@ def _rows(path: str, body: bytes) -> int:
 
         data = json.loads(body)
         recent = data.get("tickets", {}).get("recent", {})
-        return sum(len(v) for v in recent.values()) + len(data.get("devices", ())) + len(data.get("items", ()))
+        return (sum(len(v) for v in recent.values()) + len(data.get("devices", ())) + len(data.get("items", ()))
+                + len(data.get("unsynced", ())) + len(data.get("parked", ())))
     return body.count(b"<tr")
 
 
@@ -463,7 +466,7 @@ def search_requests(url: str) -> tuple[str, ...]:
     """The ticket list's searches (central/search.py), each with a value taken from the data: a
     number's start, an organisation's part (a common trade and a rarer name), a phone's last 4
     digits, a serial number, a status, and page 100 by its cursor (the link page 99 gives)."""
-    from urllib.parse import urlencode
+    from urllib.parse import quote, urlencode
 
     import psycopg
 
@@ -477,7 +480,10 @@ def search_requests(url: str) -> tuple[str, ...]:
                                "LIMIT 1 OFFSET %s", (99 * PAGE_SIZE - 1,)).fetchone()
     return tuple(f"/office/tickets?{urlencode(query)}" for query in (
         {"q": number[:8]}, {"q": "燃气"}, {"q": "铜仁酒业"}, {"q": tail}, {"q": serial}, {"status": "received"},
-        {"page": Cursor(at, uid).link(True)})) + (f"/api/v1/office/tickets?{urlencode({'q': tail})}",)
+        {"page": Cursor(at, uid).link(True)})) + (f"/api/v1/office/tickets?{urlencode({'q': tail})}",
+                                                   # a ticket's page (central/ticket_page.py), and as JSON
+                                                   f"/office/tickets/{quote(number)}",
+                                                   f"/api/v1/office/tickets/{quote(number)}")
 
 
 def measure(url: str, runs: int = RUNS) -> tuple[list[Timed], float]:

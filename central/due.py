@@ -75,6 +75,8 @@ class DuePage:
     previous: Cursor | None
     total: Count
     overdue: Count
+    site: str | None = None  # one site's tickets only
+    sites: tuple[str, ...] = ()  # the sites there are (the form's choice)
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,12 @@ KEY = "(d.due_on, d.number, d.line)"
 ORDER = "d.due_on, d.number, d.line"
 
 
-def _where(today: date, within_days: int, overdue: bool) -> tuple[str, list]:
+def _where(today: date, within_days: int, overdue: bool, site: str | None = None) -> tuple[str, list]:
     where, params = ["d.latest = 1", "d.due_on IS NOT NULL", "d.due_on <= ?"], [
         (today + timedelta(days=within_days)).isoformat()]
+    if site is not None:  # the due items of one site's tickets (ticket.site): due_item_site's range
+        where.insert(0, "d.site = ?")
+        params.insert(0, site)
     if not overdue:
         where.append("d.due_on >= ?")
         params.append(today.isoformat())
@@ -124,13 +129,14 @@ def _after(cursor: Cursor | None, sign: str) -> tuple[str, list]:
 
 
 def due_page(storage: Storage, within_days: int, today: date | None = None, *, overdue: bool = True,
-             start: Cursor | None = None, size: int = PAGE_SIZE) -> DuePage:
+             start: Cursor | None = None, size: int = PAGE_SIZE, site: str | None = None) -> DuePage:
     """One page of the instruments due from `today` to `today + within_days` (and, with
     `overdue`, those already past their date), earliest first, from `start` on."""
     today = today or institute_today()
-    where, params = _where(today, within_days, overdue)
+    where, params = _where(today, within_days, overdue, site)
     with storage.read() as tx:
         version, _ = latest_catalog(tx)
+        sites = tuple(s for (s,) in tx.all("SELECT DISTINCT site FROM device ORDER BY site"))
         tail, more = _after(start, ">=")
         rows = _read(tx, where + tail, params + more, ORDER, size + 1)
         tail, more = _after(start, "<")
@@ -139,13 +145,15 @@ def due_page(storage: Storage, within_days: int, today: date | None = None, *, o
         total = _count(tx, where, params)
         late = _count(tx, where + " AND d.due_on < ?", [*params, today.isoformat()]) if overdue else Count(0, False)
     return DuePage(today, within_days, overdue, version, size, [item for _, item in rows[:size]],
-                   rows[size][0] if len(rows) > size else None, before[-1][0] if before else None, total, late)
+                   rows[size][0] if len(rows) > size else None, before[-1][0] if before else None, total, late,
+                   site, sites)
 
 
-def exported(storage: Storage, within_days: int, today: date, *, overdue: bool) -> Iterator[list[DueInstrument]]:
+def exported(storage: Storage, within_days: int, today: date, *, overdue: bool, site: str | None = None
+             ) -> Iterator[list[DueInstrument]]:
     """Every item, in chunks, each read in its own short transaction (an export holds no
     snapshot open while the client downloads)."""
-    where, params = _where(today, within_days, overdue)
+    where, params = _where(today, within_days, overdue, site)
     start = None
     while True:
         tail, more = _after(start, ">")

@@ -66,7 +66,8 @@ def satisfaction_html(data: dict, viewer) -> str:
 
 def due_html(page, within_text: str, viewer) -> str:
     """One page of the due list (central/due.py DuePage), with links to the next and previous."""
-    shown = {"within": within_text, "overdue": "1" if page.overdue_included else "0"}
+    shown = {"within": within_text, "overdue": "1" if page.overdue_included else "0"} | (
+        {"site": page.site} if page.site else {})
     sized = shown | ({"size": str(page.size)} if page.size != PAGE_SIZE else {})
 
     def at(cursor) -> str:

@@ -60,6 +60,9 @@ lock as creation, so several workers starting at once upgrade it once.
   Two partial expression indexes: a ticket's ratings (`feedback.given` by `payload.ticket`) and a
   follow-up's closes (`followup.closed` by `payload.followup`), which the ticket page and the
   office's close read (on PostgreSQL built in the start-up transaction: writes to `event` wait).
+- 12: the ticket list's filters by counter, clerk and lab field (central/search.py): `ticket_facet`
+  (central/readmodels/ticket_facet.py, written at registration and intake, built from the events
+  in the upgrade's transaction), and the due list by site: an index on due_item (site, due_on, …).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ from . import feed, organisations, push_quota, readmodels, trust
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
@@ -227,6 +230,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
          "ALTER TABLE device ADD COLUMN refused_reasons TEXT",
          "CREATE INDEX event_rating_ticket ON event ({payload_ticket}) WHERE kind = 'feedback.given'",
          "CREATE INDEX event_close_followup ON event ({payload_followup}) WHERE kind = 'followup.closed'"),
+    12: (*readmodels.FACET_STATEMENTS, *readmodels.DUE_SITE_STATEMENTS),
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -234,7 +238,7 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 }
 # What else an upgrade publishes or derives of what the database held before it.
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
-               8: readmodels.build, 11: readmodels.figures.build}
+               8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build}
 
 
 def _exists(tx, storage: Storage) -> bool:

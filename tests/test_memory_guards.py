@@ -1,11 +1,15 @@
 """What keeps a kiosk that has printed for months small (bench/memory.py measures the RSS):
 peewee's import leaves psycopg out, a font's coverage is read from its cmap table without fontTools
-(and is what fontTools reads), and the glyphs drawn for raster receipts are kept up to a bound while
-each still prints the same."""
+(and is what fontTools reads) and kept as runs, not as a set of ints, the glyphs drawn for raster
+receipts are kept up to a bound while each still prints the same, and a print job gives the memory
+its rendering freed back to the system."""
 
+import platform
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from printer.fonts import BUNDLED_FONT, coverage, font_chain
 from printer.raster import GLYPHS_KEPT, Painter
@@ -44,3 +48,23 @@ def test_the_glyphs_kept_are_bounded_and_one_dropped_is_drawn_the_same_again():
     assert ("国", 1, False) not in painter._glyphs
     again = painter.glyph("国", 2)
     assert again is not first and again.tobytes() == first.tobytes()
+
+
+def test_a_fonts_coverage_is_kept_in_kilobytes_and_answers_as_a_set():
+    kept = coverage(BUNDLED_FONT)
+    assert len(kept) > 7_000  # GB 2312's hanzi, ASCII, punctuation: ~3,600 runs
+    held = sys.getsizeof(kept) + sum(sys.getsizeof(getattr(kept, name)) for name in type(kept).__slots__)
+    as_ints = sys.getsizeof(frozenset(kept)) + sum(sys.getsizeof(c) for c in kept)  # ~600 KB; Droid's ~3 MB
+    assert held < 40_000 and held < as_ints / 10
+    assert ord("国") in kept and 0x20AC not in kept and "国" not in kept
+    assert {ord("国"), ord("A")} <= kept and not {ord("国"), 0x20AC} <= kept
+    assert {ord("国"), 0x20AC} & kept == {ord("国")}
+    assert list(kept) == sorted(kept)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_a_print_job_gives_the_memory_it_freed_back_to_the_system():
+    from kiosk.printing import spool
+
+    spool.give_memory_back()
+    assert callable(spool._malloc_trim)

@@ -26,6 +26,7 @@ from . import params
 from .auditing import seen
 from .deps import Personal, Store, Viewer
 from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, PAGE_ERRORS, UNAUTHORISED, invalid, json_response
+from .search import SITE_NAME
 
 router = APIRouter(tags=["office"])
 
@@ -46,6 +47,14 @@ From = Annotated[str | None, Query(alias="from", **params.described(
     FROM, "where the page starts: a row's key as `next` or `previous` gave it (the first page if blank)"))]
 Size = Annotated[str | None, Query(**params.described(
     SIZE, f"rows a page, 1 to {MAX_PAGE_SIZE} ({PAGE_SIZE} if blank)"))]
+Site = Annotated[str | None, Query(**params.described(
+    SITE_NAME, "the instruments of this site's tickets only (every site's if blank)"))]
+
+
+def _site(site: str | None) -> str | None:
+    if not re.fullmatch(SITE_NAME, site or ""):
+        raise params.BadParameter("site: a site's name, at most 64 characters, no control characters or commas")
+    return (site or "").strip() or None
 
 
 def _page_query(within: str | None, overdue: str | None, start: str | None, size: str | None
@@ -67,15 +76,16 @@ def _count(count: Count) -> dict:
 
 @router.get("/api/v1/office/due", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
 def office_due(viewer: Personal, store: Store, request: Request, within: Within = None, overdue: Overdue = None,
-               start: From = None, size: Size = None) -> Response:
+               start: From = None, size: Size = None, site: Site = None) -> Response:
     try:
         days, _text, include, cursor, rows = _page_query(within, overdue, start, size)
+        chosen = _site(site)
     except params.BadParameter as e:
         return invalid(e)
-    page = due_page(store, days, overdue=include, start=cursor, size=rows)
+    page = due_page(store, days, overdue=include, start=cursor, size=rows, site=chosen)
     seen(store, viewer, request, len(page.items))
     return json_response({"today": page.today.isoformat(), "within_days": days, "overdue_included": include,
-                          "catalog_version": page.catalog_version, "size": rows,
+                          "site": chosen, "catalog_version": page.catalog_version, "size": rows,
                           "total": _count(page.total), "overdue": _count(page.overdue),
                           "next": page.next.text() if page.next else None,
                           "previous": page.previous.text() if page.previous else None,
@@ -84,12 +94,13 @@ def office_due(viewer: Personal, store: Store, request: Request, within: Within 
 
 @router.get("/office/due", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
 def office_due_page(viewer: Personal, store: Store, request: Request, within: Within = None,
-                    overdue: Overdue = None, start: From = None, size: Size = None) -> HTMLResponse:
+                    overdue: Overdue = None, start: From = None, size: Size = None, site: Site = None) -> HTMLResponse:
     try:
         days, text, include, cursor, rows = _page_query(within, overdue, start, size)
+        chosen = _site(site)
     except params.BadParameter as e:
         return HTMLResponse(message_html("周检到期 · Verification due", str(e), "/office/due", viewer), 422)
-    page = due_page(store, days, overdue=include, start=cursor, size=rows)
+    page = due_page(store, days, overdue=include, start=cursor, size=rows, site=chosen)
     seen(store, viewer, request, len(page.items))
     return HTMLResponse(due_html(page, text, viewer))
 
@@ -97,25 +108,26 @@ def office_due_page(viewer: Personal, store: Store, request: Request, within: Wi
 @router.get("/office/due.csv", response_class=StreamingResponse,
             responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
 def office_due_csv(viewer: Personal, store: Store, request: Request, within: Within = None, overdue: Overdue = None,
-                   lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
+                   lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh", site: Site = None) -> Response:
     try:
         days, _text = params.within(within)
         include = params.flag(overdue, "overdue", True)
+        chosen = _site(site)
     except params.BadParameter as e:
         return invalid(e)
-    return StreamingResponse(_stream(store, viewer, request, days, include, lang, institute_today()),
+    return StreamingResponse(_stream(store, viewer, request, days, include, lang, institute_today(), chosen),
                              media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="due.csv"'})
 
 
 def _stream(store: Storage, viewer: Viewer, request: Request, days: int, overdue: bool, lang: str,
-            today: date) -> Iterator[bytes]:
+            today: date, site: str | None = None) -> Iterator[bytes]:
     """The CSV a chunk at a time; the export is in the audit log with the rows it gave, also when
     the download stopped midway."""
     sent = 0
     try:
         yield csv_rows([], lang, header=True).encode("utf-8")
-        for chunk in exported(store, days, today, overdue=overdue):
+        for chunk in exported(store, days, today, overdue=overdue, site=site):
             yield csv_rows(chunk, lang, header=False).encode("utf-8")
             sent += len(chunk)
     finally:

@@ -19,7 +19,8 @@ list), office_count (tickets per status: the overview's counts), rating (satisfa
 (the due list, schema 7: made again for every ticket whose registration, intake or pickup moved).
 ticket_serial (schema 8: the serial numbers each ticket names, for the office's search; ticket_state
 carries the search's other columns). figures (schema 10: the director's figures as per-day sums,
-made again for every ticket whose registration, intake or ready moved).
+made again for every ticket whose registration, intake or ready moved). ticket_facet (schema 12: each
+ticket's intake desks, clerks and lab fields with its first_at, the list's other filters).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows;
@@ -31,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..storage import Storage, Tx
-from . import due_item, figures, office_count, rating, ticket_serial, ticket_state
+from . import due_item, figures, office_count, rating, ticket_facet, ticket_serial, ticket_state
 from .stored import Stored, read
 
 STATEMENTS = (*ticket_state.STATEMENTS, *office_count.STATEMENTS, *rating.STATEMENTS)
@@ -39,6 +40,8 @@ SEARCH_STATEMENTS = (*ticket_state.SEARCH_STATEMENTS, *ticket_serial.STATEMENTS)
 FEEDBACK = "feedback.given"
 DUE_STATEMENTS = due_item.STATEMENTS  # schema 7
 FIGURE_STATEMENTS = figures.STATEMENTS  # schema 10
+FACET_STATEMENTS = ticket_facet.STATEMENTS  # schema 12
+DUE_SITE_STATEMENTS = due_item.SITE_STATEMENTS  # schema 12
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
 
@@ -50,6 +53,7 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     if steps:
         folded = ticket_state.fold(tx, storage, steps)
         ticket_serial.fold(tx, storage, steps)
+        ticket_facet.fold(tx, storage, steps, folded.listed, folded.relisted)
         office_count.adjust(tx, folded.moved)
         due_item.refresh(tx, storage, sorted(folded.due), 
                          without_rows={t for t, held in folded.due.items() if not held})
@@ -92,6 +96,7 @@ def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
         events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
         moved = ticket_state.recompute(tx, storage, chunk, events)
         ticket_serial.recompute(tx, storage, chunk, events)
+        ticket_facet.recompute(tx, storage, chunk, events)
         office_count.adjust(tx, moved)
         due_item.refresh(tx, storage, chunk)
         figures.refresh(tx, storage, chunk)
@@ -109,10 +114,12 @@ def build(tx: Tx, storage: Storage) -> None:
     order and recomputed with the same `ticket_state.recompute` (idempotent: it overwrites the
     partial rows pushes made), the pages saying "being built" until the last chunk."""
     if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
-        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, due_item IN EXCLUSIVE MODE")
+        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item "
+                   "IN EXCLUSIVE MODE")
     for table in TABLES:
         tx.execute(f"DELETE FROM {table.name}")
     tx.execute("DELETE FROM ticket_serial")
+    tx.execute("DELETE FROM ticket_facet")
     tickets = [t for (t,) in tx.all("SELECT DISTINCT ticket FROM event WHERE ticket IS NOT NULL ORDER BY ticket")]
     for start in range(0, len(tickets), BUILD_CHUNK):
         chunk = tickets[start:start + BUILD_CHUNK]
@@ -120,6 +127,7 @@ def build(tx: Tx, storage: Storage) -> None:
         events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
         ticket_state.recompute(tx, storage, chunk, events)
         ticket_serial.recompute(tx, storage, [], events)  # the table was emptied above
+        ticket_facet.recompute(tx, storage, [], events)
     rating.TABLE.write(tx, storage, list(rating.first(read(tx, storage, f"e.kind = '{FEEDBACK}'", ())).values()),
                        replace=False)
     rating.seen(tx, storage, None)
@@ -127,7 +135,7 @@ def build(tx: Tx, storage: Storage) -> None:
     due_item.build(tx, storage)
     figures.build(tx, storage)
     if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
-        for name in (*(table.name for table in TABLES), "ticket_serial"):
+        for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet"):
             tx.execute(f"ANALYZE {name}")
 
 
@@ -137,5 +145,6 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
         found = {table.name: table.snapshot(tx) for table in TABLES}
         found["office_count"] = tx.all("SELECT status, n FROM office_count ORDER BY status")
         found["ticket_serial"] = ticket_serial.snapshot(tx)
+        found["ticket_facet"] = ticket_facet.snapshot(tx)
         found.update(figures.snapshot(tx))
     return found

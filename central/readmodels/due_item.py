@@ -67,6 +67,11 @@ STATEMENTS = (
     "CREATE INDEX due_item_serial ON due_item (code, serial_key, picked_up_at, ticket, line) WHERE serial_key <> ''",
     "CREATE INDEX due_item_ticket ON due_item (ticket)",
 )
+# Schema 12: one site's list (central/due.py `site`), the same keyset. Rows are written at pickup
+# (and by voiding, erasure, catalogue imports), not by every step: an index more costs a pickup only.
+SITE_STATEMENTS = (
+    "CREATE INDEX due_item_site ON due_item (site, due_on, number, line) WHERE latest = 1 AND due_on IS NOT NULL",
+)
 
 # Parsed once per table (by its SHA-256: one process may serve several databases, whose version
 # numbers say nothing of their content); a push reads it with every pickup.

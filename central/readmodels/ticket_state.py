@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from kiosk.domain.organisations import search_key
 from kiosk.domain.vocabulary import normalise_token
@@ -171,6 +172,9 @@ class Folded:
     # after an intake: only those have rows), each with whether it may hold rows already.
     due: dict[str, bool] = field(default_factory=dict)
     figured: set[str] = field(default_factory=set)  # a taken-in ticket's figures may change
+    # Schema 12 (ticket_facet): every folded ticket's first_at, and those whose stored first_at moved.
+    listed: dict[str, datetime] = field(default_factory=dict)
+    relisted: set[str] = field(default_factory=set)
 
 
 def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
@@ -199,6 +203,9 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
         for ticket in (*stored, *written):
             row, before = rows[ticket], stored.get(ticket) or {}
             _move(folded.moved, row["status"], 1)
+            folded.listed[ticket] = row["first_at"]
+            if before and row["first_at"] != before.get("first_at"):
+                folded.relisted.add(ticket)
             if any(row[k] != before.get(k) for k in ("intake_key", "pickup_key")):
                 folded.served.add(ticket)
             if (_due(row) or _due(before)) and any(row[k] != before.get(k) for k in DUE_MADE_OF):

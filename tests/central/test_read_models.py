@@ -272,6 +272,7 @@ def test_pushed_in_any_order_the_rows_are_the_ones_a_build_gives_and_the_pages_s
             assert got.status_code == 200, got.text
     pushed = rows_equal_after_rebuild(storage)
     assert len(pushed["ticket_state"]) > 10 and len(pushed["rating"]) > 3
+    assert {facet for facet, *_ in pushed["ticket_facet"]} == {"counter", "clerk", "field"}  # schema 12
     pages_agree(storage)
 
 

@@ -183,3 +183,29 @@ def test_a_version_8_database_upgrades_and_its_devices_get_their_push_quota_in_t
         assert at > 0 and abs(pushes) < 0.01  # the bucket emptied by the one push, kept in the row
     finally:
         upgraded.close()
+
+
+def test_a_version_11_database_upgrades_and_its_tickets_are_filtered_by_counter_clerk_and_field(client, storage):
+    """Schema 12: ticket_facet built from the events stored before, due_item_site created."""
+    from central import readmodels
+
+    from .office_users import office
+    from .test_due_office import line
+
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered(at=T0)
+    t = reg["payload"]["ticket"]
+    assert push(client, kiosk, reg, kiosk.registered()).status_code == 200
+    assert push(client, desk, desk.step("received", t["uid"], t["number"], clerk="li",
+                                        lines=[line("Z-001-001")])).status_code == 200
+    built = readmodels.snapshot(storage)
+    assert len(built["ticket_facet"]) == 5  # two registrations' L, the intake's desk, clerk and Z
+    with storage.transaction() as tx:
+        tx.execute("DROP TABLE ticket_facet")
+        tx.execute("DROP INDEX due_item_site")
+        tx.execute("UPDATE central_meta SET value = '11' WHERE key = 'schema_version'")
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 12
+    assert readmodels.snapshot(storage) == built and "due_item_site" in indexes(storage)
+    for query in ({"counter": desk.uid}, {"clerk": "li"}, {"field": "Z"}):
+        got = client.get("/api/v1/office/tickets", params=query, headers=office(storage, "clerk")).json()
+        assert [i["number"] for i in got["items"]] == [t["number"]], query
