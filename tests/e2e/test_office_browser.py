@@ -55,7 +55,8 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(server.url + "/office/satisfaction")  # signed in, and back where it was going
-            for path, shot in (("/office", "office.png"), ("/office/satisfaction", "satisfaction.png")):
+            for path, shot in (("/office/tickets", "tickets.png"), ("/office", "office.png"),
+                               ("/office/satisfaction", "satisfaction.png")):
                 page.goto(server.url + path)
                 page.screenshot(path=str(tmp_path / shot), full_page=True)
                 header = page.eval_on_selector("th", "th => getComputedStyle(th).backgroundColor")
@@ -68,6 +69,7 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
             assert bars and max(bars) > 100 and all(w >= 0 for w in bars)  # drawn, the longest most of 16em
         finally:
             browser.close()
-        print(f"\nscreenshots: {tmp_path / 'login.png'} {tmp_path / 'office.png'} {tmp_path / 'satisfaction.png'}")
+        print(f"\nscreenshots: {tmp_path / 'login.png'} {tmp_path / 'tickets.png'} {tmp_path / 'office.png'} "
+              f"{tmp_path / 'satisfaction.png'}")
     storage.close()
     assert not refused, refused
