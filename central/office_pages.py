@@ -18,6 +18,7 @@ from kiosk.i18n.status_text import work_text
 from .due import PAGE_SIZE
 from .office import mask_phone
 from .templating import render
+from .worklist import PAGE_SIZE as WORK_PAGE_SIZE
 
 LEVELS = ("very_dissatisfied", "dissatisfied", "basic", "satisfied", "very_satisfied")  # ratings 1 to 5
 
@@ -79,9 +80,14 @@ def due_html(page, within_text: str, viewer) -> str:
                   mask_phone=mask_phone)
 
 
-def worklist_html(worklist, viewer) -> str:
-    return render("worklist.html", title="在办清单 · Work list", viewer=viewer, worklist=worklist,
-                  days=worklist.pickup_days,
+def worklist_html(worklist, items, viewer, *, page: int, pages: int, size: int) -> str:
+    def link(to: int) -> str:
+        sized = {"size": size} if size != WORK_PAGE_SIZE else {}
+        return urlencode({"days": worklist.pickup_days, "page": to, **sized})
+
+    return render("worklist.html", title="在办清单 · Work list", viewer=viewer, worklist=worklist, items=items,
+                  days=worklist.pickup_days, page=page, page_count=pages,
+                  previous=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None,
                   mask_phone=mask_phone, work_text=work_text)
 
 

@@ -26,6 +26,7 @@ from .readmodels import ticket_state
 from .storage import Storage
 
 STEP = {1: "received", 2: "ready"}
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 500  # a page of the list (the JSON and the page; the CSV is all of it)
 
 
 def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = PICKUP_DAYS) -> WorkList:

@@ -1,5 +1,7 @@
-"""在办清单 in the back office: every ticket taken in and not handed back, as JSON, a page, and
-CSV for the staff who call customers (the phone in full there only)."""
+"""在办清单 in the back office: every ticket taken in and not handed back, as JSON and pages of
+PAGE_SIZE in the list's order (latest work first), and CSV of the whole list for the staff who call
+customers (the phone in full there only). The list is ordered by lateness as of now, so a page is
+its place in that order (an offset), not a keyset: the order moves as time passes anyway."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from kiosk.domain.worklist import item_dict, to_csv
 
 from ..office import mask_phone
 from ..office_pages import worklist_html
-from ..worklist import work_list
+from ..worklist import MAX_PAGE_SIZE, PAGE_SIZE, work_list
 from . import params
 from .auditing import seen
 from .deps import Personal, Store
@@ -22,22 +24,34 @@ router = APIRouter(tags=["office"])
 
 PickupDays = Annotated[int, Query(ge=1, le=365, description="days to collect before a pickup is overdue"),
                      params.DIGITS]
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="which page, from 1"), params.DIGITS]
+Size = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"tickets a page ({PAGE_SIZE})"), params.DIGITS]
+
+
+def _page(items: list, page: int, size: int) -> tuple[list, int]:
+    """The page's items, and how many pages the list has (at least 1)."""
+    return items[(page - 1) * size:page * size], max(1, -(-len(items) // size))
 
 
 @router.get("/api/v1/office/worklist", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
-def office_worklist(viewer: Personal, store: Store, request: Request, days: PickupDays = 30) -> Response:
+def office_worklist(viewer: Personal, store: Store, request: Request, days: PickupDays = 30, page: PageNumber = 1,
+                    size: Size = PAGE_SIZE) -> Response:
     found = work_list(store, pickup_days=days)
-    seen(store, viewer, request, len(found.items))
+    items, pages = _page(found.items, page, size)
+    seen(store, viewer, request, len(items))
     return json_response({"pickup_days": days, "in_lab": found.in_lab, "in_lab_late": found.in_lab_late,
                           "waiting": found.waiting, "waiting_overdue": found.waiting_overdue,
-                          "items": [item_dict(i, mask_phone) for i in found.items]})
+                          "page": page, "pages": pages, "size": size,
+                          "items": [item_dict(i, mask_phone) for i in items]})
 
 
 @router.get("/office/worklist", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
-def office_worklist_page(viewer: Personal, store: Store, request: Request, days: PickupDays = 30) -> HTMLResponse:
+def office_worklist_page(viewer: Personal, store: Store, request: Request, days: PickupDays = 30,
+                         page: PageNumber = 1, size: Size = PAGE_SIZE) -> HTMLResponse:
     found = work_list(store, pickup_days=days)
-    seen(store, viewer, request, len(found.items))
-    return HTMLResponse(worklist_html(found, viewer))
+    items, pages = _page(found.items, page, size)
+    seen(store, viewer, request, len(items))
+    return HTMLResponse(worklist_html(found, items, viewer, page=page, pages=pages, size=size))
 
 
 @router.get("/office/worklist.csv", response_class=Response,

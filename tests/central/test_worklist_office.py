@@ -74,9 +74,24 @@ def test_late_work_first_then_overdue_pickups_from_every_desk(client, storage):
     assert "超过 1 天未取 1" in page and "超期 overdue" in page
     assert "/office/worklist" in client.get("/office", headers=headers).text
 
+    # A page at a time, in the list's order; the counts are the whole list's, the CSV all of it.
+    pages = [client.get("/api/v1/office/worklist", params={"size": 3, "page": n}, headers=headers).json()
+             for n in (1, 2, 3)]
+    assert [[i["number"] for i in p["items"]] for p in pages] == [[a, b, c], [d], []]
+    assert {p["pages"] for p in pages} == {2} and pages[1]["in_lab"] == 3 and pages[1]["waiting"] == 1
+    first = client.get("/office/worklist", params={"size": 3}, headers=headers).text
+    assert "第 1 / 2 页" in first and "href='/office/worklist?days=30&amp;page=2&amp;size=3'" in first
+    assert d not in first and "rel='prev'" not in first
+    second = client.get("/office/worklist", params={"size": 3, "page": 2}, headers=headers).text
+    assert d in second and a not in second and "rel='next'" not in second and "page=1" in second
+    assert len(rows) == 4
+
 
 def test_the_work_list_needs_a_signed_in_user_and_a_sane_period(client, storage):
     for path in ("/api/v1/office/worklist", "/office/worklist", "/office/worklist.csv"):
         assert client.get(path, follow_redirects=False).status_code == (401 if path.startswith("/api/") else 303)
         for days in ("0", "366", "x", "3\x85", "３0", " 30", "30.0", "+30"):  # ASCII digits only
             assert client.get(path, params={"days": days}, headers=office(storage)).status_code == 422
+    for path in ("/api/v1/office/worklist", "/office/worklist"):
+        for name, value in (("page", "0"), ("page", "x"), ("size", "0"), ("size", "501"), ("size", "５0")):
+            assert client.get(path, params={name: value}, headers=office(storage)).status_code == 422, (name, value)
