@@ -133,8 +133,11 @@ def zygote() -> None:
     # Everything a child imports, now, before any fork.
     for module in ("db.connection", "kiosk.store.catalog", "kiosk.domain.fees", "kiosk.settings.institute",
                    "kiosk.store.registration", "kiosk.printing.spool", "printer.backends", "printer.escpos_render",
-                   "printer.profiles"):
+                   "printer.profiles", "kiosk.domain.events"):
         importlib.import_module(module)
+    from kiosk.domain.clock import today
+
+    today()  # the institute's zone, loaded with the first date: here, not in each child's first registration
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     say("zygote ready")
