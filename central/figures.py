@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from kiosk.domain.clock import today as institute_today
+from kiosk.domain.satisfaction import Group
 from kiosk.domain.spreadsheet import safe_row
 from kiosk.domain.vocabulary import FIELDS, SERVICE_NAMES
 
@@ -90,11 +91,11 @@ ZERO = _sums([0] * len(MEASURES))
 
 
 def _satisfaction(levels: list[int]) -> dict:
-    count = sum(levels)
-    good = sum(levels[2:])
-    return {"ratings": count, "levels": levels, "good": good, "poor": count - good,
-            "satisfaction_rate": round(good / count, 4) if count else None,
-            "mean_rating": round(sum((i + 1) * n for i, n in enumerate(levels)) / count, 2) if count else None}
+    """The satisfaction page's arithmetic (kiosk/domain/satisfaction.py Group), None where no one rated."""
+    g = Group("", tuple(levels))
+    return {"ratings": g.count, "levels": levels, "good": g.good, "poor": g.poor,
+            "satisfaction_rate": round(g.rate, 4) if g.count else None,
+            "mean_rating": round(g.mean, 2) if g.count else None}
 
 
 @dataclass(frozen=True)
