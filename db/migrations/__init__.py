@@ -19,6 +19,9 @@ from . import (
     m0012_compulsory_uses,
     m0013_extra_data,
     m0014_one_waiting_print_job,
+    m0015_certificate_checks,
+    m0016_window_ratings,
+    m0017_notices,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -36,5 +39,8 @@ MIGRATIONS: list[list[str]] = [
     m0012_compulsory_uses.STATEMENTS,
     m0013_extra_data.STATEMENTS,
     m0014_one_waiting_print_job.STATEMENTS,
+    m0015_certificate_checks.STATEMENTS,
+    m0016_window_ratings.STATEMENTS,
+    m0017_notices.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

@@ -204,7 +204,7 @@ def test_a_version_11_database_upgrades_and_its_tickets_are_filtered_by_counter_
         tx.execute("DROP TABLE ticket_facet")
         tx.execute("DROP INDEX due_item_site")
         tx.execute("UPDATE central_meta SET value = '11' WHERE key = 'schema_version'")
-    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 12
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 12
     assert readmodels.snapshot(storage) == built and "due_item_site" in indexes(storage)
     for query in ({"counter": desk.uid}, {"clerk": "li"}, {"field": "Z"}):
         got = client.get("/api/v1/office/tickets", params=query, headers=office(storage, "clerk")).json()

@@ -1,0 +1,3 @@
+"""Reserved: certificate checks at dispatch (issue 23)."""
+
+STATEMENTS: list[str] = []

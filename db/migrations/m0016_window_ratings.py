@@ -1,0 +1,3 @@
+"""Reserved: ratings at the window (issue 21)."""
+
+STATEMENTS: list[str] = []

@@ -1,0 +1,3 @@
+"""Reserved: notice opt-in (issue 21)."""
+
+STATEMENTS: list[str] = []
