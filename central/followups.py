@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from kiosk.domain.clock import today as institute_today
@@ -37,6 +37,7 @@ from kiosk.domain.validation import FieldError, clean_text
 
 from . import feed
 from .office import mask_phone
+from .readmodels import followup as readmodel
 from .storage import Storage, Tx, as_datetime, ts
 from .words import ARRIVAL
 
@@ -120,47 +121,37 @@ def followup_closures(tx: Tx, storage: Storage, followup: str | None = None) -> 
     return found
 
 
-def _opened(tx: Tx, storage: Storage, followup: str | None = None) -> list[Followup]:
-    """Every follow-up a rating opened (one, if `followup`), closures not yet joined."""
-    uid_field = storage.json_field("e.payload", "followup", "uid")
-    where, params = (f"{uid_field} IS NOT NULL", ()) if followup is None else (f"{uid_field} = ?", (followup,))
-    rows = tx.all(f"SELECT e.device_id, d.name, d.uid, {storage.json_text('e.payload')} FROM event e "
-                  "LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'feedback.given' AND e.void_id IS NULL "
-                  f"AND {where} ORDER BY {ARRIVAL}", params)
-    found: dict[str, Followup] = {}
-    for device_id, name, device_uid, payload in rows:
+_FOLLOWUP_SQL = ("SELECT e.device_id, d.name, d.uid, {payload}, c.uid, c.device_id, cd.name, cd.uid, c.created_at, "
+                 "{close_payload} FROM followup f JOIN event e ON e.id = f.opened_event "
+                 "LEFT JOIN device d ON d.id = e.device_id LEFT JOIN event c ON c.id = f.closed_event "
+                 "LEFT JOIN device cd ON cd.id = c.device_id")
+
+
+def _listed(tx: Tx, storage: Storage, where: str, params=(), tail: str = "") -> list[Followup]:
+    """The follow-ups of the read model's rows matching `where` (on `followup f`), each with the
+    rating that opened it and the close that counts (central/readmodels/followup.py)."""
+    sql = _FOLLOWUP_SQL.format(payload=storage.json_text("e.payload"), close_payload=storage.json_text("c.payload"))
+    found = []
+    for device_id, name, device_uid, payload, *closure in tx.all(f"{sql} WHERE {where} {tail}", params):
         data = json.loads(payload)
-        try:
-            opened = data["followup"]
-            if opened["uid"] in found:  # the same follow-up twice: the first rating received that named it
-                continue
-            found[opened["uid"]] = Followup(
-                opened["uid"], data["feedback"], date.fromisoformat(opened["due_on"]), as_datetime(data["at"]),
-                data.get("number") if data.get("ticket") else None, int(data["rating"]), data["level"],
-                data.get("reason"), data.get("reason_text") or "", data.get("comment") or "", data.get("phone"),
-                device_label(name, device_uid, device_id), None)
-        except (KeyError, TypeError, ValueError):
-            # Stored before central checked a follow-up's shape (schema 1): left out, said once.
-            log.warning("a feedback.given event of device %s has a malformed follow-up", device_uid or device_id)
-    return list(found.values())
-
-
-def _with_closures(opened: list[Followup], closures: dict[str, dict]) -> list[Followup]:
-    return [replace(f, closed=closures.get(f.uid)) for f in opened]
+        opened = data["followup"]  # the read model holds only well-formed openings
+        found.append(Followup(
+            opened["uid"], data["feedback"], date.fromisoformat(opened["due_on"]), as_datetime(data["at"]),
+            data.get("number") if data.get("ticket") else None, int(data["rating"]), data["level"],
+            data.get("reason"), data.get("reason_text") or "", data.get("comment") or "", data.get("phone"),
+            device_label(name, device_uid, device_id), _closure(tuple(closure)) if closure[0] else None))
+    return found
 
 
 def followups(storage: Storage, today: date | None = None, recent: int = RECENT_CLOSED) -> dict:
     """`open`: every open follow-up, overdue first, then by due date, its call-back phone in
     full; `closed`: the `recent` most recently closed, latest first, the phone masked (the call
-    was made)."""
+    was made). Both are index ranges of the read model."""
     today = today or institute_today()
     with storage.read() as tx:
-        closures = followup_closures(tx, storage)
-        every = _with_closures(_opened(tx, storage), closures)
-    open_ = sorted((f for f in every if f.closed is None),
-                   key=lambda f: (f.due_on >= today, f.due_on, f.given_at, f.uid))
-    closed = sorted((f for f in every if f.closed is not None), key=lambda f: (f.closed["at"], f.uid),
-                    reverse=True)[:recent]
+        open_ = _listed(tx, storage, "f.closed_event IS NULL", (), "ORDER BY f.due_on, f.given_at, f.uid")
+        closed = _listed(tx, storage, "f.closed_event IS NOT NULL", (),
+                         f"ORDER BY f.closed_at DESC, f.uid DESC LIMIT {int(recent)}")
     return {"today": today.isoformat(), "open": [f.as_dict(today) for f in open_],
             "overdue": sum(1 for f in open_ if f.due_on < today),
             "closed": [f.as_dict(today) | {"phone": mask_phone(f.phone) or None} for f in closed]}
@@ -193,12 +184,11 @@ def central_uid(tx: Tx) -> str:
     return tx.one("SELECT value FROM central_meta WHERE key = 'device_uid'")[0]
 
 
-def _rating_site(tx: Tx, storage: Storage, followup: str) -> str | None:
+def _rating_site(tx: Tx, followup: str) -> str | None:
     """The site of the kiosk whose rating opened the follow-up (the first to arrive): its desks
     get the office's close. None (every site): a rating of a device central no longer has."""
-    row = tx.one(f"SELECT d.site FROM event e JOIN device d ON d.id = e.device_id WHERE e.kind = 'feedback.given' "
-                 f"AND {storage.json_field('e.payload', 'followup', 'uid')} = ? ORDER BY {ARRIVAL} LIMIT 1",
-                 (followup,))
+    row = tx.one("SELECT d.site FROM followup f JOIN event e ON e.id = f.opened_event "
+                 "JOIN device d ON d.id = e.device_id WHERE f.uid = ?", (followup,))
     return row[0] if row else None
 
 
@@ -214,10 +204,10 @@ def close(storage: Storage, followup_uid: str, name, note, *, username: str = OF
     with storage.transaction() as tx:
         if storage.postgres:
             tx.execute(f"SELECT pg_advisory_xact_lock({OFFICE_LOCK})")
-        opened = _opened(tx, storage, followup_uid)
+        opened = _listed(tx, storage, "f.uid = ?", (followup_uid,))
         if not opened:
             raise CloseError("no_followup", "there is no follow-up with this uid")
-        already = followup_closures(tx, storage, followup_uid).get(followup_uid)
+        already = opened[0].closed
         if already is not None:
             raise CloseError("closed", f"closed at {already['at']} by {already['name'] or already['device']}",
                              closed=already)
@@ -231,7 +221,8 @@ def close(storage: Storage, followup_uid: str, name, note, *, username: str = OF
                           "payload) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?) RETURNING id",
                           (checked.uid, checked.kind, OFFICE_DEVICE_ID, storage.timestamp(now), ts(now),
                            checked.payload_json))[0]
-        feed.publish_events(tx, None, [(event_id, checked.kind)], site=_rating_site(tx, storage, followup_uid))
+        readmodel.close(tx, storage, [followup_uid])
+        feed.publish_events(tx, None, [(event_id, checked.kind)], site=_rating_site(tx, followup_uid))
     log.info("follow-up %s closed from the back office (event %s)", followup_uid, event_uid)
     return {"followup": followup_uid, "event": event_uid, "at": ts(now), "name": name,
             "username": username, "device": device_label(None, None, OFFICE_DEVICE_ID), "via": "office",

@@ -146,7 +146,7 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent], quota: 
             raise Refused([Rejection(uid, str(why)) for uid, why in refused])
         readmodels.fold(tx, storage, [Stored(ids[e.uid], e.uid, e.kind, e.facts.ticket, e.facts.status, e.created_at,
                                              moment, device.uid, decode(e.payload_json))
-                                      for e in new if e.facts.status is not None or e.kind == readmodels.FEEDBACK])
+                                      for e in new if e.facts.status is not None or e.kind in readmodels.FOLDED])
         # In the order the device sent them; repeats have no effect.
         feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids],
                             site=device.site)  # to the desks of the pusher's site only

@@ -27,15 +27,16 @@ from datetime import date
 
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.satisfaction import (
+    UNKNOWN,
     Group,
     Rating,
-    by_clerk,
-    by_counter,
-    by_heart,
-    by_week,
     distinct_labels,
+    hearts_of,
     monday,
-    overall,
+    ranked,
+    summed,
+    tally,
+    weeks_of_days,
 )
 
 from .readmodels import rating
@@ -51,16 +52,19 @@ class Report:
     start: date | None
     end: date | None
     today: date
-    ratings: list[Rating]
+    days: dict[str, list[int]]  # five counts per local day, and so on
+    counters: dict[str, list[int]]
+    clerks: dict[str, list[int]]
+    hearts: dict[str, list[int]]
 
     def figures(self) -> dict:
         return {"from": _iso(self.start), "to": _iso(self.end), "today": self.today.isoformat(),
-                "overall": group_dict(overall(self.ratings)),
+                "overall": group_dict(Group("", summed(self.days.values()))),
                 "weeks": [group_dict(g) | {"monday": monday(g.key).isoformat()}
-                          for g in by_week(self.ratings, WEEKS, self.end or self.today)],
-                "counters": [group_dict(g) for g in by_counter(self.ratings)],
-                "clerks": [group_dict(g) for g in by_clerk(self.ratings)],
-                "hearts": [group_dict(g) for g in by_heart(self.ratings)]}
+                          for g in weeks_of_days(self.days, WEEKS, self.end or self.today)],
+                "counters": [group_dict(g) for g in ranked(self.counters)],
+                "clerks": [group_dict(g) for g in ranked(self.clerks)],
+                "hearts": [group_dict(g) for g in hearts_of(self.hearts)]}
 
 
 def _iso(day: date | None) -> str | None:
@@ -102,4 +106,17 @@ def ratings(storage: Storage, start: date | None = None, end: date | None = None
 
 def report(storage: Storage, start: date | None = None, end: date | None = None,
            today: date | None = None) -> Report:
-    return Report(start, end, today or institute_today(), ratings(storage, start, end))
+    """The figures of the ratings given on the local days `start`..`end` (None: open), from
+    sums the database adds up (one row per day, counter, clerk or set of hearts, and rating),
+    labelled as ratings() labels each rating."""
+    with storage.read() as tx:
+        names = dict(tx.all("SELECT uid, name FROM device"))
+        days, counters, clerks, hearts = (rating.counts(tx, by, start, end)
+                                          for by in ("day", "counter", "clerk", "hearts"))
+    clerk_labels = distinct_labels({username: name or username for username, name, *_ in clerks if username})
+    counter_labels = distinct_labels({device: names.get(device) or device for device, *_ in counters if device},
+                                     short=lambda uid: uid[-8:])
+    return Report(start, end, today or institute_today(), tally(days),
+                  tally((counter_labels.get(device) or UNKNOWN, stars, n) for device, stars, n in counters),
+                  tally((clerk_labels.get(username) or UNKNOWN, stars, n) for username, _, stars, n in clerks),
+                  tally(hearts))

@@ -63,6 +63,9 @@ lock as creation, so several workers starting at once upgrade it once.
 - 12: the ticket list's filters by counter, clerk and lab field (central/search.py): `ticket_facet`
   (central/readmodels/ticket_facet.py, written at registration and intake, built from the events
   in the upgrade's transaction), and the due list by site: an index on due_item (site, due_on, …).
+- 16: the follow-ups' list and close read `followup` (central/readmodels/followup.py: each
+  follow-up's opening rating and counting close, as event ids), built from the events in the
+  upgrade's transaction, instead of every rating's payload per request.
 """
 
 from __future__ import annotations
@@ -235,7 +238,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     13: (),  # certificate checks at dispatch (issue 23)
     14: (),  # ratings at the window (issue 21)
     15: (),  # notices outbox (issue 21)
-    16: (),  # back office read models (issue 20)
+    16: readmodels.FOLLOWUP_STATEMENTS,
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -243,7 +246,8 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 }
 # What else an upgrade publishes or derives of what the database held before it.
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
-               8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build}
+               8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
+               16: readmodels.followup.build}
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -34,7 +34,6 @@ from datetime import UTC, datetime, timedelta
 from .auth import Device
 from .events import KINDS, CheckedEvent, Invalid
 from .storage import Storage, Tx
-from .words import ARRIVAL
 
 log = logging.getLogger("central")
 
@@ -166,14 +165,13 @@ def known_followups(tx: Tx, device: Device, events: list[CheckedEvent]) -> Refus
     if not closes:
         return
     storage = tx.storage
-    followup = storage.json_field("e.payload", "followup", "uid")
-    where, params = storage.in_list(followup, sorted({e.facts.closes[0] for e in closes if e.facts.closes}))
-    opened: dict[str, tuple[str, str]] = {}
-    for uid, feedback, site in tx.all(
-            f"SELECT {followup}, {storage.json_field('e.payload', 'feedback')}, d.site FROM event e "
-            "LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'feedback.given' AND e.void_id IS NULL "
-            f"AND {where} ORDER BY {ARRIVAL}", params):  # a voided rating opened nothing (central/voiding.py)
-        opened.setdefault(uid, (feedback, site))
+    where, params = storage.in_list("f.uid", sorted({e.facts.closes[0] for e in closes if e.facts.closes}))
+    # The read model holds each follow-up's opening rating, the first to arrive in force
+    # (central/readmodels/followup.py; a voided rating opened nothing, central/voiding.py).
+    opened: dict[str, tuple[str, str]] = {
+        uid: (feedback, site) for uid, feedback, site in tx.all(
+            "SELECT f.uid, f.feedback, d.site FROM followup f JOIN event e ON e.id = f.opened_event "
+            f"LEFT JOIN device d ON d.id = e.device_id WHERE {where}", params)}
     for e in closes:
         uid, feedback = e.facts.closes or ("", "")
         found = opened.get(uid)

@@ -20,10 +20,11 @@ list), office_count (tickets per status: the overview's counts), rating (satisfa
 ticket_serial (schema 8: the serial numbers each ticket names, for the office's search; ticket_state
 carries the search's other columns). figures (schema 10: the director's figures as per-day sums,
 made again for every ticket whose registration, intake or ready moved). ticket_facet (schema 12: each
-ticket's intake desks, clerks and lab fields with its first_at, the list's other filters).
+ticket's intake desks, clerks and lab fields with its first_at, the list's other filters). followup
+(schema 16: each follow-up's opening rating and counting close, the follow-ups' list and close).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
-order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows;
+order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
 office_count rows, then figure_day rows (figures.py), just before the feed clock, at commit.
 """
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..storage import Storage, Tx
-from . import due_item, figures, office_count, rating, ticket_facet, ticket_serial, ticket_state
+from . import due_item, figures, followup, office_count, rating, ticket_facet, ticket_serial, ticket_state
 from .stored import Stored, read
 
 STATEMENTS = (*ticket_state.STATEMENTS, *office_count.STATEMENTS, *rating.STATEMENTS)
@@ -42,6 +43,8 @@ DUE_STATEMENTS = due_item.STATEMENTS  # schema 7
 FIGURE_STATEMENTS = figures.STATEMENTS  # schema 10
 FACET_STATEMENTS = ticket_facet.STATEMENTS  # schema 12
 DUE_SITE_STATEMENTS = due_item.SITE_STATEMENTS  # schema 12
+FOLLOWUP_STATEMENTS = followup.STATEMENTS  # schema 16
+FOLDED = (FEEDBACK, followup.CLOSED)  # the kinds folded besides ticket steps
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
 
@@ -62,14 +65,18 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     ratings = [e for e in events if e.kind == FEEDBACK]
     if ratings:
         rating.fold(tx, storage, ratings)
+    followups = [e for e in events if e.kind in FOLDED]
+    if followups:
+        followup.fold(tx, storage, followups)
 
 
 def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
     """After events were voided: the tickets and ratings they concern, made again from their
     events still in force (call it before the voiding's correction is published)."""
-    tickets, rated = set(), set()
+    tickets, rated, followups = set(), set(), set()
     for start in range(0, len(uids), BUILD_CHUNK):
         where, params = storage.in_list("e.uid", uids[start:start + BUILD_CHUNK])
+        followups |= followup.touched(tx, storage, where, params)
         for uid, ticket, rated_ticket in tx.all(
                 f"SELECT e.uid, e.ticket, {storage.json_field('e.payload', 'ticket')} FROM event e "
                 f"WHERE {where} AND (e.ticket IS NOT NULL OR e.kind = '{FEEDBACK}')", params):
@@ -85,6 +92,7 @@ def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
         by_uid, p2 = storage.in_list("e.uid", chunk)
         events = read(tx, storage, f"e.kind = '{FEEDBACK}' AND ({by_ticket} OR {by_uid})", [*p1, *p2])
         rating.recompute(tx, storage, chunk, events)
+    followup.recompute(tx, storage, sorted(followups))
 
 
 def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
@@ -114,7 +122,7 @@ def build(tx: Tx, storage: Storage) -> None:
     order and recomputed with the same `ticket_state.recompute` (idempotent: it overwrites the
     partial rows pushes made), the pages saying "being built" until the last chunk."""
     if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
-        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item "
+        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item, followup "
                    "IN EXCLUSIVE MODE")
     for table in TABLES:
         tx.execute(f"DELETE FROM {table.name}")
@@ -131,11 +139,12 @@ def build(tx: Tx, storage: Storage) -> None:
     rating.TABLE.write(tx, storage, list(rating.first(read(tx, storage, f"e.kind = '{FEEDBACK}'", ())).values()),
                        replace=False)
     rating.seen(tx, storage, None)
+    followup.build(tx, storage)
     office_count.rebuild(tx)
     due_item.build(tx, storage)
     figures.build(tx, storage)
     if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
-        for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet"):
+        for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet", "followup"):
             tx.execute(f"ANALYZE {name}")
 
 
@@ -146,5 +155,6 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
         found["office_count"] = tx.all("SELECT status, n FROM office_count ORDER BY status")
         found["ticket_serial"] = ticket_serial.snapshot(tx)
         found["ticket_facet"] = ticket_facet.snapshot(tx)
+        found["followup"] = followup.snapshot(tx)
         found.update(figures.snapshot(tx))
     return found

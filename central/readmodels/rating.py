@@ -100,10 +100,34 @@ def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None) -> None:
         tx.execute(f"{copy} AND {where}", params)
 
 
-def read(tx: Tx, start: date | None, end: date | None) -> list[tuple]:
-    """(given_at, rating, hearts, steps as the payload said them, number, reason, the ticket's
-    earliest intake and pickup as central has them: {step: {device, clerk, name}}), in arrival
-    order, for the local days start..end."""
+def _nonempty(column: str) -> str:
+    return f"NULLIF({column}, '')"
+
+
+# Who served, as satisfaction._served chooses it, in SQL: the pickup's (as said, else as seen),
+# else the intake's; the clerk's name only where central saw that clerk at that step.
+COUNTER = "COALESCE({})".format(", ".join(_nonempty(f"{how}_{step}_device") for step in ("picked_up", "received")
+                                          for how in ("said", "seen")))
+_PICKUP_CLERK = f"COALESCE({_nonempty('said_picked_up_clerk')}, {_nonempty('seen_picked_up_clerk')})"
+_INTAKE_CLERK = f"COALESCE({_nonempty('said_received_clerk')}, {_nonempty('seen_received_clerk')})"
+CLERK = f"COALESCE({_PICKUP_CLERK}, {_INTAKE_CLERK})"
+CLERK_NAME = (f"CASE WHEN {_PICKUP_CLERK} IS NOT NULL THEN "
+              f"CASE WHEN seen_picked_up_clerk = {_PICKUP_CLERK} THEN seen_picked_up_name END "
+              f"ELSE CASE WHEN seen_received_clerk = {_INTAKE_CLERK} THEN seen_received_name END END")
+GROUPINGS = {"day": ("day",), "hearts": ("hearts",), "counter": (COUNTER,), "clerk": (CLERK, CLERK_NAME)}
+
+
+def counts(tx: Tx, by: str, start: date | None, end: date | None) -> list[tuple]:
+    """(*the grouping's keys, rating, how many) of the ratings of the local days start..end,
+    grouped by `by` (GROUPINGS): the sums the satisfaction figures are made of, added up by
+    the database instead of read one by one."""
+    keys = GROUPINGS[by]
+    where, params = _days(start, end)
+    listed = ", ".join(keys)
+    return tx.all(f"SELECT {listed}, rating, COUNT(*) FROM rating {where} GROUP BY {listed}, rating", params)
+
+
+def _days(start: date | None, end: date | None) -> tuple[str, list]:
     where, params = [], []
     if start:
         where.append("day >= ?")
@@ -111,8 +135,16 @@ def read(tx: Tx, start: date | None, end: date | None) -> list[tuple]:
     if end:
         where.append("day <= ?")
         params.append(end.isoformat())
+    return ("WHERE " + " AND ".join(where) if where else ""), params
+
+
+def read(tx: Tx, start: date | None, end: date | None) -> list[tuple]:
+    """(given_at, rating, hearts, steps as the payload said them, number, reason, the ticket's
+    earliest intake and pickup as central has them: {step: {device, clerk, name}}), in arrival
+    order, for the local days start..end."""
+    where, params = _days(start, end)
     rows = tx.all(f"SELECT given_at, rating, hearts, number, reason, {', '.join(SAID + SEEN)} FROM rating "
-                  f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY arrival", params)
+                  f"{where} ORDER BY arrival", params)
     return [(as_datetime(at), stars, tuple(hearts.split()),
              {"received": {"device": r_dev, "clerk": r_clerk}, "picked_up": {"device": p_dev, "clerk": p_clerk}},
              number, reason,

@@ -70,12 +70,26 @@ class Group:
 
 
 def _group(key: str, ratings: Iterable[Rating]) -> Group:
+    return Group(key, tuple(levels_of((r.rating, 1) for r in ratings)))
+
+
+def levels_of(counts: Iterable[tuple[int, int]]) -> list[int]:
+    """Five counts (ratings 1 .. 5) from (rating, how many) pairs: ratings one by one, or the
+    sums a database grouped (central/satisfaction.py), counted by the same rule."""
     levels = [0] * 5
-    for r in ratings:
-        if r.rating not in LEVELS:  # 0 would count as a 5 (levels[-1]) without a word
-            raise ValueError(f"rating: 1 to 5, not {r.rating!r}")
-        levels[r.rating - 1] += 1
-    return Group(key, tuple(levels))
+    for rating, n in counts:
+        if rating not in LEVELS:  # 0 would count as a 5 (levels[-1]) without a word
+            raise ValueError(f"rating: 1 to 5, not {rating!r}")
+        levels[rating - 1] += n
+    return levels
+
+
+def tally(rows: Iterable[tuple[str, int, int]]) -> dict[str, list[int]]:
+    """key -> five counts, from (key, rating, how many) rows."""
+    buckets: dict[str, list[tuple[int, int]]] = {}
+    for key, rating, n in rows:
+        buckets.setdefault(key, []).append((rating, n))
+    return {key: levels_of(counts) for key, counts in buckets.items()}
 
 
 def distinct_labels(names: dict[str, str], short: Callable[[str], str] = str) -> dict[str, str]:
@@ -106,11 +120,18 @@ def by_week(ratings: list[Rating], weeks: int | None = None, today: date | None 
     """Oldest week first, every week from the first rating's (or `weeks` back from today's)
     to this one, empty weeks included: a gap in the chart is a week without ratings. A rating
     dated after today (a device's clock was wrong) is left out, as period() leaves it out."""
+    return weeks_of_days(tally((local(r.given_at).date().isoformat(), r.rating, 1) for r in ratings), weeks, today)
+
+
+def weeks_of_days(days: dict[str, list[int]], weeks: int | None = None, today: date | None = None) -> list[Group]:
+    """by_week from five counts per local day (YYYY-MM-DD)."""
     today = today or institute_today()
-    buckets: dict[str, list[Rating]] = {}
-    for r in ratings:
-        if local(r.given_at).date() <= today:
-            buckets.setdefault(week_of(r.given_at), []).append(r)
+    in_week: dict[str, list[list[int]]] = {}
+    for day, levels in days.items():
+        if date.fromisoformat(day) <= today:
+            year, week, _ = date.fromisoformat(day).isocalendar()
+            in_week.setdefault(f"{year}-W{week:02d}", []).append(levels)
+    buckets = {key: summed(levels) for key, levels in in_week.items()}
     last = today - timedelta(days=today.weekday())
     if weeks is not None:
         first = last - timedelta(weeks=weeks - 1)
@@ -122,7 +143,7 @@ def by_week(ratings: list[Rating], weeks: int | None = None, today: date | None 
     while day <= last:
         year, week, _ = day.isocalendar()
         key = f"{year}-W{week:02d}"
-        result.append(_group(key, buckets.get(key, ())))
+        result.append(Group(key, buckets.get(key, (0,) * 5)))
         day += timedelta(weeks=1)
     return result
 
@@ -137,11 +158,12 @@ def period(weeks: int, today: date) -> tuple[date, date]:
 
 
 def _by(ratings: list[Rating], key: Callable[[Rating], str | None]) -> list[Group]:
-    """Most ratings first; the unknown group last."""
-    buckets: dict[str, list[Rating]] = {}
-    for r in ratings:
-        buckets.setdefault(key(r) or UNKNOWN, []).append(r)
-    groups = [_group(k, v) for k, v in buckets.items()]
+    return ranked(tally((key(r) or UNKNOWN, r.rating, 1) for r in ratings))
+
+
+def ranked(levels: dict[str, list[int]]) -> list[Group]:
+    """Groups of five counts per key: most ratings first; the unknown group last."""
+    groups = [Group(k, tuple(v)) for k, v in levels.items()]
     return sorted(groups, key=lambda g: (g.key == UNKNOWN, -g.count, g.key))
 
 
@@ -155,7 +177,16 @@ def by_clerk(ratings: list[Rating]) -> list[Group]:
 
 def by_heart(ratings: list[Rating]) -> list[Group]:
     """Per heart, in the scale's order: the ratings that gave it (every heart listed)."""
-    return [_group(h, (r for r in ratings if h in r.hearts)) for h in HEARTS]
+    return hearts_of(tally((" ".join(r.hearts), r.rating, 1) for r in ratings))
+
+
+def hearts_of(levels: dict[str, list[int]]) -> list[Group]:
+    """by_heart from five counts per set of hearts given together (space-separated)."""
+    return [Group(h, summed(v for given, v in levels.items() if h in given.split())) for h in HEARTS]
+
+
+def summed(levels: Iterable[list[int]]) -> tuple[int, ...]:
+    return tuple(map(sum, zip([0] * 5, *levels)))
 
 
 def bar(fraction: float, width: int) -> str:

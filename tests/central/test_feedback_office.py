@@ -10,9 +10,10 @@ import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from central import satisfaction
 from central.followups import OFFICE_DEVICE_ID, followups
-from central.satisfaction import report
-from kiosk.domain.satisfaction import CSV_FIELDS
+from central.satisfaction import group_dict, report
+from kiosk.domain.satisfaction import CSV_FIELDS, by_clerk, by_counter, by_heart, by_week, monday, overall
 
 from .nodes import T0, enrol, pull_all, push
 from .office_users import csrf, office
@@ -263,6 +264,13 @@ def test_satisfaction_figures_for_known_ratings(client, storage):
         ("王芳", 2, 0.5), ("李娜", 1, 1.0), ("", 2, 0.5)]
     assert [(g["key"], g["count"]) for g in figures["hearts"]] == [
         ("warm", 2), ("careful", 1), ("patient", 1), ("dedicated", 0), ("reassuring", 0)]
+    # The sums the database added up give what the ratings one by one give (the desk's way).
+    one_by_one = satisfaction.ratings(storage)
+    assert figures["overall"] == group_dict(overall(one_by_one))
+    for view, by in (("counters", by_counter), ("clerks", by_clerk), ("hearts", by_heart)):
+        assert figures[view] == [group_dict(g) for g in by(one_by_one)]
+    assert figures["weeks"] == [group_dict(g) | {"monday": monday(g.key).isoformat()}
+                                for g in by_week(one_by_one, 12, date(2026, 11, 26))]
 
     # from / to: the local days of the ratings
     week2_only = client.get("/api/v1/office/satisfaction", params={"from": "2026-11-23", "to": "2026-11-30"},
@@ -343,3 +351,48 @@ def test_offices_closing_the_same_follow_up_at_once_write_one_event(client, stor
     assert outcomes == ["closed", "closed", "closed", "ok"]
     with storage.read() as tx:
         assert tx.one("SELECT COUNT(*) FROM event WHERE kind = 'followup.closed'")[0] == 1
+
+
+def test_the_follow_ups_list_is_kept_as_pushed_and_equals_a_rebuild_through_repeats_closes_and_voiding(client,
+                                                                                                        storage):
+    """central/readmodels/followup.py: the rating that opened a follow-up is the first received
+    naming it, the close that counts the first received; a voided rating opened nothing; at
+    every point the rows a push kept are the rows a build from the events gives."""
+    from central import readmodels
+    from central.devices import revoke
+    from central.voiding import void
+
+    def rebuilt_equal() -> dict:
+        pushed = readmodels.snapshot(storage)["followup"]
+        with storage.transaction() as tx:
+            readmodels.followup.build(tx, storage)
+        assert readmodels.snapshot(storage)["followup"] == pushed
+        return followups(storage, today=date(2026, 12, 10))
+
+    kiosk, other = enrol(client, storage, name="大厅1号机"), enrol(client, storage, name="大厅2号机")
+    desk = enrol(client, storage, "clerk", name="1号窗口")
+    first = kiosk.feedback(1, reason="fees", due_on="2026-12-20")
+    # The same follow-up sent again by another kiosk (a restored backup), dated earlier, arriving later.
+    again = other.feedback(2, at=T0, reason="other", due_on="2026-12-01")
+    again["payload"] |= {"followup": {"uid": first["payload"]["followup"]["uid"], "due_on": "2026-12-01"},
+                         "feedback": first["payload"]["feedback"]}
+    kept = kiosk.feedback(2, due_on="2026-12-05")
+    assert push(client, kiosk, first, kept).status_code == 200
+    assert push(client, other, again).status_code == 200
+    data = rebuilt_equal()
+    assert [(f["uid"], f["reason"], f["kiosk"]) for f in data["open"]] == [
+        (kept["payload"]["followup"]["uid"], "slow", "大厅1号机"),
+        (first["payload"]["followup"]["uid"], "fees", "大厅1号机")]  # due 12-20 as first said, not 12-01
+
+    assert push(client, desk, desk.closed(kept, note="已回电")).status_code == 200
+    assert push(client, desk, desk.closed(kept, note="又回电")).status_code == 200  # a second close: the first counts
+    data = rebuilt_equal()
+    assert [f["uid"] for f in data["open"]] == [first["payload"]["followup"]["uid"]]
+    assert [(f["uid"], f["closed"]["note"]) for f in data["closed"]] == [(kept["payload"]["followup"]["uid"], "已回电")]
+
+    revoke(storage, kiosk.uid)
+    assert void(storage, kiosk.uid, T0 - timedelta(days=400)) is not None
+    data = rebuilt_equal()  # what the stolen kiosk said is void: the other kiosk's copy now opens the follow-up
+    assert [(f["uid"], f["reason"], f["due_on"], f["kiosk"]) for f in data["open"]] == [
+        (first["payload"]["followup"]["uid"], "other", "2026-12-01", "大厅2号机")]
+    assert data["closed"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 import pytest
 
@@ -191,6 +192,7 @@ def test_a_version_11_database_upgrades_and_its_tickets_are_filtered_by_counter_
 
     from .office_users import office
     from .test_due_office import line
+    from .test_read_models import back_to
 
     kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
     reg = kiosk.registered(at=T0)
@@ -200,12 +202,28 @@ def test_a_version_11_database_upgrades_and_its_tickets_are_filtered_by_counter_
                                         lines=[line("Z-001-001")])).status_code == 200
     built = readmodels.snapshot(storage)
     assert len(built["ticket_facet"]) == 5  # two registrations' L, the intake's desk, clerk and Z
-    with storage.transaction() as tx:
-        tx.execute("DROP TABLE ticket_facet")
-        tx.execute("DROP INDEX due_item_site")
-        tx.execute("UPDATE central_meta SET value = '11' WHERE key = 'schema_version'")
+    back_to(storage, 11)
     assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 12
     assert readmodels.snapshot(storage) == built and "due_item_site" in indexes(storage)
     for query in ({"counter": desk.uid}, {"clerk": "li"}, {"field": "Z"}):
         got = client.get("/api/v1/office/tickets", params=query, headers=office(storage, "clerk")).json()
         assert [i["number"] for i in got["items"]] == [t["number"]], query
+
+
+def test_a_version_15_database_upgrades_and_its_follow_ups_are_listed_from_the_read_model(client, storage):
+    """Schema 16: `followup` built from the ratings and closes stored before."""
+    from central import readmodels
+    from central.followups import followups
+
+    from .test_read_models import back_to
+
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    opened, closed = kiosk.feedback(1, due_on="2026-12-20"), kiosk.feedback(2, due_on="2026-12-01")
+    assert push(client, kiosk, opened, closed, kiosk.feedback(5)).status_code == 200
+    assert push(client, desk, desk.closed(closed)).status_code == 200
+    built, listed = readmodels.snapshot(storage)["followup"], followups(storage, today=date(2026, 12, 10))
+    assert len(built) == 2 and len(listed["open"]) == len(listed["closed"]) == 1
+    back_to(storage, 15)
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 16
+    assert readmodels.snapshot(storage)["followup"] == built
+    assert followups(storage, today=date(2026, 12, 10)) == listed
