@@ -65,7 +65,8 @@ lock as creation, so several workers starting at once upgrade it once.
   in the upgrade's transaction), and the due list by site: an index on due_item (site, due_on, …).
 - 16: the follow-ups' list and close read `followup` (central/readmodels/followup.py: each
   follow-up's opening rating and counting close, as event ids), built from the events in the
-  upgrade's transaction, instead of every rating's payload per request.
+  upgrade's transaction, instead of every rating's payload per request; ticket_state's due_at
+  and ready_day (the work list's order, central/worklist.py), filled for the open tickets.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     13: (),  # certificate checks at dispatch (issue 23)
     14: (),  # ratings at the window (issue 21)
     15: (),  # notices outbox (issue 21)
-    16: readmodels.FOLLOWUP_STATEMENTS,
+    16: (*readmodels.FOLLOWUP_STATEMENTS, *readmodels.WORK_STATEMENTS),
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -247,7 +248,7 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 # What else an upgrade publishes or derives of what the database held before it.
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
-               16: readmodels.followup.build}
+               16: readmodels.build_16}
 
 
 def _exists(tx, storage: Storage) -> bool:

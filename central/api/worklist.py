@@ -14,7 +14,7 @@ from kiosk.domain.worklist import item_dict, to_csv
 
 from ..office import mask_phone
 from ..office_pages import worklist_html
-from ..worklist import MAX_PAGE_SIZE, PAGE_SIZE, work_list
+from ..worklist import MAX_PAGE_SIZE, PAGE_SIZE, work_list, work_page
 from . import params
 from .auditing import seen
 from .deps import Personal, Store
@@ -28,30 +28,23 @@ PageNumber = Annotated[int, Query(ge=1, le=100_000, description="which page, fro
 Size = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"tickets a page ({PAGE_SIZE})"), params.DIGITS]
 
 
-def _page(items: list, page: int, size: int) -> tuple[list, int]:
-    """The page's items, and how many pages the list has (at least 1)."""
-    return items[(page - 1) * size:page * size], max(1, -(-len(items) // size))
-
-
 @router.get("/api/v1/office/worklist", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
 def office_worklist(viewer: Personal, store: Store, request: Request, days: PickupDays = 30, page: PageNumber = 1,
                     size: Size = PAGE_SIZE) -> Response:
-    found = work_list(store, pickup_days=days)
-    items, pages = _page(found.items, page, size)
-    seen(store, viewer, request, len(items))
+    found = work_page(store, page, size, pickup_days=days)
+    seen(store, viewer, request, len(found.items))
     return json_response({"pickup_days": days, "in_lab": found.in_lab, "in_lab_late": found.in_lab_late,
                           "waiting": found.waiting, "waiting_overdue": found.waiting_overdue,
-                          "page": page, "pages": pages, "size": size,
-                          "items": [item_dict(i, mask_phone) for i in items]})
+                          "page": page, "pages": found.pages, "size": size,
+                          "items": [item_dict(i, mask_phone) for i in found.items]})
 
 
 @router.get("/office/worklist", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
 def office_worklist_page(viewer: Personal, store: Store, request: Request, days: PickupDays = 30,
                          page: PageNumber = 1, size: Size = PAGE_SIZE) -> HTMLResponse:
-    found = work_list(store, pickup_days=days)
-    items, pages = _page(found.items, page, size)
-    seen(store, viewer, request, len(items))
-    return HTMLResponse(worklist_html(found, items, viewer, page=page, pages=pages, size=size))
+    found = work_page(store, page, size, pickup_days=days)
+    seen(store, viewer, request, len(found.items))
+    return HTMLResponse(worklist_html(found, found.items, viewer, page=page, pages=found.pages, size=size))
 
 
 @router.get("/office/worklist.csv", response_class=Response,

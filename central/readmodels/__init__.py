@@ -21,7 +21,8 @@ ticket_serial (schema 8: the serial numbers each ticket names, for the office's 
 carries the search's other columns). figures (schema 10: the director's figures as per-day sums,
 made again for every ticket whose registration, intake or ready moved). ticket_facet (schema 12: each
 ticket's intake desks, clerks and lab fields with its first_at, the list's other filters). followup
-(schema 16: each follow-up's opening rating and counting close, the follow-ups' list and close).
+(schema 16: each follow-up's opening rating and counting close, the follow-ups' list and close;
+and ticket_state's due_at and ready_day, the work list's order as index ranges).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
@@ -44,6 +45,7 @@ FIGURE_STATEMENTS = figures.STATEMENTS  # schema 10
 FACET_STATEMENTS = ticket_facet.STATEMENTS  # schema 12
 DUE_SITE_STATEMENTS = due_item.SITE_STATEMENTS  # schema 12
 FOLLOWUP_STATEMENTS = followup.STATEMENTS  # schema 16
+WORK_STATEMENTS = ticket_state.WORK_STATEMENTS  # schema 16
 FOLDED = (FEEDBACK, followup.CLOSED)  # the kinds folded besides ticket steps
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
@@ -146,6 +148,12 @@ def build(tx: Tx, storage: Storage) -> None:
     if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
         for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet", "followup"):
             tx.execute(f"ANALYZE {name}")
+
+
+def build_16(tx: Tx, storage: Storage) -> None:
+    """Schema 16's upgrade: the follow-ups, and the open tickets' place in the work list."""
+    followup.build(tx, storage)
+    ticket_state.fill_work_order(tx, storage)
 
 
 def snapshot(storage: Storage) -> dict[str, list[tuple]]:

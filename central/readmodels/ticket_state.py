@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from kiosk.domain.clock import local
 from kiosk.domain.organisations import search_key
 from kiosk.domain.vocabulary import normalise_token
+from kiosk.domain.worklist import promised_by, waiting_since
 
 from ..storage import Storage, Tx, as_datetime
 from .rows import Table
@@ -40,6 +42,9 @@ TABLE = Table("ticket_state", (
     # Schema 8, the office's search (central/search.py): newest first, and what a clerk types.
     ("first_at", "timestamptz"), ("number_fold", "text"), ("org_key", "text"), ("phone_key", "text"),
     ("phone_tail", "text"), ("kiosk", "text"),
+    # Schema 16, the work list's order as index ranges (central/worklist.py): an open ticket's
+    # earliest promise while in the lab, and the local day it was marked ready while waiting.
+    ("due_at", "timestamptz"), ("ready_day", "text"),
 ))
 
 STATEMENTS = (
@@ -78,6 +83,13 @@ SEARCH_STATEMENTS = (
     "CREATE INDEX ticket_state_phone_tail ON ticket_state (phone_tail, first_at DESC, uid DESC)",
     # By kiosk, and by site as the kiosks of the site (a join to `ticket` per row cost 185-430 ms at 200 k).
     "CREATE INDEX ticket_state_kiosk ON ticket_state (kiosk, first_at DESC, uid DESC)",
+)
+
+WORK_STATEMENTS = (
+    "ALTER TABLE ticket_state ADD COLUMN due_at {ts}",
+    "ALTER TABLE ticket_state ADD COLUMN ready_day TEXT",
+    "CREATE INDEX ticket_state_lab ON ticket_state (due_at, number) WHERE status = 1 AND received_at IS NOT NULL",
+    "CREATE INDEX ticket_state_ready ON ticket_state (ready_day, number) WHERE status = 2 AND received_at IS NOT NULL",
 )
 
 _NOT_DIGIT = re.compile(r"[^0-9]")  # ASCII digits only (a full-width digit is folded to one first)
@@ -128,11 +140,31 @@ def merge(row: dict | None, event: Stored) -> dict:
     row["status_at"] = row[STEP_AT[row["status"]]]
     if row["first_at"] is None or at < row["first_at"]:
         row["first_at"] = at
+    row.update(work_order(row))
     searched = (row["number"], row["organisation"], row["phone"])
     if searched != row.get(SEARCHED):  # folded again only when what they fold changed (a step rarely does)
         row.update(search_columns(*searched))
         row[SEARCHED] = searched
     return row
+
+
+def work_order(row: dict) -> dict:
+    """due_at and ready_day: where an open ticket stands in the work list's order (the desk's
+    rule, kiosk/domain/worklist.py); None once handed back, or before an intake."""
+    due_at = ready_day = None
+    if row["received_at"] is not None and row["status"] == 1:
+        hours = int(row["urgent_hours"]) if row["urgent_hours"] else None
+        urgent_by = local(row["received_at"] + timedelta(hours=hours)) if hours else None
+        due_at = promised_by(urgent_by, date.fromisoformat(row["ready_on"]) if row["ready_on"] else None)
+    elif row["received_at"] is not None and row["status"] == 2:
+        ready_day = waiting_since(row["ready_at"] or row["received_at"]).isoformat()
+    return {"due_at": due_at, "ready_day": ready_day}
+
+
+def fill_work_order(tx: Tx, storage: Storage) -> None:
+    """Schema 16's upgrade: the open tickets' work-list columns (the others stay None)."""
+    rows = rows_where(tx, "WHERE status IN (1, 2)", ())
+    TABLE.write(tx, storage, [row | work_order(row) for row in rows], replace=True)
 
 
 # Where merge keeps (number, organisation, phone) as last folded into the search columns: not a
@@ -244,19 +276,18 @@ def recompute(tx: Tx, storage: Storage, tickets: list[str], events: list[Stored]
 
 def latest(tx: Tx, status: int, limit: int) -> list[dict]:
     """The tickets now in `status`, the most recently arrived there first."""
-    return _rows(tx, f"WHERE status = ? ORDER BY status_at DESC, uid LIMIT {int(limit)}", (status,))
+    return rows_where(tx, f"WHERE status = ? ORDER BY status_at DESC, uid LIMIT {int(limit)}", (status,))
 
 
 def open_tickets(tx: Tx) -> list[dict]:
     """Taken in and not handed back: the work list's tickets."""
-    return _rows(tx, "WHERE status IN (1, 2) AND received_at IS NOT NULL", ())
+    return rows_where(tx, "WHERE status IN (1, 2) AND received_at IS NOT NULL", ())
 
-
-def _rows(tx: Tx, where: str, params) -> list[dict]:
+def rows_where(tx: Tx, where: str, params) -> list[dict]:
     found = []
     for values in tx.all(f"SELECT {', '.join(TABLE.columns)} FROM ticket_state {where}", params):
         row = dict(zip(TABLE.columns, values))
-        for column in STEP_AT + ("status_at", "first_at"):
+        for column in STEP_AT + ("status_at", "first_at", "due_at"):
             row[column] = as_datetime(row[column])
         found.append(row)
     return found

@@ -49,9 +49,7 @@ class WorkItem:
 
     @property
     def due(self) -> datetime | None:
-        """The earliest promise, as a moment (a date's promise holds until its end)."""
-        moments = [m for m in (self.urgent_by, _end_of(self.ready_on)) if m is not None]
-        return min(moments, default=None)
+        return promised_by(self.urgent_by, self.ready_on)
 
 
 @dataclass(frozen=True)
@@ -80,6 +78,17 @@ def _end_of(day: date | None) -> datetime | None:
     return None if day is None else start_of(day + timedelta(days=1))
 
 
+def promised_by(urgent_by: datetime | None, ready_on: date | None) -> datetime | None:
+    """The earliest promise, as a moment (a date's promise holds until its end): lab work is
+    late from that moment on. None: nothing promised."""
+    return min((m for m in (urgent_by, _end_of(ready_on)) if m is not None), default=None)
+
+
+def waiting_since(ready_at: datetime) -> date:
+    """The local day a ticket was marked ready, from which its pickup waits (whole days)."""
+    return local(ready_at).date()
+
+
 def promises(registered_at: datetime, received_at: datetime | None, turnaround_days: int | None,
              urgent_hours: int | None, cal: Calendar = WEEKENDS_ONLY) -> tuple[datetime | None, date | None]:
     """(urgent lines by, other lines by): the urgent hours count from the counter's intake (the
@@ -95,11 +104,12 @@ def assess(key, number: str, status: str, customer: tuple[str, str, str], instru
     """One open ticket, late or not (the desk's and the back office's rule). `key`: the
     ticket's id here, or its uid at central."""
     if status == "received":
-        late = bool((urgent_by and now > urgent_by) or (ready_on and now.date() > ready_on))
+        due = promised_by(urgent_by, ready_on)
+        late = due is not None and now >= due
         since, waiting = received_at, 0
     else:
         since = ready_at or received_at
-        waiting = (now.date() - local(since).date()).days
+        waiting = (now.date() - waiting_since(since)).days
         late = waiting > pickup_days
     return WorkItem(key, number, status, *customer, instruments, local(since), urgent_by, ready_on, late,
                     waiting, in_work)

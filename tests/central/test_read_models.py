@@ -29,7 +29,7 @@ from central.storage import as_datetime, ts
 from central.tickets import Fact, derive
 from central.voiding import void
 from central.words import ARRIVAL, STATUSES
-from central.worklist import work_list
+from central.worklist import work_list, work_page
 from kiosk.domain.clock import local, utc_now
 from kiosk.domain.satisfaction import Rating, distinct_labels
 from kiosk.domain.worklist import assess, ordered
@@ -215,6 +215,21 @@ def batches(rng: random.Random, said: list[tuple]) -> list[tuple]:
     return out
 
 
+def pages_read_as_index_ranges_are_the_list(storage, now: datetime, pickup_days: int) -> None:
+    """central/worklist.py work_page: its pages, one after another, are work_list in its order,
+    with its counts, whatever the page size."""
+    whole = work_list(storage, now=now, pickup_days=pickup_days)
+    for size in (1, 3, 500):
+        pages = [work_page(storage, 1, size, now=now, pickup_days=pickup_days)]
+        while len(pages) < pages[0].pages:
+            pages.append(work_page(storage, len(pages) + 1, size, now=now, pickup_days=pickup_days))
+        assert [item for p in pages for item in p.items] == whole.items
+        first = pages[0]
+        assert (first.in_lab, first.in_lab_late, first.waiting, first.waiting_overdue) == (
+            whole.in_lab, whole.in_lab_late, whole.waiting, whole.waiting_overdue)
+    assert work_page(storage, 10_000, 3, now=now, pickup_days=pickup_days).items == []
+
+
 def rows_equal_after_rebuild(storage) -> dict:
     pushed = readmodels.snapshot(storage)
     with storage.transaction() as tx:
@@ -230,6 +245,8 @@ def pages_agree(storage) -> None:
     for now in (NOW, NOW + timedelta(days=60)):
         assert work_list(storage, now=now) == derived_work_list(storage, now)
         assert work_list(storage, now=now, pickup_days=3) == derived_work_list(storage, now, 3)
+        for days in (3, 30):
+            pages_read_as_index_ranges_are_the_list(storage, now, days)
     assert ratings(storage) == derived_ratings(storage)
     start, end = date(2026, 6, 20), date(2026, 7, 10)
     assert ratings(storage, start, end) == derived_ratings(storage, start, end)
