@@ -56,7 +56,7 @@ class Lanes:
                 async with asyncio.timeout(OFFICE.wait):
                     await self.office_turns.acquire()
             except TimeoutError:
-                return await _send_busy(send)
+                return await _send_busy(send, page=not path.startswith("/api/"))
             try:
                 with asking(OFFICE):
                     await self.app(scope, receive, send)
@@ -103,10 +103,20 @@ class BodyLimit:
                 await _send_413(send)
 
 
-async def _send_busy(send) -> None:
-    body = json.dumps({"detail": "the back office is busy; retry shortly", "error": "busy"}).encode()
+BUSY_PAGE = ("<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\"><title>后台繁忙 · Busy</title>"
+             "<p>后台正忙，请稍后刷新本页。</p><p lang=\"en\">The back office is busy; reload this page shortly.</p>"
+             "</html>")
+
+
+async def _send_busy(send, *, page: bool = False) -> None:
+    """503 `busy`: JSON for the API, a page for a browser (a person reads it)."""
+    if page:
+        body, kind = BUSY_PAGE.encode(), b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"detail": "the back office is busy; retry shortly", "error": "busy"}).encode()
+        kind = b"application/json"
     await send({"type": "http.response.start", "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                             (b"retry-after", b"2")]})
     await send({"type": "http.response.body", "body": body})
 

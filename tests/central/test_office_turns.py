@@ -62,9 +62,12 @@ def test_a_request_that_waits_too_long_for_its_turn_is_told_to_retry(monkeypatch
         lanes = Lanes(app, at_once=1)
         first = asyncio.create_task(lanes({"type": "http", "path": "/office"}, None, send))
         await asyncio.sleep(0)
-        await lanes({"type": "http", "path": "/office/due"}, None, send)
+        await lanes({"type": "http", "path": "/api/v1/office/due"}, None, send)
         assert sent[0]["status"] == 503 and (b"retry-after", b"2") in sent[0]["headers"]
         assert b'"error": "busy"' in sent[1]["body"]
+        await lanes({"type": "http", "path": "/office/due"}, None, send)  # a person reads it: a page, in words
+        assert sent[2]["status"] == 503 and (b"content-type", b"text/html; charset=utf-8") in sent[2]["headers"]
+        assert "后台正忙" in sent[3]["body"].decode() and "busy" in sent[3]["body"].decode()
         hold.set()
         await first
 
