@@ -22,6 +22,7 @@ keeps current (central/readmodels/rating.py, ticket_state.py): no event is read 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,32 +77,54 @@ def group_dict(g: Group) -> dict:
             "rate": g.rate, "mean": g.mean}
 
 
-def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | None]:
-    """(device uid, clerk's username, clerk's name) credited with a rating: picked up, else
-    received; each step as the payload says, completed by what central knows of it."""
-    device = username = name = None
-    for step in ("picked_up", "received"):
-        said = steps.get(step) if isinstance(steps.get(step), dict) else {}
-        seen = known.get(step) or {}
-        device = device or said.get("device") or seen.get("device")
-        if username is None and (said.get("clerk") or seen.get("clerk")):
-            username = said.get("clerk") or seen.get("clerk")
-            name = seen.get("name") if seen.get("clerk") == username else None
-    return device, username, name
+EXPORT_CHUNK = 5000  # ratings a statement of the CSV export reads
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What the figures call each counter (device uid) and clerk (username) of a period: the
+    name, and where two share one the name with their key after it (distinct_labels)."""
+
+    counters: dict[str, str]
+    clerks: dict[str, str]
+
+    def rating(self, row: tuple) -> Rating:
+        at, _rated, stars, hearts, number, reason, device, username, _name = row
+        return Rating(at, stars, hearts, self.counters.get(device), self.clerks.get(username), number, reason)
+
+
+def _labels(names: dict[str, str], counters: list[tuple], clerks: list[tuple]) -> Labels:
+    return Labels(distinct_labels({device: names.get(device) or device for device, *_ in counters if device},
+                                  short=lambda uid: uid[-8:]),
+                  distinct_labels({username: name or username for username, name, *_ in clerks if username}))
+
+
+def _period_labels(tx, start: date | None, end: date | None) -> Labels:
+    return _labels(dict(tx.all("SELECT uid, name FROM device")), rating.counts(tx, "counter", start, end),
+                   rating.counts(tx, "clerk", start, end))
 
 
 def ratings(storage: Storage, start: date | None = None, end: date | None = None) -> list[Rating]:
-    """The ratings given on the local days `start`..`end` (inclusive; None: open)."""
+    """The ratings given on the local days `start`..`end` (inclusive; None: open), in arrival order."""
     with storage.read() as tx:
-        names = dict(tx.all("SELECT uid, name FROM device"))
-        given = rating.read(tx, start, end)
-    served = [_served(steps, known) for *_, steps, _number, _reason, known in given]
-    # Two clerks (or desks) of one name stay two rows: the username (uid) follows the name.
-    clerks = distinct_labels({username: name or username for _, username, name in served if username})
-    counters = distinct_labels({device: names.get(device) or device for device, *_ in served if device},
-                               short=lambda uid: uid[-8:])
-    return [Rating(at, stars, hearts, counters.get(device), clerks.get(username), number, reason)
-            for (at, stars, hearts, _, number, reason, _), (device, username, _) in zip(given, served)]
+        labels = _period_labels(tx, start, end)
+        return [labels.rating(row) for row in rating.read(tx, start, end)]
+
+
+def exported(storage: Storage, start: date | None = None, end: date | None = None) -> Iterator[list[Rating]]:
+    """The same ratings oldest first, in chunks, each read in its own short transaction (an
+    export holds no snapshot open while the client downloads)."""
+    with storage.read() as tx:
+        labels = _period_labels(tx, start, end)
+    after = None
+    while True:
+        with storage.read() as tx:
+            rows = rating.read(tx, start, end, after=after, limit=EXPORT_CHUNK)
+        if rows:
+            yield [labels.rating(row) for row in rows]
+        if len(rows) < EXPORT_CHUNK:
+            return
+        after = (storage.timestamp(rows[-1][0]), rows[-1][1])
 
 
 def report(storage: Storage, start: date | None = None, end: date | None = None,
@@ -113,10 +136,8 @@ def report(storage: Storage, start: date | None = None, end: date | None = None,
         names = dict(tx.all("SELECT uid, name FROM device"))
         days, counters, clerks, hearts = (rating.counts(tx, by, start, end)
                                           for by in ("day", "counter", "clerk", "hearts"))
-    clerk_labels = distinct_labels({username: name or username for username, name, *_ in clerks if username})
-    counter_labels = distinct_labels({device: names.get(device) or device for device, *_ in counters if device},
-                                     short=lambda uid: uid[-8:])
+        labels = _labels(names, counters, clerks)
     return Report(start, end, today or institute_today(), tally(days),
-                  tally((counter_labels.get(device) or UNKNOWN, stars, n) for device, stars, n in counters),
-                  tally((clerk_labels.get(username) or UNKNOWN, stars, n) for username, _, stars, n in clerks),
+                  tally((labels.counters.get(device) or UNKNOWN, stars, n) for device, stars, n in counters),
+                  tally((labels.clerks.get(username) or UNKNOWN, stars, n) for username, _, stars, n in clerks),
                   tally(hearts))

@@ -66,7 +66,8 @@ lock as creation, so several workers starting at once upgrade it once.
 - 16: the follow-ups' list and close read `followup` (central/readmodels/followup.py: each
   follow-up's opening rating and counting close, as event ids), built from the events in the
   upgrade's transaction, instead of every rating's payload per request; ticket_state's due_at
-  and ready_day (the work list's order, central/worklist.py), filled for the open tickets.
+  and ready_day (the work list's order, central/worklist.py), filled for the open tickets; an
+  index on rating (given_at, rated), the satisfaction CSV streamed in time order.
 """
 
 from __future__ import annotations
@@ -239,7 +240,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     13: (),  # certificate checks at dispatch (issue 23)
     14: (),  # ratings at the window (issue 21)
     15: (),  # notices outbox (issue 21)
-    16: (*readmodels.FOLLOWUP_STATEMENTS, *readmodels.WORK_STATEMENTS),
+    16: (*readmodels.FOLLOWUP_STATEMENTS, *readmodels.WORK_STATEMENTS, *readmodels.RATING_EXPORT_STATEMENTS),
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {

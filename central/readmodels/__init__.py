@@ -46,6 +46,7 @@ FACET_STATEMENTS = ticket_facet.STATEMENTS  # schema 12
 DUE_SITE_STATEMENTS = due_item.SITE_STATEMENTS  # schema 12
 FOLLOWUP_STATEMENTS = followup.STATEMENTS  # schema 16
 WORK_STATEMENTS = ticket_state.WORK_STATEMENTS  # schema 16
+RATING_EXPORT_STATEMENTS = rating.EXPORT_STATEMENTS  # schema 16
 FOLDED = (FEEDBACK, followup.CLOSED)  # the kinds folded besides ticket steps
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build

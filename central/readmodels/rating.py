@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from kiosk.domain.clock import local
+from kiosk.domain.clock import local, start_of
 
 from ..storage import Storage, Tx, as_datetime
 from .rows import Table
 from .stored import Stored, arrival
 
 CHUNK = 1000  # tickets a statement
-STEPS = ("received", "picked_up")  # who served: the pickup, else the intake (satisfaction._served)
+STEPS = ("received", "picked_up")  # who served: the pickup, else the intake (COUNTER, CLERK)
 SAID = tuple(f"said_{step}_{what}" for step in STEPS for what in ("device", "clerk"))
 SEEN = tuple(f"seen_{step}_{what}" for step in STEPS for what in ("device", "clerk", "name"))
 TABLE = Table("rating", (
@@ -37,6 +37,7 @@ STATEMENTS = (
     "CREATE INDEX rating_arrival ON rating (arrival)",
     "CREATE INDEX rating_ticket ON rating (ticket) WHERE ticket IS NOT NULL",
 )
+EXPORT_STATEMENTS = ("CREATE INDEX rating_given ON rating (given_at, rated)",)  # schema 16: the CSV in time order
 
 
 def candidate(event: Stored) -> dict | None:
@@ -104,7 +105,7 @@ def _nonempty(column: str) -> str:
     return f"NULLIF({column}, '')"
 
 
-# Who served, as satisfaction._served chooses it, in SQL: the pickup's (as said, else as seen),
+# Who served, in SQL: the pickup's (as the rating's payload said it, else as central saw it),
 # else the intake's; the clerk's name only where central saw that clerk at that step.
 COUNTER = "COALESCE({})".format(", ".join(_nonempty(f"{how}_{step}_device") for step in ("picked_up", "received")
                                           for how in ("said", "seen")))
@@ -138,17 +139,22 @@ def _days(start: date | None, end: date | None) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(where) if where else ""), params
 
 
-def read(tx: Tx, start: date | None, end: date | None) -> list[tuple]:
-    """(given_at, rating, hearts, steps as the payload said them, number, reason, the ticket's
-    earliest intake and pickup as central has them: {step: {device, clerk, name}}), in arrival
-    order, for the local days start..end."""
+def read(tx: Tx, start: date | None, end: date | None, *, after: tuple | None = None,
+         limit: int | None = None) -> list[tuple]:
+    """(given_at, rated, rating, hearts, number, reason, and who served: the counter's device
+    uid, the clerk's username and name), for the local days start..end. All in arrival order;
+    or, with `limit`, the next `limit` by (given_at, rated) after `after` (an export's chunk,
+    an index range: rating_given)."""
     where, params = _days(start, end)
-    rows = tx.all(f"SELECT given_at, rating, hearts, number, reason, {', '.join(SAID + SEEN)} FROM rating "
-                  f"{where} ORDER BY arrival", params)
-    return [(as_datetime(at), stars, tuple(hearts.split()),
-             {"received": {"device": r_dev, "clerk": r_clerk}, "picked_up": {"device": p_dev, "clerk": p_clerk}},
-             number, reason,
-             {"received": {"device": sr_dev, "clerk": sr_clerk, "name": sr_name},
-              "picked_up": {"device": sp_dev, "clerk": sp_clerk, "name": sp_name}})
-            for at, stars, hearts, number, reason, r_dev, r_clerk, p_dev, p_clerk,
-            sr_dev, sr_clerk, sr_name, sp_dev, sp_clerk, sp_name in rows]
+    if limit is None:
+        order = "ORDER BY arrival"
+    else:
+        if start:  # the first day's start as a moment too, so the index range starts there
+            first = tx.storage.timestamp(start_of(start))
+            where, params = f"{where or 'WHERE TRUE'} AND given_at >= ?", [*params, first]
+        if after is not None:
+            where, params = f"{where or 'WHERE TRUE'} AND (given_at, rated) > (?, ?)", [*params, *after]
+        order = f"ORDER BY given_at, rated LIMIT {int(limit)}"
+    rows = tx.all(f"SELECT given_at, rated, rating, hearts, number, reason, {COUNTER}, {CLERK}, {CLERK_NAME} "
+                  f"FROM rating {where} {order}", params)
+    return [(as_datetime(at), rated, stars, tuple(hearts.split()), *rest) for at, rated, stars, hearts, *rest in rows]

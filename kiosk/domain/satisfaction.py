@@ -206,10 +206,16 @@ CSV_FIELDS = ("given_at", "week", "rating", "level", "hearts", "reason", "counte
 def csv_text(ratings: list[Rating]) -> str:
     """One row per rating, oldest first: what the statistics are made of, without comments
     or phone numbers (those stay in the follow-up, with the staff who call)."""
+    return csv_rows([], header=True) + csv_rows(sorted(ratings, key=lambda r: r.given_at))
+
+
+def csv_rows(ratings: Iterable[Rating], *, header: bool = False) -> str:
+    """csv_text's rows of `ratings` as given (a chunk of a streamed export), the header first if asked."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for r in sorted(ratings, key=lambda r: r.given_at):
+    if header:
+        writer.writerow(CSV_FIELDS)
+    for r in ratings:
         writer.writerow(safe_row([local(r.given_at).isoformat(timespec="seconds"), week_of(r.given_at), r.rating,
                                   LEVELS[r.rating], " ".join(r.hearts), r.reason or "", r.counter or "",
                                   r.clerk or "", r.number or ""]))

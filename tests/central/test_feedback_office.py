@@ -218,7 +218,7 @@ def test_a_close_needs_a_clean_note_the_forms_token_and_a_signed_in_clerk_or_dir
 # ---- satisfaction ---------------------------------------------------------------------------------
 
 
-def test_satisfaction_figures_for_known_ratings(client, storage):
+def test_satisfaction_figures_for_known_ratings(client, storage, monkeypatch):
     kiosk = enrol(client, storage, name="大厅1号机")
     desk1 = enrol(client, storage, "clerk", name="1号窗口")
     desk2 = enrol(client, storage, "clerk", name="2号窗口")
@@ -278,6 +278,7 @@ def test_satisfaction_figures_for_known_ratings(client, storage):
     assert week2_only["overall"]["count"] == 3 and week2_only["overall"]["levels"] == [1, 1, 1, 0, 0]
     assert week2_only["from"] == "2026-11-23" and week2_only["weeks"][-1]["key"] == "2026-W49"
 
+    monkeypatch.setattr(satisfaction, "EXPORT_CHUNK", 2)  # streamed in chunks of two: five ratings, three reads
     got = client.get("/office/satisfaction.csv", headers=office(storage))
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(got.text)))

@@ -23,7 +23,7 @@ from central.cli import main as cli_main
 from central.devices import revoke
 from central.office import RECENT, mask_phone, summary
 from central.readmodels.stored import Stored
-from central.satisfaction import _served, ratings
+from central.satisfaction import exported, ratings
 from central.schema import SCHEMA_VERSION, UPGRADES, ensure_schema
 from central.storage import as_datetime, ts
 from central.tickets import Fact, derive
@@ -121,6 +121,21 @@ def derived_work_list(storage, now: datetime, pickup_days: int = 30):
                             steps[2][0] if 2 in steps else None, urgent_by, ready_on, local(now), pickup_days,
                             tuple(sorted({str(ln.get("service")) for ln in lines}))))
     return ordered(items, pickup_days)
+
+
+def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | None]:
+    """(device uid, clerk's username, clerk's name) credited with a rating: picked up, else
+    received; each step as the payload says, completed by what central knows of it (the rule
+    central/readmodels/rating.py COUNTER and CLERK say in SQL)."""
+    device = username = name = None
+    for step in ("picked_up", "received"):
+        said = steps.get(step) if isinstance(steps.get(step), dict) else {}
+        seen = known.get(step) or {}
+        device = device or said.get("device") or seen.get("device")
+        if username is None and (said.get("clerk") or seen.get("clerk")):
+            username = said.get("clerk") or seen.get("clerk")
+            name = seen.get("name") if seen.get("clerk") == username else None
+    return device, username, name
 
 
 def derived_ratings(storage, start: date | None = None, end: date | None = None) -> list[Rating]:
@@ -250,6 +265,9 @@ def pages_agree(storage) -> None:
     assert ratings(storage) == derived_ratings(storage)
     start, end = date(2026, 6, 20), date(2026, 7, 10)
     assert ratings(storage, start, end) == derived_ratings(storage, start, end)
+    for first, last in ((None, None), (start, end)):  # the CSV's chunks: the same ratings, oldest first
+        by_time = sorted(derived_ratings(storage, first, last), key=lambda r: r.given_at)
+        assert [r for chunk in exported(storage, first, last) for r in chunk] == by_time
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
