@@ -20,6 +20,7 @@ noise; the issue's measurement was 60x).
     python -m bench.office_load                          # 200,000 tickets, 4 devices, 4 report users
     python -m bench.office_load --tickets 50000 --seconds 20
     python -m bench.office_load --reuse office_bench_ab12cd34ef   # a kept office_scale database
+    python -m bench.office_load --office-port     # the back office in its own process, niced
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def _reporter(port: int, token: str, paths: tuple[str, ...], offset: int, until:
 
 def run_phase(
     name: str,
-    port: int,
+    server,
     devices: list[tuple[str, list[bytes]]],
     session: str,
     paths: tuple[str, ...],
@@ -142,11 +143,13 @@ def run_phase(
     phase = Phase(name)
     until = time.perf_counter() + seconds
     threads = [
-        threading.Thread(target=_pusher, args=(port, token, queue, batch, every, until, phase, threading.Lock()))
+        threading.Thread(target=_pusher, args=(server.port, token, queue, batch, every, until, phase,
+                                               threading.Lock()))
         for token, queue in devices
     ]
     threads += [
-        threading.Thread(target=_reporter, args=(port, session, paths, n * 2, until, phase)) for n in range(users)
+        threading.Thread(target=_reporter, args=(server.office_port, session, paths, n * 2, until, phase))
+        for n in range(users)
     ]
     for thread in threads:
         thread.start()
@@ -164,6 +167,7 @@ def measure(
     users: int = REPORT_USERS,
     workers: int = 1,
     skip: tuple[str, ...] = (),
+    office: bool = False,
 ) -> tuple[Phase, Phase]:
     from bench.office_scale import office_session, time_requests
     from bench.sync_drain import Central, enrol, events
@@ -182,13 +186,13 @@ def measure(
         ]
         queues.append((token, queue))
     paths = tuple(p for p in office_paths(url) if not any(word in p for word in skip))
-    server = Central(url, workers)
+    server = Central(url, workers, office)
     try:
         # Warm: every page once (imports, pools, caches), a push per device.
-        time_requests(server.port, session, paths, 1)
-        run_phase("warm", server.port, queues, session, paths, 0, WARM, batch, every)
-        alone = run_phase("alone", server.port, queues, session, paths, 0, seconds, batch, every)
-        loaded = run_phase("reports", server.port, queues, session, paths, users, seconds, batch, every)
+        time_requests(server.office_port, session, paths, 1)
+        run_phase("warm", server, queues, session, paths, 0, WARM, batch, every)
+        alone = run_phase("alone", server, queues, session, paths, 0, seconds, batch, every)
+        loaded = run_phase("reports", server, queues, session, paths, users, seconds, batch, every)
     finally:
         server.close()
     return alone, loaded
@@ -252,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=SECONDS, help="length of each phase")
     parser.add_argument("--users", type=int, default=REPORT_USERS, help="report users (default %(default)s)")
     parser.add_argument("--workers", type=int, default=1, help="central's worker processes (default 1)")
+    parser.add_argument("--office-port", action="store_true",
+                        help="the back office in a process of its own (kiosk central serve --office-port)")
     parser.add_argument(
         "--skip",
         action="append",
@@ -271,11 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             load(db.url, args.tickets)
         tickets = _count(db.url)
         alone, loaded = measure(
-            db.url, args.devices, args.batch, args.every, args.seconds, args.users, args.workers, tuple(args.skip)
+            db.url, args.devices, args.batch, args.every, args.seconds, args.users, args.workers, tuple(args.skip),
+            args.office_port,
         )
     print(
         f"{tickets:,} tickets; {args.devices} devices pushing {args.batch} registrations every {args.every} s; "
-        f"central workers: {args.workers}\n"
+        f"central workers: {args.workers}{'; the back office in its own process' if args.office_port else ''}\n"
     )
     print(report(alone, loaded, args.users))
     for figure in figures(alone, loaded, args.users, tickets):

@@ -61,7 +61,8 @@ CATALOG = Path(__file__).resolve().parent.parent / "db" / "seed" / "demo_catalog
 
 # The office's answers, as a browser or a tool asks for them.
 REQUESTS = ("/office", "/api/v1/office/summary", "/office/due?within=30d", "/office/due.csv?within=30d",
-            "/office/satisfaction", "/office/worklist", "/office/followups",
+            "/office/satisfaction", "/office/satisfaction.csv", "/office/worklist", "/office/worklist?page=100",
+            "/office/followups",
             # The figures (central/figures.py): 12 weeks, 12 months, and the months' CSV.
             "/office/figures", "/office/figures?by=month", "/office/figures.csv?by=month",
             # The alerts (central/alerts.py): silent devices, parked events.

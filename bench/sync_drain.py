@@ -132,23 +132,26 @@ class Floor:
 
 
 class Central:
-    """`kiosk central serve` in its own process on `url`; ready when uvicorn says so."""
+    """`kiosk central serve` in its own process on `url`; ready when uvicorn says so. `office`:
+    with the back office in a process of its own (`--office-port`, at `office_port`)."""
 
-    def __init__(self, url: str, workers: int = 1):
+    def __init__(self, url: str, workers: int = 1, office: bool = False):
         self.port = _free_port()
+        self.office_port = _free_port() if office else self.port
         # One device sends a fleet's worth here: far over a device's quotas (central/api/quotas.py).
         # BENCH_CENTRAL_QUOTAS: figures high enough to never refuse, to time the quota's own cost.
         env = {**os.environ, "DATABASE_URL": url, "CENTRAL_QUOTAS": os.environ.get("BENCH_CENTRAL_QUOTAS", "off")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "central", "serve", "--port", str(self.port), "--workers", str(workers),
-             "--log-level", "info"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             *(["--office-port", str(self.office_port)] if office else []), "--log-level", "info"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         # Ready: the socket is bound ("Uvicorn running on", before the workers start when there
         # are several, after the app started when there is one) and every worker has started.
-        bound, ready = False, 0
+        bound, ready = 0, 0
         for line in self.proc.stderr:
-            bound = bound or "Uvicorn running on" in line
+            bound += "Uvicorn running on" in line
             ready += "Application startup complete" in line
-            if bound and ready == workers:
+            if bound == 1 + office and ready == workers + office:
                 break
         else:
             raise RuntimeError("central did not start")

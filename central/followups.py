@@ -47,6 +47,7 @@ OFFICE_DEVICE_ID = 0  # event.device_id of what the back office writes itself
 OFFICE_USERNAME = "office"
 MAX_NAME = 200  # the person's name goes out as clerk.name, which central caps at 200 like any name
 RECENT_CLOSED = 50
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 500  # open follow-ups a page
 OFFICE_LOCK = 7400401  # PostgreSQL advisory lock: one office close at a time
 
 
@@ -143,17 +144,22 @@ def _listed(tx: Tx, storage: Storage, where: str, params=(), tail: str = "") -> 
     return found
 
 
-def followups(storage: Storage, today: date | None = None, recent: int = RECENT_CLOSED) -> dict:
-    """`open`: every open follow-up, overdue first, then by due date, its call-back phone in
-    full; `closed`: the `recent` most recently closed, latest first, the phone masked (the call
-    was made). Both are index ranges of the read model."""
+def followups(storage: Storage, today: date | None = None, recent: int = RECENT_CLOSED, *, page: int = 1,
+              size: int = PAGE_SIZE) -> dict:
+    """`open`: page `page` of the open follow-ups, overdue first, then by due date (the earliest
+    due is the most overdue), `size` a page, the call-back phone in full, with how many are open
+    and overdue; `closed`: the `recent` most recently closed, latest first, the phone masked (the
+    call was made). Each an index range of the read model."""
     today = today or institute_today()
     with storage.read() as tx:
-        open_ = _listed(tx, storage, "f.closed_event IS NULL", (), "ORDER BY f.due_on, f.given_at, f.uid")
+        count, overdue = tx.one("SELECT COUNT(*), COUNT(CASE WHEN due_on < ? THEN 1 END) FROM followup "
+                                "WHERE closed_event IS NULL", (today.isoformat(),))
+        open_ = _listed(tx, storage, "f.closed_event IS NULL", (),
+                        f"ORDER BY f.due_on, f.given_at, f.uid LIMIT {int(size)} OFFSET {(int(page) - 1) * int(size)}")
         closed = _listed(tx, storage, "f.closed_event IS NOT NULL", (),
                          f"ORDER BY f.closed_at DESC, f.uid DESC LIMIT {int(recent)}")
-    return {"today": today.isoformat(), "open": [f.as_dict(today) for f in open_],
-            "overdue": sum(1 for f in open_ if f.due_on < today),
+    return {"today": today.isoformat(), "open": [f.as_dict(today) for f in open_], "open_count": count,
+            "overdue": overdue, "page": page, "pages": max(1, -(-count // size)), "size": size,
             "closed": [f.as_dict(today) | {"phone": mask_phone(f.phone) or None} for f in closed]}
 
 

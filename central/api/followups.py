@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,15 +15,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.validation import required_text_pattern
 
-from ..followups import CloseError, close, followups
+from ..followups import MAX_PAGE_SIZE, PAGE_SIZE, CloseError, close, followups
 from ..office_pages import followups_html, message_html
 from ..templating import shown_time
 from ..words import UUID_PATTERN
+from . import params
 from .auditing import seen
 from .deps import Closer, Personal, Store
 from .forms import CSRF_FIELD, CSRF_HEADER, MAX_FORM, TooLarge, cross_site, csrf_refused, fields
 from .params import BadParameter
-from .responses import BUSY, FORBIDDEN, HTML_ERROR, MALFORMED, PAGE, PROBLEM_JSON, UNAUTHORISED, Problem, json_response
+from .responses import (
+    BAD_QUERY,
+    BUSY,
+    FORBIDDEN,
+    HTML_ERROR,
+    MALFORMED,
+    PAGE,
+    PAGE_ERRORS,
+    PROBLEM_JSON,
+    UNAUTHORISED,
+    Problem,
+    json_response,
+)
 
 router = APIRouter(tags=["office"])
 
@@ -60,16 +73,24 @@ def _shown(data: dict) -> int:
     return len(data["open"]) + len(data["closed"])
 
 
-@router.get("/api/v1/office/followups", responses={**UNAUTHORISED, **FORBIDDEN, **BUSY})
-def office_followups(viewer: Personal, store: Store, request: Request) -> Response:
-    data = followups(store)
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="which page of the open ones, from 1"),
+                      params.DIGITS]
+Size = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"open follow-ups a page ({PAGE_SIZE})"),
+                 params.DIGITS]
+
+
+@router.get("/api/v1/office/followups", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
+def office_followups(viewer: Personal, store: Store, request: Request, page: PageNumber = 1,
+                     size: Size = PAGE_SIZE) -> Response:
+    data = followups(store, page=page, size=size)
     seen(store, viewer, request, _shown(data))
     return json_response(data)
 
 
-@router.get("/office/followups", response_class=HTMLResponse, responses=PAGE)
-def office_followups_page(viewer: Personal, store: Store, request: Request) -> HTMLResponse:
-    data = followups(store)
+@router.get("/office/followups", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+def office_followups_page(viewer: Personal, store: Store, request: Request, page: PageNumber = 1,
+                          size: Size = PAGE_SIZE) -> HTMLResponse:
+    data = followups(store, page=page, size=size)
     seen(store, viewer, request, _shown(data))
     return HTMLResponse(followups_html(data, viewer))
 

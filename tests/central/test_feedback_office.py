@@ -397,3 +397,34 @@ def test_the_follow_ups_list_is_kept_as_pushed_and_equals_a_rebuild_through_repe
     assert [(f["uid"], f["reason"], f["due_on"], f["kiosk"]) for f in data["open"]] == [
         (first["payload"]["followup"]["uid"], "other", "2026-12-01", "大厅2号机")]
     assert data["closed"] == []
+
+
+def test_the_figures_asked_without_a_period_are_of_the_twelve_weeks_the_chart_shows(client, storage):
+    """As a desk's admin screen: the last 12 weeks; `from=2000-01-01` asks for every rating;
+    the CSV without a period is every rating."""
+    kiosk = enrol(client, storage)
+    now = datetime.now(UTC)
+    push(client, kiosk, kiosk.feedback(5, at=now - timedelta(days=1)), kiosk.feedback(1, at=now - timedelta(days=200)))
+    headers = office(storage)
+    recent = client.get("/api/v1/office/satisfaction", headers=headers).json()
+    assert recent["overall"]["count"] == 1 and recent["from"] and recent["to"] == recent["today"]
+    assert date.fromisoformat(recent["from"]).weekday() == 0 and len(recent["weeks"]) == 12
+    every = client.get("/api/v1/office/satisfaction", params={"from": "2000-01-01"}, headers=headers).json()
+    assert every["overall"]["count"] == 2 and every["overall"]["poor"] == 1
+    page = client.get("/office/satisfaction", headers=headers).text
+    assert f"value='{recent['from']}'" in page and "/office/satisfaction?from=2000-01-01" in page
+    assert len(client.get("/office/satisfaction.csv", headers=headers).text.splitlines()) == 3  # header + both
+
+
+def test_open_follow_ups_come_in_pages_in_their_order_with_the_whole_counts(client, storage):
+    kiosk = enrol(client, storage)
+    given = [kiosk.feedback(1, due_on=f"2026-12-0{n}") for n in (3, 1, 2)]
+    push(client, kiosk, *given)
+    headers = office(storage)
+    first = client.get("/api/v1/office/followups", params={"size": 2}, headers=headers).json()
+    second = client.get("/api/v1/office/followups", params={"size": 2, "page": 2}, headers=headers).json()
+    assert [f["due_on"] for f in first["open"] + second["open"]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
+    assert (first["open_count"], first["pages"], second["page"]) == (3, 2, 2)
+    html = client.get("/office/followups", params={"size": 2}, headers=headers).text
+    assert "待回访 3 件" in html and "/office/followups?page=2&amp;size=2" in html and "第 1 / 2 页" in html
+    assert client.get("/api/v1/office/followups", params={"size": 501}, headers=headers).status_code == 422
