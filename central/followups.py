@@ -1,8 +1,9 @@
 """Follow-ups (回访) in the back office: the poor ratings to call back, and closing them.
 
-Nothing is stored for a follow-up: its state is derived from the events, like a ticket's
-status. A follow-up exists per `feedback.given` whose `payload.followup` is not null (a poor
-rating opens one at the kiosk, due in 15 working days); it is closed by the first
+A follow-up's state is derived from the events, like a ticket's status, and kept as a read
+model each push updates (central/readmodels/followup.py): the list and the close read it. A
+follow-up exists per `feedback.given` whose `payload.followup` is not null (a poor rating
+opens one at the kiosk, due in 15 working days); it is closed by the first
 `followup.closed` event naming it that central received (central/words.py ARRIVAL: a device's clock, or
 a close sent with an earlier time, cannot replace one), wherever that was written: a clerk
 desk that made the call, or this back office. Likewise the first rating received that names a
@@ -39,7 +40,6 @@ from . import feed
 from .office import mask_phone
 from .readmodels import followup as readmodel
 from .storage import Storage, Tx, as_datetime, ts
-from .words import ARRIVAL
 
 log = logging.getLogger("central")
 
@@ -105,21 +105,15 @@ def _closure(row: tuple) -> dict:
             "note": data.get("note") or "", "event": event_uid}
 
 
-def followup_closures(tx: Tx, storage: Storage, followup: str | None = None) -> dict[str, dict]:
-    """The first closing event received per follow-up uid (of one, if `followup`: the index
-    `event_close_followup` finds its closes)."""
-    where, params = "", ()
-    if followup is not None:
-        where, params = f" AND {storage.json_field('e.payload', 'followup')} = ?", (followup,)
-    rows = tx.all(f"SELECT e.uid, e.device_id, d.name, d.uid, e.created_at, {storage.json_text('e.payload')}, "
-                  f"{storage.json_field('e.payload', 'followup')} FROM event e "
-                  "LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = 'followup.closed' AND e.void_id IS NULL"
-                  f"{where} ORDER BY {ARRIVAL}", params)
-    found: dict[str, dict] = {}
-    for row in rows:
-        if row[6] not in found:
-            found[row[6]] = _closure(row[:6])
-    return found
+def followup_closures(tx: Tx, storage: Storage, followups: list[str]) -> dict[str, dict]:
+    """The close that counts of each of `followups` that has one (the read model's)."""
+    if not followups:
+        return {}
+    where, params = storage.in_list("f.uid", followups)
+    rows = tx.all(f"SELECT f.uid, c.uid, c.device_id, d.name, d.uid, c.created_at, {storage.json_text('c.payload')} "
+                  "FROM followup f JOIN event c ON c.id = f.closed_event LEFT JOIN device d ON d.id = c.device_id "
+                  f"WHERE {where}", params)
+    return {uid: _closure(row) for uid, *row in rows}
 
 
 _FOLLOWUP_SQL = ("SELECT e.device_id, d.name, d.uid, {payload}, c.uid, c.device_id, cd.name, cd.uid, c.created_at, "

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from .due import latest_catalog
 from .followups import device_label, followup_closures
+from .notices.outbox import notice_json, of_ticket
 from .storage import Storage, as_datetime
 from .tickets import Fact, derive
 from .words import ARRIVAL, RANK, STATUSES
@@ -35,10 +36,9 @@ def ticket_page(storage: Storage, number: str) -> dict | None:
                       f"d.site, {storage.json_text('e.payload')} FROM event e LEFT JOIN device d ON d.id = e.device_id "
                       f"WHERE e.ticket = ? ORDER BY e.created_at, e.uid", (uid,))
         ratings = tx.all(ratings_sql(storage), (uid,))
-        closures: dict[str, dict] = {}
-        for followup in _opened_followups(ratings):
-            closures.update(followup_closures(tx, storage, followup))
+        closures = followup_closures(tx, storage, _opened_followups(ratings))
         names = {code: f"{row.name_zh} {row.name_en}".strip() for code, row in latest_catalog(tx)[1].items()}
+        notices = of_ticket(tx, uid)  # what the customer was told (central/notices/)
     by_kind: dict[str, dict] = {}
     for row in rows:
         if row[1] in STEP_KINDS and row[4] is None:
@@ -60,6 +60,7 @@ def ticket_page(storage: Storage, number: str) -> dict | None:
         "storage": (by_kind.get("ticket.picked_up") or {}).get("storage"),
         "steps": steps,
         "ratings": [_rating(row, closures) for row in ratings],
+        "notices": [notice_json(n) for n in notices],
     }
 
 
