@@ -127,9 +127,10 @@ def weeks_of_days(days: dict[str, list[int]], weeks: int | None = None, today: d
     """by_week from five counts per local day (YYYY-MM-DD)."""
     today = today or institute_today()
     in_week: dict[str, list[list[int]]] = {}
-    for day, levels in days.items():
-        if date.fromisoformat(day) <= today:
-            year, week, _ = date.fromisoformat(day).isocalendar()
+    for given, levels in days.items():
+        on = date.fromisoformat(given)
+        if on <= today:
+            year, week, _ = on.isocalendar()
             in_week.setdefault(f"{year}-W{week:02d}", []).append(levels)
     buckets = {key: summed(levels) for key, levels in in_week.items()}
     last = today - timedelta(days=today.weekday())
