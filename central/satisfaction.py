@@ -10,10 +10,10 @@ events into its `Rating`s.
   the payload has none central takes them from the ticket's own step events. The counter is
   the device's name here (its uid if it has none); the clerk is the name the step event
   carried for that username, else the username.
-- One rating per ticket, as at a kiosk: a ticket rated twice (at two kiosks while both were
-  offline, or a rating sent again with an earlier time) counts once: the rating central
-  received first (central/words.py ARRIVAL), never the one with the earliest `at`, which a
-  device can write. Anonymous ratings all count.
+- One rating per ticket (and per stage a window rates: intake, completion), as at a kiosk: a
+  ticket rated twice (at two kiosks while both were offline, or a rating sent again with an
+  earlier time) counts once: the rating central received first (central/words.py ARRIVAL), never
+  the one with the earliest `at`, which a device can write. Anonymous ratings all count.
 
 The ratings that count, and each ticket's earliest intake and pickup, are read models a push
 keeps current (central/readmodels/rating.py, ticket_state.py): no event is read here.

@@ -80,18 +80,20 @@ def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
     for start in range(0, len(uids), BUILD_CHUNK):
         where, params = storage.in_list("e.uid", uids[start:start + BUILD_CHUNK])
         followups |= followup.touched(tx, storage, where, params)
-        for uid, ticket, rated_ticket in tx.all(
-                f"SELECT e.uid, e.ticket, {storage.json_field('e.payload', 'ticket')} FROM event e "
+        for uid, ticket, rated_ticket, stage in tx.all(
+                f"SELECT e.uid, e.ticket, {storage.json_field('e.payload', 'ticket')}, "
+                f"{storage.json_field('e.payload', 'stage')} FROM event e "
                 f"WHERE {where} AND (e.ticket IS NOT NULL OR e.kind = '{FEEDBACK}')", params):
             if ticket is not None:
                 tickets.add(ticket)
             else:
-                rated.add(rated_ticket or uid)
+                rated.add(rating.rated_key(rated_ticket, stage) if rated_ticket else uid)
     recompute_tickets(tx, storage, sorted(tickets))
     rows = sorted(rated)
     for start in range(0, len(rows), BUILD_CHUNK):
         chunk = rows[start:start + BUILD_CHUNK]
-        by_ticket, p1 = storage.in_list(storage.json_field("e.payload", "ticket"), chunk)
+        by_ticket, p1 = storage.in_list(storage.json_field("e.payload", "ticket"),
+                                        sorted({rating.ticket_of(key) for key in chunk}))
         by_uid, p2 = storage.in_list("e.uid", chunk)
         events = read(tx, storage, f"e.kind = '{FEEDBACK}' AND ({by_ticket} OR {by_uid})", [*p1, *p2])
         rating.recompute(tx, storage, chunk, events)

@@ -1,6 +1,7 @@
 """rating: the ratings that count (central/satisfaction.py's rule), one row each: a ticket's
-first received rating (compared on ARRIVAL, kept as `arrival`), and every anonymous rating
-(keyed by its event uid). Beside what the payload says of who served the customer (`said_*`),
+first received rating (compared on ARRIVAL, kept as `arrival`), or of each stage a window
+rates (intake, completion: keyed `ticket|stage`), and every anonymous rating (keyed by its
+event uid). Beside what the payload says of who served the customer (`said_*`),
 what central knows of it (`seen_*`: the ticket's earliest intake and pickup, ticket_state's),
 copied whenever either changes, so reading the ratings reads no other table.
 
@@ -19,6 +20,7 @@ from .rows import Table
 from .stored import Stored, arrival
 
 CHUNK = 1000  # tickets a statement
+STAGES = ("intake", "completion")  # kiosk/domain/events.py Stage
 STEPS = ("received", "picked_up")  # who served: the pickup, else the intake (COUNTER, CLERK)
 SAID = tuple(f"said_{step}_{what}" for step in STEPS for what in ("device", "clerk"))
 SEEN = tuple(f"seen_{step}_{what}" for step in STEPS for what in ("device", "clerk", "name"))
@@ -53,13 +55,24 @@ def candidate(event: Stored) -> dict | None:
     ticket = p.get("ticket") or None
     steps = p.get("steps") if isinstance(p.get("steps"), dict) else {}
     said = {step: steps.get(step) if isinstance(steps.get(step), dict) else {} for step in STEPS}
-    return {"rated": ticket or event.uid, "ticket": ticket, "arrival": arrival(event), "given_at": at,
+    return {"rated": rated_key(ticket, p.get("stage")) if ticket else event.uid, "ticket": ticket,
+            "arrival": arrival(event), "given_at": at,
             "day": local(at).date().isoformat(), "rating": stars,
             # Hearts are single words (kiosk/domain/events.py Heart): kept space-separated, read without a parser.
             "hearts": " ".join(h for h in p.get("hearts") or () if isinstance(h, str)),
             "number": p.get("number") if ticket else None, "reason": p.get("reason"),
             **{f"said_{step}_{what}": said[step].get(what) for step in STEPS for what in ("device", "clerk")},
             **dict.fromkeys(SEEN)}
+
+
+def rated_key(ticket: str, stage) -> str:
+    """What one counted rating is of: a ticket (the lobby's rating), or a ticket's stage (a
+    rating at the window, of its intake or its completion: each counts, 一次一评)."""
+    return f"{ticket}|{stage}" if stage in STAGES else ticket
+
+
+def ticket_of(rated: str) -> str:
+    return rated.split("|", 1)[0]
 
 
 def first(events: list[Stored]) -> dict[str, dict]:

@@ -428,3 +428,30 @@ def test_open_follow_ups_come_in_pages_in_their_order_with_the_whole_counts(clie
     html = client.get("/office/followups", params={"size": 2}, headers=headers).text
     assert "待回访 3 件" in html and "/office/followups?page=2&amp;size=2" in html and "第 1 / 2 页" in html
     assert client.get("/api/v1/office/followups", params={"size": 501}, headers=headers).status_code == 422
+
+
+def test_a_tickets_intake_and_completion_rated_at_the_window_count_as_two_and_a_repeat_as_none(client, storage):
+    """一次一评: each service at the window is rated once; the lobby's rating of the same ticket is a third."""
+    from central import readmodels
+
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered()
+    t = reg["payload"]["ticket"]
+    push(client, kiosk, reg)
+
+    def at_window(rating: int, stage: str, hours: int) -> dict:
+        given = kiosk.feedback(rating, at=T0 + timedelta(hours=hours), ticket=t["uid"], number=t["number"])
+        given["payload"] |= {"device": desk.uid, "stage": stage}  # as the desk's pad writes it
+        return given
+
+    intake, completion = at_window(5, "intake", 1), at_window(2, "completion", 30)
+    again = at_window(1, "intake", 2)  # the same service rated again (a restored backup): not counted
+    for given in (intake, completion, again):
+        assert push(client, desk, given).status_code == 200, given
+    assert push(client, kiosk, kiosk.feedback(4, ticket=t["uid"], number=t["number"])).status_code == 200
+    figures = report(storage, today=date(2026, 11, 26)).figures()
+    assert figures["overall"]["count"] == 3 and figures["overall"]["levels"] == [0, 1, 0, 1, 1]
+    rebuilt = readmodels.snapshot(storage)["rating"]
+    with storage.transaction() as tx:
+        readmodels.build(tx, storage)
+    assert readmodels.snapshot(storage)["rating"] == rebuilt
