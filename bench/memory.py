@@ -31,7 +31,11 @@ MB here is 10^6 bytes (VmRSS is in KiB).
 `python -m bench.memory --app` adds the same three figures for the same registrations
 driven through `KioskApp` headless (draft -> its thread worker -> ticket screen -> back to
 the welcome screen; ~75 s more, so not part of `python -m bench`); `--curve [--app]` prints
-the RSS samples instead.
+the RSS samples instead. The app prints each ticket's receipt (the preview printer) through
+its print worker, a child process (kiosk/printing/worker.py): the kiosk's RSS is the goal's;
+the child's RSS, and the PSS of both (shared pages counted once: the machine's share), are
+reported beside it, taken at each hundredth registration while the child runs (it ends after
+IDLE_SECONDS without a job).
 """
 
 from __future__ import annotations
@@ -195,6 +199,14 @@ def _draft(i: int):
                  reg.certificates, reg.certificate_name)
 
 
+def _fill_draft(app, draft) -> None:
+    """The app's draft, as the screens would have left it (a property made at first use, or a plain attribute)."""
+    if isinstance(getattr(type(app), "draft", None), property) and hasattr(app, "_draft"):
+        app._draft = draft
+    else:
+        app.draft = draft
+
+
 def app_child() -> dict:
     """The same 1,000 registrations through KioskApp, headless, one customer after another:
     the draft filled in, the registration submitted (the app's thread worker, which closes
@@ -236,7 +248,7 @@ def app_child() -> dict:
                 state["baseline"], state["baseline_fds"] = _rss_mb(), _open_fds()
                 for i in range(1, N + 1):
                     self.last_activity = self.clock()  # a customer is tapping: no idle warning, no wipe
-                    self.draft = _draft(i)
+                    _fill_draft(self, _draft(i))
                     self.registered.clear()
                     if not self.submit_registration():
                         raise RuntimeError("registration not accepted")
@@ -249,7 +261,11 @@ def app_child() -> dict:
                         state["first_fds"] = _open_fds()
                     if i % EVERY == 0:
                         state["samples"][i] = _rss_mb()
+                        worker = _worker_memory(self.print_worker)  # the print worker's child, if running
+                        state["worker"] = {**worker, "at": i} if worker else state.get("worker")
                 state["fds"] = _open_fds()
+                state["pss"] = _memory_of(os.getpid())["pss"]
+                state["workers_started"] = self.print_worker.started if self.print_worker else 0
             except Exception as e:  # noqa: BLE001 - reported by the parent
                 state["error"] = repr(e)
             self.exit()
@@ -275,11 +291,33 @@ def app_child() -> dict:
     return state
 
 
+def _memory_of(pid: int) -> dict:
+    """RSS and PSS (shared pages split between the processes that map them) of a process, MB."""
+    found = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                found[key.lower()] = int(rest.split()[0]) * 1024 / 1e6
+    return found
+
+
+def _worker_memory(worker) -> dict | None:
+    """The print worker's child (kiosk/printing/worker.py), if one is running: its RSS and PSS."""
+    pid = worker.pid if worker is not None else None
+    if pid is None:
+        return None
+    try:
+        return _memory_of(pid)
+    except OSError:  # it ended meanwhile
+        return None
+
+
 def _measure(mode: str) -> dict:
     dropped = ("LINES", "COLUMNS")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TEXTUAL")) and k not in dropped}
     env["TEXTUAL_ANIMATIONS"] = "none"
-    timeout = 900 if mode == "app" else 300  # the app's 1,000 customers: 3.5 min here, 10 on a loaded machine
+    timeout = 1800 if mode == "app" else 300  # the app's 1,000 customers: 3.5 min here, 16 on a loaded machine
     done = subprocess.run([sys.executable, "-m", "bench.memory", "--child", mode], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode:
@@ -309,12 +347,34 @@ def _figures(label: str, ours: dict, raw: dict) -> list[Figure]:
     ]
 
 
+def _worker_figures(ours: dict) -> list[Figure]:
+    """The print worker's own process beside the kiosk's: reported, no goal (it ends when idle)."""
+    worker = ours.get("worker")
+    if not worker:
+        return []
+    return [
+        Figure(f"print worker's RSS after {worker['at']:,} receipts (its own process; ends after "
+               f"{_idle_minutes():g} idle min)", worker["rss"], "MB", "the kiosk's RSS then", ours["samples"][N],
+               "reported", True),
+        Figure(f"kiosk + print worker PSS after {N:,} registrations (shared pages counted once)",
+               ours["pss"] + worker["pss"], "MB", "the kiosk's PSS alone", ours["pss"], "reported", True),
+    ]
+
+
+def _idle_minutes() -> float:
+    from kiosk.printing.worker import IDLE_SECONDS
+
+    return IDLE_SECONDS / 60
+
+
 def run(app: bool = False) -> list[Figure]:
     """The scripted figures; with `app`, also the same registrations through KioskApp (~70 s more)."""
     raw = _measure("raw")
     figures = _figures("register() in a new thread each, one process", _measure("kiosk"), raw)
     if app:
-        figures += _figures("KioskApp headless, draft -> worker -> ticket screen", _measure("app"), raw)
+        ours = _measure("app")
+        figures += _figures("KioskApp headless, draft -> worker -> ticket screen", ours, raw)
+        figures += _worker_figures(ours)
     return figures
 
 

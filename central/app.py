@@ -16,14 +16,18 @@ from kiosk.domain.clock import set_zone
 from . import settings
 from .api import (
     accounts,
+    certificate_checks,
     changes,
     devices,
     due,
+    elsewhere,
     errors,
     events,
     figures,
     followups,
+    notices,
     office,
+    ratings,
     satisfaction,
     search,
     tickets,
@@ -36,12 +40,16 @@ from .schema import open_storage
 from .storage import Storage
 
 # In this order in the OpenAPI description: the device's routes, then the office's.
-ROUTERS = (devices, events, changes, office, search, tickets, followups, satisfaction, figures, due, worklist,
-           accounts)
+DEVICE_ROUTERS = (devices, events, changes)
+ROUTERS = (*DEVICE_ROUTERS, office, search, tickets, followups, satisfaction, ratings, figures,
+           certificate_checks, due, worklist, accounts, notices)
 
 
-def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:
-    """`quotas`: per device (central/api/quotas.py); $CENTRAL_QUOTAS or the defaults if not given."""
+def create_app(storage: Storage, quotas: Quotas | None = None, serves: str = "all",
+               office_port: int | None = None) -> FastAPI:
+    """`quotas`: per device (central/api/quotas.py); $CENTRAL_QUOTAS or the defaults if not given.
+    `serves`: every route, or the devices' only (the office then on `office_port`, its own
+    process: `kiosk central serve --office-port`), or the office's only."""
     # The institute's zone for every date the office shows or a rule counts.
     set_zone(settings.time_zone())
     # FastAPI's /docs and /redoc load their script from a CDN: off unless asked for (an office
@@ -55,7 +63,10 @@ def create_app(storage: Storage, quotas: Quotas | None = None) -> FastAPI:
     for error, handler in errors.HANDLERS.items():
         app.add_exception_handler(error, handler)
     for module in ROUTERS:
-        app.include_router(module.router)
+        if serves == "all" or (module in DEVICE_ROUTERS) == (serves == "devices"):
+            app.include_router(module.router)
+    if serves == "devices" and office_port:
+        elsewhere.send_office_to(app, office_port)
     app.add_middleware(Lanes)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, docs_paths=tuple(path for path in docs if path))  # outermost: every answer
@@ -72,7 +83,7 @@ def create_app_from_env() -> FastAPI:
         raise RuntimeError("DATABASE_URL is not set")
     storage = open_storage(url, pool_size=settings.pool_size())
     storage.close()  # the schema check's connection: requests take their own lanes' (central/storage.py)
-    return settle(create_app(storage))
+    return settle(create_app(storage, serves=settings.serves(), office_port=settings.office_port()))
 
 
 def settle(app: FastAPI) -> FastAPI:

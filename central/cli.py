@@ -16,6 +16,7 @@ A password is typed at a prompt (twice), or read as one line from stdin when it 
 never an argument (the shell's history and `ps` would show it). `add-user` without --role makes
 the first director; after that the role must be given.
     kiosk central retention [--dry-run] [--years N] [--now TIME] [--runs] [--json]
+    kiosk central notices [--send [--once] [--poll S]] [--retry ID] [--state S] [--json]
 
 Every command takes `--database-url URL` (else $DATABASE_URL; postgresql://... is PostgreSQL)
 or `--db PATH` (an SQLite file; default central.sqlite3 in the kiosk's data directory).
@@ -78,17 +79,58 @@ def cmd_serve(args, lang: str) -> int:
         raise CentralError(t("sqlite_workers", lang))
     print(t("serving", lang, host=args.host, port=args.port, db=describe(url), workers=args.workers), flush=True)
     logs = {"log_level": args.log_level, "log_config": uvicorn_log_config() or LOGGING_CONFIG}
-    if args.workers == 1:
-        from .app import create_app, settle
+    serves = args.serves
+    if serves == "office":
+        os.nice(OFFICE_NICE)  # the devices' pushes first on a busy machine (central/api/elsewhere.py)
+        _end_with_parent()
+    office = _office_process(args, url) if args.office_port else None
+    try:
+        if args.workers == 1:
+            from .app import create_app, settle
 
-        uvicorn.run(settle(create_app(storage)), host=args.host, port=args.port, **logs)
+            uvicorn.run(settle(create_app(storage, serves="devices" if office else serves,
+                                          office_port=args.office_port)),
+                        host=args.host, port=args.port, **logs)
+            return 0
+        storage.close()
+        os.environ["DATABASE_URL"] = url  # each worker process opens its own pool from it
+        os.environ["CENTRAL_POOL_SIZE"] = str(args.pool_size)
+        os.environ["CENTRAL_SERVES"] = "devices" if office else serves
+        os.environ["CENTRAL_OFFICE_PORT"] = str(args.office_port or "")
+        uvicorn.run("central.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, **logs)
         return 0
-    storage.close()
-    os.environ["DATABASE_URL"] = url  # each worker process opens its own pool from it
-    os.environ["CENTRAL_POOL_SIZE"] = str(args.pool_size)
-    uvicorn.run("central.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, **logs)
-    return 0
+    finally:
+        if office is not None:
+            office.terminate()
+            office.wait(timeout=30)
+
+
+OFFICE_NICE = 10  # the back office's own process: a lower CPU priority than the devices'
+
+
+def _office_process(args, url: str):
+    """`kiosk central serve --serves office` on --office-port, one worker, beside this process
+    (which it does not outlive: _end_with_parent)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--serves", "office",
+                             "--host", args.host, "--port", str(args.office_port), "--database-url", url,
+                             "--pool-size", str(args.pool_size), "--log-level", args.log_level])
+
+
+def _end_with_parent() -> None:
+    """SIGTERM to this process when the one that started it ends, however it ends (uvicorn
+    re-raises the signal that stopped it, so its `finally` may not run; kill -9 neither)."""
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:  # it ended before we asked
+        raise SystemExit(0)
 
 
 def cmd_add_device(args, lang: str) -> int:
@@ -235,6 +277,29 @@ def cmd_rebuild_read_models(args, lang: str) -> int:
     return 0
 
 
+def cmd_certificate_checks(args, lang: str) -> int:
+    """Certificates checked at the dispatch counters, returned and why, by lab field and week: CSV
+    (kiosk/domain/certificate_check.py FIGURE_COLUMNS), or JSON with --json."""
+    from datetime import date
+
+    from kiosk.domain.certificate_check import to_csv
+
+    from .certificate_checks import figures
+
+    try:
+        since, until = (date.fromisoformat(v) if v else None for v in (args.start, args.end))
+    except ValueError as e:
+        raise CentralError(f"--from / --to: YYYY-MM-DD ({e})") from None
+    found = figures(_storage(args, lang), since, until, args.site)
+    if args.json:
+        print(json.dumps([{"week": f.week.isoformat(), "field": f.field, "checked": f.checked,
+                           "returned": f.returned, "rechecked": f.rechecked, "reasons": f.reasons}
+                          for f in found], ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(to_csv(found))
+    return 0
+
+
 def cmd_office_token(args, lang: str) -> int:
     from .auth import rotate_office_token
 
@@ -280,6 +345,55 @@ def cmd_retention(args, lang: str) -> int:
     print(t("retention_dry" if args.dry_run else "retention_done", lang, years=years,
             cutoff=f"{local(done.cutoff):%Y-%m-%d %H:%M}", tickets=done.tickets, ratings=done.ratings,
             closes=done.closes, names=done.names))
+    return 0
+
+
+def cmd_notices(args, lang: str) -> int:
+    """The notices' outbox: counts and the latest (--state), or the sender (--send: until stopped; --once:
+    one pass). central/notices/__init__.py."""
+    import signal
+    import threading
+
+    from .notices import config as notices_config
+    from .notices import outbox, sender
+    from .notices.channels import channels as configured
+
+    storage = _storage(args, lang)
+    if args.retry is not None:
+        if not sender.retry_parked(storage, args.retry):
+            raise CentralError(t("notices_not_parked", lang, id=args.retry))
+        print(t("notices_retried", lang, id=args.retry))
+        return 0
+    if not args.send:
+        with storage.read() as tx:
+            found, rows = outbox.counts(tx), outbox.listing(tx, args.state, args.limit)
+        if args.json:
+            print(json.dumps({"counts": found, "notices": [outbox.notice_json(n) for n in rows]}, ensure_ascii=False,
+                             indent=2))
+            return 0
+        print(t("notices_counts", lang, **found))
+        for n in rows:
+            print(f"{n['id']}\t{n['number']}\t{n['kind']}\t{n['channel']}\t{n['shown_state']}\t{n['tries']}\t"
+                  f"{n['sent_to'] or '-'}\t{n['last_error'] or '-'}")
+        return 0
+    _institute_clock()
+    try:
+        cfg, institute = notices_config.load(), notices_config.institute()
+    except notices_config.ConfigError as e:
+        raise CentralError(t("notices_bad_settings", lang, error=e)) from None
+    channels = configured(cfg)
+    if not channels:
+        print(t("notices_no_channel", lang), file=sys.stderr)
+    if args.once:
+        done = sender.send_due(storage, cfg, institute, channels)
+        print(json.dumps(done.as_dict()) if args.json else t("notices_pass", lang, **{
+            k: v for k, v in done.as_dict().items() if k != "reasons"}))
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(t("notices_sending", lang, channels=", ".join(sorted(channels)) or "-", poll=args.poll), file=sys.stderr)
+    sender.run(storage, cfg, institute, channels, stop, poll=args.poll)
     return 0
 
 
@@ -359,6 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
     p.add_argument("--pool-size", type=int, default=8, help="database connections per worker")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--office-port", type=int, help="serve the back office from its own process on this port, "
+                   "at a lower CPU priority (the devices' pushes first); this port then serves the devices only")
+    p.add_argument("--serves", default="all", choices=("all", "devices", "office"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("add-device", parents=[common], help="print a one-time enrolment code for a device")
@@ -394,6 +511,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "time zone changed, or a fix to a rule)")
     p.set_defaults(func=cmd_rebuild_read_models)
 
+    p = sub.add_parser("certificate-checks", parents=[common],
+                       help="证书核对: certificates checked at dispatch, returned and why, by lab field and week (CSV)")
+    p.add_argument("--from", dest="start", help="the first local day, YYYY-MM-DD (its week counts whole)")
+    p.add_argument("--to", dest="end", help="the last local day, YYYY-MM-DD")
+    p.add_argument("--site", help="one site's desks only")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_certificate_checks)
+
     p = sub.add_parser("office-token", parents=[common],
                        help="a new token for scripts reading the office's figures (the old one stops)")
     p.set_defaults(func=cmd_office_token)
@@ -426,6 +551,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", action="store_true", help="list the runs done, the latest first")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retention)
+
+    p = sub.add_parser("notices", parents=[common],
+                       help="the notices to customers: counts and the latest, or --send them (central/notices/)")
+    p.add_argument("--send", action="store_true", help="send what is due, then keep looking until stopped")
+    p.add_argument("--once", action="store_true", help="with --send: one pass, then exit (a timer's job)")
+    p.add_argument("--poll", type=float, default=15.0, help="with --send: seconds between looks (15)")
+    p.add_argument("--retry", type=int, metavar="ID", help="queue a parked notice again (after fixing its cause)")
+    p.add_argument("--state", choices=("queued", "failed", "sending", "sent", "parked", "dropped"))
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_notices)
     return parser
 
 

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.due import DueInstrument
 
+from .certificate_checks import ALL_FAILED
 from .readmodels.due_item import latest_catalog
 from .storage import Storage, Tx
 
@@ -98,6 +99,7 @@ ORDER = "d.due_on, d.number, d.line"
 def _where(today: date, within_days: int, overdue: bool, site: str | None = None) -> tuple[str, list]:
     where, params = ["d.latest = 1", "d.due_on IS NOT NULL", "d.due_on <= ?"], [
         (today + timedelta(days=within_days)).isoformat()]
+    where.append(ALL_FAILED)  # found 不合格 at the dispatch check: never reminded (central/certificate_checks.py)
     if site is not None:  # the due items of one site's tickets (ticket.site): due_item_site's range
         where.insert(0, "d.site = ?")
         params.insert(0, site)

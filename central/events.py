@@ -143,7 +143,7 @@ for _status in ("received", "ready", "picked_up"):
 # and `"via": "office"`.
 
 
-@kind("feedback.given", feed="feedback.given", pushers=("kiosk",))
+@kind("feedback.given", feed="feedback.given", pushers=("kiosk", "clerk"))  # clerk: its counter's pad (一次一评)
 def _feedback_given(p: shapes.FeedbackGiven) -> Facts:
     return Facts(owner=p.device, said_at=p.at, concerns=p.ticket, number=p.number if p.ticket else None)
 
@@ -151,6 +151,42 @@ def _feedback_given(p: shapes.FeedbackGiven) -> Facts:
 @kind("followup.closed", feed="followup.closed", pushers=("clerk",))
 def _followup_closed(p: shapes.FollowupClosed) -> Facts:
     return Facts(owner=p.device, said_at=p.at, closes=(p.followup, p.feedback))
+
+
+# Work orders and appeals (issue 21, kiosk/store/window_ratings.py): stored for the back office
+# (central/appeals.py, central/ratings_export.py), not published. A call names its follow-up and
+# rating as a close does (trust.known_followups checks both).
+
+
+@kind("followup.called", feed=None, pushers=("clerk",))
+def _followup_called(p: shapes.FollowupCalled) -> Facts:
+    return Facts(owner=p.device, said_at=p.at, closes=(p.followup, p.feedback))
+
+
+@kind("rating.appealed", feed=None, pushers=("clerk",))
+def _rating_appealed(p: shapes.RatingAppealed) -> Facts:
+    return Facts(owner=p.device, said_at=p.at)
+
+
+@kind("appeal.decided", feed=None, pushers=("clerk",))
+def _appeal_decided(p: shapes.AppealDecided) -> Facts:
+    return Facts(owner=p.device, said_at=p.at)
+
+
+# Certificate checks at dispatch (issue 23; kiosk/domain/certificate_check.py): clerk desks only,
+# on a ticket of the desk's site (trust.same_site, like the steps); no status fact. Published to
+# the desks of the site, which keep every certificate's state (central/certificate_checks.py folds
+# them for the back office's figures).
+
+
+@kind("certificate.checked", feed="certificate.checked", pushers=("clerk",))
+def _certificate_checked(p: shapes.CertificateChecked) -> Facts:
+    return Facts(owner=p.device, number=p.number, said_at=p.at, concerns=p.ticket)
+
+
+@kind("certificate.taken_as_is", feed="certificate.taken_as_is", pushers=("clerk",))
+def _certificate_taken_as_is(p: shapes.CertificateTakenAsIs) -> Facts:
+    return Facts(owner=p.device, number=p.number, said_at=p.at, concerns=p.ticket)
 
 
 # ---- one event -----------------------------------------------------------------------------

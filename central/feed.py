@@ -53,7 +53,8 @@ from .words import STATUSES
 AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1,
             "feedback.given": 1, "followup.closed": 1,
             "organisation.known": 0,  # names only (central/organisations.py): lobby kiosks get it
-            "event.voided": 1}  # central/voiding.py: to desks, and as a `target` to a kiosk owning a ticket
+            "event.voided": 1,  # central/voiding.py: to desks, and as a `target` to a kiosk owning a ticket
+            "certificate.checked": 1, "certificate.taken_as_is": 1}  # central/certificate_checks.py
 MAX_LIMIT = 1000
 SLOTS = 1000  # public seq = row seq * SLOTS + position in the row
 EVENTS = "events"  # the kind of a row listing a pushed batch's events

@@ -36,9 +36,10 @@ from msgspec import Meta, Raw, Struct
 
 from kiosk.domain.clock import utc_now
 
-from . import feed, organisations, readmodels, trust
+from . import certificate_checks, feed, organisations, readmodels, trust
 from .auth import Device
 from .events import CheckedEvent, Invalid, check
+from .notices import outbox as notices
 from .push_quota import Charge
 from .readmodels.stored import Stored, decode
 from .storage import Storage, ts
@@ -144,9 +145,14 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent], quota: 
                    *trust.same_site(tx, device, new), *trust.known_followups(tx, device, new)]
         if refused:  # raised inside the transaction: it rolls back
             raise Refused([Rejection(uid, str(why)) for uid, why in refused])
-        readmodels.fold(tx, storage, [Stored(ids[e.uid], e.uid, e.kind, e.facts.ticket, e.facts.status, e.created_at,
-                                             moment, device.uid, decode(e.payload_json))
-                                      for e in new if e.facts.status is not None or e.kind in readmodels.FOLDED])
+        stored = [Stored(ids[e.uid], e.uid, e.kind, e.facts.ticket, e.facts.status, e.created_at, moment, device.uid,
+                         decode(e.payload_json))
+                  for e in new if e.facts.status is not None or e.kind in readmodels.FOLDED]
+        readmodels.fold(tx, storage, stored)
+        notices.queue_pushed(tx, storage, stored, moment)  # after the fold: it reads the due list's rows
+        checks = [(ids[e.uid], decode(e.payload_json)) for e in new if e.kind == certificate_checks.KIND]
+        if checks:  # the certificate checks' figures (central/certificate_checks.py)
+            certificate_checks.fold(tx, storage, checks, device.site)
         # In the order the device sent them; repeats have no effect.
         feed.publish_events(tx, device.id, [(ids[uid], e.kind) for uid, e in unique.items() if uid in ids],
                             site=device.site)  # to the desks of the pusher's site only

@@ -80,6 +80,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "read_models_built": ("已从事件重建后台数据：单据 {tickets}，评价 {ratings}",
                           ("The office's read models were made again from the events: {tickets} tickets, "
                            "{ratings} ratings")),
+    "notices_counts": (("通知：待发送 {queued}，失败待重试 {failed}，发送中 {sending}，"
+                        "已发送 {sent}，已搁置 {parked}，不再发送 {dropped}"),
+                       ("Notices: queued {queued}, failed (will retry) {failed}, sending {sending}, sent {sent}, "
+                        "parked {parked}, dropped {dropped}")),
+    "notices_sending": ("通知发送中（渠道：{channels}），每{poll}秒检查一次；Ctrl-C 停止",
+                        "Sending notices (channels: {channels}), looking every {poll} s; Ctrl-C stops"),
+    "notices_no_channel": ("没有配置通知渠道（CENTRAL_NOTICES_FILE 的 [email] 或 [sms]），通知会一直排队",
+                           ("No notice channel is configured ([email] or [sms] in CENTRAL_NOTICES_FILE): notices "
+                            "stay queued")),
+    "notices_pass": (("本轮：发送 {sent}，重试 {retried}，搁置 {parked}，"
+                      "不再发送 {dropped}，改期 {later}，无渠道 {waiting}"),
+                     ("This pass: sent {sent}, retried {retried}, parked {parked}, dropped {dropped}, moved {later}, "
+                      "no channel {waiting}")),
+    "notices_retried": ("通知 {id} 已重新排队", "Notice {id} is queued again"),
+    "notices_not_parked": ("没有已搁置的通知 {id}", "No parked notice {id}"),
+    "notices_bad_settings": ("通知设置有误：{error}", "The notices' settings are wrong: {error}"),
 }
 
 

@@ -77,6 +77,8 @@ def _registration(data: dict) -> None:
         if ticket.get(name) is not None:
             ticket[name] = None
     _lines(data, ("serial_number", "requirements"), None)
+    if isinstance(data.get("notify"), dict) and data["notify"].get("email"):  # notices (central/notices/)
+        data["notify"]["email"] = None
 
 
 def _lines(data: dict, names: tuple[str, ...], blank) -> None:
@@ -121,7 +123,7 @@ def erased(payload: dict) -> bool:
     """A registration erased already (its customer is the marker and nothing else)."""
     customer = payload.get("customer") or {}
     return customer.get("organisation") == ERASED and not any(customer.get(name) for name in (
-        "credit_code", "address", "contact", "phone"))
+        "credit_code", "address", "contact", "phone")) and not (payload.get("notify") or {}).get("email")
 
 
 # ---- a run ------------------------------------------------------------------------------------

@@ -63,6 +63,16 @@ lock as creation, so several workers starting at once upgrade it once.
 - 12: the ticket list's filters by counter, clerk and lab field (central/search.py): `ticket_facet`
   (central/readmodels/ticket_facet.py, written at registration and intake, built from the events
   in the upgrade's transaction), and the due list by site: an index on due_item (site, due_on, …).
+- 13: `certificate_check`, the certificates checked at the dispatch counters, returned and why, by
+  lab field and week (central/certificate_checks.py): a row per `certificate.checked` event, written
+  by each push, built from the events stored before in the upgrade's transaction.
+- 14: ratings at the window (一次一评, issue 21): `feedback.given` from clerk desks (their counters' pads),
+  with stage, 工号 and window; work orders' call-backs, appeals and decisions as events
+  (`followup.called`, `rating.appealed`, `appeal.decided`), derived when asked (central/appeals.py,
+  ratings_export.py); an index on the appeal uid of the appeal kinds.
+- 15: `notice`, the notices' outbox (central/notices/): one row per (event, kind, channel), queued by the
+  push that stores its event, claimed and marked by `kiosk central notices --send`. Empty on the upgrade:
+  events stored before it queue nothing (no registration before it asked for notices).
 - 16: the follow-ups' list and close read `followup` (central/readmodels/followup.py: each
   follow-up's opening rating and counting close, as event ids), built from the events in the
   upgrade's transaction, instead of every rating's payload per request; ticket_state's due_at
@@ -72,7 +82,7 @@ lock as creation, so several workers starting at once upgrade it once.
 
 from __future__ import annotations
 
-from . import feed, organisations, push_quota, readmodels, trust
+from . import appeals, certificate_checks, feed, notices, organisations, push_quota, readmodels, trust
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
@@ -82,11 +92,13 @@ TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
                    "text_c": 'TEXT COLLATE "C"',  # compared as bytes: prefixes are index ranges
                    # Storage.json_field's expressions, which a query must repeat for the index to serve it.
-                   "payload_ticket": "(payload #>> '{ticket}')", "payload_followup": "(payload #>> '{followup}')"},
+                   "payload_ticket": "(payload #>> '{ticket}')", "payload_followup": "(payload #>> '{followup}')",
+                   "payload_appeal": "(payload #>> '{appeal}')"},
     # AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted last row.
     "sqlite": {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT", "text_c": "TEXT",
                "payload_ticket": "json_extract(payload, '$.ticket')",
-               "payload_followup": "json_extract(payload, '$.followup')"},
+               "payload_followup": "json_extract(payload, '$.followup')",
+               "payload_appeal": "json_extract(payload, '$.appeal')"},
 }
 
 TABLES = (
@@ -236,10 +248,9 @@ UPGRADES: dict[int, tuple[str, ...]] = {
          "CREATE INDEX event_rating_ticket ON event ({payload_ticket}) WHERE kind = 'feedback.given'",
          "CREATE INDEX event_close_followup ON event ({payload_followup}) WHERE kind = 'followup.closed'"),
     12: (*readmodels.FACET_STATEMENTS, *readmodels.DUE_SITE_STATEMENTS),
-    # Reserved while four pieces of work proceed side by side (each fills only its own):
-    13: (),  # certificate checks at dispatch (issue 23)
-    14: (),  # ratings at the window (issue 21)
-    15: (),  # notices outbox (issue 21)
+    13: certificate_checks.STATEMENTS,
+    14: appeals.STATEMENTS,
+    15: notices.STATEMENTS,
     16: (*readmodels.FOLLOWUP_STATEMENTS, *readmodels.WORK_STATEMENTS, *readmodels.RATING_EXPORT_STATEMENTS),
 }
 # Kinds first published in a version: their events stored before it are published then.
@@ -249,6 +260,7 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 # What else an upgrade publishes or derives of what the database held before it.
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
+               13: certificate_checks.build,
                16: readmodels.build_16}
 
 

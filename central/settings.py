@@ -13,6 +13,11 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
                          reached over http (behind a proxy that serves https); else Secure over https
     CENTRAL_RETENTION_YEARS  years a ticket's personal data is kept after pickup (3; central/retention.py)
     KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
+    CENTRAL_NOTICES_FILE a TOML file: the notices' channels and schedule (central/notices/config.py);
+                         unset: notices are queued but no channel sends them
+    CENTRAL_SMTP_PASSWORD, CENTRAL_SMS_SECRET  the notices' secrets (never in the file)
+    CENTRAL_INSTITUTE_FILE  the institute file (the kiosk's institute.toml: its [name] zh/en is what
+                         notices say); unset: the demo institute's shipped with the kiosk
 """
 
 from __future__ import annotations
@@ -51,6 +56,21 @@ def pool_size() -> int:
     return int(os.environ.get("CENTRAL_POOL_SIZE", str(POOL_SIZE)))
 
 
+def serves() -> str:
+    """Which routes this process serves: all, devices or office ($CENTRAL_SERVES; set by
+    `kiosk central serve --office-port` for its worker processes)."""
+    chosen = os.environ.get("CENTRAL_SERVES", "all").strip() or "all"
+    if chosen not in ("all", "devices", "office"):
+        raise ValueError(f"CENTRAL_SERVES: all, devices or office, not {chosen!r}")
+    return chosen
+
+
+def office_port() -> int | None:
+    """Where the back office is served when it has a process of its own ($CENTRAL_OFFICE_PORT)."""
+    text = os.environ.get("CENTRAL_OFFICE_PORT", "").strip()
+    return int(text) if text.isdigit() else None
+
+
 def quotas() -> str:
     """As set; central/api/quotas.py `Quotas.parse` reads it."""
     return os.environ.get("CENTRAL_QUOTAS", "")
@@ -85,3 +105,19 @@ RETENTION_YEARS = 3
 def retention_years() -> int:
     """Years the personal data of a ticket is kept after its pickup (central/retention.py)."""
     return int(os.environ.get("CENTRAL_RETENTION_YEARS") or RETENTION_YEARS)
+
+
+def notices_file() -> Path | None:
+    """The notices' settings file (central/notices/config.py), if any."""
+    value = os.environ.get("CENTRAL_NOTICES_FILE", "").strip()
+    return Path(value) if value else None
+
+
+def secret(name: str) -> str:
+    """A notices secret from the environment: CENTRAL_SMTP_PASSWORD, CENTRAL_SMS_SECRET."""
+    return os.environ.get(name, "")
+
+
+def institute_file() -> Path | None:
+    value = os.environ.get("CENTRAL_INSTITUTE_FILE", "").strip()
+    return Path(value) if value else None

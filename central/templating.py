@@ -25,9 +25,12 @@ TEMPLATES = Path(__file__).with_name("templates")
 PAGES = (("/office", "总览", "Overview", "figures"), ("/office/tickets", "受理单", "Tickets", "personal"),
          ("/office/followups", "回访", "Follow-ups", "personal"),
          ("/office/satisfaction", "满意度", "Satisfaction", "figures"),
+         ("/office/ratings", "窗口评价", "Window ratings", "figures"),
          ("/office/figures", "统计", "Figures", "figures"),
+         ("/office/certificate-checks", "证书核对", "Certificate checks", "figures"),
          ("/office/due", "周检到期", "Verification due", "personal"),
-         ("/office/worklist", "在办清单", "Work list", "personal"), ("/office/audit", "审计日志", "Audit log", "audit"))
+         ("/office/worklist", "在办清单", "Work list", "personal"), ("/office/notices", "通知", "Notices", "personal"),
+         ("/office/audit", "审计日志", "Audit log", "audit"))
 ROLE_NAMES = {"director": "主任 Director", "clerk": "业务员 Clerk", "auditor": "审计员 Auditor"}
 # The pages' CSS, served by central (central/api/office.py): the pages' CSP forbids inline styles.
 STYLESHEET = "/office/office.css"

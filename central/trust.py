@@ -172,6 +172,13 @@ def known_followups(tx: Tx, device: Device, events: list[CheckedEvent]) -> Refus
         uid: (feedback, site) for uid, feedback, site in tx.all(
             "SELECT f.uid, f.feedback, d.site FROM followup f JOIN event e ON e.id = f.opened_event "
             f"LEFT JOIN device d ON d.id = e.device_id WHERE {where}", params)}
+    # A desk's own rating (its counter's pad, issue 21) may open a follow-up in the very batch that
+    # calls back or closes it: the read model is folded after these checks.
+    for e in events:
+        if e.kind == "feedback.given":
+            given = json.loads(e.payload_json)
+            if isinstance(given.get("followup"), dict):
+                opened.setdefault(given["followup"].get("uid"), (given.get("feedback"), device.site))
     for e in closes:
         uid, feedback = e.facts.closes or ("", "")
         found = opened.get(uid)

@@ -278,6 +278,7 @@ class Clerk(BaseModel):
     created_at = UtcDateTimeField()
     removed_at = UtcDateTimeField(null=True)  # kept for the events that name the clerk
     admin = BooleanField(default=False)  # may open the satisfaction screen
+    staff_number = TextField(null=True)  # 工号, on the counter's rating pad (schema 16); None: the username
 
 
 class TicketEvent(BaseModel):
@@ -338,6 +339,9 @@ class Feedback(BaseModel):
     picked_up_clerk = TextField(null=True)
     created_at = UtcDateTimeField()
     ticket_number = TextField(null=True)  # None: anonymous
+    stage = TextField(null=True)  # a window rating's: intake | completion (schema 16); None: the lobby kiosk's
+    staff_number = TextField(null=True)  # the serving clerk's 工号, as the counter's pad showed it
+    counter = TextField(null=True)  # the window's number the pad was at
 
 
 class Followup(BaseModel):
@@ -355,8 +359,95 @@ class Followup(BaseModel):
     closed_by = ForeignKeyField(Clerk, column_name="closed_by", null=True)
     closed_by_id: int | None
     closed_by_name = TextField(null=True)  # closed elsewhere: another desk's clerk, the back office
+    callback_by = UtcDateTimeField(null=True)  # the work order's call-back deadline (schema 16); None: no rule
+    fix_rating = TextField(null=True)  # the customer's rating of the fix: satisfied | basic | dissatisfied
+
+
+class RatingRequest(BaseModel):
+    """The desk asks its counter's pad for a rating of the step it just took (kiosk/store/window_ratings.py)."""
+
+    id = AutoField()
+    counter = TextField()
+    ticket = ForeignKeyField(Ticket, column_name="ticket_id")
+    ticket_id: int
+    step = ForeignKeyField(TicketEvent, column_name="step_id", unique=True)
+    step_id: int
+    stage = TextField()  # intake | completion
+    clerk = ForeignKeyField(Clerk, column_name="clerk_id", null=True)
+    clerk_id: int | None
+    clerk_name = TextField()
+    staff_number = TextField()
+    state = TextField()  # waiting | rated | declined | expired | superseded
+    feedback = ForeignKeyField(Feedback, column_name="feedback_id", null=True)
+    feedback_id: int | None
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+
+class FollowupCall(BaseModel):
+    """A call-back made for a poor rating's work order."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    followup = ForeignKeyField(Followup, column_name="followup_id", backref="calls")
+    followup_id: int
+    reached = BooleanField()
+    note = TextField()
+    clerk = ForeignKeyField(Clerk, column_name="clerk_id", null=True)
+    clerk_id: int | None
+    clerk_name = TextField(null=True)
+    created_at = UtcDateTimeField()
+
+
+class Appeal(BaseModel):
+    """A clerk's appeal against a rating (mistaken or malicious) and a supervisor's decision; the
+    rating itself is never deleted."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    feedback = ForeignKeyField(Feedback, column_name="feedback_id", backref="appeals")
+    feedback_id: int
+    reason = TextField()
+    raised_by = ForeignKeyField(Clerk, column_name="raised_by", null=True)
+    raised_by_id: int | None
+    raised_by_name = TextField(null=True)
+    created_at = UtcDateTimeField()
+    decision = TextField(null=True)  # upheld | rejected; None: waiting
+    decision_reason = TextField(null=True)
+    decided_by = ForeignKeyField(Clerk, column_name="decided_by", null=True)
+    decided_by_id: int | None
+    decided_by_name = TextField(null=True)
+    decided_at = UtcDateTimeField(null=True)
+
+
+class CertificateCheck(BaseModel):
+    """A step about one instrument's certificate at dispatch (db/migrations/m0015_certificate_checks.py)."""
+
+    id = AutoField()
+    uid = TextField(unique=True)
+    kind = TextField()  # check | taken_as_is
+    ticket_uid = TextField()
+    number = TextField()
+    position = IntegerField()
+    instrument = IntegerField()
+    outcome = TextField()  # passed | returned | taken_as_is
+    code = TextField()
+    service = TextField(null=True)
+    certificate = TextField()
+    document = TextField()  # certificate | notice
+    conclusion = TextField(null=True)
+    wrong = TextField()
+    reason = TextField()
+    promised_on = DateField(null=True)
+    refers_to = TextField(null=True)
+    clerk = ForeignKeyField(Clerk, column_name="clerk_id", null=True)
+    clerk_id: int | None
+    clerk_name = TextField(null=True)
+    device_uid = TextField()
+    created_at = UtcDateTimeField()
 
 
 MODELS = [Setting, Device, DeviceKey, CatalogVersion, FeeItem, PricedRow, Customer, Ticket, TicketLine, PrintJob,
           OutboxEvent, Counter, SearchKey, Clerk, TicketEvent, IntakeLine,
-          HeldChange, ParkedChange, Feedback, Followup, Organisation]
+          HeldChange, ParkedChange, Feedback, Followup, Organisation, RatingRequest, FollowupCall, Appeal,
+          CertificateCheck]

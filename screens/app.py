@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.binding import Binding
@@ -20,8 +20,10 @@ from textual.message import Message
 
 from kiosk.i18n import t
 from kiosk.settings.config import Config
-from screens.draft import Draft
 from screens.station import Station
+
+if TYPE_CHECKING:
+    from screens.draft import Draft
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class KioskApp(Station, inherit_bindings=False):
 
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(config)
-        self.draft = Draft()
+        self._draft: Draft | None = None  # made at first use (`draft`)
         self.clock = clock  # tests drive the idle timeout through this, no sleeping
         self.last_activity = clock()
         self.started = (clock(), datetime.now(UTC))  # the wall clock, moved on by `clock`: wall_now()
@@ -92,6 +94,16 @@ class KioskApp(Station, inherit_bindings=False):
         self.submitting = False  # one ticket per confirmation, however many taps
         self.new_catalog = False  # sync stored a newer fee schedule: taken between customers
         self.pinyin = None  # the on-screen keyboard's dictionary (kiosk.ime), once load_pinyin has read it
+
+    @property
+    def draft(self) -> Draft:
+        """The customer's input: made when first asked for, after the first frame (its module, the
+        draft's rules, is not needed to show the welcome screen)."""
+        if self._draft is None:
+            from screens.draft import Draft
+
+            self._draft = Draft()
+        return self._draft
 
     # ---- start-up --------------------------------------------------------------------------
 

@@ -34,6 +34,73 @@ REGISTRATION_CSS = [FIELDS_CSS, EDITOR_CSS, KEYBOARD_CSS, Path(__file__).parent 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
 
 
+class LeanButton(Button, inherit_css=False):
+    """A Button (its behaviour, its look to the cell) without Button's whole style sheet: the
+    language switch of every screen and the welcome screen's four actions. Textual parses a
+    widget class's default CSS when its first widget is mounted, and Button's (7 kB: every
+    variant, the flat and ANSI styles) cost the welcome screen's first frame about as much as its
+    four buttons themselves (bench/startup.py). These are the rules of Button's default style
+    (Textual 8.2.8) that the default and primary variants and `compact` use; Button's own sheet
+    is read when a screen with a Button first comes. Style sheets name it LeanButton (`Button`
+    selects Buttons only); Python queries for Button find it."""
+
+    DEFAULT_CSS = """
+    LeanButton {
+        width: auto;
+        min-width: 16;
+        height: auto;
+        line-pad: 1;
+        text-align: center;
+        content-align: center middle;
+        pointer: pointer;
+        text-style: bold;
+        color: $button-foreground;
+        background: $surface;
+        border: none;
+        border-top: tall $surface-lighten-1;
+        border-bottom: tall $surface-darken-1;
+
+        &.-textual-compact {
+            border: none !important;
+        }
+        &:disabled {
+            text-opacity: 0.6;
+            pointer: not-allowed;
+        }
+        &:focus {
+            text-style: $button-focus-text-style;
+            background-tint: $foreground 5%;
+        }
+        &:hover {
+            border-top: tall $surface;
+            background: $surface-darken-1;
+        }
+        &.-active {
+            background: $surface;
+            border-bottom: tall $surface-lighten-1;
+            border-top: tall $surface-darken-1;
+            tint: $background 30%;
+        }
+        &.-primary {
+            color: $button-color-foreground;
+            background: $primary;
+            border-top: tall $primary-lighten-3;
+            border-bottom: tall $primary-darken-3;
+
+            &:hover {
+                background: $primary-darken-2;
+                border-top: tall $primary;
+            }
+            &.-active {
+                background: $primary;
+                border-bottom: tall $primary-lighten-3;
+                border-top: tall $primary-darken-3;
+            }
+        }
+    }
+    """
+
+
 class Worded:
     """A screen worded in the app's language, re-worded in place (re-composing would lose
     what was typed): it calls relabel() on mount, and the station calls it again on every
@@ -62,8 +129,7 @@ class KioskScreen(Worded, Screen):
             yield Static(classes="title")
             if self.STEP is not None:
                 yield Static(classes="steps")
-            yield Static(classes="sync")  # shown only when the station syncs with a central system
-            language = Button("", classes="language", compact=True, action="app.toggle_language")
+            language = LeanButton("", classes="language", compact=True, action="app.toggle_language")
             language.can_focus = False  # a tap or F2; never in the way of Tab and Enter
             yield language
         body = VerticalScroll(classes="body")
@@ -105,10 +171,18 @@ class KioskScreen(Worded, Screen):
         offer_keyboard(self, event.widget)
 
     def show_sync(self, state) -> None:
-        """The quiet online/offline indicator, with how many facts wait to be sent."""
-        shown = self.query_one(".sync", Static)
-        shown.display = bool(state and state.enrolled)
-        if not shown.display:
+        """The quiet online/offline indicator, with how many facts wait to be sent: made when the
+        station first syncs with a central system (one widget fewer in the first frame)."""
+        enrolled = bool(state and state.enrolled)
+        try:
+            shown = self.query_one(".sync", Static)
+        except NoMatches:
+            if not enrolled:
+                return
+            shown = Static(classes="sync")
+            self.query_one(".titlebar").mount(shown, before=self.query_one(".titlebar .language"))
+        shown.display = enrolled
+        if not enrolled:
             return
         lang = self.lang
         if state.problem:
@@ -195,9 +269,11 @@ def labelled(widget: Labelled, key: str) -> Labelled:
     return widget
 
 
-def big_button(key: str, action: str, variant: str = "default") -> Button:
-    """A big button `#action` whose tap runs the screen's action of that name, as its key does."""
-    return labelled(Button("", id=action, variant=variant, classes="big", action=f"screen.{action}"), key)
+def big_button(key: str, action: str, variant: str = "default", *, lean: bool = False) -> Button:
+    """A big button `#action` whose tap runs the screen's action of that name, as its key does.
+    `lean`: a LeanButton (default and primary variants only), for a screen with no other Button."""
+    kind = LeanButton if lean else Button
+    return labelled(kind("", id=action, variant=variant, classes="big", action=f"screen.{action}"), key)
 
 
 class LabelledInput(Vertical):

@@ -59,6 +59,8 @@ class Draft:
     urgent: str | None = None
     certificates: int = 1
     certificate_name: str = ""
+    notify: bool = False  # notices by SMS (and e-mail if given): the customer's choice, default off
+    email: str = ""
 
     def clear(self) -> None:
         """Forget everything the customer typed (idle timeout, or after the ticket)."""
@@ -111,13 +113,25 @@ class Draft:
         return details
 
     def options_errors(self) -> dict[str, FieldError]:
-        from kiosk.domain.validation import FieldError, clean_text
+        from kiosk.domain.validation import FieldError, clean_email, clean_phone, clean_text, is_mobile
 
+        errors: dict[str, FieldError] = {}
         try:
             clean_text(self.certificate_name, max_length=100)
         except FieldError as e:
-            return {"certificate_name": e}
-        return {}
+            errors["certificate_name"] = e
+        try:
+            email = clean_email(self.email)
+        except FieldError as e:
+            errors["email"] = e
+        else:
+            try:
+                mobile = is_mobile(clean_phone(self.phone))
+            except FieldError:
+                mobile = False
+            if self.notify and not mobile and not email:  # nowhere to send them
+                errors["email"] = FieldError("notice.optin.no_phone")
+        return errors
 
     # ---- lines -----------------------------------------------------------------------------
 
@@ -146,7 +160,7 @@ class Draft:
         return EstimateRequest(tuple(ln.pricing() for ln in self.lines), self.urgent)
 
     def registration(self, language: str = "zh") -> Registration:
-        from kiosk.domain.validation import clean_text
+        from kiosk.domain.validation import clean_email, clean_text
         from kiosk.store.registration import InstrumentLine, Registration
 
         return Registration(
@@ -162,6 +176,8 @@ class Draft:
             certificates=self.certificates,
             certificate_name=clean_text(self.certificate_name, max_length=100),
             language=language,
+            notify=self.notify,
+            email=clean_email(self.email) if self.notify else "",
         )
 
 

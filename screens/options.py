@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Input, RadioButton, RadioSet, Static
+from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
 
 from kiosk.domain.fees import URGENT_TIERS
 from kiosk.domain.validation import FieldError, clean_count
 from kiosk.i18n import t
 
-from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button
+from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button, labelled
 
 
 class OptionsScreen(KioskScreen):
@@ -29,6 +29,10 @@ class OptionsScreen(KioskScreen):
         yield LabelledInput("certificates", "options.certificates", value=str(draft.certificates), max_length=3)
         yield LabelledInput("certificate_name", "options.certificate_name", value=draft.certificate_name,
                             max_length=120, hint_key="options.certificate_name_hint")
+        # Notices (central/notices/): off unless the customer ticks it; the note says what and where.
+        yield labelled(Checkbox("", value=draft.notify, id="notify"), "notice.optin")
+        yield Static(id="notify-note")
+        yield LabelledInput("email", "notice.email", value=draft.email, max_length=100, hint_key="notice.email_hint")
 
     def compose_actions(self) -> ComposeResult:
         yield big_button("flow.back", "back")
@@ -51,6 +55,23 @@ class OptionsScreen(KioskScreen):
                 "options.urgent_tier", lang, hours=tier.removesuffix("h"), percent=policy.urgent_percent[tier])
         self.query_one("#urgent-note", Static).update(
             t("options.urgent_unavailable", lang) if urgent.disabled else t("options.urgent_note", lang))
+        self.query_one("#notify-note", Static).update(self.notify_note(lang))
+
+    def notify_note(self, lang: str) -> str:
+        """What will be sent, and to which phone (masked): the customer sees it before choosing."""
+        from kiosk.domain.validation import FieldError, clean_phone, is_mobile, mask_phone
+
+        try:
+            phone = clean_phone(self.app.draft.phone)
+        except FieldError:
+            phone = ""
+        if not is_mobile(phone):
+            return t("notice.optin.no_mobile", lang)
+        return t("notice.optin.what", lang, phone=mask_phone(phone))
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "notify":
+            self.app.draft.notify = event.value
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         choice = event.pressed.id.removeprefix("urgent-")
@@ -59,10 +80,13 @@ class OptionsScreen(KioskScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "field-certificate_name":
             self.app.draft.certificate_name = event.value
+        elif event.input.id == "field-email":
+            self.app.draft.email = event.value
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        # Enter goes on to the next choice, and from the last one to the estimate.
-        if event.input.id == "field-certificate_name":
+        # Enter goes on to the next choice, and from the last one to the estimate; the notices'
+        # opt-in (default off) is a tap or a Tab away, and Enter in its e-mail goes on too.
+        if event.input.id in ("field-certificate_name", "field-email"):
             self.action_next()
         else:
             self.focus_next()

@@ -13,7 +13,9 @@ _CELLS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True
 
 def qr_matrix(data: str, correction: str = "M") -> list[list[bool]]:
     """`correction`: the error correction level, "L" (7 %) or "M" (15 %)."""
-    import qrcode  # deferred: only the ticket screen and receipts need it
+    from printer.qrmatrix import import_qrcode
+
+    qrcode = import_qrcode()  # deferred: only the ticket screen and receipts need it; without PIL
 
     level = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M}[correction]
     code = qrcode.QRCode(error_correction=level, border=QUIET_ZONE)

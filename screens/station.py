@@ -69,6 +69,7 @@ class Station(App, inherit_bindings=False):
         # Printing has its own thread: a slow serial printer or a dead network printer (up
         # to its timeout) never holds up the database. It never touches the database.
         self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-print")
+        self.print_worker = None  # kiosk.printing.worker.PrintWorker: the child that renders and sends
         self.printing = False  # the print worker is running
         self.print_retry_at = None  # UTC: when a failed receipt is tried again by itself
         self.print_backlog = None  # kiosk.printing.spool.Backlog, made by the first pass
@@ -113,6 +114,8 @@ class Station(App, inherit_bindings=False):
         # A receipt being sent is not waited for: its job stays `printing` and is printed
         # again at the next start.
         self.print_thread.shutdown(wait=False, cancel_futures=True)
+        if self.print_worker is not None:
+            self.print_worker.close()
         self.net_thread.shutdown(wait=False, cancel_futures=True)
         self.db_thread.submit(_close_database)
         self.db_thread.shutdown(wait=True)
@@ -153,14 +156,22 @@ class Station(App, inherit_bindings=False):
 
     @work(group="print")
     async def print_due_jobs(self) -> None:
-        """Every due job: claim and finish in the database thread, print in the print thread."""
+        """Every due job: claim and finish in the database thread, print from the print thread
+        through the print worker (a child process: the station's own never loads what printing needs)."""
         from kiosk.printing.spool import Backlog, PrinterSettings, print_due
+        from kiosk.printing.worker import PrintWorker
 
         loop = asyncio.get_running_loop()
         self.print_backlog = self.print_backlog or Backlog()
+        if self.print_worker is None:  # the first pass, as the catalogue is loaded: after the first frame
+            from kiosk.ops.memory import limit_malloc_arenas
+
+            limit_malloc_arenas()  # and before the threads that come and go (workers, print, network) allocate
+            self.print_worker = PrintWorker()
+        worker = self.print_worker
         try:
             retry_at = await print_due(
-                self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, fn, *args),
+                self.in_db_thread, lambda fn, *args: loop.run_in_executor(self.print_thread, worker.send, fn, *args),
                 PrinterSettings.from_config(self.config), self.info, self.print_state_changed, self.print_backlog)
         except Exception as e:  # noqa: BLE001 - a full disk says so on screen; it never ends the station
             self.printing_failed(e)

@@ -29,10 +29,11 @@ class WelcomeScreen(KioskScreen):
         yield Static(id="welcome")
 
     def compose_actions(self) -> ComposeResult:
-        yield big_button("welcome.register", "register", "primary")
-        yield big_button("welcome.fees", "fees")
-        yield big_button("welcome.progress", "progress")
-        yield big_button("welcome.feedback", "feedback")
+        # Lean: no Button's style sheet to parse before the first frame (screens/base.py LeanButton).
+        yield big_button("welcome.register", "register", "primary", lean=True)
+        yield big_button("welcome.fees", "fees", lean=True)
+        yield big_button("welcome.progress", "progress", lean=True)
+        yield big_button("welcome.feedback", "feedback", lean=True)
 
     def relabel(self) -> None:
         super().relabel()

@@ -23,6 +23,9 @@ if "faketime" in os.environ.get("LD_PRELOAD", ""):  # tests/faketime_lanes.sh
         select.select([], [], [], seconds)
 
     time.sleep = _sleep
+    # The same for the Python processes a test starts (the print worker's child): its sitecustomize.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(TESTS / "faketime_site"),
+                                                              os.environ.get("PYTHONPATH"))))
 
 # ---- lanes: the markers (pyproject.toml) come from what a test uses, so a new test lands in its
 # lane without anyone remembering to mark it; a file marks itself only where no rule can tell.

@@ -34,10 +34,10 @@ async def test_the_options_start_on_the_urgent_choice_and_arrows_choose_within_i
         assert app.screen.query_one("#urgent", RadioSet).pressed_button.id == "urgent-24h"
         # Tab: the choices in reading order, 查看费用 last
         order = []
-        for _ in range(4):
+        for _ in range(6):
             await pilot.press("tab")
             order.append(focused_id(app))
-        assert order == ["field-certificates", "field-certificate_name", "back", "next"]
+        assert order == ["field-certificates", "field-certificate_name", "notify", "field-email", "back", "next"]
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, EstimateScreen) and app.screen.estimate.urgent == "24h"

@@ -4,6 +4,7 @@ peewee's import leaves psycopg out, a font's coverage is read from its cmap tabl
 receipts are kept up to a bound while each still prints the same, and a print job gives the memory
 its rendering freed back to the system."""
 
+import os
 import platform
 import subprocess
 import sys
@@ -64,7 +65,31 @@ def test_a_fonts_coverage_is_kept_in_kilobytes_and_answers_as_a_set():
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
 def test_a_print_job_gives_the_memory_it_freed_back_to_the_system():
-    from kiosk.printing import spool
+    from kiosk.printing import send
 
-    spool.give_memory_back()
-    assert callable(spool._malloc_trim)
+    send.give_memory_back()
+    assert callable(send._malloc_trim)
+
+
+def test_the_ticket_screens_qr_leaves_pil_out_and_it_still_imports_for_whoever_draws():
+    code = ("import sys\n"
+            "from screens.qrtext import qr_half_blocks\n"
+            "assert '\u2588' in qr_half_blocks('K1A2611240007')\n"
+            "print('PIL' in sys.modules)\n"
+            "from qrcode.image.styles.moduledrawers.pil import SquareModuleDrawer\n"
+            "from printer.raster import qr_symbol\n"
+            "print(qr_symbol('K1A2611240007', 384).size)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split()[0] == "False" and done.stdout.split()[1].startswith("(")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_a_station_limits_its_malloc_arenas_unless_the_environment_says():
+    code = ("import os\n"
+            "from kiosk.ops.memory import limit_malloc_arenas\n"
+            "print(limit_malloc_arenas())\n"
+            "os.environ['MALLOC_ARENA_MAX'] = '4'\n"
+            "print(limit_malloc_arenas())\n")
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == ["True", "False"]

@@ -305,9 +305,9 @@ def test_register_one_instrument_in_a_real_terminal(terminal):
     t.keys("Enter")
 
     # 3 选项 — the first choice (urgent) has focus on arrival: Enter cannot skip it. 不加急 stays;
-    # Tab reads on (certificates, the name on them, 上一步), 查看费用 last.
+    # Tab reads on (certificates, the name on them, 通知我, its e-mail, 上一步), 查看费用 last.
     t.wait_for("查看费用")
-    t.keys("Tab", "Tab", "Tab", "Tab")
+    t.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Tab")
     t.wait_button_focused("查看费用")
     t.keys("Enter")
 

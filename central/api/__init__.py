@@ -8,6 +8,7 @@
     satisfaction  满意度: JSON, page, CSV
     due           周检到期: JSON, page, CSV
     worklist      在办清单: JSON, page, CSV
+    notices       通知: the notices to customers, counts and the latest (central/notices/)
 
 Shared: deps (the storage, who is asking), responses (compact JSON, CSV, the documented
 errors), params (office parameters read by hand), errors (exception handlers), limits (the

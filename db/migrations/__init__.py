@@ -21,7 +21,6 @@ from . import (
     m0014_one_waiting_print_job,
     m0015_certificate_checks,
     m0016_window_ratings,
-    m0017_notices,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -41,6 +40,5 @@ MIGRATIONS: list[list[str]] = [
     m0014_one_waiting_print_job.STATEMENTS,
     m0015_certificate_checks.STATEMENTS,
     m0016_window_ratings.STATEMENTS,
-    m0017_notices.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

@@ -15,12 +15,14 @@ from pathlib import Path
 from kiosk.cli import (
     catalog,
     central,
+    checks,
     clerks,
     database,
     doctor,
     estimate,
     keys,
     maintenance_pin,
+    ratings,
     registering,
     reports,
     run,
@@ -32,8 +34,8 @@ from kiosk.i18n import t
 from kiosk.settings.config import ConfigError, load_config
 
 # In the order `kiosk --help` lists their commands (the kiosk app first, the central system last).
-GROUPS = (run, estimate, registering, catalog, tickets, reports, database, doctor, maintenance_pin, keys, sync, clerks,
-          central)
+GROUPS = (run, estimate, registering, catalog, tickets, reports, checks, ratings, database, doctor, maintenance_pin,
+          keys, sync, clerks, central)
 
 
 def build_parser() -> argparse.ArgumentParser:

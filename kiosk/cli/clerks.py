@@ -21,6 +21,10 @@ def cmd_clerk_add(args, config: Config) -> int:
         pin = check_pin_format(read_pin(lang, "clerk.error"))
         open_node(config)
         clerk = add_clerk(args.username, args.name, pin, admin=args.admin)
+        if getattr(args, "staff_number", None):
+            from kiosk.store.window_ratings import set_staff_number
+
+            set_staff_number(clerk.username, args.staff_number)
     except ClerkError as e:
         raise CommandError("clerk.error", str(e), lang) from None
     print(t("clerk.added", lang, username=clerk.username, name=clerk.display_name))
@@ -72,15 +76,36 @@ def cmd_clerk_admin(args, config: Config) -> int:
     return 0
 
 
+def cmd_clerk_staff_number(args, config: Config) -> int:
+    """`kiosk clerk staff-number USERNAME NUMBER`: the clerk's 工号 on the rating pad."""
+    from kiosk.store.clerks import ClerkError
+    from kiosk.store.window_ratings import set_staff_number
+
+    open_node(config)
+    try:
+        number = set_staff_number(args.username, args.number)
+    except ClerkError as e:
+        raise CommandError("clerk.error", str(e), config.language) from None
+    print(t("clerk.staff_number_set", config.language, username=args.username.strip().lower(), number=number))
+    return 0
+
+
 def register(sub) -> None:
     clerk = sub.add_parser("clerk", help="the clerk desk; clerk accounts (add, remove, list)")
     clerk.set_defaults(func=cmd_clerk_desk)
+    clerk.add_argument("--counter", help="the window this desk serves: its rating pad is `kiosk pad --counter N` "
+                                         "(default $KIOSK_COUNTER, else 1)")
     clerks = clerk.add_subparsers(dest="clerk_command")
     p = clerks.add_parser("add", help="add a clerk; the PIN (4-12 digits) is asked twice, or read from stdin")
     p.add_argument("username")
     p.add_argument("--name", required=True, help="the name shown on screens and receipts")
     p.add_argument("--admin", action="store_true", help="may open the satisfaction screen (满意度统计)")
+    p.add_argument("--staff-number", help="工号, shown on the counter's rating pad (default: the username)")
     p.set_defaults(func=cmd_clerk_add)
+    p = clerks.add_parser("staff-number", help="set a clerk's 工号 (staff number), shown on the rating pad")
+    p.add_argument("username")
+    p.add_argument("number")
+    p.set_defaults(func=cmd_clerk_staff_number)
     p = clerks.add_parser("remove", help="a clerk can no longer unlock the desk")
     p.add_argument("username")
     p.set_defaults(func=cmd_clerk_remove)

@@ -83,11 +83,40 @@ def cmd_satisfaction(args, config: Config) -> int:
     if not 1 <= args.weeks <= 520:
         raise CommandError("admin.bad_weeks", f"--weeks: 1 to 520, not {args.weeks}", lang)
     open_node(config)
+    if getattr(args, "export", None):
+        return _export(args, config)
     summary = load_summary(args.weeks, today())
     if args.csv or args.output:
         write_csv(csv_text(list(summary.ratings)), args.output)
     else:
         print(format_report(summary, lang))
+    return 0
+
+
+def _export(args, config: Config) -> int:
+    """`kiosk satisfaction --export csv|json`: the last N weeks' ratings in the provincial
+    platform's shape (kiosk/domain/ratings_export.py: no personal data)."""
+    from pathlib import Path
+
+    from kiosk.domain import ratings_export
+    from kiosk.domain.satisfaction import period
+    from kiosk.settings.institute import load_institute
+    from kiosk.store.satisfaction import local_midnight
+    from kiosk.store.window_ratings import export_ratings
+
+    first, last = period(args.weeks, today())
+    from datetime import timedelta
+
+    found = export_ratings(local_midnight(first), local_midnight(last + timedelta(days=1)))
+    department = load_institute(config.info_file, config.holidays_file).ratings.department
+    if args.export == "csv":
+        write_csv(ratings_export.to_csv(found, department), args.output)
+    else:
+        text = ratings_export.to_json(found, department) + "\n"
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
     return 0
 
 
@@ -127,6 +156,9 @@ def register(sub) -> None:
     p = sub.add_parser("satisfaction", help="满意度统计: ratings by week, counter, clerk and heart; or as CSV")
     p.add_argument("--weeks", type=int, default=12, help="weeks back, this one included (default 12)")
     p.add_argument("--csv", action="store_true", help="the ratings as CSV (no comments, no phone numbers)")
+    p.add_argument("--export", choices=("csv", "json"),
+                   help="好差评 for the provincial platform: stage, transaction and staff numbers, department, level, "
+                        "reasons, time, rater type (no personal data)")
     p.add_argument("-o", "--output", help="write CSV to this file (UTF-8 with BOM, for Excel)")
     p.add_argument("--lang", choices=("zh", "en"))
     p.set_defaults(func=cmd_satisfaction)

@@ -5,6 +5,9 @@ not the registration: the clerk may have corrected them), not refused, verificat
 whose fee row has a cycle (检定周期, months). The next due date is the pickup day plus the
 cycle, exactly as the pickup slip printed it (kiosk/domain/intake.py `next_due`).
 
+An instrument found 不合格 at the dispatch counter's certificate check got a 检定结果通知书, not a
+certificate: it has not passed, so it is never reminded as if it had (`PickedUpLine.failed`).
+
 An instrument verified again later (the same fee row and serial number on a later pickup)
 is listed once, with its latest due date. Lines without a serial number cannot be matched
 and are each listed.
@@ -67,6 +70,7 @@ class PickedUpLine:
     service: str
     serial_number: str
     refused: bool
+    failed: int = 0  # instruments found 不合格 at the dispatch check: a result notice, never reminded
 
 
 def due_list(lines: Iterable[PickedUpLine], within_days: int, today: date, *,
@@ -81,10 +85,10 @@ def due_list(lines: Iterable[PickedUpLine], within_days: int, today: date, *,
         line = CounterLine(ln.name_zh, ln.name_en, ln.code, ln.quantity, ln.unit, ln.service, "", "",
                            ln.serial_number, ln.refused, ln.cycle_months)
         due = next_due(line, ln.picked_up_on)
-        if due is None or ln.cycle_months is None:
-            continue
+        if due is None or ln.cycle_months is None or ln.failed >= ln.quantity:
+            continue  # every instrument of the line failed: none passed, none falls due
         item = DueInstrument(due, ln.number, ln.organisation, ln.contact, ln.phone, ln.name_zh, ln.name_en, ln.code,
-                             ln.serial_number, ln.quantity, ln.picked_up_on, ln.cycle_months)
+                             ln.serial_number, ln.quantity - ln.failed, ln.picked_up_on, ln.cycle_months)
         if ln.serial_number:
             latest[(ln.code, ln.serial_number.upper())] = item  # in pickup order: the latest pickup wins
         else:

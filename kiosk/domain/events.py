@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 import msgspec
 from msgspec import Meta, Struct
 
-from kiosk.domain.validation import MAX_TEXT
+from kiosk.domain.validation import EMAIL_PATTERN, MAX_TEXT
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # canonical, lower case
 NUMBER_PATTERN = r"^[0-9A-Z]{1,8}-[0-9]{6}-[0-9]{4,6}$"  # K7Q-261124-0007 (kiosk/domain/ids.py)
@@ -48,6 +48,9 @@ UrgentHours = Literal[8, 24, 72]
 Level = Literal["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]
 Heart = Literal["warm", "careful", "patient", "dedicated", "reassuring"]
 Language = Literal["zh", "en"]
+Stage = Literal["intake", "completion"]  # 受理, 办结: what a rating at the window rates (GB/T 39734)
+FixLevel = Literal["satisfied", "basic", "dissatisfied"]  # the customer's rating of a poor rating's fix
+StaffNumber = Annotated[str, Meta(pattern=r"\S", max_length=20)]  # 工号
 
 
 class Payload(Struct, forbid_unknown_fields=False):
@@ -103,13 +106,24 @@ class Customer(Payload):
     phone: Text | None = None
 
 
-class Registered(Payload):
+class Notify(Payload):
+    """The customer asked to be told (default: not): on the phone given (`sms`: customer.phone) and/or at
+    `email`, in `language` (the one they used at the kiosk). central/notices/ sends them; retention
+    erases `email` with the customer."""
+
+    language: Language = "zh"
+    sms: bool = False
+    email: Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=200)] | None = None
+
+
+class Registered(Payload, omit_defaults=True):
     """A ticket as registered: also the one description every path stores a ticket from
     (kiosk/store/tickets.py store_ticket)."""
 
     ticket: Ticket
     customer: Customer
     lines: Annotated[list[Line], Meta(min_length=1, max_length=100)]
+    notify: Notify | None = None  # None (not written: omit_defaults): no notices, as before notices
 
 
 # ---- ticket.received / ready / picked_up: kiosk/store/desk.py _step() ------------------------------
@@ -178,9 +192,10 @@ class StepSeen(Payload):
     clerk: Text | None = None  # the clerk's username
 
 
-class FollowupOpened(Payload):
+class FollowupOpened(Payload, omit_defaults=True):
     uid: Uuid
     due_on: date
+    callback_by: Time | None = None  # the work order's call-back deadline (the institute's rule); None: none
 
 
 class FeedbackGiven(Payload, kw_only=True):
@@ -200,6 +215,13 @@ class FeedbackGiven(Payload, kw_only=True):
     language: Language = "zh"
     steps: Annotated[dict[str, StepSeen], Meta(max_length=10)] = {}  # "received", "picked_up"
     followup: FollowupOpened | None = None  # a poor rating's follow-up
+    # A rating at the window (the counter's pad, kiosk/store/window_ratings.py; None: the lobby kiosk's):
+    # the stage it rates, the serving clerk's username and 工号, the window's number. `number` is the
+    # transaction number (办件编号).
+    stage: Stage | None = None
+    clerk: Text | None = None
+    staff_number: StaffNumber | None = None
+    counter: Annotated[str, Meta(max_length=20)] | None = None
 
 
 class FollowupClosed(Payload, kw_only=True):
@@ -210,6 +232,48 @@ class FollowupClosed(Payload, kw_only=True):
     note: Comment = ""
     clerk: Clerk | None = None
     via: Literal["desk", "office"] | None = None  # "office": closed in central's back office
+    fix: FixLevel | None = None  # the customer's rating of the fix (满意 基本满意 不满意), asked at the close
+
+
+# ---- followup.called / rating.appealed / appeal.decided: kiosk/store/window_ratings.py ----------------
+
+
+class FollowupCalled(Payload, kw_only=True):
+    """A call-back made for a poor rating's work order (回访记录), reached or not."""
+
+    call: Uuid
+    followup: Uuid
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    reached: bool
+    note: Comment = ""
+    clerk: Clerk | None = None
+
+
+class RatingAppealed(Payload, kw_only=True):
+    """Staff ask a supervisor to review a rating they think mistaken or malicious (申诉)."""
+
+    appeal: Uuid
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    reason: Annotated[str, Meta(pattern=r"\S", max_length=500)]
+    clerk: Clerk | None = None
+
+
+class AppealDecided(Payload, kw_only=True):
+    """The supervisor's decision on an appeal, with its reason. Upheld: the rating is left out of
+    the counts and the export marks it; it is never deleted."""
+
+    appeal: Uuid
+    feedback: Uuid
+    device: Uuid
+    at: Time
+    decision: Literal["upheld", "rejected"]
+    reason: Annotated[str, Meta(pattern=r"\S", max_length=500)]
+    supervisor: Clerk | None = None
+    via: Literal["desk", "office"] | None = None
 
 
 # ---- organisation.known: central's own change (central/ingest.py), to every device -------------
@@ -221,6 +285,54 @@ class OrganisationsKnown(Payload):
     lobby kiosk gets it: names only, never a contact or a phone."""
 
     names: Annotated[list[Required], Meta(min_length=1, max_length=1000)]
+
+
+# ---- certificate.checked / certificate.taken_as_is: kiosk/store/certificate_checks.py -------------
+# The last gate at the dispatch counter (kiosk/domain/certificate_check.py has the rule).
+
+Point = Literal["instrument", "serial", "holder", "conclusion", "due_date", "copies"]
+Conclusion = Literal["pass", "fail", "results"]
+
+
+class CertificateChecked(Payload, omit_defaults=True):
+    """One certificate (one instrument of an intake line) checked at dispatch: passed, or returned
+    to the lab with the points found wrong and the reason in words, and the corrected one's
+    promise. A re-check names the returned check (`recheck_of`). `code`: the line's fee code
+    (its lab field, for the figures)."""
+
+    check: Uuid
+    ticket: Uuid
+    number: Number
+    device: Uuid
+    at: Time
+    line: Annotated[int, Meta(ge=0, le=10_000)]
+    instrument: Annotated[int, Meta(ge=0, le=100_000)]
+    outcome: Literal["passed", "returned"]
+    code: Annotated[str, Meta(max_length=20)] = ""
+    service: Service | None = None
+    certificate: Certificate = ""
+    document: Literal["certificate", "notice"] = "certificate"
+    conclusion: Conclusion | None = None
+    wrong: Annotated[list[Point], Meta(max_length=6)] = []
+    reason: Text = ""
+    promised_on: date | None = None
+    recheck_of: Uuid | None = None
+    clerk: Clerk | None = None
+
+
+class CertificateTakenAsIs(Payload, omit_defaults=True):
+    """The customer takes a returned certificate as it is (their choice, the clerk's note)."""
+
+    event: Uuid
+    check: Uuid  # the returned check
+    ticket: Uuid
+    number: Number
+    device: Uuid
+    at: Time
+    line: Annotated[int, Meta(ge=0, le=10_000)]
+    instrument: Annotated[int, Meta(ge=0, le=100_000)]
+    note: Text = ""
+    clerk: Clerk | None = None
 
 
 # ---- the kinds ---------------------------------------------------------------------------------
@@ -240,6 +352,11 @@ KINDS: dict[str, EventKind] = {k.name: k for k in (
     EventKind("ticket.picked_up", PickedUp),
     EventKind("feedback.given", FeedbackGiven),
     EventKind("followup.closed", FollowupClosed),
+    EventKind("followup.called", FollowupCalled),
+    EventKind("rating.appealed", RatingAppealed),
+    EventKind("appeal.decided", AppealDecided),
+    EventKind("certificate.checked", CertificateChecked),
+    EventKind("certificate.taken_as_is", CertificateTakenAsIs),
 )}
 STEPS: dict[str, type[Step]] = {"received": Received, "ready": Ready, "picked_up": PickedUp}  # by status
 
@@ -297,3 +414,27 @@ def read(kind: type[P], data: dict) -> P:
     """A payload read back (e.g. from the change feed), checked as central checks it;
     msgspec.ValidationError if it is not of the kind's shape."""
     return msgspec.convert(data, kind)
+
+
+# ---- a step as a node keeps it: its ticket_event row's payload --------------------------------------
+
+S = TypeVar("S", bound=Step)
+# A step's fields its ticket_event row holds in columns (uid, ticket, device, created_at; the number
+# is the ticket's), and the feed's kind: not in the row's payload.
+IN_COLUMNS = ("event", "ticket", "number", "device", "at", "kind")
+
+
+@cache
+def kept(step: type[S]) -> type[S]:
+    """The shape of what a node keeps of a `step` (STEPS) in its ticket_event row's payload: the
+    step's own fields (kiosk/store/desk.py _step), and the clerk of a step pulled from another desk
+    (kiosk/sync/feed.py). A subclass of `step` with the same fields, types and limits, but those
+    in IN_COLUMNS: never in the payload, read as None (they are the row's columns)."""
+    return msgspec.defstruct(f"Kept{step.__name__}", [(name, None, None) for name in IN_COLUMNS],
+                             bases=(step,), module=__name__)  # type: ignore[return-value]  # a subclass of step
+
+
+def read_kept(step: type[S], payload: str) -> S:
+    """A ticket_event row's payload read as `kept(step)`, checked as `read` checks; msgspec.DecodeError
+    (a ValueError) if it is not JSON of that shape."""
+    return msgspec.json.decode(payload, type=kept(step))

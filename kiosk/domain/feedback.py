@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
+from kiosk.domain.rating_rules import DEFAULT_RULES, FOLLOWUP_WORKING_DAYS, RatingRules  # re-exported
 from kiosk.domain.validation import FieldError, clean_phone, clean_text
 from kiosk.domain.vocabulary import normalise_token
 from kiosk.domain.workdays import add_working_days
@@ -35,7 +36,6 @@ REASONS = ("slow", "attitude", "fees", "unclear", "quality", "other")
 MAX_COMMENT = 500
 MAX_REASON_TEXT = 200
 MAX_NOTE = 500
-FOLLOWUP_WORKING_DAYS = 15
 RATABLE = ("received", "ready", "picked_up")  # a ticket served at a counter
 PHONE_TRIES = 3  # wrong last-four-digits tries for a ticket, then the anonymous rating only
 
@@ -327,3 +327,49 @@ class FollowupClosed:
     uid: str
     event_uid: str
     at: datetime
+
+
+# ---- 好差评 as the standard has it (GB/T 39734-2020, 国办发〔2019〕51号): issue 21 ---------------
+
+# The standard's labels, stored and exported as such whatever the screen's language; the two lowest
+# are 差评. The hearts stay this project's own detail.
+STANDARD_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+STAGES = ("intake", "completion")  # 受理, 办结
+STAGE_CODES = {"intake": 1, "completion": 2}  # as provincial device interfaces number them
+STAGE_LABELS = {"intake": "受理", "completion": "办结"}
+STAGE_OF_STEP = {"received": "intake", "picked_up": "completion"}  # the desk's steps a pad asks about
+# The customer's rating of a poor rating's fix, and its labels.
+FIX_LEVELS = ("satisfied", "basic", "dissatisfied")
+FIX_LABELS = {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"}
+APPEAL_DECISIONS = ("upheld", "rejected")  # upheld: the rating is left out of the counts, never deleted
+MAX_STAFF_NUMBER = 20
+
+
+def is_poor(rating: int) -> bool:
+    """差评: 不满意 or 非常不满意."""
+    return rating in POOR
+
+
+def work_order_due(given_at: datetime, rules: RatingRules = DEFAULT_RULES,
+                   cal: Calendar = WEEKENDS_ONLY) -> tuple[date, datetime | None]:
+    """A poor rating's work order: the day it is due (on the institute's clock, the rating's day
+    not counted) and the moment the call back is due (None: no rule). `given_at`: aware."""
+    from datetime import timedelta
+
+    from kiosk.domain.clock import local
+
+    day = local(given_at).date()
+    if rules.working_days:
+        due = add_working_days(day, rules.days, cal.holidays, cal.workdays)
+    else:
+        due = day + timedelta(days=rules.days)
+    callback = given_at + timedelta(hours=rules.callback_hours) if rules.callback_hours else None
+    return due, callback
+
+
+def clean_staff_number(text: str | None) -> str | None:
+    """A 工号 as typed (full-width, spaces around): cleaned, or None for none; FieldError if too long."""
+    if text is None:
+        return None
+    value = clean_text(text, max_length=MAX_STAFF_NUMBER).replace(" ", "")
+    return value or None

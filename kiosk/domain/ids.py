@@ -17,7 +17,8 @@ def uuid7() -> str:
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80 | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
     value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"  # what str(uuid.UUID(int=value)) writes, without building the UUID
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def derive_prefix(device_uid: str, length: int = 3) -> str:
@@ -32,4 +33,4 @@ def derive_prefix(device_uid: str, length: int = 3) -> str:
 
 def ticket_number(prefix: str, day: date, sequence: int) -> str:
     """e.g. K7Q-261124-0007: device, local date, the day's sequence on that device."""
-    return f"{prefix}-{day:%y%m%d}-{sequence:04d}"
+    return f"{prefix}-{day.year % 100:02d}{day.month:02d}{day.day:02d}-{sequence:04d}"  # %y%m%d, without strftime

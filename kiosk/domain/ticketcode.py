@@ -67,7 +67,7 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -358,8 +358,16 @@ def _created_seconds(created_at: datetime) -> int:
     return seconds
 
 
-def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) -> tuple[bytes, int, int]:
-    """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries."""
+def lines_bytes(lines: Iterable[CodeLine]) -> tuple[bytes, ...]:
+    """Each line as a code writes it: for `encode`'s `written_lines`, worked out before the ticket
+    has a number (kiosk/store/registration.py prepare). ValueError as `encode` raises it."""
+    return tuple(_line_bytes(line) for line in lines)
+
+
+def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES),
+                  written_lines: tuple[bytes, ...] | None = None) -> tuple[bytes, int, int]:
+    """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries.
+    `written_lines`: `lines_bytes(record.lines)`, when the caller has it already."""
     if record.catalog_version < 0 or record.total_fen < 0 or record.omitted_lines < 0:
         raise ValueError("negative catalogue version, total or omitted lines")
     if len(record.catalog_hash) < HASH_BYTES or len(record.policy_hash) < HASH_BYTES:
@@ -377,7 +385,12 @@ def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES)) 
         _varint(record.total_fen),
         bytes([0 if record.urgent is None else 1 + URGENT_V1.index(record.urgent)]),  # ValueError: unknown tier
     ))
-    encoded = [_line_bytes(line) for line in record.lines]
+    if written_lines is None:
+        encoded: Sequence[bytes] = lines_bytes(record.lines)
+    elif len(written_lines) != len(record.lines):
+        raise ValueError("written_lines are not the record's lines")
+    else:
+        encoded = written_lines
     kept = len(encoded)
     while True:
         omitted = record.omitted_lines + len(encoded) - kept
@@ -402,14 +415,15 @@ def _metres(mm: int) -> Decimal:
     return Decimal(mm) / 1000  # the exact quotient: 12500 -> 12.5, 12000 -> 12
 
 
-def encode(record: TicketRecord, signing_key) -> str:
+def encode(record: TicketRecord, signing_key, written_lines: tuple[bytes, ...] | None = None) -> str:
     """The code's text. `signing_key`: an Ed25519PrivateKey (cryptography), or its raw 32 bytes.
-    ValueError if the record cannot be written (not a UUID, naive time, negative number...)."""
+    ValueError if the record cannot be written (not a UUID, naive time, negative number...).
+    `written_lines`: `lines_bytes(record.lines)`, if the caller worked them out beforehand."""
     if isinstance(signing_key, bytes | bytearray):
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         signing_key = Ed25519PrivateKey.from_private_bytes(bytes(signing_key))
-    body = _record_bytes(record, key_id(_public_bytes(signing_key)))[0]
+    body = _record_bytes(record, key_id(_public_bytes(signing_key)), written_lines)[0]
     return to_text(body + signing_key.sign(body))
 
 

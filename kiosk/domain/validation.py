@@ -203,6 +203,22 @@ def clean_phone(value: str) -> str:
     raise FieldError("error.phone")
 
 
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"  # one @, a dot after it, no spaces (events.Notify too)
+
+
+def is_mobile(phone: str) -> bool:
+    """A mainland mobile number as clean_phone writes it: one that can take an SMS (a notice)."""
+    return _MOBILE_RE.fullmatch(phone or "") is not None
+
+
+def clean_email(value: str) -> str:
+    """An e-mail address for notices (optional: "" stays ""): widths folded, spaces taken off."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    if text and (len(text) > 100 or not re.fullmatch(EMAIL_PATTERN, text)):
+        raise FieldError("notice.email.bad")
+    return text
+
+
 def mask_phone(phone: str) -> str:
     """For screens and receipts: 138****5678, 0851-****1234, 0851-****1234-123, ****1234.
 

@@ -9,6 +9,8 @@ back office (central/worklist.py, from pushed events) both judge with `assess` a
   kiosk/domain/workdays.py `expected_ready`). Late: a promise has passed.
 - Ready, not picked up: waiting since it was marked ready; overdue after `pickup_days`
   calendar days (the institute's commitment: collect within 30 days).
+- Certificates returned for correction at dispatch (kiosk/domain/certificate_check.py): back in
+  the lab, promised by the returns' own date, late once it has passed (`with_returns`).
 
 Order: late lab work (the most urgent promise first), then overdue pickups (the longest
 waiting first), then the rest of the lab work by promise, then the other pickups, the
@@ -20,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from kiosk.domain.clock import local, start_of
@@ -46,9 +48,13 @@ class WorkItem:
     late: bool  # in the lab: a promise has passed; ready: waiting longer than pickup_days
     waiting_days: int  # ready: whole days since marked ready (local dates); in the lab: 0
     in_work: tuple[str, ...] = ()  # the services of the lines taken in (what is being done in the lab)
+    returned: int = 0  # certificates returned to the lab for correction (kiosk/domain/certificate_check.py)
+    corrected_by: date | None = None  # their own promise: the earliest corrected one's date
 
     @property
     def due(self) -> datetime | None:
+        if self.returned:  # back in the lab for correction: its own promise
+            return _end_of(self.corrected_by)
         return promised_by(self.urgent_by, self.ready_on)
 
 
@@ -115,13 +121,22 @@ def assess(key, number: str, status: str, customer: tuple[str, str, str], instru
                     waiting, in_work)
 
 
+def with_returns(item: WorkItem, returned: int, corrected_by: date | None, now: datetime) -> WorkItem:
+    """A ticket with certificates returned for correction: listed as lab work again, promised by
+    the returns' own date (late once it has passed), whatever its status."""
+    if not returned:
+        return item
+    late = corrected_by is not None and local(now).date() > corrected_by
+    return replace(item, returned=returned, corrected_by=corrected_by, late=late)
+
+
 def ordered(items: list[WorkItem], pickup_days: int) -> WorkList:
     return WorkList(sorted(items, key=_order), pickup_days)
 
 
 def _order(item: WorkItem):
     far = datetime.max.replace(tzinfo=item.since.tzinfo)
-    if item.status == "received":
+    if item.status == "received" or item.returned:
         return (0 if item.late else 2, item.due or far, item.number)
     return (1 if item.late else 3, -item.waiting_days, item.number)
 

@@ -140,3 +140,17 @@ BACKUP_PROBLEMS = MessageKeys({  # db.backup.BackupError.kind
     "missing": "backup.why.missing", "in_use": "backup.why.in_use", "not_kiosk": "backup.why.not_kiosk",
     "damaged_file": "backup.why.damaged_file", "too_new": "backup.why.too_new", "low_space": "backup.why.low_space",
 })
+# ---- 一次一评 and 好差评 (kiosk/i18n/messages/pad.py) --------------------------------------------------
+RATING_STAGES = MessageKeys({  # kiosk.domain.feedback.STAGES
+    "intake": "pad.stage.intake", "completion": "pad.stage.completion",
+})
+FIX_LEVELS = MessageKeys({  # kiosk.domain.feedback.FIX_LEVELS
+    "satisfied": "ratings.fix.satisfied", "basic": "ratings.fix.basic", "dissatisfied": "ratings.fix.dissatisfied",
+})
+APPEAL_STATES = MessageKeys({  # kiosk.domain.feedback.APPEAL_DECISIONS, and waiting
+    "upheld": "ratings.appeal.upheld", "rejected": "ratings.appeal.rejected", "waiting": "ratings.appeal.waiting",
+})
+RATING_VIEWS = MessageKeys({  # kiosk.domain.ratings_export.window_groups
+    "counter": "ratings.by.counter", "clerk": "ratings.by.clerk", "stage": "ratings.by.stage",
+    "week": "ratings.by.week",
+})

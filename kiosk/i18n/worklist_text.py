@@ -10,6 +10,10 @@ from kiosk.i18n.status_text import work_text
 def state_text(item: WorkItem, lang: str) -> str:
     """检定中 11-23 逾期 / 加急 11-25 08:00 / 待取 36天 超期: the earliest promise (in the lab: what is
     done there, in the counters' words), or the wait."""
+    if item.returned:  # certificates sent back at dispatch: their own promise
+        when = f"{item.corrected_by:%m-%d}" if item.corrected_by else ""
+        text = t("check.worklist.returned", lang, count=item.returned, date=when)
+        return text + (" " + t("desk.worklist.late", lang) if item.late else "")
     if item.status == "ready":
         return t("desk.worklist.waiting_overdue" if item.late else "desk.worklist.waiting", lang,
                  days=item.waiting_days)

@@ -61,13 +61,15 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
-def app_command(config: Config, *, desk: bool) -> str:
+def app_command(config: Config, *, desk: bool, pad: str | None = None) -> str:
     """The shell command each browser connection runs: this Python, this configuration and
-    database (absolute: the server may be started from anywhere), the kiosk or the desk."""
+    database (absolute: the server may be started from anywhere), the kiosk or the desk, or
+    window `pad`'s rating pad (a tablet facing the customer, on the desk's machine and database)."""
     argv = [sys.executable, "-m", "kiosk"]
     if config.source is not None:
         argv += ["--config", str(Path(config.source).resolve())]
-    argv += ["--db", str(Path(config.database).resolve()), "clerk" if desk else "run"]
+    argv += ["--db", str(Path(config.database).resolve())]
+    argv += ["pad", "--counter", pad] if pad is not None else ["clerk" if desk else "run"]
     return shlex.join(argv)
 
 
@@ -75,7 +77,7 @@ def url_of(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def make_server(config: Config, *, host: str, port: int, desk: bool, title: str):
+def make_server(config: Config, *, host: str, port: int, desk: bool, title: str, pad: str | None = None):
     """A textual-serve Server for the kiosk: its own page (no web font fetched from the
     internet: the kiosk works offline; a bilingual 'session ended')."""
     import aiohttp_jinja2
@@ -125,7 +127,7 @@ def make_server(config: Config, *, host: str, port: int, desk: bool, title: str)
         async def on_startup(self, app) -> None:
             print(say("serving", config.language, url=self.public_url), flush=True)
 
-    return KioskServer(app_command(config, desk=desk), host=host, port=port, title=title,
+    return KioskServer(app_command(config, desk=desk, pad=pad), host=host, port=port, title=title,
                        public_url=url_of(host, port), templates_path=TEMPLATE.parent)
 
 
@@ -165,8 +167,9 @@ def serve(args, config: Config) -> int:
         os.environ.pop(name, None)
     from kiosk.i18n import t
 
-    title = t("desk.title" if args.desk else "app.title", lang)
-    server = make_server(config, host=host, port=port, desk=args.desk, title=title)
+    pad = getattr(args, "pad", None)
+    title = t("pad.title" if pad is not None else "desk.title" if args.desk else "app.title", lang)
+    server = make_server(config, host=host, port=port, desk=args.desk, title=title, pad=pad)
     try:
         server.serve()
     except OSError as e:  # taken meanwhile

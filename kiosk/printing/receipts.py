@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kiosk.domain.catalog import fee_number
 from kiosk.domain.clock import local
@@ -22,6 +23,9 @@ from kiosk.i18n.estimate_text import line_notes, storage_rows, total_rows
 from kiosk.i18n.keys import PICKUP_WAYS
 from kiosk.settings.institute import InstituteInfo
 from printer.document import QR, Column, Cut, Document, Feed, Row, Rule, Table, Text
+
+if TYPE_CHECKING:
+    from kiosk.domain.events import PickedUp
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,15 @@ def voucher_qr(number: str) -> str:
 def counter_facts(ticket_id: int, kind: str) -> CounterFacts:
     """Read a ticket's `received` intake and the event of step `kind` (received | picked_up)."""
     from db.models import Clerk, Customer, IntakeLine, PricedRow, Ticket, TicketEvent
+    from kiosk.domain import events as shapes  # the event shapes: not loaded before a counter step
 
     ticket = Ticket.select(Ticket, Customer).join(Customer).where(Ticket.id == ticket_id).get()
     events = {e.kind: e for e in TicketEvent.select().where(TicketEvent.ticket == ticket_id)}
     step, received = events[kind], events["received"]
     clerk = Clerk.get_or_none(Clerk.id == step.clerk_id) if step.clerk_id else None
-    payload = json.loads(received.payload)
-    est = Estimate.from_dict(payload["estimate"])
+    intake = shapes.read_kept(shapes.Received, received.payload)
+    picked_up = shapes.read_kept(shapes.PickedUp, step.payload) if kind == "picked_up" else None
+    est = Estimate.from_dict(intake.estimate or {})
     priced = iter(est.lines)
     rows = {r.code: r for r in PricedRow.select().where(PricedRow.version == ticket.version_id)}
     lines = []
@@ -162,16 +168,16 @@ def counter_facts(ticket_id: int, kind: str) -> CounterFacts:
             service=ln.service, condition=ln.condition, accessories=ln.accessories,
             serial_number=ln.serial_number, refused=ln.refused, cycle_months=row.cycle_months if row else None))
     return CounterFacts(ticket.number, ticket.customer.organisation, local(step.created_at),
-                        clerk.display_name if clerk else "", tuple(lines), payload.get("total_fen"),
-                        certificates_of(json.loads(step.payload)), est,
+                        clerk.display_name if clerk else "", tuple(lines), intake.total_fen,
+                        certificates_of({"certificates": picked_up.certificates} if picked_up else {}), est,
                         # the lobby's feedback and progress screens read either (kiosk/store/desk.py identify);
                         # the signed code also proves the holder has the ticket (no phone check to rate)
-                        ticket.code or voucher_qr(ticket.number), _storage_of(json.loads(step.payload)))
+                        ticket.code or voucher_qr(ticket.number), _storage_of(picked_up))
 
 
-def _storage_of(step: dict) -> StorageCharge | None:
+def _storage_of(step: PickedUp | None) -> StorageCharge | None:
     """The storage charge a pickup step kept (kiosk/store/desk.py pick_up); None: none due."""
-    return StorageCharge.from_dict(step["storage"]) if step.get("storage") else None
+    return StorageCharge.from_dict(step.storage) if step is not None and step.storage else None
 
 
 def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> list:
@@ -227,6 +233,8 @@ def voucher_document(facts: CounterFacts, info: InstituteInfo, lang: str) -> Doc
 def pickup_slip_document(facts: CounterFacts, info: InstituteInfo, lang: str) -> Document:
     """The slip handed over with the instruments: certificates, next verification dates, and
     an invitation to rate the service."""
+    from kiosk.printing.check_notes import notice_blocks
+
     blocks: list = [
         Text(info.name(lang), align="center", bold=True),
         Text(t("slip.title", lang), align="center"),
@@ -237,6 +245,7 @@ def pickup_slip_document(facts: CounterFacts, info: InstituteInfo, lang: str) ->
         Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
         Rule(),
         *_counter_line_blocks(facts, lang, pickup=True),
+        *notice_blocks(facts, lang),  # found 不合格: a 检定结果通知书 (kiosk/printing/check_notes.py)
         Rule(),
         *_storage_blocks(facts.storage, lang),
         Text(t("slip.feedback", lang), bold=True),

@@ -77,7 +77,7 @@ def condition(row: Advice, lang: str) -> str:
 def print_self_test(settings, now: datetime, lang: str, open_printer=None):
     """Print the page on the configured printer (kiosk.printing.spool.PrinterSettings); None when
     the printer said it printed, else the PrinterError (`delivered`: unconfirmed)."""
-    from kiosk.printing.spool import send_document
+    from kiosk.printing.send import send_document
 
     blocks = page_blocks(PROFILES[settings.profile], now, lang)
     document: Document = preview_document(blocks, JOB_NAME)

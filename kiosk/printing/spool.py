@@ -12,7 +12,9 @@ receipt is better than a lost one.
 
 Three steps so that the kiosk can run the database parts on its database thread and the
 device part on its print thread: `claim_job` (database), `send_job` (printer, no
-database), `finish_job` (database). `print_job` chains them for the command line.
+database: kiosk/printing/send.py; the kiosk and the desk run it in their print worker's
+child process, kiosk/printing/worker.py), `finish_job` (database). `print_job` chains them
+for the command line, in its own process.
 
 A database that cannot be written (a full disk) stops a pass with the database's error, for
 the app to say so. Nothing is lost: a claim that fails is rolled back (the job stays due);
@@ -25,44 +27,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from db.models import PrintJob, Ticket, database_proxy, utc_now
-from kiosk.printing.labels import LabelPrinter, send_labels, ticket_labels
+from kiosk.printing.labels import ticket_labels
 from kiosk.printing.receipts import job_document
+from kiosk.printing.send import ClaimedJob, PrinterSettings, send_job  # no database: the print worker's too
 from kiosk.settings.institute import InstituteInfo
-from printer.document import Document
-from printer.labels.document import LabelSheet, on_receipt
 
 log = logging.getLogger(__name__)  # job ids and error kinds only: never customer data
 
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (10, 30, 90, 300)  # wait after the 1st, 2nd, 3rd, later failures
-
-
-@dataclass(frozen=True)
-class PrinterSettings:
-    uri: str
-    profile: str
-    font: Path | None
-    base_dir: Path  # a relative preview:// directory is under it
-    labels: LabelPrinter | None = None  # None: instrument labels print here, one per cut
-
-    @classmethod
-    def from_config(cls, config) -> PrinterSettings:
-        return cls(config.printer_uri, config.printer_profile, config.printer_font, config.data_dir,
-                   LabelPrinter.from_config(config))
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    job_id: int
-    ticket_id: int
-    attempt: int
-    document: Document | LabelSheet  # LabelSheet: a "labels" job (kiosk/printing/labels.py)
 
 
 @dataclass(frozen=True)
@@ -150,65 +128,6 @@ def claim_job(job_id: int, info: InstituteInfo, now: datetime | None = None) -> 
     document = (ticket_labels(job.ticket_id, job.lang) if job.kind == "labels"  # one per instrument taken in
                 else job_document(job.kind, job.ticket_id, info, job.lang, job.is_copy))  # ticket | voucher | slip
     return ClaimedJob(job.id, job.ticket_id, job.attempts, document)
-
-
-def send_job(claimed: ClaimedJob, settings: PrinterSettings, open_printer: Callable | None = None):
-    """Render and print; returns None when printed, else the PrinterError. No database."""
-    try:
-        if isinstance(claimed.document, LabelSheet):  # instrument labels: on the label printer if there is one
-            if settings.labels is not None:
-                return send_labels(
-                    claimed.document, claimed.job_id, settings.labels, settings.base_dir, settings.font, open_printer
-                )
-            claimed = replace(claimed, document=on_receipt(claimed.document))
-        return send_document(claimed.document, f"{claimed.document.name}-{claimed.job_id}", settings, open_printer)
-    finally:
-        give_memory_back()
-
-
-_malloc_trim: Callable[[int], int] | bool | None = None  # glibc's, once looked up; False: the C library has none
-
-
-def give_memory_back() -> None:
-    """After a print job: the memory its rendering freed (PIL images, glyphs, the PNG preview,
-    escpos' buffers) stays in glibc's arenas, the print thread's own among them, until
-    malloc_trim(0) returns their free pages to the system (bench/memory.py: ~2 MB of a kiosk's
-    RSS). A C library without it (musl) keeps them, as before."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        import ctypes
-
-        try:
-            trim = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-            return
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-        _malloc_trim = trim
-    if callable(_malloc_trim):
-        _malloc_trim(0)
-
-
-def send_document(document: Document, name: str, settings: PrinterSettings, open_printer: Callable | None = None,
-                  render: Callable | None = None):
-    """Render `document` for the configured profile (or with `render(profile, font)`: a page that
-    is not a receipt, printer/selftest.py) and print it as job `name`; None when the printer said
-    it printed, else the PrinterError (`delivered`: unconfirmed). No database."""
-    from printer.backends import Job, attempt, open_backend
-    from printer.escpos_render import render_escpos
-    from printer.profiles import PROFILES
-
-    profile = PROFILES[settings.profile]
-
-    def send() -> None:
-        data = (render(profile, settings.font) if render else render_escpos(document, profile, font=settings.font))
-        backend = open_printer() if open_printer else open_backend(settings.uri, base_dir=settings.base_dir,
-                                                                   font=settings.font)
-        with backend:
-            backend.check()
-            backend.send(Job(name, data, document, profile))
-
-    return attempt(send)
 
 
 def finish_job(claimed: ClaimedJob, error, now: datetime | None = None) -> PrintOutcome:

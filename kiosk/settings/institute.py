@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar, load_calendar
+from kiosk.domain.rating_rules import DEFAULT_RULES, RatingRules  # not all of feedback's: read before the first frame
 
 # The demo institute, shipped as package data beside this module.
 DEFAULT_FILE = Path(__file__).parent.parent / "data" / "institute.toml"
@@ -39,6 +40,9 @@ class InstituteInfo:
     # Place names of its province (cities, counties, districts), in Chinese: the on-screen keyboard
     # offers them first (kiosk.ime.institute_vocabulary), as customers' organisations are named by them.
     places: tuple[str, ...] = ()
+    # 好差评 (the optional `[ratings]` table): a poor rating's work-order deadline, working or
+    # calendar days, the call-back hours, the department named in the provincial export.
+    ratings: RatingRules = DEFAULT_RULES
 
 
 def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
@@ -56,6 +60,24 @@ def _places(value, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
 
 
+def _ratings(table, where: str) -> RatingRules:
+    """`[ratings]`: days (15), working_days (true), callback_hours (none), department ("")."""
+    if not isinstance(table, dict):
+        raise InstituteFileError(f"{where}: must be a table")
+    unknown = set(table) - {"days", "working_days", "callback_hours", "department"}
+    if unknown:
+        raise InstituteFileError(f"{where}: unknown {', '.join(sorted(unknown))}")
+    working = table.get("working_days", True)
+    department = table.get("department", "")
+    if not isinstance(working, bool) or not isinstance(department, str):
+        raise InstituteFileError(f"{where}: working_days is true or false, department is text")
+    try:
+        return RatingRules(table.get("days", DEFAULT_RULES.days), working, table.get("callback_hours"),
+                           department.strip())
+    except ValueError as e:
+        raise InstituteFileError(f"{where}: {e}") from None
+
+
 def parse_institute(text: str, source: str) -> InstituteInfo:
     try:
         data = tomllib.loads(text)
@@ -68,6 +90,7 @@ def parse_institute(text: str, source: str) -> InstituteInfo:
             commitments=tuple(_text(c, f"{source}: [[commitments]]") for c in data.get("commitments", [])),
             notices=tuple(_text(n, f"{source}: [[notices]]") for n in data.get("notices", [])),
             places=_places(data.get("places", []), f"{source}: places"),
+            ratings=_ratings(data.get("ratings", {}), f"{source}: [ratings]"),
         )
     except tomllib.TOMLDecodeError as e:
         raise InstituteFileError(f"{source}: not valid TOML: {e}") from None

@@ -63,7 +63,7 @@ MAX_CERTIFICATE = 40  # characters of a certificate number (kiosk/domain/events.
 class TransitionError(ValueError):
     """A step the ticket cannot take. `kind`: no_ticket | already (the step, or a later one,
     was taken: `status`, `at`, `by`) | not_yet (an earlier step is missing: `status`) |
-    bad_intake."""
+    bad_intake | certificates_returned (a pickup waits for a certificate sent back)."""
 
     def __init__(self, kind: str, message: str, *, status: str | None = None, at: datetime | None = None,
                  by: str | None = None):
@@ -184,9 +184,9 @@ def services_in_work(ticket_id: int) -> tuple[str, ...]:
     received = (TicketEvent.select(TicketEvent.payload)
                 .where((TicketEvent.ticket == ticket_id) & (TicketEvent.kind == "received"))
                 .order_by(TicketEvent.id.desc()).first())
-    taken = json.loads(received.payload).get("lines") if received is not None else None
+    taken = events.read_kept(events.Received, received.payload).lines if received is not None else None
     if taken:
-        return tuple(ln["service"] for ln in taken if not ln.get("refused"))
+        return tuple(ln.service for ln in taken if not ln.refused)
     return tuple(ln.service for ln in TicketLine.select(TicketLine.service).where(TicketLine.ticket == ticket_id))
 
 
@@ -206,8 +206,8 @@ def history(ticket_id: int) -> list[StepTaken]:
 
 def _synced_clerk(payload: str) -> str | None:
     """A step taken at another desk (pulled by sync) names its clerk in its payload."""
-    clerk = json.loads(payload).get("clerk") or {}
-    return clerk.get("name") if isinstance(clerk, dict) else None
+    clerk = events.read_kept(events.Step, payload).clerk
+    return clerk.name if clerk is not None else None
 
 
 # ---- the steps -----------------------------------------------------------------------------
@@ -262,6 +262,10 @@ def _step(ticket_id: int, to: str, clerk, device: Device, details: dict, now: da
         step = events.STEPS[to](event=uid, ticket=ticket.uid, number=ticket.number, device=device.uid,
                                 clerk=clerk_fields, at=now, **details)
         insert(OutboxEvent, uid=outbox_uid, kind=f"ticket.{to}", created_at=now, payload=events.to_json(step))
+        # 一次一评: the counter's rating pad asks about an intake or a pickup, in the step's transaction
+        from kiosk.store.rating_requests import ask_rating
+
+        ask_rating(ticket, to, event_id, clerk, now)
     return Transition(ticket_id, ticket.number, to, uid, now, job_id, details.get("total_fen"))
 
 
@@ -437,6 +441,7 @@ def pick_up(ticket_id: int, clerk, device: Device,
     the pickup period: the storage charge (`storage_due`) is kept with the step, for the slip."""
     numbers = (certificate_numbers if isinstance(certificate_numbers, Mapping)
                else dict(enumerate(certificate_numbers or ())))
+    numbers = _with_checked(ticket_id, numbers)
     taken = _taken_in(ticket_id)
     cleaned: dict[str, list[str]] = {}
     for key, given in numbers.items():
@@ -457,7 +462,40 @@ def pick_up(ticket_id: int, clerk, device: Device,
     storage = storage_due(ticket_id, now, policy)
     if storage is not None and storage.tiers:
         details["storage"] = storage.to_dict()
-    return _step(ticket_id, "picked_up", clerk, device, details, now, "pickup_slip", lang)
+    return _step(ticket_id, "picked_up", clerk, device, details, now, "pickup_slip", lang,
+                 after=lambda _event_id: _certificates_back(ticket_id))
+
+
+def _with_checked(ticket_id: int, numbers: Mapping) -> dict:
+    """The numbers given, and where none was given for an instrument, the number its certificate
+    was last checked with at dispatch (kiosk/store/certificate_checks.py)."""
+    from kiosk.store.certificate_checks import checked_numbers
+
+    checked = checked_numbers(ticket_id)
+    if not checked:
+        return dict(numbers)
+    merged: dict = {}
+    for key in {*(int(k) for k in numbers), *checked}:
+        given = numbers.get(key, numbers.get(str(key), ()))
+        given = [given] if isinstance(given, str) else list(given)
+        found = checked.get(key, {})
+        size = max(len(given), max(found, default=-1) + 1)
+        merged[key] = [(given[k] if k < len(given) else "") or found.get(k, "") for k in range(size)]
+    return merged
+
+
+def _certificates_back(ticket_id: int) -> None:
+    """In the pickup's transaction: a certificate returned to the lab for correction holds the
+    pickup until it passes a re-check or the customer takes it as it is (kiosk/store/certificate_checks.py)."""
+    from kiosk.store.certificate_checks import holding_pickup
+
+    held = holding_pickup(ticket_id)
+    if held:
+        where = ", ".join(f"{s.position + 1}/{s.instrument + 1}" for s in held)
+        refused = TransitionError("certificates_returned", f"{len(held)} certificate(s) returned for correction "
+                                                           f"(line/instrument {where}): the pickup waits for them.")
+        refused.count = len(held)  # type: ignore[attr-defined]  # what the counter says
+        raise refused
 
 
 def storage_due(ticket_id: int, now: datetime | None = None, policy=None) -> StorageCharge | None:
@@ -473,7 +511,7 @@ def storage_due(ticket_id: int, now: datetime | None = None, policy=None) -> Sto
     if storage is None or "ready" not in steps:
         return None
     received = steps.get("received")
-    total = json.loads(received.payload).get("total_fen") if received is not None else None
+    total = events.read_kept(events.Received, received.payload).total_fen if received is not None else None
     if total is None:
         total = Ticket.get_by_id(ticket_id).total_fen
     return storage_charge(storage, total, today(steps["ready"].created_at), today(now))

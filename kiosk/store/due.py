@@ -22,6 +22,7 @@ from db.models import (
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.due import DueInstrument, PickedUpLine, due_list
+from kiosk.store.certificate_checks import failed_by_ticket
 from kiosk.store.rows import tuples
 
 
@@ -34,7 +35,8 @@ def due_instruments(within_days: int, today: date | None = None, *, overdue: boo
         IntakeLine.select(
             TicketEvent.created_at.alias("picked_up_at"), Ticket.number, Customer.organisation, Customer.contact,
             Customer.phone, FeeItem.name_zh, FeeItem.name_en, PricedRow.unit, PricedRow.cycle_months,
-            IntakeLine.code, IntakeLine.quantity, IntakeLine.service, IntakeLine.serial_number, IntakeLine.refused)
+            IntakeLine.code, IntakeLine.quantity, IntakeLine.service, IntakeLine.serial_number, IntakeLine.refused,
+            Ticket.uid, IntakeLine.position)
         .join(received, on=(IntakeLine.event == received.id))
         .join(Ticket, on=(received.ticket == Ticket.id))
         .join(Customer, on=(Ticket.customer == Customer.id))
@@ -45,9 +47,10 @@ def due_instruments(within_days: int, today: date | None = None, *, overdue: boo
                & (IntakeLine.service == "verification") & PricedRow.cycle_months.is_null(False))
         .order_by(TicketEvent.created_at, Ticket.id, IntakeLine.position)
     )
+    failed = failed_by_ticket()  # found 不合格 at the dispatch check (kiosk/store/certificate_checks.py)
     lines = (PickedUpLine(local(at).date(),  # local day, as on the pickup slip
                           number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity,
-                          service, serial, bool(refused))
+                          service, serial, bool(refused), failed.get(uid, {}).get(position, 0))
              for (at, number, organisation, contact, phone, name_zh, name_en, unit, cycle, code, quantity, service,
-                  serial, refused) in tuples(query))
+                  serial, refused, uid, position) in tuples(query))
     return due_list(lines, within_days, today, overdue=overdue)

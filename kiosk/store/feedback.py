@@ -24,7 +24,6 @@ payload (the central system calls the customer) and never in a log line.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from datetime import date, datetime
 from typing import cast
@@ -93,7 +92,7 @@ def find_ticket_for_feedback(text: str, keys_for=None, tries: PhoneTries | None 
     if ticket.status not in RATABLE:
         return TicketLookup(None, ticket.number, "not_served")
     if looks_like_code((text or "").strip()):  # identify found it: the signature was checked
-        rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
+        rated = Feedback.select().where((Feedback.ticket == ticket.id) & Feedback.stage.is_null()).exists()
         return TicketLookup(ticket.id, ticket.number, None, rated, ticket_pass=TicketPass._issue(ticket.id, "code"))
     # A number typed is no proof: even "rated already" waits for the phone check, or anyone could
     # learn which tickets were rated by trying numbers.
@@ -124,7 +123,7 @@ def check_phone_digits(ticket_id: int, digits: str, tries: PhoneTries | None = N
         return PhoneCheck(None, "digits", left)  # a slip of the finger, not a guess
     if hmac.compare_digest(given, expected):
         log.info("feedback: phone check passed for ticket %s", ticket.id)
-        rated = Feedback.select().where(Feedback.ticket == ticket.id).exists()
+        rated = Feedback.select().where((Feedback.ticket == ticket.id) & Feedback.stage.is_null()).exists()
         return PhoneCheck(TicketPass._issue(ticket.id, "phone"), None, left, rated)
     left = tries.wrong(ticket.uid)
     log.info("feedback: phone check failed for ticket %s, %s tries left", ticket.id, left)
@@ -146,9 +145,11 @@ def _steps(ticket_id: int) -> dict[str, dict]:
             clerk = row.username if row else None
         else:  # a step pulled from the central system carries its clerk in the payload
             try:
-                clerk = (json.loads(event.payload).get("clerk") or {}).get("username")
-            except (ValueError, AttributeError):
+                step = events.read_kept(events.STEPS[event.kind], event.payload)
+            except ValueError:  # msgspec.DecodeError: not a step's payload
                 clerk = None
+            else:
+                clerk = step.clerk.username if step.clerk is not None else None
         steps[event.kind] = {"device": event.device.uid, "clerk": clerk}
     return steps
 
@@ -179,8 +180,8 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
                 if ticket is None or ticket.status not in RATABLE:
                     raise FeedbackErrors({"ticket": FieldError(
                         "feedback.error.not_found" if ticket is None else "feedback.error.not_served")})
-                if Feedback.select().where(Feedback.ticket == ticket.id).exists():
-                    return FeedbackResult(already_rated=True)
+                if Feedback.select().where((Feedback.ticket == ticket.id) & Feedback.stage.is_null()).exists():
+                    return FeedbackResult(already_rated=True)  # the window's ratings (a stage each) are apart
                 steps = _steps(ticket.id)
             received, picked_up = steps.get("received", {}), steps.get("picked_up", {})
             feedback_id = insert(
@@ -204,7 +205,8 @@ def give_feedback(entry: FeedbackEntry, device: Device | None = None, *, holiday
             insert(OutboxEvent, uid=event_uid, kind="feedback.given", created_at=now, payload=events.to_json(given))
     except IntegrityError:
         # the unique index: rated meanwhile (another writer); the transaction left nothing
-        if entry.ticket_id is not None and Feedback.select().where(Feedback.ticket == entry.ticket_id).exists():
+        if entry.ticket_id is not None and Feedback.select().where(
+                (Feedback.ticket == entry.ticket_id) & Feedback.stage.is_null()).exists():
             return FeedbackResult(already_rated=True)
         raise
     log.info("feedback %s stored (rating %s%s)", uid, entry.rating, ", follow-up opened" if poor else "")
@@ -264,9 +266,10 @@ def who_closed(followup_id: int) -> ClosedBy | None:
 
 
 def close_followup(followup_id: int, clerk, note: str, device: Device | None = None, *,
-                   now: datetime | None = None) -> FollowupClosed:
+                   now: datetime | None = None, fix: str | None = None) -> FollowupClosed:
     """Record the call and close the follow-up with a note, with its outbox event
-    `followup.closed`, in one transaction. FollowupError: no_followup | closed | bad_note."""
+    `followup.closed`, in one transaction. FollowupError: no_followup | closed | bad_note.
+    `fix`: the customer's rating of the fix (kiosk/domain/feedback.py FIX_LEVELS), or None."""
     try:
         note = clean_text(note, required=True, max_length=MAX_NOTE)
     except FieldError as e:
@@ -280,7 +283,7 @@ def close_followup(followup_id: int, clerk, note: str, device: Device | None = N
             raise FollowupError("no_followup", f"There is no follow-up {followup_id}.")
         if followup.status != "open":
             raise FollowupError("closed", f"Follow-up {followup_id} was closed at {followup.closed_at:%Y-%m-%d %H:%M}.")
-        closed = Followup.update(status="closed", call_note=note, closed_at=now,
+        closed = Followup.update(status="closed", call_note=note, closed_at=now, fix_rating=fix,
                                  closed_by=clerk.id if clerk else None).where(
             (Followup.id == followup_id) & (Followup.status == "open")).execute()
         if closed != 1:
@@ -288,6 +291,7 @@ def close_followup(followup_id: int, clerk, note: str, device: Device | None = N
         feedback = Feedback.get_by_id(followup.feedback_id)
         closing = events.FollowupClosed(
             followup=followup.uid, feedback=feedback.uid, device=device.uid, at=now, note=note,
-            clerk=events.Clerk(username=clerk.username, name=clerk.display_name) if clerk else None)
+            clerk=events.Clerk(username=clerk.username, name=clerk.display_name) if clerk else None,
+            fix=cast(events.FixLevel, fix) if fix else None)
         insert(OutboxEvent, uid=event_uid, kind="followup.closed", created_at=now, payload=events.to_json(closing))
     return FollowupClosed(followup_id, followup.uid, event_uid, now)

@@ -27,7 +27,7 @@ RESTORE_MARGIN = 1000
 
 
 def counter_name(prefix: str, day: date) -> str:
-    return f"ticket:{prefix}:{day:%Y%m%d}"
+    return f"ticket:{prefix}:{day.year:04d}{day.month:02d}{day.day:02d}"  # %Y%m%d, without strftime
 
 
 def issued_today_in(path: Path, now: datetime | None = None) -> int:

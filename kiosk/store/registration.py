@@ -7,18 +7,19 @@ or a dead printer loses nothing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from db.inserts import insert
 from db.models import Device, OutboxEvent, PrintJob, database_proxy, utc_now
-from kiosk.domain.clock import local, today
+from kiosk.domain.clock import local
 from kiosk.domain.fees import Estimate, EstimateRequest, LineRequest, Policy, estimate
 from kiosk.domain.fingerprint import policy_hash
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.ids import derive_prefix, ticket_number, uuid7
-from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode
+from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode, lines_bytes
+from kiosk.domain.validation import FieldError, clean_email, is_mobile
 from kiosk.domain.workdays import expected_ready
 from kiosk.store.catalog import LoadedCatalog
 from kiosk.store.keys import signing_key
@@ -67,6 +68,10 @@ class Registration:
     certificates: int = 1
     certificate_name: str = ""  # empty: the organisation
     language: str = "zh"  # the customer's: the receipt is printed in it
+    # Notices (central/notices/): told when ready, before the pickup period ends, when due; default off.
+    # By SMS to the phone given (if a mobile), and by e-mail to `email` if given. They go in `language`.
+    notify: bool = False
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,12 @@ class PreparedRegistration:
     lines: tuple[events.Line, ...]  # as the ticket's rows and its event carry them
     code_lines: tuple[CodeLine, ...]  # the same, as the ticket code carries them: add-ons and amounts too
     policy_hash: bytes  # of the policy it was priced with (kiosk/domain/fingerprint.py), for its code
+    # What does not depend on the number, the ticket's uid or the time, written once here rather
+    # than inside the transaction: the event's customer, the code's lines as bytes
+    # (ticketcode.lines_bytes), and the event's JSON but for its "ticket" (`_event_json`).
+    event_customer: events.Customer
+    code_line_bytes: tuple[bytes, ...]
+    event_rest_json: str
 
 
 def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> PreparedRegistration:
@@ -135,6 +146,10 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         raise RegistrationError("language", "zh or en")
     if not 1 <= reg.certificates <= 10:
         raise RegistrationError("certificates", "1–10 copies")
+    try:
+        clean_email(reg.email)
+    except FieldError:
+        raise RegistrationError("email", "not an e-mail address") from None
     priced = estimate(EstimateRequest(tuple(ln.pricing for ln in reg.lines), reg.urgent), catalog.by_code, policy,
                       catalog.version)
     # In the events' vocabulary: the use is one the draft offers (USES), the service the fee row's
@@ -149,6 +164,17 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
                     amount_fen=est.amount_fen, free_reason=est.free_reason)
         for i, (line, text, est) in enumerate(zip(reg.lines, texts, priced.lines))
     )
+    code_lines = tuple(
+        CodeLine(ln.code, ln.quantity, ln.service, ln.use, points=line.pricing.points,
+                 ranges=line.pricing.ranges, metres=line.pricing.metres, ac_dc=line.pricing.ac_dc,
+                 extra_data=line.pricing.extra_data, amount_fen=est.amount_fen, urgent_fen=est.urgent_fen)
+        for ln, line, est in zip(lines, reg.lines, priced.lines))
+    event_customer = events.Customer(organisation=customer.organisation, credit_code=customer.credit_code,
+                                     address=customer.address, contact=customer.contact, phone=customer.phone)
+    try:
+        code_line_bytes = lines_bytes(code_lines)
+    except ValueError as e:  # a line its code cannot carry: refused now, not inside the transaction
+        raise RegistrationError("lines", str(e)) from None
     return PreparedRegistration(
         customer=customer,
         registration=reg,
@@ -157,13 +183,30 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         estimate_json=estimate_json(priced),
         certificate_name=certificate_name,
         lines=lines,
-        code_lines=tuple(
-            CodeLine(ln.code, ln.quantity, ln.service, ln.use, points=line.pricing.points,
-                     ranges=line.pricing.ranges, metres=line.pricing.metres, ac_dc=line.pricing.ac_dc,
-                     extra_data=line.pricing.extra_data, amount_fen=est.amount_fen, urgent_fen=est.urgent_fen)
-            for ln, line, est in zip(lines, reg.lines, priced.lines)),
+        code_lines=code_lines,
         policy_hash=policy_hash(policy),
+        event_customer=event_customer,
+        code_line_bytes=code_line_bytes,
+        event_rest_json=events.to_json({"customer": event_customer, "lines": list(lines), **_notify(reg, customer)}),
     )
+
+
+def _notify(reg: Registration, customer: CustomerDetails) -> dict:
+    """The event's `notify` when the customer asked for notices (kiosk/domain/events.py Notify), else nothing."""
+    from kiosk.domain import events
+
+    if not reg.notify:
+        return {}
+    return {"notify": events.Notify(language=cast(events.Language, reg.language), sms=is_mobile(customer.phone),
+                                    email=clean_email(reg.email) or None)}
+
+
+def _event_json(rest_json: str, ticket_json: str) -> str:
+    """`events.to_json` of the ticket.registered event: `rest_json`, the JSON of its other fields
+    (PreparedRegistration.event_rest_json), with "ticket" (`ticket_json`, events.to_json of it)
+    added last, where its sorted keys put it. The same text to the byte (tests/test_registration.py),
+    without writing the customer and the lines again."""
+    return f'{rest_json[:-1]}, "ticket": {ticket_json}}}'
 
 
 def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKENDS_ONLY,
@@ -175,8 +218,9 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
 
     reg, priced = prepared.registration, prepared.estimate
     now = now or utc_now()
-    local_day = today(now)
-    ready_on = expected_ready(local(now), priced.turnaround_days, cal)
+    moment = local(now)
+    local_day = moment.date()
+    ready_on = expected_ready(moment, priced.turnaround_days, cal)
     uid, event_uid = uuid7(), uuid7()
     key = signing_key(device.uid)  # cached: no file read per registration
     with database_proxy.atomic():
@@ -185,21 +229,19 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
             ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
             catalog_version=prepared.catalog.version, lines=prepared.code_lines, total_fen=priced.total_fen,
             urgent=reg.urgent, catalog_hash=prepared.catalog.content_hash, policy_hash=prepared.policy_hash,
-        ), key)
-        registered = events.Registered(
-            ticket=events.Ticket(
-                uid=uid, number=number, device=device.uid, created_at=now, catalog_version=priced.catalog_version,
-                policy=priced.policy_id, urgent=reg.urgent, pickup=reg.pickup, certificates=reg.certificates,
-                certificate_name=prepared.certificate_name, total_fen=priced.total_fen, code=code,
-                ready_on=ready_on, urgent_hours=cast(events.UrgentHours | None, priced.urgent_hours)),
-            customer=events.Customer(**asdict(prepared.customer)),
-            lines=list(prepared.lines),
-        )
+        ), key, prepared.code_line_bytes)
+        ticket = events.Ticket(
+            uid=uid, number=number, device=device.uid, created_at=now, catalog_version=priced.catalog_version,
+            policy=priced.policy_id, urgent=reg.urgent, pickup=reg.pickup, certificates=reg.certificates,
+            certificate_name=prepared.certificate_name, total_fen=priced.total_fen, code=code,
+            ready_on=ready_on, urgent_hours=cast(events.UrgentHours | None, priced.urgent_hours))
+        registered = events.Registered(ticket=ticket, customer=prepared.event_customer, lines=list(prepared.lines))
         ticket_id = store_ticket(registered, prepared.catalog, prepared.estimate_json, priced.quoted_lines,
                                  device_id=device.id, stored_at=now)
         job_id = insert(PrintJob, ticket=ticket_id, kind="ticket", state="pending", attempts=0, created_at=now,
                         updated_at=now, lang=reg.language)
-        insert(OutboxEvent, uid=event_uid, kind="ticket.registered", created_at=now, payload=events.to_json(registered))
+        insert(OutboxEvent, uid=event_uid, kind="ticket.registered", created_at=now,
+               payload=_event_json(prepared.event_rest_json, events.to_json(ticket)))
         remember_organisation(prepared.customer.organisation, prepared.customer.contact, now)  # completes it next time
     return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid, code)
 

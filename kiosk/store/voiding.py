@@ -57,6 +57,10 @@ def undo(voided: EventVoided, own_uid: str) -> int:
             continue
         if event.kind == "followup.closed":
             done += _close(event.ref, event.at)
+        elif event.kind.startswith("certificate."):  # a certificate check, kept by the device's uid
+            from kiosk.store.certificate_checks import undo_pulled
+
+            done += undo_pulled(event.ref, voided.device_uid)
         elif event.kind.removeprefix("ticket.") in STATUSES[1:]:
             done += _step(event, device_id)
         elif device_id is None:

@@ -12,7 +12,7 @@ from peewee import Case, fn
 from db.models import Customer, IntakeLine, Ticket, TicketEvent, TicketLine, utc_now
 from kiosk.domain.clock import local
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
-from kiosk.domain.worklist import PICKUP_DAYS, WorkList, assess, ordered, promises
+from kiosk.domain.worklist import PICKUP_DAYS, WorkList, assess, ordered, promises, with_returns
 from kiosk.store.rows import tuples
 
 CHUNK = 500  # tickets per IN list
@@ -57,6 +57,10 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
             counted[ticket_id] = counted.get(ticket_id, 0) + quantity
             services.setdefault(ticket_id, set()).add(service)
 
+    from kiosk.store.certificate_checks import returned_for_correction
+
+    uids = dict(tuples(Ticket.select(Ticket.id, Ticket.uid).where(is_open)))
+    returns = returned_for_correction(list(uids.values()))  # certificates sent back at dispatch
     items = []
     for ticket_id, number, status, created_at, turnaround, hours, organisation, contact, phone in tickets:
         taken, ready = steps.get((ticket_id, "received")), steps.get((ticket_id, "ready"))
@@ -65,4 +69,6 @@ def work_list(now: datetime | None = None, cal: Calendar = WEEKENDS_ONLY,
         items.append(assess(ticket_id, number, status, (organisation, contact, phone), counted.get(ticket_id, 0),
                             received_at, ready[1] if ready is not None else None, urgent_by, ready_on, now,
                             pickup_days, tuple(sorted(services.get(ticket_id, ())))))
+        if uids.get(ticket_id) in returns:
+            items[-1] = with_returns(items[-1], *returns[uids[ticket_id]], now)
     return ordered(items, pickup_days)

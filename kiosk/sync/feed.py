@@ -97,6 +97,7 @@ class Applied:
     organisations: int = 0  # customer organisations' names new here (the customer screen completes them)
     parked: int = 0  # changes that failed here: kept aside with the reason (`kiosk sync --parked`)
     voided: int = 0  # steps, tickets, ratings, closes of a revoked device undone here (event.voided)
+    certificate_checks: int = 0  # certificates checked (or taken as they are) at another desk, stored here
 
 
 def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applied:
@@ -310,7 +311,9 @@ def _feedback_given(data: dict, seq: int, own_uid: str, applied: Applied) -> Non
         return
     number = given.number or None
     ticket = stored_ticket(given.ticket) if given.ticket else None
-    if ticket is not None and _found("SELECT 1 FROM feedback WHERE ticket_id = ?", ticket.id):
+    # one rating per ticket and stage (a window's pad rates intake and completion; the lobby's has none)
+    if ticket is not None and _found("SELECT 1 FROM feedback WHERE ticket_id = ? AND COALESCE(stage, '') = ?",
+                                     ticket.id, given.stage or ""):
         log.info("change %s: ticket %s is rated here already; rating %s kept without the link", seq, number,
                  given.feedback)
         ticket = None
@@ -322,7 +325,8 @@ def _feedback_given(data: dict, seq: int, own_uid: str, applied: Applied) -> Non
         callback_phone=given.phone or None, language=given.language or "zh",
         received_device=received.device if received else None, received_clerk=received.clerk if received else None,
         picked_up_device=picked_up.device if picked_up else None,
-        picked_up_clerk=picked_up.clerk if picked_up else None, created_at=given.at, ticket_number=number)
+        picked_up_clerk=picked_up.clerk if picked_up else None, created_at=given.at, ticket_number=number,
+        stage=given.stage, staff_number=given.staff_number, counter=given.counter)
     followup = given.followup
     if followup and not _found("SELECT 1 FROM followup WHERE uid = ?", followup.uid):
         insert(Followup, uid=followup.uid, feedback=feedback_id, due_on=followup.due_on, status="open", call_note="",
@@ -375,6 +379,25 @@ def _events_voided(data: dict, seq: int, own_uid: str, applied: Applied) -> None
     applied.voided += undo_voided(events.read(EventVoided, data), own_uid)
 
 
+# ---- certificate checks at another desk of the site (kiosk/store/certificate_checks.py) -----------------
+
+
+def _certificate_step(data: dict, seq: int, own_uid: str, applied: Applied, *, kind: str) -> None:
+    """A certificate checked, returned, re-checked or taken as it is at another desk: stored by the
+    ticket's uid (its ticket may come later), once."""
+    from kiosk.store.certificate_checks import store_pulled
+
+    applied.certificate_checks += store_pulled(kind, data, own_uid)
+
+
+def _certificate_checked(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    _certificate_step(data, seq, own_uid, applied, kind="certificate.checked")
+
+
+def _certificate_taken_as_is(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    _certificate_step(data, seq, own_uid, applied, kind="certificate.taken_as_is")
+
+
 _HANDLERS = {
     "device.key": _device_key,
     "device.revoked": _device_revoked,
@@ -385,4 +408,6 @@ _HANDLERS = {
     "followup.closed": _followup_closed,
     "organisation.known": _organisations_known,
     "event.voided": _events_voided,
+    "certificate.checked": _certificate_checked,
+    "certificate.taken_as_is": _certificate_taken_as_is,
 }

@@ -55,6 +55,7 @@ class DispatchScreen(CounterScreen):
     HINT_KEY = "desk.dispatch_hint"
     STEP_KEY = "desk.step.picked_up"
     BINDINGS: ClassVar = [*CounterScreen.BINDINGS, Binding("f4", "certificates", show=False),
+                          Binding("f5", "check", show=False, id="check"),  # screens/clerk/checks.py
                           Binding("f6", "ready", show=False), Binding("f7", "pick_up", show=False)]
 
     def __init__(self, number: str | None = None) -> None:
@@ -63,6 +64,7 @@ class DispatchScreen(CounterScreen):
         # (ticket id, number, {position: the numbers of its instruments, in order})
         self.certificates: tuple[int, str, dict[int, tuple[str, ...]]] | None = None
         self.note = ("", {})
+        self.held = (0, 0)  # (ticket id, its certificates returned for correction)
 
     def compose_body(self):
         for widget in super().compose_body():
@@ -71,7 +73,8 @@ class DispatchScreen(CounterScreen):
                 yield Static(id="cert-note", classes="desk-note")
 
     def compose_actions(self):
-        for key, id_ in (("desk.certificates", "certificates"), ("desk.ready", "ready"), ("desk.pick_up", "pick_up"),
+        for key, id_ in (("desk.certificates", "certificates"), ("check.key", "check"),
+                         ("desk.ready", "ready"), ("desk.pick_up", "pick_up"),
                          ("desk.to_receiving", "to_receiving"), ("desk.lock", "lock")):
             button = big_button(key, id_, "primary" if id_ == "pick_up" else "default")
             button.can_focus = False
@@ -106,6 +109,8 @@ class DispatchScreen(CounterScreen):
     def on_step_done(self, message: StepDone) -> None:
         super().on_step_done(message)
         message.prevent_default()  # the base handler ran; Textual must not run it again
+        if message.refused is not None and message.refused.kind == "certificates_returned":
+            self.message = ("check.waits", {"count": getattr(message.refused, "count", 0)})
         if message.transition is not None and message.transition.kind == "picked_up":
             self.certificates = None  # stored with the step; the slip prints them
         self.note = ("", {})
@@ -120,15 +125,23 @@ class DispatchScreen(CounterScreen):
         self.show()
 
     async def _load_facts(self, ticket_id: int, status: str) -> None:
+        from kiosk.store.certificate_checks import holding_pickup
+
+        held = 0
         try:
             facts = await self.app.in_db_thread(_facts, ticket_id, status)
+            if status != "picked_up":
+                held = len(await self.app.in_db_thread(holding_pickup, ticket_id))
         except Exception:  # noqa: BLE001 - the registered lines stay on screen
             facts = None
-        self.post_message(IntakeFactsLoaded(ticket_id, facts))
+        message = IntakeFactsLoaded(ticket_id, facts)
+        message.held = held  # certificates returned for correction: the pickup waits for them
+        self.post_message(message)
 
     def on_intake_facts_loaded(self, message: IntakeFactsLoaded) -> None:
         if self.summary is not None and self.summary.id == message.ticket_id and message.facts is not None:
             self.facts = (message.ticket_id, message.facts)
+            self.held = (message.ticket_id, getattr(message, "held", 0))
             self.show()
 
     # ---- certificate numbers -------------------------------------------------------------
@@ -159,6 +172,24 @@ class DispatchScreen(CounterScreen):
             return
         self.show()
 
+    def action_check(self) -> None:
+        """The certificates checked against the intake, one by one (screens/clerk/checks.py)."""
+        from screens.clerk.checks import CertificateCheckScreen
+
+        s = self.summary
+        if s is None:
+            self.message = ("desk.nothing", {})
+        elif s.status == "picked_up":
+            self.message = self.already_message("picked_up")
+        elif self.facts is None:
+            self.message = ("check.none", {})
+        else:
+            ticket_id, facts = self.facts
+            self.app.push_screen(CertificateCheckScreen(ticket_id, facts.number, facts.lines, self.numbers()),
+                                 lambda _: self.load_facts())
+            return
+        self.show()
+
     def certificates_noted(self, ticket_id: int, number: str, numbers: dict[int, tuple[str, ...]] | None) -> None:
         if numbers is None or self.summary is None or self.summary.id != ticket_id:
             return
@@ -186,8 +217,11 @@ class DispatchScreen(CounterScreen):
         super().show()
         lang = self.lang
         key, values = self.note
-        self.query_one("#cert-note", Static).update(Content(t(key, lang, **values) if key else ""))
         s = self.summary
+        held = self.held[1] if s is not None and self.held[0] == s.id else 0
+        if not key and held:  # certificates sent back to the lab (screens/clerk/checks.py)
+            key, values = "check.waits", {"count": held}
+        self.query_one("#cert-note", Static).update(Content(t(key, lang, **values) if key else ""))
         if self.facts is None or s is None or self.facts[0] != s.id:
             return
         facts, numbers = self.facts[1], self.numbers()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -118,3 +119,57 @@ def test_kiosk_central_serve_with_two_workers_on_postgresql(pg_schema_url, tmp_p
         access = [e for e in entries if e["logger"] == "uvicorn.access"]
         assert any("/api/v1/events" in e["message"] and "200" in e["message"] for e in access), entries
         assert {e["logger"] for e in entries} >= {"uvicorn.error", "uvicorn.access"}
+
+
+def test_the_back_office_on_its_own_port_runs_in_its_own_process_at_a_lower_priority(pg_schema_url, tmp_path):
+    """`kiosk central serve --office-port`: the devices' port serves the devices only and sends
+    a person opening an office page to the office's port (a redirect) and the office's API
+    callers a 404 saying where; the office's process is niced; stopping serve stops both."""
+    import http.client
+
+    from central.schema import open_storage
+
+    storage = open_storage(pg_schema_url)
+    codes = add_device(storage, "kiosk"), add_device(storage, "clerk")
+    storage.close()
+    port, office_port = free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": pg_schema_url, "KIOSK_DATA_DIR": str(tmp_path)}
+    env.pop("KIOSK_LOG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--port", str(port),
+                             "--office-port", str(office_port), "--log-level", "info"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        bound, ready = 0, 0
+        for line in proc.stderr:  # both processes write here: each says when it listens and is ready
+            bound += "Uvicorn running on" in line
+            ready += "Application startup complete" in line
+            if bound == ready == 2:
+                break
+        assert bound == ready == 2, "the two processes did not start"
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
+        round_trip(f"http://127.0.0.1:{port}", *codes)  # the devices are served as before
+
+        def get(at: int, path: str) -> http.client.HTTPResponse:
+            conn = http.client.HTTPConnection("127.0.0.1", at, timeout=30)
+            conn.request("GET", path)
+            return conn.getresponse()
+
+        sent = get(port, "/office/due?within=30d")
+        assert sent.status == 307 and sent.getheader("Location") == f"http://127.0.0.1:{office_port}/office/due?within=30d"
+        api = get(port, "/api/v1/office/summary")
+        assert api.status == 404 and json.loads(api.read())["error"] == "office_elsewhere"
+        assert get(office_port, "/office").status in (200, 303)  # the sign-in page, or sent to it
+        assert get(office_port, "/api/v1/office/summary").status == 401  # the office's API, asking who
+        assert get(office_port, "/api/v1/health").status == 404  # no device is served there
+        children = subprocess.run(["ps", "-o", "pid=,ni=", "--ppid", str(proc.pid)], capture_output=True,
+                                  text=True, check=True).stdout.split()
+        office_pid, office_nice = int(children[0]), int(children[1])
+        own = subprocess.run(["ps", "-o", "ni=", "-p", str(proc.pid)], capture_output=True, text=True, check=True)
+        assert office_nice == int(own.stdout) + 10
+        office_ends = os.pidfd_open(office_pid)  # readable once that process has ended
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    waiting = select.poll()
+    waiting.register(office_ends, select.POLLIN)
+    assert waiting.poll(30_000), "the office's process outlived serve"  # sent SIGTERM as its parent ended

@@ -2,7 +2,7 @@
 (never a traceback, never an exited app), nothing is lost, and once there is room again the
 kiosk comes back by itself and every receipt prints exactly once.
 
-A real full disk: the data directory is a 1 MB tmpfs in a private mount namespace (as in
+A real full disk: the data directory is a 2 MB tmpfs in a private mount namespace (as in
 test_failures.py), filled by the network printer itself when it is first asked for its status,
 i.e. after the job was claimed and before its outcome is written (the issue's `finish_job`
 hitting SQLITE_FULL). The spool's and the app's answers to a failure at each other database
@@ -19,7 +19,7 @@ from .conftest import in_namespace, needs_mounts
 def test_a_disk_that_fills_while_printing_puts_the_kiosk_out_of_service_and_loses_nothing(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    code, out, err = in_namespace(f"mount -t tmpfs -o size=1m tmpfs {data}", f"""
+    code, out, err = in_namespace(f"mount -t tmpfs -o size=2m tmpfs {data}", f"""
         import asyncio, json, socket, sqlite3, subprocess, threading
         from pathlib import Path
         from db.connection import open_database

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from kiosk.i18n.messages import (
     app,
+    checks,
     desk,
     due,
     estimate,
@@ -14,7 +15,9 @@ from kiosk.i18n.messages import (
     followups,
     keyboard,
     maintenance,
+    notices,
     ops,
+    pad,
     progress,
     registration,
     satisfaction,
@@ -24,7 +27,7 @@ from kiosk.i18n.messages import (
 )
 
 FEATURES = (app, welcome, estimate, registration, ticket, progress, feedback, desk, followups, worklist, due,
-            satisfaction, ops, maintenance, keyboard)
+            satisfaction, ops, maintenance, keyboard, notices, checks, pad)
 
 MESSAGES: dict[str, tuple[str, str]] = {}
 for _feature in FEATURES:  # dict.update, not a comprehension: ~750 keys copied in C, before the first frame

@@ -1,0 +1,178 @@
+"""好差评 in the back office (issue 21): the window pads' ratings by counter, clerk, stage and week
+(JSON and a page), the provincial export (CSV and JSON: no personal data, so every office role),
+and appeals: listed for every role, decided by a director (the supervisor) as JSON or from the
+page's form. central/ratings_export.py and central/appeals.py do the work."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kiosk.domain import ratings_export
+
+from ..appeals import MAX_REASON, DecideError, decide
+from ..office_pages import message_html
+from ..ratings_export import department, export_name, exported, window_report
+from ..templating import render
+from ..words import UUID_PATTERN
+from .deps import Director, Office, Store
+from .forms import CSRF_FIELD, CSRF_HEADER, TooLarge, cross_site, csrf_refused, fields
+from .params import DAY, BadParameter, described, period
+from .responses import (
+    BAD_QUERY,
+    BUSY,
+    CSV,
+    HTML_ERROR,
+    MALFORMED,
+    PAGE,
+    PAGE_ERRORS,
+    PROBLEM_JSON,
+    UNAUTHORISED,
+    Problem,
+    csv_response,
+    invalid,
+    json_response,
+)
+
+router = APIRouter(tags=["office"])
+
+Start = Annotated[str | None, Query(alias="from", **described(DAY, "the first local day, YYYY-MM-DD (2000-2999)"))]
+End = Annotated[str | None, Query(alias="to", **described(DAY, "the last local day, not before `from`"))]
+NOT_DECIDED = "未能审核 · Not decided"
+JSON_FILE = {200: {"description": "JSON (UTF-8): the department and one record per rating",
+                   "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+def _printable_text(limit: int):
+    """As central/api/followups.py describes its note: the rule clean_text(required=True) applies."""
+    def describe(json_schema: dict) -> None:
+        from kiosk.domain.validation import required_text_pattern
+
+        json_schema.update(maxLength=limit, format="printable-text", pattern=required_text_pattern())
+
+    return describe
+
+
+# The form's fields: the JSON body's and the session's CSRF token.
+FORM_BODY = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "additionalProperties": False, "required": ["decision", "reason", CSRF_FIELD],
+    "properties": {"decision": {"$ref": "#/components/schemas/DecideIn/properties/decision"},
+                   "reason": {"$ref": "#/components/schemas/DecideIn/properties/reason"},
+                   CSRF_FIELD: {"type": "string",
+                                "description": "the session's CSRF token, as the page's form holds it"}}}}}}}
+
+
+class DecideIn(BaseModel):
+    """A supervisor's decision on an appeal: upheld (the rating is set aside, never deleted) or
+    rejected, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["upheld", "rejected"]
+    reason: str = Field(description="why, in a few words", json_schema_extra=_printable_text(MAX_REASON))
+
+
+@router.get("/api/v1/office/ratings", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
+def office_ratings(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+    try:
+        first, last = period(start, end)
+    except BadParameter as e:
+        return invalid(e)
+    return json_response(window_report(store, first, last))
+
+
+@router.get("/office/ratings", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+def office_ratings_page(viewer: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
+    try:
+        first, last = period(start, end)
+    except BadParameter as e:
+        return HTMLResponse(message_html("窗口评价 · Window ratings", str(e), "/office/ratings", viewer), 422)
+    query = "&".join(f"{k}={v}" for k, v in (("from", start), ("to", end)) if v)
+    return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=query,
+                               may_decide=viewer.user.may("audit"), start=start, end=end,
+                               **window_report(store, first, last)))
+
+
+@router.get("/office/ratings/export.csv", response_class=Response,
+            responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
+def office_ratings_csv(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+    try:
+        first, last = period(start, end)
+    except BadParameter as e:
+        return invalid(e)
+    return csv_response(ratings_export.to_csv(exported(store, first, last), department()), export_name("csv"))
+
+
+@router.get("/office/ratings/export.json", response_class=Response,
+            responses={**JSON_FILE, **BAD_QUERY, **UNAUTHORISED, **BUSY})
+def office_ratings_json(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+    try:
+        first, last = period(start, end)
+    except BadParameter as e:
+        return invalid(e)
+    text = ratings_export.to_json(exported(store, first, last), department())
+    return Response(text.encode("utf-8"), 200, media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{export_name("json")}"'})
+
+
+@router.post("/api/v1/office/appeals/{uid}/decide",
+             responses={**MALFORMED, **UNAUTHORISED, **BUSY,
+                        403: {"model": Problem, "description": "Not a director (`forbidden`), or a browser "
+                                                               "session's post without its X-CSRF-Token (`csrf`)"},
+                        404: {"model": Problem, "description": "No appeal has this uid"},
+                        409: {"model": Problem, "description": "Already decided: when, by whom, how"}})
+def office_decide(viewer: Director, store: Store,
+                  uid: Annotated[str, Path(pattern=UUID_PATTERN, description="the appeal's uid")],
+                  body: DecideIn,
+                  csrf: Annotated[str | None, Header(alias=CSRF_HEADER, include_in_schema=False)] = None) -> Response:
+    if viewer.by_cookie and csrf_refused(viewer, csrf):
+        return json_response({"detail": "the session's CSRF token is required (X-CSRF-Token)", "error": "csrf"}, 403)
+    try:
+        return json_response(decide(store, uid, body.decision, body.reason, viewer.user.full_name,
+                                    username=viewer.user.name))
+    except DecideError as e:
+        return json_response({"detail": str(e), "error": e.code, **({"field": e.field} if e.field else {})},
+                             e.status)
+
+
+@router.post("/office/ratings/appeals/{uid}/decide", openapi_extra=FORM_BODY, response_class=HTMLResponse,
+             responses={**PAGE,
+                        303: {"description": "Decided: back to the window ratings"},
+                        403: {"description": "Posted from another site, without the form's CSRF token, or not "
+                                             "by a director", **HTML_ERROR},
+                        404: {"description": "No appeal has this uid", **HTML_ERROR},
+                        409: {"description": "Already decided", **HTML_ERROR},
+                        413: {"description": "A body too large", "content": PROBLEM_JSON},
+                        422: {"description": "A missing decision or reason", **HTML_ERROR}})
+async def office_decide_form(request: Request, viewer: Director, store: Store, uid: str) -> Response:
+    if cross_site(request):
+        return HTMLResponse(message_html(NOT_DECIDED, "请从后台页面提交 · Please use the back-office page",
+                                         "/office/ratings"), 403)
+    try:
+        posted = await fields(request)
+    except TooLarge as e:
+        return json_response({"detail": str(e)}, 413)
+    except BadParameter as e:
+        return HTMLResponse(message_html(NOT_DECIDED, str(e), "/office/ratings"), 422)
+    if csrf_refused(viewer, posted.pop(CSRF_FIELD, None)):
+        return HTMLResponse(message_html(NOT_DECIDED, "页面已过期，请刷新后重试 · The page has expired: reload it and "
+                                                      "try again", "/office/ratings"), 403)
+    try:
+        given = DecideIn.model_validate(posted)
+    except ValidationError:
+        return HTMLResponse(message_html(NOT_DECIDED, "请选择审核结果并填写理由 · Choose a decision and give the "
+                                                      "reason", "/office/ratings"), 422)
+    if not re.fullmatch(UUID_PATTERN, uid):
+        return HTMLResponse(message_html(NOT_DECIDED, "没有这个申诉 · No such appeal", "/office/ratings"), 404)
+    try:
+        await run_in_threadpool(decide, store, uid, given.decision, given.reason, viewer.user.full_name,
+                                username=viewer.user.name)
+    except DecideError as e:
+        words = {"no_appeal": "没有这个申诉 · No such appeal", "decided": f"已审核 · Already decided（{e}）"}
+        return HTMLResponse(message_html(NOT_DECIDED, words.get(e.code, str(e)), "/office/ratings"), e.status)
+    return RedirectResponse("/office/ratings", 303)

@@ -1,0 +1,136 @@
+"""Appeals (申诉) against ratings in the back office (issue 21): staff at a desk ask a supervisor
+to review a rating they think mistaken or malicious (`rating.appealed`, kiosk/store/window_ratings.py);
+a supervisor decides, at a desk (`appeal.decided` pushed, via "desk") or here (a director: the
+event written by central itself, under device id 0 and central's own device uid, via "office",
+as the office's follow-up closes are). The rating is never deleted: an upheld appeal leaves it
+out of the window figures and marks it in the export (central/ratings_export.py).
+
+Nothing is stored for an appeal but its events: its state is derived when asked. The first
+appeal event of a uid to arrive is the appeal; the first decision to arrive is the decision
+(a later one is stored, both happened, and ignored). Schema 14: an index on the appeal uid of
+both kinds, which a decision's check reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from kiosk.domain.clock import utc_now
+from kiosk.domain.feedback import APPEAL_DECISIONS
+from kiosk.domain.ids import uuid7
+from kiosk.domain.validation import FieldError, clean_text
+
+from .storage import Storage, Tx, ts
+from .words import ARRIVAL
+
+log = logging.getLogger("central")
+
+KINDS = ("rating.appealed", "appeal.decided")
+OFFICE_DEVICE_ID = 0  # as central/followups.py: what the back office writes itself
+APPEAL_LOCK = 7400402  # PostgreSQL advisory lock: one office decision at a time
+MAX_REASON = 500
+
+STATEMENTS = (
+    "CREATE INDEX event_appeal ON event ({payload_appeal}) WHERE kind IN ('rating.appealed', 'appeal.decided')",
+)
+
+
+class DecideError(Exception):
+    """`code`: no_appeal (404) | decided (409) | invalid (422, `field`)."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code, self.field = code, field
+
+    @property
+    def status(self) -> int:
+        return {"no_appeal": 404, "decided": 409}.get(self.code, 422)
+
+
+def _events(tx: Tx, storage: Storage, where: str = "", params=()) -> list[tuple[str, dict, str | None]]:
+    kinds, kind_params = storage.in_list("e.kind", KINDS)
+    rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')}, d.name FROM event e LEFT JOIN device d "
+                  f"ON d.id = e.device_id WHERE {kinds} AND e.void_id IS NULL {where} ORDER BY {ARRIVAL}",
+                  [*kind_params, *params])
+    return [(kind, json.loads(p) if isinstance(p, str) else p, name) for kind, p, name in rows]
+
+
+def _fold(events: list[tuple[str, dict, str | None]]) -> dict[str, dict]:
+    """appeal uid -> the appeal and its first decision."""
+    found: dict[str, dict] = {}
+    for kind, p, device in events:
+        uid = p.get("appeal")
+        if kind == "rating.appealed" and uid not in found:
+            clerk = p.get("clerk") or {}
+            found[uid] = {"appeal": uid, "feedback": p.get("feedback"), "at": p.get("at"), "reason": p.get("reason"),
+                          "by": clerk.get("name") or clerk.get("username"), "device": device, "decision": None}
+        elif kind == "appeal.decided" and uid in found and found[uid]["decision"] is None:
+            supervisor = p.get("supervisor") or {}
+            found[uid].update(decision=p.get("decision"), decided_at=p.get("at"), decision_reason=p.get("reason"),
+                              decided_by=supervisor.get("name") or supervisor.get("username"), via=p.get("via"))
+    return found
+
+
+def states(tx: Tx, storage: Storage) -> dict[str, str]:
+    """rating (feedback uid) -> its latest appeal's state: waiting | upheld | rejected."""
+    result: dict[str, str] = {}
+    for appeal in _fold(_events(tx, storage)).values():
+        result[appeal["feedback"]] = appeal["decision"] or "waiting"
+    return result
+
+
+def listed(storage: Storage) -> list[dict]:
+    """Every appeal, waiting ones first, then the newest."""
+    with storage.read() as tx:
+        found = list(_fold(_events(tx, storage)).values())
+    waiting = [a for a in found if a["decision"] is None]
+    decided = [a for a in found if a["decision"] is not None]
+    return waiting + decided[::-1]
+
+
+def _clean(value, field: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise DecideError("invalid", f"{field}: required", field=field)
+    try:
+        return clean_text(value, required=True, max_length=limit)
+    except FieldError as e:
+        raise DecideError("invalid", f"{field}: {e.key}", field=field) from None
+
+
+def decide(storage: Storage, appeal_uid: str, decision, reason, name, *, username: str = "office",
+           now: datetime | None = None) -> dict:
+    """A supervisor's decision from the back office: the `appeal.decided` event, one
+    transaction. DecideError no_appeal | decided | invalid. The appeal as `listed` has it."""
+    from .events import check  # what central writes, it must accept
+    from .followups import central_uid
+
+    if decision not in APPEAL_DECISIONS:
+        raise DecideError("invalid", "decision: upheld or rejected", field="decision")
+    reason, name = _clean(reason, "reason", MAX_REASON), _clean(name, "name", 200)
+    now = now or utc_now()
+    appeal = storage.json_field("e.payload", "appeal")
+    with storage.transaction() as tx:
+        if storage.postgres:
+            tx.execute(f"SELECT pg_advisory_xact_lock({APPEAL_LOCK})")
+        found = _fold(_events(tx, storage, f"AND {appeal} = ?", (appeal_uid,))).get(appeal_uid)
+        if found is None:
+            raise DecideError("no_appeal", "there is no appeal with this uid")
+        if found["decision"] is not None:
+            raise DecideError("decided", f"decided at {found['decided_at']} by {found['decided_by'] or '—'}: "
+                                         f"{found['decision']}")
+        event_uid = uuid7()
+        payload = json.dumps({"appeal": appeal_uid, "feedback": found["feedback"], "device": central_uid(tx),
+                              "at": now.isoformat(), "decision": decision, "reason": reason,
+                              "supervisor": {"username": username, "name": name}, "via": "office"},
+                             ensure_ascii=False, sort_keys=True)
+        checked = check(event_uid, "appeal.decided", now.isoformat(), payload.encode("utf-8"))
+        tx.execute("INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, payload) "
+                   "VALUES (?, ?, ?, NULL, NULL, ?, ?, ?)",
+                   (checked.uid, checked.kind, OFFICE_DEVICE_ID, storage.timestamp(now), ts(now),
+                    checked.payload_json))
+    log.info("appeal %s decided from the back office (event %s)", appeal_uid, event_uid)
+    return found | {"decision": decision, "decided_at": ts(now), "decision_reason": reason, "decided_by": name,
+                    "via": "office"}
+

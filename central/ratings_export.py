@@ -1,0 +1,186 @@
+"""好差评 in the back office (issue 21): the ratings in the provincial platform's shape (CSV and
+JSON: kiosk/domain/ratings_export.py owns the shape, the same as `kiosk satisfaction --export`),
+and the window pads' ratings by counter, clerk, stage and week.
+
+Read from the events, like a follow-up's state: every `feedback.given` in force (not voided)
+whose `at` falls on the period's local days (first arrival of a rating uid counts once), and
+the appeals' state from `rating.appealed` / `appeal.decided` (central/appeals.py). A rating an
+appeal upheld is exported, marked; the figures leave it out. Nothing personal is exported: no
+phone, comment, customer or clerk name (kiosk/domain/ratings_export.py).
+
+The department the export names: $CENTRAL_RATINGS_DEPARTMENT, else the institute file's
+`[ratings] department` (central/settings.py institute_file(), else the demo institute shipped
+with the kiosk), else its `[name] zh`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from datetime import date, datetime, timedelta
+from importlib import resources
+
+from kiosk.domain.clock import local, start_of
+from kiosk.domain.ratings_export import ExportRating, from_payload, window_groups
+
+from . import appeals
+from .settings import institute_file
+from .storage import Storage, as_datetime
+from .words import ARRIVAL
+
+PAD = timedelta(days=2)  # a device's `created_at` and the payload's `at` may differ (a clamped clock)
+
+
+def department() -> str:
+    configured = os.environ.get("CENTRAL_RATINGS_DEPARTMENT", "").strip()
+    if configured:
+        return configured
+    path = institute_file()
+    try:
+        text = path.read_text("utf-8") if path else (resources.files("kiosk") / "data" / "institute.toml").read_text(
+            "utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    ratings, name = data.get("ratings"), data.get("name")
+    value = ratings.get("department") if isinstance(ratings, dict) else None
+    if not value and isinstance(name, dict):
+        value = name.get("zh")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def ratings(storage: Storage, first: date | None, last: date | None) -> list[tuple[ExportRating, str | None]]:
+    """The ratings given on the local days first..last (None: no bound), oldest first, each with
+    the name of the device it was pushed by (None: not known)."""
+    where, params = ["e.kind = 'feedback.given'", "e.void_id IS NULL"], []
+    if first is not None:
+        where.append("e.created_at >= ?")
+        params.append(storage.timestamp(start_of(first) - PAD))
+    if last is not None:
+        where.append("e.created_at < ?")
+        params.append(storage.timestamp(start_of(last + timedelta(days=1)) + PAD))
+    with storage.read() as tx:
+        rows = tx.all(f"SELECT {storage.json_text('e.payload')}, d.name FROM event e LEFT JOIN device d "
+                      f"ON d.id = e.device_id WHERE {' AND '.join(where)} ORDER BY {ARRIVAL}", params)
+        states = appeals.states(tx, storage)
+        payloads = [(json.loads(text) if isinstance(text, str) else text, name) for text, name in rows]
+        known = _served(tx, storage, sorted({p["ticket"] for p, _ in payloads if isinstance(p, dict)
+                                             and isinstance(p.get("ticket"), str) and not p.get("steps")}))
+    seen: set[str] = set()
+    result = []
+    for payload, device_name in payloads:
+        if not isinstance(payload, dict):
+            continue
+        if not payload.get("steps") and payload.get("ticket") in known:  # a lobby kiosk knew no steps: central's
+            payload = payload | {"steps": _steps_then(known[payload["ticket"]], payload.get("at"))}
+        rated = from_payload(payload, states.get(str(payload.get("feedback"))))
+        if rated is None or rated.uid in seen:
+            continue
+        day = local(rated.given_at).date()
+        if (first is not None and day < first) or (last is not None and day > last):
+            continue
+        seen.add(rated.uid)
+        result.append((rated, device_name))
+    result.sort(key=lambda pair: (pair[0].given_at, pair[0].uid))
+    return result
+
+
+def _served(tx, storage: Storage, tickets: list[str]) -> dict[str, tuple]:
+    """ticket uid -> (received clerk, picked-up clerk, picked up at), as central knows them (ticket_state)."""
+    found: dict[str, tuple] = {}
+    for start in range(0, len(tickets), 1000):
+        where, params = storage.in_list("uid", tickets[start:start + 1000])
+        for uid, received, picked_up, picked_up_at in tx.all(
+                f"SELECT uid, received_clerk, picked_up_clerk, picked_up_at FROM ticket_state WHERE {where}", params):
+            found[uid] = (received, picked_up, as_datetime(picked_up_at))
+    return found
+
+
+def _steps_then(served: tuple, at) -> dict:
+    """The steps a rating given at `at` followed: picked up (if before it), and received."""
+    received, picked_up, picked_up_at = served
+    steps = {"received": {"clerk": received}} if received else {}
+    try:
+        given = datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        given = None
+    if picked_up and picked_up_at is not None and given is not None and picked_up_at <= given:
+        steps["picked_up"] = {"clerk": picked_up}
+    return steps
+
+
+def exported(storage: Storage, first: date | None, last: date | None) -> list[ExportRating]:
+    return [rated for rated, _ in ratings(storage, first, last)]
+
+
+def _counter(rated: ExportRating, device_name: str | None) -> ExportRating:
+    """The window named with its desk: "1号收件窗口 · 3" (two sites may both have a window 3)."""
+    from dataclasses import replace
+
+    if rated.counter is None:
+        return rated
+    return replace(rated, counter=f"{device_name} · {rated.counter}" if device_name else rated.counter)
+
+
+def work_orders(storage: Storage, first: date | None, last: date | None) -> list[dict]:
+    """The window's poor ratings of the period as work orders: due date, call-back deadline, the
+    call-backs made (`followup.called`), the close and the customer's rating of the fix (the
+    first `followup.closed` to arrive), earliest due first. No phone: the follow-ups page has it."""
+    where, params = ["e.void_id IS NULL", "e.kind IN ('feedback.given', 'followup.called', 'followup.closed')"], []
+    if first is not None:
+        where.append("e.created_at >= ?")
+        params.append(storage.timestamp(start_of(first) - PAD))
+    with storage.read() as tx:
+        rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')} FROM event e WHERE {' AND '.join(where)} "
+                      f"ORDER BY {ARRIVAL}", params)
+    orders: dict[str, dict] = {}
+    for kind, text in rows:
+        p = json.loads(text) if isinstance(text, str) else text
+        if not isinstance(p, dict):
+            continue
+        if kind == "feedback.given":
+            opened = p.get("followup")
+            if not p.get("stage") or not isinstance(opened, dict) or opened.get("uid") in orders:
+                continue
+            try:
+                day = local(datetime.fromisoformat(p["at"])).date()
+            except (KeyError, TypeError, ValueError):
+                continue
+            if (first is not None and day < first) or (last is not None and day > last):
+                continue
+            orders[opened["uid"]] = {"followup": opened["uid"], "feedback": p.get("feedback"),
+                                     "number": p.get("number"), "stage": p.get("stage"),
+                                     "staff_number": p.get("staff_number"), "rating": p.get("rating"),
+                                     "reason": p.get("reason"), "given_at": p.get("at"),
+                                     "due_on": opened.get("due_on"), "callback_by": opened.get("callback_by"),
+                                     "calls": [], "closed_at": None, "note": None, "fix": None, "closed_by": None}
+        elif p.get("followup") in orders:
+            order = orders[p["followup"]]
+            clerk = (p.get("clerk") or {}).get("name") or (p.get("clerk") or {}).get("username")
+            if kind == "followup.called":
+                order["calls"].append({"at": p.get("at"), "reached": bool(p.get("reached")), "note": p.get("note"),
+                                       "by": clerk})
+            elif order["closed_at"] is None:
+                order.update(closed_at=p.get("at"), note=p.get("note"), fix=p.get("fix"), closed_by=clerk)
+    return sorted(orders.values(), key=lambda o: (o["closed_at"] is not None, o["due_on"] or "", o["followup"]))
+
+
+def window_report(storage: Storage, first: date | None, last: date | None) -> dict:
+    """The pads' ratings by counter, clerk, stage and week (kiosk/domain/ratings_export.py
+    window_groups), and the appeals (central/appeals.py)."""
+    from .satisfaction import group_dict
+
+    found = ratings(storage, first, last)
+    groups = window_groups(_counter(rated, name) for rated, name in found)
+    window = [rated for rated, _ in found if rated.channel == "window"]
+    return {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
+            "count": len(window), "set_aside": sum(1 for r in window if r.appeal == "upheld"),
+            **{view: [group_dict(g) for g in rows] for view, rows in groups.items()},
+            "appeals": appeals.listed(storage), "work_orders": work_orders(storage, first, last)}
+
+
+def export_name(kind: str, now: datetime | None = None) -> str:
+    from kiosk.domain.clock import utc_now
+
+    return f"ratings-{local(now or utc_now()):%Y-%m-%d}.{kind}"

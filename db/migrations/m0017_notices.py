@@ -1,3 +1,0 @@
-"""Reserved: notice opt-in (issue 21)."""
-
-STATEMENTS: list[str] = []

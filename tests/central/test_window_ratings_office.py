@@ -1,0 +1,154 @@
+"""一次一评 at central (issue 21): a clerk desk pushes its counter pad's ratings (`feedback.given`
+with stage, 工号 and window), a work order's call-back, an appeal; the back office shows the pads'
+ratings by counter, clerk, stage and week, exports them in the provincial platform's shape (CSV
+and JSON, no personal data), and a director decides the appeal (the rating stays, set aside)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import timedelta
+
+from central.appeals import listed
+from kiosk.domain import events
+
+from .nodes import T0, enrol, event, push
+from .office_users import SAME_SITE, csrf, form_csrf, office, office_user, sign_in
+
+
+def window_rating(desk, reg: dict, stage: str, rating: int, *, at, reason: str | None = None, counter: str = "3",
+                  staff: str = "GZ0107") -> dict:
+    """As kiosk/store/window_ratings.py rate() pushes it (built with the shared shape)."""
+    ticket = reg["payload"]["ticket"]
+    poor = rating <= 2
+    given = events.FeedbackGiven(
+        feedback=str(uuid.uuid4()), device=desk.uid, at=at, rating=rating,
+        level=("very_dissatisfied", "dissatisfied", "basic", "satisfied", "very_satisfied")[rating - 1],
+        ticket=ticket["uid"], number=ticket["number"], reason=reason if poor else None, reason_text="",
+        steps={"received": events.StepSeen(device=desk.uid, clerk="wang")},
+        followup=events.FollowupOpened(str(uuid.uuid4()), (at + timedelta(days=7)).date(), at + timedelta(hours=48))
+        if poor else None, stage=stage, clerk="wang", staff_number=staff, counter=counter)
+    return event("feedback.given", at, json.loads(events.to_json(given)))
+
+
+def served(client, storage):
+    kiosk = enrol(client, storage)
+    desk = enrol(client, storage, "clerk", name="1号收件窗口")
+    reg = kiosk.registered()
+    ticket = reg["payload"]["ticket"]
+    received = desk.step("received", ticket["uid"], ticket["number"], at=T0 + timedelta(hours=1))
+    assert push(client, kiosk, reg).status_code == 200
+    assert push(client, desk, received).status_code == 200
+    return kiosk, desk, reg
+
+
+def test_a_desk_pushes_its_pads_ratings_and_the_office_counts_and_exports_them(client, storage):
+    kiosk, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=1, minutes=1), reason="slow")
+    good = window_rating(desk, reg, "completion", 5, at=T0 + timedelta(days=6))
+    lobby = kiosk.feedback(4, at=T0 + timedelta(days=6, hours=1), ticket=reg["payload"]["ticket"]["uid"],
+                           number=reg["payload"]["ticket"]["number"], phone="13812345678", comment="张三")
+    got = push(client, desk, poor, good)
+    assert got.status_code == 200, got.text
+    assert push(client, kiosk, lobby).status_code == 200
+    call = event("followup.called", T0 + timedelta(hours=3), json.loads(events.to_json(events.FollowupCalled(
+        call=str(uuid.uuid4()), followup=poor["payload"]["followup"]["uid"], feedback=poor["payload"]["feedback"],
+        device=desk.uid, at=T0 + timedelta(hours=3), reached=True, note="已致歉",
+        clerk=events.Clerk(username="wang", name="王芳")))))
+    assert push(client, desk, call).status_code == 200
+
+    headers = office(storage, "clerk")
+    report = client.get("/api/v1/office/ratings", headers=headers).json()
+    assert report["count"] == 2  # the lobby's rating is not a window's
+    assert [(g["key"], g["count"], g["poor"]) for g in report["counter"]] == [("1号收件窗口 · 3", 2, 1)]
+    assert [(g["key"], g["count"]) for g in report["clerk"]] == [("GZ0107", 2)]
+    assert [g["key"] for g in report["stage"]] == ["intake", "completion"]
+    assert [g["key"] for g in report["week"]] == ["2026-W48", "2026-W49"]
+    [order] = report["work_orders"]  # the poor one: its deadline, the call-back made, still open
+    assert (order["number"], order["stage"], order["due_on"], order["closed_at"]) == (
+        reg["payload"]["ticket"]["number"], "intake", poor["payload"]["followup"]["due_on"], None)
+    assert order["callback_by"] == poor["payload"]["followup"]["callback_by"]
+    assert [(c["reached"], c["note"]) for c in order["calls"]] == [(True, "已致歉")]
+    closed = desk.closed(poor, at=T0 + timedelta(days=1), note="加开窗口")
+    closed["payload"]["fix"] = "basic"
+    assert push(client, desk, closed).status_code == 200
+    [order] = client.get("/api/v1/office/ratings", headers=headers).json()["work_orders"]
+    assert (order["fix"], order["note"]) == ("basic", "加开窗口")
+
+    got = client.get("/office/ratings/export.csv", headers=headers)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(got.text.lstrip("\ufeff"))))
+    assert [(r["stage_name"], r["level_name"], r["staff_number"], r["channel"]) for r in rows] == [
+        ("受理", "非常不满意", "GZ0107", "窗口评价器"), ("办结", "非常满意", "GZ0107", "窗口评价器"),
+        ("受理", "满意", "wang", "自助终端")]  # a lobby rating: the clerk and stage as central knows them
+    assert all(r["transaction_number"] == reg["payload"]["ticket"]["number"] for r in rows)
+    assert rows[0]["department"] == "示范市计量检定测试院" and rows[0]["reasons"] == "等候或办理太久"
+    assert "13812345678" not in got.text and "张三" not in got.text and "王芳" not in got.text
+    data = client.get("/office/ratings/export.json", headers=headers).json()
+    assert [r["stage"] for r in data["ratings"]] == [1, 2, 1]
+    page = client.get("/office/ratings", headers=headers)
+    assert page.status_code == 200 and "1号收件窗口 · 3" in page.text and "受理 Intake" in page.text
+    assert "已接通 reached 已致歉" in page.text and "基本满意 Fairly satisfied" in page.text
+
+
+def test_an_appeal_decided_by_a_director_sets_the_rating_aside_and_keeps_it(client, storage):
+    _, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 2, at=T0 + timedelta(hours=2), reason="attitude")
+    appeal_uid = str(uuid.uuid4())
+    appealed = event("rating.appealed", T0 + timedelta(hours=3), json.loads(events.to_json(events.RatingAppealed(
+        appeal=appeal_uid, feedback=poor["payload"]["feedback"], device=desk.uid, at=T0 + timedelta(hours=3),
+        reason="顾客误触", clerk=events.Clerk(username="wang", name="王芳")))))
+    assert push(client, desk, poor, appealed).status_code == 200
+    [waiting] = listed(storage)
+    assert waiting["decision"] is None and waiting["reason"] == "顾客误触"
+
+    body = {"decision": "upheld", "reason": "监控显示误触"}
+    clerk = office(storage, "clerk")
+    assert client.post(f"/api/v1/office/appeals/{appeal_uid}/decide", json=body, headers=clerk).status_code == 403
+    director = office(storage, "director")
+    got = client.post(f"/api/v1/office/appeals/{appeal_uid}/decide", json=body,
+                      headers=director | {"X-CSRF-Token": csrf(director)})
+    assert got.status_code == 200, got.text
+    assert got.json()["decision"] == "upheld" and got.json()["decided_by"] == "张主任"
+    again = client.post(f"/api/v1/office/appeals/{appeal_uid}/decide", json=body, headers=director)
+    assert again.status_code == 409
+    missing = client.post(f"/api/v1/office/appeals/{uuid.uuid4()}/decide", json=body, headers=director)
+    assert missing.status_code == 404
+
+    report = client.get("/api/v1/office/ratings", headers=director).json()
+    assert report["count"] == 1 and report["set_aside"] == 1 and report["counter"] == []
+    rows = list(csv.DictReader(io.StringIO(client.get("/office/ratings/export.csv", headers=director)
+                                           .text.lstrip("\ufeff"))))
+    assert [r["appeal"] for r in rows] == ["申诉成立"]  # exported, marked: never deleted
+
+
+def test_a_director_decides_from_the_page(client, storage):
+    _, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="fees")
+    appeal_uid = str(uuid.uuid4())
+    appealed = event("rating.appealed", T0 + timedelta(hours=3), json.loads(events.to_json(events.RatingAppealed(
+        appeal=appeal_uid, feedback=poor["payload"]["feedback"], device=desk.uid, at=T0 + timedelta(hours=3),
+        reason="收费有标准"))))
+    assert push(client, desk, poor, appealed).status_code == 200
+    office_user(storage, "director")
+    assert sign_in(client, "director", next_page="/office/ratings").status_code == 303
+    page = client.get("/office/ratings")
+    assert "审核 Decide" in page.text
+    got = client.post(f"/office/ratings/appeals/{appeal_uid}/decide", data={
+        "decision": "rejected", "reason": "收费无误", "csrf": form_csrf(page.text)}, headers=SAME_SITE,
+        follow_redirects=False)
+    assert got.status_code == 303
+    assert "申诉不成立 Rejected：收费无误" in client.get("/office/ratings").text
+
+
+def test_a_lobby_kiosk_may_not_push_appeals_or_calls(client, storage):
+    kiosk, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="slow")
+    assert push(client, desk, poor).status_code == 200
+    appealed = event("rating.appealed", T0 + timedelta(hours=3), json.loads(events.to_json(events.RatingAppealed(
+        appeal=str(uuid.uuid4()), feedback=poor["payload"]["feedback"], device=kiosk.uid,
+        at=T0 + timedelta(hours=3), reason="x"))))
+    got = push(client, kiosk, appealed)
+    assert got.status_code != 200 and "wrong_role" in got.text
