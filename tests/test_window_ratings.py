@@ -19,6 +19,7 @@ from kiosk.store.clerks import add_clerk
 from kiosk.store.desk import mark_ready, pick_up, receive
 from kiosk.store.feedback import find_ticket_for_feedback, give_feedback
 from kiosk.store.registration import ensure_device, register
+from kiosk.store.satisfaction import ratings_from_db
 
 from .test_registration import sample
 
@@ -196,6 +197,7 @@ def test_an_appeal_decided_by_a_supervisor_keeps_the_rating(desk):
     assert e.value.kind == "decided"
     assert Feedback.select().count() == 1  # never deleted
     assert Appeal.get().decision == "upheld" and wr.upheld_appeals() == {result.feedback_id}
+    assert ratings_from_db() == []  # and not counted: the admin screen's (F11) figures leave it out
     raised, decided = outbox("rating.appealed")[0], outbox("appeal.decided")[0]
     assert decided["decision"] == "upheld" and decided["supervisor"]["name"] == "赵主任"
     central_decodes("rating.appealed", raised)

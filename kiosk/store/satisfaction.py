@@ -18,7 +18,7 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from db.models import Clerk, Feedback, Ticket
+from db.models import Appeal, Clerk, Feedback, Ticket
 from kiosk.domain.clock import start_of
 from kiosk.domain.feedback import HEARTS, LEVELS
 from kiosk.domain.satisfaction import Rating, Summary, csv_text, distinct_labels, period, summarise
@@ -29,10 +29,13 @@ SHORT_UID = 8  # the random end of a device uid, when the device has no name her
 
 def ratings_from_db(since: datetime | None = None, until: datetime | None = None) -> list[Rating]:
     """The ratings stored here given from `since` (included) to `until` (excluded), oldest
-    first; both aware datetimes, or None for no bound."""
+    first; both aware datetimes, or None for no bound. A rating an upheld appeal set aside is
+    kept in the database and left out here (好差评: never deleted, not counted)."""
+    set_aside = Appeal.select(Appeal.feedback).where(Appeal.decision == "upheld")
     query = (Feedback.select(Feedback.created_at, Feedback.rating, Feedback.hearts, Feedback.reason,
                              Feedback.ticket, Feedback.ticket_number, Feedback.received_device,
                              Feedback.received_clerk, Feedback.picked_up_device, Feedback.picked_up_clerk)
+             .where(Feedback.id.not_in(set_aside))
              .order_by(Feedback.created_at, Feedback.id))
     if since is not None:
         query = query.where(Feedback.created_at >= since)
