@@ -40,6 +40,7 @@ from . import feed
 from .office import mask_phone
 from .readmodels import followup as readmodel
 from .storage import Storage, Tx, as_datetime, ts
+from .worklist import PAGE_SIZE  # open follow-ups a page, as the work list's tickets
 
 log = logging.getLogger("central")
 
@@ -47,7 +48,7 @@ OFFICE_DEVICE_ID = 0  # event.device_id of what the back office writes itself
 OFFICE_USERNAME = "office"
 MAX_NAME = 200  # the person's name goes out as clerk.name, which central caps at 200 like any name
 RECENT_CLOSED = 50
-PAGE_SIZE, MAX_PAGE_SIZE = 100, 500  # open follow-ups a page
+
 OFFICE_LOCK = 7400401  # PostgreSQL advisory lock: one office close at a time
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.validation import required_text_pattern
 
-from ..followups import MAX_PAGE_SIZE, PAGE_SIZE, CloseError, close, followups
+from ..followups import CloseError, close, followups
 from ..office_pages import followups_html, message_html
 from ..templating import shown_time
 from ..words import UUID_PATTERN
+from ..worklist import MAX_PAGE_SIZE, PAGE_SIZE
 from . import params
 from .auditing import seen
 from .deps import Closer, Personal, Store
@@ -73,10 +74,8 @@ def _shown(data: dict) -> int:
     return len(data["open"]) + len(data["closed"])
 
 
-PageNumber = Annotated[int, Query(ge=1, le=100_000, description="which page of the open ones, from 1"),
-                      params.DIGITS]
-Size = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"open follow-ups a page ({PAGE_SIZE})"),
-                 params.DIGITS]
+PageNumber = params.page_number()
+Size = params.page_size("open follow-ups", PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 @router.get("/api/v1/office/followups", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from pydantic import BeforeValidator
@@ -67,6 +67,20 @@ def _ascii_digits(value: object) -> object:
 
 
 DIGITS = BeforeValidator(_ascii_digits)
+
+
+def page_size(what: str, default: int, most: int) -> Any:
+    """A list's `size` query parameter: 1 to `most` `what` a page."""
+    from fastapi import Query
+
+    return Annotated[int, Query(ge=1, le=most, description=f"{what} a page ({default})"), DIGITS]
+
+
+def page_number() -> Any:
+    """A list's `page` query parameter, from 1 (a list ordered as of now: an offset, not a keyset)."""
+    from fastapi import Query
+
+    return Annotated[int, Query(ge=1, le=100_000, description="which page, from 1"), DIGITS]
 """Put in an int query parameter's Annotated, after its Query (before it, FastAPI describes
 the Query's bounds as `ge`/`le`, words OpenAPI does not know, instead of minimum/maximum)."""
 

@@ -24,8 +24,8 @@ router = APIRouter(tags=["office"])
 
 PickupDays = Annotated[int, Query(ge=1, le=365, description="days to collect before a pickup is overdue"),
                      params.DIGITS]
-PageNumber = Annotated[int, Query(ge=1, le=100_000, description="which page, from 1"), params.DIGITS]
-Size = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"tickets a page ({PAGE_SIZE})"), params.DIGITS]
+PageNumber = params.page_number()
+Size = params.page_size("tickets", PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 @router.get("/api/v1/office/worklist", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})

@@ -155,40 +155,37 @@ class DispatchScreen(CounterScreen):
             return self.facts[1].certificates
         return {}
 
-    def action_certificates(self) -> None:
-        from screens.clerk.certificates import CertificateEditor
-
+    def _taken_in(self, not_yet: str):
+        """(ticket id, its intake's facts) when the ticket on screen is taken in and not handed
+        back; else None, the message said (`not_yet`: no intake known here)."""
         s = self.summary
         if s is None:
             self.message = ("desk.nothing", {})
         elif s.status == "picked_up":
             self.message = self.already_message("picked_up")
         elif self.facts is None:
-            self.message = ("desk.cert.not_yet", {})
+            self.message = (not_yet, {})
         else:
-            ticket_id, facts = self.facts
+            return self.facts
+        self.show()
+        return None
+
+    def action_certificates(self) -> None:
+        from screens.clerk.certificates import CertificateEditor
+
+        if (taken := self._taken_in("desk.cert.not_yet")) is not None:
+            ticket_id, facts = taken
             self.app.push_screen(CertificateEditor(facts.number, facts.lines, self.numbers()),
                                  lambda numbers: self.certificates_noted(ticket_id, facts.number, numbers))
-            return
-        self.show()
 
     def action_check(self) -> None:
         """The certificates checked against the intake, one by one (screens/clerk/checks.py)."""
         from screens.clerk.checks import CertificateCheckScreen
 
-        s = self.summary
-        if s is None:
-            self.message = ("desk.nothing", {})
-        elif s.status == "picked_up":
-            self.message = self.already_message("picked_up")
-        elif self.facts is None:
-            self.message = ("check.none", {})
-        else:
-            ticket_id, facts = self.facts
+        if (taken := self._taken_in("check.none")) is not None:
+            ticket_id, facts = taken
             self.app.push_screen(CertificateCheckScreen(ticket_id, facts.number, facts.lines, self.numbers()),
                                  lambda _: self.load_facts())
-            return
-        self.show()
 
     def certificates_noted(self, ticket_id: int, number: str, numbers: dict[int, tuple[str, ...]] | None) -> None:
         if numbers is None or self.summary is None or self.summary.id != ticket_id:
