@@ -7,6 +7,9 @@ queued, until it is configured: nothing is lost).
     pickup_warn_days = 5      # "pickup period ending" goes this many days before the deadline
     due_advance_days = 30     # "verification due" goes this many days before the due date
     send_hour = 9             # scheduled notices go out from this hour, institute time
+    quiet_from = 21           # no notice on quiet_channels from this hour to quiet_until, institute time:
+    quiet_until = 8           # one due then (a step synced late, a retry) waits for the morning; equal: none
+    quiet_channels = ["sms"]  # a text message wakes the customer; a mail does not
     max_tries = 8             # then parked, with the last reason
     backoff_seconds = 60      # the first retry; doubled each try, up to backoff_max_seconds
     backoff_max_seconds = 21600
@@ -63,6 +66,9 @@ class Schedule:
     pickup_warn_days: int = 5
     due_advance_days: int = 30
     send_hour: int = 9
+    quiet_from: int = 21
+    quiet_until: int = 8
+    quiet_channels: tuple[str, ...] = ("sms",)
     max_tries: int = 8
     backoff_seconds: float = 60.0
     backoff_max_seconds: float = 21600.0
@@ -71,6 +77,12 @@ class Schedule:
     def backoff(self, tries: int) -> float:
         """Seconds to wait after the `tries`-th failed try: 60, 120, 240, ... up to the cap."""
         return min(self.backoff_seconds * 2 ** max(tries - 1, 0), self.backoff_max_seconds)
+
+    def quiet(self, hour: int) -> bool:
+        """Is `hour` (institute time) in the quiet hours? They may run over midnight (21 to 8)."""
+        if self.quiet_from <= self.quiet_until:
+            return self.quiet_from <= hour < self.quiet_until
+        return hour >= self.quiet_from or hour < self.quiet_until
 
 
 @dataclass(frozen=True)
@@ -130,11 +142,18 @@ def parse(text: str, source: str = "notices") -> NoticeConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    schedule = _pick(Schedule, data.get("schedule", {}), f"{source}: [schedule]")
+    table = dict(data.get("schedule", {}))
+    if "quiet_channels" in table:
+        table["quiet_channels"] = tuple(table["quiet_channels"])
+    schedule = _pick(Schedule, table, f"{source}: [schedule]")
     if not (1 <= schedule.pickup_warn_days < schedule.pickup_days and 0 <= schedule.send_hour <= 23
             and schedule.max_tries >= 1 and schedule.due_advance_days >= 1):
         raise ConfigError(f"{source}: [schedule]: pickup_warn_days 1..pickup_days-1, send_hour 0-23, "
                           "max_tries and due_advance_days at least 1")
+    if not (0 <= schedule.quiet_from <= 23 and 0 <= schedule.quiet_until <= 23
+            and set(schedule.quiet_channels) <= {"sms", "email"} and not schedule.quiet(schedule.send_hour)):
+        raise ConfigError(f"{source}: [schedule]: quiet_from and quiet_until 0-23, send_hour outside them, "
+                          "quiet_channels of sms and email")
     email = None
     if "email" in data:
         email = _pick(EmailSettings, data["email"], f"{source}: [email]",

@@ -184,7 +184,23 @@ class Verdict:
 
 
 def check(tx: Tx, storage: Storage, row: dict, schedule: Schedule, now: datetime) -> Verdict:
-    """Is the notice still true, and where does it go? Read in the claim's transaction."""
+    """Is the notice still true, where does it go, and may it go now? Read in the claim's transaction."""
+    verdict = _still_true(tx, storage, row, schedule, now)
+    if verdict.action == "send" and row["channel"] in schedule.quiet_channels and schedule.quiet(local(now).hour):
+        return Verdict("later", "quiet hours", facts=verdict.facts, due_at=after_quiet_hours(now, schedule))
+    return verdict
+
+
+def after_quiet_hours(now: datetime, schedule: Schedule) -> datetime:
+    """The end of the quiet hours `now` is in: this morning's, or tomorrow's when they began this evening."""
+    today = local(now)
+    day = today.date()
+    if schedule.quiet_from > schedule.quiet_until and today.hour >= schedule.quiet_from:
+        day += timedelta(days=1)
+    return at_hour(day, schedule.quiet_until)
+
+
+def _still_true(tx: Tx, storage: Storage, row: dict, schedule: Schedule, now: datetime) -> Verdict:
     live = tx.one("SELECT void_id FROM event WHERE uid = ?", (row["event_uid"],))
     if live is None or live[0] is not None:
         return Verdict("drop", "voided")

@@ -546,7 +546,31 @@ def test_a_form_gateway_and_the_settings_checked():
     assert "Idempotency-key" not in request.headers and len(request.headers["X-sign"]) == 64
     assert request.get_header("Content-type").startswith("application/x-www-form-urlencoded")
     for bad in ('[schedule]\npickup_warn_days = 40\n', '[email]\nhost = "x"\n', '[sms]\nurl = "x"\nformat = "xml"\n',
-                '[sms]\nurl = "x"\ncolour = "red"\n', "[schedule\n"):
+                '[sms]\nurl = "x"\ncolour = "red"\n', "[schedule\n", "[schedule]\nsend_hour = 22\n",
+                "[schedule]\nquiet_until = 24\n", '[schedule]\nquiet_channels = ["fax"]\n'):
         with pytest.raises(config.ConfigError):
             config.parse(bad, "t.toml")
     assert config.load(None).email is None  # no file: no channel, notices wait queued
+
+
+def test_no_text_message_in_the_quiet_hours_it_waits_for_the_morning(client, storage, tmp_path, monkeypatch):
+    """A ready step synced at 22:30 institute time: the mail goes, the SMS waits until 08:00 and then goes once."""
+    with Gateway() as gateway, Mailbox() as mailbox:
+        cfg = setup_config(tmp_path, monkeypatch, gateway, mailbox, quiet_from=21, quiet_until=8)
+        site = Site(client, storage)
+        ticket = site.register(ZH_SMS_MAIL)
+        site.send(site.step("received", ticket, 1), site.step("ready", ticket, 2))
+        today = local(utc_now()).date()
+        evening = datetime.combine(today + timedelta(days=1), datetime.min.time(), local(utc_now()).tzinfo)
+        evening += timedelta(hours=22, minutes=30)
+        first = send(storage, cfg, evening)
+        assert (first.sent, first.later) == (1, 1) and len(mailbox.mails) == 1 and gateway.delivered == []
+        [waiting] = notices(storage, kind="ready", channel="sms")
+        assert waiting["state"] == "queued" and waiting["tries"] == 0  # waiting is not a failed try
+        morning = evening.replace(hour=8, minute=0) + timedelta(days=1)
+        assert send(storage, cfg, morning - timedelta(minutes=1)).sent == 0
+        assert send(storage, cfg, morning).sent == 1 and len(gateway.delivered) == 1
+        assert send(storage, cfg, morning + timedelta(hours=1)).sent == 0
+        assert {n["state"] for n in notices(storage, kind="ready")} == {"sent"}
+    assert config.Schedule().quiet(23) and config.Schedule().quiet(7) and not config.Schedule().quiet(8)
+    assert not config.Schedule(quiet_from=0, quiet_until=0).quiet(3)
