@@ -13,6 +13,7 @@ def main() -> int:
         office_load,
         office_scale,
         organisations,
+        prepared,
         printing,
         registration,
         search,
@@ -27,7 +28,7 @@ def main() -> int:
     missed = 0
     # sync_drain / sync_pull / office_scale / office_load need PostgreSQL and the central extra; without them they
     # say so and skip.
-    for module in (search, ime, organisations, registration, startup, memory, printing, ticketcode, worklist,
+    for module in (search, ime, organisations, registration, startup, memory, printing, ticketcode, prepared, worklist,
                    desk_catchup, sync_drain, sync_pull, office_scale, office_load):
         for figure in module.run():
             print(figure.line(), flush=True)

@@ -36,6 +36,7 @@ from .api import (
 from .api.headers import SecurityHeaders
 from .api.limits import BodyLimit, Lanes
 from .api.quotas import Meter, Quotas
+from .public import mount as public_site
 from .schema import open_storage
 from .storage import Storage
 
@@ -46,10 +47,12 @@ ROUTERS = (*DEVICE_ROUTERS, office, search, tickets, followups, satisfaction, ra
 
 
 def create_app(storage: Storage, quotas: Quotas | None = None, serves: str = "all",
-               office_port: int | None = None) -> FastAPI:
+               office_port: int | None = None, public_port: int | None = None) -> FastAPI:
     """`quotas`: per device (central/api/quotas.py); $CENTRAL_QUOTAS or the defaults if not given.
     `serves`: every route, or the devices' only (the office then on `office_port`, its own
-    process: `kiosk central serve --office-port`), or the office's only."""
+    process: `kiosk central serve --office-port`), or the office's only, or the public site's
+    only (central/public/: `kiosk central serve --public-port`; `public_port`: this process
+    sends /public/... there instead of serving it)."""
     # The institute's zone for every date the office shows or a rule counts.
     set_zone(settings.time_zone())
     # FastAPI's /docs and /redoc load their script from a CDN: off unless asked for (an office
@@ -62,11 +65,15 @@ def create_app(storage: Storage, quotas: Quotas | None = None, serves: str = "al
     app.state.meter = Meter(quotas or Quotas.parse(settings.quotas()))
     for error, handler in errors.HANDLERS.items():
         app.add_exception_handler(error, handler)
+    if serves == "public":  # nothing else exists on the port the internet may reach
+        return public_site.only(app)
     for module in ROUTERS:
         if serves == "all" or (module in DEVICE_ROUTERS) == (serves == "devices"):
             app.include_router(module.router)
     if serves == "devices" and office_port:
         elsewhere.send_office_to(app, office_port)
+    if serves != "office":  # the public pages beside the devices' API, or a pointer to their port
+        public_site.beside(app, public_port)
     app.add_middleware(Lanes)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, docs_paths=tuple(path for path in docs if path))  # outermost: every answer
@@ -83,7 +90,8 @@ def create_app_from_env() -> FastAPI:
         raise RuntimeError("DATABASE_URL is not set")
     storage = open_storage(url, pool_size=settings.pool_size())
     storage.close()  # the schema check's connection: requests take their own lanes' (central/storage.py)
-    return settle(create_app(storage, serves=settings.serves(), office_port=settings.office_port()))
+    return settle(create_app(storage, serves=settings.serves(), office_port=settings.office_port(),
+                             public_port=settings.public_port()))
 
 
 def settle(app: FastAPI) -> FastAPI:

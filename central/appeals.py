@@ -2,13 +2,16 @@
 to review a rating they think mistaken or malicious (`rating.appealed`, kiosk/store/window_ratings.py);
 a supervisor decides, at a desk (`appeal.decided` pushed, via "desk") or here (a director: the
 event written by central itself, under device id 0 and central's own device uid, via "office",
-as the office's follow-up closes are). The rating is never deleted: an upheld appeal leaves it
-out of the window figures and marks it in the export (central/ratings_export.py).
+as the office's follow-up closes are, and published to the desks of the appeal's site). The
+rating is never deleted: an upheld appeal leaves it out of the window figures and the satisfaction
+figures and CSV, and marks it in the export (central/ratings_export.py).
 
-Nothing is stored for an appeal but its events: its state is derived when asked. The first
-appeal event of a uid to arrive is the appeal; the first decision to arrive is the decision
-(a later one is stored, both happened, and ignored). Schema 14: an index on the appeal uid of
-both kinds, which a decision's check reads.
+Nothing is stored for an appeal but its events: its state is derived when asked
+(central/readmodels/appealed.py has the rule: the first appeal event of a uid to arrive is the
+appeal; the first decision to arrive is the decision; a later one is stored, both happened, and
+ignored). Schema 14: an index on the appeal uid of both kinds, which a decision's check reads.
+Schema 19: the rating read model's `set_aside`, kept by each push of an appeal event and by the
+office's decision in its own transaction.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from kiosk.domain.feedback import APPEAL_DECISIONS
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import FieldError, clean_text
 
+from . import feed
+from .readmodels import rating
+from .readmodels.appealed import KINDS as APPEAL_KINDS
+from .readmodels.appealed import events as _events
+from .readmodels.appealed import fold as _fold
 from .storage import Storage, Tx, ts
 from .words import ARRIVAL
 
 log = logging.getLogger("central")
 
-KINDS = ("rating.appealed", "appeal.decided")
+KINDS = APPEAL_KINDS
 OFFICE_DEVICE_ID = 0  # as central/followups.py: what the back office writes itself
 APPEAL_LOCK = 7400402  # PostgreSQL advisory lock: one office decision at a time
 MAX_REASON = 500
@@ -47,30 +55,6 @@ class DecideError(Exception):
     @property
     def status(self) -> int:
         return {"no_appeal": 404, "decided": 409}.get(self.code, 422)
-
-
-def _events(tx: Tx, storage: Storage, where: str = "", params=()) -> list[tuple[str, dict, str | None]]:
-    kinds, kind_params = storage.in_list("e.kind", KINDS)
-    rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')}, d.name FROM event e LEFT JOIN device d "
-                  f"ON d.id = e.device_id WHERE {kinds} AND e.void_id IS NULL {where} ORDER BY {ARRIVAL}",
-                  [*kind_params, *params])
-    return [(kind, json.loads(p) if isinstance(p, str) else p, name) for kind, p, name in rows]
-
-
-def _fold(events: list[tuple[str, dict, str | None]]) -> dict[str, dict]:
-    """appeal uid -> the appeal and its first decision."""
-    found: dict[str, dict] = {}
-    for kind, p, device in events:
-        uid = p.get("appeal")
-        if kind == "rating.appealed" and uid not in found:
-            clerk = p.get("clerk") or {}
-            found[uid] = {"appeal": uid, "feedback": p.get("feedback"), "at": p.get("at"), "reason": p.get("reason"),
-                          "by": clerk.get("name") or clerk.get("username"), "device": device, "decision": None}
-        elif kind == "appeal.decided" and uid in found and found[uid]["decision"] is None:
-            supervisor = p.get("supervisor") or {}
-            found[uid].update(decision=p.get("decision"), decided_at=p.get("at"), decision_reason=p.get("reason"),
-                              decided_by=supervisor.get("name") or supervisor.get("username"), via=p.get("via"))
-    return found
 
 
 def states(tx: Tx, storage: Storage) -> dict[str, str]:
@@ -97,6 +81,15 @@ def _clean(value, field: str, limit: int) -> str:
         return clean_text(value, required=True, max_length=limit)
     except FieldError as e:
         raise DecideError("invalid", f"{field}: {e.key}", field=field) from None
+
+
+def _appeal_site(tx: Tx, storage: Storage, appeal_uid: str) -> str | None:
+    """The site of the desk that filed the appeal (the first to arrive): its desks get the office's
+    decision. None (every site): an appeal of a device central no longer has."""
+    appeal = storage.json_field("e.payload", "appeal")
+    row = tx.one(f"SELECT d.site FROM event e JOIN device d ON d.id = e.device_id WHERE e.kind = 'rating.appealed' "
+                 f"AND {appeal} = ? AND e.void_id IS NULL ORDER BY {ARRIVAL} LIMIT 1", (appeal_uid,))
+    return row[0] if row else None
 
 
 def decide(storage: Storage, appeal_uid: str, decision, reason, name, *, username: str = "office",
@@ -126,10 +119,12 @@ def decide(storage: Storage, appeal_uid: str, decision, reason, name, *, usernam
                               "supervisor": {"username": username, "name": name}, "via": "office"},
                              ensure_ascii=False, sort_keys=True)
         checked = check(event_uid, "appeal.decided", now.isoformat(), payload.encode("utf-8"))
-        tx.execute("INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, payload) "
-                   "VALUES (?, ?, ?, NULL, NULL, ?, ?, ?)",
-                   (checked.uid, checked.kind, OFFICE_DEVICE_ID, storage.timestamp(now), ts(now),
-                    checked.payload_json))
+        event_id = tx.one("INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, "
+                          "payload) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?) RETURNING id",
+                          (checked.uid, checked.kind, OFFICE_DEVICE_ID, storage.timestamp(now), ts(now),
+                           checked.payload_json))[0]
+        rating.mark(tx, storage, [found["feedback"]] if isinstance(found["feedback"], str) else [])
+        feed.publish_events(tx, None, [(event_id, checked.kind)], site=_appeal_site(tx, storage, appeal_uid))
     log.info("appeal %s decided from the back office (event %s)", appeal_uid, event_uid)
     return found | {"decision": decision, "decided_at": ts(now), "decision_reason": reason, "decided_by": name,
                     "via": "office"}

@@ -6,6 +6,7 @@
     kiosk central voidings [--json]
     kiosk central devices
     kiosk central catalog import FILE
+    kiosk central institute [--load FILE]
     kiosk central office-token
     kiosk central add-user NAME [--role director|clerk|auditor] [--full-name NAME]
     kiosk central set-password NAME
@@ -80,16 +81,17 @@ def cmd_serve(args, lang: str) -> int:
     print(t("serving", lang, host=args.host, port=args.port, db=describe(url), workers=args.workers), flush=True)
     logs = {"log_level": args.log_level, "log_config": uvicorn_log_config() or LOGGING_CONFIG}
     serves = args.serves
-    if serves == "office":
+    if serves in ("office", "public"):
         os.nice(OFFICE_NICE)  # the devices' pushes first on a busy machine (central/api/elsewhere.py)
         _end_with_parent()
     office = _office_process(args, url) if args.office_port else None
+    public = _public_process(args, url) if args.public_port and serves != "public" else None
     try:
-        if args.workers == 1:
+        if args.workers == 1 or serves == "public":
             from .app import create_app, settle
 
             uvicorn.run(settle(create_app(storage, serves="devices" if office else serves,
-                                          office_port=args.office_port)),
+                                          office_port=args.office_port, public_port=args.public_port)),
                         host=args.host, port=args.port, **logs)
             return 0
         storage.close()
@@ -97,13 +99,15 @@ def cmd_serve(args, lang: str) -> int:
         os.environ["CENTRAL_POOL_SIZE"] = str(args.pool_size)
         os.environ["CENTRAL_SERVES"] = "devices" if office else serves
         os.environ["CENTRAL_OFFICE_PORT"] = str(args.office_port or "")
+        os.environ["CENTRAL_PUBLIC_PORT"] = str(args.public_port or "")
         uvicorn.run("central.app:create_app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, **logs)
         return 0
     finally:
-        if office is not None:
-            office.terminate()
-            office.wait(timeout=30)
+        for process in (office, public):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
 
 
 OFFICE_NICE = 10  # the back office's own process: a lower CPU priority than the devices'
@@ -118,6 +122,18 @@ def _office_process(args, url: str):
     return subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--serves", "office",
                              "--host", args.host, "--port", str(args.office_port), "--database-url", url,
                              "--pool-size", str(args.pool_size), "--log-level", args.log_level])
+
+
+def _public_process(args, url: str):
+    """`kiosk central serve --serves public` on --public-port (and --public-host, else --host),
+    one worker, beside this process: the public site alone (central/public/mount.py)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--serves", "public",
+                             "--host", args.public_host or args.host, "--port", str(args.public_port),
+                             "--database-url", url, "--pool-size", str(min(args.pool_size, 4)),
+                             "--log-level", args.log_level])
 
 
 def _end_with_parent() -> None:
@@ -263,6 +279,35 @@ def cmd_catalog_import(args, lang: str) -> int:
     except CatalogError as e:
         raise CentralError(f"{t('bad_catalog', lang)}\n{e}") from None
     print(t("imported" if done.new else "same_catalog", lang, version=done.version, rows=done.rows))
+    return 0
+
+
+def cmd_institute(args, lang: str) -> int:
+    """`institute --load FILE`: the institute's file kept at central and published to every device;
+    without --load, the version central holds (its text, or where it would come from)."""
+    from . import institute
+
+    storage = _storage(args, lang)
+    if args.load is None:
+        found = institute.stored(storage)
+        if found is None:
+            print(t("institute_none", lang), file=sys.stderr)
+            return 0
+        print(t("institute_version", lang, version=found[0]), file=sys.stderr)
+        print(found[1])
+        return 0
+    path = Path(args.load)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise CentralError(f"{t('not_found', lang)}: {path}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise CentralError(f"{t('bad_institute', lang)}: {path}: {e}") from None
+    try:
+        done = institute.load(storage, text, path.name)
+    except institute.InstituteFileError as e:
+        raise CentralError(f"{t('bad_institute', lang)}\n{e}") from None
+    print(t("institute_loaded" if done.new else "institute_same", lang, version=done.version))
     return 0
 
 
@@ -475,7 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--office-port", type=int, help="serve the back office from its own process on this port, "
                    "at a lower CPU priority (the devices' pushes first); this port then serves the devices only")
-    p.add_argument("--serves", default="all", choices=("all", "devices", "office"), help=argparse.SUPPRESS)
+    p.add_argument("--public-port", type=int, help="serve the public mobile site (/public/) from its own process "
+                   "on this port, and nothing else there: the port to expose to the internet")
+    p.add_argument("--public-host", help="the public site's address (default: --host)")
+    p.add_argument("--serves", default="all", choices=("all", "devices", "office", "public"), help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("add-device", parents=[common], help="print a one-time enrolment code for a device")
@@ -505,6 +553,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = catalog.add_parser("import", parents=[common], help="publish a fee table (CSV) as a new catalogue version")
     p.add_argument("file")
     p.set_defaults(func=cmd_catalog_import)
+
+    p = sub.add_parser("institute", parents=[common],
+                       help="the institute's file (institute.toml): load it to show on the public site and "
+                            "publish it to every kiosk; without --load, print the version held")
+    p.add_argument("--load", metavar="FILE", help="an institute.toml to publish")
+    p.set_defaults(func=cmd_institute)
 
     p = sub.add_parser("rebuild-read-models", parents=[common],
                        help="make the office's read models again from the events (after the institute's "

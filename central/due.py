@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.due import DueInstrument
 
-from .certificate_checks import ALL_FAILED
+from .certificate_checks import ALL_FAILED, PASSED
 from .readmodels.due_item import latest_catalog
 from .storage import Storage, Tx
 
@@ -89,8 +89,9 @@ class DueReport:
     items: list[DueInstrument]
 
 
+# The quantity reminded: the line's instruments less those found 不合格 at the dispatch check (PASSED).
 COLUMNS = ("d.due_on, d.number, d.line, s.organisation, s.contact, s.phone, d.name_zh, d.name_en, d.code, "
-           "d.serial_number, d.quantity, d.picked_up_on, d.cycle_months")
+           f"d.serial_number, {PASSED}, d.picked_up_on, d.cycle_months")
 FROM = "FROM due_item d LEFT JOIN ticket_state s ON s.uid = d.ticket"
 KEY = "(d.due_on, d.number, d.line)"
 ORDER = "d.due_on, d.number, d.line"
@@ -99,7 +100,7 @@ ORDER = "d.due_on, d.number, d.line"
 def _where(today: date, within_days: int, overdue: bool, site: str | None = None) -> tuple[str, list]:
     where, params = ["d.latest = 1", "d.due_on IS NOT NULL", "d.due_on <= ?"], [
         (today + timedelta(days=within_days)).isoformat()]
-    where.append(ALL_FAILED)  # found 不合格 at the dispatch check: never reminded (central/certificate_checks.py)
+    where.append(ALL_FAILED)  # every instrument found 不合格 at the dispatch check: never reminded
     if site is not None:  # the due items of one site's tickets (ticket.site): due_item_site's range
         where.insert(0, "d.site = ?")
         params.insert(0, site)

@@ -154,21 +154,22 @@ def _followup_closed(p: shapes.FollowupClosed) -> Facts:
 
 
 # Work orders and appeals (issue 21, kiosk/store/window_ratings.py): stored for the back office
-# (central/appeals.py, central/ratings_export.py), not published. A call names its follow-up and
-# rating as a close does (trust.known_followups checks both).
+# (central/appeals.py, central/ratings_export.py) and, from schema 19, published to the clerk desks
+# as pushed (a desk sees the call-backs and appeals other desks recorded, and the decisions). A
+# call names its follow-up and rating as a close does (trust.known_followups checks both).
 
 
-@kind("followup.called", feed=None, pushers=("clerk",))
+@kind("followup.called", feed="followup.called", pushers=("clerk",))
 def _followup_called(p: shapes.FollowupCalled) -> Facts:
     return Facts(owner=p.device, said_at=p.at, closes=(p.followup, p.feedback))
 
 
-@kind("rating.appealed", feed=None, pushers=("clerk",))
+@kind("rating.appealed", feed="rating.appealed", pushers=("clerk",))
 def _rating_appealed(p: shapes.RatingAppealed) -> Facts:
     return Facts(owner=p.device, said_at=p.at)
 
 
-@kind("appeal.decided", feed=None, pushers=("clerk",))
+@kind("appeal.decided", feed="appeal.decided", pushers=("clerk",))
 def _appeal_decided(p: shapes.AppealDecided) -> Facts:
     return Facts(owner=p.device, said_at=p.at)
 

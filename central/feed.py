@@ -52,9 +52,11 @@ from .words import STATUSES
 # device alone (publish_to_owners: a kiosk gets the steps of the tickets it registered).
 AUDIENCE = {"catalog.version": 0, "device.key": 0, "device.revoked": 0, "ticket.registered": 1, "ticket.event": 1,
             "feedback.given": 1, "followup.closed": 1,
+            "followup.called": 1, "rating.appealed": 1, "appeal.decided": 1,  # schema 19: work orders, appeals
             "organisation.known": 0,  # names only (central/organisations.py): lobby kiosks get it
             "event.voided": 1,  # central/voiding.py: to desks, and as a `target` to a kiosk owning a ticket
-            "certificate.checked": 1, "certificate.taken_as_is": 1}  # central/certificate_checks.py
+            "certificate.checked": 1, "certificate.taken_as_is": 1,  # central/certificate_checks.py
+            "institute.info": 0}  # the institute's file, whole (central/institute.py): every device
 MAX_LIMIT = 1000
 SLOTS = 1000  # public seq = row seq * SLOTS + position in the row
 EVENTS = "events"  # the kind of a row listing a pushed batch's events

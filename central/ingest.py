@@ -147,7 +147,7 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent], quota: 
             raise Refused([Rejection(uid, str(why)) for uid, why in refused])
         stored = [Stored(ids[e.uid], e.uid, e.kind, e.facts.ticket, e.facts.status, e.created_at, moment, device.uid,
                          decode(e.payload_json))
-                  for e in new if e.facts.status is not None or e.kind in readmodels.FOLDED]
+                  for e in new if e.facts.status is not None or e.kind in (*readmodels.FOLDED, *readmodels.APPEALS)]
         readmodels.fold(tx, storage, stored)
         notices.queue_pushed(tx, storage, stored, moment)  # after the fold: it reads the due list's rows
         checks = [(ids[e.uid], decode(e.payload_json)) for e in new if e.kind == certificate_checks.KIND]

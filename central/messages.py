@@ -32,6 +32,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_voidings": ("还没有作废记录", "Nothing voided yet"),
     "imported": ("已导入收费目录第{version}版：{rows}行", "Imported fee catalogue version {version}: {rows} rows"),
     "same_catalog": ("与第{version}版内容相同，未新建版本", "Same as version {version}; no new version"),
+    "institute_loaded": ("已发布机构信息第{version}版（公众网站与各终端）",
+                         "Published institute file version {version} (public site and every device)"),
+    "institute_same": ("机构信息与第{version}版相同，未发布新版本", ("The same as institute file version {version}: "
+                                                                 "nothing new published")),
+    "institute_none": ("中心尚未载入机构信息：公众网站显示终端自带的文件", ("No institute file loaded at central: the "
+                                                                       "public site shows the kiosk's shipped one")),
+    "institute_version": ("机构信息第{version}版：", "Institute file version {version}:"),
+    "bad_institute": ("机构信息文件有误，未发布", "Bad institute file; nothing was published"),
     "bad_catalog": ("收费目录文件有误，未导入任何内容", "Bad fee catalogue file; nothing was imported"),
     "not_found": ("找不到文件", "File not found"),
     "office_token": ("后台访问令牌（之前的令牌已失效）：", "Office token (the previous one no longer works):"),

@@ -5,18 +5,24 @@ personal data of the tickets done with for `CENTRAL_RETENTION_YEARS` (3), and ke
 Which, with `cutoff` = now less the period (calendar years):
 - a ticket picked up before the cutoff (its first pickup not voided); a ticket never picked up
   whose last event is before it. All of its events are erased, voided ones too.
-- a rating (`feedback.given`, anonymous ones too) or a follow-up close given before the cutoff.
-  A rating comes at or after its ticket's pickup, so it goes with the ticket or soon after.
+- a rating (`feedback.given`, anonymous ones too), a follow-up close or a call-back
+  (`followup.called`) given before the cutoff. A rating comes at or after its ticket's pickup, so
+  it goes with the ticket or soon after.
+- a ticket's certificate checks at dispatch (`certificate.checked`, `certificate.taken_as_is`,
+  which name their ticket in the payload only): with their ticket.
 
 What goes, in the stored payloads (central/events.py: the one copy; the change feed relays the
 stored events, so a desk pulling later gets the erased ones): the customer (organisation →
 `ERASED`, contact, phone, address, credit code), the name on the certificate, the ticket code (an
 old format carried the organisation), the lines' serial numbers and requirements, the call-back
-phone, comment and reason typed with a rating, a close's note. What stays: numbers, times,
+phone, comment and reason typed with a rating, a close's and a call-back's note, the words a
+clerk typed on a certificate returned at dispatch (its reason: "the holder should be 张三") and on
+one the customer took as it was (the note: who agreed). What stays: numbers, times,
 steps, amounts, lines, fields, promises, certificates' numbers, levels, hearts, reason codes,
 and the clerks (staff, not customers: who served whom is what the satisfaction figures count).
 The organisation names published for completion (central/organisations.py: `organisation_name`
-and the `organisation.known` changes) lose those no ticket left uses.
+and the `organisation.known` changes) lose those no ticket left uses. Prepared registrations a
+customer asked central to keep (central/prepared.py) go 30 days after they were kept.
 
 Each batch of tickets is one transaction; erasing is idempotent (a payload erased already is
 left as it is), so a run stopped halfway is finished by the next. Where to look: central_meta
@@ -44,7 +50,7 @@ from datetime import datetime
 
 from kiosk.domain.organisations import search_key
 
-from . import audit, feed, readmodels
+from . import audit, feed, prepared, readmodels
 from .storage import Storage, Tx, as_datetime, ts
 from .words import RANK
 
@@ -54,7 +60,8 @@ STATE = "retention"
 RUN_PREFIX = "retention_run:"
 AUDIT_ACTION = "retention"  # office_audit: `rows` the tickets erased, `query` the rest
 REGISTERED = "ticket.registered"
-OWN_TIME = ("feedback.given", "followup.closed")  # erased by their own time, not their ticket's
+OWN_TIME = ("feedback.given", "followup.closed", "followup.called")  # by their own time, not their ticket's
+CERTIFICATE_KINDS = ("certificate.checked", "certificate.taken_as_is")  # their ticket in the payload only
 PICKED_UP = RANK["picked_up"]
 
 
@@ -103,8 +110,18 @@ def _close(data: dict) -> None:
         data["note"] = ""
 
 
+def _certificate(data: dict) -> None:
+    """A check's reason (a returned certificate: what was wrong, a holder's name in it) and a
+    taking's note (who agreed): words typed about the customer. The points, numbers and clerk stay."""
+    for name in ("reason", "note"):
+        if data.get(name):
+            data[name] = ""
+
+
 ERASE: dict[str, Callable[[dict], None]] = {REGISTERED: _registration, "ticket.received": _received,
-                                            "feedback.given": _rating, "followup.closed": _close}
+                                            "feedback.given": _rating, "followup.closed": _close,
+                                            "followup.called": _close, "certificate.checked": _certificate,
+                                            "certificate.taken_as_is": _certificate}
 
 
 def erase(kind: str, payload: str) -> str | None:
@@ -139,6 +156,7 @@ class Run:
     ratings: int = 0
     closes: int = 0  # follow-up closes whose note was erased
     names: int = 0  # organisation names no longer published
+    prepared: int = 0  # prepared registrations kept for customers, erased after their 30 days
     events: int = 0  # stored events rewritten
     forgotten: set[str] = field(default_factory=set, repr=False)  # organisation names of erased tickets
 
@@ -167,15 +185,18 @@ def run(storage: Storage, now: datetime, years: int, *, dry_run: bool = False) -
         _late_steps(storage, done, state["last_event"], last_event)
     if done.forgotten:
         _forget_names(storage, done)
+    # Prepared registrations kept at a customer's request (central/prepared.py): by their own 30 days.
+    done.prepared = prepared.erase_due(storage, now, dry_run=dry_run)
     if not dry_run:
         with storage.transaction() as tx:
             _save(tx, STATE, {"tickets_from": ts(pending or done.cutoff), "others_from": ts(done.cutoff),
                               "last_event": last_event})
             _save(tx, RUN_PREFIX + ts(now), done.as_dict())
         # Where a director reads who saw personal data (/office/audit): when it was erased, how much.
+        kept = f"&prepared={done.prepared}" if done.prepared else ""  # central/prepared.py's, when any went
         audit.record(storage, None, AUDIT_ACTION, "kiosk central retention",
                      f"cutoff={ts(done.cutoff)}&years={years}&ratings={done.ratings}&followups={done.closes}"
-                     f"&names={done.names}", done.tickets, who="retention", at=now)
+                     f"&names={done.names}{kept}", done.tickets, who="retention", at=now)
         if not storage.postgres:
             with storage.read() as tx:  # the old pages out of the write-ahead log (secure_delete zeroed them)
                 tx.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -273,8 +294,18 @@ def _due(tx: Tx, storage: Storage, tickets: list[str], moment: datetime) -> set[
 
 
 def _rewrite(tx: Tx, storage: Storage, column: str, values: list, dry_run: bool) -> int:
-    """Erase the payloads of the events whose `column` is one of `values`; how many changed."""
+    """Erase the payloads of the events whose `column` is one of `values`, and (`column` "ticket")
+    the certificate checks of those tickets; how many changed."""
     where, params = storage.in_list(column, values)
+    changed = _rewrite_where(tx, storage, where, params, dry_run)
+    if column == "ticket":
+        kinds, kind_params = storage.in_list("kind", CERTIFICATE_KINDS)
+        named, named_params = storage.in_list(storage.json_field("payload", "ticket"), values)
+        changed += _rewrite_where(tx, storage, f"{kinds} AND {named}", [*kind_params, *named_params], dry_run)
+    return changed
+
+
+def _rewrite_where(tx: Tx, storage: Storage, where: str, params: list, dry_run: bool) -> int:
     changed = [(after, event_id) for event_id, kind, payload in tx.all(
         f"SELECT id, kind, {storage.json_text('payload')} FROM event WHERE {where} ORDER BY id", params)
         if (after := erase(kind, payload)) is not None]  # rows locked in id order
@@ -311,16 +342,19 @@ def _own_time(storage: Storage, done: Run, kind: str, start: datetime | None) ->
         done.events += changed
         if kind == "feedback.given":
             done.ratings += changed
-        else:
+        elif kind == "followup.closed":
             done.closes += changed
 
 
 def _late_steps(storage: Storage, done: Run, since: int, until: int) -> None:
     """Steps pushed since the last run for tickets erased already (a desk offline for long)."""
+    kinds, kind_params = storage.in_list("kind", CERTIFICATE_KINDS)
     with storage.read() as tx:
         tickets = sorted({row[0] for row in tx.all(
             "SELECT ticket FROM event WHERE id > ? AND id <= ? AND ticket IS NOT NULL AND status > 0",
-            (since, until))})
+            (since, until))} | {row[0] for row in tx.all(  # a certificate check names its ticket in its payload
+            f"SELECT {storage.json_field('payload', 'ticket')} FROM event WHERE id > ? AND id <= ? AND {kinds}",
+            (since, until, *kind_params)) if row[0]})
     for start in range(0, len(tickets), BATCH):
         chunk = tickets[start:start + BATCH]
         with _erasing(storage) as tx:

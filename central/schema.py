@@ -78,15 +78,36 @@ lock as creation, so several workers starting at once upgrade it once.
   upgrade's transaction, instead of every rating's payload per request; ticket_state's due_at
   and ready_day (the work list's order, central/worklist.py), filled for the open tickets; an
   index on rating (given_at, rated), the satisfaction CSV streamed in time order.
+- 17: the public site (central/public/): `institute_file`, the institute's file as loaded at central
+  (central/institute.py), published to every device; `public_lookup_miss`, the progress look-ups
+  that missed, by ticket number, for the lock-out.
+- 18: `prepared_kept`, a prepared registration (预约送检) kept for the customer who asked, under the
+  SHA-256 of its retrieval token, erased after 30 days (central/prepared.py, central/retention.py).
+- 19: rating's `feedback` (its uid) and `set_aside` (an upheld appeal leaves it out of the
+  satisfaction figures and CSV; never deleted), kept by every appeal and decision pushed or
+  written by the office; the ratings built again in the upgrade's transaction. Call-backs,
+  appeals and decisions published to the clerk desks (other desks see them); those stored
+  before the upgrade published then.
 """
 
 from __future__ import annotations
 
-from . import appeals, certificate_checks, feed, notices, organisations, push_quota, readmodels, trust
+from . import (
+    appeals,
+    certificate_checks,
+    feed,
+    institute,
+    notices,
+    organisations,
+    prepared,
+    push_quota,
+    readmodels,
+    trust,
+)
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 19
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
@@ -252,16 +273,28 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     14: appeals.STATEMENTS,
     15: notices.STATEMENTS,
     16: (*readmodels.FOLLOWUP_STATEMENTS, *readmodels.WORK_STATEMENTS, *readmodels.RATING_EXPORT_STATEMENTS),
+    17: (institute.TABLE,
+         # The public site's progress look-ups that missed (central/public/progress.py): a ticket
+         # number locked after repeated misses. The number only (no phone, no address); rows
+         # older than the lock-out are deleted as new misses come.
+         """CREATE TABLE public_lookup_miss (
+             id {pk},
+             number_key TEXT NOT NULL,
+             missed_at {ts} NOT NULL)""",
+         "CREATE INDEX public_lookup_miss_number ON public_lookup_miss (number_key, missed_at)"),
+    18: prepared.STATEMENTS,
+    19: readmodels.SET_ASIDE_STATEMENTS,  # appeals / work orders at central (helper H5)
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
     2: ("feedback.given", "followup.closed"),
+    19: ("followup.called", "rating.appealed", "appeal.decided"),
 }
 # What else an upgrade publishes or derives of what the database held before it.
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
                13: certificate_checks.build,
-               16: readmodels.build_16}
+               16: readmodels.build_16, 19: readmodels.build_19}
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -5,6 +5,8 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
     CENTRAL_POOL_SIZE    database connections per worker process (8)
     INSTITUTE_TIME_ZONE  the zone of every date the office shows or a rule counts (Asia/Shanghai)
     CENTRAL_SITES        the institute's sites, comma-separated, the first the default (main)
+    CENTRAL_PUBLIC_PORT  the public site's own port (set by `kiosk central serve --public-port` for its
+                         worker processes: they send /public/... there)
     CENTRAL_QUOTAS       per-device quotas: `off`, or e.g. `pushes_per_minute=120,push_mb_per_day=256`
                          over the defaults (central/api/quotas.py)
     CENTRAL_API_DOCS     `on`: the API's /docs and /redoc pages (they load their script from a CDN);
@@ -12,6 +14,9 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
     CENTRAL_SECURE_COOKIES  `on`: the office's session cookie is Secure even when central itself is
                          reached over http (behind a proxy that serves https); else Secure over https
     CENTRAL_RETENTION_YEARS  years a ticket's personal data is kept after pickup (3; central/retention.py)
+    CENTRAL_CORRECTION_DAYS  working days the lab has to correct a certificate returned at dispatch, for a
+                         return whose event names no promise (2; the desks' own kiosk.correction_days
+                         stamps each return they record)
     KIOSK_DATA_DIR       the data folder (else the platform's user data folder)
     CENTRAL_NOTICES_FILE a TOML file: the notices' channels and schedule (central/notices/config.py);
                          unset: notices are queued but no channel sends them
@@ -60,14 +65,20 @@ def serves() -> str:
     """Which routes this process serves: all, devices or office ($CENTRAL_SERVES; set by
     `kiosk central serve --office-port` for its worker processes)."""
     chosen = os.environ.get("CENTRAL_SERVES", "all").strip() or "all"
-    if chosen not in ("all", "devices", "office"):
-        raise ValueError(f"CENTRAL_SERVES: all, devices or office, not {chosen!r}")
+    if chosen not in ("all", "devices", "office", "public"):
+        raise ValueError(f"CENTRAL_SERVES: all, devices, office or public, not {chosen!r}")
     return chosen
 
 
 def office_port() -> int | None:
     """Where the back office is served when it has a process of its own ($CENTRAL_OFFICE_PORT)."""
     text = os.environ.get("CENTRAL_OFFICE_PORT", "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def public_port() -> int | None:
+    """Where the public site is served when it has a process of its own ($CENTRAL_PUBLIC_PORT)."""
+    text = os.environ.get("CENTRAL_PUBLIC_PORT", "").strip()
     return int(text) if text.isdigit() else None
 
 
@@ -97,6 +108,22 @@ def sites() -> tuple[str, ...]:
     desk pulls only its site's tickets. One site, `main`, unless set."""
     named = tuple(dict.fromkeys(s.strip() for s in os.environ.get("CENTRAL_SITES", "").split(",") if s.strip()))
     return named or (DEFAULT_SITE,)
+
+
+CORRECTION_DAYS = 2  # kiosk/domain/certificate_check.py RETURN_DAYS
+
+
+def correction_days() -> int:
+    """Working days the lab is given to correct a certificate returned at dispatch, for a return
+    whose event carries no promise (a desk's own setting, kiosk.correction_days, stamps each one):
+    $CENTRAL_CORRECTION_DAYS, 1–30, else 2."""
+    value = os.environ.get("CENTRAL_CORRECTION_DAYS", "").strip()
+    if not value:
+        return CORRECTION_DAYS
+    days = int(value)
+    if not 1 <= days <= 30:
+        raise ValueError(f"CENTRAL_CORRECTION_DAYS must be 1–30 working days, not {days}")
+    return days
 
 
 RETENTION_YEARS = 3

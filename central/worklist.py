@@ -16,6 +16,13 @@ A page is read as the list orders them (kiosk/domain/worklist.py `ordered`), in 
 ranges: late lab work by promise, overdue pickups by the day they became ready, then the lab
 work not yet late (a ticket with no promise last) and the pickups still in their period; each
 range counted, and only the page's rows read and assessed. The CSV is the whole list.
+
+Certificates returned for correction at a dispatch counter (issue 23: `certificate.checked` with
+outcome `returned`, not yet re-checked or taken as they are; central/certificate_checks.py): their
+ticket is listed as lab work again, with the corrected certificates' own promise (the desk's
+`with_returns`), late once it has passed, whatever its status. Those tickets are few: a page reads
+them whole, leaves them out of the index ranges, and places each among the ranges' rows by
+counting the rows that come before it.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from kiosk.domain.clock import local, utc_now
-from kiosk.domain.worklist import PICKUP_DAYS, WorkItem, WorkList, assess, ordered
+from kiosk.domain.worklist import PICKUP_DAYS, WorkItem, WorkList, assess, ordered, with_returns
 
+from . import certificate_checks, settings
 from .readmodels import ticket_state
-from .storage import Storage
+from .storage import Storage, Tx
 
 STEP = {1: "received", 2: "ready"}
+OPEN = "s.status IN (1, 2) AND s.received_at IS NOT NULL"  # ticket_state.open_tickets, as `s`
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 500  # a page of the list (the JSON and the page; the CSV is all of it)
 
 
@@ -51,7 +60,17 @@ def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = 
     now = local(now or utc_now())
     with storage.read() as tx:
         rows = ticket_state.open_tickets(tx)
-    return ordered([_assessed(row, now, pickup_days) for row in rows], pickup_days)
+        returns = _returns(tx, storage)
+    return ordered([_with_returns(_assessed(row, now, pickup_days), returns, now) for row in rows], pickup_days)
+
+
+def _returns(tx: Tx, storage: Storage) -> dict[str, tuple[int, date | None]]:
+    return certificate_checks.returned_for_correction(tx, storage, OPEN, settings.correction_days())
+
+
+def _with_returns(item: WorkItem, returns: dict[str, tuple[int, date | None]], now: datetime) -> WorkItem:
+    found = returns.get(str(item.ticket_id))
+    return item if found is None else with_returns(item, *found, now)
 
 
 def work_page(storage: Storage, page: int = 1, size: int = PAGE_SIZE, now: datetime | None = None,
@@ -66,23 +85,60 @@ def work_page(storage: Storage, page: int = 1, size: int = PAGE_SIZE, now: datet
         ("status = 1 AND due_at IS NULL", (), "number"),
         ("status = 2 AND ready_day >= ?", (cutoff,), "ready_day, number"),
     )
-    skip, wanted, rows = (page - 1) * size, size, []
+    start, rows = (page - 1) * size, []
     with storage.read() as tx:
-        counts = [tx.one(f"SELECT COUNT(*) FROM ticket_state WHERE {where} AND received_at IS NOT NULL", params)[0]
-                  for where, params, _ in ranges]
+        returns = _returns(tx, storage)
+        # The tickets with certificates back in the lab: read whole, left out of the ranges.
+        aside, aside_params = storage.in_list("uid", sorted(returns)) if returns else ("FALSE", [])
+        ranges = tuple((f"{where} AND received_at IS NOT NULL AND NOT ({aside})", (*params, *aside_params), order)
+                       for where, params, order in ranges)
+        counts = [tx.one(f"SELECT COUNT(*) FROM ticket_state WHERE {where}", params)[0] for where, params, _ in ranges]
+        returned = ordered([_with_returns(_assessed(row, now, pickup_days), returns, now) for row in
+                            ticket_state.rows_where(tx, f"WHERE {aside} AND status IN (1, 2) AND received_at IS NOT "
+                                                        "NULL", aside_params)], pickup_days).items
+        # Where each goes in the list: after the rows of the ranges that come before it.
+        places = [n + _before(tx, storage, item, ranges, counts) for n, item in enumerate(returned)]
+        on_page = [item for item, at in zip(returned, places) if start <= at < start + size]
+        skip = start - sum(1 for at in places if at < start)
+        wanted = size - len(on_page)
         for (where, params, order), n in zip(ranges, counts):
             if skip >= n:
                 skip -= n
                 continue
             if wanted > 0:
-                found = ticket_state.rows_where(tx, f"WHERE {where} AND received_at IS NOT NULL ORDER BY {order} "
+                found = ticket_state.rows_where(tx, f"WHERE {where} ORDER BY {order} "
                                                    f"LIMIT {int(wanted)} OFFSET {int(skip)}", params)
                 rows += found
                 wanted -= len(found)
             skip = 0
-    total = sum(counts)
-    return WorkPage([_assessed(row, now, pickup_days) for row in rows], pickup_days, counts[0] + counts[2] + counts[3],
-                    counts[0], counts[1] + counts[4], counts[1], max(1, -(-total // size)))
+    total = sum(counts) + len(returned)
+    items = ordered([_assessed(row, now, pickup_days) for row in rows] + on_page, pickup_days).items
+    lab = [i for i in returned if i.status == "received"]
+    ready = [i for i in returned if i.status == "ready"]
+    return WorkPage(items, pickup_days, counts[0] + counts[2] + counts[3] + len(lab),
+                    counts[0] + sum(1 for i in lab if i.late), counts[1] + counts[4] + len(ready),
+                    counts[1] + sum(1 for i in ready if i.late), max(1, -(-total // size)))
+
+
+def _before(tx: Tx, storage: Storage, item: WorkItem, ranges: tuple, counts: list[int]) -> int:
+    """How many rows of the ranges come before a returned ticket's item in the list's order
+    (kiosk/domain/worklist.py _order): it is lab work, late (with the late lab work, by its
+    promise) or not (with the lab work not yet late; no promise: with those that have none)."""
+    due = item.due
+    if item.late and due is not None:
+        where, params, _ = ranges[0]
+        at = storage.timestamp(due)
+        return tx.one(f"SELECT COUNT(*) FROM ticket_state WHERE {where} AND (due_at < ? OR (due_at = ? AND "
+                      "number < ?))", (*params, at, at, item.number))[0]
+    if due is not None:
+        where, params, _ = ranges[2]
+        at = storage.timestamp(due)
+        return counts[0] + counts[1] + tx.one(
+            f"SELECT COUNT(*) FROM ticket_state WHERE {where} AND (due_at < ? OR (due_at = ? AND number < ?))",
+            (*params, at, at, item.number))[0]
+    where, params, _ = ranges[3]
+    return counts[0] + counts[1] + counts[2] + tx.one(
+        f"SELECT COUNT(*) FROM ticket_state WHERE {where} AND number < ?", (*params, item.number))[0]
 
 
 def _assessed(row: dict, now: datetime, pickup_days: int) -> WorkItem:

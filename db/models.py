@@ -397,6 +397,7 @@ class FollowupCall(BaseModel):
     clerk_id: int | None
     clerk_name = TextField(null=True)
     created_at = UtcDateTimeField()
+    device = TextField(null=True)  # the desk that recorded it (uid); None: this desk (schema 18)
 
 
 class Appeal(BaseModel):
@@ -418,6 +419,9 @@ class Appeal(BaseModel):
     decided_by_id: int | None
     decided_by_name = TextField(null=True)
     decided_at = UtcDateTimeField(null=True)
+    device = TextField(null=True)  # the desk that filed it (uid); None: this desk (schema 18)
+    decided_device = TextField(null=True)  # the desk (or central) that decided it; None: this desk
+    decided_via = TextField(null=True)  # desk | office; None: not decided
 
 
 class CertificateCheck(BaseModel):

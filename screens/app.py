@@ -94,6 +94,7 @@ class KioskApp(Station, inherit_bindings=False):
         self.submitting = False  # one ticket per confirmation, however many taps
         self.new_catalog = False  # sync stored a newer fee schedule: taken between customers
         self.pinyin = None  # the on-screen keyboard's dictionary (kiosk.ime), once load_pinyin has read it
+        self.scan_keys, self.scan_at = "", 0.0  # a prepared code being typed by a scanner (screens/prepared.py)
 
     @property
     def draft(self) -> Draft:
@@ -140,6 +141,7 @@ class KioskApp(Station, inherit_bindings=False):
         from kiosk.printing.spool import recover_interrupted
         from kiosk.settings.pricing import configured_policy
         from kiosk.store.catalog import ensure_catalog, load_catalog, search_keys_for
+        from kiosk.store.institute import synced_info
         from kiosk.store.maintenance import take_config_pin
         from kiosk.store.registration import ensure_device
 
@@ -148,6 +150,7 @@ class KioskApp(Station, inherit_bindings=False):
         recover_interrupted()  # receipts cut off by a crash or power loss print again
         ensure_catalog()
         device = ensure_device(self.config.device_prefix)
+        self.info = synced_info(self.info)  # the institute's file as central holds it, once synced (issue 22)
         catalog = load_catalog()
         return catalog, SearchIndex(catalog.rows, search_keys_for(catalog.rows)), configured_policy(), device
 
@@ -262,6 +265,7 @@ class KioskApp(Station, inherit_bindings=False):
         that held the rest are gone), what they cut, the messages shown to them. Called while a
         screen is being popped: it touches no widget (a refresh then keeps the popped screen alive)."""
         self.draft.clear()
+        self.scan_keys = ""
         self._clipboard = ""  # Input's ctrl+x keeps it for the next ctrl+v; Textual has no public reset
         self.clear_notifications()
         self.take_new_catalog()
@@ -298,12 +302,30 @@ class KioskApp(Station, inherit_bindings=False):
             if isinstance(screen, KioskScreen):
                 screen.catalog_ready()
 
+    @work(exclusive=True, group="institute")
+    async def institute_arrived(self) -> None:
+        """The welcome screen shows the institute's file central published (kept with this kiosk's calendar)."""
+        from kiosk.settings.institute import load_institute
+        from kiosk.store.institute import synced_info
+        from screens.base import KioskScreen
+
+        local = load_institute(self.config.info_file, self.config.holidays_file)
+        self.info = await self.in_db_thread(synced_info, local)
+        for screen in self.screen_stack:
+            if isinstance(screen, KioskScreen):
+                screen.catalog_ready()
+
     # ---- idle timeout ----------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
                               events.Paste)):
             self.last_activity = self.clock()
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            from screens.prepared import take_scan
+
+            if take_scan(self, event):  # a prepared registration's code, scanned on the welcome screen
+                return
         if isinstance(event, events.Key) and not event.is_forwarded:
             from screens.keyboard import typed
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported where used: the welcome screen must not wait for them
     from kiosk.domain.catalog import FeeRow
     from kiosk.domain.fees import EstimateRequest, LineRequest
+    from kiosk.domain.prepared import Parts
     from kiosk.domain.validation import FieldError
     from kiosk.store.catalog import LoadedCatalog
     from kiosk.store.registration import CustomerDetails, Registration
@@ -61,6 +62,9 @@ class Draft:
     certificate_name: str = ""
     notify: bool = False  # notices by SMS (and e-mail if given): the customer's choice, default off
     email: str = ""
+    # The parts of a prepared registration's code read so far (screens/prepared.py): the customer's
+    # data too, wiped with the rest; while it holds any, the idle timeout counts down.
+    prepared: Parts | None = None
 
     def clear(self) -> None:
         """Forget everything the customer typed (idle timeout, or after the ticket)."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App
@@ -22,11 +22,20 @@ from kiosk.domain.clock import local, utc_now
 from kiosk.i18n import t
 from kiosk.settings.config import Config
 from kiosk.settings.institute import load_institute
-from screens.textual_fixes import fix_styles_cache_leak, fix_unended_paste, skip_styling_unmounted
+from screens.textual_fixes import (
+    fix_styles_cache_leak,
+    fix_unended_paste,
+    skip_same_size_layout,
+    skip_styling_unmounted,
+)
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 fix_styles_cache_leak()
 fix_unended_paste()
 skip_styling_unmounted()
+skip_same_size_layout()
 
 SYNC_INTERVAL = 30.0  # seconds between passes while online; a new fact wakes the loop at once
 PRINT_OUTAGE_RETRY = timedelta(seconds=30)  # a database that failed under printing is tried again this often
@@ -65,21 +74,36 @@ class Station(App, inherit_bindings=False):
         self.config = config
         self.set_reactive(Station.language, config.language)
         self.info = load_institute(config.info_file, config.holidays_file)
-        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-db")
-        # Printing has its own thread: a slow serial printer or a dead network printer (up
-        # to its timeout) never holds up the database. It never touches the database.
-        self.print_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-print")
         self.print_worker = None  # kiosk.printing.worker.PrintWorker: the child that renders and sends
         self.printing = False  # the print worker is running
         self.print_retry_at = None  # UTC: when a failed receipt is tried again by itself
         self.print_backlog = None  # kiosk.printing.spool.Backlog, made by the first pass
         self.outage = None  # the out-of-service screen a database failure put up while running
-        # Sync talks to the network on its own thread: a dead network (up to the client's
-        # timeout) holds up neither the database nor the printer.
-        self.net_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.STATION}-net")
         self.sync_state = SyncState()
         self.sync_reported = asyncio.Event()  # set at each pass's report (a test or a status line waits on it)
         self._sync_wake: asyncio.Event | None = None
+
+    # ---- the threads: made when first used, after the first frame (their module is not needed for it) ------
+
+    @cached_property
+    def db_thread(self) -> ThreadPoolExecutor:
+        return _thread(f"{self.STATION}-db")
+
+    @cached_property
+    def print_thread(self) -> ThreadPoolExecutor:
+        """Printing has its own thread: a slow serial printer or a dead network printer (up to
+        its timeout) never holds up the database. It never touches the database."""
+        return _thread(f"{self.STATION}-print")
+
+    @cached_property
+    def net_thread(self) -> ThreadPoolExecutor:
+        """Sync talks to the network on its own thread: a dead network (up to the client's
+        timeout) holds up neither the database nor the printer."""
+        return _thread(f"{self.STATION}-net")
+
+    def _made(self, thread: str) -> ThreadPoolExecutor | None:
+        """One of the threads above, if it was made."""
+        return self.__dict__.get(thread)
 
     # ---- the language, and where the screens stand ----------------------------------------------
 
@@ -113,12 +137,15 @@ class Station(App, inherit_bindings=False):
     def on_unmount(self) -> None:
         # A receipt being sent is not waited for: its job stays `printing` and is printed
         # again at the next start.
-        self.print_thread.shutdown(wait=False, cancel_futures=True)
+        if (printing := self._made("print_thread")) is not None:
+            printing.shutdown(wait=False, cancel_futures=True)
         if self.print_worker is not None:
             self.print_worker.close()
-        self.net_thread.shutdown(wait=False, cancel_futures=True)
-        self.db_thread.submit(_close_database)
-        self.db_thread.shutdown(wait=True)
+        if (network := self._made("net_thread")) is not None:
+            network.shutdown(wait=False, cancel_futures=True)
+        if (database := self._made("db_thread")) is not None:
+            database.submit(_close_database)
+            database.shutdown(wait=True)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Customers and clerks both type Chinese through an IME. Textual puts the terminal
@@ -240,6 +267,9 @@ class Station(App, inherit_bindings=False):
     def catalog_arrived(self, versions: list[int]) -> None:
         """A new fee schedule was stored by sync; a station that prices things picks it up."""
 
+    def institute_arrived(self) -> None:
+        """A new version of the institute's file was stored by sync; a station that shows it picks it up."""
+
     @work(group="sync", exclusive=True)
     async def sync_loop(self, device_uid: str) -> None:
         """Push and pull for as long as the station runs: every SYNC_INTERVAL while online,
@@ -267,6 +297,8 @@ class Station(App, inherit_bindings=False):
                 delay = SYNC_INTERVAL
                 if report.applied.catalogs:
                     self.catalog_arrived(report.applied.catalogs)
+                if report.applied.institute:
+                    self.institute_arrived()
             self.post_message(SyncStateChanged(state))
             try:
                 await asyncio.wait_for(self._sync_wake.wait(), delay)
@@ -319,6 +351,13 @@ def _enrolled() -> bool:
     from db.models import Setting
 
     return Setting.select().where(Setting.key == "central.token").exists()  # kiosk/sync/settings.py TOKEN
+
+
+def _thread(name: str) -> ThreadPoolExecutor:
+    """One worker thread, named for what it does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
 
 def _close_database() -> None:

@@ -95,6 +95,7 @@ def test_catalog_search_finds_by_pinyin_initials(run):
         ("[kiosk\nlanguage = 'zh'\n", "not valid TOML"),
         ("[kiosk]\ndevice_prefix = 'K-1'\n", "device_prefix must be 1–4 letters or digits"),
         ("[kiosk]\npickup_days = 0\n", "kiosk.pickup_days must be 1–365 days, not 0"),
+        ("[kiosk]\ncorrection_days = 0\n", "kiosk.correction_days must be 1–30 working days, not 0"),
         # the built-in policy charges storage after 30 days: a pickup period of 20 would disagree
         ("[kiosk]\npickup_days = 20\n", "kiosk.pickup_days is 20 but the pricing policy charges storage after 30"),
     ],

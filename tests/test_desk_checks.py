@@ -25,14 +25,15 @@ RECEIVED = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Guiyang
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00: a return is promised by Tuesday 12-01
 
 
-def make_desk(language: str = "zh", *, ready: bool = True) -> tuple[DeskApp, str]:
-    """A ticket taken in (3 pressure gauges verified, a tape measure calibrated) and marked ready."""
+def make_desk(language: str = "zh", *, ready: bool = True, **settings) -> tuple[DeskApp, str]:
+    """A ticket taken in (3 pressure gauges verified, a tape measure calibrated) and marked ready;
+    `settings`: the configuration's, changed."""
     from db.connection import open_database
     from kiosk.store.clerks import list_clerks
     from kiosk.store.desk import mark_ready, receive
     from kiosk.store.registration import ensure_device
 
-    config = replace(load_config(), language=language, printer_uri="preview://receipts")
+    config = replace(load_config(), language=language, printer_uri="preview://receipts", **settings)
     config.database.parent.mkdir(parents=True, exist_ok=True)
     (number,) = prepare(config)
     db = open_database(config.database)
@@ -133,6 +134,16 @@ async def test_pass_return_and_recheck_and_the_pickup_waits_meanwhile():
         picked_up = json.loads(OutboxEvent.get(OutboxEvent.kind == "ticket.picked_up").payload)
         assert picked_up["certificates"] == {"0": ["JD-2026-0001", "JD-2026-0002", "JD-2026-0003"],
                                              "1": ["JC-2026-0004"]}
+
+
+async def test_the_correction_promise_is_the_desks_setting():
+    app, number = make_desk(correction_days=5)  # kiosk.correction_days (default 2)
+    async with app.run_test(size=SMALL) as pilot:
+        await open_checks(pilot, number)
+        await check(pilot, "JD-2026-0001", "pass", ("serial",), "编号错")
+        assert "第1-1台证书退回更正（编号），2026-12-04前改好" in screen_text(app)  # 5 working days, not 2
+        payload = json.loads(OutboxEvent.get(OutboxEvent.kind == "certificate.checked").payload)
+        assert payload["promised_on"] == "2026-12-04"
 
 
 async def test_the_customer_takes_a_returned_certificate_as_it_is():

@@ -325,3 +325,139 @@ def test_follow_up_detail_snapshot(snap_compare, language):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+# ---- call-backs and appeals (issue 21): recorded here, and seen from other desks ------------------
+
+
+def called_elsewhere(seq: int, followup: str, feedback: str, *, reached: bool = True, note: str = "客户说已经解决",
+                     at: datetime = AT + timedelta(days=2)) -> dict:
+    return {"seq": seq, "kind": "followup.called", "data": {
+        "call": uuid7(), "followup": followup, "feedback": feedback, "device": OTHER_DESK, "at": at.isoformat(),
+        "reached": reached, "note": note, "clerk": {"username": "liming", "name": "李明"}}}
+
+
+def appealed_elsewhere(seq: int, feedback: str, appeal: str, at: datetime = AT + timedelta(days=2, hours=1)) -> dict:
+    return {"seq": seq, "kind": "rating.appealed", "data": {
+        "appeal": appeal, "feedback": feedback, "device": OTHER_DESK, "at": at.isoformat(),
+        "reason": "客户按错了键", "clerk": {"username": "liming", "name": "李明"}}}
+
+
+def decided_in_office(seq: int, feedback: str, appeal: str, decision: str = "upheld",
+                      at: datetime = AT + timedelta(days=3)) -> dict:
+    return {"seq": seq, "kind": "appeal.decided", "data": {
+        "appeal": appeal, "feedback": feedback, "device": "0193aaaa-0000-7000-8000-0000000000ce", "at": at.isoformat(),
+        "decision": decision, "reason": "监控显示误触", "supervisor": {"username": "office", "name": "张主任"},
+        "via": "office"}}
+
+
+def recorded_elsewhere(changes: list[dict], order: list[str]) -> list[dict]:
+    """Of the first open follow-up (the late one): a call not reached and one reached at another
+    desk, an appeal filed there and upheld in the back office (a decision sent twice: one counts)."""
+    late = next(c["data"] for c in changes if c["kind"] == "feedback.given" and c["data"]["followup"]
+                and c["data"]["followup"]["uid"] == order[0])
+    appeal = uuid7()
+    return [called_elsewhere(20, order[0], late["feedback"], reached=False, note="", at=AT + timedelta(days=1)),
+            called_elsewhere(21, order[0], late["feedback"]),
+            appealed_elsewhere(22, late["feedback"], appeal),
+            decided_in_office(23, late["feedback"], appeal),
+            decided_in_office(24, late["feedback"], appeal, "rejected", at=AT + timedelta(days=4))]
+
+
+async def test_a_call_back_and_an_appeal_are_recorded_with_their_outbox_events():
+    from db.models import Appeal, FollowupCall
+
+    changes, order = sample_changes(TODAY)
+    app = make_desk(changes=changes)
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await to_followups(pilot, TODAY)
+        await open_detail(pilot, 0)
+        await pilot.press(*"已致歉客户接受", "f6")
+        await settle(pilot)
+        assert app.screen is screen and "已记录回访：受理单K1A-261124-0007" in screen_text(app)
+        row = Followup.get(Followup.uid == order[0])
+        assert row.status == "open"  # a call does not close the work order
+        call = FollowupCall.get()
+        assert (call.reached, call.note, call.clerk_id, call.device) == (True, "已致歉客户接受", app.clerk.id, None)
+        payload = json.loads(OutboxEvent.get(OutboxEvent.kind == "followup.called").payload)
+        assert payload["followup"] == order[0] and payload["reached"] is True and payload["note"] == "已致歉客户接受"
+        assert payload["clerk"] == {"username": "wang", "name": "王芳"} and payload["device"] == app.device.uid
+
+        detail = await open_detail(pilot, 0)
+        assert "已接通：已致歉客户接受" in screen_text(app)  # the call just logged, in the detail
+        detail.query_one("#followup-reached").value = False
+        await pilot.press("f6")  # not reached: nothing to say is fine
+        await settle(pilot)
+        assert [c.reached for c in FollowupCall.select().order_by(FollowupCall.id)] == [True, False]
+
+        detail = await open_detail(pilot, 0)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert app.screen is detail and "请先填写申诉理由" in screen_text(app)
+        await pilot.press(*"客户误触了非常不满意", "f7")
+        await settle(pilot)
+        assert app.screen is screen and "已提交申诉，等待主管审核" in screen_text(app)
+        appeal = Appeal.get()
+        assert (appeal.reason, appeal.raised_by_id, appeal.decision) == ("客户误触了非常不满意", app.clerk.id, None)
+        payload = json.loads(OutboxEvent.get(OutboxEvent.kind == "rating.appealed").payload)
+        assert payload["feedback"] == appeal.feedback.uid and payload["reason"] == "客户误触了非常不满意"
+
+        await open_detail(pilot, 0)
+        await pilot.press(*"再申诉一次", "f7")  # one appeal waiting per rating
+        await settle(pilot)
+        assert "这条评价已有申诉在等待审核" in screen_text(app) and Appeal.select().count() == 1
+        assert Followup.get(Followup.uid == order[0]).status == "open"
+
+
+async def test_a_call_not_reached_may_say_nothing_but_a_reached_one_must():
+    changes, _ = sample_changes(TODAY)
+    app = make_desk("en", changes=changes)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await to_followups(pilot, TODAY)
+        detail = await open_detail(pilot, 1)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.screen is detail and "Write what was said before logging the call" in screen_text(app)
+        assert not OutboxEvent.select().where(OutboxEvent.kind == "followup.called").exists()
+
+
+async def test_calls_and_appeals_recorded_at_other_desks_are_shown_in_the_detail():
+    from db.models import Appeal, FollowupCall
+    from kiosk.store.registration import ensure_device
+    from kiosk.sync.feed import apply_changes
+
+    changes, order = sample_changes(TODAY)
+    app = make_desk("en", changes=changes)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await to_followups(pilot, TODAY)
+        more = recorded_elsewhere(changes, order)
+        own = ensure_device().uid
+        applied = await app.in_db_thread(lambda: apply_changes(more, 30, own))
+        assert applied.work_orders == 4 and applied.parked == 0  # the second decision: the first stays
+        again = await app.in_db_thread(lambda: apply_changes(more[:3], 31, own))
+        assert again.work_orders == 0  # known already: once
+        assert [c.device for c in FollowupCall.select()] == [OTHER_DESK, OTHER_DESK]
+        appeal = Appeal.get()
+        assert (appeal.decision, appeal.decided_by_name, appeal.decided_via, appeal.raised_by_id) == (
+            "upheld", "张主任", "office", None)
+        screen.load()
+        await settle(pilot)
+        await open_detail(pilot, 0)
+        text = screen_text(app)
+        assert "李明 at 1号收件窗口, not reached: —" in text
+        assert "李明 at 1号收件窗口, reached: 客户说已经解决" in text
+        assert "李明 at 1号收件窗口: 客户按错了键 (upheld by 张主任: 监控显示误触; not counted)" in text
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_follow_up_detail_with_what_other_desks_recorded_snapshot(snap_compare, language):
+    changes, order = sample_changes(TODAY)
+    app = make_desk(language, changes=changes + recorded_elsewhere(changes, order))
+
+    async def run_before(pilot):
+        await to_followups(pilot, TODAY)
+        await open_detail(pilot, 0)
+        await pilot.press(*"已致歉")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -11,7 +11,7 @@ import pytest
 
 from db.models import Organisation, Ticket
 from kiosk.domain.organisations import search_key, shareable
-from kiosk.store.organisations import learn, matching, remember
+from kiosk.store.organisations import count_seen, learn, matching, remember
 
 T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 
@@ -104,11 +104,11 @@ def test_a_registration_remembers_its_organisation_in_its_own_transaction(db, ca
     assert matching("贵州") == ["贵州示范燃气有限公司"] and matching("赵六") == []
     assert Organisation.get().seen == 2
 
-    def remembered_then_failed(*args):
-        remember(*args)
+    def counted_then_failed(*args):
+        count_seen(*args)
         raise OSError("disk full")
 
-    monkeypatch.setattr(registration, "remember_organisation", remembered_then_failed)
+    monkeypatch.setattr(registration, "count_seen", counted_then_failed)
     with pytest.raises(OSError):
         registered("遵义另一家有限公司")
     assert matching("遵义") == [] and Ticket.select().count() == 3  # neither the ticket nor the name

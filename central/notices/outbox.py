@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from kiosk.domain.clock import local, zone
 from kiosk.domain.fees import is_free
 
+from ..certificate_checks import ALL_FAILED, PASSED
 from ..readmodels.due_item import latest_catalog
 from ..readmodels.stored import Stored, read
 from ..storage import Storage, Tx, as_datetime
@@ -94,9 +95,10 @@ def due_facts(tx: Tx, storage: Storage, ticket: str) -> dict | None:
     """The ticket's instruments under compulsory verification that still count (due_item's `latest`: not
     verified again since), the earliest due date: {due_on, count, instrument_zh, instrument_en}; None if none.
     Compulsory: the intake line's use is one of its fee row's compulsory uses (kiosk/domain/fees.py is_free)."""
-    rows = tx.all("SELECT d.line, d.code, d.quantity, d.due_on, d.name_zh, d.name_en, s.intake_key FROM due_item d "
+    # Found 不合格 at the dispatch check: not reminded (central/certificate_checks.py, as the due list).
+    rows = tx.all(f"SELECT d.line, d.code, {PASSED}, d.due_on, d.name_zh, d.name_en, s.intake_key FROM due_item d "
                   "JOIN ticket_state s ON s.uid = d.ticket WHERE d.ticket = ? AND d.latest = 1 "
-                  "AND d.due_on IS NOT NULL ORDER BY d.due_on, d.line", (ticket,))
+                  f"AND d.due_on IS NOT NULL AND {ALL_FAILED} ORDER BY d.due_on, d.line", (ticket,))
     if not rows:
         return None
     intake = rows[0][6].split("|", 1)[1]

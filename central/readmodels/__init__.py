@@ -22,7 +22,8 @@ carries the search's other columns). figures (schema 10: the director's figures 
 made again for every ticket whose registration, intake or ready moved). ticket_facet (schema 12: each
 ticket's intake desks, clerks and lab fields with its first_at, the list's other filters). followup
 (schema 16: each follow-up's opening rating and counting close, the follow-ups' list and close;
-and ticket_state's due_at and ready_day, the work list's order as index ranges).
+and ticket_state's due_at and ready_day, the work list's order as index ranges). rating's
+`set_aside` (schema 19: kept by every appeal and decision pushed or written by the office).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
@@ -48,6 +49,8 @@ FOLLOWUP_STATEMENTS = followup.STATEMENTS  # schema 16
 WORK_STATEMENTS = ticket_state.WORK_STATEMENTS  # schema 16
 RATING_EXPORT_STATEMENTS = rating.EXPORT_STATEMENTS  # schema 16
 FOLDED = (FEEDBACK, followup.CLOSED)  # the kinds folded besides ticket steps
+APPEALS = ("rating.appealed", "appeal.decided")  # central/appeals.py KINDS: rating.set_aside (schema 19)
+SET_ASIDE_STATEMENTS = rating.SET_ASIDE_STATEMENTS  # schema 19
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
 
@@ -71,15 +74,21 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     followups = [e for e in events if e.kind in FOLDED]
     if followups:
         followup.fold(tx, storage, followups)
+    appealed = {e.payload.get("feedback") for e in events if e.kind in APPEALS}
+    if appealed:  # schema 19: a rating an upheld appeal sets aside
+        rating.mark(tx, storage, sorted(f for f in appealed if isinstance(f, str)))
 
 
 def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
     """After events were voided: the tickets and ratings they concern, made again from their
     events still in force (call it before the voiding's correction is published)."""
-    tickets, rated, followups = set(), set(), set()
+    tickets, rated, followups, appealed = set(), set(), set(), set()
     for start in range(0, len(uids), BUILD_CHUNK):
         where, params = storage.in_list("e.uid", uids[start:start + BUILD_CHUNK])
         followups |= followup.touched(tx, storage, where, params)
+        kinds, kind_params = storage.in_list("e.kind", APPEALS)
+        appealed |= {f for (f,) in tx.all(f"SELECT {storage.json_field('e.payload', 'feedback')} FROM event e "
+                                          f"WHERE {where} AND {kinds}", [*params, *kind_params]) if f}
         for uid, ticket, rated_ticket, stage in tx.all(
                 f"SELECT e.uid, e.ticket, {storage.json_field('e.payload', 'ticket')}, "
                 f"{storage.json_field('e.payload', 'stage')} FROM event e "
@@ -98,6 +107,7 @@ def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
         events = read(tx, storage, f"e.kind = '{FEEDBACK}' AND ({by_ticket} OR {by_uid})", [*p1, *p2])
         rating.recompute(tx, storage, chunk, events)
     followup.recompute(tx, storage, sorted(followups))
+    rating.mark(tx, storage, sorted(appealed))
 
 
 def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
@@ -141,9 +151,7 @@ def build(tx: Tx, storage: Storage) -> None:
         ticket_state.recompute(tx, storage, chunk, events)
         ticket_serial.recompute(tx, storage, [], events)  # the table was emptied above
         ticket_facet.recompute(tx, storage, [], events)
-    rating.TABLE.write(tx, storage, list(rating.first(read(tx, storage, f"e.kind = '{FEEDBACK}'", ())).values()),
-                       replace=False)
-    rating.seen(tx, storage, None)
+    rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
     followup.build(tx, storage)
     office_count.rebuild(tx)
     due_item.build(tx, storage)
@@ -157,6 +165,12 @@ def build_16(tx: Tx, storage: Storage) -> None:
     """Schema 16's upgrade: the follow-ups, and the open tickets' place in the work list."""
     followup.build(tx, storage)
     ticket_state.fill_work_order(tx, storage)
+
+
+def build_19(tx: Tx, storage: Storage) -> None:
+    """Schema 19's upgrade: the ratings made again, with their uid and whether an upheld appeal
+    set them aside."""
+    rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
 
 
 def snapshot(storage: Storage) -> dict[str, list[tuple]]:

@@ -365,5 +365,6 @@ def by_period(tx: Tx, storage: Storage, by: str, first: date, last: date) -> lis
 
 def ratings_by_day(tx: Tx, first: date, last: date) -> list[tuple]:
     """(day, rating, count) of the ratings that count (central/readmodels/rating.py)."""
-    return tx.all("SELECT day, rating, COUNT(*) FROM rating WHERE day >= ? AND day <= ? GROUP BY day, rating",
+    return tx.all("SELECT day, rating, COUNT(*) FROM rating WHERE day >= ? AND day <= ? AND set_aside = 0 "
+                  "GROUP BY day, rating",
                   (first.isoformat(), last.isoformat()))

@@ -5,6 +5,11 @@ event uid). Beside what the payload says of who served the customer (`said_*`),
 what central knows of it (`seen_*`: the ticket's earliest intake and pickup, ticket_state's),
 copied whenever either changes, so reading the ratings reads no other table.
 
+Schema 19: `feedback` (the rating's own uid, the payload's) and `set_aside` (1: an appeal a
+supervisor upheld leaves it out of the figures and the CSV; it is never deleted: 好差评), kept by
+every push of an appeal or a decision, by the back office's decision in its own transaction
+(central/appeals.py), by a voiding and by the rebuild (`mark`: central/appeals.py's rule).
+
 `day` is the rating's local date on the institute's clock when it was stored: a change of the
 institute's zone needs `kiosk central rebuild-read-models`."""
 
@@ -16,6 +21,7 @@ from datetime import date
 from kiosk.domain.clock import local, start_of
 
 from ..storage import Storage, Tx, as_datetime
+from .appealed import upheld
 from .rows import Table
 from .stored import Stored, arrival
 
@@ -28,6 +34,7 @@ TABLE = Table("rating", (
     ("rated", "text"), ("ticket", "text"), ("arrival", "text"), ("given_at", "timestamptz"), ("day", "text"),
     ("rating", "smallint"), ("hearts", "text"), ("number", "text"), ("reason", "text"),
     *((column, "text") for column in SAID + SEEN),
+    ("feedback", "text"), ("set_aside", "smallint"),  # schema 19
 ))
 
 STATEMENTS = (
@@ -40,6 +47,12 @@ STATEMENTS = (
     "CREATE INDEX rating_ticket ON rating (ticket) WHERE ticket IS NOT NULL",
 )
 EXPORT_STATEMENTS = ("CREATE INDEX rating_given ON rating (given_at, rated)",)  # schema 16: the CSV in time order
+SET_ASIDE_STATEMENTS = (  # schema 19
+    "ALTER TABLE rating ADD COLUMN feedback TEXT",
+    "ALTER TABLE rating ADD COLUMN set_aside SMALLINT NOT NULL DEFAULT 0",
+    "CREATE INDEX rating_feedback ON rating (feedback) WHERE feedback IS NOT NULL",
+)
+COUNTED = "set_aside = 0"  # what the figures and the CSV read
 
 
 def candidate(event: Stored) -> dict | None:
@@ -62,7 +75,8 @@ def candidate(event: Stored) -> dict | None:
             "hearts": " ".join(h for h in p.get("hearts") or () if isinstance(h, str)),
             "number": p.get("number") if ticket else None, "reason": p.get("reason"),
             **{f"said_{step}_{what}": said[step].get(what) for step in STEPS for what in ("device", "clerk")},
-            **dict.fromkeys(SEEN)}
+            **dict.fromkeys(SEEN),
+            "feedback": p.get("feedback") if isinstance(p.get("feedback"), str) else None, "set_aside": 0}
 
 
 def rated_key(ticket: str, stage) -> str:
@@ -90,6 +104,7 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     rows = first(events)
     TABLE.write(tx, storage, list(rows.values()), replace=True, only_if="excluded.arrival < rating.arrival")
     seen(tx, storage, sorted({row["ticket"] for row in rows.values() if row["ticket"]}))
+    mark(tx, storage, sorted({row["feedback"] for row in rows.values() if row["feedback"]}))
 
 
 def recompute(tx: Tx, storage: Storage, rated: list[str], events: list[Stored]) -> None:
@@ -98,6 +113,33 @@ def recompute(tx: Tx, storage: Storage, rated: list[str], events: list[Stored]) 
     rows = [row for key, row in first(events).items() if key in set(rated)]
     TABLE.write(tx, storage, rows, replace=False)
     seen(tx, storage, sorted({row["ticket"] for row in rows if row["ticket"]}))
+    mark(tx, storage, sorted({row["feedback"] for row in rows if row["feedback"]}))
+
+
+def build(tx: Tx, storage: Storage, events: list[Stored]) -> None:
+    """Every rating made again from `events` (every feedback.given in force): the rebuild, and
+    schema 19's upgrade (which fills `feedback` and `set_aside`)."""
+    tx.execute("DELETE FROM rating")
+    TABLE.write(tx, storage, list(first(events).values()), replace=False)
+    seen(tx, storage, None)
+    mark(tx, storage, None)
+
+
+def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None) -> None:
+    """`set_aside` of the ratings of `feedbacks` (rating uids; None: every rating) as the appeals
+    in force decide it now: 1 where an appeal of it was upheld (its first decision to arrive)."""
+    if feedbacks is not None and not feedbacks:
+        return
+    aside = sorted(upheld(tx, storage, feedbacks))
+    if feedbacks is None:
+        tx.execute("UPDATE rating SET set_aside = 0 WHERE set_aside <> 0")
+    else:
+        for start in range(0, len(feedbacks), CHUNK):
+            where, params = storage.in_list("feedback", sorted(feedbacks)[start:start + CHUNK])
+            tx.execute(f"UPDATE rating SET set_aside = 0 WHERE {where} AND set_aside <> 0", params)
+    for start in range(0, len(aside), CHUNK):
+        where, params = storage.in_list("feedback", aside[start:start + CHUNK])
+        tx.execute(f"UPDATE rating SET set_aside = 1 WHERE {where}", params)
 
 
 def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None) -> None:
@@ -136,13 +178,14 @@ def counts(tx: Tx, by: str, start: date | None, end: date | None) -> list[tuple]
     grouped by `by` (GROUPINGS): the sums the satisfaction figures are made of, added up by
     the database instead of read one by one."""
     keys = GROUPINGS[by]
-    where, params = _days(start, end)
+    where, params = _days(start, end, counted=True)
     listed = ", ".join(keys)
     return tx.all(f"SELECT {listed}, rating, COUNT(*) FROM rating {where} GROUP BY {listed}, rating", params)
 
 
-def _days(start: date | None, end: date | None) -> tuple[str, list]:
-    where, params = [], []
+def _days(start: date | None, end: date | None, *, counted: bool = False) -> tuple[str, list]:
+    """The WHERE of the local days start..end; `counted`: and not set aside (COUNTED)."""
+    where, params = [COUNTED] if counted else [], []
     if start:
         where.append("day >= ?")
         params.append(start.isoformat())
@@ -157,8 +200,8 @@ def read(tx: Tx, start: date | None, end: date | None, *, after: tuple | None = 
     """(given_at, rated, rating, hearts, number, reason, and who served: the counter's device
     uid, the clerk's username and name), for the local days start..end. All in arrival order;
     or, with `limit`, the next `limit` by (given_at, rated) after `after` (an export's chunk,
-    an index range: rating_given)."""
-    where, params = _days(start, end)
+    an index range: rating_given). A rating set aside is left out."""
+    where, params = _days(start, end, counted=True)
     if limit is None:
         order = "ORDER BY arrival"
     else:

@@ -21,6 +21,8 @@ from . import (
     m0014_one_waiting_print_job,
     m0015_certificate_checks,
     m0016_window_ratings,
+    m0017_institute_info,
+    m0018_desk_work_orders,
 )
 
 MIGRATIONS: list[list[str]] = [
@@ -40,5 +42,7 @@ MIGRATIONS: list[list[str]] = [
     m0014_one_waiting_print_job.STATEMENTS,
     m0015_certificate_checks.STATEMENTS,
     m0016_window_ratings.STATEMENTS,
+    m0017_institute_info.STATEMENTS,
+    m0018_desk_work_orders.STATEMENTS,
 ]
 LATEST = len(MIGRATIONS)

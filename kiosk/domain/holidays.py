@@ -34,6 +34,8 @@ class HolidaysError(ValueError):
 
 @dataclass(frozen=True)
 class Calendar:
+    """Days off besides weekends, and weekend days worked."""  # a docstring: kiosk/settings/institute.py Text
+
     holidays: frozenset[date] = field(default=_NONE)
     workdays: frozenset[date] = field(default=_NONE)  # weekend days that are worked (调休)
 

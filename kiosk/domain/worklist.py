@@ -150,11 +150,13 @@ def item_dict(item: WorkItem, mask: Callable[[str], str] | None = None) -> dict:
             "organisation": item.organisation, "contact": item.contact,
             "phone": mask(item.phone) if mask else item.phone, "instruments": item.instruments,
             "since": item.since.isoformat(), "urgent_by": item.urgent_by.isoformat() if item.urgent_by else None,
-            "ready_on": item.ready_on.isoformat() if item.ready_on else None, "waiting_days": item.waiting_days}
+            "ready_on": item.ready_on.isoformat() if item.ready_on else None, "waiting_days": item.waiting_days,
+            # certificates returned to the lab for correction, and their own promise (0, None: none)
+            "returned": item.returned, "corrected_by": item.corrected_by.isoformat() if item.corrected_by else None}
 
 
 CSV_COLUMNS = ("status", "late", "number", "organisation", "contact", "phone", "instruments", "since", "urgent_by",
-               "ready_on", "waiting_days")
+               "ready_on", "waiting_days", "returned", "corrected_by")
 
 
 def to_csv(items: list[WorkItem]) -> str:

@@ -6,10 +6,30 @@ from __future__ import annotations
 import logging
 
 from kiosk.domain.vocabulary import FIELDS, SERVICE_NAMES, UNITS
+from kiosk.i18n import messages as _messages
 from kiosk.i18n.keys import USES
-from kiosk.i18n.messages import MESSAGES
 
 log = logging.getLogger(__name__)
+
+# The messages t() reads: the first frame's at start-up (messages.FIRST), every feature's once a key
+# not among them is asked for (`_all`). The same dict throughout: `MESSAGES` is it, whole.
+_catalogue: dict[str, tuple[str, str]] = _messages.load(_messages.FIRST)
+_complete = False
+
+
+def _all() -> dict[str, tuple[str, str]]:
+    """The whole catalogue: the features not loaded yet, added to `_catalogue`."""
+    global _complete
+    if not _complete:
+        _catalogue.update(_messages.load(f for f in _messages.FEATURES if f not in _messages.FIRST))
+        _complete = True
+    return _catalogue
+
+
+def __getattr__(name: str) -> dict[str, tuple[str, str]]:
+    if name == "MESSAGES":  # the whole catalogue (tests, tools): every feature's words loaded
+        return _all()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # A missing key or placeholder value is a bug, but in front of a customer a word in brackets beats a
 # crashed screen. Tests may set `strict` to have it raise instead (KeyError, as before).
@@ -36,7 +56,7 @@ def _report(key: str, what: str) -> None:
 def t(key: str, lang: str = "zh", **values) -> str:
     """The message `key` in `lang` (zh, else en) with its {placeholders} filled from `values`. A key
     not in the catalogue shows as [key], a placeholder without a value as [name]; each is logged once."""
-    texts = MESSAGES.get(key)
+    texts = _catalogue.get(key) or _all().get(key)
     if texts is None:
         _report(key, "no such message")
         return f"[{key}]"

@@ -16,6 +16,7 @@ from typing import Any
 APP_NAME = "metrology-kiosk"
 LANGUAGES = ("zh", "en")
 PICKUP_DAYS = 30  # kiosk.pickup_days when neither the file nor a storage charge says otherwise
+CORRECTION_DAYS = 2  # kiosk.correction_days: kiosk/domain/certificate_check.py RETURN_DAYS
 
 
 class ConfigError(ValueError):
@@ -24,6 +25,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """The kiosk's settings, as `load_config` read and checked them."""  # a docstring: see Text
+
     data_dir: Path
     database: Path
     language: str = "zh"
@@ -56,6 +59,9 @@ class Config:
     holidays_file: Path | None = None
     # kiosk.pickup_days as the file gives it (None: not given); read `pickup_days` below.
     pickup_days_given: int | None = None
+    # Working days the lab is given to correct a certificate returned at the dispatch check (the
+    # corrected one's promise, issue 23; central has its own, for returns that name none).
+    correction_days: int = CORRECTION_DAYS
     # The institute's time zone, for every date a person sees or a rule counts (kiosk/domain/clock.py):
     # not the machine's, which is often UTC.
     time_zone: str = "Asia/Shanghai"
@@ -87,6 +93,7 @@ SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
         "maintenance_pin": (str, "maintenance_pin"),
         "holidays_file": (str, "holidays_file"),
         "pickup_days": (int, "pickup_days"),
+        "correction_days": (int, "correction_days"),
         "time_zone": (str, "time_zone"),
     },
     "database": {"path": (str, "database")},
@@ -151,6 +158,8 @@ def load_config(explicit: str | None = None) -> Config:
             raise ConfigError(f"{path}: kiosk.{key} must be {low}–{high} seconds, not {values[key]}")
     if "pickup_days" in values and not 1 <= values["pickup_days"] <= 365:
         raise ConfigError(f"{path}: kiosk.pickup_days must be 1–365 days, not {values['pickup_days']}")
+    if "correction_days" in values and not 1 <= values["correction_days"] <= 30:
+        raise ConfigError(f"{path}: kiosk.correction_days must be 1–30 working days, not {values['correction_days']}")
     if values.get("idle_warning_seconds", 20) >= values.get("idle_seconds", 90):
         raise ConfigError(f"{path}: kiosk.idle_warning_seconds must be shorter than kiosk.idle_seconds")
     pin = values.get("maintenance_pin")
@@ -240,6 +249,7 @@ def load_config(explicit: str | None = None) -> Config:
         label_qr=str(values.get("label_qr", Config.label_qr)),
         holidays_file=holidays,
         pickup_days_given=pickup_days,
+        correction_days=int(values.get("correction_days", CORRECTION_DAYS)),
         time_zone=zone,
         source=path,
     )

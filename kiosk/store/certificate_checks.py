@@ -118,9 +118,10 @@ def _clerk(clerk) -> tuple[int | None, str | None, events.Clerk]:
 
 
 def record_check(ticket_id: int, clerk, device: Device, given: CheckInput, *, now: datetime | None = None,
-                 cal: Calendar = WEEKENDS_ONLY) -> rule.CheckFact:
+                 cal: Calendar = WEEKENDS_ONLY, days: int = rule.RETURN_DAYS) -> rule.CheckFact:
     """Record one certificate's check: passed, or returned with its wrong points, words and the
-    corrected one's promise; a re-check when its latest check returned it. CheckRefused."""
+    corrected one's promise (`days` working days: kiosk.correction_days); a re-check when its
+    latest check returned it. CheckRefused."""
     now = now or utc_now()
     certificate = _clean(given.certificate, "certificate", MAX_CERTIFICATE)
     reason = _clean(given.reason, "reason", MAX_TEXT)
@@ -138,7 +139,7 @@ def record_check(ticket_id: int, clerk, device: Device, given: CheckInput, *, no
         outcome = rule.outcome_of(wrong)
         before = rule.states(facts_of(ticket.uid)).get((given.position, given.instrument))
         recheck_of = before.returned.uid if before is not None and before.returned is not None else None
-        promised = rule.return_promise(local(now), cal) if outcome == "returned" else None
+        promised = rule.return_promise(local(now), cal, days) if outcome == "returned" else None
         document = rule.document_for(line.service, conclusion)
         uid = uuid7()
         clerk_id, clerk_name, clerk_fields = _clerk(clerk)

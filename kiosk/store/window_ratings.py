@@ -326,11 +326,116 @@ def decide(appeal_id: int, supervisor, decision: str, reason: str, device: Devic
         if supervisor.id == row.raised_by_id:
             raise RatingError("not_admin", "Whoever appealed does not decide the appeal.")
         Appeal.update(decision=decision, decision_reason=reason, decided_by=supervisor.id,
-                      decided_by_name=supervisor.display_name, decided_at=now).where(Appeal.id == appeal_id).execute()
+                      decided_by_name=supervisor.display_name, decided_at=now, decided_via="desk").where(
+            Appeal.id == appeal_id).execute()
         decided = events.AppealDecided(appeal=row.uid, feedback=row.feedback.uid, device=device.uid, at=now,
                                        decision=cast(Literal["upheld", "rejected"], decision),  # checked above
                                        reason=reason, supervisor=_clerk_event(supervisor), via="desk")
         insert(OutboxEvent, uid=uuid7(), kind="appeal.decided", created_at=now, payload=events.to_json(decided))
+
+
+def appeal_work_order(followup_id: int, clerk, reason: str, device: Device | None = None, *,
+                      now: datetime | None = None) -> int:
+    """An appeal (`appeal`) against the rating an open work order follows (the desk's F10)."""
+    row = Followup.get_or_none(Followup.id == followup_id)
+    if row is None:
+        raise RatingError("no_followup", f"There is no work order {followup_id}.")
+    return appeal(row.feedback_id, clerk, reason, device, now=now)
+
+
+# ---- what the desks recorded of a work order: here and elsewhere (schema 18) -------------------------
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A call-back: when, by whom, at which desk (None: this one), reached, what was said."""
+
+    at: datetime
+    name: str | None
+    desk: str | None
+    reached: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class AppealRecord:
+    """An appeal against the rating: filed when, by whom, where, why; the decision if any."""
+
+    at: datetime
+    name: str | None
+    desk: str | None
+    reason: str
+    decision: str | None  # upheld | rejected; None: waiting
+    decided_by: str | None
+    decision_reason: str | None
+    via: str | None  # desk | office
+
+
+@dataclass(frozen=True)
+class Records:
+    calls: tuple[CallRecord, ...] = ()
+    appeals: tuple[AppealRecord, ...] = ()
+
+
+def records(followup_ids: list[int]) -> dict[int, Records]:
+    """work order id -> its call-backs and its rating's appeals, oldest first, whoever recorded them."""
+    if not followup_ids:
+        return {}
+    from kiosk.store.feedback import device_names
+
+    names = device_names()
+    feedback_of = {f.id: f.feedback_id for f in Followup.select(Followup.id, Followup.feedback)
+                   .where(Followup.id.in_(followup_ids))}
+    calls: dict[int, list[CallRecord]] = {}
+    for c in (FollowupCall.select().where(FollowupCall.followup.in_(followup_ids))
+              .order_by(FollowupCall.created_at, FollowupCall.id)):
+        calls.setdefault(c.followup_id, []).append(CallRecord(
+            c.created_at, c.clerk_name, (names.get(c.device) or c.device[-8:]) if c.device else None,
+            bool(c.reached), c.note))
+    appeals: dict[int, list[AppealRecord]] = {}
+    for a in (Appeal.select().where(Appeal.feedback.in_(list(feedback_of.values())))
+              .order_by(Appeal.created_at, Appeal.id)):
+        appeals.setdefault(a.feedback_id, []).append(AppealRecord(
+            a.created_at, a.raised_by_name, (names.get(a.device) or a.device[-8:]) if a.device else None,
+            a.reason, a.decision, a.decided_by_name, a.decision_reason, a.decided_via))
+    return {f: Records(tuple(calls.get(f, ())), tuple(appeals.get(feedback_of[f], ())))
+            for f in followup_ids if f in feedback_of}
+
+
+def store_pulled(kind: str, data: dict, own_uid: str) -> int:
+    """A call-back, an appeal or a decision recorded at another desk (or the back office), as
+    central's change feed brings it (kiosk/sync/feed.py): stored once (its uid), named with the
+    desk and the clerk its event carried. Its work order or rating unknown here (another site's),
+    or the appeal decided here already (the first decision stays, as at central): 0, nothing."""
+    if kind == "followup.called":
+        called = events.read(events.FollowupCalled, data)
+        followup = Followup.get_or_none(Followup.uid == called.followup)
+        if followup is None or FollowupCall.select().where(FollowupCall.uid == called.call).exists():
+            return 0
+        clerk = called.clerk or events.Clerk()
+        insert(FollowupCall, uid=called.call, followup=followup.id, reached=called.reached, note=called.note or "",
+               clerk=None, clerk_name=clerk.name or clerk.username, created_at=called.at,
+               device=None if called.device == own_uid else called.device)
+        return 1
+    if kind == "rating.appealed":
+        raised = events.read(events.RatingAppealed, data)
+        rated = Feedback.get_or_none(Feedback.uid == raised.feedback)
+        if rated is None or Appeal.select().where(Appeal.uid == raised.appeal).exists():
+            return 0
+        clerk = raised.clerk or events.Clerk()
+        insert(Appeal, uid=raised.appeal, feedback=rated.id, reason=raised.reason, raised_by=None,
+               raised_by_name=clerk.name or clerk.username, created_at=raised.at,
+               device=raised.device if raised.device != own_uid else None)
+        return 1
+    if kind == "appeal.decided":
+        decided = events.read(events.AppealDecided, data)
+        supervisor = decided.supervisor or events.Clerk()
+        return Appeal.update(
+            decision=decided.decision, decision_reason=decided.reason, decided_by=None,
+            decided_by_name=supervisor.name or supervisor.username or ("office" if decided.via == "office" else None),
+            decided_at=decided.at, decided_device=decided.device, decided_via=decided.via or "desk").where(
+            (Appeal.uid == decided.appeal) & Appeal.decision.is_null()).execute()
+    raise ValueError(f"not a work order's kind: {kind}")
 
 
 def upheld_appeals() -> set[int]:
@@ -376,6 +481,7 @@ def clerk_names() -> dict[str, str]:
     return {c.staff_number or c.username: c.display_name for c in Clerk.select()}
 
 
-__all__ = ["DEFAULT_COUNTER", "REASONS", "PadRequest", "RatingError", "WorkOrder", "appeal", "ask_rating", "call_back",
-           "clean_counter", "clerk_names", "close_work_order", "decide", "decline", "desk_counter", "export_ratings",
-           "rate", "set_counter", "set_staff_number", "upheld_appeals", "waiting_request", "work_orders"]
+__all__ = ["DEFAULT_COUNTER", "REASONS", "AppealRecord", "CallRecord", "PadRequest", "RatingError", "Records",
+           "WorkOrder", "appeal", "appeal_work_order", "ask_rating", "call_back", "clean_counter", "clerk_names",
+           "close_work_order", "decide", "decline", "desk_counter", "export_ratings", "rate", "records",
+           "set_counter", "set_staff_number", "store_pulled", "upheld_appeals", "waiting_request", "work_orders"]

@@ -98,6 +98,8 @@ class Applied:
     parked: int = 0  # changes that failed here: kept aside with the reason (`kiosk sync --parked`)
     voided: int = 0  # steps, tickets, ratings, closes of a revoked device undone here (event.voided)
     certificate_checks: int = 0  # certificates checked (or taken as they are) at another desk, stored here
+    institute: int = 0  # versions of the institute's file central published, stored here (the welcome screen)
+    work_orders: int = 0  # call-backs, appeals and decisions recorded elsewhere, stored here
 
 
 def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applied:
@@ -362,12 +364,52 @@ def _followup_closed(data: dict, seq: int, own_uid: str, applied: Applied) -> No
         closed_by_name=name).where((Followup.id == row.id) & (Followup.status == "open")).execute()
 
 
+def _work_order_step(data: dict, seq: int, own_uid: str, applied: Applied, *, kind: str) -> None:
+    """A call-back, an appeal or a supervisor's decision recorded at another desk or in the back
+    office (kiosk/store/window_ratings.py store_pulled): stored once, shown in F10's detail."""
+    from kiosk.store.window_ratings import store_pulled
+
+    stored = store_pulled(kind, data, own_uid)
+    applied.work_orders += stored
+    if not stored:
+        log.info("change %s: %s known here already, or of a work order or rating unknown here", seq, kind)
+
+
+def _followup_called(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    _work_order_step(data, seq, own_uid, applied, kind="followup.called")
+
+
+def _rating_appealed(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    _work_order_step(data, seq, own_uid, applied, kind="rating.appealed")
+
+
+def _appeal_decided(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    _work_order_step(data, seq, own_uid, applied, kind="appeal.decided")
+
+
 # ---- customer organisations' names: central's own change ---------------------------------------------
 
 
 def _organisations_known(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
     """Names of other kiosks' customer organisations, for the customer screen to complete."""
     applied.organisations += learn_organisations(events.read(events.OrganisationsKnown, data).names, utc_now())
+
+
+# ---- the institute's file, kept at central (central/institute.py) ------------------------------------
+
+
+def _institute_info(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """A new version of the institute's file: stored whole, if this version reads it (else parked)."""
+    from kiosk.settings.institute import InstituteFileError
+    from kiosk.store.institute import store_synced
+
+    version, text = data.get("version"), data.get("text")
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(text, str):
+        raise NotApplicable("refused: an institute file needs a whole-number version and a text")
+    try:
+        applied.institute += store_synced(version, text, utc_now())
+    except InstituteFileError as e:  # the words of this version's parser: where in the file, no one's data
+        raise NotApplicable(f"refused: {str(e)[:200]}") from None
 
 
 # ---- a revoked device's events voided at central (central/voiding.py) ----------------------------------
@@ -406,8 +448,12 @@ _HANDLERS = {
     "ticket.event": _ticket_event,
     "feedback.given": _feedback_given,
     "followup.closed": _followup_closed,
+    "followup.called": _followup_called,
+    "rating.appealed": _rating_appealed,
+    "appeal.decided": _appeal_decided,
     "organisation.known": _organisations_known,
     "event.voided": _events_voided,
     "certificate.checked": _certificate_checked,
     "certificate.taken_as_is": _certificate_taken_as_is,
+    "institute.info": _institute_info,
 }

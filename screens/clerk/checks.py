@@ -183,7 +183,8 @@ class CertificateCheckScreen(Editor[None]):
         position, instrument = self.rows[self.row]
         given = CheckInput(position, instrument, self.query_one("#check-number", Input).value, self.conclusion,
                            tuple(sorted(self.wrong)), self.query_one("#check-reason", Input).value)
-        self.run_step(record_check, given, cal=self.app.info.calendar, now=self.app.wall_now())
+        self.run_step(record_check, given, cal=self.app.info.calendar, now=self.app.wall_now(),
+                      days=self.app.config.correction_days)
 
     def action_take(self) -> None:
         from kiosk.store.certificate_checks import take_as_is

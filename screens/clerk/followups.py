@@ -1,12 +1,17 @@
 """回访 at the clerk desk (F10 from a counter): the poor ratings to call back, overdue first.
 
 The list reads kiosk.store.feedback.open_followups in the database thread (`today` is a parameter,
-so a test can fix it). Enter opens one (FollowupDetail, a modal with a typed result): its
-whole reason and comment, the number to call (in full: clerks call), and a required call
-note; F5 there gives the cleaned note back, and this screen closes the follow-up with the
-unlocked clerk in the database thread (kiosk.store.feedback.close_followup: the follow-up and its
-outbox event in one transaction), then asks sync to push it. Closed meanwhile (another desk,
-the back office, through sync): said, with who and when, and the list is read again.
+so a test can fix it), with what was recorded of each work order (kiosk.store.window_ratings.records:
+its call-backs and its rating's appeals, here or at other desks, which sync brings). Enter opens
+one (FollowupDetail, a modal with a typed result, `Done`): its whole reason and comment, the
+number to call (in full: clerks call), what was recorded so far, and one text field:
+- F5 closes it with the note (kiosk.store.feedback.close_followup);
+- F6 logs a call-back, reached or not, and what was said (window_ratings.call_back, `followup.called`);
+- F7 files an appeal against the rating with the reason (window_ratings.appeal_work_order,
+  `rating.appealed`), for a supervisor to decide (at a desk or in the back office).
+Each is the row and its outbox event in one transaction, with the unlocked clerk, in the database
+thread; then sync is asked to push it. Closed meanwhile (another desk, the back office, through
+sync): said, with who and when, and the list is read again.
 
 Customer text reaches widgets as Content / rich Text, never as markup. Locking the desk pops
 these screens with everything on them (DeskApp.action_lock)."""
@@ -15,15 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
@@ -35,22 +39,38 @@ from screens.clerk.tables import DeskList, fill_table
 
 if TYPE_CHECKING:
     from kiosk.domain.feedback import ClosedBy, FollowupClosed, FollowupError, OpenFollowup
+    from kiosk.store.window_ratings import Records
 
 # The columns narrowed when the screen is narrow, in this order, and how far (cells): the
 # comment, then the reason, then the rating. The due date, the number and the phone never are.
 SHRINKABLE = {5: 8, 3: 8, 2: 8}
 
 
+Action = Literal["close", "call", "appeal"]
+
+
+@dataclass(frozen=True)
+class Done:
+    """What the detail asks for: close it (F5), log a call (F6, `reached`), appeal (F7); `text`
+    cleaned: the close's note, what was said, the appeal's reason."""
+
+    action: Action
+    text: str
+    reached: bool = True
+
+
 @dataclass
 class FollowupClosedHere(Message):
-    """The close of `followup` finished: `closed`, or `refused` (its `kind` says why), or
-    `failed` otherwise; `by`: who closed it first when it was closed meanwhile."""
+    """The close (or call, or appeal: `action`) of `followup` finished: `closed`, or `refused`
+    (its `kind` says why), or `failed` otherwise; `by`: who closed it first when it was closed
+    meanwhile."""
 
     followup: OpenFollowup
     closed: FollowupClosed | None = None
     refused: FollowupError | None = None
     failed: Exception | None = None
     by: ClosedBy | None = None
+    action: Action = "close"
 
 
 def level_text(rating: int, lang: str) -> str:
@@ -76,6 +96,62 @@ def _close(followup_id: int, clerk, note: str, device):
         return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
 
 
+def _record(done: Done, followup_id: int, clerk, device):
+    """In the database thread: a call-back or an appeal (RatingError's kind as a refusal)."""
+    from kiosk.store.feedback import who_closed
+    from kiosk.store.window_ratings import RatingError, appeal_work_order, call_back
+
+    try:
+        if done.action == "call":
+            call_back(followup_id, clerk, done.reached, done.text, device)
+        else:
+            appeal_work_order(followup_id, clerk, done.text, device)
+        return None, None, None
+    except RatingError as e:
+        return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
+
+
+def _read(today: date | None):
+    """In the database thread: the open work orders and what was recorded of each."""
+    from kiosk.store.feedback import open_followups
+    from kiosk.store.window_ratings import records
+
+    found = open_followups(today)
+    return found, records([f.id for f in found])
+
+
+def when_text(at, lang: str) -> str:
+    return f"{local(at):%Y-%m-%d %H:%M}"
+
+
+def who_text(name: str | None, desk: str | None, lang: str) -> str:
+    name = name or t("desk.followups.nobody", lang)
+    return t("desk.followups.at_desk", lang, name=name, desk=desk) if desk else name
+
+
+def record_lines(records: Records | None, lang: str) -> list[str]:
+    """The call-backs and appeals recorded of a work order (here or at other desks), oldest first."""
+    if records is None:
+        return []
+    lines = []
+    if records.calls:
+        lines.append(t("desk.followups.calls", lang))
+        lines += [t("desk.followups.call_line", lang, time=when_text(c.at, lang), who=who_text(c.name, c.desk, lang),
+                    state=t("desk.followups.call_reached" if c.reached else "desk.followups.call_missed", lang),
+                    note=c.note or t("desk.followups.nobody", lang)) for c in records.calls]
+    if records.appeals:
+        lines.append(t("desk.followups.appeals", lang))
+        for a in records.appeals:
+            by = a.decided_by or (t("desk.followups.office", lang) if a.via == "office" else
+                                  t("desk.followups.someone", lang))
+            decided = {"upheld": "desk.followups.appeal_upheld", "rejected": "desk.followups.appeal_rejected"}
+            state = (t(decided[a.decision], lang, by=by, reason=a.decision_reason or "")
+                     if a.decision in decided else t("desk.followups.appeal_waiting", lang))
+            lines.append(t("desk.followups.appeal_line", lang, time=when_text(a.at, lang),
+                           who=who_text(a.name, a.desk, lang), reason=a.reason, state=state))
+    return lines
+
+
 class FollowupsScreen(DeskList):
     TITLE_KEY = "desk.followups.title"
     BINDINGS: ClassVar = [Binding("f10", "back", show=False, id="followups_back")]
@@ -87,6 +163,7 @@ class FollowupsScreen(DeskList):
         super().__init__()
         self.today = today
         self.followups: list | None = None  # None: not read yet
+        self.records: dict = {}  # work order id -> kiosk.store.window_ratings.Records
         self.message = ("", {})  # an i18n key and its values
         self.busy = False  # a close under way
 
@@ -99,15 +176,13 @@ class FollowupsScreen(DeskList):
     # ---- reading ---------------------------------------------------------------------------
 
     def reader(self):
-        from kiosk.store.feedback import open_followups
-
-        return partial(open_followups, self.today)
+        return lambda: _read(self.today)
 
     def loaded(self, found, error) -> None:
         if error is not None:
             self.message = ("desk.followups.failed", {"error": str(error)})
         else:
-            self.followups = found
+            self.followups, self.records = found
 
     def may_reload(self) -> bool:
         return not self.busy
@@ -125,23 +200,28 @@ class FollowupsScreen(DeskList):
         followup = self.selected
         if followup is None or self.busy:
             return
-        self.app.push_screen(FollowupDetail(followup, self.today), lambda note: self.noted(followup, note))
+        self.app.push_screen(FollowupDetail(followup, self.today, self.records.get(followup.id)),
+                             lambda done: self.noted(followup, done))
 
-    def noted(self, followup, note: str | None) -> None:
-        if note is None or self.busy:
+    def noted(self, followup, done: Done | None) -> None:
+        if done is None or self.busy:
             return
         self.busy = True
-        self.message = ("desk.followups.closing", {})
+        self.message = ({"close": "desk.followups.closing", "call": "desk.followups.calling",
+                         "appeal": "desk.followups.appealing"}[done.action], {})
         self.show()
-        self.run_worker(self._close(followup, note, self.app.clerk, self.app.device), group="close", exclusive=True)
+        self.run_worker(self._close(followup, done, self.app.clerk, self.app.device), group="close", exclusive=True)
 
-    async def _close(self, followup, note: str, clerk, device) -> None:
+    async def _close(self, followup, done: Done, clerk, device) -> None:
         try:
-            closed, refused, by = await self.app.in_db_thread(_close, followup.id, clerk, note, device)
+            if done.action == "close":
+                closed, refused, by = await self.app.in_db_thread(_close, followup.id, clerk, done.text, device)
+            else:
+                closed, refused, by = await self.app.in_db_thread(_record, done, followup.id, clerk, device)
         except Exception as e:  # noqa: BLE001
-            self.post_message(FollowupClosedHere(followup, failed=e))
+            self.post_message(FollowupClosedHere(followup, failed=e, action=done.action))
         else:
-            self.post_message(FollowupClosedHere(followup, closed, refused, by=by))
+            self.post_message(FollowupClosedHere(followup, closed, refused, by=by, action=done.action))
 
     def on_followup_closed_here(self, message: FollowupClosedHere) -> None:
         self.busy = False
@@ -149,8 +229,11 @@ class FollowupsScreen(DeskList):
         if refused is None and message.failed is None:
             what = t("desk.followups.ticket", self.lang, number=f.number) if f.number else \
                 t("desk.followups.anonymous", self.lang)
-            self.message = ("desk.followups.closed", {"what": what})
+            self.message = ({"close": "desk.followups.closed", "call": "desk.followups.called",
+                             "appeal": "desk.followups.appealed"}[message.action], {"what": what})
             self.app.sync_soon()
+        elif refused is not None and refused.kind == "appeal_open":
+            self.message = ("desk.followups.appeal_open", {})
         elif refused is not None and refused.kind in ("closed", "no_followup"):
             by = message.by
             if by is not None and by.at is not None:
@@ -187,6 +270,8 @@ class FollowupsScreen(DeskList):
         count.update(Content(t("desk.followups.count_overdue", lang, count=len(followups), overdue=overdue)
                              if overdue else t("desk.followups.count", lang, count=len(followups))))
         table.display = True
+        if self.focused is None:  # focused on mount while hidden (still loading): the keyboard is the list's
+            table.focus()
         headers = [t(key, lang) for key in ("desk.followups.col.due", "desk.followups.col.number",
                                             "desk.followups.col.rating", "desk.followups.col.reason",
                                             "desk.followups.col.phone", "desk.followups.col.comment")]
@@ -214,14 +299,17 @@ class FollowupsScreen(DeskList):
                 reason_text(f.reason, lang), f.phone or t("desk.followups.no_phone", lang), comment]
 
 
-class FollowupDetail(Editor[str | None]):
-    """One follow-up in full and its call note. The result: the note, cleaned; None: back."""
+class FollowupDetail(Editor[Done | None]):
+    """One follow-up in full, what was recorded of it, and one text: the close's note (F5), what
+    was said on a call (F6, reached or not), an appeal's reason (F7). The result: Done; None: back."""
 
-    BINDINGS: ClassVar = [Binding("f5", "save", show=False, id="close_followup")]
+    BINDINGS: ClassVar = [Binding("f5", "save", show=False, id="close_followup"),
+                          Binding("f6", "call", show=False, id="call_followup"),
+                          Binding("f7", "appeal", show=False, id="appeal_rating")]
 
-    def __init__(self, followup, today: date | None = None) -> None:
+    def __init__(self, followup, today: date | None = None, records: Records | None = None) -> None:
         super().__init__()
-        self.followup, self.today = followup, today
+        self.followup, self.today, self.records = followup, today, records
         self.error = None  # kiosk.domain.validation.FieldError of the note
 
     def compose(self) -> ComposeResult:
@@ -235,9 +323,13 @@ class FollowupDetail(Editor[str | None]):
                 yield Static(id="followup-detail")
                 # Room to paste too much: the clerk is told the limit instead of losing the end.
                 yield LabelledInput("note", "desk.followups.note", max_length=MAX_NOTE * 2)
+                yield labelled(Checkbox("", value=True, id="followup-reached"), "desk.followups.reached")
                 yield Static(id="followup-note-hint", classes="desk-note")
             with Horizontal(classes="actions"):
                 yield labelled(Button("", id="cancel", classes="big"), "desk.followups.back")
+                yield labelled(Button("", id="call", classes="big", action="screen.call"), "desk.followups.call")
+                yield labelled(Button("", id="appeal", classes="big", action="screen.appeal"),
+                               "desk.followups.appeal")
                 yield labelled(Button("", id="save", variant="primary", classes="big"), "desk.followups.close")
 
     def on_mount(self) -> None:
@@ -268,22 +360,34 @@ class FollowupDetail(Editor[str | None]):
         who = ("　" if lang == "zh" else ", ").join(x for x in (f.desk, f.clerk) if x)
         if who:
             lines.append(t("desk.followups.served", lang, who=who))
+        lines += record_lines(self.records, lang)
         self.query_one("#followup-detail", Static).update(Content("\n".join(lines)))
-        self.query_one("#followup-note-hint", Static).update(Content(t("desk.followups.note_hint", lang,
+        self.query_one("#followup-note-hint", Static).update(Content(t("desk.followups.actions_hint", lang,
                                                                        max=MAX_NOTE)))
         relabel_marked(self, lang)
         self.query_one(LabelledInput).show_error(self.error)
 
     def action_save(self) -> None:
+        self._done("close", "desk.followups.note_required")
+
+    def action_call(self) -> None:
+        self._done("call", "desk.followups.call_required")
+
+    def action_appeal(self) -> None:
+        self._done("appeal", "desk.followups.appeal_required")
+
+    def _done(self, action: Action, required: str) -> None:
+        """The text, cleaned, and what to do with it; a call not reached may say nothing."""
         from kiosk.domain.feedback import MAX_NOTE
         from kiosk.domain.validation import FieldError, clean_text
 
         field = self.query_one(LabelledInput)
+        reached = self.query_one("#followup-reached", Checkbox).value
         try:
-            note = clean_text(field.value, required=True, max_length=MAX_NOTE)
+            note = clean_text(field.value, required=action != "call" or reached, max_length=MAX_NOTE)
         except FieldError as e:
-            self.error = FieldError("desk.followups.note_required") if e.key == "error.required" else e
+            self.error = FieldError(required) if e.key == "error.required" else e
             field.show_error(self.error)
             field.input.focus()
             return
-        self.dismiss(note)
+        self.dismiss(Done(action, note, reached))

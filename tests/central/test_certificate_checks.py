@@ -208,3 +208,8 @@ def test_the_due_list_leaves_out_a_line_whose_instruments_all_failed(client, sto
     one["payload"] |= {"conclusion": "fail", "document": "notice"}
     assert push(client, desk, *fail, one).status_code == 200
     assert listed() == [second[1]]  # one of its two passed: still reminded
+    # ... for that one only: the instrument found 不合格 is not reminded as if it had passed
+    assert [i.quantity for i in due_report(storage, 400, date(2026, 11, 30)).items] == [1]
+    again = checked(desk, *second, at=T0 + timedelta(days=3, hours=1))  # corrected: it passed after all
+    assert push(client, desk, again).status_code == 200
+    assert [i.quantity for i in due_report(storage, 400, date(2026, 11, 30)).items] == [2]

@@ -11,6 +11,7 @@ import json
 import random
 import re
 import threading
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -36,6 +37,7 @@ from kiosk.domain.worklist import assess, ordered
 
 from .locks import until_it_waits
 from .nodes import enrol, push
+from .nodes import event as made
 from .test_due_office import line
 
 BASE = datetime(2026, 6, 1, 1, 30, tzinfo=UTC)  # histories end well before today: no time is ahead of central's
@@ -138,8 +140,23 @@ def _served(steps: dict, known: dict) -> tuple[str | None, str | None, str | Non
     return device, username, name
 
 
+def derived_set_aside(tx, storage) -> set[str]:
+    """The ratings (feedback uids) an upheld appeal set aside, from the appeals' events in force:
+    each appeal uid's first `rating.appealed` to arrive, then its first `appeal.decided`."""
+    appeals: dict[str, dict] = {}
+    for kind, text in tx.all(f"SELECT e.kind, {storage.json_text('e.payload')} FROM event e WHERE e.kind IN "
+                             f"('rating.appealed', 'appeal.decided') AND e.void_id IS NULL ORDER BY {ARRIVAL}"):
+        p = json.loads(text) if isinstance(text, str) else text
+        if kind == "rating.appealed":
+            appeals.setdefault(p["appeal"], {"feedback": p["feedback"], "decision": None})
+        elif p["appeal"] in appeals and appeals[p["appeal"]]["decision"] is None:
+            appeals[p["appeal"]]["decision"] = p["decision"]
+    return {a["feedback"] for a in appeals.values() if a["decision"] == "upheld"}
+
+
 def derived_ratings(storage, start: date | None = None, end: date | None = None) -> list[Rating]:
     with storage.read() as tx:
+        aside = derived_set_aside(tx, storage)
         names = dict(tx.all("SELECT uid, name FROM device"))
         rows = tx.all(f"SELECT {storage.json_text('e.payload')} FROM event e "
                       f"WHERE e.kind = 'feedback.given' AND e.void_id IS NULL ORDER BY {ARRIVAL}")
@@ -159,7 +176,7 @@ def derived_ratings(storage, start: date | None = None, end: date | None = None)
                 continue
             seen.add(ticket)
         day = local(as_datetime(data["at"])).date()
-        if (start and day < start) or (end and day > end):
+        if (start and day < start) or (end and day > end) or data["feedback"] in aside:  # counted once, set aside
             continue
         given.append((as_datetime(data["at"]), int(data["rating"]), data, ticket))
     served = [_served(data.get("steps") or {}, steps_seen.get(ticket, {}) if ticket else {})
@@ -208,6 +225,29 @@ def history(rng: random.Random, kiosks, desks, tickets: int) -> list[tuple]:
     for _ in range(max(1, tickets // 10)):
         rater = rng.choice(kiosks)
         said.append((rater, rater.feedback(rng.randint(1, 5), at=BASE + timedelta(days=rng.randint(1, 60)))))
+    said += appeals(rng, desks, [e for _, e in said if e["kind"] == "feedback.given"])
+    return said
+
+
+def appeals(rng: random.Random, desks, ratings: list[dict]) -> list[tuple]:
+    """(desk, event): appeals against some ratings (schema 19: an upheld one sets its rating aside),
+    some decided, some twice (upheld at one desk, rejected at another: the first to arrive decides),
+    some appealed again, some decisions arriving before their appeal."""
+    said = []
+    for given in rng.sample(ratings, len(ratings) * 2 // 3):
+        p = given["payload"]
+        at = as_datetime(p["at"]) + timedelta(hours=1)
+        for _ in range(rng.choice((1, 1, 2))):
+            appeal, desk = str(uuid.uuid4()), rng.choice(desks)
+            said.append((desk, made("rating.appealed", at, {
+                "appeal": appeal, "feedback": p["feedback"], "device": desk.uid, "at": at.isoformat(),
+                "reason": "顾客误触", "clerk": {"username": "wang", "name": "王芳"}})))
+            for decision in rng.sample(("upheld", "rejected", "upheld"), rng.choice((0, 1, 1, 1, 2))):
+                judge = rng.choice(desks)
+                said.append((judge, made("appeal.decided", at + timedelta(hours=rng.randint(1, 9)), {
+                    "appeal": appeal, "feedback": p["feedback"], "device": judge.uid, "at": at.isoformat(),
+                    "decision": decision, "reason": "监控", "supervisor": {"username": "zhao", "name": "赵主任"},
+                    "via": "desk"})))
     return said
 
 
@@ -307,6 +347,8 @@ def test_pushed_in_any_order_the_rows_are_the_ones_a_build_gives_and_the_pages_s
             assert got.status_code == 200, got.text
     pushed = rows_equal_after_rebuild(storage)
     assert len(pushed["ticket_state"]) > 10 and len(pushed["rating"]) > 3
+    set_aside = [row[-1] for row in pushed["rating"]]
+    assert 0 < sum(set_aside) < len(set_aside)  # schema 19: some ratings set aside, not all
     assert {facet for facet, *_ in pushed["ticket_facet"]} == {"counter", "clerk", "field"}  # schema 12
     pages_agree(storage)
 

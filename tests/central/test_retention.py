@@ -5,6 +5,7 @@ each run is recorded; a second run and a dry run change nothing. SQLite and Post
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from central.followups import followups
 from central.retention import ERASED
 from kiosk.cli import main
 
-from .nodes import enrol, pull_all, push
+from .nodes import enrol, event, pull_all, push
 
 NOW = datetime(2029, 11, 20, 2, 0, tzinfo=UTC)  # the run's clock: the cutoff is 2026-11-20 02:00 UTC
 CUTOFF = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -54,18 +55,36 @@ def institute(client, storage):
                                                                                      at=picked_up)]
         else:
             steps.append(desk.step("ready", uid, number, at=last_step))
+        # At dispatch: a certificate sent back with a name in its reason, then taken as it was (issue 23).
+        returned = event("certificate.checked", at + 2 * DAY, {
+            "check": str(uuid.uuid4()), "ticket": uid, "number": number, "device": desk.uid,
+            "at": (at + 2 * DAY).isoformat(), "line": 0, "instrument": 0, "outcome": "returned", "code": "L-001-001",
+            "service": "verification", "certificate": f"JD-{n}", "conclusion": "pass", "wrong": ["holder"],
+            "reason": f"证书单位应为{n}号李女士的公司", "promised_on": "2026-12-01",
+            "clerk": {"username": "wang", "name": "王芳"}})
+        steps.append(returned)
+        steps.append(event("certificate.taken_as_is", at + 3 * DAY, {
+            "event": str(uuid.uuid4()), "check": returned["payload"]["check"], "ticket": uid, "number": number,
+            "device": desk.uid, "at": (at + 3 * DAY).isoformat(), "line": 0, "instrument": 0,
+            "note": f"{n}号李女士同意按原样取走", "clerk": {"username": "wang", "name": "王芳"}}))
         registrations.append(reg)
         pushes.append((desk, steps))
         people[name] = {"uid": uid, "number": number, "phone": phone, "organisation": organisation,
                         "typed": [f"联系人{n}号", f"观山湖区{n}号路", f"9152010{n}MA6DKJ2X4U", f"SN-{n}-4471",
-                                  f"交给{n}号联系人"]}
+                                  f"交给{n}号联系人", f"{n}号李女士"]}
         if picked_up:
             callback = f"1370000{n:04d}"
             rating = kiosk.feedback(2, at=picked_up + timedelta(hours=1), ticket=uid, number=number, phone=callback,
                                     comment=f"请找{n}号张先生", reason_text=f"{n}号等太久", hearts=("warm",))
-            pushes += [(kiosk, [rating]), (desk, [desk.closed(rating, at=picked_up + timedelta(hours=3),
-                                                             note=f"已回电{n}号张先生")])]
-            people[name]["typed"] += [callback, f"请找{n}号张先生", f"{n}号等太久", f"已回电{n}号张先生"]
+            given = rating["payload"]
+            called = event("followup.called", picked_up + timedelta(hours=2), {  # a call-back, what was said
+                "call": str(uuid.uuid4()), "followup": given["followup"]["uid"], "feedback": given["feedback"],
+                "device": desk.uid, "at": (picked_up + timedelta(hours=2)).isoformat(), "reached": True,
+                "note": f"{n}号赵先生说下次再来", "clerk": {"username": "wang", "name": "王芳"}})
+            pushes += [(kiosk, [rating]), (desk, [called, desk.closed(rating, at=picked_up + timedelta(hours=3),
+                                                                     note=f"已回电{n}号张先生")])]
+            people[name]["typed"] += [callback, f"请找{n}号张先生", f"{n}号等太久", f"已回电{n}号张先生",
+                                      f"{n}号赵先生"]
     # One push of the registrations: their names are published in one change, which keeps the recent one.
     assert push(client, kiosk, *registrations).status_code == 200
     for device, events in pushes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 from central.worklist import work_list
 from kiosk.domain.clock import zone
@@ -95,3 +95,84 @@ def test_the_work_list_needs_a_signed_in_user_and_a_sane_period(client, storage)
     for path in ("/api/v1/office/worklist", "/office/worklist"):
         for name, value in (("page", "0"), ("page", "x"), ("size", "0"), ("size", "501"), ("size", "５0")):
             assert client.get(path, params={name: value}, headers=office(storage)).status_code == 422, (name, value)
+
+
+def test_certificates_returned_for_correction_are_lab_work_again_with_their_own_promise(client, storage,
+                                                                                        monkeypatch):
+    """Issue 23: a ticket whose certificate went back to the lab at dispatch is listed as lab work
+    with the corrected one's promise (late once it has passed), whatever its status, until it is
+    re-checked or the customer takes it as it is; pages in the list's order; the JSON, page and CSV
+    say so. A return whose event names no promise gets central's setting (CENTRAL_CORRECTION_DAYS)."""
+    from central.worklist import work_page
+
+    from .test_certificate_checks import checked, taken
+
+    kiosk, desk = enrol(client, storage, name="大厅1号机"), enrol(client, storage, "clerk", name="1号窗口")
+
+    def ticket(registered, received, ready=None, *, promise):
+        reg = kiosk.registered(at=local(registered), promise=promise)
+        t = reg["payload"]["ticket"]
+        steps = [desk.step("received", t["uid"], t["number"], at=local(received),
+                           lines=[line("L-001-001", quantity=2)])]
+        if ready:
+            steps.append(desk.step("ready", t["uid"], t["number"], at=local(ready)))
+        assert push(client, kiosk, reg).status_code == 200 and push(client, desk, *steps).status_code == 200
+        return t["uid"], t["number"]
+
+    def back(t, at, *, instrument=0, promised_on=None, **kw):
+        e = checked(desk, *t, instrument=instrument, outcome="returned", wrong=("serial",), at=local(at), **kw)
+        if promised_on is None:
+            del e["payload"]["promised_on"]
+        else:
+            e["payload"]["promised_on"] = promised_on
+        assert push(client, desk, e).status_code == 200
+        return e
+
+    late = ticket("2026-11-16T09:00", "2026-11-16T09:30", promise={"ready_on": "2026-11-23"})
+    soon = ticket("2026-11-24T09:00", "2026-11-24T09:30", promise={"ready_on": "2026-12-04"})
+    waiting = ticket("2026-11-02T09:00", "2026-11-02T09:30", "2026-11-20T15:00", promise={"ready_on": "2026-11-10"})
+    lapsed = ticket("2026-11-03T09:00", "2026-11-03T09:30", "2026-11-18T15:00", promise={"ready_on": "2026-11-10"})
+    again = ticket("2026-11-04T09:00", "2026-11-04T09:30", "2026-11-19T15:00", promise={"ready_on": "2026-11-12"})
+    kept = ticket("2026-11-05T09:00", "2026-11-05T09:30", "2026-11-19T16:00", promise={"ready_on": "2026-11-12"})
+    numbers = [t[1] for t in (late, soon, waiting, lapsed, again, kept)]
+    before = work_list(storage, now=NOW)
+    assert sorted(i.number for i in before.items) == sorted(numbers) and not any(i.returned for i in before.items)
+
+    back(waiting, "2026-11-24T10:00", promised_on="2026-11-26")  # ready, back in the lab: promised Thursday
+    back(lapsed, "2026-11-20T10:00", promised_on="2026-11-24")  # its promise has passed: late lab work
+    monkeypatch.setenv("CENTRAL_CORRECTION_DAYS", "3")
+    back(soon, "2026-11-25T09:00")  # no promise in the event: central's 3 working days (Thu, Fri, Mon)
+    first = back(again, "2026-11-21T09:00", promised_on="2026-11-23")
+    assert push(client, desk, checked(desk, *again, at=local("2026-11-24T09:00"),
+                                      recheck_of=first["payload"]["check"])).status_code == 200  # re-checked: done
+    returned = back(kept, "2026-11-21T09:00", promised_on="2026-11-23")
+    assert push(client, desk, taken(desk, returned)).status_code == 200  # the customer took it as it is
+
+    got = work_list(storage, now=NOW)
+    by = {i.number: i for i in got.items}
+    assert (by[lapsed[1]].returned, by[lapsed[1]].corrected_by, by[lapsed[1]].late) == (1, date(2026, 11, 24), True)
+    assert (by[waiting[1]].returned, by[waiting[1]].corrected_by, by[waiting[1]].late) == (1, date(2026, 11, 26),
+                                                                                          False)
+    assert (by[waiting[1]].status, by[soon[1]].corrected_by) == ("ready", date(2026, 11, 30))
+    assert by[again[1]].returned == 0 and by[kept[1]].returned == 0
+    order = [i.number for i in got.items]
+    # late lab work by promise: the 23rd's, then the correction promised the 24th; then the late pickups;
+    # then lab work by promise: the correction promised the 26th, then the one of the 30th.
+    assert order[:2] == [late[1], lapsed[1]] and order.index(waiting[1]) < order.index(soon[1])
+    assert (got.in_lab, got.in_lab_late, got.waiting, got.waiting_overdue) == (2, 1, 4, 1)
+
+    for size in (1, 2, 3, 4, 6, 7):  # pages, one after another, are the list, with its counts
+        pages = [work_page(storage, 1, size, now=NOW)]
+        while len(pages) < pages[0].pages:
+            pages.append(work_page(storage, len(pages) + 1, size, now=NOW))
+        assert [i for p in pages for i in p.items] == got.items, size
+        assert (pages[-1].in_lab, pages[-1].in_lab_late, pages[-1].waiting, pages[-1].waiting_overdue) == (
+            2, 1, 4, 1)
+
+    headers = office(storage)
+    data = client.get("/api/v1/office/worklist", headers=headers).json()
+    assert {i["number"]: (i["returned"], i["corrected_by"]) for i in data["items"]}[waiting[1]] == (1, "2026-11-26")
+    page = client.get("/office/worklist", headers=headers).text
+    assert "退回更正 returned for correction (1) · 待取 ready" in page and "更正承诺 corrected by 2026-11-26" in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/office/worklist.csv", headers=headers).text)))
+    assert {r["number"]: r["corrected_by"] for r in rows}[lapsed[1]] == "2026-11-24"

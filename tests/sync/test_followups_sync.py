@@ -239,3 +239,57 @@ def test_open_follow_ups_name_the_kiosk_and_the_counter(db, catalog):
     assert (f.number, f.overdue, f.kiosk, f.desk, f.clerk) == ("K1A-261124-0007", True, "大厅1号机", "1号收件窗口",
                                                                "王芳")
     assert Device.get(Device.uid == KIOSK).prefix == ""
+
+
+def test_a_call_back_and_an_appeal_reach_the_other_desks_and_the_office_decision_every_desk(central, nodes):
+    """Issue 21: a desk logs a call-back and files an appeal (F10); central stores them and publishes
+    them to the site's desks; a director upholds the appeal in the back office: the rating leaves
+    central's satisfaction figures, and the decision reaches both desks."""
+    from central.appeals import decide
+    from central.satisfaction import report
+    from db.models import Appeal, FollowupCall
+    from kiosk.domain.feedback import FeedbackEntry
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.feedback import give_feedback, open_followups
+    from kiosk.store.registration import ensure_device
+    from kiosk.store.window_ratings import appeal_work_order, call_back, records
+
+    kiosk, first, second = nodes("kiosk", prefix="K1"), nodes("first", role="clerk"), nodes("second", role="clerk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        give_feedback(FeedbackEntry(None, 1, reason="attitude"), ensure_device())
+        give_feedback(FeedbackEntry(None, 5), ensure_device())
+        kiosk.sync()
+    with second.open():
+        enroll_named(second, central, "2号发件窗口")
+        second.sync()
+    with first.open():
+        enroll_named(first, central, "1号收件窗口")
+        first.sync()
+        (followup,) = open_followups()
+        wang = add_clerk("wang", "王芳", "2468")
+        call_back(followup.id, wang, False, "", ensure_device())
+        call_back(followup.id, wang, True, "已致歉，客户表示理解", ensure_device())
+        appeal_work_order(followup.id, wang, "客户说按错了", ensure_device())
+        assert first.sync().pushed == 3
+        assert first.sync().pulled == 0  # its own are not sent back
+    assert report(central.storage).figures()["overall"]["count"] == 2  # waiting: still counted
+    with first.open():
+        appeal_uid = Appeal.get().uid
+    decide(central.storage, appeal_uid, "upheld", "监控显示误触", "张主任", username="zhang")
+    assert report(central.storage).figures()["overall"]["count"] == 1  # set aside, at once
+    with second.open():
+        applied = second.sync().applied
+        assert (applied.work_orders, applied.parked) == (4, 0)  # two calls, the appeal, its decision
+        (followup,) = open_followups()
+        (recorded,) = records([followup.id]).values()
+        assert [(c.reached, c.note, c.name, c.desk) for c in recorded.calls] == [
+            (False, "", "王芳", "1号收件窗口"), (True, "已致歉，客户表示理解", "王芳", "1号收件窗口")]
+        [appeal] = recorded.appeals
+        assert (appeal.reason, appeal.name, appeal.desk, appeal.decision, appeal.decided_by, appeal.via) == (
+            "客户说按错了", "王芳", "1号收件窗口", "upheld", "张主任", "office")
+        assert FollowupCall.select().count() == 2
+    with first.open():
+        assert first.sync().applied.work_orders == 1  # the office's decision on its own appeal
+        row = Appeal.get()
+        assert (row.decision, row.decided_by_name, row.decided_via, row.device) == ("upheld", "张主任", "office", None)

@@ -1,0 +1,55 @@
+"""The appeals' rule (central/appeals.py), which the rating read model's `set_aside` follows
+(schema 19): the first appeal event of a uid to arrive is the appeal; the first decision to arrive
+after it is the decision (a later one is stored, both happened, and ignored). Here, not in
+central/appeals.py, so that the read models need nothing of the back office's modules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..storage import Storage, Tx
+from ..words import ARRIVAL
+
+KINDS = ("rating.appealed", "appeal.decided")
+CHUNK = 1000  # ratings a statement
+
+
+def events(tx: Tx, storage: Storage, where: str = "", params=()) -> list[tuple[str, dict, str | None]]:
+    """(kind, payload, pushing device's name) of the appeal events in force, in arrival order."""
+    kinds, kind_params = storage.in_list("e.kind", KINDS)
+    rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')}, d.name FROM event e LEFT JOIN device d "
+                  f"ON d.id = e.device_id WHERE {kinds} AND e.void_id IS NULL {where} ORDER BY {ARRIVAL}",
+                  [*kind_params, *params])
+    return [(kind, json.loads(p) if isinstance(p, str) else p, name) for kind, p, name in rows]
+
+
+def fold(rows: list[tuple[str, dict, str | None]]) -> dict[str, dict]:
+    """appeal uid -> the appeal and its first decision, of `rows` (events()) in arrival order."""
+    found: dict[str, dict] = {}
+    for kind, p, device in rows:
+        uid = p.get("appeal")
+        if kind == "rating.appealed" and uid not in found:
+            clerk = p.get("clerk") or {}
+            found[uid] = {"appeal": uid, "feedback": p.get("feedback"), "at": p.get("at"), "reason": p.get("reason"),
+                          "by": clerk.get("name") or clerk.get("username"), "device": device, "decision": None}
+        elif kind == "appeal.decided" and uid in found and found[uid]["decision"] is None:
+            supervisor = p.get("supervisor") or {}
+            found[uid].update(decision=p.get("decision"), decided_at=p.get("at"), decision_reason=p.get("reason"),
+                              decided_by=supervisor.get("name") or supervisor.get("username"), via=p.get("via"))
+    return found
+
+
+def upheld(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None = None) -> set[str]:
+    """The ratings (feedback uids) of `feedbacks` (None: all) an upheld appeal sets aside: an
+    appeal of theirs whose first decision to arrive upheld it (as the desk's F11 figures leave
+    out a rating any upheld appeal set aside, kiosk/store/satisfaction.py)."""
+    if feedbacks is None:
+        found = fold(events(tx, storage))
+    else:
+        found = {}
+        feedback = storage.json_field("e.payload", "feedback")
+        for start in range(0, len(feedbacks), CHUNK):
+            where, params = storage.in_list(feedback, sorted(feedbacks)[start:start + CHUNK])
+            found.update(fold(events(tx, storage, f"AND {where}", params)))
+    return {a["feedback"] for a in found.values() if a["decision"] == "upheld" and isinstance(a["feedback"], str)}
