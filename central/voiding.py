@@ -101,12 +101,15 @@ def _event_rows(tx: Tx, storage: Storage, where: str, params) -> list[VoidedEven
         f"SELECT uid, kind, ticket, COALESCE({f('payload', 'ticket', 'number')}, {f('payload', 'number')}), "
         f"created_at, received_at, {f('payload', 'event')}, {f('payload', 'feedback')}, "
         f"COALESCE({f('payload', 'followup')}, {f('payload', 'check')}), "  # a certificate check's uid too
+        f"COALESCE({f('payload', 'call')}, {f('payload', 'appeal')}), "  # a call-back's, an appeal's uid
         f"COALESCE({f('payload', 'at')}, {f('payload', 'ticket', 'created_at')}) "
         f"FROM event WHERE {where} ORDER BY id", params)
     found = []
-    for uid, kind, ticket, number, created, received, step, feedback, followup, at in rows:
+    for uid, kind, ticket, number, created, received, step, feedback, followup, work_order, at in rows:
         ref = {"ticket.registered": ticket, "feedback.given": feedback, "followup.closed": followup,
-               "certificate.checked": followup}.get(kind, step)  # followup: the check's uid for a check
+               "certificate.checked": followup,  # followup: the check's uid for a check
+               "followup.called": work_order, "rating.appealed": work_order, "appeal.decided": work_order,
+               }.get(kind, step)
         found.append(VoidedEvent(uid, kind, ticket, number, as_datetime(created), as_datetime(received), ref, at))
     return found
 

@@ -24,7 +24,8 @@ class VoidedEvent(Payload):
     kind: Annotated[str, Meta(max_length=40)]  # ticket.registered | ticket.<step> | feedback.given | followup.closed
     ticket: Uuid | None = None  # the ticket it concerns, if any
     # What a device keeps it by: the ticket's uid (a registration), the step's `event`, the rating's
-    # `feedback`, the follow-up's uid (a close).
+    # `feedback`, the follow-up's uid (a close), the call-back's or the appeal's uid (a call-back, an
+    # appeal, its decision).
     ref: Annotated[str, Meta(max_length=64)] | None = None
     at: Time | None = None  # the moment the event states (its payload's `at`)
 

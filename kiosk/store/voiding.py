@@ -17,6 +17,8 @@ already, is nothing to do.
 - A rating: it goes, with its follow-up.
 - A follow-up's close: the follow-up is open again here if that close is what closed it here
   (closed at the moment the close states, by no clerk of this node); a close made here stays.
+- A call-back or an appeal that device recorded: it goes. Its decision of an appeal: the appeal
+  is waiting again here (a later decision by someone else stands).
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import logging
 from datetime import datetime
 
 from db.models import (
+    Appeal,
     Customer,
     Device,
     Feedback,
     Followup,
+    FollowupCall,
     HeldChange,
     IntakeLine,
     PrintJob,
@@ -41,6 +45,7 @@ from kiosk.domain.voiding import EventVoided, VoidedEvent
 from kiosk.store.desk import STATUSES
 
 log = logging.getLogger(__name__)
+WORK_ORDER_KINDS = ("followup.called", "rating.appealed", "appeal.decided")
 
 
 def undo(voided: EventVoided, own_uid: str) -> int:
@@ -57,6 +62,8 @@ def undo(voided: EventVoided, own_uid: str) -> int:
             continue
         if event.kind == "followup.closed":
             done += _close(event.ref, event.at)
+        elif event.kind in WORK_ORDER_KINDS:
+            done += _work_order(event, voided.device_uid)
         elif event.kind.startswith("certificate."):  # a certificate check, kept by the device's uid
             from kiosk.store.certificate_checks import undo_pulled
 
@@ -125,3 +132,16 @@ def _close(followup_uid: str, at: datetime | None) -> int:
     return Followup.update(status="open", call_note="", closed_at=None, closed_by=None, closed_by_name=None).where(
         (Followup.uid == followup_uid) & (Followup.status == "closed") & Followup.closed_by.is_null()
         & (Followup.closed_at == at)).execute() if at is not None else 0
+
+
+def _work_order(event: VoidedEvent, device_uid: str) -> int:
+    """A call-back, an appeal or a decision the revoked desk recorded (kept here by its uid, with
+    that desk's uid: kiosk/store/window_ratings.py store_pulled)."""
+    if event.kind == "followup.called":
+        return FollowupCall.delete().where(
+            (FollowupCall.uid == event.ref) & (FollowupCall.device == device_uid)).execute()
+    if event.kind == "rating.appealed":
+        return Appeal.delete().where((Appeal.uid == event.ref) & (Appeal.device == device_uid)).execute()
+    return Appeal.update(decision=None, decision_reason=None, decided_by=None, decided_by_name=None, decided_at=None,
+                         decided_device=None, decided_via=None).where(
+        (Appeal.uid == event.ref) & (Appeal.decided_device == device_uid)).execute()

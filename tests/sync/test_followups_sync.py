@@ -293,3 +293,45 @@ def test_a_call_back_and_an_appeal_reach_the_other_desks_and_the_office_decision
         assert first.sync().applied.work_orders == 1  # the office's decision on its own appeal
         row = Appeal.get()
         assert (row.decision, row.decided_by_name, row.decided_via, row.device) == ("upheld", "张主任", "office", None)
+
+
+def test_a_revoked_desks_call_backs_and_appeals_are_taken_back_by_the_other_desks(central, nodes, tmp_path, capsys):
+    """A stolen desk's call-back and appeal, voided at central (`revoke-device --void-since`): the desk
+    that had stored them drops them; the work order is as it was before."""
+    from db.models import Appeal, FollowupCall
+    from kiosk.domain.clock import utc_now
+    from kiosk.domain.feedback import FeedbackEntry
+    from kiosk.store.clerks import add_clerk
+    from kiosk.store.feedback import give_feedback, open_followups
+    from kiosk.store.registration import ensure_device
+    from kiosk.store.window_ratings import appeal_work_order, call_back
+    from tests.central.test_voiding import kiosk_central
+
+    kiosk, thief, honest = nodes("kiosk", prefix="K1"), nodes("thief", role="clerk"), nodes("honest", role="clerk")
+    with kiosk.open():
+        kiosk.enroll(central)
+        give_feedback(FeedbackEntry(None, 1, reason="attitude"), ensure_device())
+        kiosk.sync()
+    with honest.open():
+        enroll_named(honest, central, "2号发件窗口")
+        honest.sync()
+    with thief.open():
+        enroll_named(thief, central, "1号收件窗口")
+        thief.sync()
+        since = utc_now()
+        (followup,) = open_followups()
+        li = add_clerk("li", "李明", "1357")
+        call_back(followup.id, li, True, "客户已满意", ensure_device())
+        appeal_work_order(followup.id, li, "恶意差评", ensure_device())
+        assert thief.sync().pushed == 2
+    with honest.open():
+        assert honest.sync().applied.work_orders == 2
+        assert (FollowupCall.select().count(), Appeal.select().count()) == (1, 1)
+    status, out, _ = kiosk_central(tmp_path, capsys, central.storage, "revoke-device", thief.uid,
+                                   "--void-since", since.isoformat(), "--reason", "被盗")
+    assert status == 0, out
+    with honest.open():
+        report = honest.sync()
+        assert (report.applied.voided, report.applied.parked) == (2, 0)
+        assert (FollowupCall.select().count(), Appeal.select().count()) == (0, 0)
+        assert [f.uid for f in open_followups()] == [followup.uid]  # still open, as before
