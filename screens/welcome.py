@@ -1,4 +1,5 @@
-"""欢迎 Welcome: who the institute is, what it does and promises, and the four big actions."""
+"""欢迎 Welcome: who the institute is, what it does and promises, and the four big actions; one line
+under it says that a registration prepared on the institute's website (预约送检) is scanned here."""
 
 from __future__ import annotations
 
@@ -10,8 +11,35 @@ from textual.content import Content
 from textual.widgets import Static
 
 from kiosk.i18n import field_name, t
+from kiosk.i18n.textwidth import cell_width
 
 from .base import KioskScreen, big_button
+
+HINTS = ("welcome.prepared", "welcome.prepared_short")  # longest first
+
+
+class PreparedHint(Static):
+    """One line, docked at the foot of the scrolling body (it never scrolls away): the longest of
+    HINTS that fits the line's width in display cells (a CJK character takes two); the shortest
+    wraps if even it does not."""
+
+    DEFAULT_CSS = """
+    PreparedHint {
+        dock: bottom;
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+        color: $text-accent;
+    }
+    """
+
+    def on_resize(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        lang, room = self.app.language, self.content_size.width
+        text = next((t(key, lang) for key in HINTS if cell_width(t(key, lang)) <= room), t(HINTS[-1], lang))
+        self.update(Content(text))  # not markup
 
 
 class WelcomeScreen(KioskScreen):
@@ -27,6 +55,7 @@ class WelcomeScreen(KioskScreen):
         # One widget for all of it: the first frame a walk-in customer sees comes sooner with
         # fewer widgets to style, and the institute's own text is never read as markup.
         yield Static(id="welcome")
+        yield PreparedHint(id="prepared-hint")
 
     def compose_actions(self) -> ComposeResult:
         # Lean: no Button's style sheet to parse before the first frame (screens/base.py LeanButton).
@@ -38,6 +67,7 @@ class WelcomeScreen(KioskScreen):
     def relabel(self) -> None:
         super().relabel()
         self.show_welcome()
+        self.query_one(PreparedHint).show()
 
     def catalog_ready(self) -> None:
         self.show_welcome()

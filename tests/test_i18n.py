@@ -96,6 +96,13 @@ def could_be_a_key(shape: str) -> bool:
     word of its own ("{}.{}": a path, an amount) is left to the t() check."""
     if "{}" not in shape or not re.search("[a-z]", shape.replace("{}", "")):
         return False
+    # Keys are made of whole words: a word glued to a value ("{}ms", "l{}_{}", prefix + "code", a form
+    # field's name) is not a key being spelled.
+    parts = re.split(r"({})", shape)
+    for i, part in enumerate(parts):
+        if part == "{}" and ((i > 0 and parts[i - 1] and not parts[i - 1].endswith((".", "_")))
+                             or (i + 1 < len(parts) and parts[i + 1] and not parts[i + 1].startswith((".", "_")))):
+            return False
     pattern = "".join("[a-z0-9_.]+" if part == "{}" else re.escape(part) for part in re.split(r"({})", shape))
     return any(re.fullmatch(pattern, key) for key in MESSAGES)
 

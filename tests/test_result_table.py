@@ -56,3 +56,14 @@ def test_a_narrow_table_wraps_names_and_specs_and_never_cuts_a_price(lang, width
     room = widths["col.item"] + widths["col.spec"]
     best = lines(widths["col.item"], widths["col.spec"])
     assert all(best <= lines(w, room - w) for w in range(10, room - 8 + 1))  # no split takes fewer lines
+
+
+def test_a_class_the_spec_names_is_not_said_twice():
+    """声级计 2级 was shown "2级 2级"; a balance's class that the spec does not name is still added."""
+    by_code = {row.code: row for row in ROWS}
+    assert spec_of(by_code["A-001-002"], "zh") == "2级" and spec_of(by_code["A-001-002"], "en") == "Class 2"
+    assert spec_of(by_code["Z-005-001"], "zh") == "E2等级 (1mg~100g)"
+    assert spec_of(by_code["Z-001-001"], "zh") == "最大秤量 ≤220g I级"
+    for row in ROWS:
+        text = spec_of(row, "zh")
+        assert not row.accuracy_class or text.count(row.accuracy_class) == 1, (row.code, text)

@@ -92,9 +92,11 @@ def name_of(item, lang: str) -> str:
 
 
 def spec_of(item, lang: str) -> str:
-    """Spec / range band and accuracy class; English falls back to the Chinese spec."""
+    """Spec / range band and accuracy class; English falls back to the Chinese spec. A class the
+    spec names already (声级计 "2级", 砝码 "E2等级 (1mg~100g)") is not said twice."""
     spec = item.spec_zh if lang == "zh" else (item.spec_en or item.spec_zh)
-    return " ".join(x for x in (spec, item.accuracy_class) if x)
+    said = item.accuracy_class and item.accuracy_class in item.spec_zh
+    return " ".join(x for x in (spec, None if said else item.accuracy_class) if x)
 
 
 def unit_price(fen: int | None, unit: str, lang: str) -> str:

@@ -113,6 +113,10 @@ class Keyboard(Vertical):
         # its screen) alive after the screen has gone. A language switch relabels it with its
         # screen (screens.base.relabel_marked).
         self.watch(self.screen, "focused", self.focus_moved)
+        # A field focused already opened it above, before this widget counted as mounted (Textual sets
+        # that after on_mount), so its bar was not drawn: drawn now, not left to a Resize that may
+        # have come first (the number pad's hint showed ‹ › in a snapshot under load).
+        self.call_after_refresh(self.show_bar)
 
     @property
     def dictionary(self):
