@@ -32,6 +32,7 @@ cost. Neither floor builds the record, mints ids or dates anything: that is our 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -186,6 +187,7 @@ def run() -> list[Figure]:
                               value / base <= GOAL))
     raw.close()
     db.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # both databases: some 30 MB a run
     return figures
 
 if __name__ == "__main__":

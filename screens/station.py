@@ -25,6 +25,7 @@ from kiosk.settings.institute import load_institute
 from screens.textual_fixes import (
     fix_styles_cache_leak,
     fix_unended_paste,
+    skip_repaint_after_first_layout,
     skip_same_size_layout,
     skip_styling_unmounted,
 )
@@ -36,6 +37,7 @@ fix_styles_cache_leak()
 fix_unended_paste()
 skip_styling_unmounted()
 skip_same_size_layout()
+skip_repaint_after_first_layout()
 
 SYNC_INTERVAL = 30.0  # seconds between passes while online; a new fact wakes the loop at once
 PRINT_OUTAGE_RETRY = timedelta(seconds=30)  # a database that failed under printing is tried again this often

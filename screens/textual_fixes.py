@@ -52,6 +52,50 @@ def skip_styling_unmounted() -> None:
     DOMNode.update_node_styles = update_mounted_node_styles  # type: ignore[method-assign]
 
 
+def skip_same_size_layout() -> None:
+    """Textual 8.2.8 lays a screen out whole, and repaints it whole, for every Resize event it gets,
+    even one of the size it already has: at start-up the app sends the first screen the terminal's
+    size up to three times (as the driver reports it, on the first idle, and once the screen is laid
+    out), and a screen that is ready by then (the kiosk's welcome screen) is laid out and painted
+    three times more before its first frame, a fifth of that frame's work (bench/startup.py). A
+    layout a widget asks for is still done (the screen's update timer); a Resize of another size
+    too. A screen not yet laid out (size 0) is laid out at once, as before."""
+    from textual.screen import Screen
+
+    resized = Screen._screen_resized
+    if getattr(resized, "skips_same_size", False) or "_size" in resized.__code__.co_names:
+        return  # patched already, or Textual compares the size itself now
+
+    def screen_resized(self, size) -> None:
+        if size != self._size or not self._size:
+            resized(self, size)
+
+    screen_resized.skips_same_size = True  # type: ignore[attr-defined]
+    Screen._screen_resized = screen_resized  # type: ignore[method-assign]
+
+
+def skip_repaint_after_first_layout() -> None:
+    """Textual 8.2.8 asks for a repaint of the whole screen at the end of every ScreenResume, also
+    the first, right after laying the screen out for the first time, which paints all of it (the
+    compositor has nothing on screen before). That repaint is a third full rendering of the first
+    frame, some 15-20 M instructions of the welcome screen's (bench/startup.py). A screen shown again
+    (resumed after another) is not laid out anew and keeps its repaint: the terminal shows the other one."""
+    from textual.screen import Screen
+
+    resume = Screen._on_screen_resume
+    if getattr(resume, "skips_first_repaint", False) or "refresh" not in resume.__code__.co_names:
+        return  # patched already, or Textual no longer repaints there
+
+    def on_screen_resume(self, event) -> None:
+        first = not self._size  # never laid out: the layout in `resume` paints the whole screen
+        resume(self, event)
+        if first and self._size:
+            self._repaint_required = False
+
+    on_screen_resume.skips_first_repaint = True  # type: ignore[attr-defined]
+    Screen._on_screen_resume = on_screen_resume  # type: ignore[method-assign]
+
+
 PASTE_TIMEOUT = 0.5  # seconds without a byte that end a bracketed paste whose end never came
 
 

@@ -1,5 +1,5 @@
-"""欢迎 Welcome: who the institute is, what it does and promises, and the four big actions; one line
-under it says that a registration prepared on the institute's website (预约送检) is scanned here."""
+"""欢迎 Welcome: who the institute is, what it does and promises, and the four big actions; its first
+line says that a registration prepared on the institute's website (预约送检) is scanned here."""
 
 from __future__ import annotations
 
@@ -16,30 +16,7 @@ from kiosk.i18n.textwidth import cell_width
 from .base import KioskScreen, big_button
 
 HINTS = ("welcome.prepared", "welcome.prepared_short")  # longest first
-
-
-class PreparedHint(Static):
-    """One line, docked at the foot of the scrolling body (it never scrolls away): the longest of
-    HINTS that fits the line's width in display cells (a CJK character takes two); the shortest
-    wraps if even it does not."""
-
-    DEFAULT_CSS = """
-    PreparedHint {
-        dock: bottom;
-        height: auto;
-        padding: 0 1;
-        background: $boost;
-        color: $text-accent;
-    }
-    """
-
-    def on_resize(self) -> None:
-        self.show()
-
-    def show(self) -> None:
-        lang, room = self.app.language, self.content_size.width
-        text = next((t(key, lang) for key in HINTS if cell_width(t(key, lang)) <= room), t(HINTS[-1], lang))
-        self.update(Content(text))  # not markup
+HINT_MARGIN = 6  # the screen's cells the welcome text does not get (the body's padding, a scroll bar)
 
 
 class WelcomeScreen(KioskScreen):
@@ -54,8 +31,9 @@ class WelcomeScreen(KioskScreen):
     def compose_body(self) -> ComposeResult:
         # One widget for all of it: the first frame a walk-in customer sees comes sooner with
         # fewer widgets to style, and the institute's own text is never read as markup.
+        # The prepared-code hint is its first line, not a widget of its own: a docked line cost
+        # 1 % more start-up (bench/startup.py), and first it is seen without scrolling.
         yield Static(id="welcome")
-        yield PreparedHint(id="prepared-hint")
 
     def compose_actions(self) -> ComposeResult:
         # Lean: no Button's style sheet to parse before the first frame (screens/base.py LeanButton).
@@ -67,16 +45,29 @@ class WelcomeScreen(KioskScreen):
     def relabel(self) -> None:
         super().relabel()
         self.show_welcome()
-        self.query_one(PreparedHint).show()
 
     def catalog_ready(self) -> None:
         self.show_welcome()
 
+    hint = ""
+
+    def on_resize(self) -> None:
+        if self.prepared_hint() != self.hint:  # drawn again only if the hint's wording changes
+            self.show_welcome()
+
+    def prepared_hint(self) -> str:
+        """The longest wording of the hint that fits the text's width in display cells (a CJK
+        character takes two); the shortest wraps if even it does not."""
+        room = self.query_one("#welcome").content_size.width or self.app.size.width - HINT_MARGIN
+        lang = self.lang
+        return next((t(key, lang) for key in HINTS if cell_width(t(key, lang)) <= room), t(HINTS[-1], lang))
+
     def show_welcome(self) -> None:
         lang, info = self.lang, self.app.info
         muted = "$foreground-muted"
+        self.hint = self.prepared_hint()
         parts = [
-            "\n", (info.name(lang), "bold"), "\n",
+            (self.hint, "$text-accent"), "\n", (info.name(lang), "bold"), "\n",
             (f"{t('welcome.hours', lang)}{info.hours(lang)}", muted), "\n\n",
             (t("welcome.fields", lang), "bold"), "\n", *self.fields(), "\n\n",
             (t("welcome.commitments", lang), "bold"), "\n",

@@ -206,8 +206,39 @@ async def test_a_follow_up_closed_with_a_note_is_closed_with_its_outbox_event():
         payload = json.loads(event.payload)
         assert payload["followup"] == order[0] and payload["clerk"] == {"username": "wang", "name": "王芳"}
         assert payload["note"] == "已回电致歉" and payload["device"] == app.device.uid
+        assert payload["fix"] is None and row.fix_rating is None  # the customer did not rate the fix
         assert [f.uid for f in screen.followups] == order[1:]
         assert "已关闭回访：受理单K1A-261124-0007" in screen_text(app)
+
+
+async def test_the_customers_rating_of_the_fix_is_kept_by_the_close():
+    """满意 基本满意 不满意 or 未评价 (the default), chosen in the detail: the close (F5) keeps it, with
+    its outbox event; a call logged (F6) meanwhile does not."""
+    from textual.widgets import RadioButton
+
+    changes, order = sample_changes(TODAY)
+    app = make_desk(changes=changes)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await to_followups(pilot, TODAY)
+        detail = await open_detail(pilot, 0)
+        assert detail.query_one("#fix-none", RadioButton).value
+        assert str(detail.query_one("#fix-basic", RadioButton).label) == "基本满意"
+        await pilot.press(*"已回电")
+        assert await pilot.click("#fix-basic")
+        await pilot.press("f6")
+        await settle(pilot)
+        assert app.screen is screen
+        row = Followup.get(Followup.uid == order[0])
+        assert (row.status, row.fix_rating) == ("open", None)
+        await open_detail(pilot, 0)
+        await pilot.press(*"已致歉")
+        assert await pilot.click("#fix-dissatisfied")
+        await pilot.press("f5")
+        await settle(pilot)
+        row = Followup.get(Followup.uid == order[0])
+        assert (row.status, row.call_note, row.fix_rating) == ("closed", "已致歉", "dissatisfied")
+        payload = json.loads(OutboxEvent.get(OutboxEvent.kind == "followup.closed").payload)
+        assert payload["fix"] == "dissatisfied"
 
 
 async def test_an_empty_or_too_long_note_is_refused_in_words():

@@ -364,41 +364,65 @@ def lines_bytes(lines: Iterable[CodeLine]) -> tuple[bytes, ...]:
     return tuple(_line_bytes(line) for line in lines)
 
 
+@dataclass(frozen=True)
+class Unnumbered:
+    """A record's bytes but for the ticket's uid, time and number (`unnumbered`): worked out before
+    the ticket has a number (kiosk/store/registration.py prepare); `sign` then writes its code."""
+
+    after_time: bytes  # catalogue version, the catalogue's and the policy's hashes
+    after_number: bytes  # total, urgent tier
+    omitted_lines: int
+    lines: tuple[bytes, ...]  # lines_bytes
+
+    def record(self, ticket_uid: str, created_at: datetime, number: str,
+               signer_id: bytes = bytes(KEY_ID_BYTES)) -> tuple[bytes, int, int]:
+        """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries."""
+        head = b"".join((bytes([FORMAT_VERSION]), _uuid_bytes(ticket_uid, "ticket_uid"), signer_id,
+                         _created_seconds(created_at).to_bytes(4, "big"), self.after_time, _number_bytes(number),
+                         self.after_number))
+        encoded = self.lines
+        kept = len(encoded)
+        while True:
+            omitted = self.omitted_lines + len(encoded) - kept
+            body = head + _varint(omitted) + _varint(kept) + b"".join(encoded[:kept])
+            if len(body) + SIGNATURE_BYTES <= MAX_RECORD_BYTES or kept == 0:
+                break
+            kept -= 1
+        return body, kept, omitted
+
+
+def unnumbered(catalog_version: int, lines: Sequence[CodeLine], total_fen: int, *, urgent: str | None = None,
+               omitted_lines: int = 0, catalog_hash: bytes, policy_hash: bytes,
+               written_lines: tuple[bytes, ...] | None = None) -> Unnumbered:
+    """A record's fields but its uid, time, number and device (TicketRecord's), as its code writes
+    them. `written_lines`: `lines_bytes(lines)`, when the caller has it already. ValueError as
+    `encode` raises it."""
+    if catalog_version < 0 or total_fen < 0 or omitted_lines < 0:
+        raise ValueError("negative catalogue version, total or omitted lines")
+    if len(catalog_hash) < HASH_BYTES or len(policy_hash) < HASH_BYTES:
+        raise ValueError(f"catalogue and policy hashes of at least {HASH_BYTES} bytes are required")
+    if written_lines is None:
+        written_lines = lines_bytes(lines)
+    elif len(written_lines) != len(lines):
+        raise ValueError("written_lines are not the record's lines")
+    return Unnumbered(
+        after_time=_varint(catalog_version) + catalog_hash[:HASH_BYTES] + policy_hash[:HASH_BYTES],
+        # URGENT_V1.index: ValueError for an unknown tier
+        after_number=_varint(total_fen) + bytes([0 if urgent is None else 1 + URGENT_V1.index(urgent)]),
+        omitted_lines=omitted_lines,
+        lines=tuple(written_lines),
+    )
+
+
 def _record_bytes(record: TicketRecord, signer_id: bytes = bytes(KEY_ID_BYTES),
                   written_lines: tuple[bytes, ...] | None = None) -> tuple[bytes, int, int]:
     """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries.
     `written_lines`: `lines_bytes(record.lines)`, when the caller has it already."""
-    if record.catalog_version < 0 or record.total_fen < 0 or record.omitted_lines < 0:
-        raise ValueError("negative catalogue version, total or omitted lines")
-    if len(record.catalog_hash) < HASH_BYTES or len(record.policy_hash) < HASH_BYTES:
-        raise ValueError(f"catalogue and policy hashes of at least {HASH_BYTES} bytes are required")
+    parts = unnumbered(record.catalog_version, record.lines, record.total_fen, urgent=record.urgent,
+                       omitted_lines=record.omitted_lines, catalog_hash=record.catalog_hash,
+                       policy_hash=record.policy_hash, written_lines=written_lines)
     _uuid_bytes(record.device_uid, "device_uid")  # not written, but a record names its device properly
-    head = b"".join((
-        bytes([FORMAT_VERSION]),
-        _uuid_bytes(record.ticket_uid, "ticket_uid"),
-        signer_id,
-        _created_seconds(record.created_at).to_bytes(4, "big"),
-        _varint(record.catalog_version),
-        record.catalog_hash[:HASH_BYTES],
-        record.policy_hash[:HASH_BYTES],
-        _number_bytes(record.number),
-        _varint(record.total_fen),
-        bytes([0 if record.urgent is None else 1 + URGENT_V1.index(record.urgent)]),  # ValueError: unknown tier
-    ))
-    if written_lines is None:
-        encoded: Sequence[bytes] = lines_bytes(record.lines)
-    elif len(written_lines) != len(record.lines):
-        raise ValueError("written_lines are not the record's lines")
-    else:
-        encoded = written_lines
-    kept = len(encoded)
-    while True:
-        omitted = record.omitted_lines + len(encoded) - kept
-        body = head + _varint(omitted) + _varint(kept) + b"".join(encoded[:kept])
-        if len(body) + SIGNATURE_BYTES <= MAX_RECORD_BYTES or kept == 0:
-            break
-        kept -= 1
-    return body, kept, omitted
+    return parts.record(record.ticket_uid, record.created_at, record.number, signer_id)
 
 
 def as_carried(record: TicketRecord) -> TicketRecord:
@@ -423,8 +447,21 @@ def encode(record: TicketRecord, signing_key, written_lines: tuple[bytes, ...] |
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         signing_key = Ed25519PrivateKey.from_private_bytes(bytes(signing_key))
-    body = _record_bytes(record, key_id(_public_bytes(signing_key)), written_lines)[0]
+    body = _record_bytes(record, _signer_id(signing_key), written_lines)[0]
     return to_text(body + signing_key.sign(body))
+
+
+def sign(parts: Unnumbered, ticket_uid: str, created_at: datetime, number: str, device_uid: str, signing_key) -> str:
+    """`encode` of the record `parts` (`unnumbered`) and these make: the same text, with only
+    what the uid, time and number change worked out here. `signing_key`: an Ed25519PrivateKey."""
+    _uuid_bytes(device_uid, "device_uid")  # not written, but a record names its device properly
+    body = parts.record(ticket_uid, created_at, number, _signer_id(signing_key))[0]
+    return to_text(body + signing_key.sign(body))
+
+
+def _signer_id(signing_key) -> bytes:
+    """The key id a private key's codes carry."""
+    return key_id(_public_bytes(signing_key))
 
 
 @lru_cache(maxsize=16)

@@ -22,6 +22,7 @@ from datetime import datetime
 from db.models import Organisation, database_proxy
 from kiosk.domain.organisations import MIN_TYPED, search_key, shareable
 from kiosk.domain.validation import FieldError, clean_organisation
+from kiosk.store.rows import peewee_errors
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,30 @@ def most_seen(limit: int) -> list[str]:
     return [row[0] for row in database_proxy.execute_sql(f"SELECT name FROM organisation {_RANK} LIMIT ?", (limit,))]
 
 
+_SEEN = ("INSERT INTO organisation (key, name, seen, last_seen) VALUES (?, ?, 1, ?) "
+         "ON CONFLICT (key) DO UPDATE SET seen = seen + 1, name = excluded.name, "
+         "last_seen = max(last_seen, excluded.last_seen)")
+
+
 def remember(organisation: str, contact: str, at: datetime) -> None:
     """A registration here named this organisation (cleaned): counted, if it may be offered.
     Call inside the registration's transaction."""
-    if not shareable(organisation, contact):
-        return
-    stamp = Organisation.last_seen.db_value(at)
-    database_proxy.execute_sql(
-        "INSERT INTO organisation (key, name, seen, last_seen) VALUES (?, ?, 1, ?) "
-        "ON CONFLICT (key) DO UPDATE SET seen = seen + 1, name = excluded.name, "
-        "last_seen = max(last_seen, excluded.last_seen)", (search_key(organisation), organisation, stamp))
+    entry = remembered(organisation, contact)
+    if entry is not None:
+        count_seen(entry, Organisation.last_seen.db_value(at))
+
+
+def remembered(organisation: str, contact: str) -> tuple[str, str] | None:
+    """What `remember` counts for a registration naming this organisation (cleaned): its key and
+    name, or None if it may not be offered. Pure: worked out before the registration's transaction."""
+    return (search_key(organisation), organisation) if shareable(organisation, contact) else None
+
+
+def count_seen(entry: tuple[str, str], stamp: str) -> None:
+    """Count a registration of `remembered`'s entry, at `stamp` (a time as the rows store it).
+    Call inside the registration's transaction."""
+    with peewee_errors:
+        database_proxy.obj.connection().execute(_SEEN, (*entry, stamp))
 
 
 def learn(names: Iterable[str], at: datetime) -> int:

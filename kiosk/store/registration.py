@@ -7,38 +7,44 @@ or a dead printer loses nothing.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from db.inserts import insert
-from db.models import Device, OutboxEvent, PrintJob, database_proxy, utc_now
+from db.models import Device, OutboxEvent, PrintJob, Ticket, database_proxy, utc_now
 from kiosk.domain.clock import local
 from kiosk.domain.fees import Estimate, EstimateRequest, LineRequest, Policy, estimate
 from kiosk.domain.fingerprint import policy_hash
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.ids import derive_prefix, ticket_number, uuid7
-from kiosk.domain.ticketcode import CodeLine, TicketRecord, encode, lines_bytes
+from kiosk.domain.ticketcode import CodeLine, Unnumbered, sign, unnumbered
 from kiosk.domain.validation import FieldError, clean_email, is_mobile
 from kiosk.domain.workdays import expected_ready
 from kiosk.store.catalog import LoadedCatalog
 from kiosk.store.keys import signing_key
 from kiosk.store.numbering import counter_name
-from kiosk.store.organisations import remember as remember_organisation
+from kiosk.store.organisations import count_seen, remembered
+from kiosk.store.rows import peewee_errors
 from kiosk.store.tickets import (
     LINE_TEXTS,
     CustomerDetails,
     TextRefused,
+    TicketRows,
     clean_customer,
     clean_field,
     estimate_json,
-    store_ticket,
+    insert_sql,
+    ticket_rows,
+    write_ticket,
 )
 
 if TYPE_CHECKING:
     from kiosk.domain import events
 
 PICKUP = ("in_person", "post")
+_utc_text = Ticket.created_at.db_value  # a time as the rows store it (db/models.py UtcDateTimeField)
 
 
 class RegistrationError(ValueError):
@@ -98,12 +104,12 @@ def ensure_device(prefix: str = "", role: str = "kiosk") -> Device:
     return device
 
 
-def _next(name: str) -> int:
-    """Bump a named counter; call inside the writing transaction."""
-    return database_proxy.execute_sql(
-        "INSERT INTO counter (name, value) VALUES (?, 1) "
-        "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value", (name,)
-    ).fetchone()[0]
+# The registration's own statements, bound straight on the connection inside its transaction
+# (the ticket's rows are kiosk/store/tickets.py write_ticket's).
+_NEXT = ("INSERT INTO counter (name, value) VALUES (?, 1) "
+         "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")
+_PRINT_JOB = insert_sql(PrintJob, ("ticket_id", "kind", "state", "attempts", "created_at", "updated_at", "lang"))
+_OUTBOX = insert_sql(OutboxEvent, ("uid", "kind", "created_at", "payload"))
 
 
 @dataclass(frozen=True)
@@ -120,11 +126,15 @@ class PreparedRegistration:
     code_lines: tuple[CodeLine, ...]  # the same, as the ticket code carries them: add-ons and amounts too
     policy_hash: bytes  # of the policy it was priced with (kiosk/domain/fingerprint.py), for its code
     # What does not depend on the number, the ticket's uid or the time, written once here rather
-    # than inside the transaction: the event's customer, the code's lines as bytes
-    # (ticketcode.lines_bytes), and the event's JSON but for its "ticket" (`_event_json`).
+    # than inside the transaction: the event's customer, the code's record but for those
+    # (ticketcode.unnumbered), and the event's JSON but for its "ticket" (`_event_json`).
     event_customer: events.Customer
-    code_line_bytes: tuple[bytes, ...]
+    code_parts: Unnumbered
     event_rest_json: str
+    # ... and the rows but for what only the transaction knows (kiosk/store/tickets.py ticket_rows),
+    # and the organisation name the customer screen completes next time, if it may (organisations.remembered).
+    rows: TicketRows
+    organisation: tuple[str, str] | None
 
 
 def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> PreparedRegistration:
@@ -171,23 +181,31 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         for ln, line, est in zip(lines, reg.lines, priced.lines))
     event_customer = events.Customer(organisation=customer.organisation, credit_code=customer.credit_code,
                                      address=customer.address, contact=customer.contact, phone=customer.phone)
+    hashed_policy = policy_hash(policy)
     try:
-        code_line_bytes = lines_bytes(code_lines)
+        code_parts = unnumbered(catalog.version, code_lines, priced.total_fen, urgent=reg.urgent,
+                                catalog_hash=catalog.content_hash, policy_hash=hashed_policy)
     except ValueError as e:  # a line its code cannot carry: refused now, not inside the transaction
         raise RegistrationError("lines", str(e)) from None
+    estimate_text = estimate_json(priced)
     return PreparedRegistration(
         customer=customer,
         registration=reg,
         catalog=catalog,
         estimate=priced,
-        estimate_json=estimate_json(priced),
+        estimate_json=estimate_text,
         certificate_name=certificate_name,
         lines=lines,
         code_lines=code_lines,
-        policy_hash=policy_hash(policy),
+        policy_hash=hashed_policy,
         event_customer=event_customer,
-        code_line_bytes=code_line_bytes,
+        code_parts=code_parts,
         event_rest_json=events.to_json({"customer": event_customer, "lines": list(lines), **_notify(reg, customer)}),
+        rows=ticket_rows(event_customer, lines, catalog, policy=priced.policy_id, urgent=reg.urgent,
+                         pickup=reg.pickup, certificates=reg.certificates, certificate_name=certificate_name,
+                         total_fen=priced.total_fen, quoted_lines=priced.quoted_lines,
+                         estimate_text=estimate_text),
+        organisation=remembered(customer.organisation, customer.contact),
     )
 
 
@@ -213,7 +231,11 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
            now: datetime | None = None) -> RegisteredTicket:
     """The one transaction: customer, ticket (with its signed code), lines, print job, outbox
     event, or nothing. `cal`: the institute's days off, for the ready date the receipt promises
-    (the event carries it, so the back office sees the same promise). `now`: the clock, for tests."""
+    (the event carries it, so the back office sees the same promise). `now`: the clock, for tests.
+
+    Only what needs the ticket's number is done inside the transaction: the number is the day's
+    counter, bumped there, and the code signs it (the event carries both). Everything else was
+    worked out by `prepare` or is here, before it begins."""
     from kiosk.domain import events
 
     reg, priced = prepared.registration, prepared.estimate
@@ -223,27 +245,58 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
     ready_on = expected_ready(moment, priced.turnaround_days, cal)
     uid, event_uid = uuid7(), uuid7()
     key = signing_key(device.uid)  # cached: no file read per registration
-    with database_proxy.atomic():
-        number = ticket_number(device.prefix, local_day, _next(counter_name(device.prefix, local_day)))
-        code = encode(TicketRecord(
-            ticket_uid=uid, number=number, device_uid=device.uid, created_at=now,
-            catalog_version=prepared.catalog.version, lines=prepared.code_lines, total_fen=priced.total_fen,
-            urgent=reg.urgent, catalog_hash=prepared.catalog.content_hash, policy_hash=prepared.policy_hash,
-        ), key, prepared.code_line_bytes)
+    stamp = _utc_text(now)  # every row's time, as the rows store it
+    prefix, device_uid = device.prefix, device.uid
+    counter = counter_name(prefix, local_day)
+    urgent_hours = cast("events.UrgentHours | None", priced.urgent_hours)
+
+    def write(conn: sqlite3.Connection) -> tuple[str, str, int, int]:
+        """The transaction's statements: the ticket's number, code, id and print job's id."""
+        number = ticket_number(prefix, local_day, conn.execute(_NEXT, (counter,)).fetchone()[0])
+        code = sign(prepared.code_parts, uid, now, number, device_uid, key)
         ticket = events.Ticket(
-            uid=uid, number=number, device=device.uid, created_at=now, catalog_version=priced.catalog_version,
+            uid=uid, number=number, device=device_uid, created_at=now, catalog_version=priced.catalog_version,
             policy=priced.policy_id, urgent=reg.urgent, pickup=reg.pickup, certificates=reg.certificates,
             certificate_name=prepared.certificate_name, total_fen=priced.total_fen, code=code,
-            ready_on=ready_on, urgent_hours=cast(events.UrgentHours | None, priced.urgent_hours))
-        registered = events.Registered(ticket=ticket, customer=prepared.event_customer, lines=list(prepared.lines))
-        ticket_id = store_ticket(registered, prepared.catalog, prepared.estimate_json, priced.quoted_lines,
-                                 device_id=device.id, stored_at=now)
-        job_id = insert(PrintJob, ticket=ticket_id, kind="ticket", state="pending", attempts=0, created_at=now,
-                        updated_at=now, lang=reg.language)
-        insert(OutboxEvent, uid=event_uid, kind="ticket.registered", created_at=now,
-               payload=_event_json(prepared.event_rest_json, events.to_json(ticket)))
-        remember_organisation(prepared.customer.organisation, prepared.customer.contact, now)  # completes it next time
+            ready_on=ready_on, urgent_hours=urgent_hours)
+        ticket_id = write_ticket(prepared.rows, uid=uid, number=number, device_id=device.id, created_at=now,
+                                 code=code, stored_at=now)
+        job_id = conn.execute(_PRINT_JOB, (ticket_id, "ticket", "pending", 0, stamp, stamp, reg.language)).lastrowid
+        assert job_id is not None  # an INSERT's
+        conn.execute(_OUTBOX, (event_uid, "ticket.registered", stamp,
+                               _event_json(prepared.event_rest_json, events.to_json(ticket))))
+        if prepared.organisation is not None:  # the name the customer screen completes next time
+            count_seen(prepared.organisation, stamp)
+        return number, code, ticket_id, job_id
+
+    number, code, ticket_id, job_id = _in_transaction(write)
     return RegisteredTicket(ticket_id, uid, number, now, priced, job_id, event_uid, code)
+
+
+T = TypeVar("T")
+
+
+def _in_transaction(write: Callable[[sqlite3.Connection], T]) -> T:
+    """`write(connection)` in one IMMEDIATE transaction, committed, or rolled back if it raises;
+    in a savepoint if the caller has a transaction open (as peewee's `atomic` nests). The statements
+    are bound on the connection itself, and the transaction begun and ended there: peewee's
+    `atomic` and `execute_sql` add some 20 us to a registration (bench/registration.py, without
+    fsync). Errors are peewee's, as `execute_sql` raises them."""
+    db = database_proxy.obj
+    if db.in_transaction():
+        with db.atomic(), peewee_errors:
+            return write(db.connection())
+    with peewee_errors:
+        conn = db.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done = write(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return done
 
 
 def register(reg: Registration, catalog: LoadedCatalog, policy: Policy, device: Device,

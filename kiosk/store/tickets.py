@@ -20,14 +20,18 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 
-from db.inserts import insert, insert_many
+import peewee
+
+from db.inserts import insert
 from db.models import Customer, Device, Ticket, TicketLine, database_proxy, utc_now
 from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, estimate
 from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text
 from kiosk.settings.pricing import configured_policy
 from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
+from kiosk.store.rows import peewee_errors
 
 if TYPE_CHECKING:  # the event shapes (msgspec) load with the first ticket stored, not at start-up
+    from kiosk.domain import events
     from kiosk.domain.events import Registered
     from kiosk.domain.ticketcode import TicketRecord
 
@@ -263,28 +267,85 @@ def set_status(ticket_id: int, status: str) -> None:
     database_proxy.execute_sql("UPDATE ticket SET status = ? WHERE id = ?", (status, ticket_id))
 
 
+# The rows' columns, listed here only. A ticket's own columns come in two parts: those known only
+# in its transaction (its customer's row id, uid, number, issuing device, time and signed code), then
+# the rest (TicketRows.ticket), which a registration works out before its transaction begins.
+_CUSTOMER_COLUMNS = (*CUSTOMER_FIELDS, "created_at")
+_TICKET_COLUMNS = ("customer_id", "uid", "number", "device_id", "created_at", "code",
+                   "version_id", "policy_id", "status", "urgent", "pickup", "certificates", "certificate_name",
+                   "total_fen", "quoted_lines", "estimate_json")
+_LINE_COLUMNS = ("ticket_id", "position", "row_id", "code", "quantity", "use", "service", "points", "ranges",
+                 "metres", "ac_dc", "extra_data", *LINE_TEXTS, "repair_if_fails", "amount_fen", "free_reason")
+
+
+def insert_sql(model: type[peewee.Model], columns: tuple[str, ...]) -> str:
+    """An INSERT of these columns' values into the model's table, to bind on the connection."""
+    named = ", ".join(f'"{column}"' for column in columns)
+    return f'INSERT INTO "{model._meta.table_name}" ({named}) VALUES ({", ".join("?" * len(columns))})'
+
+
+_CUSTOMER_SQL = insert_sql(Customer, _CUSTOMER_COLUMNS)
+_TICKET_SQL = insert_sql(Ticket, _TICKET_COLUMNS)
+_LINE_SQL = insert_sql(TicketLine, _LINE_COLUMNS)
+_utc_text = Ticket.created_at.db_value  # a time as the rows store it (db/models.py UtcDateTimeField)
+
+
+@dataclass(frozen=True)
+class TicketRows:
+    """A ticket's rows as `write_ticket` stores them, but for what only its transaction knows:
+    values of `_CUSTOMER_COLUMNS` but the time, of `_TICKET_COLUMNS` from the 7th, of `_LINE_COLUMNS`
+    but the ticket's id, per line. Pure data, worked out by `ticket_rows`."""
+
+    customer: tuple
+    ticket: tuple
+    lines: tuple[tuple, ...]
+
+
+def ticket_rows(customer: events.Customer, lines: Sequence[events.Line], catalog: LoadedCatalog, *,
+                policy: str | None, urgent: str | None, pickup: str | None, certificates: int | None,
+                certificate_name: str | None, total_fen: int, quoted_lines: int, estimate_text: str) -> TicketRows:
+    """What a ticket's rows hold, from the ticket as its event carries it (texts already cleaned).
+    `catalog`: the version its lines' fee rows come from (every code must be in it: KeyError)."""
+    return TicketRows(
+        customer=tuple(getattr(customer, name) or "" for name in CUSTOMER_FIELDS),
+        ticket=(catalog.version, policy or "", "registered", urgent, pickup or "in_person", certificates or 1,
+                certificate_name or "", total_fen, quoted_lines, estimate_text),
+        lines=tuple((position, catalog.row_ids[ln.code], ln.code, ln.quantity, ln.use, ln.service, ln.points,
+                     ln.ranges, ln.metres, ln.ac_dc, ln.extra_data, *(getattr(ln, name) or "" for name in LINE_TEXTS),
+                     ln.repair_if_fails, ln.amount_fen, ln.free_reason)
+                    for position, ln in enumerate(lines)),
+    )
+
+
+def write_ticket(rows: TicketRows, *, uid: str, number: str, device_id: int, created_at: datetime,
+                 code: str | None, stored_at: datetime | None = None) -> int:
+    """Write a ticket's customer, ticket and lines rows (`rows`, and what only its transaction
+    knows); its id. Call inside the caller's transaction. `stored_at`: the customer row's time
+    (default now). Three statements, bound straight on the connection (no SQL built per call);
+    errors are peewee's (IntegrityError...), as every other write raises them."""
+    created = _utc_text(created_at)
+    stored = created if stored_at is created_at else _utc_text(stored_at or utc_now())
+    db = database_proxy.obj
+    with peewee_errors:
+        conn = db.connection()
+        customer_id = conn.execute(_CUSTOMER_SQL, (*rows.customer, stored)).lastrowid
+        ticket_id = conn.execute(_TICKET_SQL, (customer_id, uid, number, device_id, created, code,
+                                               *rows.ticket)).lastrowid
+        conn.executemany(_LINE_SQL, [(ticket_id, *line) for line in rows.lines])
+    return ticket_id
+
+
 def store_ticket(registered: Registered, catalog: LoadedCatalog, estimate_text: str, quoted_lines: int, *,
                  device_id: int | None = None, stored_at: datetime | None = None) -> int:
     """Write a ticket's customer, ticket and lines rows; its id. Call inside the caller's
     transaction. `registered`: the ticket as its event carries it, texts already cleaned;
     `catalog`: the version its lines' fee rows come from (every code must be in it);
     `device_id`: the issuing device's row (None: looked up, or made: `foreign_device`)."""
-    t, customer = registered.ticket, registered.customer
+    t = registered.ticket
     if device_id is None:
         device_id = foreign_device(t.device, t.number, stored_at)
-    customer_id = insert(Customer, **{name: getattr(customer, name) or "" for name in CUSTOMER_FIELDS},
-                         created_at=stored_at or utc_now())
-    ticket_id = insert(
-        Ticket, uid=t.uid, number=t.number, device=device_id, customer=customer_id, version=catalog.version,
-        policy_id=t.policy or "", status="registered", urgent=t.urgent, pickup=t.pickup or "in_person",
-        certificates=t.certificates or 1, certificate_name=t.certificate_name or "", total_fen=t.total_fen,
-        quoted_lines=quoted_lines, estimate_json=estimate_text, created_at=t.created_at, code=t.code,
-    )
-    insert_many(TicketLine, [
-        {"ticket": ticket_id, "position": position, "row": catalog.row_ids[ln.code], "code": ln.code,
-         "quantity": ln.quantity, "use": ln.use, "service": ln.service, "points": ln.points, "ranges": ln.ranges,
-         "metres": ln.metres, "ac_dc": ln.ac_dc, "extra_data": ln.extra_data,
-         **{name: getattr(ln, name) or "" for name in LINE_TEXTS},
-         "repair_if_fails": ln.repair_if_fails, "amount_fen": ln.amount_fen, "free_reason": ln.free_reason}
-        for position, ln in enumerate(registered.lines)])
-    return ticket_id
+    rows = ticket_rows(registered.customer, registered.lines, catalog, policy=t.policy, urgent=t.urgent,
+                       pickup=t.pickup, certificates=t.certificates, certificate_name=t.certificate_name,
+                       total_fen=t.total_fen, quoted_lines=quoted_lines, estimate_text=estimate_text)
+    return write_ticket(rows, uid=t.uid, number=t.number, device_id=device_id, created_at=t.created_at,
+                        code=t.code, stored_at=stored_at)

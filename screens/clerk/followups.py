@@ -5,7 +5,8 @@ so a test can fix it), with what was recorded of each work order (kiosk.store.wi
 its call-backs and its rating's appeals, here or at other desks, which sync brings). Enter opens
 one (FollowupDetail, a modal with a typed result, `Done`): its whole reason and comment, the
 number to call (in full: clerks call), what was recorded so far, and one text field:
-- F5 closes it with the note (kiosk.store.feedback.close_followup);
+- F5 closes it with the note and the customer's rating of the fix, if given (满意 基本满意 不满意:
+  kiosk.store.feedback.close_followup with `fix`);
 - F6 logs a call-back, reached or not, and what was said (window_ratings.call_back, `followup.called`);
 - F7 files an appeal against the rating with the reason (window_ratings.appeal_work_order,
   `rating.appealed`), for a supervisor to decide (at a desk or in the back office).
@@ -27,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button, Checkbox, DataTable, Input, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton, RadioSet, Static
 
 from kiosk.domain.clock import local
 from kiosk.domain.clock import today as institute_today
@@ -47,16 +48,21 @@ SHRINKABLE = {5: 8, 3: 8, 2: 8}
 
 
 Action = Literal["close", "call", "appeal"]
+# The customer's rating of the fix (kiosk/domain/feedback.py FIX_LEVELS) and "not given", with their labels.
+FIX_CHOICES = (("satisfied", "ratings.fix.satisfied"), ("basic", "ratings.fix.basic"),
+               ("dissatisfied", "ratings.fix.dissatisfied"), ("none", "desk.followups.fix_none"))
 
 
 @dataclass(frozen=True)
 class Done:
-    """What the detail asks for: close it (F5), log a call (F6, `reached`), appeal (F7); `text`
-    cleaned: the close's note, what was said, the appeal's reason."""
+    """What the detail asks for: close it (F5, `fix`: the customer's rating of the fix or None),
+    log a call (F6, `reached`), appeal (F7); `text` cleaned: the close's note, what was said, the
+    appeal's reason."""
 
     action: Action
     text: str
     reached: bool = True
+    fix: str | None = None
 
 
 @dataclass
@@ -85,13 +91,13 @@ def reason_text(reason: str | None, lang: str) -> str:
     return t(FEEDBACK_REASONS[reason], lang) if reason in REASONS else (reason or "")
 
 
-def _close(followup_id: int, clerk, note: str, device):
-    """In the database thread: close it, or say who closed it first."""
+def _close(followup_id: int, clerk, note: str, device, fix: str | None = None):
+    """In the database thread: close it (with the fix rated, or None), or say who closed it first."""
     from kiosk.domain.feedback import FollowupError
     from kiosk.store.feedback import close_followup, who_closed
 
     try:
-        return close_followup(followup_id, clerk, note, device), None, None
+        return close_followup(followup_id, clerk, note, device, fix=fix), None, None
     except FollowupError as e:
         return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
 
@@ -215,7 +221,8 @@ class FollowupsScreen(DeskList):
     async def _close(self, followup, done: Done, clerk, device) -> None:
         try:
             if done.action == "close":
-                closed, refused, by = await self.app.in_db_thread(_close, followup.id, clerk, done.text, device)
+                closed, refused, by = await self.app.in_db_thread(_close, followup.id, clerk, done.text, device,
+                                                                  done.fix)
             else:
                 closed, refused, by = await self.app.in_db_thread(_record, done, followup.id, clerk, device)
         except Exception as e:  # noqa: BLE001
@@ -324,6 +331,9 @@ class FollowupDetail(Editor[Done | None]):
                 # Room to paste too much: the clerk is told the limit instead of losing the end.
                 yield LabelledInput("note", "desk.followups.note", max_length=MAX_NOTE * 2)
                 yield labelled(Checkbox("", value=True, id="followup-reached"), "desk.followups.reached")
+                # The customer's rating of the fix, recorded with the close (F5); none until they say.
+                yield RadioSet(*(labelled(RadioButton("", value=level == "none", id=f"fix-{level}"), key)
+                                 for level, key in FIX_CHOICES), id="followup-fix")
                 yield Static(id="followup-note-hint", classes="desk-note")
             with Horizontal(classes="actions"):
                 yield labelled(Button("", id="cancel", classes="big"), "desk.followups.back")
@@ -364,6 +374,7 @@ class FollowupDetail(Editor[Done | None]):
         self.query_one("#followup-detail", Static).update(Content("\n".join(lines)))
         self.query_one("#followup-note-hint", Static).update(Content(t("desk.followups.actions_hint", lang,
                                                                        max=MAX_NOTE)))
+        self.query_one("#followup-fix", RadioSet).border_title = t("desk.followups.fix", lang)
         relabel_marked(self, lang)
         self.query_one(LabelledInput).show_error(self.error)
 
@@ -390,4 +401,6 @@ class FollowupDetail(Editor[Done | None]):
             field.show_error(self.error)
             field.input.focus()
             return
-        self.dismiss(Done(action, note, reached))
+        pressed = self.query_one("#followup-fix", RadioSet).pressed_button
+        fix = (pressed.id or "").removeprefix("fix-") if pressed is not None else "none"
+        self.dismiss(Done(action, note, reached, fix if action == "close" and fix != "none" else None))

@@ -62,6 +62,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desk.followups.call": ("记录回访 F6", "Log call F6"),
     "desk.followups.appeal": ("申诉 F7", "Appeal F7"),
     "desk.followups.reached": ("已接通", "Reached"),
+    "desk.followups.fix": ("客户对处理结果的评价（关闭回访时记录）",
+                           "The customer's rating of the fix (kept on closing)"),
+    "desk.followups.fix_none": ("未评价", "None"),
     "desk.followups.actions_hint": (("F5 关闭回访：写处理结果；F6 记录一次回访：写通话内容；"
                                      "F7 申诉：写申诉理由。最多{max}字"),
                                     ("F5 closes it (what was done); F6 logs a call (what was said); F7 appeals "
