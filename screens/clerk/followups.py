@@ -344,7 +344,9 @@ class FollowupDetail(Editor[Done | None]):
 
     def on_mount(self) -> None:
         self.relabel()
-        self.query_one("#field-note", Input).focus()
+        # The rating and its reason, at the top, are what the clerk reads first: the note takes the
+        # keys without scrolling them out of sight (at 80x24 it sits below them).
+        self.query_one("#field-note", Input).focus(scroll_visible=False)
 
     def relabel(self) -> None:
         from kiosk.domain.feedback import MAX_NOTE
