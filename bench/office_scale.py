@@ -30,6 +30,8 @@ current costs per batch of 500 tickets (as a push would pay it).
     python -m bench.office_scale --tickets 1000000 --load-only --keep
     python -m bench.office_scale --reuse office_bench_ab12cd34ef --explain
     python -m bench.office_scale --reuse office_bench_ab12cd34ef --readmodels
+    python -m bench.office_scale --reuse office_bench_ab12cd34ef --satisfaction
+    python -m bench.office_scale --reuse office_bench_ab12cd34ef --worklist
     psql -c 'DROP DATABASE office_bench_ab12cd34ef'    # a kept or reused database is yours to drop
 """
 
@@ -517,6 +519,131 @@ def _figures(loaded_tickets: int, timed: list[Timed], floor: float) -> list[Figu
     return [Figure(f"office GET {t.path} at {loaded_tickets:,} tickets ({t.rows:,} rows, {t.bytes / 1e6:.2f} MB)",
                    t.median_ms, "ms", "a keyset page of 50 tickets by number, indexed, SQL", floor,
                    f"median <= {GOAL_MS:.0f} ms", t.median_ms <= GOAL_MS) for t in timed]
+
+
+# ---- satisfaction over any period (--satisfaction) ----------------------------------------------
+
+SATISFACTION_QUERIES = (("12 weeks (the default)", ""), ("all time", "?from=2000-01-01"))
+
+
+def satisfaction_by_ratings(storage, start, end):
+    """The satisfaction figures as central made them before schema 20: four GROUP BYs over every
+    rating of the period (central/readmodels/rating.py counts), timed beside the sums' answer."""
+    from central import satisfaction
+    from central.readmodels import rating
+    from kiosk.domain.clock import today
+    from kiosk.domain.satisfaction import UNKNOWN, summed, tally
+
+    with storage.read() as tx:
+        names = dict(tx.all("SELECT uid, name FROM device"))
+        days, counters, clerks, hearts = (rating.counts(tx, by, start, end)
+                                          for by in ("day", "counter", "clerk", "hearts"))
+    labels = satisfaction._labels(names, counters, clerks)
+    by_day = tally(days)
+    return satisfaction.Report(
+        start, end, today(), by_day,
+        tally((labels.counters.get(device) or UNKNOWN, stars, n) for device, stars, n in counters),
+        tally((labels.clerks.get(username) or UNKNOWN, stars, n) for username, _, stars, n in clerks),
+        tally(hearts), summed(by_day.values()))
+
+
+def satisfaction_timings(url: str, runs: int = 9) -> str:
+    """The figures for 12 weeks and for all time: in process, the sums (schema 20) and the GROUP
+    BYs over the ratings they replace, interleaved, checked equal; over HTTP, the page and the
+    JSON; and the floor, all in this run. The first open of a schema-19 database upgrades it
+    (the sums built from the ratings), timed."""
+    from bench.sync_drain import Central
+    from central.api.satisfaction import _figures_period
+    from central.satisfaction import report
+    from central.schema import open_storage
+
+    step = time.perf_counter()
+    storage = open_storage(url, pool_size=2)
+    opened = time.perf_counter() - step
+    lines = [f"open (with the upgrade to schema 20, if it was older): {opened:.1f} s"]
+    with storage.read() as tx:
+        counted = tx.one("SELECT count(*) FROM rating WHERE set_aside = 0")[0]
+        sums = tx.one("SELECT count(*) FROM rating_sum")[0]
+    lines.append(f"{counted:,} ratings counted, {sums:,} rating_sum rows")
+    lines += ["", "| figures, in process | sums (schema 20) median ms | GROUP BY ratings median ms | ratio |",
+              "|---|---:|---:|---:|"]
+    for label, query in SATISFACTION_QUERIES:
+        first, last = _figures_period("2000-01-01" if query else None, None)
+        new, old = [], []
+        for _ in range(runs):
+            for samples, compute in ((new, report), (old, satisfaction_by_ratings)):
+                step = time.perf_counter()
+                samples.append((compute(storage, first, last).figures(), time.perf_counter() - step))
+        if new[-1][0] != old[-1][0]:
+            raise RuntimeError(f"satisfaction {label}: the sums and the ratings disagree")
+        a, b = median([t for _, t in new]) * 1000, median([t for _, t in old]) * 1000
+        lines.append(f"| {label} | {a:,.1f} | {b:,.1f} | {b / a:,.1f}x |")
+    token = office_session(storage)
+    storage.close()
+    server = Central(url)
+    try:
+        time_requests(server.port, token, ("/office",), 1)
+        paths = [f"{base}{query}" for _, query in SATISFACTION_QUERIES
+                 for base in ("/office/satisfaction", "/api/v1/office/satisfaction")]
+        timed = time_requests(server.port, token, paths, runs)
+    finally:
+        server.close()
+    floor = floor_ms(url)
+    lines += ["", table(None, timed, floor)]
+    return "\n".join(lines)
+
+
+def _offset_rows(tx, storage, where, params, order, limit, offset):
+    """A range's page as central/worklist.py read it before schema 20: whole rows, OFFSET over them."""
+    from central.readmodels import ticket_state
+
+    return ticket_state.rows_where(tx, f"WHERE {where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}",
+                                   params)
+
+
+def worklist_timings(url: str, runs: int = 9) -> str:
+    """Work-list pages 1, 10, 100 and the last, in process: the uids from the index then the rows
+    (schema 20) beside OFFSET over whole rows (before), interleaved, checked equal; over HTTP the
+    same pages; and the floor, all in this run."""
+    from bench.sync_drain import Central
+    from central import worklist
+    from central.schema import open_storage
+
+    storage = open_storage(url, pool_size=2)
+    with storage.read() as tx:
+        listed = tx.one("SELECT count(*) FROM ticket_state WHERE status IN (1, 2) AND received_at IS NOT NULL")[0]
+    last = worklist.work_page(storage, 1).pages
+    pages = sorted({1, 10, 100, last})
+    lines = [f"{listed:,} open tickets, {last} pages", "",
+             "| work list page, in process | uids, then rows (schema 20) median ms | OFFSET rows median ms |",
+             "|---|---:|---:|"]
+    keyed = worklist._range_page
+    try:
+        for page in pages:
+            samples: dict = {keyed: [], _offset_rows: []}
+            for _ in range(runs):
+                found = []
+                for how, taken in samples.items():
+                    worklist._range_page = how
+                    step = time.perf_counter()
+                    found.append([i.ticket_id for i in worklist.work_page(storage, page).items])
+                    taken.append(time.perf_counter() - step)
+                if found[0] != found[1]:
+                    raise RuntimeError(f"work list page {page}: the two reads disagree")
+            new, old = (median(samples[how]) * 1000 for how in (keyed, _offset_rows))
+            lines.append(f"| {page} | {new:,.1f} | {old:,.1f} |")
+    finally:
+        worklist._range_page = keyed
+    token = office_session(storage)
+    storage.close()
+    server = Central(url)
+    try:
+        time_requests(server.port, token, ("/office",), 1)
+        timed = time_requests(server.port, token, [f"/office/worklist?page={n}" for n in pages], runs)
+    finally:
+        server.close()
+    lines += ["", table(None, timed, floor_ms(url))]
+    return "\n".join(lines)
 
 
 # ---- where the time goes (--explain) ----------------------------------------------------------
@@ -1022,6 +1149,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead of the HTTP timings: build candidate read models, time pages and upkeep")
     parser.add_argument("--explain", action="store_true",
                         help="instead of the HTTP timings: each derivation's SQL and Python time, EXPLAIN ANALYZE")
+    parser.add_argument("--satisfaction", action="store_true",
+                        help="instead of the HTTP timings: satisfaction for 12 weeks and all time, sums and ratings")
+    parser.add_argument("--worklist", action="store_true",
+                        help="instead of the HTTP timings: work-list pages 1 to the last, by uids and by OFFSET")
     args = parser.parse_args(argv)
     problem = pg_problem()
     if problem:
@@ -1036,6 +1167,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.readmodels:
             print(read_models_report(db.url))
+            return 0
+        if args.satisfaction:
+            print(satisfaction_timings(db.url, max(args.runs, 9)))
+            return 0
+        if args.worklist:
+            print(worklist_timings(db.url, max(args.runs, 9)))
             return 0
         timed, floor = measure(db.url, args.runs)
         tickets = loaded.tickets if loaded else _count(db.url)

@@ -88,6 +88,12 @@ lock as creation, so several workers starting at once upgrade it once.
   written by the office; the ratings built again in the upgrade's transaction. Call-backs,
   appeals and decisions published to the clerk desks (other desks see them); those stored
   before the upgrade published then.
+- 20: `rating_sum`, the satisfaction figures' sums per local day, month and year, by counter, clerk
+  and heart (central/readmodels/rating.py), and on each rating what it added (`t_*`), kept by every
+  writer of `rating`; built from the ratings stored in the upgrade's transaction. The figures of
+  any period read its whole years, months and the days left instead of every rating. The work list's
+  two partial indexes again with the ticket's uid (central/worklist.py: a deep page's OFFSET skipped
+  in the index alone, its rows then read by uid).
 """
 
 from __future__ import annotations
@@ -107,7 +113,7 @@ from . import (
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
@@ -284,6 +290,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
          "CREATE INDEX public_lookup_miss_number ON public_lookup_miss (number_key, missed_at)"),
     18: prepared.STATEMENTS,
     19: readmodels.SET_ASIDE_STATEMENTS,  # appeals / work orders at central (helper H5)
+    20: readmodels.SUM_STATEMENTS,  # satisfaction sums (helper H8)
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -294,7 +301,7 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
                13: certificate_checks.build,
-               16: readmodels.build_16, 19: readmodels.build_19}
+               16: readmodels.build_16, 19: readmodels.build_19, 20: readmodels.build_20}
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -24,10 +24,13 @@ ticket's intake desks, clerks and lab fields with its first_at, the list's other
 (schema 16: each follow-up's opening rating and counting close, the follow-ups' list and close;
 and ticket_state's due_at and ready_day, the work list's order as index ranges). rating's
 `set_aside` (schema 19: kept by every appeal and decision pushed or written by the office).
+rating_sum (schema 20: the satisfaction figures' sums per day, month and year, kept by every writer
+of rating through `rating.settle`).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
-office_count rows, then figure_day rows (figures.py), just before the feed clock, at commit.
+office_count rows, then figure_day rows (figures.py), then rating_sum rows (rating.py), just before
+the feed clock, at commit.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ RATING_EXPORT_STATEMENTS = rating.EXPORT_STATEMENTS  # schema 16
 FOLDED = (FEEDBACK, followup.CLOSED)  # the kinds folded besides ticket steps
 APPEALS = ("rating.appealed", "appeal.decided")  # central/appeals.py KINDS: rating.set_aside (schema 19)
 SET_ASIDE_STATEMENTS = rating.SET_ASIDE_STATEMENTS  # schema 19
+SUM_STATEMENTS = (*rating.SUM_STATEMENTS, *ticket_state.PAGE_STATEMENTS)  # schema 20
 TABLES = (ticket_state.TABLE, rating.TABLE, due_item.TABLE)
 BUILD_CHUNK = 1000  # tickets whose events are read at once by a build
 
@@ -137,8 +141,8 @@ def build(tx: Tx, storage: Storage) -> None:
     order and recomputed with the same `ticket_state.recompute` (idempotent: it overwrites the
     partial rows pushes made), the pages saying "being built" until the last chunk."""
     if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
-        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item, followup "
-                   "IN EXCLUSIVE MODE")
+        tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item, followup, "
+                   "rating_sum IN EXCLUSIVE MODE")
     for table in TABLES:
         tx.execute(f"DELETE FROM {table.name}")
     tx.execute("DELETE FROM ticket_serial")
@@ -173,6 +177,11 @@ def build_19(tx: Tx, storage: Storage) -> None:
     rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
 
 
+def build_20(tx: Tx, storage: Storage) -> None:
+    """Schema 20's upgrade: the satisfaction sums, from the ratings stored."""
+    rating.build_sums(tx, storage)
+
+
 def snapshot(storage: Storage) -> dict[str, list[tuple]]:
     """Every read model's rows, in key order."""
     with storage.read() as tx:
@@ -181,5 +190,6 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
         found["ticket_serial"] = ticket_serial.snapshot(tx)
         found["ticket_facet"] = ticket_facet.snapshot(tx)
         found["followup"] = followup.snapshot(tx)
+        found["rating_sum"] = rating.sums_snapshot(tx)
         found.update(figures.snapshot(tx))
     return found

@@ -222,14 +222,21 @@ def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], pending: dict[Key,
     if not deltas:
         return
     if pending is None:
-        pending = tx.state.get("figure_day")
-        if pending is None:
-            pending = tx.state["figure_day"] = {}
-            tx.before_commit(lambda: _write(tx, storage, pending))
+        pending = day_pending(tx, storage)
     for key, values in deltas.items():
         row = pending.setdefault(key, [0] * len(MEASURES))
         for i, value in enumerate(values):
             row[i] += value
+
+
+def day_pending(tx: Tx, storage: Storage) -> dict[Key, list[int]]:
+    """This transaction's differences to figure_day, written at commit (the hook registered on
+    first use; rating.py asks for it before its own, so every writer locks figure_day first)."""
+    found = tx.state.get("figure_day")
+    if found is None:
+        found = tx.state["figure_day"] = {}
+        tx.before_commit(lambda: _write(tx, storage, found))
+    return found
 
 
 def _refresh(tx: Tx, storage: Storage, chunk: list[str], deltas: dict[Key, list[int]]) -> None:
@@ -364,7 +371,7 @@ def by_period(tx: Tx, storage: Storage, by: str, first: date, last: date) -> lis
 
 
 def ratings_by_day(tx: Tx, first: date, last: date) -> list[tuple]:
-    """(day, rating, count) of the ratings that count (central/readmodels/rating.py)."""
-    return tx.all("SELECT day, rating, COUNT(*) FROM rating WHERE day >= ? AND day <= ? AND set_aside = 0 "
-                  "GROUP BY day, rating",
-                  (first.isoformat(), last.isoformat()))
+    """(day, rating, count) of the ratings that count (central/readmodels/rating.py), from their
+    daily sums (schema 20: rating_sum)."""
+    return tx.all("SELECT period, rating, n FROM rating_sum WHERE span = 1 AND period >= ? AND period <= ? "
+                  "AND kind = 'all' AND k1 = '' AND k2 = ''", (first.isoformat(), last.isoformat()))

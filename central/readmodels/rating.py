@@ -10,17 +10,31 @@ supervisor upheld leaves it out of the figures and the CSV; it is never deleted:
 every push of an appeal or a decision, by the back office's decision in its own transaction
 (central/appeals.py), by a voiding and by the rebuild (`mark`: central/appeals.py's rule).
 
+Schema 20: `rating_sum`, the satisfaction figures' sums (central/satisfaction.py), so that a period
+of any length is read in a few hundred rows: how many ratings of each level (`rating`, 1-5) counted
+(not set aside) per period and grouping. A period is a local day (`span` 1, YYYY-MM-DD), month (2,
+YYYY-MM) or year (3, YYYY): every rating adds to its day, its month and its year, so a period is
+read as its whole years, whole months and the days left (`pieces`). Groupings (`kind`, keys `k1`,
+`k2`, '' for none or not known): `all`; `counter` (COUNTER); `clerk` (CLERK, CLERK_NAME); `heart`
+(each distinct word of `hearts`, as kiosk/domain/satisfaction.py hearts_of reads them). Each rating
+row keeps what it added (`t_*`, TALLY: NULL `t_rating`, nothing); every writer of `rating` calls
+`settle` after its change, in its transaction, which locks the rows, adds the difference between
+what each adds now and what it added and stores the former (`recompute` takes a deleted row's
+back first). The sums are written at commit, in key order, after figure_day's (one lock order for
+every writer); rows that fall to 0 are removed, so a build gives the same rows as the pushes.
+
 `day` is the rating's local date on the institute's clock when it was stored: a change of the
 institute's zone needs `kiosk central rebuild-read-models`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
 
 from kiosk.domain.clock import local, start_of
 
 from ..storage import Storage, Tx, as_datetime
+from . import figures
 from .appealed import upheld
 from .rows import Table
 from .stored import Stored, arrival
@@ -53,6 +67,15 @@ SET_ASIDE_STATEMENTS = (  # schema 19
     "CREATE INDEX rating_feedback ON rating (feedback) WHERE feedback IS NOT NULL",
 )
 COUNTED = "set_aside = 0"  # what the figures and the CSV read
+TALLY = ("t_day", "t_rating", "t_counter", "t_clerk", "t_name", "t_hearts")  # schema 20: what a row added
+SPANS = ((1, 10), (2, 7), (3, 4))  # rating_sum's periods: (span, length of its text): day, month, year
+SUM_KEY = ("span", "period", "kind", "k1", "k2", "rating")
+SUM_STATEMENTS = (  # schema 20
+    *(f"ALTER TABLE rating ADD COLUMN {column} {'SMALLINT' if column == 't_rating' else 'TEXT'}" for column in TALLY),
+    """CREATE TABLE rating_sum (span SMALLINT NOT NULL, period TEXT NOT NULL, kind TEXT NOT NULL,
+        k1 TEXT NOT NULL, k2 TEXT NOT NULL, rating SMALLINT NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (span, period, kind, k1, k2, rating))""",
+)
 
 
 def candidate(event: Stored) -> dict | None:
@@ -105,15 +128,18 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     TABLE.write(tx, storage, list(rows.values()), replace=True, only_if="excluded.arrival < rating.arrival")
     seen(tx, storage, sorted({row["ticket"] for row in rows.values() if row["ticket"]}))
     mark(tx, storage, sorted({row["feedback"] for row in rows.values() if row["feedback"]}))
+    settle(tx, storage, "rated", sorted(key for key, row in rows.items() if not row["ticket"]))  # seen settled the rest
 
 
 def recompute(tx: Tx, storage: Storage, rated: list[str], events: list[Stored]) -> None:
     """The rows of `rated` made again from `events` (every feedback.given of theirs in force)."""
+    _untally(tx, storage, rated)
     TABLE.delete(tx, storage, rated)
     rows = [row for key, row in first(events).items() if key in set(rated)]
     TABLE.write(tx, storage, rows, replace=False)
     seen(tx, storage, sorted({row["ticket"] for row in rows if row["ticket"]}))
     mark(tx, storage, sorted({row["feedback"] for row in rows if row["feedback"]}))
+    settle(tx, storage, "rated", sorted(row["rated"] for row in rows if not row["ticket"]))  # seen settled the rest
 
 
 def build(tx: Tx, storage: Storage, events: list[Stored]) -> None:
@@ -121,13 +147,15 @@ def build(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     schema 19's upgrade (which fills `feedback` and `set_aside`)."""
     tx.execute("DELETE FROM rating")
     TABLE.write(tx, storage, list(first(events).values()), replace=False)
-    seen(tx, storage, None)
-    mark(tx, storage, None)
+    seen(tx, storage, None, tallied=False)
+    mark(tx, storage, None, tallied=False)
+    build_sums(tx, storage)
 
 
-def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None) -> None:
+def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None, *, tallied: bool = True) -> None:
     """`set_aside` of the ratings of `feedbacks` (rating uids; None: every rating) as the appeals
-    in force decide it now: 1 where an appeal of it was upheld (its first decision to arrive)."""
+    in force decide it now: 1 where an appeal of it was upheld (its first decision to arrive);
+    `tallied`: and their sums settled."""
     if feedbacks is not None and not feedbacks:
         return
     aside = sorted(upheld(tx, storage, feedbacks))
@@ -140,20 +168,26 @@ def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None) -> None:
     for start in range(0, len(aside), CHUNK):
         where, params = storage.in_list("feedback", aside[start:start + CHUNK])
         tx.execute(f"UPDATE rating SET set_aside = 1 WHERE {where}", params)
+    if tallied:
+        settle(tx, storage, None if feedbacks is None else "feedback", feedbacks)
 
 
-def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None) -> None:
+def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None, *, tallied: bool = True) -> None:
     """The ratings of `tickets` (None: every rating) given what ticket_state holds of their
-    earliest intake and pickup now (nothing, if it holds no row)."""
+    earliest intake and pickup now (nothing, if it holds no row); `tallied`: and their sums settled."""
     copy = (f"UPDATE rating SET ({', '.join(SEEN)}) = (SELECT received_device, received_clerk, received_name, "
             "picked_up_device, picked_up_clerk, picked_up_name FROM ticket_state s WHERE s.uid = rating.ticket) "
             "WHERE ticket IS NOT NULL")
     if tickets is None:
         tx.execute(copy)
+        if tallied:
+            settle(tx, storage, None, None)
         return
     for start in range(0, len(tickets), CHUNK):
         where, params = storage.in_list("ticket", tickets[start:start + CHUNK])
         tx.execute(f"{copy} AND {where}", params)
+    if tallied:
+        settle(tx, storage, "ticket", tickets)
 
 
 def _nonempty(column: str) -> str:
@@ -171,12 +205,189 @@ CLERK_NAME = (f"CASE WHEN {_PICKUP_CLERK} IS NOT NULL THEN "
               f"CASE WHEN seen_picked_up_clerk = {_PICKUP_CLERK} THEN seen_picked_up_name END "
               f"ELSE CASE WHEN seen_received_clerk = {_INTAKE_CLERK} THEN seen_received_name END END")
 GROUPINGS = {"day": ("day",), "hearts": ("hearts",), "counter": (COUNTER,), "clerk": (CLERK, CLERK_NAME)}
+# What a row adds to the sums now, in TALLY's order (a NULL rating: nothing, it is set aside).
+CURRENT = (f"day, CASE WHEN {COUNTED} THEN rating END, COALESCE({COUNTER}, ''), COALESCE({CLERK}, ''), "
+           f"COALESCE({CLERK_NAME}, ''), hearts")
+
+
+# ---- the sums (schema 20) -----------------------------------------------------------------------
+
+Tally = tuple[str, int, str, str, str, str]  # TALLY: day, rating, counter, clerk, clerk's name, hearts
+Cell = tuple[int, str, str, str, str, int]  # SUM_KEY
+
+
+def _tally(values: Sequence) -> Tally | None:
+    day, stars, counter, clerk, name, hearts = values
+    return None if stars is None else (day, stars, counter, clerk, name, hearts)
+
+
+def cells(tally: Tally) -> Iterator[Cell]:
+    """The rating_sum rows one counted rating adds 1 to."""
+    day, stars, counter, clerk, name, hearts = tally
+    for span, length in SPANS:
+        period = day[:length]
+        yield span, period, "all", "", "", stars
+        yield span, period, "counter", counter, "", stars
+        yield span, period, "clerk", clerk, name, stars
+        for heart in sorted(set(hearts.split())):
+            yield span, period, "heart", heart, "", stars
+
+
+def _add(pending: dict[Cell, int], tally: Tally | None, n: int) -> None:
+    if tally is not None:
+        for cell in cells(tally):
+            pending[cell] = pending.get(cell, 0) + n
+
+
+def _pending(tx: Tx, storage: Storage) -> dict[Cell, int]:
+    """This transaction's differences to rating_sum, written at commit after figure_day's."""
+    pending = tx.state.get("rating_sum")
+    if pending is None:
+        figures.day_pending(tx, storage)  # figure_day's hook first: every writer locks the two in one order
+        pending = tx.state["rating_sum"] = {}
+        tx.before_commit(lambda: _write_sums(tx, storage, pending))
+    return pending
+
+
+def settle(tx: Tx, storage: Storage, column: str | None, values: Sequence[str] | None) -> None:
+    """The sums of the ratings whose `column` is one of `values` (None: every rating) made what
+    the rows say now: each row's difference to what it added (TALLY) added, and stored."""
+    if column is not None and not values:
+        return
+    keys = None if column is None or values is None else sorted(set(values))
+    chunks: list = [None] if keys is None else [keys[start:start + CHUNK] for start in range(0, len(keys), CHUNK)]
+    for chunk in chunks:
+        where, params = ("", []) if chunk is None or column is None else storage.in_list(column, chunk)
+        tail = " ORDER BY rated FOR UPDATE" if storage.postgres and chunk is not None else ""
+        rows = tx.all(f"SELECT rated, {', '.join(TALLY)}, {CURRENT} FROM rating"
+                      f"{' WHERE ' + where if where else ''}{tail}", params)
+        changed, pending = [], None
+        for rated, *values_of in rows:
+            old, new = _tally(values_of[:len(TALLY)]), _tally(values_of[len(TALLY):])
+            if old != new:
+                pending = pending if pending is not None else _pending(tx, storage)
+                _add(pending, old, -1)
+                _add(pending, new, 1)
+                changed.append(rated)
+        if chunk is None and changed:
+            tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = ({CURRENT})")
+            continue
+        for start in range(0, len(changed), CHUNK):
+            where, params = storage.in_list("rated", changed[start:start + CHUNK])
+            tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = ({CURRENT}) WHERE {where}", params)
+
+
+def _untally(tx: Tx, storage: Storage, rated: Sequence[str]) -> None:
+    """What the rows of `rated` added taken back from the sums (before they are deleted)."""
+    rated = sorted(set(rated))
+    for start in range(0, len(rated), CHUNK):
+        where, params = storage.in_list("rated", rated[start:start + CHUNK])
+        tail = " ORDER BY rated FOR UPDATE" if storage.postgres else ""
+        for values in tx.all(f"SELECT {', '.join(TALLY)} FROM rating WHERE {where}{tail}", params):
+            if values[1] is not None:
+                _add(_pending(tx, storage), _tally(values), -1)
+
+
+def _write_sums(tx: Tx, storage: Storage, pending: dict[Cell, int]) -> None:
+    """The sums changed by `pending`, in key order (two pushes never wait on each other
+    crosswise), the rows left at 0 removed."""
+    changed = [(cell, n) for cell, n in sorted(pending.items()) if n]
+    if not changed:
+        return
+    storage.bulk_insert(tx, "rating_sum", (*SUM_KEY, "n"), [[*cell, n] for cell, n in changed],
+                        f"ON CONFLICT ({', '.join(SUM_KEY)}) DO UPDATE SET n = rating_sum.n + excluded.n",
+                        pg_types=("smallint", "text", "text", "text", "text", "smallint", "bigint"))
+    fallen = sorted({cell[1] for cell, n in changed if n < 0})
+    if fallen:
+        where, params = storage.in_list("period", fallen)
+        tx.execute(f"DELETE FROM rating_sum WHERE n = 0 AND {where}", params)
+
+
+def build_sums(tx: Tx, storage: Storage) -> None:
+    """Every sum made again from the rating rows: a build, and schema 20's upgrade."""
+    tx.execute("DELETE FROM rating_sum")
+    tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = (NULL, NULL, NULL, NULL, NULL, NULL) "
+               "WHERE t_rating IS NOT NULL OR t_day IS NOT NULL")
+    sums: dict[Cell, int] = {}
+    for values in tx.all(f"SELECT {CURRENT} FROM rating"):
+        _add(sums, _tally(values), 1)
+    _write_sums(tx, storage, sums)
+    tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = ({CURRENT})")
+    if storage.postgres:
+        tx.execute("ANALYZE rating_sum")
+
+
+def sums_snapshot(tx: Tx) -> list[tuple]:
+    return tx.all(f"SELECT {', '.join(SUM_KEY)}, n FROM rating_sum ORDER BY {', '.join(SUM_KEY)}")
+
+
+def pieces(start: date | None, end: date | None) -> list[tuple[int, str, str]]:
+    """The local days start..end (None: open) as (span, first, last) ranges of rating_sum's
+    periods: its whole years, then the whole months and days left at either end."""
+    first, last = start or date.min, end or date.max
+    if first > last:
+        return []
+    found: list[tuple[int, str, str]] = []
+
+    def months(a: date, b: date) -> None:
+        m0 = a if a.day == 1 else _next_month(a)
+        m1 = b if _next_day(b).day == 1 else b.replace(day=1) - timedelta(days=1)  # the last whole month's end
+        if m0 > m1:
+            found.append((1, a.isoformat(), b.isoformat()))
+            return
+        if a < m0:
+            found.append((1, a.isoformat(), (m0 - timedelta(days=1)).isoformat()))
+        found.append((2, m0.isoformat()[:7], m1.isoformat()[:7]))
+        if m1 < b:
+            found.append((1, (m1 + timedelta(days=1)).isoformat(), b.isoformat()))
+
+    y0 = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+    y1 = last.year if (last.month, last.day) == (12, 31) else last.year - 1
+    if y0 > y1:
+        months(first, last)
+        return found
+    if first < date(y0, 1, 1):
+        months(first, date(y0, 1, 1) - timedelta(days=1))
+    found.append((3, f"{y0:04d}", f"{y1:04d}"))
+    if date(y1, 12, 31) < last:
+        months(date(y1 + 1, 1, 1), last)
+    return found
+
+
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1) if day < date.max else date(1, 1, 1)  # date.max ends a month
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def summed(tx: Tx, storage: Storage, start: date | None, end: date | None) -> dict[str, list[tuple]]:
+    """kind -> (k1, k2, rating, how many) of the ratings counted on the local days start..end,
+    added up from rating_sum (a few rows a year, month or day), in key order."""
+    ranges = pieces(start, end)
+    found: dict[str, list[tuple]] = {"all": [], "counter": [], "clerk": [], "heart": []}
+    if not ranges:
+        return found
+    where = " OR ".join("(span = ? AND period >= ? AND period <= ?)" for _ in ranges)
+    for kind, k1, k2, stars, n in tx.all(
+            f"SELECT kind, k1, k2, rating, SUM(n) FROM rating_sum WHERE {where} "
+            "GROUP BY kind, k1, k2, rating ORDER BY kind, k1, k2, rating", [v for r in ranges for v in r]):
+        found.setdefault(kind, []).append((k1, k2, stars, int(n)))
+    return found
+
+
+def daily(tx: Tx, first: date, last: date) -> list[tuple[str, int, int]]:
+    """(day, rating, how many) of the ratings counted on each local day first..last."""
+    return [(day, stars, int(n)) for day, stars, n in tx.all(
+        "SELECT period, rating, n FROM rating_sum WHERE span = 1 AND period >= ? AND period <= ? AND kind = 'all' "
+        "AND k1 = '' AND k2 = '' ORDER BY period, rating", (first.isoformat(), last.isoformat()))]
 
 
 def counts(tx: Tx, by: str, start: date | None, end: date | None) -> list[tuple]:
     """(*the grouping's keys, rating, how many) of the ratings of the local days start..end,
-    grouped by `by` (GROUPINGS): the sums the satisfaction figures are made of, added up by
-    the database instead of read one by one."""
+    grouped by `by` (GROUPINGS), added up over every rating: how the satisfaction figures were
+    made before schema 20's sums (bench/office_scale.py --satisfaction times the two)."""
     keys = GROUPINGS[by]
     where, params = _days(start, end, counted=True)
     listed = ", ".join(keys)

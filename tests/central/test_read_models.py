@@ -23,8 +23,10 @@ from central.app import create_app
 from central.cli import main as cli_main
 from central.devices import revoke
 from central.office import RECENT, mask_phone, summary
+from central.readmodels import rating
+from central.readmodels.rating import pieces
 from central.readmodels.stored import Stored
-from central.satisfaction import exported, ratings
+from central.satisfaction import exported, group_dict, ratings, report
 from central.schema import SCHEMA_VERSION, UPGRADES, ensure_schema
 from central.storage import as_datetime, ts
 from central.tickets import Fact, derive
@@ -32,7 +34,16 @@ from central.voiding import void
 from central.words import ARRIVAL, STATUSES
 from central.worklist import work_list, work_page
 from kiosk.domain.clock import local, utc_now
-from kiosk.domain.satisfaction import Rating, distinct_labels
+from kiosk.domain.satisfaction import (
+    Rating,
+    by_clerk,
+    by_counter,
+    by_heart,
+    by_week,
+    distinct_labels,
+    monday,
+    overall,
+)
 from kiosk.domain.worklist import assess, ordered
 
 from .locks import until_it_waits
@@ -308,6 +319,39 @@ def pages_agree(storage) -> None:
     for first, last in ((None, None), (start, end)):  # the CSV's chunks: the same ratings, oldest first
         by_time = sorted(derived_ratings(storage, first, last), key=lambda r: r.given_at)
         assert [r for chunk in exported(storage, first, last) for r in chunk] == by_time
+    for first, last in SATISFACTION_PERIODS:  # schema 20: the figures' sums say what the ratings one by one say
+        assert report(storage, first, last, SATISFACTION_TODAY).figures() == figures_one_by_one(
+            derived_ratings(storage, first, last), first, last, SATISFACTION_TODAY)
+
+
+SATISFACTION_TODAY = date(2026, 8, 10)
+SATISFACTION_PERIODS = ((None, None), (date(2026, 6, 20), date(2026, 7, 10)), (date(2026, 6, 1), date(2026, 7, 31)),
+                        (date(2026, 5, 15), date(2026, 8, 2)), (date(2026, 1, 1), date(2026, 12, 31)),
+                        (date(2025, 12, 20), None), (None, date(2026, 7, 1)))
+
+
+def figures_one_by_one(given: list[Rating], first: date | None, last: date | None, today: date) -> dict:
+    """central/satisfaction.py Report.figures() from the ratings one by one, as a desk counts them."""
+    return {"from": first and first.isoformat(), "to": last and last.isoformat(), "today": today.isoformat(),
+            "overall": group_dict(overall(given)),
+            "weeks": [group_dict(g) | {"monday": monday(g.key).isoformat()} for g in by_week(given, 12, last or today)],
+            "counters": [group_dict(g) for g in by_counter(given)], "clerks": [group_dict(g) for g in by_clerk(given)],
+            "hearts": [group_dict(g) for g in by_heart(given)]}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_period_is_read_as_whole_years_months_and_the_days_left_each_day_once(seed):
+    rng = random.Random(seed)
+    every = [date(1998, 1, 1) + timedelta(days=n) for n in range(365 * 7)]
+    for _ in range(60):
+        a, b = (date(1999, 1, 1) + timedelta(days=rng.randrange(365 * 4)) for _ in range(2))
+        first, last = rng.choice((None, a)), rng.choice((None, b))
+        ranges = pieces(first, last)
+        for day in every:  # every day of the period once, none outside it (checked over 1998-2004)
+            text = day.isoformat()
+            times = sum(low <= text[:{1: 10, 2: 7, 3: 4}[span]] <= high for span, low, high in ranges)
+            assert times == ((first or day) <= day <= (last or day)), (first, last, day, ranges)
+        assert sum(span == 1 for span, *_ in ranges) <= 4 and sum(span == 2 for span, *_ in ranges) <= 2
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -415,6 +459,44 @@ def test_two_pushes_making_one_tickets_row_at_once_both_count(storage):
     rows = readmodels.snapshot(storage)
     assert [(r[1], as_datetime(r[2])) for r in rows["ticket_state"]] == [(2, at + timedelta(hours=5))]
     assert rows["office_count"] == [(0, 0), (1, 0), (2, 1), (3, 0)]
+
+
+def test_two_kiosks_rating_one_ticket_at_once_count_it_once_in_the_sums(storage):
+    """Schema 20: two pushes at once bring a rating of one ticket; the second to commit arrived
+    first, so its rating replaces the first's row (it waits for it): the sums hold the second
+    one's only, as the sums built from the rows do (PostgreSQL; SQLite runs one writer at a time)."""
+    if not storage.postgres:
+        pytest.skip("SQLite serialises writers")
+    ticket, at, now = "0193aaaa-0000-7000-8000-0000000000aa", BASE + timedelta(days=1), utc_now()
+
+    def given(uid: str, stars: int, hearts: tuple[str, ...], received: datetime) -> Stored:
+        return Stored(1, uid, "feedback.given", None, None, at, received, "kiosk",
+                      {"ticket": ticket, "number": "P1-260601-0001", "at": at.isoformat(), "rating": stars,
+                       "hearts": list(hearts), "feedback": uid})
+
+    waiting, done = {}, threading.Event()
+
+    def earlier_arrival():
+        with storage.transaction() as tx:
+            waiting["pid"] = tx.conn.info.backend_pid
+            readmodels.fold(tx, storage, [given("0193aaaa-0000-7000-8000-0000000000b2", 2, ("careful",), now)])
+        done.set()
+
+    with storage.transaction() as tx:
+        readmodels.fold(tx, storage, [given("0193aaaa-0000-7000-8000-0000000000b1", 5, ("warm",),
+                                            now + timedelta(seconds=1))])
+        other = threading.Thread(target=earlier_arrival)
+        other.start()
+        until_it_waits(storage, waiting, done)
+        assert not done.is_set()  # it waits for this transaction's row
+    other.join(10)
+    pushed = readmodels.snapshot(storage)
+    assert [row[5] for row in pushed["rating"]] == [2]
+    assert {(kind, k1, stars, n) for span, _, kind, k1, _, stars, n in pushed["rating_sum"] if span == 1} == {
+        ("all", "", 2, 1), ("counter", "", 2, 1), ("clerk", "", 2, 1), ("heart", "careful", 2, 1)}
+    with storage.transaction() as tx:
+        rating.build_sums(tx, storage)
+    assert readmodels.snapshot(storage)["rating_sum"] == pushed["rating_sum"]
 
 
 def test_the_command_makes_them_again(client, storage, capsys):
