@@ -492,3 +492,16 @@ def test_follow_up_detail_with_what_other_desks_recorded_snapshot(snap_compare, 
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_window_ratings_work_order_names_its_counter():
+    """Rated on the pad at counter 3: the detail says where (3号窗口), not the desk's device."""
+    window, _ = rating(2, due=TODAY + timedelta(days=5), number="K1A-261124-0031", reason="attitude",
+                       steps={"received": {"device": OTHER_DESK, "clerk": "liming"}})
+    window["data"].update(stage="intake", counter="3", staff_number="GZ0107", clerk="liming")
+    app = make_desk(changes=[device_key(1, OTHER_DESK, "D1"), window])
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_followups(pilot, today=TODAY)
+        await open_detail(pilot)
+        text = screen_text(pilot.app.screen)
+        assert "评价地点：3号窗口" in text and "3号窗口　liming" in text, text

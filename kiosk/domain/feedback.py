@@ -311,6 +311,7 @@ class OpenFollowup:
     kiosk: str | None = None
     desk: str | None = None
     clerk: str | None = None
+    counter: str | None = None  # a window rating's: the counter its pad stands at (the place, and who served)
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,7 @@ def open_followups(today: date | None = None) -> list[OpenFollowup]:
             f.id, f.uid, f.due_on, f.due_on < today, fb.ticket_number or numbers.get(fb.ticket_id), fb.rating,
             fb.reason, fb.reason_text, fb.comment, fb.callback_phone, fb.created_at,
             kiosk=names.get(fb.device.uid), desk=names.get(desk) if desk else None,
-            clerk=(clerks.get(clerk) or clerk) if clerk else None))
+            clerk=(clerks.get(clerk) or clerk) if clerk else None, counter=fb.counter))
     return sorted(result, key=lambda f: (not f.overdue, f.due_on, f.id))
 
 

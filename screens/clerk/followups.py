@@ -367,9 +367,11 @@ class FollowupDetail(Editor[Done | None]):
         due = date_text(f.due_on, lang)
         lines.append(t("desk.followups.due_overdue" if f.overdue else "desk.followups.due", lang, date=due))
         given = date_text(local(f.given_at).date(), lang)
-        lines.append(t("desk.followups.given_at", lang, date=given, kiosk=f.kiosk) if f.kiosk
+        window = t("pad.counter", lang, counter=f.counter) if f.counter else None  # rated on its pad
+        place = window or f.kiosk
+        lines.append(t("desk.followups.given_at", lang, date=given, kiosk=place) if place
                      else t("desk.followups.given", lang, date=given))
-        who = ("　" if lang == "zh" else ", ").join(x for x in (f.desk, f.clerk) if x)
+        who = ("　" if lang == "zh" else ", ").join(x for x in (window or f.desk, f.clerk) if x)
         if who:
             lines.append(t("desk.followups.served", lang, who=who))
         lines += record_lines(self.records, lang)
