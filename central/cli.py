@@ -399,6 +399,7 @@ def cmd_notices(args, lang: str) -> int:
     import signal
     import threading
 
+    from . import institute as institute_file
     from .notices import config as notices_config
     from .notices import outbox, sender
     from .notices.channels import channels as configured
@@ -422,9 +423,14 @@ def cmd_notices(args, lang: str) -> int:
                   f"{n['sent_to'] or '-'}\t{n['last_error'] or '-'}")
         return 0
     _institute_clock()
+
+    def institute(lang: str) -> str:  # as central holds the institute's file now (a load is seen within seconds)
+        return institute_file.current(storage).name(lang)
+
     try:
-        cfg, institute = notices_config.load(), notices_config.institute()
-    except notices_config.ConfigError as e:
+        cfg = notices_config.load()
+        institute("zh")  # a file that cannot be read stops the sender now, not at its first notice
+    except (notices_config.ConfigError, institute_file.InstituteFileError) as e:
         raise CentralError(t("notices_bad_settings", lang, error=e)) from None
     channels = configured(cfg)
     if not channels:

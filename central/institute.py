@@ -4,10 +4,9 @@ deduplicated by SHA-256), published to every device as ONE `institute.info` chan
 whole text (central/feed.py; kiosk/sync/feed.py stores it and the welcome screen shows it in
 place of the kiosk's own file), and shown by the public site (central/public/info.py).
 
-Central may not import the kiosk's settings module (the layer contract), so it reads here only
-what the public site shows, strictly: [name], [hours], [counters] and the lists of
-[[commitments]], [[notices]] and the optional [[services]] (each zh and en). The kiosk checks the
-whole file with its own parser when the change arrives, and keeps its own file if it refuses it.
+The file is checked by the devices' own parser (kiosk/domain/institute.py) before it is stored, so
+a version central publishes is one every device takes (a device still checks it again, and keeps
+its own file if it refuses it).
 
 No version loaded: $CENTRAL_INSTITUTE_FILE, else the demo institute's shipped with the kiosk
 (as the notices name it: central/notices/config.py).
@@ -18,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import tomllib
 import weakref
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 from kiosk.domain.clock import utc_now
+from kiosk.domain.institute import InstituteFileError, InstituteInfo, parse_institute
 
 from . import feed, settings
 from .storage import Storage, ts
@@ -39,67 +38,11 @@ TABLE = """CREATE TABLE institute_file (
     loaded_at {ts} NOT NULL)"""
 
 
-class InstituteFileError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Text:
-    zh: str
-    en: str
-
-    def __call__(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-
-@dataclass(frozen=True)
-class PublicInfo:
-    """What the public site shows of the institute."""
-
-    name: Text
-    hours: Text
-    receiving_counter: Text
-    dispatch_counter: Text
-    commitments: tuple[Text, ...]
-    notices: tuple[Text, ...]
-    services: tuple[Text, ...]
-    version: int | None = None  # the stored version, None: from a file
-
-
-def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
-    if not isinstance(table, dict):
-        raise InstituteFileError(f"{where}: missing")
-    values = [v.strip() if isinstance(v, str) else "" for v in (table.get(zh), table.get(en))]
-    if not all(values):
-        raise InstituteFileError(f"{where}: needs both {zh} and {en} text")
-    return Text(values[0], values[1])
-
-
-def _texts(value, where: str) -> tuple[Text, ...]:
-    if not isinstance(value, list):
-        raise InstituteFileError(f"{where}: must be a list of tables")
-    return tuple(_text(item, where) for item in value)
-
-
-def parse(text: str, source: str, version: int | None = None) -> PublicInfo:
-    """InstituteFileError: not TOML, or a text the site shows is missing a language."""
+def parse(text: str, source: str) -> InstituteInfo:
+    """InstituteFileError: too long, not TOML, or not what the devices take."""
     if len(text.encode("utf-8")) > MAX_TEXT:
         raise InstituteFileError(f"{source}: over {MAX_TEXT} bytes")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
-    counters = data.get("counters")
-    return PublicInfo(
-        name=_text(data.get("name"), f"{source}: [name]"),
-        hours=_text(data.get("hours"), f"{source}: [hours]"),
-        receiving_counter=_text(counters, f"{source}: [counters]", "receiving_zh", "receiving_en"),
-        dispatch_counter=_text(counters, f"{source}: [counters]", "dispatch_zh", "dispatch_en"),
-        commitments=_texts(data.get("commitments", []), f"{source}: [[commitments]]"),
-        notices=_texts(data.get("notices", []), f"{source}: [[notices]]"),
-        services=_texts(data.get("services", []), f"{source}: [[services]]"),
-        version=version,
-    )
+    return parse_institute(text, source)
 
 
 @dataclass(frozen=True)
@@ -133,7 +76,8 @@ def stored(storage: Storage) -> tuple[int, str] | None:
     return None if row is None else (row[0], row[1])
 
 
-def _from_file() -> PublicInfo:
+def from_file() -> InstituteInfo:
+    """$CENTRAL_INSTITUTE_FILE, else the demo institute's shipped with the kiosk."""
     path: Path | None = settings.institute_file()
     if path is None:
         return parse(files("kiosk").joinpath("data/institute.toml").read_text("utf-8"), "institute.toml")
@@ -144,19 +88,19 @@ def _from_file() -> PublicInfo:
 
 
 # Per storage (weakly: a storage closed and gone takes its entry; an id() could be reused by the next).
-_cache: weakref.WeakKeyDictionary[Storage, tuple[float, PublicInfo]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Storage, tuple[float, InstituteInfo]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 FRESH = 10.0  # seconds a page may show the version it read before (a load clears it at once in its process)
 
 
-def current(storage: Storage) -> PublicInfo:
+def current(storage: Storage) -> InstituteInfo:
     """The latest stored version, else the file; re-read at most every FRESH seconds."""
     with _lock:
         hit = _cache.get(storage)
     if hit is not None and time.monotonic() - hit[0] < FRESH:
         return hit[1]
     found = stored(storage)
-    info = _from_file() if found is None else parse(found[1], f"institute version {found[0]}", found[0])
+    info = from_file() if found is None else parse(found[1], f"institute version {found[0]}")
     with _lock:
         _cache[storage] = (time.monotonic(), info)
     return info

@@ -9,45 +9,34 @@ appeal upheld is exported, marked; the figures leave it out. Nothing personal is
 phone, comment, customer or clerk name (kiosk/domain/ratings_export.py).
 
 The department the export names: $CENTRAL_RATINGS_DEPARTMENT, else the institute file's
-`[ratings] department` (central/settings.py institute_file(), else the demo institute shipped
-with the kiosk), else its `[name] zh`.
+`[ratings] department` (as central holds the file: central/institute.py), else its `[name] zh`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tomllib
 from datetime import date, datetime, timedelta
-from importlib import resources
 
 from kiosk.domain.clock import local, start_of
 from kiosk.domain.ratings_export import ExportRating, from_payload, window_groups
 
-from . import appeals
-from .settings import institute_file
+from . import appeals, institute
 from .storage import Storage, as_datetime
 from .words import ARRIVAL
 
 PAD = timedelta(days=2)  # a device's `created_at` and the payload's `at` may differ (a clamped clock)
 
 
-def department() -> str:
+def department(storage: Storage) -> str:
     configured = os.environ.get("CENTRAL_RATINGS_DEPARTMENT", "").strip()
     if configured:
         return configured
-    path = institute_file()
     try:
-        text = path.read_text("utf-8") if path else (resources.files("kiosk") / "data" / "institute.toml").read_text(
-            "utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        info = institute.current(storage)
+    except institute.InstituteFileError:
         return ""
-    ratings, name = data.get("ratings"), data.get("name")
-    value = ratings.get("department") if isinstance(ratings, dict) else None
-    if not value and isinstance(name, dict):
-        value = name.get("zh")
-    return value.strip() if isinstance(value, str) else ""
+    return info.ratings.department or info.name.zh
 
 
 def ratings(storage: Storage, first: date | None, last: date | None) -> list[tuple[ExportRating, str | None]]:

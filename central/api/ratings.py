@@ -105,7 +105,7 @@ def office_ratings_csv(_: Office, store: Store, start: Start = None, end: End = 
         first, last = period(start, end)
     except BadParameter as e:
         return invalid(e)
-    return csv_response(ratings_export.to_csv(exported(store, first, last), department()), export_name("csv"))
+    return csv_response(ratings_export.to_csv(exported(store, first, last), department(store)), export_name("csv"))
 
 
 @router.get("/office/ratings/export.json", response_class=Response,
@@ -115,7 +115,7 @@ def office_ratings_json(_: Office, store: Store, start: Start = None, end: End =
         first, last = period(start, end)
     except BadParameter as e:
         return invalid(e)
-    text = ratings_export.to_json(exported(store, first, last), department())
+    text = ratings_export.to_json(exported(store, first, last), department(store))
     return Response(text.encode("utf-8"), 200, media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{export_name("json")}"'})
 

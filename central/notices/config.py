@@ -186,38 +186,6 @@ def load(path: Path | None = None) -> NoticeConfig:
         raise ConfigError(f"{path}: {e}") from None
 
 
-@dataclass(frozen=True)
-class Institute:
-    zh: str
-    en: str
-
-    def __call__(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-
-def institute(path: Path | None = None) -> Institute:
-    """The institute's name from its file (the kiosk's institute.toml, `[name]` zh and en): $CENTRAL_INSTITUTE_FILE,
-    else the demo institute's shipped with the kiosk. Central reads only the name (it may not import the
-    kiosk's settings module)."""
-    path = path or settings.institute_file()
-    if path is None:
-        from importlib.resources import files
-
-        text, source = files("kiosk").joinpath("data/institute.toml").read_text("utf-8"), "institute.toml"
-    else:
-        try:
-            text, source = path.read_text("utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: {e}") from None
-    try:
-        name = tomllib.loads(text).get("name")
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    if not isinstance(name, dict) or not all(isinstance(name.get(k), str) and name[k].strip() for k in ("zh", "en")):
-        raise ConfigError(f"{source}: [name] needs zh and en")
-    return Institute(name["zh"].strip(), name["en"].strip())
-
-
 _current: dict[tuple, NoticeConfig] = {}
 
 

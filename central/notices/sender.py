@@ -20,7 +20,9 @@ from kiosk.i18n import date_text, t
 
 from ..storage import Storage
 from .channels import Channel, Message, Outcome, retry
-from .config import Institute, NoticeConfig
+from .config import NoticeConfig
+
+Institute = Callable[[str], str]  # the institute's name in a language (central/institute.py keeps its file)
 from .outbox import check, key_of, mask_email
 
 log = logging.getLogger(__name__)

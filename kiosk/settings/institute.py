@@ -1,107 +1,19 @@
-"""The institute's own words for the welcome screen, from a TOML file it edits."""
+"""The institute's file for this device: the one its config names (`[kiosk] info_file`), else the
+demo's shipped with the package, and its holiday list. What the file says and how it is checked:
+kiosk/domain/institute.py."""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar, load_calendar
-from kiosk.domain.rating_rules import DEFAULT_RULES, RatingRules  # not all of feedback's: read before the first frame
+from kiosk.domain.holidays import load_calendar
+from kiosk.domain.institute import InstituteFileError, InstituteInfo, Text, parse_institute
+
+__all__ = ["DEFAULT_FILE", "InstituteFileError", "InstituteInfo", "Text", "load_institute", "parse_institute"]
 
 # The demo institute, shipped as package data beside this module.
 DEFAULT_FILE = Path(__file__).parent.parent / "data" / "institute.toml"
-
-
-class InstituteFileError(ValueError):
-    pass
-
-
-# Each dataclass read before the first frame has a docstring: without one, @dataclass writes one
-# from inspect.signature(cls), some 1.5 M instructions each (bench/startup.py --instructions).
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text in both languages."""
-
-    zh: str
-    en: str
-
-    def __call__(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-
-@dataclass(frozen=True)
-class InstituteInfo:
-    """The institute's own words (the welcome screen, receipts), its days off and its rating rules."""
-
-    name: Text
-    hours: Text
-    receiving_counter: Text
-    dispatch_counter: Text
-    commitments: tuple[Text, ...]
-    notices: tuple[Text, ...]
-    # Its days off (config `holidays_file`): the ready date promised on screen and on the
-    # receipt, and a follow-up's deadline, count working days by it.
-    calendar: Calendar = WEEKENDS_ONLY
-    # Place names of its province (cities, counties, districts), in Chinese: the on-screen keyboard
-    # offers them first (kiosk.ime.institute_vocabulary), as customers' organisations are named by them.
-    places: tuple[str, ...] = ()
-    # 好差评 (the optional `[ratings]` table): a poor rating's work-order deadline, working or
-    # calendar days, the call-back hours, the department named in the provincial export.
-    ratings: RatingRules = DEFAULT_RULES
-
-
-def _text(table, where: str, zh: str = "zh", en: str = "en") -> Text:
-    if not isinstance(table, dict):
-        raise InstituteFileError(f"{where}: missing")
-    values = [v.strip() if isinstance(v, str) else "" for v in (table.get(zh), table.get(en))]
-    if not all(values):
-        raise InstituteFileError(f"{where}: needs both {zh} and {en} text")
-    return Text(values[0], values[1])
-
-
-def _places(value, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InstituteFileError(f"{where}: must be a list of names")
-    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
-
-
-def _ratings(table, where: str) -> RatingRules:
-    """`[ratings]`: days (15), working_days (true), callback_hours (none), department ("")."""
-    if not isinstance(table, dict):
-        raise InstituteFileError(f"{where}: must be a table")
-    unknown = set(table) - {"days", "working_days", "callback_hours", "department"}
-    if unknown:
-        raise InstituteFileError(f"{where}: unknown {', '.join(sorted(unknown))}")
-    working = table.get("working_days", True)
-    department = table.get("department", "")
-    if not isinstance(working, bool) or not isinstance(department, str):
-        raise InstituteFileError(f"{where}: working_days is true or false, department is text")
-    try:
-        return RatingRules(table.get("days", DEFAULT_RULES.days), working, table.get("callback_hours"),
-                           department.strip())
-    except ValueError as e:
-        raise InstituteFileError(f"{where}: {e}") from None
-
-
-def parse_institute(text: str, source: str) -> InstituteInfo:
-    try:
-        data = tomllib.loads(text)
-        counters = data.get("counters")
-        return InstituteInfo(
-            name=_text(data.get("name"), f"{source}: [name]"),
-            hours=_text(data.get("hours"), f"{source}: [hours]"),
-            receiving_counter=_text(counters, f"{source}: [counters]", "receiving_zh", "receiving_en"),
-            dispatch_counter=_text(counters, f"{source}: [counters]", "dispatch_zh", "dispatch_en"),
-            commitments=tuple(_text(c, f"{source}: [[commitments]]") for c in data.get("commitments", [])),
-            notices=tuple(_text(n, f"{source}: [[notices]]") for n in data.get("notices", [])),
-            places=_places(data.get("places", []), f"{source}: places"),
-            ratings=_ratings(data.get("ratings", {}), f"{source}: [ratings]"),
-        )
-    except tomllib.TOMLDecodeError as e:
-        raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
 
 
 def load_institute(path: Path | None = None, holidays: Path | None = None) -> InstituteInfo:

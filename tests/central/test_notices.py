@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from central.catalog import import_catalog
+from central.institute import from_file
 from central.notices import config, outbox, sender
 from central.notices.channels import channels as configured_channels
 from kiosk.domain.clock import local, utc_now
@@ -21,7 +22,7 @@ from .nodes import enrol, push
 from .notice_peers import Gateway, Mailbox, notices_toml
 from .office_users import office
 
-INSTITUTE = config.institute()  # the demo institute's file, as central reads it by default
+INSTITUTE = from_file().name  # the demo institute's, as central reads it by default
 
 
 class Site:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from central import institute
+import pytest
+
+from central import feed, institute
 from kiosk.settings.institute import load_institute
 from tests.sync.conftest import central, nodes  # noqa: F401 - fixtures
 
@@ -39,9 +41,14 @@ def test_a_file_this_kiosk_cannot_read_is_parked_and_its_own_stays(central, node
     kiosk = nodes("lobby", prefix="K1")
     with kiosk.open():
         kiosk.enroll(central)
-        # Central reads only what the site shows; this kiosk's parser also checks [ratings].
+        # Central checks a file with the devices' parser and refuses this one, nothing stored ...
         text = SHIPPED.read_text("utf-8").replace("days = 15", "days = \"fifteen\"")
-        institute.load(central.storage, text, "institute.toml")
+        with pytest.raises(institute.InstituteFileError, match="ratings"):
+            institute.load(central.storage, text, "institute.toml")
+        assert institute.stored(central.storage) is None
+        # ... but a central of another version may publish what this kiosk refuses: parked.
+        with central.storage.transaction() as tx:
+            feed.publish(tx, institute.KIND, data={"version": 1, "sha256": "0" * 64, "text": text})
         report = kiosk.sync()
         assert report.applied.parked == 1 and report.applied.institute == 0
         local = load_institute(None)
