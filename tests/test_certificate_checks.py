@@ -273,6 +273,29 @@ def test_the_due_list_does_not_remind_for_a_failed_verification(desk):
     assert [(i.code, i.quantity) for i in found] == [("L-001-001", 2)]  # 2 gauges passed; the tape failed
 
 
+def test_the_pickup_slip_gives_no_next_verification_for_a_line_that_failed(desk):
+    """Nor does the slip: a line whose every instrument failed has no 下次检定 date, only its notice."""
+    from kiosk.printing.receipts import job_document
+    from kiosk.settings.institute import load_institute
+    from kiosk.store.certificate_checks import CheckInput, record_check
+    from kiosk.store.desk import mark_ready, pick_up
+    from printer.document import Row, Text
+
+    ticket_id, clerk, device = desk
+    mark_ready(ticket_id, clerk, device, now=RECEIVED + timedelta(days=2))
+    record_check(ticket_id, clerk, device, CheckInput(0, 0, "TZ-1", "fail"), now=CHECKED)  # one gauge of 3
+    record_check(ticket_id, clerk, device, CheckInput(1, 0, "TZ-2", "fail"), now=CHECKED)  # the only tape
+    pick_up(ticket_id, clerk, device, now=CHECKED)
+    slip = job_document("pickup_slip", ticket_id, load_institute(None), "zh")
+    heads = [i for i, b in enumerate(slip.blocks) if isinstance(b, Text) and b.text[:3] in ("1. ", "2. ")]
+    gauges, tape = slip.blocks[heads[0]:heads[1]], slip.blocks[heads[1]:heads[2]]
+    due = [b for b in gauges if isinstance(b, Row) and "下次检定" in b.key]
+    assert len(due) == 1  # the two gauges that passed keep theirs
+    assert not any(isinstance(b, Row) and "下次检定" in b.key for b in tape)
+    notices = " ".join(b.text for b in slip.blocks[heads[2]:] if isinstance(b, Text))
+    assert notices.count("检定结果通知书") == 2
+
+
 # ---- `kiosk checks` ----------------------------------------------------------------------------
 
 

@@ -8,16 +8,23 @@ from kiosk.i18n import t
 from printer.document import Text
 
 
-def notice_blocks(facts, lang: str) -> list:
-    """One line per intake line with instruments found 不合格 (their latest check a result notice);
-    none when nothing failed, or the checks cannot be read."""
+def failed_instruments(facts) -> dict[int, int]:
+    """{intake line position: its instruments found 不合格 (their latest check a result notice)}; empty
+    when nothing failed, or the checks cannot be read."""
     from db.models import Ticket, database_proxy
     from kiosk.store.certificate_checks import failed_verifications
 
     if database_proxy.obj is None:  # a slip drawn without a database (a preview of given facts)
-        return []
+        return {}
     ticket = Ticket.get_or_none(Ticket.number == facts.number)
-    failed = failed_verifications(ticket.uid) if ticket is not None else {}
+    return failed_verifications(ticket.uid) if ticket is not None else {}
+
+
+def notice_blocks(facts, lang: str, failed: dict[int, int] | None = None) -> list:
+    """One line per intake line with instruments found 不合格 (`failed`: failed_instruments's, read
+    when not given); none when nothing failed."""
+    if failed is None:
+        failed = failed_instruments(facts)
     blocks: list = []
     for position, count in sorted(failed.items()):
         ln = facts.lines[position] if position < len(facts.lines) else None

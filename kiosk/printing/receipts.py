@@ -180,7 +180,10 @@ def _storage_of(step: PickedUp | None) -> StorageCharge | None:
     return StorageCharge.from_dict(step.storage) if step is not None and step.storage else None
 
 
-def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> list:
+def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool,
+                         failed: dict[int, int] | None = None) -> list:
+    """`failed`: {position: instruments found 不合格} (kiosk/printing/check_notes.py): a line whose every
+    instrument failed gets no next verification date on the pickup slip."""
     blocks: list = []
     for i, ln in enumerate(facts.lines):
         name = ln.name_zh if lang == "zh" else ln.name_en
@@ -203,7 +206,7 @@ def _counter_line_blocks(facts: CounterFacts, lang: str, *, pickup: bool) -> lis
                     which = f" {k + 1}/{ln.quantity}" if ln.quantity > 1 else ""
                     blocks.append(Row(f"   {t('slip.certificate', lang)}{which}", number))
             due = next_due(ln, facts.at.date())
-            if due:
+            if due and (failed or {}).get(i, 0) < ln.quantity:
                 blocks.append(Row(f"   {t('slip.next_due', lang)}", date_text(due, lang)))
     return blocks
 
@@ -233,8 +236,9 @@ def voucher_document(facts: CounterFacts, info: InstituteInfo, lang: str) -> Doc
 def pickup_slip_document(facts: CounterFacts, info: InstituteInfo, lang: str) -> Document:
     """The slip handed over with the instruments: certificates, next verification dates, and
     an invitation to rate the service."""
-    from kiosk.printing.check_notes import notice_blocks
+    from kiosk.printing.check_notes import failed_instruments, notice_blocks
 
+    failed = failed_instruments(facts)
     blocks: list = [
         Text(info.name(lang), align="center", bold=True),
         Text(t("slip.title", lang), align="center"),
@@ -244,8 +248,8 @@ def pickup_slip_document(facts: CounterFacts, info: InstituteInfo, lang: str) ->
         Row(t("slip.clerk", lang), facts.clerk),
         Text(f"{t('receipt.organisation', lang)}{t('receipt.colon', lang)}{facts.organisation}"),
         Rule(),
-        *_counter_line_blocks(facts, lang, pickup=True),
-        *notice_blocks(facts, lang),  # found 不合格: a 检定结果通知书 (kiosk/printing/check_notes.py)
+        *_counter_line_blocks(facts, lang, pickup=True, failed=failed),
+        *notice_blocks(facts, lang, failed),  # found 不合格: a 检定结果通知书 (kiosk/printing/check_notes.py)
         Rule(),
         *_storage_blocks(facts.storage, lang),
         Text(t("slip.feedback", lang), bold=True),
