@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from kiosk.domain import binary
 from kiosk.domain import ticketcode as tc
 from kiosk.domain.ids import PREFIX_ALPHABET, ticket_number
 from kiosk.domain.ticketcode import CodeLine, TicketCodeError, TicketRecord, decode, encode, looks_like_code
@@ -474,7 +475,7 @@ def test_a_format_3_record_with_a_line_cut_short_is_damaged(data):
     body = signed[:-tc.SIGNATURE_BYTES]
     cut = body[:len(body) - data.draw(st.integers(1, 6))]
     assert _rejected(tc.to_text(cut + KEY.sign(cut))).kind == "damaged"
-    flags_at = len(body) - 1 - len(tc._varint(36_800)) * 2 - 1 - 1  # ranges (1 byte), amount, urgent
+    flags_at = len(body) - 1 - len(binary.varint(36_800)) * 2 - 1 - 1  # ranges (1 byte), amount, urgent
     unused = bytearray(body)
     unused[flags_at] |= 0x80  # a flag no encoder writes
     assert _rejected(tc.to_text(bytes(unused) + KEY.sign(bytes(unused)))).kind == "damaged"

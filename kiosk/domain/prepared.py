@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from kiosk.domain import binary
 from kiosk.domain.catalog import SERVICES, USES
 from kiosk.domain.fees import URGENT_TIERS
 from kiosk.domain.ticketcode import normalise
@@ -230,24 +231,8 @@ def _from_text(text: str) -> bytes:
 # ---- binary ----------------------------------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"not a whole number >= 0: {n!r}")
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _str(value: str) -> bytes:
-    data = value.encode("utf-8")  # UnicodeEncodeError (a lone surrogate): a ValueError
-    return _varint(len(data)) + data
-
-
 def _word(value: str, table: tuple[str, ...]) -> bytes:
-    return bytes([table.index(value)]) if value in table else bytes([_ESCAPE]) + _str(value)
+    return bytes([table.index(value)]) if value in table else bytes([_ESCAPE]) + binary.text(value)
 
 
 def _millimetres(metres: Decimal) -> int:
@@ -260,28 +245,28 @@ def _millimetres(metres: Decimal) -> int:
 def record_bytes(reg: PreparedRegistration) -> bytes:
     """The uncompressed record (what `encode` compresses). ValueError if it cannot be written."""
     days = 0 if reg.prepared_on is None else (reg.prepared_on - EPOCH).days + 1
-    out = [_varint(reg.catalog_version), _varint(days)]
-    out += [_str(v) for v in (reg.organisation, reg.credit_code, reg.contact, reg.phone, reg.address)]
+    out = [binary.varint(reg.catalog_version), binary.varint(days)]
+    out += [binary.text(v) for v in (reg.organisation, reg.credit_code, reg.contact, reg.phone, reg.address)]
     out.append(_word(reg.pickup, PICKUP_WAYS))
     if reg.urgent is None:
         out.append(b"\0")
     elif reg.urgent in URGENT_TIERS:
         out.append(bytes([1 + URGENT_TIERS.index(reg.urgent)]))
     else:
-        out.append(bytes([_ESCAPE]) + _str(reg.urgent))
-    out += [_varint(reg.certificates), _str(reg.certificate_name), _str(reg.email),
-            bytes([_NOTIFY if reg.notify else 0]), _varint(len(reg.instruments))]
+        out.append(bytes([_ESCAPE]) + binary.text(reg.urgent))
+    out += [binary.varint(reg.certificates), binary.text(reg.certificate_name), binary.text(reg.email),
+            bytes([_NOTIFY if reg.notify else 0]), binary.varint(len(reg.instruments))]
     for ins in reg.instruments:
         flags, extra = 0, b""
         for flag, value in ((_POINTS, ins.points), (_RANGES, ins.ranges),
                             (_METRES, None if ins.metres is None else _millimetres(ins.metres))):
             if value is not None:
                 flags |= flag
-                extra += _varint(value)
+                extra += binary.varint(value)
         flags |= ((_AC_DC if ins.ac_dc else 0) | (_EXTRA_DATA if ins.extra_data else 0)
                   | (_REPAIR if ins.repair_if_fails else 0))
-        out += [_str(ins.code), _word(ins.service, SERVICES), _varint(ins.quantity), _word(ins.use, USES),
-                bytes([flags]), extra, *(_str(getattr(ins, name)) for name in _TEXTS)]
+        out += [binary.text(ins.code), _word(ins.service, SERVICES), binary.varint(ins.quantity), _word(ins.use, USES),
+                bytes([flags]), extra, *(binary.text(getattr(ins, name)) for name in _TEXTS)]
     data = b"".join(out)
     if len(data) > MAX_RECORD_BYTES:
         raise PreparedCodeError("too_large")
@@ -417,48 +402,20 @@ def _assemble(parts: list[Part]) -> PreparedRegistration:
         return _parse(data)
     except PreparedCodeError:
         raise
-    except (_Damaged, ValueError, OverflowError):  # UnicodeDecodeError: a ValueError
+    except (binary.Damaged, ValueError, OverflowError):  # UnicodeDecodeError: a ValueError
         raise PreparedCodeError("damaged") from None
 
 
-class _Damaged(Exception):
-    pass
-
-
-class _Reader:
+class _Reader(binary.Reader):
     def __init__(self, data: bytes) -> None:
-        self.data, self.at = data, 0
-
-    def take(self, n: int) -> bytes:
-        if self.at + n > len(self.data):
-            raise _Damaged
-        chunk = self.data[self.at:self.at + n]
-        self.at += n
-        return chunk
-
-    def byte(self) -> int:
-        return self.take(1)[0]
-
-    def varint(self) -> int:
-        value = shift = 0
-        while True:
-            b = self.byte()
-            value |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return value
-            shift += 7
-            if shift > 35:  # 5 bytes: every number here is far smaller
-                raise _Damaged
-
-    def text(self) -> str:
-        return self.take(self.varint()).decode("utf-8")
+        super().__init__(data, max_shift=35)  # 5 bytes: every number here is far smaller
 
     def word(self, table: tuple[str, ...]) -> str:
         i = self.byte()
         if i == _ESCAPE:
             return self.text()
         if i >= len(table):
-            raise _Damaged
+            raise binary.Damaged
         return table[i]
 
 
@@ -472,22 +429,22 @@ def _parse(data: bytes) -> PreparedRegistration:
     if u == _ESCAPE:
         urgent: str | None = r.text()
     elif u > len(URGENT_TIERS):
-        raise _Damaged
+        raise binary.Damaged
     else:
         urgent = None if u == 0 else URGENT_TIERS[u - 1]
     certificates, certificate_name, email = r.varint(), r.text(), r.text()
     flags = r.byte()
     if flags & ~_NOTIFY:
-        raise _Damaged
+        raise binary.Damaged
     count = r.varint()
     if count > len(data) - r.at:  # each instrument takes bytes: a huge count is damage, not a loop
-        raise _Damaged
+        raise binary.Damaged
     instruments = []
     for _ in range(count):
         code, service, quantity, use = r.text(), r.word(SERVICES), r.varint(), r.word(USES)
         lf = r.byte()
         if lf & ~_KNOWN_LINE_FLAGS:
-            raise _Damaged
+            raise binary.Damaged
         points, ranges, mm = (r.varint() if lf & flag else None for flag in (_POINTS, _RANGES, _METRES))
         texts = {name: r.text() for name in _TEXTS}
         instruments.append(PreparedInstrument(
@@ -495,7 +452,7 @@ def _parse(data: bytes) -> PreparedRegistration:
             metres=None if mm is None else Decimal(mm) / 1000, ac_dc=bool(lf & _AC_DC),
             extra_data=bool(lf & _EXTRA_DATA), repair_if_fails=bool(lf & _REPAIR), **texts))
     if r.at != len(data):
-        raise _Damaged
+        raise binary.Damaged
     return PreparedRegistration(
         organisation=organisation, contact=contact, phone=phone, credit_code=credit_code, address=address,
         pickup=pickup, urgent=urgent, certificates=certificates, certificate_name=certificate_name,

@@ -73,6 +73,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from kiosk.domain import binary
+
 PREFIX = "JL"  # 计量 (jiliang): letters only; a typed ticket number never passes for a code (its month has a 0 or 1)
 FORMAT_VERSION = 3
 READ_VERSIONS = (2, 3)  # 2: printed before the code carried prices; still in customers' hands
@@ -279,22 +281,6 @@ def from_text(text: str) -> bytes:
 # ---- binary ----------------------------------------------------------------------------------
 
 
-def _varint(n: int) -> bytes:
-    if n < 0:
-        raise ValueError(f"negative value {n} in a ticket code")
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _str(value: str) -> bytes:
-    data = value.encode("utf-8")
-    return _varint(len(data)) + data
-
-
 def _uuid_bytes(value: str, what: str) -> bytes:
     """A UUID's 16 bytes; only its canonical text (what `str(uuid.UUID(...))` writes) is taken,
     matched here without building a uuid.UUID: a registration writes two per code."""
@@ -307,11 +293,11 @@ def _number_bytes(number: str) -> bytes:
     m = _NUMBER_RE.fullmatch(number)
     if m and f"{int(m[3]):04d}" == m[3]:
         prefix, day, sequence = m[1], int(m[2]), int(m[3])
-        return bytes([len(prefix)]) + prefix.encode("ascii") + day.to_bytes(3, "big") + _varint(sequence)
+        return bytes([len(prefix)]) + prefix.encode("ascii") + day.to_bytes(3, "big") + binary.varint(sequence)
     data = number.encode("utf-8")
     if len(data) > MAX_NUMBER_BYTES:
         raise ValueError(f"ticket number longer than {MAX_NUMBER_BYTES} bytes")
-    return b"\0" + _varint(len(data)) + data
+    return b"\0" + binary.varint(len(data)) + data
 
 
 def _line_bytes(line: CodeLine) -> bytes:
@@ -324,20 +310,21 @@ def _line_bytes(line: CodeLine) -> bytes:
     else:
         if not (line.code.isascii() and line.code.isprintable()) or len(line.code) > MAX_LINE_CODE_BYTES:
             raise ValueError(f"fee code {line.code!r} is not up to {MAX_LINE_CODE_BYTES} printable ASCII characters")
-        code = b"\0" + _varint(len(line.code)) + line.code.encode("ascii")
+        code = b"\0" + binary.varint(len(line.code)) + line.code.encode("ascii")
     if line.quantity < 0:
         raise ValueError("negative quantity")
     service = SERVICES_V1.index(line.service) if line.service in SERVICES_V1 else _ESCAPE
     use = USES_V1.index(line.use) if line.use in USES_V1 else _ESCAPE
-    words = (_str(line.service) if service == _ESCAPE else b"") + (_str(line.use) if use == _ESCAPE else b"")
+    words = ((binary.text(line.service) if service == _ESCAPE else b"")
+             + (binary.text(line.use) if use == _ESCAPE else b""))
     flags, extra = 0, b""
     for flag, value in ((_POINTS, line.points), (_RANGES, line.ranges), (_METRES, _millimetres(line.metres)),
                         (_AMOUNT, line.amount_fen), (_URGENT, line.urgent_fen)):
         if value is not None:
             flags |= flag
-            extra += _varint(value)
+            extra += binary.varint(value)
     flags |= (_AC_DC if line.ac_dc else 0) | (_EXTRA_DATA if line.extra_data else 0)
-    return code + _varint(line.quantity) + bytes([service << 4 | use, flags]) + words + extra
+    return code + binary.varint(line.quantity) + bytes([service << 4 | use, flags]) + words + extra
 
 
 def _millimetres(metres: Decimal | None) -> int | None:
@@ -384,7 +371,7 @@ class Unnumbered:
         kept = len(encoded)
         while True:
             omitted = self.omitted_lines + len(encoded) - kept
-            body = head + _varint(omitted) + _varint(kept) + b"".join(encoded[:kept])
+            body = head + binary.varint(omitted) + binary.varint(kept) + b"".join(encoded[:kept])
             if len(body) + SIGNATURE_BYTES <= MAX_RECORD_BYTES or kept == 0:
                 break
             kept -= 1
@@ -406,9 +393,9 @@ def unnumbered(catalog_version: int, lines: Sequence[CodeLine], total_fen: int, 
     elif len(written_lines) != len(lines):
         raise ValueError("written_lines are not the record's lines")
     return Unnumbered(
-        after_time=_varint(catalog_version) + catalog_hash[:HASH_BYTES] + policy_hash[:HASH_BYTES],
+        after_time=binary.varint(catalog_version) + catalog_hash[:HASH_BYTES] + policy_hash[:HASH_BYTES],
         # URGENT_V1.index: ValueError for an unknown tier
-        after_number=_varint(total_fen) + bytes([0 if urgent is None else 1 + URGENT_V1.index(urgent)]),
+        after_number=binary.varint(total_fen) + bytes([0 if urgent is None else 1 + URGENT_V1.index(urgent)]),
         omitted_lines=omitted_lines,
         lines=tuple(written_lines),
     )
@@ -470,75 +457,42 @@ def _public_bytes(signing_key) -> bytes:
     return signing_key.public_key().public_bytes_raw()
 
 
-class _Reader:
-    def __init__(self, data: bytes, end: int):
-        self.data, self.at, self.end = data, 0, end
-
-    def take(self, n: int) -> bytes:
-        if n < 0 or self.at + n > self.end:
-            raise _Damaged
-        chunk = self.data[self.at:self.at + n]
-        self.at += n
-        return chunk
-
-    def byte(self) -> int:
-        return self.take(1)[0]
-
-    def varint(self) -> int:
-        value = shift = 0
-        while True:
-            b = self.byte()
-            value |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return value
-            shift += 7
-            if shift > 63:
-                raise _Damaged
-
-    def text(self) -> str:
-        return self.take(self.varint()).decode("utf-8")  # UnicodeDecodeError: damaged
-
-
-class _Damaged(Exception):
-    pass
-
-
-def _read_number(r: _Reader) -> str:
+def _read_number(r: binary.Reader) -> str:
     tag = r.byte()
     if tag == 0:
         return r.text()
     if tag > 4:
-        raise _Damaged
+        raise binary.Damaged
     prefix = r.take(tag).decode("ascii")
     day, sequence = int.from_bytes(r.take(3), "big"), r.varint()
     if not _PREFIX_RE.fullmatch(prefix) or day > 999_999:
-        raise _Damaged
+        raise binary.Damaged
     return f"{prefix}-{day:06d}-{sequence:04d}"
 
 
-def _read_line(r: _Reader, version: int) -> CodeLine:
+def _read_line(r: binary.Reader, version: int) -> CodeLine:
     tag = r.byte()
     if tag == 0:
         code = r.take(r.varint()).decode("ascii")
         if not code.isprintable():
-            raise _Damaged
+            raise binary.Damaged
     else:
         letter, rest = divmod(tag - 1, 8)
         hyphen, shape = divmod(rest, 4)
         packed = int.from_bytes(r.take(3), "big")
         first, second = packed >> 14, packed & 0x3FFF
         if letter > 25 or shape > 2 or first > 999 or second >= (1, 1000, 10000)[shape]:
-            raise _Damaged
+            raise binary.Damaged
         code = f"{chr(65 + letter)}{'-' if hyphen else ''}{first:03d}"
         code += "" if shape == 0 else f"-{second:0{shape + 2}d}"
     quantity = r.varint()
     words = r.byte()
     service_i, use_i = words >> 4, words & 0x0F
     if (service_i != _ESCAPE and service_i >= len(SERVICES_V1)) or (use_i != _ESCAPE and use_i >= len(USES_V1)):
-        raise _Damaged
+        raise binary.Damaged
     flags = 0 if version == 2 else r.byte()
     if flags >= 1 << 7:
-        raise _Damaged
+        raise binary.Damaged
     service = r.text() if service_i == _ESCAPE else SERVICES_V1[service_i]
     use = r.text() if use_i == _ESCAPE else USES_V1[use_i]
     points, ranges, mm, amount, urgent = (r.varint() if flags & flag else None
@@ -549,8 +503,8 @@ def _read_line(r: _Reader, version: int) -> CodeLine:
 
 def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
     """The record of signed bytes (signature not checked here; device_uid left empty) and its
-    signer's key id. _Damaged/ValueError on bad structure."""
-    r = _Reader(data, len(data) - SIGNATURE_BYTES)
+    signer's key id. binary.Damaged/ValueError on bad structure."""
+    r = binary.Reader(data, len(data) - SIGNATURE_BYTES)
     version = r.byte()  # one of READ_VERSIONS, checked by the caller
     ticket_uid = str(uuid.UUID(bytes=r.take(16)))
     signer_id = r.take(KEY_ID_BYTES)
@@ -561,14 +515,14 @@ def _parse(data: bytes) -> tuple[TicketRecord, bytes]:
     total_fen = r.varint()
     urgent = r.byte()
     if urgent > len(URGENT_V1):
-        raise _Damaged
+        raise binary.Damaged
     omitted = r.varint()
     count = r.varint()
     if count > r.end - r.at:  # every line takes bytes: a huge count is damage, not a loop
-        raise _Damaged
+        raise binary.Damaged
     lines = tuple(_read_line(r, version) for _ in range(count))
     if r.at != r.end:
-        raise _Damaged  # bytes left between the record and the signature
+        raise binary.Damaged  # bytes left between the record and the signature
     return TicketRecord(ticket_uid, number, "", created_at, catalog_version, lines, total_fen, omitted,
                         URGENT_V1[urgent - 1] if urgent else None, catalog_hash, policy_hash), signer_id
 
@@ -581,7 +535,7 @@ def read_checked(text: str) -> TicketRecord:
         raise TicketCodeError(kind="damaged")
     try:
         return _parse(data)[0]
-    except (_Damaged, ValueError, OverflowError, OSError, InvalidOperation):
+    except (binary.Damaged, ValueError, OverflowError, OSError, InvalidOperation):
         raise TicketCodeError(kind="damaged") from None
 
 
@@ -606,7 +560,7 @@ def decode(text: str, keys_for: Callable[[bytes], Iterable[KnownKey]]) -> Ticket
         raise TicketCodeError(kind="damaged")
     try:
         record, signer_id = _parse(data)
-    except (_Damaged, ValueError, OverflowError, OSError, InvalidOperation):  # UnicodeDecodeError: a ValueError
+    except (binary.Damaged, ValueError, OverflowError, OSError, InvalidOperation):  # UnicodeDecodeError: a ValueError
         raise TicketCodeError(kind="damaged") from None
     candidates = [k for k in keys_for(signer_id) if key_id(k.public_key) == signer_id]
     if not candidates:
