@@ -33,12 +33,8 @@ import sys
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
-from central.app import create_app
 from central.catalog import import_catalog
 from central.schema import open_storage
-from central.server import serve_in_thread
 from db.models import PrintJob, Ticket, TicketLine
 from kiosk.domain.prepared import decode
 from kiosk.i18n import money, t
@@ -49,13 +45,10 @@ from screens.welcome import WelcomeScreen
 
 from ..kiosk_pilot import make_app, next_sync, screen_text, settle
 from ..test_prepared_scan import receipt_qr, receipt_words, scan, stack
-from .test_browser import CHROMIUM_FLAGS
+from .phone import SEED, phone
 from .test_prepare_phone import qr_texts
-from .test_public_phone import WECHAT
 
-SEED = Path(__file__).parents[2] / "db" / "seed" / "demo_catalog.csv"
 LEDGER = Path(__file__).parents[1] / "data" / "ledger_ecqs_e2e.csv"
-WIDTH, HEIGHT = 360, 740
 SHOTS_ENV = "PREPARED_E2E_SHOTS"
 ORG, CONTACT, PHONE = "遵义市汇川区民生燃气有限公司", "陈晓燕", "13708512266"
 
@@ -98,71 +91,53 @@ def test_a_registration_prepared_on_the_phone_prints_a_ticket_at_an_offline_kios
     shots.mkdir(parents=True, exist_ok=True)
     storage = open_storage(f"sqlite:///{tmp_path / 'central.sqlite3'}")
     import_catalog(storage, SEED.read_text("utf-8"), "demo_catalog.csv")
-    refused: list[str] = []
 
     # ---- the phone ------------------------------------------------------------------------------
-    with serve_in_thread(storage, app=create_app(storage, serves="public")) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, user_agent=WECHAT, locale="zh-CN",
-                                      java_script_enabled=False)
-        page = context.new_page()
-        page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
-        page.on("requestfailed", lambda r: refused.append(f"failed {r.url}"))
-        page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    with phone(chromium, storage, shots) as (server, held):
+        page, refused, look = held.page, held.refused, held.look
+        page.goto(server.url + "/public/prepare")
+        page.fill("input[name=organisation]", ORG)
+        page.fill("input[name=contact]", CONTACT)
+        page.fill("input[name=phone]", "137-0851-2266")
+        for query, code, quantity, use, ranges, texts in TYPED:
+            page.fill("input[name=q]", query)
+            page.click("button[value=search]")
+            page.check(f"input[name=pick][value='{code}']")
+            page.fill("input[name=a_qty]", quantity)
+            page.select_option("select[name=a_use]", use)
+            for name, value in texts.items():
+                page.fill(f"input[name={name}]", value)
+            if ranges:
+                page.click("details summary")  # opens without script
+                page.fill("input[name=a_ranges]", ranges)
+            if code == "D-005-001":
+                look("1-typing")
+            page.click("button[value=add]")
+            assert not page.locator("p.err").count(), page.inner_text("main")
+        assert page.locator("div.item").count() == 3
 
-        def look(name: str, full: bool = True) -> Path:
-            path = shots / f"{name}.png"
-            page.screenshot(path=str(path), full_page=full)
-            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, name  # nothing scrolls sideways
-            return path
+        page.set_input_files("input[name=ledger]", str(LEDGER))
+        page.click("button[value=upload]")
+        main = page.inner_text("main")
+        assert "从文件中加入了3台器具。" in main and "以下1行没有加入" in main
+        problems = page.locator("ul.problems li").all_inner_texts()
+        assert problems == [t("ledger.where.cell", "zh", line=6, column="器具用途") + "："
+                            + t("ledger.use.unknown", "zh", text="内部质控")]
+        assert page.locator("div.item").count() == 6 and "B2004-17" not in main  # the bad row skipped
+        look("2-uploaded")
 
-        try:
-            page.goto(server.url + "/public/prepare")
-            page.fill("input[name=organisation]", ORG)
-            page.fill("input[name=contact]", CONTACT)
-            page.fill("input[name=phone]", "137-0851-2266")
-            for query, code, quantity, use, ranges, texts in TYPED:
-                page.fill("input[name=q]", query)
-                page.click("button[value=search]")
-                page.check(f"input[name=pick][value='{code}']")
-                page.fill("input[name=a_qty]", quantity)
-                page.select_option("select[name=a_use]", use)
-                for name, value in texts.items():
-                    page.fill(f"input[name={name}]", value)
-                if ranges:
-                    page.click("details summary")  # opens without script
-                    page.fill("input[name=a_ranges]", ranges)
-                if code == "D-005-001":
-                    look("1-typing")
-                page.click("button[value=add]")
-                assert not page.locator("p.err").count(), page.inner_text("main")
-            assert page.locator("div.item").count() == 3
+        page.select_option("select[name=urgent]", "24h")
+        page.click("button[value=update]")
+        phone_lines, phone_rows = phone_amounts(page)
+        assert len(phone_lines) == 6 and ("合计", "￥670.00") in phone_rows, phone_rows  # 335 + 100% for 24 h
+        look("3-estimate")
 
-            page.set_input_files("input[name=ledger]", str(LEDGER))
-            page.click("button[value=upload]")
-            main = page.inner_text("main")
-            assert "从文件中加入了3台器具。" in main and "以下1行没有加入" in main
-            problems = page.locator("ul.problems li").all_inner_texts()
-            assert problems == [t("ledger.where.cell", "zh", line=6, column="器具用途") + "："
-                                + t("ledger.use.unknown", "zh", text="内部质控")]
-            assert page.locator("div.item").count() == 6 and "B2004-17" not in main  # the bad row skipped
-            look("2-uploaded")
-
-            page.select_option("select[name=urgent]", "24h")
-            page.click("button[value=update]")
-            phone_lines, phone_rows = phone_amounts(page)
-            assert len(phone_lines) == 6 and ("合计", "￥670.00") in phone_rows, phone_rows  # 335 + 100% for 24 h
-            look("3-estimate")
-
-            page.click("button[value=finish]")
-            assert "预约送检二维码" in page.inner_text("h1")
-            versions = [int(v or 0) for v in page.locator("svg.qr").evaluate_all(
-                "els => els.map(e => e.getAttribute('data-version'))")]
-            on_screen = qr_texts(look("4-qr", full=False))  # what the phone's screen shows
-            texts = qr_texts(look("5-qr-page"))
-        finally:
-            browser.close()
+        page.click("button[value=finish]")
+        assert "预约送检二维码" in page.inner_text("h1")
+        versions = [int(v or 0) for v in page.locator("svg.qr").evaluate_all(
+            "els => els.map(e => e.getAttribute('data-version'))")]
+        on_screen = qr_texts(look("4-qr", full=False))  # what the phone's screen shows
+        texts = qr_texts(look("5-qr-page"))
     storage.close()
     assert not refused, refused
     assert len(texts) == len(versions) >= 1 and on_screen and set(on_screen) <= set(texts), (versions, on_screen)

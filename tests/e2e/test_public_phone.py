@@ -14,22 +14,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from playwright.sync_api import sync_playwright
 
 from central.app import create_app
 from central.catalog import import_catalog
 from central.public import progress
 from central.schema import open_storage
-from central.server import serve_in_thread
 
 from ..central.nodes import T0, enrol, push
-from .test_browser import CHROMIUM_FLAGS
+from .phone import SEED, phone
 
-SEED = Path(__file__).parents[2] / "db" / "seed" / "demo_catalog.csv"
-WECHAT = ("Mozilla/5.0 (Linux; Android 12; V2055A Build/SP1A.210812.003; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Version/4.0 Chrome/86.0.4240.99 XWEB/4317 MMWEBSDK/20220903 Mobile Safari/537.36 "
-          "MicroMessenger/8.0.28.2240(0x28001C3B) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64")
-WIDTH, HEIGHT = 360, 740
 # Where the screenshots go: $PUBLIC_PHONE_SHOTS (to keep them), else the test's own folder.
 SHOTS_ENV = "PUBLIC_PHONE_SHOTS"
 
@@ -53,83 +46,58 @@ def test_a_phone_finds_prices_and_follows_in_chromium(chromium, tmp_path, monkey
     storage = open_storage(f"sqlite:///{tmp_path / 'central.sqlite3'}")
     import_catalog(storage, SEED.read_text("utf-8"), "demo_catalog.csv")
     number = _ticket(storage)
-    refused: list[str] = []
-    taken: list[str] = []
-    with serve_in_thread(storage, app=create_app(storage, serves="public")) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, user_agent=WECHAT, locale="zh-CN",
-                                      java_script_enabled=False)  # the site must work without it
-        page = context.new_page()
-        page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
-        page.on("requestfailed", lambda r: refused.append(f"failed {r.url}"))
-        page.on("response", lambda r: refused.append(f"{r.status} {r.url}")
-                if r.status >= 400 and "favicon" not in r.url else None)
-        page.on("request", lambda r: taken.append(r.url))
+    with phone(chromium, storage, shots) as (server, held):
+        page, refused, taken, look = held.page, held.refused, held.taken, held.look
+        page.goto(server.url + "/")  # the site's own port: its home page
+        assert page.url == server.url + "/public/"
+        assert "示范市计量检定测试院" in page.inner_text("header") and "服务承诺" in page.inner_text("main")
+        # Chinese drawn with a CJK font, not tofu: a CJK glyph as wide as its font size, twice a Latin one's.
+        widths = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
+            c.font = getComputedStyle(document.body).fontSize + ' ' + getComputedStyle(document.body).fontFamily;
+            return [c.measureText('检定').width, c.measureText('ab').width]; }""")
+        assert widths[0] > widths[1] * 1.4, widths
+        look("1-home")
 
-        def look(name: str) -> None:
-            """A screenshot of the whole page, and what a phone shows: nothing wider than the screen."""
-            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-            wide = page.evaluate("document.documentElement.scrollWidth")
-            assert wide <= WIDTH, (name, wide)
-            over = page.eval_on_selector_all(
-                "main *", f"els => els.filter(e => e.getBoundingClientRect().right > {WIDTH} + 0.5)"
-                          ".map(e => e.tagName + ' ' + e.textContent.slice(0, 30))")
-            assert not over, (name, over)
+        page.click("nav >> text=收费标准")
+        page.fill("input[name=q]", "ylb")
+        page.click("form >> button[type=submit]")
+        main = page.inner_text("main")
+        assert "一般压力表" in main and "强制检定，以下用途免费：安全防护" in main
+        look("2-fees-ylb")
 
-        try:
-            page.goto(server.url + "/")  # the site's own port: its home page
-            assert page.url == server.url + "/public/"
-            assert "示范市计量检定测试院" in page.inner_text("header") and "服务承诺" in page.inner_text("main")
-            # Chinese drawn with a CJK font, not tofu: a CJK glyph as wide as its font size, twice a Latin one's.
-            widths = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
-                c.font = getComputedStyle(document.body).fontSize + ' ' + getComputedStyle(document.body).fontFamily;
-                return [c.measureText('检定').width, c.measureText('ab').width]; }""")
-            assert widths[0] > widths[1] * 1.4, widths
-            look("1-home")
+        page.click(".item >> nth=0 >> text=加入估算")
+        assert "/public/estimate?code=L-001-001" in page.url
+        page.fill("input[name=qty]", "３")  # a phone's full-width digit
+        page.select_option("select[name=use]", "other")
+        page.click("text=重新计算")
+        main = page.inner_text("main")
+        assert "用于其他不属强制检定，按收费标准收费" in main and "￥90.00" in main
+        page.fill("input[name=q]", "tianping")
+        page.click("button:has-text('查找')")
+        page.click("ul.found li >> nth=0 >> button")
+        page.select_option("select[name=use] >> nth=1", "trade")
+        page.click("text=重新计算")
+        main = page.inner_text("main")
+        assert "电子天平" in main and "强制检定免费（贸易结算）" in main and "合计" in main
+        look("3-estimate")
 
-            page.click("nav >> text=收费标准")
-            page.fill("input[name=q]", "ylb")
-            page.click("form >> button[type=submit]")
-            main = page.inner_text("main")
-            assert "一般压力表" in main and "强制检定，以下用途免费：安全防护" in main
-            look("2-fees-ylb")
+        page.click("nav >> text=进度查询")
+        page.fill("input[name=number]", number)
+        page.fill("input[name=tail]", "0000")
+        page.click("button[type=submit]")
+        assert "受理单号或手机号后四位不正确" in page.inner_text("main")
+        look("4-progress-miss")
+        page.fill("input[name=number]", number.lower())
+        page.fill("input[name=tail]", "5678")
+        page.click("button[type=submit]")
+        main = page.inner_text("main")
+        assert number in main and "检定中" in main and "一般压力表" in main and "13812345678" not in main
+        assert "5678" not in page.url and number not in page.url  # posted, not in the address
+        look("5-progress-found")
 
-            page.click(".item >> nth=0 >> text=加入估算")
-            assert "/public/estimate?code=L-001-001" in page.url
-            page.fill("input[name=qty]", "３")  # a phone's full-width digit
-            page.select_option("select[name=use]", "other")
-            page.click("text=重新计算")
-            main = page.inner_text("main")
-            assert "用于其他不属强制检定，按收费标准收费" in main and "￥90.00" in main
-            page.fill("input[name=q]", "tianping")
-            page.click("button:has-text('查找')")
-            page.click("ul.found li >> nth=0 >> button")
-            page.select_option("select[name=use] >> nth=1", "trade")
-            page.click("text=重新计算")
-            main = page.inner_text("main")
-            assert "电子天平" in main and "强制检定免费（贸易结算）" in main and "合计" in main
-            look("3-estimate")
-
-            page.click("nav >> text=进度查询")
-            page.fill("input[name=number]", number)
-            page.fill("input[name=tail]", "0000")
-            page.click("button[type=submit]")
-            assert "受理单号或手机号后四位不正确" in page.inner_text("main")
-            look("4-progress-miss")
-            page.fill("input[name=number]", number.lower())
-            page.fill("input[name=tail]", "5678")
-            page.click("button[type=submit]")
-            main = page.inner_text("main")
-            assert number in main and "检定中" in main and "一般压力表" in main and "13812345678" not in main
-            assert "5678" not in page.url and number not in page.url  # posted, not in the address
-            look("5-progress-found")
-
-            page.click("header >> text=English")
-            assert "Follow a ticket" in page.inner_text("main")
-            look("6-progress-en")
-        finally:
-            browser.close()
+        page.click("header >> text=English")
+        assert "Follow a ticket" in page.inner_text("main")
+        look("6-progress-en")
     storage.close()
     print("\nscreenshots: " + " ".join(str(p) for p in sorted(shots.glob("*.png"))))
     assert not refused, refused
