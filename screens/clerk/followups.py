@@ -276,8 +276,10 @@ class FollowupsScreen(DeskList):
         overdue = sum(1 for f in followups if f.overdue)
         count.update(Content(t("desk.followups.count_overdue", lang, count=len(followups), overdue=overdue)
                              if overdue else t("desk.followups.count", lang, count=len(followups))))
-        table.display = True
-        if self.focused is None:  # focused on mount while hidden (still loading): the keyboard is the list's
+        if not table.display or self.focused is None:
+            # Shown now (it was hidden while loading, and the screen's auto-focus may have given a
+            # button the focus meanwhile, on a busy machine): the keyboard is the list's.
+            table.display = True
             table.focus()
         headers = [t(key, lang) for key in ("desk.followups.col.due", "desk.followups.col.number",
                                             "desk.followups.col.rating", "desk.followups.col.reason",
