@@ -340,6 +340,8 @@ class KioskApp(Station, inherit_bindings=False):
         from screens.idle import IdleWarning
 
         self.retry_printing_if_due()
+        if not self.screen_stack:  # the app is ending: its screens are gone before its timers
+            return
         if isinstance(self.screen, SelfClosing):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return

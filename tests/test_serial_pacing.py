@@ -78,7 +78,7 @@ def test_a_printer_that_stops_taking_data_fails_the_job_a_timeout_after_the_last
         arrived = _arrived(peer)
         idle = gave_up - peer.last_read
     assert (failed.value.kind, failed.value.delivered) == ("timeout", False)  # not printed: sent again later
-    assert 1 < idle < 1 + 1
+    assert 1 < idle < 1 + 3  # not before the timeout (counted from the last byte); the rest is a busy machine
     assert len(arrived) == 8192 - len(QUERIES) and arrived == JOB[:len(arrived)]
 
 
