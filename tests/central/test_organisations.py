@@ -50,8 +50,8 @@ def test_a_lobby_kiosk_gets_the_names_and_nothing_else_of_other_customers(client
     everything = json.dumps(changes, ensure_ascii=False)
     # The phone's last four as a value of their own ("4321"): as a bare fragment, a device's random
     # uid in the same changes holds them now and then.
-    for private in ("13987654321", '"4321"', "欧阳娜娜", "钟山区", "91520200MA6DKJ2X4U", reg["payload"]["ticket"]["uid"],
-                    reg["payload"]["ticket"]["number"]):
+    for private in ("13987654321", '"4321"', "欧阳娜娜", "钟山区", "91520200MA6DKJ2X4U",
+                    reg["payload"]["ticket"]["uid"], reg["payload"]["ticket"]["number"]):
         assert private not in everything
     assert {c["kind"] for c in changes} == {"device.key", "organisation.known"}
 
