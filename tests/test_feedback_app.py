@@ -393,6 +393,7 @@ async def test_an_idle_kiosk_forgets_the_feedback_too(tickets):
         await settle(pilot)
         assert app.screen.query_one("#field-scan", Input).value == ""
         await pilot.click("#anonymous")
+        await settle(pilot)  # the rating screen is pushed: wait for it on a busy machine
         await pilot.click("#rate-3")
         await settle(pilot)
         assert app.screen.query_one("#field-comment", Input).value == ""
@@ -442,6 +443,7 @@ async def test_a_language_switch_keeps_the_choices(tickets):
         await settle(pilot)
         await pilot.click("#feedback")
         await pilot.click("#anonymous")
+        await settle(pilot)  # the rating screen is pushed: wait for it on a busy machine
         await pilot.click("#rate-5")
         await settle(pilot)
         await pilot.click("#heart-reassuring")
@@ -463,6 +465,7 @@ async def test_a_double_tap_on_submit_stores_one_rating(tickets):
         await settle(pilot)
         await pilot.click("#feedback")
         await pilot.click("#anonymous")
+        await settle(pilot)  # the rating screen is pushed: wait for it on a busy machine
         await pilot.click("#rate-5")
         await settle(pilot)
         screen = app.screen
