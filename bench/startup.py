@@ -110,9 +110,13 @@ _KIOSK = ("from screens.app import KioskApp\nfrom kiosk.settings.config import l
           "load_config()")
 BARE, KIOSK = _child(*_BARE), _child(*_KIOSK)
 
+# What a kiosk that has started before has in its data directory: its database, and its
+# institute file kept decoded (kiosk/settings/decoded.py), as its first start left them.
 _PREPARE = """\
 import sys
+from pathlib import Path
 from db.connection import open_database
+from kiosk.settings.institute import kept_file, load_institute
 from kiosk.store.catalog import ensure_catalog
 from kiosk.store.registration import ensure_device
 
@@ -120,6 +124,7 @@ db = open_database(sys.argv[1])
 ensure_catalog()
 ensure_device("")
 db.close()
+load_institute(kept=kept_file(Path(sys.argv[1]).parent))
 """
 
 

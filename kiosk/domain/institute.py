@@ -7,8 +7,9 @@ Pure: no database, no screen."""
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.rating_rules import DEFAULT_RULES, RatingRules  # not all of feedback's: read before the first frame
@@ -20,10 +21,11 @@ class InstituteFileError(ValueError):
 
 # Each dataclass read before the first frame has a docstring: without one, @dataclass writes one
 # from inspect.signature(cls), some 1.5 M instructions each (bench/startup.py --instructions).
+# Making one costs some 3.5 M all the same (it compiles each method it writes): a plain pair is a
+# NamedTuple, some 0.7 M.
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A text in both languages."""
 
     zh: str
@@ -95,20 +97,28 @@ def _ratings(table, where: str) -> RatingRules:
         raise InstituteFileError(f"{where}: {e}") from None
 
 
-def parse_institute(text: str, source: str) -> InstituteInfo:
+def read_toml(text: str) -> dict:
+    """The text's TOML tables (tomllib.TOMLDecodeError, a ValueError, if it is not TOML)."""
+    import tomllib  # here: a kiosk whose file was kept decoded (kiosk/settings/decoded.py) never needs it
+
+    return tomllib.loads(text)
+
+
+def parse_institute(text: str, source: str, decode: Callable[[str], dict] = read_toml) -> InstituteInfo:
+    """The file's `text`, checked. `decode`: its tables (`read_toml`, or the same kept between starts)."""
     try:
-        data = tomllib.loads(text)
-        counters = data.get("counters")
-        return InstituteInfo(
-            name=_text(data.get("name"), f"{source}: [name]"),
-            hours=_text(data.get("hours"), f"{source}: [hours]"),
-            receiving_counter=_text(counters, f"{source}: [counters]", "receiving_zh", "receiving_en"),
-            dispatch_counter=_text(counters, f"{source}: [counters]", "dispatch_zh", "dispatch_en"),
-            commitments=_texts(data.get("commitments", []), f"{source}: [[commitments]]"),
-            notices=_texts(data.get("notices", []), f"{source}: [[notices]]"),
-            places=_places(data.get("places", []), f"{source}: places"),
-            ratings=_ratings(data.get("ratings", {}), f"{source}: [ratings]"),
-            services=_texts(data.get("services", []), f"{source}: [[services]]"),
-        )
-    except tomllib.TOMLDecodeError as e:
+        data = decode(text)
+    except ValueError as e:
         raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
+    counters = data.get("counters")
+    return InstituteInfo(
+        name=_text(data.get("name"), f"{source}: [name]"),
+        hours=_text(data.get("hours"), f"{source}: [hours]"),
+        receiving_counter=_text(counters, f"{source}: [counters]", "receiving_zh", "receiving_en"),
+        dispatch_counter=_text(counters, f"{source}: [counters]", "dispatch_zh", "dispatch_en"),
+        commitments=_texts(data.get("commitments", []), f"{source}: [[commitments]]"),
+        notices=_texts(data.get("notices", []), f"{source}: [[notices]]"),
+        places=_places(data.get("places", []), f"{source}: places"),
+        ratings=_ratings(data.get("ratings", {}), f"{source}: [ratings]"),
+        services=_texts(data.get("services", []), f"{source}: [[services]]"),
+    )

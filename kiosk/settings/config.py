@@ -8,7 +8,6 @@ moves the data directory (database, preview output) without a config file.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +127,8 @@ def load_config(explicit: str | None = None) -> Config:
     values: dict[str, Any] = {}  # each of SCHEMA's type, checked as read
     path = config_path(explicit)
     if path is not None:
+        import tomllib  # here: a kiosk on the embedded defaults starts without it (bench/startup.py)
+
         try:
             raw = tomllib.loads(path.read_text("utf-8"))
         except FileNotFoundError:
