@@ -18,9 +18,9 @@ off (kiosk/domain/workdays.py): a conflicting list errs towards a later date, ne
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,11 @@ class HolidaysError(ValueError):
     """The file cannot be read, or a line is not a date: `file:line: what is wrong`."""
 
 
-@dataclass(frozen=True)
-class Calendar:
-    """Days off besides weekends, and weekend days worked."""  # a docstring: kiosk/settings/institute.py Text
+class Calendar(NamedTuple):  # not a dataclass: made before the first frame (kiosk/domain/institute.py Text)
+    """Days off besides weekends, and weekend days worked."""
 
-    holidays: frozenset[date] = field(default=_NONE)
-    workdays: frozenset[date] = field(default=_NONE)  # weekend days that are worked (调休)
+    holidays: frozenset[date] = _NONE
+    workdays: frozenset[date] = _NONE  # weekend days that are worked (调休)
 
 
 WEEKENDS_ONLY = Calendar()
