@@ -33,6 +33,7 @@ from .api import (
     tickets,
     worklist,
 )
+from .api.backfilling import Backfilling
 from .api.headers import SecurityHeaders
 from .api.limits import BodyLimit, Lanes
 from .api.quotas import Meter, Quotas
@@ -65,6 +66,8 @@ def create_app(storage: Storage, quotas: Quotas | None = None, serves: str = "al
     app.state.meter = Meter(quotas or Quotas.parse(settings.quotas()))
     for error, handler in errors.HANDLERS.items():
         app.add_exception_handler(error, handler)
+    # 503 "being built" while an upgrade's backfill runs (central/backfill.py)
+    app.add_middleware(Backfilling, storage=storage, office=serves != "public")
     if serves == "public":  # nothing else exists on the port the internet may reach
         return public_site.only(app)
     for module in ROUTERS:

@@ -16,6 +16,7 @@
 A password is typed at a prompt (twice), or read as one line from stdin when it is not a terminal;
 never an argument (the shell's history and `ps` would show it). `add-user` without --role makes
 the first director; after that the role must be given.
+    kiosk central backfill [--status] [--chunk N] [--pause S] [--every S]
     kiosk central retention [--dry-run] [--years N] [--now TIME] [--runs] [--json]
     kiosk central notices [--send [--once] [--poll S]] [--retry ID] [--state S] [--json]
 
@@ -79,6 +80,7 @@ def cmd_serve(args, lang: str) -> int:
     if args.workers > 1 and not storage.postgres:
         raise CentralError(t("sqlite_workers", lang))
     print(t("serving", lang, host=args.host, port=args.port, db=describe(url), workers=args.workers), flush=True)
+    filling = _backfill_process(args, url, storage, lang) if args.serves == "all" or args.serves == "devices" else None
     logs = {"log_level": args.log_level, "log_config": uvicorn_log_config() or LOGGING_CONFIG}
     serves = args.serves
     if serves in ("office", "public"):
@@ -104,9 +106,9 @@ def cmd_serve(args, lang: str) -> int:
                     workers=args.workers, **logs)
         return 0
     finally:
-        for process in (office, public):
+        for process in (office, public, filling):
             if process is not None:
-                process.terminate()
+                process.terminate()  # a backfill stopped here resumes at the next start
                 process.wait(timeout=30)
 
 
@@ -134,6 +136,60 @@ def _public_process(args, url: str):
                              "--host", args.public_host or args.host, "--port", str(args.public_port),
                              "--database-url", url, "--pool-size", str(min(args.pool_size, 4)),
                              "--log-level", args.log_level])
+
+
+def _backfill_process(args, url: str, storage, lang: str):
+    """`kiosk central backfill` beside this process when an upgrade left one due (central/backfill.py):
+    the devices are served meanwhile, the office says "being built" until it ends."""
+    import subprocess
+
+    from . import backfill
+    from .api.backfilling import percent
+
+    progress = backfill.pending(storage)
+    if progress is None:
+        return None
+    print(t("backfill_serving", lang, percent=percent(progress)), flush=True)
+    return subprocess.Popen([sys.executable, "-m", "kiosk", "central", "backfill", "--database-url", url,
+                             "--every", "60"])
+
+
+def cmd_backfill(args, lang: str) -> int:
+    """The read models' backfill an upgrade left due, chunk by chunk, with its progress; resumes
+    where a stopped or killed run left it. --status: the progress only."""
+    import time
+
+    from . import backfill
+    from .api.backfilling import percent
+
+    storage = _storage(args, lang)  # an upgrade due is done first, and may leave a backfill due
+    found = backfill.pending(storage)
+    if found is None:
+        print(t("backfill_none", lang))
+        return 0
+    said = [time.monotonic()]
+
+    def line(progress, seconds: float) -> str:
+        share = progress.share()
+        left = int(seconds * (1 - share) / share) if share > 0 else "?"
+        return t("backfill_progress", lang, tickets_done=progress.tickets_done, tickets_total=progress.tickets_total,
+                 events_done=progress.events_done, events_total=progress.events_total,
+                 percent=percent(progress), seconds=int(seconds), left=left)
+
+    if args.status:
+        print(t("backfill_status", lang, tickets_done=found.tickets_done, tickets_total=found.tickets_total,
+                events_done=found.events_done, events_total=found.events_total, percent=percent(found)))
+        return 0
+
+    def say(progress, run) -> None:
+        if time.monotonic() - said[0] >= args.every:
+            said[0] = time.monotonic()
+            print(line(progress, run.seconds), flush=True)
+
+    done = backfill.run(storage, size=args.chunk, pause=args.pause, say=say)
+    print(t("backfill_done", lang, chunks=done.chunks, seconds=f"{done.seconds:.1f}", longest=f"{done.longest:.2f}"),
+          flush=True)
+    return 0
 
 
 def _end_with_parent() -> None:
@@ -312,11 +368,12 @@ def cmd_institute(args, lang: str) -> int:
 
 
 def cmd_rebuild_read_models(args, lang: str) -> int:
-    from . import readmodels
+    from . import backfill, readmodels
 
     storage = _storage(args, lang)
     with storage.transaction() as tx:  # pushes wait meanwhile (about half a minute per million events)
         readmodels.build(tx, storage)
+        tx.execute(f"DELETE FROM central_meta WHERE key = '{backfill.KEY}'")  # one an upgrade left due: done too
         tickets, ratings = (tx.one(f"SELECT count(*) FROM {table}")[0] for table in ("ticket_state", "rating"))
     print(t("read_models_built", lang, tickets=tickets, ratings=ratings))
     return 0
@@ -570,6 +627,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="make the office's read models again from the events (after the institute's "
                             "time zone changed, or a fix to a rule)")
     p.set_defaults(func=cmd_rebuild_read_models)
+
+    p = sub.add_parser("backfill", parents=[common],
+                       help="build the office's read models an upgrade left to build, by chunks, showing the "
+                            "progress (again after a stop: it resumes; `serve` also runs it in the background)")
+    p.add_argument("--status", action="store_true", help="show the progress only")
+    p.add_argument("--chunk", type=int, default=500,  # central/backfill.py CHUNK
+                   help="tickets a transaction (pushes wait at most one)")
+    p.add_argument("--pause", type=float, default=0.0, help="seconds between chunks (a busy machine's pushes first)")
+    p.add_argument("--every", type=float, default=2.0, help="seconds between progress lines")
+    p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("certificate-checks", parents=[common],
                        help="证书核对: certificates checked at dispatch, returned and why, by lab field and week (CSV)")

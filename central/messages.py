@@ -104,6 +104,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notices_retried": ("通知 {id} 已重新排队", "Notice {id} is queued again"),
     "notices_not_parked": ("没有已搁置的通知 {id}", "No parked notice {id}"),
     "notices_bad_settings": ("通知设置有误：{error}", "The notices' settings are wrong: {error}"),
+    # The read models' backfill after an upgrade (central/backfill.py).
+    "backfill_none": ("后台数据完整，无需生成", "The office's read models are whole: nothing to build"),
+    "backfill_progress": (("后台数据生成中：单据 {tickets_done}/{tickets_total}，评价与回访事件 "
+                           "{events_done}/{events_total}（约 {percent}%），已用 {seconds} 秒，约剩 {left} 秒"),
+                          ("Building the office's read models: tickets {tickets_done} of {tickets_total}, rating "
+                           "and follow-up events {events_done} of {events_total} (about {percent}%), {seconds} s "
+                           "so far, about {left} s left")),
+    "backfill_status": (("后台数据待生成：单据 {tickets_done}/{tickets_total}，评价与回访事件 "
+                         "{events_done}/{events_total}（约 {percent}%）"),
+                        ("The office's read models are being built: tickets {tickets_done} of {tickets_total}, "
+                         "rating and follow-up events {events_done} of {events_total} (about {percent}%)")),
+    "backfill_done": (("后台数据已生成：{chunks} 个批次，用时 {seconds} 秒（单个事务最长 {longest} 秒）；"
+                       "后台页面恢复可用"),
+                      ("The office's read models are built: {chunks} chunks in {seconds} s (the longest "
+                       "transaction {longest} s); the office's pages are back")),
+    "backfill_serving": (("中心升级后后台数据尚未生成完（约 {percent}%）：正在后台继续生成，终端照常同步；"
+                          "完成前后台页面显示“正在生成”。可运行 kiosk central backfill 查看进度"),
+                         ("The office's read models are not yet built since central's upgrade (about "
+                          "{percent}%): building them in the background, the devices sync as usual; the office "
+                          "says \"being built\" until done. `kiosk central backfill` shows the progress")),
+    "office_building_title": ("后台数据生成中", "Being built"),
+    "office_building": (("中心升级后，后台的清单和统计正在从已存事件重新生成：约完成 {percent}%（单据 {done}/"
+                         "{total}）。完成前数据不完整，因此暂不显示，请稍后刷新本页。各终端同步不受影响。"),
+                        ("After central's upgrade, the office's lists and figures are being built from the stored "
+                         "events: about {percent}% done ({done} of {total} tickets). Incomplete until then, so "
+                         "not shown: reload this page later. The devices' sync goes on as usual.")),
+    "public_building": ("系统维护中，暂时无法查询进度，请稍后再试。",
+                        "Progress look-up is unavailable during maintenance; please try again later."),
 }
 
 

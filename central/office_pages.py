@@ -82,13 +82,17 @@ def due_html(page, within_text: str, viewer) -> str:
 
 
 def worklist_html(worklist, items, viewer, *, page: int, pages: int, size: int) -> str:
+    sized = {"size": size} if size != WORK_PAGE_SIZE else {}
+
     def link(to: int) -> str:
-        sized = {"size": size} if size != WORK_PAGE_SIZE else {}
         return urlencode({"days": worklist.pickup_days, "page": to, **sized})
 
+    # The next page by its keyset (central/worklist.py WorkCursor); the previous by its place.
+    following = worklist.next
     return render("worklist.html", title="在办清单 · Work list", viewer=viewer, worklist=worklist, items=items,
                   days=worklist.pickup_days, page=page, page_count=pages,
-                  previous=link(page - 1) if page > 1 else None, next=link(page + 1) if page < pages else None,
+                  previous=link(page - 1) if page > 1 else None,
+                  next=urlencode({"after": following.text(), **sized}) if following else None,
                   mask_phone=mask_phone, work_text=work_text)
 
 

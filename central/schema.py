@@ -94,12 +94,24 @@ lock as creation, so several workers starting at once upgrade it once.
   any period read its whole years, months and the days left instead of every rating. The work list's
   two partial indexes again with the ticket's uid (central/worklist.py: a deep page's OFFSET skipped
   in the index alone, its rows then read by uid).
+- 21: fewer bytes a ticket (readmodels.STORAGE_STATEMENTS): ticket_state's two list indexes
+  ascending (they filled half of each page descending), due_item_serial on the group alone, and on
+  PostgreSQL `event_kind` without the four ticket steps (read by ticket, never by kind);
+  figure_ticket's basis stored as a digest and its cells without trailing zeros (rows written
+  before keep theirs until their ticket is refreshed). On PostgreSQL the indexes are built in the
+  start-up transaction (writes wait meanwhile).
+- 22: no statement. An upgrade that derives read models from the stored events (from 18 or older,
+  but for 20's sums alone) no longer builds them in its transaction: it empties them and records a
+  backfill in central_meta (`backfill`), run after it by chunks, each its own transaction, resumed
+  after a kill (central/backfill.py: `kiosk central backfill`, or `serve` in the background; the
+  office answers 503 "being built" until it ends). A central older than 22 would not finish it.
 """
 
 from __future__ import annotations
 
 from . import (
     appeals,
+    backfill,
     certificate_checks,
     feed,
     institute,
@@ -113,19 +125,22 @@ from . import (
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 22
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
                    "text_c": 'TEXT COLLATE "C"',  # compared as bytes: prefixes are index ranges
                    # Storage.json_field's expressions, which a query must repeat for the index to serve it.
                    "payload_ticket": "(payload #>> '{ticket}')", "payload_followup": "(payload #>> '{followup}')",
-                   "payload_appeal": "(payload #>> '{appeal}')"},
+                   "payload_appeal": "(payload #>> '{appeal}')",
+                   # event_kind's rows (schema 21, readmodels.STORAGE_STATEMENTS): no ticket step.
+                   "steps_left_out": " WHERE kind NOT IN ('ticket.registered', 'ticket.received', 'ticket.ready', "
+                                     "'ticket.picked_up')"},
     # AUTOINCREMENT: SQLite would otherwise reuse the id of a deleted last row.
     "sqlite": {"pk": "INTEGER PRIMARY KEY AUTOINCREMENT", "ts": "TEXT", "json": "TEXT", "text_c": "TEXT",
                "payload_ticket": "json_extract(payload, '$.ticket')",
                "payload_followup": "json_extract(payload, '$.followup')",
-               "payload_appeal": "json_extract(payload, '$.appeal')"},
+               "payload_appeal": "json_extract(payload, '$.appeal')", "steps_left_out": ""},
 }
 
 TABLES = (
@@ -291,6 +306,8 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     18: prepared.STATEMENTS,
     19: readmodels.SET_ASIDE_STATEMENTS,  # appeals / work orders at central (helper H5)
     20: readmodels.SUM_STATEMENTS,  # satisfaction sums (helper H8)
+    21: readmodels.STORAGE_STATEMENTS,  # storage per ticket (helper S1)
+    22: (),  # the read models an upgrade derives, built by chunks after it (central/backfill.py)
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -302,6 +319,12 @@ FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmo
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
                13: certificate_checks.build,
                16: readmodels.build_16, 19: readmodels.build_19, 20: readmodels.build_20}
+# Schema 22: derivations that read every ticket's or rating's events. An upgrade due any of them
+# runs none of the read models' derivations (SUBSUMED) but schedules a chunked backfill of them all
+# (central/backfill.py); schema 20's sums alone (from the rating rows, seconds) stay in its transaction.
+BACKFILLED = (readmodels.build, readmodels.figures.build, readmodels.ticket_facet.build, readmodels.build_16,
+              readmodels.build_19)
+SUBSUMED = (*BACKFILLED, readmodels.build_20)
 
 
 def _exists(tx, storage: Storage) -> bool:
@@ -346,14 +369,17 @@ def _upgrade(tx, storage: Storage, version: int, *, fresh: bool = False) -> None
     if fresh:
         return
     done = []
+    backfilled = any(FROM_STORED.get(target) in BACKFILLED for target in targets)
     for target in targets:
         kinds = NEWLY_PUBLISHED.get(target, ())
         if kinds:
             _publish_stored(tx, storage, kinds)
         derive = FROM_STORED.get(target)
-        if derive is not None and derive not in done:
+        if derive is not None and derive not in done and not (backfilled and derive in SUBSUMED):
             derive(tx, storage)
             done.append(derive)
+    if backfilled:  # last: its steps read what the others derived (`ticket`'s sites)
+        backfill.schedule(tx, storage)
 
 
 def _publish_stored(tx, storage: Storage, kinds: tuple[str, ...]) -> None:

@@ -19,6 +19,12 @@ range counted, and only the page's rows read and assessed. The CSV is the whole 
 rows are found by their uids first, in the ranges' indexes alone (schema 20: the uid in them, an
 index-only scan skips a deep page's OFFSET), then read by uid: page 100 costs about what page 1 does.
 
+The next page is also a keyset (`WorkCursor`, the pages' `next` link): the list's moment and
+pickup period (so the ranges' bounds stay those of the first page, whatever time passes while a
+clerk pages on), the place in the list, and the last range row's key in its range's order; the
+next page's rows are read from there in the index, with no OFFSET at all. `page=N` stays (a
+place in the list as of now), and the previous page is such a link.
+
 Certificates returned for correction at a dispatch counter (issue 23: `certificate.checked` with
 outcome `returned`, not yet re-checked or taken as they are; central/certificate_checks.py): their
 ticket is listed as lab work again, with the corrected certificates' own promise (the desk's
@@ -29,7 +35,10 @@ counting the rows that come before it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -38,11 +47,65 @@ from kiosk.domain.worklist import PICKUP_DAYS, WorkItem, WorkList, assess, order
 
 from . import certificate_checks, settings
 from .readmodels import ticket_state
-from .storage import Storage, Tx
+from .storage import Storage, Tx, ts
 
 STEP = {1: "received", 2: "ready"}
 OPEN = "s.status IN (1, 2) AND s.received_at IS NOT NULL"  # ticket_state.open_tickets, as `s`
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 500  # a page of the list (the JSON and the page; the CSV is all of it)
+
+
+# Each range's keyset after a row (its order, the uid last), and the key's length: a promise or a day, then the number.
+KEYSETS = ("(due_at, number, uid) > (?, ?, ?)", "(ready_day, number, uid) > (?, ?, ?)",
+           "(due_at, number, uid) > (?, ?, ?)", "(number, uid) > (?, ?)", "(ready_day, number, uid) > (?, ?, ?)")
+TIMED = (0, 2)  # the ranges keyed by a moment (due_at)
+CURSOR = re.compile(r"[A-Za-z0-9_-]{8,1200}")  # base64url of the cursor's JSON, as `text` writes it
+MAX_KEY = 200  # characters of a key's part (a ticket number is 20-odd)
+
+
+class BadCursor(ValueError):
+    """A `next` link not as a page gave it (cut, edited, or of another version)."""
+
+
+@dataclass(frozen=True)
+class WorkCursor:
+    """Where the next page starts: the list as of `at` with `days` for pickups, `position` rows
+    already listed, `last` the last of them read from a range: (range, its key as text, uid)."""
+
+    at: datetime
+    days: int
+    position: int
+    last: tuple[int, tuple[str, ...], str] | None
+
+    def text(self) -> str:
+        last = [self.last[0], list(self.last[1]), self.last[2]] if self.last else None
+        data = json.dumps([1, ts(self.at), self.days, self.position, last], ensure_ascii=False, separators=(",", ":"))
+        return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+    @staticmethod
+    def parse(text: str) -> WorkCursor:
+        """A `next` link's cursor; BadCursor says what is wrong with one that is not."""
+        text = text.strip()
+        if not CURSOR.fullmatch(text):
+            raise BadCursor("after: a work list's `next` link, as a page gave it")
+        try:
+            data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+            version, at, days, position, last = data
+            at = datetime.fromisoformat(at)
+            ok = (version == 1 and at.tzinfo is not None and type(days) is int and 1 <= days <= 365
+                  and type(position) is int and 0 <= position <= 10**9)
+            if ok and last is not None:
+                index, key, uid = last
+                ok = (type(index) is int and 0 <= index < len(KEYSETS) and isinstance(key, list)
+                      and len(key) == KEYSETS[index].count("?") - 1 and isinstance(uid, str) and 0 < len(uid) <= 64
+                      and all(isinstance(k, str) and len(k) <= MAX_KEY for k in key))
+                if ok and index in TIMED and datetime.fromisoformat(key[0]).tzinfo is None:
+                    ok = False
+                last = (index, tuple(key), uid) if ok else None
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise BadCursor("after: not a work list's `next` link (cut or changed?); open the list again")
+        return WorkCursor(at, days, position, last)
 
 
 @dataclass(frozen=True)
@@ -56,6 +119,8 @@ class WorkPage:
     waiting: int
     waiting_overdue: int
     pages: int
+    next: WorkCursor | None = None  # the next page's keyset (None: this is the last)
+    position: int = 0  # rows of the list before this page
 
 
 def work_list(storage: Storage, now: datetime | None = None, pickup_days: int = PICKUP_DAYS) -> WorkList:
@@ -76,8 +141,11 @@ def _with_returns(item: WorkItem, returns: dict[str, tuple[int, date | None]], n
 
 
 def work_page(storage: Storage, page: int = 1, size: int = PAGE_SIZE, now: datetime | None = None,
-              pickup_days: int = PICKUP_DAYS) -> WorkPage:
-    """Page `page` (from 1) of `size` tickets of work_list's order."""
+              pickup_days: int = PICKUP_DAYS, after: WorkCursor | None = None) -> WorkPage:
+    """Page `page` (from 1) of `size` tickets of work_list's order; or, `after` a cursor, the
+    `size` tickets after it (the list as of its moment, for its pickup period)."""
+    if after is not None:
+        now, pickup_days = after.at, after.days
     now = local(now or utc_now())
     at, cutoff = storage.timestamp(now), (now.date() - timedelta(days=pickup_days)).isoformat()
     ranges = (  # (where, params, order), in the list's order (kiosk/domain/worklist.py _order)
@@ -87,7 +155,8 @@ def work_page(storage: Storage, page: int = 1, size: int = PAGE_SIZE, now: datet
         ("status = 1 AND due_at IS NULL", (), "number"),
         ("status = 2 AND ready_day >= ?", (cutoff,), "ready_day, number"),
     )
-    start, rows = (page - 1) * size, []
+    start, rows = (after.position if after else (page - 1) * size), []
+    last = after.last if after else None  # the last row read from a range, as (range, row's key, uid)
     with storage.read() as tx:
         returns = _returns(tx, storage)
         # The tickets with certificates back in the lab: read whole, left out of the ranges.
@@ -103,22 +172,47 @@ def work_page(storage: Storage, page: int = 1, size: int = PAGE_SIZE, now: datet
         on_page = [item for item, at in zip(returned, places) if start <= at < start + size]
         skip = start - sum(1 for at in places if at < start)
         wanted = size - len(on_page)
-        for (where, params, order), n in zip(ranges, counts):
-            if skip >= n:
+        for index, ((where, params, order), n) in enumerate(zip(ranges, counts)):
+            if after is not None:  # a keyset: the ranges before the cursor's skipped, its own read past it
+                skip = 0
+                if last is not None and index < last[0]:
+                    continue
+                if last is not None and index == last[0]:
+                    where, params = f"{where} AND {KEYSETS[index]}", (*params, *_key_params(storage, *last))
+            elif skip >= n:
                 skip -= n
                 continue
             if wanted > 0:
                 found = _range_page(tx, storage, where, params, order, wanted, skip)
                 rows += found
                 wanted -= len(found)
+                if found:
+                    last = (index, _key(index, found[-1]), found[-1]["uid"])
             skip = 0
     total = sum(counts) + len(returned)
+    listed = start + len(rows) + len(on_page)
+    following = WorkCursor(now, pickup_days, listed, last) if listed < total else None
     items = ordered([_assessed(row, now, pickup_days) for row in rows] + on_page, pickup_days).items
     lab = [i for i in returned if i.status == "received"]
     ready = [i for i in returned if i.status == "ready"]
     return WorkPage(items, pickup_days, counts[0] + counts[2] + counts[3] + len(lab),
                     counts[0] + sum(1 for i in lab if i.late), counts[1] + counts[4] + len(ready),
-                    counts[1] + sum(1 for i in ready if i.late), max(1, -(-total // size)))
+                    counts[1] + sum(1 for i in ready if i.late), max(1, -(-total // size)), following, start)
+
+
+def _key(index: int, row: dict) -> tuple[str, ...]:
+    """A range row's key in its range's order, as text (a moment as `ts`: fixed width, UTC)."""
+    if index in TIMED:
+        return ts(row["due_at"]), row["number"]
+    if index == 3:
+        return (row["number"],)
+    return row["ready_day"], row["number"]
+
+
+def _key_params(storage: Storage, index: int, key: tuple[str, ...], uid: str) -> tuple:
+    if index in TIMED:
+        return storage.timestamp(datetime.fromisoformat(key[0])), *key[1:], uid
+    return *key, uid
 
 
 def _range_page(tx: Tx, storage: Storage, where: str, params, order: str, limit: int, offset: int) -> list[dict]:

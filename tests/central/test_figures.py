@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -217,6 +218,28 @@ def test_a_voided_intake_and_a_later_earlier_ready_move_the_sums(client, storage
     with storage.transaction() as tx:
         readmodels.build(tx, storage)
     assert readmodels.snapshot(storage) == kept
+
+
+def test_a_contribution_stored_before_schema_21_is_replaced_and_the_sums_stay(client, storage):
+    """Schema 21 stores a digest of the basis and the cells without trailing zeros; a row written
+    before (its full basis, every zero) is made again when its ticket is next refreshed: the same
+    cells, so the sums do not move, and the row is then the one a build writes."""
+    serve_three(client, storage)
+    built = readmodels.snapshot(storage)
+    assert all(len(basis) == 32 and ",0]" not in cells for _, basis, cells in built["figure_ticket"])
+    with storage.transaction() as tx:  # each row as schema 20 wrote it
+        for ticket, _, cells in built["figure_ticket"]:
+            state = tx.one("SELECT uid, intake_key, received_at, ready_at, ready_on, urgent_hours, registration_key, "
+                           "taken_in_fen FROM ticket_state WHERE uid = ?", (ticket,))
+            old_basis = "|".join(str(v) for v in (state[1], figures.ts(figures.as_datetime(state[3]))
+                                                  if state[3] else "", *state[4:]))
+            full = [[*cell[:3], *cell[3:], *[0] * (len(figures.MEASURES) - len(cell[3:]))]
+                    for cell in json.loads(cells)]
+            tx.execute("UPDATE figure_ticket SET basis = ?, cells = ? WHERE ticket = ?",
+                       (old_basis, json.dumps(full, separators=(",", ":")), ticket))
+    with storage.transaction() as tx:
+        figures.refresh(tx, storage, [ticket for ticket, _, _ in built["figure_ticket"]])
+    assert readmodels.snapshot(storage) == built
 
 
 def test_each_field_is_held_to_the_promise_of_its_own_lines(client, storage):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.rewind import back_to
 from central import readmodels
 from central.api.quotas import Quotas
 from central.app import create_app
@@ -27,7 +27,7 @@ from central.readmodels import rating
 from central.readmodels.rating import pieces
 from central.readmodels.stored import Stored
 from central.satisfaction import exported, group_dict, ratings, report
-from central.schema import SCHEMA_VERSION, UPGRADES, ensure_schema
+from central.schema import SCHEMA_VERSION, ensure_schema
 from central.storage import as_datetime, ts
 from central.tickets import Fact, derive
 from central.voiding import void
@@ -395,23 +395,6 @@ def test_pushed_in_any_order_the_rows_are_the_ones_a_build_gives_and_the_pages_s
     assert 0 < sum(set_aside) < len(set_aside)  # schema 19: some ratings set aside, not all
     assert {facet for facet, *_ in pushed["ticket_facet"]} == {"counter", "clerk", "field"}  # schema 12
     pages_agree(storage)
-
-
-def back_to(storage, version: int) -> None:
-    """The database as `version` left it, with its rows: what every later upgrade created dropped
-    (indexes, then columns, then tables), read from the upgrades' own statements."""
-    made = [statement for v in range(version + 1, SCHEMA_VERSION + 1) for statement in UPGRADES.get(v, ())]
-    found = {kind: [m.groups() for s in made for m in re.finditer(pattern, s)] for kind, pattern in (
-        ("index", r"CREATE (?:UNIQUE )?INDEX (\w+)"), ("column", r"ALTER TABLE (\w+) ADD COLUMN (\w+)"),
-        ("table", r"CREATE TABLE (\w+)"))}
-    with storage.transaction() as tx:
-        for (index,) in found["index"]:
-            tx.execute(f"DROP INDEX IF EXISTS {index}")
-        for table, column in found["column"]:
-            tx.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-        for (table,) in found["table"]:
-            tx.execute(f"DROP TABLE {table}")
-        tx.execute("UPDATE central_meta SET value = ? WHERE key = 'schema_version'", (str(version),))
 
 
 def test_an_older_central_gets_them_built_by_the_upgrade(client, storage):

@@ -227,3 +227,32 @@ def test_a_version_15_database_upgrades_and_its_follow_ups_are_listed_from_the_r
     assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 16
     assert readmodels.snapshot(storage)["followup"] == built
     assert followups(storage, today=date(2026, 12, 10)) == listed
+
+
+def test_a_version_20_database_upgrades_to_the_smaller_indexes_and_the_kinds_read_by_kind_stay_indexed(database_url):
+    """Schema 21: ticket_state's list indexes ascending (a page newest first reads them backwards),
+    and on PostgreSQL event_kind without the ticket steps, which are read by ticket; every kind a
+    page, an export, retention or the backfill reads by kind is still an index range."""
+    make_v1(database_url, 20)
+    storage = open_storage(database_url)
+    try:
+        assert version(storage) == schema.SCHEMA_VERSION
+        assert {"event_kind", "ticket_state_listed", "ticket_state_status_listed"} <= indexes(storage)
+        if not storage.postgres:
+            return  # SQLite keeps the whole event_kind (a partial index serves only queries repeating its condition)
+        with storage.transaction() as tx:
+            definition = tx.one("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                                "AND indexname = 'event_kind'")[0]
+            assert "ticket.registered" in definition and "ticket.picked_up" in definition
+            tx.execute("SET LOCAL enable_seqscan = off")  # an empty table: would the planner have an index at all
+            for kind in ("feedback.given", "followup.closed", "followup.called", "rating.appealed",
+                         "appeal.decided", "certificate.checked", "certificate.taken_as_is"):
+                plan = "\n".join(row[0] for row in tx.all(
+                    "EXPLAIN SELECT id, created_at FROM event WHERE kind = ? AND created_at >= ? "
+                    "ORDER BY created_at, id LIMIT 500", (kind, "2026-01-01T00:00:00+00:00")))
+                assert "Seq Scan" not in plan, (kind, plan)
+            plan = "\n".join(row[0] for row in tx.all(
+                "EXPLAIN SELECT uid FROM ticket_state WHERE status = 3 ORDER BY first_at DESC, uid DESC LIMIT 51"))
+            assert "Index Only Scan Backward using ticket_state_status_listed" in plan, plan
+    finally:
+        storage.close()

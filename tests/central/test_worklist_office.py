@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 
 from central.worklist import work_list
@@ -80,8 +81,11 @@ def test_late_work_first_then_overdue_pickups_from_every_desk(client, storage):
     assert [[i["number"] for i in p["items"]] for p in pages] == [[a, b, c], [d], []]
     assert {p["pages"] for p in pages} == {2} and pages[1]["in_lab"] == 3 and pages[1]["waiting"] == 1
     first = client.get("/office/worklist", params={"size": 3}, headers=headers).text
-    assert "第 1 / 2 页" in first and "href='/office/worklist?days=30&amp;page=2&amp;size=3'" in first
+    following = re.search(r"href='/office/worklist\?after=([A-Za-z0-9_-]+)&amp;size=3' rel='next'", first)
+    assert "第 1 / 2 页" in first and following and pages[0]["next"] and pages[1]["next"] is None
     assert d not in first and "rel='prev'" not in first
+    by_cursor = client.get("/office/worklist", params={"size": 3, "after": following[1]}, headers=headers).text
+    assert "第 2 / 2 页" in by_cursor and d in by_cursor and a not in by_cursor and "rel='next'" not in by_cursor
     second = client.get("/office/worklist", params={"size": 3, "page": 2}, headers=headers).text
     assert d in second and a not in second and "rel='next'" not in second and "page=1" in second
     assert len(rows) == 4
@@ -168,6 +172,10 @@ def test_certificates_returned_for_correction_are_lab_work_again_with_their_own_
         assert [i for p in pages for i in p.items] == got.items, size
         assert (pages[-1].in_lab, pages[-1].in_lab_late, pages[-1].waiting, pages[-1].waiting_overdue) == (
             2, 1, 4, 1)
+        keyed = [work_page(storage, 1, size, now=NOW)]  # and by their `next` keysets: the same pages
+        while keyed[-1].next is not None:
+            keyed.append(work_page(storage, size=size, after=keyed[-1].next))
+        assert [p.items for p in keyed] == [p.items for p in pages], size
 
     headers = office(storage)
     data = client.get("/api/v1/office/worklist", headers=headers).json()

@@ -1,0 +1,87 @@
+"""While the read models are being built after an upgrade (central/backfill.py), what reads them
+answers 503 "being built" instead of partial rows: the back office's pages and JSON (a director
+would take a half-built count or figure for the true one) and the public site's progress look-up
+(a ticket not built yet would read as a miss, and misses lock a number). The devices' sync and
+everything else are served as always. Once the backfill is seen done, nothing is looked up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import time
+
+from .. import backfill
+from ..messages import t
+from ..storage import Storage
+from ..templating import STYLESHEET
+from .limits import OFFICE_PATHS
+
+RECHECK = 5.0  # seconds a look at the backfill's progress is reused
+RETRY_AFTER = 30
+PUBLIC_PROGRESS = "/public/progress"  # central/public/progress.py (the public site imports api/, not back)
+
+
+def percent(progress: backfill.Progress) -> int:
+    return int(progress.share() * 100)
+
+
+def _office_page(progress: backfill.Progress) -> bytes:
+    values = {"percent": percent(progress), "done": progress.tickets_done, "total": progress.tickets_total}
+    zh, en = (html.escape(t("office_building", lang, **values)) for lang in ("zh", "en"))
+    return (f'<!doctype html><html lang="zh"><meta charset="utf-8"><meta http-equiv="refresh" content="{RETRY_AFTER}">'
+            f'<title>{html.escape(t("office_building_title", "zh"))} · {html.escape(t("office_building_title", "en"))}'
+            f'</title><p>{zh}</p><p lang="en">{en}</p></html>').encode()
+
+
+def _office_json(progress: backfill.Progress) -> bytes:
+    return json.dumps({"error": "building", "detail": t("office_building", "en", percent=percent(progress),
+                                                       done=progress.tickets_done, total=progress.tickets_total),
+                       "done": round(progress.share(), 3), "tickets_done": progress.tickets_done,
+                       "tickets_total": progress.tickets_total}).encode()
+
+
+def _public_page() -> bytes:
+    zh, en = (html.escape(t("public_building", lang)) for lang in ("zh", "en"))
+    return (f'<!doctype html><html lang="zh"><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>{zh}</title><p>{zh}</p><p lang="en">{en}</p>'
+            "</html>").encode()
+
+
+class Backfilling:
+    def __init__(self, app, storage: Storage, office: bool = True):
+        self.app, self.storage, self.office = app, storage, office  # office: False on the public site's own port
+        self.whole = False
+        self.looked_at = -RECHECK
+        self.progress: backfill.Progress | None = None
+
+    async def __call__(self, scope, receive, send):
+        if self.whole or scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        office = self.office and path != STYLESHEET and any(path == p or path.startswith(p + "/") for p in OFFICE_PATHS)
+        public = path == PUBLIC_PROGRESS and scope.get("method") == "POST"
+        if not (office or public):
+            return await self.app(scope, receive, send)
+        progress = await self._progress()
+        if progress is None:
+            return await self.app(scope, receive, send)
+        if public:
+            body, kind = _public_page(), b"text/html; charset=utf-8"
+        elif path.startswith("/api/"):
+            body, kind = _office_json(progress), b"application/json"
+        else:
+            body, kind = _office_page(progress), b"text/html; charset=utf-8"
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                                (b"retry-after", str(RETRY_AFTER).encode()), (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _progress(self) -> backfill.Progress | None:
+        now = time.monotonic()
+        if now - self.looked_at >= RECHECK:
+            self.progress = await asyncio.to_thread(backfill.pending, self.storage)
+            self.looked_at = now
+            self.whole = self.progress is None
+        return self.progress
