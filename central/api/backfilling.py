@@ -8,14 +8,13 @@ everything else are served as always. Once the backfill is seen done, nothing is
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import time
 
 from .. import backfill
 from ..messages import t
 from ..storage import Storage
-from ..templating import STYLESHEET
+from ..templating import STYLESHEET, render
 from .limits import OFFICE_PATHS
 
 RECHECK = 5.0  # seconds a look at the backfill's progress is reused
@@ -29,10 +28,9 @@ def percent(progress: backfill.Progress) -> int:
 
 def _office_page(progress: backfill.Progress) -> bytes:
     values = {"percent": percent(progress), "done": progress.tickets_done, "total": progress.tickets_total}
-    zh, en = (html.escape(t("office_building", lang, **values)) for lang in ("zh", "en"))
-    return (f'<!doctype html><html lang="zh"><meta charset="utf-8"><meta http-equiv="refresh" content="{RETRY_AFTER}">'
-            f'<title>{html.escape(t("office_building_title", "zh"))} · {html.escape(t("office_building_title", "en"))}'
-            f'</title><p>{zh}</p><p lang="en">{en}</p></html>').encode()
+    return render("building.html", refresh=RETRY_AFTER, zh=t("office_building", "zh", **values),
+                  en=t("office_building", "en", **values),
+                  title=f'{t("office_building_title", "zh")} · {t("office_building_title", "en")}').encode()
 
 
 def _office_json(progress: backfill.Progress) -> bytes:
@@ -43,10 +41,8 @@ def _office_json(progress: backfill.Progress) -> bytes:
 
 
 def _public_page() -> bytes:
-    zh, en = (html.escape(t("public_building", lang)) for lang in ("zh", "en"))
-    return (f'<!doctype html><html lang="zh"><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width, initial-scale=1"><title>{zh}</title><p>{zh}</p><p lang="en">{en}</p>'
-            "</html>").encode()
+    zh = t("public_building", "zh")
+    return render("building.html", refresh=None, zh=zh, en=t("public_building", "en"), title=zh).encode()
 
 
 class Backfilling:
