@@ -39,6 +39,15 @@ def pushed(client, planned) -> None:
         assert got.status_code == 200, got.text
 
 
+def pushed_history(storage, seed: int, tickets: int) -> dict:
+    """Two kiosks' and two desks' history of `tickets` tickets pushed; the read models they made."""
+    rng = random.Random(seed)
+    with TestClient(create_app(storage, Quotas.parse("off"))) as client:
+        kiosks, desks = devices(client, storage)
+        pushed(client, batches(rng, history(rng, kiosks, desks, tickets)))
+    return readmodels.snapshot(storage)
+
+
 def upgraded_from(storage, version: int, monkeypatch) -> backfill.Progress:
     """The central taken back to `version` and upgraded as a large one is: a backfill left due."""
     back_to(storage, version)
@@ -107,11 +116,7 @@ def _cli(url: str, *args: str) -> list[str]:
 
 @pytest.mark.reliability
 def test_a_backfill_killed_mid_way_resumes_where_it_stopped_and_ends_with_the_same_rows(storage, monkeypatch):
-    rng = random.Random(11)
-    with TestClient(create_app(storage, Quotas.parse("off"))) as client:
-        kiosks, desks = devices(client, storage)
-        pushed(client, batches(rng, history(rng, kiosks, desks, 60)))
-    before = readmodels.snapshot(storage)
+    before = pushed_history(storage, 11, 60)
     upgraded_from(storage, 5, monkeypatch)
     env = {**os.environ, "PYTHONPATH": ROOT}
     runner = subprocess.Popen(_cli(storage.url, "--chunk", "3", "--pause", "0.05"), cwd=ROOT, env=env,
@@ -148,11 +153,7 @@ def test_serve_builds_a_backfill_left_due_in_the_background_while_it_serves_the_
     path = tmp_path / "central.sqlite3"
     storage = open_storage(f"sqlite:///{path}")
     try:
-        rng = random.Random(5)
-        with TestClient(create_app(storage, Quotas.parse("off"))) as client:
-            kiosks, desks = devices(client, storage)
-            pushed(client, batches(rng, history(rng, kiosks, desks, 30)))
-        before = readmodels.snapshot(storage)
+        before = pushed_history(storage, 5, 30)
         upgraded_from(storage, 8, monkeypatch)
     finally:
         storage.close()
