@@ -186,7 +186,7 @@ def cmd_backfill(args, lang: str) -> int:
             said[0] = time.monotonic()
             print(line(progress, run.seconds), flush=True)
 
-    done = backfill.run(storage, size=args.chunk, pause=args.pause, say=say)
+    done = backfill.run(storage, size=args.chunk or backfill.CHUNK, pause=args.pause, say=say)
     print(t("backfill_done", lang, chunks=done.chunks, seconds=f"{done.seconds:.1f}", longest=f"{done.longest:.2f}"),
           flush=True)
     return 0
@@ -632,8 +632,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="build the office's read models an upgrade left to build, by chunks, showing the "
                             "progress (again after a stop: it resumes; `serve` also runs it in the background)")
     p.add_argument("--status", action="store_true", help="show the progress only")
-    p.add_argument("--chunk", type=int, default=500,  # central/backfill.py CHUNK
-                   help="tickets a transaction (pushes wait at most one)")
+    p.add_argument("--chunk", type=int, help="tickets a transaction (pushes wait at most one; "
+                                             "default central/backfill.py CHUNK)")
     p.add_argument("--pause", type=float, default=0.0, help="seconds between chunks (a busy machine's pushes first)")
     p.add_argument("--every", type=float, default=2.0, help="seconds between progress lines")
     p.set_defaults(func=cmd_backfill)
