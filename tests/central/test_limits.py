@@ -363,14 +363,16 @@ def test_health_is_a_503_once_the_database_is_gone(pg_schema_url):
 # ---- PostgreSQL: timeouts and the office's own connections -------------------------------
 
 
-def test_each_lane_has_its_timeouts_on_postgresql(pg_schema_url):
+def test_each_lane_has_its_timeouts_and_no_jit_on_postgresql(pg_schema_url):
+    """JIT off: compiling a short index read cost more than the read (the due list's counts)."""
     storage = open_storage(pg_schema_url)
     for lane in (DEVICE, OFFICE, HEALTH, ADMIN):
         with asking(lane), storage.read() as tx:
             got = [tx.one("SELECT setting FROM pg_settings WHERE name = ?", (name,))[0] for name in (
-                "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "application_name")]
+                "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "application_name",
+                "jit")]
         want = [str(int((seconds or 0) * 1000)) for seconds in (lane.statement, lane.lock, lane.idle_in_transaction)]
-        assert got == [*want, f"central-{lane.name}"], lane
+        assert got == [*want, f"central-{lane.name}", "off"], lane
     storage.close()
 
 
