@@ -33,7 +33,8 @@ LANE_BY_FOLDER = {"reliability": "reliability"}
 LANE_BY_FIXTURE = {"snap_compare": "snapshot", "pg_schema_url": "postgres", "chromium": "browser",
                    "db": "store", "run": "store", "storage": "store"}
 # Names in a test's code (or in the tests/ helpers, classes and fixtures it uses) that say what it does.
-LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "terminal",
+# PrintWorker: the print spool's child process (kiosk/printing/worker.py), started by the test itself.
+LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "terminal", "PrintWorker": "terminal",
                 "open_database": "store", "open_storage": "store"}
 
 

@@ -156,7 +156,7 @@ def test_pass_return_recheck_and_the_pickup_waits(desk):
     assert [(s.position, s.instrument) for s in holding_pickup(ticket_id)] == [(0, 1), (0, 2)]
     with pytest.raises(TransitionError) as refused:
         pick_up(ticket_id, clerk, device, now=CHECKED)
-    assert refused.value.kind == "certificates_returned"
+    assert (refused.value.kind, refused.value.count) == ("certificates_returned", 2)  # what the counter says
     from db.models import Ticket
     assert Ticket.get_by_id(ticket_id).status == "ready"  # nothing of the pickup written
 

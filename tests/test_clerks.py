@@ -87,6 +87,16 @@ def test_accounts_add_list_remove(db):
     assert unlock("wang", "8642", NOW).username == "wang"
 
 
+@pytest.mark.parametrize("name", ["王\u202e芳", "王\u200b芳", "王\x1b芳", "", " ", "王" * 41])
+def test_a_display_name_is_cleaned_as_every_free_text(db, name):
+    """It goes on slips and, in each step's event, to central: an invisible format character
+    (U+202E turns 王芳 around on screen) is refused as the kiosk refuses it in a customer's name."""
+    with pytest.raises(ClerkError) as refused:
+        add_clerk("wang", name, "2468")
+    assert refused.value.kind == "bad_name" and list_clerks() == []
+    assert add_clerk("wang", "王芳（ＱＡ１）", "2468").display_name == "王芳（QA1）"  # widths folded, as elsewhere
+
+
 @pytest.mark.parametrize("pin", ["123", "1234567890123", "12a4", "١٢٣٤", "", " 1234"])
 def test_bad_pins_are_refused(db, pin):
     with pytest.raises(ClerkError) as bad:

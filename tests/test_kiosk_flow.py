@@ -124,7 +124,8 @@ async def test_a_double_tap_on_confirm_makes_one_ticket():
         screen = app.screen
         screen.action_confirm()
         screen.action_confirm()  # the second tap, before the worker is done
-        await pilot.click("#confirm")
+        if app.screen is screen:  # a third, by the pointer, unless a busy machine let the ticket screen come first
+            await pilot.click("#confirm")
         await settle(pilot)
         assert Ticket.select().count() == 1
 

@@ -25,6 +25,18 @@ def test_the_layer_contracts_hold():
     assert done.returncode == 0, done.stdout[-4000:]
 
 
+def test_central_takes_from_kiosk_only_its_pure_folders():
+    """What pyproject's contract forbids, turned round over whole folders: central imports (at any
+    level, deferred imports too) kiosk/domain, kiosk/i18n and kiosk/settings/logs, nothing else."""
+    import grimp
+
+    graph = grimp.build_graph("central", "kiosk", cache_dir=None)
+    allowed = ("kiosk.domain", "kiosk.i18n", "kiosk.settings.logs")
+    taken = {imported for importer in graph.find_descendants("central") | {"central"}
+             for imported in graph.find_modules_directly_imported_by(importer) if imported.split(".")[0] == "kiosk"}
+    assert taken and sorted(m for m in taken if not any(m == a or m.startswith(f"{a}.") for a in allowed)) == []
+
+
 def test_central_loads_neither_peewee_nor_the_devices_database():
     modules = imported_after("import central.app, central.cli")
     assert [m for m in modules if m.split(".")[0] in ("peewee", "db", "screens", "textual", "escpos")] == []

@@ -92,6 +92,7 @@ def test_the_child_never_loads_the_database_or_textual(worker, tmp_path):
     assert worker.pid != os.getpid()
 
 
+@pytest.mark.reliability  # kill -9
 def test_a_child_killed_mid_receipt_is_a_printer_fault_and_the_next_job_gets_a_new_one(worker, tmp_path):
     document = ticket(1)
     with TcpPrinter("stall") as stalled:  # takes the connection, never reads: the child waits in send
@@ -170,6 +171,7 @@ def test_a_station_killed_takes_its_print_worker_with_it():
         station.stdout.close()
 
 
+@pytest.mark.reliability  # kill -9
 async def test_the_kiosk_prints_through_its_worker_and_a_worker_killed_mid_receipt_is_retried(tmp_path):
     with TcpPrinter("stall") as stalled:
         app = make_app(clock=FakeClock(), printer_uri=stalled.uri + "?timeout=30")  # no retry by itself meanwhile

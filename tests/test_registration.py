@@ -174,6 +174,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("round_", range(3))
 def test_kill_9_mid_registration_leaves_only_whole_tickets(tmp_path, round_):
     path = tmp_path / "killed.sqlite3"

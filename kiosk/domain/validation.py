@@ -53,15 +53,20 @@ def _unprintable(ch: str) -> bool:
     return category in ("Cs", "Co", "Cn")
 
 
+def hidden(ch: str) -> bool:
+    """A control or invisible format character (ESC, U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width
+    space...): never in a text this system keeps, whoever typed it."""
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def clean_text(value: str, *, required: bool = False, max_length: int = 100) -> str:
     """Fold full-width letters/digits and the ideographic space, collapse whitespace, strip.
 
     Full-width punctuation such as （集团） is kept: it is part of registered names.
     """
     text = " ".join(normalise_text(value).split())  # any run of whitespace (\t, \n too) -> one space
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf"):  # ESC, U+202E RLO, zero-width space...
-            raise FieldError("error.control_chars")
+    if any(hidden(ch) for ch in text):
+        raise FieldError("error.control_chars")
     if any(_unprintable(ch) for ch in text):
         raise FieldError("error.emoji")
     if not text:
@@ -81,7 +86,7 @@ def required_text_pattern() -> str:
     character, none of them a control, format or unprintable one."""
 
     def visible(ch: str) -> bool:
-        return not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") and not _unprintable(ch)
+        return not ch.isspace() and not hidden(ch) and not _unprintable(ch)
 
     # Beyond the BMP only CJK extensions are printable (_unprintable).
     shown = _character_class([*range(0x10000), *range(0x20000, 0x40000)], visible)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from db.models import Clerk, database_proxy, utc_now
+from kiosk.domain.validation import FieldError, clean_text
 
 MAX_ATTEMPTS = 5
+MAX_DISPLAY_NAME = 40
 LOCKOUT = timedelta(minutes=5)
 # ~50 ms and 16 MiB per hash here: slow for a guesser with the file, quick for a clerk.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -104,9 +106,11 @@ def add_clerk(username: str, display_name: str, pin: str, now: datetime | None =
     """A new clerk (or a removed one back again, with a new PIN); `admin`: may open the
     satisfaction screen."""
     username = normalise_username(username)
-    display_name = " ".join((display_name or "").split())
-    if not display_name or len(display_name) > 40 or any(ord(c) < 32 for c in display_name):
-        raise ClerkError("bad_name", "The display name is required (at most 40 characters).")
+    try:  # as every free text is cleaned: the name goes on slips and in events to central (U+202E refused)
+        display_name = clean_text(display_name or "", required=True, max_length=MAX_DISPLAY_NAME)
+    except FieldError:
+        raise ClerkError("bad_name", f"The display name is required (at most {MAX_DISPLAY_NAME} characters, "
+                                     "none of them a control, invisible or emoji character).") from None
     pin_hash = hash_pin(check_pin_format(pin))
     now = now or utc_now()
     with database_proxy.atomic():

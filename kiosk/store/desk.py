@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
     from kiosk.domain.fees import Estimate, LineRequest, StorageCharge
     from kiosk.domain.repricing import LineDifference, PricedLine
+    from kiosk.domain.ticketcode import TicketRecord
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,12 @@ MAX_CERTIFICATE = 40  # characters of a certificate number (kiosk/domain/events.
 class TransitionError(ValueError):
     """A step the ticket cannot take. `kind`: no_ticket | already (the step, or a later one,
     was taken: `status`, `at`, `by`) | not_yet (an earlier step is missing: `status`) |
-    bad_intake | certificates_returned (a pickup waits for a certificate sent back)."""
+    bad_intake | certificates_returned (a pickup waits for a certificate sent back: `count` of them)."""
 
     def __init__(self, kind: str, message: str, *, status: str | None = None, at: datetime | None = None,
-                 by: str | None = None):
+                 by: str | None = None, count: int = 0):
         super().__init__(message)
-        self.kind, self.status, self.at, self.by = kind, status, at, by
+        self.kind, self.status, self.at, self.by, self.count = kind, status, at, by, count
 
 
 @dataclass(frozen=True)
@@ -492,10 +493,9 @@ def _certificates_back(ticket_id: int) -> None:
     held = holding_pickup(ticket_id)
     if held:
         where = ", ".join(f"{s.position + 1}/{s.instrument + 1}" for s in held)
-        refused = TransitionError("certificates_returned", f"{len(held)} certificate(s) returned for correction "
-                                                           f"(line/instrument {where}): the pickup waits for them.")
-        refused.count = len(held)  # type: ignore[attr-defined]  # what the counter says
-        raise refused
+        raise TransitionError("certificates_returned", f"{len(held)} certificate(s) returned for correction "
+                                                       f"(line/instrument {where}): the pickup waits for them.",
+                              count=len(held))
 
 
 def storage_due(ticket_id: int, now: datetime | None = None, policy=None) -> StorageCharge | None:
@@ -541,7 +541,7 @@ class ScanResult:
 
     ticket_id: int | None
     error: str | None = None
-    record: object | None = None
+    record: TicketRecord | None = None
     line: int | None = None  # an instrument label's: its intake line's position (from 0)
     row: int | None = None  # and that line's row in ticket_summary's lines (None: added at the counter)
 

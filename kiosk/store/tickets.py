@@ -6,8 +6,8 @@ Each path describes the ticket as the `ticket.registered` event carries it
 (kiosk/domain/events.py Registered) and calls `store_ticket`; the rows' columns are listed here
 only. Also one rule for pricing a ticket again from its lines (`price_again`) and keeping the
 figures its receipt and signed code say (`as_receipt`, `price_basis`), one way to
-clean a ticket's free text (`clean_field`, kiosk.domain.validation.clean_text) and one way to
-make another node's device row (`foreign_device`).
+clean a ticket's free text (`clean_field`, kiosk.domain.validation.clean_text; `refuse_hidden` for
+what other nodes' events bring) and one way to make another node's device row (`foreign_device`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import peewee
 from db.inserts import insert
 from db.models import Customer, Device, Ticket, TicketLine, database_proxy, utc_now
 from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, estimate
-from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text
+from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text, hidden
 from kiosk.settings.pricing import configured_policy
 from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
 from kiosk.store.rows import peewee_errors
@@ -84,6 +84,21 @@ def clean_field(value: str | None, where: str, *, required: bool = False, max_le
 @lru_cache(maxsize=4096)
 def _clean_text(value: str, required: bool, max_length: int) -> str:
     return clean_text(value, required=required, max_length=max_length)
+
+
+def refuse_hidden(value: object, where: str) -> None:
+    """Text another node wrote, as central relays its events (a step's intake, a rating's comment,
+    a note, a reason, a clerk's name): refused (TextRefused, naming the field) if any of it holds a
+    character `clean_field` refuses as hidden; this node keeps none, whichever path brings it."""
+    if isinstance(value, str):
+        if not value.isprintable() and any(hidden(ch) for ch in value):  # isprintable: the quick way past
+            raise TextRefused(where, FieldError("error.control_chars"))
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            refuse_hidden(item, f"{where}.{name}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            refuse_hidden(item, f"{where}[{i}]")
 
 
 def clean_customer(customer: CustomerDetails) -> CustomerDetails:

@@ -69,6 +69,7 @@ from kiosk.store.tickets import (
     has_step,
     line_ids,
     price_again,
+    refuse_hidden,
     set_status,
     store_ticket,
     stored_ticket,
@@ -128,6 +129,8 @@ def _apply(kind: str | None, data: dict, seq: int, own_uid: str, applied: Applie
         return
     try:
         with database_proxy.atomic():
+            if kind in _RELAYED_TEXT:  # a step's estimate is the catalogue's wording, which no desk typed
+                refuse_hidden({name: value for name, value in data.items() if name != "estimate"}, kind)
             handler(data, seq, own_uid, applied)
     except Exception as e:  # whatever one change does, the feed goes on
         if problem_kind(e) is not None:
@@ -439,6 +442,13 @@ def _certificate_checked(data: dict, seq: int, own_uid: str, applied: Applied) -
 def _certificate_taken_as_is(data: dict, seq: int, own_uid: str, applied: Applied) -> None:
     _certificate_step(data, seq, own_uid, applied, kind="certificate.taken_as_is")
 
+
+# Other nodes' events whose free text (notes, reasons, comments, an intake's condition, clerks'
+# names) is stored as it comes: refused whole (parked) if any of it hides a character this node
+# refuses in its own text. A ticket's texts are cleaned by its handler (_cleaned); central's own
+# changes (catalogue, institute file, names) by theirs.
+_RELAYED_TEXT = frozenset({"ticket.event", "feedback.given", "followup.closed", "followup.called", "rating.appealed",
+                           "appeal.decided", "certificate.checked", "certificate.taken_as_is"})
 
 _HANDLERS = {
     "device.key": _device_key,

@@ -230,7 +230,7 @@ class CounterScreen(KioskScreen):
         result = message.result
         if result.ticket_id is None:
             self.summary, self.steps = None, ()
-            number = getattr(result.record, "number", None)
+            number = result.record.number if result.record is not None else None
             self.message = (DESK_SCAN_ERRORS[result.error], {"number": number} if number else {})
         else:
             self.summary, self.steps = message.summary, message.steps

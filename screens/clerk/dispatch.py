@@ -24,9 +24,11 @@ from screens.clerk.counter import CounterScreen, StepDone, amount_and_notes, tot
 
 
 class IntakeFactsLoaded(Message):
-    def __init__(self, ticket_id: int, facts) -> None:
+    """`held`: certificates returned for correction, which the pickup waits for."""
+
+    def __init__(self, ticket_id: int, facts, held: int = 0) -> None:
         super().__init__()
-        self.ticket_id, self.facts = ticket_id, facts
+        self.ticket_id, self.facts, self.held = ticket_id, facts, held
 
 
 def _facts(ticket_id: int, status: str):
@@ -110,7 +112,7 @@ class DispatchScreen(CounterScreen):
         super().on_step_done(message)
         message.prevent_default()  # the base handler ran; Textual must not run it again
         if message.refused is not None and message.refused.kind == "certificates_returned":
-            self.message = ("check.waits", {"count": getattr(message.refused, "count", 0)})
+            self.message = ("check.waits", {"count": message.refused.count})
         if message.transition is not None and message.transition.kind == "picked_up":
             self.certificates = None  # stored with the step; the slip prints them
         self.note = ("", {})
@@ -134,14 +136,12 @@ class DispatchScreen(CounterScreen):
                 held = len(await self.app.in_db_thread(holding_pickup, ticket_id))
         except Exception:  # noqa: BLE001 - the registered lines stay on screen
             facts = None
-        message = IntakeFactsLoaded(ticket_id, facts)
-        message.held = held  # certificates returned for correction: the pickup waits for them
-        self.post_message(message)
+        self.post_message(IntakeFactsLoaded(ticket_id, facts, held))
 
     def on_intake_facts_loaded(self, message: IntakeFactsLoaded) -> None:
         if self.summary is not None and self.summary.id == message.ticket_id and message.facts is not None:
             self.facts = (message.ticket_id, message.facts)
-            self.held = (message.ticket_id, getattr(message, "held", 0))
+            self.held = (message.ticket_id, message.held)
             self.show()
 
     # ---- certificate numbers -------------------------------------------------------------

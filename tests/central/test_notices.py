@@ -399,6 +399,7 @@ def test_the_command_lists_and_sends(client, storage, tmp_path, monkeypatch, cap
 
 
 @pytest.mark.terminal
+@pytest.mark.reliability  # kill -9
 def test_a_sender_process_killed_mid_send_leaves_it_to_the_next_which_the_gateway_dedupes(
         client, storage, tmp_path, monkeypatch):
     import os

@@ -95,6 +95,36 @@ def test_each_change_that_fails_is_parked_alone_and_the_rest_of_the_page_applies
     assert PHONE not in caplog.text and ORGANISATION not in caplog.text
 
 
+def test_text_another_node_wrote_that_hides_a_character_is_parked_not_stored(desk, caplog):
+    """What this node refuses in its own text (U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width space)
+    it refuses in another desk's step, rating or note as central relays it."""
+    from db.models import Feedback, IntakeLine
+    from kiosk.sync.feed import apply_changes
+
+    own, payload = desk
+    line = {"code": "L-001-001", "quantity": 1, "service": "verification", "use": "safety", "ticket_line_id": 1}
+    rating = {"feedback": uid(5), "device": KIOSK, "at": "2026-11-24T04:00:00+00:00", "rating": 5,
+              "level": "very_satisfied", "comment": "很快\u202e"}
+    page = [
+        registered(1000, payload, uid(1)),
+        received(2000, uid(1), clerk={"username": "li", "name": "李\u202e明"}),
+        received(3000, uid(1), lines=[{**line, "condition": "表盘\u200b划痕"}]),
+        {"seq": 4000, "kind": "feedback.given", "data": rating},
+        received(5000, uid(1), lines=[{**line, "condition": "表盘划痕"}],  # the catalogue's words: not checked
+                 estimate={"lines": [{"name_zh": "压力表\u00ad", "amount_fen": 1000}]}),
+    ]
+    applied = apply_changes(page, 5000, own.uid)
+
+    assert (applied.tickets, applied.steps, applied.feedback, applied.parked) == (1, 1, 0, 3)
+    assert {row.seq: row.reason for row in ParkedChange.select()} == {
+        2000: "malformed: ticket.event.clerk.name: contains control characters",
+        3000: "malformed: ticket.event.lines[0].condition: contains control characters",
+        4000: "malformed: feedback.given.comment: contains control characters",
+    }
+    assert [row.condition for row in IntakeLine.select()] == ["表盘划痕"] and Feedback.select().count() == 0
+    assert "李" not in caplog.text and "很快" not in caplog.text
+
+
 def test_a_page_read_again_parks_nothing_twice(desk):
     from kiosk.sync.feed import apply_changes
 
