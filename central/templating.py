@@ -8,8 +8,10 @@ sets); base.html says the zone and its offset once.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -35,6 +37,9 @@ ROLE_NAMES = {"director": "主任 Director", "clerk": "业务员 Clerk", "audito
 # The pages' CSS, served by central (central/api/office.py): the pages' CSP forbids inline styles.
 STYLESHEET = "/office/office.css"
 CSS = Path(__file__).with_name("static").joinpath("office.css").read_bytes()
+# What the pages link: a browser keeps the CSS a day, so its address changes with its content (an
+# upgrade's new rules show at once; the route ignores the query).
+STYLESHEET_LINK = f"{STYLESHEET}?v={hashlib.sha256(CSS).hexdigest()[:12]}"
 
 
 def shown_time(value, seconds: bool = True) -> str:
@@ -57,8 +62,9 @@ def _fen(value: int | None) -> str:
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-_env.globals.update(pages=PAGES, stylesheet=STYLESHEET, zone_label=zone_label, role_names=ROLE_NAMES)
-_env.filters.update(when=shown_time, fen=_fen, reason=reason_words)
+_env.globals.update(pages=PAGES, stylesheet=STYLESHEET_LINK, zone_label=zone_label, role_names=ROLE_NAMES)
+# unquoted: a query string as a person reads it (the audit log: q=*******5602, 仁怀, not %2A.., %E4..)
+_env.filters.update(when=shown_time, fen=_fen, reason=reason_words, unquoted=unquote)
 
 
 def render(template: str, **values) -> str:

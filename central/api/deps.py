@@ -54,7 +54,12 @@ class SignInNeeded(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but the role may not (403)."""
+    """Signed in, but the role may not (403). `viewer`: who asked (the refusal's page keeps their
+    pages' links and the sign-out)."""
+
+    def __init__(self, message: str, viewer: Viewer):
+        super().__init__(message)
+        self.viewer = viewer
 
 
 class Unauthorised(Exception):
@@ -106,7 +111,7 @@ def office_viewer(token: Annotated[HTTPAuthorizationCredentials | None, Security
 def _allowed(permission: str):
     def check(viewer: Annotated[Viewer, Depends(office_viewer)]) -> Viewer:
         if not viewer.user.may(permission):
-            raise Forbidden(f"a {viewer.user.role} may not see or do this")
+            raise Forbidden(f"the role {viewer.user.role} may not see or do this", viewer)
         return viewer
 
     return check

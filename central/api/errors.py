@@ -62,7 +62,7 @@ def forbidden(request: Request, error: Forbidden) -> Response:
     if _api(request):
         return JSONResponse({"detail": str(error), "error": "forbidden"}, 403)
     return HTMLResponse(message_html("无权访问 · Not allowed", "您的角色不能查看此页或执行此操作 · "
-                                     "Your role may not see this page or do this", "/office"), 403)
+                                     "Your role may not see this page or do this", "/office", error.viewer), 403)
 
 
 HANDLERS: dict[type[Exception], Callable[..., Any]] = {

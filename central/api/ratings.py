@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,7 +21,8 @@ from ..office_pages import message_html
 from ..ratings_export import department, export_name, exported, window_report
 from ..templating import render
 from ..words import UUID_PATTERN
-from .deps import Director, Office, Store
+from .auditing import seen
+from .deps import Director, Office, Store, Viewer
 from .forms import CSRF_FIELD, CSRF_HEADER, TooLarge, cross_site, csrf_refused, fields
 from .params import DAY, BadParameter, described, period
 from .responses import (
@@ -38,6 +40,7 @@ from .responses import (
     invalid,
     json_response,
 )
+from .satisfaction import figures_period
 
 router = APIRouter(tags=["office"])
 
@@ -77,25 +80,43 @@ class DecideIn(BaseModel):
     reason: str = Field(description="why, in a few words", json_schema_extra=_printable_text(MAX_REASON))
 
 
+def _shown(report: dict, viewer: Viewer, store: Store, request: Request) -> dict:
+    """The report as this viewer may see it. A work order's notes (what a clerk wrote of a call-back
+    with the customer: personal data, which retention erases) only to a role that may see personal
+    data, the view in the audit log; to an auditor or the office token the orders without them."""
+    orders = report["work_orders"]
+    if viewer.user.may("personal"):
+        if orders:
+            seen(store, viewer, request, len(orders))
+        return report
+    return report | {"work_orders": [order | {"note": None, "calls": [call | {"note": None} for call in order["calls"]]}
+                                     for order in orders]}
+
+
 @router.get("/api/v1/office/ratings", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_ratings(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+def office_ratings(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None) -> Response:
+    """The window ratings' groups, appeals and work orders, of the period asked for, else of the
+    last 12 weeks (`from=2000-01-01`: all); the orders' call-back and closing notes for clerks and
+    directors only (null for an auditor or the office token)."""
     try:
-        first, last = period(start, end)
+        first, last = figures_period(start, end)
     except BadParameter as e:
         return invalid(e)
-    return json_response(window_report(store, first, last))
+    return json_response(_shown(window_report(store, first, last), viewer, store, request))
 
 
 @router.get("/office/ratings", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
-def office_ratings_page(viewer: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
-    try:
-        first, last = period(start, end)
+def office_ratings_page(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
+                        ) -> HTMLResponse:
+    try:  # the last 12 weeks unless asked (as the satisfaction page): a page read whatever the years stored
+        first, last = figures_period(start, end)
     except BadParameter as e:
         return HTMLResponse(message_html("窗口评价 · Window ratings", str(e), "/office/ratings", viewer), 422)
-    query = "&".join(f"{k}={v}" for k, v in (("from", start), ("to", end)) if v)
-    return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=query,
-                               may_decide=viewer.user.may("audit"), start=start, end=end,
-                               **window_report(store, first, last)))
+    report = _shown(window_report(store, first, last), viewer, store, request)
+    shown = {key: report[key] for key in ("from", "to") if report[key]}  # the exports' links: the period shown
+    return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=urlencode(shown),
+                               may_decide=viewer.user.may("audit"), start=report["from"], end=report["to"],
+                               **report))
 
 
 @router.get("/office/ratings/export.csv", response_class=Response,

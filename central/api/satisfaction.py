@@ -30,7 +30,9 @@ Start = Annotated[str | None, Query(alias="from", **described(DAY, "the first lo
 End = Annotated[str | None, Query(alias="to", **described(DAY, "the last local day, not before `from`"))]
 
 
-def _figures_period(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+def figures_period(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """The period asked for, else the weeks the chart shows (the last 12, to this one); also the window
+    ratings' (central/api/ratings.py)."""
     first, last = period(start, end)
     return weeks_shown(WEEKS, institute_today()) if first is None and last is None else (first, last)
 
@@ -38,7 +40,7 @@ def _figures_period(start: str | None, end: str | None) -> tuple[date | None, da
 @router.get("/api/v1/office/satisfaction", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
 def office_satisfaction(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
     try:
-        first, last = _figures_period(start, end)
+        first, last = figures_period(start, end)
     except BadParameter as e:
         return invalid(e)
     return json_response(report(store, first, last).figures())
@@ -47,7 +49,7 @@ def office_satisfaction(_: Office, store: Store, start: Start = None, end: End =
 @router.get("/office/satisfaction", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
 def office_satisfaction_page(viewer: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
     try:
-        first, last = _figures_period(start, end)
+        first, last = figures_period(start, end)
     except BadParameter as e:
         return HTMLResponse(message_html("满意度统计 · Satisfaction", str(e), "/office/satisfaction", viewer), 422)
     return HTMLResponse(satisfaction_html(report(store, first, last).figures(), viewer))

@@ -1,7 +1,10 @@
 """统计 · Figures in Debian's Chromium: the charts are drawn in the page (inline SVG under the
-office's content security policy, nothing loaded from elsewhere), bars of the right heights."""
+office's content security policy, nothing loaded from elsewhere), bars of the right heights, the
+periods under them readable."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 from playwright.sync_api import sync_playwright
 
@@ -11,6 +14,10 @@ from central.server import serve_in_thread
 from ..central.office_users import PASSWORD, office_user
 from ..central.test_figures import serve_three
 from .test_browser import CHROMIUM_FLAGS
+
+# Per chart: the [left, right] of each period mark under it, as drawn, and the chart's right edge.
+MARKS = ("svgs => svgs.map(s => [[...s.querySelectorAll('text.period')].map(t => {"
+         "const r = t.getBoundingClientRect(); return [r.left, r.right]; }), s.getBoundingClientRect().right])")
 
 
 def test_the_figures_page_draws_its_charts(chromium, tmp_path, monkeypatch):
@@ -47,6 +54,11 @@ def test_the_figures_page_draws_its_charts(chromium, tmp_path, monkeypatch):
             assert len(heights) == 21 and len(tall) == 3 and max(tall) - min(tall) < 0.5 and min(tall) > 50
             fill = page.eval_on_selector("svg.chart rect.series", "r => getComputedStyle(r).fill")
             assert fill == "rgb(58, 110, 165)"  # office.css applied
+            # Twelve weeks: every chart's period marks readable, none running into the next or off the chart.
+            page.goto(server.url + "/office/figures?by=week&from=2026-09-14&to=2026-12-06")
+            for marks, right in page.eval_on_selector_all("svg.chart", MARKS):
+                assert len(marks) >= 3, marks
+                assert all(a[1] <= b[0] for a, b in pairwise(marks)) and marks[-1][1] <= right, (marks, right)
         finally:
             browser.close()
         print(f"\nscreenshot: {shot}")

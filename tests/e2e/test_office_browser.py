@@ -1,6 +1,7 @@
 """The back office in Debian's Chromium: its pages under their own content security policy (no
-inline style, no script) still drawn with their stylesheet and bars, and nothing refused; signing in
-through the sign-in page, as a person does (the browser's own Origin and Sec-Fetch-Site, the cookie)."""
+inline style, no script) still drawn with their stylesheet and bars, 1280 pixels wide, and nothing
+refused; signing in through the sign-in page, as a person does (the browser's own Origin and
+Sec-Fetch-Site, the cookie)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,10 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
                 if path == "/office":  # a name sent as markup is shown as the text it is
                     assert "<b>单位0</b>" in page.inner_text("body") and page.locator("td b").count() == 0
                     assert "大厅2号机" in page.inner_text("body")  # the alert: not synced for a day
+            for path in ("/office/figures", "/office/followups", "/office/worklist", "/office/tickets"):
+                page.goto(server.url + path)  # read on a 1280-pixel screen without scrolling sideways
+                assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
+            page.goto(server.url + "/office/satisfaction")
             bars = page.eval_on_selector_all("svg.bar rect.good",
                                              "rects => rects.map(r => r.getBoundingClientRect().width)")
             assert bars and max(bars) > 100 and all(w >= 0 for w in bars)  # drawn, the longest most of 16em
