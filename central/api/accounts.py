@@ -71,7 +71,7 @@ def _login_page(request: Request, store: Store, next_page: str, message: str | N
 
 
 @router.get("/office/login", response_class=HTMLResponse,
-            responses={303: {"description": "Signed in already: to `next`"}, **BUSY})
+            responses={303: {"description": "Signed in already: to `next`"}, 422: PAGE[422], **BUSY})
 def login_page(request: Request, store: Store, next: Annotated[str | None, Query(max_length=2000)] = None,
                ) -> Response:
     if find_session(store, request.cookies.get(SESSION_COOKIE)) is not None:

@@ -17,7 +17,7 @@ from .. import certificate_checks
 from ..templating import render
 from .deps import Office, Store
 from .params import DAY, BadParameter, described, period
-from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, csv_response, invalid, json_response
+from .responses import BAD_QUERY, BUSY, CSV, PAGE, UNAUTHORISED, csv_response, invalid, json_response
 
 router = APIRouter(tags=["office"])
 
@@ -50,7 +50,7 @@ def office_certificate_checks(_: Office, store: Store, start: Start = None, end:
     return json_response({"from": first.isoformat(), "to": last.isoformat(), "rows": [_dict(f) for f in found]})
 
 
-@router.get("/office/certificate-checks", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/certificate-checks", response_class=HTMLResponse, responses=PAGE)
 def office_certificate_checks_page(viewer: Office, store: Store, start: Start = None,
                                    end: End = None) -> HTMLResponse:
     from urllib.parse import urlencode

@@ -25,7 +25,7 @@ from ..storage import Storage
 from . import params
 from .auditing import seen
 from .deps import Personal, Store, Viewer
-from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, PAGE_ERRORS, UNAUTHORISED, invalid, json_response
+from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, UNAUTHORISED, invalid, json_response
 from .search import SITE_NAME
 
 router = APIRouter(tags=["office"])
@@ -92,7 +92,7 @@ def office_due(viewer: Personal, store: Store, request: Request, within: Within 
                           "items": [_item(i, page.today) for i in page.items]})
 
 
-@router.get("/office/due", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/due", response_class=HTMLResponse, responses=PAGE)
 def office_due_page(viewer: Personal, store: Store, request: Request, within: Within = None,
                     overdue: Overdue = None, start: From = None, size: Size = None, site: Site = None) -> HTMLResponse:
     try:

@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +28,17 @@ async def http_error(request: Request, error: StarletteHTTPException) -> Respons
     if error.status_code == 400:
         return JSONResponse({"detail": str(error.detail)}, 422)
     return await http_exception_handler(request, error)
+
+
+async def malformed(request: Request, error: RequestValidationError) -> Response:
+    """A script or a download is told 422 with FastAPI's details (the contract); a person who
+    typed or trimmed a page's address (a ticket number in lower case, a page size in words) is
+    told on a page which value, with the way back (signed in: the route's sign-in came first)."""
+    if getattr(request.scope.get("route"), "response_class", None) is not HTMLResponse:
+        return await request_validation_exception_handler(request, error)
+    names = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in error.errors() if e.get("loc")))
+    return HTMLResponse(message_html("地址有误 · Not a valid address", f"地址中这一项的值不对 · This value in the "
+                                     f"address is not valid: {names}", "/office"), 422)
 
 
 def busy(request: Request, error: Busy) -> JSONResponse:
@@ -66,5 +78,5 @@ def forbidden(request: Request, error: Forbidden) -> Response:
 
 
 HANDLERS: dict[type[Exception], Callable[..., Any]] = {
-    StarletteHTTPException: http_error, Busy: busy, Unauthorised: unauthorised, OverQuota: over_quota,
-    SignInNeeded: sign_in_needed, Forbidden: forbidden}
+    StarletteHTTPException: http_error, RequestValidationError: malformed, Busy: busy, Unauthorised: unauthorised,
+    OverQuota: over_quota, SignInNeeded: sign_in_needed, Forbidden: forbidden}

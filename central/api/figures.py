@@ -14,7 +14,7 @@ from ..figures import PERIODS, TooLong, csv_text, report
 from ..office_pages import figures_html, message_html
 from .deps import Office, Store
 from .params import DAY, BadParameter, described, period
-from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, csv_response, invalid, json_response
+from .responses import BAD_QUERY, BUSY, CSV, PAGE, UNAUTHORISED, csv_response, invalid, json_response
 
 router = APIRouter(tags=["office"])
 
@@ -45,7 +45,7 @@ def office_figures(_: Office, store: Store, by: By = None, start: Start = None, 
         return invalid(e)
 
 
-@router.get("/office/figures", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/figures", response_class=HTMLResponse, responses=PAGE)
 def office_figures_page(viewer: Office, store: Store, by: By = None, start: Start = None,
                         end: End = None) -> HTMLResponse:
     try:

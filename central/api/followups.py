@@ -32,7 +32,6 @@ from .responses import (
     HTML_ERROR,
     MALFORMED,
     PAGE,
-    PAGE_ERRORS,
     PROBLEM_JSON,
     UNAUTHORISED,
     Problem,
@@ -86,7 +85,7 @@ def office_followups(viewer: Personal, store: Store, request: Request, page: Pag
     return json_response(data)
 
 
-@router.get("/office/followups", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/followups", response_class=HTMLResponse, responses=PAGE)
 def office_followups_page(viewer: Personal, store: Store, request: Request, page: PageNumber = 1,
                           size: Size = PAGE_SIZE) -> HTMLResponse:
     data = followups(store, page=page, size=size)

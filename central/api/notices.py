@@ -13,7 +13,7 @@ from ..notices.outbox import counts, listing, notice_json
 from ..templating import render
 from .auditing import seen
 from .deps import Personal, Store
-from .responses import BAD_QUERY, BUSY, FORBIDDEN, PAGE, PAGE_ERRORS, UNAUTHORISED, json_response
+from .responses import BAD_QUERY, BUSY, FORBIDDEN, PAGE, UNAUTHORISED, json_response
 
 router = APIRouter(tags=["office"])
 
@@ -35,7 +35,7 @@ def office_notices(viewer: Personal, store: Store, request: Request, state: Stat
     return json_response({"counts": found, "state": state, "notices": [notice_json(n) for n in rows]})
 
 
-@router.get("/office/notices", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/notices", response_class=HTMLResponse, responses=PAGE)
 def office_notices_page(viewer: Personal, store: Store, request: Request, state: State = None,
                         limit: Limit = 100) -> HTMLResponse:
     found, rows = _read(store, state, limit)

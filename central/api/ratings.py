@@ -32,7 +32,6 @@ from .responses import (
     HTML_ERROR,
     MALFORMED,
     PAGE,
-    PAGE_ERRORS,
     PROBLEM_JSON,
     UNAUTHORISED,
     Problem,
@@ -105,7 +104,7 @@ def office_ratings(viewer: Office, store: Store, request: Request, start: Start 
     return json_response(_shown(window_report(store, first, last), viewer, store, request))
 
 
-@router.get("/office/ratings", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/ratings", response_class=HTMLResponse, responses=PAGE)
 def office_ratings_page(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
                         ) -> HTMLResponse:
     try:  # the last 12 weeks unless asked (as the satisfaction page): a page read whatever the years stored

@@ -42,16 +42,15 @@ MALFORMED: Responses = {422: {"model": Problem, "description": "A malformed requ
 QUOTA: Responses = {429: {"model": Problem, "description": "Over this device's quota (`quota`): retry after "
                                                            "Retry-After seconds"}}
 BAD_QUERY: Responses = {422: {"model": Problem, "description": "A bad parameter"}}
-# An HTML page's errors: its own refusals are pages; authentication, FastAPI's checks and a
-# busy database answer JSON (declared explicitly: a model would be documented as text/html).
+# An HTML page's errors: its own refusals and FastAPI's checks of its parameters are pages; a
+# busy database answers JSON (declared explicitly: a model would be documented as text/html).
 PROBLEM_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 HTML_TEXT = {"text/html": {"schema": {"type": "string"}}}
 HTML_ERROR = {"content": HTML_TEXT}
 PAGE: Responses = {303: {"description": "Not signed in: to /office/login, and back after"},
                    403: {"description": "The signed-in user's role may not see this page", **HTML_ERROR},
+                   422: {"description": "A bad parameter, said in the page (central/api/errors.py)", **HTML_ERROR},
                    503: {"description": BUSY[503]["description"], "content": PROBLEM_JSON}}
-PAGE_ERRORS: Responses = {422: {"description": "A bad parameter, said in the page",
-                                "content": {**HTML_TEXT, **PROBLEM_JSON}}}
 CSV: Responses = {200: {"description": "CSV (UTF-8)", "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 

@@ -22,7 +22,7 @@ from ..satisfaction import WEEKS, exported, report
 from ..storage import Storage
 from .deps import Office, Store
 from .params import DAY, BadParameter, described, period
-from .responses import BAD_QUERY, BUSY, CSV, PAGE, PAGE_ERRORS, UNAUTHORISED, invalid, json_response
+from .responses import BAD_QUERY, BUSY, CSV, PAGE, UNAUTHORISED, invalid, json_response
 
 router = APIRouter(tags=["office"])
 
@@ -46,7 +46,7 @@ def office_satisfaction(_: Office, store: Store, start: Start = None, end: End =
     return json_response(report(store, first, last).figures())
 
 
-@router.get("/office/satisfaction", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/satisfaction", response_class=HTMLResponse, responses=PAGE)
 def office_satisfaction_page(viewer: Office, store: Store, start: Start = None, end: End = None) -> HTMLResponse:
     try:
         first, last = figures_period(start, end)

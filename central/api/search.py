@@ -34,7 +34,7 @@ from ..templating import render
 from . import params
 from .auditing import address
 from .deps import Personal, Store, Viewer
-from .responses import BAD_QUERY, BUSY, FORBIDDEN, PAGE, PAGE_ERRORS, UNAUTHORISED, invalid, json_response
+from .responses import BAD_QUERY, BUSY, FORBIDDEN, PAGE, UNAUTHORISED, invalid, json_response
 
 router = APIRouter(tags=["office"])
 
@@ -141,7 +141,7 @@ def office_tickets(viewer: Personal, store: Store, request: Request, q: Q = None
                           "previous": found.previous.link(False) if found.previous else None})
 
 
-@router.get("/office/tickets", response_class=HTMLResponse, responses={**PAGE_ERRORS, **PAGE})
+@router.get("/office/tickets", response_class=HTMLResponse, responses=PAGE)
 def office_tickets_page(viewer: Personal, store: Store, request: Request, q: Q = None, status: Status = None,
                         site: Site = None, kiosk: Kiosk = None, counter: Counter = None, clerk: Clerk = None,
                         field: Field = None, start: Start = None, end: End = None,

@@ -21,7 +21,7 @@ from ..worklist import CURSOR, MAX_PAGE_SIZE, PAGE_SIZE, BadCursor, WorkCursor, 
 from . import params
 from .auditing import seen
 from .deps import Personal, Store
-from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, PAGE_ERRORS, UNAUTHORISED, csv_response, json_response
+from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, UNAUTHORISED, csv_response, json_response
 
 router = APIRouter(tags=["office"])
 
@@ -58,7 +58,7 @@ def office_worklist(viewer: Personal, store: Store, request: Request, days: Pick
                           "items": [item_dict(i, mask_phone) for i in found.items]})
 
 
-@router.get("/office/worklist", response_class=HTMLResponse, responses={**PAGE_ERRORS, **BAD_CURSOR, **PAGE})
+@router.get("/office/worklist", response_class=HTMLResponse, responses={**BAD_CURSOR, **PAGE})
 def office_worklist_page(viewer: Personal, store: Store, request: Request, days: PickupDays = 30,
                          page: PageNumber = 1, size: Size = PAGE_SIZE, after: After = None) -> HTMLResponse:
     try:

