@@ -34,8 +34,9 @@ LANE_BY_FIXTURE = {"snap_compare": "snapshot", "pg_schema_url": "postgres", "chr
                    "db": "store", "run": "store", "storage": "store"}
 # Names in a test's code (or in the tests/ helpers, classes and fixtures it uses) that say what it does.
 # PrintWorker: the print spool's child process (kiosk/printing/worker.py), started by the test itself.
+# PtyPrinter: a serial printer on a real pseudo terminal, paced by the clock (tests/printer_peers.py).
 LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "terminal", "PrintWorker": "terminal",
-                "open_database": "store", "open_storage": "store"}
+                "PtyPrinter": "terminal", "open_database": "store", "open_storage": "store"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -17,8 +17,9 @@ def collected(lanes: str, *files: str) -> set[str]:
 
 
 def test_a_test_that_starts_the_print_worker_is_terminal_and_one_that_kills_a_process_reliability():
-    # Every test there starts the print worker's child (in a fixture, or through the app).
-    assert collected(FAST, "tests/test_print_worker.py") == set()
+    # Every test there starts the print worker's child (in a fixture, or through the app), or
+    # paces a printer on a pseudo terminal by the clock.
+    assert collected(FAST, "tests/test_print_worker.py", "tests/test_serial_pacing.py") == set()
     assert collected("reliability", "tests/test_print_worker.py", "tests/test_registration.py") == {
         "test_a_child_killed_mid_receipt_is_a_printer_fault_and_the_next_job_gets_a_new_one",
         "test_the_kiosk_prints_through_its_worker_and_a_worker_killed_mid_receipt_is_retried",
