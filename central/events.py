@@ -36,6 +36,7 @@ from typing import Any
 import msgspec
 
 from kiosk.domain import events as shapes
+from kiosk.domain.validation import hidden_at
 
 from .words import RANK, STATUSES
 
@@ -47,11 +48,6 @@ MAX_EVENT_BYTES = 192 * 1024
 TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?"
                      r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
 UID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._:-]{0,63}$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-# Where a control character may hide in JSON text: an escape (\n, \u0001, ...), or a raw DEL
-# (JSON does not escape it). A literal backslash followed by "n" matches too; the exact check
-# then decides. The pattern starts with a literal, which re finds fast; an alternation would not.
-ESCAPE_RE = re.compile(r"\\(?:[bfnrt]|u00[01][0-9a-fA-F]|u007[fF])")
 UNKNOWN_FIELD_RE = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
 
 # Readable names for the patterns, in messages.
@@ -218,18 +214,17 @@ def _message(error: msgspec.ValidationError) -> str:
     return f"payload{where[1:-1]}: {what}"
 
 
-def _control_path(value, where: str) -> str | None:
-    """Where in a payload a string holds a control character (the slow path, for the message)."""
-    if isinstance(value, str):
-        return where if CONTROL_RE.search(value) else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and CONTROL_RE.search(key):
-            return f"{where}.{key!r}"
-        found = _control_path(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}")
-        if found:
-            return found
-    return None
+def _control(ch: str) -> bool:
+    return ch < " " or ch == "\x7f"
+
+
+def _hidden_path(payload) -> str | None:
+    """Where in a payload a string (or a key) holds a character no text here keeps: a control
+    character anywhere; an invisible format character (U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width
+    space: kiosk/domain/validation.py `hidden`, what every device refuses as typed) outside the
+    estimate, the catalogue's wording, which no device typed. The slow path, for the message."""
+    estimate = payload.pop("estimate", None) if isinstance(payload, dict) else None
+    return hidden_at(payload, "payload") or hidden_at(estimate, "payload.estimate", _control)
 
 
 def check(uid: str, kind_name: str, created_at: str, payload: bytes) -> CheckedEvent:
@@ -252,12 +247,12 @@ def check(uid: str, kind_name: str, created_at: str, payload: bytes) -> CheckedE
         raise Invalid("invalid", _message(e)) from None
     except (msgspec.DecodeError, RecursionError) as e:
         raise Invalid("invalid", f"payload: {str(e)[:100]}") from None
-    # Control characters are refused in every string at any depth; the exact (slow) walk only
-    # runs when the text has something that looks like one.
-    if "\x7f" in text or ESCAPE_RE.search(text):
-        where = _control_path(json.loads(text), "payload")
+    # Refused in every string at any depth; the exact (slow) walk only runs when the text could
+    # hold one: raw (not printable), or escaped (a backslash: \n, \u202e).
+    if "\\" in text or not text.isprintable():
+        where = _hidden_path(json.loads(text))
         if where:
-            raise Invalid("invalid", f"{where}: contains control characters")
+            raise Invalid("invalid", f"{where}: contains control characters or invisible formatting")
     return CheckedEvent(uid, kind_name, created, text, facts)
 
 

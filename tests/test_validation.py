@@ -17,6 +17,7 @@ from kiosk.domain.validation import (
     clean_quantity,
     clean_text,
     credit_code_check_char,
+    hidden_at,
     mask_phone,
 )
 from kiosk.i18n import MESSAGES
@@ -358,3 +359,16 @@ def test_every_raised_key_has_both_texts_and_placeholders_agree():
         assert zh and en, key
         assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
     assert VALIDATION_MESSAGES["error.too_long"][0].format(max=30) == "最多30个字"
+
+
+PLAIN = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs")), max_size=8)
+JSONISH = st.recursive(PLAIN | st.integers() | st.none(),
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(PLAIN, inner, max_size=4),
+                       max_leaves=12)
+
+
+@given(JSONISH, st.sampled_from("\u202e\u200b\u00ad\ufeff\x1b\x9b"), st.data())
+def test_hidden_at_finds_the_one_hidden_character_another_node_wrote_and_names_its_field(data, ch, draw):
+    assert hidden_at(data, "payload") is None  # printable text (and numbers, nulls) passes
+    spoiled = {"data": data, "lines": [{"model": draw.draw(PLAIN) + ch}]}
+    assert hidden_at(spoiled, "payload") == "payload.lines[0].model"

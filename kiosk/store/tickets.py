@@ -25,7 +25,7 @@ import peewee
 from db.inserts import insert
 from db.models import Customer, Device, Ticket, TicketLine, database_proxy, utc_now
 from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, estimate
-from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text, hidden
+from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text, hidden_at
 from kiosk.settings.pricing import configured_policy
 from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
 from kiosk.store.rows import peewee_errors
@@ -90,15 +90,9 @@ def refuse_hidden(value: object, where: str) -> None:
     """Text another node wrote, as central relays its events (a step's intake, a rating's comment,
     a note, a reason, a clerk's name): refused (TextRefused, naming the field) if any of it holds a
     character `clean_field` refuses as hidden; this node keeps none, whichever path brings it."""
-    if isinstance(value, str):
-        if not value.isprintable() and any(hidden(ch) for ch in value):  # isprintable: the quick way past
-            raise TextRefused(where, FieldError("error.control_chars"))
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            refuse_hidden(item, f"{where}.{name}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            refuse_hidden(item, f"{where}[{i}]")
+    found = hidden_at(value, where)
+    if found:
+        raise TextRefused(found, FieldError("error.control_chars"))
 
 
 def clean_customer(customer: CustomerDetails) -> CustomerDetails:
