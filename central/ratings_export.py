@@ -2,10 +2,13 @@
 JSON: kiosk/domain/ratings_export.py owns the shape, the same as `kiosk satisfaction --export`),
 and the window pads' ratings by counter, clerk, stage and week.
 
-Read from the events, like a follow-up's state: every `feedback.given` in force (not voided)
-whose `at` falls on the period's local days (first arrival of a rating uid counts once), and
-the appeals' state from `rating.appealed` / `appeal.decided` (central/appeals.py). A rating an
-appeal upheld is exported, marked; the figures leave it out. Nothing personal is exported: no
+The export and the work orders are read from the events, like a follow-up's state: every
+`feedback.given` in force (not voided) whose `at` falls on the period's local days (first arrival
+of a rating uid counts once), and the appeals' state from `rating.appealed` / `appeal.decided`
+(central/appeals.py). A rating an appeal upheld is exported, marked; the figures leave it out.
+The window groups are summed in SQL from the rating read model (schema 23,
+central/readmodels/rating.py `window`): tests/central/test_window_ratings_read_model.py holds
+them to what the events say. Nothing personal is exported: no
 phone, comment, customer or clerk name (kiosk/domain/ratings_export.py).
 
 The department the export names: $CENTRAL_RATINGS_DEPARTMENT, else the institute file's
@@ -16,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from kiosk.domain.clock import local, start_of
-from kiosk.domain.ratings_export import ExportRating, from_payload, window_groups
+from kiosk.domain.ratings_export import ExportRating, from_payload, window_counts
 
 from . import appeals, institute
+from .readmodels import rating
 from .storage import Storage, as_datetime
 from .words import ARRIVAL
 
@@ -105,8 +110,6 @@ def exported(storage: Storage, first: date | None, last: date | None) -> list[Ex
 
 def _counter(rated: ExportRating, device_name: str | None) -> ExportRating:
     """The window named with its desk: "1号收件窗口 · 3" (two sites may both have a window 3)."""
-    from dataclasses import replace
-
     if rated.counter is None:
         return rated
     return replace(rated, counter=f"{device_name} · {rated.counter}" if device_name else rated.counter)
@@ -157,16 +160,49 @@ def work_orders(storage: Storage, first: date | None, last: date | None) -> list
 
 def window_report(storage: Storage, first: date | None, last: date | None) -> dict:
     """The pads' ratings by counter, clerk, stage and week (kiosk/domain/ratings_export.py
-    window_groups), and the appeals (central/appeals.py)."""
+    window_groups' rule), summed in SQL from the rating read model (central/readmodels/rating.py
+    `window`: index ranges, not every rating event of the period), and the appeals
+    (central/appeals.py)."""
     from .satisfaction import group_dict
 
-    found = ratings(storage, first, last)
-    groups = window_groups(_counter(rated, name) for rated, name in found)
-    window = [rated for rated, _ in found if rated.channel == "window"]
+    with storage.read() as tx:
+        parts = rating.window(tx, first, last)
+    groups = {"counter": window_counts(_alike(parts["counter"], lambda counter, name: {"counter": counter}, True)),
+              "clerk": window_counts(_alike(parts["clerk"], lambda staff, _: {"staff_number": staff})),
+              "day": window_counts(_alike(_by_week(parts["day"]), lambda stage, monday: {"stage": stage,
+                                                                                       "given_at": monday}))}
+    days = [(aside, int(n)) for *_, aside, n in parts["day"]]
     return {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
-            "count": len(window), "set_aside": sum(1 for r in window if r.appeal == "upheld"),
-            **{view: [group_dict(g) for g in rows] for view, rows in groups.items()},
+            "count": sum(n for _, n in days), "set_aside": sum(n for aside, n in days if aside),
+            **{view: [group_dict(g) for g in groups[part][view]]
+               for view, part in (("counter", "counter"), ("clerk", "clerk"), ("stage", "day"), ("week", "day"))},
             "appeals": appeals.listed(storage), "work_orders": work_orders(storage, first, last)}
+
+
+def _alike(rows, fields, named: bool = False) -> list[tuple[ExportRating, int]]:
+    """window_counts' (a rating, how many alike) of one part of rating.window's rows: (key, second
+    key, rating, set aside, how many), `fields` the rating's fields its keys give; `named`: the
+    second key is the desk's name its counter is shown with."""
+    alike = []
+    for k1, k2, stars, aside, n in rows:
+        rated = replace(ALIKE, rating=stars, appeal="upheld" if aside else None, **fields(k1, k2))
+        alike.append((_counter(rated, k2) if named else rated, int(n)))
+    return alike
+
+
+def _by_week(rows) -> list[tuple]:
+    """rating.window's "day" rows added up by week: (stage, the week's Monday's start, rating, set
+    aside, how many), a few rows a week whatever the years asked for."""
+    weeks: dict[tuple, int] = {}
+    for stage, day, stars, aside, n in rows:
+        given = date.fromisoformat(day)
+        key = (stage, given - timedelta(days=given.weekday()), stars, aside)
+        weeks[key] = weeks.get(key, 0) + int(n)
+    return [(stage, start_of(monday), stars, aside, n) for (stage, monday, stars, aside), n in weeks.items()]
+
+
+# What the groups read of a rating summed in SQL (its part's keys and level set on it).
+ALIKE = ExportRating("", datetime.min.replace(tzinfo=UTC), 1, None, None, None, None, None, channel="window")
 
 
 def export_name(kind: str, now: datetime | None = None) -> str:

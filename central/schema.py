@@ -125,7 +125,7 @@ from . import (
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 22
+SCHEMA_VERSION = 23
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
@@ -308,6 +308,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     20: readmodels.SUM_STATEMENTS,  # satisfaction sums (helper H8)
     21: readmodels.STORAGE_STATEMENTS,  # storage per ticket (helper S1)
     22: (),  # the read models an upgrade derives, built by chunks after it (central/backfill.py)
+    23: readmodels.WINDOW_STATEMENTS,  # the window ratings grouped in SQL (helper: ratings read model)
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -318,13 +319,15 @@ NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
 FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmodels.build, 7: readmodels.build,
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
                13: certificate_checks.build,
-               16: readmodels.build_16, 19: readmodels.build_19, 20: readmodels.build_20}
+               16: readmodels.build_16, 19: readmodels.build_19, 20: readmodels.build_20,
+               23: readmodels.build_23}
 # Schema 22: derivations that read every ticket's or rating's events. An upgrade due any of them
 # runs none of the read models' derivations (SUBSUMED) but schedules a chunked backfill of them all
-# (central/backfill.py); schema 20's sums alone (from the rating rows, seconds) stay in its transaction.
+# (central/backfill.py); schema 20's sums alone (from the rating rows, seconds) and schema 23's ratings
+# (their events only, read by kind: event_kind) stay in its transaction.
 BACKFILLED = (readmodels.build, readmodels.figures.build, readmodels.ticket_facet.build, readmodels.build_16,
               readmodels.build_19)
-SUBSUMED = (*BACKFILLED, readmodels.build_20)
+SUBSUMED = (*BACKFILLED, readmodels.build_20, readmodels.build_23)
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -25,7 +25,9 @@ ticket's intake desks, clerks and lab fields with its first_at, the list's other
 and ticket_state's due_at and ready_day, the work list's order as index ranges). rating's
 `set_aside` (schema 19: kept by every appeal and decision pushed or written by the office).
 rating_sum (schema 20: the satisfaction figures' sums per day, month and year, kept by every writer
-of rating through `rating.settle`).
+of rating through `rating.settle`). rating's window columns (schema 23: stage, counter, pusher, staff,
+unstepped, last_upheld: the back office's window ratings grouped in SQL, central/ratings_export.py
+window_report).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
@@ -55,6 +57,7 @@ FOLDED = (FEEDBACK, followup.CLOSED)  # the kinds folded besides ticket steps
 APPEALS = ("rating.appealed", "appeal.decided")  # central/appeals.py KINDS: rating.set_aside (schema 19)
 SET_ASIDE_STATEMENTS = rating.SET_ASIDE_STATEMENTS  # schema 19
 SUM_STATEMENTS = (*rating.SUM_STATEMENTS, *ticket_state.PAGE_STATEMENTS)  # schema 20
+WINDOW_STATEMENTS = rating.WINDOW_STATEMENTS  # schema 23
 # Schema 21, fewer bytes a ticket: the list's indexes ascending (ticket_state.LISTED_STATEMENTS), the
 # due groups' index on the group only (due_item.SERIAL_STATEMENTS), and
 # event_kind over the kinds read by kind only (ratings, closes, call-backs, appeals, certificates:
@@ -190,6 +193,11 @@ def build_19(tx: Tx, storage: Storage) -> None:
 def build_20(tx: Tx, storage: Storage) -> None:
     """Schema 20's upgrade: the satisfaction sums, from the ratings stored."""
     rating.build_sums(tx, storage)
+
+
+def build_23(tx: Tx, storage: Storage) -> None:
+    """Schema 23's upgrade: the ratings made again, with what the window report groups by."""
+    rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
 
 
 def snapshot(storage: Storage) -> dict[str, list[tuple]]:

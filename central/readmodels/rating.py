@@ -23,6 +23,16 @@ what each adds now and what it added and stores the former (`recompute` takes a 
 back first). The sums are written at commit, in key order, after figure_day's (one lock order for
 every writer); rows that fall to 0 are removed, so a build gives the same rows as the pushes.
 
+Schema 23: what the back office's window ratings (central/ratings_export.py window_report) group
+by, so a period is one index range (`rating_window`) summed in SQL instead of every rating event
+of it read: `stage` (a window pad's rating only: the stage it rates; NULL for the lobby's), the
+pad's `counter`, the pushing device's uid (`pusher`: its name is read with the report, as a
+renamed desk shows), `staff` (the payload's 工号, else its serving clerk:
+kiosk/domain/ratings_export.py from_payload) and `unstepped` (1: the payload named no steps, so
+the report takes the clerk from ticket_state as it stands, WINDOW_STAFF), and `last_upheld` (1: its
+latest appeal was upheld, kept by `mark` beside `set_aside`: the report leaves out and counts as
+set aside what central/appeals.py states calls upheld, as it did reading the events).
+
 `day` is the rating's local date on the institute's clock when it was stored: a change of the
 institute's zone needs `kiosk central rebuild-read-models`."""
 
@@ -32,6 +42,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
 from kiosk.domain.clock import local, start_of
+from kiosk.domain.ratings_export import from_payload
 
 from ..storage import Storage, Tx, as_datetime
 from . import figures
@@ -48,7 +59,9 @@ TABLE = Table("rating", (
     ("rated", "text"), ("ticket", "text"), ("arrival", "text"), ("given_at", "timestamptz"), ("day", "text"),
     ("rating", "smallint"), ("hearts", "text"), ("number", "text"), ("reason", "text"),
     *((column, "text") for column in SAID + SEEN),
-    ("feedback", "text"), ("set_aside", "smallint"),  # schema 19
+    ("stage", "text"), ("counter", "text"), ("pusher", "text"), ("staff", "text"), ("unstepped", "smallint"),  # 23
+    ("last_upheld", "smallint"),  # 23
+    ("feedback", "text"), ("set_aside", "smallint"),  # schema 19 (last: a snapshot's row ends with set_aside)
 ))
 
 STATEMENTS = (
@@ -65,6 +78,12 @@ SET_ASIDE_STATEMENTS = (  # schema 19
     "ALTER TABLE rating ADD COLUMN feedback TEXT",
     "ALTER TABLE rating ADD COLUMN set_aside SMALLINT NOT NULL DEFAULT 0",
     "CREATE INDEX rating_feedback ON rating (feedback) WHERE feedback IS NOT NULL",
+)
+WINDOW_STATEMENTS = (  # schema 23
+    *(f"ALTER TABLE rating ADD COLUMN {column} TEXT" for column in ("stage", "counter", "pusher", "staff")),
+    *(f"ALTER TABLE rating ADD COLUMN {column} SMALLINT NOT NULL DEFAULT 0" for column in ("unstepped", "last_upheld")),
+    # Partial: SQLite uses it only for a query repeating the condition, as `window` does.
+    "CREATE INDEX rating_window ON rating (day) WHERE stage IS NOT NULL",
 )
 COUNTED = "set_aside = 0"  # what the figures and the CSV read
 TALLY = ("t_day", "t_rating", "t_counter", "t_clerk", "t_name", "t_hearts")  # schema 20: what a row added
@@ -91,6 +110,8 @@ def candidate(event: Stored) -> dict | None:
     ticket = p.get("ticket") or None
     steps = p.get("steps") if isinstance(p.get("steps"), dict) else {}
     said = {step: steps.get(step) if isinstance(steps.get(step), dict) else {} for step in STEPS}
+    exported = from_payload(p)
+    window = exported is not None and exported.channel == "window"
     return {"rated": rated_key(ticket, p.get("stage")) if ticket else event.uid, "ticket": ticket,
             "arrival": arrival(event), "given_at": at,
             "day": local(at).date().isoformat(), "rating": stars,
@@ -99,7 +120,10 @@ def candidate(event: Stored) -> dict | None:
             "number": p.get("number") if ticket else None, "reason": p.get("reason"),
             **{f"said_{step}_{what}": said[step].get(what) for step in STEPS for what in ("device", "clerk")},
             **dict.fromkeys(SEEN),
-            "feedback": p.get("feedback") if isinstance(p.get("feedback"), str) else None, "set_aside": 0}
+            "feedback": p.get("feedback") if isinstance(p.get("feedback"), str) else None, "set_aside": 0,
+            "stage": exported.stage if window else None, "counter": exported.counter if window else None,
+            "pusher": event.device if window else None, "staff": (exported.staff_number or None) if window else None,
+            "unstepped": int(window and bool(ticket) and not p.get("steps")), "last_upheld": 0}
 
 
 def rated_key(ticket: str, stage) -> str:
@@ -158,16 +182,18 @@ def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None, *, tallied: 
     `tallied`: and their sums settled."""
     if feedbacks is not None and not feedbacks:
         return
-    aside = sorted(upheld(tx, storage, feedbacks))
+    aside, last = (sorted(found) for found in upheld(tx, storage, feedbacks))
+    clear = "UPDATE rating SET set_aside = 0, last_upheld = 0 WHERE (set_aside <> 0 OR last_upheld <> 0)"
     if feedbacks is None:
-        tx.execute("UPDATE rating SET set_aside = 0 WHERE set_aside <> 0")
+        tx.execute(clear)
     else:
         for start in range(0, len(feedbacks), CHUNK):
             where, params = storage.in_list("feedback", sorted(feedbacks)[start:start + CHUNK])
-            tx.execute(f"UPDATE rating SET set_aside = 0 WHERE {where} AND set_aside <> 0", params)
-    for start in range(0, len(aside), CHUNK):
-        where, params = storage.in_list("feedback", aside[start:start + CHUNK])
-        tx.execute(f"UPDATE rating SET set_aside = 1 WHERE {where}", params)
+            tx.execute(f"{clear} AND {where}", params)
+    for column, marked in (("set_aside", aside), ("last_upheld", last)):
+        for start in range(0, len(marked), CHUNK):
+            where, params = storage.in_list("feedback", marked[start:start + CHUNK])
+            tx.execute(f"UPDATE rating SET {column} = 1 WHERE {where}", params)
     if tallied:
         settle(tx, storage, None if feedbacks is None else "feedback", feedbacks)
 
@@ -394,16 +420,46 @@ def counts(tx: Tx, by: str, start: date | None, end: date | None) -> list[tuple]
     return tx.all(f"SELECT {listed}, rating, COUNT(*) FROM rating {where} GROUP BY {listed}, rating", params)
 
 
-def _days(start: date | None, end: date | None, *, counted: bool = False) -> tuple[str, list]:
-    """The WHERE of the local days start..end; `counted`: and not set aside (COUNTED)."""
+def _days(start: date | None, end: date | None, *, counted: bool = False, day: str = "day") -> tuple[str, list]:
+    """The WHERE of the local days start..end (the column `day`); `counted`: and not set aside (COUNTED)."""
     where, params = [COUNTED] if counted else [], []
     if start:
-        where.append("day >= ?")
+        where.append(f"{day} >= ?")
         params.append(start.isoformat())
     if end:
-        where.append("day <= ?")
+        where.append(f"{day} <= ?")
         params.append(end.isoformat())
     return ("WHERE " + " AND ".join(where) if where else ""), params
+
+
+# The clerk a window rating is counted under: its payload's (`staff`), else, if the payload named no
+# steps, central's (the ratings export's rule, central/ratings_export.py _steps_then): the pickup's
+# clerk if the ticket was picked up by the rating's time, else the intake's.
+WINDOW_STAFF = ("COALESCE(NULLIF(r.staff, ''), CASE WHEN r.unstepped = 1 THEN (SELECT CASE WHEN "
+                "NULLIF(s.picked_up_clerk, '') IS NOT NULL AND s.picked_up_at <= r.given_at THEN s.picked_up_clerk "
+                "ELSE NULLIF(s.received_clerk, '') END FROM ticket_state s WHERE s.uid = r.ticket) END)")
+
+
+WINDOW_PARTS = {  # what the window report groups by, (key, second key): a view's few rows a period
+    "counter": ("r.counter", "d.name"),  # the pad's counter, named with the desk that pushed it
+    "clerk": (WINDOW_STAFF, "NULL"),
+    "day": ("r.stage", "r.day"),  # the stage and the week views, and the totals
+}
+
+
+def window(tx: Tx, start: date | None, end: date | None) -> dict[str, list[tuple]]:
+    """WINDOW_PARTS' part -> (key, second key, rating, set aside (last_upheld), how many) of the window pads'
+    ratings of the local days start..end: each part an index range (rating_window) grouped in
+    SQL, the three in one statement (one snapshot: their totals agree under pushes)."""
+    where, params = _days(start, end, day="r.day")
+    where = f"{where or 'WHERE TRUE'} AND r.stage IS NOT NULL"
+    found: dict[str, list[tuple]] = {part: [] for part in WINDOW_PARTS}
+    for part, *row in tx.all(" UNION ALL ".join(
+            f"SELECT '{part}', {k1}, {k2}, r.rating, r.last_upheld, COUNT(*) FROM rating r "
+            f"LEFT JOIN device d ON d.uid = r.pusher {where} GROUP BY 2, 3, 4, 5"
+            for part, (k1, k2) in WINDOW_PARTS.items()), params * len(WINDOW_PARTS)):
+        found[part].append(tuple(row))
+    return found
 
 
 def read(tx: Tx, start: date | None, end: date | None, *, after: tuple | None = None,

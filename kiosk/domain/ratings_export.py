@@ -124,16 +124,23 @@ def window_groups(ratings: Iterable[ExportRating], clerks: dict[str, str] | None
     kiosk.domain.satisfaction.Group (most ratings first; weeks oldest first): "counter",
     "clerk" (by 工号, labelled `clerks[staff]` + 工号 when a name is known), "stage", "week".
     A rating an upheld appeal set aside is left out of the counts."""
+    return window_counts(((r, 1) for r in ratings), clerks)
+
+
+def window_counts(counted: Iterable[tuple[ExportRating, int]], clerks: dict[str, str] | None = None
+                  ) -> dict[str, list]:
+    """window_groups of ratings given as (a rating, how many ratings alike): what central's rating
+    read model sums in SQL (alike: the same channel, stage, counter, 工号, local day, level, appeal)."""
     from kiosk.domain.satisfaction import UNKNOWN, Group, week_of
 
-    kept = [r for r in ratings if r.channel == "window" and r.appeal != "upheld"]
+    kept = [(r, n) for r, n in counted if r.channel == "window" and r.appeal != "upheld"]
     names = clerks or {}
 
     def grouped(key) -> list:
         buckets: dict[str, list[int]] = {}
-        for r in kept:
+        for r, n in kept:
             levels = buckets.setdefault(key(r) or UNKNOWN, [0] * 5)
-            levels[r.rating - 1] += 1
+            levels[r.rating - 1] += n
         return [Group(k, tuple(v)) for k, v in buckets.items()]
 
     def clerk(r: ExportRating) -> str | None:

@@ -1,0 +1,147 @@
+"""The back office's window ratings (central/ratings_export.py window_report) summed in SQL from
+the rating read model (schema 23: central/readmodels/rating.py `window`) say what reading every
+`feedback.given` of the period from the events and grouping them in Python said (kept below, as
+it was): random histories of pads' ratings (with and without 工号, steps, counter or ticket),
+lobby ratings, pickups before and after the completion's rating, appeals and a stolen desk
+voided midway, pushed in random order and batches. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bench.rewind import back_to
+from central import ratings_export, readmodels, schema
+from central.api.quotas import Quotas
+from central.app import create_app
+from central.devices import revoke
+from central.readmodels import rating
+from central.satisfaction import group_dict
+from central.voiding import void
+from kiosk.domain import events
+from kiosk.domain.clock import local, utc_now
+from kiosk.domain.ratings_export import window_groups
+
+from .nodes import enrol, push
+from .nodes import event as made
+from .test_read_models import BASE, CLERKS, appeals, batches, rows_equal_after_rebuild
+
+LEVELS = ("very_dissatisfied", "dissatisfied", "basic", "satisfied", "very_satisfied")
+
+
+def from_events(storage, first: date | None, last: date | None) -> dict:
+    """window_report's totals and groups as central derived them before schema 23: every rating
+    of the period read from the events (central/ratings_export.py `ratings`), grouped in Python."""
+    found = ratings_export.ratings(storage, first, last)
+    groups = window_groups(ratings_export._counter(rated, name) for rated, name in found)
+    window = [rated for rated, _ in found if rated.channel == "window"]
+    return {"count": len(window), "set_aside": sum(1 for r in window if r.appeal == "upheld"),
+            **{view: [group_dict(g) for g in rows] for view, rows in groups.items()}}
+
+
+def periods() -> list[tuple[date | None, date | None]]:
+    start = local(BASE).date()
+    return [(None, None), (date(2000, 1, 1), None), (start + timedelta(days=3), start + timedelta(days=26)),
+            (start + timedelta(days=10), start + timedelta(days=10)), (None, start + timedelta(days=40))]
+
+
+def reports_agree(storage) -> None:
+    for first, last in periods():
+        report = ratings_export.window_report(storage, first, last)
+        assert {key: report[key] for key in ("count", "set_aside", "counter", "clerk", "stage", "week")} == \
+            from_events(storage, first, last), (first, last)
+
+
+def pad_rating(rng: random.Random, desk, ticket: dict | None, stage: str, at) -> dict:
+    """As kiosk/store/window_ratings.py rate() pushes it, with what a pad may leave out."""
+    rating = rng.randint(1, 5)
+    steps = rng.choice([{}, {}, {"received": events.StepSeen(device=desk.uid, clerk=rng.choice(CLERKS)[0])},
+                        {"picked_up": events.StepSeen(device=desk.uid, clerk=rng.choice(CLERKS)[0])},
+                        {"picked_up": events.StepSeen(device=desk.uid)}])
+    given = events.FeedbackGiven(
+        feedback=str(uuid.uuid4()), device=desk.uid, at=at, rating=rating, level=LEVELS[rating - 1],
+        ticket=ticket["uid"] if ticket else None, number=ticket["number"] if ticket else None,
+        reason="slow" if rating <= 2 else None, steps=steps,
+        followup=events.FollowupOpened(str(uuid.uuid4()), (at + timedelta(days=7)).date(), at + timedelta(hours=48))
+        if rating <= 2 else None, stage=stage, clerk="wang", staff_number=rng.choice([None, "GZ0107", "GZ0201"]),
+        counter=rng.choice([None, "1", "3"]))
+    return made("feedback.given", at, json.loads(events.to_json(given)))
+
+
+def history(rng: random.Random, kiosks, desks, tickets: int) -> list[tuple]:
+    """(device, event): tickets registered, received and picked up by random clerks, each stage
+    rated at most once at a window (一次一评), some rated in the lobby too, a few pads' ratings
+    without a ticket; appeals against some."""
+    said = []
+    for _ in range(tickets):
+        kiosk = rng.choice(kiosks)
+        at = BASE + timedelta(minutes=rng.randrange(60 * 24 * 30))
+        reg = kiosk.registered(at=at)
+        t = reg["payload"]["ticket"]
+        said.append((kiosk, reg))
+        for status, after in (("received", timedelta(hours=1)), ("picked_up", timedelta(days=rng.randint(2, 9)))):
+            if rng.random() < 0.8:
+                desk, (clerk, name) = rng.choice(desks), rng.choice(CLERKS)
+                said.append((desk, desk.step(status, t["uid"], t["number"], at=at + after, clerk=clerk,
+                                             clerk_name=name)))
+        for stage in ("intake", "completion"):
+            if rng.random() < 0.7:
+                rated = at + timedelta(days=rng.choice((0, 1, 5, 9)), minutes=rng.randint(0, 300))
+                said.append(((desk := rng.choice(desks)), pad_rating(rng, desk, t, stage, rated)))
+        if rng.random() < 0.3:
+            rater = rng.choice(kiosks)
+            said.append((rater, rater.feedback(rng.randint(1, 5), at=at + timedelta(days=3), ticket=t["uid"],
+                                               number=t["number"])))
+    for _ in range(max(1, tickets // 8)):
+        desk = rng.choice(desks)
+        said.append((desk, pad_rating(rng, desk, None, rng.choice(("intake", "completion")),
+                                      BASE + timedelta(days=rng.randint(1, 40)))))
+    return said + appeals(rng, desks, [e for _, e in said if e["kind"] == "feedback.given"])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storage, seed):
+    rng = random.Random(seed)
+    with TestClient(create_app(storage, Quotas.parse("off"))) as client:
+        kiosks = [enrol(client, storage, name="大厅1号机")]
+        desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
+        thief = enrol(client, storage, "clerk", name="被盗窗口")
+        planned = batches(rng, history(rng, kiosks, [*desks, thief], 40))
+        stolen_at = rng.randrange(len(planned) // 2, len(planned))
+        since = None
+        for n, (device, batch) in enumerate(planned):
+            if n == stolen_at:
+                since = utc_now()  # from here on what the stolen desk sent is void
+            got = push(client, device, *batch)
+            assert got.status_code == 200, got.text
+        reports_agree(storage)
+        revoke(storage, thief.uid)
+        void(storage, thief.uid, since)
+        reports_agree(storage)
+    assert ratings_export.window_report(storage, None, None)["count"] > 10
+    pushed = rows_equal_after_rebuild(storage)
+    unstepped, last_upheld = (rating.TABLE.columns.index(column) for column in ("unstepped", "last_upheld"))
+    assert any(row[unstepped] for row in pushed["rating"])  # some pads' ratings named no step
+    assert any(row[last_upheld] for row in pushed["rating"])  # some set aside by their latest appeal
+    reports_agree(storage)
+
+
+def test_a_version_22_central_gets_the_window_ratings_by_the_upgrade(client, storage):
+    """Schema 23: the ratings stored before it get what the window report groups by (stage,
+    counter, desk, 工号) from their events, in the upgrade's transaction."""
+    rng = random.Random(7)
+    desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
+    for device, batch in batches(rng, history(rng, [enrol(client, storage)], desks, 12)):
+        assert push(client, device, *batch).status_code == 200
+    built, expected = readmodels.snapshot(storage), from_events(storage, None, None)
+    assert expected["count"] > 5 and expected["clerk"]
+    back_to(storage, 22)
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 23
+    assert readmodels.snapshot(storage) == built
+    report = ratings_export.window_report(storage, None, None)
+    assert {key: report[key] for key in expected} == expected
