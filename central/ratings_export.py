@@ -118,16 +118,29 @@ def _counter(rated: ExportRating, device_name: str | None) -> ExportRating:
 def work_orders(storage: Storage, first: date | None, last: date | None) -> list[dict]:
     """The window's poor ratings of the period as work orders: due date, call-back deadline, the
     call-backs made (`followup.called`), the close and the customer's rating of the fix (the
-    first `followup.closed` to arrive), earliest due first. No phone: the follow-ups page has it."""
-    where, params = ["e.void_id IS NULL", "e.kind IN ('feedback.given', 'followup.called', 'followup.closed')"], []
+    first `followup.closed` to arrive), earliest due first. No phone: the follow-ups page has it.
+
+    The ratings are the follow-ups' openings given in the period (the followup read model, by
+    primary key), not every rating of it; the calls and closes every one since the period's
+    start; all in arrival order, as they were read from the events."""
+    where, params = ["e.void_id IS NULL", "e.kind IN ('followup.called', 'followup.closed')"], []
+    opened, opened_params = ["e.void_id IS NULL"], []
     if first is not None:
         where.append("e.created_at >= ?")
         params.append(storage.timestamp(start_of(first) - PAD))
+        opened.append("f.given_at >= ?")
+        opened_params.append(storage.timestamp(start_of(first)))
+    if last is not None:
+        opened.append("f.given_at < ?")
+        opened_params.append(storage.timestamp(start_of(last + timedelta(days=1))))
     with storage.read() as tx:
-        rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')} FROM event e WHERE {' AND '.join(where)} "
-                      f"ORDER BY {ARRIVAL}", params)
+        rows = [*tx.all(f"SELECT {ARRIVAL}, e.kind, {storage.json_text('e.payload')} FROM followup f "
+                        f"JOIN event e ON e.id = f.opened_event WHERE {' AND '.join(opened)}", opened_params),
+                *tx.all(f"SELECT {ARRIVAL}, e.kind, {storage.json_text('e.payload')} FROM event e "
+                        f"WHERE {' AND '.join(where)}", params)]
+    rows.sort(key=lambda row: (as_datetime(row[0]), as_datetime(row[1]), row[2]))
     orders: dict[str, dict] = {}
-    for kind, text in rows:
+    for *_, kind, text in rows:
         p = json.loads(text) if isinstance(text, str) else text
         if not isinstance(p, dict):
             continue

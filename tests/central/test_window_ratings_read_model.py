@@ -1,16 +1,17 @@
 """The back office's window ratings (central/ratings_export.py window_report) summed in SQL from
-the rating read model (schema 23: central/readmodels/rating.py `window`) say what reading every
-`feedback.given` of the period from the events and grouping them in Python said (kept below, as
-it was): random histories of pads' ratings (with and without 工号, steps, counter or ticket),
-lobby ratings, pickups before and after the completion's rating, appeals and a stolen desk
-voided midway, pushed in random order and batches. On SQLite and PostgreSQL."""
+the rating read model (schema 23: central/readmodels/rating.py `window`), and its work orders
+opened from the followup read model, say what reading every `feedback.given` of the period from
+the events and grouping them in Python said (kept below, as it was): random histories of pads'
+ratings (with and without 工号, steps, counter or ticket), lobby ratings, pickups before and after
+the completion's rating, appeals, call-backs and closes, and a stolen desk voided midway, pushed
+in random order and batches. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,8 +24,9 @@ from central.devices import revoke
 from central.readmodels import rating
 from central.satisfaction import group_dict
 from central.voiding import void
+from central.words import ARRIVAL
 from kiosk.domain import events
-from kiosk.domain.clock import local, utc_now
+from kiosk.domain.clock import local, start_of, utc_now
 from kiosk.domain.ratings_export import window_groups
 
 from .nodes import enrol, push
@@ -35,13 +37,52 @@ LEVELS = ("very_dissatisfied", "dissatisfied", "basic", "satisfied", "very_satis
 
 
 def from_events(storage, first: date | None, last: date | None) -> dict:
-    """window_report's totals and groups as central derived them before schema 23: every rating
-    of the period read from the events (central/ratings_export.py `ratings`), grouped in Python."""
+    """window_report's totals, groups and work orders as central derived them before schema 23:
+    every rating of the period read from the events (central/ratings_export.py `ratings`),
+    grouped in Python."""
     found = ratings_export.ratings(storage, first, last)
     groups = window_groups(ratings_export._counter(rated, name) for rated, name in found)
     window = [rated for rated, _ in found if rated.channel == "window"]
     return {"count": len(window), "set_aside": sum(1 for r in window if r.appeal == "upheld"),
-            **{view: [group_dict(g) for g in rows] for view, rows in groups.items()}}
+            **{view: [group_dict(g) for g in rows] for view, rows in groups.items()},
+            "work_orders": work_orders_from_events(storage, first, last)}
+
+
+def work_orders_from_events(storage, first: date | None, last: date | None) -> list[dict]:
+    """central/ratings_export.py work_orders as it was: every rating, call and close since the
+    period's start read from the events."""
+    where, params = ["e.void_id IS NULL", "e.kind IN ('feedback.given', 'followup.called', 'followup.closed')"], []
+    if first is not None:
+        where.append("e.created_at >= ?")
+        params.append(storage.timestamp(start_of(first) - ratings_export.PAD))
+    with storage.read() as tx:
+        rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')} FROM event e WHERE {' AND '.join(where)} "
+                      f"ORDER BY {ARRIVAL}", params)
+    orders: dict[str, dict] = {}
+    for kind, text in rows:
+        p = json.loads(text) if isinstance(text, str) else text
+        if kind == "feedback.given":
+            opened = p.get("followup")
+            if not p.get("stage") or not isinstance(opened, dict) or opened.get("uid") in orders:
+                continue
+            day = local(datetime.fromisoformat(p["at"])).date()
+            if (first is not None and day < first) or (last is not None and day > last):
+                continue
+            orders[opened["uid"]] = {"followup": opened["uid"], "feedback": p.get("feedback"),
+                                     "number": p.get("number"), "stage": p.get("stage"),
+                                     "staff_number": p.get("staff_number"), "rating": p.get("rating"),
+                                     "reason": p.get("reason"), "given_at": p.get("at"),
+                                     "due_on": opened.get("due_on"), "callback_by": opened.get("callback_by"),
+                                     "calls": [], "closed_at": None, "note": None, "fix": None, "closed_by": None}
+        elif p.get("followup") in orders:
+            order = orders[p["followup"]]
+            clerk = (p.get("clerk") or {}).get("name") or (p.get("clerk") or {}).get("username")
+            if kind == "followup.called":
+                order["calls"].append({"at": p.get("at"), "reached": bool(p.get("reached")), "note": p.get("note"),
+                                       "by": clerk})
+            elif order["closed_at"] is None:
+                order.update(closed_at=p.get("at"), note=p.get("note"), fix=p.get("fix"), closed_by=clerk)
+    return sorted(orders.values(), key=lambda o: (o["closed_at"] is not None, o["due_on"] or "", o["followup"]))
 
 
 def periods() -> list[tuple[date | None, date | None]]:
@@ -53,8 +94,8 @@ def periods() -> list[tuple[date | None, date | None]]:
 def reports_agree(storage) -> None:
     for first, last in periods():
         report = ratings_export.window_report(storage, first, last)
-        assert {key: report[key] for key in ("count", "set_aside", "counter", "clerk", "stage", "week")} == \
-            from_events(storage, first, last), (first, last)
+        assert {key: report[key] for key in ("count", "set_aside", "counter", "clerk", "stage", "week",
+                                             "work_orders")} == from_events(storage, first, last), (first, last)
 
 
 def pad_rating(rng: random.Random, desk, ticket: dict | None, stage: str, at) -> dict:
@@ -104,6 +145,28 @@ def history(rng: random.Random, kiosks, desks, tickets: int) -> list[tuple]:
     return said + appeals(rng, desks, [e for _, e in said if e["kind"] == "feedback.given"])
 
 
+def called_back(rng: random.Random, desks, given: list[dict]) -> list[tuple]:
+    """(desk, event): call-backs (reached or not) and closes (some twice, at two desks: the first
+    to arrive counts) of some poor ratings' work orders, after their ratings reached central."""
+    said = []
+    for rated in given:
+        p = rated["payload"]
+        if not p.get("followup") or rng.random() < 0.3:
+            continue
+        at = datetime.fromisoformat(p["at"]) + timedelta(hours=rng.randint(1, 30))
+        for _ in range(rng.randint(0, 2)):
+            desk = rng.choice(desks)
+            said.append((desk, made("followup.called", at, json.loads(events.to_json(events.FollowupCalled(
+                call=str(uuid.uuid4()), followup=p["followup"]["uid"], feedback=p["feedback"], device=desk.uid, at=at,
+                reached=rng.random() < 0.5, note=rng.choice(("", "已致歉")),
+                clerk=events.Clerk(username="wang", name="王芳")))))))
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            desk = rng.choice(desks)
+            said.append((desk, desk.closed(rated, at=at + timedelta(hours=rng.randint(1, 9)),
+                                           note=rng.choice(("已回电", "已整改")))))
+    return rng.sample(said, len(said))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storage, seed):
     rng = random.Random(seed)
@@ -111,7 +174,8 @@ def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storag
         kiosks = [enrol(client, storage, name="大厅1号机")]
         desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
         thief = enrol(client, storage, "clerk", name="被盗窗口")
-        planned = batches(rng, history(rng, kiosks, [*desks, thief], 40))
+        said = history(rng, kiosks, [*desks, thief], 40)
+        planned = batches(rng, said)
         stolen_at = rng.randrange(len(planned) // 2, len(planned))
         since = None
         for n, (device, batch) in enumerate(planned):
@@ -119,11 +183,16 @@ def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storag
                 since = utc_now()  # from here on what the stolen desk sent is void
             got = push(client, device, *batch)
             assert got.status_code == 200, got.text
+        for device, call in called_back(rng, desks, [e for _, e in said if e["kind"] == "feedback.given"]):
+            got = push(client, device, call)
+            assert got.status_code == 200, got.text
         reports_agree(storage)
         revoke(storage, thief.uid)
         void(storage, thief.uid, since)
         reports_agree(storage)
-    assert ratings_export.window_report(storage, None, None)["count"] > 10
+    whole = ratings_export.window_report(storage, None, None)
+    assert whole["count"] > 10 and any(o["calls"] for o in whole["work_orders"]) and \
+        any(o["closed_at"] for o in whole["work_orders"])
     pushed = rows_equal_after_rebuild(storage)
     unstepped, last_upheld = (rating.TABLE.columns.index(column) for column in ("unstepped", "last_upheld"))
     assert any(row[unstepped] for row in pushed["rating"])  # some pads' ratings named no step
