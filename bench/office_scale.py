@@ -70,7 +70,9 @@ REQUESTS = ("/office", "/api/v1/office/summary", "/office/due?within=30d", "/off
             # The figures (central/figures.py): 12 weeks, 12 months, and the months' CSV.
             "/office/figures", "/office/figures?by=month", "/office/figures.csv?by=month",
             # The alerts (central/alerts.py): silent devices, parked events.
-            "/api/v1/office/alerts")
+            "/api/v1/office/alerts",
+            # The window ratings (central/ratings_export.py): the last 12 weeks, and every year.
+            "/office/ratings", "/office/ratings?from=2000-01-01")
 
 # ---- generation, in SQL --------------------------------------------------------------------
 

@@ -124,7 +124,8 @@ def work_orders(storage: Storage, first: date | None, last: date | None) -> list
     primary key), not every rating of it; the calls and closes every one since the period's
     start; all in arrival order, as they were read from the events."""
     where, params = ["e.void_id IS NULL", "e.kind IN ('followup.called', 'followup.closed')"], []
-    opened, opened_params = ["e.void_id IS NULL"], []
+    # a window's rating only (a stage): the lobby's poor ratings open follow-ups too, many more
+    opened, opened_params = ["e.void_id IS NULL", f"{storage.json_field('e.payload', 'stage')} IS NOT NULL"], []
     if first is not None:
         where.append("e.created_at >= ?")
         params.append(storage.timestamp(start_of(first) - PAD))
