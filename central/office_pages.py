@@ -14,6 +14,7 @@ from kiosk.i18n import service_name, use_name
 from kiosk.i18n import t as kiosk_t
 from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS, FREE_REASONS, PICKUP_WAYS
 from kiosk.i18n.status_text import work_text
+from kiosk.i18n.textwidth import cell_width
 
 from .due import PAGE_SIZE
 from .office import mask_phone
@@ -99,8 +100,9 @@ def worklist_html(worklist, items, viewer, *, page: int, pages: int, size: int) 
 # ---- 统计 · Figures: charts as inline SVG, their geometry computed here -------------------------
 
 CHART_W, CHART_H, LEFT, TOP, BOTTOM = 800, 176, 28, 18, 138  # viewBox units; bars between TOP and BOTTOM
-# A mark's width a character, in viewBox units: 0.65 em of office.css's 11 (DejaVu Sans digits are
-# 0.64 em, W 0.99, - 0.36: "2026-W39" ~57 units), and the room kept between two marks.
+# A mark's width a display cell, in viewBox units: 0.65 em of office.css's 11 (DejaVu Sans digits are
+# 0.64 em, W 0.99, - 0.36: "2026-W39" ~57 units; a Chinese character, two cells, 1 em), and the room
+# kept between two marks.
 MARK_CHAR, MARK_GAP = 7.15, 8
 
 
@@ -127,7 +129,7 @@ def _readable(marks: list[tuple[float, str]], right: float) -> list[dict]:
     kept: list[dict] = []
     free = 0.0
     for x, text in marks:
-        end = x + len(text) * MARK_CHAR
+        end = x + cell_width(text) * MARK_CHAR
         if x >= free and end <= right:
             kept.append({"x": round(x, 2), "text": text})
             free = end + MARK_GAP
