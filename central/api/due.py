@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.due import DueInstrument
 from kiosk.domain.events import NUMBER_PATTERN
-from kiosk.domain.validation import space_class
 from kiosk.i18n.due_text import csv_rows
 
 from ..due import MAX_PAGE_SIZE, PAGE_SIZE, Count, Cursor, due_page, exported
@@ -30,16 +29,9 @@ from .search import SITE_NAME
 
 router = APIRouter(tags=["office"])
 
-
-
-def _optional(rule: str) -> str:
-    """Blank (the default) or `rule`, spaces around allowed (as central/api/params.py's rules)."""
-    return f"^{space_class()}*(?:{rule})?{space_class()}*$"
-
-
-SIZE = _optional("[1-9][0-9]?|[1-4][0-9]{2}|500")  # MAX_PAGE_SIZE
+SIZE = params.optional("[1-9][0-9]?|[1-4][0-9]{2}|500")  # MAX_PAGE_SIZE
 # A row's key as Cursor.text() writes it: its due date, its ticket's number, its line.
-FROM = _optional(f"{params.CALENDAR_DAY}_{NUMBER_PATTERN.strip('^$')}_(?:0|[1-9][0-9]{{0,3}})")
+FROM = params.optional(f"{params.CALENDAR_DAY}_{NUMBER_PATTERN.strip('^$')}_(?:0|[1-9][0-9]{{0,3}})")
 
 Within = Annotated[str | None, Query(**params.described(params.WITHIN, "30d, 30 or 6w: 1 to 3660 days (30d if blank)"))]
 Overdue = Annotated[str | None, Query(**params.described(params.FLAG, "1 or 0 (1 if blank)"))]

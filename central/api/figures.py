@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 from ..figures import PERIODS, TooLong, csv_text, report
 from ..office_pages import figures_html, message_html
 from .deps import Office, Store
-from .params import DAY, BadParameter, described, period
+from .params import DAY, BadParameter, described, optional, period
 from .responses import BAD_QUERY, BUSY, CSV, PAGE, UNAUTHORISED, csv_response, invalid, json_response
 
 router = APIRouter(tags=["office"])
 
-BY = r"^\s*(?:week|month)?\s*$"
+BY = optional("week|month")
 Start = Annotated[str | None, Query(alias="from", **described(DAY, "the first local day, YYYY-MM-DD; "
                                                                     "default: 12 weeks or months back"))]
 End = Annotated[str | None, Query(alias="to", **described(DAY, "the last local day, not before `from`; "

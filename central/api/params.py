@@ -28,7 +28,9 @@ def _calendar_day() -> str:
             f"|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:{leap})-02-29)")
 
 
-def _optional(rule: str) -> str:
+def optional(rule: str) -> str:
+    """A query parameter's pattern: `rule`, or nothing, between the spaces str.strip() takes (not
+    `\\s`: Python's and ECMA-262's differ, and the description must mean what the server takes)."""
     return f"^{space_class()}*(?:{rule})?{space_class()}*$"
 
 
@@ -36,9 +38,9 @@ CALENDAR_DAY = _calendar_day()
 # 1 to 3660 days (`30`, `30d`) or 1 to 522 weeks (`6w`; 523 weeks are 3661 days), no leading 0.
 WITHIN_DAYS = "[1-9][0-9]{0,2}|[12][0-9]{3}|3[0-5][0-9]{2}|36[0-5][0-9]|3660"
 WITHIN_WEEKS = "[1-9][0-9]?|[1-4][0-9]{2}|5[01][0-9]|52[0-2]"
-DAY = _optional(CALENDAR_DAY)
-WITHIN = _optional(f"(?:{WITHIN_DAYS})[dD]?|(?:{WITHIN_WEEKS})[wW]")
-FLAG = _optional("1|0|" + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in word)
+DAY = optional(CALENDAR_DAY)
+WITHIN = optional(f"(?:{WITHIN_DAYS})[dD]?|(?:{WITHIN_WEEKS})[wW]")
+FLAG = optional("1|0|" + "|".join("".join(f"[{c.lower()}{c.upper()}]" for c in word)
                                    for word in ("true", "yes", "on", "false", "no", "off")))
 
 

@@ -39,13 +39,13 @@ from .responses import BAD_QUERY, BUSY, FORBIDDEN, PAGE, UNAUTHORISED, invalid, 
 router = APIRouter(tags=["office"])
 
 TEXT = f"^[^\\x00-\\x1f\\x7f]{{0,{MAX_QUERY}}}$"
-STATUS = params._optional("|".join(STATUSES))
-NAME = params._optional("[A-Za-z0-9_.:\\-]{1,64}")  # a device's uid
-SITE_NAME = params._optional("[^\\x00-\\x1f\\x7f,]{1,64}")  # as CENTRAL_SITES names it
-CLERK = params._optional("[^\\x00-\\x1f\\x7f]{1,64}")  # a clerk's username as an intake names it
-FIELD = params._optional("|".join(f"[{letter}{letter.lower()}]" for letter in FIELDS))  # a lab field's letter
-SIZE = params._optional("[1-9][0-9]?|[1-4][0-9]{2}|500")  # 1 to MAX_PAGE_SIZE
-LINK = params._optional(PAGE_LINK)
+STATUS = params.optional("|".join(STATUSES))
+NAME = params.optional("[A-Za-z0-9_.:\\-]{1,64}")  # a device's uid
+SITE_NAME = params.optional("[^\\x00-\\x1f\\x7f,]{1,64}")  # as CENTRAL_SITES names it
+CLERK = params.optional("[^\\x00-\\x1f\\x7f]{1,64}")  # a clerk's username as an intake names it
+FIELD = params.optional("|".join(f"[{letter}{letter.lower()}]" for letter in FIELDS))  # a lab field's letter
+SIZE = params.optional("[1-9][0-9]?|[1-4][0-9]{2}|500")  # 1 to MAX_PAGE_SIZE
+LINK = params.optional(PAGE_LINK)
 
 Q = Annotated[str | None, Query(**params.described(
     TEXT, "a ticket number or its start, a part of the organisation's name, a phone (whole or its last 4 "

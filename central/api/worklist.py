@@ -29,7 +29,7 @@ PickupDays = Annotated[int, Query(ge=1, le=365, description="days to collect bef
                      params.DIGITS]
 PageNumber = params.page_number()
 Size = params.page_size("tickets", PAGE_SIZE, MAX_PAGE_SIZE)
-AFTER = params._optional(CURSOR.pattern)
+AFTER = params.optional(CURSOR.pattern)
 After = Annotated[str | None, Query(**params.described(
     AFTER, "the page after another: its `next` (the list as of that page's moment; then `days` and `page` are "
            "the cursor's); one not as a page gave it is a 400 `bad_cursor`"))]
