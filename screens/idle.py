@@ -31,7 +31,8 @@ class IdleWarning(Worded, ModalScreen[None]):
 
     def count(self, seconds: int) -> None:
         self.seconds = seconds
-        self.relabel()
+        if self.query("#idle-seconds"):  # a tick may come before it is composed (on_mount says it) or as it goes
+            self.relabel()
 
     def relabel(self) -> None:
         lang = self.app.language
