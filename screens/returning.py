@@ -136,11 +136,12 @@ class EarlierTicket(Static):
         elif found.earlier is not None:  # its code: proof enough
             self.fill(found.earlier, phone=False)
             if found.earlier.phone_tail:
-                self.app.push_screen(PhoneConfirm(found.earlier.phone_tail),
-                                     lambda same: self.confirmed(found.earlier, same))
+                # Awaited: the lookup is done when the question is up (a tap may come next).
+                await self.app.push_screen(PhoneConfirm(found.earlier.phone_tail),
+                                           lambda same: self.confirmed(found.earlier, same))
         else:  # its number: the phone's last four digits first
             self.say(None)
-            self.app.push_screen(PhoneDigits(found.ticket_uid, found.number), self.checked)
+            await self.app.push_screen(PhoneDigits(found.ticket_uid, found.number), self.checked)
 
     def fill(self, earlier, *, phone: bool) -> None:
         """The form takes the earlier ticket's organisation and contact (and the phone if
