@@ -57,10 +57,20 @@ def test_a_good_table_parses_with_exact_fen():
         ("L-001-002,压力表,Gauge,检定,块,面议,10,否,", 5, "收费(元)"),  # quoted row with a minimum
         ("L-001-002," + "压" * 201 + ",Gauge,检定,块,30,,否,", 5, "项目名称"),
         ("L-001-002,压力表\x07,Gauge,检定,块,30,,否,", 5, "项目名称"),
+        ("L-001-002,压力表\u202e,Gauge,检定,块,30,,否,", 5, "项目名称"),  # turns the name round on screen
+        ("L-001-002,压力表,Gau\u200bge,检定,块,30,,否,", 5, "英文名称"),  # a zero-width space
     ],
 )
 def test_a_bad_row_is_reported_by_line_and_column(bad_row, line, column):
     assert problems(table(*GOOD, bad_row)) == [(line, column)]
+
+
+def test_an_invisible_character_is_named_by_its_code_point():
+    """Neither an editor nor a spreadsheet shows it: the message says which it is."""
+    with pytest.raises(CatalogError) as refused:
+        parse_csv(table(*GOOD, "L-001-002,压力表\u2066,Gauge,检定,块,30,,否,"), "fees.csv")
+    (problem,) = refused.value.problems
+    assert "U+2066" in str(problem) and str(problem).startswith("fees.csv:5: [项目名称]")
 
 
 # ---- compulsory uses and supervision (《实施强制管理的计量器具目录》 2019年第48号) ----------------

@@ -3,6 +3,7 @@ welcome screen says what the file says now, whatever happened to the kept copy."
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,17 @@ def test_a_copy_that_cannot_be_kept_costs_nothing_but_time(tmp_path):
     kept = kept_file(elsewhere)
     assert load_institute(dated, kept=kept).name("zh") == "丙市计量院"  # marshal cannot keep a TOML date
     assert not kept.parent.exists() or list(kept.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("zh, en, where", [
+    ("甲市计量院\u202e", "Jia Metrology", "name.zh"),  # would turn the name round on every screen
+    ("甲市计量院", "Jia\u200b Metrology", "name.en"),  # a zero-width space, pasted with the name
+    ("甲市计量院", "Jia Metrology", "notices[1].zh"),  # the demo's one, then this one
+])
+def test_an_invisible_character_in_the_file_is_refused_naming_where(tmp_path, zh, en, where):
+    """Every text of the file is shown to customers or printed; the operator is told where."""
+    extra = "\n[[notices]]\nzh = '请排队\u2066'\nen = 'Queue'\n" if where.startswith("notices") else ""
+    path = institute_file(tmp_path, zh, en, extra)
+    for _start in range(2):  # the second from the kept copy, checked the same
+        with pytest.raises(InstituteFileError, match=rf"institute.toml: {re.escape(where)}: contains an invisible"):
+            load_institute(path, kept=kept_file(tmp_path))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from kiosk.domain.validation import hidden
 from kiosk.domain.vocabulary import (
     COMPULSORY_USES,
     FIELDS,
@@ -239,8 +239,10 @@ def _row_from_cells(cells: dict[str, str], before_uses: bool = False) -> FeeRow:
     for key, value in cells.items():
         if value and len(value) > MAX_TEXT:
             raise _CellError(key, f"longer than {MAX_TEXT} characters")
-        if value and any(unicodedata.category(ch) == "Cc" for ch in value):
-            raise _CellError(key, "contains control characters")
+        if value and (at := next((ch for ch in value if hidden(ch)), None)):
+            # Cc and Cf: a tab pasted from a sheet, or a U+202E that would turn a name round on
+            # the screen and the receipt. Named, since neither shows in the file.
+            raise _CellError(key, f"contains an invisible character U+{ord(at):04X}")
 
     code = normalise_token(get("code")).upper()
     if not CODE_RE.match(code):

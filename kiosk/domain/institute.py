@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.rating_rules import DEFAULT_RULES, RatingRules  # not all of feedback's: read before the first frame
+from kiosk.domain.validation import hidden_at
 
 
 class InstituteFileError(ValueError):
@@ -110,6 +111,11 @@ def parse_institute(text: str, source: str, decode: Callable[[str], dict] = read
         data = decode(text)
     except ValueError as e:
         raise InstituteFileError(f"{source}: not valid TOML: {e}") from None
+    # Every text here is shown to customers and printed: a control or invisible format character
+    # (a U+202E pasted with a name, a zero-width space) would show as nothing, or turn text round.
+    hidden = hidden_at(data, "")
+    if hidden:
+        raise InstituteFileError(f"{source}: {hidden[1:]}: contains an invisible character (control or format)")
     counters = data.get("counters")
     return InstituteInfo(
         name=_text(data.get("name"), f"{source}: [name]"),
