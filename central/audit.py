@@ -2,6 +2,9 @@
 what (the route, its query, how many rows), and who signed in, out, or failed to. Never the data
 itself: a row says "zhang exported /office/due.csv?within=30d, 120 rows", not whose phones.
 
+A search's query is kept as asked (it may be a phone): central/retention.py erases queries and
+addresses older than the retention period, the rest of each row stays.
+
 Directors read it at /office/audit and export it as CSV (central/api/accounts.py). Failed
 sign-ins keep their address: central/accounts.py counts them to lock an address out.
 """

@@ -10,6 +10,8 @@ Which, with `cutoff` = now less the period (calendar years):
   it goes with the ticket or soon after.
 - a ticket's certificate checks at dispatch (`certificate.checked`, `certificate.taken_as_is`,
   which name their ticket in the payload only): with their ticket.
+- the office's audit log rows written before the cutoff: their query (a phone or a name searched),
+  address, and a failed sign-in's name typed. Who, when, the route and the rows counted stay.
 
 What goes, in the stored payloads (central/events.py: the one copy; the change feed relays the
 stored events, so a desk pulling later gets the erased ones): the customer (organisation →
@@ -48,6 +50,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from kiosk.domain.clock import utc_now
 from kiosk.domain.organisations import search_key
 
 from . import audit, feed, prepared, readmodels
@@ -157,6 +160,7 @@ class Run:
     closes: int = 0  # follow-up closes whose note was erased
     names: int = 0  # organisation names no longer published
     prepared: int = 0  # prepared registrations kept for customers, erased after their 30 days
+    searches: int = 0  # the office's audit rows whose query (a phone searched) and address were erased
     events: int = 0  # stored events rewritten
     forgotten: set[str] = field(default_factory=set, repr=False)  # organisation names of erased tickets
 
@@ -166,8 +170,10 @@ class Run:
         return data | {"at": ts(self.at), "cutoff": ts(self.cutoff)}
 
 
-def run(storage: Storage, now: datetime, years: int, *, dry_run: bool = False) -> Run:
-    """Erase what is due at `now`; the run, recorded unless `dry_run` (then nothing is written)."""
+def run(storage: Storage, now: datetime, years: int, *, dry_run: bool = False,
+        clock: Callable[[], datetime] = utc_now) -> Run:
+    """Erase what is due at `now`; the run, recorded unless `dry_run` (then nothing is written).
+    `clock`: when it really ran, for the audit log (`now` may be another moment: `--now`)."""
     done = Run(now, cutoff(now, years), years, dry_run)
     with storage.read() as tx:
         state = _state(tx)
@@ -185,18 +191,21 @@ def run(storage: Storage, now: datetime, years: int, *, dry_run: bool = False) -
         _late_steps(storage, done, state["last_event"], last_event)
     if done.forgotten:
         _forget_names(storage, done)
+    audit_to = _forget_searches(storage, done, state.get("audit_to", 0))
     # Prepared registrations kept at a customer's request (central/prepared.py): by their own 30 days.
     done.prepared = prepared.erase_due(storage, now, dry_run=dry_run)
     if not dry_run:
         with storage.transaction() as tx:
             _save(tx, STATE, {"tickets_from": ts(pending or done.cutoff), "others_from": ts(done.cutoff),
-                              "last_event": last_event})
+                              "last_event": last_event, "audit_to": audit_to})
             _save(tx, RUN_PREFIX + ts(now), done.as_dict())
         # Where a director reads who saw personal data (/office/audit): when it was erased, how much.
         kept = f"&prepared={done.prepared}" if done.prepared else ""  # central/prepared.py's, when any went
+        # Dated when it ran; the moment it erased as of is in the query (`--now`: a run done late).
         audit.record(storage, None, AUDIT_ACTION, "kiosk central retention",
-                     f"cutoff={ts(done.cutoff)}&years={years}&ratings={done.ratings}&followups={done.closes}"
-                     f"&names={done.names}{kept}", done.tickets, who="retention", at=now)
+                     f"as_of={ts(now)}&cutoff={ts(done.cutoff)}&years={years}&ratings={done.ratings}"
+                     f"&followups={done.closes}&names={done.names}&searches={done.searches}{kept}",
+                     done.tickets, who="retention", at=clock())
         if not storage.postgres:
             with storage.read() as tx:  # the old pages out of the write-ahead log (secure_delete zeroed them)
                 tx.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -399,6 +408,28 @@ def _forget_names(storage: Storage, done: Run) -> None:
                            (json.dumps({"names": kept}, ensure_ascii=False, sort_keys=True), seq))
             else:
                 tx.execute("DELETE FROM feed WHERE seq = ?", (seq,))
+
+
+def _forget_searches(storage: Storage, done: Run, after: int) -> int:
+    """The office's audit log keeps who looked at what for the period, not for ever what they
+    typed: rows before the cutoff lose their query (a phone or a name searched), their address,
+    and a failed sign-in the name typed (sometimes a password). Who, when, which route and how
+    many rows stay. Rows are dated as written, so those before the cutoff are the ids up to one;
+    `after`: the last id erased by an earlier run. The new one."""
+    with _erasing(storage) as tx:
+        upto = tx.one("SELECT MAX(id) FROM office_audit WHERE id > ? AND at < ?",
+                      (after, storage.timestamp(done.cutoff)))[0]
+        if upto is None:
+            return after
+        where = ("id > ? AND id <= ? AND action <> ? AND (query <> '' OR address IS NOT NULL "
+                 "OR (action = 'sign_in_failed' AND who <> ''))")
+        params = (after, upto, AUDIT_ACTION)
+        done.searches = tx.one(f"SELECT COUNT(*) FROM office_audit WHERE {where}", params)[0]
+        if done.dry_run:
+            return after
+        tx.execute(f"UPDATE office_audit SET query = '', address = NULL, "
+                   f"who = CASE WHEN action = 'sign_in_failed' THEN '' ELSE who END WHERE {where}", params)
+    return upto
 
 
 def runs(storage: Storage) -> list[dict]:

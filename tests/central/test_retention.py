@@ -18,6 +18,7 @@ from kiosk.cli import main
 from .nodes import enrol, event, pull_all, push
 
 NOW = datetime(2029, 11, 20, 2, 0, tzinfo=UTC)  # the run's clock: the cutoff is 2026-11-20 02:00 UTC
+RAN = NOW + timedelta(days=2, minutes=7)  # when it really ran (`--now`: a run done late)
 CUTOFF = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 TODAY = date(2029, 11, 20)
@@ -169,9 +170,9 @@ def test_nothing_is_left_in_the_sqlite_file_either(client, storage, institute, d
 
 
 def test_twice_erases_nothing_more_and_each_run_is_recorded(client, storage, institute):
-    first = retention.run(storage, NOW, 3)
+    first = retention.run(storage, NOW, 3, clock=lambda: RAN)
     text = database_text(storage)
-    again = retention.run(storage, NOW + timedelta(hours=1), 3)
+    again = retention.run(storage, NOW + timedelta(hours=1), 3, clock=lambda: RAN + timedelta(hours=1))
     assert (again.tickets, again.ratings, again.closes, again.names, again.events) == (0, 0, 0, 0, 0)
     after = database_text(storage)
     records = ("central_meta", "office_audit", "sqlite_sequence")  # the runs' records
@@ -185,8 +186,9 @@ def test_twice_erases_nothing_more_and_each_run_is_recorded(client, storage, ins
     assert first.events == recorded[1]["events"] > 0
     # And in the office's audit log, where a director reads who saw personal data.
     logged = [(e.at, e.who, e.action, e.rows, e.query) for e in audit.entries(storage) if e.action == "retention"]
-    assert logged[1] == (NOW, "retention", "retention", 2,
-                         "cutoff=2026-11-20T02:00:00.000000+00:00&years=3&ratings=2&followups=1&names=2")
+    assert logged[1] == (RAN, "retention", "retention", 2,  # when it ran; as of when it erased, in the query
+                         ("as_of=2029-11-20T02:00:00.000000+00:00&cutoff=2026-11-20T02:00:00.000000+00:00"
+                          "&years=3&ratings=2&followups=1&names=2&searches=0"))
     assert logged[0][3] == 0
     # Two days on, the recent ticket is due too; it is the only one.
     later = retention.run(storage, NOW + 2 * DAY, 3)
@@ -256,3 +258,27 @@ def test_the_command(client, storage, institute, database_url, tmp_path, capsys,
     monkeypatch.setenv("CENTRAL_RETENTION_YEARS", "three")
     status, _, err = central()
     assert status == 1 and "at least 1 year (not three)" in err
+
+
+def test_the_audit_log_forgets_what_was_searched_before_the_cutoff(storage):
+    """Who looked, when, where and how many rows stay for ever; the phone searched, the address
+    and a name typed at a failed sign-in go with the period, as the tickets' own data does."""
+    class Director:
+        id, name, role = 7, "zhang", "director"
+
+    def row(at, action="view", query="q=13812345678", who=None, address="203.0.113.9"):
+        audit.record(storage, None if who else Director(), action, "/office/tickets", query, 1, who=who,
+                     address=address, at=at)
+
+    row(NOW - timedelta(days=3 * 366))
+    row(NOW - timedelta(days=3 * 366), "sign_in_failed", "", who="hunter2", address="198.51.100.4")
+    row(NOW - timedelta(days=3 * 365 - 1))  # inside the period: kept as it is
+    done = retention.run(storage, NOW, 3, dry_run=True, clock=lambda: RAN)
+    assert done.searches == 2 and {e.query for e in audit.entries(storage)} == {"q=13812345678", ""}
+    assert retention.run(storage, NOW, 3, clock=lambda: RAN).searches == 2
+    kept = [(e.who, e.action, e.route, e.rows, e.query, e.address) for e in reversed(audit.entries(storage))]
+    assert kept[:3] == [("zhang", "view", "/office/tickets", 1, "", None),
+                        ("", "sign_in_failed", "/office/tickets", 1, "", None),
+                        ("zhang", "view", "/office/tickets", 1, "q=13812345678", "203.0.113.9")]
+    assert kept[3][1] == "retention" and "&searches=2" in kept[3][4]
+    assert retention.run(storage, NOW + timedelta(days=1), 3, clock=lambda: RAN).searches == 0  # once
