@@ -13,6 +13,9 @@ neither the kiosk's configuration file nor its code (kiosk/settings/config.py).
                          off unless set: the description itself is always at /openapi.json
     CENTRAL_SECURE_COOKIES  `on`: the office's session cookie is Secure even when central itself is
                          reached over http (behind a proxy that serves https); else Secure over https
+    FORWARDED_ALLOW_IPS  uvicorn's: the proxies whose X-Forwarded-For names the client (127.0.0.1, a
+                         proxy on this machine): the address the audit log keeps and a sign-in
+                         lock-out counts; name a proxy on another machine here
     CENTRAL_RETENTION_YEARS  years a ticket's personal data is kept after pickup (3; central/retention.py)
     CENTRAL_CORRECTION_DAYS  working days the lab has to correct a certificate returned at dispatch, for a
                          return whose event names no promise (2; the desks' own kiosk.correction_days

@@ -275,6 +275,44 @@ def test_repeated_failures_lock_a_name_out_then_an_address(client, storage, cloc
     assert all(PASSWORD not in str(row) and "wrong password!" not in str(row) for row in audit_rows(storage))
 
 
+def test_behind_a_proxy_each_client_is_locked_out_by_its_own_address(storage, clock, monkeypatch):
+    """Over real HTTP (uvicorn). A TLS proxy on central's machine forwards every browser from
+    127.0.0.1: its X-Forwarded-For names the browser, so one guesser locks out one address, not
+    the whole office. A proxy elsewhere is named in FORWARDED_ALLOW_IPS; any other client's
+    X-Forwarded-For is ignored (it cannot pick an address to dodge the lock-out)."""
+    import requests
+
+    from central.server import serve_in_thread
+
+    office_user(storage, "director")
+    monkeypatch.setattr(central.accounts, "MAX_ADDRESS_FAILURES", 3)  # each guess hashes: fewer, same rule
+    guesses = central.accounts.MAX_ADDRESS_FAILURES
+
+    def attempts(server, forwarded: str, name: str = "director", password: str = PASSWORD) -> int:
+        """A browser's sign-in through the proxy: the page, then the form's post."""
+        with requests.Session() as browser:
+            page = browser.get(server.url + "/office/login", timeout=30)
+            return browser.post(server.url + "/office/login", timeout=30, allow_redirects=False,
+                                data={"name": name, "password": password, "csrf": form_csrf(page.text)},
+                                headers={"Origin": server.url, "X-Forwarded-For": forwarded}).status_code
+
+    with serve_in_thread(storage) as server:
+        for i in range(guesses):
+            assert attempts(server, "203.0.113.7", f"guess{i}", "wrong password!") == 401
+        assert attempts(server, "203.0.113.7") == 429  # the guesser's address
+        assert attempts(server, "198.51.100.2") == 303  # a colleague behind the same proxy
+    with storage.read() as tx:
+        seen = tx.all("SELECT address, COUNT(*) FROM office_audit GROUP BY address ORDER BY address")
+    assert seen == [("198.51.100.2", 1), ("203.0.113.7", guesses + 1)]
+
+    clock.now += timedelta(minutes=16)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.9")  # the proxy is another machine: 127.0.0.1 is a client
+    with serve_in_thread(storage) as server:
+        assert attempts(server, "198.51.100.2", "guess", "wrong password!") == 401
+    with storage.read() as tx:
+        assert tx.one("SELECT address FROM office_audit ORDER BY id DESC LIMIT 1") == ("127.0.0.1",)
+
+
 # ---- the audit log --------------------------------------------------------------------------
 
 
