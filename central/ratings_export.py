@@ -2,7 +2,7 @@
 JSON: kiosk/domain/ratings_export.py owns the shape, the same as `kiosk satisfaction --export`),
 and the window pads' ratings by counter, clerk, stage and week.
 
-The export and the work orders are read from the events, like a follow-up's state: every
+The export is read from the events, like a follow-up's state: every
 `feedback.given` in force (not voided) whose `at` falls on the period's local days (first arrival
 of a rating uid counts once), and the appeals' state from `rating.appealed` / `appeal.decided`
 (central/appeals.py). A rating an appeal upheld is exported, marked; the figures leave it out.
@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from kiosk.domain.clock import local, start_of
 from kiosk.domain.ratings_export import ExportRating, from_payload, window_counts
 
-from . import appeals, institute
+from . import appeals, institute, work_orders
 from .readmodels import rating
 from .storage import Storage, as_datetime
 from .words import ARRIVAL
@@ -115,72 +115,18 @@ def _counter(rated: ExportRating, device_name: str | None) -> ExportRating:
     return replace(rated, counter=f"{device_name} · {rated.counter}" if device_name else rated.counter)
 
 
-def work_orders(storage: Storage, first: date | None, last: date | None) -> list[dict]:
-    """The window's poor ratings of the period as work orders: due date, call-back deadline, the
-    call-backs made (`followup.called`), the close and the customer's rating of the fix (the
-    first `followup.closed` to arrive), earliest due first. No phone: the follow-ups page has it.
-
-    The ratings are the follow-ups' openings given in the period (the followup read model, by
-    primary key), not every rating of it; the calls and closes every one since the period's
-    start; all in arrival order, as they were read from the events."""
-    where, params = ["e.void_id IS NULL", "e.kind IN ('followup.called', 'followup.closed')"], []
-    # a window's rating only (a stage): the lobby's poor ratings open follow-ups too, many more
-    opened, opened_params = ["e.void_id IS NULL", f"{storage.json_field('e.payload', 'stage')} IS NOT NULL"], []
-    if first is not None:
-        where.append("e.created_at >= ?")
-        params.append(storage.timestamp(start_of(first) - PAD))
-        opened.append("f.given_at >= ?")
-        opened_params.append(storage.timestamp(start_of(first)))
-    if last is not None:
-        opened.append("f.given_at < ?")
-        opened_params.append(storage.timestamp(start_of(last + timedelta(days=1))))
-    with storage.read() as tx:
-        rows = [*tx.all(f"SELECT {ARRIVAL}, e.kind, {storage.json_text('e.payload')} FROM followup f "
-                        f"JOIN event e ON e.id = f.opened_event WHERE {' AND '.join(opened)}", opened_params),
-                *tx.all(f"SELECT {ARRIVAL}, e.kind, {storage.json_text('e.payload')} FROM event e "
-                        f"WHERE {' AND '.join(where)}", params)]
-    rows.sort(key=lambda row: (as_datetime(row[0]), as_datetime(row[1]), row[2]))
-    orders: dict[str, dict] = {}
-    for *_, kind, text in rows:
-        p = json.loads(text) if isinstance(text, str) else text
-        if not isinstance(p, dict):
-            continue
-        if kind == "feedback.given":
-            opened = p.get("followup")
-            if not p.get("stage") or not isinstance(opened, dict) or opened.get("uid") in orders:
-                continue
-            try:
-                day = local(datetime.fromisoformat(p["at"])).date()
-            except (KeyError, TypeError, ValueError):
-                continue
-            if (first is not None and day < first) or (last is not None and day > last):
-                continue
-            orders[opened["uid"]] = {"followup": opened["uid"], "feedback": p.get("feedback"),
-                                     "number": p.get("number"), "stage": p.get("stage"),
-                                     "staff_number": p.get("staff_number"), "rating": p.get("rating"),
-                                     "reason": p.get("reason"), "given_at": p.get("at"),
-                                     "due_on": opened.get("due_on"), "callback_by": opened.get("callback_by"),
-                                     "calls": [], "closed_at": None, "note": None, "fix": None, "closed_by": None}
-        elif p.get("followup") in orders:
-            order = orders[p["followup"]]
-            clerk = (p.get("clerk") or {}).get("name") or (p.get("clerk") or {}).get("username")
-            if kind == "followup.called":
-                order["calls"].append({"at": p.get("at"), "reached": bool(p.get("reached")), "note": p.get("note"),
-                                       "by": clerk})
-            elif order["closed_at"] is None:
-                order.update(closed_at=p.get("at"), note=p.get("note"), fix=p.get("fix"), closed_by=clerk)
-    return sorted(orders.values(), key=lambda o: (o["closed_at"] is not None, o["due_on"] or "", o["followup"]))
-
-
-def window_report(storage: Storage, first: date | None, last: date | None) -> dict:
+def window_report(storage: Storage, first: date | None, last: date | None,
+                  orders: work_orders.Orders = work_orders.FIRST) -> dict:
     """The pads' ratings by counter, clerk, stage and week (kiosk/domain/ratings_export.py
     window_groups' rule), summed in SQL from the rating read model (central/readmodels/rating.py
-    `window`: index ranges, not every rating event of the period), and the appeals
-    (central/appeals.py)."""
+    `window`: index ranges, not every rating event of the period), the appeals
+    (central/appeals.py), and one page of the work orders (central/work_orders.py), `next` and
+    `previous` its neighbours' page links."""
     from .satisfaction import group_dict
 
     with storage.read() as tx:
         parts = rating.window(tx, first, last)
+    found = work_orders.page(storage, first, last, orders)
     groups = {"counter": window_counts(_alike(parts["counter"], lambda counter, name: {"counter": counter}, True)),
               "clerk": window_counts(_alike(parts["clerk"], lambda staff, _: {"staff_number": staff})),
               "day": window_counts(_alike(_by_week(parts["day"]), lambda stage, monday: {"stage": stage,
@@ -190,7 +136,9 @@ def window_report(storage: Storage, first: date | None, last: date | None) -> di
             "count": sum(n for _, n in days), "set_aside": sum(n for aside, n in days if aside),
             **{view: [group_dict(g) for g in groups[part][view]]
                for view, part in (("counter", "counter"), ("clerk", "clerk"), ("stage", "day"), ("week", "day"))},
-            "appeals": appeals.listed(storage), "work_orders": work_orders(storage, first, last)}
+            "appeals": appeals.listed(storage), "work_orders": found.orders,
+            "next": found.next.link(True) if found.next else None,
+            "previous": found.previous.link(False) if found.previous else None}
 
 
 def _alike(rows, fields, named: bool = False) -> list[tuple[ExportRating, int]]:

@@ -21,10 +21,11 @@ from ..office_pages import message_html
 from ..ratings_export import department, export_name, exported, window_report
 from ..templating import render
 from ..words import UUID_PATTERN
+from ..work_orders import MAX_PAGE_SIZE, PAGE_LINK, PAGE_SIZE, STATES, Cursor, Orders
 from .auditing import seen
 from .deps import Director, Office, Store, Viewer
 from .forms import CSRF_FIELD, CSRF_HEADER, TooLarge, cross_site, csrf_refused, fields
-from .params import DAY, BadParameter, described, period
+from .params import DAY, BadParameter, described, optional, period
 from .responses import (
     BAD_QUERY,
     BUSY,
@@ -45,6 +46,13 @@ router = APIRouter(tags=["office"])
 
 Start = Annotated[str | None, Query(alias="from", **described(DAY, "the first local day, YYYY-MM-DD (2000-2999)"))]
 End = Annotated[str | None, Query(alias="to", **described(DAY, "the last local day, not before `from`"))]
+STATE = optional("|".join(STATES))
+SIZE = optional("[1-9][0-9]?|[1-4][0-9]{2}|500")  # 1 to MAX_PAGE_SIZE
+LINK = optional(PAGE_LINK)
+State = Annotated[str | None, Query(**described(STATE, "the work orders still open, or those closed (blank: both)"))]
+Size = Annotated[str | None, Query(**described(SIZE, f"work orders a page, 1 to {MAX_PAGE_SIZE} ({PAGE_SIZE})"))]
+Link = Annotated[str | None, Query(**described(LINK, "another page of the work orders: the `next` or `previous` "
+                                                     "a page gave"))]
 NOT_DECIDED = "未能审核 · Not decided"
 JSON_FILE = {200: {"description": "JSON (UTF-8): the department and one record per rating",
                    "content": {"application/json": {"schema": {"type": "object"}}}}}
@@ -79,6 +87,27 @@ class DecideIn(BaseModel):
     reason: str = Field(description="why, in a few words", json_schema_extra=_printable_text(MAX_REASON))
 
 
+def _orders(state: str | None, size: str | None, page: str | None) -> Orders:
+    """Which page of the work orders, as asked: BadParameter says what is wrong."""
+    for name, value, rule, says in (("state", state, STATE, "open or closed"),
+                                    ("size", size, SIZE, f"a number of work orders, 1 to {MAX_PAGE_SIZE}"),
+                                    ("page", page, LINK, "a page link this list gave")):
+        if not re.fullmatch(rule, value or ""):
+            raise BadParameter(f"{name}: {says}")
+    row, after = Cursor.parse(page.strip()) if page and page.strip() else (None, True)
+    return Orders(state=(state or "").strip() or None, size=int(size.strip()) if size and size.strip() else PAGE_SIZE,
+                  after=row if after else None, before=None if after else row)
+
+
+def _links(report: dict, orders: Orders) -> dict[str, str | None]:
+    """The query strings of the work orders' pages before and after this one: the same period
+    (as shown), state and size."""
+    kept = {"from": report["from"], "to": report["to"], "state": orders.state,
+            "size": str(orders.size) if orders.size != PAGE_SIZE else None}
+    kept = {k: v for k, v in kept.items() if v}
+    return {way: urlencode({**kept, "page": report[way]}) if report[way] else None for way in ("next", "previous")}
+
+
 def _shown(report: dict, viewer: Viewer, store: Store, request: Request) -> dict:
     """The report as this viewer may see it. A work order's notes (what a clerk wrote of a call-back
     with the customer: personal data, which retention erases) only to a role that may see personal
@@ -93,29 +122,34 @@ def _shown(report: dict, viewer: Viewer, store: Store, request: Request) -> dict
 
 
 @router.get("/api/v1/office/ratings", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_ratings(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None) -> Response:
-    """The window ratings' groups, appeals and work orders, of the period asked for, else of the
-    last 12 weeks (`from=2000-01-01`: all); the orders' call-back and closing notes for clerks and
-    directors only (null for an auditor or the office token)."""
+def office_ratings(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
+                   state: State = None, size: Size = None, page: Link = None) -> Response:
+    """The window ratings' groups, appeals and a page of the work orders (newest rating first), of
+    the period asked for, else of the last 12 weeks (`from=2000-01-01`: all); `next` and
+    `previous`: the work orders' neighbouring pages, as `page`. The orders' call-back and closing
+    notes for clerks and directors only (null for an auditor or the office token)."""
     try:
         first, last = figures_period(start, end)
+        orders = _orders(state, size, page)
     except BadParameter as e:
         return invalid(e)
-    return json_response(_shown(window_report(store, first, last), viewer, store, request))
+    return json_response(_shown(window_report(store, first, last, orders), viewer, store, request))
 
 
 @router.get("/office/ratings", response_class=HTMLResponse, responses=PAGE)
 def office_ratings_page(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
-                        ) -> HTMLResponse:
+                        state: State = None, size: Size = None, page: Link = None) -> HTMLResponse:
     try:  # the last 12 weeks unless asked (as the satisfaction page): a page read whatever the years stored
         first, last = figures_period(start, end)
+        orders = _orders(state, size, page)
     except BadParameter as e:
         return HTMLResponse(message_html("窗口评价 · Window ratings", str(e), "/office/ratings", viewer), 422)
-    report = _shown(window_report(store, first, last), viewer, store, request)
+    report = _shown(window_report(store, first, last, orders), viewer, store, request)
     shown = {key: report[key] for key in ("from", "to") if report[key]}  # the exports' links: the period shown
+    values = {key: value for key, value in report.items() if key not in ("next", "previous")}
     return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=urlencode(shown),
                                may_decide=viewer.user.may("audit"), start=report["from"], end=report["to"],
-                               **report))
+                               state=orders.state, states=STATES, links=_links(report, orders), **values))
 
 
 @router.get("/office/ratings/export.csv", response_class=Response,

@@ -164,3 +164,75 @@ def test_a_lobby_kiosk_may_not_push_appeals_or_calls(client, storage):
         at=T0 + timedelta(hours=3), reason="x"))))
     got = push(client, kiosk, appealed)
     assert got.status_code != 200 and "wrong_role" in got.text
+
+
+def _links(html: str) -> dict[str, str]:
+    """The work orders' page links of a ratings page, by rel (prev, next), as a browser follows them."""
+    import html as markup
+    import re
+
+    return {rel: markup.unescape(href) for rel, href in re.findall(r"<a rel='(prev|next)' href='([^']+)'", html)}
+
+
+def _numbers(html: str) -> list[str]:
+    import re
+
+    return re.findall(r"<a href='/office/tickets/[^']+'>([^<]+)</a></td><td>受理 Intake", html)
+
+
+def test_the_work_orders_come_in_pages_newest_first_and_keep_their_filter(client, storage):
+    kiosk = enrol(client, storage)
+    desk = enrol(client, storage, "clerk", name="1号收件窗口")
+    numbers, rated = [], []
+    for n in range(5):  # five tickets, each intake rated poor a day after the one before
+        reg = kiosk.registered(at=T0 + timedelta(days=n))
+        ticket = reg["payload"]["ticket"]
+        received = desk.step("received", ticket["uid"], ticket["number"], at=T0 + timedelta(days=n, hours=1))
+        poor = window_rating(desk, reg, "intake", 2, at=T0 + timedelta(days=n, hours=1, minutes=5), reason="slow")
+        assert push(client, kiosk, reg).status_code == 200
+        assert push(client, desk, received, poor).status_code == 200
+        numbers.append(ticket["number"])
+        rated.append(poor)
+    for poor in (rated[1], rated[3]):  # two of them closed
+        assert push(client, desk, desk.closed(poor, at=T0 + timedelta(days=6))).status_code == 200
+    newest_first = numbers[::-1]
+    headers = office(storage, "clerk")
+
+    page = client.get(f"/office/ratings?{ALL_TIME}&size=2", headers=headers)
+    assert page.status_code == 200 and "评价时间 Rated" in page.text
+    assert _numbers(page.text) == newest_first[:2] and set(_links(page.text)) == {"next"}
+    assert "下一页 Older" in page.text and "上一页 Newer" not in page.text
+    second = client.get(_links(page.text)["next"], headers=headers)
+    assert _numbers(second.text) == newest_first[2:4] and set(_links(second.text)) == {"prev", "next"}
+    last = client.get(_links(second.text)["next"], headers=headers)
+    assert _numbers(last.text) == newest_first[4:] and set(_links(last.text)) == {"prev"}  # the last: no next
+    assert "上一页 Newer" in last.text and "下一页 Older" not in last.text
+    back = client.get(_links(last.text)["prev"], headers=headers)
+    assert _numbers(back.text) == newest_first[2:4]
+    assert "窗口评价 5 条 · 5 window ratings" in back.text  # the groups are the period's, whichever page
+
+    opened = client.get(f"/office/ratings?{ALL_TIME}&state=open&size=2", headers=headers)
+    assert "<option value='open' selected>办理中 open</option>" in opened.text
+    assert _numbers(opened.text) == [numbers[4], numbers[2]]
+    after = _links(opened.text)["next"]
+    assert "state=open" in after and "from=2000-01-01" in after and "size=2" in after
+    assert _numbers(client.get(after, headers=headers).text) == [numbers[0]]  # still only the open ones
+    closed = client.get(f"/office/ratings?{ALL_TIME}&state=closed", headers=headers).text
+    assert _numbers(closed) == [numbers[3], numbers[1]] and _links(closed) == {}
+
+    report = client.get(f"/api/v1/office/ratings?{ALL_TIME}&size=2", headers=headers).json()
+    assert [o["number"] for o in report["work_orders"]] == newest_first[:2] and report["previous"] is None
+    seen = [o["number"] for o in report["work_orders"]]
+    while report["next"]:
+        report = client.get(f"/api/v1/office/ratings?{ALL_TIME}&size=2&page={report['next']}", headers=headers).json()
+        seen += [o["number"] for o in report["work_orders"]]
+    assert seen == newest_first and report["count"] == 5
+    opened = client.get(f"/api/v1/office/ratings?{ALL_TIME}&state=open", headers=headers).json()
+    assert [(o["number"], o["closed_at"]) for o in opened["work_orders"]] == [(numbers[4], None), (numbers[2], None),
+                                                                             (numbers[0], None)]
+
+    for bad in ("state=shut", "size=0", "size=501", "page=n2026-11-24.x"):
+        got = client.get(f"/api/v1/office/ratings?{bad}", headers=headers)
+        assert got.status_code == 422 and got.json()["detail"].startswith(bad.split("=")[0]), bad
+        page = client.get(f"/office/ratings?{bad}", headers=headers)
+        assert page.status_code == 422 and bad.split("=")[0] in page.text, bad

@@ -25,6 +25,7 @@ from central.readmodels import rating
 from central.satisfaction import group_dict
 from central.voiding import void
 from central.words import ARRIVAL
+from central.work_orders import PAGE_SIZE, Cursor, Orders
 from kiosk.domain import events
 from kiosk.domain.clock import local, start_of, utc_now
 from kiosk.domain.ratings_export import window_groups
@@ -49,17 +50,19 @@ def from_events(storage, first: date | None, last: date | None) -> dict:
 
 
 def work_orders_from_events(storage, first: date | None, last: date | None) -> list[dict]:
-    """central/ratings_export.py work_orders as it was: every rating, call and close since the
-    period's start read from the events."""
+    """The work orders as central/ratings_export.py read them before they were paged: every rating,
+    call and close since the period's start read from the events; in the pages' order
+    (central/work_orders.py: newest rating first, by local day, time and the rating's key)."""
     where, params = ["e.void_id IS NULL", "e.kind IN ('feedback.given', 'followup.called', 'followup.closed')"], []
     if first is not None:
         where.append("e.created_at >= ?")
         params.append(storage.timestamp(start_of(first) - ratings_export.PAD))
     with storage.read() as tx:
-        rows = tx.all(f"SELECT e.kind, {storage.json_text('e.payload')} FROM event e WHERE {' AND '.join(where)} "
-                      f"ORDER BY {ARRIVAL}", params)
+        rows = tx.all(f"SELECT e.uid, e.kind, {storage.json_text('e.payload')} FROM event e "
+                      f"WHERE {' AND '.join(where)} ORDER BY {ARRIVAL}", params)
     orders: dict[str, dict] = {}
-    for kind, text in rows:
+    places: dict[str, tuple] = {}
+    for uid, kind, text in rows:
         p = json.loads(text) if isinstance(text, str) else text
         if kind == "feedback.given":
             opened = p.get("followup")
@@ -74,6 +77,8 @@ def work_orders_from_events(storage, first: date | None, last: date | None) -> l
                                      "reason": p.get("reason"), "given_at": p.get("at"),
                                      "due_on": opened.get("due_on"), "callback_by": opened.get("callback_by"),
                                      "calls": [], "closed_at": None, "note": None, "fix": None, "closed_by": None}
+            given = datetime.fromisoformat(p["at"])
+            places[opened["uid"]] = (day.isoformat(), given, f"{p['ticket']}|{p['stage']}" if p.get("ticket") else uid)
         elif p.get("followup") in orders:
             order = orders[p["followup"]]
             clerk = (p.get("clerk") or {}).get("name") or (p.get("clerk") or {}).get("username")
@@ -82,7 +87,27 @@ def work_orders_from_events(storage, first: date | None, last: date | None) -> l
                                        "by": clerk})
             elif order["closed_at"] is None:
                 order.update(closed_at=p.get("at"), note=p.get("note"), fix=p.get("fix"), closed_by=clerk)
-    return sorted(orders.values(), key=lambda o: (o["closed_at"] is not None, o["due_on"] or "", o["followup"]))
+    return sorted(orders.values(), key=lambda o: places[o["followup"]], reverse=True)
+
+
+def every_page(storage, first: date | None, last: date | None, state: str | None = None, size: int = 3) -> list[dict]:
+    """The work orders of every page, following `next` from the first; and, back from the last
+    page by `previous`, the same pages."""
+    pages, asked = [], Orders(state=state, size=size)
+    while True:
+        report = ratings_export.window_report(storage, first, last, asked)
+        pages.append(report["work_orders"])
+        assert len(report["work_orders"]) <= size
+        if not report["next"]:
+            break
+        asked = Orders(state=state, size=size, after=Cursor.parse(report["next"])[0])
+    backwards = [pages[-1]]
+    while report["previous"]:
+        before = Cursor.parse(report["previous"])[0]
+        report = ratings_export.window_report(storage, first, last, Orders(state=state, size=size, before=before))
+        backwards.insert(0, report["work_orders"])
+    assert backwards == pages or pages == [[]]
+    return [order for page in pages for order in page]
 
 
 def periods() -> list[tuple[date | None, date | None]]:
@@ -94,8 +119,14 @@ def periods() -> list[tuple[date | None, date | None]]:
 def reports_agree(storage) -> None:
     for first, last in periods():
         report = ratings_export.window_report(storage, first, last)
-        assert {key: report[key] for key in ("count", "set_aside", "counter", "clerk", "stage", "week",
-                                             "work_orders")} == from_events(storage, first, last), (first, last)
+        expected = from_events(storage, first, last)
+        orders = expected.pop("work_orders")
+        assert {key: report[key] for key in expected} == expected, (first, last)
+        assert report["work_orders"] == orders[:PAGE_SIZE], (first, last)
+        assert every_page(storage, first, last) == orders, (first, last)
+        for state, closed in (("open", False), ("closed", True)):
+            assert every_page(storage, first, last, state, size=2) == [
+                o for o in orders if (o["closed_at"] is not None) == closed], (first, last, state)
 
 
 def pad_rating(rng: random.Random, desk, ticket: dict | None, stage: str, at) -> dict:
@@ -190,9 +221,9 @@ def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storag
         revoke(storage, thief.uid)
         void(storage, thief.uid, since)
         reports_agree(storage)
-    whole = ratings_export.window_report(storage, None, None)
-    assert whole["count"] > 10 and any(o["calls"] for o in whole["work_orders"]) and \
-        any(o["closed_at"] for o in whole["work_orders"])
+    whole = every_page(storage, None, None)
+    assert ratings_export.window_report(storage, None, None)["count"] > 10 and any(o["calls"] for o in whole) and \
+        any(o["closed_at"] for o in whole) and len(whole) > 3  # more than one page of 3
     pushed = rows_equal_after_rebuild(storage)
     unstepped, last_upheld = (rating.TABLE.columns.index(column) for column in ("unstepped", "last_upheld"))
     assert any(row[unstepped] for row in pushed["rating"])  # some pads' ratings named no step

@@ -78,3 +78,62 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
               f"{tmp_path / 'satisfaction.png'}")
     storage.close()
     assert not refused, refused
+
+
+LINKED = "td a[href^='/office/tickets/']"  # the tickets a page links
+
+
+def test_the_window_ratings_work_orders_are_paged_in_the_browser(chromium, tmp_path, monkeypatch):
+    """/office/ratings: a page of the work orders, its 下一页 Older link followed by a click, the
+    state kept, drawn under the policy and no wider than the screen."""
+    from fastapi.testclient import TestClient
+
+    from central.app import create_app
+
+    from ..central.test_window_ratings_office import window_rating
+
+    monkeypatch.delenv("INSTITUTE_TIME_ZONE", raising=False)
+    storage = open_storage(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    client = TestClient(create_app(storage))
+    kiosk, desk = enrol(client, storage, name="大厅1号机"), enrol(client, storage, "clerk", name="1号收件窗口")
+    at = datetime.now(UTC) - timedelta(days=5)
+    numbers = []
+    for n in range(5):
+        reg = kiosk.registered(at=at + timedelta(hours=n))
+        t = reg["payload"]["ticket"]
+        push(client, kiosk, reg)
+        poor = window_rating(desk, reg, "intake", 1, at=at + timedelta(hours=n, minutes=30), reason="slow")
+        push(client, desk, desk.step("received", t["uid"], t["number"], at=at + timedelta(hours=n, minutes=20)), poor)
+        numbers.append(t["number"])
+    office_user(storage, "director")
+
+    with serve_in_thread(storage) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
+        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+        try:
+            page.goto(server.url + "/office/ratings?state=open&size=2")
+            page.fill("input[name=name]", "director")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(server.url + "/office/ratings?state=open&size=2")
+            shown = page.eval_on_selector_all(LINKED, "links => links.map(a => a.textContent)")
+            assert shown == numbers[::-1][:2] and page.locator("a[rel=prev]").count() == 0
+            page.screenshot(path=str(tmp_path / "ratings.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            page.click("a[rel=next]")
+            page.wait_for_load_state()
+            shown = page.eval_on_selector_all(LINKED, "links => links.map(a => a.textContent)")
+            assert shown == numbers[::-1][2:4] and "state=open" in page.url
+            assert page.locator("select[name=state]").input_value() == "open"
+            page.click("a[rel=next]")
+            page.wait_for_load_state()
+            assert page.locator("a[rel=next]").count() == 0 and page.locator("a[rel=prev]").count() == 1
+            page.screenshot(path=str(tmp_path / "ratings-last.png"), full_page=True)
+        finally:
+            browser.close()
+        print(f"\nscreenshots: {tmp_path / 'ratings.png'} {tmp_path / 'ratings-last.png'}")
+    storage.close()
+    assert not refused, refused
