@@ -439,6 +439,14 @@ async def test_a_call_back_and_an_appeal_are_recorded_with_their_outbox_events()
         assert "这条评价已有申诉在等待审核" in screen_text(app) and Appeal.select().count() == 1
         assert Followup.get(Followup.uid == order[0]).status == "open"
 
+        from kiosk.store.clerks import add_clerk
+        from kiosk.store.window_ratings import decide
+        decide(appeal.id, add_clerk("zhao", "赵主任", "1357", admin=True), "upheld", "监控显示误触")
+        await open_detail(pilot, 0)
+        await pilot.press(*"再申诉一次", "f7")  # upheld: out of the counts, nothing left to appeal
+        await settle(pilot)
+        assert "这条评价的申诉已成立，不计入统计，无需再申诉" in screen_text(app) and Appeal.select().count() == 1
+
 
 async def test_a_call_not_reached_may_say_nothing_but_a_reached_one_must():
     changes, _ = sample_changes(TODAY)

@@ -198,7 +198,34 @@ def test_an_appeal_decided_by_a_supervisor_keeps_the_rating(desk):
     assert Feedback.select().count() == 1  # never deleted
     assert Appeal.get().decision == "upheld" and wr.upheld_appeals() == {result.feedback_id}
     assert ratings_from_db() == []  # and not counted: the admin screen's (F11) figures leave it out
+    with pytest.raises(wr.RatingError) as e:  # out of the counts already: nothing left to appeal
+        wr.appeal(result.feedback_id, clerk, "再申诉一次")
+    assert e.value.kind == "set_aside" and Appeal.select().count() == 1
     raised, decided = outbox("rating.appealed")[0], outbox("appeal.decided")[0]
     assert decided["decision"] == "upheld" and decided["supervisor"]["name"] == "赵主任"
     central_decodes("rating.appealed", raised)
     central_decodes("appeal.decided", decided)
+
+
+def test_a_rating_any_upheld_appeal_set_aside_stays_aside_whatever_came_after(desk):
+    """Two desks appealed one rating offline: here upheld, there rejected (decided later, pulled
+    after). The counts and the export agree, whatever order the decisions came in."""
+    ticket, clerk, device = desk
+    boss = add_clerk("zhao", "赵主任", "1357", admin=True)
+    receive(ticket.id, clerk, device, now=AT)
+    result = wr.rate(wr.waiting_request("1", now=AT).id, 1, "other", "乱点的", now=AT)
+    wr.decide(wr.appeal(result.uid, clerk, "顾客误触", now=AT + timedelta(hours=1)), boss, "upheld", "监控显示误触",
+              now=AT + timedelta(hours=2))
+    elsewhere = "0193a0b0-0000-7000-8000-0000000000e2"
+    other = "0193a0b0-0000-7000-8000-0000000000a2"
+    there = events.Clerk(username="qian", name="钱主任")
+    assert wr.store_pulled("rating.appealed", json.loads(events.to_json(events.RatingAppealed(
+        appeal=other, feedback=result.uid, device=elsewhere, at=AT + timedelta(hours=1), reason="误触", clerk=there))),
+        device.uid) == 1
+    assert wr.store_pulled("appeal.decided", json.loads(events.to_json(events.AppealDecided(
+        appeal=other, feedback=result.uid, device=elsewhere, at=AT + timedelta(hours=3), decision="rejected",
+        reason="证据不足", supervisor=there))), device.uid) == 1
+    assert [a.decision for a in Appeal.select().order_by(Appeal.id)] == ["upheld", "rejected"]
+    assert wr.upheld_appeals() == {result.feedback_id} and ratings_from_db() == []
+    (exported,) = wr.export_ratings()
+    assert exported.appeal == "upheld"  # 申诉成立 in the export, and out of the window's figures

@@ -66,7 +66,7 @@ REQUEST_SECONDS = 180  # a request older than this is not shown: the customer ha
 
 class RatingError(ValueError):
     """`kind`: no_request | answered | no_followup | closed | no_feedback | no_appeal | decided |
-    appeal_open | not_admin | bad_note | bad_reason | bad_fix | bad_decision."""
+    appeal_open | set_aside | not_admin | bad_note | bad_reason | bad_fix | bad_decision."""
 
     def __init__(self, kind: str, message: str = ""):
         super().__init__(message or kind)
@@ -286,8 +286,9 @@ def _feedback_by(ref: str | int) -> Feedback:
 def appeal(feedback: str | int, clerk, reason: str, device: Device | None = None, *,
            now: datetime | None = None) -> int:
     """Staff ask a supervisor to review a rating (by id or uid) they think mistaken or
-    malicious, with the reason; outbox event `rating.appealed`. One waiting appeal per rating.
-    RatingError no_feedback | appeal_open | bad_reason. The appeal's id."""
+    malicious, with the reason; outbox event `rating.appealed`. One waiting appeal per rating,
+    and none once one was upheld (it is out of the counts: nothing left to ask).
+    RatingError no_feedback | appeal_open | set_aside | bad_reason. The appeal's id."""
     reason = _note(reason, "bad_reason")
     now = now or utc_now()
     device = device or this_device()
@@ -295,6 +296,8 @@ def appeal(feedback: str | int, clerk, reason: str, device: Device | None = None
     try:
         with database_proxy.atomic():
             rated = _feedback_by(feedback)
+            if rated.id in upheld_appeals(rated.id):
+                raise RatingError("set_aside", f"Rating {feedback} was set aside by an upheld appeal already.")
             appeal_id = insert(Appeal, uid=uid, feedback=rated.id, reason=reason, raised_by=clerk.id if clerk else None,
                                raised_by_name=clerk.display_name if clerk else None, created_at=now)
             raised = events.RatingAppealed(appeal=uid, feedback=rated.uid, device=device.uid, at=now, reason=reason,
@@ -438,9 +441,14 @@ def store_pulled(kind: str, data: dict, own_uid: str) -> int:
     raise ValueError(f"not a work order's kind: {kind}")
 
 
-def upheld_appeals() -> set[int]:
-    """The ratings (feedback ids) an upheld appeal leaves out of the counts."""
-    return {a.feedback_id for a in Appeal.select(Appeal.feedback).where(Appeal.decision == "upheld")}
+def upheld_appeals(feedback_id: int | None = None) -> set[int]:
+    """The ratings (feedback ids; or of that one) an upheld appeal leaves out of the counts: any
+    upheld appeal, whatever came after it (two desks may appeal one rating offline), as at
+    central (central/readmodels/appealed.py) and in the satisfaction figures."""
+    query = Appeal.select(Appeal.feedback).where(Appeal.decision == "upheld")
+    if feedback_id is not None:
+        query = query.where(Appeal.feedback == feedback_id)
+    return {a.feedback_id for a in query}
 
 
 
@@ -459,7 +467,8 @@ def export_ratings(since: datetime | None = None, until: datetime | None = None)
         query = query.where(Feedback.created_at < until)
     appeals: dict[int, str] = {}
     for a in Appeal.select(Appeal.feedback, Appeal.decision).order_by(Appeal.id):
-        appeals[a.feedback_id] = a.decision or "waiting"  # the latest appeal's state
+        if appeals.get(a.feedback_id) != "upheld":  # the latest appeal's state, unless one was upheld
+            appeals[a.feedback_id] = a.decision or "waiting"
     staff = {c.username: c.staff_number or c.username for c in Clerk.select(Clerk.username, Clerk.staff_number)}
     result = []
     for f in query:

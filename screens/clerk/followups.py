@@ -241,6 +241,8 @@ class FollowupsScreen(DeskList):
             self.app.sync_soon()
         elif refused is not None and refused.kind == "appeal_open":
             self.message = ("desk.followups.appeal_open", {})
+        elif refused is not None and refused.kind == "set_aside":
+            self.message = ("desk.followups.set_aside", {})
         elif refused is not None and refused.kind in ("closed", "no_followup"):
             by = message.by
             if by is not None and by.at is not None:

@@ -76,6 +76,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desk.followups.called": ("已记录回访：{what}", "Call logged: {what}"),
     "desk.followups.appealed": ("已提交申诉，等待主管审核：{what}", "Appeal filed, waiting for a supervisor: {what}"),
     "desk.followups.appeal_open": ("这条评价已有申诉在等待审核", "This rating has an appeal waiting already"),
+    "desk.followups.set_aside": ("这条评价的申诉已成立，不计入统计，无需再申诉",
+                                 "An upheld appeal has set this rating aside already: nothing left to appeal"),
     "desk.followups.calls": ("回访经过：", "Calls:"),
     "desk.followups.call_line": ("{time}　{who}　{state}：{note}", "{time} {who}, {state}: {note}"),
     "desk.followups.call_reached": ("已接通", "reached"),
