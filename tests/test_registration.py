@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -87,16 +88,31 @@ def test_registration_writes_the_whole_fact(catalog):
     assert "13812345678" not in json.dumps(record.to_dict())
 
 
-@pytest.mark.parametrize("overrides", [{}, {"urgent": "24h", "pickup": "post", "certificate_name": "另一名称"}])
-def test_the_outbox_event_is_its_shape_written_by_to_json(catalog, overrides):
-    """commit writes the event's customer and lines once, in prepare, and adds the ticket inside
-    the transaction: the same text, byte for byte, as events.to_json of the whole event."""
+URGENT_ONLY = (InstrumentLine(LineRequest("C-003-001", metres=Decimal("12.5"))),)  # no ready date: null
+
+
+@pytest.mark.parametrize("overrides, now", [
+    ({}, None),
+    ({"urgent": "24h", "pickup": "post", "certificate_name": '另一名称 "{ticket}" \\ %s'}, None),
+    ({"lines": URGENT_ONLY, "urgent": "24h", "notify": True, "language": "en"},
+     datetime(2026, 11, 24, 9, 30, tzinfo=timezone(timedelta(hours=8)))),  # whole seconds, not in UTC
+])
+def test_the_outbox_event_is_its_shape_written_by_to_json(catalog, overrides, now):
+    """commit has the event's text written by prepare but for what the transaction, the time and the
+    device know, and fills that in: the same text, byte for byte, as events.to_json of the whole event."""
     from kiosk.domain import events
 
-    ticket = register(sample(**overrides), catalog, default_policy(), ensure_device("K1"))
+    device = ensure_device("K1")
+    ticket = register(sample(**overrides), catalog, default_policy(), device, now=now)
     stored = OutboxEvent.get(OutboxEvent.uid == ticket.event_uid).payload
     events.read(events.strict(events.Registered), json.loads(stored))  # as central reads it: no field it does not name
     assert stored == events.to_json(events.read(events.Registered, json.loads(stored)))
+    written = json.loads(stored)["ticket"]
+    assert (written["uid"], written["number"], written["device"], written["code"]) == (
+        ticket.uid, ticket.number, device.uid, ticket.code)
+    assert written["created_at"] == ticket.created_at.isoformat()
+    assert (written["ready_on"] is None) == ("lines" in overrides)
+    assert written["certificate_name"] == (overrides.get("certificate_name") or "示范燃气有限公司")
 
 
 def test_ticket_numbers_count_up_per_device_and_day(catalog):

@@ -69,9 +69,9 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from kiosk.domain import binary
 
@@ -112,11 +112,16 @@ _MESSAGES = {
     "unsupported_version": "The ticket code has a format this software does not read; update the software.",
 }
 
-_NUMBER_RE = re.compile(r"([A-Z0-9]{1,4})-(\d{6})-(\d{4,9})")
+# A standard number is PPPP-YYMMDD-SSSS, [A-Z0-9]{1,4}-\d{6}-\d{4,9}: its prefix and day, the same all
+# day, are read once (`_number_head`), its sequence each time (`_number_bytes`).
+_NUMBER_HEAD_RE = re.compile(r"([A-Z0-9]{1,4})-(\d{6})")
 _PREFIX_RE = re.compile(r"[A-Z0-9]{1,4}")
 _LINE_CODE_RE = re.compile(r"([A-Z])(-?)(\d{3})(?:-(\d{3,4}))?")
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # canonical: str(uuid.UUID)
 _DROP = dict.fromkeys(map(ord, "-‐‑‒–—―−_"))  # hyphens and dashes a scan or a hand may put in
+_VERSION_BYTE = bytes([FORMAT_VERSION])
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
 
 
 class TicketCodeError(ValueError):
@@ -290,14 +295,26 @@ def _uuid_bytes(value: str, what: str) -> bytes:
 
 
 def _number_bytes(number: str) -> bytes:
-    m = _NUMBER_RE.fullmatch(number)
-    if m and f"{int(m[3]):04d}" == m[3]:
-        prefix, day, sequence = m[1], int(m[2]), int(m[3])
-        return bytes([len(prefix)]) + prefix.encode("ascii") + day.to_bytes(3, "big") + binary.varint(sequence)
+    head, _, sequence = number.rpartition("-")  # the last hyphen: neither part before it holds one
+    written = _number_head(head)  # the same for every number of a device's day
+    if (written is not None and 4 <= len(sequence) <= 9 and sequence.isdecimal()  # \d{4,9}: Unicode's Nd
+            and f"{int(sequence):04d}" == sequence):
+        return written + binary.varint(int(sequence))
     data = number.encode("utf-8")
     if len(data) > MAX_NUMBER_BYTES:
         raise ValueError(f"ticket number longer than {MAX_NUMBER_BYTES} bytes")
     return b"\0" + binary.varint(len(data)) + data
+
+
+@lru_cache(maxsize=64)
+def _number_head(head: str) -> bytes | None:
+    """A standard number's tag, prefix and day as a code writes them (`_number_bytes`), from its
+    text before the sequence; None if that text is not one."""
+    m = _NUMBER_HEAD_RE.fullmatch(head)
+    if m is None:
+        return None
+    prefix = m[1]
+    return bytes([len(prefix)]) + prefix.encode("ascii") + int(m[2]).to_bytes(3, "big")
 
 
 def _line_bytes(line: CodeLine) -> bytes:
@@ -339,7 +356,7 @@ def _millimetres(metres: Decimal | None) -> int | None:
 def _created_seconds(created_at: datetime) -> int:
     if created_at.tzinfo is None:
         raise ValueError("created_at must be timezone-aware")
-    seconds = int(created_at.astimezone(UTC).replace(microsecond=0).timestamp())
+    seconds = (created_at - _EPOCH) // _SECOND  # whole seconds, rounded down: exact, no float
     if not 0 <= seconds < 2**32:
         raise ValueError("created_at out of range (1970-2106)")
     return seconds
@@ -361,14 +378,21 @@ class Unnumbered:
     omitted_lines: int
     lines: tuple[bytes, ...]  # lines_bytes
 
+    @cached_property
+    def _every_line(self) -> bytes:
+        """The record's end when it carries every line: the lines left out, the line count, the lines."""
+        return binary.varint(self.omitted_lines) + binary.varint(len(self.lines)) + b"".join(self.lines)
+
     def record(self, ticket_uid: str, created_at: datetime, number: str,
                signer_id: bytes = bytes(KEY_ID_BYTES)) -> tuple[bytes, int, int]:
         """The unsigned record within MAX_RECORD_BYTES; the lines kept and lines omitted it carries."""
-        head = b"".join((bytes([FORMAT_VERSION]), _uuid_bytes(ticket_uid, "ticket_uid"), signer_id,
+        head = b"".join((_VERSION_BYTE, _uuid_bytes(ticket_uid, "ticket_uid"), signer_id,
                          _created_seconds(created_at).to_bytes(4, "big"), self.after_time, _number_bytes(number),
                          self.after_number))
         encoded = self.lines
         kept = len(encoded)
+        if len(head) + len(self._every_line) + SIGNATURE_BYTES <= MAX_RECORD_BYTES:  # as most tickets: all of them
+            return head + self._every_line, kept, self.omitted_lines
         while True:
             omitted = self.omitted_lines + len(encoded) - kept
             body = head + binary.varint(omitted) + binary.varint(kept) + b"".join(encoded[:kept])
@@ -441,20 +465,22 @@ def encode(record: TicketRecord, signing_key, written_lines: tuple[bytes, ...] |
 def sign(parts: Unnumbered, ticket_uid: str, created_at: datetime, number: str, device_uid: str, signing_key) -> str:
     """`encode` of the record `parts` (`unnumbered`) and these make: the same text, with only
     what the uid, time and number change worked out here. `signing_key`: an Ed25519PrivateKey."""
-    _uuid_bytes(device_uid, "device_uid")  # not written, but a record names its device properly
+    _device_checked(device_uid)  # not written, but a record names its device properly
     body = parts.record(ticket_uid, created_at, number, _signer_id(signing_key))[0]
     return to_text(body + signing_key.sign(body))
 
 
-def _signer_id(signing_key) -> bytes:
-    """The key id a private key's codes carry."""
-    return key_id(_public_bytes(signing_key))
+@lru_cache(maxsize=16)
+def _device_checked(device_uid: str) -> None:
+    """`_uuid_bytes`'s check of a signing device's uid, once per device (a kiosk signs as one)."""
+    _uuid_bytes(device_uid, "device_uid")
 
 
 @lru_cache(maxsize=16)
-def _public_bytes(signing_key) -> bytes:
-    """A private key's raw public key: worked out once per key (a kiosk signs with one)."""
-    return signing_key.public_key().public_bytes_raw()
+def _signer_id(signing_key) -> bytes:
+    """The key id a private key's codes carry: worked out once per key (a kiosk signs with one)."""
+    return key_id(signing_key.public_key().public_bytes_raw())
+
 
 
 def _read_number(r: binary.Reader) -> str:

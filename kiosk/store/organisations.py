@@ -16,6 +16,7 @@ common word, the whole index (50,000 names: a few milliseconds) for a miss (benc
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -72,9 +73,13 @@ def remembered(organisation: str, contact: str) -> tuple[str, str] | None:
     return (search_key(organisation), organisation) if shareable(organisation, contact) else None
 
 
-def count_seen(entry: tuple[str, str], stamp: str) -> None:
+def count_seen(entry: tuple[str, str], stamp: str, conn: sqlite3.Connection | None = None) -> None:
     """Count a registration of `remembered`'s entry, at `stamp` (a time as the rows store it).
-    Call inside the registration's transaction."""
+    Call inside the registration's transaction; `conn`: its connection, when the caller binds its
+    statements there itself (and raises sqlite3's errors as peewee's, kiosk/store/rows.py)."""
+    if conn is not None:
+        conn.execute(_SEEN, (*entry, stamp))
+        return
     with peewee_errors:
         database_proxy.obj.connection().execute(_SEEN, (*entry, stamp))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from db.models import Device, OutboxEvent, PrintJob, Ticket, database_proxy, utc_now
@@ -36,8 +36,8 @@ from kiosk.store.tickets import (
     clean_field,
     estimate_json,
     insert_sql,
+    insert_ticket,
     ticket_rows,
-    write_ticket,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
         for ln, line, est in zip(lines, reg.lines, priced.lines))
     event_customer = events.Customer(organisation=customer.organisation, credit_code=customer.credit_code,
                                      address=customer.address, contact=customer.contact, phone=customer.phone)
-    hashed_policy = policy_hash(policy)
+    hashed_policy = _policy_hash(policy)
     try:
         code_parts = unnumbered(catalog.version, code_lines, priced.total_fen, urgent=reg.urgent,
                                 catalog_hash=catalog.content_hash, policy_hash=hashed_policy)
@@ -209,6 +209,20 @@ def prepare(reg: Registration, catalog: LoadedCatalog, policy: Policy) -> Prepar
     )
 
 
+# The content hash of the policy last priced with: a node prices every registration with one Policy
+# (kiosk/settings/pricing.py configured_policy), frozen, and hashing it again (its canonical JSON,
+# kiosk/domain/fingerprint.py) cost each registration some 0.1 ms.
+_hashed: tuple[Policy, bytes] | None = None
+
+
+def _policy_hash(policy: Policy) -> bytes:
+    global _hashed
+    kept = _hashed
+    if kept is None or kept[0] is not policy:
+        kept = _hashed = (policy, policy_hash(policy))
+    return kept[1]
+
+
 def _notify(reg: Registration, customer: CustomerDetails) -> dict:
     """The event's `notify` when the customer asked for notices (kiosk/domain/events.py Notify), else nothing."""
     from kiosk.domain import events
@@ -227,6 +241,23 @@ def _event_json(rest_json: str, ticket_json: str) -> str:
     return f'{rest_json[:-1]}, "ticket": {ticket_json}}}'
 
 
+# What a registration works out from its institute day alone, kept for the few days, devices,
+# turnarounds and calendars last asked for: `_of_day`.
+_DAYS: dict[tuple[str, date, int, Calendar], tuple[str, date | None]] = {}
+
+
+def _of_day(prefix: str, moment: datetime, turnaround_days: int, cal: Calendar) -> tuple[str, date | None]:
+    """The name of the day's counter of the ticket numbers and the ready date a ticket registered
+    at `moment` (on the institute's clock) is promised; expected_ready reads the day of its moment only."""
+    key = (prefix, moment.date(), turnaround_days, cal)
+    found = _DAYS.get(key)
+    if found is None:
+        if len(_DAYS) >= 64:
+            _DAYS.clear()
+        found = _DAYS[key] = (counter_name(prefix, key[1]), expected_ready(moment, turnaround_days, cal))
+    return found
+
+
 def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKENDS_ONLY,
            now: datetime | None = None) -> RegisteredTicket:
     """The one transaction: customer, ticket (with its signed code), lines, print job, outbox
@@ -241,13 +272,12 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
     reg, priced = prepared.registration, prepared.estimate
     now = now or utc_now()
     moment = local(now)
-    local_day = moment.date()
-    ready_on = expected_ready(moment, priced.turnaround_days, cal)
+    prefix, device_uid, device_id = device.prefix, device.uid, device.id
+    counter, ready_on = _of_day(prefix, moment, priced.turnaround_days, cal)
     uid, event_uid = uuid7(), uuid7()
-    key = signing_key(device.uid)  # cached: no file read per registration
+    key = signing_key(device_uid)  # cached: no file read per registration
     stamp = _utc_text(now)  # every row's time, as the rows store it
-    prefix, device_uid = device.prefix, device.uid
-    counter = counter_name(prefix, local_day)
+    local_day = moment.date()
     urgent_hours = cast("events.UrgentHours | None", priced.urgent_hours)
 
     def write(conn: sqlite3.Connection) -> tuple[str, str, int, int]:
@@ -259,14 +289,14 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
             policy=priced.policy_id, urgent=reg.urgent, pickup=reg.pickup, certificates=reg.certificates,
             certificate_name=prepared.certificate_name, total_fen=priced.total_fen, code=code,
             ready_on=ready_on, urgent_hours=urgent_hours)
-        ticket_id = write_ticket(prepared.rows, uid=uid, number=number, device_id=device.id, created_at=now,
-                                 code=code, stored_at=now)
+        ticket_id = insert_ticket(conn, prepared.rows, uid=uid, number=number, device_id=device_id, created=stamp,
+                                  code=code, stored=stamp)
         job_id = conn.execute(_PRINT_JOB, (ticket_id, "ticket", "pending", 0, stamp, stamp, reg.language)).lastrowid
         assert job_id is not None  # an INSERT's
         conn.execute(_OUTBOX, (event_uid, "ticket.registered", stamp,
                                _event_json(prepared.event_rest_json, events.to_json(ticket))))
         if prepared.organisation is not None:  # the name the customer screen completes next time
-            count_seen(prepared.organisation, stamp)
+            count_seen(prepared.organisation, stamp, conn)
         return number, code, ticket_id, job_id
 
     number, code, ticket_id, job_id = _in_transaction(write)

@@ -13,6 +13,7 @@ what other nodes' events bring) and one way to make another node's device row (`
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -334,13 +335,20 @@ def write_ticket(rows: TicketRows, *, uid: str, number: str, device_id: int, cre
     errors are peewee's (IntegrityError...), as every other write raises them."""
     created = _utc_text(created_at)
     stored = created if stored_at is created_at else _utc_text(stored_at or utc_now())
-    db = database_proxy.obj
     with peewee_errors:
-        conn = db.connection()
-        customer_id = conn.execute(_CUSTOMER_SQL, (*rows.customer, stored)).lastrowid
-        ticket_id = conn.execute(_TICKET_SQL, (customer_id, uid, number, device_id, created, code,
-                                               *rows.ticket)).lastrowid
-        conn.executemany(_LINE_SQL, [(ticket_id, *line) for line in rows.lines])
+        return insert_ticket(database_proxy.obj.connection(), rows, uid=uid, number=number, device_id=device_id,
+                             created=created, code=code, stored=stored)
+
+
+def insert_ticket(conn: sqlite3.Connection, rows: TicketRows, *, uid: str, number: str, device_id: int, created: str,
+                  code: str | None, stored: str) -> int:
+    """`write_ticket`'s three statements on `conn`, its times (`created`, the customer row's `stored`)
+    as the rows store them: for a caller that binds its transaction's statements there itself and
+    raises sqlite3's errors as peewee's (kiosk/store/registration.py commit)."""
+    customer_id = conn.execute(_CUSTOMER_SQL, (*rows.customer, stored)).lastrowid
+    ticket_id = conn.execute(_TICKET_SQL, (customer_id, uid, number, device_id, created, code, *rows.ticket)).lastrowid
+    assert ticket_id is not None  # an INSERT's
+    conn.executemany(_LINE_SQL, [(ticket_id, *line) for line in rows.lines])
     return ticket_id
 
 
