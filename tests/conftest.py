@@ -1,6 +1,8 @@
 import functools
 import inspect
+import itertools
 import os
+import sys
 from pathlib import Path
 from types import CodeType
 
@@ -39,10 +41,66 @@ LANE_BY_NAME = {"run_test": "pilot", "subprocess": "terminal", "Popen": "termina
                 "PtyPrinter": "terminal", "open_database": "store", "open_storage": "store"}
 
 
+# The fast lane (`pytest --fast`, the README's quick loop): the tests of no lane, each hypothesis
+# property on a tenth of its examples (at least 10, never more than it asks). The whole suite, and
+# any run without --fast, keeps every property's own count.
+FAST = "not (store or snapshot or pilot or postgres or terminal or browser or reliability)"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true",
+                     help=f"the fast lane: -m '{FAST}' (unless -m is given), hypothesis on a tenth of the examples")
+
+
+def pytest_configure(config):
+    if not config.getoption("fast"):
+        return
+    if not config.option.markexpr:
+        config.option.markexpr = FAST
+    cache = getattr(config, "cache", None)
+    if sys.dont_write_bytecode and cache is not None:
+        # A loop run again and again keeps what it compiled: the test modules as pytest rewrote
+        # their asserts (~9 s of CPU a worker here, half its collection) and the modules they import.
+        # PYTHONDONTWRITEBYTECODE=1 (this environment sets it) keeps __pycache__ out of the
+        # checkout, so the cache goes to pytest's own folder instead (.pytest_cache/d/pycache),
+        # as bench/startup.py does for its children; --cache-clear drops it.
+        sys.pycache_prefix = str(cache.mkdir("pycache"))
+        sys.dont_write_bytecode = False
+
+
+def pytest_report_header(config):
+    if config.getoption("fast"):
+        return f"fast lane: -m '{config.option.markexpr}', a tenth of each property's examples (at least 10)"
+    return None
+
+
+def fast_examples(max_examples: int) -> int:
+    return min(max_examples, max(10, max_examples // 10))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for lane in sorted(lanes_of(item)):
             item.add_marker(lane)
+    if config.getoption("fast"):
+        for test in {id(t): t for t in map(hypothesis_test, items) if t is not None}.values():
+            fewer_examples(test)
+
+
+def hypothesis_test(item):
+    """The function @given made for `item` (the one hypothesis runs), if it is a property."""
+    test = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+    # schemathesis' tests are properties of their own (tests/central/test_schemathesis.py, not in this lane)
+    return test if hasattr(test, "_hypothesis_internal_use_settings") else None
+
+
+def fewer_examples(test) -> None:
+    from hypothesis import settings
+
+    # What @settings sets and @given reads at each call: a second @settings is refused, so the
+    # attribute is replaced by one with the same settings and fewer examples.
+    own = test._hypothesis_internal_use_settings
+    test._hypothesis_internal_use_settings = settings(own, max_examples=fast_examples(own.max_examples))
 
 
 def lanes_of(item) -> set[str]:
@@ -100,12 +158,29 @@ def unwrapped(function):
     return getattr(getattr(function, "hypothesis", None), "inner_test", function)
 
 
+@pytest.fixture(scope="session")
+def isolated_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("isolated", numbered=False)
+
+
+ISOLATED = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def isolated_dirs(request, monkeypatch) -> Path:
+    """Every test's data and config folders are its own, empty: in its tmp_path when it uses one,
+    else in a folder of its own. Not a tmp_path for each: pytest numbers a new one by listing all
+    it made before, which took ~7 ms a test once a worker had made 1,800 (the fast lane's wording
+    tests spent more time there than testing)."""
+    if "tmp_path" in request.fixturenames:
+        folder = request.getfixturevalue("tmp_path")
+    else:
+        folder = request.getfixturevalue("isolated_root") / str(next(ISOLATED))
+        folder.mkdir()
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(folder / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    return tmp_path
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -63,15 +63,21 @@ def _ascii_free_subset(folder: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def ascii_free_subset(tmp_path_factory) -> Path:
+    """Made once a run (the subsetter takes a second): the tests only read it."""
+    pytest.importorskip("fontTools.subset")
+    return _ascii_free_subset(tmp_path_factory.mktemp("ascii-free-font"))
+
+
 @pytest.fixture(params=["droid", "subset"])
-def cjk_font_without_ascii(request, tmp_path) -> Path:
+def cjk_font_without_ascii(request) -> Path:
     if request.param == "droid":
         found = _droid()
         if found is None:
             pytest.skip("DroidSansFallbackFull.ttf is not installed (Debian: apt-get install fonts-droid-fallback)")
         return found
-    pytest.importorskip("fontTools.subset")
-    return _ascii_free_subset(tmp_path)
+    return request.getfixturevalue("ascii_free_subset")
 
 
 @pytest.fixture
@@ -181,9 +187,8 @@ def test_a_glyph_wider_than_its_column_is_narrowed_to_it():
     assert box is not None and box[2] <= 3 * COLUMN_DOTS
 
 
-def test_a_configured_font_without_ascii_still_prints_digits(tmp_path):
-    pytest.importorskip("fontTools.subset")
-    configured = _ascii_free_subset(tmp_path)
+def test_a_configured_font_without_ascii_still_prints_digits(ascii_free_subset):
+    configured = ascii_free_subset
     chain = font_chain(configured)
     assert chain.paths[0] == configured and chain.font_for("7") != configured
     text = _ocr(render_png(RECEIPT, PROFILES["58mm-raster"], font=configured))
