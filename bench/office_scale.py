@@ -138,6 +138,16 @@ WITH base AS (
            CASE WHEN bench_r(i, 9) < 0.55 THEN 5 WHEN bench_r(i, 9) < 0.85 THEN 4 WHEN bench_r(i, 9) < 0.95 THEN 3
                 WHEN bench_r(i, 9) < 0.98 THEN 2 ELSE 1 END AS rating
     FROM picked
+), windowed AS (  -- the window pads' ratings (一次一评): 7 intakes in 10, 6 pickups in 10, 8 in 100 poor
+    SELECT *, CASE WHEN received_at + interval '3 minutes' <= %(now)s AND bench_r(i, 50) < 0.70
+                   THEN received_at + (1 + 2 * bench_r(i, 51)) * interval '1 minute' END AS wi_at,
+           CASE WHEN picked_at + interval '3 minutes' <= %(now)s AND bench_r(i, 52) < 0.60
+                THEN picked_at + (0.5 + 2 * bench_r(i, 53)) * interval '1 minute' END AS wc_at,
+           CASE WHEN bench_r(i, 54) < 0.60 THEN 5 WHEN bench_r(i, 54) < 0.88 THEN 4 WHEN bench_r(i, 54) < 0.92 THEN 3
+                WHEN bench_r(i, 54) < 0.97 THEN 2 ELSE 1 END AS wi_rating,
+           CASE WHEN bench_r(i, 55) < 0.60 THEN 5 WHEN bench_r(i, 55) < 0.88 THEN 4 WHEN bench_r(i, 55) < 0.92 THEN 3
+                WHEN bench_r(i, 55) < 0.97 THEN 2 ELSE 1 END AS wc_rating
+    FROM rated
 )
 SELECT i, created_at, kiosk, org,
        'K' || lpad(kiosk::text, 3, '0') || '-' || to_char((created_at AT TIME ZONE %(zone)s)::date, 'YYMMDD')
@@ -151,12 +161,18 @@ SELECT i, created_at, kiosk, org,
        CASE WHEN feedback_at IS NOT NULL THEN rating END AS rating,
        CASE WHEN feedback_at IS NOT NULL AND rating <= 2 AND bench_r(i, 10) < 0.85
                  AND feedback_at + (1 + 13 * bench_r(i, 15)) * interval '1 day' <= %(now)s
-            THEN feedback_at + (1 + 13 * bench_r(i, 15)) * interval '1 day' END AS closed_at
-FROM rated
+            THEN feedback_at + (1 + 13 * bench_r(i, 15)) * interval '1 day' END AS closed_at,
+       wi_at, wc_at, wi_rating, wc_rating,
+       CASE WHEN wi_rating <= 2 AND bench_r(i, 56) < 0.3 AND wi_at + interval '1 hour' <= %(now)s
+            THEN wi_at + interval '1 hour' END AS appealed_at,
+       CASE WHEN wi_rating <= 2 AND bench_r(i, 56) < 0.3 AND wi_at + interval '1 day' <= %(now)s
+            THEN wi_at + interval '1 day' END AS decided_at
+FROM windowed
 """
 
 # Every event of every ticket, in the order they happened (k: 0..3 the status facts,
-# 4 feedback.given, 5 followup.closed).
+# 4 feedback.given, 5 followup.closed; 6, 7 the window pads' ratings of the intake and the
+# completion, 8 an appeal of a poor intake rating, 9 its decision).
 EVENT_ORDER = """
 CREATE UNLOGGED TABLE gen_event AS
 SELECT row_number() OVER (ORDER BY at, i, k) AS n, i, k, at FROM (
@@ -165,7 +181,11 @@ SELECT row_number() OVER (ORDER BY at, i, k) AS n, i, k, at FROM (
     UNION ALL SELECT i, 2, ready_at FROM gen_ticket WHERE ready_at IS NOT NULL
     UNION ALL SELECT i, 3, picked_at FROM gen_ticket WHERE picked_at IS NOT NULL
     UNION ALL SELECT i, 4, feedback_at FROM gen_ticket WHERE feedback_at IS NOT NULL
-    UNION ALL SELECT i, 5, closed_at FROM gen_ticket WHERE closed_at IS NOT NULL) AS s
+    UNION ALL SELECT i, 5, closed_at FROM gen_ticket WHERE closed_at IS NOT NULL
+    UNION ALL SELECT i, 6, wi_at FROM gen_ticket WHERE wi_at IS NOT NULL
+    UNION ALL SELECT i, 7, wc_at FROM gen_ticket WHERE wc_at IS NOT NULL
+    UNION ALL SELECT i, 8, appealed_at FROM gen_ticket WHERE appealed_at IS NOT NULL
+    UNION ALL SELECT i, 9, decided_at FROM gen_ticket WHERE decided_at IS NOT NULL) AS s
 """
 
 # One line j of ticket t: the same draws for its registration and its intake.
@@ -196,6 +216,23 @@ def _step(desk: str, stream: int, extra: str = "") -> str:
     return f"""jsonb_build_object('event', bench_uuid7(e.at, t.i || ':s' || e.k), 'ticket', t.uid, 'number', t.number,
         'device', bench_device('desk', {desk}), 'at', bench_iso(e.at),
         'clerk', {CLERK.format(desk=desk, s=stream)}{extra})"""
+
+
+def _window(stage: str, at: str, rating: str, desk: str, tag: str, step: str) -> str:
+    """A window pad's `feedback.given` (kiosk/store/window_ratings.py rate()): half name the step's
+    clerk, the rest no step (central takes the clerk from ticket_state); 70% with a 工号."""
+    clerk = f"'clerk' || lpad(({desk} * 3 + floor(3 * bench_r(t.i, 31))::int)::text, 3, '0')"
+    return f"""jsonb_build_object('feedback', bench_uuid7({at}, t.i || ':{tag}'),
+    'device', bench_device('desk', {desk}), 'at', bench_iso({at}), 'rating', {rating},
+    'level', (%(levels)s::text[])[{rating}], 'ticket', t.uid, 'number', t.number, 'hearts', '[]'::jsonb,
+    'reason', CASE WHEN {rating} <= 2 THEN (%(reasons)s::text[])[1 + mod(t.i, 6)] END, 'callback', {rating} <= 2,
+    'language', 'zh', 'stage', '{stage}', 'clerk', {clerk}, 'counter', (1 + mod(t.i, 3))::text,
+    'staff_number', CASE WHEN bench_r(t.i, 58) < 0.7 THEN 'GZ' || lpad(({desk} * 3)::text, 4, '0') END,
+    'steps', CASE WHEN bench_r(t.i, 59) < 0.5 THEN '{{}}'::jsonb ELSE jsonb_build_object('{step}',
+        jsonb_build_object('device', bench_device('desk', {desk}), 'clerk', {clerk})) END,
+    'followup', CASE WHEN {rating} <= 2 THEN jsonb_build_object('uid', bench_uuid7({at}, t.i || ':{tag}f'),
+        'due_on', to_char(({at} AT TIME ZONE %(zone)s)::date + 7, 'YYYY-MM-DD'),
+        'callback_by', bench_iso({at} + interval '48 hours')) END)"""
 
 
 CUSTOMER = """jsonb_build_object(
@@ -234,15 +271,24 @@ WHEN 5 THEN jsonb_build_object('followup', bench_uuid7(t.feedback_at, t.i || ':f
     'feedback', bench_uuid7(t.feedback_at, t.i || ':fb'), 'device', bench_device('desk', t.rdesk),
     'at', bench_iso(e.at), 'note', '已电话回访，客户表示理解', 'clerk', {CLERK.format(desk='t.rdesk', s=34)},
     'via', 'desk')
+WHEN 6 THEN {_window('intake', 't.wi_at', 't.wi_rating', 't.rdesk', 'wi', 'received')}
+WHEN 7 THEN {_window('completion', 't.wc_at', 't.wc_rating', 't.pdesk', 'wc', 'picked_up')}
+WHEN 8 THEN jsonb_build_object('appeal', bench_uuid7(t.appealed_at, t.i || ':ap'),
+    'feedback', bench_uuid7(t.wi_at, t.i || ':wi'), 'device', bench_device('desk', t.rdesk),
+    'at', bench_iso(e.at), 'reason', '顾客误触', 'clerk', {CLERK.format(desk='t.rdesk', s=31)})
+WHEN 9 THEN jsonb_build_object('appeal', bench_uuid7(t.appealed_at, t.i || ':ap'),
+    'feedback', bench_uuid7(t.wi_at, t.i || ':wi'), 'device', bench_device('desk', t.rdesk),
+    'at', bench_iso(e.at), 'decision', CASE WHEN bench_r(t.i, 57) < 0.5 THEN 'upheld' ELSE 'rejected' END,
+    'reason', '监控', 'supervisor', jsonb_build_object('username', 'zhao', 'name', '赵主任'), 'via', 'desk')
 END"""
 
 KINDS = ["ticket.registered", "ticket.received", "ticket.ready", "ticket.picked_up", "feedback.given",
-         "followup.closed"]
+         "followup.closed", "feedback.given", "feedback.given", "rating.appealed", "appeal.decided"]
 
 EVENT_INSERT = f"""
 INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, payload)
 SELECT bench_uuid7(e.at, t.i || ':' || e.k), (%(kinds)s::text[])[e.k + 1],
-       CASE WHEN e.k IN (0, 4) THEN t.kiosk WHEN e.k = 3 THEN %(kiosks)s + t.pdesk ELSE %(kiosks)s + t.rdesk END,
+       CASE WHEN e.k IN (0, 4) THEN t.kiosk WHEN e.k IN (3, 7) THEN %(kiosks)s + t.pdesk ELSE %(kiosks)s + t.rdesk END,
        CASE WHEN e.k <= 3 THEN t.uid END, CASE WHEN e.k <= 3 THEN e.k END,
        e.at, e.at + (2 + 60 * bench_r(e.n, 40)) * interval '1 second', {PAYLOAD}
 FROM gen_event e JOIN gen_ticket t ON t.i = e.i JOIN gen_org o ON o.id = t.org
@@ -538,6 +584,77 @@ def _figures(loaded_tickets: int, timed: list[Timed], floor: float) -> list[Figu
                    + (f", whole in {t.median_ms / 1000:,.1f} s): first byte" if t.streamed else ")"),
                    t.judged_ms, "ms", "a keyset page of 50 tickets by number, indexed, SQL", floor,
                    f"median <= {GOAL_MS:.0f} ms", t.judged_ms <= GOAL_MS) for t in timed]
+
+
+# ---- the window ratings (--ratings) --------------------------------------------------------------
+
+RATINGS_REQUESTS = ("/office/ratings", "/office/ratings?from=2000-01-01", "/api/v1/office/ratings?from=2000-01-01")
+
+
+def ratings_timings(url: str, runs: int = 9) -> str:
+    """The window report (central/ratings_export.py window_report) at this central's schema: its
+    upgrade if one is due, timed; `rating.window` and the whole report in process for 12 weeks and
+    all time, each `rating.window` statement EXPLAIN ANALYZEd; the pages over HTTP beside the floor."""
+    import psycopg
+
+    from bench.sync_drain import Central
+    from central import ratings_export
+    from central.api.satisfaction import figures_period
+    from central.readmodels import rating
+    from central.schema import SCHEMA_VERSION, open_storage
+    from central.storage import Tx
+
+    with psycopg.connect(url) as conn:
+        before = int(conn.execute("SELECT value FROM central_meta WHERE key = 'schema_version'").fetchone()[0])
+        windowed = conn.execute("SELECT count(*) FROM rating WHERE stage IS NOT NULL").fetchone()[0]
+    start = time.perf_counter()
+    storage = open_storage(url, pool_size=1)
+    lines = [(f"schema {before} -> {SCHEMA_VERSION}: opened (upgrade) in {time.perf_counter() - start:.1f} s; "
+              f"{windowed:,} window ratings")]
+    with storage.read() as tx:
+        lines.append(f"rating_sum rows: {tx.one('SELECT count(*) FROM rating_sum')[0]:,}")
+    lines += ["", "| window report, in process | rating.window median ms | window_report median ms |",
+              "|---|---:|---:|"]
+    statements: list[tuple[str, list]] = []
+    for label, asked in (("12 weeks", figures_period(None, None)), ("all time", (None, None))):
+        inner, whole = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            with storage.read() as tx:
+                rating.window(tx, *asked)
+            inner.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            ratings_export.window_report(storage, *asked)
+            whole.append(time.perf_counter() - t0)
+        lines.append(f"| {label} | {median(inner) * 1000:,.1f} | {median(whole) * 1000:,.1f} |")
+    original = Tx.all
+
+    def recorded(self, sql, params=()):
+        statements.append((sql, list(params)))
+        return original(self, sql, params)
+
+    Tx.all = recorded  # type: ignore[method-assign]
+    try:
+        with storage.read() as tx:
+            rating.window(tx, None, None)  # all time
+    finally:
+        Tx.all = original  # type: ignore[method-assign]
+    for sql, params in statements:
+        if "device" in sql and "rating" not in sql:
+            continue
+        plan = explain(url, sql, params)
+        lines.append(f"EXPLAIN rating.window all time: {plan['ms']:.1f} ms, {plan['rows']:,} rows, "
+                     f"{plan['blocks']:,} blocks; {'; '.join(plan['scans'])}")
+    token = office_session(storage)
+    storage.close()
+    server = Central(url)
+    try:
+        time_requests(server.port, token, ("/office",), 1)
+        timed = time_requests(server.port, token, RATINGS_REQUESTS, runs)
+    finally:
+        server.close()
+    lines += ["", table(None, timed, floor_ms(url))]
+    return "\n".join(lines)
 
 
 # ---- satisfaction over any period (--satisfaction) ----------------------------------------------
@@ -1170,6 +1287,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead of the HTTP timings: each derivation's SQL and Python time, EXPLAIN ANALYZE")
     parser.add_argument("--satisfaction", action="store_true",
                         help="instead of the HTTP timings: satisfaction for 12 weeks and all time, sums and ratings")
+    parser.add_argument("--ratings", action="store_true",
+                        help="instead of the HTTP timings: the window ratings (upgrade, in process, EXPLAIN, HTTP)")
     parser.add_argument("--worklist", action="store_true",
                         help="instead of the HTTP timings: work-list pages 1 to the last, by uids and by OFFSET")
     args = parser.parse_args(argv)
@@ -1189,6 +1308,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.satisfaction:
             print(satisfaction_timings(db.url, max(args.runs, 9)))
+            return 0
+        if args.ratings:
+            print(ratings_timings(db.url, max(args.runs, 9)))
             return 0
         if args.worklist:
             print(worklist_timings(db.url, max(args.runs, 9)))

@@ -58,10 +58,13 @@ class DecideError(Exception):
 
 
 def states(tx: Tx, storage: Storage) -> dict[str, str]:
-    """rating (feedback uid) -> its latest appeal's state: waiting | upheld | rejected."""
+    """rating (feedback uid) -> its appeals' state: upheld if any appeal of it was upheld (it is set
+    aside: the rule of the figures and, since schema 24, of the window report, rating.mark), else
+    its latest appeal's: waiting | rejected."""
     result: dict[str, str] = {}
     for appeal in _fold(_events(tx, storage)).values():
-        result[appeal["feedback"]] = appeal["decision"] or "waiting"
+        if result.get(appeal["feedback"]) != "upheld":
+            result[appeal["feedback"]] = appeal["decision"] or "waiting"
     return result
 
 

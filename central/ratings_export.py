@@ -6,9 +6,10 @@ The export is read from the events, like a follow-up's state: every
 `feedback.given` in force (not voided) whose `at` falls on the period's local days (first arrival
 of a rating uid counts once), and the appeals' state from `rating.appealed` / `appeal.decided`
 (central/appeals.py). A rating an appeal upheld is exported, marked; the figures leave it out.
-The window groups are summed in SQL from the rating read model (schema 23,
-central/readmodels/rating.py `window`): tests/central/test_window_ratings_read_model.py holds
-them to what the events say. Nothing personal is exported: no
+The window groups are read from the sums the rating read model keeps (schema 24: rating_sum's
+window kinds, central/readmodels/rating.py `window`): tests/central/test_window_ratings_read_model.py
+holds them to what the events say. A rating any appeal of which was upheld is set aside there
+and exported as upheld (申诉成立), as in the figures (central/appeals.py states). Nothing personal is exported: no
 phone, comment, customer or clerk name (kiosk/domain/ratings_export.py).
 
 The department the export names: $CENTRAL_RATINGS_DEPARTMENT, else the institute file's
@@ -118,8 +119,8 @@ def _counter(rated: ExportRating, device_name: str | None) -> ExportRating:
 def window_report(storage: Storage, first: date | None, last: date | None,
                   orders: work_orders.Orders = work_orders.FIRST) -> dict:
     """The pads' ratings by counter, clerk, stage and week (kiosk/domain/ratings_export.py
-    window_groups' rule), summed in SQL from the rating read model (central/readmodels/rating.py
-    `window`: index ranges, not every rating event of the period), the appeals
+    window_groups' rule), read from the sums the rating read model keeps (central/readmodels/rating.py
+    `window`: a few rows a year, month, week or day, not every rating of the period), the appeals
     (central/appeals.py), and one page of the work orders (central/work_orders.py), `next` and
     `previous` its neighbours' page links."""
     from .satisfaction import group_dict
@@ -129,13 +130,12 @@ def window_report(storage: Storage, first: date | None, last: date | None,
     found = work_orders.page(storage, first, last, orders)
     groups = {"counter": window_counts(_alike(parts["counter"], lambda counter, name: {"counter": counter}, True)),
               "clerk": window_counts(_alike(parts["clerk"], lambda staff, _: {"staff_number": staff})),
-              "day": window_counts(_alike(_by_week(parts["day"]), lambda stage, monday: {"stage": stage,
-                                                                                       "given_at": monday}))}
-    days = [(aside, int(n)) for *_, aside, n in parts["day"]]
+              "stage": window_counts(_alike(parts["stage"], lambda stage, _: {"stage": stage})),
+              "week": window_counts(_alike(parts["week"], lambda _, monday: {"given_at": start_of(monday)}))}
+    stages = [(aside, n) for *_, aside, n in parts["stage"]]
     return {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
-            "count": sum(n for _, n in days), "set_aside": sum(n for aside, n in days if aside),
-            **{view: [group_dict(g) for g in groups[part][view]]
-               for view, part in (("counter", "counter"), ("clerk", "clerk"), ("stage", "day"), ("week", "day"))},
+            "count": sum(n for _, n in stages), "set_aside": sum(n for aside, n in stages if aside),
+            **{view: [group_dict(g) for g in groups[view][view]] for view in ("counter", "clerk", "stage", "week")},
             "appeals": appeals.listed(storage), "work_orders": found.orders,
             "next": found.next.link(True) if found.next else None,
             "previous": found.previous.link(False) if found.previous else None}
@@ -144,23 +144,14 @@ def window_report(storage: Storage, first: date | None, last: date | None,
 def _alike(rows, fields, named: bool = False) -> list[tuple[ExportRating, int]]:
     """window_counts' (a rating, how many alike) of one part of rating.window's rows: (key, second
     key, rating, set aside, how many), `fields` the rating's fields its keys give; `named`: the
-    second key is the desk's name its counter is shown with."""
+    second key is the desk's name its counter is shown with. Those set aside are left out."""
     alike = []
     for k1, k2, stars, aside, n in rows:
-        rated = replace(ALIKE, rating=stars, appeal="upheld" if aside else None, **fields(k1, k2))
+        if aside:
+            continue
+        rated = replace(ALIKE, rating=stars, **fields(k1, k2))
         alike.append((_counter(rated, k2) if named else rated, int(n)))
     return alike
-
-
-def _by_week(rows) -> list[tuple]:
-    """rating.window's "day" rows added up by week: (stage, the week's Monday's start, rating, set
-    aside, how many), a few rows a week whatever the years asked for."""
-    weeks: dict[tuple, int] = {}
-    for stage, day, stars, aside, n in rows:
-        given = date.fromisoformat(day)
-        key = (stage, given - timedelta(days=given.weekday()), stars, aside)
-        weeks[key] = weeks.get(key, 0) + int(n)
-    return [(stage, start_of(monday), stars, aside, n) for (stage, monday, stars, aside), n in weeks.items()]
 
 
 # What the groups read of a rating summed in SQL (its part's keys and level set on it).

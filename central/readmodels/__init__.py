@@ -27,7 +27,8 @@ and ticket_state's due_at and ready_day, the work list's order as index ranges).
 rating_sum (schema 20: the satisfaction figures' sums per day, month and year, kept by every writer
 of rating through `rating.settle`). rating's window columns (schema 23: stage, counter, pusher, staff,
 unstepped, last_upheld: the back office's window ratings grouped in SQL, central/ratings_export.py
-window_report).
+window_report). The window ratings' sums (schema 24: rating_sum's window kinds, rating's `seen_picked_up_at`
+and window TALLY; set aside by any upheld appeal, as the figures).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
@@ -58,6 +59,7 @@ APPEALS = ("rating.appealed", "appeal.decided")  # central/appeals.py KINDS: rat
 SET_ASIDE_STATEMENTS = rating.SET_ASIDE_STATEMENTS  # schema 19
 SUM_STATEMENTS = (*rating.SUM_STATEMENTS, *ticket_state.PAGE_STATEMENTS)  # schema 20
 WINDOW_STATEMENTS = rating.WINDOW_STATEMENTS  # schema 23
+WINDOW_SUM_STATEMENTS = rating.WINDOW_SUM_STATEMENTS  # schema 24
 # Schema 21, fewer bytes a ticket: the list's indexes ascending (ticket_state.LISTED_STATEMENTS), the
 # due groups' index on the group only (due_item.SERIAL_STATEMENTS), and
 # event_kind over the kinds read by kind only (ratings, closes, call-backs, appeals, certificates:
@@ -198,6 +200,17 @@ def build_20(tx: Tx, storage: Storage) -> None:
 def build_23(tx: Tx, storage: Storage) -> None:
     """Schema 23's upgrade: the ratings made again, with what the window report groups by."""
     rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
+
+
+def build_24(tx: Tx, storage: Storage) -> None:
+    """Schema 24's upgrade, from the rating rows and the appeal events (no rating's event read):
+    the pickup's time copied to each pad's rating that named no step, `set_aside` by any upheld
+    appeal (the window report's rule now too), `last_upheld` unused (0), and every sum made again
+    with the window groups'."""
+    rating.seen_picked_up(tx)
+    rating.mark(tx, storage, None, tallied=False)
+    tx.execute("UPDATE rating SET last_upheld = 0 WHERE last_upheld <> 0")
+    rating.build_sums(tx, storage)
 
 
 def snapshot(storage: Storage) -> dict[str, list[tuple]]:

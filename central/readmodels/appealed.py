@@ -40,12 +40,11 @@ def fold(rows: list[tuple[str, dict, str | None]]) -> dict[str, dict]:
     return found
 
 
-def upheld(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None = None) -> tuple[set[str], set[str]]:
+def upheld(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None = None) -> set[str]:
     """The ratings (feedback uids) of `feedbacks` (None: all) an upheld appeal sets aside: an
-    appeal of theirs whose first decision to arrive upheld it (as the desk's F11 figures leave
-    out a rating any upheld appeal set aside, kiosk/store/satisfaction.py); and those whose
-    latest appeal (the last to arrive) was upheld: the state the window report and the export
-    give a rating (central/appeals.py states)."""
+    appeal of theirs whose first decision to arrive upheld it, whatever their other appeals say
+    (as the desk's F11 figures leave out a rating any upheld appeal set aside,
+    kiosk/store/satisfaction.py; since schema 24 the window report too, central/appeals.py states)."""
     if feedbacks is None:
         found = fold(events(tx, storage))
     else:
@@ -54,8 +53,4 @@ def upheld(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None = None) -> 
         for start in range(0, len(feedbacks), CHUNK):
             where, params = storage.in_list(feedback, sorted(feedbacks)[start:start + CHUNK])
             found.update(fold(events(tx, storage, f"AND {where}", params)))
-    latest: dict[str, str | None] = {}
-    for appeal in found.values():  # in the order the appeals arrived: the last one stays
-        latest[appeal["feedback"]] = appeal["decision"]
-    return ({a["feedback"] for a in found.values() if a["decision"] == "upheld" and isinstance(a["feedback"], str)},
-            {f for f, decision in latest.items() if decision == "upheld" and isinstance(f, str)})
+    return {a["feedback"] for a in found.values() if a["decision"] == "upheld" and isinstance(a["feedback"], str)}

@@ -33,6 +33,19 @@ the report takes the clerk from ticket_state as it stands, WINDOW_STAFF), and `l
 latest appeal was upheld, kept by `mark` beside `set_aside`: the report leaves out and counts as
 set aside what central/appeals.py states calls upheld, as it did reading the events).
 
+Schema 24: the window report's groups summed too (`window`), in rating_sum beside the figures'
+sums and by the same TALLY mechanism, so a period of any length is read in a few hundred rows
+again. A window pad's rating (`stage` set) adds, counted or set aside (rating 0: set aside), to its
+`w_stage` (k1 the stage) of its day, month, year and, if counted, of its week (`span` 4, the
+Monday's date: the week view); if counted, to `w_counter` (k1 the pusher's uid, k2 the pad's
+counter: the desk's name is joined when read, as a renamed desk shows) and `w_clerk` (k1 the
+clerk, WINDOW_STAFF) of its day, month and year. WINDOW_STAFF reads the row alone: the pickup's
+time is copied by `seen` too (`seen_picked_up_at`, for a rating that named no step: the only ones
+it is read for), so a change of ticket_state re-settles it.
+Set aside is `set_aside` for the window report as for the figures: ANY appeal of it upheld (the
+desks' rule, kiosk/store/satisfaction.py); `last_upheld` (its latest appeal upheld) is unused
+since 24 (the column stays, always 0).
+
 `day` is the rating's local date on the institute's clock when it was stored: a change of the
 institute's zone needs `kiosk central rebuild-read-models`."""
 
@@ -60,7 +73,8 @@ TABLE = Table("rating", (
     ("rating", "smallint"), ("hearts", "text"), ("number", "text"), ("reason", "text"),
     *((column, "text") for column in SAID + SEEN),
     ("stage", "text"), ("counter", "text"), ("pusher", "text"), ("staff", "text"), ("unstepped", "smallint"),  # 23
-    ("last_upheld", "smallint"),  # 23
+    ("last_upheld", "smallint"),  # 23; always 0 since 24 (unused; written only as PostgreSQL's NOT NULL needs)
+    ("seen_picked_up_at", "timestamptz"),  # 24
     ("feedback", "text"), ("set_aside", "smallint"),  # schema 19 (last: a snapshot's row ends with set_aside)
 ))
 
@@ -86,14 +100,24 @@ WINDOW_STATEMENTS = (  # schema 23
     "CREATE INDEX rating_window ON rating (day) WHERE stage IS NOT NULL",
 )
 COUNTED = "set_aside = 0"  # what the figures and the CSV read
-TALLY = ("t_day", "t_rating", "t_counter", "t_clerk", "t_name", "t_hearts")  # schema 20: what a row added
+TALLY = ("t_day", "t_rating", "t_counter", "t_clerk", "t_name", "t_hearts",  # schema 20: what a row added
+         "t_stage", "t_pad", "t_pusher", "t_staff", "t_window")  # schema 24: and to the window groups
 SPANS = ((1, 10), (2, 7), (3, 4))  # rating_sum's periods: (span, length of its text): day, month, year
+WEEK = 4  # rating_sum's span of a week (schema 24, the window groups only): period the Monday's date
+WINDOW_KINDS = ("w_stage", "w_counter", "w_clerk")  # schema 24
+SATISFACTION_KINDS = ("all", "counter", "clerk", "heart")
 SUM_KEY = ("span", "period", "kind", "k1", "k2", "rating")
 SUM_STATEMENTS = (  # schema 20
-    *(f"ALTER TABLE rating ADD COLUMN {column} {'SMALLINT' if column == 't_rating' else 'TEXT'}" for column in TALLY),
+    *(f"ALTER TABLE rating ADD COLUMN {column} {'SMALLINT' if column == 't_rating' else 'TEXT'}"
+      for column in TALLY[:6]),
     """CREATE TABLE rating_sum (span SMALLINT NOT NULL, period TEXT NOT NULL, kind TEXT NOT NULL,
         k1 TEXT NOT NULL, k2 TEXT NOT NULL, rating SMALLINT NOT NULL, n BIGINT NOT NULL,
         PRIMARY KEY (span, period, kind, k1, k2, rating))""",
+)
+WINDOW_SUM_STATEMENTS = (  # schema 24
+    "ALTER TABLE rating ADD COLUMN seen_picked_up_at {ts}",
+    *(f"ALTER TABLE rating ADD COLUMN {column} {'SMALLINT' if column == 't_window' else 'TEXT'}"
+      for column in TALLY[6:]),
 )
 
 
@@ -123,7 +147,8 @@ def candidate(event: Stored) -> dict | None:
             "feedback": p.get("feedback") if isinstance(p.get("feedback"), str) else None, "set_aside": 0,
             "stage": exported.stage if window else None, "counter": exported.counter if window else None,
             "pusher": event.device if window else None, "staff": (exported.staff_number or None) if window else None,
-            "unstepped": int(window and bool(ticket) and not p.get("steps")), "last_upheld": 0}
+            "unstepped": int(window and bool(ticket) and not p.get("steps")), "last_upheld": 0,
+            "seen_picked_up_at": None}
 
 
 def rated_key(ticket: str, stage) -> str:
@@ -182,28 +207,39 @@ def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None, *, tallied: 
     `tallied`: and their sums settled."""
     if feedbacks is not None and not feedbacks:
         return
-    aside, last = (sorted(found) for found in upheld(tx, storage, feedbacks))
-    clear = "UPDATE rating SET set_aside = 0, last_upheld = 0 WHERE (set_aside <> 0 OR last_upheld <> 0)"
+    aside = sorted(upheld(tx, storage, feedbacks))
+    clear = "UPDATE rating SET set_aside = 0 WHERE set_aside <> 0"
     if feedbacks is None:
         tx.execute(clear)
     else:
         for start in range(0, len(feedbacks), CHUNK):
             where, params = storage.in_list("feedback", sorted(feedbacks)[start:start + CHUNK])
             tx.execute(f"{clear} AND {where}", params)
-    for column, marked in (("set_aside", aside), ("last_upheld", last)):
-        for start in range(0, len(marked), CHUNK):
-            where, params = storage.in_list("feedback", marked[start:start + CHUNK])
-            tx.execute(f"UPDATE rating SET {column} = 1 WHERE {where}", params)
+    for start in range(0, len(aside), CHUNK):
+        where, params = storage.in_list("feedback", aside[start:start + CHUNK])
+        tx.execute(f"UPDATE rating SET set_aside = 1 WHERE {where}", params)
     if tallied:
         settle(tx, storage, None if feedbacks is None else "feedback", feedbacks)
+
+
+# What `seen_picked_up_at` copies of ticket_state (schema 24): the pickup's time, for a pad's rating
+# that named no step only (WINDOW_STAFF reads it for no other), so fewer rows are written.
+PICKED_UP_AT = "CASE WHEN rating.unstepped = 1 THEN s.picked_up_at END"
+
+
+def seen_picked_up(tx: Tx) -> None:
+    """`seen_picked_up_at` of every rating as `seen` copies it (schema 24's upgrade: the rows it
+    concerns only)."""
+    tx.execute(f"UPDATE rating SET seen_picked_up_at = (SELECT {PICKED_UP_AT} FROM ticket_state s "
+               "WHERE s.uid = rating.ticket) WHERE ticket IS NOT NULL AND unstepped = 1")
 
 
 def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None, *, tallied: bool = True) -> None:
     """The ratings of `tickets` (None: every rating) given what ticket_state holds of their
     earliest intake and pickup now (nothing, if it holds no row); `tallied`: and their sums settled."""
-    copy = (f"UPDATE rating SET ({', '.join(SEEN)}) = (SELECT received_device, received_clerk, received_name, "
-            "picked_up_device, picked_up_clerk, picked_up_name FROM ticket_state s WHERE s.uid = rating.ticket) "
-            "WHERE ticket IS NOT NULL")
+    copy = (f"UPDATE rating SET ({', '.join(SEEN)}, seen_picked_up_at) = (SELECT received_device, received_clerk, "
+            f"received_name, picked_up_device, picked_up_clerk, picked_up_name, {PICKED_UP_AT} FROM ticket_state s "
+            "WHERE s.uid = rating.ticket) WHERE ticket IS NOT NULL")
     if tickets is None:
         tx.execute(copy)
         if tallied:
@@ -231,32 +267,58 @@ CLERK_NAME = (f"CASE WHEN {_PICKUP_CLERK} IS NOT NULL THEN "
               f"CASE WHEN seen_picked_up_clerk = {_PICKUP_CLERK} THEN seen_picked_up_name END "
               f"ELSE CASE WHEN seen_received_clerk = {_INTAKE_CLERK} THEN seen_received_name END END")
 GROUPINGS = {"day": ("day",), "hearts": ("hearts",), "counter": (COUNTER,), "clerk": (CLERK, CLERK_NAME)}
-# What a row adds to the sums now, in TALLY's order (a NULL rating: nothing, it is set aside).
+# The clerk a window rating is counted under (schema 24: from the row alone): its payload's
+# (`staff`), else, if the payload named no steps, central's (the ratings export's rule,
+# central/ratings_export.py _steps_then): the pickup's clerk if the ticket was picked up by the
+# rating's time, else the intake's (ticket_state's, as `seen` copies them).
+WINDOW_STAFF = ("COALESCE(NULLIF(staff, ''), CASE WHEN unstepped = 1 THEN CASE WHEN "
+                "NULLIF(seen_picked_up_clerk, '') IS NOT NULL AND seen_picked_up_at <= given_at "
+                "THEN seen_picked_up_clerk ELSE NULLIF(seen_received_clerk, '') END END)")
+# What a row adds to the sums now, in TALLY's order (a NULL rating: nothing to the figures, it is
+# set aside; a NULL window rating: nothing to the window groups, not a pad's; 0: set aside).
 CURRENT = (f"day, CASE WHEN {COUNTED} THEN rating END, COALESCE({COUNTER}, ''), COALESCE({CLERK}, ''), "
-           f"COALESCE({CLERK_NAME}, ''), hearts")
+           f"COALESCE({CLERK_NAME}, ''), hearts, stage, COALESCE(counter, ''), COALESCE(pusher, ''), "
+           f"COALESCE({WINDOW_STAFF}, ''), CASE WHEN stage IS NULL THEN NULL WHEN {COUNTED} THEN rating ELSE 0 END")
 
 
 # ---- the sums (schema 20) -----------------------------------------------------------------------
 
-Tally = tuple[str, int, str, str, str, str]  # TALLY: day, rating, counter, clerk, clerk's name, hearts
+# TALLY: day, rating, counter, clerk, clerk's name, hearts; stage, pad's counter, pusher, 工号, window rating
+Tally = tuple
 Cell = tuple[int, str, str, str, str, int]  # SUM_KEY
 
 
 def _tally(values: Sequence) -> Tally | None:
-    day, stars, counter, clerk, name, hearts = values
-    return None if stars is None else (day, stars, counter, clerk, name, hearts)
+    """What a row adds (None: nothing, neither counted nor a pad's)."""
+    values = tuple(values)
+    return None if values[1] is None and values[10] is None else values
 
 
 def cells(tally: Tally) -> Iterator[Cell]:
-    """The rating_sum rows one counted rating adds 1 to."""
-    day, stars, counter, clerk, name, hearts = tally
+    """The rating_sum rows one rating adds 1 to: a counted rating's to the figures, a pad's to the
+    window groups (schema 24)."""
+    day, stars, counter, clerk, name, hearts, stage, pad, pusher, staff, window = tally
     for span, length in SPANS:
         period = day[:length]
-        yield span, period, "all", "", "", stars
-        yield span, period, "counter", counter, "", stars
-        yield span, period, "clerk", clerk, name, stars
-        for heart in sorted(set(hearts.split())):
-            yield span, period, "heart", heart, "", stars
+        if stars is not None:
+            yield span, period, "all", "", "", stars
+            yield span, period, "counter", counter, "", stars
+            yield span, period, "clerk", clerk, name, stars
+            for heart in sorted(set(hearts.split())):
+                yield span, period, "heart", heart, "", stars
+        if window is not None:
+            yield span, period, "w_stage", stage, "", window
+            if window:
+                yield span, period, "w_counter", pusher, pad, window
+                yield span, period, "w_clerk", staff, "", window
+    if window:
+        yield WEEK, monday(day), "w_stage", stage, "", window
+
+
+def monday(day: str) -> str:
+    """The week's period of a local day (rating_sum's span 4): its Monday's date."""
+    given = date.fromisoformat(day)
+    return (given - timedelta(days=given.weekday())).isoformat()
 
 
 def _add(pending: dict[Cell, int], tally: Tally | None, n: int) -> None:
@@ -310,7 +372,7 @@ def _untally(tx: Tx, storage: Storage, rated: Sequence[str]) -> None:
         where, params = storage.in_list("rated", rated[start:start + CHUNK])
         tail = " ORDER BY rated FOR UPDATE" if storage.postgres else ""
         for values in tx.all(f"SELECT {', '.join(TALLY)} FROM rating WHERE {where}{tail}", params):
-            if values[1] is not None:
+            if _tally(values) is not None:
                 _add(_pending(tx, storage), _tally(values), -1)
 
 
@@ -330,15 +392,15 @@ def _write_sums(tx: Tx, storage: Storage, pending: dict[Cell, int]) -> None:
 
 
 def build_sums(tx: Tx, storage: Storage) -> None:
-    """Every sum made again from the rating rows: a build, and schema 20's upgrade."""
+    """Every sum made again from the rating rows: a build, and schema 20's and 24's upgrades."""
     tx.execute("DELETE FROM rating_sum")
-    tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = (NULL, NULL, NULL, NULL, NULL, NULL) "
-               "WHERE t_rating IS NOT NULL OR t_day IS NOT NULL")
     sums: dict[Cell, int] = {}
     for values in tx.all(f"SELECT {CURRENT} FROM rating"):
         _add(sums, _tally(values), 1)
     _write_sums(tx, storage, sums)
-    tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = ({CURRENT})")
+    # Only the rows whose tally changes are written (each write of a row is one in each of its indexes).
+    changed = f" WHERE ({', '.join(TALLY)}) IS DISTINCT FROM ({CURRENT})" if storage.postgres else ""
+    tx.execute(f"UPDATE rating SET ({', '.join(TALLY)}) = ({CURRENT}){changed}")
     if storage.postgres:
         tx.execute("ANALYZE rating_sum")
 
@@ -388,18 +450,43 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def summed(tx: Tx, storage: Storage, start: date | None, end: date | None) -> dict[str, list[tuple]]:
+def summed(tx: Tx, storage: Storage, start: date | None, end: date | None,
+           kinds: Sequence[str] = SATISFACTION_KINDS) -> dict[str, list[tuple]]:
     """kind -> (k1, k2, rating, how many) of the ratings counted on the local days start..end,
-    added up from rating_sum (a few rows a year, month or day), in key order."""
-    ranges = pieces(start, end)
-    found: dict[str, list[tuple]] = {"all": [], "counter": [], "clerk": [], "heart": []}
+    added up from rating_sum (a few rows a year, month or day), in key order; `kinds`: the
+    figures' (the default) or the window groups' (WINDOW_KINDS)."""
+    return _summed(tx, pieces(start, end), kinds)
+
+
+def _summed(tx: Tx, ranges: list[tuple[int, str, str]], kinds: Sequence[str]) -> dict[str, list[tuple]]:
+    found: dict[str, list[tuple]] = {kind: [] for kind in kinds}
     if not ranges:
         return found
     where = " OR ".join("(span = ? AND period >= ? AND period <= ?)" for _ in ranges)
+    listed = ", ".join("?" for _ in kinds)
     for kind, k1, k2, stars, n in tx.all(
-            f"SELECT kind, k1, k2, rating, SUM(n) FROM rating_sum WHERE {where} "
-            "GROUP BY kind, k1, k2, rating ORDER BY kind, k1, k2, rating", [v for r in ranges for v in r]):
-        found.setdefault(kind, []).append((k1, k2, stars, int(n)))
+            f"SELECT kind, k1, k2, rating, SUM(n) FROM rating_sum WHERE ({where}) AND kind IN ({listed}) "
+            "GROUP BY kind, k1, k2, rating ORDER BY kind, k1, k2, rating", [*(v for r in ranges for v in r), *kinds]):
+        found[kind].append((k1, k2, stars, int(n)))
+    return found
+
+
+def weeks(start: date | None, end: date | None) -> list[tuple[int, str, str]]:
+    """The local days start..end (None: open) as (span, first, last) ranges of rating_sum's
+    window periods: its whole weeks (span 4, by their Mondays), and the days left at either end."""
+    first, last = start or date.min, end or date.max
+    if first > last:
+        return []
+    if last - first < timedelta(days=6):
+        return [(1, first.isoformat(), last.isoformat())]
+    m0 = first + timedelta(days=(7 - first.weekday()) % 7)  # the first whole week's Monday
+    sunday = last - timedelta(days=(last.weekday() + 1) % 7)  # the last whole week's Sunday
+    if sunday - m0 < timedelta(days=6):
+        return [(1, first.isoformat(), last.isoformat())]
+    found = [(1, first.isoformat(), (m0 - timedelta(days=1)).isoformat())] if first < m0 else []
+    found.append((WEEK, m0.isoformat(), (sunday - timedelta(days=6)).isoformat()))
+    if sunday < last:
+        found.append((1, (sunday + timedelta(days=1)).isoformat(), last.isoformat()))
     return found
 
 
@@ -432,33 +519,40 @@ def _days(start: date | None, end: date | None, *, counted: bool = False, day: s
     return ("WHERE " + " AND ".join(where) if where else ""), params
 
 
-# The clerk a window rating is counted under: its payload's (`staff`), else, if the payload named no
-# steps, central's (the ratings export's rule, central/ratings_export.py _steps_then): the pickup's
-# clerk if the ticket was picked up by the rating's time, else the intake's.
-WINDOW_STAFF = ("COALESCE(NULLIF(r.staff, ''), CASE WHEN r.unstepped = 1 THEN (SELECT CASE WHEN "
-                "NULLIF(s.picked_up_clerk, '') IS NOT NULL AND s.picked_up_at <= r.given_at THEN s.picked_up_clerk "
-                "ELSE NULLIF(s.received_clerk, '') END FROM ticket_state s WHERE s.uid = r.ticket) END)")
-
-
-WINDOW_PARTS = {  # what the window report groups by, (key, second key): a view's few rows a period
-    "counter": ("r.counter", "d.name"),  # the pad's counter, named with the desk that pushed it
-    "clerk": (WINDOW_STAFF, "NULL"),
-    "day": ("r.stage", "r.day"),  # the stage and the week views, and the totals
-}
-
-
 def window(tx: Tx, start: date | None, end: date | None) -> dict[str, list[tuple]]:
-    """WINDOW_PARTS' part -> (key, second key, rating, set aside (last_upheld), how many) of the window pads'
-    ratings of the local days start..end: each part an index range (rating_window) grouped in
-    SQL, the three in one statement (one snapshot: their totals agree under pushes)."""
-    where, params = _days(start, end, day="r.day")
-    where = f"{where or 'WHERE TRUE'} AND r.stage IS NOT NULL"
-    found: dict[str, list[tuple]] = {part: [] for part in WINDOW_PARTS}
-    for part, *row in tx.all(" UNION ALL ".join(
-            f"SELECT '{part}', {k1}, {k2}, r.rating, r.last_upheld, COUNT(*) FROM rating r "
-            f"LEFT JOIN device d ON d.uid = r.pusher {where} GROUP BY 2, 3, 4, 5"
-            for part, (k1, k2) in WINDOW_PARTS.items()), params * len(WINDOW_PARTS)):
-        found[part].append(tuple(row))
+    """The window pads' ratings of the local days start..end, from their sums (schema 24): part ->
+    (key, second key, rating, set aside, how many): "counter" (the pad's counter, the pushing
+    desk's name as it is now), "clerk" (WINDOW_STAFF, None) and "stage" (the stage, None), counted
+    or (rating 0) set aside; "week" (None, the week's Monday): counted only. A few rows a year,
+    month, week or day whatever the period, in one statement (one snapshot: the parts' totals
+    agree under pushes)."""
+    ranges, by_weeks = pieces(start, end), weeks(start, end)
+    found: dict[str, list[tuple]] = {"counter": [], "clerk": [], "stage": [], "week": []}
+    if not ranges:
+        return found
+
+    def within(spans: list[tuple[int, str, str]]) -> str:
+        return " OR ".join("(span = ? AND period >= ? AND period <= ?)" for _ in spans)
+
+    kinds = ", ".join(f"'{kind}'" for kind in WINDOW_KINDS)
+    rows = tx.all(f"SELECT 0, kind, k1, k2, rating, SUM(n) FROM rating_sum WHERE ({within(ranges)}) "
+                  f"AND kind IN ({kinds}) GROUP BY kind, k1, k2, rating UNION ALL "
+                  f"SELECT span, 'week', period, '', rating, n FROM rating_sum WHERE ({within(by_weeks)}) "
+                  "AND kind = 'w_stage' AND rating > 0",
+                  [v for r in (*ranges, *by_weeks) for v in r])
+    names = dict(tx.all("SELECT uid, name FROM device"))
+    by_week: dict[tuple[str, int], int] = {}
+    for span, kind, k1, k2, stars, n in sorted(rows, key=lambda row: row[:5]):
+        if kind == "week":
+            key = (k1 if span == WEEK else monday(k1), stars)
+            by_week[key] = by_week.get(key, 0) + int(n)
+        elif kind == "w_counter":
+            found["counter"].append((k2 or None, names.get(k1), stars, 0, int(n)))
+        elif kind == "w_clerk":
+            found["clerk"].append((k1 or None, None, stars, 0, int(n)))
+        else:
+            found["stage"].append((k1, None, stars, int(not stars), int(n)))
+    found["week"] = [(None, date.fromisoformat(day), stars, 0, n) for (day, stars), n in sorted(by_week.items())]
     return found
 
 

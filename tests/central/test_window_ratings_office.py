@@ -136,6 +136,48 @@ def test_an_appeal_decided_by_a_director_sets_the_rating_aside_and_keeps_it(clie
         assert tx.all("SELECT rating, set_aside FROM rating ORDER BY rating") == [(2, 1), (5, 0)]
 
 
+def test_a_rating_any_appeal_of_which_was_upheld_stays_set_aside_on_both_pages(client, storage):
+    """Schema 24, one rule for both office pages (the desks' F11 rule): an appeal upheld, then a
+    second appeal of the same rating rejected later, leaves it set aside in the satisfaction figures
+    and in the window report (it was left in by its latest appeal before), exported as upheld."""
+    _, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="attitude")
+    good = window_rating(desk, reg, "completion", 4, at=T0 + timedelta(hours=2))
+    assert push(client, desk, poor, good).status_code == 200
+
+    def appealed_and_decided(decision: str, hours: int) -> None:
+        appeal, at = str(uuid.uuid4()), T0 + timedelta(hours=hours)
+        filed = event("rating.appealed", at, json.loads(events.to_json(events.RatingAppealed(
+            appeal=appeal, feedback=poor["payload"]["feedback"], device=desk.uid, at=at, reason="顾客误触",
+            clerk=events.Clerk(username="wang", name="王芳")))))
+        decided = event("appeal.decided", at + timedelta(minutes=5), {
+            "appeal": appeal, "feedback": poor["payload"]["feedback"], "device": desk.uid,
+            "at": (at + timedelta(minutes=5)).isoformat(), "decision": decision, "reason": "监控",
+            "supervisor": {"username": "zhao", "name": "赵主任"}, "via": "desk"})
+        assert push(client, desk, filed, decided).status_code == 200
+
+    director = office(storage, "director")
+
+    def shown() -> tuple:
+        report = client.get(f"/api/v1/office/ratings?{ALL_TIME}", headers=director).json()
+        figures = client.get(f"/api/v1/office/satisfaction?{ALL_TIME}", headers=director).json()
+        rows = list(csv.DictReader(io.StringIO(client.get("/office/ratings/export.csv", headers=director)
+                                               .text.lstrip("\ufeff"))))
+        return ((report["count"], report["set_aside"], [g["levels"] for g in report["stage"]]),
+                figures["overall"]["count"], sorted(r["appeal"] for r in rows))
+
+    assert shown() == ((2, 0, [[1, 0, 0, 0, 0], [0, 0, 0, 1, 0]]), 2, ["", ""])
+    appealed_and_decided("upheld", 3)
+    upheld = ((2, 1, [[0, 0, 0, 1, 0]]), 1, ["", "申诉成立"])
+    assert shown() == upheld
+    appealed_and_decided("rejected", 30)  # a later appeal rejected: the upheld one still stands
+    assert shown() == upheld
+    page = client.get(f"/office/ratings?{ALL_TIME}", headers=director)
+    assert page.status_code == 200
+    with storage.read() as tx:
+        assert tx.all("SELECT rating, set_aside, last_upheld FROM rating ORDER BY rating") == [(1, 1, 0), (4, 0, 0)]
+
+
 def test_a_director_decides_from_the_page(client, storage):
     _, desk, reg = served(client, storage)
     poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="fees")

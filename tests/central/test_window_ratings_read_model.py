@@ -199,6 +199,23 @@ def called_back(rng: random.Random, desks, given: list[dict]) -> list[tuple]:
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_a_period_is_read_as_whole_weeks_and_the_days_left_each_day_once(seed):
+    """The week view's ranges (rating.weeks): every day of the period in one of them, by its Monday
+    (span 4) or its own date (span 1), none outside it, at most two day ranges."""
+    rng = random.Random(seed)
+    every = [date(2025, 12, 1) + timedelta(days=n) for n in range(130)]
+    for _ in range(80):
+        a, b = (date(2026, 1, 1) + timedelta(days=rng.randrange(60)) for _ in range(2))
+        first, last = rng.choice((None, a)), rng.choice((None, b, a))
+        ranges = rating.weeks(first, last)
+        for day in every:
+            key = {1: day.isoformat(), rating.WEEK: rating.monday(day.isoformat())}
+            times = sum(low <= key[span] <= high for span, low, high in ranges)
+            assert times == ((first or day) <= day <= (last or day)), (first, last, day, ranges)
+        assert sum(span == 1 for span, *_ in ranges) <= 2
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storage, seed):
     rng = random.Random(seed)
     with TestClient(create_app(storage, Quotas.parse("off"))) as client:
@@ -225,9 +242,10 @@ def test_the_window_report_from_the_read_model_is_the_one_from_the_events(storag
     assert ratings_export.window_report(storage, None, None)["count"] > 10 and any(o["calls"] for o in whole) and \
         any(o["closed_at"] for o in whole) and len(whole) > 3  # more than one page of 3
     pushed = rows_equal_after_rebuild(storage)
-    unstepped, last_upheld = (rating.TABLE.columns.index(column) for column in ("unstepped", "last_upheld"))
+    unstepped, set_aside = (rating.TABLE.columns.index(column) for column in ("unstepped", "set_aside"))
     assert any(row[unstepped] for row in pushed["rating"])  # some pads' ratings named no step
-    assert any(row[last_upheld] for row in pushed["rating"])  # some set aside by their latest appeal
+    assert any(row[set_aside] for row in pushed["rating"])  # some set aside by an upheld appeal
+    assert {kind for _, _, kind, *_ in pushed["rating_sum"]} >= set(rating.WINDOW_KINDS)
     reports_agree(storage)
 
 
@@ -241,7 +259,27 @@ def test_a_version_22_central_gets_the_window_ratings_by_the_upgrade(client, sto
     built, expected = readmodels.snapshot(storage), from_events(storage, None, None)
     assert expected["count"] > 5 and expected["clerk"]
     back_to(storage, 22)
-    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 23
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION
+    assert readmodels.snapshot(storage) == built
+    report = ratings_export.window_report(storage, None, None)
+    assert {key: report[key] for key in expected} == expected
+
+
+def test_a_version_23_central_gets_the_window_sums_by_the_upgrade(client, storage):
+    """Schema 24: the window groups' sums built from the ratings stored before (and their appeals:
+    set aside by any upheld one), in the upgrade's transaction; `last_upheld` left unused (0)."""
+    rng = random.Random(11)
+    desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
+    for device, batch in batches(rng, history(rng, [enrol(client, storage)], desks, 16)):
+        assert push(client, device, *batch).status_code == 200
+    built, expected = readmodels.snapshot(storage), from_events(storage, None, None)
+    assert expected["count"] > 5 and expected["clerk"] and expected["set_aside"]
+    assert {kind for _, _, kind, *_ in built["rating_sum"]} >= set(rating.WINDOW_KINDS)
+    back_to(storage, 23)
+    with storage.transaction() as tx:  # as central 23 left them: no window sums, its latest appeal upheld marked
+        tx.execute("DELETE FROM rating_sum WHERE kind IN ('w_stage', 'w_counter', 'w_clerk')")
+        tx.execute("UPDATE rating SET last_upheld = set_aside")
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 24
     assert readmodels.snapshot(storage) == built
     report = ratings_export.window_report(storage, None, None)
     assert {key: report[key] for key in expected} == expected
