@@ -54,14 +54,22 @@ class Entry:
 
 def record(storage: Storage, user: User | None, action: str, route: str, query: str = "",
            rows: int | None = None, *, who: str | None = None, address: str | None = None,
-           at: datetime | None = None) -> None:
-    """One row, in its own transaction. `who`: for a sign-in that found no user, the name typed."""
+           at: datetime | None = None) -> int:
+    """One row, in its own transaction (its id). `who`: for a sign-in that found no user, the name typed."""
     moment = at or utc_now()
     with storage.transaction() as tx:
-        tx.execute("INSERT INTO office_audit (at, user_id, who, role, action, route, query, row_count, address) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (storage.timestamp(moment), user.id if user else None, (user.name if user else who or "")[:MAX_WHO],
-                    user.role if user else None, action, route, query[:MAX_QUERY], rows, address))
+        return tx.one("INSERT INTO office_audit (at, user_id, who, role, action, route, query, row_count, address) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                      (storage.timestamp(moment), user.id if user else None,
+                       (user.name if user else who or "")[:MAX_WHO], user.role if user else None, action, route,
+                       query[:MAX_QUERY], rows, address))[0]
+
+
+def counted(storage: Storage, entry: int, rows: int) -> None:
+    """An entry's rows, known once an export has streamed them (the audit log's own CSV: counted
+    as sent, never by a count of the whole table)."""
+    with storage.transaction() as tx:
+        tx.execute("UPDATE office_audit SET row_count = ? WHERE id = ?", (rows, entry))
 
 
 def failures_from(tx: Tx, storage: Storage, address: str | None, since: datetime) -> int:
@@ -69,11 +77,6 @@ def failures_from(tx: Tx, storage: Storage, address: str | None, since: datetime
         return 0
     return tx.one("SELECT COUNT(*) FROM office_audit WHERE action = 'sign_in_failed' AND address = ? AND at > ?",
                   (address, storage.timestamp(since)))[0]
-
-
-def count(storage: Storage) -> int:
-    with storage.read() as tx:
-        return tx.one("SELECT COUNT(*) FROM office_audit")[0]
 
 
 def entries(storage: Storage, before: int | None = None, limit: int = PAGE_ROWS) -> list[Entry]:
@@ -84,21 +87,30 @@ def entries(storage: Storage, before: int | None = None, limit: int = PAGE_ROWS)
     return [Entry(r[0], as_datetime(r[1]), *r[2:]) for r in rows]
 
 
-def csv_chunks(storage: Storage) -> Iterator[bytes]:
-    """The whole log as CSV (UTF-8), oldest first, read and sent a batch at a time."""
+def csv_chunks(storage: Storage, entry: int | None = None) -> Iterator[bytes]:
+    """The whole log as CSV (UTF-8), oldest first, read and sent a batch at a time (each an id
+    range). `entry`: the export's own row, whose row count is the rows sent, written when the
+    stream ends (or stops)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
-    yield out.getvalue().encode("utf-8")
-    after = 0
-    while True:
-        with storage.read() as tx:
-            rows = tx.all(f"SELECT {COLUMNS} FROM office_audit WHERE id > ? ORDER BY id LIMIT ?", (after, EXPORT_BATCH))
-        if not rows:
-            return
-        out.seek(0)
-        out.truncate()
-        for r in rows:
-            writer.writerow(safe_row([r[0], local(as_datetime(r[1])).isoformat(timespec="seconds"), *r[2:]]))
+    sent = 0
+    try:
         yield out.getvalue().encode("utf-8")
-        after = rows[-1][0]
+        after = 0
+        while True:
+            with storage.read() as tx:
+                rows = tx.all(f"SELECT {COLUMNS} FROM office_audit WHERE id > ? ORDER BY id LIMIT ?",
+                              (after, EXPORT_BATCH))
+            if not rows:
+                return
+            out.seek(0)
+            out.truncate()
+            for r in rows:
+                writer.writerow(safe_row([r[0], local(as_datetime(r[1])).isoformat(timespec="seconds"), *r[2:]]))
+            sent += len(rows)  # handed over (a download stopped during it may have had them)
+            yield out.getvalue().encode("utf-8")
+            after = rows[-1][0]
+    finally:
+        if entry is not None:
+            counted(storage, entry, sent)

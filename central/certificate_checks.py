@@ -17,7 +17,8 @@ and is not counted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from kiosk.domain import certificate_check as rule
@@ -158,10 +159,13 @@ def returned_for_correction(tx: Tx, storage: Storage, open_only: str, correction
     return found
 
 
-def check_rows(storage: Storage, since: date | None = None, until: date | None = None,
-               site: str | None = None) -> list[rule.CheckRow]:
-    """The checks in force (void ones left out) of the weeks from `since`'s to `until`'s."""
-    where, params = ["e.void_id IS NULL"], []
+# A check in force: its event not voided. Voided events are few (event_void, a partial index): their
+# ids a hashed set, so a week's checks are read without probing the event table once per row.
+IN_FORCE = "c.event_id NOT IN (SELECT v.id FROM event v WHERE v.void_id IS NOT NULL)"
+
+
+def _where(since: date | None, until: date | None, site: str | None) -> tuple[list[str], list]:
+    where, params = [IN_FORCE], []
     if since is not None:
         where.append("c.week >= ?")
         params.append(rule.week_of(since).isoformat())
@@ -171,6 +175,13 @@ def check_rows(storage: Storage, since: date | None = None, until: date | None =
     if site is not None:
         where.append("c.site = ?")
         params.append(site)
+    return where, params
+
+
+def check_rows(storage: Storage, since: date | None = None, until: date | None = None,
+               site: str | None = None) -> list[rule.CheckRow]:
+    """The checks in force (void ones left out) of the weeks from `since`'s to `until`'s."""
+    where, params = _where(since, until, site)
     with storage.read() as tx:
         found = tx.all("SELECT c.week, c.field, c.outcome, c.wrong, c.recheck FROM certificate_check c "
                        f"JOIN event e ON e.id = c.event_id WHERE {' AND '.join(where)}", params)
@@ -179,6 +190,145 @@ def check_rows(storage: Storage, since: date | None = None, until: date | None =
             for week, field, outcome, wrong, recheck in found]
 
 
+# ---- the figures, summed by the database: pages of (week, field), a week an index range -------------
+
+PAGE_SIZE, MAX_PAGE_SIZE = 30, 500  # 30 rows: about 4 weeks of the 8-odd fields, each week an index range
+# A page link: `n` the page after, `p` the page before a (week, field) row: its Monday and its field's letter.
+PAGE_LINK = "[np][0-9]{4}-[0-9]{2}-[0-9]{2}\\.[A-Z?]"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in the figures' order (newest week first, then field)."""
+
+    week: str
+    field: str
+
+    def link(self, after: bool) -> str:
+        return f"{'n' if after else 'p'}{self.week}.{self.field}"
+
+    @staticmethod
+    def parse(text: str) -> tuple[Cursor, bool]:
+        """A page link (PAGE_LINK, checked by the caller): (the row, whether the page is after it)."""
+        week, field = text[1:].split(".", 1)
+        return Cursor(week, field), text[0] == "n"
+
+
+@dataclass(frozen=True)
+class FiguresPage:
+    rows: list[rule.CheckFigure]
+    next: Cursor | None
+    previous: Cursor | None
+
+
+def _summed(groups: Iterable[tuple]) -> list[rule.CheckFigure]:
+    """rule.figures of checks counted by the database: (week, field, outcome, wrong, recheck, n)."""
+    sums: dict[tuple[date, str], list] = {}
+    for week, field, outcome, wrong, recheck, n in groups:
+        s = sums.setdefault((week if isinstance(week, date) else date.fromisoformat(week), field), [0, 0, 0, {}])
+        s[0] += n
+        s[2] += n if recheck else 0
+        if outcome == "returned":
+            s[1] += n
+            for p in (p for p in wrong.split(",") if p):
+                s[3][p] = s[3].get(p, 0) + n
+    return [rule.CheckFigure(week, field, c, ret, re, {p: reasons[p] for p in rule.POINTS if p in reasons})
+            for (week, field), (c, ret, re, reasons) in sorted(sums.items(), key=lambda kv: (-kv[0][0].toordinal(),
+                                                                                              kv[0][1]))]
+
+
+def _grouped(tx: Tx, where: list[str], params: list, by_week: bool = True) -> list[tuple]:
+    week = "c.week" if by_week else "''"
+    return tx.all(f"SELECT {week}, c.field, c.outcome, c.wrong, c.recheck, count(*) FROM certificate_check c "
+                  f"WHERE {' AND '.join(where)} "
+                  f"GROUP BY {week + ', ' if by_week else ''}c.field, c.outcome, c.wrong, c.recheck", params)
+
+
+def _week(tx: Tx, where: list[str], params: list, week: str) -> list[rule.CheckFigure]:
+    """One week's figures by field: the index range certificate_check_week (week = ?)."""
+    return _summed(_grouped(tx, [*where, "c.week = ?"], [*params, week]))
+
+
+def _next_week(tx: Tx, where: list[str], params: list, week: str | None, older: bool) -> str | None:
+    """The week of the period that has checks next to `week` (older or newer; None: the first
+    from the newest or oldest end): one probe of certificate_check_week. Void checks are not
+    looked at here (their week is read, and found empty)."""
+    bounds = [w for w in where if w.startswith(("c.week", "c.site"))]
+    values = params[:len(bounds)]
+    if week is not None:
+        bounds.append(f"c.week {'<' if older else '>'} ?")
+        values.append(week)
+    found = tx.one(f"SELECT {'max' if older else 'min'}(c.week) FROM certificate_check c "
+                   f"WHERE {' AND '.join(bounds) or 'TRUE'}", values)
+    return found[0] if found else None
+
+
+def _walk(tx: Tx, where: list[str], params: list, cursor: Cursor | None, older: bool):
+    """The figures from `cursor` on (excluded), newest first (`older`) or oldest first, a week at a time."""
+    week = cursor.week if cursor is not None else _next_week(tx, where, params, None, older)
+    first = True
+    while week is not None:
+        rows = _week(tx, where, params, week)
+        if first and cursor is not None:
+            rows = [r for r in rows if (r.field > cursor.field if older else r.field < cursor.field)]
+        first = False
+        yield from (rows if older else reversed(rows))
+        week = _next_week(tx, where, params, week, older)
+
+
+def page(storage: Storage, since: date | None = None, until: date | None = None, site: str | None = None, *,
+         after: Cursor | None = None, before: Cursor | None = None, size: int = PAGE_SIZE) -> FiguresPage:
+    """`size` rows (week, field) of the figures after or before a row, newest week first: the weeks
+    read are those the page shows (and the next one's first), each an index range."""
+    where, params = _where(since, until, site)
+    cursor = before or after
+    older = before is None
+    with storage.read() as tx:
+        rows = []
+        for row in _walk(tx, where, params, cursor, older):
+            rows.append(row)
+            if len(rows) > size:
+                break
+    further = len(rows) > size
+    rows = rows[:size]
+    places = [Cursor(r.week.isoformat(), r.field) for r in rows]
+    if not older:
+        rows.reverse()
+        places.reverse()
+        return FiguresPage(rows, places[-1] if places else before, places[0] if further and places else None)
+    return FiguresPage(rows, places[-1] if further else None, places[0] if cursor is not None and places else None)
+
+
+def summary(storage: Storage, since: date | None = None, until: date | None = None,
+            site: str | None = None) -> tuple[rule.CheckFigure | None, list[rule.CheckFigure]]:
+    """The whole period's figures (the field `*`) and by field: one statement the database sums
+    (the period's rows, read once)."""
+    where, params = _where(since, until, site)
+    with storage.read() as tx:
+        groups = _grouped(tx, where, params, by_week=False)
+    day = since or date(2000, 1, 3)
+    fields = _summed((day, field, outcome, wrong, recheck, n) for _, field, outcome, wrong, recheck, n in groups)
+    total = _summed((day, "*", outcome, wrong, recheck, n) for _, _, outcome, wrong, recheck, n in groups)
+    return (total[0] if total else None), fields
+
+
+def exported(storage: Storage, since: date | None = None, until: date | None = None,
+             site: str | None = None) -> Iterator[list[rule.CheckFigure]]:
+    """Every row of the figures, newest week first, a week a chunk, each read in its own short
+    transaction (an export holds no snapshot open while the client downloads)."""
+    where, params = _where(since, until, site)
+    week = None
+    while True:
+        with storage.read() as tx:
+            week = _next_week(tx, where, params, week, True)
+            rows = _week(tx, where, params, week) if week is not None else []
+        if week is None:
+            return
+        if rows:
+            yield rows
+
+
 def figures(storage: Storage, since: date | None = None, until: date | None = None,
             site: str | None = None) -> list[rule.CheckFigure]:
-    return rule.figures(check_rows(storage, since, until, site))
+    """Every row of the figures (the command line's, tests')."""
+    return [row for chunk in exported(storage, since, until, site) for row in chunk]

@@ -28,7 +28,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.clock import utc_now
@@ -37,6 +37,7 @@ from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import FieldError, clean_text
 
 from . import feed
+from .due import COUNT_CAP  # open and overdue counted exactly up to here; beyond, "more than"
 from .office import mask_phone
 from .readmodels import followup as readmodel
 from .storage import Storage, Tx, as_datetime, ts
@@ -50,6 +51,30 @@ MAX_NAME = 200  # the person's name goes out as clerk.name, which central caps a
 RECENT_CLOSED = 50
 
 OFFICE_LOCK = 7400401  # PostgreSQL advisory lock: one office close at a time
+# A page link of the open follow-ups: `n` the page after, `p` the page before a follow-up's place in
+# their order (due_on, given_at, uid): its due day, its given_at in microseconds since 1970 (as
+# central/search.py PAGE_LINK) and its uid. A link is refused by its shape only.
+PAGE_LINK = ("[np][0-9]{4}-[0-9]{2}-[0-9]{2}\\.(?:0|-?[1-9][0-9]{0,15}|[1-9][0-9]{16})\\."
+             "[0-9A-Za-z][0-9A-Za-z-]{0,63}")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """An open follow-up's place in the list's order (the index followup_open's key)."""
+
+    due_on: str
+    given_at: datetime
+    uid: str
+
+    def link(self, after: bool) -> str:
+        return f"{'n' if after else 'p'}{self.due_on}.{(self.given_at - EPOCH) // timedelta(microseconds=1)}.{self.uid}"
+
+    @staticmethod
+    def parse(text: str) -> tuple[Cursor, bool]:
+        """A page link (PAGE_LINK, checked by the caller): (the follow-up, whether the page is after it)."""
+        due_on, micros, uid = text[1:].split(".", 2)
+        return Cursor(due_on, EPOCH + timedelta(microseconds=int(micros)), uid), text[0] == "n"
 
 
 class CloseError(Exception):
@@ -80,6 +105,7 @@ class Followup:
     phone: str | None  # in full
     kiosk: str  # the name of the device that took the rating (its uid if it has none)
     closed: dict | None  # {"at", "name", "username", "device", "via", "note", "event"}
+    place: Cursor | None = None  # its place in the open list's order
 
     def as_dict(self, today: date) -> dict:
         return {"uid": self.uid, "feedback": self.feedback, "due_on": self.due_on.isoformat(),
@@ -117,7 +143,8 @@ def followup_closures(tx: Tx, storage: Storage, followups: list[str]) -> dict[st
     return {uid: _closure(row) for uid, *row in rows}
 
 
-_FOLLOWUP_SQL = ("SELECT e.device_id, d.name, d.uid, {payload}, c.uid, c.device_id, cd.name, cd.uid, c.created_at, "
+_FOLLOWUP_SQL = ("SELECT f.due_on, f.given_at, f.uid, e.device_id, d.name, d.uid, {payload}, c.uid, c.device_id, "
+                 "cd.name, cd.uid, c.created_at, "
                  "{close_payload} FROM followup f JOIN event e ON e.id = f.opened_event "
                  "LEFT JOIN device d ON d.id = e.device_id LEFT JOIN event c ON c.id = f.closed_event "
                  "LEFT JOIN device cd ON cd.id = c.device_id")
@@ -128,33 +155,61 @@ def _listed(tx: Tx, storage: Storage, where: str, params=(), tail: str = "") -> 
     rating that opened it and the close that counts (central/readmodels/followup.py)."""
     sql = _FOLLOWUP_SQL.format(payload=storage.json_text("e.payload"), close_payload=storage.json_text("c.payload"))
     found = []
-    for device_id, name, device_uid, payload, *closure in tx.all(f"{sql} WHERE {where} {tail}", params):
+    for due_on, given_at, uid, device_id, name, device_uid, payload, *closure in tx.all(
+            f"{sql} WHERE {where} {tail}", params):
         data = json.loads(payload)
         opened = data["followup"]  # the read model holds only well-formed openings
         found.append(Followup(
             opened["uid"], data["feedback"], date.fromisoformat(opened["due_on"]), as_datetime(data["at"]),
             data.get("number") if data.get("ticket") else None, int(data["rating"]), data["level"],
             data.get("reason"), data.get("reason_text") or "", data.get("comment") or "", data.get("phone"),
-            device_label(name, device_uid, device_id), _closure(tuple(closure)) if closure[0] else None))
+            device_label(name, device_uid, device_id), _closure(tuple(closure)) if closure[0] else None,
+            Cursor(due_on, as_datetime(given_at), uid)))
     return found
 
 
-def followups(storage: Storage, today: date | None = None, recent: int = RECENT_CLOSED, *, page: int = 1,
-              size: int = PAGE_SIZE) -> dict:
-    """`open`: page `page` of the open follow-ups, overdue first, then by due date (the earliest
-    due is the most overdue), `size` a page, the call-back phone in full, with how many are open
-    and overdue; `closed`: the `recent` most recently closed, latest first, the phone masked (the
-    call was made). Each an index range of the read model."""
+def _capped(tx: Tx, today: date) -> tuple[int, bool, int, bool]:
+    """How many follow-ups are open, and overdue, each counted up to COUNT_CAP: (open, more open,
+    overdue, more overdue). One index range of followup_open, in its order (never the whole table:
+    a seq scan "until enough" would read the closed ones first); the overdue are its first rows
+    (the earliest due), so they are counted among the same rows."""
+    n, late = tx.one("SELECT count(*), count(CASE WHEN due_on < ? THEN 1 END) FROM (SELECT due_on FROM followup "
+                     f"WHERE closed_event IS NULL ORDER BY due_on, given_at, uid LIMIT {COUNT_CAP + 1}) capped",
+                     (today.isoformat(),))
+    return min(n, COUNT_CAP), n > COUNT_CAP, min(late, COUNT_CAP), late > COUNT_CAP
+
+
+def followups(storage: Storage, today: date | None = None, recent: int = RECENT_CLOSED, *,
+              after: Cursor | None = None, before: Cursor | None = None, size: int = PAGE_SIZE) -> dict:
+    """`open`: a page of the open follow-ups, overdue first, then by due date (the earliest due is
+    the most overdue), `size` a page after or before a follow-up's place (a keyset on
+    followup_open), the call-back phone in full, with how many are open and overdue (counted up to
+    COUNT_CAP: `open_more`, `overdue_more` say there are more); `next`, `previous`: the links of the
+    pages after and before (None: none); `closed`: the `recent` most recently closed, latest first,
+    the phone masked (the call was made). Each an index range of the read model."""
     today = today or institute_today()
+    cursor = before or after
+    key, params = "", []
+    if cursor is not None:
+        key = f" AND (f.due_on, f.given_at, f.uid) {'<' if before else '>'} (?, ?, ?)"
+        params = [cursor.due_on, storage.timestamp(cursor.given_at), cursor.uid]
+    way = " DESC" if before else ""
+    order = ", ".join(f"f.{c}{way}" for c in ("due_on", "given_at", "uid"))
     with storage.read() as tx:
-        count, overdue = tx.one("SELECT COUNT(*), COUNT(CASE WHEN due_on < ? THEN 1 END) FROM followup "
-                                "WHERE closed_event IS NULL", (today.isoformat(),))
-        open_ = _listed(tx, storage, "f.closed_event IS NULL", (),
-                        f"ORDER BY f.due_on, f.given_at, f.uid LIMIT {int(size)} OFFSET {(int(page) - 1) * int(size)}")
+        count, more, overdue, overdue_more = _capped(tx, today)
+        open_ = _listed(tx, storage, f"f.closed_event IS NULL{key}", params, f"ORDER BY {order} LIMIT {int(size) + 1}")
         closed = _listed(tx, storage, "f.closed_event IS NOT NULL", (),
                          f"ORDER BY f.closed_at DESC, f.uid DESC LIMIT {int(recent)}")
+    further = len(open_) > size
+    open_ = open_[:size]
+    if before:
+        open_.reverse()
+        nxt, prev = (open_[-1].place if open_ else before), (open_[0].place if further and open_ else None)
+    else:
+        nxt, prev = (open_[-1].place if further else None), (open_[0].place if cursor and open_ else None)
     return {"today": today.isoformat(), "open": [f.as_dict(today) for f in open_], "open_count": count,
-            "overdue": overdue, "page": page, "pages": max(1, -(-count // size)), "size": size,
+            "open_more": more, "overdue": overdue, "overdue_more": overdue_more, "size": size,
+            "next": nxt.link(True) if nxt else None, "previous": prev.link(False) if prev else None,
             "closed": [f.as_dict(today) | {"phone": mask_phone(f.phone) or None} for f in closed]}
 
 

@@ -36,9 +36,8 @@ def _label(keys: dict[str, str], value: str | None) -> str:
 def followups_html(data: dict, viewer, notice: str | None = None) -> str:
     """`viewer`: who is asking (central/api/deps.py Viewer): the pages they may open, their
     session's CSRF token for the forms."""
-    shown = {k: v for k, v in data.items() if k != "pages"}  # `pages`: the menu's, in base.html
     return render("followups.html", title="回访 · Follow-ups", viewer=viewer, notice=notice, label=_label,
-                  levels=FEEDBACK_LEVELS, reasons=FEEDBACK_REASONS, page_count=data["pages"], **shown)
+                  levels=FEEDBACK_LEVELS, reasons=FEEDBACK_REASONS, **data)
 
 
 def ticket_html(page: dict, viewer) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.validation import required_text_pattern
 
-from ..followups import CloseError, close, followups
+from ..followups import PAGE_LINK, CloseError, Cursor, close, followups
 from ..office_pages import followups_html, message_html
 from ..templating import shown_time
 from ..words import UUID_PATTERN
@@ -35,6 +36,7 @@ from .responses import (
     PROBLEM_JSON,
     UNAUTHORISED,
     Problem,
+    invalid,
     json_response,
 )
 
@@ -73,22 +75,46 @@ def _shown(data: dict) -> int:
     return len(data["open"]) + len(data["closed"])
 
 
-PageNumber = params.page_number()
 Size = params.page_size("open follow-ups", PAGE_SIZE, MAX_PAGE_SIZE)
+LINK = params.optional(PAGE_LINK)
+Link = Annotated[str | None, Query(**params.described(
+    LINK, "another page of the open follow-ups: the `next` or `previous` a page gave (blank: the first)"))]
+
+
+def _page(page: str | None) -> tuple[Cursor | None, bool]:
+    """The follow-up a page starts after (True) or ends before (False); BadParameter if `page` is
+    not a link a page gave (an old page number among them: the list is a keyset now)."""
+    if not re.fullmatch(LINK, page or ""):
+        raise BadParameter("page: a page link this list gave (next or previous)")
+    return Cursor.parse(page.strip()) if page and page.strip() else (None, True)
+
+
+def _read(store: Store, page: str | None, size: int) -> dict:
+    cursor, after = _page(page)
+    data = followups(store, after=cursor if after else None, before=None if after else cursor, size=size)
+    kept = {"size": str(size)} if size != PAGE_SIZE else {}
+    return data | {"links": {way: urlencode({"page": data[way], **kept}) if data[way] else None
+                             for way in ("next", "previous")}}
 
 
 @router.get("/api/v1/office/followups", responses={**BAD_QUERY, **UNAUTHORISED, **FORBIDDEN, **BUSY})
-def office_followups(viewer: Personal, store: Store, request: Request, page: PageNumber = 1,
+def office_followups(viewer: Personal, store: Store, request: Request, page: Link = None,
                      size: Size = PAGE_SIZE) -> Response:
-    data = followups(store, page=page, size=size)
+    try:
+        data = _read(store, page, size)
+    except BadParameter as e:
+        return invalid(e)
     seen(store, viewer, request, _shown(data))
-    return json_response(data)
+    return json_response({k: v for k, v in data.items() if k != "links"})
 
 
 @router.get("/office/followups", response_class=HTMLResponse, responses=PAGE)
-def office_followups_page(viewer: Personal, store: Store, request: Request, page: PageNumber = 1,
+def office_followups_page(viewer: Personal, store: Store, request: Request, page: Link = None,
                           size: Size = PAGE_SIZE) -> HTMLResponse:
-    data = followups(store, page=page, size=size)
+    try:
+        data = _read(store, page, size)
+    except BadParameter as e:
+        return HTMLResponse(message_html("回访 · Follow-ups", str(e), "/office/followups", viewer), 422)
     seen(store, viewer, request, _shown(data))
     return HTMLResponse(followups_html(data, viewer))
 

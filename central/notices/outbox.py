@@ -270,17 +270,42 @@ def counts(tx: Tx) -> dict[str, int]:
     return found
 
 
+# Each office state as a condition on the stored state and tries: an index range of notice_state.
+OFFICE_STATES = {"queued": "state = 'queued' AND tries = 0", "failed": "state IN ('queued', 'sending') AND tries > 0",
+                 "sending": "state = 'sending' AND tries = 0", "sent": "state = 'sent'", "parked": "state = 'parked'",
+                 "dropped": "state = 'dropped'"}
+
+
+def capped_counts(tx: Tx, cap: int) -> tuple[dict[str, int], dict[str, bool]]:
+    """`counts` as the office page shows them: each state counted up to `cap` (an index range of
+    notice_state with a LIMIT, never the whole table), and whether there are more."""
+    found, more = {}, {}
+    for state in OFFICE_STATES:
+        n = 0
+        for stored in ("queued", "sending") if state == "failed" else (state,):  # one stored state a range
+            tries = {"failed": " AND tries > 0", "queued": " AND tries = 0", "sending": " AND tries = 0"}.get(state, "")
+            # In the index's order (notice_state): never a seq scan "until enough" past the other states' rows.
+            n += tx.one(f"SELECT count(*) FROM (SELECT 1 FROM notice WHERE state = ?{tries} ORDER BY updated_at "
+                        f"LIMIT {int(cap) + 1 - n}) capped", (stored,))[0]
+            if n > cap:
+                break
+        found[state], more[state] = min(n, cap), n > cap
+    return found, more
+
+
 def listing(tx: Tx, state: str | None = None, limit: int = 100) -> list[dict]:
-    """The latest notices (of one office state), newest change first."""
-    where, params = "", []
-    if state == "failed":
-        where = "WHERE state IN ('queued', 'sending') AND tries > 0"
-    elif state == "queued":
-        where = "WHERE state = 'queued' AND tries = 0"
-    elif state:
-        where, params = "WHERE state = ?", [state]
-    return _rows(tx, f"SELECT {', '.join(SHOWN)} FROM notice {where} ORDER BY updated_at DESC, id DESC LIMIT ?",
-                 [*params, limit])
+    """The latest notices (of one office state), newest change first: each stored state's latest
+    `limit` (an index range of notice_state), merged."""
+    if state:
+        where = "state = 'sending'" if state == "sending" else OFFICE_STATES[state]  # a failed one too, as before
+        return _rows(tx, f"SELECT {', '.join(SHOWN)} FROM notice WHERE {where} "
+                         "ORDER BY updated_at DESC, id DESC LIMIT ?", [limit])
+    from . import STATES
+
+    found = [row for stored in STATES
+             for row in _rows(tx, f"SELECT {', '.join(SHOWN)} FROM notice WHERE state = ? "
+                                  "ORDER BY updated_at DESC, id DESC LIMIT ?", [stored, limit])]
+    return sorted(found, key=lambda r: (r["updated_at"], r["id"]), reverse=True)[:limit]
 
 
 def mask_email(address: str) -> str:

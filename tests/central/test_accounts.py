@@ -344,6 +344,29 @@ def test_every_view_and_export_of_personal_data_is_logged_without_the_data(clien
     assert [r["action"] for r in exported] == ["export", "view", "sign_in_failed", "export"]
     assert exported[2]["who"] == "'=HYPERLINK(\"http://evil.example\")" and exported[0]["rows"] == str(due_rows)
     assert exported[3]["route"] == "/office/audit.csv"  # the export of the log is in the log
+    with storage.read() as tx:  # its rows: those it sent, counted as they streamed
+        assert tx.one("SELECT row_count FROM office_audit WHERE route = '/office/audit.csv'")[0] == 4
+
+
+def test_the_audit_csv_streams_an_id_range_at_a_time_and_counts_what_it_sent(client, storage, monkeypatch):
+    """No count of the whole log: the export's row says the rows it sent, written when it ends
+    (also when the download stops midway); the first batch is sent before the next is read."""
+    user = office_user(storage, "director")
+    for i in range(7):
+        central.audit.record(storage, user, "view", "/office/due", f"within={i}d", i)
+    monkeypatch.setattr(central.audit, "EXPORT_BATCH", 3)
+    got = client.get("/office/audit.csv", headers=office(storage))
+    lines = list(csv.DictReader(io.StringIO(got.text)))
+    assert [r["query"] for r in lines[:7]] == [f"within={i}d" for i in range(7)] and len(lines) >= 8
+    with storage.read() as tx:
+        assert tx.one("SELECT row_count FROM office_audit WHERE route = '/office/audit.csv'")[0] == len(lines)
+    entry = central.audit.record(storage, user, "export", "/office/audit.csv")
+    chunks = central.audit.csv_chunks(storage, entry)
+    header, first = next(chunks), next(chunks)
+    assert header.startswith(b"id,at,who") and first.decode().count("\n") == 3
+    chunks.close()  # the download stopped after one batch: its rows say so
+    with storage.read() as tx:
+        assert tx.one("SELECT row_count FROM office_audit WHERE id = ?", (entry,))[0] == 3
 
 
 def test_the_audit_log_pages_newest_first(client, storage):

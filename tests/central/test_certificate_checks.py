@@ -173,6 +173,63 @@ def test_the_office_page_json_and_csv_by_field_and_week(client, storage, monkeyp
     assert client.get("/api/v1/office/certificate-checks").status_code == 401
 
 
+def test_the_figures_come_in_keyset_pages_and_the_csv_streams_a_week_at_a_time(client, storage, monkeypatch):
+    """Pages of (week, field) rows after or before a row (n…/p… links keeping the period and size),
+    the last without a next; the CSV the same bytes as the figures of every check row (the old
+    export), its first week sent before the next is read."""
+    import central.api.certificate_checks as route
+    from kiosk.domain import certificate_check as rule
+
+    from .office_users import office
+
+    monkeypatch.setattr(route, "today", lambda: date(2026, 12, 30))
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered()
+    push(client, kiosk, reg)
+    ticket, number = ticket_of(reg)
+    checks = [checked(desk, ticket, number, line=n % 2, instrument=n, code="LC"[n % 2] + "-001-001",
+                      outcome="returned" if n % 3 == 0 else "passed", wrong=("serial",) if n % 3 == 0 else (),
+                      at=T0 + timedelta(days=7 * (n // 2) + 1)) for n in range(7)]
+    assert push(client, desk, *checks).status_code == 200
+    director = office(storage)
+    whole = rule.figures(certificate_checks.check_rows(storage, date(2026, 10, 5), date(2026, 12, 30)))
+    assert len(whole) == 7 and certificate_checks.figures(storage, date(2026, 10, 5), date(2026, 12, 30)) == whole
+
+    api, period = "/api/v1/office/certificate-checks", {"from": "2026-10-05", "to": "2026-12-30", "size": "3"}
+    pages = [client.get(api, params=period, headers=director).json()]
+    while pages[-1]["next"]:
+        pages.append(client.get(api, params={**period, "page": pages[-1]["next"]}, headers=director).json())
+    assert [len(p["rows"]) for p in pages] == [3, 3, 1] and pages[0]["previous"] is None
+    assert [(r["week"], r["field"]) for p in pages for r in p["rows"]] == [(f.week.isoformat(), f.field)
+                                                                          for f in whole]
+    back = client.get(api, params={**period, "page": pages[2]["previous"]}, headers=director).json()
+    assert back["rows"] == pages[1]["rows"] and back["next"] == pages[1]["next"]
+    assert client.get(api, params={**period, "page": back["previous"]}, headers=director).json()["rows"] == \
+        pages[0]["rows"]
+
+    html = client.get("/office/certificate-checks", params=period, headers=director).text
+    assert "核对 checked <b>7</b>" in html and "下一页 · Older" in html and "rel='prev'" not in html
+    link = html.split("rel='next' href='")[1].split("'")[0].replace("&amp;", "&")
+    assert "from=2026-10-05" in link and "to=2026-12-30" in link and "size=3" in link
+    second = client.get(link, headers=director).text
+    assert "核对 checked <b>7</b>" in second and "上一页 · Newer" in second and "rel='next'" in second
+    last = client.get(second.split("rel='next' href='")[1].split("'")[0].replace("&amp;", "&"), headers=director)
+    assert "rel='next'" not in last.text and "rel='prev'" in last.text
+    for bad in ({"page": "2"}, {"page": "n2026-11-30"}, {"size": "0"}, {"size": "501"}):
+        assert client.get(api, params=bad, headers=director).status_code == 422
+        assert client.get("/office/certificate-checks", params=bad, headers=director).status_code == 422
+
+    got = client.get("/office/certificate-checks.csv", params=period, headers=director)
+    assert got.status_code == 200 and got.text == rule.to_csv(whole)  # the bytes the old export wrote
+    read = []
+    real = certificate_checks._week
+    monkeypatch.setattr(certificate_checks, "_week", lambda *a: read.append(a[-1]) or real(*a))
+    stream = route._stream(storage, date(2026, 10, 5), date(2026, 12, 30))
+    assert next(stream) == rule.to_csv([]).encode() and read == []
+    assert next(stream).decode().startswith(whole[0].week.isoformat()) and len(read) == 1  # one week read
+    assert b"".join(stream) and len(read) == 4
+
+
 def rule_columns():
     from kiosk.domain.certificate_check import FIGURE_COLUMNS
 

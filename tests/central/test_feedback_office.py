@@ -416,18 +416,55 @@ def test_the_figures_asked_without_a_period_are_of_the_twelve_weeks_the_chart_sh
     assert len(client.get("/office/satisfaction.csv", headers=headers).text.splitlines()) == 3  # header + both
 
 
-def test_open_follow_ups_come_in_pages_in_their_order_with_the_whole_counts(client, storage):
+def test_open_follow_ups_come_in_keyset_pages_in_their_order_with_the_whole_counts(client, storage):
+    """Pages after and before a follow-up's place (n…/p… links), the size kept across pages; the
+    last page has no next; an old page number or a cut link is a 422, said in zh and en on the page."""
     kiosk = enrol(client, storage)
-    given = [kiosk.feedback(1, due_on=f"2026-12-0{n}") for n in (3, 1, 2)]
+    given = [kiosk.feedback(1, due_on=f"2026-12-0{n}") for n in (3, 1, 5, 2, 4)]
     push(client, kiosk, *given)
     headers = office(storage)
-    first = client.get("/api/v1/office/followups", params={"size": 2}, headers=headers).json()
-    second = client.get("/api/v1/office/followups", params={"size": 2, "page": 2}, headers=headers).json()
-    assert [f["due_on"] for f in first["open"] + second["open"]] == ["2026-12-01", "2026-12-02", "2026-12-03"]
-    assert (first["open_count"], first["pages"], second["page"]) == (3, 2, 2)
+    api = "/api/v1/office/followups"
+    first = client.get(api, params={"size": 2}, headers=headers).json()
+    assert (first["open_count"], first["open_more"], first["previous"]) == (5, False, None)
+    second = client.get(api, params={"size": 2, "page": first["next"]}, headers=headers).json()
+    third = client.get(api, params={"size": 2, "page": second["next"]}, headers=headers).json()
+    assert [[f["due_on"] for f in p["open"]] for p in (first, second, third)] == [
+        ["2026-12-01", "2026-12-02"], ["2026-12-03", "2026-12-04"], ["2026-12-05"]]
+    assert third["next"] is None and third["previous"].startswith("p2026-12-05.")
+    back = client.get(api, params={"size": 2, "page": third["previous"]}, headers=headers).json()
+    assert back["open"] == second["open"] and back["next"] == second["next"]
+    again = client.get(api, params={"size": 2, "page": back["previous"]}, headers=headers).json()
+    assert again["open"] == first["open"] and again["previous"] is None
+
     html = client.get("/office/followups", params={"size": 2}, headers=headers).text
-    assert "待回访 3 件" in html and "/office/followups?page=2&amp;size=2" in html and "第 1 / 2 页" in html
-    assert client.get("/api/v1/office/followups", params={"size": 501}, headers=headers).status_code == 422
+    assert "待回访 5 件" in html and "5 open" in html and "rel='prev'" not in html
+    link = html.split("rel='next'")[0].rsplit("href='", 1)[1].split("'")[0].replace("&amp;", "&")
+    assert link.startswith("/office/followups?page=n2026-12-02.") and link.endswith("&size=2")
+    page2 = client.get(link, headers=headers).text
+    assert "2026-12-03" in page2 and "2026-12-01" not in page2 and "上一页 · Previous" in page2
+    assert "下一页 · Next" in page2
+    last = page2.split("rel='next'")[0].rsplit("href='", 1)[1].split("'")[0].replace("&amp;", "&")
+    page3 = client.get(last, headers=headers).text
+    assert "2026-12-05" in page3 and "rel='next'" not in page3 and "rel='prev'" in page3
+
+    assert client.get(api, params={"size": 501}, headers=headers).status_code == 422
+    for bad in ("2", "n2026-12-02", "x2026-12-02.1.abc"):
+        assert client.get(api, params={"page": bad}, headers=headers).status_code == 422
+        refused = client.get("/office/followups", params={"page": bad}, headers=headers)
+        assert refused.status_code == 422 and "page: a page link" in refused.text
+
+
+def test_the_open_and_overdue_counts_stop_at_the_cap(client, storage, monkeypatch):
+    """Counted up to COUNT_CAP (an index range, never the whole table): beyond, "N+"."""
+    from central import followups as module
+
+    kiosk = enrol(client, storage)
+    push(client, kiosk, *[kiosk.feedback(1, due_on="2026-01-0" + str(n)) for n in (1, 2, 3)])
+    monkeypatch.setattr(module, "COUNT_CAP", 2)
+    data = followups(storage, today=date(2026, 6, 1), size=1)
+    assert (data["open_count"], data["open_more"], data["overdue"], data["overdue_more"]) == (2, True, 2, True)
+    html = client.get("/office/followups", headers=office(storage)).text
+    assert "待回访 2+ 件" in html and "2+ open" in html
 
 
 def test_a_tickets_intake_and_completion_rated_at_the_window_count_as_two_and_a_repeat_as_none(client, storage):

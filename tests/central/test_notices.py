@@ -576,3 +576,31 @@ def test_no_text_message_in_the_quiet_hours_it_waits_for_the_morning(client, sto
         assert {n["state"] for n in notices(storage, kind="ready")} == {"sent"}
     assert config.Schedule().quiet(23) and config.Schedule().quiet(7) and not config.Schedule().quiet(8)
     assert not config.Schedule(quiet_from=0, quiet_until=0).quiet(3)
+
+
+def test_the_office_counts_stop_at_the_cap_and_the_latest_are_merged_from_each_state(client, storage, monkeypatch):
+    """No count of the whole outbox: each state up to COUNT_CAP ("N+" beyond, in zh and en), and the
+    latest of all states merged from each state's index range: the rows a sort of the whole table gives."""
+    import central.api.notices as route
+
+    base = utc_now() - timedelta(days=3)
+    states = [("sent", 0), ("queued", 0), ("queued", 2), ("sending", 1), ("parked", 5), ("dropped", 0)] * 3
+    with storage.transaction() as tx:
+        for n, (state, tries) in enumerate(states):
+            at = storage.timestamp(base + timedelta(minutes=(n * 7) % 11, seconds=n))
+            tx.execute("INSERT INTO notice (event_uid, kind, channel, ticket, number, lang, facts, state, due_at, "
+                       "tries, created_at, updated_at) VALUES (?, 'ready', 'sms', ?, ?, 'zh', '{}', ?, ?, ?, ?, ?)",
+                       (f"e{n}", f"t{n}", f"P1-261201-{n:04d}", state, at, tries, at, at))
+    with storage.read() as tx:
+        exact = outbox.counts(tx)
+        whole = [r["id"] for r in outbox.listing(tx, None, 1000)]
+        in_sql = [i for (i,) in tx.all("SELECT id FROM notice ORDER BY updated_at DESC, id DESC")]
+        assert whole == in_sql and [r["id"] for r in outbox.listing(tx, None, 5)] == in_sql[:5]
+        assert outbox.capped_counts(tx, 100) == (exact, dict.fromkeys(exact, False))
+        assert exact == {"queued": 3, "failed": 6, "sending": 0, "sent": 3, "parked": 3, "dropped": 3}
+    monkeypatch.setattr(route, "COUNT_CAP", 3)
+    got = client.get("/api/v1/office/notices", params={"limit": 4}, headers=office(storage, "clerk")).json()
+    assert got["counts"]["failed"] == 3 and got["more"] == {**dict.fromkeys(exact, False), "failed": True}
+    assert len(got["notices"]) == 4
+    html = client.get("/office/notices", headers=office(storage, "clerk")).text
+    assert "失败待重试 failed 3+" in html and "已发送 sent 3<" in html

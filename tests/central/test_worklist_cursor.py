@@ -82,3 +82,28 @@ def test_the_json_gives_next_and_a_cursor_not_as_given_is_a_400(client, storage)
     refused = sum(client.get("/api/v1/office/worklist", params={"after": bad}, headers=headers).status_code == 400
                   for bad in tampered)
     assert refused >= len(tampered) - 1
+
+
+def test_the_csv_streams_the_whole_list_in_keyset_chunks_as_it_was_written_whole(client, storage, monkeypatch):
+    """The same bytes as the whole list written at once (kiosk/domain/worklist.py to_csv), a chunk
+    of EXPORT_CHUNK tickets at a time, the first sent before the next is read; the export in the
+    audit log with every row."""
+    import central.api.worklist as route
+    from kiosk.domain.worklist import to_csv
+
+    pushed_history(client, storage, 4, 30)
+    monkeypatch.setattr(route, "EXPORT_CHUNK", 3)
+    headers = office(storage)
+    got = client.get("/office/worklist.csv", params={"days": 3}, headers=headers)
+    whole = work_list(storage, pickup_days=3).items
+    assert len(whole) > 6 and got.status_code == 200 and got.text == to_csv(whole)
+    assert got.headers["content-disposition"] == 'attachment; filename="worklist.csv"'
+    with storage.read() as tx:
+        assert tx.one("SELECT action, row_count FROM office_audit ORDER BY id DESC LIMIT 1") == ("export", len(whole))
+
+    read = []
+    real = route.work_page
+    monkeypatch.setattr(route, "work_page", lambda *a, **k: read.append(k) or real(*a, **k))
+    chunks = route.exported(storage, 3)
+    assert next(chunks) == whole[:3] and len(read) == 1  # the first chunk: one page read, not the whole list
+    assert [i for c in chunks for i in c] == whole[3:] and len(read) == -(-len(whole) // 3)

@@ -137,3 +137,74 @@ def test_the_window_ratings_work_orders_are_paged_in_the_browser(chromium, tmp_p
         print(f"\nscreenshots: {tmp_path / 'ratings.png'} {tmp_path / 'ratings-last.png'}")
     storage.close()
     assert not refused, refused
+
+
+def test_the_follow_ups_and_certificate_checks_are_paged_in_the_browser(chromium, tmp_path, monkeypatch):
+    """/office/followups and /office/certificate-checks: keyset pages, 下一页 followed by a click with
+    the size (and period) kept, the last page without one, drawn under the policy, no wider than the screen."""
+    from fastapi.testclient import TestClient
+
+    from central.app import create_app
+
+    from ..central.test_certificate_checks import checked
+    from ..central.test_trust import ticket_of
+
+    monkeypatch.delenv("INSTITUTE_TIME_ZONE", raising=False)
+    storage = open_storage(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    client = TestClient(create_app(storage))
+    kiosk, desk = enrol(client, storage, name="大厅1号机"), enrol(client, storage, "clerk", name="1号收件窗口")
+    push(client, kiosk, *[kiosk.feedback(1, due_on=f"2026-12-0{n}", phone="13812345678") for n in (3, 1, 5, 2, 4)])
+    reg = kiosk.registered()
+    push(client, kiosk, reg)
+    ticket, number = ticket_of(reg)
+    now = datetime.now(UTC)
+    push(client, desk, *[checked(desk, ticket, number, instrument=n, code="LCZ"[n % 3] + "-001-001",
+                                 outcome="returned" if n % 2 else "passed", wrong=("serial",) if n % 2 else (),
+                                 at=now - timedelta(days=7 * (n // 3))) for n in range(6)])
+    office_user(storage, "director")
+
+    with serve_in_thread(storage) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
+        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+        try:
+            page.goto(server.url + "/office/followups?size=2")
+            page.fill("input[name=name]", "director")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(server.url + "/office/followups?size=2")
+            due = "table:first-of-type tr td:first-child"
+            assert [t.split()[0] for t in page.eval_on_selector_all(due, "c => c.map(td => td.innerText)")] == [
+                "2026-12-01", "2026-12-02"]
+            assert page.locator("a[rel=prev]").count() == 0 and "待回访 5 件" in page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "followups.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            page.click("a[rel=next]")
+            page.wait_for_load_state()
+            assert "size=2" in page.url and page.locator("a[rel=prev]").count() == 1
+            page.click("a[rel=next]")
+            page.wait_for_load_state()
+            assert [t.split()[0] for t in page.eval_on_selector_all(due, "c => c.map(td => td.innerText)")] == [
+                "2026-12-05"]
+            assert page.locator("a[rel=next]").count() == 0
+            page.screenshot(path=str(tmp_path / "followups-last.png"), full_page=True)
+
+            page.goto(server.url + "/office/certificate-checks?size=2")
+            assert "核对 checked 6" in page.inner_text("body") and page.locator("a[rel=prev]").count() == 0
+            page.screenshot(path=str(tmp_path / "checks.png"), full_page=True)
+            page.click("a[rel=next]")
+            page.wait_for_load_state()
+            assert "size=2" in page.url and "from=" in page.url and page.locator("a[rel=prev]").count() == 1
+            page.click("a[rel=next]")
+            page.wait_for_load_state()
+            assert page.locator("a[rel=next]").count() == 0
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            page.screenshot(path=str(tmp_path / "checks-last.png"), full_page=True)
+        finally:
+            browser.close()
+        print(f"\nscreenshots: {tmp_path / 'followups.png'} {tmp_path / 'followups-last.png'} "
+              f"{tmp_path / 'checks.png'} {tmp_path / 'checks-last.png'}")
+    storage.close()
+    assert not refused, refused
