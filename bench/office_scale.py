@@ -432,7 +432,7 @@ def build_read_models_as_central(url: str) -> None:
     storage = open_storage(url, pool_size=1)
     try:
         with storage.transaction() as tx:
-            readmodels.build(tx, storage)
+            readmodels.build(tx, storage, bulk=True)
     finally:
         storage.close()
 

@@ -205,7 +205,7 @@ def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool 
         return
     if not building:
         _lock(tx, storage, groups)
-    for start in range(0, len(changed), CHUNK):
+    for start in range(0, len(changed) if not building else 0, CHUNK):  # a build emptied the table
         where, params = storage.in_list("ticket", changed[start:start + CHUNK])
         tx.execute(f"DELETE FROM due_item WHERE {where}", params)
     TABLE.write(tx, storage, fresh, replace=False)
