@@ -15,8 +15,10 @@ def back_to(storage, version: int) -> None:
     made = [statement for v in range(version + 1, SCHEMA_VERSION + 1) for statement in UPGRADES.get(v, ())]
     found = {kind: [m.groups() for s in made for m in re.finditer(pattern, s)] for kind, pattern in (
         ("index", r"CREATE (?:UNIQUE )?INDEX (\w+)"), ("column", r"ALTER TABLE (\w+) ADD COLUMN (\w+)"),
-        ("table", r"CREATE TABLE (\w+)"))}
+        ("table", r"CREATE TABLE (\w+)"), ("dropped", r"ALTER TABLE (\w+) DROP COLUMN (\w+)"))}
     with storage.transaction() as tx:
+        for table, column in found["dropped"]:  # back as it was (schema 25 dropped ticket_state's text keys)
+            _restore(tx, storage, table, column)
         for (index,) in found["index"]:
             tx.execute(f"DROP INDEX IF EXISTS {index}")
         for table, column in found["column"]:
@@ -24,3 +26,23 @@ def back_to(storage, version: int) -> None:
         for (table,) in found["table"]:
             tx.execute(f"DROP TABLE {table}")
         tx.execute("UPDATE central_meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+
+
+def _restore(tx, storage, table: str, column: str) -> None:
+    """A column a later upgrade dropped, back with the values it held: ticket_state's keys
+    ("created_at|event uid", number_key ranked "0|" or "1|"), made from the events their ids name."""
+    from central.readmodels.ticket_state import KEYS
+
+    if table != "ticket_state" or column not in KEYS:
+        raise ValueError(f"{table}.{column}: no way back known")
+    tx.execute(f"ALTER TABLE ticket_state ADD COLUMN {column} TEXT")
+    rows = tx.all(f"SELECT s.uid, e.created_at, e.uid, e.status FROM ticket_state s JOIN event e "
+                  f"ON e.id = s.{KEYS[column]}")
+    from central.readmodels.stored import key
+    from central.storage import as_datetime
+
+    for ticket, created_at, uid, status in rows:
+        text = key(as_datetime(created_at), uid)
+        if column == "number_key":
+            text = ("0|" if status == 0 else "1|") + text
+        tx.execute(f"UPDATE ticket_state SET {column} = ? WHERE uid = ?", (text, ticket))

@@ -250,7 +250,7 @@ def _before(tx: Tx, storage: Storage, item: WorkItem, ranges: tuple, counts: lis
 
 def _assessed(row: dict, now: datetime, pickup_days: int) -> WorkItem:
     """One open ticket's row as the list shows it."""
-    registered = row["registration_key"] is not None
+    registered = row["registration_event"] is not None
     number = (row["number"] if registered else row["intake_number"]) or ""
     customer = tuple(row[c] or "" for c in ("organisation", "contact", "phone")) if registered else ("", "", "")
     ready_on = date.fromisoformat(row["ready_on"]) if row["ready_on"] else None

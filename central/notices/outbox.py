@@ -96,13 +96,12 @@ def due_facts(tx: Tx, storage: Storage, ticket: str) -> dict | None:
     verified again since), the earliest due date: {due_on, count, instrument_zh, instrument_en}; None if none.
     Compulsory: the intake line's use is one of its fee row's compulsory uses (kiosk/domain/fees.py is_free)."""
     # Found 不合格 at the dispatch check: not reminded (central/certificate_checks.py, as the due list).
-    rows = tx.all(f"SELECT d.line, d.code, {PASSED}, d.due_on, d.name_zh, d.name_en, s.intake_key FROM due_item d "
+    rows = tx.all(f"SELECT d.line, d.code, {PASSED}, d.due_on, d.name_zh, d.name_en, s.intake_event FROM due_item d "
                   "JOIN ticket_state s ON s.uid = d.ticket WHERE d.ticket = ? AND d.latest = 1 "
                   f"AND d.due_on IS NOT NULL AND {ALL_FAILED} ORDER BY d.due_on, d.line", (ticket,))
     if not rows:
         return None
-    intake = rows[0][6].split("|", 1)[1]
-    lines_json = tx.one(f"SELECT {storage.json_field('payload', 'lines')} FROM event WHERE uid = ?", (intake,))
+    lines_json = tx.one(f"SELECT {storage.json_field('payload', 'lines')} FROM event WHERE id = ?", (rows[0][6],))
     uses = {}
     try:
         for position, line in enumerate(json.loads(lines_json[0]) if lines_json and lines_json[0] else []):

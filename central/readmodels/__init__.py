@@ -60,6 +60,7 @@ SET_ASIDE_STATEMENTS = rating.SET_ASIDE_STATEMENTS  # schema 19
 SUM_STATEMENTS = (*rating.SUM_STATEMENTS, *ticket_state.PAGE_STATEMENTS)  # schema 20
 WINDOW_STATEMENTS = rating.WINDOW_STATEMENTS  # schema 23
 WINDOW_SUM_STATEMENTS = rating.WINDOW_SUM_STATEMENTS  # schema 24
+KEY_STATEMENTS = ticket_state.KEY_STATEMENTS  # schema 25: ticket_state's facts by event id
 # Schema 21, fewer bytes a ticket: the list's indexes ascending (ticket_state.LISTED_STATEMENTS), the
 # due groups' index on the group only (due_item.SERIAL_STATEMENTS), and
 # event_kind over the kinds read by kind only (ratings, closes, call-backs, appeals, certificates:

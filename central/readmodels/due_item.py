@@ -2,7 +2,7 @@
 picked-up ticket, so the list is an index range instead of a pass over every intake.
 
 The rule is the desk's (kiosk/domain/due.py due_list) as central applies it:
-- a ticket's lines are its earliest intake's (ticket_state.intake_key), its pickup day the local
+- a ticket's lines are its earliest intake's (ticket_state.intake_event), its pickup day the local
   day of its earliest pickup, its number the earliest registration's, else the intake's;
 - lines kept: verification, not refused (whatever the catalogue says: an import may give their
   code a cycle later); `cycle_months`, names and `due_on` come from the LATEST catalogue, NULL
@@ -130,21 +130,21 @@ def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[
     """The rows `tickets` should have now, from ticket_state and their intakes' lines; the
     catalogue is read only if one of them was picked up."""
     where, params = storage.in_list("s.uid", tickets)
-    states = tx.all("SELECT s.uid, s.number, s.registration_key, s.intake_number, s.intake_key, s.picked_up_at, "
+    states = tx.all("SELECT s.uid, s.number, s.registration_event, s.intake_number, s.intake_event, s.picked_up_at, "
                     f"t.site FROM ticket_state s LEFT JOIN ticket t ON t.uid = s.uid WHERE {where} "
-                    "AND s.picked_up_at IS NOT NULL AND s.intake_key IS NOT NULL", params)
+                    "AND s.picked_up_at IS NOT NULL AND s.intake_event IS NOT NULL", params)
     if not states:
         return []
-    intakes = [intake_key.split("|", 1)[1] for _, _, _, _, intake_key, _, _ in states]
-    where, params = storage.in_list("uid", intakes)
-    lines = dict(tx.all(f"SELECT uid, {storage.json_field('payload', 'lines')} FROM event WHERE {where}", params))
+    intakes = sorted({intake for _, _, _, _, intake, _, _ in states})
+    where, params = storage.in_list("id", intakes)
+    lines = dict(tx.all(f"SELECT id, {storage.json_field('payload', 'lines')} FROM event WHERE {where}", params))
     found, fees = [], catalogue()
-    for ticket, number, registration_key, intake_number, intake_key, picked_up_at, site in states:
+    for ticket, number, registration, intake_number, intake, picked_up_at, site in states:
         at = as_datetime(picked_up_at)
         day = local(at).date().isoformat()
-        for position, code, quantity, serial in lines_of(lines.get(intake_key.split("|", 1)[1])):
+        for position, code, quantity, serial in lines_of(lines.get(intake)):
             found.append({"item": f"{ticket}|{position:04d}", "ticket": ticket, "line": position,
-                          "number": (number if registration_key else intake_number) or "", "site": site,
+                          "number": (number if registration is not None else intake_number) or "", "site": site,
                           "code": code, "serial_number": serial, "serial_key": serial.upper(), "quantity": quantity,
                           "picked_up_at": at, "picked_up_on": day, **_priced(code, day, fees),
                           "latest": 1})

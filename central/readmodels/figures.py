@@ -80,9 +80,11 @@ def _basis(state: tuple) -> str:
     for equality, and the full text (about 200 bytes) was a third of every row (33 bytes now). A row
     stored before 21 holds the full text: it differs from any digest, so its ticket's contribution is
     made again when next refreshed (the same cells: figure_day's difference is 0) and stored with one."""
-    _, intake_key, _, ready_at, ready_on, urgent_hours, registration_key, taken_in_fen = state
-    text = "|".join(str(v) for v in (intake_key, ts(as_datetime(ready_at)) if ready_at else "", ready_on,
-                                   urgent_hours, registration_key, taken_in_fen))
+    _, intake, _, ready_at, ready_on, urgent_hours, registration, taken_in_fen = state
+    # Schema 25: the intake and the registration as their events' ids (their keys before: a row
+    # stored before 25 differs, and is made again, the same cells, when its ticket is next refreshed).
+    text = "|".join(str(v) for v in (intake, ts(as_datetime(ready_at)) if ready_at else "", ready_on,
+                                   urgent_hours, registration, taken_in_fen))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -140,8 +142,8 @@ def _priced_lines(estimate, registration_lines) -> list[dict] | None:
 
 
 def contribution(state: tuple, intake: dict, registration_lines) -> dict[Key, list[int]]:
-    """A ticket's cells from its ticket_state columns (uid, intake_key, received_at, ready_at,
-    ready_on, urgent_hours, registration_key, taken_in_fen) and its earliest intake's payload
+    """A ticket's cells from its ticket_state columns (uid, intake_event, received_at, ready_at,
+    ready_on, urgent_hours, registration_event, taken_in_fen) and its earliest intake's payload
     fields ({"lines", "estimate"}, JSON text)."""
     _, _, received_at, ready_at, ready_on, urgent_hours, _, taken_in_fen = state
     received_at, ready_at = as_datetime(received_at), as_datetime(ready_at)
@@ -262,8 +264,9 @@ def _refresh(tx: Tx, storage: Storage, chunk: list[str], deltas: dict[Key, list[
     where, params = storage.in_list("s.uid", chunk)
     states, stored, found = {}, {}, set()
     for *state, basis, cells in tx.all(
-            "SELECT s.uid, s.intake_key, s.received_at, s.ready_at, s.ready_on, s.urgent_hours, s.registration_key, "
-            f"s.taken_in_fen, f.basis, f.cells FROM ticket_state s LEFT JOIN figure_ticket f ON f.ticket = s.uid "
+            "SELECT s.uid, s.intake_event, s.received_at, s.ready_at, s.ready_on, s.urgent_hours, "
+            "s.registration_event, s.taken_in_fen, f.basis, f.cells "
+            "FROM ticket_state s LEFT JOIN figure_ticket f ON f.ticket = s.uid "
             f"WHERE {where}", params):
         found.add(state[0])
         if state[2] is not None:
@@ -279,20 +282,20 @@ def _refresh(tx: Tx, storage: Storage, chunk: list[str], deltas: dict[Key, list[
                or (t in stored and t not in states)]
     if not changed:
         return
-    intakes = {states[t][1].split("|", 1)[1]: t for t in changed if t in states}
+    intakes = {states[t][1]: t for t in changed if t in states}
     payloads: dict[str, dict] = {}
     if intakes:
-        where, params = storage.in_list("uid", sorted(intakes))
-        for uid, lines, estimate in tx.all(f"SELECT uid, {storage.json_field('payload', 'lines')}, "
+        where, params = storage.in_list("id", sorted(intakes))
+        for uid, lines, estimate in tx.all(f"SELECT id, {storage.json_field('payload', 'lines')}, "
                                            f"{storage.json_field('payload', 'estimate')} FROM event WHERE {where}",
                                            params):
             payloads[intakes[uid]] = {"lines": lines, "estimate": estimate}
     registrations = {}
-    older = {states[t][6].split("|", 1)[1]: t for t in payloads
-             if states[t][6] and not _estimate_lines(payloads[t]["estimate"])}
+    older = {states[t][6]: t for t in payloads
+             if states[t][6] is not None and not _estimate_lines(payloads[t]["estimate"])}
     if older:  # a desk that sent no estimate lines: the registration's lines, as priced on the receipt
-        where, params = storage.in_list("uid", sorted(older))
-        for uid, lines in tx.all(f"SELECT uid, {storage.json_field('payload', 'lines')} FROM event WHERE {where}",
+        where, params = storage.in_list("id", sorted(older))
+        for uid, lines in tx.all(f"SELECT id, {storage.json_field('payload', 'lines')} FROM event WHERE {where}",
                                  params):
             registrations[older[uid]] = _loads(lines)
     gone, fresh = [], []

@@ -229,8 +229,8 @@ def test_a_contribution_stored_before_schema_21_is_replaced_and_the_sums_stay(cl
     assert all(len(basis) == 32 and ",0]" not in cells for _, basis, cells in built["figure_ticket"])
     with storage.transaction() as tx:  # each row as schema 20 wrote it
         for ticket, _, cells in built["figure_ticket"]:
-            state = tx.one("SELECT uid, intake_key, received_at, ready_at, ready_on, urgent_hours, registration_key, "
-                           "taken_in_fen FROM ticket_state WHERE uid = ?", (ticket,))
+            state = tx.one("SELECT uid, intake_event, received_at, ready_at, ready_on, urgent_hours, "
+                           "registration_event, taken_in_fen FROM ticket_state WHERE uid = ?", (ticket,))
             old_basis = "|".join(str(v) for v in (state[1], figures.ts(figures.as_datetime(state[3]))
                                                   if state[3] else "", *state[4:]))
             full = [[*cell[:3], *cell[3:], *[0] * (len(figures.MEASURES) - len(cell[3:]))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -256,3 +256,48 @@ def test_a_version_20_database_upgrades_to_the_smaller_indexes_and_the_kinds_rea
             assert "Index Only Scan Backward using ticket_state_status_listed" in plan, plan
     finally:
         storage.close()
+
+
+def test_a_version_23_database_upgrades_to_facts_by_event_id_and_answers_the_same(client, storage):
+    """Schema 24: ticket_state's five text keys become their events' ids (filled from the keys by
+    event uid, the keys dropped); the rows are then the ones a build gives, and every page the same."""
+    from central import readmodels
+    from central.readmodels.ticket_state import KEYS
+
+    from .test_due_office import line
+    from .test_read_models import back_to, pages_agree
+
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    reg = kiosk.registered(at=T0)
+    t = reg["payload"]["ticket"]
+    assert push(client, kiosk, reg, kiosk.registered(at=T0)).status_code == 200
+    assert push(client, desk, desk.step("received", t["uid"], t["number"], at=T0 + timedelta(hours=1), clerk="li",
+                                        lines=[line("L-001-001")]),
+                desk.step("ready", t["uid"], t["number"], at=T0 + timedelta(days=2)),
+                desk.step("picked_up", t["uid"], t["number"], at=T0 + timedelta(days=3))).status_code == 200
+    other = kiosk.registered(at=T0 + timedelta(minutes=5))  # an intake with no registration central knows
+    o = other["payload"]["ticket"]
+    assert push(client, desk, desk.step("received", o["uid"], o["number"], at=T0 + timedelta(hours=2),
+                                        lines=[line("Z-001-001")])).status_code == 200
+    built = readmodels.snapshot(storage)
+    back_to(storage, 23)
+    with storage.read() as tx:
+        keys = dict(tx.all("SELECT uid, intake_key FROM ticket_state"))
+        assert keys[t["uid"]].endswith("|" + tx.one("SELECT uid FROM event WHERE kind = 'ticket.received' "
+                                                     "AND ticket = ?", (t["uid"],))[0])
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 24
+    with storage.read() as tx:
+        columns = [row[1] for row in tx.all("PRAGMA table_info(ticket_state)")] if not storage.postgres else [
+            c for (c,) in tx.all("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                 "current_schema() AND table_name = 'ticket_state'")]
+    assert not set(KEYS) & set(columns) and set(KEYS.values()) <= set(columns)
+    after = readmodels.snapshot(storage)
+    # figure_ticket's basis digested the keys before: made again, the same cells, at the ticket's next refresh
+    assert {k: v for k, v in after.items() if k != "figure_ticket"} == {
+        k: v for k, v in built.items() if k != "figure_ticket"}
+    assert [(ticket, cells) for ticket, _, cells in after["figure_ticket"]] == [
+        (ticket, cells) for ticket, _, cells in built["figure_ticket"]]
+    with storage.transaction() as tx:
+        readmodels.build(tx, storage)
+    assert readmodels.snapshot(storage) == built
+    pages_agree(storage)
