@@ -119,7 +119,9 @@ lock as creation, so several workers starting at once upgrade it once.
   bytes: 40 % of a row); the keys are made again from the events when rows are loaded. The upgrade
   fills the ids from the keys (by event uid) and drops the keys, in the start-up transaction.
   figure_ticket's basis digests the ids: a row stored before is made again, the same cells, when
-  its ticket is next refreshed.
+  its ticket is next refreshed. `event_ticket` on the ticket alone (was with status and void_id,
+  schema 4): each ticket's events one deduplicated entry on PostgreSQL, a third of the bytes; built
+  in the start-up transaction (writes to `event` wait meanwhile: seconds a million events).
 """
 
 from __future__ import annotations
@@ -325,7 +327,12 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     22: (),  # the read models an upgrade derives, built by chunks after it (central/backfill.py)
     23: readmodels.WINDOW_STATEMENTS,  # the window ratings grouped in SQL (helper: ratings read model)
     24: readmodels.WINDOW_SUM_STATEMENTS,  # the window ratings' sums (helper: window sums)
-    25: readmodels.KEY_STATEMENTS,  # ticket_state's facts by event id (helper: store-compact)
+    25: (*readmodels.KEY_STATEMENTS,  # ticket_state's facts by event id (helper: store-compact)
+         # A ticket's events by the ticket alone: every reader asks for one ticket's few events (or the
+         # distinct tickets, in order) and reads status and void_id from the rows; one entry per ticket
+         # (B-tree deduplication: 259 -> 85 bytes a ticket at 300,000 on PostgreSQL).
+         "DROP INDEX IF EXISTS event_ticket",
+         "CREATE INDEX event_ticket ON event (ticket) WHERE ticket IS NOT NULL"),
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
