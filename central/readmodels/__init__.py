@@ -28,7 +28,8 @@ rating_sum (schema 20: the satisfaction figures' sums per day, month and year, k
 of rating through `rating.settle`). rating's window columns (schema 23: stage, counter, pusher, staff,
 unstepped, last_upheld: the back office's window ratings grouped in SQL, central/ratings_export.py
 window_report). The window ratings' sums (schema 24: rating_sum's window kinds, rating's `seen_picked_up_at`
-and window TALLY; set aside by any upheld appeal, as the figures).
+and window TALLY; set aside by any upheld appeal, as the figures). ticket_state's earliest facts by
+event id (schema 25: `*_event` instead of the text keys, which ticket_state.load makes again for merge).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
