@@ -123,11 +123,14 @@ KEYS = {"number_key": "number_event", "registration_key": "registration_event", 
         "taken_in_key": "taken_in_event", "pickup_key": "pickup_event"}
 # An event's uid in a stored key (after the first "|" of "created_at|uid"; number_key: after its rank).
 _UID_OF = "substr({k}, {strpos}({k}, '|') + 1)"
+# One UPDATE (each row rewritten once). The rows stored before keep the dropped keys' bytes on disk until
+# they are written again (a push's step, a rebuild) or `VACUUM FULL ticket_state` is run.
 KEY_STATEMENTS = (
     *(f"ALTER TABLE ticket_state ADD COLUMN {column} BIGINT" for column in KEYS.values()),
-    *(f"UPDATE ticket_state SET {column} = (SELECT e.id FROM event e WHERE e.uid = "
-      f"{_UID_OF.format(k=f'substr({key}, 3)' if key == 'number_key' else key, strpos='{strpos}')}) "
-      f"WHERE {key} IS NOT NULL" for key, column in KEYS.items()),
+    "UPDATE ticket_state SET " + ", ".join(
+        f"{column} = (SELECT e.id FROM event e WHERE e.uid = "
+        f"{_UID_OF.format(k=f'substr({key}, 3)' if key == 'number_key' else key, strpos='{strpos}')})"
+        for key, column in KEYS.items()),
     *(f"ALTER TABLE ticket_state DROP COLUMN {key}" for key in KEYS),
 )
 
