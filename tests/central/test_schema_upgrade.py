@@ -258,8 +258,8 @@ def test_a_version_20_database_upgrades_to_the_smaller_indexes_and_the_kinds_rea
         storage.close()
 
 
-def test_a_version_23_database_upgrades_to_facts_by_event_id_and_answers_the_same(client, storage):
-    """Schema 24: ticket_state's five text keys become their events' ids (filled from the keys by
+def test_a_version_24_database_upgrades_to_facts_by_event_id_and_answers_the_same(client, storage):
+    """Schema 25: ticket_state's five text keys become their events' ids (filled from the keys by
     event uid, the keys dropped); the rows are then the ones a build gives, and every page the same."""
     from central import readmodels
     from central.readmodels.ticket_state import KEYS
@@ -280,12 +280,12 @@ def test_a_version_23_database_upgrades_to_facts_by_event_id_and_answers_the_sam
     assert push(client, desk, desk.step("received", o["uid"], o["number"], at=T0 + timedelta(hours=2),
                                         lines=[line("Z-001-001")])).status_code == 200
     built = readmodels.snapshot(storage)
-    back_to(storage, 23)
+    back_to(storage, 24)
     with storage.read() as tx:
         keys = dict(tx.all("SELECT uid, intake_key FROM ticket_state"))
         assert keys[t["uid"]].endswith("|" + tx.one("SELECT uid FROM event WHERE kind = 'ticket.received' "
                                                      "AND ticket = ?", (t["uid"],))[0])
-    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 24
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 25
     with storage.read() as tx:
         columns = [row[1] for row in tx.all("PRAGMA table_info(ticket_state)")] if not storage.postgres else [
             c for (c,) in tx.all("SELECT column_name FROM information_schema.columns WHERE table_schema = "
