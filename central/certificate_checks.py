@@ -25,6 +25,7 @@ from kiosk.domain import certificate_check as rule
 from kiosk.domain.clock import local
 from kiosk.domain.vocabulary import FIELDS
 
+from . import pagelinks
 from .storage import Storage, Tx, as_datetime
 
 KIND = "certificate.checked"
@@ -193,8 +194,8 @@ def check_rows(storage: Storage, since: date | None = None, until: date | None =
 # ---- the figures, summed by the database: pages of (week, field), a week an index range -------------
 
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 500  # 30 rows: about 4 weeks of the 8-odd fields, each week an index range
-# A page link: `n` the page after, `p` the page before a (week, field) row: its Monday and its field's letter.
-PAGE_LINK = "[np][0-9]{4}-[0-9]{2}-[0-9]{2}\\.[A-Z?]"
+# A page link (central/pagelinks.py): a (week, field) row, its Monday and its field's letter.
+PAGE_LINK = f"[np]{pagelinks.DAY}\\.[A-Z?]"
 
 
 @dataclass(frozen=True)
@@ -205,13 +206,13 @@ class Cursor:
     field: str
 
     def link(self, after: bool) -> str:
-        return f"{'n' if after else 'p'}{self.week}.{self.field}"
+        return pagelinks.link(after, self.week, self.field)
 
     @staticmethod
     def parse(text: str) -> tuple[Cursor, bool]:
         """A page link (PAGE_LINK, checked by the caller): (the row, whether the page is after it)."""
-        week, field = text[1:].split(".", 1)
-        return Cursor(week, field), text[0] == "n"
+        (week, field), after = pagelinks.parts(text, 2)
+        return Cursor(week, field), after
 
 
 @dataclass(frozen=True)

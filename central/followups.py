@@ -28,7 +28,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from kiosk.domain.clock import today as institute_today
 from kiosk.domain.clock import utc_now
@@ -36,7 +36,7 @@ from kiosk.domain.feedback import MAX_NOTE
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import FieldError, clean_text
 
-from . import feed
+from . import feed, pagelinks
 from .due import COUNT_CAP  # open and overdue counted exactly up to here; beyond, "more than"
 from .office import mask_phone
 from .readmodels import followup as readmodel
@@ -51,12 +51,9 @@ MAX_NAME = 200  # the person's name goes out as clerk.name, which central caps a
 RECENT_CLOSED = 50
 
 OFFICE_LOCK = 7400401  # PostgreSQL advisory lock: one office close at a time
-# A page link of the open follow-ups: `n` the page after, `p` the page before a follow-up's place in
-# their order (due_on, given_at, uid): its due day, its given_at in microseconds since 1970 (as
-# central/search.py PAGE_LINK) and its uid. A link is refused by its shape only.
-PAGE_LINK = ("[np][0-9]{4}-[0-9]{2}-[0-9]{2}\\.(?:0|-?[1-9][0-9]{0,15}|[1-9][0-9]{16})\\."
-             "[0-9A-Za-z][0-9A-Za-z-]{0,63}")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A page link of the open follow-ups (central/pagelinks.py): a follow-up's place in their order
+# (due_on, given_at, uid).
+PAGE_LINK = f"[np]{pagelinks.DAY}\\.{pagelinks.MICROS}\\.[0-9A-Za-z][0-9A-Za-z-]{{0,63}}"
 
 
 @dataclass(frozen=True)
@@ -68,13 +65,13 @@ class Cursor:
     uid: str
 
     def link(self, after: bool) -> str:
-        return f"{'n' if after else 'p'}{self.due_on}.{(self.given_at - EPOCH) // timedelta(microseconds=1)}.{self.uid}"
+        return pagelinks.link(after, self.due_on, pagelinks.micros(self.given_at), self.uid)
 
     @staticmethod
     def parse(text: str) -> tuple[Cursor, bool]:
         """A page link (PAGE_LINK, checked by the caller): (the follow-up, whether the page is after it)."""
-        due_on, micros, uid = text[1:].split(".", 2)
-        return Cursor(due_on, EPOCH + timedelta(microseconds=int(micros)), uid), text[0] == "n"
+        (due_on, micros, uid), after = pagelinks.parts(text, 3)
+        return Cursor(due_on, pagelinks.moment(micros), uid), after
 
 
 class CloseError(Exception):

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from kiosk.domain.clock import zone
 from kiosk.domain.organisations import MIN_TYPED, search_key
 from kiosk.domain.vocabulary import normalise_token
 
+from . import pagelinks
 from .readmodels.ticket_serial import serial_key
 from .readmodels.ticket_state import fold_number, phone_digits
 from .storage import Storage, Tx, as_datetime
@@ -42,12 +43,9 @@ NUMBER_TYPED = re.compile(r"[0-9A-Z\-]+")
 TICKET_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{1,8}-[0-9]{6}-[0-9]{4,6})(?![0-9])")  # kiosk/domain/ids.py
 LONG_DIGITS = re.compile(r"[0-9]{7,}")  # a phone inside a query (ticket numbers' runs are 6 digits at most)
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # kiosk/domain/events.py, as tickets have them
-# A page link: `n` the page after (older), `p` the page before (newer) a row, the row as its
-# first_at in microseconds since 1970 and its uid. Every text of this shape is a row's place
-# (before 1970 down to 16 digits, the year 1653; after, 17 reach 5138), so a link is refused by its
-# shape only.
-PAGE_LINK = f"[np](?:0|-?[1-9][0-9]{{0,15}}|[1-9][0-9]{{16}})\\.{UUID}"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A page link (central/pagelinks.py): `n` the page after (older), `p` the page before (newer) a
+# row, the row as its first_at and its uid.
+PAGE_LINK = f"[np]{pagelinks.MICROS}\\.{UUID}"
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,13 @@ class Cursor:
     uid: str
 
     def link(self, after: bool) -> str:
-        return f"{'n' if after else 'p'}{(self.first_at - EPOCH) // timedelta(microseconds=1)}.{self.uid}"
+        return pagelinks.link(after, pagelinks.micros(self.first_at), self.uid)
 
     @staticmethod
     def parse(text: str) -> tuple[Cursor, bool]:
         """A page link (PAGE_LINK, checked by the caller): (the row, whether the page is after it)."""
-        micros, uid = text[1:].split(".")
-        return Cursor(EPOCH + timedelta(microseconds=int(micros)), uid), text[0] == "n"
+        (micros, uid), after = pagelinks.parts(text, 2)
+        return Cursor(pagelinks.moment(micros), uid), after
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from kiosk.domain.feedback import POOR
 
+from . import pagelinks
 from .storage import Storage, as_datetime
 from .words import ARRIVAL
 
@@ -34,12 +35,10 @@ PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 STATES = ("open", "closed")
 PAD = timedelta(days=2)  # a device's `created_at` and the payload's `at` may differ (a clamped clock)
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-# A page link: `n` the page after (older), `p` the page before (newer) a rating: its local day, its
-# given_at in microseconds since 1970 (as central/search.py PAGE_LINK) and its key in the rating
-# read model (a ticket's uid and the stage rated, or an anonymous rating's event uid).
-PAGE_LINK = (f"[np][0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\.(?:0|-?[1-9][0-9]{{0,15}}|[1-9][0-9]{{16}})\\."
-             f"{_UUID}(?:\\|(?:intake|completion))?")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A page link (central/pagelinks.py): `n` the page after (older), `p` the page before (newer) a
+# rating: its local day, its given_at and its key in the rating read model (a ticket's uid and the
+# stage rated, or an anonymous rating's event uid).
+PAGE_LINK = f"[np]{pagelinks.DAY}\\.{pagelinks.MICROS}\\.{_UUID}(?:\\|(?:intake|completion))?"
 ORDER = ("r.day", "r.given_at", "r.rated")
 
 
@@ -52,13 +51,13 @@ class Cursor:
     rated: str
 
     def link(self, after: bool) -> str:
-        return f"{'n' if after else 'p'}{self.day}.{(self.given_at - EPOCH) // timedelta(microseconds=1)}.{self.rated}"
+        return pagelinks.link(after, self.day, pagelinks.micros(self.given_at), self.rated)
 
     @staticmethod
     def parse(text: str) -> tuple[Cursor, bool]:
         """A page link (PAGE_LINK, checked by the caller): (the rating, whether the page is after it)."""
-        day, micros, rated = text[1:].split(".", 2)
-        return Cursor(day, EPOCH + timedelta(microseconds=int(micros)), rated), text[0] == "n"
+        (day, micros, rated), after = pagelinks.parts(text, 3)
+        return Cursor(day, pagelinks.moment(micros), rated), after
 
 
 @dataclass(frozen=True)
