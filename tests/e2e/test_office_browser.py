@@ -5,6 +5,7 @@ Sec-Fetch-Site, the cookie)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import sync_playwright
@@ -83,6 +84,27 @@ def test_office_pages_are_drawn_with_their_stylesheet_under_the_policy(chromium,
 LINKED = "td a[href^='/office/tickets/']"  # the tickets a page links
 
 
+@contextmanager
+def signed_in(storage, chromium, path: str, refused: list[str]):
+    """Central served, Chromium at `path` on a 1280-pixel screen, signed in as the director
+    (the sign-in page, then back there): the page. Console errors and answers over 400 go to
+    `refused` (the browser's own try for /favicon.ico aside)."""
+    with serve_in_thread(storage) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server.url).new_page()
+        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
+        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+        try:
+            page.goto(path)
+            page.fill("input[name=name]", "director")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(server.url + path)
+            yield page
+        finally:
+            browser.close()
+
+
 def test_the_window_ratings_work_orders_are_paged_in_the_browser(chromium, tmp_path, monkeypatch):
     """/office/ratings: a page of the work orders, its 下一页 Older link followed by a click, the
     state kept, drawn under the policy and no wider than the screen."""
@@ -107,34 +129,22 @@ def test_the_window_ratings_work_orders_are_paged_in_the_browser(chromium, tmp_p
         numbers.append(t["number"])
     office_user(storage, "director")
 
-    with serve_in_thread(storage) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        refused: list[str] = []
-        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
-        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-        try:
-            page.goto(server.url + "/office/ratings?state=open&size=2")
-            page.fill("input[name=name]", "director")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(server.url + "/office/ratings?state=open&size=2")
-            shown = page.eval_on_selector_all(LINKED, "links => links.map(a => a.textContent)")
-            assert shown == numbers[::-1][:2] and page.locator("a[rel=prev]").count() == 0
-            page.screenshot(path=str(tmp_path / "ratings.png"), full_page=True)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-            page.click("a[rel=next]")
-            page.wait_for_load_state()
-            shown = page.eval_on_selector_all(LINKED, "links => links.map(a => a.textContent)")
-            assert shown == numbers[::-1][2:4] and "state=open" in page.url
-            assert page.locator("select[name=state]").input_value() == "open"
-            page.click("a[rel=next]")
-            page.wait_for_load_state()
-            assert page.locator("a[rel=next]").count() == 0 and page.locator("a[rel=prev]").count() == 1
-            page.screenshot(path=str(tmp_path / "ratings-last.png"), full_page=True)
-        finally:
-            browser.close()
-        print(f"\nscreenshots: {tmp_path / 'ratings.png'} {tmp_path / 'ratings-last.png'}")
+    refused: list[str] = []
+    with signed_in(storage, chromium, "/office/ratings?state=open&size=2", refused) as page:
+        shown = page.eval_on_selector_all(LINKED, "links => links.map(a => a.textContent)")
+        assert shown == numbers[::-1][:2] and page.locator("a[rel=prev]").count() == 0
+        page.screenshot(path=str(tmp_path / "ratings.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.click("a[rel=next]")
+        page.wait_for_load_state()
+        shown = page.eval_on_selector_all(LINKED, "links => links.map(a => a.textContent)")
+        assert shown == numbers[::-1][2:4] and "state=open" in page.url
+        assert page.locator("select[name=state]").input_value() == "open"
+        page.click("a[rel=next]")
+        page.wait_for_load_state()
+        assert page.locator("a[rel=next]").count() == 0 and page.locator("a[rel=prev]").count() == 1
+        page.screenshot(path=str(tmp_path / "ratings-last.png"), full_page=True)
+    print(f"\nscreenshots: {tmp_path / 'ratings.png'} {tmp_path / 'ratings-last.png'}")
     storage.close()
     assert not refused, refused
 
@@ -163,48 +173,36 @@ def test_the_follow_ups_and_certificate_checks_are_paged_in_the_browser(chromium
                                  at=now - timedelta(days=7 * (n // 3))) for n in range(6)])
     office_user(storage, "director")
 
-    with serve_in_thread(storage) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        refused: list[str] = []
-        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
-        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-        try:
-            page.goto(server.url + "/office/followups?size=2")
-            page.fill("input[name=name]", "director")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(server.url + "/office/followups?size=2")
-            due = "table:first-of-type tr td:first-child"
-            assert [t.split()[0] for t in page.eval_on_selector_all(due, "c => c.map(td => td.innerText)")] == [
-                "2026-12-01", "2026-12-02"]
-            assert page.locator("a[rel=prev]").count() == 0 and "待回访 5 件" in page.inner_text("body")
-            page.screenshot(path=str(tmp_path / "followups.png"), full_page=True)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-            page.click("a[rel=next]")
-            page.wait_for_load_state()
-            assert "size=2" in page.url and page.locator("a[rel=prev]").count() == 1
-            page.click("a[rel=next]")
-            page.wait_for_load_state()
-            assert [t.split()[0] for t in page.eval_on_selector_all(due, "c => c.map(td => td.innerText)")] == [
-                "2026-12-05"]
-            assert page.locator("a[rel=next]").count() == 0
-            page.screenshot(path=str(tmp_path / "followups-last.png"), full_page=True)
+    refused: list[str] = []
+    with signed_in(storage, chromium, "/office/followups?size=2", refused) as page:
+        due = "table:first-of-type tr td:first-child"
+        assert [t.split()[0] for t in page.eval_on_selector_all(due, "c => c.map(td => td.innerText)")] == [
+            "2026-12-01", "2026-12-02"]
+        assert page.locator("a[rel=prev]").count() == 0 and "待回访 5 件" in page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "followups.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.click("a[rel=next]")
+        page.wait_for_load_state()
+        assert "size=2" in page.url and page.locator("a[rel=prev]").count() == 1
+        page.click("a[rel=next]")
+        page.wait_for_load_state()
+        assert [t.split()[0] for t in page.eval_on_selector_all(due, "c => c.map(td => td.innerText)")] == [
+            "2026-12-05"]
+        assert page.locator("a[rel=next]").count() == 0
+        page.screenshot(path=str(tmp_path / "followups-last.png"), full_page=True)
 
-            page.goto(server.url + "/office/certificate-checks?size=2")
-            assert "核对 checked 6" in page.inner_text("body") and page.locator("a[rel=prev]").count() == 0
-            page.screenshot(path=str(tmp_path / "checks.png"), full_page=True)
-            page.click("a[rel=next]")
-            page.wait_for_load_state()
-            assert "size=2" in page.url and "from=" in page.url and page.locator("a[rel=prev]").count() == 1
-            page.click("a[rel=next]")
-            page.wait_for_load_state()
-            assert page.locator("a[rel=next]").count() == 0
-            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-            page.screenshot(path=str(tmp_path / "checks-last.png"), full_page=True)
-        finally:
-            browser.close()
-        print(f"\nscreenshots: {tmp_path / 'followups.png'} {tmp_path / 'followups-last.png'} "
-              f"{tmp_path / 'checks.png'} {tmp_path / 'checks-last.png'}")
+        page.goto("/office/certificate-checks?size=2")
+        assert "核对 checked 6" in page.inner_text("body") and page.locator("a[rel=prev]").count() == 0
+        page.screenshot(path=str(tmp_path / "checks.png"), full_page=True)
+        page.click("a[rel=next]")
+        page.wait_for_load_state()
+        assert "size=2" in page.url and "from=" in page.url and page.locator("a[rel=prev]").count() == 1
+        page.click("a[rel=next]")
+        page.wait_for_load_state()
+        assert page.locator("a[rel=next]").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.screenshot(path=str(tmp_path / "checks-last.png"), full_page=True)
+    print(f"\nscreenshots: {tmp_path / 'followups.png'} {tmp_path / 'followups-last.png'} "
+          f"{tmp_path / 'checks.png'} {tmp_path / 'checks-last.png'}")
     storage.close()
     assert not refused, refused
