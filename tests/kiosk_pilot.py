@@ -110,18 +110,25 @@ async def fill(pilot, values: dict[str, str]) -> None:
 async def to_instruments(pilot) -> None:
     await settle(pilot)
     await pilot.click("#register")
+    await settle(pilot)
     await fill(pilot, CUSTOMER)
     await pilot.click("#next")
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def to_estimate(pilot) -> None:
-    """One pressure gauge registered as far as the estimate screen."""
+    """One pressure gauge registered as far as the estimate screen. Each step settled before the
+    next tap: on a loaded machine a tap could land on the screen being left (the options screen
+    was still up when the test tapped confirm)."""
+    from screens.estimate import EstimateScreen
+
     await to_instruments(pilot)
     await add_line(pilot, "ylb", quantity="1")
     await pilot.click("#next")
+    await settle(pilot)
     await pilot.click("#next")
-    await pilot.pause()
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, EstimateScreen), pilot.app.screen
 
 
 async def register_one(pilot) -> None:
