@@ -136,8 +136,8 @@ def _order(p: dict, closed: dict) -> dict:
             "stage": p.get("stage"), "staff_number": p.get("staff_number"), "rating": p.get("rating"),
             "reason": p.get("reason"), "given_at": p.get("at"), "due_on": opened.get("due_on"),
             "callback_by": opened.get("callback_by"), "calls": [],
-            "closed_at": closed.get("at") if closed else None, "note": closed.get("note") if closed else None,
-            "fix": closed.get("fix") if closed else None, "closed_by": _clerk(closed) if closed else None}
+            "closed_at": closed.get("at"), "note": closed.get("note"), "fix": closed.get("fix"),
+            "closed_by": _clerk(closed)}
 
 
 def _calls(storage: Storage, tx, orders: list[dict], since: datetime | None) -> None:
