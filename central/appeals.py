@@ -12,12 +12,17 @@ appeal; the first decision to arrive is the decision; a later one is stored, bot
 ignored). Schema 14: an index on the appeal uid of both kinds, which a decision's check reads.
 Schema 19: the rating read model's `set_aside`, kept by each push of an appeal event and by the
 office's decision in its own transaction.
+
+The office lists them in keyset pages, newest filed first (`page`: issue 20), reading a page's
+appeals only: no state is stored, so there is no filter by state (open, decided): a filter would
+probe every appeal's decision (docs/design/office-read-models.md, "The appeals paged").
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.domain.clock import utc_now
@@ -25,12 +30,13 @@ from kiosk.domain.feedback import APPEAL_DECISIONS
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import FieldError, clean_text
 
-from . import feed
+from . import feed, pagelinks
+from .due import COUNT_CAP  # appeals counted exactly up to here; beyond, "more than"
 from .readmodels import rating
 from .readmodels.appealed import KINDS as APPEAL_KINDS
 from .readmodels.appealed import events as _events
 from .readmodels.appealed import fold as _fold
-from .storage import Storage, Tx, ts
+from .storage import Storage, Tx, as_datetime, ts
 from .words import ARRIVAL
 
 log = logging.getLogger("central")
@@ -39,6 +45,10 @@ KINDS = APPEAL_KINDS
 OFFICE_DEVICE_ID = 0  # as central/followups.py: what the back office writes itself
 APPEAL_LOCK = 7400402  # PostgreSQL advisory lock: one office decision at a time
 MAX_REASON = 500
+PAGE_SIZE = 50  # appeals a page of the office's list
+# A page link of the appeals (central/pagelinks.py): `n` the older page, `p` the newer, after an
+# appeal's place: its filing event's created_at and id.
+PAGE_LINK = f"[np]{pagelinks.MICROS}\\.[1-9][0-9]{{0,18}}"
 
 STATEMENTS = (
     "CREATE INDEX event_appeal ON event ({payload_appeal}) WHERE kind IN ('rating.appealed', 'appeal.decided')",
@@ -61,20 +71,110 @@ def states(tx: Tx, storage: Storage) -> dict[str, str]:
     """rating (feedback uid) -> its appeals' state: upheld if any appeal of it was upheld (it is set
     aside: the rule of the figures and, since schema 24, of the window report, rating.mark), else
     its latest appeal's: waiting | rejected."""
+    kinds, params = storage.in_list("e.kind", KINDS)
+    fields = ", ".join(storage.json_field("e.payload", name) for name in ("appeal", "feedback", "decision"))
+    found: dict[str, list] = {}  # appeal uid -> [its rating, its decision]: _fold's rule, three fields read
+    for kind, uid, feedback, decision in tx.all(f"SELECT e.kind, {fields} FROM event e WHERE {kinds} "
+                                                f"AND e.void_id IS NULL ORDER BY {ARRIVAL}", params):
+        if kind == "rating.appealed" and uid not in found:
+            found[uid] = [feedback, None]
+        elif kind == "appeal.decided" and uid in found and found[uid][1] is None:
+            found[uid][1] = decision
     result: dict[str, str] = {}
-    for appeal in _fold(_events(tx, storage)).values():
-        if result.get(appeal["feedback"]) != "upheld":
-            result[appeal["feedback"]] = appeal["decision"] or "waiting"
+    for feedback, decision in found.values():
+        if result.get(feedback) != "upheld":
+            result[feedback] = decision or "waiting"
     return result
 
 
 def listed(storage: Storage) -> list[dict]:
-    """Every appeal, waiting ones first, then the newest."""
+    """Every appeal, waiting ones first, then the newest: every appeal event folded (tests, a
+    small central; the office pages read `page`)."""
     with storage.read() as tx:
         found = list(_fold(_events(tx, storage)).values())
     waiting = [a for a in found if a["decision"] is None]
     decided = [a for a in found if a["decision"] is not None]
     return waiting + decided[::-1]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """An appeal's place in the list's order: its filing event's `created_at` and id."""
+
+    filed: datetime
+    event: int
+
+    def link(self, after: bool) -> str:
+        return pagelinks.link(after, pagelinks.micros(self.filed), str(self.event))
+
+    @staticmethod
+    def parse(text: str) -> tuple[Cursor, bool]:
+        """A page link (PAGE_LINK, checked by the caller): (the appeal, whether the page is after it)."""
+        (micros, event), after = pagelinks.parts(text, 2)
+        return Cursor(pagelinks.moment(micros), int(event)), after
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Which page of the appeals: after (older than) or before (newer than) an appeal's place."""
+
+    after: Cursor | None = None
+    before: Cursor | None = None
+    size: int = PAGE_SIZE
+
+
+FIRST = Asked()
+
+
+@dataclass
+class Page:
+    appeals: list[dict]  # as `listed` has each
+    next: Cursor | None
+    previous: Cursor | None
+    count: int  # every appeal, counted up to COUNT_CAP
+    more: bool  # more than COUNT_CAP
+
+
+def page(storage: Storage, asked: Asked = FIRST) -> Page:
+    """One page of the appeals, newest filed first (the filing event's `created_at`, then its id:
+    ties keep one order), `asked.size` of them after or before a place: an index range of
+    event_kind (kind, created_at), each row's first arrival checked on event_appeal, then the
+    page's appeals folded from their own events (event_appeal), as `listed` folds them all."""
+    backwards = asked.before is not None
+    cursor = asked.before or asked.after
+    appeal = storage.json_field("e.payload", "appeal")
+    where, params = "", []
+    if cursor is not None:
+        where = f" AND (e.created_at, e.id) {'>' if backwards else '<'} (?, ?)"
+        params = [storage.timestamp(cursor.filed), cursor.event]
+    way = "ASC" if backwards else "DESC"
+    with storage.read() as tx:
+        rows = tx.all(
+            f"SELECT e.created_at, e.id, {appeal} FROM event e WHERE e.kind = 'rating.appealed' "
+            f"AND e.void_id IS NULL{where} AND NOT EXISTS (SELECT 1 FROM event y WHERE y.kind = 'rating.appealed' "
+            f"AND {storage.json_field('y.payload', 'appeal')} = {appeal} AND y.void_id IS NULL "
+            "AND (y.received_at, y.created_at, y.id) < (e.received_at, e.created_at, e.id)) "
+            f"ORDER BY e.created_at {way}, e.id {way} LIMIT {int(asked.size) + 1}", params)
+        further = len(rows) > asked.size
+        rows = rows[:asked.size]
+        if backwards:
+            rows.reverse()
+        uids = [uid for *_, uid in rows]
+        found: dict[str, dict] = {}
+        if uids:
+            named, named_params = storage.in_list(appeal, uids)
+            found = _fold(_events(tx, storage, f"AND {named}", named_params))
+        # Up to COUNT_CAP + 1 filings (an index range, no probe), an appeal filed twice counted once.
+        read, n = tx.one(f"SELECT count(*), count(DISTINCT a) FROM (SELECT {appeal} AS a FROM event e WHERE "
+                         f"e.kind = 'rating.appealed' AND e.void_id IS NULL LIMIT {COUNT_CAP + 1}) capped")
+    places = [Cursor(as_datetime(filed), int(event)) for filed, event, _ in rows]
+    listed_ = [found[uid] for uid in uids if uid in found]
+    count, more = min(n, COUNT_CAP), read > COUNT_CAP
+    if backwards:
+        return Page(listed_, places[-1] if places else asked.before, places[0] if further and places else None,
+                    count, more)
+    return Page(listed_, places[-1] if further else None, places[0] if cursor is not None and places else None,
+                count, more)
 
 
 def _clean(value, field: str, limit: int) -> str:

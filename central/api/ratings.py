@@ -11,14 +11,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kiosk.domain import ratings_export
-
+from .. import appeals
 from ..appeals import MAX_REASON, DecideError, decide
 from ..office_pages import message_html
-from ..ratings_export import department, export_name, exported, window_report
+from ..ratings_export import csv_chunks, department, export_name, json_chunks, window_report
 from ..templating import render
 from ..words import UUID_PATTERN
 from ..work_orders import MAX_PAGE_SIZE, PAGE_LINK, PAGE_SIZE, STATES, Cursor, Orders
@@ -36,7 +35,6 @@ from .responses import (
     PROBLEM_JSON,
     UNAUTHORISED,
     Problem,
-    csv_response,
     invalid,
     json_response,
 )
@@ -53,6 +51,9 @@ State = Annotated[str | None, Query(**described(STATE, "the work orders still op
 Size = Annotated[str | None, Query(**described(SIZE, f"work orders a page, 1 to {MAX_PAGE_SIZE} ({PAGE_SIZE})"))]
 Link = Annotated[str | None, Query(**described(LINK, "another page of the work orders: the `next` or `previous` "
                                                      "a page gave"))]
+APPEALS_LINK = optional(appeals.PAGE_LINK)
+AppealsLink = Annotated[str | None, Query(alias="appeals", **described(
+    APPEALS_LINK, "another page of the appeals: the `appeals_next` or `appeals_previous` a page gave"))]
 NOT_DECIDED = "未能审核 · Not decided"
 JSON_FILE = {200: {"description": "JSON (UTF-8): the department and one record per rating",
                    "content": {"application/json": {"schema": {"type": "object"}}}}}
@@ -99,13 +100,29 @@ def _orders(state: str | None, size: str | None, page: str | None) -> Orders:
                   after=row if after else None, before=None if after else row)
 
 
-def _links(report: dict, orders: Orders) -> dict[str, str | None]:
-    """The query strings of the work orders' pages before and after this one: the same period
-    (as shown), state and size."""
+def _appealed(link: str | None) -> appeals.Asked:
+    """Which page of the appeals, as asked: BadParameter says what is wrong."""
+    if not re.fullmatch(APPEALS_LINK, link or ""):
+        raise BadParameter("appeals: a page link the appeals' list gave")
+    if not link or not link.strip():
+        return appeals.FIRST
+    row, after = appeals.Cursor.parse(link.strip())
+    return appeals.Asked(after=row if after else None, before=None if after else row)
+
+
+def _links(report: dict, orders: Orders, page: str | None = None, appealed: str | None = None) -> dict[str, str | None]:
+    """The query strings of the work orders' pages before and after this one (`next`,
+    `previous`), and of the appeals' (`appeals_next`, `appeals_previous`): the same period (as
+    shown), state and size, and the other list's page as it is (`page`, `appealed`: as asked)."""
     kept = {"from": report["from"], "to": report["to"], "state": orders.state,
             "size": str(orders.size) if orders.size != PAGE_SIZE else None}
     kept = {k: v for k, v in kept.items() if v}
-    return {way: urlencode({**kept, "page": report[way]}) if report[way] else None for way in ("next", "previous")}
+    links = {way: urlencode({**kept, **({"appeals": appealed.strip()} if appealed and appealed.strip() else {}),
+                             "page": report[way]}) if report[way] else None for way in ("next", "previous")}
+    for way in ("appeals_next", "appeals_previous"):
+        links[way] = urlencode({**kept, **({"page": page.strip()} if page and page.strip() else {}),
+                                "appeals": report[way]}) if report[way] else None
+    return links
 
 
 def _shown(report: dict, viewer: Viewer, store: Store, request: Request) -> dict:
@@ -123,55 +140,65 @@ def _shown(report: dict, viewer: Viewer, store: Store, request: Request) -> dict
 
 @router.get("/api/v1/office/ratings", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
 def office_ratings(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
-                   state: State = None, size: Size = None, page: Link = None) -> Response:
-    """The window ratings' groups, appeals and a page of the work orders (newest rating first), of
-    the period asked for, else of the last 12 weeks (`from=2000-01-01`: all); `next` and
-    `previous`: the work orders' neighbouring pages, as `page`. The orders' call-back and closing
-    notes for clerks and directors only (null for an auditor or the office token)."""
+                   state: State = None, size: Size = None, page: Link = None,
+                   appealed: AppealsLink = None) -> Response:
+    """The window ratings' groups, a page of the appeals (every appeal, newest filed first:
+    `appeals_next`, `appeals_previous` its neighbouring pages, as `appeals`; `appeals_count` up to
+    10,000, `appeals_more`: more) and a page of the work orders (newest rating first), of the
+    period asked for, else of the last 12 weeks (`from=2000-01-01`: all); `next` and `previous`:
+    the work orders' neighbouring pages, as `page`. The orders' call-back and closing notes for
+    clerks and directors only (null for an auditor or the office token)."""
     try:
         first, last = figures_period(start, end)
         orders = _orders(state, size, page)
+        asked = _appealed(appealed)
     except BadParameter as e:
         return invalid(e)
-    return json_response(_shown(window_report(store, first, last, orders), viewer, store, request))
+    return json_response(_shown(window_report(store, first, last, orders, asked), viewer, store, request))
 
 
 @router.get("/office/ratings", response_class=HTMLResponse, responses=PAGE)
 def office_ratings_page(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
-                        state: State = None, size: Size = None, page: Link = None) -> HTMLResponse:
+                        state: State = None, size: Size = None, page: Link = None,
+                        appealed: AppealsLink = None) -> HTMLResponse:
     try:  # the last 12 weeks unless asked (as the satisfaction page): a page read whatever the years stored
         first, last = figures_period(start, end)
         orders = _orders(state, size, page)
+        asked = _appealed(appealed)
     except BadParameter as e:
         return HTMLResponse(message_html("窗口评价 · Window ratings", str(e), "/office/ratings", viewer), 422)
-    report = _shown(window_report(store, first, last, orders), viewer, store, request)
+    report = _shown(window_report(store, first, last, orders, asked), viewer, store, request)
     shown = {key: report[key] for key in ("from", "to") if report[key]}  # the exports' links: the period shown
     values = {key: value for key, value in report.items() if key not in ("next", "previous")}
     return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=urlencode(shown),
                                may_decide=viewer.user.may("audit"), start=report["from"], end=report["to"],
-                               state=orders.state, states=STATES, links=_links(report, orders), **values))
+                               state=orders.state, states=STATES, links=_links(report, orders, page, appealed),
+                               **values))
 
 
-@router.get("/office/ratings/export.csv", response_class=Response,
+@router.get("/office/ratings/export.csv", response_class=StreamingResponse,
             responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
 def office_ratings_csv(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+    """Streamed: the header at once, then the ratings a chunk at a time (no personal data in it:
+    nothing for the audit log, as satisfaction.csv)."""
     try:
         first, last = period(start, end)
     except BadParameter as e:
         return invalid(e)
-    return csv_response(ratings_export.to_csv(exported(store, first, last), department(store)), export_name("csv"))
+    return StreamingResponse(csv_chunks(store, first, last, department(store)), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{export_name("csv")}"'})
 
 
-@router.get("/office/ratings/export.json", response_class=Response,
+@router.get("/office/ratings/export.json", response_class=StreamingResponse,
             responses={**JSON_FILE, **BAD_QUERY, **UNAUTHORISED, **BUSY})
 def office_ratings_json(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+    """Streamed as the CSV: one JSON object (the department, the array of ratings) sent in pieces."""
     try:
         first, last = period(start, end)
     except BadParameter as e:
         return invalid(e)
-    text = ratings_export.to_json(exported(store, first, last), department(store))
-    return Response(text.encode("utf-8"), 200, media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{export_name("json")}"'})
+    return StreamingResponse(json_chunks(store, first, last, department(store)), media_type="application/json",
+                             headers={"Content-Disposition": f'attachment; filename="{export_name("json")}"'})
 
 
 @router.post("/api/v1/office/appeals/{uid}/decide",

@@ -1,0 +1,189 @@
+"""Issue 20 for the window ratings (central/appeals.py page, central/ratings_export.py streamed):
+the appeals on /office/ratings and its JSON in keyset pages, newest filed first, none twice or
+missing (ties of the filing time too), each decision shown as before; each role sees what it may;
+the provincial export (CSV, JSON) streamed, a chunk of ratings at a time, the same bytes as the
+whole was."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from datetime import timedelta
+
+from central import appeals, ratings_export
+from central.appeals import listed
+from kiosk.domain import events
+from kiosk.domain import ratings_export as shape
+
+from .nodes import T0, event, push
+from .office_users import office
+from .test_window_ratings_office import ALL_TIME, served, window_rating
+
+FILED = 62  # more than a page (appeals.PAGE_SIZE), so three pages
+
+
+def _appeal(desk, poor: dict, at, *, uid: str | None = None, created=None) -> dict:
+    filed = event("rating.appealed", at, json.loads(events.to_json(events.RatingAppealed(
+        appeal=uid or str(uuid.uuid4()), feedback=poor["payload"]["feedback"], device=desk.uid, at=at,
+        reason="顾客误触", clerk=events.Clerk(username="wang", name="王芳")))))
+    if created is not None:
+        filed["created_at"] = created.isoformat()
+    return filed
+
+
+def _decided(desk, filed: dict, decision: str) -> dict:
+    at = T0 + timedelta(days=3)
+    return event("appeal.decided", at, {
+        "appeal": filed["payload"]["appeal"], "feedback": filed["payload"]["feedback"], "device": desk.uid,
+        "at": at.isoformat(), "decision": decision, "reason": "监控", "supervisor": {"username": "zhao",
+                                                                                     "name": "赵主任"}, "via": "desk"})
+
+
+def _filed_many(client, storage):
+    """FILED appeals of one poor rating, filed a minute apart but for runs of five filed at the
+    same moment (ties of created_at); every third decided; one appeal's filing pushed twice (a
+    second event, the same appeal uid): listed once. The filings, oldest first."""
+    _, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="slow")
+    assert push(client, desk, poor).status_code == 200
+    filings = [_appeal(desk, poor, T0 + timedelta(hours=3, minutes=n - n % 5)) for n in range(FILED)]
+    assert push(client, desk, *filings).status_code == 200
+    decisions = [_decided(desk, f, "upheld" if n % 2 else "rejected") for n, f in enumerate(filings) if n % 3 == 0]
+    again = _appeal(desk, poor, T0 + timedelta(days=2), uid=filings[10]["payload"]["appeal"])
+    assert push(client, desk, *decisions, again).status_code == 200
+    return desk, filings
+
+
+def test_the_appeals_come_in_pages_newest_first_none_twice_or_missing(client, storage):
+    _, filings = _filed_many(client, storage)
+    headers = office(storage, "clerk")
+    every = {a["appeal"]: a for a in listed(storage)}  # every appeal folded, as the page was before
+    assert len(every) == FILED
+
+    report = client.get(f"/api/v1/office/ratings?{ALL_TIME}", headers=headers).json()
+    assert (report["appeals_count"], report["appeals_more"], report["appeals_previous"]) == (FILED, False, None)
+    pages = [report["appeals"]]
+    while report["appeals_next"]:
+        report = client.get(f"/api/v1/office/ratings?{ALL_TIME}&appeals={report['appeals_next']}",
+                            headers=headers).json()
+        pages.append(report["appeals"])
+    assert [len(p) for p in pages] == [50, 12]
+    seen = [a["appeal"] for p in pages for a in p]
+    assert sorted(seen) == sorted(every) and len(set(seen)) == FILED  # none twice, none missing
+    # Newest filed first; a run filed at the same moment in one order, the one the pages keep.
+    assert [a["at"] for p in pages for a in p] == sorted((a["at"] for a in every.values()), reverse=True)
+    assert [a for p in pages for a in p] == [every[uid] for uid in seen]  # each with its decision, as before
+    assert sum(1 for uid in seen if every[uid]["decision"] == "upheld") == 10
+    back = client.get(f"/api/v1/office/ratings?{ALL_TIME}&appeals={report['appeals_previous']}",
+                      headers=headers).json()
+    assert back["appeals"] == pages[0] and back["appeals_previous"] is None  # and back again, the same page
+
+    decided = [f for n, f in enumerate(filings) if n % 3 == 0]  # the page shows a decision as it did
+    page = client.get(f"/office/ratings?{ALL_TIME}", headers=headers)
+    assert f"申诉 {FILED} 件" in page.text and "更早的申诉 Older appeals" in page.text
+    assert "较新的申诉 Newer appeals" not in page.text
+    older = re.search(r"<a href='(/office/ratings\?[^']+)#appeals'>更早的申诉", page.text).group(1)
+    older = older.replace("&amp;", "&")
+    assert "from=2000-01-01" in older  # the period kept
+    last = client.get(older, headers=headers).text
+    assert "较新的申诉 Newer appeals" in last and "更早的申诉 Older appeals" not in last
+    assert last.count("申诉不成立 Rejected：监控") + last.count("申诉成立 Upheld：监控") == sum(
+        1 for f in decided if f["payload"]["appeal"] in {a["appeal"] for a in pages[1]})
+
+
+def test_each_role_sees_the_appeals_it_may(client, storage):
+    """Every office role lists the appeals (no customer's data in them); only a director gets the
+    form to decide one; an auditor sees the work orders without their notes, no ticket linked."""
+    _, desk, reg = served(client, storage)
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="slow")
+    filed = _appeal(desk, poor, T0 + timedelta(hours=3))
+    closed = desk.closed(poor, at=T0 + timedelta(days=1), note="已致歉，客户张三满意")
+    assert push(client, desk, poor, filed, closed).status_code == 200
+    number = reg["payload"]["ticket"]["number"]
+    for role, decides, personal in (("director", True, True), ("clerk", False, True), ("auditor", False, False)):
+        page = client.get(f"/office/ratings?{ALL_TIME}", headers=office(storage, role))
+        assert page.status_code == 200 and "申诉 1 件" in page.text and "顾客误触" in page.text, role
+        assert ("审核 Decide" in page.text) is decides and ("待审核 Waiting" in page.text) is not decides, role
+        assert ("客户张三" in page.text) is personal, role  # a close's note: personal data
+        assert (f"<a href='/office/tickets/{number}'>" in page.text) is personal, role
+        report = client.get(f"/api/v1/office/ratings?{ALL_TIME}", headers=office(storage, role)).json()
+        assert [a["appeal"] for a in report["appeals"]] == [filed["payload"]["appeal"]], role
+        assert (report["work_orders"][0]["note"] is not None) is personal, role
+    auditor = office(storage, "auditor")
+    for bad in ("n1.x", "p123", "x1.2", "n1.0"):
+        got = client.get(f"/api/v1/office/ratings?appeals={bad}", headers=auditor)
+        assert got.status_code == 422 and got.json()["detail"].startswith("appeals"), bad
+        page = client.get(f"/office/ratings?appeals={bad}", headers=auditor)
+        assert page.status_code == 422 and "appeals" in page.text, bad
+
+
+def _rated_many(client, storage):
+    """Window and lobby ratings over ten days, some stored (created_at) up to a day before or after
+    their own time (`at`: a device's clock), two given at the same moment, two stored twice, a
+    lobby rating with no steps (central's clerk), one appeal upheld, one waiting."""
+    kiosk, desk, reg = served(client, storage)
+    ticket = reg["payload"]["ticket"]
+    given = []
+    for n in range(24):
+        at = T0 + timedelta(hours=10 * n)
+        rated = window_rating(desk, reg, ("intake", "completion")[n % 2], 1 + n % 5, at=at, reason="slow",
+                              counter="=SUM(A1)" if n == 3 else "3")
+        rated["created_at"] = (at + timedelta(hours=(-20, 0, 20)[n % 3])).isoformat()
+        given.append(rated)
+    tie = window_rating(desk, reg, "intake", 4, at=T0 + timedelta(hours=50))  # given[5]'s moment
+    assert push(client, desk, *given, tie).status_code == 200
+    lobby = kiosk.feedback(2, at=T0 + timedelta(days=4), ticket=ticket["uid"], number=ticket["number"],
+                           phone="13812345678")
+    lobby["payload"]["steps"] = {}
+    assert push(client, kiosk, lobby).status_code == 200
+    again = [given[n] | {"uid": str(uuid.uuid4())} for n in (4, 20)]  # a rating stored twice: exported once
+    again[1]["created_at"] = (T0 + timedelta(hours=200)).isoformat()
+    assert push(client, desk, *again).status_code == 200
+    with storage.read() as tx:
+        assert tx.one("SELECT count(*) FROM event WHERE kind = 'feedback.given'")[0] == 24 + 1 + 1 + 2
+    upheld = _appeal(desk, given[0], T0 + timedelta(hours=1))
+    assert push(client, desk, upheld, _decided(desk, upheld, "upheld"), _appeal(desk, given[1], T0)).status_code == 200
+
+
+def test_the_export_streams_the_same_ratings_a_chunk_at_a_time(client, storage):
+    _rated_many(client, storage)
+    department = ratings_export.department(storage)
+    for first, last in ((None, None), ((T0 + timedelta(days=2)).date(), (T0 + timedelta(days=6)).date())):
+        whole = ratings_export.exported(storage, first, last)  # read at once, as the export was
+        pieces = list(ratings_export.streamed(storage, first, last, chunk=3))
+        assert [r for piece in pieces for r in piece] == whole
+        if first is None:  # handed over as read, not all at the end: the buffer holds about 2 × PAD of them
+            assert len(pieces) >= 3 and max(len(p) for p in pieces) < len(whole) // 2
+            assert [r.appeal for r in whole[:2]] == ["upheld", "waiting"]
+        text = b"".join(ratings_export.csv_chunks(storage, first, last, department, chunk=3)).decode()
+        assert text == shape.to_csv(whole, department)
+        assert "'=SUM(A1)" in text or first is not None  # a formula neutralised still
+        data = b"".join(ratings_export.json_chunks(storage, first, last, department, chunk=3)).decode()
+        assert data == shape.to_json(whole, department)
+    empty = b"".join(ratings_export.json_chunks(storage, T0.date() - timedelta(days=30),
+                                                T0.date() - timedelta(days=29), department)).decode()
+    assert empty == shape.to_json([], department) and json.loads(empty)["ratings"] == []
+
+    headers = office(storage, "auditor")  # the export is no one's personal data: every role
+    got = client.get("/office/ratings/export.csv", headers=headers)
+    assert got.status_code == 200 and got.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "content-length" not in got.headers  # streamed (chunked), not built whole first
+    assert got.headers["content-disposition"].startswith('attachment; filename="ratings-')
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    assert len(rows) == 26 and "13812345678" not in got.text and "王芳" not in got.text
+    got = client.get("/office/ratings/export.json?from=2026-11-26", headers=headers)
+    assert got.status_code == 200 and "content-length" not in got.headers
+    assert got.json()["ratings"] and all(r["rated_at"] >= "2026-11-26" for r in got.json()["ratings"])
+    assert client.get("/office/ratings/export.csv?from=2026-11-30&to=2026-11-01", headers=headers).status_code == 422
+
+
+def test_an_appeal_page_link_reads_one_page(storage):
+    """The link round-trips, and an empty central has one empty page."""
+    found = appeals.page(storage)
+    assert (found.appeals, found.next, found.previous, found.count, found.more) == ([], None, None, 0, False)
+    place = appeals.Cursor(T0, 12)
+    text = place.link(True)
+    assert re.fullmatch(appeals.PAGE_LINK, text) and appeals.Cursor.parse(text) == (place, True)
