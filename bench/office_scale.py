@@ -12,6 +12,11 @@ contacts and phones from a small vocabulary (a few organisations bring most tick
 four events a ticket, as in the issue's measurement (804,100 events for 200,000 tickets).
 Events are inserted in the order they happened, in chunks, with uuid7 uids as devices write
 them, and then the `ticket` table is filled as schema 4's upgrade does; VACUUM ANALYZE after.
+The load uses both cores (`--workers`): two connections insert the chunks (each event given the
+id the identity gives it in event order), event's and ticket's indexes but event's primary key
+are dropped during the insert and made again after it, as they were, and the read models are
+built by `readmodels.build_parallel` (two processes over halves of the tickets); the database is
+the one `--workers 1 --live-indexes` (the load before) makes, row for row and index for index.
 
 figures: the median of `--runs` GETs of each office answer (the page, JSON or CSV as a browser or
 a tool gets it, over HTTP from `kiosk central serve`, one worker), with the rows and bytes it
@@ -58,6 +63,8 @@ TICKETS = int(os.environ.get("BENCH_OFFICE_TICKETS", "200000"))
 PG_URL = os.environ.get("CENTRAL_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 KIOSKS, DESKS, YEARS, ORGANISATIONS = 12, 8, 5, 3000
 CHUNK = 250_000  # events per INSERT statement (one transaction each)
+WORKERS = 2  # processes building the read models' per-ticket rows (readmodels.build_parallel): the cores
+INDEX_MEMORY = "1GB"  # maintenance_work_mem while event's and ticket's indexes are made after the load
 RUNS, FLOOR_RUNS = 3, 21
 GOAL_MS = 300.0
 ZONE = "Asia/Shanghai"  # central's default institute zone (kiosk/domain/clock.py)
@@ -286,8 +293,8 @@ KINDS = ["ticket.registered", "ticket.received", "ticket.ready", "ticket.picked_
          "followup.closed", "feedback.given", "feedback.given", "rating.appealed", "appeal.decided"]
 
 EVENT_INSERT = f"""
-INSERT INTO event (uid, kind, device_id, ticket, status, created_at, received_at, payload)
-SELECT bench_uuid7(e.at, t.i || ':' || e.k), (%(kinds)s::text[])[e.k + 1],
+INSERT INTO event (id, uid, kind, device_id, ticket, status, created_at, received_at, payload) OVERRIDING SYSTEM VALUE
+SELECT %(first_id)s + e.n, bench_uuid7(e.at, t.i || ':' || e.k), (%(kinds)s::text[])[e.k + 1],
        CASE WHEN e.k IN (0, 4) THEN t.kiosk WHEN e.k IN (3, 7) THEN %(kiosks)s + t.pdesk ELSE %(kiosks)s + t.rdesk END,
        CASE WHEN e.k <= 3 THEN t.uid END, CASE WHEN e.k <= 3 THEN e.k END,
        e.at, e.at + (2 + 60 * bench_r(e.n, 40)) * interval '1 second', {PAYLOAD}
@@ -343,7 +350,8 @@ def _vocabulary() -> dict:
 
 
 def load(url: str, tickets: int, kiosks: int = KIOSKS, desks: int = DESKS, years: int = YEARS,
-         say=lambda text: print(text, file=sys.stderr, flush=True)) -> Loaded:
+         say=lambda text: print(text, file=sys.stderr, flush=True), workers: int = WORKERS,
+         live_indexes: bool = False, inserters: int = WORKERS) -> Loaded:
     """Central's schema, devices, catalogue, and `tickets` tickets with their events, up to yesterday."""
     import psycopg
 
@@ -401,19 +409,24 @@ def load(url: str, tickets: int, kiosks: int = KIOSKS, desks: int = DESKS, years
         total = conn.execute("SELECT count(*) FROM gen_event").fetchone()[0]
         conn.execute("CREATE INDEX ON gen_event (n)")
         say(f"# {tickets:,} tickets, {total:,} events planned in {time.perf_counter() - step:.1f} s")
-        for after in range(0, total, CHUNK):
-            step = time.perf_counter()
-            conn.execute(EVENT_INSERT, params | {"after": after, "upto": after + CHUNK})
-            say(f"#   events {after + 1:,}..{min(total, after + CHUNK):,} in {time.perf_counter() - step:.1f} s")
+        dropped = [] if live_indexes else drop_owner_indexes(conn)
+        step, cpu = time.perf_counter(), CpuMeter(url)
+        insert_events(url, conn, params, total, inserters, say)
+        say(f"# events inserted in {time.perf_counter() - step:.1f} s ({cpu.stop()})")
         # The owners of the tickets, as schema 4's upgrade fills them (central/trust.py claim_stored).
         conn.execute("INSERT INTO ticket (uid, number, device_id, site, event_id, registered_at) "
                      "SELECT ticket, payload #>> '{ticket,number}', device_id, 'main', id, created_at FROM event "
                      "WHERE kind = 'ticket.registered' ORDER BY id")
         for table in ("gen_event", "gen_ticket", "gen_org", "gen_code"):
             conn.execute(f"DROP TABLE {table}")
-        step = time.perf_counter()
-        build_read_models_as_central(url)  # the events bypassed the push path, which keeps them
-        say(f"# central's read models built from the events in {time.perf_counter() - step:.1f} s")
+        if dropped:
+            step, cpu = time.perf_counter(), CpuMeter(url)
+            make_owner_indexes(conn, dropped)
+            say(f"# event's and ticket's {len(dropped)} indexes made in {time.perf_counter() - step:.1f} s "
+                f"({cpu.stop()})")
+        step, cpu = time.perf_counter(), CpuMeter(url)
+        build_read_models_as_central(url, workers)  # the events bypassed the push path, which keeps them
+        say(f"# central's read models built from the events in {time.perf_counter() - step:.1f} s ({cpu.stop()})")
         seconds = time.perf_counter() - start
         step = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
@@ -424,17 +437,150 @@ def load(url: str, tickets: int, kiosks: int = KIOSKS, desks: int = DESKS, years
     return Loaded(tickets, total, seconds, vacuum, size)
 
 
-def build_read_models_as_central(url: str) -> None:
-    """central/readmodels/ from the events, as schema 6's upgrade builds them."""
+class CpuMeter:
+    """CPU seconds spent by this process and its children (the build's workers, once joined) and by
+    the database's PostgreSQL backends (each one's /proc/<pid>/stat, looked at every half second
+    until it ends: a backend's last half second may be missed), from now to `stop`: on a machine
+    shared with other work, what a phase costs apart from the wait for a core."""
+
+    def __init__(self, url: str):
+        import threading
+
+        self.url, self.backends, self.done = url, {}, threading.Event()
+        self.python = self._python()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _python() -> float:
+        import resource
+
+        return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                      resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+    def _watch(self) -> None:
+        import psycopg
+
+        tick = os.sysconf("SC_CLK_TCK")
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            me = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            before = True  # the backends there at the start count from now, those after from their start
+            while True:
+                for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND pid <> %s", (me,)).fetchall():
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+                    self.backends.setdefault(pid, [used if before else 0.0, used])[1] = used
+                before = False
+                if self.done.wait(0.5):
+                    return
+
+    def stop(self) -> str:
+        python = self._python() - self.python
+        self.done.set()
+        self.thread.join()
+        backends = sum(last - first for first, last in self.backends.values())
+        return f"CPU: Python {python:.1f} s, PostgreSQL {backends:.1f} s"
+
+
+def insert_events(url: str, conn, params: dict, total: int, inserters: int, say) -> None:
+    """gen_event's rows into `event` by chunks of CHUNK, each its own INSERT (and transaction), on
+    `inserters` connections at once (PostgreSQL runs no INSERT ... SELECT in parallel by itself).
+    Each event's id is the one the identity would give it in event order (its place n after the
+    ids there), so the rows are those one connection inserting in order makes; the identity is
+    then set past them."""
+    import queue
+    import threading
+
+    import psycopg
+
+    first_id = conn.execute("SELECT COALESCE(max(id), 0) FROM event").fetchone()[0]
+    chunks: queue.Queue[int] = queue.Queue()
+    for after in range(0, total, CHUNK):
+        chunks.put(after)
+    failed: list[BaseException] = []
+
+    def insert(into) -> None:
+        while not failed:
+            try:
+                after = chunks.get_nowait()
+            except queue.Empty:
+                return
+            step = time.perf_counter()
+            into.execute(EVENT_INSERT, params | {"after": after, "upto": after + CHUNK, "first_id": first_id})
+            say(f"#   events {after + 1:,}..{min(total, after + CHUNK):,} in {time.perf_counter() - step:.1f} s")
+
+    def other() -> None:
+        try:
+            with psycopg.connect(url, autocommit=True) as into:
+                into.execute("SET work_mem = '256MB'")
+                insert(into)
+        except BaseException as e:  # noqa: BLE001 - said by the caller
+            failed.append(e)
+
+    threads = [threading.Thread(target=other) for _ in range(inserters - 1)]
+    for thread in threads:
+        thread.start()
+    try:
+        insert(conn)
+    finally:
+        for thread in threads:
+            thread.join()
+    if failed:
+        raise failed[0]
+    conn.execute("SELECT setval(pg_get_serial_sequence('event', 'id'), max(id)) FROM event")
+
+
+def build_read_models_as_central(url: str, workers: int = WORKERS) -> None:
+    """central/readmodels/ from the events, as schema 6's upgrade builds them (bulk: indexes made
+    after the rows), the per-ticket part in `workers` processes over ranges of the tickets (one:
+    the upgrade's own `readmodels.build`, in one transaction)."""
     from central import readmodels
     from central.schema import open_storage
 
     storage = open_storage(url, pool_size=1)
     try:
-        with storage.transaction() as tx:
-            readmodels.build(tx, storage, bulk=True)
+        if workers > 1:
+            readmodels.build_parallel(storage, workers)
+        else:
+            with storage.transaction() as tx:
+                readmodels.build(tx, storage, bulk=True)
     finally:
         storage.close()
+
+
+# The generator's insert skips the push path (central/ingest.py), so event's and ticket's indexes
+# can be made once after the rows instead of an entry a row (event_uid_key is filled in random
+# order: its leaf pages split half full). The same names and definitions come back (constraints as
+# constraints); event's primary key stays (ids arrive in order: appended, cheap).
+OWNER_TABLES = ("event", "ticket")
+KEPT = ("event_pkey",)
+
+
+def drop_owner_indexes(conn) -> list[tuple[str, str, str | None]]:
+    """(table, index, constraint definition or None) of every index dropped, then the definitions
+    of the plain ones as pg_indexes has them."""
+    found = conn.execute(
+        "SELECT t.relname, c.relname, pg_get_indexdef(i.indexrelid), pg_get_constraintdef(k.oid) "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid "
+        "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace AND NOT c.relname = ANY(%s) "
+        "ORDER BY t.relname, c.relname", (list(OWNER_TABLES), list(KEPT))).fetchall()
+    for table, name, _, constraint in found:
+        conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}" if constraint else f"DROP INDEX {name}")
+    return [(table, name, f"ALTER TABLE {table} ADD CONSTRAINT {name} {constraint}" if constraint else definition)
+            for table, name, definition, constraint in found]
+
+
+def make_owner_indexes(conn, dropped: list[tuple[str, str, str]]) -> None:
+    """The indexes `drop_owner_indexes` dropped, made again as they were (each one sorted pass, on
+    parallel workers as PostgreSQL sees fit)."""
+    conn.execute(f"SET maintenance_work_mem = '{INDEX_MEMORY}'")
+    for _, _, statement in dropped:
+        conn.execute(statement)
 
 
 # ---- timing ----------------------------------------------------------------------------------
@@ -1280,6 +1426,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=RUNS, help="GETs of each request (the median is reported)")
     parser.add_argument("--load-only", action="store_true", help="generate, report the load, time nothing")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help="connections inserting the events and processes building the read models "
+                             "(1: one connection, and readmodels.build in one transaction)")
+    parser.add_argument("--live-indexes", action="store_true",
+                        help="insert the events with event's and ticket's indexes in place (as before)")
     parser.add_argument("--reuse", metavar="DATABASE", help="time an existing bench database (kept)")
     parser.add_argument("--readmodels", action="store_true",
                         help="instead of the HTTP timings: build candidate read models, time pages and upkeep")
@@ -1297,7 +1448,9 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return 2
     with Database(args.reuse, args.keep) as db:
-        loaded = None if args.reuse else load(db.url, args.tickets, args.kiosks, args.desks, args.years)
+        loaded = None if args.reuse else load(db.url, args.tickets, args.kiosks, args.desks, args.years,
+                                              workers=args.workers, live_indexes=args.live_indexes,
+                                              inserters=args.workers)
         if args.load_only:
             return 0
         if args.explain:

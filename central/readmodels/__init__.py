@@ -170,33 +170,111 @@ def build(tx: Tx, storage: Storage, *, bulk: bool = False) -> None:
     order and recomputed with the same `ticket_state.recompute` (idempotent: it overwrites the
     partial rows pushes made), the pages saying "being built" until the last chunk."""
     bulk = bulk and storage.postgres
+    dropped = start(tx, storage, bulk=bulk)
+    sums: dict = {}
+    build_tickets(tx, storage, ticket_uids(tx), sums)
+    finish(tx, storage, dropped, sums)
+
+
+def start(tx: Tx, storage: Storage, *, bulk: bool = False) -> list[tuple[str, str, bool]]:
+    """A build's first part: BUILT locked and emptied (`bulk`: TRUNCATEd, their indexes but the
+    unique ones dropped; what was dropped is returned, for `finish`)."""
+    _lock(tx, storage, bulk)
+    dropped = _drop_indexes(tx) if bulk else []
+    for table in TABLES:
+        tx.execute(f"DELETE FROM {table.name}")
+    for name in ("ticket_serial", "ticket_facet", "figure_ticket", "figure_day"):
+        tx.execute(f"DELETE FROM {name}")
+    return dropped
+
+
+def ticket_uids(tx: Tx, first: str | None = None, last: str | None = None) -> list[str]:
+    """The tickets any event names, in order; `first`, `last`: from `first`, before `last`."""
+    where = "".join((" AND ticket >= ?" if first is not None else "", " AND ticket < ?" if last is not None else ""))
+    return [t for (t,) in tx.all(f"SELECT DISTINCT ticket FROM event WHERE ticket IS NOT NULL{where} ORDER BY ticket",
+                                 [v for v in (first, last) if v is not None])]
+
+
+def build_tickets(tx: Tx, storage: Storage, tickets: Sequence[str], sums: dict) -> None:
+    """A build's per-ticket part, after `start`, chunk by chunk: each ticket's ticket_state,
+    ticket_serial, ticket_facet, due_item (`latest` left to `finish`) and figure_ticket rows; the
+    figures' day sums added to `sums` (written by `finish`). Tickets apart (a range of them, in
+    its own transaction: `build_parallel`) give the rows all of them at once give."""
+    for begin in range(0, len(tickets), BUILD_CHUNK):
+        chunk = list(tickets[begin:begin + BUILD_CHUNK])
+        where, params = storage.in_list("e.ticket", chunk)
+        events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
+        ticket_state.recompute(tx, storage, chunk, events)
+        ticket_serial.recompute(tx, storage, [], events)  # the table was emptied by start
+        ticket_facet.recompute(tx, storage, [], events)
+        due_item.refresh(tx, storage, chunk, building=True)  # picked-up tickets only hold rows
+        figures.refresh(tx, storage, chunk, sums)  # taken-in tickets only contribute
+
+
+def finish(tx: Tx, storage: Storage, dropped: list[tuple[str, str, bool]], sums: dict) -> None:
+    """A build's last part, after every ticket's `build_tickets`: the ratings, follow-ups and
+    counts, which instrument rows count, the figures' day sums, the dropped indexes made again."""
+    rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
+    followup.build(tx, storage)
+    office_count.rebuild(tx)
+    tx.execute(due_item.FLAG_ALL)
+    figures._write(tx, storage, sums)  # figures.build's own last step
+    if dropped:
+        _make_indexes(tx, dropped)
+    if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
+        for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet", "followup",
+                     "figure_ticket", "figure_day"):
+            tx.execute(f"ANALYZE {name}")
+
+
+def _lock(tx: Tx, storage: Storage, bulk: bool) -> None:
     if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
         tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item, followup, "
                    f"rating_sum{', figure_ticket, figure_day' if bulk else ''} "
                    f"IN {'ACCESS EXCLUSIVE' if bulk else 'EXCLUSIVE'} MODE")
-    dropped = _drop_indexes(tx) if bulk else []
-    for table in TABLES:
-        tx.execute(f"DELETE FROM {table.name}")
-    tx.execute("DELETE FROM ticket_serial")
-    tx.execute("DELETE FROM ticket_facet")
-    tickets = [t for (t,) in tx.all("SELECT DISTINCT ticket FROM event WHERE ticket IS NOT NULL ORDER BY ticket")]
-    for start in range(0, len(tickets), BUILD_CHUNK):
-        chunk = tickets[start:start + BUILD_CHUNK]
-        where, params = storage.in_list("e.ticket", chunk)
-        events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
-        ticket_state.recompute(tx, storage, chunk, events)
-        ticket_serial.recompute(tx, storage, [], events)  # the table was emptied above
-        ticket_facet.recompute(tx, storage, [], events)
-    rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
-    followup.build(tx, storage)
-    office_count.rebuild(tx)
-    due_item.build(tx, storage)
-    figures.build(tx, storage)
-    if bulk:
-        _make_indexes(tx, dropped)
-    if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
-        for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet", "followup"):
-            tx.execute(f"ANALYZE {name}")
+
+
+def build_parallel(storage: Storage, workers: int = 2) -> None:
+    """`build(bulk=True)` over `workers` processes (PostgreSQL; bench/office_scale.py's load, a
+    database nothing else writes meanwhile): `start` committed, then each process builds a range
+    of the tickets (`build_tickets`) in its own transaction, then `finish` with their day sums.
+    Not for a live central: between the transactions its pages would read half-built tables,
+    and a failure leaves them so (a `build` makes them again)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with storage.transaction() as tx:
+        dropped = start(tx, storage, bulk=True)
+        tickets = ticket_uids(tx)
+    # Ticket k * n / workers starts range k (by the database's order, as `ticket_uids` reads them).
+    bounds = [None, *dict.fromkeys(tickets[len(tickets) * k // workers] for k in range(1, workers) if tickets)]
+    if tickets and bounds[1:2] == [tickets[0]]:
+        bounds.pop(0)  # fewer tickets than workers: no range before the first
+    ends = [*bounds[1:], None]
+    # spawn, not fork: a forked child would share (and at its exit close) this process's connections
+    with ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_build_range, [storage.url] * len(bounds), bounds, ends))
+    sums: dict = {}
+    for part in parts:
+        for key, values in part.items():
+            row = sums.setdefault(key, [0] * len(values))
+            for i, value in enumerate(values):
+                row[i] += value
+    with storage.transaction() as tx:
+        _lock(tx, storage, True)
+        finish(tx, storage, dropped, sums)
+
+
+def _build_range(url: str, first: str | None, last: str | None) -> dict:
+    """One process of `build_parallel`: the tickets from `first` to before `last`; their day sums."""
+    storage = Storage(url, 1)
+    try:
+        sums: dict = {}
+        with storage.transaction() as tx:
+            build_tickets(tx, storage, ticket_uids(tx, first, last), sums)
+        return sums
+    finally:
+        storage.close()
 
 
 def _drop_indexes(tx: Tx) -> list[tuple[str, str, bool]]:
