@@ -11,8 +11,10 @@ One search box finds a ticket by what a clerk has at hand, each kind an index ra
 Each kind is asked on its own (one index each: an OR of them would let the database walk every
 ticket) and the answers merged: the newest `size` of a union are among each part's newest `size`.
 
-Pages are keyset pages on (first_at, uid): a page is "after" or "before" a row, so tickets that
-arrive meanwhile neither repeat nor skip a row of the pages that follow.
+Pages are keyset pages on (first_at, id) (ticket_state's id, schema 26; (first_at, uid) before:
+tickets listed at the same microsecond are now in id order): a page is "after" or "before" a row,
+so tickets that arrive meanwhile neither repeat nor skip a row of the pages that follow. A link
+names its row by first_at and uid, as before; the uid's id is looked up when the page is read.
 
 Filters by the counter (clerk desk) that took a ticket in, the clerk who did and the lab field of
 its lines are ranges of ticket_facet (schema 12, central/readmodels/ticket_facet.py), whose key
@@ -127,7 +129,7 @@ def _kinds(tx: Tx, storage: Storage, text: str) -> list[tuple[str, list]]:
         found.append((where, params))
     serial = serial_key(text)
     if serial:
-        found.append(("s.uid IN (SELECT ticket FROM ticket_serial WHERE serial_key = ?)", [serial]))
+        found.append(("s.id IN (SELECT ticket FROM ticket_serial WHERE serial_key = ?)", [serial]))
     return found
 
 
@@ -165,7 +167,7 @@ def _midnight(day: date) -> datetime:
 
 
 COLUMNS = ("uid", "number", "status", "first_at", "registered_at", "organisation", "contact", "phone", "instruments",
-           "received_at", "ready_at", "picked_up_at")
+           "received_at", "ready_at", "picked_up_at", "id")
 
 
 def tickets(storage: Storage, search: Search) -> Page:
@@ -175,8 +177,8 @@ def tickets(storage: Storage, search: Search) -> Page:
     probes = facets(search)
     # No text but a facet: the facet's key range drives the page (its first_at is the ticket's).
     drive = probes.pop(0) if probes and not search.text.strip() else None
-    source, at, uid = (("ticket_facet f JOIN ticket_state s ON s.uid = f.ticket", "f.first_at", "f.ticket") if drive
-                       else ("ticket_state s", "s.first_at", "s.uid"))
+    source, at, tie = (("ticket_facet f JOIN ticket_state s ON s.id = f.ticket", "f.first_at", "f.ticket") if drive
+                       else ("ticket_state s", "s.first_at", "s.id"))
     with storage.read() as tx:
         filters, filter_params = _filters(tx, storage, search, at)
         if drive:
@@ -187,18 +189,18 @@ def tickets(storage: Storage, search: Search) -> Page:
         # hashed every row of the facet: 165-420 ms at 1 M tickets, against a few ms probing).
         for name, value in probes:
             filters.append("(SELECT 1 FROM ticket_facet g WHERE g.facet = ? AND g.value = ? "
-                           "AND g.first_at = s.first_at AND g.ticket = s.uid) IS NOT NULL")
+                           "AND g.first_at = s.first_at AND g.ticket = s.id) IS NOT NULL")
             filter_params += [name, value]
         if cursor is not None:
-            filters.append(f"({at}, {uid}) {'>' if backwards else '<'} (?, ?)")
-            filter_params += [storage.timestamp(cursor.first_at), cursor.uid]
+            filters.append(f"({at}, {tie}) {'>' if backwards else '<'} (?, ?)")
+            filter_params += [storage.timestamp(cursor.first_at), _cursor_id(tx, cursor, backwards)]
         order = "ASC" if backwards else "DESC"
         parts = _kinds(tx, storage, search.text) if search.text.strip() else [("1 = 1", [])]
         found: dict[str, tuple] = {}
         for condition, params in parts:
             sql = (f"SELECT {', '.join('s.' + c for c in COLUMNS)} FROM {source} "
                    f"WHERE {' AND '.join([condition, *filters])} "
-                   f"ORDER BY {at} {order}, {uid} {order} LIMIT {search.size + 1}")
+                   f"ORDER BY {at} {order}, {tie} {order} LIMIT {search.size + 1}")
             for values in tx.all(sql, [*params, *filter_params]):
                 found[values[0]] = values
         rows = [dict(zip(COLUMNS, values)) for values in found.values()]
@@ -206,7 +208,7 @@ def tickets(storage: Storage, search: Search) -> Page:
             for column in ("first_at", "registered_at", "received_at", "ready_at", "picked_up_at"):
                 row[column] = as_datetime(row[column])
             row["status"] = STATUSES[row["status"]]
-        rows.sort(key=lambda r: (r["first_at"], r["uid"]), reverse=not backwards)
+        rows.sort(key=lambda r: (r["first_at"], r["id"]), reverse=not backwards)
         more = len(rows) > search.size
         rows = rows[:search.size]
         if backwards:
@@ -222,6 +224,15 @@ def tickets(storage: Storage, search: Search) -> Page:
     if backwards:
         return Page(rows, last or search.before, first if more else None, kiosks, sites, counters)
     return Page(rows, last if more else None, first if cursor is not None else None, kiosks, sites, counters)
+
+
+def _cursor_id(tx: Tx, cursor: Cursor, backwards: bool) -> int:
+    """The id of the link's row. A ticket gone meanwhile (every fact of it voided or erased): the
+    page starts after every ticket listed at its first_at (0 and 2**63 - 1 bound every id)."""
+    row = tx.one("SELECT id FROM ticket_state WHERE uid = ?", (cursor.uid,))
+    if row is not None:
+        return row[0]
+    return 2**63 - 1 if backwards else 0
 
 
 def _where_registered(tx: Tx, storage: Storage, rows: list[dict]) -> None:

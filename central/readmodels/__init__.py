@@ -30,6 +30,8 @@ unstepped, last_upheld: the back office's window ratings grouped in SQL, central
 window_report). The window ratings' sums (schema 24: rating_sum's window kinds, rating's `seen_picked_up_at`
 and window TALLY; set aside by any upheld appeal, as the figures). ticket_state's earliest facts by
 event id (schema 25: `*_event` instead of the text keys, which ticket_state.load makes again for merge).
+ticket_state's `id` (schema 26: given when a ticket's row is first written, kept by recompute),
+which ticket_serial and ticket_facet hold instead of the 37-byte uid.
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
@@ -62,6 +64,8 @@ SUM_STATEMENTS = (*rating.SUM_STATEMENTS, *ticket_state.PAGE_STATEMENTS)  # sche
 WINDOW_STATEMENTS = rating.WINDOW_STATEMENTS  # schema 23
 WINDOW_SUM_STATEMENTS = rating.WINDOW_SUM_STATEMENTS  # schema 24
 KEY_STATEMENTS = ticket_state.KEY_STATEMENTS  # schema 25: ticket_state's facts by event id
+# Schema 26: ticket_state's id, and ticket_serial and ticket_facet holding it instead of the uid.
+ID_STATEMENTS = (*ticket_state.ID_STATEMENTS, *ticket_serial.ID_STATEMENTS, *ticket_facet.ID_STATEMENTS)
 # Schema 21, fewer bytes a ticket: the list's indexes ascending (ticket_state.LISTED_STATEMENTS), the
 # due groups' index on the group only (due_item.SERIAL_STATEMENTS), and
 # event_kind over the kinds read by kind only (ratings, closes, call-backs, appeals, certificates:
@@ -82,8 +86,8 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     steps = [e for e in events if e.ticket is not None and e.status is not None]
     if steps:
         folded = ticket_state.fold(tx, storage, steps)
-        ticket_serial.fold(tx, storage, steps)
-        ticket_facet.fold(tx, storage, steps, folded.listed, folded.relisted)
+        ticket_serial.fold(tx, storage, steps, folded.ids)
+        ticket_facet.fold(tx, storage, steps, folded.listed, folded.relisted, folded.ids)
         office_count.adjust(tx, folded.moved)
         due_item.refresh(tx, storage, sorted(folded.due), 
                          without_rows={t for t, held in folded.due.items() if not held})
@@ -138,9 +142,10 @@ def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
         chunk = tickets[start:start + BUILD_CHUNK]
         where, params = storage.in_list("e.ticket", chunk)
         events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
-        moved = ticket_state.recompute(tx, storage, chunk, events)
-        ticket_serial.recompute(tx, storage, chunk, events)
-        ticket_facet.recompute(tx, storage, chunk, events)
+        ids: dict[str, int] = {}
+        moved = ticket_state.recompute(tx, storage, chunk, events, ids)
+        ticket_serial.recompute(tx, storage, chunk, events, ids)
+        ticket_facet.recompute(tx, storage, chunk, events, ids)
         office_count.adjust(tx, moved)
         due_item.refresh(tx, storage, chunk)
         figures.refresh(tx, storage, chunk)
@@ -204,9 +209,10 @@ def build_tickets(tx: Tx, storage: Storage, tickets: Sequence[str], sums: dict) 
         chunk = list(tickets[begin:begin + BUILD_CHUNK])
         where, params = storage.in_list("e.ticket", chunk)
         events = read(tx, storage, f"{where} AND e.status IS NOT NULL", params)
-        ticket_state.recompute(tx, storage, chunk, events)
-        ticket_serial.recompute(tx, storage, [], events)  # the table was emptied by start
-        ticket_facet.recompute(tx, storage, [], events)
+        ids: dict[str, int] = {}
+        ticket_state.recompute(tx, storage, chunk, events, ids)
+        ticket_serial.recompute(tx, storage, [], events, ids)  # the table was emptied by start
+        ticket_facet.recompute(tx, storage, [], events, ids)
         due_item.refresh(tx, storage, chunk, building=True)  # picked-up tickets only hold rows
         figures.refresh(tx, storage, chunk, sums)  # taken-in tickets only contribute
 

@@ -46,7 +46,11 @@ TABLE = Table("ticket_state", (
     # Schema 16, the work list's order as index ranges (central/worklist.py): an open ticket's
     # earliest promise while in the lab, and the local day it was marked ready while waiting.
     ("due_at", "timestamptz"), ("ready_day", "text"),
-))
+    # Schema 26: the ticket's id, what the read models keyed by ticket hold instead of its uid (8
+    # bytes, not 37): given when the row is first written and kept while it stands (`recompute`
+    # keeps it); a build gives every row a new one. Not compared by the rebuild test (`snapshot`).
+    ("id", "bigint"),
+), arbitrary=("id",))
 
 STATEMENTS = (
     """CREATE TABLE ticket_state (
@@ -132,6 +136,21 @@ KEY_STATEMENTS = (
         f"{_UID_OF.format(k=f'substr({key}, 3)' if key == 'number_key' else key, strpos='{strpos}')})"
         for key, column in KEYS.items()),
     *(f"ALTER TABLE ticket_state DROP COLUMN {key}" for key in KEYS),
+)
+
+# Schema 26: ticket_state's `id` (above), filled for the rows stored (PostgreSQL: the identity column
+# numbers them as it is added; SQLite ({fill_id}: rowid)), and the ticket list's indexes by
+# (first_at, id) instead of (first_at, uid): ties of first_at now in id order (central/search.py).
+ID_STATEMENTS = (
+    "ALTER TABLE ticket_state ADD COLUMN id {ticket_id}",
+    "UPDATE ticket_state SET id = {fill_id} WHERE id IS NULL",
+    "CREATE UNIQUE INDEX ticket_state_id ON ticket_state (id)",
+    *(f"DROP INDEX IF EXISTS ticket_state_{name}" for name in ("listed", "status_listed", "org", "phone_tail", "kiosk")),
+    "CREATE INDEX ticket_state_listed ON ticket_state (first_at, id)",
+    "CREATE INDEX ticket_state_status_listed ON ticket_state (status, first_at, id)",
+    "CREATE INDEX ticket_state_org ON ticket_state (org_key, first_at, id)",
+    "CREATE INDEX ticket_state_phone_tail ON ticket_state (phone_tail, first_at, id)",
+    "CREATE INDEX ticket_state_kiosk ON ticket_state (kiosk, first_at, id)",
 )
 
 _NOT_DIGIT = re.compile(r"[^0-9]")  # ASCII digits only (a full-width digit is folded to one first)
@@ -251,6 +270,7 @@ class Folded:
     # Schema 12 (ticket_facet): every folded ticket's first_at, and those whose stored first_at moved.
     listed: dict[str, datetime] = field(default_factory=dict)
     relisted: set[str] = field(default_factory=set)
+    ids: dict[str, int] = field(default_factory=dict)  # schema 26: every folded ticket's id
 
 
 def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
@@ -273,6 +293,7 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
         TABLE.write(tx, storage, [rows[t] for t in stored if any(rows[t][c] != stored[t][c] for c in TABLE.columns)],
                     replace=True)
         fresh = [rows[t] for t in pending if t not in stored]
+        give_ids(tx, storage, fresh)
         written = TABLE.write(tx, storage, fresh, replace=False)
         for ticket in stored:
             _move(folded.moved, stored[ticket]["status"], -1)
@@ -280,6 +301,7 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
             row, before = rows[ticket], stored.get(ticket) or {}
             _move(folded.moved, row["status"], 1)
             folded.listed[ticket] = row["first_at"]
+            folded.ids[ticket] = row["id"]
             if before and row["first_at"] != before.get("first_at"):
                 folded.relisted.add(ticket)
             if any(row[k] != before.get(k) for k in ("intake_key", "pickup_key")):
@@ -320,20 +342,55 @@ def _move(moved: dict[int, int], status: int, n: int) -> None:
     moved[status] = moved.get(status, 0) + n
 
 
-def recompute(tx: Tx, storage: Storage, tickets: list[str], events: list[Stored]) -> dict[int, int]:
+def recompute(tx: Tx, storage: Storage, tickets: list[str], events: list[Stored],
+              ids: dict[str, int] | None = None) -> dict[int, int]:
     """The rows of `tickets` made again from `events` (all their facts in force): the build, and
-    a voiding's correction. The change in the number of tickets per status."""
+    a voiding's correction. The change in the number of tickets per status. `ids` (schema 26), if
+    given, is filled with each ticket's id: the stored rows' (those left without a fact in force
+    too: the other read models' rows to delete are theirs) and the rows written's."""
+    ids = {} if ids is None else ids
     moved: dict[int, int] = {}
     for row in TABLE.load(tx, storage, tickets, lock=True).values():
         _move(moved, row["status"], -1)
+        ids[row["uid"]] = row["id"]
     TABLE.delete(tx, storage, tickets)
     rows: dict[str, dict] = {}
     for event in sorted(events, key=lambda e: e.id):
         rows[event.ticket] = merge(rows.get(event.ticket), event)
+    for row in rows.values():  # a row made again keeps its ticket's id (the other read models hold it)
+        row["id"] = ids.get(row["uid"])
+    give_ids(tx, storage, [row for row in rows.values() if row["id"] is None])
     TABLE.write(tx, storage, list(rows.values()), replace=False)
     for row in rows.values():
         _move(moved, row["status"], 1)
+        ids[row["uid"]] = row["id"]
     return moved
+
+
+def give_ids(tx: Tx, storage: Storage, rows: list[dict]) -> None:
+    """Schema 26: an id for each of `rows` (new tickets' rows, about to be inserted). PostgreSQL:
+    from the identity's sequence (two pushes never take one twice; a row another push inserted
+    first wastes its number); SQLite, whose writers take turns: after the greatest stored."""
+    if not rows:
+        return
+    if storage.postgres:
+        fresh = [i for (i,) in tx.all("SELECT nextval(pg_get_serial_sequence('ticket_state', 'id')) "
+                                      "FROM generate_series(1, ?)", (len(rows),))]
+    else:
+        top = tx.one("SELECT coalesce(max(id), 0) FROM ticket_state")[0]
+        fresh = list(range(top + 1, top + 1 + len(rows)))
+    for row, i in zip(sorted(rows, key=lambda r: r["uid"]), fresh, strict=True):
+        row["id"] = i
+
+
+def ids_of(tx: Tx, storage: Storage, tickets) -> dict[str, int]:
+    """The ids of those of `tickets` (uids) that have a row."""
+    found: dict[str, int] = {}
+    tickets = sorted(tickets)
+    for start in range(0, len(tickets), 1000):
+        where, params = storage.in_list("uid", tickets[start:start + 1000])
+        found.update(tx.all(f"SELECT uid, id FROM ticket_state WHERE {where}", params))
+    return found
 
 
 def latest(tx: Tx, status: int, limit: int) -> list[dict]:
