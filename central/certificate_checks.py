@@ -54,11 +54,13 @@ PG_TYPES = ("bigint", "text", "text", "integer", "integer", "text", "text", "tex
             "timestamptz")
 # The due list's rule (central/due.py): a verification line none of whose instruments passed is not
 # reminded. A line's instruments found 不合格: their latest check in force (by time, then uid) gave a
-# result notice (检定结果通知书) and passed the counter's check. `d`: the due_item row.
+# result notice (检定结果通知书) and passed the counter's check. `d`: the due_item row (its ticket
+# an id since schema 26; a check names the ticket's uid).
 FAILED = (
     "(SELECT count(*) FROM (SELECT c.document, c.outcome, row_number() OVER (PARTITION BY c.instrument "
     "ORDER BY c.at DESC, c.uid DESC) AS n FROM certificate_check c JOIN event e ON e.id = c.event_id "
-    "AND e.void_id IS NULL WHERE c.ticket = d.ticket AND c.line = d.line) latest "
+    "AND e.void_id IS NULL WHERE c.ticket = (SELECT t.uid FROM ticket_state t WHERE t.id = d.ticket) "
+    "AND c.line = d.line) latest "
     "WHERE latest.n = 1 AND latest.document = 'notice' AND latest.outcome = 'passed')")
 ALL_FAILED = f"{FAILED} < d.quantity"  # some instrument of the line not found 不合格: the line is reminded
 PASSED = f"d.quantity - {FAILED}"  # and only for those (as a desk's kiosk/domain/due.py: quantity - failed)

@@ -92,7 +92,7 @@ class DueReport:
 # The quantity reminded: the line's instruments less those found 不合格 at the dispatch check (PASSED).
 COLUMNS = ("d.due_on, d.number, d.line, s.organisation, s.contact, s.phone, d.name_zh, d.name_en, d.code, "
            f"d.serial_number, {PASSED}, d.picked_up_on, d.cycle_months")
-FROM = "FROM due_item d LEFT JOIN ticket_state s ON s.uid = d.ticket"
+FROM = "FROM due_item d LEFT JOIN ticket_state s ON s.id = d.ticket"  # the ticket's id (schema 26)
 KEY = "(d.due_on, d.number, d.line)"
 ORDER = "d.due_on, d.number, d.line"
 

@@ -123,8 +123,9 @@ lock as creation, so several workers starting at once upgrade it once.
   schema 4): each ticket's events one deduplicated entry on PostgreSQL, a third of the bytes; built
   in the start-up transaction (writes to `event` wait meanwhile: seconds a million events).
 - 26: fewer bytes a ticket (central/readmodels/ticket_state.py ID_STATEMENTS): ticket_state's `id`
-  (BIGINT; given when a ticket's row is first written, kept while it stands), held by ticket_serial
-  and ticket_facet instead of the 37-byte ticket uid (their keys and by-ticket indexes), and the
+  (BIGINT; given when a ticket's row is first written, kept while it stands), held by ticket_serial,
+  ticket_facet, due_item (keyed by (ticket, line), no `item`) and figure_ticket instead of the 37-byte
+  ticket uid (their keys and by-ticket indexes), and the
   ticket list's indexes by (first_at, id) instead of (first_at, uid): tickets listed at the same
   microsecond are in id order (central/search.py). The upgrade numbers the rows stored and copies
   the two tables by uid, in the start-up transaction (writes wait meanwhile).

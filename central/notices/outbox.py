@@ -97,7 +97,7 @@ def due_facts(tx: Tx, storage: Storage, ticket: str) -> dict | None:
     Compulsory: the intake line's use is one of its fee row's compulsory uses (kiosk/domain/fees.py is_free)."""
     # Found 不合格 at the dispatch check: not reminded (central/certificate_checks.py, as the due list).
     rows = tx.all(f"SELECT d.line, d.code, {PASSED}, d.due_on, d.name_zh, d.name_en, s.intake_event FROM due_item d "
-                  "JOIN ticket_state s ON s.uid = d.ticket WHERE d.ticket = ? AND d.latest = 1 "
+                  "JOIN ticket_state s ON s.id = d.ticket WHERE s.uid = ? AND d.latest = 1 "
                   f"AND d.due_on IS NOT NULL AND {ALL_FAILED} ORDER BY d.due_on, d.line", (ticket,))
     if not rows:
         return None

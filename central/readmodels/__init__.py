@@ -31,7 +31,7 @@ window_report). The window ratings' sums (schema 24: rating_sum's window kinds, 
 and window TALLY; set aside by any upheld appeal, as the figures). ticket_state's earliest facts by
 event id (schema 25: `*_event` instead of the text keys, which ticket_state.load makes again for merge).
 ticket_state's `id` (schema 26: given when a ticket's row is first written, kept by recompute),
-which ticket_serial and ticket_facet hold instead of the 37-byte uid.
+which ticket_serial, ticket_facet, due_item and figure_ticket hold instead of the 37-byte uid.
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
 order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
@@ -64,8 +64,10 @@ SUM_STATEMENTS = (*rating.SUM_STATEMENTS, *ticket_state.PAGE_STATEMENTS)  # sche
 WINDOW_STATEMENTS = rating.WINDOW_STATEMENTS  # schema 23
 WINDOW_SUM_STATEMENTS = rating.WINDOW_SUM_STATEMENTS  # schema 24
 KEY_STATEMENTS = ticket_state.KEY_STATEMENTS  # schema 25: ticket_state's facts by event id
-# Schema 26: ticket_state's id, and ticket_serial and ticket_facet holding it instead of the uid.
-ID_STATEMENTS = (*ticket_state.ID_STATEMENTS, *ticket_serial.ID_STATEMENTS, *ticket_facet.ID_STATEMENTS)
+# Schema 26: ticket_state's id, and ticket_serial, ticket_facet, due_item and figure_ticket holding it
+# instead of the ticket's uid.
+ID_STATEMENTS = (*ticket_state.ID_STATEMENTS, *ticket_serial.ID_STATEMENTS, *ticket_facet.ID_STATEMENTS,
+                 *due_item.ID_STATEMENTS, *figures.ID_STATEMENTS)
 # Schema 21, fewer bytes a ticket: the list's indexes ascending (ticket_state.LISTED_STATEMENTS), the
 # due groups' index on the group only (due_item.SERIAL_STATEMENTS), and
 # event_kind over the kinds read by kind only (ratings, closes, call-backs, appeals, certificates:
@@ -147,8 +149,8 @@ def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
         ticket_serial.recompute(tx, storage, chunk, events, ids)
         ticket_facet.recompute(tx, storage, chunk, events, ids)
         office_count.adjust(tx, moved)
-        due_item.refresh(tx, storage, chunk)
-        figures.refresh(tx, storage, chunk)
+        due_item.refresh(tx, storage, chunk, ids=ids)
+        figures.refresh(tx, storage, chunk, ids=ids)
         rating.seen(tx, storage, chunk)
 
 
@@ -342,6 +344,7 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
     with storage.read() as tx:
         found = {table.name: table.snapshot(tx) for table in TABLES}
         found["office_count"] = tx.all("SELECT status, n FROM office_count ORDER BY status")
+        found["due_item"] = due_item.snapshot(tx)  # with the tickets' uids (schema 26)
         found["ticket_serial"] = ticket_serial.snapshot(tx)
         found["ticket_facet"] = ticket_facet.snapshot(tx)
         found["followup"] = followup.snapshot(tx)

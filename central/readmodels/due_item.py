@@ -25,6 +25,10 @@ two partial views. Buckets, not a lock per group: a transaction may hold only so
 
 `picked_up_on` is the pickup's local date on the institute's clock when stored: a change of
 zone needs `kiosk central rebuild-read-models` (as rating.day).
+
+Schema 26: a row is keyed by (ticket, line), `ticket` its ticket's id (ticket_state.id) instead of
+the text `item` "uid|line" and the uid (the key leads with the ticket: no index by ticket more).
+The latest of a group is still ranked by the ticket's uid (joined), so a build and the pushes agree.
 """
 
 from __future__ import annotations
@@ -46,12 +50,12 @@ GROUPS = 300  # (code, serial) groups a statement
 LOCK_CLASS = 7400407  # advisory locks of due groups' buckets (central/schema.py's lock is 7400400)
 BUCKETS = 64
 TABLE = Table("due_item", (
-    ("item", "text"), ("ticket", "text"), ("line", "integer"), ("number", "text"), ("site", "text"),
+    ("ticket", "bigint"), ("line", "integer"), ("number", "text"), ("site", "text"),
     ("code", "text"), ("serial_number", "text"), ("serial_key", "text"), ("quantity", "integer"),
     ("picked_up_at", "timestamptz"), ("picked_up_on", "text"),
     ("name_zh", "text"), ("name_en", "text"), ("cycle_months", "integer"), ("due_on", "text"),
     ("latest", "smallint"),
-))
+), conflict=("ticket", "line"))
 CATALOGUED = ("name_zh", "name_en", "cycle_months", "due_on")
 
 STATEMENTS = (
@@ -79,6 +83,25 @@ SITE_STATEMENTS = (
 SERIAL_STATEMENTS = (
     "DROP INDEX IF EXISTS due_item_serial",
     "CREATE INDEX due_item_serial ON due_item (code, serial_key) WHERE serial_key <> ''",
+)
+# Schema 26: by (ticket id, line), as ticket_serial.ID_STATEMENTS (a new table filled by uid, in place;
+# every row's ticket has its ticket_state row: a ticket without one has no row here).
+_COPIED = ("line", "number", "site", "code", "serial_number", "serial_key", "quantity", "picked_up_at",
+           "picked_up_on", "name_zh", "name_en", "cycle_months", "due_on", "latest")
+ID_STATEMENTS = (
+    """CREATE TABLE due_item_26 (
+        ticket BIGINT NOT NULL, line INTEGER NOT NULL, number {text_c} NOT NULL, site TEXT,
+        code TEXT NOT NULL, serial_number TEXT NOT NULL, serial_key TEXT NOT NULL, quantity INTEGER NOT NULL,
+        picked_up_at {ts} NOT NULL, picked_up_on TEXT NOT NULL,
+        name_zh TEXT, name_en TEXT, cycle_months INTEGER, due_on {text_c}, latest SMALLINT NOT NULL)""",
+    (f"INSERT INTO due_item_26 (ticket, {', '.join(_COPIED)}) SELECT s.id, {', '.join('d.' + c for c in _COPIED)} "
+     "FROM due_item d JOIN ticket_state s ON s.uid = d.ticket"),
+    "DROP TABLE due_item",
+    "ALTER TABLE due_item_26 RENAME TO due_item",
+    "CREATE UNIQUE INDEX due_item_pkey ON due_item (ticket, line)",
+    "CREATE INDEX due_item_due ON due_item (due_on, number, line) WHERE latest = 1 AND due_on IS NOT NULL",
+    "CREATE INDEX due_item_serial ON due_item (code, serial_key) WHERE serial_key <> ''",
+    "CREATE INDEX due_item_site ON due_item (site, due_on, number, line) WHERE latest = 1 AND due_on IS NOT NULL",
 )
 
 # Parsed once per table (by its SHA-256: one process may serve several databases, whose version
@@ -125,12 +148,14 @@ def lines_of(lines_json: str | None) -> Iterable[tuple[int, str, int, str]]:
             yield position, code, quantity, serial
 
 
-def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[[], dict[str, FeeRow]]
-          ) -> list[dict]:
+def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[[], dict[str, FeeRow]],
+          ids: dict[str, int]) -> list[dict]:
     """The rows `tickets` should have now, from ticket_state and their intakes' lines; the
-    catalogue is read only if one of them was picked up."""
+    catalogue is read only if one of them was picked up. `ids` given each ticket's id (those
+    without a row keep theirs from before)."""
     where, params = storage.in_list("s.uid", tickets)
-    states = tx.all("SELECT s.uid, s.number, s.registration_event, s.intake_number, s.intake_event, s.picked_up_at, "
+    ids.update(tx.all(f"SELECT uid, id FROM ticket_state s WHERE {where}", params))
+    states = tx.all("SELECT s.id, s.number, s.registration_event, s.intake_number, s.intake_event, s.picked_up_at, "
                     f"t.site FROM ticket_state s LEFT JOIN ticket t ON t.uid = s.uid WHERE {where} "
                     "AND s.picked_up_at IS NOT NULL AND s.intake_event IS NOT NULL", params)
     if not states:
@@ -143,7 +168,7 @@ def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[
         at = as_datetime(picked_up_at)
         day = local(at).date().isoformat()
         for position, code, quantity, serial in lines_of(lines.get(intake)):
-            found.append({"item": f"{ticket}|{position:04d}", "ticket": ticket, "line": position,
+            found.append({"ticket": ticket, "line": position,
                           "number": (number if registration is not None else intake_number) or "", "site": site,
                           "code": code, "serial_number": serial, "serial_key": serial.upper(), "quantity": quantity,
                           "picked_up_at": at, "picked_up_on": day, **_priced(code, day, fees),
@@ -151,10 +176,10 @@ def _rows(tx: Tx, storage: Storage, tickets: Sequence[str], catalogue: Callable[
     return found
 
 
-def _stored(tx: Tx, storage: Storage, tickets: Sequence[str]) -> list[dict]:
+def _stored(tx: Tx, storage: Storage, tickets: Sequence[int]) -> list[dict]:
     if not tickets:
         return []
-    where, params = storage.in_list("ticket", tickets)
+    where, params = storage.in_list("ticket", sorted(tickets))
     found = []
     for values in tx.all(f"SELECT {', '.join(TABLE.columns)} FROM due_item WHERE {where}", params):
         row = dict(zip(TABLE.columns, values))
@@ -164,11 +189,12 @@ def _stored(tx: Tx, storage: Storage, tickets: Sequence[str]) -> list[dict]:
 
 
 def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool = False,
-            without_rows: Collection[str] = ()) -> None:
+            without_rows: Collection[str] = (), ids: dict[str, int] | None = None) -> None:
     """The rows of `tickets` made again from what ticket_state holds of them now (call it after
     ticket_state changed, in the same transaction). `building`: under build's table lock, which
     flags every group at the end instead (and holds no row yet). `without_rows`: tickets known
-    to hold none (their ticket_state row had no pickup after an intake before): not looked up."""
+    to hold none (their ticket_state row had no pickup after an intake before): not looked up.
+    `ids`: the tickets' ids as they were (ticket_state.recompute's), for those whose row is gone."""
     if not tickets:
         return
     read: list[dict[str, FeeRow]] = []
@@ -180,21 +206,22 @@ def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool 
             read.append(latest_catalog(tx)[1])
         return read[0]
 
-    changed: list[str] = []
+    changed: list[int] = []
     fresh: list[dict] = []
     groups: set[tuple[str, str]] = set()
     tickets = sorted(set(tickets))
+    ids = dict(ids or {})
     for start in range(0, len(tickets), CHUNK):
         chunk = tickets[start:start + CHUNK]
-        want = _rows(tx, storage, chunk, catalogue)
-        have = [] if building else _stored(tx, storage, [t for t in chunk if t not in without_rows])
-        by_ticket: dict[str, list[dict]] = {}
+        want = _rows(tx, storage, chunk, catalogue, ids)
+        have = [] if building else _stored(tx, storage, [ids[t] for t in chunk if t not in without_rows and t in ids])
+        by_ticket: dict[int, list[dict]] = {}
         for row in want:
             by_ticket.setdefault(row["ticket"], []).append(row)
-        held: dict[str, list[dict]] = {}
+        held: dict[int, list[dict]] = {}
         for row in have:
             held.setdefault(row["ticket"], []).append(row)
-        for ticket in chunk:
+        for ticket in (ids[t] for t in chunk if t in ids):
             new, old = by_ticket.get(ticket, []), held.get(ticket, [])
             if _same(new, old):
                 continue
@@ -206,7 +233,7 @@ def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], *, building: bool 
     if not building:
         _lock(tx, storage, groups)
     for start in range(0, len(changed) if not building else 0, CHUNK):  # a build emptied the table
-        where, params = storage.in_list("ticket", changed[start:start + CHUNK])
+        where, params = storage.in_list("ticket", sorted(changed[start:start + CHUNK]))
         tx.execute(f"DELETE FROM due_item WHERE {where}", params)
     TABLE.write(tx, storage, fresh, replace=False)
     if not building:
@@ -227,10 +254,12 @@ def _lock(tx: Tx, storage: Storage, groups: set[tuple[str, str]]) -> None:
 
 
 # Every group at once (a build, every row written with latest = 1): one sort, not a probe a row,
-# and only the rows brought back later are rewritten.
-FLAG_ALL = ("UPDATE due_item SET latest = 0 WHERE item IN (SELECT item FROM (SELECT item, row_number() OVER "
-            "(PARTITION BY code, serial_key ORDER BY picked_up_at DESC, ticket DESC, line DESC) AS r FROM due_item "
-            "WHERE serial_key <> '') ranked WHERE r > 1)")
+# and only the rows brought back later are rewritten. Ties of picked_up_at by the ticket's uid (not its
+# id, which a build gives anew): the rule the pushes and a build share.
+FLAG_ALL = ("UPDATE due_item SET latest = 0 WHERE (ticket, line) IN (SELECT ticket, line FROM (SELECT d.ticket, "
+            "d.line, row_number() OVER (PARTITION BY d.code, d.serial_key ORDER BY d.picked_up_at DESC, s.uid DESC, "
+            "d.line DESC) AS r FROM due_item d JOIN ticket_state s ON s.id = d.ticket "
+            "WHERE d.serial_key <> '') ranked WHERE r > 1)")
 
 
 def _flag(tx: Tx, storage: Storage, groups: set[tuple[str, str]]) -> None:
@@ -239,24 +268,32 @@ def _flag(tx: Tx, storage: Storage, groups: set[tuple[str, str]]) -> None:
     build does, then only the rows whose flag changes are written (an instrument verified again:
     its previous row stops counting). Was an UPDATE with an EXISTS probe for every row of the
     groups: twice the index reads."""
-    flips: dict[int, list[str]] = {0: [], 1: []}
+    flips: dict[int, list[tuple[int, int]]] = {0: [], 1: []}
     ordered = sorted(groups)
     for start in range(0, len(ordered), GROUPS):
         chunk = ordered[start:start + GROUPS]
         pairs = ", ".join("(?, ?)" for _ in chunk)
         previous = None
-        for item, code, serial, latest in tx.all(
-                "SELECT item, code, serial_key, latest FROM due_item WHERE serial_key <> '' AND (code, serial_key) "
-                f"IN (VALUES {pairs}) ORDER BY code, serial_key, picked_up_at DESC, ticket DESC, line DESC",
+        for ticket, line, code, serial, latest in tx.all(
+                "SELECT d.ticket, d.line, d.code, d.serial_key, d.latest FROM due_item d JOIN ticket_state s "
+                f"ON s.id = d.ticket WHERE d.serial_key <> '' AND (d.code, d.serial_key) IN (VALUES {pairs}) "
+                "ORDER BY d.code, d.serial_key, d.picked_up_at DESC, s.uid DESC, d.line DESC",
                 [v for pair in chunk for v in pair]):
             counts = int((code, serial) != previous)  # the first row of its group
             previous = (code, serial)
             if latest != counts:
-                flips[counts].append(item)
+                flips[counts].append((ticket, line))
     for latest, items in flips.items():
         for start in range(0, len(items), CHUNK):
-            where, params = storage.in_list("item", sorted(items[start:start + CHUNK]))
-            tx.execute(f"UPDATE due_item SET latest = ? WHERE {where}", [latest, *params])
+            chunk_items = sorted(items[start:start + CHUNK])
+            if storage.postgres:
+                tx.execute("UPDATE due_item SET latest = ? WHERE (ticket, line) IN "
+                           "(SELECT * FROM unnest(?::bigint[], ?::integer[]))",
+                           [latest, [t for t, _ in chunk_items], [n for _, n in chunk_items]])
+            else:
+                pairs = ", ".join("(?, ?)" for _ in chunk_items)
+                tx.execute(f"UPDATE due_item SET latest = ? WHERE (ticket, line) IN (VALUES {pairs})",
+                           [latest, *(v for item in chunk_items for v in item)])
 
 
 def build(tx: Tx, storage: Storage) -> None:
@@ -270,6 +307,13 @@ def build(tx: Tx, storage: Storage) -> None:
     tx.execute(FLAG_ALL)
     if storage.postgres:
         tx.execute("ANALYZE due_item")
+
+
+def snapshot(tx: Tx) -> list[tuple]:
+    """Every row, its ticket as its uid (the ids are a build's own), in (uid, line) order."""
+    columns = TABLE.columns[1:]
+    return tx.all(f"SELECT s.uid, {', '.join('d.' + c for c in columns)} FROM due_item d "
+                  "LEFT JOIN ticket_state s ON s.id = d.ticket ORDER BY s.uid, d.line")
 
 
 def reprice(tx: Tx, storage: Storage) -> int:

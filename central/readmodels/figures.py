@@ -59,6 +59,16 @@ STATEMENTS = (
     # Satisfaction per week or month: counted from the index alone.
     "CREATE INDEX rating_day_rating ON rating (day, rating)",
 )
+# Schema 26: figure_ticket by its ticket's id (ticket_state.id) instead of its uid: a new table filled by
+# uid (a contribution's ticket always has its row: one without is deleted with it), then in its place.
+ID_STATEMENTS = (
+    "CREATE TABLE figure_ticket_26 (ticket BIGINT NOT NULL, basis TEXT NOT NULL, cells TEXT NOT NULL)",
+    ("INSERT INTO figure_ticket_26 (ticket, basis, cells) SELECT s.id, f.basis, f.cells FROM figure_ticket f "
+     "JOIN ticket_state s ON s.uid = f.ticket"),
+    "DROP TABLE figure_ticket",
+    "ALTER TABLE figure_ticket_26 RENAME TO figure_ticket",
+    "CREATE UNIQUE INDEX figure_ticket_pkey ON figure_ticket (ticket)",
+)
 
 Key = tuple[str, str, str]  # (field, service, day)
 
@@ -227,16 +237,18 @@ def _decode(text: str | None) -> dict[Key, list[int]]:
             if text else {})
 
 
-def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], pending: dict[Key, list[int]] | None = None) -> None:
+def refresh(tx: Tx, storage: Storage, tickets: Sequence[str], pending: dict[Key, list[int]] | None = None,
+            ids: dict[str, int] | None = None) -> None:
     """The contributions of `tickets` made again from what ticket_state holds of them now (call
     it after ticket_state changed, in the same transaction), their differences added to
-    figure_day at commit (or to `pending`, a build's sums)."""
+    figure_day at commit (or to `pending`, a build's sums). `ids`: the tickets' ids as they were
+    (ticket_state.recompute's), for those whose row is gone (every fact of theirs voided)."""
     tickets = sorted(set(tickets))
     if not tickets:
         return
     deltas: dict[Key, list[int]] = {}
     for start in range(0, len(tickets), CHUNK):
-        _refresh(tx, storage, tickets[start:start + CHUNK], deltas)
+        _refresh(tx, storage, tickets[start:start + CHUNK], deltas, ids or {})
     deltas = {key: values for key, values in deltas.items() if any(values)}
     if not deltas:
         return
@@ -258,26 +270,27 @@ def day_pending(tx: Tx, storage: Storage) -> dict[Key, list[int]]:
     return found
 
 
-def _refresh(tx: Tx, storage: Storage, chunk: list[str], deltas: dict[Key, list[int]]) -> None:
+def _refresh(tx: Tx, storage: Storage, chunk: list[str], deltas: dict[Key, list[int]], ids: dict[str, int]) -> None:
     # One statement for a push (each ticket it touches has its ticket_state row); the contributions
     # of tickets without one (every fact of theirs voided) read apart.
     where, params = storage.in_list("s.uid", chunk)
-    states, stored, found = {}, {}, set()
-    for *state, basis, cells in tx.all(
-            "SELECT s.uid, s.intake_event, s.received_at, s.ready_at, s.ready_on, s.urgent_hours, "
+    states, stored, found = {}, {}, {}
+    for ticket_id, *state, basis, cells in tx.all(
+            "SELECT s.id, s.uid, s.intake_event, s.received_at, s.ready_at, s.ready_on, s.urgent_hours, "
             "s.registration_event, s.taken_in_fen, f.basis, f.cells "
-            "FROM ticket_state s LEFT JOIN figure_ticket f ON f.ticket = s.uid "
+            "FROM ticket_state s LEFT JOIN figure_ticket f ON f.ticket = s.id "
             f"WHERE {where}", params):
-        found.add(state[0])
+        found[state[0]] = ticket_id
         if state[2] is not None:
             states[state[0]] = tuple(state)
         if basis is not None:
             stored[state[0]] = (basis, cells)
-    vanished = [t for t in chunk if t not in found]
+    vanished = {ids[t]: t for t in chunk if t not in found and t in ids}
     if vanished:
-        where, params = storage.in_list("ticket", vanished)
-        stored.update((ticket, (basis, cells)) for ticket, basis, cells in
+        where, params = storage.in_list("ticket", sorted(vanished))
+        stored.update((vanished[ticket], (basis, cells)) for ticket, basis, cells in
                       tx.all(f"SELECT ticket, basis, cells FROM figure_ticket WHERE {where}", params))
+        found.update((t, i) for i, t in vanished.items())
     changed = [t for t in chunk if (states.get(t) is not None and _basis(states[t]) != (stored.get(t) or ("",))[0])
                or (t in stored and t not in states)]
     if not changed:
@@ -309,16 +322,16 @@ def _refresh(tx: Tx, storage: Storage, chunk: list[str], deltas: dict[Key, list[
             for i in range(len(MEASURES)):
                 row[i] += after[i] - before[i]
         if ticket in states:
-            fresh.append((ticket, _basis(states[ticket]), _encode(new)))
+            fresh.append((found[ticket], _basis(states[ticket]), _encode(new)))
         else:
-            gone.append(ticket)
+            gone.append(found[ticket])
     if gone:
-        where, params = storage.in_list("ticket", gone)
+        where, params = storage.in_list("ticket", sorted(gone))
         tx.execute(f"DELETE FROM figure_ticket WHERE {where}", params)
     if fresh:
-        storage.bulk_insert(tx, "figure_ticket", ("ticket", "basis", "cells"), [list(row) for row in fresh],
+        storage.bulk_insert(tx, "figure_ticket", ("ticket", "basis", "cells"), [list(row) for row in sorted(fresh)],
                             "ON CONFLICT (ticket) DO UPDATE SET basis = excluded.basis, cells = excluded.cells",
-                            pg_types=("text", "text", "text"))
+                            pg_types=("bigint", "text", "text"))
 
 
 def _estimate_lines(estimate: str | None) -> bool:
@@ -356,7 +369,9 @@ def build(tx: Tx, storage: Storage) -> None:
 
 
 def snapshot(tx: Tx) -> dict[str, list[tuple]]:
-    return {"figure_ticket": tx.all("SELECT ticket, basis, cells FROM figure_ticket ORDER BY ticket"),
+    # The contributions with their tickets' uids (the ids are a build's own).
+    return {"figure_ticket": tx.all("SELECT s.uid, f.basis, f.cells FROM figure_ticket f "
+                                    "LEFT JOIN ticket_state s ON s.id = f.ticket ORDER BY s.uid"),
             "figure_day": tx.all(f"SELECT field, service, day, {', '.join(MEASURES)} FROM figure_day "
                                  "ORDER BY field, service, day")}
 

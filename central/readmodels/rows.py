@@ -13,8 +13,10 @@ class Table:
     """A read model's table: `columns` (name, PostgreSQL type) with the key first. Timestamps
     (`timestamptz`) are datetimes in Python, typed on PostgreSQL and ISO text on SQLite."""
 
-    def __init__(self, name: str, columns: Sequence[tuple[str, str]], *, arbitrary: Sequence[str] = ()):
+    def __init__(self, name: str, columns: Sequence[tuple[str, str]], *, arbitrary: Sequence[str] = (),
+                 conflict: Sequence[str] = ()):
         self.name = name
+        self.conflict = ", ".join(conflict) or columns[0][0]  # the unique key ON CONFLICT names (the key's)
         self.arbitrary = tuple(arbitrary)  # given, not derived (ticket_state's id): not in `snapshot`
         self.columns = tuple(c for c, _ in columns)
         self.types = tuple(t for _, t in columns)
@@ -45,9 +47,9 @@ class Table:
         rows = sorted(rows, key=lambda row: row[self.key])
         if replace:
             sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns[1:])
-            tail = f"ON CONFLICT ({self.key}) DO UPDATE SET {sets}" + (f" WHERE {only_if}" if only_if else "")
+            tail = f"ON CONFLICT ({self.conflict}) DO UPDATE SET {sets}" + (f" WHERE {only_if}" if only_if else "")
         else:
-            tail = f"ON CONFLICT ({self.key}) DO NOTHING"
+            tail = f"ON CONFLICT ({self.conflict}) DO NOTHING"
         if storage.postgres:
             # One statement reading the rows as JSON objects straight into the table's row type:
             # measured cheaper than a cast per column (Storage.bulk_insert's pg_types) for rows this wide.

@@ -34,10 +34,10 @@ STATEMENTS = (
 )
 # Schema 26: the ticket as its id, as ticket_serial.ID_STATEMENTS (a new table filled by uid, in place).
 ID_STATEMENTS = (
-    "CREATE TABLE ticket_facet_26 (facet TEXT NOT NULL, value TEXT NOT NULL, first_at {ts} NOT NULL, "
-    "ticket BIGINT NOT NULL)",
-    "INSERT INTO ticket_facet_26 (facet, value, first_at, ticket) SELECT f.facet, f.value, f.first_at, s.id "
-    "FROM ticket_facet f JOIN ticket_state s ON s.uid = f.ticket",
+    ("CREATE TABLE ticket_facet_26 (facet TEXT NOT NULL, value TEXT NOT NULL, first_at {ts} NOT NULL, "
+     "ticket BIGINT NOT NULL)"),
+    ("INSERT INTO ticket_facet_26 (facet, value, first_at, ticket) SELECT f.facet, f.value, f.first_at, s.id "
+     "FROM ticket_facet f JOIN ticket_state s ON s.uid = f.ticket"),
     "DROP TABLE ticket_facet",
     "ALTER TABLE ticket_facet_26 RENAME TO ticket_facet",
     "CREATE UNIQUE INDEX ticket_facet_pkey ON ticket_facet (facet, value, first_at, ticket)",
@@ -136,7 +136,7 @@ def snapshot(tx: Tx) -> list[tuple]:
     return [
         (f, v, as_datetime(at), t)
         for f, v, at, t in tx.all(
-            "SELECT f.facet, f.value, f.first_at, s.uid FROM ticket_facet f LEFT JOIN ticket_state s ON s.id = f.ticket "
-            "ORDER BY f.facet, f.value, s.uid"
+            "SELECT f.facet, f.value, f.first_at, s.uid FROM ticket_facet f "
+            "LEFT JOIN ticket_state s ON s.id = f.ticket ORDER BY f.facet, f.value, s.uid"
         )
     ]

@@ -27,8 +27,8 @@ STATEMENTS = (
 # unique index, which SQLite can add to a table after (its name the old key's on PostgreSQL).
 ID_STATEMENTS = (
     "CREATE TABLE ticket_serial_26 (serial_key TEXT NOT NULL, ticket BIGINT NOT NULL)",
-    "INSERT INTO ticket_serial_26 (serial_key, ticket) SELECT p.serial_key, s.id FROM ticket_serial p "
-    "JOIN ticket_state s ON s.uid = p.ticket",
+    ("INSERT INTO ticket_serial_26 (serial_key, ticket) SELECT p.serial_key, s.id FROM ticket_serial p "
+     "JOIN ticket_state s ON s.uid = p.ticket"),
     "DROP TABLE ticket_serial",
     "ALTER TABLE ticket_serial_26 RENAME TO ticket_serial",
     "CREATE UNIQUE INDEX ticket_serial_pkey ON ticket_serial (serial_key, ticket)",

@@ -145,7 +145,8 @@ ID_STATEMENTS = (
     "ALTER TABLE ticket_state ADD COLUMN id {ticket_id}",
     "UPDATE ticket_state SET id = {fill_id} WHERE id IS NULL",
     "CREATE UNIQUE INDEX ticket_state_id ON ticket_state (id)",
-    *(f"DROP INDEX IF EXISTS ticket_state_{name}" for name in ("listed", "status_listed", "org", "phone_tail", "kiosk")),
+    *(f"DROP INDEX IF EXISTS ticket_state_{name}"
+      for name in ("listed", "status_listed", "org", "phone_tail", "kiosk")),
     "CREATE INDEX ticket_state_listed ON ticket_state (first_at, id)",
     "CREATE INDEX ticket_state_status_listed ON ticket_state (status, first_at, id)",
     "CREATE INDEX ticket_state_org ON ticket_state (org_key, first_at, id)",

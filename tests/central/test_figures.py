@@ -235,7 +235,8 @@ def test_a_contribution_stored_before_schema_21_is_replaced_and_the_sums_stay(cl
                                                   if state[3] else "", *state[4:]))
             full = [[*cell[:3], *cell[3:], *[0] * (len(figures.MEASURES) - len(cell[3:]))]
                     for cell in json.loads(cells)]
-            tx.execute("UPDATE figure_ticket SET basis = ?, cells = ? WHERE ticket = ?",
+            tx.execute("UPDATE figure_ticket SET basis = ?, cells = ? WHERE ticket = "  # by its id (schema 26)
+                       "(SELECT id FROM ticket_state WHERE uid = ?)",
                        (old_basis, json.dumps(full, separators=(",", ":")), ticket))
     with storage.transaction() as tx:
         figures.refresh(tx, storage, [ticket for ticket, _, _ in built["figure_ticket"]])

@@ -251,8 +251,8 @@ def test_a_version_20_database_upgrades_to_the_smaller_indexes_and_the_kinds_rea
                     "EXPLAIN SELECT id, created_at FROM event WHERE kind = ? AND created_at >= ? "
                     "ORDER BY created_at, id LIMIT 500", (kind, "2026-01-01T00:00:00+00:00")))
                 assert "Seq Scan" not in plan, (kind, plan)
-            plan = "\n".join(row[0] for row in tx.all(
-                "EXPLAIN SELECT uid FROM ticket_state WHERE status = 3 ORDER BY first_at DESC, uid DESC LIMIT 51"))
+            plan = "\n".join(row[0] for row in tx.all(  # schema 26: by (first_at, id)
+                "EXPLAIN SELECT id FROM ticket_state WHERE status = 3 ORDER BY first_at DESC, id DESC LIMIT 51"))
             assert "Index Only Scan Backward using ticket_state_status_listed" in plan, plan
     finally:
         storage.close()
@@ -285,7 +285,7 @@ def test_a_version_24_database_upgrades_to_facts_by_event_id_and_answers_the_sam
         keys = dict(tx.all("SELECT uid, intake_key FROM ticket_state"))
         assert keys[t["uid"]].endswith("|" + tx.one("SELECT uid FROM event WHERE kind = 'ticket.received' "
                                                      "AND ticket = ?", (t["uid"],))[0])
-    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION == 25
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 25
     with storage.read() as tx:
         columns = [row[1] for row in tx.all("PRAGMA table_info(ticket_state)")] if not storage.postgres else [
             c for (c,) in tx.all("SELECT column_name FROM information_schema.columns WHERE table_schema = "
@@ -300,4 +300,58 @@ def test_a_version_24_database_upgrades_to_facts_by_event_id_and_answers_the_sam
     with storage.transaction() as tx:
         readmodels.build(tx, storage)
     assert readmodels.snapshot(storage) == built
+    pages_agree(storage)
+
+
+def test_a_version_25_database_upgrades_to_ticket_ids_and_answers_the_same(client, storage):
+    """Schema 26: ticket_state's rows numbered (`id`), ticket_serial and ticket_facet copied by uid to
+    hold it instead of the ticket's uid; the rows are then the ones a build gives, the searches and
+    filters find the same tickets, and a ticket pushed after the upgrade gets an id of its own."""
+    from central import readmodels
+
+    from .office_users import office
+    from .test_due_office import line
+    from .test_read_models import back_to, pages_agree
+
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    numbers = []
+    for hours in (1, 2, 3):
+        reg = kiosk.registered(at=T0 + timedelta(hours=hours))
+        t = reg["payload"]["ticket"]
+        numbers.append(t["number"])
+        assert push(client, kiosk, reg).status_code == 200
+        assert push(client, desk, desk.step("received", t["uid"], t["number"], at=T0 + timedelta(hours=hours + 1),
+                                            clerk="li", lines=[line("L-001-001", f"SN-{hours}")]),
+                    desk.step("picked_up", t["uid"], t["number"], at=T0 + timedelta(days=hours))).status_code == 200
+    built = readmodels.snapshot(storage)
+    tables = ("ticket_serial", "ticket_facet", "due_item", "figure_ticket")
+    assert all(built[table] for table in tables) and len(built["due_item"]) == 3
+    back_to(storage, 25)
+
+    def ticket_columns() -> dict[str, str]:
+        with storage.read() as tx:
+            if storage.postgres:
+                return dict(tx.all("SELECT table_name, data_type FROM information_schema.columns WHERE table_schema "
+                                   "= current_schema() AND column_name = 'ticket' AND table_name = ANY(?)",
+                                   (list(tables),)))
+            return {t: next(c[2] for c in tx.all(f"PRAGMA table_info({t})") if c[1] == "ticket") for t in tables}
+
+    assert {t: kind.lower() for t, kind in ticket_columns().items()} == dict.fromkeys(tables, "text")
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 26
+    assert {t: kind.lower() for t, kind in ticket_columns().items()} == dict.fromkeys(tables, "bigint")
+    with storage.read() as tx:
+        ids = [i for (i,) in tx.all("SELECT id FROM ticket_state ORDER BY id")]
+        held = {i for (i,) in tx.all(" UNION ".join(f"SELECT ticket FROM {table}" for table in tables))}
+    assert len(ids) == len(set(ids)) == 3 and None not in ids and held == set(ids)
+    assert readmodels.snapshot(storage) == built
+    clerk = office(storage, "clerk")
+    for query in ({"q": "sn-2"}, {"counter": desk.uid}, {"clerk": "li"}, {"field": "L"}, {}):
+        got = client.get("/api/v1/office/tickets", params=query, headers=clerk).json()
+        assert [i["number"] for i in got["items"]] == ([numbers[1]] if "q" in query else numbers[::-1]), query
+    later = kiosk.registered(at=T0 + timedelta(hours=9))
+    assert push(client, kiosk, later).status_code == 200
+    with storage.read() as tx:
+        assert tx.one("SELECT id FROM ticket_state WHERE uid = ?", (later["payload"]["ticket"]["uid"],))[0] > max(ids)
+    with storage.transaction() as tx:
+        readmodels.build(tx, storage)
     pages_agree(storage)

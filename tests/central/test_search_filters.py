@@ -189,3 +189,36 @@ def test_the_due_list_of_one_site(client, storage, monkeypatch):
     assert nxt["site"] == ["zunyi"] and nxt["size"] == ["2"]
     csv = client.get("/office/due.csv", params={"within": "60d", "site": "main"}, headers=clerk)
     assert csv.status_code == 200 and all(n in csv.text for n in main) and not any(n in csv.text for n in zunyi)
+
+
+def test_tickets_of_one_moment_are_in_one_order_with_a_filter_or_without_and_across_pages(client, storage):
+    """Schema 26: the list's ties of first_at are ordered by the ticket's id, in ticket_state's indexes and
+    in ticket_facet's key alike, so a filtered list is the whole list's order, and a page boundary
+    between tickets of one moment neither repeats nor skips one (their page links name the uid)."""
+    kiosk, desk = enrol(client, storage), enrol(client, storage, "clerk")
+    regs = [kiosk.registered(at=T0) for _ in range(5)]  # one moment: only the tie decides
+    assert push(client, kiosk, *regs).status_code == 200
+    assert push(client, desk, *(desk.step("received", r["payload"]["ticket"]["uid"], r["payload"]["ticket"]["number"],
+                                          at=T0 + timedelta(hours=1), clerk="li", lines=[line("Z-001-001")])
+                                for r in regs)).status_code == 200
+    clerk = office(storage, "clerk")
+    with storage.read() as tx:
+        by_id = [n for (n,) in tx.all("SELECT number FROM ticket_state ORDER BY id DESC")]
+    assert listed(client, clerk) == by_id  # newest first, ties by id, largest first
+    for query in ({"counter": desk.uid}, {"clerk": "li"}, {"field": "Z"}, {"q": kiosk.prefix}, {"status": "received"}):
+        assert listed(client, clerk, **query) == by_id, query
+        seen, page = [], None
+        while True:
+            got = client.get("/api/v1/office/tickets", params={**query, "size": 2, **({"page": page} if page else {})},
+                             headers=clerk).json()
+            seen += [item["number"] for item in got["items"]]
+            if not got["next"]:
+                break
+            page = got["next"]
+        assert seen == by_id, query
+        back = [item["number"] for item in got["items"]]  # the last page, then back to the first
+        while got["previous"]:
+            got = client.get("/api/v1/office/tickets", params={**query, "size": 2, "page": got["previous"]},
+                             headers=clerk).json()
+            back = [item["number"] for item in got["items"]] + back
+        assert back == by_id, query

@@ -104,7 +104,7 @@ def test_the_rows_follow_what_later_pushes_change(client, storage):
 def test_pages_never_repeat_or_skip_a_ticket_while_new_ones_arrive(client, storage):
     kiosk = enrol(client, storage)
     clerk = office(storage, "clerk")
-    # Two tickets of one moment: the uid orders them, so a page boundary between them holds.
+    # Two tickets of one moment: the id orders them (schema 26), so a page boundary between them holds.
     first = [kiosk.registered(at=T0 + timedelta(minutes=i // 2)) for i in range(11)]
     assert push(client, kiosk, *first).status_code == 200
     expected = listed(client, clerk, size=20)
