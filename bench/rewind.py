@@ -66,6 +66,9 @@ def _by_uid(tx, storage, table: str, columns: tuple[str, ...], key: tuple[str, .
     tx.execute(f"ALTER TABLE {table}_25 RENAME TO {table}")
     if by_ticket:
         tx.execute(f"CREATE INDEX {table}_ticket ON {table} (ticket)")
+    if table == "ticket_facet":  # a counter by its device's uid (26: its id as text)
+        tx.execute("UPDATE ticket_facet SET value = (SELECT d.uid FROM device d WHERE CAST(d.id AS TEXT) = "
+                   "ticket_facet.value) WHERE facet = 'counter'")
 
 
 def _due_item_by_uid(tx, storage) -> None:
@@ -85,8 +88,12 @@ def _due_item_by_uid(tx, storage) -> None:
 def _restore(tx, storage, table: str, column: str) -> None:
     """A column a later upgrade dropped, back with the values it held: ticket_state's keys
     ("created_at|event uid", number_key ranked "0|" or "1|"), made from the events their ids name."""
-    from central.readmodels.ticket_state import KEYS
+    from central.readmodels.ticket_state import DEVICES, KEYS
 
+    if table == "ticket_state" and column in DEVICES:  # a device's uid (26 holds its id)
+        tx.execute(f"ALTER TABLE ticket_state ADD COLUMN {column} TEXT")
+        tx.execute(f"UPDATE ticket_state SET {column} = (SELECT d.uid FROM device d WHERE d.id = {DEVICES[column]})")
+        return
     if table != "ticket_state" or column not in KEYS:
         raise ValueError(f"{table}.{column}: no way back known")
     tx.execute(f"ALTER TABLE ticket_state ADD COLUMN {column} TEXT")

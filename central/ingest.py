@@ -146,7 +146,7 @@ def apply(storage: Storage, device: Device, checked: list[CheckedEvent], quota: 
         if refused:  # raised inside the transaction: it rolls back
             raise Refused([Rejection(uid, str(why)) for uid, why in refused])
         stored = [Stored(ids[e.uid], e.uid, e.kind, e.facts.ticket, e.facts.status, e.created_at, moment, device.uid,
-                         decode(e.payload_json))
+                         decode(e.payload_json), device.id)
                   for e in new if e.facts.status is not None or e.kind in (*readmodels.FOLDED, *readmodels.APPEALS)]
         readmodels.fold(tx, storage, stored)
         notices.queue_pushed(tx, storage, stored, moment)  # after the fold: it reads the due list's rows

@@ -125,10 +125,13 @@ lock as creation, so several workers starting at once upgrade it once.
 - 26: fewer bytes a ticket (central/readmodels/ticket_state.py ID_STATEMENTS): ticket_state's `id`
   (BIGINT; given when a ticket's row is first written, kept while it stands), held by ticket_serial,
   ticket_facet, due_item (keyed by (ticket, line), no `item`) and figure_ticket instead of the 37-byte
-  ticket uid (their keys and by-ticket indexes), and the
-  ticket list's indexes by (first_at, id) instead of (first_at, uid): tickets listed at the same
-  microsecond are in id order (central/search.py). The upgrade numbers the rows stored and copies
-  the two tables by uid, in the start-up transaction (writes wait meanwhile).
+  ticket uid (their keys and by-ticket indexes); the ticket list's indexes by (first_at, id) instead
+  of (first_at, uid): tickets listed at the same microsecond are in id order (central/search.py).
+  The devices in ticket_state (the registering kiosk, the intake's and the pickup's desks:
+  `kiosk_id`, `received_device_id`, `picked_up_device_id`) and ticket_facet's counters as device ids
+  instead of uids. The upgrade numbers the rows stored, copies the four tables by uid and fills the
+  device ids by uid, in the start-up transaction (writes wait meanwhile; every ticket_state row is
+  rewritten: its dropped uids' bytes stay on disk until `VACUUM FULL`, as 25's keys).
 """
 
 from __future__ import annotations

@@ -145,13 +145,13 @@ def _filters(tx: Tx, storage: Storage, search: Search, at: str = "s.first_at") -
     if search.status is not None:
         where.append("s.status = ?")
         params.append(STATUSES.index(search.status))
-    if search.site is not None:  # registered by one of the site's devices
-        devices = [uid for (uid,) in tx.all("SELECT uid FROM device WHERE site = ?", (search.site,))]
-        condition, more = storage.in_list("s.kiosk", devices) if devices else ("1 = 0", [])
+    if search.site is not None:  # registered by one of the site's devices (their ids, schema 26)
+        devices = [i for (i,) in tx.all("SELECT id FROM device WHERE site = ?", (search.site,))]
+        condition, more = storage.in_list("s.kiosk_id", devices) if devices else ("1 = 0", [])
         where.append(condition)
         params += more
     if search.kiosk is not None:
-        where.append("s.kiosk = ?")
+        where.append("s.kiosk_id = (SELECT id FROM device WHERE uid = ?)")
         params.append(search.kiosk)
     if search.start is not None:
         where.append(f"{at} >= ?")
@@ -174,7 +174,8 @@ def tickets(storage: Storage, search: Search) -> Page:
     """One page of the list: `search.size` tickets newest first, after or before a cursor."""
     backwards = search.before is not None
     cursor = search.before or search.after
-    probes = facets(search)
+    with storage.read() as tx:  # a counter as ticket_facet holds it: its device id (schema 26)
+        probes = [(name, _counter_value(tx, value) if name == "counter" else value) for name, value in facets(search)]
     # No text but a facet: the facet's key range drives the page (its first_at is the ticket's).
     drive = probes.pop(0) if probes and not search.text.strip() else None
     source, at, tie = (("ticket_facet f JOIN ticket_state s ON s.id = f.ticket", "f.first_at", "f.ticket") if drive
@@ -224,6 +225,12 @@ def tickets(storage: Storage, search: Search) -> Page:
     if backwards:
         return Page(rows, last or search.before, first if more else None, kiosks, sites, counters)
     return Page(rows, last if more else None, first if cursor is not None else None, kiosks, sites, counters)
+
+
+def _counter_value(tx: Tx, uid: str) -> str:
+    """A counter's value in ticket_facet: its device id as text; a uid no device has matches nothing."""
+    row = tx.one("SELECT id FROM device WHERE uid = ?", (uid,))
+    return str(row[0]) if row is not None else ""
 
 
 def _cursor_id(tx: Tx, cursor: Cursor, backwards: bool) -> int:

@@ -237,9 +237,11 @@ def seen_picked_up(tx: Tx) -> None:
 def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None, *, tallied: bool = True) -> None:
     """The ratings of `tickets` (None: every rating) given what ticket_state holds of their
     earliest intake and pickup now (nothing, if it holds no row); `tallied`: and their sums settled."""
-    copy = (f"UPDATE rating SET ({', '.join(SEEN)}, seen_picked_up_at) = (SELECT received_device, received_clerk, "
-            f"received_name, picked_up_device, picked_up_clerk, picked_up_name, {PICKED_UP_AT} FROM ticket_state s "
-            "WHERE s.uid = rating.ticket) WHERE ticket IS NOT NULL")
+    # The desks as their uids (ticket_state holds their ids since schema 26).
+    copy = (f"UPDATE rating SET ({', '.join(SEEN)}, seen_picked_up_at) = (SELECT "
+            "(SELECT d.uid FROM device d WHERE d.id = s.received_device_id), received_clerk, received_name, "
+            "(SELECT d.uid FROM device d WHERE d.id = s.picked_up_device_id), picked_up_clerk, picked_up_name, "
+            f"{PICKED_UP_AT} FROM ticket_state s WHERE s.uid = rating.ticket) WHERE ticket IS NOT NULL")
     if tickets is None:
         tx.execute(copy)
         if tallied:

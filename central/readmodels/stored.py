@@ -23,6 +23,7 @@ class Stored:
     received_at: datetime  # central's clock
     device: str | None  # the pushing device's uid
     payload: dict
+    device_id: int | None = None  # and its id (schema 26: what ticket_state and ticket_facet hold)
 
 
 def key(at: datetime, uid: str) -> str:
@@ -43,8 +44,8 @@ def decode(payload: str | bytes) -> dict:
 def read(tx: Tx, storage: Storage, where: str, params) -> list[Stored]:
     """The events in force (void ones left out, as central/voiding.py LIVE) matching `where` (on `event e`)."""
     rows = tx.all(f"SELECT e.id, e.uid, e.kind, e.ticket, e.status, e.created_at, e.received_at, d.uid, "
-                      f"{storage.json_text('e.payload')} FROM event e LEFT JOIN device d ON d.id = e.device_id "
+                      f"{storage.json_text('e.payload')}, d.id FROM event e LEFT JOIN device d ON d.id = e.device_id "
                       f"WHERE e.void_id IS NULL AND {where}", params)
     return [Stored(event_id, uid, kind, ticket, status, as_datetime(created), as_datetime(received), device,
-                   decode(payload))
-            for event_id, uid, kind, ticket, status, created, received, device, payload in rows]
+                   decode(payload), device_id)
+            for event_id, uid, kind, ticket, status, created, received, device, payload, device_id in rows]

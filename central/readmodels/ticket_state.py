@@ -35,14 +35,14 @@ TABLE = Table("ticket_state", (
     ("registration_event", "bigint"), ("registered_at", "timestamptz"), ("organisation", "text"), ("contact", "text"),
     ("phone", "text"), ("total_fen", "bigint"), ("ready_on", "text"), ("urgent_hours", "integer"),
     ("intake_event", "bigint"), ("received_at", "timestamptz"), ("intake_number", "text"), ("instruments", "integer"),
-    ("services", "text"), ("received_device", "text"), ("received_clerk", "text"), ("received_name", "text"),
+    ("services", "text"), ("received_device_id", "bigint"), ("received_clerk", "text"), ("received_name", "text"),
     ("taken_in_event", "bigint"), ("taken_in_fen", "bigint"),
     ("ready_at", "timestamptz"),
-    ("pickup_event", "bigint"), ("picked_up_at", "timestamptz"), ("picked_up_device", "text"),
+    ("pickup_event", "bigint"), ("picked_up_at", "timestamptz"), ("picked_up_device_id", "bigint"),
     ("picked_up_clerk", "text"), ("picked_up_name", "text"),
     # Schema 8, the office's search (central/search.py): newest first, and what a clerk types.
     ("first_at", "timestamptz"), ("number_fold", "text"), ("org_key", "text"), ("phone_key", "text"),
-    ("phone_tail", "text"), ("kiosk", "text"),
+    ("phone_tail", "text"), ("kiosk_id", "bigint"),
     # Schema 16, the work list's order as index ranges (central/worklist.py): an open ticket's
     # earliest promise while in the lab, and the local day it was marked ready while waiting.
     ("due_at", "timestamptz"), ("ready_day", "text"),
@@ -139,19 +139,26 @@ KEY_STATEMENTS = (
 )
 
 # Schema 26: ticket_state's `id` (above), filled for the rows stored (PostgreSQL: the identity column
-# numbers them as it is added; SQLite ({fill_id}: rowid)), and the ticket list's indexes by
-# (first_at, id) instead of (first_at, uid): ties of first_at now in id order (central/search.py).
+# numbers them as it is added; SQLite ({fill_id}: rowid)); the ticket list's indexes by (first_at, id)
+# instead of (first_at, uid): ties of first_at now in id order (central/search.py); and the devices
+# (the registering kiosk, the intake's and the pickup's desks) as their ids (`*_id`, BIGINT) instead of
+# their uids (37 bytes each, the kiosk's in an index too), filled by uid and the uids dropped.
+DEVICES = {"kiosk": "kiosk_id", "received_device": "received_device_id", "picked_up_device": "picked_up_device_id"}
 ID_STATEMENTS = (
     "ALTER TABLE ticket_state ADD COLUMN id {ticket_id}",
     "UPDATE ticket_state SET id = {fill_id} WHERE id IS NULL",
     "CREATE UNIQUE INDEX ticket_state_id ON ticket_state (id)",
     *(f"DROP INDEX IF EXISTS ticket_state_{name}"
       for name in ("listed", "status_listed", "org", "phone_tail", "kiosk")),
+    *(f"ALTER TABLE ticket_state ADD COLUMN {column} BIGINT" for column in DEVICES.values()),
+    "UPDATE ticket_state SET " + ", ".join(f"{column} = (SELECT d.id FROM device d WHERE d.uid = {uid})"
+                                           for uid, column in DEVICES.items()),
+    *(f"ALTER TABLE ticket_state DROP COLUMN {uid}" for uid in DEVICES),
     "CREATE INDEX ticket_state_listed ON ticket_state (first_at, id)",
     "CREATE INDEX ticket_state_status_listed ON ticket_state (status, first_at, id)",
     "CREATE INDEX ticket_state_org ON ticket_state (org_key, first_at, id)",
     "CREATE INDEX ticket_state_phone_tail ON ticket_state (phone_tail, first_at, id)",
-    "CREATE INDEX ticket_state_kiosk ON ticket_state (kiosk, first_at, id)",
+    "CREATE INDEX ticket_state_kiosk ON ticket_state (kiosk_id, first_at, id)",
 )
 
 _NOT_DIGIT = re.compile(r"[^0-9]")  # ASCII digits only (a full-width digit is folded to one first)
@@ -186,19 +193,19 @@ def merge(row: dict | None, event: Stored) -> dict:
         row.update(registration_key=fact, registration_event=fact_id, registered_at=at,
                    organisation=customer.get("organisation"), contact=customer.get("contact"),
                    phone=customer.get("phone"), total_fen=ticket.get("total_fen"),
-                   ready_on=ticket.get("ready_on"), urgent_hours=ticket.get("urgent_hours"), kiosk=event.device)
+                   ready_on=ticket.get("ready_on"), urgent_hours=ticket.get("urgent_hours"), kiosk_id=event.device_id)
     elif status == 1:
         if _earlier(fact, row["intake_key"]):
             count, services = instruments(p.get("lines"))
             row.update(intake_key=fact, intake_event=fact_id, received_at=at, intake_number=p["number"],
-                       instruments=count, services=json.dumps(services), received_device=event.device,
+                       instruments=count, services=json.dumps(services), received_device_id=event.device_id,
                        received_clerk=clerk.get("username"), received_name=clerk.get("name"))
         if p.get("total_fen") is not None and _earlier(fact, row["taken_in_key"]):
             row.update(taken_in_key=fact, taken_in_event=fact_id, taken_in_fen=p["total_fen"])
     elif status == 2 and (row["ready_at"] is None or at < row["ready_at"]):
         row["ready_at"] = at
     elif status == 3 and _earlier(fact, row["pickup_key"]):
-        row.update(pickup_key=fact, pickup_event=fact_id, picked_up_at=at, picked_up_device=event.device,
+        row.update(pickup_key=fact, pickup_event=fact_id, picked_up_at=at, picked_up_device_id=event.device_id,
                    picked_up_clerk=clerk.get("username"), picked_up_name=clerk.get("name"))
     row["status"] = max(status, row["status"] if row["status"] is not None else 0)
     row["status_at"] = row[STEP_AT[row["status"]]]
@@ -354,13 +361,15 @@ def recompute(tx: Tx, storage: Storage, tickets: list[str], events: list[Stored]
     for row in TABLE.load(tx, storage, tickets, lock=True).values():
         _move(moved, row["status"], -1)
         ids[row["uid"]] = row["id"]
-    TABLE.delete(tx, storage, tickets)
     rows: dict[str, dict] = {}
     for event in sorted(events, key=lambda e: e.id):
         rows[event.ticket] = merge(rows.get(event.ticket), event)
     for row in rows.values():  # a row made again keeps its ticket's id (the other read models hold it)
         row["id"] = ids.get(row["uid"])
+    # Before the delete: on SQLite no new ticket takes the id of a row deleted here, whose other rows
+    # (ticket_serial's, ...) the caller deletes after.
     give_ids(tx, storage, [row for row in rows.values() if row["id"] is None])
+    TABLE.delete(tx, storage, tickets)
     TABLE.write(tx, storage, list(rows.values()), replace=False)
     for row in rows.values():
         _move(moved, row["status"], 1)
