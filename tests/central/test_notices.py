@@ -481,7 +481,8 @@ def test_a_voided_step_or_an_erased_address_drops_the_notice_and_a_moved_due_dat
         due_on = date.fromisoformat(json.loads(due["facts"])["due_on"])
         later = due_on + timedelta(days=31)
         with storage.transaction() as tx:  # a new catalogue's longer cycle (as due_item.reprice writes it)
-            tx.execute("UPDATE due_item SET due_on = ? WHERE ticket = ?", (later.isoformat(), moved[0]))
+            tx.execute("UPDATE due_item SET due_on = ? WHERE ticket = (SELECT id FROM ticket_state WHERE uid = ?)",
+                       (later.isoformat(), moved[0]))  # due_item holds the ticket's id (schema 26)
         first = outbox.at_hour(due_on - timedelta(days=30), 9)
         assert send(storage, cfg, first).later == 1 and gateway.requests == []
         [due] = notices(storage, kind="due_soon")
