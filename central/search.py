@@ -174,8 +174,10 @@ def tickets(storage: Storage, search: Search) -> Page:
     """One page of the list: `search.size` tickets newest first, after or before a cursor."""
     backwards = search.before is not None
     cursor = search.before or search.after
-    with storage.read() as tx:  # a counter as ticket_facet holds it: its device id (schema 26)
-        probes = [(name, _counter_value(tx, value) if name == "counter" else value) for name, value in facets(search)]
+    probes = facets(search)
+    if search.counter is not None:  # a counter as ticket_facet holds it: its device id (schema 26)
+        with storage.read() as tx:
+            probes = [(name, _counter_value(tx, value) if name == "counter" else value) for name, value in probes]
     # No text but a facet: the facet's key range drives the page (its first_at is the ticket's).
     drive = probes.pop(0) if probes and not search.text.strip() else None
     source, at, tie = (("ticket_facet f JOIN ticket_state s ON s.id = f.ticket", "f.first_at", "f.ticket") if drive
