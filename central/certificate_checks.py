@@ -10,8 +10,16 @@ line not found 不合格: `PASSED`, and leaves out a line none of whose instrume
 It is written
 in the push's transaction (`fold`, central/ingest.py) and made again from the stored events by the
 upgrade (`build`). The rows point at their events: a voided event's row is left out when read
-(`e.void_id IS NULL`), so a voiding needs nothing here. A `certificate.taken_as_is` is not a check
-and is not counted.
+(`e.void_id IS NULL`). A `certificate.taken_as_is` is not a check and is not counted.
+
+`certificate_check_sum` (schema 27, issue 20: the office's figures bounded): the checks in force
+counted by (week, field, site, outcome, wrong, recheck), what the figures read instead of every
+check of the period (at 1 M checks the 12-week summary read them all: 413-589 ms). Kept in the
+same transaction as the rows: +1 a check a push stores (`fold`), -1 a check a voiding voids
+(`void`), written at commit in key order (after rating_sum's, before the feed clock: the lock
+order of central/readmodels/__init__.py), a row left at 0 removed; made again from the rows by
+`build_sums` (a build, schema 27's upgrade: one GROUP BY), which gives the same rows
+(tests/central/test_certificate_checks.py).
 """
 
 from __future__ import annotations
@@ -48,6 +56,13 @@ STATEMENTS = (
     "CREATE INDEX certificate_check_week ON certificate_check (week, field)",
     "CREATE INDEX certificate_check_ticket ON certificate_check (ticket, line, instrument)",
 )
+SUM_KEY = ("week", "field", "site", "outcome", "wrong", "recheck")
+SUM_STATEMENTS = (  # schema 27: a (week, field) of the figures is an index range of its key
+    """CREATE TABLE certificate_check_sum (
+        week TEXT NOT NULL, field TEXT NOT NULL, site TEXT NOT NULL, outcome TEXT NOT NULL, wrong TEXT NOT NULL,
+        recheck SMALLINT NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (week, field, site, outcome, wrong, recheck))""",
+)
 COLUMNS = ("event_id", "uid", "ticket", "line", "instrument", "site", "week", "field", "outcome", "document", "wrong",
            "recheck", "at")
 PG_TYPES = ("bigint", "text", "text", "integer", "integer", "text", "text", "text", "text", "text", "text", "smallint",
@@ -83,24 +98,86 @@ def row(event_id: int, payload: dict, site: str) -> tuple | None:
         return None
 
 
-def _write(tx: Tx, storage: Storage, rows: Iterable[tuple | None]) -> None:
-    found = [(*r[:-1], storage.timestamp(r[-1])) for r in rows if r is not None]
-    if found:
-        storage.bulk_insert(tx, "certificate_check", COLUMNS, found, "ON CONFLICT (event_id) DO NOTHING",
-                            pg_types=PG_TYPES)
+def _write(tx: Tx, storage: Storage, rows: Iterable[tuple | None]) -> list[tuple]:
+    """The rows stored (those new): a list of their rows."""
+    found = {r[0]: (*r[:-1], storage.timestamp(r[-1])) for r in rows if r is not None}
+    if not found:
+        return []
+    written = storage.bulk_insert(tx, "certificate_check", COLUMNS, list(found.values()),
+                                  "ON CONFLICT (event_id) DO NOTHING", "event_id", pg_types=PG_TYPES)
+    return [found[event_id] for (event_id,) in written]
+
+
+def _sum_key(r: tuple) -> tuple:
+    """A row's (COLUMNS) key in certificate_check_sum (SUM_KEY)."""
+    return r[6], r[7], r[5], r[8], r[10], r[11]
 
 
 def fold(tx: Tx, storage: Storage, checks: list[tuple[int, dict]], site: str) -> None:
-    """A push's new checks (`(event id, payload)`), in its transaction."""
-    _write(tx, storage, (row(event_id, payload, site) for event_id, payload in checks))
+    """A push's new checks (`(event id, payload)`), in its transaction: their rows, and the sums."""
+    pending = _pending(tx, storage)
+    for r in _write(tx, storage, (row(event_id, payload, site) for event_id, payload in checks)):
+        key = _sum_key(r)
+        pending[key] = pending.get(key, 0) + 1
+
+
+def void(tx: Tx, storage: Storage, void_id: int) -> None:
+    """After a voiding (`void_id`) voided events, in its transaction: its checks taken off the sums
+    (each event is voided once: a voiding voids only events still in force)."""
+    pending = _pending(tx, storage)
+    for *key, n in tx.all(f"SELECT {', '.join(f'c.{k}' for k in SUM_KEY)}, count(*) FROM certificate_check c "
+                          "JOIN event e ON e.id = c.event_id WHERE e.void_id = ? "
+                          f"GROUP BY {', '.join(f'c.{k}' for k in SUM_KEY)}", (void_id,)):
+        pending[tuple(key)] = pending.get(tuple(key), 0) - n
+
+
+def _pending(tx: Tx, storage: Storage) -> dict[tuple, int]:
+    """This transaction's differences to certificate_check_sum, written at commit."""
+    pending = tx.state.get("certificate_check_sum")
+    if pending is None:
+        pending = tx.state["certificate_check_sum"] = {}
+        tx.before_commit(lambda: _write_sums(tx, storage, pending))
+    return pending
+
+
+def _write_sums(tx: Tx, storage: Storage, pending: dict[tuple, int]) -> None:
+    """The sums changed by `pending`, in key order (two pushes never wait on each other crosswise),
+    the rows left at 0 removed."""
+    changed = [[*key, n] for key, n in sorted(pending.items()) if n]
+    if not changed:
+        return
+    storage.bulk_insert(tx, "certificate_check_sum", (*SUM_KEY, "n"), changed,
+                        f"ON CONFLICT ({', '.join(SUM_KEY)}) DO UPDATE SET n = certificate_check_sum.n + excluded.n",
+                        pg_types=("text", "text", "text", "text", "text", "smallint", "bigint"))
+    fallen = sorted({key[0] for *key, n in changed if n < 0})
+    if fallen:
+        where, params = storage.in_list("week", fallen)
+        tx.execute(f"DELETE FROM certificate_check_sum WHERE n <= 0 AND {where}", params)
 
 
 def build(tx: Tx, storage: Storage) -> None:
-    """Every stored check's row (schema 13's upgrade)."""
+    """Every stored check's row (schema 13's upgrade), and the sums."""
     tx.execute("DELETE FROM certificate_check")
     rows = tx.all(f"SELECT e.id, {storage.json_text('e.payload')}, COALESCE(d.site, 'main') FROM event e "
                   f"LEFT JOIN device d ON d.id = e.device_id WHERE e.kind = '{KIND}' ORDER BY e.id")
     _write(tx, storage, (row(event_id, json.loads(payload), site) for event_id, payload, site in rows))
+    build_sums(tx, storage)
+
+
+def build_sums(tx: Tx, storage: Storage) -> None:
+    """certificate_check_sum made again from the rows in force (schema 27's upgrade: one GROUP BY,
+    about a second a million checks; a build)."""
+    tx.execute("DELETE FROM certificate_check_sum")
+    key = ", ".join(f"c.{k}" for k in SUM_KEY)
+    tx.execute(f"INSERT INTO certificate_check_sum ({', '.join(SUM_KEY)}, n) SELECT {key}, count(*) "
+               f"FROM certificate_check c WHERE {IN_FORCE} GROUP BY {key}")
+    if storage.postgres:
+        tx.execute("ANALYZE certificate_check_sum")
+
+
+def sums_snapshot(tx: Tx) -> list[tuple]:
+    """Every sum, in key order (the rebuild test's)."""
+    return tx.all(f"SELECT {', '.join(SUM_KEY)}, n FROM certificate_check_sum ORDER BY {', '.join(SUM_KEY)}")
 
 
 # ---- the work list: certificates returned for correction (central/worklist.py) ---------------------
@@ -241,9 +318,12 @@ def _summed(groups: Iterable[tuple]) -> list[rule.CheckFigure]:
 
 
 def _grouped(tx: Tx, where: list[str], params: list, by_week: bool = True) -> list[tuple]:
+    """The checks in force counted by (week,) field, outcome, wrong, recheck: summed from
+    certificate_check_sum (schema 27), whose rows count only checks in force (IN_FORCE not read)."""
     week = "c.week" if by_week else "''"
-    return tx.all(f"SELECT {week}, c.field, c.outcome, c.wrong, c.recheck, count(*) FROM certificate_check c "
-                  f"WHERE {' AND '.join(where)} "
+    bounds = [w for w in where if w != IN_FORCE] or ["TRUE"]
+    return tx.all(f"SELECT {week}, c.field, c.outcome, c.wrong, c.recheck, CAST(sum(c.n) AS BIGINT) "
+                  f"FROM certificate_check_sum c WHERE {' AND '.join(bounds)} "
                   f"GROUP BY {week + ', ' if by_week else ''}c.field, c.outcome, c.wrong, c.recheck", params)
 
 
@@ -253,15 +333,14 @@ def _week(tx: Tx, where: list[str], params: list, week: str) -> list[rule.CheckF
 
 
 def _next_week(tx: Tx, where: list[str], params: list, week: str | None, older: bool) -> str | None:
-    """The week of the period that has checks next to `week` (older or newer; None: the first
-    from the newest or oldest end): one probe of certificate_check_week. Void checks are not
-    looked at here (their week is read, and found empty)."""
+    """The week of the period that has checks in force next to `week` (older or newer; None: the
+    first from the newest or oldest end): one probe of certificate_check_sum's key."""
     bounds = [w for w in where if w.startswith(("c.week", "c.site"))]
     values = params[:len(bounds)]
     if week is not None:
         bounds.append(f"c.week {'<' if older else '>'} ?")
         values.append(week)
-    found = tx.one(f"SELECT {'max' if older else 'min'}(c.week) FROM certificate_check c "
+    found = tx.one(f"SELECT {'max' if older else 'min'}(c.week) FROM certificate_check_sum c "
                    f"WHERE {' AND '.join(bounds) or 'TRUE'}", values)
     return found[0] if found else None
 

@@ -35,7 +35,7 @@ from kiosk.domain.clock import start_of, utc_now, zone
 from kiosk.domain.validation import MAX_TEXT, clean_text
 from kiosk.domain.voiding import PER_CHANGE
 
-from . import feed, readmodels
+from . import certificate_checks, feed, readmodels
 from .storage import Storage, Tx, as_datetime, ts
 from .words import STATUSES
 
@@ -139,6 +139,7 @@ def void(storage: Storage, device_uid: str, since: datetime, reason: str = "") -
             where, params = storage.in_list("uid", uids[start:start + CHUNK])
             tx.execute(f"UPDATE event SET void_id = ? WHERE {where}", (void_id, *params))
         readmodels.void(tx, storage, uids)  # before publishing: the lock order of a push
+        certificate_checks.void(tx, storage, void_id)  # the checks' sums (their rows stay, left out when read)
         done = Voiding(void_id, device_uid, name, since, reason, now, voided)
         _publish(tx, storage, done, device_id, site)
     return done

@@ -230,6 +230,70 @@ def test_the_figures_come_in_keyset_pages_and_the_csv_streams_a_week_at_a_time(c
     assert b"".join(stream) and len(read) == 4
 
 
+def sums(storage) -> list[tuple]:
+    with storage.read() as tx:
+        return certificate_checks.sums_snapshot(tx)
+
+
+def test_the_sums_pushes_and_voidings_keep_are_the_ones_a_rebuild_from_the_events_gives(client, storage,
+                                                                                           two_sites):
+    """Schema 27: certificate_check_sum kept by each push (+1 a check) and voiding (-1 a check
+    voided) in its transaction is the table a build from the stored events makes; the figures
+    read from it are the rule's over every check row in force (kiosk/domain/certificate_check.py)."""
+    import random
+
+    from central.devices import revoke
+    from kiosk.domain import certificate_check as rule
+
+    rng = random.Random(27)
+    kiosk = enrol(client, storage)
+    desks = [enrol(client, storage, "clerk"), enrol(client, storage, "clerk"),
+             enrol(client, storage, "clerk", site="north")]
+    north_kiosk = enrol(client, storage, site="north")
+    tickets = {}
+    for owner in (kiosk, kiosk, north_kiosk):
+        reg = owner.registered()
+        assert push(client, owner, reg).status_code == 200
+        tickets.setdefault(owner.uid, []).append(ticket_of(reg))
+    planned = []
+    for n in range(60):
+        desk = rng.choice(desks)
+        ticket, number = rng.choice(tickets[north_kiosk.uid if desk is desks[2] else kiosk.uid])
+        returned = rng.random() < 0.3
+        planned.append((desk, checked(desk, ticket, number, line=rng.randrange(2), instrument=rng.randrange(3),
+                                      code=rng.choice(("L-001-001", "C-003-001", "Z-001-001")),
+                                      outcome="returned" if returned else "passed",
+                                      wrong=tuple(rng.sample(("serial", "holder", "conclusion"), rng.randrange(1, 3)))
+                                      if returned else (), recheck_of=str(uuid.uuid4()) if rng.random() < 0.2
+                                      else None, at=T0 + timedelta(days=rng.randrange(40), hours=rng.randrange(9)))))
+    rng.shuffle(planned)
+    while planned:
+        desk = planned[0][0]
+        batch = [e for d, e in planned if d is desk][:rng.randrange(1, 6)]
+        planned = [(d, e) for d, e in planned if e not in batch]
+        assert push(client, desk, *batch).status_code == 200
+        if rng.random() < 0.3:  # a repeat stores nothing and counts nothing
+            assert push(client, desk, *batch).status_code == 200
+
+    def rebuilt_equal() -> list[tuple]:
+        kept = sums(storage)
+        with storage.transaction() as tx:
+            certificate_checks.build(tx, storage)
+        assert sums(storage) == kept
+        assert certificate_checks.figures(storage) == rule.figures(certificate_checks.check_rows(storage))
+        for site in ("main", "north"):
+            assert certificate_checks.figures(storage, site=site) == rule.figures(
+                certificate_checks.check_rows(storage, site=site))
+        return kept
+
+    pushed = rebuilt_equal()
+    assert sum(n for *_, n in pushed) == 60 and {site for _, _, site, *_ in pushed} == {"main", "north"}
+    revoke(storage, desks[1].uid)
+    assert void(storage, desks[1].uid, T0 - timedelta(days=1)) is not None
+    voided = rebuilt_equal()
+    assert sum(n for *_, n in voided) < 60 and all(n > 0 for *_, n in voided)
+
+
 def rule_columns():
     from kiosk.domain.certificate_check import FIGURE_COLUMNS
 

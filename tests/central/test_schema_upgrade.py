@@ -355,3 +355,43 @@ def test_a_version_25_database_upgrades_to_ticket_ids_and_answers_the_same(clien
     with storage.transaction() as tx:
         readmodels.build(tx, storage)
     pages_agree(storage)
+
+
+def test_a_version_25_database_upgrades_to_the_certificate_checks_sums_and_shows_the_same_figures(client, storage,
+                                                                                                  monkeypatch):
+    """Schema 27: certificate_check_sum built from the check rows in force in the upgrade's
+    transaction (a voided check left out); the office's page and JSON say what they said."""
+    import central.api.certificate_checks as route
+    from central import certificate_checks
+    from central.devices import revoke
+    from central.voiding import void
+
+    from .office_users import office
+    from .test_certificate_checks import checked
+    from .test_read_models import back_to
+    from .test_trust import ticket_of
+
+    monkeypatch.setattr(route, "today", lambda: date(2026, 12, 30))
+    kiosk, desk, other = enrol(client, storage), enrol(client, storage, "clerk"), enrol(client, storage, "clerk")
+    reg = kiosk.registered()
+    assert push(client, kiosk, reg).status_code == 200
+    ticket, number = ticket_of(reg)
+    assert push(client, desk, checked(desk, ticket, number), checked(desk, ticket, number, instrument=1,
+                outcome="returned", wrong=("serial",), at=T0 + timedelta(days=8))).status_code == 200
+    assert push(client, other, checked(other, ticket, number, line=1, code="C-003-001")).status_code == 200
+    revoke(storage, other.uid)
+    void(storage, other.uid, T0)
+    director, period = office(storage), {"from": "2026-10-05", "to": "2026-12-30"}
+    api = client.get("/api/v1/office/certificate-checks", params=period, headers=director).json()
+    html = client.get("/office/certificate-checks", params=period, headers=director).text
+    with storage.read() as tx:
+        kept = certificate_checks.sums_snapshot(tx)
+    assert [(week, field, n) for week, field, _, _, _, _, n in kept] == [
+        ("2026-11-23", "L", 1), ("2026-11-30", "L", 1)]  # the voided C check left out
+    back_to(storage, 25)
+    assert "certificate_check_sum" not in str(indexes(storage))
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 27
+    with storage.read() as tx:
+        assert certificate_checks.sums_snapshot(tx) == kept
+    assert client.get("/api/v1/office/certificate-checks", params=period, headers=director).json() == api
+    assert client.get("/office/certificate-checks", params=period, headers=director).text == html
