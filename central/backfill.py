@@ -23,6 +23,10 @@ Pushes go on meanwhile: each chunk holds the read models' tables in EXCLUSIVE mo
 SQLite has one writer anyway) in the pushes' lock order, so a push waits for at most one chunk,
 and then folds its events into rows the chunk wrote from every event committed before it.
 
+- `window` (schema 24's window sums): the ratings in key order, each chunk's rows settled with
+  their window groups (readmodels.rating.rewindow); scheduled alone by an upgrade from 23
+  (`schedule_window`), after `ratings` when a full backfill was due too.
+
 What central serves meanwhile (central/api/backfilling.py): the devices' sync as always; the back
 office's pages and JSON, and the public site's progress look-up, answer 503 "being built, N of M"
 (zh and en) rather than partial lists and figures a director could take for true. `kiosk central
@@ -41,7 +45,7 @@ from dataclasses import asdict, dataclass
 from kiosk.domain.clock import utc_now
 
 from . import readmodels
-from .readmodels import followup
+from .readmodels import followup, rating
 from .readmodels.stored import read
 from .storage import Busy, Storage, Tx, as_datetime, ts
 
@@ -49,12 +53,13 @@ KEY = "backfill"  # central_meta's key while one is due
 CHUNK = 500  # tickets a transaction (bench/backfill.py; docs/design/office-read-models.md §11)
 EVENT_CHUNK = 1000  # ratings, closes or appeals a transaction
 INLINE_TICKETS = 2000  # at most this many tickets: built inside the upgrade's transaction
+INLINE_RATINGS = 5000  # at most this many ratings: schema 24's window sums inside the upgrade's transaction
 RETRIES = 5  # a chunk that met a deadlock or a lock timeout is tried again
 # The read models' tables in the pushes' lock order (central/readmodels/__init__.py).
 TABLES = ("ticket_state", "ticket_serial", "ticket_facet", "due_item", "figure_ticket", "rating", "followup",
           "office_count", "figure_day", "rating_sum")
 EMPTIED = tuple(t for t in TABLES if t != "office_count")
-PHASES = ("tickets", "ratings")
+PHASES = ("tickets", "ratings", "window")
 KINDS = (readmodels.FEEDBACK, followup.CLOSED, *readmodels.APPEALS)  # the `ratings` phase, in this order
 
 
@@ -71,9 +76,13 @@ class Progress:
     events_total: int = 0
     started_at: str = ""
     chunks: int = 0
+    window: bool = False  # the `window` phase due after `ratings` (an upgrade from 23 met this backfill)
 
     def share(self) -> float:
-        """Done, 0..1: tickets weigh most (a ticket is about four events and rebuilds six models)."""
+        """Done, 0..1: tickets weigh most (a ticket is about four events and rebuilds six models);
+        the `window` phase alone, its ratings."""
+        if self.phase == "window" and not self.tickets_total:
+            return min(1.0, self.events_done / self.events_total) if self.events_total else 1.0
         tickets = min(1.0, self.tickets_done / self.tickets_total) if self.tickets_total else 1.0
         events = min(1.0, self.events_done / self.events_total) if self.events_total else 1.0
         if self.phase == "tickets":
@@ -115,6 +124,33 @@ def schedule(tx: Tx, storage: Storage) -> None:
             pass
 
 
+def schedule_window(tx: Tx, storage: Storage) -> None:
+    """Schema 24's upgrade (the window ratings' sums), in its transaction: what was
+    readmodels.build_24, whose sums' rebuild rewrote every rating's row and every sum inside the
+    upgrade (47 s at 100 k tickets, so minutes at 10 M with every push waiting on the schema lock).
+    Here only `set_aside` is marked by any upheld appeal (the appeal events, read by kind: few; the
+    set-aside rows only written) and the `window` phase recorded: each chunk of ratings then gets its
+    `seen_picked_up_at`, `last_upheld` 0 and its sums settled by difference (rating.rewindow), the
+    office saying "being built" meanwhile. The end state is build_24's (tests/central/
+    test_window_ratings_read_model.py compares them). Done here at once for a small central."""
+    rating.mark(tx, storage, None, tallied=False)  # settled chunk by chunk, as the window cells
+    progress = state(tx, lock=True)
+    if progress is not None:  # a backfill left due by an earlier upgrade: window after its ratings
+        if progress.phase == "finish":
+            progress.phase, progress.after = "window", ""
+        elif progress.phase == "ratings":
+            progress.window = True
+        # "tickets": its `ratings` phase empties nothing but folds every rating by this code (window cells too)
+        _save(tx, progress)
+        return
+    total = tx.one("SELECT count(*) FROM rating")[0]
+    progress = Progress(phase="window", events_total=int(total), started_at=ts(utc_now()))
+    tx.execute("INSERT INTO central_meta (key, value) VALUES (?, ?)", (KEY, json.dumps(asdict(progress))))
+    if total <= INLINE_RATINGS:
+        while step(tx, storage) is not None:
+            pass
+
+
 def _totals(tx: Tx, storage: Storage) -> tuple[int, int]:
     """About how many tickets and rating-phase events there are (for the progress shown)."""
     tickets = tx.one("SELECT count(*) FROM (SELECT DISTINCT ticket FROM event WHERE ticket IS NOT NULL) t")[0]
@@ -135,6 +171,8 @@ def step(tx: Tx, storage: Storage, size: int = CHUNK, event_size: int = EVENT_CH
         _tickets(tx, storage, progress, size)
     elif progress.phase == "ratings":
         _ratings(tx, storage, progress, event_size)
+    elif progress.phase == "window":
+        _window(tx, storage, progress, event_size)
     else:
         _finish(tx, storage)
         return progress
@@ -172,11 +210,24 @@ def _ratings(tx: Tx, storage: Storage, progress: Progress, size: int) -> None:
         following = KINDS.index(kind) + 1
         if following < len(KINDS):
             progress.after = [KINDS[following], None, 0]
+        elif progress.window:
+            progress.phase, progress.after, progress.window = "window", "", False
         else:
             progress.phase, progress.after = "finish", ""
     else:
         last_id, last_at = rows[-1]
         progress.after = [kind, ts(as_datetime(last_at)), last_id]
+
+
+def _window(tx: Tx, storage: Storage, progress: Progress, size: int) -> None:
+    rated = [r for (r,) in tx.all(f"SELECT rated FROM rating WHERE rated > ? ORDER BY rated LIMIT {int(size)}",
+                                  (progress.after,))]
+    rating.rewindow(tx, storage, rated)
+    progress.events_done += len(rated)
+    if len(rated) < size:
+        progress.phase, progress.after = "finish", ""
+    else:
+        progress.after = rated[-1]
 
 
 def _finish(tx: Tx, storage: Storage) -> None:

@@ -130,6 +130,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         ("After central's upgrade, the office's lists and figures are being built from the stored "
                          "events: about {percent}% done ({done} of {total} tickets). Incomplete until then, so "
                          "not shown: reload this page later. The devices' sync goes on as usual.")),
+    "office_building_ratings": (("中心升级后，后台的清单和统计正在从已存评价重新汇总：约完成 {percent}%（评价 {done}/"
+                                 "{total}）。完成前数据不完整，因此暂不显示，请稍后刷新本页。各终端同步不受影响。"),
+                                ("After central's upgrade, the office's lists and figures are being built from the "
+                                 "stored ratings: about {percent}% done ({done} of {total} ratings). Incomplete until "
+                                 "then, so not shown: reload this page later. The devices' sync goes on as usual.")),
     "public_building": ("系统维护中，暂时无法查询进度，请稍后再试。",
                         "Progress look-up is unavailable during maintenance; please try again later."),
 }

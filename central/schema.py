@@ -112,7 +112,9 @@ lock as creation, so several workers starting at once upgrade it once.
   rating that named no step). A rating any appeal of which was upheld is set aside in the window
   report too (`set_aside`, the figures' and the desks' rule); `last_upheld` is unused since 24 (kept,
   always 0). Built in the upgrade's transaction from the rating rows and the appeal events (no
-  rating's event read; every window rating's row rewritten: 47 s for 124 k of them on a loaded bench).
+  rating's event read; every window rating's row rewritten: 47 s for 124 k of them on a loaded bench)
+  as released; since 27's time, by chunks after start-up (central/backfill.py `window`, the office
+  saying "being built"), only `set_aside` marked in the upgrade's transaction.
 - 25: fewer bytes a ticket (central/readmodels/ticket_state.py KEYS): ticket_state keeps each earliest
   fact it read (the number's, the registration, the intake, the intake's total, the pickup) as its
   event's id (`*_event`, BIGINT) instead of its text key "created_at|event uid" (five of about 70
@@ -363,14 +365,20 @@ FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmo
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
                13: certificate_checks.build,
                16: readmodels.build_16, 19: readmodels.build_19, 20: readmodels.build_20,
-               23: readmodels.build_23, 24: readmodels.build_24, 27: certificate_checks.build_sums}
+               23: readmodels.build_23, 24: backfill.schedule_window, 27: certificate_checks.build_sums}
+# Schema 24 as released built its sums inside the upgrade (readmodels.build_24: every rating's row and
+# every sum rewritten, 47 s at 100 k tickets, minutes at 10 M with every push waiting on the schema lock);
+# it now schedules them as the backfill's `window` phase, by chunks after start-up, the same rows in the
+# end (tests/central/test_window_ratings_read_model.py). After 23's rating.build (which makes every
+# sum by this code) it has nothing left to do.
+AFTER = {backfill.schedule_window: readmodels.build_23}
 # Schema 22: derivations that read every ticket's or rating's events. An upgrade due any of them
 # runs none of the read models' derivations (SUBSUMED) but schedules a chunked backfill of them all
 # (central/backfill.py); schema 20's sums alone (from the rating rows, seconds) and schema 23's ratings
 # (their events only, read by kind: event_kind) stay in its transaction.
 BACKFILLED = (readmodels.build, readmodels.figures.build, readmodels.ticket_facet.build, readmodels.build_16,
               readmodels.build_19)
-SUBSUMED = (*BACKFILLED, readmodels.build_20, readmodels.build_23, readmodels.build_24)
+SUBSUMED = (*BACKFILLED, readmodels.build_20, readmodels.build_23, backfill.schedule_window)
 
 
 def _exists(tx, storage: Storage) -> bool:
@@ -421,7 +429,8 @@ def _upgrade(tx, storage: Storage, version: int, *, fresh: bool = False) -> None
         if kinds:
             _publish_stored(tx, storage, kinds)
         derive = FROM_STORED.get(target)
-        if derive is not None and derive not in done and not (backfilled and derive in SUBSUMED):
+        if derive is not None and derive not in done and not (backfilled and derive in SUBSUMED) \
+                and AFTER.get(derive) not in done:
             derive(tx, storage)
             done.append(derive)
     if backfilled:  # last: its steps read what the others derived (`ticket`'s sites)

@@ -26,16 +26,24 @@ def percent(progress: backfill.Progress) -> int:
     return int(progress.share() * 100)
 
 
+def _said(progress: backfill.Progress) -> tuple[str, dict]:
+    """The message and its values: tickets, or the ratings of the `window` phase alone (schema 24)."""
+    if progress.phase == "window" and not progress.tickets_total:
+        return "office_building_ratings", {"percent": percent(progress), "done": progress.events_done,
+                                           "total": progress.events_total}
+    return "office_building", {"percent": percent(progress), "done": progress.tickets_done,
+                               "total": progress.tickets_total}
+
+
 def _office_page(progress: backfill.Progress) -> bytes:
-    values = {"percent": percent(progress), "done": progress.tickets_done, "total": progress.tickets_total}
-    return render("building.html", refresh=RETRY_AFTER, zh=t("office_building", "zh", **values),
-                  en=t("office_building", "en", **values),
+    key, values = _said(progress)
+    return render("building.html", refresh=RETRY_AFTER, zh=t(key, "zh", **values), en=t(key, "en", **values),
                   title=f'{t("office_building_title", "zh")} · {t("office_building_title", "en")}').encode()
 
 
 def _office_json(progress: backfill.Progress) -> bytes:
-    return json.dumps({"error": "building", "detail": t("office_building", "en", percent=percent(progress),
-                                                       done=progress.tickets_done, total=progress.tickets_total),
+    key, values = _said(progress)
+    return json.dumps({"error": "building", "detail": t(key, "en", **values),
                        "done": round(progress.share(), 3), "tickets_done": progress.tickets_done,
                        "tickets_total": progress.tickets_total}).encode()
 
@@ -61,7 +69,7 @@ class Backfilling:
         if not (office or public):
             return await self.app(scope, receive, send)
         progress = await self._progress()
-        if progress is None:
+        if progress is None or (public and progress.phase == "window"):  # the look-up reads no rating
             return await self.app(scope, receive, send)
         if public:
             body, kind = _public_page(), b"text/html; charset=utf-8"

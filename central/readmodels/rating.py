@@ -234,6 +234,22 @@ def seen_picked_up(tx: Tx) -> None:
                "WHERE s.uid = rating.ticket) WHERE ticket IS NOT NULL AND unstepped = 1")
 
 
+def rewindow(tx: Tx, storage: Storage, rated: Sequence[str]) -> None:
+    """Schema 24's upgrade for the ratings `rated` (a chunk of the backfill's `window` phase,
+    central/backfill.py): `seen_picked_up_at` copied as `seen_picked_up` copies it, `last_upheld`
+    0, and their sums settled (each row's difference to what it added: its window groups' cells
+    added, what a changed `set_aside` moved). Over every rating, the sums are then the ones
+    `build_sums` makes (the rows added only the figures' cells before 24, which rating_sum holds)."""
+    if not rated:
+        return
+    for start in range(0, len(rated), CHUNK):
+        where, params = storage.in_list("rated", rated[start:start + CHUNK])
+        tx.execute(f"UPDATE rating SET seen_picked_up_at = (SELECT {PICKED_UP_AT} FROM ticket_state s "
+                   f"WHERE s.uid = rating.ticket) WHERE ticket IS NOT NULL AND unstepped = 1 AND {where}", params)
+        tx.execute(f"UPDATE rating SET last_upheld = 0 WHERE last_upheld <> 0 AND {where}", params)
+    settle(tx, storage, "rated", rated)
+
+
 def seen(tx: Tx, storage: Storage, tickets: Sequence[str] | None, *, tallied: bool = True) -> None:
     """The ratings of `tickets` (None: every rating) given what ticket_state holds of their
     earliest intake and pickup now (nothing, if it holds no row); `tallied`: and their sums settled."""

@@ -283,3 +283,73 @@ def test_a_version_23_central_gets_the_window_sums_by_the_upgrade(client, storag
     assert readmodels.snapshot(storage) == built
     report = ratings_export.window_report(storage, None, None)
     assert {key: report[key] for key in expected} == expected
+
+
+def as_central_23_left_it(storage) -> None:
+    back_to(storage, 23)
+    with storage.transaction() as tx:  # as central 23 left them: no window sums, its latest appeal upheld marked
+        tx.execute("DELETE FROM rating_sum WHERE kind IN ('w_stage', 'w_counter', 'w_clerk')")
+        tx.execute("UPDATE rating SET last_upheld = set_aside")
+
+
+def test_a_large_version_23_central_gets_the_window_sums_by_chunks_after_start_up_the_office_saying_so(
+        client, storage, monkeypatch):
+    """Schema 24's sums no longer built inside the upgrade (pushes waited: 47 s at 100 k tickets):
+    a central of more than backfill.INLINE_RATINGS ratings gets them by the backfill's `window`
+    chunks after start-up, the office answering 503 "being built" (zh and en) meanwhile, pushes
+    folding in between; the rows in the end those a build from the events gives, and without
+    pushes the very rows schema 24's one-transaction build (readmodels.build_24) gave."""
+    from central import backfill
+
+    from .office_users import office
+
+    rng = random.Random(13)
+    desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
+    planned = batches(rng, history(rng, [enrol(client, storage)], desks, 16))
+    early, late = planned[:len(planned) * 2 // 3], planned[len(planned) * 2 // 3:]
+    for device, batch in early:
+        assert push(client, device, *batch).status_code == 200
+    built = readmodels.snapshot(storage)
+    as_central_23_left_it(storage)
+    monkeypatch.setattr(backfill, "INLINE_RATINGS", 0)
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION
+    due = backfill.pending(storage)
+    assert due is not None and due.phase == "window" and due.events_total == len(built["rating"]) > 5
+    with TestClient(create_app(storage, Quotas.parse("off"))) as fresh:  # one that never saw them whole
+        director = office(storage, "director")
+        page = fresh.get("/office/ratings", headers=director)
+        assert page.status_code == 503 and page.headers["retry-after"] == "30"
+        assert f"评价 0/{due.events_total}" in page.text and f"(0 of {due.events_total} ratings)" in page.text
+        answer = fresh.get("/api/v1/office/ratings", headers=director)
+        assert answer.status_code == 503 and answer.json()["error"] == "building"
+        assert f"0 of {due.events_total} ratings" in answer.json()["detail"]
+        assert fresh.post("/public/progress", data={"number": "X", "tail": "1234"}).status_code != 503
+        steps = 0
+        while True:  # a chunk, then a device's push, in turns
+            with storage.transaction() as tx:
+                progress = backfill.step(tx, storage, event_size=3)
+            steps += 1
+            if late:
+                device, batch = late.pop()
+                assert push(fresh, device, *batch).status_code == 200
+            if progress is None:
+                break
+        assert steps > due.events_total // 3
+        for device, batch in late:
+            assert push(fresh, device, *batch).status_code == 200
+    with TestClient(create_app(storage, Quotas.parse("off"))) as after:
+        assert after.get("/office/ratings", headers=office(storage, "director")).status_code == 200
+    whole = rows_equal_after_rebuild(storage)
+    reports_agree(storage)
+
+    as_central_23_left_it(storage)  # again, no push meanwhile: the chunks give build_24's rows
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION and backfill.pending(storage) is not None
+    assert backfill.run(storage, event_size=4).chunks > 2 and backfill.pending(storage) is None
+    assert readmodels.snapshot(storage) == whole
+    as_central_23_left_it(storage)
+    with storage.transaction() as tx:  # schema 24 as released: its statements, then its build in one go
+        for statement in schema.UPGRADES[24]:
+            tx.execute(statement.format(**schema.TYPES[storage.dialect]))
+        readmodels.build_24(tx, storage)
+    with storage.read() as tx:  # (ticket_state has 24's columns now: the ratings' tables compared)
+        assert (rating.TABLE.snapshot(tx), rating.sums_snapshot(tx)) == (whole["rating"], whole["rating_sum"])
