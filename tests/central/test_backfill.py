@@ -110,6 +110,27 @@ def test_pushes_during_a_backfill_fold_into_its_rows_and_the_office_says_it_is_b
     pages_agree(storage)
 
 
+@pytest.mark.parametrize("met_at", ["tickets", "ratings", "finish"])
+def test_the_window_sums_due_while_an_older_backfill_is_due_too_come_after_its_ratings(storage, monkeypatch, met_at):
+    """Schema 24's `window` phase scheduled (an upgrade from 23) while a backfill an earlier upgrade
+    left is due: not in its way, after its ratings (those folded before it met the window rules are
+    settled again), or at once if only its last step was left; the rows in the end the same."""
+    before = pushed_history(storage, 5, 30)
+    upgraded_from(storage, 8, monkeypatch)
+    seen = []
+    while (backfill.pending(storage) or backfill.Progress()).phase != met_at:
+        with storage.transaction() as tx:
+            backfill.step(tx, storage, size=7, event_size=3)
+    with storage.transaction() as tx:
+        backfill.schedule_window(tx, storage)
+    due = backfill.pending(storage)
+    assert (due.phase, due.window) == {"tickets": ("tickets", False), "ratings": ("ratings", True),
+                                       "finish": ("window", False)}[met_at]
+    backfill.run(storage, size=7, event_size=3, say=lambda p, r: seen.append(p.phase))
+    assert ("window" in seen) == (met_at != "tickets") and seen[-1] == "finish"
+    assert backfill.pending(storage) is None and readmodels.snapshot(storage) == before
+
+
 def _cli(url: str, *args: str) -> list[str]:
     return [sys.executable, "-m", "kiosk", "central", "backfill", "--database-url", url, *args]
 
