@@ -128,12 +128,15 @@ def schedule_window(tx: Tx, storage: Storage) -> None:
     """Schema 24's upgrade (the window ratings' sums), in its transaction: what was
     readmodels.build_24, whose sums' rebuild rewrote every rating's row and every sum inside the
     upgrade (47 s at 100 k tickets, so minutes at 10 M with every push waiting on the schema lock).
-    Here only `set_aside` is marked by any upheld appeal (the appeal events, read by kind: few; the
-    set-aside rows only written) and the `window` phase recorded: each chunk of ratings then gets its
+    Here only the `window` phase is recorded: each chunk of ratings then gets its
     `seen_picked_up_at`, `last_upheld` 0 and its sums settled by difference (rating.rewindow), the
     office saying "being built" meanwhile. The end state is build_24's (tests/central/
-    test_window_ratings_read_model.py compares them). Done here at once for a small central."""
-    rating.mark(tx, storage, None, tallied=False)  # settled chunk by chunk, as the window cells
+    test_window_ratings_read_model.py compares them). build_24's `mark` of every rating is left out:
+    central 23 kept `set_aside` by that very rule (any appeal upheld: appealed.upheld's first set,
+    every appeal pushed marking its rating since 19), 24 changed only what the window report reads
+    (`last_upheld` -> `set_aside`), so it rewrote the rows as they were, after reading every appeal
+    event and every rating (1-2 s at 100 k tickets, minutes at 10 M). Done here at once for a small
+    central."""
     progress = state(tx, lock=True)
     if progress is not None:  # a backfill left due by an earlier upgrade: window after its ratings
         if progress.phase == "finish":

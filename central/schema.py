@@ -114,7 +114,7 @@ lock as creation, so several workers starting at once upgrade it once.
   always 0). Built in the upgrade's transaction from the rating rows and the appeal events (no
   rating's event read; every window rating's row rewritten: 47 s for 124 k of them on a loaded bench)
   as released; since 27's time, by chunks after start-up (central/backfill.py `window`, the office
-  saying "being built"), only `set_aside` marked in the upgrade's transaction.
+  saying "being built"); `set_aside` not marked again (23 kept it by the same rule).
 - 25: fewer bytes a ticket (central/readmodels/ticket_state.py KEYS): ticket_state keeps each earliest
   fact it read (the number's, the registration, the intake, the intake's total, the pickup) as its
   event's id (`*_event`, BIGINT) instead of its text key "created_at|event uid" (five of about 70
