@@ -56,13 +56,7 @@ def department(storage: Storage) -> str:
 def ratings(storage: Storage, first: date | None, last: date | None) -> list[tuple[ExportRating, str | None]]:
     """The ratings given on the local days first..last (None: no bound), oldest first, each with
     the name of the device it was pushed by (None: not known)."""
-    where, params = ["e.kind = 'feedback.given'", "e.void_id IS NULL"], []
-    if first is not None:
-        where.append("e.created_at >= ?")
-        params.append(storage.timestamp(start_of(first) - PAD))
-    if last is not None:
-        where.append("e.created_at < ?")
-        params.append(storage.timestamp(start_of(last + timedelta(days=1)) + PAD))
+    where, params = _stored_in(storage, first, last)
     with storage.read() as tx:
         rows = tx.all(f"SELECT {storage.json_text('e.payload')}, d.name FROM event e LEFT JOIN device d "
                       f"ON d.id = e.device_id WHERE {' AND '.join(where)} ORDER BY {ARRIVAL}", params)
@@ -121,13 +115,7 @@ def streamed(storage: Storage, first: date | None, last: date | None,
     A rating uid stored twice counts once, its first arrival, as in `ratings`, among those
     within 2 × PAD of each other; an `at` more than PAD before its `created_at` is handed over
     as it is read (late), not moved back."""
-    where, bounds = ["e.kind = 'feedback.given'", "e.void_id IS NULL"], []
-    if first is not None:
-        where.append("e.created_at >= ?")
-        bounds.append(storage.timestamp(start_of(first) - PAD))
-    if last is not None:
-        where.append("e.created_at < ?")
-        bounds.append(storage.timestamp(start_of(last + timedelta(days=1)) + PAD))
+    where, bounds = _stored_in(storage, first, last)
     with storage.read() as tx:
         states = appeals.states(tx, storage)
     waiting: list[tuple] = []  # heap of (given_at, uid, arrival, rating): not yet handed over
@@ -193,6 +181,19 @@ def json_chunks(storage: Storage, first: date | None, last: date | None, departm
         yield (("\n" if first_item else ",\n") + ",\n".join(items)).encode("utf-8")
         first_item = False
     yield ("]\n}" if first_item else "\n ]\n}").encode("utf-8")
+
+
+def _stored_in(storage: Storage, first: date | None, last: date | None) -> tuple[list[str], list]:
+    """The conditions (and their values) on the `feedback.given` events in force that can hold a
+    rating of the local days first..last: stored within PAD of them."""
+    where, params = ["e.kind = 'feedback.given'", "e.void_id IS NULL"], []
+    if first is not None:
+        where.append("e.created_at >= ?")
+        params.append(storage.timestamp(start_of(first) - PAD))
+    if last is not None:
+        where.append("e.created_at < ?")
+        params.append(storage.timestamp(start_of(last + timedelta(days=1)) + PAD))
+    return where, params
 
 
 def _hand_over(waiting: list[tuple], pending: set[str], handed: list, ready: datetime | None) -> list[ExportRating]:
