@@ -170,11 +170,7 @@ def page(storage: Storage, asked: Asked = FIRST) -> Page:
     places = [Cursor(as_datetime(filed), int(event)) for filed, event, _ in rows]
     listed_ = [found[uid] for uid in uids if uid in found]
     count, more = min(n, COUNT_CAP), read > COUNT_CAP
-    if backwards:
-        return Page(listed_, places[-1] if places else asked.before, places[0] if further and places else None,
-                    count, more)
-    return Page(listed_, places[-1] if further else None, places[0] if cursor is not None and places else None,
-                count, more)
+    return Page(listed_, *pagelinks.neighbours(places, further, asked.after, asked.before), count, more)
 
 
 def _clean(value, field: str, limit: int) -> str:

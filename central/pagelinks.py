@@ -7,11 +7,13 @@ list's PAGE_LINK pattern refuses a link by its shape only, and a link read back 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 MICROS = "(?:0|-?[1-9][0-9]{0,15}|[1-9][0-9]{16})"
 DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+Place = TypeVar("Place")
 
 
 def link(after: bool, *parts: str) -> str:
@@ -30,3 +32,13 @@ def micros(moment: datetime) -> str:
 
 def moment(text: str) -> datetime:
     return EPOCH + timedelta(microseconds=int(text))
+
+
+def neighbours(places: list[Place], more: bool, after: Place | None,
+               before: Place | None) -> tuple[Place | None, Place | None]:
+    """(next, previous): the places of a keyset page's neighbours, `places` its rows' in the list's
+    order, `more` whether a row beyond the page was read, the page asked `after` or `before` a place.
+    Asked before a place, the page after it is there even when this one is empty."""
+    if before is not None:
+        return (places[-1] if places else before), (places[0] if more and places else None)
+    return (places[-1] if more else None), (places[0] if after is not None and places else None)

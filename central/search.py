@@ -222,11 +222,8 @@ def tickets(storage: Storage, search: Search) -> Page:
         sites = [site for (site,) in tx.all("SELECT DISTINCT site FROM device ORDER BY site")]
         counters = [tuple(r) for r in tx.all("SELECT uid, name, site FROM device WHERE role = 'clerk' "
                                              "ORDER BY name, uid")]
-    first = Cursor(rows[0]["first_at"], rows[0]["uid"]) if rows else None
-    last = Cursor(rows[-1]["first_at"], rows[-1]["uid"]) if rows else None
-    if backwards:
-        return Page(rows, last or search.before, first if more else None, kiosks, sites, counters)
-    return Page(rows, last if more else None, first if cursor is not None else None, kiosks, sites, counters)
+    places = [Cursor(row["first_at"], row["uid"]) for row in rows]
+    return Page(rows, *pagelinks.neighbours(places, more, search.after, search.before), kiosks, sites, counters)
 
 
 def _counter_value(tx: Tx, uid: str) -> str:

@@ -114,9 +114,7 @@ def page(storage: Storage, first: date | None, last: date | None, asked: Orders 
         orders = [_order(_payload(opened), _payload(closed)) for *_, opened, closed in rows]
         places = [Cursor(day, as_datetime(at), rated) for day, at, rated, *_ in rows]
         _calls(storage, tx, orders, min((place.given_at for place in places), default=None))
-    if backwards:
-        return Page(orders, places[-1] if places else asked.before, places[0] if more and places else None)
-    return Page(orders, places[-1] if more else None, places[0] if cursor is not None and places else None)
+    return Page(orders, *pagelinks.neighbours(places, more, asked.after, asked.before))
 
 
 def _payload(text) -> dict:
