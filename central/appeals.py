@@ -73,17 +73,14 @@ def states(tx: Tx, storage: Storage) -> dict[str, str]:
     its latest appeal's: waiting | rejected."""
     kinds, params = storage.in_list("e.kind", KINDS)
     fields = ", ".join(storage.json_field("e.payload", name) for name in ("appeal", "feedback", "decision"))
-    found: dict[str, list] = {}  # appeal uid -> [its rating, its decision]: _fold's rule, three fields read
-    for kind, uid, feedback, decision in tx.all(f"SELECT e.kind, {fields} FROM event e WHERE {kinds} "
-                                                f"AND e.void_id IS NULL ORDER BY {ARRIVAL}", params):
-        if kind == "rating.appealed" and uid not in found:
-            found[uid] = [feedback, None]
-        elif kind == "appeal.decided" and uid in found and found[uid][1] is None:
-            found[uid][1] = decision
+    # _fold's rule over the three fields it needs here, not every payload decoded (an export's start).
+    rows = [(kind, {"appeal": uid, "feedback": feedback, "decision": decision}, None)
+            for kind, uid, feedback, decision in tx.all(f"SELECT e.kind, {fields} FROM event e WHERE {kinds} "
+                                                        f"AND e.void_id IS NULL ORDER BY {ARRIVAL}", params)]
     result: dict[str, str] = {}
-    for feedback, decision in found.values():
-        if result.get(feedback) != "upheld":
-            result[feedback] = decision or "waiting"
+    for appeal in _fold(rows).values():
+        if result.get(appeal["feedback"]) != "upheld":
+            result[appeal["feedback"]] = appeal["decision"] or "waiting"
     return result
 
 
