@@ -596,7 +596,7 @@ class Timed:
 
     @property
     def streamed(self) -> bool:
-        return ".csv" in self.path
+        return ".csv" in self.path or "/export.json" in self.path
 
     @property
     def judged_ms(self) -> float:
@@ -609,6 +609,8 @@ def _rows(path: str, body: bytes) -> int:
     """What the answer lists: table rows of a page (headers too), lines of a CSV, items of JSON."""
     if ".csv" in path:
         return max(0, body.count(b"\n") - 1)
+    if "/export.json" in path:  # the ratings export: one record a rating
+        return body.count(b'\n  {')
     if path.startswith("/api/"):
         import json
 
@@ -734,7 +736,9 @@ def _figures(loaded_tickets: int, timed: list[Timed], floor: float) -> list[Figu
 
 # ---- the window ratings (--ratings) --------------------------------------------------------------
 
-RATINGS_REQUESTS = ("/office/ratings", "/office/ratings?from=2000-01-01", "/api/v1/office/ratings?from=2000-01-01")
+RATINGS_REQUESTS = ("/office/ratings", "/office/ratings?from=2000-01-01", "/api/v1/office/ratings?from=2000-01-01",
+                    # the 好差评 export, every rating (streamed: judged at its first byte, its whole time beside it)
+                    "/office/ratings/export.csv", "/office/ratings/export.json")
 
 
 def ratings_timings(url: str, runs: int = 9) -> str:

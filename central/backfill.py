@@ -29,7 +29,9 @@ and then folds its events into rows the chunk wrote from every event committed b
 
 What central serves meanwhile (central/api/backfilling.py): the devices' sync as always; the back
 office's pages and JSON, and the public site's progress look-up, answer 503 "being built, N of M"
-(zh and en) rather than partial lists and figures a director could take for true. `kiosk central
+(zh and en) rather than partial lists and figures a director could take for true; in the `window`
+phase (`Progress.sums_only`) only what reads the window sums does (the window report,
+/office/ratings and its JSON), the rest being whole. `kiosk central
 backfill` runs it in the foreground with progress (and may be run again after a kill: it resumes);
 `kiosk central serve` starts it in the background when one is due.
 """
@@ -77,6 +79,11 @@ class Progress:
     started_at: str = ""
     chunks: int = 0
     window: bool = False  # the `window` phase due after `ratings` (an upgrade from 23 met this backfill)
+
+    def sums_only(self) -> bool:
+        """Only the window ratings' sums are being built (the `window` phase, or the last step of a
+        backfill of that phase alone): every other row is whole, and read as always."""
+        return self.phase == "window" or (self.phase == "finish" and not self.tickets_total)
 
     def share(self) -> float:
         """Done, 0..1: tickets weigh most (a ticket is about four events and rebuilds six models);

@@ -2,7 +2,9 @@
 answers 503 "being built" instead of partial rows: the back office's pages and JSON (a director
 would take a half-built count or figure for the true one) and the public site's progress look-up
 (a ticket not built yet would read as a miss, and misses lock a number). The devices' sync and
-everything else are served as always. Once the backfill is seen done, nothing is looked up again.
+everything else are served as always. In the `window` phase (schema 24's window sums: every other
+row is whole) only the pages and JSON that read those sums answer so (WINDOW_PATHS); the rest of
+the office and the look-up are served. Once the backfill is seen done, nothing is looked up again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from .limits import OFFICE_PATHS
 RECHECK = 5.0  # seconds a look at the backfill's progress is reused
 RETRY_AFTER = 30
 PUBLIC_PROGRESS = "/public/progress"  # central/public/progress.py (the public site imports api/, not back)
+# What reads rating_sum's window kinds: the window report (central/ratings_export.py window_report,
+# central/api/ratings.py), its page and JSON. Its exports read the ratings' rows, whole then.
+WINDOW_PATHS = ("/office/ratings", "/api/v1/office/ratings")
 
 
 def percent(progress: backfill.Progress) -> int:
@@ -69,7 +74,7 @@ class Backfilling:
         if not (office or public):
             return await self.app(scope, receive, send)
         progress = await self._progress()
-        if progress is None or (public and progress.phase == "window"):  # the look-up reads no rating
+        if progress is None or (progress.sums_only() and path not in WINDOW_PATHS):  # reads no window sum
             return await self.app(scope, receive, send)
         if public:
             body, kind = _public_page(), b"text/html; charset=utf-8"

@@ -8,7 +8,9 @@ copied whenever either changes, so reading the ratings reads no other table.
 Schema 19: `feedback` (the rating's own uid, the payload's) and `set_aside` (1: an appeal a
 supervisor upheld leaves it out of the figures and the CSV; it is never deleted: 好差评), kept by
 every push of an appeal or a decision, by the back office's decision in its own transaction
-(central/appeals.py), by a voiding and by the rebuild (`mark`: central/appeals.py's rule).
+(central/appeals.py), by a voiding and by the rebuild (`mark`: central/appeals.py's rule). The
+provincial export (central/ratings_export.py `streamed`) reads the rows, set aside or not, by
+`rating_given` (given_at, rated): one a rating, in time order.
 
 Schema 20: `rating_sum`, the satisfaction figures' sums (central/satisfaction.py), so that a period
 of any length is read in a few hundred rows: how many ratings of each level (`rating`, 1-5) counted

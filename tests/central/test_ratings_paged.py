@@ -18,7 +18,7 @@ from central.appeals import listed
 from kiosk.domain import events
 from kiosk.domain import ratings_export as shape
 
-from .nodes import T0, event, push
+from .nodes import T0, enrol, event, push
 from .office_users import office
 from .test_window_ratings_office import ALL_TIME, served, window_rating
 
@@ -120,44 +120,58 @@ def test_each_role_sees_the_appeals_it_may(client, storage):
         assert page.status_code == 422 and "appeals" in page.text, bad
 
 
+def _tickets(client, kiosk, desk, n: int) -> list[dict]:
+    """`n` more tickets registered at the kiosk and received at the desk (each rated once per stage)."""
+    regs = [kiosk.registered() for _ in range(n)]
+    received = [desk.step("received", r["payload"]["ticket"]["uid"], r["payload"]["ticket"]["number"],
+                          at=T0 + timedelta(hours=1)) for r in regs]
+    assert push(client, kiosk, *regs).status_code == 200 and push(client, desk, *received).status_code == 200
+    return regs
+
+
 def _rated_many(client, storage):
-    """Window and lobby ratings over ten days, some stored (created_at) up to a day before or after
-    their own time (`at`: a device's clock), two given at the same moment, two stored twice, a
-    lobby rating with no steps (central's clerk), one appeal upheld, one waiting."""
+    """Window and lobby ratings of 13 tickets over ten days (one each of a ticket's intake and
+    completion), some stored (created_at) up to a day before or after their own time (`at`: a
+    device's clock), two given at the same moment, two stored twice, a lobby rating with no steps
+    (central's clerk), an anonymous one, one appeal upheld, one waiting, one rejected."""
     kiosk, desk, reg = served(client, storage)
+    regs = [reg, *_tickets(client, kiosk, desk, 12)]
     ticket = reg["payload"]["ticket"]
     given = []
     for n in range(24):
         at = T0 + timedelta(hours=10 * n)
-        rated = window_rating(desk, reg, ("intake", "completion")[n % 2], 1 + n % 5, at=at, reason="slow",
+        rated = window_rating(desk, regs[n // 2], ("intake", "completion")[n % 2], 1 + n % 5, at=at, reason="slow",
                               counter="=SUM(A1)" if n == 3 else "3")
         rated["created_at"] = (at + timedelta(hours=(-20, 0, 20)[n % 3])).isoformat()
         given.append(rated)
-    tie = window_rating(desk, reg, "intake", 4, at=T0 + timedelta(hours=50))  # given[5]'s moment
+    tie = window_rating(desk, regs[12], "intake", 4, at=T0 + timedelta(hours=50))  # given[5]'s moment
     assert push(client, desk, *given, tie).status_code == 200
     lobby = kiosk.feedback(2, at=T0 + timedelta(days=4), ticket=ticket["uid"], number=ticket["number"],
                            phone="13812345678")
     lobby["payload"]["steps"] = {}
-    assert push(client, kiosk, lobby).status_code == 200
+    anonymous = kiosk.feedback(5, at=T0 + timedelta(days=3, hours=1))
+    assert push(client, kiosk, lobby, anonymous).status_code == 200
     again = [given[n] | {"uid": str(uuid.uuid4())} for n in (4, 20)]  # a rating stored twice: exported once
     again[1]["created_at"] = (T0 + timedelta(hours=200)).isoformat()
     assert push(client, desk, *again).status_code == 200
     with storage.read() as tx:
-        assert tx.one("SELECT count(*) FROM event WHERE kind = 'feedback.given'")[0] == 24 + 1 + 1 + 2
-    upheld = _appeal(desk, given[0], T0 + timedelta(hours=1))
-    assert push(client, desk, upheld, _decided(desk, upheld, "upheld"), _appeal(desk, given[1], T0)).status_code == 200
+        assert tx.one("SELECT count(*) FROM event WHERE kind = 'feedback.given'")[0] == 24 + 1 + 2 + 2
+    upheld, rejected = _appeal(desk, given[0], T0 + timedelta(hours=1)), _appeal(desk, given[7], T0)
+    assert push(client, desk, upheld, _decided(desk, upheld, "upheld"), _appeal(desk, given[1], T0), rejected,
+                _decided(desk, rejected, "rejected")).status_code == 200
 
 
 def test_the_export_streams_the_same_ratings_a_chunk_at_a_time(client, storage):
     _rated_many(client, storage)
     department = ratings_export.department(storage)
     for first, last in ((None, None), ((T0 + timedelta(days=2)).date(), (T0 + timedelta(days=6)).date())):
-        whole = ratings_export.exported(storage, first, last)  # read at once, as the export was
+        whole = ratings_export.exported(storage, first, last)  # read from the events at once, as the export was
         pieces = list(ratings_export.streamed(storage, first, last, chunk=3))
         assert [r for piece in pieces for r in piece] == whole
-        if first is None:  # handed over as read, not all at the end: the buffer holds about 2 × PAD of them
-            assert len(pieces) >= 3 and max(len(p) for p in pieces) < len(whole) // 2
+        if first is None:  # handed over a chunk at a time, a tie in one piece
+            assert len(pieces) >= 8 and max(len(p) for p in pieces) == 4 and len(whole) == 27
             assert [r.appeal for r in whole[:2]] == ["upheld", "waiting"]
+            assert [r.appeal for r in whole].count("rejected") == 1  # its appeal read with its piece
         text = b"".join(ratings_export.csv_chunks(storage, first, last, department, chunk=3)).decode()
         assert text == shape.to_csv(whole, department)
         assert "'=SUM(A1)" in text or first is not None  # a formula neutralised still
@@ -173,11 +187,64 @@ def test_the_export_streams_the_same_ratings_a_chunk_at_a_time(client, storage):
     assert "content-length" not in got.headers  # streamed (chunked), not built whole first
     assert got.headers["content-disposition"].startswith('attachment; filename="ratings-')
     rows = list(csv.DictReader(io.StringIO(got.text)))
-    assert len(rows) == 26 and "13812345678" not in got.text and "王芳" not in got.text
+    assert len(rows) == 27 and "13812345678" not in got.text and "王芳" not in got.text
     got = client.get("/office/ratings/export.json?from=2026-11-26", headers=headers)
     assert got.status_code == 200 and "content-length" not in got.headers
     assert got.json()["ratings"] and all(r["rated_at"] >= "2026-11-26" for r in got.json()["ratings"])
     assert client.get("/office/ratings/export.csv?from=2026-11-30&to=2026-11-01", headers=headers).status_code == 422
+
+
+def test_the_export_is_in_time_order_each_rating_once_however_late_or_often_stored(client, storage):
+    """A rating stored days after its time (a device offline, or its clock behind) comes out in
+    its place, not when it was stored; a rating stored twice days apart (a second event of it:
+    a ticket's at the window, an anonymous one in the lobby) comes out once, its first."""
+    kiosk, desk, reg = served(client, storage)
+    regs = [reg, *_tickets(client, kiosk, desk, 8)]
+    on_time = [window_rating(desk, regs[n], "intake", 5, at=T0 + timedelta(days=n, hours=2)) for n in range(1, 7)]
+    assert push(client, desk, *on_time).status_code == 200
+    late = window_rating(desk, regs[7], "intake", 3, at=T0 + timedelta(hours=3))
+    late["created_at"] = (T0 + timedelta(days=5)).isoformat()  # stored five days after its time
+    twice = window_rating(desk, regs[8], "completion", 4, at=T0 + timedelta(hours=4))
+    anonymous = kiosk.feedback(1, at=T0 + timedelta(hours=5))
+    assert push(client, desk, late, twice).status_code == 200 and push(client, kiosk, anonymous).status_code == 200
+    again = [twice | {"uid": str(uuid.uuid4()), "created_at": (T0 + timedelta(days=6)).isoformat()},
+             anonymous | {"uid": str(uuid.uuid4()), "created_at": (T0 + timedelta(days=7)).isoformat()}]
+    assert push(client, desk, again[0]).status_code == 200 and push(client, kiosk, again[1]).status_code == 200
+
+    expected = [r["payload"]["feedback"] for r in (late, twice, anonymous, *on_time)]
+    for chunk in (1, 2, 1000):
+        found = [r.uid for piece in ratings_export.streamed(storage, None, None, chunk=chunk) for r in piece]
+        assert found == expected, chunk
+    rows = list(csv.DictReader(io.StringIO(client.get("/office/ratings/export.csv",
+                                                      headers=office(storage, "auditor")).text)))
+    assert [row["id"] for row in rows] == expected
+    assert [row["rated_at"] for row in rows] == sorted(row["rated_at"] for row in rows)
+
+
+def test_the_export_s_period_is_of_local_days_in_the_institute_s_zone(client, storage):
+    """from..to are the institute's local days (here UTC-8, not central's UTC nor the default
+    +08:00): a rating at the first day's local midnight is in, a second before it out; the last
+    day's last second in, its next midnight out; a rating stored days after its time is in."""
+    from kiosk.domain.clock import set_zone, start_of, zone
+
+    was = zone().key
+    set_zone("America/Los_Angeles")
+    try:
+        kiosk = enrol(client, storage)
+        first, last = (T0 + timedelta(days=2)).date(), (T0 + timedelta(days=4)).date()
+        starts, ends = start_of(first), start_of(last + timedelta(days=1))
+        moments = (starts - timedelta(seconds=1), starts, starts + timedelta(days=1), ends - timedelta(seconds=1), ends)
+        rated = [kiosk.feedback(4, at=at) for at in moments]
+        rated[2]["created_at"] = (ends + timedelta(days=5)).isoformat()  # stored late: in its day still
+        assert push(client, kiosk, *rated).status_code == 200
+        inside = [r["payload"]["feedback"] for r in rated[1:4]]
+        assert [r.uid for p in ratings_export.streamed(storage, first, last) for r in p] == inside
+        got = client.get(f"/office/ratings/export.json?from={first}&to={last}", headers=office(storage, "auditor"))
+        shown = got.json()["ratings"]
+        assert [r["id"] for r in shown] == inside
+        assert [r["rated_at"][-15:] for r in shown] == ["T00:00:00-08:00", "T00:00:00-08:00", "T23:59:59-08:00"]
+    finally:
+        set_zone(was)
 
 
 def test_an_appeal_page_link_reads_one_page(storage):

@@ -353,3 +353,78 @@ def test_a_large_version_23_central_gets_the_window_sums_by_chunks_after_start_u
         readmodels.build_24(tx, storage)
     with storage.read() as tx:  # (ticket_state has 24's columns now: the ratings' tables compared)
         assert (rating.TABLE.snapshot(tx), rating.sums_snapshot(tx)) == (whole["rating"], whole["rating_sum"])
+
+
+def test_in_the_window_phase_only_the_window_report_says_being_built_the_rest_is_served(tmp_path, monkeypatch):
+    """While schema 24's window sums are built (the backfill's `window` phase: every other row is
+    whole), `kiosk central serve` answers 503 "being built, N of M" (zh and en) only for what
+    reads them, /office/ratings and its JSON; the office's home and summary, the ticket list, a
+    ticket's page, the due list, the work list, the satisfaction figures and the ratings' export
+    answer as always."""
+    import http.client
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from central import backfill
+    from central.schema import open_storage
+
+    from .office_users import office
+    from .test_backfill import ROOT
+    from .test_http import free_port
+    from .test_window_ratings_office import ALL_TIME
+
+    path = tmp_path / "central.sqlite3"
+    storage = open_storage(f"sqlite:///{path}")
+    try:
+        rng = random.Random(17)
+        with TestClient(create_app(storage, Quotas.parse("off"))) as client:
+            desks = [enrol(client, storage, "clerk", name=f"{n}号窗口") for n in (1, 2)]
+            for device, batch in batches(rng, history(rng, [enrol(client, storage)], desks, 16)):
+                assert push(client, device, *batch).status_code == 200
+        as_central_23_left_it(storage)
+        monkeypatch.setattr(backfill, "INLINE_RATINGS", 0)
+        assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION
+        due = backfill.pending(storage)
+        assert due is not None and due.phase == "window" and due.events_total > 5
+        with storage.read() as tx:
+            number = tx.one("SELECT number FROM ticket_state ORDER BY number LIMIT 1")[0]
+        director, exported = office(storage, "director"), ratings_export.exported(storage, None, None)
+    finally:
+        storage.close()
+    port = free_port()
+    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "central", "serve", "--serves", "office", "--db",
+                             str(path), "--port", str(port), "--log-level", "info"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:  # uvicorn says when it listens: no polling
+            if "Uvicorn running on" in line:
+                break
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def get(target: str) -> tuple[int, str]:
+            conn.request("GET", target, headers=director)
+            answer = conn.getresponse()
+            return answer.status, answer.read().decode()
+
+        status, page = get(f"/office/ratings?{ALL_TIME}")
+        assert status == 503 and f"评价 0/{due.events_total}" in page and f"(0 of {due.events_total} ratings)" in page
+        status, body = get("/api/v1/office/ratings")
+        assert status == 503 and json.loads(body)["error"] == "building"
+        assert f"0 of {due.events_total} ratings" in json.loads(body)["detail"]
+        for target in ("/office", "/api/v1/office/summary", "/office/tickets", f"/office/tickets?q={number}",
+                       f"/office/tickets/{number}", f"/api/v1/office/tickets/{number}", "/office/due?within=30d",
+                       "/office/worklist", f"/office/satisfaction?{ALL_TIME}", "/office/figures?by=month"):
+            status, page = get(target)
+            assert status == 200 and "being built" not in page, (target, status, page[:300])
+        assert number in get(f"/office/tickets/{number}")[1]
+        status, text = get("/office/ratings/export.csv")  # the ratings' rows: whole
+        assert status == 200 and len(text.splitlines()) - 1 == len(exported) > 5
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
