@@ -6,16 +6,18 @@ as the office's follow-up closes are, and published to the desks of the appeal's
 rating is never deleted: an upheld appeal leaves it out of the window figures and the satisfaction
 figures and CSV, and marks it in the export (central/ratings_export.py).
 
-Nothing is stored for an appeal but its events: its state is derived when asked
-(central/readmodels/appealed.py has the rule: the first appeal event of a uid to arrive is the
-appeal; the first decision to arrive is the decision; a later one is stored, both happened, and
-ignored). Schema 14: an index on the appeal uid of both kinds, which a decision's check reads.
-Schema 19: the rating read model's `set_aside`, kept by each push of an appeal event and by the
-office's decision in its own transaction.
+The events are the truth; central/readmodels/appealed.py has the rule (the first appeal event
+of a uid to arrive is the appeal; the first decision to arrive after it is the decision; a later
+one is stored, both happened, and ignored). Schema 14: an index on the appeal uid of both kinds,
+which a decision's check reads. Schema 19: the rating read model's `set_aside`, kept by each push
+of an appeal event and by the office's decision in its own transaction. Schema 28: the `appeal`
+read model (central/readmodels/appeal.py), one row per appeal with its state, kept the same way.
 
-The office lists them in keyset pages, newest filed first (`page`: issue 20), reading a page's
-appeals only: no state is stored, so there is no filter by state (open, decided): a filter would
-probe every appeal's decision (docs/design/office-read-models.md, "The appeals paged").
+The office lists them by state (`page`, issue 20: `appeals_state`): waiting (the default: the
+supervisor's work, oldest filed first), decided, upheld or rejected (newest decided first), or
+all (newest filed first); in keyset pages of 50, each an index range of the appeal read model,
+the page's appeals then folded from their own events; every state counted exactly up to
+COUNT_CAP (docs/design/office-read-models.md §13, "The appeals paged").
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kiosk.domain.validation import FieldError, clean_text
 
 from . import feed, pagelinks
 from .due import COUNT_CAP  # appeals counted exactly up to here; beyond, "more than"
+from .readmodels import appeal as appeal_model
 from .readmodels import rating
 from .readmodels.appealed import KINDS as APPEAL_KINDS
 from .readmodels.appealed import events as _events
@@ -94,15 +97,31 @@ def listed(storage: Storage) -> list[dict]:
     return waiting + decided[::-1]
 
 
+# The list's states (`appeals_state`), each an index range of the appeal read model (central/readmodels/
+# appeal.py) in its order: (condition, the place's columns, newest first). Waiting ones are the
+# supervisor's work: the default, oldest filed first (the longest waiting on top); decided ones
+# newest decided first; every appeal newest filed first (the list's order before schema 28).
+STATES = ("waiting", "decided", "upheld", "rejected", "all")
+DEFAULT_STATE = "waiting"
+ORDERS = {
+    "waiting": ("a.decided_event IS NULL", ("a.filed_at", "a.filed_event"), False),
+    "decided": ("a.decided_event IS NOT NULL", ("a.decided_at", "a.decided_event"), True),
+    "upheld": ("a.decided_event IS NOT NULL AND a.decision = 'upheld'", ("a.decided_at", "a.decided_event"), True),
+    "rejected": ("a.decided_event IS NOT NULL AND a.decision = 'rejected'", ("a.decided_at", "a.decided_event"), True),
+    "all": ("TRUE", ("a.filed_at", "a.filed_event"), True),
+}
+
+
 @dataclass(frozen=True)
 class Cursor:
-    """An appeal's place in the list's order: its filing event's `created_at` and id."""
+    """An appeal's place in its state's order: its filing's (or, decided ones, its decision's)
+    event's `created_at` and id."""
 
-    filed: datetime
+    at: datetime
     event: int
 
     def link(self, after: bool) -> str:
-        return pagelinks.link(after, pagelinks.micros(self.filed), str(self.event))
+        return pagelinks.link(after, pagelinks.micros(self.at), str(self.event))
 
     @staticmethod
     def parse(text: str) -> tuple[Cursor, bool]:
@@ -113,11 +132,12 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Asked:
-    """Which page of the appeals: after (older than) or before (newer than) an appeal's place."""
+    """Which page of the appeals: of a state (STATES), after or before an appeal's place in its order."""
 
     after: Cursor | None = None
     before: Cursor | None = None
     size: int = PAGE_SIZE
+    state: str = DEFAULT_STATE
 
 
 FIRST = Asked()
@@ -128,30 +148,30 @@ class Page:
     appeals: list[dict]  # as `listed` has each
     next: Cursor | None
     previous: Cursor | None
-    count: int  # every appeal, counted up to COUNT_CAP
+    count: int  # the state's appeals, counted up to COUNT_CAP
     more: bool  # more than COUNT_CAP
+    state: str = DEFAULT_STATE
+    counts: dict[str, dict] | None = None  # each state's {"count", "more"}, as `count` and `more`
 
 
 def page(storage: Storage, asked: Asked = FIRST) -> Page:
-    """One page of the appeals, newest filed first (the filing event's `created_at`, then its id:
-    ties keep one order), `asked.size` of them after or before a place: an index range of
-    event_kind (kind, created_at), each row's first arrival checked on event_appeal, then the
-    page's appeals folded from their own events (event_appeal), as `listed` folds them all."""
+    """One page of the appeals of `asked.state`, in its order (ORDERS: the place's time, then
+    its event id: ties keep one order), `asked.size` of them after or before a place: an index
+    range of the appeal read model, then the page's appeals folded from their own events
+    (event_appeal), as `listed` folds them all; each state counted up to COUNT_CAP (index ranges
+    of at most COUNT_CAP + 1 rows)."""
+    where, (at, event), newest = ORDERS[asked.state]
     backwards = asked.before is not None
     cursor = asked.before or asked.after
-    appeal = storage.json_field("e.payload", "appeal")
-    where, params = "", []
+    params: list = []
     if cursor is not None:
-        where = f" AND (e.created_at, e.id) {'>' if backwards else '<'} (?, ?)"
-        params = [storage.timestamp(cursor.filed), cursor.event]
-    way = "ASC" if backwards else "DESC"
+        where += f" AND ({at}, {event}) {'<' if newest != backwards else '>'} (?, ?)"
+        params = [storage.timestamp(cursor.at), cursor.event]
+    way = "DESC" if newest != backwards else "ASC"
+    appeal = storage.json_field("e.payload", "appeal")
     with storage.read() as tx:
-        rows = tx.all(
-            f"SELECT e.created_at, e.id, {appeal} FROM event e WHERE e.kind = 'rating.appealed' "
-            f"AND e.void_id IS NULL{where} AND NOT EXISTS (SELECT 1 FROM event y WHERE y.kind = 'rating.appealed' "
-            f"AND {storage.json_field('y.payload', 'appeal')} = {appeal} AND y.void_id IS NULL "
-            "AND (y.received_at, y.created_at, y.id) < (e.received_at, e.created_at, e.id)) "
-            f"ORDER BY e.created_at {way}, e.id {way} LIMIT {int(asked.size) + 1}", params)
+        rows = tx.all(f"SELECT {at}, {event}, a.appeal FROM appeal a WHERE {where} "
+                      f"ORDER BY {at} {way}, {event} {way} LIMIT {int(asked.size) + 1}", params)
         further = len(rows) > asked.size
         rows = rows[:asked.size]
         if backwards:
@@ -161,13 +181,15 @@ def page(storage: Storage, asked: Asked = FIRST) -> Page:
         if uids:
             named, named_params = storage.in_list(appeal, uids)
             found = _fold(_events(tx, storage, f"AND {named}", named_params))
-        # Up to COUNT_CAP + 1 filings (an index range, no probe), an appeal filed twice counted once.
-        read, n = tx.one(f"SELECT count(*), count(DISTINCT a) FROM (SELECT {appeal} AS a FROM event e WHERE "
-                         f"e.kind = 'rating.appealed' AND e.void_id IS NULL LIMIT {COUNT_CAP + 1}) capped")
-    places = [Cursor(as_datetime(filed), int(event)) for filed, event, _ in rows]
+        counted = tx.all(" UNION ALL ".join(
+            f"SELECT '{state}', count(*) FROM (SELECT 1 FROM appeal a WHERE {ORDERS[state][0]} "
+            f"LIMIT {COUNT_CAP + 1}) c{n}" for n, state in enumerate(STATES)))
+    counts = {state: {"count": min(int(n), COUNT_CAP), "more": int(n) > COUNT_CAP} for state, n in counted}
+    places = [Cursor(as_datetime(placed), int(event_id)) for placed, event_id, _ in rows]
     listed_ = [found[uid] for uid in uids if uid in found]
-    count, more = min(n, COUNT_CAP), read > COUNT_CAP
-    return Page(listed_, *pagelinks.neighbours(places, further, asked.after, asked.before), count, more)
+    shown = counts[asked.state]
+    return Page(listed_, *pagelinks.neighbours(places, further, asked.after, asked.before), shown["count"],
+                shown["more"], asked.state, counts)
 
 
 def _clean(value, field: str, limit: int) -> str:
@@ -219,6 +241,7 @@ def decide(storage: Storage, appeal_uid: str, decision, reason, name, *, usernam
                           "payload) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?) RETURNING id",
                           (checked.uid, checked.kind, OFFICE_DEVICE_ID, storage.timestamp(now), ts(now),
                            checked.payload_json))[0]
+        appeal_model.refresh(tx, storage, [appeal_uid])
         rating.mark(tx, storage, [found["feedback"]] if isinstance(found["feedback"], str) else [])
         feed.publish_events(tx, None, [(event_id, checked.kind)], site=_appeal_site(tx, storage, appeal_uid))
     log.info("appeal %s decided from the back office (event %s)", appeal_uid, event_uid)

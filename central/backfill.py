@@ -17,7 +17,8 @@ of tests/central/test_backfill.py, and test_read_models.py's rebuild test):
   meanwhile into a ticket not built yet);
 - `ratings`: the ratings, closes and appeals, kind by kind in (created_at, id) order (the
   event_kind index), folded as a push folds them (readmodels.fold: order-independent merges), after
-  every ticket, as a rating copies who served from ticket_state.
+  every ticket, as a rating copies who served from ticket_state; an appeal's row (schema 28) made
+  again from its events in force by each chunk holding one of them.
 
 Pushes go on meanwhile: each chunk holds the read models' tables in EXCLUSIVE mode (PostgreSQL;
 SQLite has one writer anyway) in the pushes' lock order, so a push waits for at most one chunk,
@@ -59,7 +60,7 @@ INLINE_RATINGS = 5000  # at most this many ratings: schema 24's window sums insi
 RETRIES = 5  # a chunk that met a deadlock or a lock timeout is tried again
 # The read models' tables in the pushes' lock order (central/readmodels/__init__.py).
 TABLES = ("ticket_state", "ticket_serial", "ticket_facet", "due_item", "figure_ticket", "rating", "followup",
-          "office_count", "figure_day", "rating_sum")
+          "appeal", "office_count", "figure_day", "rating_sum")
 EMPTIED = tuple(t for t in TABLES if t != "office_count")
 PHASES = ("tickets", "ratings", "window")
 KINDS = (readmodels.FEEDBACK, followup.CLOSED, *readmodels.APPEALS)  # the `ratings` phase, in this order

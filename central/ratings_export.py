@@ -255,10 +255,11 @@ def window_report(storage: Storage, first: date | None, last: date | None,
     """The pads' ratings by counter, clerk, stage and week (kiosk/domain/ratings_export.py
     window_groups' rule), read from the sums the rating read model keeps (central/readmodels/rating.py
     `window`: a few rows a year, month, week or day, not every rating of the period), one page of
-    the appeals (central/appeals.py page: every appeal, whatever the period, newest filed first;
-    `appeals_next`, `appeals_previous` its neighbours' page links, `appeals_count` counted up to
-    COUNT_CAP, `appeals_more` beyond), and one page of the work orders (central/work_orders.py),
-    `next` and `previous` its neighbours' page links."""
+    the appeals of a state (central/appeals.py page, whatever the period: `appeals_state`, waiting
+    by default; `appeals_next`, `appeals_previous` its neighbours' page links, `appeals_count`
+    the state's appeals counted up to COUNT_CAP, `appeals_more` beyond, `appeals_counts` every
+    state's {count, more}), and one page of the work orders (central/work_orders.py), `next` and
+    `previous` its neighbours' page links."""
     from .satisfaction import group_dict
 
     with storage.read() as tx:
@@ -273,7 +274,8 @@ def window_report(storage: Storage, first: date | None, last: date | None,
     return {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
             "count": sum(n for _, n in stages), "set_aside": sum(n for aside, n in stages if aside),
             **{view: [group_dict(g) for g in groups[view][view]] for view in ("counter", "clerk", "stage", "week")},
-            "appeals": filed.appeals, "appeals_count": filed.count, "appeals_more": filed.more,
+            "appeals": filed.appeals, "appeals_state": filed.state, "appeals_count": filed.count,
+            "appeals_more": filed.more, "appeals_counts": filed.counts,
             "appeals_next": filed.next.link(True) if filed.next else None,
             "appeals_previous": filed.previous.link(False) if filed.previous else None,
             "work_orders": found.orders,

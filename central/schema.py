@@ -138,6 +138,13 @@ lock as creation, so several workers starting at once upgrade it once.
   points wrong and re-check (central/certificate_checks.py), kept by every push and voiding in its
   transaction: the figures read sums instead of every check of their period. Built from the
   certificate_check rows in the upgrade's transaction (one GROUP BY: about a second a million checks).
+- 28: `appeal`, one row per appeal (申诉) in force: the rating it concerns, its filing event's time and
+  id, its first decision's outcome, time and id (NULL while it waits), as central/readmodels/appealed.py
+  folds the events (central/readmodels/appeal.py), made again by every push, office decision and
+  voiding touching the appeal, in its transaction: the office lists the appeals by state (waiting,
+  decided, upheld, rejected, all) in index ranges (central/appeals.py). Built in the upgrade's
+  transaction from the appeal events (one read of three JSON fields each, by event_kind: MEASURED),
+  or by the backfill's `ratings` phase when one is due.
 """
 
 from __future__ import annotations
@@ -158,7 +165,7 @@ from . import (
 from .settings import DEFAULT_SITE
 from .storage import Storage, StorageError
 
-SCHEMA_VERSION = 27
+SCHEMA_VERSION = 28
 
 TYPES = {
     "postgresql": {"pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "ts": "TIMESTAMPTZ", "json": "JSONB",
@@ -354,6 +361,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
          "CREATE INDEX event_ticket ON event (ticket) WHERE ticket IS NOT NULL"),
     26: readmodels.ID_STATEMENTS,  # read models by ticket id (helper: ticket-ids)
     27: certificate_checks.SUM_STATEMENTS,  # the certificate checks' sums (helper: checks-backfill)
+    28: readmodels.APPEAL_STATEMENTS,  # the appeals by state (helper: appeal-model)
 }
 # Kinds first published in a version: their events stored before it are published then.
 NEWLY_PUBLISHED: dict[int, tuple[str, ...]] = {
@@ -365,7 +373,8 @@ FROM_STORED = {3: organisations.publish_stored, 4: trust.claim_stored, 6: readmo
                8: readmodels.build, 11: readmodels.figures.build, 12: readmodels.ticket_facet.build,
                13: certificate_checks.build,
                16: readmodels.build_16, 19: readmodels.build_19, 20: readmodels.build_20,
-               23: readmodels.build_23, 24: backfill.schedule_window, 27: certificate_checks.build_sums}
+               23: readmodels.build_23, 24: backfill.schedule_window, 27: certificate_checks.build_sums,
+               28: readmodels.appeal.build}
 # Schema 24 as released built its sums inside the upgrade (readmodels.build_24: every rating's row and
 # every sum rewritten, 47 s at 100 k tickets, minutes at 10 M with every push waiting on the schema lock);
 # it now schedules them as the backfill's `window` phase, by chunks after start-up, the same rows in the
@@ -375,10 +384,11 @@ AFTER = {backfill.schedule_window: readmodels.build_23}
 # Schema 22: derivations that read every ticket's or rating's events. An upgrade due any of them
 # runs none of the read models' derivations (SUBSUMED) but schedules a chunked backfill of them all
 # (central/backfill.py); schema 20's sums alone (from the rating rows, seconds) and schema 23's ratings
-# (their events only, read by kind: event_kind) stay in its transaction.
+# (their events only, read by kind: event_kind) stay in its transaction. Schema 28's appeals: the backfill's
+# `ratings` phase folds every appeal event.
 BACKFILLED = (readmodels.build, readmodels.figures.build, readmodels.ticket_facet.build, readmodels.build_16,
               readmodels.build_19)
-SUBSUMED = (*BACKFILLED, readmodels.build_20, readmodels.build_23, backfill.schedule_window)
+SUBSUMED = (*BACKFILLED, readmodels.build_20, readmodels.build_23, backfill.schedule_window, readmodels.appeal.build)
 
 
 def _exists(tx, storage: Storage) -> bool:

@@ -54,6 +54,10 @@ Link = Annotated[str | None, Query(**described(LINK, "another page of the work o
 APPEALS_LINK = optional(appeals.PAGE_LINK)
 AppealsLink = Annotated[str | None, Query(alias="appeals", **described(
     APPEALS_LINK, "another page of the appeals: the `appeals_next` or `appeals_previous` a page gave"))]
+APPEALS_STATE = optional("|".join(appeals.STATES))
+AppealsState = Annotated[str | None, Query(alias="appeals_state", **described(
+    APPEALS_STATE, "the appeals listed: waiting (blank: the default, oldest filed first), decided, upheld or "
+                   "rejected (newest decided first), or all (newest filed first)"))]
 NOT_DECIDED = "未能审核 · Not decided"
 JSON_FILE = {200: {"description": "JSON (UTF-8): the department and one record per rating",
                    "content": {"application/json": {"schema": {"type": "object"}}}}}
@@ -100,28 +104,37 @@ def _orders(state: str | None, size: str | None, page: str | None) -> Orders:
                   after=row if after else None, before=None if after else row)
 
 
-def _appealed(link: str | None) -> appeals.Asked:
+def _appealed(link: str | None, state: str | None) -> appeals.Asked:
     """Which page of the appeals, as asked: BadParameter says what is wrong."""
+    if not re.fullmatch(APPEALS_STATE, state or ""):
+        raise BadParameter(f"appeals_state: {', '.join(appeals.STATES)}")
     if not re.fullmatch(APPEALS_LINK, link or ""):
         raise BadParameter("appeals: a page link the appeals' list gave")
+    state = (state or "").strip() or appeals.DEFAULT_STATE
     if not link or not link.strip():
-        return appeals.FIRST
+        return appeals.Asked(state=state)
     row, after = appeals.Cursor.parse(link.strip())
-    return appeals.Asked(after=row if after else None, before=None if after else row)
+    return appeals.Asked(after=row if after else None, before=None if after else row, state=state)
 
 
 def _links(report: dict, orders: Orders, page: str | None = None, appealed: str | None = None) -> dict[str, str | None]:
     """The query strings of the work orders' pages before and after this one (`next`,
-    `previous`), and of the appeals' (`appeals_next`, `appeals_previous`): the same period (as
-    shown), state and size, and the other list's page as it is (`page`, `appealed`: as asked)."""
+    `previous`), of the appeals' (`appeals_next`, `appeals_previous`), and of each state's first
+    page of the appeals (`appeals_<state>`): the same period (as shown), state and size, the
+    appeals' state, and the other list's page as it is (`page`, `appealed`: as asked)."""
     kept = {"from": report["from"], "to": report["to"], "state": orders.state,
             "size": str(orders.size) if orders.size != PAGE_SIZE else None}
     kept = {k: v for k, v in kept.items() if v}
-    links = {way: urlencode({**kept, **({"appeals": appealed.strip()} if appealed and appealed.strip() else {}),
-                             "page": report[way]}) if report[way] else None for way in ("next", "previous")}
+    shown = {"appeals_state": report["appeals_state"]} if report["appeals_state"] != appeals.DEFAULT_STATE else {}
+    orders_page = {"page": page.strip()} if page and page.strip() else {}
+    appeals_page = {"appeals": appealed.strip()} if appealed and appealed.strip() else {}
+    links = {way: urlencode({**kept, **shown, **appeals_page, "page": report[way]}) if report[way] else None
+             for way in ("next", "previous")}
     for way in ("appeals_next", "appeals_previous"):
-        links[way] = urlencode({**kept, **({"page": page.strip()} if page and page.strip() else {}),
-                                "appeals": report[way]}) if report[way] else None
+        links[way] = urlencode({**kept, **orders_page, **shown, "appeals": report[way]}) if report[way] else None
+    for state in appeals.STATES:  # a state's first page (a page link is a place in one state's order)
+        links[f"appeals_{state}"] = urlencode({**kept, **orders_page, **(
+            {"appeals_state": state} if state != appeals.DEFAULT_STATE else {})})
     return links
 
 
@@ -141,17 +154,19 @@ def _shown(report: dict, viewer: Viewer, store: Store, request: Request) -> dict
 @router.get("/api/v1/office/ratings", responses={**BAD_QUERY, **UNAUTHORISED, **BUSY})
 def office_ratings(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
                    state: State = None, size: Size = None, page: Link = None,
-                   appealed: AppealsLink = None) -> Response:
-    """The window ratings' groups, a page of the appeals (every appeal, newest filed first:
-    `appeals_next`, `appeals_previous` its neighbouring pages, as `appeals`; `appeals_count` up to
-    10,000, `appeals_more`: more) and a page of the work orders (newest rating first), of the
+                   appealed: AppealsLink = None, appeals_state: AppealsState = None) -> Response:
+    """The window ratings' groups, a page of the appeals of `appeals_state` (waiting by default,
+    oldest filed first; decided, upheld, rejected newest decided first; all newest filed first:
+    `appeals_next`, `appeals_previous` its neighbouring pages, as `appeals`; `appeals_count` the
+    state's up to 10,000, `appeals_more`: more; `appeals_counts` each state's `count` and `more`)
+    and a page of the work orders (newest rating first), of the
     period asked for, else of the last 12 weeks (`from=2000-01-01`: all); `next` and `previous`:
     the work orders' neighbouring pages, as `page`. The orders' call-back and closing notes for
     clerks and directors only (null for an auditor or the office token)."""
     try:
         first, last = figures_period(start, end)
         orders = _orders(state, size, page)
-        asked = _appealed(appealed)
+        asked = _appealed(appealed, appeals_state)
     except BadParameter as e:
         return invalid(e)
     return json_response(_shown(window_report(store, first, last, orders, asked), viewer, store, request))
@@ -160,11 +175,11 @@ def office_ratings(viewer: Office, store: Store, request: Request, start: Start 
 @router.get("/office/ratings", response_class=HTMLResponse, responses=PAGE)
 def office_ratings_page(viewer: Office, store: Store, request: Request, start: Start = None, end: End = None,
                         state: State = None, size: Size = None, page: Link = None,
-                        appealed: AppealsLink = None) -> HTMLResponse:
+                        appealed: AppealsLink = None, appeals_state: AppealsState = None) -> HTMLResponse:
     try:  # the last 12 weeks unless asked (as the satisfaction page): a page read whatever the years stored
         first, last = figures_period(start, end)
         orders = _orders(state, size, page)
-        asked = _appealed(appealed)
+        asked = _appealed(appealed, appeals_state)
     except BadParameter as e:
         return HTMLResponse(message_html("窗口评价 · Window ratings", str(e), "/office/ratings", viewer), 422)
     report = _shown(window_report(store, first, last, orders, asked), viewer, store, request)
@@ -173,6 +188,7 @@ def office_ratings_page(viewer: Office, store: Store, request: Request, start: S
     return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=urlencode(shown),
                                may_decide=viewer.user.may("audit"), start=report["from"], end=report["to"],
                                state=orders.state, states=STATES, links=_links(report, orders, page, appealed),
+                               appeal_states=appeals.STATES,
                                **values))
 
 

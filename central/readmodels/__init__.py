@@ -32,9 +32,12 @@ and window TALLY; set aside by any upheld appeal, as the figures). ticket_state'
 event id (schema 25: `*_event` instead of the text keys, which ticket_state.load makes again for merge).
 ticket_state's `id` (schema 26: given when a ticket's row is first written, kept by recompute),
 which ticket_serial, ticket_facet, due_item and figure_ticket hold instead of the 37-byte uid.
+appeal (schema 28: one row per appeal, its state as readmodels/appealed.py decides it, made again
+by every push, decision and voiding touching it: the office's appeals listed by state).
 
 Lock order inside a push (central/ingest.py): after the ticket owners, ticket_state rows in uid
-order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows;
+order, then due_item's table and groups (due_item.py), then figure_ticket rows, then rating rows, then followup rows,
+then the appeals' advisory locks (appeal.py, in their hashes' order) and the rows their ratings' `set_aside` marks;
 office_count rows, then figure_day rows (figures.py), then rating_sum rows (rating.py), just before
 the feed clock, at commit.
 """
@@ -44,7 +47,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..storage import Storage, Tx
-from . import due_item, figures, followup, office_count, rating, ticket_facet, ticket_serial, ticket_state
+from . import appeal, due_item, figures, followup, office_count, rating, ticket_facet, ticket_serial, ticket_state
 from .stored import Stored, read
 
 STATEMENTS = (*ticket_state.STATEMENTS, *office_count.STATEMENTS, *rating.STATEMENTS)
@@ -68,6 +71,7 @@ KEY_STATEMENTS = ticket_state.KEY_STATEMENTS  # schema 25: ticket_state's facts 
 # instead of the ticket's uid.
 ID_STATEMENTS = (*ticket_state.ID_STATEMENTS, *ticket_serial.ID_STATEMENTS, *ticket_facet.ID_STATEMENTS,
                  *due_item.ID_STATEMENTS, *figures.ID_STATEMENTS)
+APPEAL_STATEMENTS = appeal.STATEMENTS  # schema 28
 # Schema 21, fewer bytes a ticket: the list's indexes ascending (ticket_state.LISTED_STATEMENTS), the
 # due groups' index on the group only (due_item.SERIAL_STATEMENTS), and
 # event_kind over the kinds read by kind only (ratings, closes, call-backs, appeals, certificates:
@@ -101,21 +105,24 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> None:
     followups = [e for e in events if e.kind in FOLDED]
     if followups:
         followup.fold(tx, storage, followups)
-    appealed = {e.payload.get("feedback") for e in events if e.kind in APPEALS}
-    if appealed:  # schema 19: a rating an upheld appeal sets aside
-        rating.mark(tx, storage, sorted(f for f in appealed if isinstance(f, str)))
+    appealed = [e.payload for e in events if e.kind in APPEALS]
+    if appealed:  # schema 28: the appeals' rows; schema 19: a rating an upheld appeal sets aside
+        appeal.refresh(tx, storage, [p.get("appeal") for p in appealed])
+        rating.mark(tx, storage, sorted({f for p in appealed if isinstance(f := p.get("feedback"), str)}))
 
 
 def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
     """After events were voided: the tickets and ratings they concern, made again from their
     events still in force (call it before the voiding's correction is published)."""
-    tickets, rated, followups, appealed = set(), set(), set(), set()
+    tickets, rated, followups, appealed, appeals = set(), set(), set(), set(), set()
     for start in range(0, len(uids), BUILD_CHUNK):
         where, params = storage.in_list("e.uid", uids[start:start + BUILD_CHUNK])
         followups |= followup.touched(tx, storage, where, params)
         kinds, kind_params = storage.in_list("e.kind", APPEALS)
-        appealed |= {f for (f,) in tx.all(f"SELECT {storage.json_field('e.payload', 'feedback')} FROM event e "
-                                          f"WHERE {where} AND {kinds}", [*params, *kind_params]) if f}
+        fields = ", ".join(storage.json_field("e.payload", name) for name in ("feedback", "appeal"))
+        for feedback, uid in tx.all(f"SELECT {fields} FROM event e WHERE {where} AND {kinds}", [*params, *kind_params]):
+            appealed |= {feedback} if feedback else set()
+            appeals |= {uid} if uid else set()
         for uid, ticket, rated_ticket, stage in tx.all(
                 f"SELECT e.uid, e.ticket, {storage.json_field('e.payload', 'ticket')}, "
                 f"{storage.json_field('e.payload', 'stage')} FROM event e "
@@ -134,6 +141,7 @@ def void(tx: Tx, storage: Storage, uids: Sequence[str]) -> None:
         events = read(tx, storage, f"e.kind = '{FEEDBACK}' AND ({by_ticket} OR {by_uid})", [*p1, *p2])
         rating.recompute(tx, storage, chunk, events)
     followup.recompute(tx, storage, sorted(followups))
+    appeal.refresh(tx, storage, sorted(appeals))
     rating.mark(tx, storage, sorted(appealed))
 
 
@@ -156,7 +164,7 @@ def recompute_tickets(tx: Tx, storage: Storage, tickets: list[str]) -> None:
 
 # The tables a build fills (BUILT: emptied first), in the pushes' lock order.
 BUILT = ("ticket_state", "rating", "office_count", "ticket_serial", "ticket_facet", "due_item", "followup",
-         "rating_sum", "figure_ticket", "figure_day")
+         "appeal", "rating_sum", "figure_ticket", "figure_day")
 
 
 def build(tx: Tx, storage: Storage, *, bulk: bool = False) -> None:
@@ -220,12 +228,13 @@ def build_tickets(tx: Tx, storage: Storage, tickets: Sequence[str], sums: dict) 
 
 
 def finish(tx: Tx, storage: Storage, dropped: list[tuple[str, str, bool]], sums: dict) -> None:
-    """A build's last part, after every ticket's `build_tickets`: the ratings, follow-ups and
-    counts, which instrument rows count, the figures' day sums, the dropped indexes made again."""
+    """A build's last part, after every ticket's `build_tickets`: the ratings, follow-ups, appeals
+    and counts, which instrument rows count, the figures' day sums, the dropped indexes made again."""
     rating.build(tx, storage, read(tx, storage, f"e.kind = '{FEEDBACK}'", ()))
     if dropped:
         _compact(tx, "rating")
     followup.build(tx, storage)
+    appeal.build(tx, storage)
     office_count.rebuild(tx)
     tx.execute(due_item.FLAG_ALL)
     figures._write(tx, storage, sums)  # figures.build's own last step
@@ -233,7 +242,7 @@ def finish(tx: Tx, storage: Storage, dropped: list[tuple[str, str, bool]], sums:
         _make_indexes(tx, dropped)
     if storage.postgres:  # the pages' plans need the new rows' statistics now, not at autovacuum's next turn
         for name in (*(table.name for table in TABLES), "ticket_serial", "ticket_facet", "followup",
-                     "figure_ticket", "figure_day"):
+                     "figure_ticket", "figure_day"):  # appeal: analysed by its build
             tx.execute(f"ANALYZE {name}")
 
 
@@ -251,7 +260,7 @@ def _compact(tx: Tx, table: str) -> None:
 def _lock(tx: Tx, storage: Storage, bulk: bool) -> None:
     if storage.postgres:  # a push meanwhile folds into the built rows, not into rows the build then skips
         tx.execute("LOCK TABLE ticket_state, rating, office_count, ticket_serial, ticket_facet, due_item, followup, "
-                   f"rating_sum{', figure_ticket, figure_day' if bulk else ''} "
+                   f"appeal, rating_sum{', figure_ticket, figure_day' if bulk else ''} "
                    f"IN {'ACCESS EXCLUSIVE' if bulk else 'EXCLUSIVE'} MODE")
 
 
@@ -363,6 +372,7 @@ def snapshot(storage: Storage) -> dict[str, list[tuple]]:
         found["ticket_serial"] = ticket_serial.snapshot(tx)
         found["ticket_facet"] = ticket_facet.snapshot(tx)
         found["followup"] = followup.snapshot(tx)
+        found["appeal"] = appeal.snapshot(tx)
         found["rating_sum"] = rating.sums_snapshot(tx)
         found.update(figures.snapshot(tx))
     return found

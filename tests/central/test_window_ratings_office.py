@@ -194,7 +194,9 @@ def test_a_director_decides_from_the_page(client, storage):
         "decision": "rejected", "reason": "收费无误", "csrf": form_csrf(page.text)}, headers=SAME_SITE,
         follow_redirects=False)
     assert got.status_code == 303
-    assert "申诉不成立 Rejected：收费无误" in client.get("/office/ratings").text
+    waiting = client.get("/office/ratings").text  # the waiting ones, the supervisor's work: none left
+    assert "没有待审核的申诉 · No appeals waiting" in waiting and "收费有标准" not in waiting
+    assert "申诉不成立 Rejected：收费无误" in client.get("/office/ratings?appeals_state=decided").text
 
 
 def test_a_lobby_kiosk_may_not_push_appeals_or_calls(client, storage):
