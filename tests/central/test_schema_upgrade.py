@@ -395,3 +395,47 @@ def test_a_version_25_database_upgrades_to_the_certificate_checks_sums_and_shows
         assert certificate_checks.sums_snapshot(tx) == kept
     assert client.get("/api/v1/office/certificate-checks", params=period, headers=director).json() == api
     assert client.get("/office/certificate-checks", params=period, headers=director).text == html
+
+
+def test_a_version_27_database_upgrades_to_the_appeals_by_state_and_lists_the_same(client, storage):
+    """Schema 28: the appeal read model built from the appeal events in force in the upgrade's
+    transaction (a decision of a voided desk's left out, a decision before its filing ignored);
+    the office's appeals by state say what they said."""
+    from central import appeals
+    from central.devices import revoke
+    from central.readmodels import appeal
+    from central.voiding import void
+
+    from .office_users import office
+    from .test_ratings_paged import _appeal, _decided
+    from .test_read_models import back_to
+    from .test_window_ratings_office import ALL_TIME, served, window_rating
+
+    _, desk, reg = served(client, storage)
+    other = enrol(client, storage, "clerk", name="2号窗口")
+    poor = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="slow")
+    assert push(client, desk, poor).status_code == 200
+    filings = [_appeal(desk, poor, T0 + timedelta(hours=3, minutes=n)) for n in range(4)]
+    early = _decided(desk, filings[3], "upheld")  # arrives before its filing: ignored
+    assert push(client, desk, early).status_code == 200
+    assert push(client, desk, *filings, _decided(desk, filings[0], "upheld")).status_code == 200
+    assert push(client, other, _decided(other, filings[1], "rejected")).status_code == 200
+    revoke(storage, other.uid)
+    void(storage, other.uid, T0)  # filings[1] waits again
+    appeals.decide(storage, filings[2]["payload"]["appeal"], "rejected", "监控", "赵主任")
+    with storage.read() as tx:
+        kept = appeal.snapshot(tx)
+    assert [row[4] for row in kept] == [{0: "upheld", 2: "rejected"}.get(n) for n in sorted(
+        range(4), key=lambda n: filings[n]["payload"]["appeal"])]
+    director = office(storage, "director")
+    answers = {state: client.get(f"/api/v1/office/ratings?{ALL_TIME}&appeals_state={state}", headers=director).json()
+               for state in appeals.STATES}
+    assert [a["appeal"] for a in answers["waiting"]["appeals"]] == [filings[n]["payload"]["appeal"] for n in (1, 3)]
+    back_to(storage, 27)
+    assert "appeal_waiting" not in indexes(storage)
+    assert schema.ensure_schema(storage) == schema.SCHEMA_VERSION >= 28
+    with storage.read() as tx:
+        assert appeal.snapshot(tx) == kept
+    for state, answer in answers.items():
+        got = client.get(f"/api/v1/office/ratings?{ALL_TIME}&appeals_state={state}", headers=director).json()
+        assert got == answer, state
