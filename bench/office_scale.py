@@ -738,7 +738,10 @@ def _figures(loaded_tickets: int, timed: list[Timed], floor: float) -> list[Figu
 
 RATINGS_REQUESTS = ("/office/ratings", "/office/ratings?from=2000-01-01", "/api/v1/office/ratings?from=2000-01-01",
                     # the 好差评 export, every rating (streamed: judged at its first byte, its whole time beside it)
-                    "/office/ratings/export.csv", "/office/ratings/export.json")
+                    "/office/ratings/export.csv", "/office/ratings/export.json",
+                    # the appeals by state (schema 28; the default above: waiting)
+                    "/office/ratings?appeals_state=decided", "/office/ratings?appeals_state=upheld",
+                    "/office/ratings?appeals_state=all", "/api/v1/office/ratings?appeals_state=rejected")
 
 
 def ratings_timings(url: str, runs: int = 9) -> str:
@@ -748,7 +751,7 @@ def ratings_timings(url: str, runs: int = 9) -> str:
     import psycopg
 
     from bench.sync_drain import Central
-    from central import ratings_export
+    from central import appeals, ratings_export
     from central.api.satisfaction import figures_period
     from central.readmodels import rating
     from central.schema import SCHEMA_VERSION, open_storage
@@ -777,6 +780,22 @@ def ratings_timings(url: str, runs: int = 9) -> str:
             ratings_export.window_report(storage, *asked)
             whole.append(time.perf_counter() - t0)
         lines.append(f"| {label} | {median(inner) * 1000:,.1f} | {median(whole) * 1000:,.1f} |")
+    lines += ["", "| appeals by state, in process (appeals.page) | first page median ms | last page median ms | "
+              "appeals |", "|---|---:|---:|---:|"]
+    for state in appeals.STATES:
+        first = appeals.page(storage, appeals.Asked(state=state))
+        deep, last = appeals.Asked(state=state), first
+        while last.next is not None:
+            deep = appeals.Asked(after=last.next, state=state)
+            last = appeals.page(storage, deep)
+        samples = {"first": [], "last": []}
+        for _ in range(runs):
+            for label, asked_page in (("first", appeals.Asked(state=state)), ("last", deep)):
+                t0 = time.perf_counter()
+                appeals.page(storage, asked_page)
+                samples[label].append(time.perf_counter() - t0)
+        lines.append(f"| {state} | {median(samples['first']) * 1000:,.1f} | {median(samples['last']) * 1000:,.1f} | "
+                     f"{first.count:,}{'+' if first.more else ''} |")
     original = Tx.all
 
     def recorded(self, sql, params=()):

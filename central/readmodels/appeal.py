@@ -15,16 +15,15 @@ index event_appeal) in the transaction of every push of `rating.appealed` / `app
 decision stored before its filing included. On PostgreSQL each appeal's rows are made under an
 advisory lock of its uid (in one order), so two pushes of one appeal's events take turns and the
 second reads the first's: a filing and its decision pushed at once by two desks give the row the
-two events say. `build` makes every row from the appeal events (the rebuild, schema 28's
-upgrade: three JSON fields and the place of each event, no payload decoded)."""
+two events say. `build` makes every row from the appeal events in one statement (the rebuild,
+schema 28's upgrade)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from ..storage import Storage, Tx, as_datetime
-from ..words import ARRIVAL
-from .appealed import KINDS, events, fold
+from .appealed import events, fold
 from .rows import Table
 
 CHUNK = 1000  # appeals a statement
@@ -80,19 +79,26 @@ def refresh(tx: Tx, storage: Storage, uids: Sequence) -> None:
 
 def build(tx: Tx, storage: Storage) -> None:
     """Every row made again from the appeal events in force: the rebuild (readmodels.finish) and
-    schema 28's upgrade, in one statement's read (event_kind's range of the two kinds) and one
-    write; fold's rule over the three fields it reads here (as central/appeals.py states)."""
+    schema 28's upgrade, in one statement (an upgrade holds the start-up transaction: 3 s for
+    160,000 appeals, where folding them in Python took 7: docs/design/office-read-models.md §13).
+    It is `fold`'s rule said in SQL (each appeal uid's first filing by ARRIVAL; its first
+    decision naming an outcome that arrived after that filing), which `refresh` applies by fold:
+    tests/central/test_appeal_read_model.py holds the rows the two make equal."""
     tx.execute("DELETE FROM appeal")
-    kinds, params = storage.in_list("e.kind", KINDS)
-    fields = ", ".join(storage.json_field("e.payload", name) for name in ("appeal", "feedback", "decision"))
-    read = tx.all(f"SELECT e.kind, {fields}, e.id, e.created_at FROM event e WHERE {kinds} AND e.void_id IS NULL "
-                  f"ORDER BY {ARRIVAL}", params)
-    places: dict[str, list] = {}
-    found = fold([(kind, {"appeal": uid, "feedback": feedback, "decision": decision}, None, event_id, created)
-                  for kind, uid, feedback, decision, event_id, created in read], places)
-    made = rows(found, places)
-    for start in range(0, len(made), CHUNK * 10):
-        TABLE.write(tx, storage, made[start:start + CHUNK * 10], replace=False)
+    uid, feedback, decision = (storage.json_field("e.payload", name) for name in ("appeal", "feedback", "decision"))
+    first = "row_number() OVER (PARTITION BY {} ORDER BY e.received_at, e.created_at, e.id) AS n"
+    tx.execute(f"""INSERT INTO appeal ({', '.join(TABLE.columns)})
+        WITH filed AS (SELECT appeal, feedback, received_at, created_at, id FROM (
+                SELECT {uid} AS appeal, {feedback} AS feedback, e.received_at, e.created_at, e.id, {first.format(uid)}
+                FROM event e WHERE e.kind = 'rating.appealed' AND e.void_id IS NULL) f
+                WHERE n = 1 AND appeal IS NOT NULL),
+            decided AS (SELECT appeal, decision, created_at, id FROM (
+                SELECT f.appeal, {decision} AS decision, e.created_at, e.id, {first.format('f.appeal')}
+                FROM event e JOIN filed f ON f.appeal = {uid}
+                WHERE e.kind = 'appeal.decided' AND e.void_id IS NULL AND {decision} IS NOT NULL
+                AND (e.received_at, e.created_at, e.id) > (f.received_at, f.created_at, f.id)) d WHERE n = 1)
+        SELECT f.appeal, f.feedback, f.created_at, f.id, d.decision, d.created_at, d.id
+        FROM filed f LEFT JOIN decided d ON d.appeal = f.appeal""")
     if storage.postgres:
         tx.execute("ANALYZE appeal")
 
