@@ -780,8 +780,8 @@ def ratings_timings(url: str, runs: int = 9) -> str:
             ratings_export.window_report(storage, *asked)
             whole.append(time.perf_counter() - t0)
         lines.append(f"| {label} | {median(inner) * 1000:,.1f} | {median(whole) * 1000:,.1f} |")
-    lines += ["", "| appeals by state, in process (appeals.page) | first page median ms | last page median ms | "
-              "appeals |", "|---|---:|---:|---:|"]
+    header = "| appeals by state, in process (appeals.page) | first page median ms | last page median ms | appeals |"
+    lines += ["", header, "|---|---:|---:|---:|"]
     for state in appeals.STATES:
         first = appeals.page(storage, appeals.Asked(state=state))
         deep, last = appeals.Asked(state=state), first
