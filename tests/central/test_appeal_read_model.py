@@ -157,7 +157,7 @@ def test_a_supervisor_sees_the_appeals_waiting_first_the_longest_waiting_on_top_
     tab = re.search(r"<a href='(/office/ratings\?[^']+)#appeals'>已审核 Decided", page).group(1).replace("&amp;", "&")
     assert "from=2000-01-01" in tab and "appeals_state=decided" in tab
     shown = client.get(tab, headers=headers).text
-    assert "已审核 Decided申诉 5 件，最新审核的在前 · 5 appeals, the newest decided first" in shown
+    assert "已审核的申诉 5 件，最新审核的在前 · 5 decided appeals, the newest decided first" in shown
     assert "<strong>已审核 Decided（5）</strong>" in shown and "申诉成立 Upheld：监控" in shown
 
     for bad in ("open", "WAITING", "waiting,all"):

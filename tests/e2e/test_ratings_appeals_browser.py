@@ -1,6 +1,7 @@
-"""/office/ratings in Debian's Chromium (issue 20): the appeals in pages, newest filed first, the
-older page reached by a click on its link, the director's form to decide a waiting appeal, drawn
-under the policy and no wider than a 1280-pixel screen."""
+"""/office/ratings in Debian's Chromium (issue 20): the appeals waiting in pages, the longest
+waiting first (schema 28), the later page reached by a click on its link, the director's form to
+decide each, the decided ones a click on their tab away, drawn under the policy and no wider than a
+1280-pixel screen."""
 
 from __future__ import annotations
 
@@ -52,16 +53,21 @@ def test_the_appeals_are_paged_in_the_browser(chromium, tmp_path, monkeypatch):
     refused: list[str] = []
     shot = os.environ.get("RATINGS_SCREENSHOT") or str(tmp_path / "ratings.png")
     with signed_in(storage, chromium, "/office/ratings", refused) as page:
-        body = page.inner_text("body")
-        assert f"申诉 {FILED} 件" in body and f"第{FILED}次申诉" in body  # the newest first
-        assert "第1次申诉" not in body and page.locator("form[action*='/decide']").count() == 50
+        body = page.inner_text("body")  # the waiting ones, the longest waiting first
+        assert f"待审核申诉 {FILED - 1} 件" in body and "第2次申诉" in body and "第51次申诉" in body
+        assert "第1次申诉" not in body and "第52次申诉" not in body  # decided; on the next page
+        assert page.locator("form[action*='/decide']").count() == 50
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-        page.click("text=更早的申诉 Older appeals")
+        page.click("text=较新的申诉 Newer appeals")
         page.wait_for_load_state()
         body = page.inner_text("body")
-        assert "第5次申诉" in body and "第1次申诉" in body and f"第{FILED}次申诉" not in body
-        assert "申诉不成立 Rejected：监控显示正常" in body and "较新的申诉 Newer appeals" in body
-        assert page.locator("form[action*='/decide']").count() == 4  # the fifth was decided at a desk
+        assert "第52次申诉" in body and f"第{FILED}次申诉" in body and "第51次申诉" not in body
+        assert "更早的申诉 Older appeals" in body and page.locator("form[action*='/decide']").count() == 4
+        page.click("text=已审核 Decided（1）")
+        page.wait_for_load_state()
+        body = page.inner_text("body")
+        assert "第1次申诉" in body and "申诉不成立 Rejected：监控显示正常" in body and "第2次申诉" not in body
+        assert page.locator("form[action*='/decide']").count() == 0 and f"全部 All（{FILED}）" in body
         page.screenshot(path=shot, full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     print(f"\nscreenshot: {shot}")
