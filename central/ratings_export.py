@@ -8,9 +8,9 @@ whose `at` falls on the period's local days, in the institute's zone. The office
 (issue 20, `streamed`, `csv_chunks`, `json_chunks`): a chunk of rows at a time by the index
 rating_given (given_at, rated), so in exact time order and each rating once however late or often
 its event was stored; what the row lacks of the payload read from its event by id, a chunk at a
-time, and its appeals' state: a rating any appeal of which was upheld is set aside (`set_aside`,
-schema 19, as in the figures) and exported marked upheld (申诉成立), else the state of its latest
-appeal (申诉不成立, 申诉待审核: central/appeals.py states, read once an export). `ratings` reads
+time, and its appeals' state from the appeal read model (schema 28), by rating: a rating any appeal
+of which was upheld (set aside in the figures) is exported marked upheld (申诉成立), else with the
+state of its latest appeal (申诉不成立, 申诉待审核: central/appeals.py states' rule). `ratings` reads
 every rating event of the period at once (first arrival of a rating uid counts once): the tests'
 reference.
 The window groups are read from the sums the rating read model keeps (schema 24: rating_sum's
@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +36,7 @@ from kiosk.domain.clock import local, start_of
 from kiosk.domain.ratings_export import ExportRating, from_payload, window_counts
 
 from . import appeals, institute, work_orders
-from .readmodels import rating
+from .readmodels import appeal, rating
 from .storage import Storage, Tx, as_datetime
 from .words import ARRIVAL
 
@@ -119,25 +118,19 @@ def streamed(storage: Storage, first: date | None, last: date | None,
     with every rating given at its last moment (a tie is never split, so to_csv's order within a
     piece is the whole's). Each piece is its own short read (no snapshot held while the client
     downloads): its rows' payloads read by their events' ids, central's clerks by ticket
-    (ticket_state). The appeals' states (waiting, rejected; upheld is the row's `set_aside`) are
-    read once, with the first piece (appeals.states, every appeal's: 16 ms at 100 k tickets): a
-    chunk's ratings' own appeals would be read by their rating uid, which no index holds (event_appeal
-    is by the appeal's uid), so each chunk would read every appeal event again (6.5 ms a chunk at
-    100 k tickets, 0.9 s in all; at 10 M, 100 times as many chunks each 100 times as long)."""
+    (ticket_state), their appeals' states by rating (the appeal read model, schema 28)."""
     bounds, params = _given_in(storage, first, last)
-    after, appealed = None, None
+    after = None
     while True:
         where, values = (bounds, params) if after is None else ([*bounds, "given_at > ?"], [*params, after])
         with storage.read() as tx:
-            if appealed is None:  # once (see the docstring), not a chunk at a time
-                appealed = appeals.states(tx, storage)
             rows = tx.all(f"SELECT {RATED} FROM rating WHERE {' AND '.join(where) or 'TRUE'} "
                           f"ORDER BY given_at, rated LIMIT {int(chunk)}", values)
             whole = len(rows) < chunk
             if rows and not whole:  # the rest of the last moment's ratings: a tie is not split
                 rows += tx.all(f"SELECT {RATED} FROM rating WHERE given_at = ? AND rated > ? ORDER BY rated",
                                rows[-1][:2])
-            out = _exported(tx, storage, rows, appealed, first, last)
+            out = _exported(tx, storage, rows, first, last)
         if out:
             yield out
         if whole:
@@ -145,7 +138,7 @@ def streamed(storage: Storage, first: date | None, last: date | None,
         after = rows[-1][0]
 
 
-RATED = "given_at, rated, arrival, feedback, set_aside, ticket"  # what `streamed` reads of a rating's row
+RATED = "given_at, rated, arrival, feedback, ticket"  # what `streamed` reads of a rating's row
 
 
 def _given_in(storage: Storage, first: date | None, last: date | None) -> tuple[list[str], list]:
@@ -161,12 +154,12 @@ def _given_in(storage: Storage, first: date | None, last: date | None) -> tuple[
     return where, params
 
 
-def _exported(tx: Tx, storage: Storage, rows: list[tuple], appealed: dict[str, str], first: date | None,
+def _exported(tx: Tx, storage: Storage, rows: list[tuple], first: date | None,
               last: date | None) -> list[ExportRating]:
     """A piece's rating rows (RATED) as exported: each from its event's payload (`arrival` ends
     with its id), a rating uid stored under two keys (an anonymous rating stored twice) once,
-    its first arrival, as the export always counted it (by the index rating_feedback);
-    `appealed`: appeals.states (a rating set aside is upheld as its row says)."""
+    its first arrival, as the export always counted it (by the index rating_feedback); each with
+    its appeals' state (appeals.states' rule: upheld if any was, else its latest appeal's)."""
     if not rows:
         return []
     ids = sorted({int(arrival.rsplit("|", 1)[1]) for _, _, arrival, *_ in rows})
@@ -174,13 +167,16 @@ def _exported(tx: Tx, storage: Storage, rows: list[tuple], appealed: dict[str, s
     payloads = {event_id: json.loads(text) if isinstance(text, str) else text for event_id, text in
                 tx.all(f"SELECT e.id, {storage.json_text('e.payload')} FROM event e WHERE {where}", params)}
     # An anonymous rating is keyed by its event's uid: one stored twice is two rows of one rating uid.
-    feedbacks = sorted({feedback for *_, feedback, _, ticket in rows if feedback and ticket is None})
+    feedbacks = sorted({feedback for *_, feedback, ticket in rows if feedback and ticket is None})
     firsts: dict[str, tuple] = {}
     if feedbacks:
         where, params = storage.in_list("feedback", feedbacks)
         for feedback, rated, arrival in tx.all(f"SELECT feedback, rated, arrival FROM rating WHERE {where}", params):
             firsts[feedback] = min(firsts.get(feedback, (arrival, rated)), (arrival, rated))
-    states = ChainMap({feedback: "upheld" for *_, feedback, aside, _ in rows if feedback and aside}, appealed)
+    states: dict[str, str] = {}
+    for feedback, decision in appeal.of_ratings(tx, storage, [feedback for *_, feedback, _ in rows if feedback]):
+        if states.get(feedback) != "upheld":
+            states[feedback] = decision or "waiting"
     chosen = [(rated, arrival) for _, rated, arrival, feedback, *_ in rows
               if not feedback or firsts.get(feedback, (arrival, rated)) == (arrival, rated)]
     found = [payloads.get(int(arrival.rsplit("|", 1)[1])) for _, arrival in chosen]

@@ -43,6 +43,9 @@ STATEMENTS = (  # schema 28
     "CREATE INDEX appeal_waiting ON appeal (filed_at, filed_event) WHERE decided_event IS NULL",
     "CREATE INDEX appeal_decided ON appeal (decided_at, decided_event) WHERE decided_event IS NOT NULL",
     "CREATE INDEX appeal_outcome ON appeal (decision, decided_at, decided_event) WHERE decided_event IS NOT NULL",
+    # A rating's appeals: whether one upheld it (a push of the rating, appealed.upheld) and their
+    # state in the export (central/ratings_export.py), a few ratings at a time.
+    "CREATE INDEX appeal_feedback ON appeal (feedback)",
 )
 
 
@@ -101,6 +104,17 @@ def build(tx: Tx, storage: Storage) -> None:
         FROM filed f LEFT JOIN decided d ON d.appeal = f.appeal""")
     if storage.postgres:
         tx.execute("ANALYZE appeal")
+
+
+def of_ratings(tx: Tx, storage: Storage, feedbacks: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(feedback, decision or None while waiting) of the appeals of the ratings `feedbacks`, in
+    the order they were filed (by the index appeal_feedback)."""
+    found = []
+    feedbacks = sorted(set(feedbacks))
+    for start in range(0, len(feedbacks), CHUNK):
+        where, params = storage.in_list("feedback", feedbacks[start:start + CHUNK])
+        found += tx.all(f"SELECT feedback, decision, filed_event FROM appeal WHERE {where}", params)
+    return [(feedback, decision) for feedback, decision, _ in sorted(found, key=lambda row: row[2])]
 
 
 def snapshot(tx: Tx) -> list[tuple]:

@@ -7,13 +7,11 @@ appeal read model (schema 28, central/readmodels/appeal.py) stores what it decid
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 from ..storage import Storage, Tx
 from ..words import ARRIVAL
 
 KINDS = ("rating.appealed", "appeal.decided")
-CHUNK = 1000  # ratings a statement
 
 
 def events(tx: Tx, storage: Storage, where: str = "", params=()) -> list[tuple]:
@@ -49,17 +47,11 @@ def fold(rows: list[tuple], places: dict[str, list] | None = None) -> dict[str, 
     return found
 
 
-def upheld(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None = None) -> set[str]:
-    """The ratings (feedback uids) of `feedbacks` (None: all) an upheld appeal sets aside: an
-    appeal of theirs whose first decision to arrive upheld it, whatever their other appeals say
-    (as the desk's F11 figures leave out a rating any upheld appeal set aside,
-    kiosk/store/satisfaction.py; since schema 24 the window report too, central/appeals.py states)."""
-    if feedbacks is None:
-        found = fold(events(tx, storage))
-    else:
-        found = {}
-        feedback = storage.json_field("e.payload", "feedback")
-        for start in range(0, len(feedbacks), CHUNK):
-            where, params = storage.in_list(feedback, sorted(feedbacks)[start:start + CHUNK])
-            found.update(fold(events(tx, storage, f"AND {where}", params)))
-    return {a["feedback"] for a in found.values() if a["decision"] == "upheld" and isinstance(a["feedback"], str)}
+def upheld(tx: Tx, storage: Storage) -> set[str]:
+    """The ratings (feedback uids) an upheld appeal sets aside: an appeal of theirs whose first
+    decision to arrive upheld it, whatever their other appeals say (as the desk's F11 figures
+    leave out a rating any upheld appeal set aside, kiosk/store/satisfaction.py; since schema 24
+    the window report too), of every appeal event in force: a rebuild's, which may run before the
+    appeal read model is whole (a push reads that model: rating.mark)."""
+    return {a["feedback"] for a in fold(events(tx, storage)).values()
+            if a["decision"] == "upheld" and isinstance(a["feedback"], str)}

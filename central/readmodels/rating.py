@@ -60,7 +60,7 @@ from kiosk.domain.clock import local, start_of
 from kiosk.domain.ratings_export import from_payload
 
 from ..storage import Storage, Tx, as_datetime
-from . import figures
+from . import appeal, figures
 from .appealed import upheld
 from .rows import Table
 from .stored import Stored, arrival
@@ -209,7 +209,10 @@ def mark(tx: Tx, storage: Storage, feedbacks: Sequence[str] | None, *, tallied: 
     `tallied`: and their sums settled."""
     if feedbacks is not None and not feedbacks:
         return
-    aside = sorted(upheld(tx, storage, feedbacks))
+    if feedbacks is None:
+        aside = sorted(upheld(tx, storage))
+    else:  # a push's few ratings: their appeals' rows (schema 28), not every appeal event by kind
+        aside = sorted({f for f, decision in appeal.of_ratings(tx, storage, feedbacks) if decision == "upheld"})
     clear = "UPDATE rating SET set_aside = 0 WHERE set_aside <> 0"
     if feedbacks is None:
         tx.execute(clear)
