@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -113,6 +113,30 @@ def test_the_outbox_event_is_its_shape_written_by_to_json(catalog, overrides, no
     assert written["created_at"] == ticket.created_at.isoformat()
     assert (written["ready_on"] is None) == ("lines" in overrides)
     assert written["certificate_name"] == (overrides.get("certificate_name") or "示范燃气有限公司")
+
+
+@pytest.mark.parametrize("created_at", [
+    datetime(2026, 11, 24, 1, 2, 3, 456789, tzinfo=UTC),
+    datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC),  # whole seconds: isoformat writes no fraction
+    datetime(2026, 11, 24, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+])
+def test_the_ticket_is_written_as_to_json_writes_it(created_at):
+    """commit writes the event's ticket by msgspec (events.ticket_json), not json: the same text,
+    whatever its texts hold; a Ticket has one time (a second would end in msgspec's "Z")."""
+    import msgspec
+
+    from kiosk.domain import events
+
+    times = [f.name for f in msgspec.structs.fields(events.Ticket) if "datetime.datetime" in str(f.type)]
+    assert times == ["created_at"]
+    for name in ('示范 "{x}" \\ \t\n\x7f\u2028\u00e9 %s', "", None):
+        ticket = events.Ticket(uid="0192f5a0-0000-7000-8000-000000000001", number="K1-261124-0001",
+                               device="0192f5a0-0000-7000-8000-000000000002", created_at=created_at, total_fen=12_345,
+                               catalog_version=3, certificates=2, urgent="24h", pickup="post", certificate_name=name,
+                               policy="p-1", code="JLAMA", ready_on=created_at.date(), urgent_hours=24)
+        assert events.ticket_json(ticket) == events.to_json(ticket)
+    bare = events.Ticket(uid=ticket.uid, number=ticket.number, device=ticket.device, created_at=created_at, total_fen=0)
+    assert events.ticket_json(bare) == events.to_json(bare)
 
 
 def test_ticket_numbers_count_up_per_device_and_day(catalog):

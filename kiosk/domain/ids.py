@@ -11,13 +11,15 @@ from datetime import date
 PREFIX_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+# UUIDv7's fields in its 128 bits: what the time and the random bits keep, and the version and variant.
+_KEPT = (0xFFFF_FFFF_FFFF << 80) | (0xFFF << 64) | ((1 << 62) - 1)  # 48 bits of time, rand_a (12), rand_b (62)
+_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)
+
+
 def uuid7() -> str:
     """RFC 9562 UUIDv7: 48-bit Unix milliseconds, then random bits; sorts by creation time."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64
-    value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
-    h = f"{value:032x}"  # what str(uuid.UUID(int=value)) writes, without building the UUID
+    value = ((time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")) & _KEPT | _VERSION_VARIANT
+    h = value.to_bytes(16, "big").hex()  # what str(uuid.UUID(int=value)) writes, without building the UUID
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -33,4 +35,15 @@ def derive_prefix(device_uid: str, length: int = 3) -> str:
 
 def ticket_number(prefix: str, day: date, sequence: int) -> str:
     """e.g. K7Q-261124-0007: device, local date, the day's sequence on that device."""
-    return f"{prefix}-{day.year % 100:02d}{day.month:02d}{day.day:02d}-{sequence:04d}"  # %y%m%d, without strftime
+    return numbered(day_of_numbers(prefix, day), sequence)
+
+
+def day_of_numbers(prefix: str, day: date) -> str:
+    """What every number the device issues on `day` begins with: K7Q-261124 (a registration keeps it
+    for the day, kiosk/store/registration.py)."""
+    return f"{prefix}-{day.year % 100:02d}{day.month:02d}{day.day:02d}"  # %y%m%d, without strftime
+
+
+def numbered(day_part: str, sequence: int) -> str:
+    """The day's `sequence`-th number, after `day_of_numbers`."""
+    return f"{day_part}-{sequence:04d}"

@@ -18,7 +18,7 @@ from kiosk.domain.clock import local
 from kiosk.domain.fees import Estimate, EstimateRequest, LineRequest, Policy, estimate
 from kiosk.domain.fingerprint import policy_hash
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
-from kiosk.domain.ids import derive_prefix, ticket_number, uuid7
+from kiosk.domain.ids import day_of_numbers, derive_prefix, numbered, uuid7
 from kiosk.domain.ticketcode import CodeLine, Unnumbered, sign, unnumbered
 from kiosk.domain.validation import FieldError, clean_email, is_mobile
 from kiosk.domain.workdays import expected_ready
@@ -235,7 +235,7 @@ def _notify(reg: Registration, customer: CustomerDetails) -> dict:
 
 def _event_json(rest_json: str, ticket_json: str) -> str:
     """`events.to_json` of the ticket.registered event: `rest_json`, the JSON of its other fields
-    (PreparedRegistration.event_rest_json), with "ticket" (`ticket_json`, events.to_json of it)
+    (PreparedRegistration.event_rest_json), with "ticket" (`ticket_json`, events.ticket_json of it)
     added last, where its sorted keys put it. The same text to the byte (tests/test_registration.py),
     without writing the customer and the lines again."""
     return f'{rest_json[:-1]}, "ticket": {ticket_json}}}'
@@ -243,18 +243,20 @@ def _event_json(rest_json: str, ticket_json: str) -> str:
 
 # What a registration works out from its institute day alone, kept for the few days, devices,
 # turnarounds and calendars last asked for: `_of_day`.
-_DAYS: dict[tuple[str, date, int, Calendar], tuple[str, date | None]] = {}
+_DAYS: dict[tuple[str, date, int, Calendar], tuple[str, str, date | None]] = {}
 
 
-def _of_day(prefix: str, moment: datetime, turnaround_days: int, cal: Calendar) -> tuple[str, date | None]:
-    """The name of the day's counter of the ticket numbers and the ready date a ticket registered
-    at `moment` (on the institute's clock) is promised; expected_ready reads the day of its moment only."""
+def _of_day(prefix: str, moment: datetime, turnaround_days: int, cal: Calendar) -> tuple[str, str, date | None]:
+    """The name of the day's counter of the ticket numbers, what the day's numbers begin with, and
+    the ready date a ticket registered at `moment` (on the institute's clock) is promised;
+    expected_ready reads the day of its moment only."""
     key = (prefix, moment.date(), turnaround_days, cal)
     found = _DAYS.get(key)
     if found is None:
         if len(_DAYS) >= 64:
             _DAYS.clear()
-        found = _DAYS[key] = (counter_name(prefix, key[1]), expected_ready(moment, turnaround_days, cal))
+        found = _DAYS[key] = (counter_name(prefix, key[1]), day_of_numbers(prefix, key[1]),
+                              expected_ready(moment, turnaround_days, cal))
     return found
 
 
@@ -273,16 +275,15 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
     now = now or utc_now()
     moment = local(now)
     prefix, device_uid, device_id = device.prefix, device.uid, device.id
-    counter, ready_on = _of_day(prefix, moment, priced.turnaround_days, cal)
+    counter, day_part, ready_on = _of_day(prefix, moment, priced.turnaround_days, cal)
     uid, event_uid = uuid7(), uuid7()
     key = signing_key(device_uid)  # cached: no file read per registration
     stamp = _utc_text(now)  # every row's time, as the rows store it
-    local_day = moment.date()
     urgent_hours = cast("events.UrgentHours | None", priced.urgent_hours)
 
     def write(conn: sqlite3.Connection) -> tuple[str, str, int, int]:
         """The transaction's statements: the ticket's number, code, id and print job's id."""
-        number = ticket_number(prefix, local_day, conn.execute(_NEXT, (counter,)).fetchone()[0])
+        number = numbered(day_part, conn.execute(_NEXT, (counter,)).fetchone()[0])
         code = sign(prepared.code_parts, uid, now, number, device_uid, key)
         ticket = events.Ticket(
             uid=uid, number=number, device=device_uid, created_at=now, catalog_version=priced.catalog_version,
@@ -294,7 +295,7 @@ def commit(prepared: PreparedRegistration, device: Device, cal: Calendar = WEEKE
         job_id = conn.execute(_PRINT_JOB, (ticket_id, "ticket", "pending", 0, stamp, stamp, reg.language)).lastrowid
         assert job_id is not None  # an INSERT's
         conn.execute(_OUTBOX, (event_uid, "ticket.registered", stamp,
-                               _event_json(prepared.event_rest_json, events.to_json(ticket))))
+                               _event_json(prepared.event_rest_json, events.ticket_json(ticket))))
         if prepared.organisation is not None:  # the name the customer screen completes next time
             count_seen(prepared.organisation, stamp, conn)
         return number, code, ticket_id, job_id
