@@ -423,8 +423,11 @@ def emptied(storage: Storage, cells: Sequence[Cell]) -> tuple[str, list]:
         sql = (f"DELETE FROM rating_sum WHERE n = 0 AND ({key}) IN (SELECT * FROM unnest(?::smallint[], "
                "?::text[], ?::text[], ?::text[], ?::text[], ?::smallint[]))")
         return sql, [list(column) for column in zip(*cells, strict=True)]
+    # SQLite scans the table for a row value IN (VALUES ...); it joins a VALUES list by the key.
     values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in cells)
-    return f"DELETE FROM rating_sum WHERE n = 0 AND ({key}) IN (VALUES {values})", [v for cell in cells for v in cell]
+    sql = (f"WITH c ({key}) AS (VALUES {values}) DELETE FROM rating_sum WHERE n = 0 AND rowid IN "
+           f"(SELECT s.rowid FROM c JOIN rating_sum s USING ({key}))")
+    return sql, [v for cell in cells for v in cell]
 
 
 def build_sums(tx: Tx, storage: Storage) -> None:

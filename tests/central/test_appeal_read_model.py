@@ -214,3 +214,21 @@ def test_a_filing_and_its_decision_pushed_at_once_by_two_desks_give_the_decided_
     other.join(10)
     assert [(row[0], row[4]) for row in rows(storage)] == [(uid, "upheld")]
     rows_equal_after_build(storage)
+
+
+def test_a_ratings_appeals_are_read_by_the_rating_not_by_a_scan(storage):
+    """A push of ratings marks their set_aside from their appeals (appeal.of_ratings): read by
+    appeal_feedback, so its cost is the batch's, not the number of appeals stored (the planner is
+    told to avoid scans, as it would at scale; a small table is scanned otherwise)."""
+    said: list[tuple[str, tuple]] = []
+    with storage.transaction() as tx:
+        execute = tx.execute
+        tx.execute = lambda sql, params=(): said.append((sql, tuple(params))) or execute(sql, params)
+        assert appeal.of_ratings(tx, storage, ["0193aaaa-0000-7000-8000-0000000000b1"]) == []
+        tx.execute = execute
+        if storage.postgres:
+            tx.execute("SET LOCAL enable_seqscan = off")
+        explain = "EXPLAIN" if storage.postgres else "EXPLAIN QUERY PLAN"
+        [(sql, params)] = said
+        plan = " ".join(str(row[-1]) for row in tx.all(f"{explain} {sql}", params))
+        assert "appeal_feedback" in plan and "Seq Scan" not in plan and "SCAN appeal" not in plan, plan

@@ -504,7 +504,6 @@ def test_two_kiosks_rating_one_ticket_at_once_count_it_once_in_the_sums(storage)
     assert readmodels.snapshot(storage)["rating_sum"] == pushed["rating_sum"]
 
 
-
 def test_a_sum_taken_to_zero_is_removed_by_its_key_not_by_a_scan_of_its_periods(storage):
     """A rating set aside takes its cells down: those left at 0 are removed, found by rating_sum's
     primary key (a push's cost, however many years of sums are stored); a row at 0 of a cell not
@@ -515,15 +514,15 @@ def test_a_sum_taken_to_zero_is_removed_by_its_key_not_by_a_scan_of_its_periods(
         storage.bulk_insert(tx, "rating_sum", (*rating.SUM_KEY, "n"), [[*cells[0], 0], [*cells[1], 0], [*cells[2], 2]])
         tx.execute(*rating.emptied(storage, [cells[0], cells[2]]))
         assert tx.all("SELECT kind, n FROM rating_sum ORDER BY span, kind") == [("clerk", 0), ("all", 2)]
+        sql, params = rating.emptied(storage, cells)
         if storage.postgres:
             tx.execute("SET LOCAL enable_seqscan = off")  # a small table: would the planner have an index at all
-            sql, params = rating.emptied(storage, cells)
             plan = "\n".join(row[0] for row in tx.all(f"EXPLAIN {sql}", params))
             assert "rating_sum_pkey" in plan and "Seq Scan on rating_sum" not in plan, plan
         else:
-            sql, params = rating.emptied(storage, cells)
             plan = " ".join(str(row[-1]) for row in tx.all(f"EXPLAIN QUERY PLAN {sql}", params))
-            assert "USING INDEX sqlite_autoindex_rating_sum_1" in plan, plan
+            assert "SCAN rating_sum" not in plan and "INDEX sqlite_autoindex_rating_sum_1" in plan, plan
+
 
 def test_the_command_makes_them_again(client, storage, capsys):
     kiosk = enrol(client, storage)
