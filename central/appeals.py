@@ -16,7 +16,8 @@ read model (central/readmodels/appeal.py), one row per appeal with its state, ke
 The office lists them by state (`page`, issue 20: `appeals_state`): waiting (the default: the
 supervisor's work, oldest filed first), decided, upheld or rejected (newest decided first), or
 all (newest filed first); in keyset pages of 50, each an index range of the appeal read model,
-the page's appeals then folded from their own events; every state counted exactly up to
+the page's appeals then folded from their own events, each with what a supervisor judges it by
+(`rated`: the ticket's number, the stage rated, the rating); every state counted exactly up to
 COUNT_CAP (docs/design/office-read-models.md §13, "The appeals paged").
 """
 
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.domain.clock import utc_now
-from kiosk.domain.feedback import APPEAL_DECISIONS
+from kiosk.domain.feedback import APPEAL_DECISIONS, LEVELS
 from kiosk.domain.ids import uuid7
 from kiosk.domain.validation import FieldError, clean_text
 
@@ -87,11 +88,34 @@ def states(tx: Tx, storage: Storage) -> dict[str, str]:
     return result
 
 
+def rated(tx: Tx, storage: Storage, found: list[dict]) -> None:
+    """Each appeal of `found` given what its rating says, read by key (`rating_feedback`, then the
+    ticket's row by its uid), a chunk of ratings a statement: `number` the ticket's (ticket_state's,
+    the one its page is found by; else the rating's own), None for an anonymous rating; `stage`
+    intake | completion (a window pad's), None for the lobby's; `rating` 1-5 and its `level`
+    (kiosk/domain/feedback.py LEVELS). All None for a rating that does not count (not stored yet,
+    voided, or a second rating of its ticket's stage: the rating read model keeps the first)."""
+    feedbacks = sorted({a["feedback"] for a in found if isinstance(a["feedback"], str)})
+    known: dict[str, tuple] = {}
+    for start in range(0, len(feedbacks), rating.CHUNK):
+        where, params = storage.in_list("r.feedback", feedbacks[start:start + rating.CHUNK])
+        # An anonymous rating stored twice is two rows of one uid: its first arrival (as the export).
+        # The ticket's number by its key for each row found (not a join the planner may hash over the table).
+        for feedback, *row in tx.all("SELECT r.feedback, COALESCE((SELECT s.number FROM ticket_state s "
+                                     "WHERE s.uid = r.ticket), r.number), r.stage, r.rating FROM rating r "
+                                     f"WHERE {where} ORDER BY r.arrival DESC", params):
+            known[feedback] = tuple(row)
+    for a in found:
+        number, stage, stars = known.get(a["feedback"], (None, None, None))
+        a.update(number=number, stage=stage, rating=stars, level=LEVELS.get(stars) if stars else None)
+
+
 def listed(storage: Storage) -> list[dict]:
     """Every appeal, waiting ones first, then the newest: every appeal event folded (tests, a
     small central; the office pages read `page`)."""
     with storage.read() as tx:
         found = list(_fold(_events(tx, storage)).values())
+        rated(tx, storage, found)
     waiting = [a for a in found if a["decision"] is None]
     decided = [a for a in found if a["decision"] is not None]
     return waiting + decided[::-1]
@@ -158,8 +182,8 @@ def page(storage: Storage, asked: Asked = FIRST) -> Page:
     """One page of the appeals of `asked.state`, in its order (ORDERS: the place's time, then
     its event id: ties keep one order), `asked.size` of them after or before a place: an index
     range of the appeal read model, then the page's appeals folded from their own events
-    (event_appeal), as `listed` folds them all; each state counted up to COUNT_CAP (index ranges
-    of at most COUNT_CAP + 1 rows)."""
+    (event_appeal), as `listed` folds them all, and their ratings read (`rated`); each state
+    counted up to COUNT_CAP (index ranges of at most COUNT_CAP + 1 rows)."""
     where, (at, event), newest = ORDERS[asked.state]
     backwards = asked.before is not None
     cursor = asked.before or asked.after
@@ -181,6 +205,7 @@ def page(storage: Storage, asked: Asked = FIRST) -> Page:
         if uids:
             named, named_params = storage.in_list(appeal, uids)
             found = _fold(_events(tx, storage, f"AND {named}", named_params))
+            rated(tx, storage, list(found.values()))
         counted = tx.all(" UNION ALL ".join(
             f"SELECT '{state}', count(*) FROM (SELECT 1 FROM appeal a WHERE {ORDERS[state][0]} "
             f"LIMIT {COUNT_CAP + 1}) c{n}" for n, state in enumerate(STATES)))
@@ -231,6 +256,7 @@ def decide(storage: Storage, appeal_uid: str, decision, reason, name, *, usernam
         if found["decision"] is not None:
             raise DecideError("decided", f"decided at {found['decided_at']} by {found['decided_by'] or '—'}: "
                                          f"{found['decision']}")
+        rated(tx, storage, [found])
         event_uid = uuid7()
         payload = json.dumps({"appeal": appeal_uid, "feedback": found["feedback"], "device": central_uid(tx),
                               "at": now.isoformat(), "decision": decision, "reason": reason,

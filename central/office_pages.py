@@ -66,6 +66,12 @@ def satisfaction_html(data: dict, viewer) -> str:
                   levels=FEEDBACK_LEVELS, level_names=LEVELS, heart_names=FEEDBACK_HEARTS)
 
 
+def ratings_html(viewer, **values) -> str:
+    """The window ratings (central/api/ratings.py): an appeal's rating with its level in both languages."""
+    return render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, label=_label,
+                  levels=FEEDBACK_LEVELS, **values)
+
+
 def due_html(page, within_text: str, viewer) -> str:
     """One page of the due list (central/due.py DuePage), with links to the next and previous."""
     shown = {"within": within_text, "overdue": "1" if page.overdue_included else "0"} | (

@@ -16,9 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import appeals
 from ..appeals import MAX_REASON, DecideError, decide
-from ..office_pages import message_html
+from ..office_pages import message_html, ratings_html
 from ..ratings_export import csv_chunks, department, export_name, json_chunks, window_report
-from ..templating import render
 from ..words import UUID_PATTERN
 from ..work_orders import MAX_PAGE_SIZE, PAGE_LINK, PAGE_SIZE, STATES, Cursor, Orders
 from .auditing import seen
@@ -162,7 +161,10 @@ def office_ratings(viewer: Office, store: Store, request: Request, start: Start 
     and a page of the work orders (newest rating first), of the
     period asked for, else of the last 12 weeks (`from=2000-01-01`: all); `next` and `previous`:
     the work orders' neighbouring pages, as `page`. The orders' call-back and closing notes for
-    clerks and directors only (null for an auditor or the office token)."""
+    clerks and directors only (null for an auditor or the office token). Each appeal with its
+    rating as central counts it: the ticket's `number` (null: an anonymous rating), the `stage`
+    rated (intake, completion; null: the lobby kiosk's), the `rating` (1-5) and its `level`; all
+    null when central does not count the rating."""
     try:
         first, last = figures_period(start, end)
         orders = _orders(state, size, page)
@@ -185,11 +187,10 @@ def office_ratings_page(viewer: Office, store: Store, request: Request, start: S
     report = _shown(window_report(store, first, last, orders, asked), viewer, store, request)
     shown = {key: report[key] for key in ("from", "to") if report[key]}  # the exports' links: the period shown
     values = {key: value for key, value in report.items() if key not in ("next", "previous")}
-    return HTMLResponse(render("ratings.html", title="窗口评价 · Window ratings", viewer=viewer, query=urlencode(shown),
-                               may_decide=viewer.user.may("audit"), start=report["from"], end=report["to"],
-                               state=orders.state, states=STATES, links=_links(report, orders, page, appealed),
-                               appeal_states=appeals.STATES,
-                               **values))
+    return HTMLResponse(ratings_html(viewer, query=urlencode(shown), may_decide=viewer.user.may("audit"),
+                                     start=report["from"], end=report["to"], state=orders.state, states=STATES,
+                                     links=_links(report, orders, page, appealed), appeal_states=appeals.STATES,
+                                     **values))
 
 
 @router.get("/office/ratings/export.csv", response_class=StreamingResponse,

@@ -121,6 +121,82 @@ def test_each_role_sees_the_appeals_it_may(client, storage):
         assert page.status_code == 422 and "appeals" in page.text, bad
 
 
+def _appeal_rows(html: str) -> list[list[str]]:
+    """The appeals table's rows, each its cells' markup (the header left out)."""
+    table = re.search(r"<h2 id='appeals'>.*?(<table>.*?</table>)", html, re.DOTALL).group(1)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)[1:]
+    return [re.findall(r"<td>(.*?)</td>", row, re.DOTALL) for row in rows]
+
+
+def test_an_appeal_names_the_ticket_the_stage_and_the_rating_not_the_rating_s_uid(client, storage):
+    """A supervisor judges an appeal by what was rated: the ticket's number (linked to its page for
+    a role that may see personal data, as the work orders' numbers are; an auditor reads it
+    unlinked), 匿名 for an anonymous rating, the stage as the work orders name it (the lobby
+    kiosk's rating has none), the level as the satisfaction pages word it; the JSON has them as
+    keys beside the rating's uid. A rating central does not count is shown as unknown."""
+    kiosk, desk, reg = served(client, storage)
+    ticket = reg["payload"]["ticket"]
+    number = ticket["number"]
+    intake = window_rating(desk, reg, "intake", 1, at=T0 + timedelta(hours=2), reason="slow")
+    completion = window_rating(desk, reg, "completion", 2, at=T0 + timedelta(hours=2, minutes=5), reason="attitude")
+    anonymous = kiosk.feedback(2, at=T0 + timedelta(hours=2, minutes=10))
+    lobby = kiosk.feedback(4, at=T0 + timedelta(hours=2, minutes=15), ticket=ticket["uid"], number=number)
+    unknown = {"payload": {"feedback": str(uuid.uuid4())}}  # a rating central has not received
+    assert push(client, desk, intake, completion).status_code == 200
+    assert push(client, kiosk, anonymous, lobby).status_code == 200
+    rated = (intake, completion, anonymous, lobby, unknown)
+    filed = [_appeal(desk, r, T0 + timedelta(hours=3, minutes=n)) for n, r in enumerate(rated)]
+    assert push(client, desk, *filed).status_code == 200
+
+    link = f"<a href='/office/tickets/{number}'>{number}</a>"
+    words = [("受理 Intake", "1 · 非常不满意 Very dissatisfied"), ("办结 Completion", "2 · 不满意 Dissatisfied"),
+             ("自助终端 Lobby kiosk", "2 · 不满意 Dissatisfied"), ("自助终端 Lobby kiosk", "4 · 满意 Satisfied"),
+             ("—", "—")]
+    for role, personal in (("director", True), ("clerk", True), ("auditor", False)):
+        headers = office(storage, role)
+        page = client.get(f"/office/ratings?{ALL_TIME}", headers=headers).text
+        rows = _appeal_rows(page)  # waiting: the oldest filed first
+        shown = link if personal else number
+        assert [row[1:4] for row in rows] == [
+            [shown, *words[0]], [shown, *words[1]], ["匿名 · anonymous", *words[2]], [shown, *words[3]],
+            ["—", *words[4]]], role
+        assert ("/office/tickets/" in page) is personal, role  # an auditor: no ticket's page linked
+        assert not any(r["payload"]["feedback"] in page for r in rated), role  # no rating uid shown
+        report = client.get(f"/api/v1/office/ratings?{ALL_TIME}", headers=headers).json()
+        assert [(a["number"], a["stage"], a["rating"], a["level"]) for a in report["appeals"]] == [
+            (number, "intake", 1, "very_dissatisfied"), (number, "completion", 2, "dissatisfied"),
+            (None, None, 2, "dissatisfied"), (number, None, 4, "satisfied"), (None, None, None, None)], role
+        assert [(a["appeal"], a["feedback"], a["reason"], a["by"]) for a in report["appeals"]] == [
+            (f["payload"]["appeal"], f["payload"]["feedback"], "顾客误触", "王芳") for f in filed], role
+    director = office(storage, "director")
+    decided = client.post(f"/api/v1/office/appeals/{filed[0]['payload']['appeal']}/decide",
+                          json={"decision": "rejected", "reason": "监控显示正常"}, headers=director)
+    assert decided.status_code == 200 and (decided.json()["number"], decided.json()["stage"]) == (number, "intake")
+
+
+def test_the_appeals_ratings_are_read_by_key_in_one_statement(storage):
+    """A page's ratings (appeals.rated) are one statement by `rating_feedback` and ticket_state's
+    key, whatever the number of ratings stored (the planner told to avoid scans, as it would at
+    scale)."""
+    said: list[tuple[str, tuple]] = []
+    found = [{"feedback": f"0193aaaa-0000-7000-8000-0000000000{n:02}"} for n in range(appeals.PAGE_SIZE)]
+    with storage.transaction() as tx:
+        run = tx.all
+        tx.all = lambda sql, params=(): said.append((sql, tuple(params))) or run(sql, params)
+        appeals.rated(tx, storage, found)
+        tx.all = run
+        assert all(a["number"] is a["stage"] is a["rating"] is a["level"] is None for a in found)
+        if storage.postgres:
+            tx.execute("SET LOCAL enable_seqscan = off")
+        explain = "EXPLAIN" if storage.postgres else "EXPLAIN QUERY PLAN"
+        [(sql, params)] = said
+        plan = " ".join(str(row[-1]) for row in tx.all(f"{explain} {sql}", params))
+        assert "rating_feedback" in plan and "Seq Scan" not in plan and not re.search(r"\bSCAN [rs]\b", plan), plan
+        keyed = ("Index Scan using ticket_state_pkey", "Index Cond: (uid = r.ticket)") if storage.postgres else (
+            "SEARCH s USING INDEX",)
+        assert all(part in plan for part in keyed), plan  # each row's ticket by its key, not a join over the table
+
+
 def _tickets(client, kiosk, desk, n: int) -> list[dict]:
     """`n` more tickets registered at the kiosk and received at the desk (each rated once per stage)."""
     regs = [kiosk.registered() for _ in range(n)]

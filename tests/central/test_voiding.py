@@ -92,6 +92,11 @@ def test_a_stolen_desks_pickup_and_a_stolen_kiosks_rating_are_voided_kept_and_un
     assert s["number"] in picked_up and t["number"] not in picked_up
     voided = section(page, "<h2>已作废 · Voided</h2>")
     assert "大厅2号机" in voided and "2号窗口" in voided and fake["payload"]["ticket"]["number"] in voided
+    fake_number = fake["payload"]["ticket"]["number"]
+    linked = f"<a href='/office/tickets/{fake_number}'>{fake_number}</a>"  # its page, the voided steps marked
+    assert linked in voided and client.get(f"/office/tickets/{fake_number}", headers=headers).status_code == 200
+    unlinked = section(client.get("/office", headers=office(storage, "auditor")).text, "<h2>已作废 · Voided</h2>")
+    assert f">{fake_number}</td>" in unlinked and "/office/tickets/" not in unlinked  # an auditor: no ticket's page
     summary = client.get("/api/v1/office/summary", headers=headers).json()
     assert summary["tickets"]["counts"] == {"registered": 0, "received": 1, "ready": 0, "picked_up": 1}
     assert [(v["device"], v["events"], v["reason"]) for v in summary["voidings"]] == [

@@ -58,6 +58,9 @@ def test_the_appeals_are_paged_in_the_browser(chromium, tmp_path, monkeypatch):
         assert "第1次申诉" not in body and "第52次申诉" not in body  # decided; on the next page
         assert page.locator("form[action*='/decide']").count() == 50
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        listed = page.locator("table").last  # each appeal names the ticket rated, its page a click away
+        assert listed.locator(f"a[href='/office/tickets/{t['number']}']").count() == 50
+        assert "受理 Intake\t1 · 非常不满意 Very dissatisfied" in listed.locator("tr").nth(1).inner_text()
         page.click("text=较新的申诉 Newer appeals")
         page.wait_for_load_state()
         body = page.inner_text("body")
