@@ -15,6 +15,7 @@ def main() -> int:
         organisations,
         prepared,
         printing,
+        push_path,
         registration,
         search,
         startup,
@@ -26,10 +27,10 @@ def main() -> int:
 
     print(f"# kiosk benchmarks · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} cpu")
     missed = 0
-    # sync_drain / sync_pull / office_scale / office_load need PostgreSQL and the central extra; without them they
-    # say so and skip.
+    # sync_drain / sync_pull / office_scale / office_load / push_path need PostgreSQL and the central extra; without
+    # them they say so and skip.
     for module in (search, ime, organisations, registration, startup, memory, printing, ticketcode, prepared, worklist,
-                   desk_catchup, sync_drain, sync_pull, office_scale, office_load):
+                   desk_catchup, sync_drain, sync_pull, office_scale, office_load, push_path):
         for figure in module.run():
             print(figure.line(), flush=True)
             missed += not figure.met
