@@ -205,6 +205,7 @@ def _tickets(tx: Tx, storage: Storage, progress: Progress, size: int) -> None:
 
 
 def _ratings(tx: Tx, storage: Storage, progress: Progress, size: int) -> None:
+    assert isinstance(progress.after, list)  # the ratings phase's cursor: [kind, created_at, id] (never a uid)
     kind, at, after_id = progress.after
     where, params = "", [kind]
     if at is not None:

@@ -77,7 +77,7 @@ def service_names(service: str) -> tuple[str, str]:
 
 
 def _sums(values) -> dict:
-    row = dict(zip(MEASURES, (int(v or 0) for v in values)))
+    row: dict = dict(zip(MEASURES, (int(v or 0) for v in values)))  # and two rates below (a float, or None)
     row["mean_hours"] = round(row["turnaround_minutes"] / row["ready"] / 60, 1) if row["ready"] else None
     row["on_time_rate"] = round(row["on_time"] / row["promised"], 4) if row["promised"] else None
     return row
@@ -145,8 +145,8 @@ def report(storage: Storage, by: str = "week", start: date | None = None, end: d
         for d in days:
             if lo <= d["day"] <= hi:
                 sums = _add(sums, d)
-        for d, counts in rated.items():
-            if lo <= d <= hi:
+        for rated_on, counts in rated.items():
+            if lo <= rated_on <= hi:
                 levels = [a + b for a, b in zip(levels, counts)]
         periods.append({"period": period_label(start_at, by), "from": lo, "to": hi,
                         **{k: v for k, v in sums.items() if k != "day"}, **_satisfaction(levels)})

@@ -141,7 +141,8 @@ def facets(search: Search) -> list[tuple[str, str]]:
 
 def _filters(tx: Tx, storage: Storage, search: Search, at: str = "s.first_at") -> tuple[list[str], list]:
     """The filters' conditions; `at`: the list's time column the query ranges over."""
-    where, params = [], []
+    where: list[str] = []
+    params: list = []
     if search.status is not None:
         where.append("s.status = ?")
         params.append(STATUSES.index(search.status))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 POOL_TIMEOUT = 30.0  # seconds the CLI or an office page may wait for a free connection before a 503
 CONNECT_TIMEOUT = 5  # seconds to reach PostgreSQL (libpq would wait for the OS: minutes)
@@ -45,7 +46,11 @@ def ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def as_datetime(value) -> datetime | None:
+@overload
+def as_datetime(value: None) -> None: ...
+@overload
+def as_datetime(value: datetime | str) -> datetime: ...
+def as_datetime(value: datetime | str | None) -> datetime | None:
     """A timestamp as read back: a datetime from PostgreSQL, ISO text from SQLite."""
     if value is None or isinstance(value, datetime):
         return value
@@ -237,8 +242,9 @@ class Storage:
         if self.postgres:
             conninfo = self._psycopg.conninfo.conninfo_to_dict(self.url)
             conninfo.setdefault("connect_timeout", CONNECT_TIMEOUT)
-            try:
-                conn = self._psycopg.connect(**conninfo, autocommit=True, application_name=f"central-{lane.name}")
+            try:  # the URL's parameters, the timeout's default added, as one conninfo string
+                conn = self._psycopg.connect(self._psycopg.conninfo.make_conninfo("", **conninfo), autocommit=True,
+                                             application_name=f"central-{lane.name}")
             except self._psycopg.OperationalError as e:
                 raise Busy(f"PostgreSQL at {describe(self.url)} is unreachable: {_first_line(e)}") from None
             # No JIT: central's statements are short index reads, and compiling one costs 15-20 ms
@@ -252,10 +258,10 @@ class Storage:
             return conn
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, as on PostgreSQL.
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
+        lite = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
         for pragma in SQLITE_PRAGMAS:
-            conn.execute(f"PRAGMA {pragma}")
-        return conn
+            lite.execute(f"PRAGMA {pragma}")
+        return lite
 
     def _healthy(self, conn) -> bool:
         if self.postgres:

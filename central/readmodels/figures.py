@@ -79,8 +79,10 @@ def _field(code: object) -> str:
 
 
 def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return 0  # None, and JSON's lists and objects (which int() refuses too)
     try:
-        return int(value) if value is not None and not isinstance(value, bool) else 0
+        return int(value)
     except (TypeError, ValueError):
         return 0
 
@@ -125,7 +127,7 @@ def _priced_lines(estimate, registration_lines) -> list[dict] | None:
     else the registration's; None when neither has lines."""
     lines = estimate.get("lines") if isinstance(estimate, dict) else None
     if isinstance(lines, list) and lines:
-        found = []
+        found: list[dict] = []
         for ln in lines:
             if not isinstance(ln, dict):
                 continue
@@ -349,7 +351,7 @@ def _write(tx: Tx, storage: Storage, pending: dict[Key, list[int]]) -> None:
     sets = ", ".join(f"{m} = figure_day.{m} + excluded.{m}" for m in MEASURES)
     storage.bulk_insert(tx, "figure_day", columns, rows, f"ON CONFLICT (field, service, day) DO UPDATE SET {sets}",
                         pg_types=("text", "text", "text", *("bigint" for _ in MEASURES)))
-    if any(v < 0 for row in rows for v in row[3:]):
+    if any(v < 0 for values in pending.values() for v in values):  # the all-0 ones, left out of rows, have none
         where, params = storage.in_list("day", sorted({row[2] for row in rows}))
         tx.execute(f"DELETE FROM figure_day WHERE {where} AND {' AND '.join(f'{m} = 0' for m in MEASURES)}", params)
 

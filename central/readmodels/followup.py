@@ -36,8 +36,8 @@ def _opening(event: Stored) -> tuple | None:
     """The row an opening rating makes (COLUMNS), or None if it opens nothing (or was stored
     malformed before central checked a follow-up's shape: left out, as the list leaves it)."""
     p = event.payload
-    opened = p.get("followup")
     try:
+        opened = p["followup"]
         due_on = date.fromisoformat(opened["due_on"]).isoformat()
         return opened["uid"], p["feedback"], event.id, arrival(event), due_on, as_datetime(p["at"])
     except (KeyError, TypeError, ValueError):

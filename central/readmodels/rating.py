@@ -134,10 +134,11 @@ def candidate(event: Stored) -> dict | None:
     if not 1 <= stars <= 5:
         return None
     ticket = p.get("ticket") or None
-    steps = p.get("steps") if isinstance(p.get("steps"), dict) else {}
-    said = {step: steps.get(step) if isinstance(steps.get(step), dict) else {} for step in STEPS}
+    steps = given if isinstance(given := p.get("steps"), dict) else {}
+    said: dict[str, dict] = {step: told if isinstance(told := steps.get(step), dict) else {} for step in STEPS}
     exported = from_payload(p)
-    window = exported is not None and exported.channel == "window"
+    booth = exported if exported is not None and exported.channel == "window" else None  # rated at a window
+    window = booth is not None
     return {"rated": rated_key(ticket, p.get("stage")) if ticket else event.uid, "ticket": ticket,
             "arrival": arrival(event), "given_at": at,
             "day": local(at).date().isoformat(), "rating": stars,
@@ -147,8 +148,8 @@ def candidate(event: Stored) -> dict | None:
             **{f"said_{step}_{what}": said[step].get(what) for step in STEPS for what in ("device", "clerk")},
             **dict.fromkeys(SEEN),
             "feedback": p.get("feedback") if isinstance(p.get("feedback"), str) else None, "set_aside": 0,
-            "stage": exported.stage if window else None, "counter": exported.counter if window else None,
-            "pusher": event.device if window else None, "staff": (exported.staff_number or None) if window else None,
+            "stage": booth.stage if booth else None, "counter": booth.counter if booth else None,
+            "pusher": event.device if window else None, "staff": (booth.staff_number or None) if booth else None,
             "unstepped": int(window and bool(ticket) and not p.get("steps")), "last_upheld": 0,
             "seen_picked_up_at": None}
 

@@ -60,7 +60,7 @@ def facets(event: Stored) -> set[tuple[str, str]]:
     if event.status == 1:
         if event.device_id is not None:
             found.add(("counter", str(event.device_id)))
-        clerk = p.get("clerk") if isinstance(p.get("clerk"), dict) else {}
+        clerk = given if isinstance(given := p.get("clerk"), dict) else {}
         if isinstance(clerk.get("username"), str) and clerk["username"]:
             found.add(("clerk", clerk["username"]))
     for line in p.get("lines") or ():

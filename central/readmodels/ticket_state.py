@@ -182,12 +182,13 @@ def merge(row: dict | None, event: Stored) -> dict:
     """`row` with one more status fact."""
     row = dict(row) if row else dict.fromkeys((*TABLE.columns, *KEYS)) | {"uid": event.ticket}
     p, status, at, fact_id = event.payload, event.status, event.created_at, event.id
+    assert status is not None  # a status fact: fold and recompute are given those only (e.status IS NOT NULL)
     fact = key(at, event.uid)
     ranked = ("0|" if status == 0 else "1|") + fact
     if _earlier(ranked, row["number_key"]):
         row["number"], row["number_key"] = (p["ticket"]["number"] if status == 0 else p["number"]), ranked
         row["number_event"] = fact_id
-    clerk = p.get("clerk") if isinstance(p.get("clerk"), dict) else {}
+    clerk = given if isinstance(given := p.get("clerk"), dict) else {}
     if status == 0 and _earlier(fact, row["registration_key"]):
         customer, ticket = p.get("customer") or {}, p.get("ticket") or {}
         row.update(registration_key=fact, registration_event=fact_id, registered_at=at,
@@ -285,6 +286,7 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
     """Merge a push's new status facts into the rows, in its transaction."""
     by_ticket: dict[str, list[Stored]] = {}
     for event in events:
+        assert event.ticket is not None  # a status fact (readmodels.fold passes those only) names its ticket
         by_ticket.setdefault(event.ticket, []).append(event)
     folded = Folded()
     pending = set(by_ticket)
@@ -295,6 +297,7 @@ def fold(tx: Tx, storage: Storage, events: list[Stored]) -> Folded:
             row = stored.get(ticket)
             for event in by_ticket[ticket]:
                 row = merge(row, event)
+            assert row is not None  # merged once at least: by_ticket holds no empty list
             rows[ticket] = row
         # Only rows the batch changed are rewritten (a step a second desk recorded again changes
         # nothing): every rewrite of a row takes a new entry in each of its indexes.
@@ -363,6 +366,7 @@ def recompute(tx: Tx, storage: Storage, tickets: list[str], events: list[Stored]
         ids[row["uid"]] = row["id"]
     rows: dict[str, dict] = {}
     for event in sorted(events, key=lambda e: e.id):
+        assert event.ticket is not None  # the status facts of `tickets`: each names its ticket
         rows[event.ticket] = merge(rows.get(event.ticket), event)
     for row in rows.values():  # a row made again keeps its ticket's id (the other read models hold it)
         row["id"] = ids.get(row["uid"])
