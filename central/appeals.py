@@ -40,6 +40,7 @@ from .readmodels import rating
 from .readmodels.appealed import KINDS as APPEAL_KINDS
 from .readmodels.appealed import events as _events
 from .readmodels.appealed import fold as _fold
+from .readmodels.appealed import rating_states
 from .storage import Storage, Tx, as_datetime, ts
 from .words import ARRIVAL
 
@@ -81,11 +82,7 @@ def states(tx: Tx, storage: Storage) -> dict[str, str]:
     rows = [(kind, {"appeal": uid, "feedback": feedback, "decision": decision}, None)
             for kind, uid, feedback, decision in tx.all(f"SELECT e.kind, {fields} FROM event e WHERE {kinds} "
                                                         f"AND e.void_id IS NULL ORDER BY {ARRIVAL}", params)]
-    result: dict[str, str] = {}
-    for appeal in _fold(rows).values():
-        if result.get(appeal["feedback"]) != "upheld":
-            result[appeal["feedback"]] = appeal["decision"] or "waiting"
-    return result
+    return rating_states((appeal["feedback"], appeal["decision"]) for appeal in _fold(rows).values())
 
 
 def rated(tx: Tx, storage: Storage, found: list[dict]) -> None:

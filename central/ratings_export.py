@@ -10,7 +10,7 @@ rating_given (given_at, rated), so in exact time order and each rating once howe
 its event was stored; what the row lacks of the payload read from its event by id, a chunk at a
 time, and its appeals' state from the appeal read model (schema 28), by rating: a rating any appeal
 of which was upheld (set aside in the figures) is exported marked upheld (申诉成立), else with the
-state of its latest appeal (申诉不成立, 申诉待审核: central/appeals.py states' rule). `ratings` reads
+state of its latest appeal (申诉不成立, 申诉待审核: readmodels/appealed.py rating_states). `ratings` reads
 every rating event of the period at once (first arrival of a rating uid counts once): the tests'
 reference.
 The window groups are read from the sums the rating read model keeps (schema 24: rating_sum's
@@ -37,6 +37,7 @@ from kiosk.domain.ratings_export import ExportRating, from_payload, window_count
 
 from . import appeals, institute, work_orders
 from .readmodels import appeal, rating
+from .readmodels.appealed import rating_states
 from .storage import Storage, Tx, as_datetime
 from .words import ARRIVAL
 
@@ -159,7 +160,7 @@ def _exported(tx: Tx, storage: Storage, rows: list[tuple], first: date | None,
     """A piece's rating rows (RATED) as exported: each from its event's payload (`arrival` ends
     with its id), a rating uid stored under two keys (an anonymous rating stored twice) once,
     its first arrival, as the export always counted it (by the index rating_feedback); each with
-    its appeals' state (appeals.states' rule: upheld if any was, else its latest appeal's)."""
+    its appeals' state (readmodels/appealed.py rating_states: upheld if any was, else its latest appeal's)."""
     if not rows:
         return []
     ids = sorted({int(arrival.rsplit("|", 1)[1]) for _, _, arrival, *_ in rows})
@@ -173,10 +174,7 @@ def _exported(tx: Tx, storage: Storage, rows: list[tuple], first: date | None,
         where, params = storage.in_list("feedback", feedbacks)
         for feedback, rated, arrival in tx.all(f"SELECT feedback, rated, arrival FROM rating WHERE {where}", params):
             firsts[feedback] = min(firsts.get(feedback, (arrival, rated)), (arrival, rated))
-    states: dict[str, str] = {}
-    for feedback, decision in appeal.of_ratings(tx, storage, [feedback for *_, feedback, _ in rows if feedback]):
-        if states.get(feedback) != "upheld":
-            states[feedback] = decision or "waiting"
+    states = rating_states(appeal.of_ratings(tx, storage, [feedback for *_, feedback, _ in rows if feedback]))
     chosen = [(rated, arrival) for _, rated, arrival, feedback, *_ in rows
               if not feedback or firsts.get(feedback, (arrival, rated)) == (arrival, rated)]
     found = [payloads.get(int(arrival.rsplit("|", 1)[1])) for _, arrival in chosen]

@@ -7,6 +7,7 @@ appeal read model (schema 28, central/readmodels/appeal.py) stores what it decid
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from ..storage import Storage, Tx
 from ..words import ARRIVAL
@@ -44,6 +45,17 @@ def fold(rows: list[tuple], places: dict[str, list] | None = None) -> dict[str, 
                               decided_by=supervisor.get("name") or supervisor.get("username"), via=p.get("via"))
             if places is not None and found[uid]["decision"] is not None:
                 places[uid][1] = tuple(place)
+    return found
+
+
+def rating_states(appeals: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """rating (feedback uid) -> its appeals' state, of (feedback, decision or None) in the order the
+    appeals were filed: upheld if any was upheld (it is set aside: the figures' rule, rating.mark),
+    else its latest appeal's: waiting | rejected. The export's mark (central/ratings_export.py)."""
+    found: dict[str, str] = {}
+    for feedback, decision in appeals:
+        if found.get(feedback) != "upheld":
+            found[feedback] = decision or "waiting"
     return found
 
 
