@@ -211,17 +211,24 @@ class PreviewBackend(Backend):
 
     def send(self, job: Job) -> None:
         from . import preview
-        from .labels.document import LabelSheet
+        from .labels.document import LabelSheet, Media
 
-        if isinstance(job.document, LabelSheet):  # a label printer's job: TSPL or ZPL, on its Media
+        # A Job pairs a LabelSheet with its Media, a receipt's Document with its Profile
+        # (printer.job): a job mixing the two is a caller's bug, not something to draw.
+        document, profile = job.document, job.profile
+        if isinstance(document, LabelSheet):  # a label printer's job: TSPL or ZPL, on its Media
             from .labels import preview as labels
 
-            png = labels.render_png(job.document, job.profile, font=self.font)
-            text = labels.render_text(job.document)
+            if not isinstance(profile, Media):
+                raise TypeError(f"a label sheet goes on a label stock, not {profile!r}")
+            png = labels.render_png(document, profile, font=self.font)
+            text = labels.render_text(document)
         else:
-            png = (preview.render_png(job.document, job.profile) if self.font is None
-                   else preview.render_png(job.document, job.profile, font=self.font))
-            text = preview.render_text(job.document, job.profile)
+            if isinstance(profile, Media):
+                raise TypeError(f"a receipt goes on a receipt printer's profile, not {profile!r}")
+            png = (preview.render_png(document, profile) if self.font is None
+                   else preview.render_png(document, profile, font=self.font))
+            text = preview.render_text(document, profile)
         if hasattr(png, "save"):  # a PIL image
             import io
 

@@ -23,7 +23,7 @@ import sys
 import termios
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .escpos_import import import_escpos
 from .job import CHUNK_SIZE, Backend
@@ -31,6 +31,11 @@ from .labels.status import LABEL_STATUS, READY, LabelStatus
 from .uri import DEFAULT_TIMEOUT, PrinterError, PrinterSpec, _config
 
 if TYPE_CHECKING:
+    # pyserial and pyusb ship no type information (no py.typed; typeshed's pyserial stubs are not
+    # among the dev dependencies): to mypy their objects are Any, named here for the annotations.
+    import serial  # type: ignore[import-untyped]
+    import usb.core  # type: ignore[import-untyped]
+
     from .job import Job
 
 log = logging.getLogger(__name__)
@@ -70,7 +75,8 @@ def _escpos_device(spec: PrinterSpec):
     EscposBackend options that go with it."""
     import_escpos()
     if spec.scheme == "tcp":
-        from escpos.printer import Network
+        # python-escpos ships no type information (no py.typed, no stubs in typeshed)
+        from escpos.printer import Network  # type: ignore[import-untyped]
 
         return Network(host=spec.target, port=spec.port, timeout=spec.timeout), {}
     if spec.scheme == "serial":
@@ -105,7 +111,7 @@ def _escpos_classes() -> dict[str, type]:
     python-escpos is imported only when printing."""
     if _CLASSES:
         return _CLASSES
-    from escpos.exceptions import DeviceNotFoundError
+    from escpos.exceptions import DeviceNotFoundError  # type: ignore[import-untyped]  # as above
     from escpos.printer import Serial, Usb
 
     class KioskSerial(Serial):
@@ -113,6 +119,10 @@ def _escpos_classes() -> dict[str, type]:
         flow-control line would block forever), RTS/CTS, jobs sent at the line's pace
         (`send_paced`), a one-byte status read (its read(16) always waits out the whole
         timeout) and a close that does not tcdrain (which has no timeout) after a failed job."""
+
+        # python-escpos' own declaration, which mypy cannot read (no py.typed): False until
+        # opened, None once an open failed (`device` is a property over it).
+        _device: Literal[False] | None | serial.Serial
 
         def __init__(self, *, rtscts: bool, **kwargs) -> None:
             super().__init__(**kwargs)
@@ -149,6 +159,7 @@ def _escpos_classes() -> dict[str, type]:
             0 in out_waiting and takes ~14-20 KB at once: there a byte "moved" when the pty
             took it, and the baud rate alone keeps the job from running ahead."""
             port = self._device
+            assert port, "send_paced() on a closed port"  # EscposBackend.send() opens the device first
             rate = self.baudrate / (1 + self.bytesize + (self.parity != "N") + self.stopbits)  # bytes/s
             most = max(1, int(rate))  # ~1 s of line time
             burst = max(1, int(rate * LINE_BURST))
@@ -210,6 +221,13 @@ def _escpos_classes() -> dict[str, type]:
         in 0x82 / out 0x01; many Chinese printers use 0x81 / 0x03), and the kernel driver
         detached from the configured interface (python-escpos: always interface 0)."""
 
+        # python-escpos' own declarations, which mypy cannot read (no py.typed): `_device` is
+        # False until opened, None once an open failed; `device` is a property over it.
+        _device: Literal[False] | None | usb.core.Device
+        device: usb.core.Device | None
+        in_ep: int
+        out_ep: int
+
         def __init__(self, *, in_ep: int | None, out_ep: int | None, interface: int, timeout: float,
                      **kwargs) -> None:
             super().__init__(timeout=max(1, round(timeout * 1000)), in_ep=in_ep or 0x82,
@@ -228,7 +246,10 @@ def _escpos_classes() -> dict[str, type]:
                 raise PrinterError("usb:// printers need libusb-1.0 installed on the system "
                                    "(pyusb found no USB backend)", kind="config") from e
             try:
-                self.device.default_timeout = self.timeout
+                # super().open() raised unless it found the printer; its check is an assert,
+                # gone under `python -O`, and then `device` may be None here.
+                if self.device is not None:
+                    self.device.default_timeout = self.timeout
             except AttributeError:
                 pass
             self._find_endpoints()
@@ -271,7 +292,7 @@ def _escpos_classes() -> dict[str, type]:
             device, self._device = self._device, False
             if device:
                 try:
-                    import usb.util
+                    import usb.util  # type: ignore[import-untyped]  # untyped, as at the top
 
                     usb.util.dispose_resources(device)
                 except Exception as e:  # noqa: BLE001 - closing must not fail the caller
@@ -688,13 +709,15 @@ def _is_timeout(e: BaseException) -> bool:
 
 def _errno(e: BaseException) -> int | None:
     """The errno of an exception or of what it was raised from (pyserial wraps OSError)."""
+    link = e
     for _ in range(4):
-        code = getattr(e, "errno", None)
+        code = getattr(link, "errno", None)
         if isinstance(code, int) and code > 0:
             return code
-        e = e.__cause__ or e.__context__
-        if e is None:
+        following = link.__cause__ or link.__context__
+        if following is None:
             return None
+        link = following
     return None
 
 

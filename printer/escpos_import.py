@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 
-def import_escpos():
+def import_escpos() -> ModuleType:
     """The `escpos` package, its printer classes, constants and exceptions loaded."""
     if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
         folder = _cache_dir()
@@ -25,10 +26,11 @@ def import_escpos():
         except OSError:  # a full or read-only disk: escpos' own way, a folder for this process
             folder = Path(tempfile.mkdtemp(prefix="metrology-kiosk-escpos-"))
         os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
-    import escpos.constants
-    import escpos.escpos
-    import escpos.exceptions
-    import escpos.printer
+    # python-escpos ships no type information (no py.typed, no stubs in typeshed)
+    import escpos.constants  # type: ignore[import-untyped]
+    import escpos.escpos  # type: ignore[import-untyped]
+    import escpos.exceptions  # type: ignore[import-untyped]
+    import escpos.printer  # type: ignore[import-untyped]
 
     return escpos
 
@@ -40,9 +42,16 @@ def _ensure_pickle(folder: Path) -> None:
     import platform
 
     target = folder / f"{platform.python_version()}.capabilities.pickle"  # escpos' own name
-    spec = importlib.util.find_spec("escpos")  # finds it without importing it
-    source = Path(os.environ.get("ESCPOS_CAPABILITIES_FILE")
-                  or Path(next(iter(spec.submodule_search_locations))) / "capabilities.json")
+    given = os.environ.get("ESCPOS_CAPABILITIES_FILE")
+    if given:
+        source = Path(given)
+    else:
+        spec = importlib.util.find_spec("escpos")  # finds it without importing it
+        # No spec (or a plain module, not a package) only without python-escpos installed: fail
+        # as importing it would, not with an AttributeError on None.
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("No module named 'escpos'", name="escpos")
+        source = Path(next(iter(spec.submodule_search_locations))) / "capabilities.json"
     try:
         if target.stat().st_mtime >= source.stat().st_mtime:
             with target.open("rb") as f:
@@ -52,7 +61,9 @@ def _ensure_pickle(folder: Path) -> None:
         pass
     except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, IndexError):
         pass  # cut off or damaged: written again below
-    import yaml  # escpos' own dependency, and how escpos reads the file
+    # escpos' own dependency, and how escpos reads the file. Untyped here: PyYAML ships no
+    # py.typed and types-PyYAML is not among the dev dependencies (once it is, mypy flags this).
+    import yaml  # type: ignore[import-untyped]
 
     with source.open(encoding="utf-8") as f:
         capabilities = yaml.safe_load(f)

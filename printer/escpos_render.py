@@ -85,8 +85,9 @@ def render_escpos(document: Document, profile: Profile, *, font: Path | FontChai
 
 def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain | None = None) -> bytes:
     import_escpos()
-    from escpos.constants import QR_ECLEVEL_M
-    from escpos.printer import Dummy
+    # python-escpos ships no type information (no py.typed, no stubs in typeshed)
+    from escpos.constants import QR_ECLEVEL_M  # type: ignore[import-untyped]
+    from escpos.printer import Dummy  # type: ignore[import-untyped]
 
     from . import raster
 
@@ -122,7 +123,7 @@ def render_lines(lines: list[Line], profile: Profile, *, font: Path | FontChain 
     bold, size = False, 1
     for line in lines:
         if isinstance(line, TextLine):
-            encode = _gb18030
+            encode: Callable[[str], bytes] = _gb18030
             if not profile.prints_as_text(line.text):
                 if profile.lacking != "user_chars":
                     raw(drawn(line))

@@ -200,7 +200,7 @@ def coverage(path: Path) -> CodePoints:
         found = None
     if found is not None:
         return found
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no py.typed
 
     with TTFont(str(path), fontNumber=index, lazy=True) as font:
         return CodePoints.of(font.getBestCmap() or ())

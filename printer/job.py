@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .document import Document
+    from .labels.document import LabelSheet, Media
     from .profiles import Profile
 
 CHUNK_SIZE = 4096  # a job goes out in pieces of this size, each within the timeout
@@ -21,13 +22,15 @@ _JOB_NAME = re.compile(r"[\w][\w.-]{0,119}")
 @dataclass(frozen=True)
 class Job:
     """One receipt to print: `data` is the ESC/POS bytes, already rendered from `document`
-    for `profile`. `name` names preview files and log lines: a ticket number and job id,
-    never personal data; letters, digits, '.', '_' and '-' only."""
+    for `profile`; or a sheet of labels, `data` its TSPL or ZPL for the label stock `profile`
+    (a LabelSheet goes with its Media: kiosk/printing/labels.py). `name` names preview files
+    and log lines: a ticket number and job id, never personal data; letters, digits, '.', '_'
+    and '-' only."""
 
     name: str
     data: bytes = field(repr=False)
-    document: Document = field(repr=False)
-    profile: Profile = field(repr=False)
+    document: Document | LabelSheet = field(repr=False)
+    profile: Profile | Media = field(repr=False)
 
     def __post_init__(self) -> None:
         if not _JOB_NAME.fullmatch(self.name or "") or ".." in self.name:

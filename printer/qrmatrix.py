@@ -23,7 +23,10 @@ def import_qrcode():
     with _lock:
         hidden = _PIL_DRAWERS not in sys.modules
         if hidden:
-            sys.modules[_PIL_DRAWERS] = None  # an ImportError for qrcode's backwards-compatible import
+            # An ImportError for qrcode's backwards-compatible import. typeshed types sys.modules
+            # as ModuleType values only, though None there is documented (the import system's
+            # "module cache"): as in db/__init__.py.
+            sys.modules[_PIL_DRAWERS] = None  # type: ignore[assignment]
         try:
             return importlib.import_module("qrcode")
         finally:

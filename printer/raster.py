@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from .layout import TextLine
 from .width import clusters, columns_of
@@ -123,6 +123,7 @@ class Painter:
             cell = cell.crop((0, 0, cell_w, cell.height))
         else:  # too wide: its ink, narrowed to the cell
             box = cell.getbbox()
+            assert box is not None  # `plain` had ink, and the bold stroke only added to it
             ink = cell.crop((box[0], 0, box[2], cell.height))
             cell = ink.resize((min(cell_w, ink.width), cell.height), Image.Resampling.LANCZOS)
             if cell.width < cell_w:
@@ -196,7 +197,9 @@ def _byte_mode_version(length: int) -> int:
     from qrcode.util import MODE_8BIT_BYTE, QRData
 
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(QRData(b"\0" * length, mode=MODE_8BIT_BYTE))
+    # The cast is true (MODE_8BIT_BYTE is 4): types-qrcode declares it a plain int, while its own
+    # QRData(mode=) asks for the mode's Literal (as central/public/prepare.py ALPHA_NUM).
+    code.add_data(QRData(b"\0" * length, mode=cast(Literal[4], MODE_8BIT_BYTE)))
     try:
         return code.best_fit()
     except (DataOverflowError, ValueError):  # qrcode 8.2 says "Invalid version (was 41 ...)"

@@ -160,7 +160,12 @@ def render_self_test(blocks: tuple[PageBlock, ...], profile: Profile, *,
             from .fonts import font_chain
 
             painter = raster.painter(font_chain(font))
-        parts += [_drawn_line(painter, line, profile.dots) for line in run]
+        for line in run:
+            # Drawn runs hold text only: a Drawn block is laid out from a Text, and a line of
+            # another block is drawn only when it is a TextLine.
+            if not isinstance(line, TextLine):
+                raise TypeError(f"not a text line to draw: {line!r}")
+            parts.append(_drawn_line(painter, line, profile.dots))
     return b"".join(parts)
 
 

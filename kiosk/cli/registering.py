@@ -48,7 +48,9 @@ def cmd_register(args, config: Config) -> int:
     outcome = print_job(ticket.print_job_id, PrinterSettings.from_config(config), info)
     printed = outcome is not None and outcome.state == "printed"
     if not printed:
-        reason = t(PRINT_REASONS[outcome.error_kind if outcome else "error"], lang)
+        # A job not printed always has its PrinterError's kind (kiosk/printing/spool.py); none
+        # reads as "error", as `kiosk reprint` says it.
+        reason = t(PRINT_REASONS[(outcome.error_kind if outcome else None) or "error"], lang)
         said = "cli.register_unconfirmed" if outcome and outcome.state == "unconfirmed" else "cli.register_unprinted"
         print(t(said, lang, number=ticket.number, reason=reason), file=sys.stderr)
     print(json.dumps({

@@ -24,6 +24,9 @@ def cmd_enroll(args, config: Config) -> int:
         done = enroll(args.url, args.code, device)
     except (SyncError, ValueError) as e:
         raise CommandError("cli.enroll_failed", str(e), config.language) from None
+    # Read back just after enroll() stored it: central's answer always has an expiry
+    # (kiosk/sync/client.py _token); only a token from before tokens expired lacks one.
+    assert done.expires_at is not None
     print(t("cli.enrolled", config.language, url=done.url, role=done.role, device=device.uid,
             expires=date_text(local(done.expires_at), config.language)))
     return 0
@@ -67,6 +70,7 @@ def cmd_sync(args, config: Config) -> int:
             time.sleep(retry_delay(e, failures))
             continue
         failures = 0
+        assert report.backlog is not None  # sync_pass counts it last, in every pass it returns from
         print(json.dumps({"pushed": report.pushed, "parked": report.parked, "pulled": report.pulled,
                           "waiting": report.backlog.waiting, "parked_total": report.backlog.parked,
                           "changes_parked": report.applied.parked,

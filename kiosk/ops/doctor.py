@@ -448,18 +448,19 @@ def _clock(conn: sqlite3.Connection | None, now: datetime) -> Check:
     if not EARLIEST_YEAR <= now.year <= LATEST_YEAR:
         return Check("clock", "fail", Msg("doctor.clock.year", {"now": shown}), data)
     newest = None
-    for table in TIMESTAMPED if conn is not None else ():
-        try:
-            value = conn.execute(f"SELECT max(created_at) FROM {table}").fetchone()[0]  # fixed table names
-        except sqlite3.DatabaseError:
-            continue  # not in this schema
-        if value:
+    if conn is not None:  # no database: no record the clock could be behind
+        for table in TIMESTAMPED:
             try:
-                stamp = datetime.fromisoformat(value)
-            except ValueError:
-                continue
-            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-            newest = stamp if newest is None or stamp > newest else newest
+                value = conn.execute(f"SELECT max(created_at) FROM {table}").fetchone()[0]  # fixed table names
+            except sqlite3.DatabaseError:
+                continue  # not in this schema
+            if value:
+                try:
+                    stamp = datetime.fromisoformat(value)
+                except ValueError:
+                    continue
+                stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+                newest = stamp if newest is None or stamp > newest else newest
     if newest is not None:
         data["newest_record"] = newest.isoformat()
         if now < newest - CLOCK_SLACK:
@@ -475,12 +476,9 @@ def _disk(config: Config) -> Check:
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
         places.setdefault(folder.stat().st_dev, folder)
-    worst = None
-    for folder in places.values():
-        free = shutil.disk_usage(folder).free
-        if worst is None or free < worst[1]:
-            worst = (folder, free)
-    folder, free = worst
+    # The one with the least room left (the first of equals)
+    folder, free = min(((folder, shutil.disk_usage(folder).free) for folder in places.values()),
+                       key=lambda place: place[1])
     values = {"free": _size(free), "dir": str(folder)}
     data = {"free_bytes": free, "dir": str(folder)}
     if free < FULL_DISK:
@@ -505,8 +503,8 @@ def _pin(config: Config, conn: sqlite3.Connection | None, now: datetime) -> Chec
     except sqlite3.DatabaseError:  # a schema without the setting table: nothing set
         stored, state = None, parse_lockout(None)
     in_config = config.maintenance_pin not in (None, DEFAULT_PIN)
-    data = {"set": stored is not None, "in_config": config.maintenance_pin is not None, "failed": state.failed,
-            "demo": is_demo(config)}
+    data: dict[str, object] = {"set": stored is not None, "in_config": config.maintenance_pin is not None,
+                               "failed": state.failed, "demo": is_demo(config)}
     if stored is None and not in_config:
         if is_demo(config):
             return Check("pin", "warn", Msg("doctor.pin.demo"), data)

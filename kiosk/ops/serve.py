@@ -58,7 +58,11 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         pass
     infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+    # An IPv4 or IPv6 address is text ("::1%lo" with its zone); typeshed also allows the
+    # (int, bytes) address of other families, which TCP never answers with.
+    addresses = [info[4][0] for info in infos]
+    return bool(addresses) and all(isinstance(address, str) and ipaddress.ip_address(address.split("%")[0]).is_loopback
+                                   for address in addresses)
 
 
 def app_command(config: Config, *, desk: bool, pad: str | None = None) -> str:

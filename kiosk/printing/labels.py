@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.i18n import t
 from kiosk.printing.receipts import CounterFacts, counter_facts, voucher_qr
-from printer.labels.document import Label, LabelSheet
+from printer.labels.document import Label, LabelSheet, QrWay
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,7 +79,10 @@ class LabelPrinter:
         from printer.labels.zpl import render_zpl
 
         render = render_zpl if self.language == "zpl" else render_tspl
-        return render(sheet, MEDIA[self.media], font_chain(font), self.qr)
+        # The configuration allows "native" or "image" (kiosk/settings/config.py), and the
+        # renderers take anything but "image" as native: the same, spelled as their QrWay.
+        qr: QrWay = "image" if self.qr == "image" else "native"
+        return render(sheet, MEDIA[self.media], font_chain(font), qr)
 
 
 def send_labels(sheet: LabelSheet, job_id: int, printer: LabelPrinter, base_dir: Path, font=None,

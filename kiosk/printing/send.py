@@ -8,7 +8,7 @@ it must not import db/ or peewee.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,15 +46,16 @@ class ClaimedJob:
 def send_job(claimed: ClaimedJob, settings: PrinterSettings, open_printer: Callable | None = None):
     """Render and print; returns None when printed, else the PrinterError. No database."""
     try:
-        if isinstance(claimed.document, LabelSheet):  # instrument labels: on the label printer if there is one
+        document = claimed.document
+        if isinstance(document, LabelSheet):  # instrument labels: on the label printer if there is one
             if settings.labels is not None:
                 from kiosk.printing.labels import send_labels
 
                 return send_labels(
-                    claimed.document, claimed.job_id, settings.labels, settings.base_dir, settings.font, open_printer
+                    document, claimed.job_id, settings.labels, settings.base_dir, settings.font, open_printer
                 )
-            claimed = replace(claimed, document=on_receipt(claimed.document))
-        return send_document(claimed.document, f"{claimed.document.name}-{claimed.job_id}", settings, open_printer)
+            document = on_receipt(document)
+        return send_document(document, f"{document.name}-{claimed.job_id}", settings, open_printer)
     finally:
         give_memory_back()
 

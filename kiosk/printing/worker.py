@@ -163,27 +163,30 @@ class PrintWorker:
         log.info("print worker started (pid %d)", self._process.pid)
 
     def _ask(self, request: bytes, deadline: float):
+        to_child, from_child = self._to_child, self._from_child
+        if to_child is None or from_child is None:  # never: asked only with a child _start() made
+            raise _WorkerLost("was not started", "error")
         try:
-            _write_all(self._to_child, _HEADER.pack(len(request)) + request)
+            _write_all(to_child, _HEADER.pack(len(request)) + request)
         except OSError as e:  # BrokenPipeError: it died before taking the job
             raise self._ended() from e
         until = time.monotonic() + deadline
-        header = self._read(_HEADER.size, until, deadline)
-        body = self._read(_HEADER.unpack(header)[0], until, deadline)
+        header = self._read(from_child, _HEADER.size, until, deadline)
+        body = self._read(from_child, _HEADER.unpack(header)[0], until, deadline)
         try:
             return pickle.loads(body)
         except Exception as e:  # a damaged answer: the child is not trusted again
             raise _WorkerLost(f"answered with something unreadable ({type(e).__name__})", "error") from e
 
-    def _read(self, size: int, until: float, deadline: float) -> bytes:
+    def _read(self, from_child: int, size: int, until: float, deadline: float) -> bytes:
         data = bytearray()
         poller = select.poll()
-        poller.register(self._from_child, select.POLLIN)
+        poller.register(from_child, select.POLLIN)
         while len(data) < size:
             left = until - time.monotonic()
             if left <= 0 or not poller.poll(left * 1000):
                 raise _WorkerLost(f"gave no answer within {deadline:g} s (killed)", "timeout")
-            chunk = os.read(self._from_child, size - len(data))
+            chunk = os.read(from_child, size - len(data))
             if not chunk:
                 raise self._ended()
             data += chunk

@@ -55,12 +55,13 @@ class Central:
         self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
         self.parked: str | None = None  # see changes()
         self._parts = parts
+        self._host = parts.hostname  # a str: checked above
 
     def request(self, method: str, path: str, body: dict | None = None,
                 extra: dict[str, str] | None = None) -> tuple[int, object]:
         p = self._parts
         cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
-        conn = cls(p.hostname, p.port, timeout=self.timeout)
+        conn = cls(self._host, p.port, timeout=self.timeout)
         headers = {"Accept": "application/json", **(extra or {})}
         data = None
         if body is not None:

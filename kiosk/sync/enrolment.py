@@ -10,7 +10,7 @@ from datetime import datetime
 
 from db.models import Setting, database_proxy
 from kiosk.store.keys import signing_key
-from kiosk.sync.client import Central
+from kiosk.sync.client import Central, SyncError
 from kiosk.sync.settings import ROLE, TOKEN, TOKEN_EXPIRES, URL, put_setting, setting
 
 
@@ -54,4 +54,7 @@ def enroll(url: str, code: str, device, client: Central | None = None) -> Enrolm
     (uid, prefix); its signing key is the one its ticket codes are signed with."""
     answer = (client or Central(url)).enroll(code.strip(), device.uid, device.prefix, signing_key(device.uid))
     save_enrolment(url, answer.token, answer.role or "kiosk", answer.expires_at)
-    return enrolment()
+    saved = enrolment()
+    if saved is None:  # read back as none only when what was saved is empty: central's token
+        raise SyncError("bad_response", "enroll: an empty token in the answer")
+    return saved

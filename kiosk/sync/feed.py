@@ -121,9 +121,12 @@ def apply_changes(changes: list[dict], next_cursor: int, own_uid: str) -> Applie
     return applied
 
 
-def _apply(kind: str | None, data: dict, seq: int, own_uid: str, applied: Applied) -> None:
-    """One change, in a savepoint of its own: applied whole, or rolled back and parked."""
-    handler = _HANDLERS.get(kind)
+def _apply(kind: object, data: dict, seq: int, own_uid: str, applied: Applied) -> None:
+    """One change, in a savepoint of its own: applied whole, or rolled back and parked. `kind`
+    is whatever JSON the change carried there."""
+    # A kind that is no string is no kind of ours (a list or an object would not even hash:
+    # the page would fail whole, again at every pass).
+    handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None:
         _park(seq, kind, data, "unknown kind", applied)  # a newer central's: a later version may apply it
         return

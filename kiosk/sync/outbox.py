@@ -33,7 +33,8 @@ def pending_batch(limit: int = BATCH, max_bytes: int | None = None) -> list[dict
     """The oldest events not yet acknowledged nor parked, as the wire carries them: at most
     `limit` of them and about `max_bytes` (default BATCH_BYTES) of payload, but always one."""
     max_bytes = max_bytes or BATCH_BYTES
-    events, size = [], 0
+    events: list[dict] = []
+    size = 0
     for e in _pending().order_by(OutboxEvent.seq).limit(limit):
         size += len(e.payload)
         if events and size > max_bytes:

@@ -3,10 +3,20 @@ this device's token, when it expires, and its role) and the change feed's cursor
 
 from __future__ import annotations
 
+from typing import overload
+
 from db.models import Setting
 
 URL, TOKEN, ROLE, CURSOR = "central.url", "central.token", "central.role", "sync.cursor"
 TOKEN_EXPIRES = "central.token_expires_at"  # ISO 8601 with its zone
+
+
+@overload
+def setting(key: str) -> str | None: ...
+
+
+@overload
+def setting(key: str, default: str) -> str: ...  # a stored value is never NULL (db.models.Setting)
 
 
 def setting(key: str, default: str | None = None) -> str | None:

@@ -109,7 +109,7 @@ def layout_label(label: Label, media: Media, fonts: FontChain) -> LabelLayout:
                 break  # no room left on the label: the QR code and the lines above say enough
             texts.append(_row(painter, part, y, room(y)))
             y += ROW
-    return LabelLayout(media, tuple(t for t in [*texts, *captions] if t is not None), qr, bars)
+    return LabelLayout(media, tuple(t for t in [*texts, *captions] if t is not None), qr, tuple(bars))
 
 
 def _boxes(painter: raster.Painter, label: Label, media: Media, qr: QrPlace) -> tuple[list[Placed], list[Bar]]:
@@ -124,8 +124,9 @@ def _boxes(painter: raster.Painter, label: Label, media: Media, qr: QrPlace) -> 
         y = MARGIN + i * ROW
         top = y + (raster.CELL_DOTS - BOX) // 2  # level with the caption's glyphs
         image = painter.line_image(TextLine(sanitize(caption)), qr.slot - BOX - CAPTION_GAP)
-        if image.getbbox() is not None:
-            captions.append(_flush_right(image, x - CAPTION_GAP, y))
+        placed = _flush_right(image, x - CAPTION_GAP, y)
+        if placed is not None:
+            captions.append(placed)
         if i == label.ticked:
             bars.append(Bar(x, top, BOX, BOX))
         else:
@@ -135,9 +136,13 @@ def _boxes(painter: raster.Painter, label: Label, media: Media, qr: QrPlace) -> 
     return captions, bars
 
 
-def _flush_right(image: PILImage.Image, right: int, y: int) -> Placed:
-    """A row drawn at `y`, cut to its ink (whole bytes wide, paper on the left), ending at `right`."""
-    left, top, ink_right, bottom = image.getbbox()
+def _flush_right(image: PILImage.Image, right: int, y: int) -> Placed | None:
+    """A row drawn at `y`, cut to its ink (whole bytes wide, paper on the left), ending at `right`;
+    None: no ink."""
+    box = image.getbbox()
+    if box is None:
+        return None
+    left, top, ink_right, bottom = box
     width = -(-(ink_right - left) // 8) * 8
     return Placed(right - width, y + top, image.crop((ink_right - width, top, ink_right, bottom)))
 

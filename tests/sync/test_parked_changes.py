@@ -135,6 +135,21 @@ def test_a_page_read_again_parks_nothing_twice(desk):
     assert (again.tickets, again.parked) == (0, 1) and ParkedChange.select().count() == 1
 
 
+def test_a_change_whose_kind_is_not_a_string_is_parked_and_the_page_applies(desk):
+    """A kind that is JSON but no string (a list would not even look up as a key) is a kind
+    this node does not know: parked, the rest of the page applied, the cursor past it all."""
+    from kiosk.sync.feed import apply_changes, cursor
+
+    own, payload = desk
+    page = [{"seq": 1000, "kind": ["ticket.registered"], "data": {}},
+            {"seq": 2000, "kind": {"name": "ticket.event"}, "data": {}},
+            registered(3000, payload, uid(1))]
+    applied = apply_changes(page, 3000, own.uid)
+    assert (applied.tickets, applied.parked) == (1, 2) and cursor() == 3000
+    parked = {row.seq: (row.kind, row.reason) for row in ParkedChange.select()}
+    assert parked == {1000: (None, "unknown kind"), 2000: (None, "unknown kind")}
+
+
 def test_a_held_step_that_fails_when_its_ticket_comes_is_parked_and_the_ticket_stays(desk):
     """A step held by an earlier version, which held steps before reading their shape."""
     from kiosk.sync.feed import apply_changes
