@@ -27,6 +27,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from kiosk.domain.clock import utc_now
 from kiosk.domain.feedback import APPEAL_DECISIONS, LEVELS
@@ -164,6 +165,13 @@ class Asked:
 FIRST = Asked()
 
 
+class Count(TypedDict):
+    """A state's appeals, counted up to COUNT_CAP; `more`: more than that."""
+
+    count: int
+    more: bool
+
+
 @dataclass
 class Page:
     appeals: list[dict]  # as `listed` has each
@@ -172,7 +180,7 @@ class Page:
     count: int  # the state's appeals, counted up to COUNT_CAP
     more: bool  # more than COUNT_CAP
     state: str = DEFAULT_STATE
-    counts: dict[str, dict] | None = None  # each state's {"count", "more"}, as `count` and `more`
+    counts: dict[str, Count] | None = None  # each state's, as `count` and `more`
 
 
 def page(storage: Storage, asked: Asked = FIRST) -> Page:
@@ -206,7 +214,7 @@ def page(storage: Storage, asked: Asked = FIRST) -> Page:
         counted = tx.all(" UNION ALL ".join(
             f"SELECT '{state}', count(*) FROM (SELECT 1 FROM appeal a WHERE {ORDERS[state][0]} "
             f"LIMIT {COUNT_CAP + 1}) c{n}" for n, state in enumerate(STATES)))
-    counts = {state: {"count": min(int(n), COUNT_CAP), "more": int(n) > COUNT_CAP} for state, n in counted}
+    counts = {state: Count(count=min(int(n), COUNT_CAP), more=int(n) > COUNT_CAP) for state, n in counted}
     places = [Cursor(as_datetime(placed), int(event_id)) for placed, event_id, _ in rows]
     listed_ = [found[uid] for uid in uids if uid in found]
     shown = counts[asked.state]

@@ -32,11 +32,15 @@ COLUMNS = "id, at, who, role, action, route, query, row_count, address"
 
 
 class User(Protocol):
-    """Who did it: central/accounts.py OfficeUser (id None: the office token)."""
+    """Who did it: central/accounts.py OfficeUser (id None: the office token). Read-only members:
+    OfficeUser is a frozen dataclass, and this module only reads them."""
 
-    id: int | None
-    name: str
-    role: str
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ work list mask the customer's phone (their CSVs, for the staff who call, have it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from kiosk.i18n import service_name, use_name
@@ -111,7 +112,7 @@ CHART_W, CHART_H, LEFT, TOP, BOTTOM = 800, 176, 28, 18, 138  # viewBox units; ba
 MARK_CHAR, MARK_GAP = 7.15, 8
 
 
-def chart(points: list[tuple[str, float, str]], marks: list[tuple[int, str]] = (), top: float | None = None,
+def chart(points: list[tuple[str, float, str]], marks: Sequence[tuple[int, str]] = (), top: float | None = None,
           scale: str = "", wide: int = CHART_W) -> dict:
     """A bar chart `wide` units wide: `points` (label, value, tip) left to right; `marks`: (index,
     text) written under the bar at index (a period's start); `top`: the value of a full bar

@@ -45,11 +45,11 @@ def publish_new(tx: Tx, origin: int | None, named: Iterable[tuple[str, str]]) ->
     # nothing, cost a push of 500 registrations 20 ms on PostgreSQL; bench/sync_drain.py).
     where, params = tx.storage.in_list("key", sorted(by_key))
     known = {row[0] for row in tx.all(f"SELECT key FROM organisation_name WHERE {where}", params)}
-    fresh = {}
+    fresh: dict[str, str] = {}
     for key in sorted(key for key in by_key if key not in known):
-        name = next((name for name, contact in by_key[key] if shareable(name, contact)), None)
-        if name is not None:
-            fresh[key] = name
+        offered = next((name for name, contact in by_key[key] if shareable(name, contact)), None)
+        if offered is not None:
+            fresh[key] = offered
     if not fresh:
         return []
     stamp = tx.storage.timestamp(utc_now())

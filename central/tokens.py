@@ -82,9 +82,11 @@ def authenticate(storage: Storage, token: str | None) -> Device:
     return Device(*row[:8])
 
 
-def renew(storage: Storage, token: str) -> Issued:
+def renew(storage: Storage, token: str | None) -> Issued:
     """A new token for the device holding `token` (its current or previous one); the presented
     one stays good until the new one is first used or PREVIOUS_GRACE passes."""
+    if token is None:  # none presented (the route's `me` has refused that already): as `authenticate`
+        raise _unknown()
     digest, now = hash_secret(token), utc_now()
     lock = " FOR UPDATE" if storage.postgres else ""  # SQLite: BEGIN IMMEDIATE serialises already
     with storage.transaction() as tx:

@@ -103,6 +103,15 @@ def uid_taken(tx: Tx, device: Device, repeats: list[str]) -> Refusals:
         yield uid, Invalid("uid_taken", "uid: another device pushed an event with this uid; make a new one")
 
 
+def _number(registration: CheckedEvent) -> str:
+    """A registration's ticket number: its shape requires one (kiosk/domain/events.py Ticket), so
+    a registration without one is a mistake of central's own reading (events.py), never a device's."""
+    number = registration.facts.number
+    if number is None:
+        raise ValueError(f"registration {registration.uid} was read without its ticket number")
+    return number
+
+
 def claim_tickets(tx: Tx, device: Device, registrations: list[tuple[int, CheckedEvent]]) -> Refusals:
     """Write the owner of each new registration's ticket uid and number (`(event id, event)`);
     refuse those another registration owns. In number order: one device's numbers, which only
@@ -110,7 +119,7 @@ def claim_tickets(tx: Tx, device: Device, registrations: list[tuple[int, Checked
     if not registrations:
         return
     stamp = tx.storage.timestamp
-    rows = sorted(((e.facts.ticket, e.facts.number, device.id, device.site, event_id, stamp(e.created_at))
+    rows = sorted(((e.facts.ticket, _number(e), device.id, device.site, event_id, stamp(e.created_at))
                    for event_id, e in registrations), key=lambda row: row[1])
     claimed = {row[0] for row in tx.storage.bulk_insert(tx, "ticket", TICKET_COLUMNS, rows, "ON CONFLICT DO NOTHING",
                                                         "event_id", TICKET_TYPES)}

@@ -123,13 +123,17 @@ def _payload(text) -> dict:
 
 
 def _clerk(p: dict) -> str | None:
-    clerk = p.get("clerk") if isinstance(p.get("clerk"), dict) else {}
+    clerk = p.get("clerk")
+    if not isinstance(clerk, dict):  # absent, or not an object: no name
+        clerk = {}
     return clerk.get("name") or clerk.get("username")
 
 
 def _order(p: dict, closed: dict) -> dict:
     """A work order as the report has it: its rating's payload and its close's (empty: open)."""
-    opened = p.get("followup") if isinstance(p.get("followup"), dict) else {}
+    opened = p.get("followup")
+    if not isinstance(opened, dict):  # absent, or not an object: nothing of the follow-up
+        opened = {}
     return {"followup": opened.get("uid"), "feedback": p.get("feedback"), "number": p.get("number"),
             "stage": p.get("stage"), "staff_number": p.get("staff_number"), "rating": p.get("rating"),
             "reason": p.get("reason"), "given_at": p.get("at"), "due_on": opened.get("due_on"),

@@ -148,7 +148,8 @@ def work_page(storage: Storage, page: int = 1, size: int = PAGE_SIZE, now: datet
         now, pickup_days = after.at, after.days
     now = local(now or utc_now())
     at, cutoff = storage.timestamp(now), (now.date() - timedelta(days=pickup_days)).isoformat()
-    ranges = (  # (where, params, order), in the list's order (kiosk/domain/worklist.py _order)
+    ranges: tuple[tuple[str, tuple[object, ...], str], ...] = (  # (where, params, order), in the list's order
+        # (kiosk/domain/worklist.py _order)
         ("status = 1 AND due_at <= ?", (at,), "due_at, number"),
         ("status = 2 AND ready_day < ?", (cutoff,), "ready_day, number"),
         ("status = 1 AND due_at > ?", (at,), "due_at, number"),
@@ -252,7 +253,8 @@ def _assessed(row: dict, now: datetime, pickup_days: int) -> WorkItem:
     """One open ticket's row as the list shows it."""
     registered = row["registration_event"] is not None
     number = (row["number"] if registered else row["intake_number"]) or ""
-    customer = tuple(row[c] or "" for c in ("organisation", "contact", "phone")) if registered else ("", "", "")
+    customer = ((row["organisation"] or "", row["contact"] or "", row["phone"] or "") if registered
+                else ("", "", ""))
     ready_on = date.fromisoformat(row["ready_on"]) if row["ready_on"] else None
     hours = int(row["urgent_hours"]) if row["urgent_hours"] else None
     urgent_by = local(row["received_at"] + timedelta(hours=hours)) if hours else None

@@ -75,7 +75,7 @@ def _shown(data: dict) -> int:
     return len(data["open"]) + len(data["closed"])
 
 
-Size = params.page_size("open follow-ups", PAGE_SIZE, MAX_PAGE_SIZE)
+Size = Annotated[int, params.page_size_query("open follow-ups", PAGE_SIZE, MAX_PAGE_SIZE), params.DIGITS]
 LINK = params.optional(PAGE_LINK)
 Link = Annotated[str | None, Query(**params.described(
     LINK, "another page of the open follow-ups: the `next` or `previous` a page gave (blank: the first)"))]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from pydantic import BeforeValidator
+from pydantic.fields import FieldInfo
 
 from kiosk.domain.due import parse_within
 from kiosk.domain.validation import space_class
@@ -69,22 +70,24 @@ def _ascii_digits(value: object) -> object:
 
 
 DIGITS = BeforeValidator(_ascii_digits)
+"""Put in an int query parameter's Annotated, after its Query (before it, FastAPI describes
+the Query's bounds as `ge`/`le`, words OpenAPI does not know, instead of minimum/maximum)."""
 
 
-def page_size(what: str, default: int, most: int) -> Any:
+# The two below are a Query each, for `Annotated[int, <it>, DIGITS]` written where the parameter
+# is declared: a type alias a function returned would be no type to a checker.
+def page_size_query(what: str, default: int, most: int) -> FieldInfo:
     """A list's `size` query parameter: 1 to `most` `what` a page."""
     from fastapi import Query
 
-    return Annotated[int, Query(ge=1, le=most, description=f"{what} a page ({default})"), DIGITS]
+    return Query(ge=1, le=most, description=f"{what} a page ({default})")
 
 
-def page_number() -> Any:
+def page_number_query() -> FieldInfo:
     """A list's `page` query parameter, from 1 (a list ordered as of now: an offset, not a keyset)."""
     from fastapi import Query
 
-    return Annotated[int, Query(ge=1, le=100_000, description="which page, from 1"), DIGITS]
-"""Put in an int query parameter's Annotated, after its Query (before it, FastAPI describes
-the Query's bounds as `ge`/`le`, words OpenAPI does not know, instead of minimum/maximum)."""
+    return Query(ge=1, le=100_000, description="which page, from 1")
 
 
 def day(text: str | None, name: str) -> date | None:

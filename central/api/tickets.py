@@ -15,12 +15,12 @@ from ..office_pages import message_html, ticket_html
 from ..ticket_page import ticket_page
 from .auditing import seen
 from .deps import Personal, Store
-from .responses import BUSY, FORBIDDEN, PAGE, UNAUTHORISED, Problem, json_response
+from .responses import BUSY, FORBIDDEN, PAGE, UNAUTHORISED, Problem, Responses, json_response
 
 router = APIRouter(tags=["office"])
 
 Number = Annotated[str, Path(pattern=NUMBER_PATTERN, description="The ticket's number, like K1A-261124-0007")]
-NOT_FOUND = {404: {"model": Problem, "description": "Central has no ticket with this number (`not_found`)"}}
+NOT_FOUND: Responses = {404: {"model": Problem, "description": "Central has no ticket with this number (`not_found`)"}}
 
 
 @router.get("/api/v1/office/tickets/{number}", responses={**UNAUTHORISED, **FORBIDDEN, **NOT_FOUND, **BUSY})

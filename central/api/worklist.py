@@ -25,20 +25,21 @@ from ..worklist import CURSOR, MAX_PAGE_SIZE, PAGE_SIZE, BadCursor, WorkCursor, 
 from . import params
 from .auditing import seen
 from .deps import Personal, Store, Viewer
-from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, UNAUTHORISED, json_response
+from .responses import BAD_QUERY, BUSY, CSV, FORBIDDEN, PAGE, UNAUTHORISED, Responses, json_response
 
 router = APIRouter(tags=["office"])
 
 PickupDays = Annotated[int, Query(ge=1, le=365, description="days to collect before a pickup is overdue"),
                      params.DIGITS]
-PageNumber = params.page_number()
-Size = params.page_size("tickets", PAGE_SIZE, MAX_PAGE_SIZE)
+PageNumber = Annotated[int, params.page_number_query(), params.DIGITS]
+Size = Annotated[int, params.page_size_query("tickets", PAGE_SIZE, MAX_PAGE_SIZE), params.DIGITS]
 AFTER = params.optional(CURSOR.pattern)
 After = Annotated[str | None, Query(**params.described(
     AFTER, "the page after another: its `next` (the list as of that page's moment; then `days` and `page` are "
            "the cursor's); one not as a page gave it is a 400 `bad_cursor`"))]
 EXPORT_CHUNK = 1_000  # tickets a statement while the CSV streams (each chunk its own short read)
-BAD_CURSOR = {400: {"description": "`after` is not a `next` a page gave (cut or changed): error `bad_cursor`"}}
+BAD_CURSOR: Responses = {400: {"description":
+                                "`after` is not a `next` a page gave (cut or changed): error `bad_cursor`"}}
 
 
 def _cursor(after: str | None) -> WorkCursor | None:

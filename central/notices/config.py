@@ -193,6 +193,7 @@ def current() -> NoticeConfig:
     """The settings as the push path reads them: loaded again when the file changes; a file that cannot
     be read gives the defaults (logged by name, never stopping a push)."""
     path = settings.notices_file()
+    stamp: tuple[str, int | None] | tuple[str]  # (path, mtime); mtime None: unreadable; ("",): no file
     try:
         stamp = (str(path), path.stat().st_mtime_ns) if path else ("",)
     except OSError:

@@ -108,6 +108,8 @@ def claim(storage: Storage, config: NoticeConfig, institute: Institute, channels
                 tally.dropped += 1
                 continue
             if verdict.action == "later":
+                if verdict.due_at is None:  # every "later" of outbox.check names its moment
+                    raise ValueError(f"notice {row['id']}: put off without a moment to send it")
                 _set(tx, storage, row["id"], now, state="queued", facts=json.dumps(verdict.facts, sort_keys=True),
                      due_at=stamp(verdict.due_at), claim=None)
                 tally.later += 1

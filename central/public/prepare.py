@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
+from typing import Literal, cast
 from urllib.parse import parse_qsl
 
 import qrcode
@@ -80,6 +81,9 @@ MAX_QUERY = 60
 # The instrument's own texts, each field's name in the form and its longest (as the kiosk takes them).
 TEXTS = {"name": 60, "model": 60, "range": 60, "acc": 30, "serial": 60, "maker": 60, "place": 60, "req": 200}
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# QR's alphanumeric mode, for the codes (Base32). The cast is true: MODE_ALPHA_NUM is 2, which
+# qrcode's stubs (types-qrcode) declare a plain int while QRData takes only its mode literals.
+ALPHA_NUM = cast(Literal[2], qrcode.util.MODE_ALPHA_NUM)
 
 words.update({
     "prepare": ("预约送检", "Prepare a visit"),
@@ -196,7 +200,8 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str) or not 0 < len(name) <= 100:
             raise BadForm("a part without a name")
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # decoded: bytes, or None for a part that is itself multipart
+        content = payload if isinstance(payload, bytes) else b""
         if part.get_filename() is not None:
             uploads.setdefault(name, content)
             continue
@@ -439,7 +444,7 @@ def qr_svg(text: str, label: str) -> Markup:
     quiet zone in the picture; no size of its own (the page's CSS gives it the screen's width)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
                          image_factory=qrcode.image.svg.SvgPathImage)
-    code.add_data(qrcode.util.QRData(text, mode=qrcode.util.MODE_ALPHA_NUM))
+    code.add_data(qrcode.util.QRData(text, mode=ALPHA_NUM))
     code.make(fit=True)
     svg = code.make_image().to_string(encoding="unicode")
     svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', "<svg", svg)
@@ -449,7 +454,7 @@ def qr_svg(text: str, label: str) -> Markup:
 
 def qr_version(text: str) -> int:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
-    code.add_data(qrcode.util.QRData(text, mode=qrcode.util.MODE_ALPHA_NUM))
+    code.add_data(qrcode.util.QRData(text, mode=ALPHA_NUM))
     code.make(fit=True)
     return code.version
 
