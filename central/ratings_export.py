@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -185,27 +185,43 @@ def _exported(tx: Tx, storage: Storage, rows: list[tuple], first: date | None,
 
 
 def csv_chunks(storage: Storage, first: date | None, last: date | None, department_name: str,
-               chunk: int = EXPORT_CHUNK) -> Iterator[bytes]:
+               chunk: int = EXPORT_CHUNK, *, free_text: bool = True,
+               sent: Callable[[int], None] = lambda rows: None) -> Iterator[bytes]:
     """The CSV of `streamed`, as kiosk/domain/ratings_export.py to_csv writes the whole (its
-    header, then each piece's rows: formulas neutralised there), a piece at a time, UTF-8."""
+    header, then each piece's rows: formulas neutralised there), a piece at a time, UTF-8.
+    `free_text` False: the reasons' labels without what the rater typed (`_labels_only`).
+    `sent(rows)` after each piece (the audit log's count)."""
     header = ratings_export.to_csv([], department_name)
     yield header.encode("utf-8")
     for rated in streamed(storage, first, last, chunk):
+        rated = rated if free_text else _labels_only(rated)
+        sent(len(rated))
         yield ratings_export.to_csv(rated, department_name)[len(header):].encode("utf-8")
 
 
 def json_chunks(storage: Storage, first: date | None, last: date | None, department_name: str,
-                chunk: int = EXPORT_CHUNK) -> Iterator[bytes]:
+                chunk: int = EXPORT_CHUNK, *, free_text: bool = True,
+                sent: Callable[[int], None] = lambda rows: None) -> Iterator[bytes]:
     """The JSON of `streamed`, the same text as to_json writes the whole (an object: the
-    department, then the array of ratings), a piece at a time, UTF-8."""
+    department, then the array of ratings), a piece at a time, UTF-8; `free_text` and `sent` as csv_chunks'."""
     yield (f'{{\n "department": {json.dumps(department_name, ensure_ascii=False)},\n "ratings": [').encode()
     first_item = True
     for rated in streamed(storage, first, last, chunk):
+        rated = rated if free_text else _labels_only(rated)
+        sent(len(rated))
         items = [textwrap.indent(json.dumps(ratings_export.record(r, department_name), ensure_ascii=False,
                                             indent=1), "  ") for r in rated]
         yield (("\n" if first_item else ",\n") + ",\n".join(items)).encode("utf-8")
         first_item = False
     yield ("]\n}" if first_item else "\n ]\n}").encode("utf-8")
+
+
+def _labels_only(rated: list[ExportRating]) -> list[ExportRating]:
+    """The ratings without the reason a rater typed ("other: ..."), which may name a customer or
+    hold a phone: for a role that may not see personal data (an auditor, the office token), who
+    sees it on no page either (the follow-ups and the ticket's page, which show it, are clerks' and
+    directors')."""
+    return [replace(r, reason_text="") if r.reason_text else r for r in rated]
 
 
 def _stored_in(storage: Storage, first: date | None, last: date | None) -> tuple[list[str], list]:

@@ -1,11 +1,14 @@
 """好差评 in the back office (issue 21): the window pads' ratings by counter, clerk, stage and week
-(JSON and a page), the provincial export (CSV and JSON: no personal data, so every office role),
+(JSON and a page), the provincial export (CSV and JSON: no personal data, so every office role; the
+reason a rater typed, which may name a customer, to clerks and directors only),
 and appeals: listed for every role, decided by a director (the supervisor) as JSON or from the
 page's form. central/ratings_export.py and central/appeals.py do the work."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -18,6 +21,7 @@ from .. import appeals
 from ..appeals import MAX_REASON, DecideError, decide
 from ..office_pages import message_html, ratings_html
 from ..ratings_export import csv_chunks, department, export_name, json_chunks, window_report
+from ..storage import Storage
 from ..words import UUID_PATTERN
 from ..work_orders import MAX_PAGE_SIZE, PAGE_LINK, PAGE_SIZE, STATES, Cursor, Orders
 from .auditing import seen
@@ -34,6 +38,7 @@ from .responses import (
     PROBLEM_JSON,
     UNAUTHORISED,
     Problem,
+    Responses,
     invalid,
     json_response,
 )
@@ -58,8 +63,8 @@ AppealsState = Annotated[str | None, Query(alias="appeals_state", **described(
     APPEALS_STATE, "the appeals listed: waiting (blank: the default, oldest filed first), decided, upheld or "
                    "rejected (newest decided first), or all (newest filed first)"))]
 NOT_DECIDED = "未能审核 · Not decided"
-JSON_FILE = {200: {"description": "JSON (UTF-8): the department and one record per rating",
-                   "content": {"application/json": {"schema": {"type": "object"}}}}}
+JSON_FILE: Responses = {200: {"description": "JSON (UTF-8): the department and one record per rating",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
 def _printable_text(limit: int):
@@ -195,27 +200,50 @@ def office_ratings_page(viewer: Office, store: Store, request: Request, start: S
 
 @router.get("/office/ratings/export.csv", response_class=StreamingResponse,
             responses={**CSV, **BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_ratings_csv(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
-    """Streamed: the header at once, then the ratings a chunk at a time (no personal data in it:
-    nothing for the audit log, as satisfaction.csv)."""
+def office_ratings_csv(viewer: Office, store: Store, request: Request, start: Start = None,
+                       end: End = None) -> Response:
+    """Streamed: the header at once, then the ratings a chunk at a time (no personal data in it but
+    the reasons a rater typed, which may name a customer: only to a role that may see personal
+    data, and then in the audit log, `_audited`)."""
     try:
         first, last = period(start, end)
     except BadParameter as e:
         return invalid(e)
-    return StreamingResponse(csv_chunks(store, first, last, department(store)), media_type="text/csv; charset=utf-8",
+    return StreamingResponse(_audited(csv_chunks, store, viewer, request, first, last),
+                             media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{export_name("csv")}"'})
 
 
 @router.get("/office/ratings/export.json", response_class=StreamingResponse,
             responses={**JSON_FILE, **BAD_QUERY, **UNAUTHORISED, **BUSY})
-def office_ratings_json(_: Office, store: Store, start: Start = None, end: End = None) -> Response:
+def office_ratings_json(viewer: Office, store: Store, request: Request, start: Start = None,
+                        end: End = None) -> Response:
     """Streamed as the CSV: one JSON object (the department, the array of ratings) sent in pieces."""
     try:
         first, last = period(start, end)
     except BadParameter as e:
         return invalid(e)
-    return StreamingResponse(json_chunks(store, first, last, department(store)), media_type="application/json",
+    return StreamingResponse(_audited(json_chunks, store, viewer, request, first, last),
+                             media_type="application/json",
                              headers={"Content-Disposition": f'attachment; filename="{export_name("json")}"'})
+
+
+def _audited(chunks: Callable[..., Iterator[bytes]], store: Storage, viewer: Viewer, request: Request,
+             first: date | None, last: date | None) -> Iterator[bytes]:
+    """The export's pieces; with the reasons raters typed (a role that may see personal data) it is
+    in the audit log with the ratings it gave, also when the download stopped midway (as due.csv)."""
+    free_text = viewer.user.may("personal")
+    sent = 0
+
+    def count(rows: int) -> None:
+        nonlocal sent
+        sent += rows
+
+    try:
+        yield from chunks(store, first, last, department(store), free_text=free_text, sent=count)
+    finally:
+        if free_text:
+            seen(store, viewer, request, sent, export=True)
 
 
 @router.post("/api/v1/office/appeals/{uid}/decide",
