@@ -34,6 +34,8 @@ PAGES = (("/office", "总览", "Overview", "figures"), ("/office/tickets", "受�
          ("/office/worklist", "在办清单", "Work list", "personal"), ("/office/notices", "通知", "Notices", "personal"),
          ("/office/audit", "审计日志", "Audit log", "audit"))
 ROLE_NAMES = {"director": "主任 Director", "clerk": "业务员 Clerk", "auditor": "审计员 Auditor"}
+# A device's role (central/devices.py ROLES) as the ticket list's filters name the devices, not its code.
+DEVICE_ROLES = {"kiosk": "登记机 Kiosk", "clerk": "受理窗口 Counter"}
 # The pages' CSS, served by central (central/api/office.py): the pages' CSP forbids inline styles.
 STYLESHEET = "/office/office.css"
 CSS = Path(__file__).with_name("static").joinpath("office.css").read_bytes()
@@ -56,15 +58,31 @@ def zone_label(now: datetime | None = None) -> str:
     return f"{zone().key} (UTC{offset[:3]}:{offset[3:]})"
 
 
+_PAGE_NAMES = {path: f"{zh} · {en}" for path, zh, en, _ in PAGES} | {"/office/login": "登录 · Sign in",
+                                                                   "/office/logout": "退出 · Sign out"}
+
+
+def page_name(route: str) -> str:
+    """The page an audit row's route is, as the navigation names it (受理单 · Tickets for
+    /office/tickets, its CSV, its JSON under /api/v1), or "" for one it does not name."""
+    path = route.removeprefix("/api/v1").removesuffix(".csv").removesuffix(".json")
+    if path.startswith("/office/tickets/"):
+        return "受理单 · Ticket"
+    while path not in _PAGE_NAMES and path.count("/") > 2:  # /office/ratings/export: the ratings'
+        path = path.rsplit("/", 1)[0]
+    return _PAGE_NAMES.get(path, "")
+
+
 def _fen(value: int | None) -> str:
     return "—" if value is None else money(value, "zh")
 
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-_env.globals.update(pages=PAGES, stylesheet=STYLESHEET_LINK, zone_label=zone_label, role_names=ROLE_NAMES)
+_env.globals.update(pages=PAGES, stylesheet=STYLESHEET_LINK, zone_label=zone_label, role_names=ROLE_NAMES,
+                    device_roles=DEVICE_ROLES)
 # unquoted: a query string as a person reads it (the audit log: q=*******5602, 仁怀, not %2A.., %E4..)
-_env.filters.update(when=shown_time, fen=_fen, reason=reason_words, unquoted=unquote)
+_env.filters.update(when=shown_time, fen=_fen, reason=reason_words, unquoted=unquote, page_name=page_name)
 
 
 def render(template: str, **values) -> str:
