@@ -345,7 +345,9 @@ class KioskApp(Station, inherit_bindings=False):
         if isinstance(self.screen, SelfClosing):
             self.screen.tick()  # it goes back to the welcome screen by itself, sooner than idle
             return
-        if (len(self.screen_stack) == 1 or self.out_of_service) and self.draft.is_empty:
+        # `_draft`: none yet is nothing typed, and making one here would import its module (the draft's
+        # rules) on the welcome screen's first tick, before any customer (under a slow start, before its first frame).
+        if (len(self.screen_stack) == 1 or self.out_of_service) and (self._draft is None or self._draft.is_empty):
             return  # the welcome screen, nothing typed: nothing to protect
         left = self.config.idle_seconds - (self.clock() - self.last_activity)
         warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)

@@ -25,6 +25,7 @@ from screens.textual_fixes import (
     fix_styles_cache_leak,
     fix_unended_paste,
     skip_repaint_after_first_layout,
+    skip_restyle_of_first_screen,
     skip_same_size_layout,
     skip_styling_unmounted,
 )
@@ -37,6 +38,7 @@ fix_unended_paste()
 skip_styling_unmounted()
 skip_same_size_layout()
 skip_repaint_after_first_layout()
+skip_restyle_of_first_screen()  # after the one above, whose check reads Textual's own method
 
 SYNC_INTERVAL = 30.0  # seconds between passes while online; a new fact wakes the loop at once
 PRINT_OUTAGE_RETRY = timedelta(seconds=30)  # a database that failed under printing is tried again this often

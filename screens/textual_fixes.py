@@ -93,6 +93,32 @@ def skip_repaint_after_first_layout() -> None:
             self._repaint_required = False
 
     on_screen_resume.skips_first_repaint = True  # type: ignore[attr-defined]
+    on_screen_resume.__wrapped__ = resume  # type: ignore[attr-defined]  # Textual's, for the next patch's check
+    Screen._on_screen_resume = on_screen_resume  # type: ignore[method-assign]
+
+
+def skip_restyle_of_first_screen() -> None:
+    """Textual 8.2.8 restyles the whole screen at every ScreenResume that asks for it, also the first
+    screen's first, which comes right after that screen and all it composed were styled as they were
+    mounted (`App._register`, with every style sheet they bring already added), and before anything
+    else could change: a class or pseudo-class that changes later (focus, hover, a breakpoint, the app's
+    focus or theme) restyles its node itself. That second styling of every widget of the first frame is
+    some 15 M instructions of the welcome screen's start (bench/startup.py --instructions). The app's
+    first screen only, the first time (never laid out): a screen pushed later, or shown again, keeps it."""
+    from textual.screen import Screen
+
+    resume = textual = Screen._on_screen_resume
+    while hasattr(textual, "__wrapped__"):  # Textual's own, under skip_repaint_after_first_layout's
+        textual = textual.__wrapped__
+    if getattr(resume, "skips_first_restyle", False) or "refresh_styles" not in textual.__code__.co_names:
+        return  # patched already, or Textual no longer restyles there
+
+    def on_screen_resume(self, event) -> None:
+        if event.refresh_styles and not self._size and self.app.screen_stack[:1] == [self]:
+            event.refresh_styles = False  # this event is this screen's own (App._init_mode posts it)
+        resume(self, event)
+
+    on_screen_resume.skips_first_restyle = True  # type: ignore[attr-defined]
     Screen._on_screen_resume = on_screen_resume  # type: ignore[method-assign]
 
 

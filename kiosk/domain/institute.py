@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from kiosk.domain.hidden_text import hidden_at  # not validation's patterns: read before the first frame
 from kiosk.domain.holidays import WEEKENDS_ONLY, Calendar
 from kiosk.domain.rating_rules import DEFAULT_RULES, RatingRules  # not all of feedback's: read before the first frame
-from kiosk.domain.validation import hidden_at
 
 
 class InstituteFileError(ValueError):

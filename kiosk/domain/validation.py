@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from functools import lru_cache
 
+from kiosk.domain.hidden_text import hidden, hidden_at  # noqa: F401 - re-exported; their module: read before the first frame
 from kiosk.domain.vocabulary import normalise_text
 
 
@@ -52,29 +52,6 @@ def _unprintable(ch: str) -> bool:
         return ch not in _ALLOWED_SYMBOLS
     # Cs: lone surrogates; Co: private use (IME "rare character" glyphs); Cn: unassigned.
     return category in ("Cs", "Co", "Cn")
-
-
-def hidden(ch: str) -> bool:
-    """A control or invisible format character (ESC, U+202E RIGHT-TO-LEFT OVERRIDE, a zero-width
-    space...): never in a text this system keeps, whoever typed it."""
-    return unicodedata.category(ch) in ("Cc", "Cf")
-
-
-def hidden_at(value: object, where: str, refused: Callable[[str], bool] = hidden) -> str | None:
-    """Where in JSON-like data (strings, in dicts, keys too, and lists) the first character
-    `refused` finds is, as a path from `where` (payload.lines[0].model), else None: text another
-    node wrote, checked as this node checks what is typed (every refused character is one
-    `str.isprintable` is false for: most texts pass at C speed)."""
-    if isinstance(value, str):
-        return where if not value.isprintable() and any(map(refused, value)) else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and not key.isprintable() and any(map(refused, key)):
-            return f"{where}.{key!r}"
-        found = hidden_at(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}", refused)
-        if found:
-            return found
-    return None
 
 
 def clean_text(value: str, *, required: bool = False, max_length: int = 100) -> str:
