@@ -47,7 +47,7 @@ from kiosk.domain import events
 from kiosk.domain.clock import today, utc_now
 from kiosk.store.catalog import demo_csv
 
-from .conftest import PG_URL, pg_unavailable, with_search_path
+from .conftest import pg_schema
 from .nodes import T0, Node, enrol, event, push, signed_enrolment
 from .office_users import PASSWORD, SAME_SITE, form_csrf, office_user
 from .test_due_office import line, noon
@@ -423,28 +423,19 @@ def identities(client, storage, kiosk: Node, desk: Node) -> tuple[list[Who], dic
 
 @pytest.fixture(scope="module")
 def site():
-    reason = pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"central_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    storage = open_storage(with_search_path(PG_URL, schema))
     patch = pytest.MonkeyPatch()
     patch.setattr(progress, "FLOOR", 0.0)  # every look-up's time floor: its own test (test_public_site.py)
-    try:
-        with TestClient(quiet(create_app(storage))) as client:
-            data, kiosk, desk = push_the_data(client, storage)
-            who, users = identities(client, storage, kiosk, desk)
-            client.cookies.clear()
-            yield Site(client, storage, data, kiosk, desk, who, users)
-    finally:
-        patch.undo()
-        storage.close()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with pg_schema() as url:
+        storage = open_storage(url)
+        try:
+            with TestClient(quiet(create_app(storage))) as client:
+                data, kiosk, desk = push_the_data(client, storage)
+                who, users = identities(client, storage, kiosk, desk)
+                client.cookies.clear()
+                yield Site(client, storage, data, kiosk, desk, who, users)
+        finally:
+            patch.undo()
+            storage.close()
 
 
 # ---- how each route is called --------------------------------------------------------------------

@@ -86,12 +86,20 @@ LINKED = "td a[href^='/office/tickets/']"  # the tickets a page links
 
 @contextmanager
 def signed_in(storage, chromium, path: str, refused: list[str]):
-    """Central served, Chromium at `path` on a 1280-pixel screen, signed in as the director
-    (the sign-in page, then back there): the page. Console errors and answers over 400 go to
-    `refused` (the browser's own try for /favicon.ico aside)."""
-    with serve_in_thread(storage) as server, sync_playwright() as playwright:
+    """Central served, Chromium at `path` on a 1280-pixel screen, signed in as the director: the page."""
+    with serve_in_thread(storage) as server, signed_in_at(chromium, server.url, path, refused,
+                                                         viewport={"width": 1280, "height": 900}) as page:
+        yield page
+
+
+@contextmanager
+def signed_in_at(chromium, url: str, path: str, refused: list[str], **context):
+    """Chromium at `path` of central at `url`, in a browser context made with `context`, signed in
+    as the director (the sign-in page, then back there): the page. Console errors and answers over
+    400 go to `refused` (the browser's own try for /favicon.ico aside)."""
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server.url).new_page()
+        page = browser.new_context(base_url=url, **context).new_page()
         page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
         page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
         try:
@@ -99,7 +107,7 @@ def signed_in(storage, chromium, path: str, refused: list[str]):
             page.fill("input[name=name]", "director")
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
-            page.wait_for_url(server.url + path)
+            page.wait_for_url(url + path)
             yield page
         finally:
             browser.close()

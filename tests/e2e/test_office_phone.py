@@ -5,39 +5,16 @@ the daily chart scrolling sideways in its own box; the period charts all drawn t
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from playwright.sync_api import sync_playwright
-
 from central.schema import open_storage
 from central.server import serve_in_thread
 
-from ..central.office_users import PASSWORD, office_user
+from ..central.office_users import office_user
 from ..central.test_figures import serve_three
-from .test_browser import CHROMIUM_FLAGS
+from .test_office_browser import signed_in_at
 
 # Each table: [its own scrolling width, the width it shows, its overflow-x].
 TABLES = "ts => ts.map(t => [t.scrollWidth, t.clientWidth, getComputedStyle(t).overflowX])"
 WEEKS = "/office/figures?by=week&from=2026-09-14&to=2026-12-06"
-
-
-@contextmanager
-def signed_in(chromium, url: str, path: str, refused: list[str], **context):
-    """Chromium at `path` in a browser context made with `context`, signed in as the director."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
-        page = browser.new_context(base_url=url, **context).new_page()
-        page.on("console", lambda m: refused.append(m.text) if m.type == "error" and "404" not in m.text else None)
-        page.on("response", lambda r: refused.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
-        try:
-            page.goto(path)
-            page.fill("input[name=name]", "director")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(url + path)
-            yield page
-        finally:
-            browser.close()
 
 
 def test_the_office_on_a_phone_is_laid_out_at_its_width(chromium, tmp_path, monkeypatch):
@@ -51,7 +28,7 @@ def test_the_office_on_a_phone_is_laid_out_at_its_width(chromium, tmp_path, monk
     office_user(storage, "director")
     refused: list[str] = []
     phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-    with serve_in_thread(storage) as server, signed_in(chromium, server.url, "/office", refused, **phone) as page:
+    with serve_in_thread(storage) as server, signed_in_at(chromium, server.url, "/office", refused, **phone) as page:
         for path in ("/office", "/office/tickets", "/office/followups", "/office/worklist", WEEKS):
             page.goto(path)
             page.screenshot(path=str(tmp_path / f"phone{path.split('?')[0].replace('/', '-')}.png"), full_page=True)
@@ -89,7 +66,7 @@ def test_the_period_charts_are_drawn_the_same_size(chromium, tmp_path, monkeypat
     office_user(storage, "director")
     refused: list[str] = []
     desk = {"viewport": {"width": 1366, "height": 768}}
-    with serve_in_thread(storage) as server, signed_in(chromium, server.url, WEEKS, refused, **desk) as page:
+    with serve_in_thread(storage) as server, signed_in_at(chromium, server.url, WEEKS, refused, **desk) as page:
         page.screenshot(path=str(tmp_path / "figures.png"), full_page=True)
         widths = page.eval_on_selector_all(".charts svg.chart", "s => s.map(c => c.getBoundingClientRect().width)")
         assert len(widths) == 4 and max(widths) - min(widths) < 1 and min(widths) > 300, widths
