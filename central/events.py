@@ -36,7 +36,7 @@ from typing import Any
 import msgspec
 
 from kiosk.domain import events as shapes
-from kiosk.domain.validation import hidden_at
+from kiosk.domain.hidden_text import hidden_at
 
 from .words import RANK, STATUSES
 

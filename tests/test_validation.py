@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiosk.domain.hidden_text import hidden_at
 from kiosk.domain.validation import (
     CREDIT_CODE_ALPHABET,
     CREDIT_CODE_WEIGHTS,
@@ -17,7 +18,6 @@ from kiosk.domain.validation import (
     clean_quantity,
     clean_text,
     credit_code_check_char,
-    hidden_at,
     mask_phone,
 )
 from kiosk.i18n import MESSAGES

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from kiosk.domain.validation import hidden
+from kiosk.domain.hidden_text import hidden
 from kiosk.domain.vocabulary import (
     COMPULSORY_USES,
     FIELDS,

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from kiosk.domain.hidden_text import hidden, hidden_at  # noqa: F401 - re-exported; their module: read before the first frame
+from kiosk.domain.hidden_text import hidden
 from kiosk.domain.vocabulary import normalise_text
 
 

@@ -26,7 +26,8 @@ import peewee
 from db.inserts import insert
 from db.models import Customer, Device, Ticket, TicketLine, database_proxy, utc_now
 from kiosk.domain.fees import Estimate, EstimateError, EstimateRequest, LineRequest, Policy, estimate
-from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text, hidden_at
+from kiosk.domain.hidden_text import hidden_at
+from kiosk.domain.validation import MAX_TEXT, FieldError, clean_text
 from kiosk.settings.pricing import configured_policy
 from kiosk.store.catalog import LoadedCatalog, latest_version, load_catalog
 from kiosk.store.rows import peewee_errors
