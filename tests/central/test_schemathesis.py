@@ -31,7 +31,7 @@ from kiosk.domain.validation import required_text_pattern
 from .nodes import signed_enrolment
 from .office_users import office
 
-EXAMPLES = 150  # per operation and mode; the whole file stays well under a minute
+EXAMPLES = 150  # per operation and mode: about 10,000 requests a store, 3 minutes each, the suite's longest tests
 # Thousands of generated requests, valid and malformed: the API under torture, not the fast lane.
 pytestmark = pytest.mark.reliability
 

@@ -118,17 +118,18 @@ def test_kill_9_while_registering_leaves_only_whole_tickets_without_gaps(tmp_pat
     path = tmp_path / "kiosk.sqlite3"
     rng = random.Random(20240807)
     reported: list[str] = []
-    kills = mid_loop = 0
+    kills = 0
     started = time.monotonic()
     while kills < 36:
         worker = zygote.spawn("register", path, kills * 1000)
         worker.expect("ready")
+        # From its first commit on, so that the kill lands while it registers however long a busy
+        # machine takes to start it (a sleep from `ready` alone missed the loop a third of the time).
+        worker.expect("committed")
         time.sleep(rng.uniform(0, 0.1))  # picks the kill point
         worker.kill()
         kills += 1
-        committed = [words[1] for words in worker.lines if words[0] == "committed"]
-        mid_loop += bool(committed)
-        reported += committed
+        reported += [words[1] for words in worker.lines if words[0] == "committed"]
     elapsed = time.monotonic() - started
 
     from db.connection import open_database
@@ -143,7 +144,7 @@ def test_kill_9_while_registering_leaves_only_whole_tickets_without_gaps(tmp_pat
         assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
         tickets = list(Ticket.select().order_by(Ticket.id))
         numbers = [t.number for t in tickets]
-        print(f"\n{kills} kills ({mid_loop} mid-loop) in {elapsed:.1f} s; {len(tickets)} tickets stored, "
+        print(f"\n{kills} kills in {elapsed:.1f} s; {len(tickets)} tickets stored, "
               f"{len(reported)} reported committed")
         assert len(reported) == len(set(reported))
         missing = set(reported) - set(numbers)
@@ -192,7 +193,6 @@ def test_kill_9_while_registering_leaves_only_whole_tickets_without_gaps(tmp_pat
         assert len(pending) == len(tickets)
     finally:
         db.close()
-    assert mid_loop >= kills * 2 // 3, "most kills should land while it registers, not while it starts"
 
     # Then, undisturbed, the spool prints every pending job exactly once.
     ledger = tmp_path / "paper.txt"
