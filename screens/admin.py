@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding
 from textual.content import Content
@@ -31,6 +31,11 @@ from kiosk.i18n.satisfaction_text import (
     row_cells,
 )
 from screens.base import KioskScreen, big_button
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import StationHost
 
 CSS = Path(__file__).parent / "admin.tcss"
 WEEKS = 12
@@ -61,6 +66,9 @@ class AdminScreen(KioskScreen):
         Binding("f5", "export", show=False, id="export"),
     ]
 
+    if TYPE_CHECKING:  # the kiosk's or the desk's app, typed (screens/host.py)
+        app = getters.app(StationHost)
+
     def __init__(self, today: date | None = None, weeks: int = WEEKS) -> None:
         """`today`: the last day counted (tests fix it); by default the local date on opening."""
         super().__init__()
@@ -69,7 +77,7 @@ class AdminScreen(KioskScreen):
         self.view = "week"
         self.summary = None  # kiosk.domain.satisfaction.Summary, once counted
         self.error = None  # why counting failed
-        self.message = ("", {})  # what the last export did
+        self.message: tuple[str, dict[str, object]] = ("", {})  # what the last export did: i18n key, values
         self.exporting = False
 
     def compose_body(self):

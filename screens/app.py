@@ -23,13 +23,19 @@ from kiosk.settings.config import Config
 from screens.station import Station
 
 if TYPE_CHECKING:
+    from db.models import Device
+    from kiosk.domain.fees import Policy
+    from kiosk.domain.search import SearchIndex
+    from kiosk.ime.dictionary import PinyinDictionary
+    from kiosk.store.catalog import LoadedCatalog
     from screens.draft import Draft
+    from screens.host import KioskSurface
 
 log = logging.getLogger(__name__)
 
 
 class CatalogLoaded(Message):
-    def __init__(self, catalog, index, policy, device) -> None:
+    def __init__(self, catalog: LoadedCatalog, index: SearchIndex, policy: Policy, device: Device) -> None:
         super().__init__()
         self.catalog, self.index, self.policy, self.device = catalog, index, policy, device
 
@@ -82,7 +88,8 @@ class KioskApp(Station, inherit_bindings=False):
     ]
 
     # On a tall screen radio buttons and check boxes get finger-sized rows (fields.tcss).
-    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (36, "-tall")]
+    # Textual 8.2.8 declares it `ClassVar[list[tuple[int, str]]] | None`, which is no ClassVar to mypy.
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (36, "-tall")]  # type: ignore[misc]
 
     def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(config)
@@ -90,10 +97,14 @@ class KioskApp(Station, inherit_bindings=False):
         self.clock = clock  # tests drive the idle timeout through this, no sleeping
         self.last_activity = clock()
         self.started = (clock(), datetime.now(UTC))  # the wall clock, moved on by `clock`: wall_now()
-        self.catalog = self.index = self.policy = self.device = None
+        # None until load_catalog has read them (after the first frame)
+        self.catalog: LoadedCatalog | None = None
+        self.index: SearchIndex | None = None
+        self.policy: Policy | None = None
+        self.device: Device | None = None
         self.submitting = False  # one ticket per confirmation, however many taps
         self.new_catalog = False  # sync stored a newer fee schedule: taken between customers
-        self.pinyin = None  # the on-screen keyboard's dictionary (kiosk.ime), once load_pinyin has read it
+        self.pinyin: PinyinDictionary | None = None  # the on-screen keyboard's, once load_pinyin has read it
         self.scan_keys, self.scan_at = "", 0.0  # a prepared code being typed by a scanner (screens/prepared.py)
 
     @property
@@ -302,8 +313,11 @@ class KioskApp(Station, inherit_bindings=False):
             if isinstance(screen, KioskScreen):
                 screen.catalog_ready()
 
+    def institute_arrived(self) -> None:
+        self.reload_institute()
+
     @work(exclusive=True, group="institute")
-    async def institute_arrived(self) -> None:
+    async def reload_institute(self) -> None:
         """The welcome screen shows the institute's file central published (kept with this kiosk's calendar)."""
         from kiosk.settings.institute import load_institute
         from kiosk.store.institute import synced_info
@@ -378,3 +392,9 @@ class KioskApp(Station, inherit_bindings=False):
         if not any(isinstance(s, MaintenanceExit) for s in self.screen_stack):
             self.push_screen(MaintenanceExit())
 
+
+if TYPE_CHECKING:
+
+    def _serves_screens(kiosk: KioskApp) -> KioskSurface:
+        """The type checker's proof that the kiosk has what its screens use of it (screens/host.py)."""
+        return kiosk

@@ -5,10 +5,11 @@ would lose widget state); the customer's input lives in the app's draft."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 from weakref import WeakKeyDictionary
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,7 +21,11 @@ from textual.widgets import Button, Input, Static  # Checkbox, RadioButton, Labe
 from kiosk.i18n import t
 
 if TYPE_CHECKING:  # not imported before the first frame
+    from textual import getters
+    from textual.widgets.button import ButtonVariant
+
     from kiosk.domain.validation import FieldError
+    from screens.host import KioskHost, StationHost, SyncShown
 
 # Style sheets beyond the app's kiosk.tcss (the frame every screen shares), named by the CSS_PATH
 # of the screens that use them: Textual reads them when such a screen is first shown, so the first
@@ -29,7 +34,8 @@ if TYPE_CHECKING:  # not imported before the first frame
 FIELDS_CSS = Path(__file__).parent / "fields.tcss"
 EDITOR_CSS = Path(__file__).parent / "editor.tcss"
 KEYBOARD_CSS = Path(__file__).parent / "keyboard" / "keyboard.tcss"  # every screen with a field that has one
-REGISTRATION_CSS = [FIELDS_CSS, EDITOR_CSS, KEYBOARD_CSS, Path(__file__).parent / "registration.tcss"]
+REGISTRATION_CSS: list[str | PurePath] = [
+    FIELDS_CSS, EDITOR_CSS, KEYBOARD_CSS, Path(__file__).parent / "registration.tcss"]
 
 STEPS = ("step.customer", "step.instruments", "step.options", "step.estimate")
 
@@ -120,9 +126,15 @@ class KioskScreen(Worded, Screen):
     STEP: int | None = None
     BINDINGS: ClassVar = [Binding("escape", "back", show=False, id="back")]
 
+    # `self.app` stays Textual's App here: each station's screens type it as their own app
+    # (`app = getters.app(KioskHost)`, the desk's Desk); what this class reads of it is a Station's.
+    @property
+    def station(self) -> StationHost:
+        return cast("StationHost", self.app)  # not isinstance: screens.station imports this module
+
     @property
     def lang(self) -> str:
-        return self.app.language
+        return self.station.language
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="titlebar"):
@@ -145,7 +157,7 @@ class KioskScreen(Worded, Screen):
     def compose_actions(self) -> ComposeResult:
         yield from ()
 
-    FOCUS = None  # selector of what Enter should do on arrival, e.g. "#next"
+    FOCUS: str | None = None  # selector of what Enter should do on arrival, e.g. "#next"
 
     def on_mount(self) -> None:
         self.relabel()
@@ -161,16 +173,16 @@ class KioskScreen(Worded, Screen):
                 for i, key in enumerate(STEPS)
             ))
         self.query_one(".language", Button).label = t("app.language", lang)
-        self.show_sync(self.app.sync_state)
+        self.show_sync(self.station.sync_state)
         relabel_marked(self, lang)
 
     def catalog_ready(self) -> None:
         """Override: the fee catalogue has loaded (it comes after the first frame)."""
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         offer_keyboard(self, event.widget)
 
-    def show_sync(self, state) -> None:
+    def show_sync(self, state: SyncShown) -> None:
         """The quiet online/offline indicator, with how many facts wait to be sent: made when the
         station first syncs with a central system (one widget fewer in the first frame)."""
         enrolled = bool(state and state.enrolled)
@@ -206,11 +218,15 @@ class SelfClosing(KioskScreen):
 
     deadline: float | None = None  # set on mount; the app's clock may tick before
 
+    if TYPE_CHECKING:  # the kiosk's screens only (its clock, its wipe)
+        app = getters.app(KioskHost)
+
     def start_countdown(self, seconds: float) -> None:
         self.deadline = self.app.clock() + seconds
 
     @property
     def left(self) -> int:
+        assert self.deadline is not None  # read by the countdown, which starts on mount (start_countdown)
         # rounded first: (now + 60) - now can be 60.00000000000001, which is not 61 seconds
         return max(0, math.ceil(round(self.deadline - self.app.clock(), 3)))
 
@@ -250,13 +266,17 @@ def relabel_marked(screen: Screen, lang: str) -> None:
     for field in screen.query(LabelledInput):
         field.relabel(lang)
     for keyboard in screen.query(".keyboard"):  # the on-screen keyboard (screens/keyboard/), if it was made
+        from screens.keyboard import Keyboard  # imported already: it made this one
+
+        assert isinstance(keyboard, Keyboard)  # what the .keyboard class marks (its DEFAULT_CLASSES)
         keyboard.relabel()
 
 
 def offer_keyboard(into: Widget, focused: Widget) -> None:
     """The kiosk's on-screen keyboard (never the desk's), made in `into` (a screen, or a modal's box)
     when the first field that has one takes focus; its module is imported only then."""
-    if isinstance(focused, Input) and into.app.ON_SCREEN_KEYBOARD:
+    # The app is a Station (cast, not isinstance: this module cannot import screens.station, which imports it).
+    if isinstance(focused, Input) and cast("StationHost", into.app).ON_SCREEN_KEYBOARD:
         from screens.keyboard import offer
 
         offer(into, focused)
@@ -269,7 +289,7 @@ def labelled(widget: Labelled, key: str) -> Labelled:
     return widget
 
 
-def big_button(key: str, action: str, variant: str = "default", *, lean: bool = False) -> Button:
+def big_button(key: str, action: str, variant: ButtonVariant = "default", *, lean: bool = False) -> Button:
     """A big button `#action` whose tap runs the screen's action of that name, as its key does.
     `lean`: a LeanButton (default and primary variants only), for a screen with no other Button."""
     kind = LeanButton if lean else Button
@@ -278,6 +298,9 @@ def big_button(key: str, action: str, variant: str = "default", *, lean: bool = 
 
 class LabelledInput(Vertical):
     """A label, an input and the field's error, in the current language."""
+
+    if TYPE_CHECKING:  # a field of the kiosk's or the desk's screens
+        app = getters.app(StationHost)
 
     def __init__(self, name: str, label_key: str, *, value: str = "", max_length: int = 100,
                  hint_key: str | None = None) -> None:

@@ -4,6 +4,8 @@ returning customer scans an earlier ticket into any field instead of typing (ret
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.widgets import Input, RadioButton, RadioSet
 
@@ -14,6 +16,11 @@ from screens.draft import PICKUP_WAYS
 from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button, labelled
 from .returning import EarlierTicket, allow_scans
 from .suggestions import OrganisationField
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
 
 FIELDS = (
     # name, label key, hint key, max length typed (the validators give the clear message)
@@ -30,6 +37,9 @@ class CustomerScreen(KioskScreen):
     TITLE_KEY = "welcome.register"
     STEP = 0
     FOCUS = "#field-organisation"
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def compose_body(self) -> ComposeResult:
         draft = self.app.draft
@@ -62,6 +72,7 @@ class CustomerScreen(KioskScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         # Every keystroke goes to the draft at once: a language switch or a step back loses nothing.
         # A ticket code pasted whole never does: it is taken out of the field and looked up.
+        assert event.input.id is not None  # every field here is a LabelledInput's, `field-<name>`
         name = event.input.id.removeprefix("field-")
         if not self.earlier.changed(event.input, event.value, getattr(self.app.draft, name)):
             setattr(self.app.draft, name, event.value)
@@ -81,6 +92,7 @@ class CustomerScreen(KioskScreen):
         self.query_one("#field-contact", Input).focus()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        assert event.pressed.id is not None  # each pickup choice has its id (compose_body)
         self.app.draft.pickup = event.pressed.id.removeprefix("pickup-")
 
 

@@ -3,6 +3,8 @@ with their reason, discounts as their own lines, the total, and who has the fina
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +17,11 @@ from kiosk.i18n import money, name_of, quantity_text, service_name, spec_of, t
 from kiosk.i18n.estimate_text import closing_notes, line_notes, total_rows
 
 from .base import REGISTRATION_CSS, KioskScreen, big_button
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
 
 
 def estimate_table(est: Estimate, lang: str) -> Table:
@@ -56,6 +63,9 @@ class EstimateScreen(KioskScreen):
     STEP = 3
     FOCUS = "#confirm"
 
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
+
     def __init__(self) -> None:
         super().__init__()
         self.estimate: Estimate | None = None
@@ -74,6 +84,8 @@ class EstimateScreen(KioskScreen):
 
     def on_mount(self) -> None:
         app = self.app
+        # the steps before chose from the catalogue: it has loaded, with the policy
+        assert app.catalog is not None and app.policy is not None
         try:
             self.estimate = estimate(app.draft.request(), app.catalog.by_code, app.policy, app.catalog.version)
         except EstimateError as e:  # the draft was built from the catalogue: a bug, but say it plainly

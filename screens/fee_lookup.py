@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
@@ -14,6 +14,11 @@ from kiosk.i18n import name_of, service_name, spec_of, t, unit_price
 from .base import KEYBOARD_CSS, KioskScreen, big_button
 from .result_table import KEEP, NAME, WRAP, ResultTable
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 # A code, a service and a price are never cut; the name and the spec wrap where they must.
 COLUMNS = {"col.code": KEEP, "col.item": NAME, "col.service": KEEP, "col.price": KEEP, "col.spec": WRAP}
 RESULT_LIMIT = 50
@@ -23,6 +28,9 @@ class FeeLookupScreen(KioskScreen):
     CSS_PATH: ClassVar = [Path(__file__).parent / "fee_lookup.tcss", KEYBOARD_CSS]
     TITLE_KEY = "app.fee_lookup"
     FOCUS = "#query"
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,7 +89,7 @@ class FeeLookupScreen(KioskScreen):
         row, lang = self.chosen, self.lang
         shown = self.query_one("#chosen", Static)
         shown.display = row is not None
-        if shown.display:
+        if row is not None:
             shown.update("  ".join(part for part in (
                 row.standard, name_of(row, lang), service_name(row.service, lang),
                 unit_price(row.price_fen, row.unit, lang), spec_of(row, lang), row.regulation,

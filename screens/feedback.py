@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -43,6 +44,11 @@ from kiosk.i18n.keys import FEEDBACK_HEARTS, FEEDBACK_LEVELS, FEEDBACK_REASONS, 
 from .base import FIELDS_CSS, KEYBOARD_CSS, KioskScreen, LabelledInput, SelfClosing, big_button, labelled
 from .ticket_scan import TicketScanScreen
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 log = logging.getLogger(__name__)
 
 THANKS_SECONDS = 10  # the thanks screen returns to the start by itself
@@ -62,7 +68,7 @@ def _summary(draft: FeedbackDraft, lang: str) -> str:
 
 
 # Loaded with the first feedback screen, not at start-up: the kiosk's first frame stays fast.
-CSS = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "feedback.tcss"]
+CSS: list[str | PurePath] = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "feedback.tcss"]
 
 
 class TicketLookedUp(Message):
@@ -137,6 +143,9 @@ class PhoneCheckScreen(KioskScreen):
     TITLE_KEY = "feedback.title"
     FOCUS = "#field-digits"
 
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
+
     def __init__(self, draft: FeedbackDraft) -> None:
         super().__init__()
         self.draft = draft
@@ -206,6 +215,7 @@ class PhoneCheckScreen(KioskScreen):
             self.draft.ticket_pass = check.ticket_pass
             self.app.push_screen(RatingScreen(self.draft))
             return
+        assert check.error is not None  # no ticket pass: the check says why (PhoneCheck)
         key = FEEDBACK_TICKET_ERRORS[check.error]
         field.show_error(FieldError(key, {"tries": check.tries_left, "number": self.draft.number,
                                           "max": PHONE_TRIES}))
@@ -355,6 +365,9 @@ class DetailsScreen(KioskScreen):
     TITLE_KEY = "feedback.title"
     FOCUS = "#submit"  # Enter submits: everything here is optional
 
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
+
     def __init__(self, draft: FeedbackDraft) -> None:
         super().__init__()
         self.draft = draft
@@ -405,6 +418,7 @@ class DetailsScreen(KioskScreen):
             self.relabel()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        assert event.input.id is not None  # every field here is a LabelledInput's, `field-<name>`
         setattr(self.draft, event.input.id.removeprefix("field-"), event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
@@ -13,9 +14,17 @@ from textual.widgets import Static
 from kiosk.i18n import t
 from screens.base import Worded
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 
 class IdleWarning(Worded, ModalScreen[None]):
     CSS_PATH = Path(__file__).parent / "dialogs.tcss"
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self, seconds: int) -> None:
         super().__init__()

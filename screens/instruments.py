@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Static
 
@@ -10,6 +12,12 @@ from kiosk.i18n import name_of, quantity_text, service_name, spec_of, t, unit_pr
 from .base import REGISTRATION_CSS, KioskScreen, big_button, labelled
 from .line_editor import REMOVE, LineEditor
 from .result_table import KEEP, NAME, WRAP, ResultTable
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from kiosk.domain.catalog import FeeRow
+    from screens.host import KioskHost
 
 RESULT_LIMIT = 30
 HITS = {"col.item": NAME, "col.service": KEEP, "col.price": KEEP, "col.spec": WRAP}
@@ -22,9 +30,12 @@ class InstrumentsScreen(KioskScreen):
     STEP = 1
     FOCUS = "#search"
 
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
+
     def __init__(self) -> None:
         super().__init__()
-        self.hits = []
+        self.hits: list[FeeRow] = []
         self.error_key: str | None = None  # kept as a key so a language switch re-words it
 
     def compose_body(self) -> ComposeResult:
@@ -70,8 +81,9 @@ class InstrumentsScreen(KioskScreen):
     def show_lines(self) -> None:
         table, lang = self.query_one("#lines", ResultTable), self.lang
         catalog = self.app.catalog
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for line in self.app.draft.lines:
+            assert catalog is not None  # lines are chosen from the catalogue: it has loaded
             row = catalog.by_code[line.code]
             name, service, _, spec = self._describe(row, lang)
             rows.append((name, service, quantity_text(line.quantity, row.unit, lang), use_name(line.use, lang), spec))
@@ -93,6 +105,7 @@ class InstrumentsScreen(KioskScreen):
         elif event.data_table.id == "lines":
             index = event.cursor_row
             line = self.app.draft.lines[index]
+            assert self.app.catalog is not None  # the line was chosen from it
             self.app.push_screen(LineEditor(self.app.catalog.by_code[line.code], line),
                                  lambda result: self.line_edited(index, result))
 
@@ -118,6 +131,7 @@ class InstrumentsScreen(KioskScreen):
             self.show_lines()
             self.query_one("#search", Input).focus()
             return
+        assert self.app.catalog is not None  # the lines were chosen from it
         self.app.draft.drop_urgent_if_impossible(self.app.catalog)
         from .options import OptionsScreen
 

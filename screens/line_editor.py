@@ -4,7 +4,7 @@ A modal with a typed result: the new DraftLine, REMOVE, or None (cancelled)."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,6 +19,11 @@ from screens.draft import DraftLine
 
 from .base import REGISTRATION_CSS, LabelledInput, Worded, labelled, offer_keyboard, relabel_marked
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 REMOVE = "remove"
 TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60),
          ("manufacturer", "line.manufacturer", 60), ("requirements", "line.requirements", 200))
@@ -27,6 +32,9 @@ TEXTS = (("model", "line.model", 60), ("serial_number", "line.serial_number", 60
 class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
     CSS_PATH = REGISTRATION_CSS
     BINDINGS: ClassVar = [("escape", "cancel", "")]
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self, row: FeeRow, line: DraftLine | None = None) -> None:
         super().__init__()
@@ -41,6 +49,7 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
     @property
     def extra_data_percent(self) -> int:
         """Data the regulation does not require: offered when the policy prices it."""
+        assert self.app.policy is not None  # lines are edited once the catalogue has loaded, with the policy
         return self.app.policy.extra_data_percent
 
     def compose(self) -> ComposeResult:
@@ -138,7 +147,11 @@ class LineEditor(Worded, ModalScreen[DraftLine | str | None]):
             first.scroll_visible(animate=False)
             return
         pressed = self.query_one("#use", RadioSet).pressed_button
-        use = pressed.id.removeprefix("use-") if pressed else "other"
+        if pressed is None:
+            use = "other"
+        else:
+            assert pressed.id is not None  # each use's choice has its id (compose)
+            use = pressed.id.removeprefix("use-")
         checkbox = {c.id: c.value for c in self.query(Checkbox)}
         self.dismiss(DraftLine(code=self.row.code, use=use, ac_dc=checkbox.get("ac_dc", False),
                                extra_data=checkbox.get("extra_data", False),
@@ -155,6 +168,10 @@ def _metres(text: str) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         raise FieldError("error.metres") from None
-    if not value.is_finite() or not 0 < value <= 10_000 or value.as_tuple().exponent < -3:
+    if not value.is_finite() or not 0 < value <= 10_000:
+        raise FieldError("error.metres")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: not 'n', 'N' or 'F' (NaN, sNaN, infinity)
+    if exponent < -3:
         raise FieldError("error.metres")
     return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,10 +20,18 @@ from textual.widgets import Button, Input, Static
 from kiosk.i18n import t
 from screens.base import FIELDS_CSS, KEYBOARD_CSS, offer_keyboard
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 
 class MaintenanceExit(ModalScreen[None]):
     CSS_PATH: ClassVar = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "dialogs.tcss"]  # the PIN error: a field's
     BINDINGS: ClassVar = [("escape", "dismiss", "")]
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self) -> None:
         super().__init__()

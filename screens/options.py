@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
 
@@ -11,15 +13,24 @@ from kiosk.i18n import t
 
 from .base import REGISTRATION_CSS, KioskScreen, LabelledInput, big_button, labelled
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 
 class OptionsScreen(KioskScreen):
     CSS_PATH = REGISTRATION_CSS
     TITLE_KEY = "welcome.register"
     STEP = 2
 
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
+
     def compose_body(self) -> ComposeResult:
-        draft = self.app.draft
-        possible = draft.urgent_possible(self.app.catalog)
+        draft, catalog = self.app.draft, self.app.catalog
+        assert catalog is not None  # the lines before were chosen from it
+        possible = draft.urgent_possible(catalog)
         yield RadioSet(
             RadioButton("", value=draft.urgent is None, id="urgent-none"),
             *(RadioButton("", value=draft.urgent == tier, id=f"urgent-{tier}") for tier in URGENT_TIERS),
@@ -47,6 +58,7 @@ class OptionsScreen(KioskScreen):
     def relabel(self) -> None:
         super().relabel()
         lang, policy = self.lang, self.app.policy
+        assert policy is not None  # loaded with the catalogue the lines were chosen from
         urgent = self.query_one("#urgent", RadioSet)
         urgent.border_title = t("options.urgent", lang)
         self.query_one("#urgent-none", RadioButton).label = t("options.urgent_none", lang)
@@ -74,6 +86,7 @@ class OptionsScreen(KioskScreen):
             self.app.draft.notify = event.value
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        assert event.pressed.id is not None  # each urgency choice has its id (compose_body)
         choice = event.pressed.id.removeprefix("urgent-")
         self.app.draft.urgent = None if choice == "none" else choice
 

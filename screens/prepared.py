@@ -39,7 +39,10 @@ from kiosk.i18n.keys import MessageKeys
 from .base import Worded
 
 if TYPE_CHECKING:
+    from textual import getters
+
     from kiosk.domain.prepared import PreparedRegistration
+    from screens.host import KioskHost
 
     from .draft import Draft
 
@@ -148,6 +151,9 @@ class PreparedStatus(Worded, ModalScreen[None]):
 
     CSS_PATH = Path(__file__).parent / "prepared.tcss"
     BINDINGS: ClassVar = [Binding("escape", "close", show=False)]
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self, key: str, values: dict, held: tuple[int, int, tuple[int, ...]] | None) -> None:
         super().__init__()
@@ -423,6 +429,9 @@ class PreparedProblems(Worded, ModalScreen[None]):
 
     CSS_PATH = Path(__file__).parent / "prepared.tcss"
     BINDINGS: ClassVar = [Binding("escape", "close", show=False)]
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__()

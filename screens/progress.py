@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,7 +25,7 @@ from .ticket_scan import TicketScanScreen
 
 log = logging.getLogger(__name__)
 
-CSS = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "feedback.tcss"]  # the same scan row
+CSS: list[str | PurePath] = [FIELDS_CSS, KEYBOARD_CSS, Path(__file__).parent / "feedback.tcss"]  # the same scan row
 
 
 class ProgressFound(Message):

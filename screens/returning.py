@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -32,6 +32,11 @@ from kiosk.i18n import t
 from kiosk.i18n.keys import RETURNING_ERRORS
 
 from .base import LabelledInput, Worded, offer_keyboard
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,9 @@ def number_in(value: str) -> re.Match | None:
 
 class EarlierTicket(Static):
     """The customer screen's line about an earlier ticket, and what a scan of one does."""
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self) -> None:
         super().__init__(id="earlier-status")
@@ -157,9 +165,9 @@ class EarlierTicket(Static):
             field = screen.query_one(f"#field-{name}", Input)
             field.value = value
             field.cursor_position = len(value)
-        for field in screen.query(LabelledInput):
-            if field.field_name in values:
-                field.show_error(None)
+        for labelled_field in screen.query(LabelledInput):
+            if labelled_field.field_name in values:
+                labelled_field.show_error(None)
         self.say("returning.filled", number=earlier.number)
 
     def confirmed(self, earlier, same: bool | None) -> None:
@@ -186,6 +194,9 @@ class _Question(Worded, ModalScreen):
     """A small question over the customer screen; Esc answers "no"."""
 
     BINDINGS: ClassVar = [Binding("escape", "no", show=False)]
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def on_mount(self) -> None:
         self.relabel()

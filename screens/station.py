@@ -33,6 +33,11 @@ from screens.textual_fixes import (
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
+    from kiosk.printing.spool import Backlog
+    from kiosk.printing.worker import PrintWorker
+    from screens.host import StationSurface
+    from screens.out_of_service import OutOfService
+
 fix_styles_cache_leak()
 fix_unended_paste()
 skip_styling_unmounted()
@@ -76,11 +81,11 @@ class Station(App, inherit_bindings=False):
         self.config = config
         self.set_reactive(Station.language, config.language)
         self.info = load_institute(config.info_file, config.holidays_file, kept=kept_file(config.data_dir))
-        self.print_worker = None  # kiosk.printing.worker.PrintWorker: the child that renders and sends
+        self.print_worker: PrintWorker | None = None  # the child that renders and sends
         self.printing = False  # the print worker is running
-        self.print_retry_at = None  # UTC: when a failed receipt is tried again by itself
-        self.print_backlog = None  # kiosk.printing.spool.Backlog, made by the first pass
-        self.outage = None  # the out-of-service screen a database failure put up while running
+        self.print_retry_at: datetime | None = None  # UTC: when a failed receipt is tried again by itself
+        self.print_backlog: Backlog | None = None  # made by the first pass
+        self.outage: OutOfService | None = None  # the out-of-service screen a database failure put up while running
         self.sync_state = SyncState()
         self.sync_reported = asyncio.Event()  # set at each pass's report (a test or a status line waits on it)
         self._sync_wake: asyncio.Event | None = None
@@ -367,3 +372,10 @@ def _close_database() -> None:
 
     if database_proxy.obj is not None:
         database_proxy.close()
+
+
+if TYPE_CHECKING:
+
+    def _serves_screens(station: Station) -> StationSurface:
+        """The type checker's proof that a Station has what the screens use of it (screens/host.py)."""
+        return station

@@ -12,7 +12,7 @@ it takes the focus only from the down arrow.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.actions import SkipAction
@@ -24,6 +24,11 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 
 from .base import LabelledInput
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
 
 # A ticket code being scanned into the field (screens/returning.py takes it out): never a name.
 _SCANNING = re.compile(r"[JＪ][LＬ][A-Z2-7Ａ-Ｚ２-７]{8}")
@@ -62,6 +67,7 @@ class Suggestions(OptionList):
 
     def action_leave(self) -> None:
         self.highlighted = None
+        assert self.parent is not None  # a key reaches the list only while it is mounted, in its OrganisationField
         self.parent.query_one(Input).focus()
 
 
@@ -76,6 +82,9 @@ class OrganisationField(Vertical):
         def __init__(self, organisation: str) -> None:
             super().__init__()
             self.organisation = organisation
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def __init__(self, field: LabelledInput) -> None:
         super().__init__(classes="organisation-field")

@@ -18,7 +18,7 @@ def fix_styles_cache_leak() -> None:
     kiosk builds ~16 widgets per customer, so after ~64 customers ~40 MB is pinned for
     good. The method does not use `self`: cache on the two colours alone."""
     method = StylesCache.__dict__.get("get_inner_outer")
-    if not hasattr(method, "cache_info"):
+    if method is None or not hasattr(method, "cache_info"):
         return  # fixed upstream (or renamed): nothing to do
     original = method.__wrapped__
 
@@ -29,7 +29,8 @@ def fix_styles_cache_leak() -> None:
     def get_inner_outer(self, base_background, background):
         return colours_only(base_background, background)
 
-    StylesCache.get_inner_outer = get_inner_outer
+    # the patch: a plain method for Textual's lru_cache-wrapped one
+    StylesCache.get_inner_outer = get_inner_outer  # type: ignore[method-assign, assignment]
 
 
 def skip_styling_unmounted() -> None:
@@ -172,8 +173,8 @@ def fix_unended_paste() -> None:
         if self._timeout_time is None and self._awaiting.timeout is not None:
             self._timeout_time = _parser.get_time() + self._awaiting.timeout
 
-    XTermParser.parse = parse_ending_pastes
-    XTermParser.tick = tick_arming_the_paste_timeout
+    XTermParser.parse = parse_ending_pastes  # type: ignore[method-assign]
+    XTermParser.tick = tick_arming_the_paste_timeout  # type: ignore[method-assign]
 
 
 def _in_paste(parser_generator) -> bool:

@@ -56,7 +56,9 @@ class TicketScreen(SelfClosing):
     def __init__(self, view: TicketView) -> None:
         super().__init__()
         self.view = view
-        self.print_state, self.print_error, self.print_job_id = "pending", None, None
+        self.print_state = "pending"
+        self.print_error: str | None = None
+        self.print_job_id: int | None = None
 
     def compose_body(self) -> ComposeResult:
         # The QR has the whole height under the title bar; everything else, the buttons too, is

@@ -6,6 +6,8 @@ lookup in `look_up(text)`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
@@ -15,12 +17,20 @@ from kiosk.i18n import t
 
 from .base import KioskScreen, LabelledInput, big_button
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 MAX_SCAN = 1000  # characters: a signed ticket code is a few hundred
 
 
 class TicketScanScreen(KioskScreen):
     FOCUS = "#field-scan"  # a keyboard-wedge scanner types into it and ends with Enter
     STATUS_ID = "scan-status"
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def scan_row(self) -> ComposeResult:
         # OK right after the field: a scanner that ends with Tab moves the focus onto it.
@@ -50,5 +60,5 @@ class TicketScanScreen(KioskScreen):
         self.query_one(f"#{self.STATUS_ID}", Static).update(t("feedback.looking", self.lang))
         self.look_up(text)
 
-    def look_up(self, text: str) -> None:
+    def look_up(self, text: str) -> object:  # object: the subclasses' @work returns their Worker
         raise NotImplementedError

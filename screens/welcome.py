@@ -4,7 +4,7 @@ line says that a registration prepared on the institute's website (预约送检)
 from __future__ import annotations
 
 from collections import Counter
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -15,6 +15,11 @@ from kiosk.i18n.textwidth import cell_width
 
 from .base import KioskScreen, big_button
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.host import KioskHost
+
 HINTS = ("welcome.prepared", "welcome.prepared_short")  # longest first
 HINT_MARGIN = 6  # the screen's cells the welcome text does not get (the body's padding, a scroll bar)
 
@@ -24,9 +29,13 @@ class WelcomeScreen(KioskScreen):
     FOCUS = "#register"
     # No height class (the app's -short/-tall): nothing here is styled by it, and adding it after
     # the first styling would restyle every widget of the first frame again.
-    VERTICAL_BREAKPOINTS: ClassVar = []
+    # Textual 8.2.8 declares it `ClassVar[list[tuple[int, str]]] | None`, which is no ClassVar to mypy.
+    VERTICAL_BREAKPOINTS: ClassVar = []  # type: ignore[misc]
     BINDINGS: ClassVar = [("f5", "register", "送检登记"), ("f6", "fees", "收费查询"), ("f7", "feedback", "服务评价"),
                           ("f8", "progress", "进度查询")]
+
+    if TYPE_CHECKING:  # the kiosk's app, typed (screens/host.py)
+        app = getters.app(KioskHost)
 
     def compose_body(self) -> ComposeResult:
         # One widget for all of it: the first frame a walk-in customer sees comes sooner with

@@ -24,13 +24,18 @@ from screens.base import EDITOR_CSS, FIELDS_CSS
 from screens.station import Station
 
 if TYPE_CHECKING:
+    from db.models import Device
+    from kiosk.ops.doctor import Check, Msg
+    from kiosk.store.clerks import ClerkInfo
     from screens.clerk.counter import CounterChosen
+    from screens.clerk.host import DeskSurface
+    from screens.clerk.unlock import UnlockScreen
 
 LOCK_SECONDS = 300  # no key for this long: the desk locks itself
 
 
 class DeskReady(Message):
-    def __init__(self, device) -> None:
+    def __init__(self, device: Device) -> None:
         super().__init__()
         self.device = device
 
@@ -38,16 +43,16 @@ class DeskReady(Message):
 class DeskFailed(Message):
     """A database or service failure that is nobody's input error."""
 
-    def __init__(self, error: str, problem=None) -> None:
+    def __init__(self, error: str, problem: Msg | None = None) -> None:
         super().__init__()
         self.error = error
         self.problem = problem  # kiosk.ops.doctor.Msg: a full, read-only or damaged database, in words
 
 
 class PrinterChecked(Message):
-    def __init__(self, check) -> None:
+    def __init__(self, check: Check) -> None:
         super().__init__()
-        self.check = check  # kiosk.ops.doctor.Check
+        self.check = check
 
 
 PRINTER_PROBE_SECONDS = 60  # the status line asks the printer this often, between receipts
@@ -84,13 +89,13 @@ class DeskApp(Station, inherit_bindings=False):
         self.clock = clock
         self.lock_seconds = lock_seconds
         self.last_activity = clock()
-        self.clerk = None  # kiosk.store.clerks.ClerkInfo while unlocked
-        self.device = None
-        self.printer_status = None  # kiosk.ops.doctor.Check: the printer as last asked (status line)
+        self.clerk: ClerkInfo | None = None  # while unlocked
+        self.device: Device | None = None
+        self.printer_status: Check | None = None  # the printer as last asked (status line)
         self.printer_reported = asyncio.Event()  # set at each answer (tests wait on it)
         self.unconfirmed_jobs: list[int] = []  # receipts the printer did not say it printed: Ctrl+R
 
-    def get_default_screen(self):
+    def get_default_screen(self) -> UnlockScreen:
         from screens.clerk.unlock import UnlockScreen
 
         return UnlockScreen()
@@ -111,7 +116,7 @@ class DeskApp(Station, inherit_bindings=False):
         else:
             self.post_message(DeskReady(device))
 
-    def _open(self):
+    def _open(self) -> Device:
         from db.connection import open_database
         from kiosk.printing.spool import recover_interrupted
         from kiosk.store.catalog import ensure_catalog
@@ -126,7 +131,7 @@ class DeskApp(Station, inherit_bindings=False):
         self.device = message.device
         self.print_receipts()
         self.probe_printer()
-        self.sync_loop(self.device.uid)
+        self.sync_loop(message.device.uid)
 
     # ---- the printer, for the status line ----------------------------------------------------
 
@@ -181,7 +186,7 @@ class DeskApp(Station, inherit_bindings=False):
 
     # ---- unlock and lock -------------------------------------------------------------------
 
-    def unlocked(self, clerk) -> None:
+    def unlocked(self, clerk: ClerkInfo) -> None:
         from screens.clerk.receiving import ReceivingScreen
 
         self.clerk = clerk
@@ -229,3 +234,10 @@ class DeskApp(Station, inherit_bindings=False):
         self.retry_printing_if_due()
         if self.clerk is not None and self.clock() - self.last_activity >= self.lock_seconds:
             self.action_lock()
+
+
+if TYPE_CHECKING:
+
+    def _serves_screens(app: DeskApp) -> DeskSurface:
+        """The type checker's proof that DeskApp has all the desk's screens use of it (screens/clerk/host.py)."""
+        return app

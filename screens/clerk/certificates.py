@@ -94,6 +94,7 @@ class CertificateEditor(Editor[dict[int, tuple[str, ...]] | None]):
         given: dict[int, list[str]] = {}
         self.errors = {}
         for field in self.query(Input):
+            assert field.id is not None  # every number's field is cert-<line>-<instrument> (compose)
             i, k = (int(x) for x in field.id.removeprefix("cert-").split("-"))
             try:
                 value = clean_text(field.value, max_length=MAX_CERTIFICATE)

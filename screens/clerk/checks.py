@@ -13,7 +13,8 @@ pickup where none was noted with F4 (kiosk/store/desk.py pick_up), so its slip p
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,23 +30,30 @@ from screens.base import labelled, relabel_marked
 from screens.clerk.editor import Editor
 from screens.clerk.tables import fill_table
 
+if TYPE_CHECKING:
+    from textual.widgets.button import ButtonVariant
+
+    from kiosk.domain.intake import CounterLine
+    from kiosk.store.certificate_checks import CheckView
+
 MAX_NUMBER = 40
 # Narrowed when the box is narrow, in this order (cells): the serial number, the name, the number.
 SHRINKABLE = {2: 6, 1: 10, 3: 8}
 
 
 class ChecksLoaded(Message):
-    def __init__(self, view=None, done=None, error=None) -> None:
+    def __init__(self, view: CheckView | None = None, done: rule.CheckFact | None = None,
+                 error: Exception | None = None) -> None:
         super().__init__()
         self.view, self.done, self.error = view, done, error
 
 
-def instruments(lines) -> list[tuple[int, int]]:
+def instruments(lines: Iterable[CounterLine]) -> list[tuple[int, int]]:
     """(position, instrument) of every certificate due: each instrument of each line not refused."""
     return [(i, k) for i, ln in enumerate(lines) if not ln.refused for k in range(ln.quantity)]
 
 
-def state_text(state, lang: str) -> str:
+def state_text(state: rule.CertificateState | None, lang: str) -> str:
     if state is None or state.state == "unchecked":
         return t("check.state.unchecked", lang)
     if state.state == "returned":
@@ -61,17 +69,18 @@ class CertificateCheckScreen(Editor[None]):
                           Binding("f6", "take", show=False, id="check_take"),
                           Binding("up", "move(-1)", show=False), Binding("down", "move(1)", show=False)]
 
-    def __init__(self, ticket_id: int, number: str, lines, numbers: dict[int, tuple[str, ...]]) -> None:
-        """`lines`: kiosk.domain.intake.CounterLine in intake order; `numbers`: the F4 numbers noted."""
+    def __init__(self, ticket_id: int, number: str, lines: Iterable[CounterLine],
+                 numbers: dict[int, tuple[str, ...]]) -> None:
+        """`lines`: in intake order; `numbers`: the F4 numbers noted."""
         super().__init__()
         self.ticket_id, self.number, self.lines = ticket_id, number, tuple(lines)
         self.numbers = dict(numbers)
         self.rows = instruments(self.lines)
-        self.view = None  # kiosk.store.certificate_checks.CheckView once read
+        self.view: CheckView | None = None  # once read
         self.row = 0
         self.conclusion: str | None = None
         self.wrong: set[str] = set()
-        self.message = ("", {})
+        self.message: tuple[str, dict[str, object]] = ("", {})  # i18n key and values (a value may be a wording)
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -79,7 +88,7 @@ class CertificateCheckScreen(Editor[None]):
             yield Static(id="editor-title")
             with Vertical(id="check-body"):
                 yield Static(id="check-facts")
-                table = DataTable(id="check-list", cursor_type="row", zebra_stripes=True)
+                table: DataTable[str] = DataTable(id="check-list", cursor_type="row", zebra_stripes=True)
                 table.can_focus = False  # up / down move it; the keyboard belongs to the number
                 yield table
                 with Horizontal(classes="check-row"):
@@ -101,8 +110,10 @@ class CertificateCheckScreen(Editor[None]):
                     yield Input(id="check-reason", max_length=400, compact=True)
                 yield Static(id="check-message")
             with Horizontal(classes="actions"):
-                for key, id_, variant in (("check.back", "cancel", "default"), ("check.take", "take", "default"),
-                                          ("check.record", "record", "primary")):
+                actions: tuple[tuple[str, str, ButtonVariant], ...] = (
+                    ("check.back", "cancel", "default"), ("check.take", "take", "default"),
+                    ("check.record", "record", "primary"))
+                for key, id_, variant in actions:
                     button = labelled(Button("", id=id_, variant=variant, classes="big"), key)
                     button.can_focus = False
                     yield button
@@ -114,10 +125,10 @@ class CertificateCheckScreen(Editor[None]):
 
     # ---- reading and writing, in the database thread ------------------------------------------
 
-    def load(self, done=None) -> None:
+    def load(self, done: rule.CheckFact | None = None) -> None:
         self.run_worker(self._load(done), group="checks", exclusive=True)
 
-    async def _load(self, done) -> None:
+    async def _load(self, done: rule.CheckFact | None) -> None:
         from kiosk.store.certificate_checks import check_view
 
         try:
@@ -137,7 +148,7 @@ class CertificateCheckScreen(Editor[None]):
                 self.after(message.done)
         self.relabel()
 
-    def after(self, done) -> None:
+    def after(self, done: rule.CheckFact) -> None:
         """A step was recorded: say so, clear the form, move on to the next certificate not done."""
         which = self.which(done.position, done.instrument)
         if done.kind == "taken_as_is":
@@ -153,7 +164,7 @@ class CertificateCheckScreen(Editor[None]):
         self.conclusion, self.wrong = None, set()
         self.query_one("#check-reason", Input).value = ""
         self.query_one("#check-number", Input).focus()  # the next certificate's scan
-        states = self.view.states if self.view else {}
+        states: dict[tuple[int, int], rule.CertificateState] = self.view.states if self.view else {}
         following = [i for i in range(len(self.rows)) if i > self.row and (
             self.rows[i] not in states or states[self.rows[i]].holds_pickup)]
         if following:
@@ -271,7 +282,7 @@ class CertificateCheckScreen(Editor[None]):
         self.query_one("#check-number", Input).placeholder = t("check.hint", lang)
         self.query_one("#check-reason", Input).placeholder = t("check.reason_hint", lang)
         table = self.query_one("#check-list", DataTable)
-        states = view.states if view else {}
+        states: dict[tuple[int, int], rule.CertificateState] = view.states if view else {}
         headers = [t("check.col.which", lang), t("check.col.name", lang), t("check.col.serial", lang),
                    t("check.col.number", lang), t("check.col.state", lang)]
         cells, flagged = [], []

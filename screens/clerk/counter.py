@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
@@ -25,9 +26,12 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
+    from textual import getters
+
     from kiosk.domain.fees import Estimate, EstimateLine
     from kiosk.domain.holidays import Calendar
-    from kiosk.store.desk import StepTaken, TicketSummary, Transition, TransitionError
+    from kiosk.store.desk import ScanResult, StepTaken, TicketSummary, Transition, TransitionError
+    from screens.clerk.host import DeskHost
 
 Counter = Literal["receiving", "dispatch"]
 
@@ -102,7 +106,8 @@ def promise_text(est: Estimate | None, registered_at: datetime, received_at: dat
 
 
 class TicketLookedUp(Message):
-    def __init__(self, result, summary=None, steps=()) -> None:
+    def __init__(self, result: ScanResult, summary: TicketSummary | None = None,
+                 steps: Sequence[StepTaken] = ()) -> None:
         super().__init__()
         self.result, self.summary, self.steps = result, summary, steps
 
@@ -129,13 +134,13 @@ class CounterChosen(Message):
     number: str | None = None
 
 
-def _load(ticket_id):
+def _load(ticket_id: int) -> tuple[TicketSummary, Sequence[StepTaken]]:
     from kiosk.store.desk import history, ticket_summary
 
     return ticket_summary(ticket_id), history(ticket_id)
 
 
-def _lookup(text):
+def _lookup(text: str) -> tuple[ScanResult, TicketSummary | None, Sequence[StepTaken]]:
     """What the scan names; a valid ticket this desk has never seen is taken from its code;
     one whose number another ticket here holds is set aside, never shown as that other one."""
     from dataclasses import replace
@@ -159,20 +164,25 @@ class CounterScreen(KioskScreen):
                           Binding("f10", "followups", show=False, id="followups"),
                           Binding("f12", "worklist", show=False, id="worklist")]
 
+    if TYPE_CHECKING:  # the desk's app (screens/clerk/host.py), for the type checker only
+        app = getters.app(DeskHost)
+
     def __init__(self, number: str | None = None) -> None:
         """`number`: a ticket to look up on arrival (chosen in the work list)."""
         super().__init__()
         self.arriving_with = number
-        self.summary = None
-        self.steps = ()
-        self.message = ("", {})  # i18n key and values
+        self.summary: TicketSummary | None = None
+        self.steps: Sequence[StepTaken] = ()
+        # i18n key and values (a value: words, a "desk." key, or a wording of the language)
+        self.message: tuple[str, dict[str, object]] = ("", {})
         self.busy = False
         self.last_scan = ""
         # An instrument label was scanned: its intake line's position and its row in the registered
         # lines (kiosk/store/desk.py ScanResult), where the table's cursor goes.
-        self.scanned_line = self.scanned_row = None
+        self.scanned_line: int | None = None
+        self.scanned_row: int | None = None
 
-    def compose_body(self):
+    def compose_body(self) -> ComposeResult:
         with Horizontal(classes="desk-hint-row"):
             yield labelled(Static(classes="desk-hint"), self.HINT_KEY)
             # The keys to the follow-ups and the work list, beside the hint: the action bar is
@@ -185,7 +195,7 @@ class CounterScreen(KioskScreen):
         yield Static(id="desk-message", classes="desk-message")
         yield Static(id="desk-clerk", classes="desk-clerk")
         yield Static(id="desk-ticket", classes="desk-ticket")
-        table = DataTable(id="desk-lines", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = DataTable(id="desk-lines", cursor_type="row", zebra_stripes=True)
         table.can_focus = False
         yield table
         yield Static(id="desk-notes", classes="desk-note")
@@ -229,6 +239,7 @@ class CounterScreen(KioskScreen):
     def on_ticket_looked_up(self, message: TicketLookedUp) -> None:
         result = message.result
         if result.ticket_id is None:
+            assert result.error is not None  # no ticket: the scan result says why (kiosk/store/desk.py identify)
             self.summary, self.steps = None, ()
             number = result.record.number if result.record is not None else None
             self.message = (DESK_SCAN_ERRORS[result.error], {"number": number} if number else {})
@@ -238,11 +249,11 @@ class CounterScreen(KioskScreen):
         self.scanned_line, self.scanned_row = result.line, result.row
         self.show()
 
-    def found_message(self) -> tuple[str, dict]:
+    def found_message(self) -> tuple[str, dict[str, object]]:
         """Override: what to say when a ticket was found (e.g. already received)."""
         return "", {}
 
-    def already_message(self, kind: str) -> tuple[str, dict]:
+    def already_message(self, kind: str) -> tuple[str, dict[str, object]]:
         step = next((s for s in self.steps if s.kind == kind), None)
         if step is None:
             return "", {}
@@ -285,8 +296,10 @@ class CounterScreen(KioskScreen):
         elif refused is not None and refused.kind == "already" and refused.status:
             self.message = self.already_message(refused.status)
         elif refused is not None and refused.kind == "not_yet":
+            status = refused.status
+            assert status is not None  # a "not_yet" refusal always names the ticket's status (kiosk/store/desk.py)
             in_work = self.summary.in_work if self.summary is not None else ()
-            self.message = ("desk.not_yet", {"status": lambda lang: status_text(refused.status, in_work, lang),
+            self.message = ("desk.not_yet", {"status": lambda lang: status_text(status, in_work, lang),
                                              "step": self.STEP_KEY})
         else:
             self.message = ("desk.failed", {"error": str(refused or message.failed)})
@@ -360,6 +373,7 @@ class CounterScreen(KioskScreen):
     def show_ticket(self, est: Estimate | None) -> None:
         """The ticket's number, organisation and status; under them the urgent tier and its promise."""
         lang, s = self.lang, self.summary
+        assert s is not None  # drawn by show() only with a ticket
         head = t("desk.ticket", lang, number=s.number, organisation=s.organisation,
                  status=status_text(s.status, s.in_work, lang))
         received = next((step.at for step in self.steps if step.kind == "received"), None)

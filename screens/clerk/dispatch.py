@@ -7,8 +7,9 @@ receiving counter fixed it (the received event's total), not the registration.""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -20,19 +21,22 @@ from kiosk.i18n import quantity_text, service_name, t
 from kiosk.i18n.estimate_text import storage_rows
 from kiosk.i18n.status_text import line_status_text
 from screens.base import big_button
-from screens.clerk.counter import CounterScreen, StepDone, amount_and_notes, total_text
+from screens.clerk.counter import CounterScreen, StepDone, TicketLookedUp, amount_and_notes, total_text
+
+if TYPE_CHECKING:
+    from kiosk.printing.receipts import CounterFacts
 
 
 class IntakeFactsLoaded(Message):
     """`held`: certificates returned for correction, which the pickup waits for."""
 
-    def __init__(self, ticket_id: int, facts, held: int = 0) -> None:
+    def __init__(self, ticket_id: int, facts: CounterFacts | None, held: int = 0) -> None:
         super().__init__()
         self.ticket_id, self.facts, self.held = ticket_id, facts, held
 
 
-def _facts(ticket_id: int, status: str):
-    """In the database thread: the intake as received (kiosk.printing.receipts.CounterFacts), with the
+def _facts(ticket_id: int, status: str) -> CounterFacts | None:
+    """In the database thread: the intake as received, with the
     certificate numbers and the storage charged once picked up, or the storage due if collected now
     while ready; None when this desk holds no intake of the ticket."""
     from dataclasses import replace
@@ -62,19 +66,19 @@ class DispatchScreen(CounterScreen):
 
     def __init__(self, number: str | None = None) -> None:
         super().__init__(number)
-        self.facts = None  # (ticket id, CounterFacts) of the ticket on screen, once received
+        self.facts: tuple[int, CounterFacts] | None = None  # (ticket id, its intake) of the ticket shown, once received
         # (ticket id, number, {position: the numbers of its instruments, in order})
         self.certificates: tuple[int, str, dict[int, tuple[str, ...]]] | None = None
-        self.note = ("", {})
+        self.note: tuple[str, dict[str, object]] = ("", {})
         self.held = (0, 0)  # (ticket id, its certificates returned for correction)
 
-    def compose_body(self):
+    def compose_body(self) -> ComposeResult:
         for widget in super().compose_body():
             yield widget
             if widget.id == "desk-message":
                 yield Static(id="cert-note", classes="desk-note")
 
-    def compose_actions(self):
+    def compose_actions(self) -> ComposeResult:
         for key, id_ in (("desk.certificates", "certificates"), ("check.key", "check"),
                          ("desk.ready", "ready"), ("desk.pick_up", "pick_up"),
                          ("desk.to_receiving", "to_receiving"), ("desk.lock", "lock")):
@@ -82,7 +86,8 @@ class DispatchScreen(CounterScreen):
             button.can_focus = False
             yield button
 
-    def found_message(self):
+    def found_message(self) -> tuple[str, dict[str, object]]:
+        assert self.summary is not None  # asked only when a ticket was found (CounterScreen.on_ticket_looked_up)
         if self.summary.status == "picked_up":
             return self.already_message("picked_up")
         if self.summary.status == "ready":
@@ -96,7 +101,7 @@ class DispatchScreen(CounterScreen):
 
     # ---- the ticket as taken in ----------------------------------------------------------
 
-    def on_ticket_looked_up(self, message) -> None:
+    def on_ticket_looked_up(self, message: TicketLookedUp) -> None:
         noted = self.certificates
         super().on_ticket_looked_up(message)
         message.prevent_default()  # the base handler ran; Textual must not run it again
@@ -155,7 +160,7 @@ class DispatchScreen(CounterScreen):
             return self.facts[1].certificates
         return {}
 
-    def _taken_in(self, not_yet: str):
+    def _taken_in(self, not_yet: str) -> tuple[int, CounterFacts] | None:
         """(ticket id, its intake's facts) when the ticket on screen is taken in and not handed
         back; else None, the message said (`not_yet`: no intake known here)."""
         s = self.summary

@@ -4,7 +4,7 @@ that handles Enter itself calls `event.prevent_default()` (Textual runs every cl
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -12,11 +12,19 @@ from textual.widgets import Button, Input
 
 from screens.base import Worded
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.clerk.host import DeskHost
+
 Result = TypeVar("Result")
 
 
 class Editor(Worded, ModalScreen[Result]):
     BINDINGS: ClassVar = [Binding("escape", "cancel", show=False, id="cancel")]
+
+    if TYPE_CHECKING:  # the desk's app (screens/clerk/host.py), for the type checker only
+        app = getters.app(DeskHost)
 
     @property
     def lang(self) -> str:

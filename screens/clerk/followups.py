@@ -39,8 +39,13 @@ from screens.clerk.editor import Editor
 from screens.clerk.tables import DeskList, fill_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from db.models import Device
     from kiosk.domain.feedback import ClosedBy, FollowupClosed, FollowupError, OpenFollowup
-    from kiosk.store.window_ratings import Records
+    from kiosk.domain.validation import FieldError
+    from kiosk.store.clerks import ClerkInfo
+    from kiosk.store.window_ratings import RatingError, Records
 
 # The columns narrowed when the screen is narrow, in this order, and how far (cells): the
 # comment, then the reason, then the rating. The due date, the number and the phone never are.
@@ -73,7 +78,7 @@ class FollowupClosedHere(Message):
 
     followup: OpenFollowup
     closed: FollowupClosed | None = None
-    refused: FollowupError | None = None
+    refused: FollowupError | RatingError | None = None  # a close's refusal, or a call's or an appeal's
     failed: Exception | None = None
     by: ClosedBy | None = None
     action: Action = "close"
@@ -91,7 +96,8 @@ def reason_text(reason: str | None, lang: str) -> str:
     return t(FEEDBACK_REASONS[reason], lang) if reason in REASONS else (reason or "")
 
 
-def _close(followup_id: int, clerk, note: str, device, fix: str | None = None):
+def _close(followup_id: int, clerk: ClerkInfo | None, note: str, device: Device | None,
+           fix: str | None = None) -> tuple[FollowupClosed | None, FollowupError | None, ClosedBy | None]:
     """In the database thread: close it (with the fix rated, or None), or say who closed it first."""
     from kiosk.domain.feedback import FollowupError
     from kiosk.store.feedback import close_followup, who_closed
@@ -102,7 +108,8 @@ def _close(followup_id: int, clerk, note: str, device, fix: str | None = None):
         return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
 
 
-def _record(done: Done, followup_id: int, clerk, device):
+def _record(done: Done, followup_id: int, clerk: ClerkInfo | None,
+            device: Device | None) -> tuple[None, RatingError | None, ClosedBy | None]:
     """In the database thread: a call-back or an appeal (RatingError's kind as a refusal)."""
     from kiosk.store.feedback import who_closed
     from kiosk.store.window_ratings import RatingError, appeal_work_order, call_back
@@ -117,7 +124,7 @@ def _record(done: Done, followup_id: int, clerk, device):
         return None, e, who_closed(followup_id) if e.kind in ("closed", "no_followup") else None
 
 
-def _read(today: date | None):
+def _read(today: date | None) -> tuple[list[OpenFollowup], dict[int, Records]]:
     """In the database thread: the open work orders and what was recorded of each."""
     from kiosk.store.feedback import open_followups
     from kiosk.store.window_ratings import records
@@ -168,9 +175,9 @@ class FollowupsScreen(DeskList):
         """`today`: the day that decides what is overdue; None: the wall clock's, at each reading."""
         super().__init__()
         self.today = today
-        self.followups: list | None = None  # None: not read yet
-        self.records: dict = {}  # work order id -> kiosk.store.window_ratings.Records
-        self.message = ("", {})  # an i18n key and its values
+        self.followups: list[OpenFollowup] | None = None  # None: not read yet
+        self.records: dict[int, Records] = {}  # work order id -> what was recorded of it
+        self.message: tuple[str, dict[str, object]] = ("", {})  # an i18n key and its values
         self.busy = False  # a close under way
 
     def compose_body(self) -> ComposeResult:
@@ -181,13 +188,14 @@ class FollowupsScreen(DeskList):
 
     # ---- reading ---------------------------------------------------------------------------
 
-    def reader(self):
+    def reader(self) -> Callable[[], object]:
         return lambda: _read(self.today)
 
-    def loaded(self, found, error) -> None:
+    def loaded(self, found: tuple[list[OpenFollowup], dict[int, Records]] | None, error: Exception | None) -> None:
         if error is not None:
             self.message = ("desk.followups.failed", {"error": str(error)})
         else:
+            assert found is not None  # read, without an error (DeskList._load)
             self.followups, self.records = found
 
     def may_reload(self) -> bool:
@@ -196,7 +204,7 @@ class FollowupsScreen(DeskList):
     # ---- choosing and closing -------------------------------------------------------------
 
     @property
-    def selected(self):
+    def selected(self) -> OpenFollowup | None:
         if not self.followups:
             return None
         row = self.query_one("#followups-list", DataTable).cursor_row
@@ -209,7 +217,7 @@ class FollowupsScreen(DeskList):
         self.app.push_screen(FollowupDetail(followup, self.today, self.records.get(followup.id)),
                              lambda done: self.noted(followup, done))
 
-    def noted(self, followup, done: Done | None) -> None:
+    def noted(self, followup: OpenFollowup, done: Done | None) -> None:
         if done is None or self.busy:
             return
         self.busy = True
@@ -218,7 +226,9 @@ class FollowupsScreen(DeskList):
         self.show()
         self.run_worker(self._close(followup, done, self.app.clerk, self.app.device), group="close", exclusive=True)
 
-    async def _close(self, followup, done: Done, clerk, device) -> None:
+    async def _close(self, followup: OpenFollowup, done: Done, clerk: ClerkInfo | None, device: Device | None) -> None:
+        closed: FollowupClosed | None
+        refused: FollowupError | RatingError | None
         try:
             if done.action == "close":
                 closed, refused, by = await self.app.in_db_thread(_close, followup.id, clerk, done.text, device,
@@ -300,7 +310,7 @@ class FollowupsScreen(DeskList):
         message and count lines, and the buttons."""
         return (self.size.height or self.app.size.height) - 10
 
-    def cells(self, f, lang: str) -> list[str]:
+    def cells(self, f: OpenFollowup, lang: str) -> list[str]:
         this_year = (self.today or institute_today()).year
         due = f"{f.due_on:%m-%d}" if f.due_on.year == this_year else f"{f.due_on:%Y-%m-%d}"  # whole in the detail
         if f.overdue:
@@ -318,10 +328,10 @@ class FollowupDetail(Editor[Done | None]):
                           Binding("f6", "call", show=False, id="call_followup"),
                           Binding("f7", "appeal", show=False, id="appeal_rating")]
 
-    def __init__(self, followup, today: date | None = None, records: Records | None = None) -> None:
+    def __init__(self, followup: OpenFollowup, today: date | None = None, records: Records | None = None) -> None:
         super().__init__()
         self.followup, self.today, self.records = followup, today, records
-        self.error = None  # kiosk.domain.validation.FieldError of the note
+        self.error: FieldError | None = None  # of the note
 
     def compose(self) -> ComposeResult:
         from kiosk.domain.feedback import MAX_NOTE

@@ -107,7 +107,8 @@ def add_on_values(code: str, texts: Mapping[str, str]) -> tuple[dict, dict]:
     from kiosk.domain.fees import MAX_POINTS, MAX_RANGES, EstimateError, request_from_dict
     from kiosk.domain.validation import FieldError
 
-    bounds = {"points": {"min": 1, "max": MAX_POINTS}, "ranges": {"min": 1, "max": MAX_RANGES}, "metres": {}}
+    bounds: dict[str, dict[str, object]] = {"points": {"min": 1, "max": MAX_POINTS},
+                                            "ranges": {"min": 1, "max": MAX_RANGES}, "metres": {}}
     values: dict = {}
     errors: dict = {}
     for name, _, _, error_key, _ in ADD_ONS:
@@ -262,7 +263,9 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
         if event.radio_set.id != "service":
             return
         event.stop()
-        self.service = event.pressed.id.removeprefix("service-")
+        pressed = event.pressed.id
+        assert pressed is not None  # every service's button has its id (compose)
+        self.service = pressed.removeprefix("service-")
         row = self.rows.get(self.code)
         if row is not None and row.service != self.service:
             other = variant(self.rows, row, self.service)
@@ -315,8 +318,11 @@ class IntakeEditor(Editor[IntakeLineInput | None]):
             first.scroll_visible(animate=False)
             return
         pressed = self.query_one("#use", RadioSet).pressed_button
-        use = pressed.id.removeprefix("use-") if pressed else self.line.use
-        boxes = {name: self.query_one(f"#{name}", Checkbox).value and name in priced
-                 for name in ("ac_dc", "extra_data")}
+        use = self.line.use
+        if pressed:
+            assert pressed.id is not None  # every use's button has its id (compose)
+            use = pressed.id.removeprefix("use-")
+        ac_dc, extra_data = (self.query_one(f"#{name}", Checkbox).value and name in priced
+                             for name in ("ac_dc", "extra_data"))
         self.dismiss(replace(self.line, code=self.code, service=self.service, use=use, refused=refused, **values,
-                             **add_ons, **boxes))
+                             **add_ons, ac_dc=ac_dc, extra_data=extra_data))

@@ -9,8 +9,10 @@ unsaved draft, and says so."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -18,19 +20,28 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import money, service_name, t, use_name
 from screens.base import big_button
-from screens.clerk.counter import CounterScreen, StepDone, amount_and_notes
+from screens.clerk.counter import CounterScreen, StepDone, TicketLookedUp, amount_and_notes
+
+if TYPE_CHECKING:
+    from kiosk.domain.catalog import FeeRow
+    from kiosk.store.desk import Intake, IntakeLineInput, PricedIntake
+    from screens.clerk.intake import IntakeDraft
+
+# A catalogue version's fee rows, by code (None: an estimate without a version, as typed).
+Rows = tuple[int | None, Mapping[str, "FeeRow"]]
 
 
 class IntakePriced(Message):
     """The draft of `ticket_id` at `generation` was priced (`priced`) or refused (`error`);
     `rows` is the ticket's catalogue version when it was not loaded yet: (version, {code: row})."""
 
-    def __init__(self, ticket_id: int, generation: int, priced=None, rows=None, error=None) -> None:
+    def __init__(self, ticket_id: int, generation: int, priced: PricedIntake | None = None, rows: Rows | None = None,
+                 error: Exception | None = None) -> None:
         super().__init__()
         self.ticket_id, self.generation, self.priced, self.rows, self.error = ticket_id, generation, priced, rows, error
 
 
-def _price(ticket_id: int, intake, known_versions: tuple[int, ...]):
+def _price(ticket_id: int, intake: Intake, known_versions: tuple[int | None, ...]) -> tuple[PricedIntake, Rows | None]:
     """In the database thread: the draft priced as `receive` would price it, and the catalogue
     rows of the ticket's version unless the screen has them already."""
     from kiosk.store.catalog import load_catalog
@@ -52,13 +63,13 @@ class ReceivingScreen(CounterScreen):
 
     def __init__(self, number: str | None = None) -> None:
         super().__init__(number)
-        self.draft = None  # screens.clerk.intake.IntakeDraft of the ticket on screen, while registered
+        self.draft: IntakeDraft | None = None  # of the ticket on screen, while registered
         self.cursor = 0  # the line F4 and F8 act on
-        self.note = ("", {})  # a second message: the intake's hint, or what was discarded
-        self.catalogs: dict[int, dict] = {}  # catalogue version -> {code: FeeRow}, loaded once
-        self.priced = None  # (ticket id, draft generation, kiosk.store.desk.PricedIntake): each line's notes
+        self.note: tuple[str, dict[str, object]] = ("", {})  # a second message: the intake's hint, or what was dropped
+        self.catalogs: dict[int | None, Mapping[str, FeeRow]] = {}  # catalogue version -> {code: FeeRow}, loaded once
+        self.priced: tuple[int, int, PricedIntake] | None = None  # (ticket id, draft generation, priced): line notes
 
-    def compose_body(self):
+    def compose_body(self) -> ComposeResult:
         for widget in super().compose_body():
             yield widget
             if widget.id == "desk-message":
@@ -67,21 +78,22 @@ class ReceivingScreen(CounterScreen):
                 # The receipt's figure beside the counter's, line by line, and why (empty: they agree).
                 yield Static(id="intake-differences", classes="desk-note")
 
-    def compose_actions(self):
+    def compose_actions(self) -> ComposeResult:
         for key, id_ in (("desk.edit_line", "edit_line"), ("desk.refuse_line", "refuse_line"),
                          ("desk.receive", "receive"), ("desk.to_dispatch", "to_dispatch"), ("desk.lock", "lock")):
             button = big_button(key, id_, "primary" if id_ == "receive" else "default")
             button.can_focus = False  # taps only: the keyboard belongs to the scan field
             yield button
 
-    def found_message(self):
+    def found_message(self) -> tuple[str, dict[str, object]]:
+        assert self.summary is not None  # asked only when a ticket was found (CounterScreen.on_ticket_looked_up)
         if self.summary.status != "registered":
             return self.already_message("received")
         return "", {}
 
     # ---- the ticket and its draft --------------------------------------------------------
 
-    def on_ticket_looked_up(self, message) -> None:
+    def on_ticket_looked_up(self, message: TicketLookedUp) -> None:
         previous, shown = self.draft, self.summary
         super().on_ticket_looked_up(message)
         message.prevent_default()  # the base handler ran; Textual must not run it again
@@ -89,7 +101,8 @@ class ReceivingScreen(CounterScreen):
         same = previous is not None and s is not None and s.id == previous.ticket_id
         unsaved = (previous is not None and previous.changed and shown is not None
                    and shown.id == previous.ticket_id and shown.status == "registered")
-        self.note = ("desk.intake.discarded", {"number": previous.number}) if unsaved and not same else ("", {})
+        self.note = (("desk.intake.discarded", {"number": previous.number}) if previous is not None and unsaved
+                     and not same else ("", {}))
         if not same:
             self.draft, self.cursor = None, 0
             if s is not None and s.status == "registered":
@@ -103,10 +116,11 @@ class ReceivingScreen(CounterScreen):
 
     def price(self) -> None:
         d = self.draft
+        assert d is not None  # priced only once a draft was made or changed
         self.run_worker(self._price(d.ticket_id, d.generation, d.intake(), tuple(self.catalogs)),
                         group="price", exclusive=True)
 
-    async def _price(self, ticket_id: int, generation: int, intake, known: tuple[int, ...]) -> None:
+    async def _price(self, ticket_id: int, generation: int, intake: Intake, known: tuple[int | None, ...]) -> None:
         try:
             priced, rows = await self.app.in_db_thread(_price, ticket_id, intake, known)
         except Exception as e:  # noqa: BLE001 - a bad intake (TransitionError) or a broken database: said
@@ -130,9 +144,11 @@ class ReceivingScreen(CounterScreen):
             d.failed = True
             self.message = ("desk.intake.bad", {"error": str(message.error)})
         else:
-            d.amounts, d.total_fen = message.priced.amounts, message.priced.total_fen
-            d.basis, d.differences = message.priced.basis, message.priced.differences
-            self.priced = (d.ticket_id, d.generation, message.priced)
+            priced = message.priced
+            assert priced is not None  # IntakePriced carries a price or an error
+            d.amounts, d.total_fen = priced.amounts, priced.total_fen
+            d.basis, d.differences = priced.basis, priced.differences
+            self.priced = (d.ticket_id, d.generation, priced)
         self.show()
 
     # ---- correcting lines ----------------------------------------------------------------
@@ -171,10 +187,11 @@ class ReceivingScreen(CounterScreen):
         if not self.editable():
             return
         d, index = self.draft, self.cursor
+        assert d is not None and d.rows is not None  # editable() says so
         self.app.push_screen(IntakeEditor(d.lines[index], index, d.number, d.rows, d.version),
                              lambda line: self.line_edited(d.ticket_id, index, line))
 
-    def line_edited(self, ticket_id: int, index: int, line) -> None:
+    def line_edited(self, ticket_id: int, index: int, line: IntakeLineInput | None) -> None:
         d = self.draft
         if line is None or d is None or d.ticket_id != ticket_id or line == d.lines[index]:
             return
@@ -193,6 +210,7 @@ class ReceivingScreen(CounterScreen):
         if not self.editable():
             return
         d, index = self.draft, self.cursor
+        assert d is not None  # editable() says so
         self.line_edited(d.ticket_id, index, replace(d.lines[index], refused=not d.lines[index].refused))
 
     # ---- receiving -------------------------------------------------------------------------
@@ -220,13 +238,14 @@ class ReceivingScreen(CounterScreen):
     def show(self) -> None:
         super().show()
         lang, d, s = self.lang, self.draft, self.summary
-        ours = d is not None and s is not None and d.ticket_id == s.id
+        if d is not None and (s is None or d.ticket_id != s.id):
+            d = None  # a draft of another ticket than the one shown: not drawn
         key, values = self.note
-        if not key and ours and s.status == "registered":
+        if not key and d is not None and s is not None and s.status == "registered":
             key, values = "desk.intake.hint", {}
         self.query_one("#intake-note", Static).update(Content(t(key, lang, **values) if key else ""))
-        self.show_differences(ours)
-        if not ours:
+        self.show_differences(d)
+        if d is None:
             return
         table = self.query_one("#desk-lines", DataTable)
         table.clear(columns=True)
@@ -258,14 +277,15 @@ class ReceivingScreen(CounterScreen):
             total.update(Content(t("desk.intake.total", lang, amount=money(d.total_fen, lang),
                                    registered=money(d.registered_total, lang))))
 
-    def show_differences(self, ours: bool) -> None:
+    def show_differences(self, d: IntakeDraft | None) -> None:
         """Why the counter's figures are not the receipt's: this desk's catalogue or policy (the
-        receipt's figures stand while nothing is changed), and each line that differs."""
+        receipt's figures stand while nothing is changed), and each line that differs. `d`: the
+        draft of the ticket shown (None: none)."""
         from kiosk.i18n.repricing_text import basis_note, difference_text
 
-        lang, d = self.lang, self.draft
+        lang = self.lang
         said = []
-        if ours and d.total_fen is not None and not d.failed:
+        if d is not None and d.total_fen is not None and not d.failed:
             if d.basis != "same" and not d.changed:
                 said.append(basis_note(d.basis, lang))
             said.extend(difference_text(diff, lang) for diff in d.differences)

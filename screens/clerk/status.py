@@ -3,15 +3,23 @@ at the bottom of the counter screens. Nothing about a customer is on it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets import Static
 
 from kiosk.i18n import t
 from kiosk.i18n.keys import PRINT_REASONS
 
+if TYPE_CHECKING:
+    from textual import getters
 
-def status_line(printer, sync, lang: str) -> str:
-    """`printer`: kiosk.ops.doctor.Check of the printer (None: not asked yet); `sync`:
-    screens.station.SyncState."""
+    from kiosk.ops.doctor import Check
+    from screens.clerk.host import DeskHost
+    from screens.station import SyncState
+
+
+def status_line(printer: Check | None, sync: SyncState | None, lang: str) -> str:
+    """`printer`: the printer's check (None: not asked yet); `sync`: the sync's state."""
     if printer is None:
         shown = t("status.printer.unknown", lang)
     elif printer.level == "fail":
@@ -44,6 +52,9 @@ class DeskStatus(Static):
     printer answers; the screen, at each sync pass and language switch)."""
 
     DEFAULT_CLASSES = "desk-status"
+
+    if TYPE_CHECKING:  # the desk's app (screens/clerk/host.py), for the type checker only
+        app = getters.app(DeskHost)
 
     def on_mount(self) -> None:
         self.show()

@@ -5,6 +5,7 @@ colour. Customer text goes in as rich Text, never as markup."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +14,11 @@ from textual.widgets import DataTable
 
 from kiosk.i18n.textwidth import cell_width, truncate
 from screens.base import KioskScreen, big_button
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from screens.clerk.host import DeskHost
 
 
 def fit_columns(natural: list[int], shrinkable: dict[int, int], room: int) -> list[int]:
@@ -51,7 +57,7 @@ def fill_table(table: DataTable, headers: list[str], rows: list[list[str]], keys
 
 
 class ListLoaded(Message):
-    def __init__(self, found=None, error=None) -> None:
+    def __init__(self, found: object = None, error: Exception | None = None) -> None:
         super().__init__()
         self.found, self.error = found, error
 
@@ -64,6 +70,9 @@ class DeskList(KioskScreen):
 
     LIST_ID = ""
     OPEN_KEY = ""
+
+    if TYPE_CHECKING:  # the desk's app (screens/clerk/host.py), for the type checker only
+        app = getters.app(DeskHost)
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,7 +99,7 @@ class DeskList(KioskScreen):
     def load(self) -> None:
         self.run_worker(self._load(self.reader()), group=self.LIST_ID, exclusive=True)
 
-    async def _load(self, read) -> None:
+    async def _load(self, read: Callable[[], object]) -> None:
         try:
             found = await self.app.in_db_thread(read)
         except Exception as e:  # noqa: BLE001 - a broken database must not crash the desk

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -14,7 +15,10 @@ from kiosk.i18n import t
 from screens.base import KioskScreen, LabelledInput, big_button
 
 if TYPE_CHECKING:
+    from textual import getters
+
     from kiosk.store.clerks import ClerkError, ClerkInfo
+    from screens.clerk.host import DeskHost
 
 
 @dataclass
@@ -31,18 +35,21 @@ class UnlockScreen(KioskScreen):
     TITLE_KEY = "desk.unlock_title"
     FOCUS = "#field-username"
 
+    if TYPE_CHECKING:  # the desk's app (screens/clerk/host.py), for the type checker only
+        app = getters.app(DeskHost)
+
     def __init__(self) -> None:
         super().__init__()
         self.busy = False
         self.refused: ClerkError | None = None
         self.failed: Exception | None = None
 
-    def compose_body(self):
+    def compose_body(self) -> ComposeResult:
         yield LabelledInput("username", "desk.username", max_length=32)
         yield LabelledInput("pin", "desk.pin", max_length=12)
         yield Static(id="unlock-message", classes="desk-message")
 
-    def compose_actions(self):
+    def compose_actions(self) -> ComposeResult:
         yield big_button("desk.unlock", "unlock", "primary")
 
     def on_mount(self) -> None:
@@ -106,6 +113,7 @@ class UnlockScreen(KioskScreen):
         if refused is not None and refused.kind == "wrong_pin":
             return t("desk.wrong_pin", lang, tries=refused.tries_left)
         if refused is not None and refused.kind == "locked":
+            assert refused.locked_until is not None  # a "locked" refusal always says until when (kiosk/store/clerks.py)
             return t("desk.locked", lang, time=f"{local(refused.locked_until):%H:%M}")
         if refused is not None and refused.kind == "unknown":
             return t("desk.unknown_clerk", lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +20,11 @@ from textual.widgets import DataTable, Static
 from kiosk.i18n import t
 from screens.base import labelled
 from screens.clerk.tables import DeskList, fill_table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kiosk.domain.worklist import WorkItem, WorkList
 
 # Narrowed when the screen is narrow, in this order (cells): the organisation, then the
 # contact. The promise, the number and the phone never are.
@@ -38,7 +43,7 @@ class WorklistScreen(DeskList):
         """`now`: the moment that decides what is late; None: the wall clock's, at each reading."""
         super().__init__()
         self.now = now
-        self.worklist = None  # kiosk.store.worklist.WorkList once read
+        self.worklist: WorkList | None = None  # once read
         self.error: str | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -46,19 +51,19 @@ class WorklistScreen(DeskList):
         yield Static(id="worklist-count", classes="followups-count")
         yield DataTable(id=self.LIST_ID, cursor_type="row", zebra_stripes=True)
 
-    def reader(self):
+    def reader(self) -> Callable[[], WorkList]:
         from kiosk.store.worklist import work_list
 
         return partial(work_list, self.now, self.app.info.calendar, self.app.config.pickup_days)
 
-    def loaded(self, found, error) -> None:
+    def loaded(self, found: WorkList | None, error: Exception | None) -> None:
         if error is not None:
             self.error = str(error)
         else:
             self.worklist, self.error = found, None
 
     @property
-    def selected(self):
+    def selected(self) -> WorkItem | None:
         items = self.worklist.items if self.worklist else []
         row = self.query_one(f"#{self.LIST_ID}", DataTable).cursor_row
         return items[row] if 0 <= row < len(items) else None
@@ -87,7 +92,7 @@ class WorklistScreen(DeskList):
             count.update(Content(t("desk.worklist.count", lang, lab=w.in_lab, late=w.in_lab_late, waiting=w.waiting,
                                    overdue=w.waiting_overdue, days=w.pickup_days)))
         table.display = bool(w and w.items)
-        if not table.display:
+        if w is None or not w.items:  # the table hidden
             return
         headers = [t(key, lang) for key in ("desk.worklist.col.state", "desk.worklist.col.number",
                                             "desk.worklist.col.organisation", "desk.worklist.col.instruments",
@@ -101,7 +106,7 @@ class WorklistScreen(DeskList):
             if at is not None:
                 table.move_cursor(row=at, animate=False)
 
-    def cells(self, item, lang: str) -> list[str]:
+    def cells(self, item: WorkItem, lang: str) -> list[str]:
         from kiosk.i18n.worklist_text import state_text
 
         return [state_text(item, lang), item.number, item.organisation, str(item.instruments), item.contact,

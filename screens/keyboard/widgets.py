@@ -8,7 +8,7 @@ One keyboard per screen (or modal box), made the first time a field that has one
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.containers import Horizontal, Vertical
@@ -42,6 +42,12 @@ from .layouts import (
     FieldKeyboard,
     key_id,
 )
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from kiosk.ime.dictionary import PinyinDictionary
+    from screens.host import KioskHost
 
 # The candidate bar's keys (beside the layouts' own).
 COMPOSITION, CANDIDATE, PREVIOUS, NEXT = "composition", "candidate", "previous", "next"
@@ -87,6 +93,9 @@ class Keyboard(Vertical):
     DEFAULT_CLASSES = "keyboard"
     PAINTED: ClassVar = "reverse"  # the state a two-state key is in (中/英, A/a)
 
+    if TYPE_CHECKING:  # only the kiosk has this keyboard: its app, typed (screens/host.py)
+        app = getters.app(KioskHost)
+
     def __init__(self) -> None:
         super().__init__(id="keyboard")
         self.display = False
@@ -119,7 +128,7 @@ class Keyboard(Vertical):
         self.call_after_refresh(self.show_bar)
 
     @property
-    def dictionary(self):
+    def dictionary(self) -> PinyinDictionary | None:
         """KioskApp.pinyin (only the kiosk has this keyboard): None until load_pinyin has read it."""
         return self.app.pinyin
 
@@ -130,6 +139,7 @@ class Keyboard(Vertical):
         if spec is None:
             self.close()
         elif focused is not self.target:
+            assert isinstance(focused, Input)  # only a field has a keyboard (spec)
             self.open(focused, spec)
 
     def open(self, field: Input, spec: FieldKeyboard) -> None:
@@ -281,6 +291,7 @@ class Keyboard(Vertical):
             if composer:
                 composer.backspace(dictionary)
             else:
+                assert self.target is not None  # a tap reaches the keys only while a field is open (on_key_cap_tapped)
                 self.target.action_delete_left()
         elif key == SPACE:
             if composer:
@@ -331,6 +342,7 @@ class Keyboard(Vertical):
         """At the cursor (over a selection), if the field has room for all of it; else a bell."""
         if not text or not self.fits(text):
             return False
+        assert self.target is not None  # fits() says there is one
         start, end = sorted(self.target.selection)
         self.target.replace(text, start, end)
         return True
@@ -338,6 +350,7 @@ class Keyboard(Vertical):
     def fits(self, text: str) -> bool:
         """Whether the field has room for `text` (it replaces the selection); if not, a bell."""
         field = self.target
+        assert field is not None  # typed only while a field is open: a tap's or a physical key's (typed)
         start, end = sorted(field.selection)
         if field.max_length and len(field.value) - (end - start) + len(text) > field.max_length:
             self.app.bell()

@@ -24,11 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -39,6 +39,12 @@ from kiosk.domain.feedback import LEVELS, POOR, REASONS, FeedbackErrors
 from kiosk.i18n import t
 from kiosk.i18n.keys import FEEDBACK_LEVELS, FEEDBACK_REASONS, RATING_STAGES
 from kiosk.settings.config import Config
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from kiosk.domain.feedback import FeedbackResult
+    from kiosk.store.window_ratings import PadRequest
 
 POLL_SECONDS = 0.5  # how often the pad looks for the desk's request (an indexed read)
 RATE_SECONDS = 120  # a request left unanswered this long expires: back to idle
@@ -52,15 +58,15 @@ class PadOpened(Message):
 
 
 class RequestSeen(Message):
-    def __init__(self, request) -> None:
+    def __init__(self, request: PadRequest | None) -> None:
         super().__init__()
-        self.request = request  # kiosk.store.window_ratings.PadRequest | None
+        self.request = request
 
 
 class RatingSaved(Message):
-    def __init__(self, result=None, error: str | None = None) -> None:
+    def __init__(self, result: FeedbackResult | None = None, error: str | None = None) -> None:
         super().__init__()
-        self.result = result  # kiosk.domain.feedback.FeedbackResult
+        self.result = result
         self.error = error
 
 
@@ -73,8 +79,11 @@ def _head(app: PadApp) -> Horizontal:
                       Button(t("app.language", lang), id="pad-language", compact=True), id="pad-head")
 
 
-class IdleScreen(Screen):
+class IdleScreen(Screen[None]):
     """Waiting for the counter's next intake or pickup."""
+
+    if TYPE_CHECKING:  # the pad's app, for the type checker only
+        app = getters.app(lambda: PadApp)  # defined below
 
     def compose(self) -> ComposeResult:
         app, lang = self.app, self.app.language
@@ -84,13 +93,16 @@ class IdleScreen(Screen):
         yield Static("", id="pad-error", classes="pad-text")
 
 
-class RateScreen(Screen):
+class RateScreen(Screen[None]):
     """The ticket, the stage, who served; five levels, one tap each; or no rating."""
 
-    BINDINGS: ClassVar = [Binding(str(n), f"level({n})", show=False) for n in range(1, 6)] + [
-        Binding("escape", "skip", show=False)]
+    if TYPE_CHECKING:  # the pad's app, for the type checker only
+        app = getters.app(lambda: PadApp)  # defined below
 
-    def __init__(self, request) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [*(Binding(str(n), f"level({n})", show=False) for n in range(1, 6)),
+                                             Binding("escape", "skip", show=False)]
+
+    def __init__(self, request: PadRequest) -> None:
         super().__init__()
         self.request = request
 
@@ -129,12 +141,15 @@ class RateScreen(Screen):
         self.app.decline(self.request)
 
 
-class ReasonScreen(Screen):
+class ReasonScreen(Screen[None]):
     """Why a poor rating: one tap; "other" a few words and Send."""
+
+    if TYPE_CHECKING:  # the pad's app, for the type checker only
+        app = getters.app(lambda: PadApp)  # defined below
 
     BINDINGS: ClassVar = [Binding("escape", "back", show=False)]
 
-    def __init__(self, request, rating: int) -> None:
+    def __init__(self, request: PadRequest, rating: int) -> None:
         super().__init__()
         self.request, self.rating = request, rating
         self.other, self.other_text = False, ""  # "other" tapped, and the words typed
@@ -194,7 +209,10 @@ class ReasonScreen(Screen):
         self.app.pop_screen()
 
 
-class ThanksScreen(Screen):
+class ThanksScreen(Screen[None]):
+    if TYPE_CHECKING:  # the pad's app, for the type checker only
+        app = getters.app(lambda: PadApp)  # defined below
+
     def __init__(self, key: str, detail: str | None = None) -> None:
         super().__init__()
         self.key, self.detail = key, detail
@@ -207,7 +225,7 @@ class ThanksScreen(Screen):
             yield Static(t(self.detail, lang), classes="pad-text")
 
 
-class PadApp(App, inherit_bindings=False):
+class PadApp(App[None], inherit_bindings=False):
     CSS_PATH: ClassVar = [Path(__file__).parent / "pad.tcss"]
     ENABLE_COMMAND_PALETTE = False
     TITLE = "服务评价器"
@@ -233,7 +251,7 @@ class PadApp(App, inherit_bindings=False):
         self.info = load_institute(config.info_file, config.holidays_file)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pad-db")
         self.opened = False
-        self.shown = None  # the PadRequest on screen (rating or reason), or None
+        self.shown: PadRequest | None = None  # the request on screen (rating or reason), or None
         self.shown_at = 0.0
         self.thanks_until: float | None = None
         self.saving = False  # a rating is being written: a second tap does nothing
@@ -242,7 +260,7 @@ class PadApp(App, inherit_bindings=False):
     async def in_db_thread(self, fn, *args, **kwargs):
         return await asyncio.get_running_loop().run_in_executor(self.db_thread, partial(fn, *args, **kwargs))
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> IdleScreen:
         return IdleScreen()
 
     def on_mount(self) -> None:
@@ -289,7 +307,7 @@ class PadApp(App, inherit_bindings=False):
 
     def on_pad_opened(self, message: PadOpened) -> None:
         if message.error:
-            for error in self.screen.query("#pad-error"):
+            for error in self.screen.query("#pad-error").results(Static):
                 error.update(t("pad.failed", self.language))
             return
         self.opened = True
@@ -320,7 +338,7 @@ class PadApp(App, inherit_bindings=False):
             return
         self.show(request)
 
-    def show(self, request) -> None:
+    def show(self, request: PadRequest) -> None:
         self.thanks_until = None
         self.shown, self.shown_at = request, self.clock()
         self._to_idle()
@@ -332,7 +350,7 @@ class PadApp(App, inherit_bindings=False):
 
     # ---- the customer's answer ----------------------------------------------------------------------
 
-    def submit(self, request, rating: int, reason: str | None = None, reason_text: str = "") -> None:
+    def submit(self, request: PadRequest, rating: int, reason: str | None = None, reason_text: str = "") -> None:
         if self.saving or self.shown is None or request.id != self.shown.id:
             return  # a second tap, or an answer to a request no longer shown
         self.saving = True
@@ -357,7 +375,7 @@ class PadApp(App, inherit_bindings=False):
     def on_rating_saved(self, message: RatingSaved) -> None:
         self.saving = False
         if message.error == "pad.error.reason_text":
-            for error in self.screen.query("#pad-error"):
+            for error in self.screen.query("#pad-error").results(Static):
                 error.update(t(message.error, self.language))
             return
         done = self.shown
@@ -365,17 +383,21 @@ class PadApp(App, inherit_bindings=False):
         if done is not None:
             self.answered.add(done.id)
         result = message.result
+        key: str
+        detail: str | None
         if message.error:
             key, detail = message.error, None
-        elif result.already_rated:
-            key, detail = "pad.rated_already", None
         else:
-            key, detail = "pad.thanks", "pad.thanks_poor" if result.followup_due else None
+            assert result is not None  # RatingSaved carries a result or an error (_save)
+            if result.already_rated:
+                key, detail = "pad.rated_already", None
+            else:
+                key, detail = "pad.thanks", "pad.thanks_poor" if result.followup_due else None
         self._to_idle()
         self.push_screen(ThanksScreen(key, detail))
         self.thanks_until = self.clock() + self.thanks_seconds
 
-    def decline(self, request, expired: bool = False) -> None:
+    def decline(self, request: PadRequest, expired: bool = False) -> None:
         if self.shown is None or request.id != self.shown.id:
             return
         self.shown = None
