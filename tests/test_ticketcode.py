@@ -149,7 +149,7 @@ def test_the_device_is_the_one_whose_key_verifies(monkeypatch):
     assert decode(text, keys_of((OTHER_DEVICE, OTHER_PUBLIC), (DEVICE, PUBLIC))).device_uid == DEVICE
     # two keys that share a key id (1 in 4 billion): both are tried, the right one wins
     monkeypatch.setattr(tc, "key_id", lambda public: b"\0\0\0\0")
-    monkeypatch.setattr(tc, "_signer_id", lru_cache(tc._signer_id.__wrapped__))  # its own cache, of those ids
+    monkeypatch.setattr(tc, "_signer", lru_cache(tc._signer.__wrapped__))  # its own cache, of those ids
     text = encode(realistic(2), KEY)
     assert decode(text, keys_of((OTHER_DEVICE, OTHER_PUBLIC), (DEVICE, PUBLIC))).device_uid == DEVICE
     assert _rejected(text, keys_of((OTHER_DEVICE, OTHER_PUBLIC))).kind == "bad_signature"
@@ -207,6 +207,15 @@ def test_the_raw_private_key_bytes_sign_as_well():
 
     raw = KEY.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     assert decode(encode(realistic(2), raw), keys_of()) == tc.as_carried(realistic(2))
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_codes_carry_the_signature_the_key_files_library_writes(n):
+    """libsodium signs (ticketcode._signer); Ed25519 is deterministic, so the bytes are the ones
+    cryptography's OpenSSL writes for the same key, as every code printed before was signed."""
+    signed = tc.from_text(encode(realistic(n), V2_KEY))
+    body, signature = signed[:-tc.SIGNATURE_BYTES], signed[-tc.SIGNATURE_BYTES:]
+    assert signature == V2_KEY.sign(body)
 
 
 # ---- what scanners and hands type ------------------------------------------------------------

@@ -454,20 +454,18 @@ def encode(record: TicketRecord, signing_key, written_lines: tuple[bytes, ...] |
     """The code's text. `signing_key`: an Ed25519PrivateKey (cryptography), or its raw 32 bytes.
     ValueError if the record cannot be written (not a UUID, naive time, negative number...).
     `written_lines`: `lines_bytes(record.lines)`, if the caller worked them out beforehand."""
-    if isinstance(signing_key, bytes | bytearray):
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        signing_key = Ed25519PrivateKey.from_private_bytes(bytes(signing_key))
-    body = _record_bytes(record, _signer_id(signing_key), written_lines)[0]
-    return to_text(body + signing_key.sign(body))
+    signer_id, signature = _signer(bytes(signing_key) if isinstance(signing_key, bytearray) else signing_key)
+    body = _record_bytes(record, signer_id, written_lines)[0]
+    return to_text(body + signature(body))
 
 
 def sign(parts: Unnumbered, ticket_uid: str, created_at: datetime, number: str, device_uid: str, signing_key) -> str:
     """`encode` of the record `parts` (`unnumbered`) and these make: the same text, with only
     what the uid, time and number change worked out here. `signing_key`: an Ed25519PrivateKey."""
     _device_checked(device_uid)  # not written, but a record names its device properly
-    body = parts.record(ticket_uid, created_at, number, _signer_id(signing_key))[0]
-    return to_text(body + signing_key.sign(body))
+    signer_id, signature = _signer(signing_key)
+    body = parts.record(ticket_uid, created_at, number, signer_id)[0]
+    return to_text(body + signature(body))
 
 
 @lru_cache(maxsize=16)
@@ -477,10 +475,24 @@ def _device_checked(device_uid: str) -> None:
 
 
 @lru_cache(maxsize=16)
-def _signer_id(signing_key) -> bytes:
-    """The key id a private key's codes carry: worked out once per key (a kiosk signs with one)."""
-    return key_id(signing_key.public_key().public_bytes_raw())
+def _signer(signing_key) -> tuple[bytes, Callable[[bytes], bytes]]:
+    """The key id a private key's codes carry, and its Ed25519 signature of a record's bytes: worked
+    out once per key (a kiosk signs with one). `signing_key`: an Ed25519PrivateKey (cryptography
+    reads and writes the key files, kiosk/store/keys.py) or its raw 32 bytes. libsodium (PyNaCl)
+    signs, in some 260 k instructions where cryptography's OpenSSL takes 460 k, inside the
+    registration's transaction (bench/registration.py); Ed25519 signatures are deterministic, so
+    both write the same bytes (tests/test_ticketcode.py)."""
+    from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
+    seed = signing_key if isinstance(signing_key, bytes) else signing_key.private_bytes_raw()
+    if len(seed) != 32:
+        raise ValueError("An Ed25519 private key is 32 bytes long")
+    public, secret = crypto_sign_seed_keypair(seed)
+
+    def signature(body: bytes) -> bytes:
+        return crypto_sign(body, secret)[:SIGNATURE_BYTES]  # the signed message: the signature, then `body`
+
+    return key_id(public), signature
 
 
 def _read_number(r: binary.Reader) -> str:
