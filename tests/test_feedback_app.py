@@ -78,7 +78,9 @@ class Taps:
 
 async def tap(pilot, selector: str) -> None:
     """A tap, as a person makes it: not within a button's 0.2 s press effect (Textual ignores a
-    second click then, which a test would otherwise run into without sleeping)."""
+    second click then, which a test would otherwise run into without sleeping), and the next one
+    only once what it opened has settled (on a busy machine a tap on a screen still being pushed
+    was lost: the start screen stayed)."""
     pilot.app.screen.query_one(selector).remove_class("-active")
     await pilot.click(selector)
     await settle(pilot)
@@ -177,7 +179,7 @@ async def test_three_wrong_tries_leave_only_the_anonymous_rating(tickets):
     app = make_app(language="en")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, ticket.number)
         for wrong in ("0000", "1111", "2222"):
             app.screen.query_one("#field-digits", Input).value = ""
@@ -210,7 +212,7 @@ async def test_a_ticket_without_a_phone_offers_the_anonymous_rating(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, ticket.number)
         assert isinstance(app.screen, FeedbackStartScreen)
         assert f"受理单{ticket.number}登记时没有留联系电话，无法核对，请点不记名评价" in screen_text(app)
@@ -221,7 +223,7 @@ async def test_a_scan_ending_with_tab_and_the_signed_ticket_code_are_read(ticket
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, ticket.code, end="tab")
         assert isinstance(app.screen, RatingScreen)
         assert ticket.number in screen_text(app)
@@ -232,7 +234,7 @@ async def test_a_poor_rating_needs_a_reason_and_opens_a_follow_up(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan_code(pilot, ticket)
         await pilot.click("#rate-1")
         await settle(pilot)
@@ -272,7 +274,7 @@ async def test_a_ticket_rated_already_is_thanked_and_nothing_changes(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, ticket.number)
         await pilot.press(*RIGHT_DIGITS, "enter")
         await settle(pilot)
@@ -284,7 +286,7 @@ async def test_a_ticket_rated_already_is_thanked_and_nothing_changes(tickets):
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         # the same slip again: said only once the phone's digits are right
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, ticket.number)
         assert isinstance(app.screen, PhoneCheckScreen)
         await pilot.press(*RIGHT_DIGITS, "enter")
@@ -303,7 +305,7 @@ async def test_a_rating_given_meanwhile_elsewhere_wins_and_the_second_changes_no
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan_code(pilot, ticket)
         await pilot.click("#rate-2")
         await settle(pilot)
@@ -349,7 +351,7 @@ async def test_wrong_tickets_say_why_and_offer_the_anonymous_way(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, "K1-991231-0099")
         assert isinstance(app.screen, FeedbackStartScreen) and "没有找到这张受理单" in screen_text(app)
         app.screen.query_one("#field-scan", Input).value = ""
@@ -371,7 +373,7 @@ async def test_an_idle_kiosk_forgets_the_feedback_too(tickets):
     app = make_app(clock=clock, idle_seconds=60, idle_warning_seconds=10)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan_code(pilot, tickets["served"])
         await pilot.click("#rate-3")
         await settle(pilot)
@@ -389,7 +391,7 @@ async def test_an_idle_kiosk_forgets_the_feedback_too(tickets):
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
         # the next person starts from nothing
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await settle(pilot)
         assert app.screen.query_one("#field-scan", Input).value == ""
         await pilot.click("#anonymous")
@@ -408,7 +410,7 @@ async def test_an_idle_kiosk_forgets_the_phone_digits(tickets):
     app = make_app(clock=clock, idle_seconds=60, idle_warning_seconds=10)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, tickets["served"].number)
         await pilot.press(*"5678")  # typed, not yet confirmed
         assert app.screen.query_one("#field-digits", Input).value == "5678"
@@ -416,7 +418,7 @@ async def test_an_idle_kiosk_forgets_the_phone_digits(tickets):
         app.idle_tick()
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await scan(pilot, tickets["served"].number)
         assert isinstance(app.screen, PhoneCheckScreen)
         assert app.screen.query_one("#field-digits", Input).value == ""
@@ -429,7 +431,7 @@ async def test_the_start_screen_alone_times_out_too(tickets):
     app = make_app(clock=clock, idle_seconds=60, idle_warning_seconds=10)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await pilot.press(*"K1")
         clock.now += 61
         app.idle_tick()
@@ -441,7 +443,7 @@ async def test_a_language_switch_keeps_the_choices(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await pilot.click("#anonymous")
         await settle(pilot)  # the rating screen is pushed: wait for it on a busy machine
         await pilot.click("#rate-5")
@@ -463,7 +465,7 @@ async def test_a_double_tap_on_submit_stores_one_rating(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await pilot.click("#anonymous")
         await settle(pilot)  # the rating screen is pushed: wait for it on a busy machine
         await pilot.click("#rate-5")
@@ -482,7 +484,7 @@ async def test_back_goes_back_one_step_and_next_opens_one_screen(tickets):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#feedback")
+        await tap(pilot, "#feedback")
         await tap(pilot, "#anonymous")
         assert isinstance(app.screen, RatingScreen)
         await tap(pilot, "#back")
