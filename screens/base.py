@@ -127,10 +127,10 @@ class KioskScreen(Worded, Screen):
     BINDINGS: ClassVar = [Binding("escape", "back", show=False, id="back")]
 
     # `self.app` stays Textual's App here: each station's screens type it as their own app
-    # (`app = getters.app(KioskHost)`, the desk's Desk); what this class reads of it is a Station's.
+    # (`app = getters.app(KioskHost)`, the desk's DeskHost); what this class reads of it is a Station's.
     @property
     def station(self) -> StationHost:
-        return cast("StationHost", self.app)  # not isinstance: screens.station imports this module
+        return station_of(self)
 
     @property
     def lang(self) -> str:
@@ -272,11 +272,15 @@ def relabel_marked(screen: Screen, lang: str) -> None:
         keyboard.relabel()
 
 
+def station_of(widget: Widget) -> StationHost:
+    """The app `widget` runs in: a Station (a cast, not isinstance: screens.station imports this module)."""
+    return cast("StationHost", widget.app)
+
+
 def offer_keyboard(into: Widget, focused: Widget) -> None:
     """The kiosk's on-screen keyboard (never the desk's), made in `into` (a screen, or a modal's box)
     when the first field that has one takes focus; its module is imported only then."""
-    # The app is a Station (cast, not isinstance: this module cannot import screens.station, which imports it).
-    if isinstance(focused, Input) and cast("StationHost", into.app).ON_SCREEN_KEYBOARD:
+    if isinstance(focused, Input) and station_of(into).ON_SCREEN_KEYBOARD:
         from screens.keyboard import offer
 
         offer(into, focused)
